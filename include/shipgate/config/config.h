@@ -1,0 +1,239 @@
+// The configuration model: plain, immutable-after-load data that config/loader.h fills from YAML
+// and every runtime component consumes. Nothing here does I/O. Durations are milliseconds.
+// A Config is shared read-only between threads once loaded (held by shared_ptr<const Config>).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shipgate::config {
+
+using Millis = std::chrono::milliseconds;
+
+// Where a value came from, for error messages: "file:line:column".
+struct Location {
+  std::string file;
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+  std::string toString() const;
+};
+
+// host:port. host may be an IPv4/IPv6 literal or a name; "*" / "0.0.0.0" / "::" bind everywhere.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;  // 0 = pick a free port (tests)
+  std::string toString() const;
+};
+
+struct Limits {
+  size_t max_header_bytes = 16 * 1024;        // request line + headers; over it: 431
+  size_t max_body_bytes = 10 * 1024 * 1024;   // request body; over it: 413
+  Millis header_timeout{10'000};              // whole header must arrive in this time: 408
+  Millis body_timeout{60'000};                // max gap between body reads: 408
+  Millis idle_timeout{60'000};                // keep-alive idle: close silently
+  Millis drain_timeout{30'000};               // graceful shutdown: in-flight requests get this long
+  size_t max_connections = 10'000;            // per process; over it new connections are closed
+};
+
+struct LogConfig {
+  bool access_log = false;           // JSON lines, buffered
+  std::string access_log_path;       // empty + access_log: stdout
+  std::string error_log_path;        // empty: stderr
+  std::string level = "info";        // debug | info | warn | error
+};
+
+struct ServerConfig {
+  int workers = 0;                   // 0 = number of cores
+  std::string user;                  // drop to this user after binding when started as root
+  bool allow_root = false;           // serve as root anyway
+  Limits limits;
+  LogConfig log;
+};
+
+struct TlsCertificate {
+  std::string cert_file;  // PEM chain; SNI names come from its SAN/CN
+  std::string key_file;
+};
+
+struct ListenerConfig {
+  std::string name;
+  HostPort address;
+  std::vector<TlsCertificate> tls;   // empty = plain HTTP; first certificate is the default
+  bool isTls() const { return !tls.empty(); }
+  Location where;
+};
+
+struct AdminConfig {
+  bool enabled = true;
+  HostPort address{"127.0.0.1", 9901};
+  std::string token_file;            // bearer token (file content, trimmed); required when enabled
+  Location where;
+};
+
+struct StaticSiteConfig {
+  std::string root;                  // release directory; nothing outside it is ever served
+  std::string index = "index.html";
+  bool spa_fallback = false;         // unknown paths without an extension get index.html
+  int64_t html_max_age_s = 60;       // Cache-Control for HTML and non-hashed names
+  int64_t immutable_max_age_s = 31'536'000;  // hashed asset names: max-age + immutable
+};
+
+enum class SiteKind { kStatic, kApp };
+
+struct SiteConfig {
+  std::string name;
+  std::vector<std::string> hosts;    // exact names and "*.suffix" wildcards; empty = any host
+  std::string path_prefix = "/";
+  bool redirect_https = false;       // plain-HTTP requests get 308 to https://host/path
+  std::optional<uint16_t> https_port;  // port in the redirect when not 443
+  SiteKind kind = SiteKind::kApp;
+  StaticSiteConfig static_site;      // kind == kStatic
+  std::string app;                   // kind == kApp: name of an AppConfig
+  Location where;
+};
+
+enum class Slot { kBlue = 0, kGreen = 1 };
+const char* slotName(Slot s);
+
+struct EndpointConfig {
+  HostPort address;
+  std::string region;                // "" = the app's default region
+  int weight = 1;
+  Location where;
+};
+
+struct SlotConfig {
+  std::vector<EndpointConfig> endpoints;
+};
+
+enum class FailoverPolicy { kAutomatic, kManualApproval };
+
+struct RegionConfig {
+  std::string name;                  // e.g. us-east-1
+  int priority = 0;                  // 0 = highest; traffic spills to larger numbers
+  FailoverPolicy failover = FailoverPolicy::kAutomatic;
+  Location where;
+};
+
+enum class HealthKind { kHttp, kTcp, kPostgres, kJsonRpc, kExec };
+const char* healthKindName(HealthKind k);
+
+struct HealthCheckConfig {
+  HealthKind kind = HealthKind::kHttp;
+  Millis interval{5'000};
+  double jitter = 0.1;               // fraction of interval added at random
+  Millis timeout{2'000};
+  int rise = 2;                      // consecutive passes to become healthy
+  int fall = 3;                      // consecutive failures to become unhealthy
+  // http
+  std::string path = "/health";
+  std::string host_header;           // default: the endpoint's host
+  bool tls = false;                  // https:// target
+  std::vector<int> expect_status;    // empty = any 2xx
+  std::string expect_body;           // substring the body must contain ("" = no condition)
+  // postgres: a real startup handshake, like pg_isready
+  std::string pg_user = "postgres";
+  std::string pg_database;
+  // jsonrpc: eth_blockNumber; unhealthy when behind the best peer by more than max_lag_blocks
+  std::vector<std::string> peers;    // URLs of other nodes to compare with
+  int64_t max_lag_blocks = 5;
+  // exec: exit status 0 = healthy
+  std::vector<std::string> command;
+};
+
+struct OutlierConfig {
+  bool enabled = true;
+  int consecutive_5xx = 5;
+  int consecutive_gateway_failures = 3;  // connect failures, resets, timeouts
+  Millis base_ejection{30'000};          // multiplied by the number of ejections so far
+  Millis max_ejection{300'000};
+  int max_ejection_percent = 50;         // at least one endpoint may always be ejected
+};
+
+enum class Balance { kRoundRobin, kLeastRequest };
+
+struct StickyConfig {
+  bool enabled = false;
+  std::string cookie = "sg_slot";
+  int64_t ttl_s = 3600;
+};
+
+struct AppConfig {
+  std::string name;
+  Balance balance = Balance::kRoundRobin;
+  Slot active_slot = Slot::kBlue;
+  // Weighted split; when set, overrides active_slot. {blue, green}, each 0..100, sum > 0.
+  std::optional<std::array<int, 2>> weights;
+  StickyConfig sticky;
+  std::array<SlotConfig, 2> slots;   // indexed by Slot
+  std::vector<RegionConfig> regions; // empty = one implicit region "default"
+  // A region stays in use while at least this fraction of its endpoints is healthy
+  // (Envoy: overprovisioning 1.4 => 1/1.4 ~ 0.72).
+  double min_healthy_fraction = 0.72;
+  std::optional<HealthCheckConfig> health;
+  OutlierConfig outlier;
+  Millis connect_timeout{2'000};
+  Millis read_timeout{30'000};
+  bool retry_idempotent = true;      // retry once on another endpoint on connect failure/reset
+  Location where;
+};
+
+// A standalone component checked by `shipgate health` (database, blockchain node, ...).
+struct ComponentCheck {
+  std::string name;
+  std::string target;                // URL or host:port as written, for display
+  HostPort address;
+  HealthCheckConfig check;
+  Location where;
+};
+
+// ---- The seed's blocks, loaded verbatim. ----
+
+struct SecurityRule {                // security_rules[]
+  std::string name;
+  std::string expression;            // Cloudflare Rules language
+  std::string action;                // block | challenge | log | skip | allow | rate_limit
+  std::string rate_limit;            // "100req/min" shorthand, when action == rate_limit
+  Location where;
+  Location expression_where;
+};
+
+struct RegionHealthCheck {           // health_checks.<name>
+  std::string name;                  // primary, secondary, ...
+  std::string region;
+  std::string endpoint;              // URL
+  FailoverPolicy failover = FailoverPolicy::kAutomatic;
+  Location where;
+};
+
+struct Diagnostic {
+  enum class Severity { kWarning, kError };
+  Severity severity = Severity::kWarning;
+  Location where;
+  std::string message;
+  std::string toString() const;      // "file:line:col: warning: message"
+};
+
+struct Config {
+  std::string source_file;
+  ServerConfig server;
+  std::vector<ListenerConfig> listeners;
+  AdminConfig admin;
+  std::vector<SiteConfig> sites;     // matched in order of specificity, see traffic/router.h
+  std::vector<AppConfig> apps;
+  std::vector<ComponentCheck> checks;
+  std::vector<SecurityRule> security_rules;
+  std::vector<RegionHealthCheck> health_checks;
+  std::map<std::string, std::string> quality_gates;       // not in effect yet (warned)
+  std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)
+  std::vector<Diagnostic> warnings;  // non-fatal findings from the loader
+
+  const AppConfig* findApp(const std::string& name) const;
+};
+
+}  // namespace shipgate::config

@@ -1,0 +1,43 @@
+#include "shipgate/config/config.h"
+
+namespace shipgate::config {
+
+std::string Location::toString() const {
+  std::string out = file.empty() ? "<config>" : file;
+  if (line > 0) {
+    out += ":" + std::to_string(line);
+    if (column > 0) out += ":" + std::to_string(column);
+  }
+  return out;
+}
+
+std::string HostPort::toString() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+const char* slotName(Slot s) { return s == Slot::kBlue ? "blue" : "green"; }
+
+const char* healthKindName(HealthKind k) {
+  switch (k) {
+    case HealthKind::kHttp: return "http";
+    case HealthKind::kTcp: return "tcp";
+    case HealthKind::kPostgres: return "postgres";
+    case HealthKind::kJsonRpc: return "jsonrpc";
+    case HealthKind::kExec: return "exec";
+  }
+  return "?";
+}
+
+std::string Diagnostic::toString() const {
+  return where.toString() + (severity == Severity::kError ? ": error: " : ": warning: ") + message;
+}
+
+const AppConfig* Config::findApp(const std::string& name) const {
+  for (const auto& a : apps) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace shipgate::config
