@@ -3,6 +3,7 @@
 // Thread-safety: all methods are thread-safe (internal mutex for the maps; states are atomics).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,7 @@ class HealthRegistry {
   std::map<std::string, bool> approved_;                          // GUARDED_BY(mu_) "app/region"
   std::map<std::string, std::string> waiting_;                    // GUARDED_BY(mu_) "app/region"
   std::vector<FailoverEvent> events_;                             // GUARDED_BY(mu_)
+  std::atomic<size_t> waiting_count_{0};  // waiting_.size(), read without the lock (fast path)
 };
 
 }  // namespace shipgate::traffic

@@ -1,0 +1,64 @@
+// `shipgate check` and `shipgate health`.
+#include <iostream>
+
+#include "commands.h"
+#include "shipgate/config/loader.h"
+#include "shipgate/health/report.h"
+
+namespace shipgate::cli {
+
+bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
+  config::LoadResult loaded = config::loadFile(config_path);
+  size_t errors = 0;
+  for (const auto& d : loaded.diagnostics) {
+    bool is_error = d.severity == config::Diagnostic::Severity::kError;
+    errors += is_error;
+    if (is_error || !quiet_warnings) std::cerr << d.toString() << "\n";
+  }
+  return errors == 0 && loaded.config != nullptr;
+}
+
+int runCheck(const std::string& config_path) {
+  config::LoadResult loaded = config::loadFile(config_path);
+  size_t errors = 0, warnings = 0;
+  for (const auto& d : loaded.diagnostics) {
+    if (d.severity == config::Diagnostic::Severity::kError) {
+      ++errors;
+    } else {
+      ++warnings;
+    }
+    std::cerr << d.toString() << "\n";
+  }
+  if (errors > 0 || !loaded.config) {
+    std::cerr << config_path << ": invalid: " << errors << " error(s), " << warnings
+              << " warning(s)\n";
+    return 1;
+  }
+  std::cout << config_path << ": OK (" << warnings << " warning(s))\n";
+  return 0;
+}
+
+int runHealth(const std::string& config_path, bool json) {
+  if (!printDiagnostics(config_path, /*quiet_warnings=*/true)) return 2;
+  config::LoadResult loaded = config::loadFile(config_path);
+  std::vector<health::CheckRow> rows = health::runAllChecks(*loaded.config);
+  if (json) {
+    std::cout << health::renderJson(rows).dump(2) << "\n";
+  } else {
+    std::cout << health::renderTable(rows);
+  }
+  size_t failed = 0;
+  for (const auto& r : rows) failed += !r.ok;
+  if (!json) {
+    if (rows.empty()) {
+      std::cout << "no health checks configured\n";
+    } else if (failed == 0) {
+      std::cout << "all " << rows.size() << " checks healthy\n";
+    } else {
+      std::cout << failed << " of " << rows.size() << " checks failing\n";
+    }
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace shipgate::cli

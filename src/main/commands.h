@@ -1,0 +1,37 @@
+// The shipgate CLI's subcommands. Each returns the process exit status:
+// 0 success, 1 the thing checked failed (invalid config, failing health check, refused change),
+// 2 usage or I/O error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace shipgate::cli {
+
+struct ServeOptions {
+  std::string config_path;
+  std::string ready_file;   // written (JSON of bound ports) once serving
+  std::string log_level;    // overrides server.log.level when set
+};
+int runServe(const ServeOptions& options);
+
+int runCheck(const std::string& config_path);
+int runHealth(const std::string& config_path, bool json);
+
+// Client commands talk to the admin API named by --admin/--token-file or by the config file.
+struct ClientOptions {
+  std::string config_path;  // to find admin.address and admin.token_file
+  std::string admin_url;    // http://host:port, overrides the config
+  std::string token_file;   // overrides the config
+};
+int runStatus(const ClientOptions& options, bool json);
+int runSwitch(const ClientOptions& options, const std::string& app, const std::string& slot,
+              const std::string& weights);
+int runReload(const ClientOptions& options);
+int runFailoverApprove(const ClientOptions& options, const std::string& app,
+                       const std::string& region);
+
+// Prints loader diagnostics to stderr; returns true when there is no error.
+bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
+
+}  // namespace shipgate::cli

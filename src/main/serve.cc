@@ -1,0 +1,160 @@
+// `shipgate serve`: load the config, bind, drop privileges, start health checks, the admin API and
+// the workers, then wait for signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "shipgate/admin/admin_server.h"
+#include "shipgate/admin/controller.h"
+#include "shipgate/common/clock.h"
+#include "shipgate/common/log.h"
+#include "shipgate/config/loader.h"
+#include "shipgate/health/monitor.h"
+#include "shipgate/metrics/registry.h"
+#include "shipgate/server/gateway.h"
+#include "shipgate/traffic/health_registry.h"
+
+namespace shipgate::cli {
+namespace {
+
+log::Level parseLevel(const std::string& s) {
+  if (s == "debug") return log::Level::kDebug;
+  if (s == "warn") return log::Level::kWarn;
+  if (s == "error") return log::Level::kError;
+  return log::Level::kInfo;
+}
+
+// Started as root: drop to server.user, or refuse unless allow_root.
+Status dropPrivileges(const config::Config& cfg) {
+  if (geteuid() != 0) return Status::ok();
+  if (cfg.server.user.empty()) {
+    if (cfg.server.allow_root) {
+      log::warn("serving as root because server.allow_root is true");
+      return Status::ok();
+    }
+    return Status::permissionDenied(
+        "refusing to serve as root: set server.user to an unprivileged user (the seed's "
+        "container_security.non_root_user), or server.allow_root: true");
+  }
+  errno = 0;
+  struct passwd* pw = getpwnam(cfg.server.user.c_str());
+  if (!pw) return Status::notFound("server.user '" + cfg.server.user + "' does not exist");
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0) return Status::fromErrno("initgroups", errno);
+  if (setgid(pw->pw_gid) != 0) return Status::fromErrno("setgid", errno);
+  if (setuid(pw->pw_uid) != 0) return Status::fromErrno("setuid", errno);
+  if (setuid(0) == 0) return Status::internal("privileges could not be dropped (setuid(0) worked)");
+  log::info("dropped privileges to user " + cfg.server.user);
+  return Status::ok();
+}
+
+Status writeReadyFile(const std::string& path, const server::Gateway& gateway, uint16_t admin_port) {
+  nlohmann::json j;
+  j["pid"] = getpid();
+  j["listeners"] = nlohmann::json::object();
+  for (const auto& [name, port] : gateway.listenerPorts()) j["listeners"][name] = port;
+  j["admin_port"] = admin_port;
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) return Status::ioError("cannot write ready file " + tmp);
+    out << j.dump() << "\n";
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) return Status::fromErrno("rename " + tmp, errno);
+  return Status::ok();
+}
+
+}  // namespace
+
+int runServe(const ServeOptions& opts) {
+  // Block the signals we handle before any thread exists, so every thread inherits the mask and
+  // only sigwait() below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (!printDiagnostics(opts.config_path, /*quiet_warnings=*/false)) return 1;
+  config::LoadResult loaded = config::loadFile(opts.config_path);
+  if (!loaded.ok()) return 1;
+  std::shared_ptr<const config::Config> cfg = loaded.config;
+
+  log::setLevel(parseLevel(opts.log_level.empty() ? cfg->server.log.level : opts.log_level));
+  if (!cfg->server.log.error_log_path.empty() &&
+      !log::openErrorLog(cfg->server.log.error_log_path)) {
+    std::cerr << "shipgate: cannot open error log " << cfg->server.log.error_log_path << "\n";
+    return 2;
+  }
+
+  Clock& clock = RealClock::instance();
+  metrics::Registry metrics;
+  traffic::HealthRegistry registry(clock);
+  auto gateway_or = server::Gateway::create(cfg, {metrics, registry, clock});
+  if (!gateway_or) {
+    log::error("cannot start: " + gateway_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<server::Gateway> gateway = std::move(gateway_or).value();
+
+  health::HealthMonitor monitor(registry, clock);
+  monitor.update(gateway->plan());
+  admin::Controller controller(opts.config_path, cfg, *gateway, monitor, registry);
+  admin::AdminServer admin_server(controller, metrics);
+  if (cfg->admin.enabled) {
+    Status st = admin_server.start(cfg->admin);
+    if (!st.isOk()) {
+      log::error("cannot start the admin API: " + st.message());
+      return 1;
+    }
+  }
+  if (Status st = dropPrivileges(*cfg); !st.isOk()) {
+    log::error(st.message());
+    return 1;
+  }
+  monitor.start();
+  if (Status st = gateway->start(); !st.isOk()) {
+    log::error("cannot start workers: " + st.message());
+    return 1;
+  }
+  std::string summary = "shipgate serving:";
+  for (const auto& [name, port] : gateway->listenerPorts()) {
+    summary += " " + name + "=" + std::to_string(port);
+  }
+  if (cfg->admin.enabled) summary += " admin=" + std::to_string(admin_server.port());
+  log::info(summary);
+  if (!opts.ready_file.empty()) {
+    if (Status st = writeReadyFile(opts.ready_file, *gateway, admin_server.port()); !st.isOk()) {
+      log::error(st.message());
+    }
+  }
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::info("SIGHUP: reloading " + opts.config_path);
+      (void)controller.reload();
+      continue;
+    }
+    log::info(std::string("received ") + strsignal(sig) + ": draining");
+    break;
+  }
+  admin_server.stop();
+  monitor.stop();
+  gateway->shutdown(controller.config()->server.limits.drain_timeout);
+  log::info("shipgate stopped");
+  return 0;
+}
+
+}  // namespace shipgate::cli

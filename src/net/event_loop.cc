@@ -1,0 +1,217 @@
+#include "shipgate/net/event_loop.h"
+
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace shipgate::net {
+
+// ---- Timer ----
+
+Timer::Timer(EventLoop& loop, Callback callback) : loop_(loop), callback_(std::move(callback)) {}
+
+Timer::~Timer() { cancel(); }
+
+void Timer::armAt(Clock::time_point when) {
+  when_ = when;
+  if (index_ >= 0) {
+    loop_.heapFix(index_);
+  } else {
+    loop_.heapPush(this);
+  }
+}
+
+void Timer::armAfter(Millis delay) { armAt(loop_.now() + delay); }
+
+void Timer::cancel() {
+  if (index_ >= 0) loop_.heapRemove(this);
+}
+
+// ---- EventLoop ----
+
+Result<std::unique_ptr<EventLoop>> EventLoop::create(Clock& clock) {
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return Status::fromErrno("epoll_create1", errno);
+  int evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (evfd < 0) {
+    int err = errno;
+    close(epfd);
+    return Status::fromErrno("eventfd", err);
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;  // nullptr marks the wake-up eventfd
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0) {
+    int err = errno;
+    close(epfd);
+    close(evfd);
+    return Status::fromErrno("epoll_ctl(eventfd)", err);
+  }
+  return std::unique_ptr<EventLoop>(new EventLoop(clock, epfd, evfd));
+}
+
+EventLoop::EventLoop(Clock& clock, int epfd, int evfd)
+    : clock_(clock), epfd_(epfd), evfd_(evfd), now_(clock.now()) {
+  events_.resize(256);
+}
+
+EventLoop::~EventLoop() {
+  for (Timer* t : heap_) t->index_ = -1;
+  close(evfd_);
+  close(epfd_);
+}
+
+Status EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return Status::fromErrno("epoll_ctl add", errno);
+  return Status::ok();
+}
+
+Status EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) return Status::fromErrno("epoll_ctl mod", errno);
+  return Status::ok();
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(task));
+  }
+  wake();
+}
+
+void EventLoop::wake() {
+  uint64_t one = 1;
+  ssize_t n = write(evfd_, &one, sizeof(one));
+  (void)n;
+}
+
+void EventLoop::stop() {
+  stop_.store(true);
+  wake();
+}
+
+bool EventLoop::inLoopThread() const {
+  return thread_id_.load(std::memory_order_relaxed) == static_cast<uint64_t>(pthread_self());
+}
+
+void EventLoop::run() {
+  thread_id_.store(static_cast<uint64_t>(pthread_self()));
+  while (!stop_.load(std::memory_order_relaxed)) runOnce(Millis(1000));
+  runPosted();
+}
+
+int EventLoop::waitMillis(Millis max_wait) const {
+  if (heap_.empty()) return static_cast<int>(max_wait.count());
+  auto until = heap_[0]->when_ - clock_.now();
+  if (until <= Clock::time_point::duration::zero()) return 0;
+  auto ms = std::chrono::duration_cast<Millis>(until).count() + 1;
+  return static_cast<int>(std::min<int64_t>(ms, max_wait.count()));
+}
+
+void EventLoop::runOnce(Millis max_wait) {
+  if (thread_id_.load(std::memory_order_relaxed) == 0) {
+    thread_id_.store(static_cast<uint64_t>(pthread_self()));
+  }
+  int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), waitMillis(max_wait));
+  now_ = clock_.now();
+  for (int i = 0; i < n; ++i) {
+    auto* h = static_cast<IoHandler*>(events_[i].data.ptr);
+    if (h == nullptr) {
+      uint64_t v;
+      while (read(evfd_, &v, sizeof(v)) > 0) {
+      }
+      continue;
+    }
+    h->onIoEvent(events_[i].events);
+  }
+  if (n == static_cast<int>(events_.size()) && events_.size() < 4096) events_.resize(events_.size() * 2);
+  runTimers();
+  runPosted();
+  if (iteration_end_) iteration_end_();
+}
+
+void EventLoop::runTimers() {
+  now_ = clock_.now();
+  while (!heap_.empty() && heap_[0]->when_ <= now_) {
+    Timer* t = heap_[0];
+    heapRemove(t);
+    t->callback_();  // may re-arm t or destroy its owner
+  }
+}
+
+void EventLoop::runPosted() {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (posted_.empty()) return;
+    running_.swap(posted_);
+  }
+  for (auto& task : running_) task();
+  running_.clear();
+}
+
+// ---- heap ----
+
+void EventLoop::heapPush(Timer* t) {
+  t->index_ = static_cast<int>(heap_.size());
+  heap_.push_back(t);
+  siftUp(t->index_);
+}
+
+void EventLoop::heapRemove(Timer* t) {
+  int i = t->index_;
+  int last = static_cast<int>(heap_.size()) - 1;
+  if (i != last) {
+    heap_[i] = heap_[last];
+    heap_[i]->index_ = i;
+  }
+  heap_.pop_back();
+  t->index_ = -1;
+  if (i < static_cast<int>(heap_.size())) heapFix(i);
+}
+
+void EventLoop::heapFix(int i) {
+  if (i > 0 && heap_[i]->when_ < heap_[(i - 1) / 2]->when_) {
+    siftUp(i);
+  } else {
+    siftDown(i);
+  }
+}
+
+void EventLoop::siftUp(int i) {
+  while (i > 0) {
+    int p = (i - 1) / 2;
+    if (!(heap_[i]->when_ < heap_[p]->when_)) break;
+    std::swap(heap_[i], heap_[p]);
+    heap_[i]->index_ = i;
+    heap_[p]->index_ = p;
+    i = p;
+  }
+}
+
+void EventLoop::siftDown(int i) {
+  int n = static_cast<int>(heap_.size());
+  for (;;) {
+    int l = 2 * i + 1;
+    int r = l + 1;
+    int m = i;
+    if (l < n && heap_[l]->when_ < heap_[m]->when_) m = l;
+    if (r < n && heap_[r]->when_ < heap_[m]->when_) m = r;
+    if (m == i) break;
+    std::swap(heap_[i], heap_[m]);
+    heap_[i]->index_ = i;
+    heap_[m]->index_ = m;
+    i = m;
+  }
+}
+
+}  // namespace shipgate::net

@@ -1,0 +1,128 @@
+#include "shipgate/net/stream.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace shipgate::net {
+
+ssize_t PlainStream::read(char* buf, size_t len) {
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    return n;
+  }
+}
+
+ssize_t PlainStream::writev(const iovec* iov, int iovcnt) {
+  for (;;) {
+    ssize_t n = ::writev(fd_.get(), iov, iovcnt);
+    if (n < 0 && errno == EINTR) continue;
+    return n;
+  }
+}
+
+ssize_t PlainStream::sendFile(int file_fd, off_t* offset, size_t len) {
+  for (;;) {
+    ssize_t n = ::sendfile(fd_.get(), file_fd, offset, len);
+    if (n < 0 && errno == EINTR) continue;
+    return n;
+  }
+}
+
+// ---- TLS ----
+
+Result<std::unique_ptr<TlsStream>> TlsStream::accept(Fd fd, SSL_CTX* ctx) {
+  SSL* ssl = SSL_new(ctx);
+  if (ssl == nullptr) return Status::internal("SSL_new failed");
+  if (SSL_set_fd(ssl, fd.get()) != 1) {
+    SSL_free(ssl);
+    return Status::internal("SSL_set_fd failed");
+  }
+  SSL_set_accept_state(ssl);
+  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                        SSL_MODE_RELEASE_BUFFERS);
+  return std::unique_ptr<TlsStream>(new TlsStream(std::move(fd), ssl));
+}
+
+TlsStream::~TlsStream() { SSL_free(ssl_); }
+
+ssize_t TlsStream::mapError(int ret) {
+  int err = SSL_get_error(ssl_, ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    case SSL_ERROR_SYSCALL:
+      ERR_clear_error();
+      if (errno == 0) return 0;  // EOF without close_notify
+      return -1;
+    default:
+      ERR_clear_error();
+      errno = EPROTO;
+      return -1;
+  }
+}
+
+ssize_t TlsStream::read(char* buf, size_t len) {
+  ERR_clear_error();
+  errno = 0;
+  int n = SSL_read(ssl_, buf, static_cast<int>(len > INT32_MAX ? INT32_MAX : len));
+  if (n > 0) return n;
+  return mapError(n);
+}
+
+ssize_t TlsStream::writev(const iovec* iov, int iovcnt) {
+  ssize_t total = 0;
+  for (int i = 0; i < iovcnt; ++i) {
+    if (iov[i].iov_len == 0) continue;
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(ssl_, iov[i].iov_base, static_cast<int>(iov[i].iov_len));
+    if (n <= 0) {
+      ssize_t r = mapError(n);
+      if (total > 0 && r < 0 && errno == EAGAIN) return total;
+      if (r == 0) {
+        errno = EPIPE;
+        return total > 0 ? total : -1;
+      }
+      return total > 0 ? total : r;
+    }
+    total += n;
+    if (static_cast<size_t>(n) < iov[i].iov_len) break;
+  }
+  return total;
+}
+
+ssize_t TlsStream::sendFile(int file_fd, off_t* offset, size_t len) {
+  char buf[16384];
+  size_t want = len < sizeof(buf) ? len : sizeof(buf);
+  ssize_t got = ::pread(file_fd, buf, want, *offset);
+  if (got <= 0) {
+    if (got == 0) errno = EIO;
+    return -1;
+  }
+  iovec iov{buf, static_cast<size_t>(got)};
+  ssize_t n = writev(&iov, 1);
+  if (n > 0) *offset += n;
+  return n;
+}
+
+std::string TlsStream::serverName() const {
+  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return name ? name : "";
+}
+
+void TlsStream::shutdownWrite() {
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+}  // namespace shipgate::net

@@ -1,0 +1,195 @@
+// TrafficPlan::build and accessors: resolves endpoints, groups them by slot and region, builds the
+// route table. route() is in router.cc, pick() in picker.cc, passive health in outlier.cc.
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "plan_impl.h"
+#include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/plan.h"
+
+namespace shipgate::traffic {
+namespace {
+
+using internal::AppPlan;
+using internal::RegionGroup;
+using internal::SlotPlan;
+
+Status resolve(const config::EndpointConfig& ec, const std::string& what, Endpoint& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(ec.address.port);
+  std::string host = ec.address.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+  if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
+    // AI_ADDRCONFIG hides loopback-only families on hosts without other interfaces; retry plain.
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+  }
+  if (rc != 0 || res == nullptr) {
+    return Status::invalidArgument(ec.where.toString() + ": " + what + ": cannot resolve " +
+                                   ec.address.toString() + ": " + gai_strerror(rc));
+  }
+  // Prefer IPv4 when both families resolve ("localhost"): upstreams commonly bind 127.0.0.1 only.
+  const addrinfo* chosen = res;
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      chosen = ai;
+      break;
+    }
+  }
+  std::memcpy(&out.sockaddr, chosen->ai_addr, chosen->ai_addrlen);
+  out.sockaddr_len = chosen->ai_addrlen;
+  freeaddrinfo(res);
+  return Status::ok();
+}
+
+struct RegionInfo {
+  int priority = 0;
+  config::FailoverPolicy failover = config::FailoverPolicy::kAutomatic;
+};
+
+// Region name -> priority and policy for one app: the app's regions first, then regions only
+// named by the seed's health_checks block (after the app's, in block order). An app region named
+// in health_checks inherits manual_approval from it.
+std::map<std::string, RegionInfo> regionTable(const config::Config& cfg,
+                                              const config::AppConfig& app) {
+  std::map<std::string, RegionInfo> out;
+  int next = 0;
+  for (const auto& r : app.regions) {
+    out[r.name] = RegionInfo{r.priority, r.failover};
+    next = std::max(next, r.priority + 1);
+  }
+  for (const auto& hc : cfg.health_checks) {
+    if (hc.region.empty()) continue;
+    auto it = out.find(hc.region);
+    if (it != out.end()) {
+      if (hc.failover == config::FailoverPolicy::kManualApproval) {
+        it->second.failover = config::FailoverPolicy::kManualApproval;
+      }
+      continue;
+    }
+    out[hc.region] = RegionInfo{next++, hc.failover};
+  }
+  return out;
+}
+
+std::string defaultRegion(const config::AppConfig& app) {
+  if (app.regions.empty()) return "default";
+  const config::RegionConfig* best = &app.regions.front();
+  for (const auto& r : app.regions) {
+    if (r.priority < best->priority) best = &r;
+  }
+  return best->name;
+}
+
+Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthRegistry& registry,
+                AppPlan& plan) {
+  plan.app = &app;
+  const auto regions = regionTable(cfg, app);
+  const std::string fallback_region = defaultRegion(app);
+  size_t total = app.slots[0].endpoints.size() + app.slots[1].endpoints.size();
+  plan.endpoints.reserve(total);
+  for (int s = 0; s < 2; ++s) {
+    const auto slot = static_cast<config::Slot>(s);
+    for (const auto& ec : app.slots[s].endpoints) {
+      Endpoint e;
+      e.app = app.name;
+      e.slot = slot;
+      e.region = ec.region.empty() ? fallback_region : ec.region;
+      e.address = ec.address;
+      e.weight = std::max(1, ec.weight);
+      e.key = app.name + "/" + config::slotName(slot) + "/" + ec.address.toString();
+      SG_RETURN_IF_ERROR(resolve(ec, "app " + app.name + " slot " + config::slotName(slot), e));
+      e.state = registry.stateFor(e.key);
+      plan.endpoints.push_back(std::move(e));
+    }
+  }
+  int unknown_priority = 1000;
+  std::map<std::string, RegionInfo> extra;  // regions named by endpoints only
+  for (int i = 0; i < static_cast<int>(plan.endpoints.size()); ++i) {
+    const Endpoint& e = plan.endpoints[i];
+    SlotPlan& sp = plan.slots[static_cast<int>(e.slot)];
+    sp.endpoints.push_back(i);
+    auto group = std::find_if(sp.regions.begin(), sp.regions.end(),
+                              [&](const RegionGroup& g) { return g.name == e.region; });
+    if (group == sp.regions.end()) {
+      RegionGroup g;
+      g.name = e.region;
+      auto it = regions.find(e.region);
+      if (it == regions.end()) {
+        auto [x, inserted] = extra.try_emplace(e.region, RegionInfo{unknown_priority, {}});
+        if (inserted) ++unknown_priority;
+        it = x;
+      }
+      g.priority = it->second.priority;
+      g.failover = it->second.failover;
+      sp.regions.push_back(std::move(g));
+      group = sp.regions.end() - 1;
+    }
+    group->endpoints.push_back(i);
+  }
+  for (auto& sp : plan.slots) {
+    std::stable_sort(sp.regions.begin(), sp.regions.end(),
+                     [](const RegionGroup& a, const RegionGroup& b) {
+                       return a.priority != b.priority ? a.priority < b.priority : a.name < b.name;
+                     });
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+TrafficPlan::TrafficPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TrafficPlan::~TrafficPlan() = default;
+
+Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
+    std::shared_ptr<const config::Config> config, HealthRegistry& registry) {
+  if (!config) return Status::invalidArgument("traffic plan: no config");
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  impl->registry = &registry;
+  const config::Config& cfg = *impl->config;
+  for (const auto& app : cfg.apps) {
+    auto plan = std::make_unique<internal::AppPlan>();
+    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, *plan));
+    impl->apps.push_back(std::move(plan));
+  }
+  impl->routes = internal::buildRouteTable(cfg);
+  return std::shared_ptr<const TrafficPlan>(new TrafficPlan(std::move(impl)));
+}
+
+const config::Config& TrafficPlan::config() const { return *impl_->config; }
+
+const std::shared_ptr<const config::Config>& TrafficPlan::configPtr() const {
+  return impl_->config;
+}
+
+std::optional<RouteMatch> TrafficPlan::route(std::string_view host, std::string_view path) const {
+  return internal::routeIn(*impl_->config, impl_->routes, host, path);
+}
+
+const std::vector<Endpoint>& TrafficPlan::endpoints(int app_index) const {
+  static const std::vector<Endpoint> kNone;
+  if (app_index < 0 || app_index >= static_cast<int>(impl_->apps.size())) return kNone;
+  return impl_->apps[app_index]->endpoints;
+}
+
+int TrafficPlan::appIndex(std::string_view app_name) const {
+  const auto& apps = impl_->config->apps;
+  for (size_t i = 0; i < apps.size(); ++i) {
+    if (apps[i].name == app_name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace shipgate::traffic
