@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "shipgate/common/clock.h"
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
 
@@ -48,6 +49,10 @@ class StaticSite {
  public:
   // Fails when root does not exist or is not a directory.
   static Result<std::unique_ptr<StaticSite>> open(const config::StaticSiteConfig& config);
+  // As above, with the clock that times the open-file cache's revalidation (tests pass a
+  // SimulatedClock). REQUIRES: clock outlives the StaticSite.
+  static Result<std::unique_ptr<StaticSite>> open(const config::StaticSiteConfig& config,
+                                                  const Clock& clock);
   ~StaticSite();
 
   StaticResponse serve(const StaticRequest& request) const;

@@ -1,0 +1,67 @@
+// waf::Request: what the rules engine sees of one HTTP request. The gateway fills it with views
+// into its own buffers (no copies); every derived field (normalised path, query arguments,
+// cookies, lower-cased header map...) is computed lazily, once per evaluation, by the EvalContext.
+// OwnedRequest is the same thing with its own storage, for tests, tools and `shipgate waf test`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shipgate/common/status.h"
+#include "shipgate/waf/value.h"
+
+namespace shipgate::waf {
+
+struct Header {
+  std::string_view name;   // as received (any case)
+  std::string_view value;
+};
+
+// Views only: the memory behind every field must outlive the evaluation.
+struct Request {
+  std::string_view method;           // "GET"
+  std::string_view target;           // raw request-target: "/a/b?x=1" (or absolute-form URL)
+  std::span<const Header> headers;   // in received order, duplicates kept
+  std::optional<IpAddr> client_ip;   // ip.src; missing when unset
+  bool tls = false;                  // ssl
+  std::string_view body;             // http.request.body.raw: the first N bytes of the body
+  int64_t body_size = 0;             // http.request.body.size: the full (declared) body size
+  std::optional<int64_t> bot_score;  // cf.bot_management.score; nullopt = not computed (missing)
+  bool verified_bot = false;         // cf.bot_management.verified_bot
+  std::optional<int64_t> response_code;  // http.response.code; only in the response phase
+};
+
+// A Request with its own storage. Copying is disabled because views point into this object.
+class OwnedRequest {
+ public:
+  OwnedRequest() = default;
+  OwnedRequest(const OwnedRequest&) = delete;
+  OwnedRequest& operator=(const OwnedRequest&) = delete;
+  OwnedRequest(OwnedRequest&& other) noexcept;
+  OwnedRequest& operator=(OwnedRequest&& other) noexcept;
+
+  void setMethod(std::string_view m) { request_.method = keep(m); }
+  void setTarget(std::string_view t) { request_.target = keep(t); }
+  void addHeader(std::string_view name, std::string_view value);
+  void setBody(std::string_view body);  // also sets body_size
+  Request& mutableRequest() { return request_; }
+  const Request& request() const { return request_; }
+
+ private:
+  std::string_view keep(std::string_view s);
+  std::deque<std::string> strings_;
+  std::vector<Header> headers_;
+  Request request_;
+};
+
+// Parses a raw HTTP/1.x request (request line, headers, blank line, body; CRLF or LF line ends)
+// into an OwnedRequest. Used by `shipgate waf test --request FILE` and the .test files. The body
+// is whatever follows the blank line; body_size is Content-Length when present, else body length.
+Result<std::unique_ptr<OwnedRequest>> parseRawHttpRequest(std::string_view text);
+
+}  // namespace shipgate::waf

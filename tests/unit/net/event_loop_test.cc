@@ -1,0 +1,168 @@
+#include "shipgate/net/event_loop.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "shipgate/net/socket.h"
+
+namespace shipgate::net {
+namespace {
+
+TEST(EventLoopTest, TimersFireInDeadlineOrderOnSimulatedTime) {
+  SimulatedClock clock;
+  auto loop = EventLoop::create(clock);
+  ASSERT_TRUE(loop.isOk());
+  std::vector<int> fired;
+  Timer a(**loop, [&] { fired.push_back(1); });
+  Timer b(**loop, [&] { fired.push_back(2); });
+  Timer c(**loop, [&] { fired.push_back(3); });
+  a.armAfter(Millis(300));
+  b.armAfter(Millis(100));
+  c.armAfter(Millis(200));
+  c.armAfter(Millis(50));  // re-arming moves it
+  (*loop)->runOnce(Millis(0));
+  EXPECT_TRUE(fired.empty());
+  clock.advance(Millis(150));
+  (*loop)->runOnce(Millis(0));
+  EXPECT_EQ(fired, (std::vector<int>{3, 2}));
+  a.cancel();
+  clock.advance(Millis(1000));
+  (*loop)->runOnce(Millis(0));
+  EXPECT_EQ(fired.size(), 2u);
+  EXPECT_FALSE(a.armed());
+}
+
+TEST(EventLoopTest, TimerCanRearmItselfFromItsCallback) {
+  SimulatedClock clock;
+  auto loop = EventLoop::create(clock);
+  ASSERT_TRUE(loop.isOk());
+  int count = 0;
+  Timer t(**loop, [&] {
+    if (++count < 3) t.armAfter(Millis(10));
+  });
+  t.armAfter(Millis(10));
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(Millis(10));
+    (*loop)->runOnce(Millis(0));
+  }
+  EXPECT_EQ(count, 3);
+}
+
+TEST(EventLoopTest, PostFromAnotherThreadWakesTheLoop) {
+  auto loop = EventLoop::create(RealClock::instance());
+  ASSERT_TRUE(loop.isOk());
+  std::atomic<int> ran{0};
+  std::thread runner([&] { (*loop)->run(); });
+  std::thread poster([&] {
+    for (int i = 0; i < 100; ++i) (*loop)->post([&] { ran.fetch_add(1); });
+  });
+  poster.join();
+  (*loop)->post([&] { (*loop)->stop(); });
+  runner.join();
+  EXPECT_EQ(ran.load(), 100);
+}
+
+struct EchoAcceptor : IoHandler {
+  EventLoop* loop;
+  int listen_fd;
+  std::vector<std::unique_ptr<struct EchoConn>> conns;
+  void onIoEvent(uint32_t) override;
+};
+
+struct EchoConn : IoHandler {
+  Fd fd;
+  void onIoEvent(uint32_t) override {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+      if (n <= 0) break;
+      ASSERT_EQ(::write(fd.get(), buf, n), n);
+    }
+  }
+};
+
+void EchoAcceptor::onIoEvent(uint32_t) {
+  SockAddr peer;
+  for (;;) {
+    int fd = acceptNonBlocking(listen_fd, &peer);
+    if (fd < 0) break;
+    auto c = std::make_unique<EchoConn>();
+    c->fd.reset(fd);
+    ASSERT_TRUE(loop->add(fd, EPOLLIN, c.get()).isOk());
+    conns.push_back(std::move(c));
+  }
+}
+
+TEST(SocketTest, ReusePortGroupSharesOnePortAndEchoes) {
+  auto group = bindReusePortGroup("127.0.0.1", 0, 3);
+  ASSERT_TRUE(group.isOk()) << group.status().toString();
+  ASSERT_EQ(group->size(), 3u);
+  auto port = localPort((*group)[0].get());
+  ASSERT_TRUE(port.isOk());
+  EXPECT_NE(*port, 0);
+  for (auto& fd : *group) EXPECT_EQ(*localPort(fd.get()), *port);
+
+  auto loop = EventLoop::create(RealClock::instance());
+  ASSERT_TRUE(loop.isOk());
+  std::vector<std::unique_ptr<EchoAcceptor>> acceptors;
+  for (auto& fd : *group) {
+    auto a = std::make_unique<EchoAcceptor>();
+    a->loop = loop->get();
+    a->listen_fd = fd.get();
+    ASSERT_TRUE((*loop)->add(fd.get(), EPOLLIN, a.get()).isOk());
+    acceptors.push_back(std::move(a));
+  }
+  std::thread runner([&] { (*loop)->run(); });
+
+  auto addr = resolve("127.0.0.1", *port);
+  ASSERT_TRUE(addr.isOk());
+  for (int i = 0; i < 8; ++i) {
+    Fd c(socket(AF_INET, SOCK_STREAM, 0));
+    ASSERT_EQ(connect(c.get(), addr->get(), addr->len), 0);
+    std::string msg = "hello " + std::to_string(i);
+    ASSERT_EQ(::write(c.get(), msg.data(), msg.size()), static_cast<ssize_t>(msg.size()));
+    std::string got;
+    char buf[64];
+    while (got.size() < msg.size()) {
+      ssize_t n = ::read(c.get(), buf, sizeof(buf));
+      ASSERT_GT(n, 0);
+      got.append(buf, n);
+    }
+    EXPECT_EQ(got, msg);
+  }
+  (*loop)->stop();
+  runner.join();
+}
+
+TEST(SocketTest, ConnectToClosedPortFails) {
+  auto group = bindReusePortGroup("127.0.0.1", 0, 1);
+  ASSERT_TRUE(group.isOk());
+  uint16_t port = *localPort((*group)[0].get());
+  group->clear();  // close it: nothing listens there now
+  auto addr = resolve("127.0.0.1", port);
+  bool in_progress = false;
+  auto fd = connectNonBlocking(*addr, &in_progress);
+  if (fd.isOk() && in_progress) {
+    pollfd p{fd->get(), POLLOUT, 0};
+    ASSERT_EQ(poll(&p, 1, 5000), 1);
+    EXPECT_EQ(connectError(fd->get()), ECONNREFUSED);
+  } else {
+    EXPECT_FALSE(fd.isOk());
+  }
+}
+
+TEST(SocketTest, ResolveFormatsAddresses) {
+  auto v4 = resolve("127.0.0.1", 8080);
+  ASSERT_TRUE(v4.isOk());
+  EXPECT_EQ(addrString(*v4), "127.0.0.1:8080");
+  auto v6 = resolve("::1", 443);
+  ASSERT_TRUE(v6.isOk());
+  EXPECT_EQ(addrString(*v6), "[::1]:443");
+  EXPECT_FALSE(resolve("no-such-host.invalid", 1).isOk());
+}
+
+}  // namespace
+}  // namespace shipgate::net
