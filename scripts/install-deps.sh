@@ -9,7 +9,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libcli11-dev libre2-dev libsodium-dev libsqlite3-dev libpq-dev libgtest-dev libgmock-dev
   libbenchmark-dev node-llhttp libcpp-httplib-dev)
 run_pkgs=(postgresql curl openssl ca-certificates)
-test_pkgs=(chromium nginx wrk)
+test_pkgs=(chromium nginx wrk prometheus)
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs)
 
 pkgs=("${build_pkgs[@]}")
