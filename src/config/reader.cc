@@ -1,6 +1,7 @@
 // Typed access to YNode values with located diagnostics. See reader.h.
 #include "reader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -42,10 +43,10 @@ bool asString(const YNode& n, const std::string& path, Diags& d, std::string& ou
 
 bool asBool(const YNode& n, const std::string& path, Diags& d, bool& out) {
   if (!needScalar(n, path, d, "true or false")) return false;
-  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
-                                               "on",   "On",   "ON"};
-  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No", "NO",
-                                                "off",   "Off",   "OFF"};
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                               "YES",  "on",   "On",   "ON"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                                "NO",    "off",   "Off",   "OFF"};
   for (auto t : kTrue) {
     if (n.scalar == t) {
       out = true;

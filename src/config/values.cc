@@ -92,7 +92,8 @@ Result<Millis> parseDuration(std::string_view text) {
   while (!s.empty()) {
     double n = 0;
     if (!takeNumber(s, n)) {
-      return Status::invalidArgument("bad duration " + quoted + ": expected a number followed by "
+      return Status::invalidArgument("bad duration " + quoted +
+                                     ": expected a number followed by "
                                      "a unit (ms, s, m, h, d), e.g. 500ms or 2s");
     }
     double unit_ms = 0;
@@ -122,7 +123,8 @@ Result<size_t> parseSize(std::string_view text) {
   const std::string quoted = "\"" + std::string(text) + "\"";
   double n = 0;
   if (!takeNumber(s, n)) {
-    return Status::invalidArgument("bad size " + quoted + ": expected bytes or a number with a "
+    return Status::invalidArgument("bad size " + quoted +
+                                   ": expected bytes or a number with a "
                                    "unit (KiB, MiB, GiB, KB, MB, GB), e.g. 16KiB");
   }
   s = trim(s);
@@ -251,7 +253,8 @@ Result<Url> parseUrl(std::string_view text) {
   }
   for (char c : url.path) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return Status::invalidArgument("bad URL " + quoted + ": spaces and control characters "
+      return Status::invalidArgument("bad URL " + quoted +
+                                     ": spaces and control characters "
                                      "must be percent-encoded");
     }
   }

@@ -11,8 +11,8 @@
 namespace shipgate::config::internal {
 namespace {
 
-constexpr int kMaxDepth = 64;            // deeper documents are not configs
-constexpr size_t kMaxNodes = 200'000;    // bounds alias expansion ("billion laughs")
+constexpr int kMaxDepth = 64;          // deeper documents are not configs
+constexpr size_t kMaxNodes = 200'000;  // bounds alias expansion ("billion laughs")
 
 Location locate(const std::string& file, const YAML::Mark& mark) {
   Location loc;
@@ -61,36 +61,82 @@ class Converter {
         }
         return true;
       case YAML::NodeType::Map:
-        out.kind = YNode::Kind::kMap;
-        for (const auto& kv : in) {
-          Location key_where = locate(file_, kv.first.Mark());
-          if (!kv.first.IsScalar()) {
-            diags_.error(key_where, "map keys must be plain strings");
-            continue;
-          }
-          const std::string& key = kv.first.Scalar();
-          if (const YEntry* prev = out.find(key)) {
-            diags_.error(key_where, "duplicate key \"" + key + "\" (first defined at " +
-                                        prev->key_where.toString() + ")");
-            continue;
-          }
-          YEntry entry;
-          entry.key = key;
-          entry.key_where = key_where;
-          if (!convert(kv.second, entry.value, depth + 1)) return false;
-          out.entries.push_back(std::move(entry));
-        }
-        return true;
+        return convertMap(in, out, depth);
     }
     return true;
   }
 
  private:
+  bool convertMap(const YAML::Node& in, YNode& out, int depth) {
+    out.kind = YNode::Kind::kMap;
+    std::vector<YNode> merges;  // "<<: *anchor" maps; keys written explicitly win over them
+    for (const auto& kv : in) {
+      Location key_where = locate(file_, kv.first.Mark());
+      if (!kv.first.IsScalar()) {
+        diags_.error(key_where, "map keys must be plain strings");
+        continue;
+      }
+      const std::string& key = kv.first.Scalar();
+      if (key == "<<" && kv.first.Tag() != "!") {
+        YNode merged;
+        if (!convert(kv.second, merged, depth + 1)) return false;
+        if (merged.isSeq()) {
+          for (auto& item : merged.items) merges.push_back(std::move(item));
+        } else {
+          merges.push_back(std::move(merged));
+        }
+        continue;
+      }
+      if (const YEntry* prev = out.find(key)) {
+        diags_.error(key_where, "duplicate key \"" + key + "\" (first defined at " +
+                                    prev->key_where.toString() + ")");
+        continue;
+      }
+      YEntry entry;
+      entry.key = key;
+      entry.key_where = key_where;
+      if (!convert(kv.second, entry.value, depth + 1)) return false;
+      out.entries.push_back(std::move(entry));
+    }
+    for (auto& m : merges) {
+      if (!m.isMap()) {
+        diags_.error(m.where,
+                     "\"<<\" merges a map (or a list of maps), not " + std::string(m.kindName()));
+        continue;
+      }
+      for (auto& e : m.entries) {
+        if (out.find(e.key) == nullptr) out.entries.push_back(std::move(e));
+      }
+    }
+    return true;
+  }
+
   const std::string& file_;
   Diags& diags_;
   size_t nodes_ = 0;
   bool reported_size_ = false;
 };
+
+// yaml-cpp reports an indentation tab as a confusing error further right; name the tab instead
+// when one appears in the indentation of a line up to the one the parser failed on.
+bool reportIndentTab(std::string_view text, int error_line, const std::string& file, Diags& diags) {
+  int line = 1;
+  size_t start = 0;
+  while (start < text.size() && (error_line <= 0 || line <= error_line)) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    for (size_t i = start; i < end && (text[i] == ' ' || text[i] == '\t'); ++i) {
+      if (text[i] == '\t') {
+        diags.error(Location{file, line, static_cast<int>(i - start) + 1},
+                    "YAML syntax error: tab character in indentation (YAML indents with spaces)");
+        return true;
+      }
+    }
+    start = end + 1;
+    ++line;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -110,10 +156,14 @@ YEntry* YNode::find(std::string_view key) {
 
 const char* YNode::kindName() const {
   switch (kind) {
-    case Kind::kNull: return "null";
-    case Kind::kScalar: return "a scalar";
-    case Kind::kSeq: return "a list";
-    case Kind::kMap: return "a map";
+    case Kind::kNull:
+      return "null";
+    case Kind::kScalar:
+      return "a scalar";
+    case Kind::kSeq:
+      return "a list";
+    case Kind::kMap:
+      return "a map";
   }
   return "?";
 }
@@ -143,6 +193,13 @@ std::vector<Diagnostic> Diags::sorted() const {
     if (a.where.line != b.where.line) return a.where.line < b.where.line;
     return a.where.column < b.where.column;
   });
+  // A file included twice (a diamond) reports its own syntax findings twice; keep one.
+  auto same = [](const Diagnostic& a, const Diagnostic& b) {
+    return a.severity == b.severity && a.where.file == b.where.file &&
+           a.where.line == b.where.line && a.where.column == b.where.column &&
+           a.message == b.message;
+  };
+  out.erase(std::unique(out.begin(), out.end(), same), out.end());
   return out;
 }
 
@@ -157,7 +214,9 @@ YNode parseYaml(std::string_view text, const std::string& file, Diags& diags) {
     doc = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     Location where = locate(file, e.mark);
-    diags.error(where, "YAML syntax error: " + e.msg);
+    if (!reportIndentTab(text, where.line, file, diags)) {
+      diags.error(where, "YAML syntax error: " + e.msg);
+    }
     return out;
   } catch (const std::exception& e) {
     diags.error(out.where, std::string("YAML error: ") + e.what());

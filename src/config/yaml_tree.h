@@ -18,10 +18,10 @@ struct YEntry;
 struct YNode {
   enum class Kind { kNull, kScalar, kSeq, kMap };
   Kind kind = Kind::kNull;
-  std::string scalar;            // kScalar: the text, as yaml-cpp unescaped it
-  bool quoted = false;           // kScalar: written with quotes (never a number or boolean)
-  std::vector<YNode> items;      // kSeq
-  std::vector<YEntry> entries;   // kMap, in file order, keys unique
+  std::string scalar;           // kScalar: the text, as yaml-cpp unescaped it
+  bool quoted = false;          // kScalar: written with quotes (never a number or boolean)
+  std::vector<YNode> items;     // kSeq
+  std::vector<YEntry> entries;  // kMap, in file order, keys unique
   Location where;
 
   bool isNull() const { return kind == Kind::kNull; }

@@ -1,6 +1,7 @@
 // `shipgate serve`: load the config, bind, drop privileges, start health checks, the admin API and
 // the workers, then wait for signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit.
 #include <grp.h>
+#include <sys/resource.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -72,6 +73,16 @@ Status writeReadyFile(const std::string& path, const server::Gateway& gateway, u
   return Status::ok();
 }
 
+// Static sites keep files open and every connection is an fd: use the whole hard limit, as nginx's
+// worker_rlimit_nofile would.
+void raiseFileLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) log::warn("cannot raise the open-file limit");
+  }
+}
+
 }  // namespace
 
 int runServe(const ServeOptions& opts) {
@@ -84,6 +95,7 @@ int runServe(const ServeOptions& opts) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit();
 
   if (!printDiagnostics(opts.config_path, /*quiet_warnings=*/false)) return 1;
   config::LoadResult loaded = config::loadFile(opts.config_path);
@@ -95,6 +107,14 @@ int runServe(const ServeOptions& opts) {
       !log::openErrorLog(cfg->server.log.error_log_path)) {
     std::cerr << "shipgate: cannot open error log " << cfg->server.log.error_log_path << "\n";
     return 2;
+  }
+
+  // Refuse root before binding anything, so nothing is left half-started.
+  if (geteuid() == 0 && cfg->server.user.empty() && !cfg->server.allow_root) {
+    log::error(
+        "refusing to serve as root: set server.user to an unprivileged user (the seed's "
+        "container_security.non_root_user), or server.allow_root: true");
+    return 1;
   }
 
   Clock& clock = RealClock::instance();

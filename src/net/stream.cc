@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,8 +19,11 @@ ssize_t PlainStream::read(char* buf, size_t len) {
 }
 
 ssize_t PlainStream::writev(const iovec* iov, int iovcnt) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = static_cast<size_t>(iovcnt);
   for (;;) {
-    ssize_t n = ::writev(fd_.get(), iov, iovcnt);
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     return n;
   }

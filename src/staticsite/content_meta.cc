@@ -57,7 +57,7 @@ bool looksLikeHash(std::string_view t) {
     upper |= is_upper;
     if (!is_digit && !((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) all_hex = false;
   }
-  if (all_hex && digit) return true;
+  if (all_hex && (digit || t.size() >= 10)) return true;
   return digit && upper && lower;
 }
 

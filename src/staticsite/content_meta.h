@@ -19,8 +19,8 @@ std::string_view extensionOf(std::string_view path);
 
 // The content-hash segment of a file name such as "app.3f9a1c2b.js" or "main-8c2f1e9a0b.css",
 // or "" when the name does not look hashed. A hash segment sits between '.'/'-' separators before
-// the extension and is at least 8 characters of either hex (with a digit) or base64url-like
-// alphanumerics (with a digit, an upper- and a lower-case letter).
+// the extension and is at least 8 characters of either hex (with a digit, or 10+ characters) or
+// base64url-like alphanumerics (with a digit, an upper- and a lower-case letter).
 std::string_view hashSegmentOf(std::string_view path);
 
 // RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".

@@ -30,9 +30,11 @@ bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool sameFile(const FileInfo& a, const FileInfo& b) {
-  return a.kind == b.kind && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
-         a.mtime_s == b.mtime_s && a.mtime_ns == b.mtime_ns;
+bool sameFile(const FileInfo* a, const FileInfo* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  return a->kind == b->kind && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+         a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns &&
+         sameFile(a->br.get(), b->br.get()) && sameFile(a->gz.get(), b->gz.get());
 }
 
 // The path the kernel reports for an open fd ("" when /proc is unavailable).
@@ -121,10 +123,9 @@ int FileCache::openBeneath(const std::string& relative) const {
   int fd = ::openat(root_fd_, path, kFlags);
   if (fd < 0) return -errno;
   std::string where = fdPath(fd);
-  bool inside = where == root_real_ ||
-                (where.size() > root_real_.size() && where.compare(0, root_real_.size(),
-                                                                   root_real_) == 0 &&
-                 (root_real_ == "/" || where[root_real_.size()] == '/'));
+  bool inside = where == root_real_ || (where.size() > root_real_.size() &&
+                                        where.compare(0, root_real_.size(), root_real_) == 0 &&
+                                        (root_real_ == "/" || where[root_real_.size()] == '/'));
   if (!inside) {
     ::close(fd);
     return -EXDEV;
@@ -132,7 +133,8 @@ int FileCache::openBeneath(const std::string& relative) const {
   return fd;
 }
 
-std::shared_ptr<const FileInfo> FileCache::resolve(const std::string& relative) const {
+std::shared_ptr<const FileInfo> FileCache::resolve(const std::string& relative,
+                                                   bool with_siblings) const {
   auto info = std::make_shared<FileInfo>();
   int fd = openBeneath(relative);
   if (fd < 0) {
@@ -166,12 +168,18 @@ std::shared_ptr<const FileInfo> FileCache::resolve(const std::string& relative) 
   info->kind = FileInfo::Kind::kFile;
   info->etag = makeEtag(relative, st.st_size, info->mtime_s, info->mtime_ns);
   info->last_modified = formatHttpDate(info->mtime_s);
+  if (with_siblings && !endsWith(relative, ".br") && !endsWith(relative, ".gz")) {
+    for (auto [suffix, slot] : {std::pair{".br", &info->br}, std::pair{".gz", &info->gz}}) {
+      auto sibling = resolve(relative + suffix, false);
+      if (sibling->kind == FileInfo::Kind::kFile) *slot = std::move(sibling);
+    }
+  }
   if (st.st_size <= options_.inline_max_bytes) {
     auto content = std::make_shared<std::string>(static_cast<size_t>(st.st_size), '\0');
     size_t done = 0;
     while (done < content->size()) {
-      ssize_t n = ::pread(fd, content->data() + done, content->size() - done,
-                          static_cast<off_t>(done));
+      ssize_t n =
+          ::pread(fd, content->data() + done, content->size() - done, static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       done += static_cast<size_t>(n);
@@ -205,9 +213,10 @@ std::shared_ptr<const FileInfo> FileCache::lookup(const std::string& relative) c
     }
   }
   // Resolve outside the lock: file system calls must not serialise other lookups.
-  std::shared_ptr<const FileInfo> fresh = resolve(relative);
-  if (stale && sameFile(*stale, *fresh)) fresh = stale;  // keep the open fd / loaded bytes
-  if (fresh->kind == FileInfo::Kind::kError) return fresh;  // never cache transient errors
+  std::shared_ptr<const FileInfo> fresh = resolve(relative, true);
+  // An unchanged file keeps its entry (open fd, loaded bytes); transient errors are not cached.
+  if (stale && sameFile(stale.get(), fresh.get())) fresh = stale;
+  if (fresh->kind == FileInfo::Kind::kError) return fresh;
   const size_t per_shard = options_.max_entries / kShards + 1;
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.map.find(relative);

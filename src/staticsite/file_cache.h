@@ -20,10 +20,10 @@ namespace shipgate::staticsite {
 
 struct FileInfo {
   enum class Kind {
-    kMissing,    // absent, outside the root, or not a regular file or directory
+    kMissing,  // absent, outside the root, or not a regular file or directory
     kFile,
     kDirectory,
-    kError,      // an I/O error other than "not there" (e.g. out of fds)
+    kError,  // an I/O error other than "not there" (e.g. out of fds)
   };
   Kind kind = Kind::kMissing;
   std::shared_ptr<const OpenFile> file;        // kFile and not inlined
@@ -33,15 +33,21 @@ struct FileInfo {
   ino_t ino = 0;
   int64_t mtime_s = 0;
   int64_t mtime_ns = 0;
-  std::string etag;            // quoted strong entity tag
-  std::string last_modified;   // IMF-fixdate of mtime
+  std::string etag;           // quoted strong entity tag
+  std::string last_modified;  // IMF-fixdate of mtime
+  // Precompressed siblings ("<name>.br", "<name>.gz"), resolved together with a kFile whose own
+  // name does not end in .br/.gz; null when absent. Their own br/gz are always null.
+  std::shared_ptr<const FileInfo> br;
+  std::shared_ptr<const FileInfo> gz;
 };
 
+// Fds held: one per cached file above inline_max_bytes (and per such sibling), so at most about
+// 3 * max_entries per site: the process should raise RLIMIT_NOFILE to its hard limit.
 struct FileCacheOptions {
-  Millis valid{2000};              // how long a lookup result is trusted before re-checking
-  size_t max_entries = 4096;       // across all shards; least recently used go first
+  Millis valid{2000};                  // how long a lookup result is trusted before re-checking
+  size_t max_entries = 1024;           // across all shards; least recently used go first
   off_t inline_max_bytes = 16 * 1024;  // files up to this size are held in memory
-  bool use_openat2 = true;         // false forces the /proc check path (tests)
+  bool use_openat2 = true;             // false forces the /proc check path (tests)
 };
 
 class FileCache {
@@ -62,7 +68,7 @@ class FileCache {
  private:
   struct Shard;
   FileCache(int root_fd, std::string root_real, const Clock& clock, FileCacheOptions options);
-  std::shared_ptr<const FileInfo> resolve(const std::string& relative) const;
+  std::shared_ptr<const FileInfo> resolve(const std::string& relative, bool with_siblings) const;
   int openBeneath(const std::string& relative) const;
 
   int root_fd_;

@@ -19,9 +19,9 @@ bool ifRangeEtagMatches(std::string_view if_range, std::string_view etag);
 
 struct ByteRange {
   enum class Kind {
-    kNone,            // no usable Range header (absent, not "bytes=", malformed, or several ranges)
-    kSatisfiable,     // serve [first, first + length)
-    kUnsatisfiable,   // 416 with "Content-Range: bytes */size"
+    kNone,           // no usable Range header (absent, not "bytes=", malformed, or several ranges)
+    kSatisfiable,    // serve [first, first + length)
+    kUnsatisfiable,  // 416 with "Content-Range: bytes */size"
   };
   Kind kind = Kind::kNone;
   off_t first = 0;

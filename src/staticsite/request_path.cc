@@ -1,7 +1,5 @@
 #include "staticsite/request_path.h"
 
-#include <vector>
-
 namespace shipgate::staticsite {
 namespace {
 
@@ -26,17 +24,17 @@ NormalizedPath normalizeRequestPath(std::string_view raw) {
   if (raw.size() > kMaxRequestPathBytes) return fail(PathVerdict::kNotFound);
 
   // Split on literal '/' first, then decode each segment once, so that an encoded slash can never
-  // become a separator (it is rejected outright anyway).
-  std::vector<std::string> segments;
-  std::string last;
-  bool trailing_slash = false;
+  // become a separator (it is rejected outright anyway). Segments are appended to out.relative
+  // directly; ".." truncates it back to the previous separator.
+  NormalizedPath out;
+  out.relative.reserve(raw.size());
+  std::string decoded;
   size_t pos = 1;
   while (true) {
     size_t end = raw.find('/', pos);
-    std::string_view seg = raw.substr(pos, end == std::string_view::npos ? raw.size() - pos
-                                                                         : end - pos);
-    std::string decoded;
-    decoded.reserve(seg.size());
+    const bool is_last = end == std::string_view::npos;
+    std::string_view seg = raw.substr(pos, is_last ? raw.size() - pos : end - pos);
+    decoded.clear();
     for (size_t i = 0; i < seg.size(); ++i) {
       char c = seg[i];
       if (c == '%') {
@@ -53,30 +51,25 @@ NormalizedPath normalizeRequestPath(std::string_view raw) {
       if (c == '\0') return fail(PathVerdict::kBadRequest);
       decoded.push_back(c);
     }
-    bool is_last = end == std::string_view::npos;
     if (decoded.empty() || decoded == ".") {
-      if (is_last) trailing_slash = true;
+      if (is_last) out.trailing_slash = true;
     } else if (decoded == "..") {
-      if (segments.empty()) return fail(PathVerdict::kNotFound);
-      segments.pop_back();
-      if (is_last) trailing_slash = true;
+      if (out.relative.empty()) return fail(PathVerdict::kNotFound);
+      size_t slash = out.relative.rfind('/');
+      out.relative.resize(slash == std::string::npos ? 0 : slash);
+      if (is_last) out.trailing_slash = true;
     } else if (decoded.front() == '.' && decoded != ".well-known") {
       return fail(PathVerdict::kNotFound);
     } else {
-      segments.push_back(std::move(decoded));
-      trailing_slash = false;
+      if (!out.relative.empty()) out.relative.push_back('/');
+      out.relative += decoded;
+      out.trailing_slash = false;
     }
     if (is_last) break;
     pos = end + 1;
   }
-
-  NormalizedPath out;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    if (i) out.relative.push_back('/');
-    out.relative += segments[i];
-  }
-  out.trailing_slash = trailing_slash;
-  out.last_segment = segments.empty() ? std::string() : segments.back();
+  size_t slash = out.relative.rfind('/');
+  out.last_segment = slash == std::string::npos ? out.relative : out.relative.substr(slash + 1);
   return out;
 }
 

@@ -29,8 +29,8 @@ void HealthRegistry::approveFailover(const std::string& app, const std::string& 
   const std::string key = pairKey(app, region);
   approved_[key] = true;
   if (waiting_.erase(key) > 0) waiting_count_.fetch_sub(1, std::memory_order_relaxed);
-  events_.push_back({clock_.wallMillis(), app,
-                     "app " + app + ": failover to region " + region + " approved"});
+  events_.push_back(
+      {clock_.wallMillis(), app, "app " + app + ": failover to region " + region + " approved"});
   if (events_.size() > kMaxEvents) events_.erase(events_.begin());
 }
 

@@ -77,22 +77,27 @@ void TrafficPlan::onRequestEnd(const Endpoint& endpoint, Outcome outcome) const 
   const int c5xx = st.consecutive_5xx.fetch_add(1, std::memory_order_relaxed) + 1;
   const int cgw =
       gateway ? st.consecutive_gateway_failures.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
-  const bool trip = (oc.consecutive_5xx > 0 && c5xx >= oc.consecutive_5xx) ||
-                    (gateway && oc.consecutive_gateway_failures > 0 &&
-                     cgw >= oc.consecutive_gateway_failures);
-  if (!trip) return;
-  if (st.ejected_until_ms.load(std::memory_order_relaxed) > now_ms) return;  // already ejected
+  const bool trip_gateway =
+      gateway && oc.consecutive_gateway_failures > 0 && cgw >= oc.consecutive_gateway_failures;
+  const bool trip_5xx = oc.consecutive_5xx > 0 && c5xx >= oc.consecutive_5xx;
+  if (!trip_gateway && !trip_5xx) return;
+  int64_t until = st.ejected_until_ms.load(std::memory_order_relaxed);
+  if (until > now_ms) return;  // already ejected
   if (!ejectionAllowed(*ap, endpoint, oc.max_ejection_percent, now_ms)) return;
 
-  const int n = st.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
-  const int64_t duration =
-      std::min<int64_t>(oc.base_ejection.count() * n, oc.max_ejection.count());
-  st.ejected_until_ms.store(now_ms + duration, std::memory_order_relaxed);
+  const int n = st.ejections.load(std::memory_order_relaxed) + 1;
+  const int64_t duration = std::min<int64_t>(oc.base_ejection.count() * n, oc.max_ejection.count());
+  // Only one of several threads tripping at once performs the ejection.
+  if (!st.ejected_until_ms.compare_exchange_strong(until, now_ms + duration,
+                                                   std::memory_order_relaxed)) {
+    return;
+  }
+  st.ejections.fetch_add(1, std::memory_order_relaxed);
   st.consecutive_5xx.store(0, std::memory_order_relaxed);
   st.consecutive_gateway_failures.store(0, std::memory_order_relaxed);
   log::warn("endpoint " + endpoint.key + " ejected for " + std::to_string(duration) + "ms (" +
-            (gateway ? std::to_string(cgw) + " consecutive gateway failures"
-                     : std::to_string(c5xx) + " consecutive 5xx") +
+            (trip_gateway ? std::to_string(cgw) + " consecutive gateway failures"
+                          : std::to_string(c5xx) + " consecutive 5xx") +
             ", ejection #" + std::to_string(n) + ")");
 }
 

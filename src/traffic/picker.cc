@@ -1,7 +1,8 @@
 // TrafficPlan::pick: slot -> region -> endpoint.
 //
 // Slot: the active slot, or with weights a random split; with a sticky cookie a client that holds
-// a valid slot whose weight is still > 0 stays there.
+// a valid slot whose weight is still > 0 stays there. With weights, when the chosen slot has no
+// available endpoint the other slot (if its weight > 0) serves, and a sticky client is moved.
 // Region (Envoy priority levels): regions in priority order; a region with healthy fraction f takes
 // min(1, f / min_healthy_fraction) of the load still unassigned and the rest spills to the next.
 // A manual_approval region only takes spill-over once HealthRegistry::approveFailover was called;
@@ -25,6 +26,11 @@ using internal::SlotPlan;
 
 constexpr size_t kInlineRegions = 16;
 
+std::string stickyCookie(const config::AppConfig& app, config::Slot slot) {
+  return app.sticky.cookie + "=" + config::slotName(slot) +
+         "; Path=/; Max-Age=" + std::to_string(app.sticky.ttl_s) + "; HttpOnly; SameSite=Lax";
+}
+
 config::Slot chooseSlot(const config::AppConfig& app, const PickRequest& req, Pick& out) {
   if (!app.weights) return app.active_slot;
   const auto& w = *app.weights;
@@ -36,12 +42,10 @@ config::Slot chooseSlot(const config::AppConfig& app, const PickRequest& req, Pi
     if (req.sticky_cookie == "green" && green > 0) return config::Slot::kGreen;
   }
   const uint64_t r = mix(req.random, 0) % static_cast<uint64_t>(blue + green);
-  const config::Slot slot = r < static_cast<uint64_t>(blue) ? config::Slot::kBlue
-                                                            : config::Slot::kGreen;
+  const config::Slot slot =
+      r < static_cast<uint64_t>(blue) ? config::Slot::kBlue : config::Slot::kGreen;
   if (app.sticky.enabled) {
-    out.set_cookie = app.sticky.cookie + "=" + config::slotName(slot) +
-                     "; Path=/; Max-Age=" + std::to_string(app.sticky.ttl_s) +
-                     "; HttpOnly; SameSite=Lax";
+    out.set_cookie = stickyCookie(app, slot);
   }
   return slot;
 }
@@ -94,34 +98,137 @@ std::string approveCommand(const std::string& app, const std::string& region) {
   return "shipgate failover approve --app " + app + " --region " + region;
 }
 
-std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, int64_t now_ms) {
+// "app api slot green: 0 of 2 endpoints healthy (127.0.0.1:9102 failing health check, ...)",
+// over the regions traffic may use (considered[r]); regions waiting for approval are left out.
+std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, const bool* considered,
+                                int64_t now_ms) {
   int healthy = 0;
+  size_t total = 0;
   std::string reasons;
-  for (int i : sp.endpoints) {
-    const Endpoint& e = ap.endpoints[i];
-    if (isAvailable(e, now_ms)) {
-      ++healthy;
-      continue;
-    }
-    if (!reasons.empty()) reasons += ", ";
-    reasons += e.address.toString();
-    if (!e.state->active_healthy.load(std::memory_order_relaxed)) {
-      reasons += " failing health check";
-    } else {
-      const int64_t left = e.state->ejected_until_ms.load(std::memory_order_relaxed) - now_ms;
-      reasons += " ejected (" + std::to_string((left + 999) / 1000) + "s left)";
+  std::string region_names;
+  size_t region_count = 0;
+  for (size_t r = 0; r < sp.regions.size(); ++r) {
+    if (!considered[r]) continue;
+    const RegionGroup& g = sp.regions[r];
+    region_names += (region_count++ ? ", " : "") + g.name;
+    for (int i : g.endpoints) {
+      const Endpoint& e = ap.endpoints[i];
+      ++total;
+      if (isAvailable(e, now_ms)) {
+        ++healthy;
+        continue;
+      }
+      if (!reasons.empty()) reasons += ", ";
+      reasons += e.address.toString();
+      if (!e.state->active_healthy.load(std::memory_order_relaxed)) {
+        reasons += " failing health check";
+      } else {
+        const int64_t left = e.state->ejected_until_ms.load(std::memory_order_relaxed) - now_ms;
+        reasons += " ejected (" + std::to_string((left + 999) / 1000) + "s left)";
+      }
     }
   }
   std::string out = "app " + ap.app->name + " slot " +
                     config::slotName(static_cast<config::Slot>(&sp - &ap.slots[0])) + ": " +
-                    std::to_string(healthy) + " of " + std::to_string(sp.endpoints.size()) +
-                    " endpoints healthy";
-  if (sp.regions.size() > 1 || (sp.regions.size() == 1 && sp.regions[0].name != "default")) {
-    out += sp.regions.size() > 1 ? " in regions " : " in region ";
-    for (size_t r = 0; r < sp.regions.size(); ++r) out += (r ? ", " : "") + sp.regions[r].name;
+                    std::to_string(healthy) + " of " + std::to_string(total) + " endpoints healthy";
+  if (region_count > 1 || (region_count == 1 && region_names != "default")) {
+    out += (region_count > 1 ? " in regions " : " in region ") + region_names;
   }
   if (!reasons.empty()) out += " (" + reasons + ")";
   return out;
+}
+
+// Region choice and balancing within one slot; nullptr with `error` set when nothing is available.
+const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickRequest& req,
+                             HealthRegistry& registry, int64_t now_ms, std::string& error) {
+  const config::AppConfig& app = *ap.app;
+  const SlotPlan& sp = ap.slots[static_cast<int>(slot)];
+  if (sp.endpoints.empty()) {
+    error = "app " + app.name + " slot " + config::slotName(slot) + ": no endpoints configured";
+    return nullptr;
+  }
+  const size_t n = sp.regions.size();
+  double inline_shares[kInlineRegions];
+  bool inline_considered[kInlineRegions];
+  std::unique_ptr<double[]> heap_shares;
+  std::unique_ptr<bool[]> heap_considered;
+  double* shares = inline_shares;
+  bool* considered = inline_considered;
+  if (n > kInlineRegions) {
+    heap_shares = std::make_unique<double[]>(n);
+    heap_considered = std::make_unique<bool[]>(n);
+    shares = heap_shares.get();
+    considered = heap_considered.get();
+  }
+  const double min_fraction = app.min_healthy_fraction;
+  double remaining = 1.0;
+  double total_share = 0.0;
+  const RegionGroup* waiting = nullptr;  // first region held back by a missing approval
+  int waiting_healthy = 0;
+  for (size_t r = 0; r < n; ++r) {
+    const RegionGroup& g = sp.regions[r];
+    shares[r] = 0.0;
+    considered[r] = false;
+    const bool manual = r > 0 && g.failover == config::FailoverPolicy::kManualApproval;
+    if (remaining <= 0.0) {
+      if (manual) registry.clearWaiting(app.name, g.name);
+      continue;
+    }
+    const int healthy = countAvailable(ap, g, now_ms);
+    if (manual && !registry.failoverApproved(app.name, g.name)) {
+      if (waiting == nullptr) {
+        waiting = &g;
+        waiting_healthy = healthy;
+      }
+      registry.noteWaitingForApproval(app.name, g.name,
+                                      "app " + app.name + " slot " + config::slotName(slot) +
+                                          ": region " + sp.regions[0].name +
+                                          " unhealthy; waiting for approval to fail over to " +
+                                          g.name + " (" + approveCommand(app.name, g.name) + ")");
+      continue;
+    }
+    considered[r] = true;
+    if (g.endpoints.empty()) continue;
+    const double fraction = static_cast<double>(healthy) / static_cast<double>(g.endpoints.size());
+    double capacity = healthy > 0 ? 1.0 : 0.0;
+    if (min_fraction > 0.0) capacity = std::min(1.0, fraction / min_fraction);
+    shares[r] = remaining * capacity;
+    remaining -= shares[r];
+    total_share += shares[r];
+  }
+
+  if (total_share <= 0.0) {
+    // Nothing eligible is healthy; the excluded endpoint was counted, so this is a real outage.
+    error = describeUnavailable(ap, sp, considered, now_ms);
+    if (waiting != nullptr) {
+      error += "; waiting for approval to fail over to region " + waiting->name + " (" +
+               std::to_string(waiting_healthy) + " healthy there): run `" +
+               approveCommand(app.name, waiting->name) + "`";
+    }
+    return nullptr;
+  }
+
+  const double target = internal::unitInterval(mix(req.random, 1)) * total_share;
+  size_t chosen = 0;
+  double acc = 0.0;
+  for (size_t r = 0; r < n; ++r) {
+    if (shares[r] <= 0.0) continue;
+    chosen = r;
+    acc += shares[r];
+    if (target < acc) break;
+  }
+  const Endpoint* endpoint = balance(ap, sp.regions[chosen], req, now_ms);
+  if (endpoint == nullptr) {
+    // Only the excluded endpoint is available in the chosen region: try the other regions.
+    for (size_t r = 0; r < n && endpoint == nullptr; ++r) {
+      if (r != chosen && shares[r] > 0.0) endpoint = balance(ap, sp.regions[r], req, now_ms);
+    }
+  }
+  if (endpoint == nullptr && req.exclude != nullptr && isAvailable(*req.exclude, now_ms)) {
+    endpoint = req.exclude;  // nothing else: retry on the same endpoint rather than fail
+  }
+  if (endpoint == nullptr) error = describeUnavailable(ap, sp, considered, now_ms);
+  return endpoint;
 }
 
 }  // namespace
@@ -135,89 +242,24 @@ Pick TrafficPlan::pick(int app_index, const PickRequest& req) const {
   const AppPlan& ap = *impl_->apps[app_index];
   const config::AppConfig& app = *ap.app;
   HealthRegistry& registry = *impl_->registry;
-  out.slot = chooseSlot(app, req, out);
-  const SlotPlan& sp = ap.slots[static_cast<int>(out.slot)];
-  if (sp.endpoints.empty()) {
-    out.error = "app " + app.name + " slot " + config::slotName(out.slot) +
-                ": no endpoints configured";
-    return out;
-  }
   const int64_t now_ms = internal::monoMillis(registry.clock());
-
-  const size_t n = sp.regions.size();
-  double inline_shares[kInlineRegions];
-  std::unique_ptr<double[]> heap_shares;
-  double* shares = inline_shares;
-  if (n > kInlineRegions) {
-    heap_shares = std::make_unique<double[]>(n);
-    shares = heap_shares.get();
-  }
-  const double min_fraction = app.min_healthy_fraction;
-  double remaining = 1.0;
-  double total_share = 0.0;
-  const RegionGroup* waiting = nullptr;  // first region held back by a missing approval
-  int waiting_healthy = 0;
-  for (size_t r = 0; r < n; ++r) {
-    const RegionGroup& g = sp.regions[r];
-    shares[r] = 0.0;
-    const bool manual = r > 0 && g.failover == config::FailoverPolicy::kManualApproval;
-    if (remaining <= 0.0) {
-      if (manual) registry.clearWaiting(app.name, g.name);
-      continue;
-    }
-    const int healthy = countAvailable(ap, g, now_ms);
-    if (manual && !registry.failoverApproved(app.name, g.name)) {
-      if (waiting == nullptr) {
-        waiting = &g;
-        waiting_healthy = healthy;
-      }
-      registry.noteWaitingForApproval(
-          app.name, g.name,
-          "app " + app.name + " slot " + config::slotName(out.slot) + ": region " +
-              sp.regions[0].name + " unhealthy; waiting for approval to fail over to " + g.name +
-              " (" + approveCommand(app.name, g.name) + ")");
-      continue;
-    }
-    if (g.endpoints.empty()) continue;
-    const double fraction = static_cast<double>(healthy) / static_cast<double>(g.endpoints.size());
-    double capacity = healthy > 0 ? 1.0 : 0.0;
-    if (min_fraction > 0.0) capacity = std::min(1.0, fraction / min_fraction);
-    shares[r] = remaining * capacity;
-    remaining -= shares[r];
-    total_share += shares[r];
-  }
-
-  if (total_share <= 0.0) {
-    // Nothing eligible is healthy; the excluded endpoint was counted, so this is a real outage.
-    out.error = describeUnavailable(ap, sp, now_ms);
-    if (waiting != nullptr) {
-      out.error += "; waiting for approval to fail over to region " + waiting->name + " (" +
-                   std::to_string(waiting_healthy) + " healthy there): run `" +
-                   approveCommand(app.name, waiting->name) + "`";
-    }
+  out.slot = chooseSlot(app, req, out);
+  out.endpoint = pickFromSlot(ap, out.slot, req, registry, now_ms, out.error);
+  if (out.endpoint != nullptr || !app.weights) return out;
+  // Weighted split: when the chosen slot has nothing to offer, the other slot (if it has weight)
+  // serves instead, and a sticky client is moved there.
+  const auto other = out.slot == config::Slot::kBlue ? config::Slot::kGreen : config::Slot::kBlue;
+  if ((*app.weights)[static_cast<int>(other)] <= 0) return out;
+  std::string other_error;
+  const Endpoint* e = pickFromSlot(ap, other, req, registry, now_ms, other_error);
+  if (e == nullptr) {
+    out.error += "; " + other_error;
     return out;
   }
-
-  const double target = internal::unitInterval(mix(req.random, 1)) * total_share;
-  size_t chosen = 0;
-  double acc = 0.0;
-  for (size_t r = 0; r < n; ++r) {
-    if (shares[r] <= 0.0) continue;
-    chosen = r;
-    acc += shares[r];
-    if (target < acc) break;
-  }
-  out.endpoint = balance(ap, sp.regions[chosen], req, now_ms);
-  if (out.endpoint == nullptr) {
-    // Only the excluded endpoint is available in the chosen region: try the other regions.
-    for (size_t r = 0; r < n && out.endpoint == nullptr; ++r) {
-      if (r != chosen && shares[r] > 0.0) out.endpoint = balance(ap, sp.regions[r], req, now_ms);
-    }
-  }
-  if (out.endpoint == nullptr && req.exclude != nullptr && isAvailable(*req.exclude, now_ms)) {
-    out.endpoint = req.exclude;  // nothing else: retry on the same endpoint rather than fail
-  }
-  if (out.endpoint == nullptr) out.error = describeUnavailable(ap, sp, now_ms);
+  out.endpoint = e;
+  out.slot = other;
+  out.error.clear();
+  if (app.sticky.enabled) out.set_cookie = stickyCookie(app, other);
   return out;
 }
 

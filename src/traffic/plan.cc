@@ -1,5 +1,7 @@
 // TrafficPlan::build and accessors: resolves endpoints, groups them by slot and region, builds the
 // route table. route() is in router.cc, pick() in picker.cc, passive health in outlier.cc.
+#include "shipgate/traffic/plan.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -9,7 +11,6 @@
 
 #include "plan_impl.h"
 #include "shipgate/traffic/health_registry.h"
-#include "shipgate/traffic/plan.h"
 
 namespace shipgate::traffic {
 namespace {
@@ -58,9 +59,9 @@ struct RegionInfo {
   config::FailoverPolicy failover = config::FailoverPolicy::kAutomatic;
 };
 
-// Region name -> priority and policy for one app: the app's regions first, then regions only
-// named by the seed's health_checks block (after the app's, in block order). An app region named
-// in health_checks inherits manual_approval from it.
+// Region name -> priority and policy for one app: the app's regions as declared (the loader has
+// already given them the policy of a same-named health_checks entry unless the app set one), then
+// regions only named by the seed's health_checks block (after the app's, in block order).
 std::map<std::string, RegionInfo> regionTable(const config::Config& cfg,
                                               const config::AppConfig& app) {
   std::map<std::string, RegionInfo> out;
@@ -71,13 +72,7 @@ std::map<std::string, RegionInfo> regionTable(const config::Config& cfg,
   }
   for (const auto& hc : cfg.health_checks) {
     if (hc.region.empty()) continue;
-    auto it = out.find(hc.region);
-    if (it != out.end()) {
-      if (hc.failover == config::FailoverPolicy::kManualApproval) {
-        it->second.failover = config::FailoverPolicy::kManualApproval;
-      }
-      continue;
-    }
+    if (out.count(hc.region) > 0) continue;
     out[hc.region] = RegionInfo{next++, hc.failover};
   }
   return out;
@@ -190,6 +185,27 @@ int TrafficPlan::appIndex(std::string_view app_name) const {
     if (apps[i].name == app_name) return static_cast<int>(i);
   }
   return -1;
+}
+
+std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot) const {
+  std::vector<RegionStatus> out;
+  if (app_index < 0 || app_index >= static_cast<int>(impl_->apps.size())) return out;
+  const internal::AppPlan& ap = *impl_->apps[app_index];
+  const HealthRegistry& registry = *impl_->registry;
+  const int64_t now_ms = internal::monoMillis(registry.clock());
+  const auto waiting = registry.waitingForApproval(ap.app->name);
+  for (const auto& g : ap.slots[static_cast<int>(slot)].regions) {
+    RegionStatus rs;
+    rs.name = g.name;
+    rs.priority = g.priority;
+    rs.failover = g.failover;
+    rs.endpoints = static_cast<int>(g.endpoints.size());
+    for (int i : g.endpoints) rs.available += internal::isAvailable(ap.endpoints[i], now_ms);
+    rs.approved = registry.failoverApproved(ap.app->name, g.name);
+    rs.waiting_for_approval = std::find(waiting.begin(), waiting.end(), g.name) != waiting.end();
+    out.push_back(std::move(rs));
+  }
+  return out;
 }
 
 }  // namespace shipgate::traffic

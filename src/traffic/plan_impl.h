@@ -33,22 +33,22 @@ struct SlotPlan {
 
 struct AppPlan {
   const config::AppConfig* app = nullptr;
-  std::vector<Endpoint> endpoints;   // both slots; never resized after build (pointers escape)
+  std::vector<Endpoint> endpoints;  // both slots; never resized after build (pointers escape)
   SlotPlan slots[2];
   mutable std::atomic<uint64_t> round_robin{0};
 };
 
 // One host pattern -> site.
 struct HostEntry {
-  std::string host;                  // lower-case; for wildcards, the suffix including the dot
+  std::string host;  // lower-case; for wildcards, the suffix including the dot
   int site_index = -1;
 };
 
 struct RouteTable {
-  std::vector<HostEntry> exact;      // lower-case names
-  std::vector<HostEntry> wildcard;   // ".example.com" for "*.example.com", longest first
-  std::vector<int> any_host;         // sites without hosts
-  std::vector<int> site_app;         // site index -> app index (-1 for static sites)
+  std::vector<HostEntry> exact;     // lower-case names
+  std::vector<HostEntry> wildcard;  // ".example.com" for "*.example.com", longest first
+  std::vector<int> any_host;        // sites without hosts
+  std::vector<int> site_app;        // site index -> app index (-1 for static sites)
 };
 
 // Milliseconds of the clock's monotonic time, as stored in EndpointState::ejected_until_ms.

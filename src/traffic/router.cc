@@ -114,9 +114,7 @@ RouteTable buildRouteTable(const config::Config& config) {
 std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable& table,
                                   std::string_view raw_host, std::string_view path) {
   const std::string_view host = stripPort(raw_host);
-  auto make = [&](int idx) {
-    return RouteMatch{&config.sites[idx], idx, table.site_app[idx]};
-  };
+  auto make = [&](int idx) { return RouteMatch{&config.sites[idx], idx, table.site_app[idx]}; };
   auto site_of_entry = [](const HostEntry& e) { return e.site_index; };
 
   // Exact names. Several sites may share a name (different path prefixes).
@@ -139,16 +137,16 @@ std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable
     size_t j = i;
     while (j < table.wildcard.size() && table.wildcard[j].host == table.wildcard[i].host) ++j;
     const std::string& suffix = table.wildcard[i].host;  // ".example.com"
-    if (host.size() > suffix.size() &&
-        iequals(host.substr(host.size() - suffix.size()), suffix)) {
-      int best = bestByPath(config, table.wildcard.begin() + i, table.wildcard.begin() + j,
-                            site_of_entry, path);
+    if (host.size() > suffix.size() && iequals(host.substr(host.size() - suffix.size()), suffix)) {
+      const auto first = table.wildcard.begin() + static_cast<std::ptrdiff_t>(i);
+      const auto last = table.wildcard.begin() + static_cast<std::ptrdiff_t>(j);
+      int best = bestByPath(config, first, last, site_of_entry, path);
       if (best >= 0) return make(best);
     }
     i = j;
   }
-  int best = bestByPath(config, table.any_host.begin(), table.any_host.end(),
-                        [](int idx) { return idx; }, path);
+  int best = bestByPath(
+      config, table.any_host.begin(), table.any_host.end(), [](int idx) { return idx; }, path);
   if (best >= 0) return make(best);
   return std::nullopt;
 }

@@ -216,7 +216,14 @@ void Process::startReader(PipeReader& reader, int fd) {
   reader.fd = fd;
   reader.thread = std::thread([this, &reader] {
     char buf[8192];
+    std::optional<std::chrono::steady_clock::time_point> stop_seen;
     while (true) {
+      if (stop_readers_.load()) {
+        // Drain what is there, but do not wait forever on a grandchild holding the pipe.
+        auto now = std::chrono::steady_clock::now();
+        if (!stop_seen) stop_seen = now;
+        if (now - *stop_seen > std::chrono::milliseconds(500)) break;
+      }
       pollfd p{reader.fd, POLLIN, 0};
       int r = ::poll(&p, 1, 100);
       if (r < 0 && errno != EINTR) break;
@@ -251,6 +258,7 @@ void Process::reapIfExited(int options) {
   } while (r < 0 && errno == EINTR);
   if (r == pid_) {
     reaped_ = true;
+    stopReaders();  // Drain the pipes so stdoutText() is complete.
     if (WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) exit_code_ = 128 + WTERMSIG(status);
     else exit_code_ = 255;
@@ -293,8 +301,14 @@ std::optional<int> Process::stop(int first_signal,
     wait(std::chrono::milliseconds(10000));
   }
   // Leftover children in the group (e.g. npx's) go too, right after the leader: the group id
-  // cannot have been reused while they live.
-  if (options_.new_process_group) ::kill(-pid_, SIGKILL);
+  // cannot have been reused while they live. Then wait (bounded) until the orphans are reaped, so
+  // their ports and files are released when stop() returns.
+  if (options_.new_process_group && ::kill(-pid_, SIGKILL) == 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (::kill(-pid_, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   return exit_code_;
 }
 

@@ -50,6 +50,13 @@ struct ProcessOptions {
   std::chrono::milliseconds stop_timeout{5000};
 };
 
+// ProcessOptions with just argv set (the defaults for everything else).
+inline ProcessOptions command(std::vector<std::string> argv) {
+  ProcessOptions o;
+  o.argv = std::move(argv);
+  return o;
+}
+
 class Process {
  public:
   Process() = default;

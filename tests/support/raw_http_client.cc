@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace testsupport {
 
@@ -163,6 +164,16 @@ bool RawHttpClient::send(std::string_view bytes, std::chrono::milliseconds timeo
   return true;
 }
 
+bool RawHttpClient::sendSlowly(std::string_view bytes, size_t chunk,
+                               std::chrono::milliseconds gap) {
+  chunk = std::max<size_t>(chunk, 1);
+  for (size_t off = 0; off < bytes.size(); off += chunk) {
+    if (!send(bytes.substr(off, chunk))) return false;
+    if (off + chunk < bytes.size()) std::this_thread::sleep_for(gap);
+  }
+  return true;
+}
+
 long RawHttpClient::readMore(Clock::time_point deadline) {
   if (fd_ < 0) {
     error_ = "read: not connected";
@@ -239,9 +250,10 @@ HttpResponse RawHttpClient::readResponse(const ReadOptions& options) {
     long r = readMore(deadline);
     if (r < 0) return failed(error_);
     if (r == 0) {
-      return failed(error_ = buffer_.empty() ? "connection closed before any response byte"
-                                             : "connection closed inside the response head: '" +
-                                                   buffer_ + "'");
+      std::string how = error_.empty() ? "connection closed" : error_;
+      return failed(error_ = buffer_.empty() ? how + " before any response byte"
+                                             : how + " inside the response head: '" + buffer_ +
+                                                   "'");
     }
   }
   HttpResponse resp;

@@ -56,6 +56,9 @@ class RawHttpClient {
   // Writes all bytes (or fails after `timeout`).
   bool send(std::string_view bytes,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  // Writes `bytes` in pieces of `chunk` bytes with `gap` between them (slowloris-style clients).
+  // Stops early (false) when the peer closes or a write fails.
+  bool sendSlowly(std::string_view bytes, size_t chunk, std::chrono::milliseconds gap);
   // Reads one complete response. Bytes after it stay buffered for the next call (pipelining).
   // An interim 1xx response (e.g. 100 Continue) is returned as a response of its own.
   HttpResponse readResponse(const ReadOptions& options = {});

@@ -69,7 +69,7 @@ struct ListenerConfig {
 };
 
 struct AdminConfig {
-  bool enabled = true;
+  bool enabled = true;               // the loader sets false when the config has no admin block
   HostPort address{"127.0.0.1", 9901};
   std::string token_file;            // bearer token (file content, trimmed); required when enabled
   Location where;
@@ -116,6 +116,8 @@ enum class FailoverPolicy { kAutomatic, kManualApproval };
 struct RegionConfig {
   std::string name;                  // e.g. us-east-1
   int priority = 0;                  // 0 = highest; traffic spills to larger numbers
+  // Unless the region sets failover_policy itself, the loader takes the policy of the
+  // health_checks entry that names the same region (the seed's Route 53 block).
   FailoverPolicy failover = FailoverPolicy::kAutomatic;
   Location where;
 };
@@ -200,7 +202,7 @@ struct SecurityRule {                // security_rules[]
   std::string action;                // block | challenge | log | skip | allow | rate_limit
   std::string rate_limit;            // "100req/min" shorthand, when action == rate_limit
   Location where;
-  Location expression_where;
+  Location expression_where;         // the expression scalar (its opening quote when quoted)
 };
 
 struct RegionHealthCheck {           // health_checks.<name>
@@ -226,6 +228,8 @@ struct Config {
   AdminConfig admin;
   std::vector<SiteConfig> sites;     // matched in order of specificity, see traffic/router.h
   std::vector<AppConfig> apps;
+  // checks: as listed, then one http check per health_checks entry (named
+  // "health_checks.<name>", target = its endpoint URL), so `shipgate health` runs them too.
   std::vector<ComponentCheck> checks;
   std::vector<SecurityRule> security_rules;
   std::vector<RegionHealthCheck> health_checks;

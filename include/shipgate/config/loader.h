@@ -4,10 +4,12 @@
 // are collected, not just the first. Never throws; safe to call from any thread (no shared state).
 //
 // Schema (top level; every section optional; unknown keys are errors with a "did you mean" hint;
-// top-level keys starting with "x-" are ignored so they can hold YAML anchors):
+// top-level keys starting with "x-" are ignored so they can hold YAML anchors, which "<<: *a"
+// merge keys pull into any map; keys written next to "<<" win):
 //   include: [base.yaml, ...]   files merged UNDER this one, in order: maps deep-merge, later files
-//                               win, lists and scalars replace, an explicit null restores the default.
-//                               Paths are relative to the including file. Cycles are errors.
+//                               win, lists and scalars replace, an explicit null restores the
+//                               default. Paths are relative to the including file. Cycles are
+//                               errors.
 //   server:     {workers: N|auto, user, allow_root, limits: {...}, log: {...}}
 //   listeners:  [{name, address: "host:port", tls: [{cert, key}, ...]}]
 //   admin:      {enabled, address, token_file}   no admin block = admin API disabled
@@ -19,8 +21,8 @@
 // See examples/coinestate/shipgate.yaml for every key in use.
 //
 // Value syntax:
-//   durations  "500ms", "2s", "5m", "1h", "1d", combinations like "1m30s". A bare number is an error
-//              (is 30 seconds or milliseconds?) except 0.
+//   durations  "500ms", "2s", "5m", "1h", "1d", combinations like "1m30s". A bare number is an
+//              error (is 30 seconds or milliseconds?), except 0.
 //   sizes      bytes as a bare integer, or with a unit: B, KiB/MiB/GiB (1024), KB/MB/GB (1000),
 //              k/m/g as in nginx (1024).
 //   booleans   true/false (also yes/no/on/off, as YAML 1.1).
@@ -28,9 +30,20 @@
 //
 // Relative paths (static roots, TLS files, admin token_file) are resolved against the directory of
 // the file that names them and stored absolute. Files the gateway reads only when it serves (static
-// roots, TLS certificates and keys, the admin token) are WARNINGS when missing, so `check` passes on
-// a fresh checkout before `make build` or the demo creates them; `serve` fails when they are still
-// missing. A path that exists but has the wrong type (a static root that is a file) is an error.
+// roots, TLS certificates and keys, the admin token) are WARNINGS when missing, so `check` passes
+// on a fresh checkout before `make build` or the demo creates them; `serve` fails when they are
+// still missing. A path that exists but has the wrong type (a static root that is a file) is an
+// error.
+//
+// The seed's blocks: security_rules are validated (name, expression, action, rate_limit) and
+// stored with the expression's location; one warning says they are not enforced until the WAF
+// lands (issue 3). health_checks are in effect twice over: each region's failover_policy becomes
+// the default policy of every app region with that name, and each endpoint becomes an http check
+// ("health_checks.<name>") that `shipgate health` runs; a region no app declares is warned.
+// quality_gates are stored and each key is warned (not enforced yet). container_security keys
+// are stored; all but non_root_user are warned. non_root_user: true is in effect: shipgate never
+// serves as root (started as root it drops to server.user; with no server.user it refuses to
+// start as root, which is warned), and server.allow_root: true next to it is an error.
 #pragma once
 
 #include <memory>
@@ -68,9 +81,9 @@ Result<HostPort> parseHostPort(std::string_view text);
 
 // A parsed http(s) URL, as the health checks use it.
 struct Url {
-  bool tls = false;          // https
-  HostPort address;          // port defaults to 80 / 443
-  std::string path = "/";    // path and query, "/" when empty
+  bool tls = false;        // https
+  HostPort address;        // port defaults to 80 / 443
+  std::string path = "/";  // path and query, "/" when empty
 };
 Result<Url> parseUrl(std::string_view text);
 

@@ -44,6 +44,17 @@ struct Pick {
   std::string set_cookie;               // full Set-Cookie value to add to the response, or ""
 };
 
+// Live view of one region of one slot, for status output and metrics (see TrafficPlan::regions).
+struct RegionStatus {
+  std::string name;
+  int priority = 0;                     // 0 = highest
+  config::FailoverPolicy failover = config::FailoverPolicy::kAutomatic;
+  int endpoints = 0;
+  int available = 0;                    // active-healthy and not ejected, now
+  bool approved = false;                // failover into it approved (manual_approval regions)
+  bool waiting_for_approval = false;    // traffic would spill here but approval is missing
+};
+
 class TrafficPlan {
  public:
   // REQUIRES: config was validated by the loader. Resolves endpoint addresses; an unresolvable
@@ -66,6 +77,8 @@ class TrafficPlan {
   // All endpoints of an app (both slots), for status and health checking.
   const std::vector<Endpoint>& endpoints(int app_index) const;
   int appIndex(std::string_view app_name) const;  // -1 when absent
+  // The slot's regions in priority order with their current availability (empty for a bad index).
+  std::vector<RegionStatus> regions(int app_index, config::Slot slot) const;
 
  private:
   struct Impl;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,7 +19,7 @@
 namespace shipgate::waf {
 
 struct Header {
-  std::string_view name;   // as received (any case)
+  std::string_view name;  // as received (any case)
   std::string_view value;
 };
 

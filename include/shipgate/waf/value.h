@@ -40,7 +40,10 @@ class Type {
   std::string toString() const;
 
  private:
-  explicit Type(Kind k) { kinds_[0] = k; depth_ = 1; }
+  explicit Type(Kind k) {
+    kinds_[0] = k;
+    depth_ = 1;
+  }
   std::array<Kind, kMaxDepth> kinds_{};
   uint8_t depth_ = 1;
 };
@@ -69,15 +72,44 @@ struct Value {
   uint32_t size = 0;                       // kArray, kMap: element count
 
   bool missing() const { return tag == Tag::kMissing; }
-  static Value ofBool(bool v) { Value r; r.tag = Tag::kBool; r.b = v; return r; }
-  static Value ofInt(int64_t v) { Value r; r.tag = Tag::kInt; r.i = v; return r; }
-  static Value ofIp(const IpAddr& v) { Value r; r.tag = Tag::kIp; r.ip = v; return r; }
-  static Value ofBytes(std::string_view v) { Value r; r.tag = Tag::kBytes; r.s = v; return r; }
+  static Value ofBool(bool v) {
+    Value r;
+    r.tag = Tag::kBool;
+    r.b = v;
+    return r;
+  }
+  static Value ofInt(int64_t v) {
+    Value r;
+    r.tag = Tag::kInt;
+    r.i = v;
+    return r;
+  }
+  static Value ofIp(const IpAddr& v) {
+    Value r;
+    r.tag = Tag::kIp;
+    r.ip = v;
+    return r;
+  }
+  static Value ofBytes(std::string_view v) {
+    Value r;
+    r.tag = Tag::kBytes;
+    r.s = v;
+    return r;
+  }
   static Value ofArray(const Value* items, uint32_t n) {
-    Value r; r.tag = Tag::kArray; r.items = items; r.size = n; return r;
+    Value r;
+    r.tag = Tag::kArray;
+    r.items = items;
+    r.size = n;
+    return r;
   }
   static Value ofMap(const std::string_view* keys, const Value* items, uint32_t n) {
-    Value r; r.tag = Tag::kMap; r.keys = keys; r.items = items; r.size = n; return r;
+    Value r;
+    r.tag = Tag::kMap;
+    r.keys = keys;
+    r.items = items;
+    r.size = n;
+    return r;
   }
 };
 

@@ -42,7 +42,9 @@ TEST(HardhatNodeTest, AnswersBlockNumberAndMiningAdvancesIt) {
 }
 
 TEST(HardhatNodeTest, MissingInstallFailsStart) {
-  HardhatNode node({.js_dir = "/nonexistent/js"});
+  HardhatNode::Options options;
+  options.js_dir = "/nonexistent/js";
+  HardhatNode node(options);
   auto r = node.start();
   EXPECT_FALSE(r);
   EXPECT_NE(std::string(r.message()).find("install-deps"), std::string::npos) << r.message();

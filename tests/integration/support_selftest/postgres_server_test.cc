@@ -65,7 +65,9 @@ TEST(PostgresServerTest, TwoServersRunSideBySide) {
 }
 
 TEST(PostgresServerTest, MissingBinariesFailStart) {
-  PostgresServer pg({.bin_dir = "/nonexistent/postgresql/bin"});
+  PostgresServer::Options options;
+  options.bin_dir = "/nonexistent/postgresql/bin";
+  PostgresServer pg(options);
   auto r = pg.start();
   EXPECT_FALSE(r);
   EXPECT_NE(std::string(r.message()).find("not found"), std::string::npos) << r.message();

@@ -22,7 +22,7 @@ using std::chrono::milliseconds;
 bool pidAlive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
 TEST(ProcessTest, CapturesOutputAndExitCodeToFiles) {
-  Process p({.argv = {"/bin/sh", "-c", "echo out-line; echo err-line >&2; exit 3"}});
+  Process p(command({"/bin/sh", "-c", "echo out-line; echo err-line >&2; exit 3"}));
   ASSERT_TRUE(p.start());
   EXPECT_EQ(p.wait(milliseconds(10000)), 3);
   EXPECT_FALSE(p.isRunning());
@@ -58,18 +58,18 @@ TEST(ProcessTest, PassesEnvironmentAndWorkingDirectory) {
 }
 
 TEST(ProcessTest, MissingBinaryFailsStartWithReason) {
-  Process p({.argv = {"/nonexistent/shipgate-no-such-binary"}});
+  Process p(command({"/nonexistent/shipgate-no-such-binary"}));
   auto r = p.start();
   EXPECT_FALSE(r);
   EXPECT_NE(std::string(r.message()).find("No such file"), std::string::npos) << r.message();
-  Process q({.argv = {"shipgate-no-such-binary-in-path"}});
+  Process q(command({"shipgate-no-such-binary-in-path"}));
   auto r2 = q.start();
   EXPECT_FALSE(r2);
   EXPECT_NE(std::string(r2.message()).find("not found in PATH"), std::string::npos);
 }
 
 TEST(ProcessTest, TerminateStopsALongRunningChild) {
-  Process p({.argv = {"sleep", "300"}});
+  Process p(command({"sleep", "300"}));
   ASSERT_TRUE(p.start());
   EXPECT_TRUE(p.isRunning());
   EXPECT_FALSE(p.wait(milliseconds(50)).has_value());
@@ -79,7 +79,7 @@ TEST(ProcessTest, TerminateStopsALongRunningChild) {
 }
 
 TEST(ProcessTest, KillHitsAChildThatIgnoresSigterm) {
-  Process p({.argv = {"/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"}});
+  Process p(command({"/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"}));
   ASSERT_TRUE(p.start());
   ASSERT_TRUE(p.waitForOutput("ready", milliseconds(10000))) << p.describe();
   p.terminate();
@@ -92,7 +92,7 @@ TEST(ProcessTest, DestructorStopsTheWholeProcessGroup) {
   pid_t leader = -1;
   pid_t grandchild = -1;
   {
-    Process p({.argv = {"/bin/sh", "-c", "sleep 300 & echo $!; wait"}});
+    Process p(command({"/bin/sh", "-c", "sleep 300 & echo $!; wait"}));
     ASSERT_TRUE(p.start());
     leader = p.pid();
     ASSERT_TRUE(p.waitForOutput("\n", milliseconds(10000))) << p.describe();

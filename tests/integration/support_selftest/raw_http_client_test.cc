@@ -15,6 +15,8 @@
 #include <httplib.h>
 
 #include "support/net.h"
+#include "support/paths.h"
+#include "support/process.h"
 
 namespace testsupport {
 namespace {
@@ -92,6 +94,17 @@ TEST(RawHttpClientTest, ContentLengthBodyAndHeaders) {
   EXPECT_EQ(r.headers[2].second, "2");
   EXPECT_FALSE(r.chunked);
   EXPECT_EQ(s.request(), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+}
+
+TEST(RawHttpClientTest, SendSlowlyDeliversTheSameBytes) {
+  ScriptedServer s("HTTP/1.1 204 No Content\r\n\r\n", true);
+  RawHttpClient c;
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
+  std::string req = "GET /slow HTTP/1.1\r\nHost: h\r\nX-Pad: 0123456789\r\n\r\n";
+  ASSERT_TRUE(c.sendSlowly(req, 10, milliseconds(5))) << c.error();
+  EXPECT_EQ(c.readResponse().status, 204);
+  EXPECT_EQ(s.request(), req);
+  EXPECT_TRUE(c.waitForClose(milliseconds(5000)));
 }
 
 TEST(RawHttpClientTest, ChunkedBodyWithExtensionsAndTrailers) {
@@ -212,24 +225,13 @@ class RealServerTest : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
-TEST_F(RealServerTest, PipelinedRequestsOnOneConnection) {
+TEST_F(RealServerTest, ChunkedResponseFromARealServer) {
   RawHttpClient c;
   ASSERT_TRUE(c.connect(port_)) << c.error();
-  std::string host = "Host: 127.0.0.1\r\n";
-  ASSERT_TRUE(c.send("GET /echo?q=1 HTTP/1.1\r\n" + host + "\r\n" +
-                     "POST /len HTTP/1.1\r\n" + host + "Content-Length: 4\r\n\r\nabcd" +
-                     "GET /stream HTTP/1.1\r\n" + host + "\r\n" +
-                     "GET /echo?q=2 HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n"));
-  HttpResponse r1 = c.readResponse();
-  HttpResponse r2 = c.readResponse();
-  HttpResponse r3 = c.readResponse();
-  HttpResponse r4 = c.readResponse();
-  EXPECT_EQ(r1.body, "path=/echo q=1") << r1.error;
-  EXPECT_EQ(r2.body, "4") << r2.error;
-  EXPECT_TRUE(r3.chunked);
-  EXPECT_EQ(r3.body, "abcdefg") << r3.error;
-  EXPECT_EQ(r4.body, "path=/echo q=2") << r4.error;
-  EXPECT_TRUE(c.waitForClose(milliseconds(5000)));
+  HttpResponse r = c.roundTrip("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_TRUE(r.chunked);
+  EXPECT_EQ(r.body, "abcdefg");
 }
 
 TEST_F(RealServerTest, ConvenienceHelpers) {
@@ -241,6 +243,49 @@ TEST_F(RealServerTest, ConvenienceHelpers) {
   ASSERT_EQ(p.status, 200) << p.error;
   EXPECT_EQ(p.body, "5");
   EXPECT_EQ(httpGet(port_, "/missing").status, 404);
+}
+
+// cpp-httplib 0.11 drops pipelined requests, so pipelining is checked against nginx (a test
+// dependency: scripts/install-deps.sh test), run in the foreground with its own prefix.
+TEST(RawHttpClientNginxTest, PipelinedRequestsOnOneConnection) {
+  TempDir dir("sg-nginx");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  uint16_t port = freePort();
+  dir.writeFile("logs/.keep", "");
+  std::string conf = dir.writeFile(
+      "nginx.conf",
+      "daemon off; master_process off; worker_processes 1;\n"
+      "error_log " + dir.file("logs/error.log") + " info; pid " + dir.file("nginx.pid") + ";\n"
+      "events { worker_connections 64; }\n"
+      "http { access_log off;\n"
+      "  server { listen 127.0.0.1:" + std::to_string(port) + ";\n"
+      "    location /echo { return 200 \"path=$uri q=$arg_q\"; }\n"
+      "    location /len { return 200 \"len=$content_length\"; }\n"
+      "  }\n"
+      "}\n");
+  ASSERT_FALSE(conf.empty());
+  Process nginx(command({"nginx", "-p", dir.path(), "-c", conf}));
+  ASSERT_TRUE(nginx.start()) << "nginx is a test dependency (scripts/install-deps.sh test)";
+  ASSERT_TRUE(waitForPort(port, milliseconds(10000))) << nginx.describe();
+
+  RawHttpClient c;
+  ASSERT_TRUE(c.connect(port)) << c.error();
+  std::string host = "Host: 127.0.0.1\r\n";
+  ASSERT_TRUE(c.send("GET /echo?q=1 HTTP/1.1\r\n" + host + "\r\n" +
+                     "POST /len HTTP/1.1\r\n" + host + "Content-Length: 4\r\n\r\nabcd" +
+                     "HEAD /echo?q=h HTTP/1.1\r\n" + host + "\r\n" +
+                     "GET /echo?q=2 HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n"));
+  HttpResponse r1 = c.readResponse();
+  HttpResponse r2 = c.readResponse();
+  HttpResponse r3 = c.readResponse({.head_request = true});
+  HttpResponse r4 = c.readResponse();
+  EXPECT_EQ(r1.body, "path=/echo q=1") << r1.error;
+  EXPECT_EQ(r2.body, "len=4") << r2.error;
+  EXPECT_EQ(r3.status, 200) << r3.error;
+  EXPECT_EQ(r3.header("Content-Length"), "14");
+  EXPECT_EQ(r3.body, "");
+  EXPECT_EQ(r4.body, "path=/echo q=2") << r4.error;
+  EXPECT_TRUE(c.waitForClose(milliseconds(5000)));
 }
 
 }  // namespace

@@ -49,8 +49,8 @@ struct PlanFixture {
   std::shared_ptr<const TrafficPlan> plan;
 
   void build(config::Config cfg) {
-    auto result = TrafficPlan::build(std::make_shared<const config::Config>(std::move(cfg)),
-                                     registry);
+    auto result =
+        TrafficPlan::build(std::make_shared<const config::Config>(std::move(cfg)), registry);
     ASSERT_TRUE(result.isOk()) << result.status().toString();
     plan = result.value();
   }

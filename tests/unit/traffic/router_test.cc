@@ -33,6 +33,7 @@ class RouterTest : public ::testing::Test {
     cfg.sites.push_back(staticSite("eu-tenants", {"*.eu.example.com"}));
     cfg.sites.push_back(appSite("admin", "admin", {"*.example.com"}, "/admin"));
     cfg.sites.push_back(appSite("any-health", "admin", {}, "/healthz"));
+    cfg.sites.push_back(appSite("only", "api", {"only.example.com"}, "/only"));
     fx.build(std::move(cfg));
   }
   std::string routeName(std::string_view host, std::string_view path) {
@@ -74,8 +75,10 @@ TEST_F(RouterTest, HostlessSitesCatchTheRest) {
   EXPECT_EQ(routeName("other.org", "/"), "fallback");
   EXPECT_EQ(routeName("other.org", "/healthz"), "any-health");
   EXPECT_EQ(routeName("", "/healthz"), "any-health");
-  // A host tier whose prefixes do not match falls through to the next tier.
   EXPECT_EQ(routeName("x.example.com", "/healthz"), "tenants");
+  // A host tier whose prefixes do not match falls through to the next tier.
+  EXPECT_EQ(routeName("only.example.com", "/only/a"), "only");
+  EXPECT_EQ(routeName("only.example.com", "/other"), "tenants");
 }
 
 TEST_F(RouterTest, MatchCarriesIndices) {

@@ -1,0 +1,460 @@
+# bench/lib.sh: shared parts of bench/*_vs_nginx.sh (sourced, not run). Implements the protocol of
+# ../shared/research/gateway-anchors.md section 4: same upstream for both proxies (nginx
+# `return 200`, 1 worker, CPU 1), the proxy under test alone on CPU 0 with 1 worker, wrk on CPU 1,
+# a 3 s warm-up each, >= 5 interleaved A/B pairs, runs with non-2xx or socket errors discarded,
+# the median per-pair ratio with min/max, p99 at a lower fixed -c, requests per proxy CPU-second
+# from /proc/PID/stat, and memory with 10,000 idle keep-alive connections.
+#
+# Every process is started in its own process group (setsid) and stopped by that pid on EXIT.
+#
+# Knobs (environment): SHIPGATE_BIN (default build/shipgate), BENCH_BUILD_DIR (for idle_conns,
+# default build), BENCH_PAIRS=5, BENCH_DURATION=10s, BENCH_WARMUP=3s, BENCH_CONNS=64,
+# BENCH_P99_CONNS=8, BENCH_P99_PAIRS=3, BENCH_IDLE_CONNS=10000, BENCH_PROXY_CPU=0,
+# BENCH_LOAD_CPU=1.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHIPGATE_BIN=${SHIPGATE_BIN:-$BENCH_ROOT/build/shipgate}
+BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$BENCH_ROOT/build}
+BENCH_PAIRS=${BENCH_PAIRS:-5}
+BENCH_DURATION=${BENCH_DURATION:-10s}
+BENCH_WARMUP=${BENCH_WARMUP:-3s}
+BENCH_CONNS=${BENCH_CONNS:-64}
+BENCH_P99_CONNS=${BENCH_P99_CONNS:-8}
+BENCH_P99_PAIRS=${BENCH_P99_PAIRS:-3}
+BENCH_IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-0}
+BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-1}
+BENCH_NAME=${BENCH_NAME:-$(basename "$0" .sh)}
+# nginx needs worker_connections above the idle-connection count (the notes' 4096 is too few).
+BENCH_NGINX_CONNS=$((BENCH_IDLE_CONNS + 240 > 4096 ? BENCH_IDLE_CONNS + 240 : 4096))
+
+BENCH_PGIDS=()
+BENCH_DIR=""
+
+bench_die() {
+  echo "$BENCH_NAME: error: $*" >&2
+  exit 1
+}
+
+bench_note() { echo "# $*"; }
+
+bench_cleanup() {
+  local i
+  for ((i = ${#BENCH_PGIDS[@]} - 1; i >= 0; i--)); do
+    bench_stop "${BENCH_PGIDS[i]}"
+  done
+  BENCH_PGIDS=()
+  if [ -n "$BENCH_DIR" ] && [ -d "$BENCH_DIR" ]; then rm -rf "$BENCH_DIR"; fi
+}
+
+# bench_init: checks tools, makes the work dir, installs the cleanup trap.
+bench_init() {
+  local missing=()
+  for tool in nginx wrk taskset setsid curl; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  if ((${#missing[@]})); then
+    bench_die "missing ${missing[*]}; install them with: scripts/install-deps.sh bench"
+  fi
+  if [ "$(nproc)" -lt 2 ]; then bench_note "warning: fewer than 2 CPUs; pinning is meaningless"; fi
+  BENCH_DIR=$(mktemp -d /tmp/shipgate-bench.XXXXXX)
+  chmod 755 "$BENCH_DIR"  # nginx workers run as nobody when started as root
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  # Room for 10,000 idle connections plus wrk's.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((BENCH_IDLE_CONNS + 512)) ]; then
+    bench_die "open-file limit $(ulimit -n) is too low for $BENCH_IDLE_CONNS idle connections"
+  fi
+  bench_note "$BENCH_NAME: $(date -u +%FT%TZ), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# True when the shipgate binary exists (the nginx half runs either way).
+bench_have_shipgate() { [ -x "$SHIPGATE_BIN" ]; }
+
+bench_shipgate_build_note() {
+  local cache
+  cache="$(dirname "$SHIPGATE_BIN")/CMakeCache.txt"
+  if [ -f "$cache" ]; then
+    local type
+    type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
+    bench_note "shipgate: $SHIPGATE_BIN (CMAKE_BUILD_TYPE=${type:-unset})"
+    if grep -q '^SHIPGATE_SANITIZE:BOOL=ON' "$cache" || [ "$type" = Debug ]; then
+      bench_note "warning: not an optimized build; numbers are not meaningful (use -O2 -DNDEBUG)"
+    fi
+  fi
+}
+
+# A TCP port nothing listens on, below the ephemeral range (the idle connections use that).
+bench_free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  bench_die "no free port found"
+}
+
+# bench_start CPU LOGFILE CMD...: starts CMD pinned to CPU in a new process group (setsid does not
+# fork: a background job of a non-interactive shell is no group leader), so its pid is the group's
+# id. Sets BENCH_PID. Never call this (or the bench_start_* functions) inside $(...): the pid must
+# be recorded in this shell for the EXIT trap.
+bench_start() {
+  local cpu=$1 log=$2
+  shift 2
+  setsid taskset -c "$cpu" "$@" >"$log" 2>&1 </dev/null &
+  BENCH_PID=$!
+  BENCH_PGIDS+=("$BENCH_PID")
+}
+
+# Stops one group started by bench_start (TERM, then KILL after 5 s).
+bench_stop() {
+  local pgid=$1
+  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    kill -0 -- "-$pgid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+}
+
+# bench_wait_port PORT PID LOGFILE: waits up to 20 s for PORT; dies with the log if PID exits.
+bench_wait_port() {
+  local port=$1 pid=$2 log=$3
+  for _ in $(seq 400); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      bench_die "process $pid exited before listening on $port; its output:
+$(cat "$log")"
+    fi
+    sleep 0.05
+  done
+  bench_die "nothing listens on $port after 20 s; output of $pid:
+$(cat "$log")"
+}
+
+# Pids in the process group of PID (the leader and e.g. nginx's worker).
+bench_group_pids() { pgrep -g "$1" | tr '\n' ' '; }
+
+# Sum of utime+stime (clock ticks) over a process group.
+bench_cpu_ticks() {
+  local total=0 pid stat
+  for pid in $(bench_group_pids "$1"); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }  # fields after "(comm) "; utime and stime are fields 14 and 15
+    set -- $stat
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# Sum of VmRSS (KiB) over a process group.
+bench_rss_kib() {
+  local total=0 pid kb
+  for pid in $(bench_group_pids "$1"); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# nginx -------------------------------------------------------------------------------------------
+
+bench_nginx_common() {  # DIR: the main-context lines every nginx here shares
+  cat <<EOF
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile $(($(ulimit -n) > 65536 ? 65536 : $(ulimit -n)));
+pid $1/nginx.pid;
+error_log /dev/null crit;
+EOF
+}
+
+bench_nginx_temp_paths() {  # DIR
+  local t
+  for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $1/tmp_$t;"; done
+}
+
+# bench_start_upstream PORT: the shared upstream, nginx `return 200 "hello world\n"` on CPU 1.
+# Sets BENCH_PID.
+bench_start_upstream() {
+  local port=$1 dir="$BENCH_DIR/upstream"
+  mkdir -p "$dir"
+  {
+    bench_nginx_common "$dir"
+    cat <<EOF
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+$(bench_nginx_temp_paths "$dir")
+  server {
+    listen 127.0.0.1:$port reuseport backlog=4096;
+    location / { default_type text/plain; return 200 "hello world\n"; }
+  }
+}
+EOF
+  } >"$dir/nginx.conf"
+  bench_start "$BENCH_LOAD_CPU" "$dir/out.log" nginx -e /dev/null -p "$dir" -c "$dir/nginx.conf"
+  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+# bench_start_nginx NAME PORT HTTP_BODY...: the peer under test on CPU 0, tuned as in the notes.
+# HTTP_BODY is the text placed in the http {} block after the common tuning. Sets BENCH_PID.
+bench_start_nginx() {
+  local name=$1 port=$2 body=$3 dir="$BENCH_DIR/$1"
+  mkdir -p "$dir"
+  {
+    bench_nginx_common "$dir"
+    cat <<EOF
+events { worker_connections $BENCH_NGINX_CONNS; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  gzip off;
+$(bench_nginx_temp_paths "$dir")
+$body
+}
+EOF
+  } >"$dir/nginx.conf"
+  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" nginx -e /dev/null -p "$dir" -c "$dir/nginx.conf"
+  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+# shipgate ----------------------------------------------------------------------------------------
+
+# bench_start_shipgate PORT YAML_BODY: shipgate with workers: 1 on CPU 0. YAML_BODY holds the
+# sites/apps part; server and listener settings are added here. Sets BENCH_PID.
+bench_start_shipgate() {
+  local port=$1 body=$2 dir="$BENCH_DIR/shipgate"
+  mkdir -p "$dir"
+  cat >"$dir/shipgate.yaml" <<EOF
+server:
+  workers: 1
+  allow_root: true
+  limits:
+    max_connections: $BENCH_NGINX_CONNS
+    idle_timeout: 300s
+  log:
+    access_log: false
+    level: error
+listeners:
+  - name: http
+    address: "127.0.0.1:$port"
+$body
+EOF
+  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" "$SHIPGATE_BIN" serve --config "$dir/shipgate.yaml"
+  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+# measurements ------------------------------------------------------------------------------------
+
+# bench_wrk CONNS DURATION URL OUTFILE: one wrk run on the load CPU.
+bench_wrk() {
+  taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency "$3" >"$4" 2>&1 || true
+}
+
+# Fields of a wrk output file: "rps requests p99_ms errors" (errors = non-2xx + socket errors).
+bench_wrk_parse() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    /Requests\/sec:/ { rps = $2 }
+    / requests in / { reqs = $1 }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { errors += $NF }
+    /Socket errors:/ {
+      for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) errors += $i + 0
+    }
+    END { printf "%s %s %s %d\n", (rps == "" ? 0 : rps), (reqs == "" ? 0 : reqs), (p99 == "" ? 0 : p99), errors }
+  ' "$1"
+}
+
+# Median / min / max of numbers on stdin.
+bench_median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
+  print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+bench_min() { sort -g | head -1; }
+bench_max() { sort -g | tail -1; }
+
+# bench_measure LABEL CONNS DURATION URL PGID: one run; prints "rps p99_ms req_per_cpu_s" on
+# stdout, or nothing when the run had errors (the reason goes to stderr).
+bench_measure() {
+  local label=$1 conns=$2 duration=$3 url=$4 pgid=$5 out
+  out="$BENCH_DIR/wrk.$label.$RANDOM.txt"
+  local hz before after
+  hz=$(getconf CLK_TCK)
+  before=$(bench_cpu_ticks "$pgid")
+  bench_wrk "$conns" "$duration" "$url" "$out"
+  after=$(bench_cpu_ticks "$pgid")
+  local rps reqs p99 errors
+  read -r rps reqs p99 errors < <(bench_wrk_parse "$out")
+  if [ "$errors" -gt 0 ] || [ "$reqs" = 0 ]; then
+    echo "# discarded $label run: $errors non-2xx/socket errors, $reqs requests" >&2
+    sed 's/^/#   /' "$out" >&2
+    return 0
+  fi
+  local cpu_ticks=$((after - before))
+  ((cpu_ticks > 0)) || cpu_ticks=1
+  echo "$rps $p99 $(awk -v r="$reqs" -v t="$cpu_ticks" -v hz="$hz" 'BEGIN { printf "%.0f", r / (t / hz) }')"
+}
+
+# bench_idle_memory PORT PATH PGID: RSS (KiB) of the group before and while BENCH_IDLE_CONNS idle
+# keep-alive connections (one request each) are open. Sets BENCH_RSS_BEFORE and BENCH_RSS_DURING.
+bench_idle_memory() {
+  local port=$1 path=$2 pgid=$3
+  local line out="$BENCH_DIR/idle.$port.txt"
+  BENCH_RSS_BEFORE=$(bench_rss_kib "$pgid")
+  bench_start "$BENCH_LOAD_CPU" "$out" "$BENCH_IDLE_TOOL" --port "$port" --path "$path" \
+    --count "$BENCH_IDLE_CONNS"
+  local pid=$BENCH_PID
+  for _ in $(seq 1200); do
+    line=$(grep -m1 '^ready' "$out" 2>/dev/null || true)
+    [ -n "$line" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$line" ] || bench_die "idle_conns did not get ready: $(cat "$out")"
+  sleep 1
+  BENCH_RSS_DURING=$(bench_rss_kib "$pgid")
+  bench_stop "$pid"
+  wait "$pid" 2>/dev/null || true
+  bench_note "idle connections to :$port: $line"
+}
+
+# Builds bench/idle_conns (CMake target in BENCH_BUILD_DIR; plain c++ if that build dir is not
+# usable) and sets BENCH_IDLE_TOOL.
+bench_build_idle_conns() {
+  if [ -f "$BENCH_BUILD_DIR/build.ninja" ] || [ -f "$BENCH_BUILD_DIR/Makefile" ]; then
+    if cmake --build "$BENCH_BUILD_DIR" --target idle_conns >"$BENCH_DIR/idle_build.log" 2>&1; then
+      BENCH_IDLE_TOOL="$BENCH_BUILD_DIR/bench/idle_conns"
+      return 0
+    fi
+  fi
+  c++ -std=c++20 -O2 -o "$BENCH_DIR/idle_conns" "$BENCH_ROOT/bench/idle_conns.cc" ||
+    bench_die "cannot build bench/idle_conns.cc"
+  BENCH_IDLE_TOOL="$BENCH_DIR/idle_conns"
+}
+
+# Prints a response's status line, Content-Length and header size, to check both send the same.
+bench_show_response() {  # LABEL URL
+  local head
+  head=$(curl -s -o /dev/null -D - "$2" | tr -d '\r')
+  printf '# %-9s %s | Content-Length: %s | header bytes: %s\n' "$1" "$(echo "$head" | head -1)" \
+    "$(echo "$head" | awk -F': ' 'tolower($1) == "content-length" {print $2}')" \
+    "$(echo "$head" | wc -c)"
+}
+
+# The protocol ------------------------------------------------------------------------------------
+
+bench_fmt() { awk -v v="$1" 'BEGIN { printf "%.3f", v }'; }
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
+bench_stats() {  # NAME VALUES...: "median (min X, max Y)"
+  shift
+  local list
+  list=$(printf '%s\n' "$@")
+  echo "$(bench_fmt "$(bench_median <<<"$list")") (min $(bench_fmt "$(bench_min <<<"$list")"), max $(bench_fmt "$(bench_max <<<"$list")"))"
+}
+
+# bench_compare NGINX_URL NGINX_PGID NGINX_PORT SG_URL SG_PGID SG_PORT IDLE_PATH
+# Runs the whole protocol and prints the report; the last line is "ratio=X". With SG_PGID empty
+# (no shipgate binary yet) it measures nginx alone, prints its numbers and returns 2.
+bench_compare() {
+  local a_url=$1 a_pgid=$2 a_port=$3 b_url=$4 b_pgid=$5 b_port=$6 idle_path=$7
+  local have_b=1
+  [ -n "$b_pgid" ] || have_b=0
+
+  bench_show_response nginx "$a_url"
+  ((have_b)) && bench_show_response shipgate "$b_url"
+
+  bench_note "warm-up: $BENCH_WARMUP each"
+  bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$a_url" "$BENCH_DIR/warmup.a.txt"
+  ((have_b)) && bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$b_url" "$BENCH_DIR/warmup.b.txt"
+
+  bench_note "throughput: wrk -t1 -c$BENCH_CONNS -d$BENCH_DURATION, $BENCH_PAIRS interleaved pairs (nginx, shipgate)"
+  local rps_a=() rps_b=() ratios=() cpu_a=() cpu_b=() p99_a=() p99_b=()
+  local attempts=0 a b
+  while ((${#rps_a[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
+    attempts=$((attempts + 1))
+    a=$(bench_measure nginx "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
+    b=""
+    ((have_b)) && b=$(bench_measure shipgate "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
+    if [ -z "$a" ] || { ((have_b)) && [ -z "$b" ]; }; then
+      bench_note "pair discarded (errors), running another"
+      continue
+    fi
+    set -- $a
+    rps_a+=("$1")
+    cpu_a+=("$3")
+    if ((have_b)); then
+      set -- $b
+      rps_b+=("$1")
+      cpu_b+=("$3")
+      ratios+=("$(bench_ratio "$1" "${rps_a[-1]}")")
+      printf 'pair %d: nginx %10.1f req/s   shipgate %10.1f req/s   ratio %s\n' \
+        "${#rps_a[@]}" "${rps_a[-1]}" "$1" "${ratios[-1]}"
+    else
+      printf 'run %d: nginx %10.1f req/s\n' "${#rps_a[@]}" "${rps_a[-1]}"
+    fi
+  done
+  ((${#rps_a[@]} == BENCH_PAIRS)) || bench_die "too many discarded runs (${#rps_a[@]} good of $attempts)"
+
+  bench_note "latency at equal, lower offered load: wrk -t1 -c$BENCH_P99_CONNS -d$BENCH_DURATION, $BENCH_P99_PAIRS pairs"
+  attempts=0
+  while ((${#p99_a[@]} < BENCH_P99_PAIRS && attempts < 3 * BENCH_P99_PAIRS)); do
+    attempts=$((attempts + 1))
+    a=$(bench_measure nginx "$BENCH_P99_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
+    b=""
+    ((have_b)) && b=$(bench_measure shipgate "$BENCH_P99_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
+    if [ -z "$a" ] || { ((have_b)) && [ -z "$b" ]; }; then continue; fi
+    set -- $a
+    p99_a+=("$2")
+    if ((have_b)); then
+      set -- $b
+      p99_b+=("$2")
+      printf 'p99 pair %d: nginx %.3f ms   shipgate %.3f ms\n' "${#p99_a[@]}" "${p99_a[-1]}" "$2"
+    else
+      printf 'p99 run %d: nginx %.3f ms\n' "${#p99_a[@]}" "${p99_a[-1]}"
+    fi
+  done
+  ((${#p99_a[@]} > 0)) || bench_die "every latency run was discarded"
+
+  bench_note "memory: $BENCH_IDLE_CONNS idle keep-alive connections (one request each), VmRSS of the server's processes"
+  bench_idle_memory "$a_port" "$idle_path" "$a_pgid"
+  local mem_a_before=$BENCH_RSS_BEFORE mem_a=$BENCH_RSS_DURING mem_b_before="" mem_b=""
+  if ((have_b)); then
+    bench_idle_memory "$b_port" "$idle_path" "$b_pgid"
+    mem_b_before=$BENCH_RSS_BEFORE
+    mem_b=$BENCH_RSS_DURING
+  fi
+
+  echo "---- $BENCH_NAME summary ----"
+  echo "nginx req/s:             $(bench_stats x "${rps_a[@]}")"
+  ((have_b)) && echo "shipgate req/s:          $(bench_stats x "${rps_b[@]}")"
+  echo "nginx p99 at -c$BENCH_P99_CONNS:      $(bench_stats x "${p99_a[@]}") ms"
+  ((have_b)) && echo "shipgate p99 at -c$BENCH_P99_CONNS:   $(bench_stats x "${p99_b[@]}") ms"
+  echo "nginx req per CPU-s:     $(bench_stats x "${cpu_a[@]}")"
+  ((have_b)) && echo "shipgate req per CPU-s:  $(bench_stats x "${cpu_b[@]}")"
+  echo "nginx RSS:               ${mem_a_before} KiB idle, ${mem_a} KiB with $BENCH_IDLE_CONNS connections (master+worker)"
+  ((have_b)) && echo "shipgate RSS:            ${mem_b_before} KiB idle, ${mem_b} KiB with $BENCH_IDLE_CONNS connections"
+  if ((!have_b)); then
+    echo "shipgate: $SHIPGATE_BIN not found; build it (make build) for the comparison and ratio line"
+    return 2
+  fi
+  local p99_ratio cpu_ratio mem_ratio
+  p99_ratio=$(bench_ratio "$(printf '%s\n' "${p99_b[@]}" | bench_median)" "$(printf '%s\n' "${p99_a[@]}" | bench_median)")
+  cpu_ratio=$(bench_ratio "$(printf '%s\n' "${cpu_b[@]}" | bench_median)" "$(printf '%s\n' "${cpu_a[@]}" | bench_median)")
+  mem_ratio=$(bench_ratio "$mem_b" "$mem_a")
+  echo "p99 shipgate/nginx:      $p99_ratio (target <= 1.2)"
+  echo "req per CPU-s shipgate/nginx: $cpu_ratio"
+  echo "memory shipgate/nginx:   $mem_ratio (target <= 1.5)"
+  echo "throughput shipgate/nginx, median of $BENCH_PAIRS pairs: $(bench_stats x "${ratios[@]}") (target >= 1.0)"
+  echo "ratio=$(bench_fmt "$(printf '%s\n' "${ratios[@]}" | bench_median)")"
+}

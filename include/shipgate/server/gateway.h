@@ -1,0 +1,102 @@
+// Gateway: the data plane. Owns the listeners (one SO_REUSEPORT socket per worker per listener),
+// the worker threads (one epoll EventLoop each, with its own connections, upstream keep-alive
+// pool, timers, buffers and access-log buffer) and the current Snapshot (TrafficPlan + static
+// sites + TLS contexts), which workers pick up lock-free on their next request after apply().
+//
+// Lifecycle: create() binds (port 0 supported) and builds the first snapshot; start() runs the
+// workers; apply() swaps snapshots (in-flight requests finish on the one they started with;
+// upgraded tunnels stay put); shutdown() drains. Thread-safety: apply(), plan(),
+// listenerPorts() and shutdown() may be called from any thread; start() once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "shipgate/common/clock.h"
+#include "shipgate/common/status.h"
+#include "shipgate/config/config.h"
+#include "shipgate/metrics/registry.h"
+#include "shipgate/net/socket.h"
+#include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/plan.h"
+
+namespace shipgate::server {
+
+struct GatewayDeps {
+  metrics::Registry& metrics;
+  traffic::HealthRegistry& health;
+  Clock& clock;
+};
+
+struct Snapshot;
+class Worker;
+class AccessLogSink;
+
+class Gateway {
+ public:
+  // Binds every listener in config (port 0 supported) and builds the first snapshot; does not
+  // serve yet.
+  static Result<std::unique_ptr<Gateway>> create(std::shared_ptr<const config::Config> config,
+                                                 GatewayDeps deps);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Starts server.workers worker threads (0 = cores).
+  Status start();
+  // Builds a new snapshot (TrafficPlan::build + StaticSite::open per static site + TLS contexts
+  // re-read from the cert files) and swaps it atomically. On error the old snapshot keeps
+  // serving and the Status says why. Listener addresses are fixed at create(): a changed
+  // address needs a restart (logged as a warning, the rest of the config still applies).
+  Status apply(std::shared_ptr<const config::Config> config);
+  std::shared_ptr<const traffic::TrafficPlan> plan() const;
+  // Listener name -> bound port.
+  std::vector<std::pair<std::string, uint16_t>> listenerPorts() const;
+  // Stops accepting, lets in-flight requests finish up to `drain`, closes the rest, joins the
+  // workers. Idempotent.
+  void shutdown(Millis drain);
+
+  // Wakes every worker loop so timers re-check a SimulatedClock that moved.
+  void wakeWorkersForTest();
+  int workerCount() const { return worker_count_; }
+
+  // ---- for workers (internal) ----
+  struct ListenerGroup {
+    std::string name;
+    std::string host;
+    uint16_t port = 0;
+    bool tls = false;
+    std::vector<net::Fd> fds;  // one per worker
+  };
+  const std::vector<ListenerGroup>& listenerGroups() const { return listeners_; }
+  std::shared_ptr<const Snapshot> snapshot() const;
+  uint64_t snapshotVersion() const { return version_.load(std::memory_order_acquire); }
+  GatewayDeps& deps() { return deps_; }
+  std::atomic<int64_t>& connectionCount() { return connections_; }
+  AccessLogSink* accessLogSink() const { return access_log_.get(); }
+
+ private:
+  Gateway(std::shared_ptr<const config::Config> config, GatewayDeps deps, int workers);
+  Result<std::shared_ptr<const Snapshot>> buildSnapshot(
+      std::shared_ptr<const config::Config> config, uint64_t version);
+
+  GatewayDeps deps_;
+  int worker_count_;
+  std::vector<ListenerGroup> listeners_;
+  std::unique_ptr<AccessLogSink> access_log_;
+  mutable std::mutex mu_;                    // guards snapshot_, apply() and shutdown()
+  std::shared_ptr<const Snapshot> snapshot_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> version_{0};
+  std::atomic<int64_t> connections_{0};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace shipgate::server

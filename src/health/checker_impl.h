@@ -1,0 +1,24 @@
+// Private: the per-kind probes behind runCheck(). Each returns ok + detail; runCheck() measures
+// the latency around it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "shipgate/config/config.h"
+#include "shipgate/health/checker.h"
+
+namespace shipgate::health::internal {
+
+using config::Millis;
+
+CheckResult checkHttp(const config::HealthCheckConfig& check, const config::HostPort& target);
+CheckResult checkTcp(const config::HealthCheckConfig& check, const config::HostPort& target);
+CheckResult checkPostgres(const config::HealthCheckConfig& check, const config::HostPort& target);
+CheckResult checkJsonRpc(const config::HealthCheckConfig& check, const config::HostPort& target);
+CheckResult checkExec(const config::HealthCheckConfig& check, const config::HostPort& target);
+
+inline CheckResult fail(std::string detail) { return CheckResult{false, {}, std::move(detail)}; }
+inline CheckResult pass(std::string detail) { return CheckResult{true, {}, std::move(detail)}; }
+
+}  // namespace shipgate::health::internal

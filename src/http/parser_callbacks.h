@@ -1,0 +1,40 @@
+// Private: llhttp callback glue shared by RequestParser and ResponseParser.
+#pragma once
+
+#include "shipgate/http/request_parser.h"
+#include "shipgate/http/response_parser.h"
+
+namespace shipgate::http {
+
+class ParserCallbacks {
+ public:
+  // Appends a header-name fragment; starts a new field after a value. Returns false when the
+  // head grows past max_bytes.
+  static bool headerField(MessageHead& m, const char* at, size_t len, size_t max_bytes) {
+    if (m.headers_.empty() || m.in_value_) {
+      m.headers_.emplace_back();
+      m.in_value_ = false;
+    }
+    m.extend(m.headers_.back().name, at, len);
+    return m.headBytes() <= max_bytes;
+  }
+  static bool headerValue(MessageHead& m, const char* at, size_t len, size_t max_bytes) {
+    if (m.headers_.empty()) return false;
+    m.in_value_ = true;
+    m.extend(m.headers_.back().value, at, len);
+    return m.headBytes() <= max_bytes;
+  }
+  static bool extendSpan(MessageHead& m, MessageHead::Span& s, const char* at, size_t len,
+                         size_t max_bytes) {
+    m.extend(s, at, len);
+    return m.headBytes() <= max_bytes;
+  }
+  static void setVersion(MessageHead& m, const llhttp_t* p) {
+    m.major_ = p->http_major;
+    m.minor_ = p->http_minor;
+  }
+  static MessageHead::Span& target(Request& r) { return r.target_; }
+  static MessageHead::Span& reason(Response& r) { return r.reason_; }
+};
+
+}  // namespace shipgate::http

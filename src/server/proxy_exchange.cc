@@ -1,0 +1,628 @@
+#include "proxy_exchange.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "client_connection.h"
+#include "response_head.h"
+#include "worker.h"
+
+namespace shipgate::server {
+namespace {
+
+using http::equalsIgnoreCase;
+constexpr size_t kReadChunk = 16 * 1024;
+
+// Request headers the proxy never forwards as they came (hop-by-hop, or re-added by us).
+bool skipRequestHeader(std::string_view name) {
+  switch (name.size()) {
+    case 2: return equalsIgnoreCase(name, "te");
+    case 6: return equalsIgnoreCase(name, "expect");
+    case 7: return equalsIgnoreCase(name, "trailer") || equalsIgnoreCase(name, "upgrade");
+    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 12: return equalsIgnoreCase(name, "x-request-id");
+    case 14: return equalsIgnoreCase(name, "content-length");
+    case 15: return equalsIgnoreCase(name, "x-forwarded-for");
+    case 16: return equalsIgnoreCase(name, "proxy-connection") ||
+                    equalsIgnoreCase(name, "x-forwarded-host");
+    case 17: return equalsIgnoreCase(name, "transfer-encoding") ||
+                    equalsIgnoreCase(name, "x-forwarded-proto");
+    default: return false;
+  }
+}
+
+bool skipResponseHeader(std::string_view name, bool switching) {
+  switch (name.size()) {
+    case 2: return equalsIgnoreCase(name, "te");
+    case 7: return !switching && equalsIgnoreCase(name, "upgrade");
+    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
+    case 16: return equalsIgnoreCase(name, "proxy-connection");
+    default: return false;
+  }
+}
+
+std::string_view cookieValue(std::string_view cookies, std::string_view name) {
+  size_t i = 0;
+  while (i < cookies.size()) {
+    while (i < cookies.size() && (cookies[i] == ' ' || cookies[i] == ';')) ++i;
+    size_t eq = cookies.find('=', i);
+    size_t end = cookies.find(';', i);
+    if (end == std::string_view::npos) end = cookies.size();
+    if (eq != std::string_view::npos && eq < end && cookies.substr(i, eq - i) == name) {
+      return cookies.substr(eq + 1, end - eq - 1);
+    }
+    i = end + 1;
+  }
+  return {};
+}
+
+ssize_t sendAll(int fd, const iovec* iov, int n) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = static_cast<size_t>(n);
+  for (;;) {
+    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    return w;
+  }
+}
+
+}  // namespace
+
+ProxyExchange::ProxyExchange(ClientConnection& client, Worker& worker)
+    : client_(client), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
+
+ProxyExchange::~ProxyExchange() { abort(); }
+
+void ProxyExchange::start(const Snapshot& snap, int app_index) {
+  const http::Request& req = client_.request();
+  snap_ = &snap;
+  app_index_ = app_index;
+  app_ = &snap.plan->config().apps[static_cast<size_t>(app_index)];
+  head_request_ = req.isMethod("HEAD");
+  upgrade_ = req.upgrade();
+  retries_left_ = (app_->retry_idempotent && req.idempotent()) ? 1 : 0;
+  stale_retry_left_ = req.idempotent();
+  endpoint_ = nullptr;
+  set_cookie_.clear();
+  status_ = 0;
+  head_written_ = interim_ = paused_ = tunnel_eof_ = false;
+  buildHead();
+  attempt(nullptr, false);
+}
+
+void ProxyExchange::buildHead() {
+  const http::Request& req = client_.request();
+  head_.clear();
+  head_.append(req.method());
+  head_.append(" ");
+  head_.append(req.target());
+  bool http10 = req.versionMajor() == 1 && req.versionMinor() == 0;
+  head_.append(http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  std::string_view connection = req.header("connection");
+  bool connection_tokens = !connection.empty() && !equalsIgnoreCase(connection, "keep-alive") &&
+                           !equalsIgnoreCase(connection, "close");
+  std::string_view xff;
+  std::string_view host;
+  for (size_t i = 0; i < req.headerCount(); ++i) {
+    std::string_view name = req.headerName(i);
+    std::string_view value = req.headerValue(i);
+    if (skipRequestHeader(name)) {
+      if (xff.empty() && equalsIgnoreCase(name, "x-forwarded-for")) xff = value;
+      continue;
+    }
+    if (connection_tokens && http::hasToken(connection, name)) continue;
+    if (host.empty() && name.size() == 4 && equalsIgnoreCase(name, "host")) host = value;
+    head_.append(name);
+    head_.append(": ");
+    head_.append(value);
+    head_.append("\r\n");
+  }
+  head_.append("X-Forwarded-For: ");
+  if (!xff.empty()) {
+    head_.append(xff);
+    head_.append(", ");
+  }
+  head_.append(client_.clientIp());
+  head_.append(client_.isTls() ? "\r\nX-Forwarded-Proto: https\r\n"
+                               : "\r\nX-Forwarded-Proto: http\r\n");
+  if (!host.empty()) {
+    head_.append("X-Forwarded-Host: ");
+    head_.append(host);
+    head_.append("\r\n");
+  }
+  head_.append("X-Request-Id: ");
+  head_.append(client_.requestId());
+  head_.append("\r\n");
+  if (upgrade_) {
+    head_.append("Connection: Upgrade\r\nUpgrade: ");
+    head_.append(req.header("upgrade"));
+    head_.append("\r\n");
+  }
+  if (!req.body().empty() || req.contentLength() >= 0 || req.chunked()) {
+    head_.append("Content-Length: ");
+    appendUint(head_, req.body().size());
+    head_.append("\r\n");
+  }
+  head_.append("\r\n");
+}
+
+void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint) {
+  if (!same_endpoint) {
+    traffic::PickRequest pr;
+    if (app_->sticky.enabled) {
+      pr.sticky_cookie = cookieValue(client_.request().header("cookie"), app_->sticky.cookie);
+    }
+    pr.random = worker_.random();
+    pr.exclude = exclude;
+    traffic::Pick pick = snap_->plan->pick(app_index_, pr);
+    if (pick.endpoint == nullptr) {
+      state_ = State::kIdle;
+      std::string body = pick.error.empty() ? "no healthy upstream for app " + app_->name
+                                            : pick.error;
+      client_.proxyFailed(503, body, nullptr);
+      return;
+    }
+    endpoint_ = pick.endpoint;
+    if (!pick.set_cookie.empty()) set_cookie_ = std::move(pick.set_cookie);
+  }
+  connectTo(*endpoint_, same_endpoint);
+}
+
+void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
+  snap_->plan->onRequestStart(ep);
+  request_open_ = true;
+  got_bytes_ = false;
+  if (!fresh) conn_ = worker_.pool().take(ep.key);
+  if (conn_) {
+    conn_->setOwner(this);
+    sendRequest();
+    return;
+  }
+  net::SockAddr addr;
+  std::memcpy(&addr.storage, &ep.sockaddr, sizeof(addr.storage));
+  addr.len = ep.sockaddr_len;
+  bool in_progress = false;
+  auto fd = net::connectNonBlocking(addr, &in_progress);
+  if (!fd.isOk()) {
+    state_ = State::kConnecting;
+    fail(Failure::kConnect, "connect failed");
+    return;
+  }
+  conn_ = std::make_unique<UpstreamConnection>(worker_.pool(), std::move(fd).value(), ep.key);
+  conn_->setOwner(this);
+  if (!worker_.pool().attach(*conn_)) {
+    state_ = State::kConnecting;
+    fail(Failure::kConnect, "cannot register upstream socket");
+    return;
+  }
+  if (in_progress) {
+    state_ = State::kConnecting;
+    timer_.armAfter(app_->connect_timeout);
+    return;
+  }
+  sendRequest();
+}
+
+void ProxyExchange::sendRequest() {
+  state_ = State::kSending;
+  head_sent_ = 0;
+  body_sent_ = 0;
+  readable_pending_ = false;
+  timer_.armAfter(app_->read_timeout);
+  writeRequest();
+}
+
+void ProxyExchange::writeRequest() {
+  const std::string& body = client_.request().body();
+  while (head_sent_ < head_.size() || body_sent_ < body.size()) {
+    iovec iov[2];
+    int n = 0;
+    if (head_sent_ < head_.size()) {
+      iov[n++] = {const_cast<char*>(head_.data()) + head_sent_, head_.size() - head_sent_};
+    }
+    if (body_sent_ < body.size()) {
+      iov[n++] = {const_cast<char*>(body.data()) + body_sent_, body.size() - body_sent_};
+    }
+    ssize_t w = sendAll(conn_->fd(), iov, n);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      fail(Failure::kReset, "upstream write failed");
+      return;
+    }
+    size_t left = static_cast<size_t>(w);
+    size_t h = std::min(left, head_.size() - head_sent_);
+    head_sent_ += h;
+    body_sent_ += left - h;
+  }
+  state_ = State::kReading;
+  parser_.start(head_request_);
+  interim_ = false;
+  if (readable_pending_) {
+    last_events_ |= EPOLLRDHUP;  // read to EAGAIN/EOF: the edge was consumed while sending
+    readUpstream();
+  }
+}
+
+void ProxyExchange::onUpstreamEvent(uint32_t events) {
+  last_events_ = events;
+  switch (state_) {
+    case State::kConnecting: {
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      int err = net::connectError(conn_->fd());
+      if (err != 0) {
+        fail(Failure::kConnect, strerror(err));
+        return;
+      }
+      sendRequest();
+      return;
+    }
+    case State::kSending:
+      if (events & (EPOLLIN | EPOLLRDHUP)) readable_pending_ = true;
+      writeRequest();
+      return;
+    case State::kReading:
+      readUpstream();
+      return;
+    case State::kTunnel:
+      if (events & EPOLLOUT) flushUpstreamOut();
+      if (state_ == State::kTunnel && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        pumpUpstreamToClient();
+      }
+      return;
+    case State::kIdle:
+      return;
+  }
+}
+
+void ProxyExchange::readUpstream() {
+  if (reading_) return;
+  reading_ = true;
+  paused_ = false;
+  for (;;) {
+    if (client_.congested()) {
+      paused_ = true;
+      break;
+    }
+    net::Buffer& in = conn_->in();
+    char* p = in.prepare(kReadChunk);
+    size_t want = in.writable();
+    ssize_t n = ::read(conn_->fd(), p, want);
+    if (n > 0) {
+      in.commit(static_cast<size_t>(n));
+      got_bytes_ = true;
+      timer_.armAfter(app_->read_timeout);
+      processUpstream();
+      if (state_ != State::kReading) break;
+      // Short read: the socket is drained; the next arrival (or FIN) raises a new edge.
+      if (static_cast<size_t>(n) < want && !(last_events_ & (EPOLLRDHUP | EPOLLHUP))) {
+        if (!client_.flush()) {
+          reading_ = false;
+          return;
+        }
+        break;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!client_.flush()) {
+        reading_ = false;
+        return;
+      }
+      break;
+    }
+    if (n == 0 && parser_.finishOnEof() == http::ResponseParser::State::kComplete &&
+        head_written_) {
+      reading_ = false;
+      finish();
+      return;
+    }
+    reading_ = false;
+    fail(got_bytes_ ? Failure::kBadResponse : Failure::kReset,
+         n == 0 ? "upstream closed the connection" : "upstream read failed");
+    return;
+  }
+  reading_ = false;
+}
+
+void ProxyExchange::processUpstream() {
+  net::Buffer& in = conn_->in();
+  for (;;) {
+    size_t n = 0;
+    auto st = parser_.execute(in.data(), in.size(), &n);
+    switch (st) {
+      case http::ResponseParser::State::kHeadComplete: {
+        int status = parser_.response().status();
+        in.consume(n);
+        if (status == 101) {
+          if (upgrade_) {
+            startTunnel();
+          } else {
+            fail(Failure::kBadResponse, "unexpected 101 from upstream");
+          }
+          return;
+        }
+        if (status / 100 == 1) {
+          interim_ = true;
+          continue;
+        }
+        status_ = status;
+        writeClientHead();
+        continue;
+      }
+      case http::ResponseParser::State::kNeedMore:
+        if (!interim_ && head_written_ && n > 0) forwardBody(in.data(), n);
+        in.consume(n);
+        return;
+      case http::ResponseParser::State::kComplete:
+        if (interim_) {
+          in.consume(n);
+          interim_ = false;
+          parser_.start(head_request_);
+          continue;
+        }
+        if (n > 0) forwardBody(in.data(), n);
+        in.consume(n);
+        finish();
+        return;
+      case http::ResponseParser::State::kError:
+        fail(Failure::kBadResponse, "invalid response from upstream");
+        return;
+    }
+  }
+}
+
+void ProxyExchange::writeClientHead() {
+  const http::Response& r = parser_.response();
+  bool switching = r.status() == 101;
+  if (r.closeDelimited()) client_.setKeepAlive(false);
+  net::Buffer& out = client_.out();
+  size_t before = out.size();
+  ResponseHead h(out);
+  std::string_view reason = r.reason();
+  h.statusLine(r.status(), reason.empty() ? reasonPhrase(r.status()) : reason);
+  std::string_view connection = r.header("connection");
+  bool connection_tokens = !switching && !connection.empty() &&
+                           !equalsIgnoreCase(connection, "keep-alive") &&
+                           !equalsIgnoreCase(connection, "close");
+  bool has_request_id = false;
+  for (size_t i = 0; i < r.headerCount(); ++i) {
+    std::string_view name = r.headerName(i);
+    if (skipResponseHeader(name, switching)) continue;
+    if (connection_tokens && http::hasToken(connection, name)) continue;
+    if (!has_request_id && name.size() == 12 && equalsIgnoreCase(name, "x-request-id")) {
+      has_request_id = true;
+    }
+    h.header(name, r.headerValue(i));
+  }
+  if (!has_request_id) h.header("X-Request-Id", client_.requestId());
+  if (!set_cookie_.empty()) h.header("Set-Cookie", set_cookie_);
+  const http::Request& req = client_.request();
+  if (switching) {
+    out.append("Connection: Upgrade\r\n");
+  } else if (!client_.keepAlive()) {
+    out.append("Connection: close\r\n");
+  } else if (req.versionMajor() == 1 && req.versionMinor() == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+  client_.addBytesSent(out.size() - before);
+  head_written_ = true;
+}
+
+void ProxyExchange::forwardBody(const char* data, size_t len) {
+  client_.out().append(data, len);
+  client_.addBytesSent(len);
+}
+
+void ProxyExchange::finish() {
+  timer_.cancel();
+  const http::Response& r = parser_.response();
+  bool reusable = r.keepAlive() && conn_ && conn_->in().empty() && !worker_.draining() &&
+                  !upgrade_;
+  if (request_open_) {
+    snap_->plan->onRequestEnd(*endpoint_, status_ >= 500 ? traffic::Outcome::kHttp5xx
+                                                         : traffic::Outcome::kSuccess);
+    request_open_ = false;
+  }
+  releaseUpstream(reusable);
+  state_ = State::kIdle;
+  client_.proxyFinished(status_, endpoint_);
+}
+
+void ProxyExchange::releaseUpstream(bool reusable) {
+  if (!conn_) return;
+  if (reusable) {
+    conn_->markUsed();
+    worker_.pool().put(std::move(conn_));
+  } else {
+    worker_.pool().discard(std::move(conn_));
+  }
+}
+
+void ProxyExchange::fail(Failure failure, const char* what) {
+  timer_.cancel();
+  bool stale = conn_ && conn_->reused() && !got_bytes_ && failure == Failure::kReset;
+  traffic::Outcome outcome = traffic::Outcome::kReset;
+  if (failure == Failure::kConnect || failure == Failure::kConnectTimeout) {
+    outcome = traffic::Outcome::kConnectFailure;
+  } else if (failure == Failure::kTimeout) {
+    outcome = traffic::Outcome::kTimeout;
+  }
+  if (request_open_) {
+    // A pooled connection the upstream had already closed says nothing about its health.
+    snap_->plan->onRequestEnd(*endpoint_, stale ? traffic::Outcome::kSuccess : outcome);
+    request_open_ = false;
+  }
+  releaseUpstream(false);
+  if (!got_bytes_ && !head_written_) {
+    if (stale && stale_retry_left_) {
+      stale_retry_left_ = false;
+      connectTo(*endpoint_, true);
+      return;
+    }
+    bool retryable = failure == Failure::kConnect || failure == Failure::kConnectTimeout ||
+                     failure == Failure::kReset;
+    if (retryable && retries_left_ > 0) {
+      --retries_left_;
+      worker_.metrics().addCounter("shipgate_upstream_retries_total", "app", app_->name);
+      attempt(endpoint_, false);
+      return;
+    }
+  }
+  state_ = State::kIdle;
+  if (head_written_) {
+    client_.proxyAborted(502, endpoint_);
+    return;
+  }
+  int status = (failure == Failure::kTimeout || failure == Failure::kConnectTimeout) ? 504 : 502;
+  std::string body = status == 504 ? "upstream timed out" : "upstream failed";
+  body += " (app ";
+  body += app_->name;
+  if (endpoint_) {
+    body += ", ";
+    body += endpoint_->address.toString();
+  }
+  body += "): ";
+  body += what;
+  client_.proxyFailed(status, body, endpoint_);
+}
+
+void ProxyExchange::onTimer() {
+  switch (state_) {
+    case State::kConnecting:
+      fail(Failure::kConnectTimeout, "connect timeout");
+      return;
+    case State::kSending:
+    case State::kReading:
+      fail(Failure::kTimeout, "no response within the read timeout");
+      return;
+    default:
+      return;
+  }
+}
+
+void ProxyExchange::abort() {
+  if (state_ == State::kIdle) return;
+  timer_.cancel();
+  if (request_open_ && endpoint_ != nullptr) {
+    snap_->plan->onRequestEnd(*endpoint_, traffic::Outcome::kSuccess);
+    request_open_ = false;
+  }
+  releaseUpstream(false);
+  state_ = State::kIdle;
+}
+
+void ProxyExchange::onClientDrained() {
+  if (!paused_) return;
+  if (state_ == State::kReading) {
+    readUpstream();
+  } else if (state_ == State::kTunnel) {
+    pumpUpstreamToClient();
+  }
+}
+
+// ---- tunnel ----
+
+void ProxyExchange::startTunnel() {
+  timer_.cancel();
+  status_ = 101;
+  if (request_open_) {
+    snap_->plan->onRequestEnd(*endpoint_, traffic::Outcome::kSuccess);
+    request_open_ = false;
+  }
+  writeClientHead();
+  state_ = State::kTunnel;
+  head_.clear();
+  net::Buffer& cin = client_.in();
+  if (!cin.empty()) {
+    head_.append(cin.view());
+    cin.clear();
+  }
+  net::Buffer& uin = conn_->in();
+  if (!uin.empty()) {
+    client_.out().append(uin.view());
+    uin.clear();
+  }
+  client_.enterTunnel(endpoint_);
+  if (!client_.flush()) return;
+  flushUpstreamOut();
+  if (state_ != State::kTunnel) return;
+  pumpUpstreamToClient();
+  if (state_ != State::kTunnel) return;
+  onClientReadableInTunnel();
+}
+
+void ProxyExchange::pumpUpstreamToClient() {
+  if (reading_) return;
+  reading_ = true;
+  paused_ = false;
+  bool eof = false;
+  for (;;) {
+    if (client_.congested()) {
+      paused_ = true;
+      break;
+    }
+    net::Buffer& out = client_.out();
+    char* p = out.prepare(kReadChunk);
+    ssize_t n = ::read(conn_->fd(), p, out.writable());
+    if (n > 0) {
+      out.commit(static_cast<size_t>(n));
+      client_.touch();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    eof = true;
+    break;
+  }
+  reading_ = false;
+  if (eof) {
+    client_.closeAfterFlush();
+    return;
+  }
+  client_.flush();
+}
+
+void ProxyExchange::onClientReadableInTunnel() {
+  if (state_ != State::kTunnel) return;
+  for (;;) {
+    if (head_.size() > ClientConnection::kHighWater) break;  // resumes from flushUpstreamOut
+    char* p = head_.prepare(kReadChunk);
+    ssize_t n = client_.stream().read(p, head_.writable());
+    if (n > 0) {
+      head_.commit(static_cast<size_t>(n));
+      client_.touch();
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    // The client closed or failed: pass on what we have, then close both sides.
+    flushUpstreamOut();
+    client_.closeNow();
+    return;
+  }
+  flushUpstreamOut();
+}
+
+void ProxyExchange::flushUpstreamOut() {
+  if (state_ != State::kTunnel) return;
+  bool was_full = head_.size() > ClientConnection::kHighWater;
+  while (!head_.empty()) {
+    iovec iov{head_.data(), head_.size()};
+    ssize_t w = sendAll(conn_->fd(), &iov, 1);
+    if (w > 0) {
+      head_.consume(static_cast<size_t>(w));
+      continue;
+    }
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    client_.closeAfterFlush();
+    return;
+  }
+  if (was_full) onClientReadableInTunnel();
+}
+
+}  // namespace shipgate::server

@@ -1,0 +1,93 @@
+// ProxyExchange: one proxied request at a time for its ClientConnection: pick an endpoint, take
+// a pooled upstream connection or connect (connect timeout), send the rewritten head (request
+// line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
+// added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
+// with backpressure and a read timeout). A connect failure or a reset before any response byte
+// is retried once on another endpoint for idempotent requests; a stale pooled connection is
+// retried once on a fresh one. After a 101 it pumps bytes both ways (WebSocket tunnels).
+// Loop thread only.
+#pragma once
+
+#include <string>
+
+#include "shipgate/http/response_parser.h"
+#include "shipgate/net/event_loop.h"
+#include "shipgate/traffic/plan.h"
+#include "snapshot.h"
+#include "upstream_pool.h"
+
+namespace shipgate::server {
+
+class ClientConnection;
+class Worker;
+
+class ProxyExchange final : public UpstreamOwner {
+ public:
+  ProxyExchange(ClientConnection& client, Worker& worker);
+  ~ProxyExchange();
+
+  // Proxies the client's current request to app app_index of snap. REQUIRES: idle.
+  void start(const Snapshot& snap, int app_index);
+  void onUpstreamEvent(uint32_t events) override;
+  // The client's output drained: continue reading the upstream.
+  void onClientDrained();
+  // Tunnel: bytes from the client are ready to read.
+  void onClientReadableInTunnel();
+  // The client connection is closing: drop the upstream side.
+  void abort();
+  bool active() const { return state_ != State::kIdle; }
+
+ private:
+  enum class State { kIdle, kConnecting, kSending, kReading, kTunnel };
+  enum class Failure { kConnect, kConnectTimeout, kReset, kTimeout, kBadResponse };
+
+  void attempt(const traffic::Endpoint* exclude, bool same_endpoint);
+  void connectTo(const traffic::Endpoint& endpoint, bool fresh);
+  void buildHead();
+  void sendRequest();
+  void writeRequest();
+  void readUpstream();
+  void processUpstream();
+  void writeClientHead();
+  void forwardBody(const char* data, size_t len);
+  void finish();
+  void fail(Failure failure, const char* what);
+  void releaseUpstream(bool reusable);
+  void onTimer();
+  // Tunnel helpers.
+  void startTunnel();
+  void pumpUpstreamToClient();
+  void flushUpstreamOut();
+
+  ClientConnection& client_;
+  Worker& worker_;
+  net::Timer timer_;
+  http::ResponseParser parser_;
+  std::unique_ptr<UpstreamConnection> conn_;
+  net::Buffer head_;      // upstream request head; in tunnels, bytes for the upstream
+  size_t head_sent_ = 0;
+  size_t body_sent_ = 0;
+
+  State state_ = State::kIdle;
+  const Snapshot* snap_ = nullptr;
+  const config::AppConfig* app_ = nullptr;
+  int app_index_ = -1;
+  const traffic::Endpoint* endpoint_ = nullptr;
+  std::string set_cookie_;
+  bool head_request_ = false;
+  bool upgrade_ = false;
+  bool readable_pending_ = false;
+  bool request_open_ = false;    // onRequestStart called, onRequestEnd pending
+  bool reading_ = false;         // guards re-entry from client flushes
+  uint32_t last_events_ = 0;     // of the latest upstream epoll event
+  bool got_bytes_ = false;       // any response byte from this attempt
+  bool head_written_ = false;    // response head sent to the client
+  bool interim_ = false;         // current response is 1xx
+  bool paused_ = false;          // upstream reads paused (client congested)
+  bool tunnel_eof_ = false;
+  int retries_left_ = 0;
+  bool stale_retry_left_ = false;
+  int status_ = 0;
+};
+
+}  // namespace shipgate::server

@@ -1,0 +1,98 @@
+#include "upstream_pool.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace shipgate::server {
+
+UpstreamConnection::UpstreamConnection(UpstreamPool& pool, net::Fd fd, std::string key)
+    : pool_(pool),
+      fd_(std::move(fd)),
+      key_(std::move(key)),
+      idle_timer_(pool.loop(), [this] { pool_.onIdleEvent(this); }) {}
+
+UpstreamConnection::~UpstreamConnection() {
+  if (registered_ && fd_.valid()) pool_.loop().remove(fd_.get());
+}
+
+void UpstreamConnection::onIoEvent(uint32_t events) {
+  if (owner_ != nullptr) {
+    owner_->onUpstreamEvent(events);
+  } else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    pool_.onIdleEvent(this);
+  }
+}
+
+UpstreamPool::~UpstreamPool() { closeAll(); }
+
+bool UpstreamPool::attach(UpstreamConnection& conn) {
+  if (!loop_.add(conn.fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, &conn).isOk()) return false;
+  conn.registered_ = true;
+  return true;
+}
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  std::unique_ptr<UpstreamConnection> conn = std::move(it->second.back());
+  it->second.pop_back();
+  conn->idle_timer_.cancel();
+  return conn;
+}
+
+void UpstreamPool::put(std::unique_ptr<UpstreamConnection> conn) {
+  auto& list = idle_[conn->key()];
+  if (list.size() >= kMaxIdlePerKey) {
+    discard(std::move(conn));
+    return;
+  }
+  conn->setOwner(nullptr);
+  conn->in().clear();
+  conn->idle_timer_.armAfter(kIdleTimeout);
+  list.push_back(std::move(conn));
+}
+
+void UpstreamPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+  if (!conn) return;
+  conn->setOwner(nullptr);
+  conn->idle_timer_.cancel();
+  if (conn->registered_) {
+    loop_.remove(conn->fd());
+    conn->registered_ = false;
+  }
+  conn->fd_.reset();
+  // Events for it may still be queued in this iteration: free it later.
+  dead_.push_back(std::move(conn));
+}
+
+void UpstreamPool::removeIdle(UpstreamConnection* conn) {
+  auto it = idle_.find(conn->key());
+  if (it == idle_.end()) return;
+  auto& list = it->second;
+  for (auto i = list.begin(); i != list.end(); ++i) {
+    if (i->get() == conn) {
+      std::unique_ptr<UpstreamConnection> owned = std::move(*i);
+      list.erase(i);
+      discard(std::move(owned));
+      return;
+    }
+  }
+}
+
+void UpstreamPool::onIdleEvent(UpstreamConnection* conn) { removeIdle(conn); }
+
+void UpstreamPool::closeAll() {
+  for (auto& [key, list] : idle_) {
+    for (auto& c : list) {
+      c->idle_timer_.cancel();
+      if (c->registered_) loop_.remove(c->fd());
+      c->registered_ = false;
+    }
+    list.clear();
+  }
+  idle_.clear();
+  dead_.clear();
+}
+
+}  // namespace shipgate::server

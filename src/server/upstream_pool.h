@@ -1,0 +1,83 @@
+// Upstream connections and the per-worker keep-alive pool. An UpstreamConnection is registered
+// with the loop once (edge-triggered, in+out) and forwards its events to its current owner (the
+// proxy exchange using it); while idle in the pool, any readability (EOF or stray bytes) or error
+// closes it, and it is closed after kIdleTimeout unused. Loop thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "shipgate/net/buffer.h"
+#include "shipgate/net/event_loop.h"
+#include "shipgate/net/socket.h"
+
+namespace shipgate::server {
+
+class Worker;
+class UpstreamPool;
+
+class UpstreamOwner {
+ public:
+  virtual void onUpstreamEvent(uint32_t events) = 0;
+
+ protected:
+  ~UpstreamOwner() = default;
+};
+
+class UpstreamConnection final : public net::IoHandler {
+ public:
+  UpstreamConnection(UpstreamPool& pool, net::Fd fd, std::string key);
+  ~UpstreamConnection();
+  void onIoEvent(uint32_t events) override;
+
+  int fd() const { return fd_.get(); }
+  const std::string& key() const { return key_; }
+  net::Buffer& in() { return in_; }
+  void setOwner(UpstreamOwner* owner) { owner_ = owner; }
+  bool reused() const { return uses_ > 0; }
+  void markUsed() { ++uses_; }
+
+ private:
+  friend class UpstreamPool;
+  UpstreamPool& pool_;
+  net::Fd fd_;
+  std::string key_;
+  net::Buffer in_;
+  UpstreamOwner* owner_ = nullptr;
+  uint64_t uses_ = 0;
+  bool registered_ = false;
+  net::Timer idle_timer_;
+};
+
+class UpstreamPool {
+ public:
+  static constexpr Millis kIdleTimeout{4000};  // below common upstream keep-alive timeouts
+  static constexpr size_t kMaxIdlePerKey = 256;
+
+  explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
+  ~UpstreamPool();
+  // A connected idle connection for key, or nullptr.
+  std::unique_ptr<UpstreamConnection> take(const std::string& key);
+  // Registers a new connection with the loop. Returns false on failure (connection dropped).
+  bool attach(UpstreamConnection& conn);
+  void put(std::unique_ptr<UpstreamConnection> conn);
+  // Closes conn (idle or not) at the end of the loop iteration.
+  void discard(std::unique_ptr<UpstreamConnection> conn);
+  void closeAll();
+  // Frees connections discarded during this loop iteration (called at its end).
+  void endOfIteration() { dead_.clear(); }
+  net::EventLoop& loop() { return loop_; }
+
+ private:
+  friend class UpstreamConnection;
+  void onIdleEvent(UpstreamConnection* conn);
+  void removeIdle(UpstreamConnection* conn);
+
+  net::EventLoop& loop_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  std::vector<std::unique_ptr<UpstreamConnection>> dead_;
+};
+
+}  // namespace shipgate::server

@@ -1,0 +1,198 @@
+#include "worker.h"
+
+#include <time.h>
+
+#include <random>
+
+#include "client_connection.h"
+#include "shipgate/common/log.h"
+#include "shipgate/net/stream.h"
+
+namespace shipgate::server {
+
+// Accepts connections on this worker's socket of one listener.
+class Worker::Acceptor final : public net::IoHandler {
+ public:
+  Acceptor(Worker& worker, int listener_index, int fd)
+      : worker_(worker), listener_index_(listener_index), fd_(fd) {}
+  int fd() const { return fd_; }
+  void onIoEvent(uint32_t) override { acceptAll(); }
+
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    worker_.loop().remove(fd_);
+  }
+
+  void acceptAll() {
+    if (stopped_) return;
+    Gateway& gw = worker_.gateway();
+    for (int i = 0; i < 256; ++i) {
+      net::SockAddr peer;
+      int fd = net::acceptNonBlocking(fd_, &peer);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EMFILE || errno == ENFILE) log::warn("accept: out of file descriptors");
+        return;
+      }
+      net::Fd owned(fd);
+      const auto& snap = worker_.snapshot();
+      if (gw.connectionCount().load(std::memory_order_relaxed) >=
+          static_cast<int64_t>(snap->config->server.limits.max_connections)) {
+        continue;  // over max_connections: closed right away
+      }
+      std::unique_ptr<net::Stream> stream;
+      std::shared_ptr<net::TlsServerContext> tls;
+      if (static_cast<size_t>(listener_index_) < snap->tls.size() && snap->tls[listener_index_]) {
+        tls = snap->tls[listener_index_];
+        auto s = net::TlsStream::accept(std::move(owned), tls->defaultContext());
+        if (!s.isOk()) continue;
+        stream = std::move(s).value();
+      } else {
+        stream = std::make_unique<net::PlainStream>(std::move(owned));
+      }
+      worker_.adopt(std::make_unique<ClientConnection>(worker_, std::move(stream),
+                                                       net::ipString(peer), std::move(tls)));
+    }
+    // More may be pending: edge-triggered, so come back on the next iteration.
+    worker_.loop().post([this] { acceptAll(); });
+  }
+
+ private:
+  Worker& worker_;
+  int listener_index_;
+  int fd_;
+  bool stopped_ = false;
+};
+
+Worker::Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop)
+    : gateway_(gateway),
+      index_(index),
+      loop_(std::move(loop)),
+      pool_(*loop_),
+      access_log_(gateway.accessLogSink()),
+      flush_timer_(*loop_,
+                   [this] {
+                     access_log_.flush();
+                     flush_timer_.armAfter(Millis(1000));
+                   }),
+      drain_timer_(*loop_, [this] {
+        // Drain deadline: close whatever is left.
+        std::vector<ClientConnection*> all;
+        for (auto& [p, c] : connections_) all.push_back(p);
+        for (auto* c : all) c->closeNow();
+        checkDrained();
+      }) {
+  std::random_device rd;
+  rng_ = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ (static_cast<uint64_t>(index) << 56);
+  loop_->setIterationEndHook([this] {
+    graveyard_.clear();
+    pool_.endOfIteration();
+  });
+}
+
+Worker::~Worker() {
+  std::vector<ClientConnection*> all;
+  for (auto& [p, c] : connections_) all.push_back(p);
+  for (auto* c : all) c->closeNow();
+  graveyard_.clear();
+  pool_.closeAll();
+  access_log_.flush();
+}
+
+void Worker::run() {
+  const auto& listeners = gateway_.listenerGroups();
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    int fd = listeners[i].fds[index_].get();
+    auto a = std::make_unique<Acceptor>(*this, static_cast<int>(i), fd);
+    Status st = loop_->add(fd, EPOLLIN, a.get());
+    if (!st.isOk()) log::error("worker: cannot watch listener: " + st.toString());
+    acceptors_.push_back(std::move(a));
+  }
+  if (access_log_.enabled()) flush_timer_.armAfter(Millis(1000));
+  loop_->run();
+  access_log_.flush();
+}
+
+void Worker::refreshSnapshot() {
+  snapshot_ = gateway_.snapshot();
+  snapshot_version_ = snapshot_->version;
+}
+
+uint64_t Worker::random() {
+  // splitmix64
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void Worker::newRequestId(std::string& out) {
+  static const char kHex[] = "0123456789abcdef";
+  out.resize(32);
+  uint64_t a = random();
+  uint64_t b = random();
+  for (int i = 0; i < 16; ++i) {
+    out[i] = kHex[(a >> (i * 4)) & 0xf];
+    out[16 + i] = kHex[(b >> (i * 4)) & 0xf];
+  }
+}
+
+std::string_view Worker::dateHeader() {
+  int64_t ms = loop_->clock().wallMillis();
+  int64_t sec = ms / 1000;
+  if (sec != date_second_) {
+    date_second_ = sec;
+    time_t t = static_cast<time_t>(sec);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[64];
+    size_t n = strftime(buf, sizeof(buf), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    date_header_.assign(buf, n);
+  }
+  return date_header_;
+}
+
+void Worker::adopt(std::unique_ptr<ClientConnection> conn) {
+  ClientConnection* raw = conn.get();
+  connections_.emplace(raw, std::move(conn));
+  gateway_.connectionCount().fetch_add(1, std::memory_order_relaxed);
+  metrics().connectionOpened();
+  raw->start();
+  if (draining_ && !raw->closed()) raw->drain();
+}
+
+void Worker::release(ClientConnection* conn) {
+  auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  graveyard_.push_back(std::move(it->second));
+  connections_.erase(it);
+  gateway_.connectionCount().fetch_sub(1, std::memory_order_relaxed);
+  metrics().connectionClosed();
+  if (draining_) checkDrained();
+}
+
+void Worker::beginDrain(Millis drain) {
+  loop_->post([this, drain] {
+    if (draining_) return;
+    draining_ = true;
+    for (auto& a : acceptors_) a->stop();
+    pool_.closeAll();
+    std::vector<ClientConnection*> all;
+    for (auto& [p, c] : connections_) all.push_back(p);
+    for (auto* c : all) c->drain();
+    drain_timer_.armAfter(drain);
+    checkDrained();
+  });
+}
+
+void Worker::checkDrained() {
+  if (draining_ && connections_.empty()) {
+    drain_timer_.cancel();
+    flush_timer_.cancel();
+    loop_->stop();
+  }
+}
+
+}  // namespace shipgate::server

@@ -1,0 +1,85 @@
+// Worker: one data-plane thread. Owns its EventLoop, its acceptors (one SO_REUSEPORT socket per
+// listener), its client connections, its upstream keep-alive pool, its access-log buffer and a
+// cached snapshot pointer refreshed lock-free (version check) at each request.
+// Everything here runs on the worker's thread except post()ed entry points.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "shipgate/net/event_loop.h"
+#include "shipgate/server/access_log.h"
+#include "shipgate/server/gateway.h"
+#include "snapshot.h"
+#include "upstream_pool.h"
+
+namespace shipgate::server {
+
+class ClientConnection;
+
+// Something freed at the end of the loop iteration in which it was closed.
+class Deferred {
+ public:
+  virtual ~Deferred() = default;
+};
+
+class Worker {
+ public:
+  Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop);
+  ~Worker();
+
+  // Registers the acceptors; runs the loop until stopped. Call on the worker thread.
+  void run();
+  // Thread-safe: starts a graceful drain (stop accepting, close idle connections, close the
+  // rest at the deadline) and stops the loop once no connection is left.
+  void beginDrain(Millis drain);
+
+  net::EventLoop& loop() { return *loop_; }
+  Gateway& gateway() { return gateway_; }
+  metrics::Registry& metrics() { return gateway_.deps().metrics; }
+  UpstreamPool& pool() { return pool_; }
+  AccessLogBuffer& accessLog() { return access_log_; }
+  bool draining() const { return draining_; }
+
+  // The current snapshot (refreshed when the gateway's version moved).
+  const std::shared_ptr<const Snapshot>& snapshot() {
+    if (gateway_.snapshotVersion() != snapshot_version_) refreshSnapshot();
+    return snapshot_;
+  }
+  uint64_t random();
+  // Fills out with a fresh request id (32 hex chars).
+  void newRequestId(std::string& out);
+  // "Date: <IMF-fixdate>\r\n", refreshed once a second.
+  std::string_view dateHeader();
+
+  void adopt(std::unique_ptr<ClientConnection> conn);
+  // A connection closed: it is freed at the end of this loop iteration.
+  void release(ClientConnection* conn);
+  void deferDelete(std::unique_ptr<Deferred> d) { graveyard_.push_back(std::move(d)); }
+
+ private:
+  class Acceptor;
+  void refreshSnapshot();
+  void checkDrained();
+
+  Gateway& gateway_;
+  int index_;
+  std::unique_ptr<net::EventLoop> loop_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
+  std::vector<std::unique_ptr<Deferred>> graveyard_;
+  UpstreamPool pool_;
+  AccessLogBuffer access_log_;
+  net::Timer flush_timer_;
+  net::Timer drain_timer_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  uint64_t snapshot_version_ = ~0ULL;
+  uint64_t rng_;
+  int64_t date_second_ = -1;
+  std::string date_header_;
+  bool draining_ = false;
+};
+
+}  // namespace shipgate::server

@@ -1,0 +1,203 @@
+// BotScorer: heuristic bot score from request features. See bot_scorer.h for the signal table.
+#include "shipgate/shield/bot_scorer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "bot_signals.h"
+#include "cidr.h"
+
+namespace shipgate::shield {
+namespace {
+
+// "curl/" -> "curl": the matched token without its trailing separator.
+std::string familyName(std::string_view token) {
+  while (!token.empty() && (token.back() == '/' || token.back() == ';')) token.remove_suffix(1);
+  return std::string(token);
+}
+
+}  // namespace
+
+struct BotScorer::VerifiedBot {
+  std::string name;
+  std::string ua_substring;
+  std::vector<Cidr> cidrs;
+};
+
+std::vector<VerifiedBotConfig> defaultVerifiedBots() {
+  return {
+      {"googlebot", "Googlebot", {"66.249.64.0/19", "2001:4860:4801::/48"}},
+      {"bingbot", "bingbot", {"157.55.39.0/24", "207.46.13.0/24", "40.77.167.0/24"}},
+  };
+}
+
+void BotFeatures::addHeader(std::string_view name, std::string_view value) {
+  header_names.push_back(name);
+  if (equalsNoCase(name, "user-agent")) {
+    user_agent = value;
+  } else if (equalsNoCase(name, "accept")) {
+    accept = value;
+  } else if (equalsNoCase(name, "accept-language")) {
+    accept_language = value;
+  } else if (equalsNoCase(name, "accept-encoding")) {
+    accept_encoding = value;
+  } else if (equalsNoCase(name, "connection")) {
+    connection = value;
+  } else if (startsWithNoCase(name, "sec-fetch-")) {
+    has_sec_fetch = true;
+  } else if (startsWithNoCase(name, "sec-ch-ua")) {
+    has_sec_ch_ua = true;
+  }
+}
+
+std::string BotScore::describe() const {
+  std::string out = "score=" + std::to_string(score);
+  if (verified_bot) out += " verified_bot=" + verified_bot_name;
+  out += " signals=";
+  for (size_t i = 0; i < signals.size(); ++i) {
+    if (i) out += ',';
+    out += signals[i].name;
+    out += '(';
+    out += (signals[i].weight > 0 ? "+" : "") + std::to_string(signals[i].weight);
+    if (!signals[i].detail.empty()) out += ":" + signals[i].detail;
+    out += ')';
+  }
+  return out;
+}
+
+BotScorer::BotScorer(BotScorerConfig config) : config_(std::move(config)) {}
+BotScorer::~BotScorer() = default;
+
+Result<std::unique_ptr<BotScorer>> BotScorer::create(BotScorerConfig config) {
+  if (config.base_score < 1 || config.base_score > 99) {
+    return Status::invalidArgument("bot score: base_score must be in 1..99");
+  }
+  if (config.high_rate_per_minute <= 0 ||
+      config.very_high_rate_per_minute < config.high_rate_per_minute) {
+    return Status::invalidArgument(
+        "bot score: need 0 < high_rate_per_minute <= very_high_rate_per_minute");
+  }
+  std::vector<VerifiedBot> bots;
+  for (const auto& b : config.verified_bots) {
+    if (b.user_agent_substring.empty()) {
+      return Status::invalidArgument("verified bot \"" + b.name + "\": empty user_agent");
+    }
+    if (b.cidrs.empty()) {
+      return Status::invalidArgument("verified bot \"" + b.name + "\": no source CIDRs");
+    }
+    VerifiedBot vb{b.name, b.user_agent_substring, {}};
+    for (const auto& c : b.cidrs) {
+      auto parsed = Cidr::parse(c);
+      if (!parsed) {
+        return Status::invalidArgument("verified bot \"" + b.name +
+                                       "\": " + parsed.status().message());
+      }
+      vb.cidrs.push_back(*parsed);
+    }
+    bots.push_back(std::move(vb));
+  }
+  auto scorer = std::unique_ptr<BotScorer>(new BotScorer(std::move(config)));
+  scorer->verified_ = std::move(bots);
+  return scorer;
+}
+
+BotScore BotScorer::score(const BotFeatures& f) const {
+  const BotWeights& w = config_.weights;
+  BotScore out;
+  auto fire = [&out](std::string_view name, int weight, std::string detail = {}) {
+    out.signals.push_back(BotSignal{name, weight, std::move(detail)});
+  };
+
+  std::string_view ua = f.user_agent.value_or(std::string_view());
+  UaInfo info = classifyUserAgent(ua);
+  switch (info.cls) {
+    case UaClass::kEmpty:
+      fire("ua_empty", w.ua_empty, f.user_agent ? "empty" : "absent");
+      break;
+    case UaClass::kAttackTool:
+      fire("ua_attack_tool", w.ua_attack_tool, familyName(info.family));
+      break;
+    case UaClass::kHeadless:
+      fire("ua_headless", w.ua_headless, familyName(info.family));
+      break;
+    case UaClass::kAutomationTool:
+      fire("ua_automation_tool", w.ua_automation_tool, familyName(info.family));
+      break;
+    case UaClass::kCrawler:
+      fire("ua_crawler", w.ua_crawler, familyName(info.family));
+      break;
+    default:
+      break;
+  }
+
+  if (info.cls == UaClass::kBrowser) {
+    size_t before = out.signals.size();
+    bool chromium = info.browser == BrowserKind::kChrome || info.browser == BrowserKind::kEdge;
+    if (chromium && info.major >= 90 && f.tls && !f.has_sec_ch_ua) {
+      fire("chrome_without_client_hints", w.chrome_without_client_hints,
+           std::string(info.family) + "/" + std::to_string(info.major));
+    }
+    if (!f.accept_language) {
+      fire("browser_missing_accept_language", w.browser_missing_accept_language);
+    }
+    if (!f.accept_encoding) {
+      fire("browser_missing_accept_encoding", w.browser_missing_accept_encoding);
+    }
+    if (!f.accept) fire("browser_missing_accept", w.browser_missing_accept);
+    bool modern = (chromium && info.major >= 80) ||
+                  (info.browser == BrowserKind::kFirefox && info.major >= 90) ||
+                  (info.browser == BrowserKind::kSafari &&
+                   (info.major > 16 || (info.major == 16 && info.minor >= 4)));
+    if (modern && f.tls && !f.has_sec_fetch) {
+      fire("browser_missing_sec_fetch", w.browser_missing_sec_fetch);
+    }
+    if (f.http_major == 1 && !f.header_names.empty() &&
+        !equalsNoCase(f.header_names.front(), "host")) {
+      fire("header_order_unusual", w.header_order_unusual,
+           "first header: " + std::string(f.header_names.front().substr(0, 40)));
+    }
+    if (f.http_major == 1 && f.connection && containsNoCase(*f.connection, "close")) {
+      fire("browser_connection_close", w.browser_connection_close);
+    }
+    if (out.signals.size() == before)
+      fire("browser_consistent", w.browser_consistent, std::string(info.family));
+  }
+
+  if (f.requests_per_minute && std::isfinite(*f.requests_per_minute)) {
+    double rpm = *f.requests_per_minute;
+    std::string detail = std::to_string(static_cast<int64_t>(std::min(rpm, 1e15))) + "/min";
+    if (rpm > static_cast<double>(config_.very_high_rate_per_minute)) {
+      fire("rate_very_high", w.rate_very_high, detail);
+    } else if (rpm > static_cast<double>(config_.high_rate_per_minute)) {
+      fire("rate_high", w.rate_high, detail);
+    }
+  }
+
+  if (f.valid_challenge_cookie) fire("challenge_passed", w.challenge_passed);
+
+  // Verified bots: UA substring and source CIDR must both match; a UA match alone is a spoof.
+  const VerifiedBot* claimed = nullptr;
+  auto ip = parseIp(f.client_ip);
+  for (const auto& b : verified_) {
+    if (ua.find(b.ua_substring) == std::string_view::npos) continue;
+    if (!claimed) claimed = &b;
+    bool in_range = ip && std::any_of(b.cidrs.begin(), b.cidrs.end(),
+                                      [&](const Cidr& c) { return c.contains(*ip); });
+    if (in_range) {
+      out.verified_bot = true;
+      out.verified_bot_name = b.name;
+      break;
+    }
+  }
+  if (claimed && !out.verified_bot) {
+    fire("verified_bot_spoofed", w.verified_bot_spoofed,
+         claimed->name + " from " + std::string(f.client_ip.substr(0, 45)));
+  }
+
+  int total = config_.base_score;
+  for (const auto& s : out.signals) total += s.weight;
+  out.score = std::clamp(total, 1, 99);
+  return out;
+}
+
+}  // namespace shipgate::shield

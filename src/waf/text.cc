@@ -1,0 +1,264 @@
+// String helpers and the opt-in normalisers.
+#include "text.h"
+
+#include <array>
+#include <vector>
+
+#include "shipgate/waf/filter.h"
+
+namespace shipgate::waf {
+
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void appendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+bool isUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+constexpr uint8_t kEscapeByte = 1, kSlashByte = 2, kUpperByte = 4, kSpaceByte = 8;
+constexpr std::array<uint8_t, 256> makeByteFlags() {
+  std::array<uint8_t, 256> t{};
+  t['%'] = t['+'] = kEscapeByte;
+  t['/'] = kSlashByte;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpperByte;
+  for (char c : {' ', '\t', '\n', '\r', '\v', '\f'}) t[static_cast<unsigned char>(c)] = kSpaceByte;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kByteFlags = makeByteFlags();
+
+}  // namespace
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+void urlDecodeOnce(std::string_view in, bool plus_as_space, bool unicode, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < in.size() && hexValue(in[i + 1]) >= 0 &&
+               hexValue(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2])));
+      i += 2;
+    } else if (c == '%' && unicode && i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U') &&
+               hexValue(in[i + 2]) >= 0 && hexValue(in[i + 3]) >= 0 && hexValue(in[i + 4]) >= 0 &&
+               hexValue(in[i + 5]) >= 0) {
+      uint32_t cp = 0;
+      for (int k = 2; k <= 5; ++k) cp = cp * 16 + static_cast<uint32_t>(hexValue(in[i + k]));
+      appendUtf8(cp, out);
+      i += 5;
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+void urlDecodeRecursive(std::string_view in, bool plus_as_space, bool unicode, std::string& out) {
+  urlDecodeOnce(in, plus_as_space, unicode, out);
+  std::string next;
+  for (int pass = 1; pass < 8; ++pass) {
+    if (out.find('%') == std::string::npos) return;
+    urlDecodeOnce(out, false, unicode, next);
+    if (next == out) return;
+    out.swap(next);
+  }
+}
+
+std::string_view normalizePath(std::string_view in, std::string& scratch) {
+  bool needs = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' || c == '\\' ||
+        (c == '/' && i + 1 < in.size() && (in[i + 1] == '/' || in[i + 1] == '.'))) {
+      needs = true;
+      break;
+    }
+  }
+  if (in.empty() || in[0] == '.') needs = true;
+  if (!needs) return in;
+  // 1. backslashes, percent-escapes, merged slashes.
+  std::string s;
+  s.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '\\') c = '/';
+    if (c == '%' && i + 2 < in.size() && hexValue(in[i + 1]) >= 0 && hexValue(in[i + 2]) >= 0) {
+      auto decoded = static_cast<unsigned char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2]));
+      if (isUnreserved(decoded)) {
+        s.push_back(static_cast<char>(decoded));
+      } else {
+        s.push_back('%');
+        s.push_back(asciiUpper(in[i + 1]));
+        s.push_back(asciiUpper(in[i + 2]));
+      }
+      i += 2;
+      continue;
+    }
+    if (c == '/' && !s.empty() && s.back() == '/') continue;
+    s.push_back(c);
+  }
+  // 2. dot segments (RFC 3986 section 5.2.4), on segments.
+  std::vector<std::string_view> out_segments;
+  bool absolute = !s.empty() && s[0] == '/';
+  std::string_view rest(s);
+  if (absolute) rest.remove_prefix(1);
+  bool trailing_slash = false;
+  while (true) {
+    size_t slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    bool last = slash == std::string_view::npos;
+    if (seg == ".") {
+      trailing_slash = last;
+    } else if (seg == "..") {
+      if (!out_segments.empty()) out_segments.pop_back();
+      trailing_slash = last;
+    } else {
+      out_segments.push_back(seg);
+      trailing_slash = false;
+    }
+    if (last) break;
+    rest.remove_prefix(slash + 1);
+  }
+  scratch.clear();
+  if (absolute) scratch.push_back('/');
+  for (size_t i = 0; i < out_segments.size(); ++i) {
+    if (i > 0) scratch.push_back('/');
+    scratch.append(out_segments[i]);
+  }
+  if (trailing_slash && !scratch.empty() && scratch.back() != '/') scratch.push_back('/');
+  return scratch;
+}
+
+std::optional<Normalizer> parseNormalizer(std::string_view name) {
+  if (name == "url_decode") return Normalizer::kUrlDecode;
+  if (name == "strip_comments") return Normalizer::kStripComments;
+  if (name == "compress_whitespace") return Normalizer::kCompressWhitespace;
+  if (name == "lower") return Normalizer::kLower;
+  return std::nullopt;
+}
+
+std::string_view normalizerName(Normalizer n) {
+  switch (n) {
+    case Normalizer::kUrlDecode:
+      return "url_decode";
+    case Normalizer::kStripComments:
+      return "strip_comments";
+    case Normalizer::kCompressWhitespace:
+      return "compress_whitespace";
+    case Normalizer::kLower:
+      return "lower";
+  }
+  return "?";
+}
+
+uint32_t normalizerMask(const std::vector<Normalizer>& list) {
+  uint32_t mask = 0;
+  for (Normalizer n : list) mask |= static_cast<uint32_t>(n);
+  return mask;
+}
+
+std::string_view normalizeText(std::string_view in, uint32_t mask, std::string& scratch) {
+  // One branch-free classification pass, so that the common case (nothing to change) costs
+  // one table lookup per byte; the rarer pair checks ("/*", whitespace runs) run only when
+  // their first byte occurs.
+  uint8_t seen = 0;
+  for (char c : in) seen |= kByteFlags[static_cast<unsigned char>(c)];
+  const bool has_escape = seen & kEscapeByte;
+  const bool has_upper = seen & kUpperByte;
+  const bool has_comment = (seen & kSlashByte) && in.find("/*") != std::string_view::npos;
+  bool has_space_run = false;
+  if (seen & kSpaceByte) {
+    for (size_t i = 0; i < in.size() && !has_space_run; ++i) {
+      has_space_run = isSpace(in[i]) && (in[i] != ' ' || (i + 1 < in.size() && isSpace(in[i + 1])));
+    }
+  }
+  const bool decode = (mask & static_cast<uint32_t>(Normalizer::kUrlDecode)) && has_escape;
+  const bool strip = mask & static_cast<uint32_t>(Normalizer::kStripComments);
+  const bool compress = mask & static_cast<uint32_t>(Normalizer::kCompressWhitespace);
+  const bool lower = mask & static_cast<uint32_t>(Normalizer::kLower);
+  // Decoding can create comments, spaces and capitals, so after it every later step runs.
+  if (!decode && !(strip && has_comment) && !(compress && has_space_run) && !(lower && has_upper)) {
+    return in;
+  }
+  std::string_view cur = in;
+  std::string tmp;
+  if (decode) {
+    urlDecodeRecursive(cur, true, true, tmp);
+    scratch.swap(tmp);
+    cur = scratch;
+  }
+  if (strip && (decode || has_comment) && cur.find("/*") != std::string_view::npos) {
+    tmp.clear();
+    for (size_t i = 0; i < cur.size(); ++i) {
+      if (cur[i] == '/' && i + 1 < cur.size() && cur[i + 1] == '*') {
+        size_t end = cur.find("*/", i + 2);
+        tmp.push_back(' ');
+        if (end == std::string_view::npos) break;  // unterminated: drop the rest
+        i = end + 1;
+      } else {
+        tmp.push_back(cur[i]);
+      }
+    }
+    scratch.swap(tmp);
+    cur = scratch;
+  }
+  if (compress && (decode || strip || has_space_run)) {
+    tmp.clear();
+    bool changed = false;
+    for (char c : cur) {
+      if (isSpace(c)) {
+        if (tmp.empty() || tmp.back() != ' ') {
+          changed |= c != ' ';
+          tmp.push_back(' ');
+        } else {
+          changed = true;
+        }
+      } else {
+        tmp.push_back(c);
+      }
+    }
+    if (changed) {
+      scratch.swap(tmp);
+      cur = scratch;
+    }
+  }
+  if (lower && (decode || has_upper)) {
+    if (cur.data() != scratch.data()) scratch.assign(cur);
+    for (char& c : scratch) c = asciiLower(c);
+    cur = scratch;
+  }
+  return cur;
+}
+
+}  // namespace shipgate::waf

@@ -1,0 +1,25 @@
+// Private string helpers of the rules engine: URL decoding, Cloudflare-style path normalisation,
+// ASCII case mapping.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace shipgate::waf {
+
+inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+// One pass of percent-decoding into `out` (replaced). '+' becomes a space when `plus_as_space`;
+// `%uXXXX` becomes UTF-8 when `unicode`. Malformed escapes are kept as they are.
+void urlDecodeOnce(std::string_view in, bool plus_as_space, bool unicode, std::string& out);
+// Decodes until the text stops changing (at most 8 passes).
+void urlDecodeRecursive(std::string_view in, bool plus_as_space, bool unicode, std::string& out);
+
+// Cloudflare's URL normalisation of a path: '\' -> '/', successive '/' merged, percent-escapes of
+// unreserved characters decoded (others upper-cased), dot segments removed. Returns `in` when
+// nothing changes, else a view of `scratch`.
+std::string_view normalizePath(std::string_view in, std::string& scratch);
+
+}  // namespace shipgate::waf

@@ -1,0 +1,78 @@
+// Type and IpAddr.
+#include "shipgate/waf/value.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace shipgate::waf {
+
+std::optional<Type> Type::arrayOf(const Type& element) {
+  if (element.depth_ >= kMaxDepth) return std::nullopt;
+  Type t(Kind::kArray);
+  for (int i = 0; i < element.depth_; ++i) t.kinds_[i + 1] = element.kinds_[i];
+  t.depth_ = static_cast<uint8_t>(element.depth_ + 1);
+  return t;
+}
+
+std::optional<Type> Type::mapOf(const Type& element) {
+  auto t = arrayOf(element);
+  if (t) t->kinds_[0] = Kind::kMap;
+  return t;
+}
+
+Type Type::element() const {
+  Type t;
+  for (int i = 1; i < depth_; ++i) t.kinds_[i - 1] = kinds_[i];
+  t.depth_ = static_cast<uint8_t>(depth_ > 1 ? depth_ - 1 : 1);
+  return t;
+}
+
+bool Type::operator==(const Type& other) const {
+  if (depth_ != other.depth_) return false;
+  for (int i = 0; i < depth_; ++i) {
+    if (kinds_[i] != other.kinds_[i]) return false;
+  }
+  return true;
+}
+
+std::string Type::toString() const {
+  switch (kind()) {
+    case Kind::kBool:
+      return "Bool";
+    case Kind::kInt:
+      return "Int";
+    case Kind::kIp:
+      return "Ip";
+    case Kind::kBytes:
+      return "Bytes";
+    case Kind::kArray:
+      return "Array<" + element().toString() + ">";
+    case Kind::kMap:
+      return "Map<" + element().toString() + ">";
+  }
+  return "?";
+}
+
+std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+  if (text.empty() || text.size() > 45) return std::nullopt;
+  char buf[64];
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddr ip;
+  if (text.find(':') != std::string_view::npos) {
+    if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
+    ip.v6 = true;
+    return ip;
+  }
+  if (inet_pton(AF_INET, buf, ip.bytes.data()) != 1) return std::nullopt;
+  return ip;
+}
+
+std::string IpAddr::toString() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof(buf));
+  return buf;
+}
+
+}  // namespace shipgate::waf

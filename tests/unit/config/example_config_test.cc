@@ -1,0 +1,179 @@
+// examples/coinestate: shipgate.yaml (with the seed's four blocks verbatim) and demo.yaml load
+// without errors; the seed blocks map onto the model and what is not in effect yet is warned.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "unit/config/test_util.h"
+
+namespace shipgate::config {
+namespace {
+
+using testing::countErrors;
+using testing::hasDiag;
+using testing::hasWarning;
+using testing::load;
+
+std::string exampleDir() {
+  const char* src = std::getenv("SHIPGATE_SOURCE_DIR");
+  if (src == nullptr) {
+    ADD_FAILURE() << "SHIPGATE_SOURCE_DIR is not set (run through ctest)";
+    return "";
+  }
+  return std::string(src) + "/examples/coinestate";
+}
+
+int countWarnings(const LoadResult& r, const std::string& text) {
+  int n = 0;
+  for (const auto& d : r.diagnostics) {
+    n += d.severity == Diagnostic::Severity::kWarning && d.message.find(text) != std::string::npos;
+  }
+  return n;
+}
+
+TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
+  std::string file = exampleDir() + "/shipgate.yaml";
+  auto r = loadFile(file);
+  ASSERT_TRUE(r.ok()) << r.toString();
+  const Config& c = *r.config;
+
+  // The seed's security_rules, exactly.
+  ASSERT_EQ(c.security_rules.size(), 3u);
+  EXPECT_EQ(c.security_rules[0].name, "Block malicious bots");
+  EXPECT_EQ(c.security_rules[0].expression, "(cf.bot_management.score lt 30)");
+  EXPECT_EQ(c.security_rules[0].action, "block");
+  EXPECT_EQ(c.security_rules[0].rate_limit, "");
+  EXPECT_EQ(c.security_rules[1].name, "Rate limit API");
+  EXPECT_EQ(c.security_rules[1].expression, "(http.request.uri.path matches \"/api/.*\")");
+  EXPECT_EQ(c.security_rules[1].action, "rate_limit");
+  EXPECT_EQ(c.security_rules[1].rate_limit, "100req/min");
+  EXPECT_EQ(c.security_rules[2].name, "Block SQL injection attempts");
+  EXPECT_EQ(c.security_rules[2].expression,
+            "(any(http.request.uri.query contains {\"union select\" \"' or 1=1\" "
+            "\"drop table\"}))");
+  EXPECT_EQ(c.security_rules[2].action, "block");
+  for (const auto& rule : c.security_rules) {
+    EXPECT_EQ(rule.where.file, file);
+    EXPECT_EQ(rule.expression_where.line, rule.where.line + 1);
+    EXPECT_EQ(rule.expression_where.column, 17);
+  }
+  EXPECT_EQ(countWarnings(r, "WAF rules are parsed and checked but NOT enforced"), 1);
+
+  // quality_gates: recorded, each warned.
+  ASSERT_EQ(c.quality_gates.size(), 6u);
+  EXPECT_EQ(c.quality_gates.at("unit_tests"), "> 80% coverage");
+  EXPECT_EQ(c.quality_gates.at("manual_approval"), "Required for production");
+  EXPECT_EQ(countWarnings(r, "quality gates are recorded but not enforced yet"), 6);
+
+  // container_security: non_root_user is in effect (server.user is set); the rest is warned.
+  EXPECT_EQ(c.container_security.at("base_image"), "node:18-alpine");
+  EXPECT_EQ(c.container_security.at("non_root_user"), "true");
+  EXPECT_EQ(countWarnings(r, "is recorded but not in effect yet"), 3);
+  EXPECT_EQ(countWarnings(r, "non_root_user"), 0);
+  EXPECT_EQ(c.server.user, "shipgate");
+  EXPECT_FALSE(c.server.allow_root);
+
+  // health_checks: the secondary region's manual approval reaches the app's eu-west-1 region.
+  ASSERT_EQ(c.health_checks.size(), 2u);
+  EXPECT_EQ(c.health_checks[0].name, "primary");
+  EXPECT_EQ(c.health_checks[0].region, "us-east-1");
+  EXPECT_EQ(c.health_checks[0].endpoint, "https://api.coinestate.io/health");
+  EXPECT_EQ(c.health_checks[0].failover, FailoverPolicy::kAutomatic);
+  EXPECT_EQ(c.health_checks[1].region, "eu-west-1");
+  EXPECT_EQ(c.health_checks[1].failover, FailoverPolicy::kManualApproval);
+  const AppConfig* api = c.findApp("api");
+  ASSERT_NE(api, nullptr);
+  ASSERT_EQ(api->regions.size(), 2u);
+  EXPECT_EQ(api->regions[0].name, "us-east-1");
+  EXPECT_EQ(api->regions[0].failover, FailoverPolicy::kAutomatic);
+  EXPECT_EQ(api->regions[1].name, "eu-west-1");
+  EXPECT_EQ(api->regions[1].priority, 1);
+  EXPECT_EQ(api->regions[1].failover, FailoverPolicy::kManualApproval);
+
+  // The platform: blue = v1, green = v2, two regions each; component checks.
+  EXPECT_EQ(api->slots[0].endpoints.size(), 2u);
+  EXPECT_EQ(api->slots[0].endpoints[0].address.toString(), "127.0.0.1:9101");
+  EXPECT_EQ(api->slots[1].endpoints[1].address.toString(), "127.0.0.1:9112");
+  EXPECT_EQ(api->slots[1].endpoints[1].region, "eu-west-1");
+  ASSERT_EQ(c.checks.size(), 4u);
+  EXPECT_EQ(c.checks[0].name, "database");
+  EXPECT_EQ(c.checks[1].name, "blockchain");
+  EXPECT_EQ(c.checks[2].name, "health_checks.primary");
+  EXPECT_TRUE(c.checks[2].check.tls);
+  EXPECT_EQ(c.checks[2].address.toString(), "api.coinestate.io:443");
+  EXPECT_EQ(c.checks[2].check.path, "/health");
+  ASSERT_EQ(c.sites.size(), 2u);
+  EXPECT_EQ(c.sites[1].static_site.root.substr(c.sites[1].static_site.root.size() - 26),
+            "/build/coinestate/frontend");
+}
+
+TEST(ExampleConfig, DemoYamlPointsTheSeedHealthChecksAtLoopback) {
+  auto r = loadFile(exampleDir() + "/demo.yaml");
+  ASSERT_TRUE(r.ok()) << r.toString();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.security_rules.size(), 3u);
+  ASSERT_EQ(c.health_checks.size(), 2u);
+  EXPECT_EQ(c.health_checks[0].endpoint, "http://127.0.0.1:8080/v1/health");
+  EXPECT_EQ(c.health_checks[1].endpoint, "http://127.0.0.1:9111/v1/health");
+  EXPECT_EQ(c.health_checks[1].failover, FailoverPolicy::kManualApproval);
+  EXPECT_EQ(c.admin.address.toString(), "127.0.0.1:9901");
+  EXPECT_EQ(c.admin.token_file, exampleDir() + "/demo-admin.token");
+  EXPECT_EQ(c.listeners.at(0).address.toString(), "127.0.0.1:8080");
+  EXPECT_EQ(c.server.user, "");  // the demo does not drop to an account that may not exist
+  EXPECT_TRUE(c.server.allow_root);
+  EXPECT_EQ(c.container_security.at("non_root_user"), "false");
+  EXPECT_EQ(c.container_security.at("base_image"), "node:18-alpine");  // merged, not replaced
+  for (const auto& check : c.checks) EXPECT_NE(check.address.host, "api.coinestate.io");
+}
+
+TEST(ExampleConfig, NonRootUserIsInEffect) {
+  constexpr const char* kBlock = "container_security:\n  non_root_user: true\n";
+  auto root = load(std::string("server: {allow_root: true}\n") + kBlock);
+  EXPECT_TRUE(hasDiag(root, "test.yaml:1:22",
+                      "server.allow_root: true contradicts "
+                      "container_security.non_root_user: true "
+                      "(test.yaml:3:18)"));
+  auto no_user = load(kBlock);
+  ASSERT_TRUE(no_user.ok()) << no_user.toString();
+  EXPECT_TRUE(hasWarning(no_user, "test.yaml:2:18",
+                         "server.user is empty, so shipgate refuses "
+                         "to start as root"));
+  auto bad = load("container_security: {non_root_user: sometimes}\n");
+  EXPECT_TRUE(hasDiag(bad, "test.yaml:1:37", "expected true or false"));
+}
+
+TEST(ExampleConfig, SeedBlocksAreValidated) {
+  auto r = load(R"(security_rules:
+  - {name: a, expression: "x", action: "ban"}
+  - {name: b, expression: "x", action: "rate_limit"}
+  - {name: c, expression: "x", action: "block", rate_limit: "100req/min"}
+  - {name: d, expression: "x", action: "rate_limit", rate_limit: "lots"}
+  - {name: a, expresion: "x", action: block}
+health_checks:
+  primary: {region: us-east-1, endpoint: "ftp://x", failover_policy: sometimes}
+  other: {endpoint: "https://x/health"}
+quality_gates: {coverage: [80]}
+)");
+  EXPECT_TRUE(hasDiag(r, "test.yaml:2:40",
+                      "\"ban\" is not one of block, challenge, log, skip, "
+                      "allow or rate_limit"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:3:5", "action rate_limit needs rate_limit"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:4:61", "only applies to action \"rate_limit\""));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:5:66", "\"lots\" is not a rate such as \"100req/min\""));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:6:15",
+                      "unknown key \"expresion\" in security_rules[4] (did "
+                      "you mean \"expression\"?)"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:6:5", "expression is required"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:6:5", "duplicate rule name \"a\""));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:8:42", "health_checks.primary.endpoint: bad URL"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:8:70",
+                      "\"sometimes\" is not one of automatic or "
+                      "manual_approval"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:9:3", "health_checks.other: region is required"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:10:27", "quality_gates.coverage: expected a string"));
+  EXPECT_EQ(countErrors(r), 11) << r.toString();
+}
+
+}  // namespace
+}  // namespace shipgate::config

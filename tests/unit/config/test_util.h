@@ -1,0 +1,42 @@
+// Helpers for the config loader tests: find a diagnostic by exact location and message substring.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "shipgate/config/loader.h"
+
+namespace shipgate::config::testing {
+
+inline LoadResult load(const std::string& yaml) { return loadString(yaml, "test.yaml"); }
+
+// True when `r` has a diagnostic of `severity` at exactly `where` ("file:line:col") whose
+// message contains `text`.
+inline ::testing::AssertionResult hasDiag(
+    const LoadResult& r, const std::string& where, const std::string& text,
+    Diagnostic::Severity severity = Diagnostic::Severity::kError) {
+  for (const auto& d : r.diagnostics) {
+    if (d.severity == severity && d.where.toString() == where &&
+        d.message.find(text) != std::string::npos) {
+      return ::testing::AssertionSuccess();
+    }
+  }
+  return ::testing::AssertionFailure()
+         << "no " << (severity == Diagnostic::Severity::kError ? "error" : "warning") << " at "
+         << where << " containing \"" << text << "\"; diagnostics:\n"
+         << r.toString();
+}
+
+inline ::testing::AssertionResult hasWarning(const LoadResult& r, const std::string& where,
+                                             const std::string& text) {
+  return hasDiag(r, where, text, Diagnostic::Severity::kWarning);
+}
+
+inline int countErrors(const LoadResult& r) {
+  int n = 0;
+  for (const auto& d : r.diagnostics) n += d.severity == Diagnostic::Severity::kError;
+  return n;
+}
+
+}  // namespace shipgate::config::testing
