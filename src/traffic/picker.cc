@@ -171,21 +171,29 @@ const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickReq
     considered[r] = false;
     const bool manual = r > 0 && g.failover == config::FailoverPolicy::kManualApproval;
     if (remaining <= 0.0) {
-      if (manual) registry.clearWaiting(app.name, g.name);
+      // Spill-over no longer reaches this region: it is not waiting any more.
+      if (manual && g.noted_waiting->exchange(false, std::memory_order_relaxed)) {
+        registry.clearWaiting(app.name, g.name);
+      }
       continue;
     }
     const int healthy = countAvailable(ap, g, now_ms);
-    if (manual && !registry.failoverApproved(app.name, g.name)) {
-      if (waiting == nullptr) {
-        waiting = &g;
-        waiting_healthy = healthy;
+    if (manual) {
+      if (!registry.failoverApproved(app.name, g.name)) {
+        if (waiting == nullptr) {
+          waiting = &g;
+          waiting_healthy = healthy;
+        }
+        if (!g.noted_waiting->exchange(true, std::memory_order_relaxed)) {
+          registry.noteWaitingForApproval(
+              app.name, g.name,
+              "app " + app.name + " slot " + config::slotName(slot) + ": region " +
+                  sp.regions[0].name + " unhealthy; waiting for approval to fail over to " +
+                  g.name + " (" + approveCommand(app.name, g.name) + ")");
+        }
+        continue;
       }
-      registry.noteWaitingForApproval(app.name, g.name,
-                                      "app " + app.name + " slot " + config::slotName(slot) +
-                                          ": region " + sp.regions[0].name +
-                                          " unhealthy; waiting for approval to fail over to " +
-                                          g.name + " (" + approveCommand(app.name, g.name) + ")");
-      continue;
+      g.noted_waiting->store(false, std::memory_order_relaxed);  // approved: nothing to wait for
     }
     considered[r] = true;
     if (g.endpoints.empty()) continue;

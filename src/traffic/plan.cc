@@ -139,6 +139,16 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
                        return a.priority != b.priority ? a.priority < b.priority : a.name < b.name;
                      });
   }
+  // A region already waiting for approval (noted under an earlier plan) stays noted, so this plan
+  // clears it once spill-over stops reaching it.
+  const auto waiting = registry.waitingForApproval(app.name);
+  for (auto& sp : plan.slots) {
+    for (auto& g : sp.regions) {
+      if (std::find(waiting.begin(), waiting.end(), g.name) != waiting.end()) {
+        g.noted_waiting->store(true);
+      }
+    }
+  }
   return Status::ok();
 }
 

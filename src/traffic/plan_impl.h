@@ -24,6 +24,9 @@ struct RegionGroup {
   int priority = 0;
   config::FailoverPolicy failover = config::FailoverPolicy::kAutomatic;
   std::vector<int> endpoints;
+  // manual_approval regions: this slot has told the registry it waits for approval here. Lets
+  // pick() skip the registry's lock while the state is unchanged, and clear only what it noted.
+  std::shared_ptr<std::atomic<bool>> noted_waiting = std::make_shared<std::atomic<bool>>(false);
 };
 
 struct SlotPlan {

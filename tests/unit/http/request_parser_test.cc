@@ -111,6 +111,29 @@ TEST(RequestParserTest, SmugglingAttemptsAreRejectedWith400) {
   expectError("GET / HTTP/1.1\nHost: a\n\n", 400);
 }
 
+TEST(RequestParserTest, ObsFoldIsRejectedWhateverTheReadBoundaries) {
+  std::string req = "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n folded\r\n\r\n";
+  for (size_t split = 1; split < req.size(); ++split) {
+    RequestParser p(1024, 100);
+    size_t c1 = 0, c2 = 0;
+    auto st = p.execute(req.data(), split, &c1);
+    if (st != RequestParser::State::kError) st = p.execute(req.data() + split, req.size() - split, &c2);
+    EXPECT_EQ(st, RequestParser::State::kError) << "split at " << split;
+    EXPECT_EQ(p.errorStatus(), 400) << "split at " << split;
+  }
+  // Values split across reads are not folds.
+  std::string ok = "GET / HTTP/1.1\r\nHost: a\r\nX-A: hello world\r\n\r\n";
+  for (size_t split = 1; split < ok.size(); ++split) {
+    RequestParser p(1024, 100);
+    size_t c1 = 0, c2 = 0;
+    auto st = p.execute(ok.data(), split, &c1);
+    ASSERT_NE(st, RequestParser::State::kError) << split;
+    if (st != RequestParser::State::kComplete) st = p.execute(ok.data() + split, ok.size() - split, &c2);
+    ASSERT_EQ(st, RequestParser::State::kComplete) << split;
+    EXPECT_EQ(p.request().header("x-a"), "hello world") << split;
+  }
+}
+
 TEST(RequestParserTest, LimitsMapTo431And413) {
   expectError("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n", 431);
   expectError("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\n\r\n", 431);

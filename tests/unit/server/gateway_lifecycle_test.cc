@@ -93,6 +93,26 @@ TEST(GatewayTimeoutTest, SilentUpstreamGets504AfterTheReadTimeout) {
   done = true;
 }
 
+TEST(GatewayLimitsTest, ConnectionsOverMaxConnectionsAreClosed) {
+  EchoUpstream up("blue");
+  config::Config c = baseConfig(1);
+  c.server.limits.max_connections = 2;
+  addApp(c, "api", {up.port()});
+  GatewayHarness h(std::move(c));
+  ASSERT_TRUE(h.error.empty()) << h.error;
+  RawClient a(h.port()), b(h.port());
+  for (RawClient* cl : {&a, &b}) {
+    ASSERT_TRUE(cl->send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = cl->read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  RawClient over(h.port());
+  ASSERT_TRUE(over.connected());  // the kernel accepts; the gateway closes it at once
+  EXPECT_TRUE(over.closedByPeer());
+  EXPECT_EQ(h.metrics.activeConnections(), 2);
+}
+
 TEST(GatewayShutdownTest, InFlightRequestFinishesDuringDrain) {
   std::atomic<bool> got_request{false}, release{false};
   RawUpstream slow([&](int fd) {

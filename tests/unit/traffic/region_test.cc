@@ -152,6 +152,34 @@ TEST_F(RegionTest, PartialOutageWithoutApprovalKeepsServingWhatIsLeft) {
   EXPECT_FALSE(fx.registry.failoverApproved("api", "eu-west-1"));
 }
 
+TEST_F(RegionTest, WaitingSurvivesReloadAndClearsOnRecovery) {
+  config::Config cfg = twoRegions(config::FailoverPolicy::kManualApproval);
+  fx.build(cfg);
+  setHealthy(9101, 4, false);
+  (void)fx.plan->pick(0, {});
+  fx.build(cfg);  // reload while waiting
+  (void)fx.plan->pick(0, {});
+  EXPECT_EQ(fx.registry.waitingForApproval("api"), std::vector<std::string>{"eu-west-1"});
+  EXPECT_EQ(fx.registry.events().size(), 1u);  // not recorded twice
+  setHealthy(9101, 4, true);
+  (void)fx.plan->pick(0, {});
+  EXPECT_TRUE(fx.registry.waitingForApproval("api").empty());
+}
+
+TEST_F(RegionTest, OneSlotWaitingDoesNotFlapWithTheOther) {
+  // Both slots span the two regions; only green's primary region is down.
+  config::Config cfg = twoRegions(config::FailoverPolicy::kManualApproval);
+  cfg.apps[0].slots[1] = cfg.apps[0].slots[0];
+  for (auto& e : cfg.apps[0].slots[1].endpoints) e.address.port += 1000;  // 101xx / 102xx
+  cfg.apps[0].weights = std::array<int, 2>{50, 50};
+  fx.build(cfg);
+  setHealthy(10101, 4, false);
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 200; ++i) (void)fx.plan->pick(0, {"", rng(), nullptr});
+  EXPECT_EQ(fx.registry.waitingForApproval("api"), std::vector<std::string>{"eu-west-1"});
+  EXPECT_EQ(fx.registry.events().size(), 1u);
+}
+
 TEST_F(RegionTest, RevokedApprovalHoldsTrafficBackAgain) {
   fx.build(twoRegions(config::FailoverPolicy::kManualApproval));
   fx.registry.approveFailover("api", "eu-west-1");
