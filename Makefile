@@ -22,7 +22,9 @@ test: deps-test $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j 2
 
-demo: deps-demo build
+# The demo needs only the gateway, the example API and the built frontend.
+demo: deps-demo $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS) shipgate coinestate-api coinestate_frontend
 	examples/coinestate/demo.sh
 
 bench: deps-bench build

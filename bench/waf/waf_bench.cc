@@ -66,10 +66,6 @@ std::shared_ptr<const RuleSet> hundredRules() {
         expr = "http.request.uri.query contains {\"evil" + n + "\" \"<script" + n + "\"}";
         break;
       case 6:
-        expr =
-            "http.request.method in {\"TRACE\" \"TRACK\"} and http.request.uri.path "
-            "starts_with_" +
-            n;
         expr = "http.request.method in {\"TRACE\" \"TRACK\" \"DEBUG" + n + "\"}";
         break;
       case 7:

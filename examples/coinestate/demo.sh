@@ -72,7 +72,7 @@ wait_port 9901 "shipgate admin" 10
 
 cat <<TXT
 
-  frontend   http://127.0.0.1:8080/                (Host: app.coinestate.local)
+  frontend   http://127.0.0.1:8080/
   API        http://127.0.0.1:8080/v1/properties
   health     http://127.0.0.1:8080/v1/health
   admin API  http://127.0.0.1:9901/api/v1/status    (Authorization: Bearer \$(cat $here/demo-admin.token))

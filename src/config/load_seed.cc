@@ -1,35 +1,75 @@
 // The seed's four blocks, loaded verbatim: security_rules, health_checks, quality_gates and
 // container_security. What is not in effect yet gets a located warning, so `check` tells the
-// operator exactly which lines are recorded but not acted on.
+// operator exactly which lines are recorded but not acted on. security_rules also takes the
+// extensions (normalize, enabled, description, block, skip, ratelimit); its expressions are
+// compiled by checkSecurityRules (waf_check.cc) once the waf: section is known.
 #include <string>
 #include <vector>
 
 #include "sections.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/waf/action.h"
 
 namespace shipgate::config::internal {
 namespace {
 
-// "100req/min", "10 req/s", "5000req/hour".
-bool validRateLimit(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  if (i == 0 || i > 9) return false;
-  std::string_view rest = s.substr(i);
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  if (rest.rfind("requests", 0) == 0) {
-    rest.remove_prefix(8);
-  } else if (rest.rfind("req", 0) == 0) {
-    rest.remove_prefix(3);
+const std::vector<std::string_view> kNormalizers = {"url_decode", "lower", "compress_whitespace",
+                                                    "strip_comments"};
+
+// A list of normaliser names; reports unknown ones.
+bool readNormalizers(MapView& m, std::string_view key, std::vector<std::string>& out) {
+  std::vector<std::string> names;
+  const YNode* n = m.node().isMap() ? &m.node() : nullptr;
+  const YEntry* e = n != nullptr ? n->find(key) : nullptr;
+  if (!m.getStringList(key, names)) return false;
+  bool ok = true;
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool known = false;
+    for (auto k : kNormalizers) known = known || names[i] == k;
+    if (!known) {
+      const YNode& at = e->value.isSeq() && i < e->value.items.size() ? e->value.items[i] : e->value;
+      m.diags().error(at.where, m.sub(key) + ": unknown normaliser \"" + names[i] +
+                                    "\" (url_decode, lower, compress_whitespace, strip_comments)");
+      ok = false;
+    }
   }
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  if (rest.empty() || rest.front() != '/') return false;
-  rest.remove_prefix(1);
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  for (auto unit : {"s", "sec", "second", "m", "min", "minute", "h", "hour"}) {
-    if (rest == unit) return true;
+  if (ok) out = std::move(names);
+  return ok;
+}
+
+void readBlockResponse(MapView& m, WafBlockResponse& out) {
+  m.getInt("status", 100, 599, out.status);
+  m.getString("content_type", out.content_type);
+  m.getString("body", out.body);
+  m.finish();
+}
+
+// Cloudflare's structured rate limit.
+void readStructuredRateLimit(const YNode& n, const std::string& path, Diags& d,
+                             WafRateLimit& out) {
+  MapView m(n, path, d);
+  if (!m.isMap()) return;
+  if (m.getStringList("characteristics", out.characteristics) && out.characteristics.empty()) {
+    d.error(m.take("characteristics")->where, path + ".characteristics: needs at least one");
   }
-  return false;
+  if (m.getSeconds("period", out.period_seconds) && out.period_seconds <= 0) {
+    d.error(m.take("period")->where, path + ".period: must be positive");
+  }
+  if (!m.getInt64("requests_per_period", 1, int64_t{1} << 40, out.requests_per_period) &&
+      m.take("requests_per_period") == nullptr) {
+    d.error(n.where, path + ": requests_per_period is required");
+  }
+  if (m.getSeconds("mitigation_timeout", out.mitigation_timeout_seconds) &&
+      out.mitigation_timeout_seconds < 0) {
+    d.error(m.take("mitigation_timeout")->where, path + ".mitigation_timeout: must be >= 0");
+  }
+  if (m.getString("counting_expression", out.counting_expression)) {
+    out.counting_expression_where = m.take("counting_expression")->where;
+  }
+  int action = 0;
+  const std::vector<std::string_view> kLimitActions = {"block", "challenge", "log"};
+  if (m.getChoice("action", kLimitActions, action)) out.action = std::string(kLimitActions[action]);
+  m.finish();
 }
 
 }  // namespace
@@ -67,16 +107,66 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     } else if (m.take("action") == nullptr) {
       d.error(item.where, path + ": action is required");
     }
+    const YNode* shorthand = nullptr;
     if (m.getString("rate_limit", rule.rate_limit)) {
-      const YNode* at = m.take("rate_limit");
-      if (!validRateLimit(rule.rate_limit)) {
-        d.error(at->where, path + ".rate_limit: \"" + rule.rate_limit +
-                               "\" is not a rate such as \"100req/min\" (units: s, min, hour)");
+      shorthand = m.take("rate_limit");
+      auto rate = waf::parseRateLimitShorthand(rule.rate_limit);
+      if (!rate.isOk()) {
+        d.error(shorthand->where, path + ".rate_limit: \"" + rule.rate_limit +
+                                      "\" is not a rate such as \"100req/min\" (units: s, min, "
+                                      "hour, day): " + rate.status().message());
       } else if (!rule.action.empty() && rule.action != "rate_limit") {
-        d.error(at->where, path + ".rate_limit: only applies to action \"rate_limit\"");
+        d.error(shorthand->where, path + ".rate_limit: only applies to action \"rate_limit\"");
+      } else {
+        WafRateLimit rl;
+        rl.period_seconds = rate->period_seconds;
+        rl.requests_per_period = rate->requests_per_period;
+        rule.ratelimit = rl;
       }
-    } else if (rule.action == "rate_limit" && m.take("rate_limit") == nullptr) {
-      d.error(item.where, path + ": action rate_limit needs rate_limit: \"N req/min\"");
+    }
+    if (const YNode* structured = m.take("ratelimit")) {
+      if (shorthand != nullptr) {
+        d.error(structured->where, path + ".ratelimit: give either rate_limit: \"N req/min\" or "
+                                          "ratelimit: {...}, not both");
+      } else if (!rule.action.empty() && rule.action != "rate_limit") {
+        d.error(structured->where, path + ".ratelimit: only applies to action \"rate_limit\"");
+      } else {
+        WafRateLimit rl;
+        readStructuredRateLimit(*structured, path + ".ratelimit", d, rl);
+        rule.ratelimit = rl;
+      }
+    }
+    if (rule.action == "rate_limit" && !rule.ratelimit && shorthand == nullptr &&
+        m.take("rate_limit") == nullptr && m.take("ratelimit") == nullptr) {
+      d.error(item.where, path + ": action rate_limit needs rate_limit: \"N req/min\" (or "
+                                 "ratelimit: {requests_per_period, period, ...})");
+    }
+    std::vector<std::string> normalize;
+    if (readNormalizers(m, "normalize", normalize)) rule.normalize = std::move(normalize);
+    m.getBool("enabled", rule.enabled);
+    m.getString("description", rule.description);
+    if (const YNode* block = m.take("block")) {
+      if (!rule.action.empty() && rule.action != "block") {
+        d.error(block->where, path + ".block: only applies to action \"block\"");
+      } else {
+        MapView bm(*block, path + ".block", d);
+        if (bm.isMap()) {
+          WafBlockResponse resp;
+          readBlockResponse(bm, resp);
+          rule.block = resp;
+        }
+      }
+    }
+    if (const YNode* skip = m.take("skip")) {
+      if (!rule.action.empty() && rule.action != "skip") {
+        d.error(skip->where, path + ".skip: only applies to action \"skip\"");
+      } else {
+        MapView sm(*skip, path + ".skip", d);
+        if (sm.isMap()) {
+          sm.getStringList("rules", rule.skip_rules);
+          sm.finish();
+        }
+      }
     }
     m.finish();
     for (const auto& other : c.security_rules) {
@@ -87,10 +177,21 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     }
     c.security_rules.push_back(std::move(rule));
   }
-  if (!c.security_rules.empty()) {
-    d.warning(e.key_where, "security_rules: " + std::to_string(c.security_rules.size()) +
-                               " WAF rules are parsed and checked but NOT enforced: requests "
-                               "are not filtered until the WAF lands (issue 3)");
+  // Skip targets must name other rules.
+  for (size_t i = 0; i < c.security_rules.size(); ++i) {
+    for (const auto& target : c.security_rules[i].skip_rules) {
+      bool found = false;
+      std::vector<std::string> names;
+      for (const auto& r : c.security_rules) {
+        found = found || r.name == target;
+        names.push_back(r.name);
+      }
+      if (!found) {
+        d.error(c.security_rules[i].where, itemPath("security_rules", i) +
+                                               ".skip.rules: no rule named \"" + target + "\"" +
+                                               didYouMean(target, names));
+      }
+    }
   }
 }
 

@@ -131,7 +131,9 @@ void buildConfig(const YNode& root, Config& c, Diags& d) {
               c.checks.end());
   if (const YNode* n = top.take("sites")) internal::loadSites(*n, c, d);
   if (health_checks != nullptr) internal::checkHealthCheckRegions(*health_checks, c, d);
+  if (const YNode* n = top.take("waf")) internal::loadWaf(*n, c, d);
   if (const YEntry* e = top.entry("security_rules")) internal::loadSecurityRules(*e, c, d);
+  internal::checkSecurityRules(c, d);
   if (const YEntry* e = top.entry("quality_gates")) internal::loadQualityGates(*e, c, d);
   if (const YEntry* e = top.entry("container_security")) {
     internal::loadContainerSecurity(*e, root, c, d);

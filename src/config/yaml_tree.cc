@@ -203,8 +203,18 @@ std::vector<Diagnostic> Diags::sorted() const {
   return out;
 }
 
+void Diags::noteSource(const std::string& file, std::string_view text) {
+  sources_[file] = std::string(text);
+}
+
+const std::string* Diags::source(const std::string& file) const {
+  auto it = sources_.find(file);
+  return it == sources_.end() ? nullptr : &it->second;
+}
+
 YNode parseYaml(std::string_view text, const std::string& file, Diags& diags) {
   diags.noteFile(file);
+  diags.noteSource(file, text);
   YNode out;
   out.where.file = file;
   out.where.line = 1;

@@ -46,12 +46,16 @@ class Diags {
   void error(const Location& where, std::string message);
   void warning(const Location& where, std::string message);
   void noteFile(const std::string& file);
+  // The text of a parsed file, to map offsets inside scalars back to line:column.
+  void noteSource(const std::string& file, std::string_view text);
+  const std::string* source(const std::string& file) const;
   bool hasErrors() const { return errors_ > 0; }
   std::vector<Diagnostic> sorted() const;
 
  private:
   std::vector<Diagnostic> list_;
   std::map<std::string, int> file_rank_;
+  std::map<std::string, std::string> sources_;
   int errors_ = 0;
 };
 

@@ -202,6 +202,7 @@ void RequestParser::next() {
   headers_complete_ = false;
   in_message_ = false;
   request_.clear();
+  if (request_.body_.capacity() > 64 * 1024) std::string().swap(request_.body_);
 }
 
 }  // namespace shipgate::http

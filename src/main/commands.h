@@ -31,6 +31,22 @@ int runReload(const ClientOptions& options);
 int runFailoverApprove(const ClientOptions& options, const std::string& app,
                        const std::string& region);
 
+// `shipgate waf test`: the WAF's verdict on one request (exit 0 pass, 1 blocked, 2 usage/config).
+struct WafTestOptions {
+  std::string config_path;
+  std::string request_file;          // a raw HTTP request, or:
+  std::string url;                   // a path or http(s):// URL, with:
+  std::vector<std::string> headers;  // "Name: value"
+  std::string method = "GET";
+  std::string body;
+  std::string client_ip = "192.0.2.1";
+  bool tls = false;                  // also implied by an https:// URL
+  int repeat = 1;                    // inspect the request this many times (rate limits)
+};
+int runWafTest(const WafTestOptions& options);
+// `shipgate waf fmt`: canonical form of one expression, or of every rule of --config.
+int runWafFmt(const std::string& config_path, const std::string& expression);
+
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
 

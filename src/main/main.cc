@@ -74,6 +74,29 @@ int main(int argc, char** argv) {
   approve->add_option("--app", fo_app, "App name")->required();
   approve->add_option("--region", fo_region, "Region to let traffic into")->required();
 
+  WafTestOptions waf_test_opts;
+  waf_test_opts.config_path = defaultConfig();
+  std::string waf_fmt_config, waf_fmt_expr;
+  auto* waf = app.add_subcommand("waf", "Try the WAF rules offline");
+  waf->require_subcommand(1);
+  auto* waf_test = waf->add_subcommand("test", "Print each rule's verdict on one request");
+  waf_test->add_option("-c,--config", waf_test_opts.config_path, "Config file")
+      ->capture_default_str();
+  waf_test->add_option("--request", waf_test_opts.request_file, "File with a raw HTTP request");
+  waf_test->add_option("--url", waf_test_opts.url, "Request path or http(s):// URL");
+  waf_test->add_option("-H,--header", waf_test_opts.headers, "Header 'Name: value' (repeatable)");
+  waf_test->add_option("-X,--method", waf_test_opts.method, "Request method")
+      ->capture_default_str();
+  waf_test->add_option("--body", waf_test_opts.body, "Request body");
+  waf_test->add_option("--client-ip", waf_test_opts.client_ip, "Client address (ip.src)")
+      ->capture_default_str();
+  waf_test->add_flag("--tls", waf_test_opts.tls, "The request came over TLS");
+  waf_test->add_option("--repeat", waf_test_opts.repeat,
+                       "Send the request N times (rate limits); the last verdict is printed");
+  auto* waf_fmt = waf->add_subcommand("fmt", "Print rules in canonical form");
+  waf_fmt->add_option("-c,--config", waf_fmt_config, "Print every security rule of this config");
+  waf_fmt->add_option("expression", waf_fmt_expr, "One rule expression");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,5 +117,7 @@ int main(int argc, char** argv) {
   }
   if (reload->parsed()) return runReload(client);
   if (approve->parsed()) return runFailoverApprove(client, fo_app, fo_region);
+  if (waf_test->parsed()) return runWafTest(waf_test_opts);
+  if (waf_fmt->parsed()) return runWafFmt(waf_fmt_config, waf_fmt_expr);
   return 2;
 }

@@ -92,12 +92,15 @@ void ClientConnection::onReadable() {
   if (peer_eof_ && phase_ == Phase::kReading && out_.empty() && !file_) {
     // The client is gone (or half-closed with nothing to answer).
     closeNow();
+    return;
   }
+  if (in_.empty()) worker_.buffers().giveBack(in_);
 }
 
 bool ClientConnection::readInput() {
   read_paused_ = false;
   if (peer_eof_) return true;
+  worker_.buffers().borrow(in_);
   size_t cap = inputCap();
   for (;;) {
     if (in_.size() >= cap) {
@@ -161,6 +164,7 @@ void ClientConnection::sendContinueIfNeeded() {
   const http::Request& req = parser_.request();
   if (!req.expectContinue()) return;
   continue_sent_ = true;
+  worker_.buffers().borrow(out_);
   out_.append("HTTP/1.1 100 Continue\r\n\r\n");
   flush();
 }
@@ -297,6 +301,7 @@ void ClientConnection::respondError(int status, std::string_view reason) {
 void ClientConnection::writeHead(int status, int64_t content_length,
                                  std::string_view extra_headers) {
   const http::Request& req = parser_.request();
+  worker_.buffers().borrow(out_);
   ResponseHead h(out_);
   h.statusLine(status);
   out_.append("Server: shipgate\r\n");
@@ -431,6 +436,7 @@ bool ClientConnection::flush() {
     return false;
   }
   if (progressed) last_activity_ = worker_.loop().now();
+  if (out_.empty()) worker_.buffers().giveBack(out_);
   if (out_.empty() && !file_) {
     if (close_after_flush_ && phase_ == Phase::kReading) {
       beginClose();
@@ -496,6 +502,10 @@ void ClientConnection::closeNow() {
   timer_.cancel();
   worker_.loop().remove(stream_->fd());
   stream_.reset();
+  in_.clear();
+  out_.clear();
+  worker_.buffers().giveBack(in_);
+  worker_.buffers().giveBack(out_);
   file_.reset();
   snap_.reset();
   worker_.release(this);

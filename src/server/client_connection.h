@@ -41,7 +41,10 @@ class ClientConnection final : public net::IoHandler, public Deferred {
   bool isTls() const { return tls_ != nullptr; }
   bool keepAlive() const { return keep_alive_; }
   void setKeepAlive(bool keep) { keep_alive_ = keep_alive_ && keep; }
-  net::Buffer& out() { return out_; }
+  net::Buffer& out() {
+    worker_.buffers().borrow(out_);
+    return out_;
+  }
   net::Buffer& in() { return in_; }
   net::Stream& stream() { return *stream_; }
   // Writes what it can; returns false when the connection closed.

@@ -97,6 +97,7 @@ void ProxyExchange::start(const Snapshot& snap, int app_index) {
 void ProxyExchange::buildHead() {
   const http::Request& req = client_.request();
   head_.clear();
+  worker_.buffers().borrow(head_);
   head_.append(req.method());
   head_.append(" ");
   head_.append(req.target());
@@ -161,6 +162,8 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
     traffic::Pick pick = snap_->plan->pick(app_index_, pr);
     if (pick.endpoint == nullptr) {
       state_ = State::kIdle;
+      head_.clear();
+      worker_.buffers().giveBack(head_);
       std::string body = pick.error.empty() ? "no healthy upstream for app " + app_->name
                                             : pick.error;
       client_.proxyFailed(503, body, nullptr);
@@ -288,6 +291,7 @@ void ProxyExchange::readUpstream() {
       break;
     }
     net::Buffer& in = conn_->in();
+    worker_.buffers().borrow(in);
     char* p = in.prepare(kReadChunk);
     size_t want = in.writable();
     ssize_t n = ::read(conn_->fd(), p, want);
@@ -431,11 +435,17 @@ void ProxyExchange::finish() {
   }
   releaseUpstream(reusable);
   state_ = State::kIdle;
+  head_.clear();
+  worker_.buffers().giveBack(head_);
   client_.proxyFinished(status_, endpoint_);
 }
 
 void ProxyExchange::releaseUpstream(bool reusable) {
   if (!conn_) return;
+  if (reusable || conn_->in().empty()) {
+    conn_->in().clear();
+    worker_.buffers().giveBack(conn_->in());
+  }
   if (reusable) {
     conn_->markUsed();
     worker_.pool().put(std::move(conn_));
@@ -475,6 +485,8 @@ void ProxyExchange::fail(Failure failure, const char* what) {
     }
   }
   state_ = State::kIdle;
+  head_.clear();
+  worker_.buffers().giveBack(head_);
   if (head_written_) {
     client_.proxyAborted(502, endpoint_);
     return;
@@ -515,6 +527,8 @@ void ProxyExchange::abort() {
   }
   releaseUpstream(false);
   state_ = State::kIdle;
+  head_.clear();
+  worker_.buffers().giveBack(head_);
 }
 
 void ProxyExchange::onClientDrained() {

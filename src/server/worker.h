@@ -12,6 +12,7 @@
 #include "shipgate/net/event_loop.h"
 #include "shipgate/server/access_log.h"
 #include "shipgate/server/gateway.h"
+#include "buffer_pool.h"
 #include "snapshot.h"
 #include "upstream_pool.h"
 
@@ -40,6 +41,7 @@ class Worker {
   Gateway& gateway() { return gateway_; }
   metrics::Registry& metrics() { return gateway_.deps().metrics; }
   UpstreamPool& pool() { return pool_; }
+  BufferPool& buffers() { return buffers_; }
   AccessLogBuffer& accessLog() { return access_log_; }
   bool draining() const { return draining_; }
 
@@ -70,6 +72,7 @@ class Worker {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
+  BufferPool buffers_;
   UpstreamPool pool_;
   AccessLogBuffer access_log_;
   net::Timer flush_timer_;

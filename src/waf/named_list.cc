@@ -24,7 +24,10 @@ Result<NamedList> makeNamedList(Kind kind, const std::vector<std::string>& items
     auto lit = kind == Kind::kInt ? lex.readIntOrRange() : lex.readIpLiteral();
     if (!lit || !lex.atEnd()) {
       std::string why = lit ? "unexpected text after the item" : lex.error().message;
-      return Status::invalidArgument("bad list item \"" + item + "\": " + why);
+      std::string message = "bad list item \"" + item;
+      message += "\": ";
+      message += why;
+      return Status::invalidArgument(std::move(message));
     }
     list.items.push_back(std::move(*lit));
   }

@@ -229,15 +229,18 @@ std::pair<IpAddr, IpAddr> ipRange(const Literal& l) {
 std::unique_ptr<Predicate> setPredicate(Kind kind, const std::vector<Literal>& items) {
   if (kind == Kind::kBytes) {
     std::vector<std::string> v;
+    v.reserve(items.size());
     for (const Literal& l : items) v.push_back(l.bytes);
     return std::make_unique<BytesSet>(std::move(v));
   }
   if (kind == Kind::kInt) {
     std::vector<std::pair<int64_t, int64_t>> v;
+    v.reserve(items.size());
     for (const Literal& l : items) v.emplace_back(l.lo, l.hi);
     return std::make_unique<IntSet>(std::move(v));
   }
   std::vector<std::pair<IpAddr, IpAddr>> v;
+  v.reserve(items.size());
   for (const Literal& l : items) v.push_back(ipRange(l));
   return std::make_unique<IpSet>(std::move(v));
 }

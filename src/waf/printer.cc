@@ -67,7 +67,11 @@ std::string quoteString(const std::string& s) {
     for (size_t hashes = 1; hashes <= 255; ++hashes) {
       std::string close = "\"" + std::string(hashes, '#');
       if (s.find(close) == std::string::npos) {
-        return "r" + std::string(hashes, '#') + "\"" + s + close;
+        std::string out = "r" + std::string(hashes, '#');
+        out += '"';
+        out += s;
+        out += close;
+        return out;
       }
     }
   }

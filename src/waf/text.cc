@@ -105,7 +105,8 @@ std::string_view normalizePath(std::string_view in, std::string& scratch) {
       break;
     }
   }
-  if (in.empty() || in[0] == '.') needs = true;
+  if (in.empty()) return "/";  // absolute-form target without a path ("http://h?x")
+  if (in[0] == '.') needs = true;
   if (!needs) return in;
   // 1. backslashes, percent-escapes, merged slashes.
   std::string s;

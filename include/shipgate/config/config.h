@@ -196,6 +196,29 @@ struct ComponentCheck {
 
 // ---- The seed's blocks, loaded verbatim. ----
 
+// A block response (waf.block defaults, or a rule's own block:). The body is a template:
+// {rule} and {event_id} are replaced (HTML-escaped in text/html bodies).
+struct WafBlockResponse {
+  int status = 403;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;                  // empty = the built-in page
+};
+
+// Cloudflare's structured rate limit (security_rules[].ratelimit); the shorthand
+// rate_limit: "100req/min" is filled in here too: characteristics [ip.src], period 60 s,
+// 100 requests, mitigation_timeout 0 (throttle only the excess), action block.
+struct WafRateLimit {
+  // ip.src, http.host, http.request.uri.path, http.request.headers["name"],
+  // http.request.cookies["name"], http.request.uri.args["name"].
+  std::vector<std::string> characteristics{"ip.src"};
+  int64_t period_seconds = 60;
+  int64_t requests_per_period = 0;
+  int64_t mitigation_timeout_seconds = 0;
+  std::string counting_expression;   // empty = count what the rule matches
+  Location counting_expression_where;
+  std::string action = "block";      // block (429) | challenge | log
+};
+
 struct SecurityRule {                // security_rules[]
   std::string name;
   std::string expression;            // Cloudflare Rules language
@@ -203,6 +226,41 @@ struct SecurityRule {                // security_rules[]
   std::string rate_limit;            // "100req/min" shorthand, when action == rate_limit
   Location where;
   Location expression_where;         // the expression scalar (its opening quote when quoted)
+  // Extensions beyond the seed's four keys.
+  std::optional<std::vector<std::string>> normalize;  // nullopt = waf.normalize
+  bool enabled = true;
+  std::string description;
+  std::optional<WafBlockResponse> block;  // action block: overrides waf.block
+  std::vector<std::string> skip_rules;    // action skip: named rules; empty = skip the rest
+  std::optional<WafRateLimit> ratelimit;  // action rate_limit: from ratelimit: or rate_limit:
+};
+
+struct WafVerifiedBot {
+  std::string name;
+  std::string user_agent;            // case-sensitive substring
+  std::vector<std::string> cidrs;
+};
+
+struct WafConfig {
+  // Default: on when security_rules has rules. `waf: {enabled: false}` turns it off.
+  std::optional<bool> enabled;
+  // The rule set's default normalisers (a rule's normalize: overrides; [] = none).
+  std::vector<std::string> normalize{"url_decode", "lower", "compress_whitespace",
+                                     "strip_comments"};
+  size_t body_bytes = 8192;          // first N bytes of the body the rules see
+  // Engine limits (waf::ParserSettings).
+  size_t max_expression_length = 4096;
+  int max_nesting_depth = 64;
+  size_t max_regex_length = 1024;
+  size_t max_set_size = 4096;
+  std::map<std::string, std::vector<std::string>> lists;  // `in $name`
+  WafBlockResponse block;
+  std::string challenge_secret;      // empty = random per process
+  int challenge_difficulty_bits = 16;
+  int64_t challenge_ttl_s = 3600;
+  std::optional<std::vector<WafVerifiedBot>> verified_bots;  // nullopt = built-in defaults
+  size_t rate_limit_max_keys = 100'000;  // per rate-limit rule
+  Location where;
 };
 
 struct RegionHealthCheck {           // health_checks.<name>
@@ -232,6 +290,7 @@ struct Config {
   // "health_checks.<name>", target = its endpoint URL), so `shipgate health` runs them too.
   std::vector<ComponentCheck> checks;
   std::vector<SecurityRule> security_rules;
+  WafConfig waf;
   std::vector<RegionHealthCheck> health_checks;
   std::map<std::string, std::string> quality_gates;       // not in effect yet (warned)
   std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace shipgate::net {
 
@@ -15,6 +16,13 @@ class Buffer {
   Buffer() = default;
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
+  Buffer(Buffer&& o) noexcept { swap(o); }
+  Buffer& operator=(Buffer&& o) noexcept {
+    Buffer tmp;
+    tmp.swap(o);
+    swap(tmp);
+    return *this;
+  }
 
   const char* data() const { return data_.get() + begin_; }
   char* data() { return data_.get() + begin_; }
@@ -44,6 +52,13 @@ class Buffer {
   void clear() { begin_ = end_ = 0; }
   // Drops bytes so that size() == n. REQUIRES: n <= size().
   void truncate(size_t n) { end_ = begin_ + n; }
+  // Exchanges contents and storage with another buffer (lending storage between connections).
+  void swap(Buffer& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(cap_, o.cap_);
+    std::swap(begin_, o.begin_);
+    std::swap(end_, o.end_);
+  }
   // Frees the storage when it grew beyond `keep` bytes and is empty (idle connections).
   void shrinkIfIdle(size_t keep) {
     if (empty() && cap_ > keep) {

@@ -245,8 +245,9 @@ TEST(RuleSetTest, MakeRuleSpecFromTheSeedsStrings) {
 }
 
 TEST(RuleSetTest, DescribeMatchShowsTheFieldsTheRuleReads) {
-  std::vector<RuleSpec> rules{rule("sqli", "http.request.uri.query contains \"union\" and "
-                                           "ip.src in {192.0.2.0/24} and not ssl",
+  std::vector<RuleSpec> rules{rule("sqli",
+                                   "http.request.uri.query contains \"union\" and "
+                                   "ip.src in {192.0.2.0/24} and not ssl",
                                    ActionKind::kBlock)};
   auto set = RuleSet::compile(std::move(rules), {});
   ASSERT_TRUE(set.isOk());
@@ -267,8 +268,8 @@ TEST(RuleSetTest, DescribeMatchShowsTheFieldsTheRuleReads) {
 
 TEST(RuleSetTest, ResponseCodeInARuleExpressionIsFlagged) {
   std::vector<RuleDiagnostic> diags;
-  auto set = RuleSet::compile({rule("r", "http.response.code eq 403", ActionKind::kLog)}, {},
-                              &diags);
+  auto set =
+      RuleSet::compile({rule("r", "http.response.code eq 403", ActionKind::kLog)}, {}, &diags);
   ASSERT_TRUE(set.isOk());
   ASSERT_EQ(diags.size(), 1u);
   EXPECT_FALSE(diags[0].is_error);

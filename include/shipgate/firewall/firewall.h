@@ -1,0 +1,189 @@
+// Firewall: the WAF as the gateway runs it. Built from the config (the security_rules and the
+// waf: section) into one immutable object: the compiled rule set, one RateLimiter per rate-limit
+// rule, the BotScorer and the managed Challenge. Reload = build a new one with the old one as
+// `previous` (rate counters, the challenge secret and the metrics carry over) and swap the
+// shared_ptr; requests in flight finish on the old one.
+//
+// Per request (any worker thread, one Scratch per thread):
+//
+//   firewall::Scratch& s = thread_scratch;           // reused: no allocation once warm
+//   s.headers.clear();
+//   for (i...) s.headers.push_back({head.headerName(i), head.headerValue(i)});
+//   firewall::RequestView v{method, target, s.headers, client_ip_text, tls, http_major,
+//                           body_prefix, content_length, request_id};
+//   firewall::Decision d = fw->inspect(v, s);
+//   if (d.respond()) send d.status, d.headers, d.content_type, d.body (and do not proxy);
+//   else proxy, and add d.headers to the response (RateLimit / RateLimit-Policy).
+//   fw->onResponse(v, status, s);                    // after the response status is known
+//
+// inspect(): computes the bot score (user agent, browser headers and their order, the client's
+// request rate, a valid challenge cookie; only when a rule reads cf.bot_management.*), evaluates
+// the rules in order, then applies the rate limits of the matching rate_limit rules (in order;
+// the first limited one answers 429 with Retry-After, RateLimit-Policy and RateLimit), then the
+// terminating action: block (403 by default, rule name and event id in the body and in the
+// header `X-Shipgate-Block: rule="<name>"; event=<id>`), challenge (the shield challenge page,
+// unless the client presents a valid clearance cookie), allow / skip (pass). `log` rules are
+// logged and evaluation continues. Every block, challenge and rate limit writes one log::warn
+// line with the rule, the matched field values (truncated) and the request id.
+//
+// Rate-limit counting: without counting_expression the matching request counts (check and count
+// in one step); with one that reads http.response.code, the request is checked in inspect() and
+// counted in onResponse() when the counting expression matches (with http.response.code set);
+// other counting expressions are evaluated in inspect(). Only requests that match the rule are
+// counted.
+//
+// Metrics (renderMetrics, Prometheus text): per rule shipgate_waf_rule_matches_total,
+// shipgate_waf_rule_evaluations_total, shipgate_waf_rule_evaluation_seconds_total; per action
+// shipgate_waf_decisions_total{action=block|challenge|rate_limited|log|allow|skip|pass};
+// shipgate_waf_blocked_requests_total (blocked + challenged + rate limited: the rate the
+// rollback triggers read). Counters survive reloads for rules whose name is unchanged.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shipgate/common/clock.h"
+#include "shipgate/common/status.h"
+#include "shipgate/config/config.h"
+#include "shipgate/metrics/registry.h"
+#include "shipgate/shield/bot_scorer.h"
+#include "shipgate/shield/challenge.h"
+#include "shipgate/shield/rate_limiter.h"
+#include "shipgate/waf/eval_context.h"
+#include "shipgate/waf/request.h"
+#include "shipgate/waf/ruleset.h"
+
+namespace shipgate::firewall {
+
+// What the gateway knows of one request: views into its buffers, valid until onResponse().
+struct RequestView {
+  std::string_view method;            // "GET"
+  std::string_view target;            // raw request-target "/a?b=1"
+  std::span<const waf::Header> headers;  // received order (fill Scratch::headers and point here)
+  std::string_view client_ip;         // textual address of the peer (ip.src)
+  bool tls = false;
+  int http_major = 1;
+  std::string_view body;              // the body bytes received so far (cut to waf.body_bytes)
+  int64_t body_size = 0;              // declared size (Content-Length), 0 when none
+  std::string_view request_id;        // for log lines; may be empty
+};
+
+enum class Outcome : uint8_t { kPass, kBlock, kChallenge, kRateLimited };
+std::string_view outcomeName(Outcome o);  // "pass", "block", "challenge", "rate_limited"
+
+struct Decision {
+  Outcome outcome = Outcome::kPass;
+  // kPass: headers to add to the upstream's response (RateLimit-Policy / RateLimit of the first
+  // matching rate-limit rule). Otherwise the complete response to send instead of proxying.
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type;
+  std::string body;
+  std::string rule;      // the deciding rule's name ("" on a plain pass)
+  std::string event_id;  // set on block / challenge / rate limit
+  int bot_score = 0;     // 0 = not computed
+  bool respond() const { return outcome != Outcome::kPass; }
+};
+
+// Per-thread scratch state. Not thread-safe; reuse one per worker thread.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  std::vector<waf::Header> headers;  // for the caller to fill (see firewall.h)
+
+  // The last inspect()'s evaluation (verdicts per rule) and bot score; for tools and tests.
+  const waf::Evaluation& evaluation() const { return eval_; }
+  const shield::BotScore& botScore() const { return bot_; }
+  // The context bound to the last inspected request (for RuleSet::describeMatch).
+  waf::EvalContext& context() { return ctx_; }
+
+ private:
+  friend class Firewall;
+  struct PendingCount {
+    size_t rule = 0;
+    std::string key;
+  };
+  waf::Request request_;
+  waf::EvalContext ctx_;
+  waf::Evaluation eval_;
+  shield::BotScore bot_;
+  std::string key_;
+  std::vector<PendingCount> pending_;
+  const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
+};
+
+struct RuleStats;    // per rule counters (firewall_stats.h)
+struct GlobalStats;  // per action counters
+
+class Firewall {
+ public:
+  // Compiles the rules of `config` (errors: invalidArgument with every rendered error), creates
+  // the limiters, the bot scorer and the challenge. With `previous`, keeps its rate counters
+  // for rules whose name and rate settings are unchanged, its challenge secret when the config
+  // sets none, and its metrics. `clock` must outlive the Firewall.
+  static Result<std::shared_ptr<const Firewall>> build(const config::Config& config, Clock& clock,
+                                                       const Firewall* previous);
+  ~Firewall();
+
+  // False when waf.enabled is false or there are no rules: inspect() always passes.
+  bool enabled() const { return enabled_; }
+
+  Decision inspect(const RequestView& request, Scratch& scratch) const;
+  // Counts the request for rate-limit rules whose counting_expression reads http.response.code.
+  // Call once per inspected request that was not answered by the firewall, with the same view.
+  void onResponse(const RequestView& request, int status, Scratch& scratch) const;
+
+  // Prometheus text (complete families with # HELP / # TYPE).
+  void renderMetrics(std::string& out) const;
+  uint64_t blockedRequests() const;
+
+  const waf::RuleSet& ruleSet() const { return *rules_; }
+  const shield::Challenge& challenge() const { return *challenge_; }
+  // The limiter of rule `index`, or null when it is not a rate-limit rule.
+  shield::RateLimiter* limiter(size_t index) const;
+
+ private:
+  struct RuleRuntime;
+  Firewall();
+  void fillRequest(const RequestView& view, Scratch& scratch) const;
+  void scoreBot(const RequestView& view, Scratch& scratch) const;
+  bool hasValidClearance(const RequestView& view) const;
+  std::string rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
+  std::string newEventId() const;
+  void blockResponse(size_t rule, Decision& d) const;
+  void challengeResponse(const RequestView& view, Decision& d) const;
+  void logDecision(std::string_view what, size_t rule, const RequestView& view, Scratch& scratch,
+                   const Decision& d) const;
+
+  bool enabled_ = false;
+  size_t body_bytes_ = 8192;
+  config::WafBlockResponse block_defaults_;
+  std::shared_ptr<const waf::RuleSet> rules_;
+  std::vector<RuleRuntime> runtime_;  // one per rule
+  bool needs_bot_score_ = false;
+  std::unique_ptr<shield::BotScorer> bot_scorer_;
+  std::shared_ptr<shield::RateLimiter> client_rate_;  // per-IP requests/min for the bot score
+  std::unique_ptr<shield::Challenge> challenge_;
+  std::string challenge_secret_;
+  std::shared_ptr<GlobalStats> stats_;
+  Clock* clock_ = nullptr;
+  uint64_t event_salt_ = 0;
+  mutable std::atomic<uint64_t> event_counter_{0};
+};
+
+// Registers a collector on `registry` that renders the metrics of whatever Firewall `current`
+// returns at scrape time (null: nothing). `current` must be thread-safe (e.g. an atomic
+// shared_ptr load) and outlive the registry's use of it.
+void addFirewallCollector(metrics::Registry& registry,
+                          std::function<std::shared_ptr<const Firewall>()> current);
+
+}  // namespace shipgate::firewall

@@ -1,0 +1,412 @@
+// Firewall::build and Firewall::inspect / onResponse (see firewall.h).
+#include "shipgate/firewall/firewall.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "firewall_stats.h"
+#include "request_fields.h"
+#include "shipgate/common/log.h"
+#include "shipgate/firewall/rule_specs.h"
+
+namespace shipgate::firewall {
+
+namespace {
+
+bool sameLimit(const shield::RateLimitConfig& a, const shield::RateLimitConfig& b) {
+  return a.period == b.period && a.requests_per_period == b.requests_per_period &&
+         a.mitigation_timeout == b.mitigation_timeout && a.max_keys == b.max_keys &&
+         a.shards == b.shards;
+}
+
+std::string randomSecret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    std::random_device rd;
+    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
+  }
+  return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
+}
+
+}  // namespace
+
+std::string_view outcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kPass: return "pass";
+    case Outcome::kBlock: return "block";
+    case Outcome::kChallenge: return "challenge";
+    case Outcome::kRateLimited: return "rate_limited";
+  }
+  return "pass";
+}
+
+Firewall::Firewall() = default;
+Firewall::~Firewall() = default;
+
+Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& config,
+                                                        Clock& clock,
+                                                        const Firewall* previous) {
+  std::shared_ptr<Firewall> fw(new Firewall());
+  const config::WafConfig& waf = config.waf;
+  fw->clock_ = &clock;
+  fw->enabled_ = waf.enabled.value_or(true) && !config.security_rules.empty();
+  fw->body_bytes_ = waf.body_bytes;
+  fw->block_defaults_ = waf.block;
+
+  // Rules.
+  std::vector<waf::RuleSpec> specs;
+  std::string errors;
+  for (const auto& rule : config.security_rules) {
+    auto spec = ruleSpecFromConfig(rule);
+    if (!spec.isOk()) {
+      errors += "rule \"" + rule.name + "\": " + spec.status().message() + "\n";
+      continue;
+    }
+    specs.push_back(std::move(spec.value()));
+  }
+  if (!errors.empty()) return Status::invalidArgument(errors);
+  waf::ListRegistry lists = buildNamedLists(waf);
+  waf::RuleSetOptions options;
+  options.compile = compileOptions(waf, &lists);
+  auto compiled = waf::RuleSet::compile(std::move(specs), options);
+  if (!compiled.isOk()) return compiled.status();
+  fw->rules_ = std::move(compiled.value());
+
+  // Per-rule runtime: stats, limiters (carried over when unchanged), block responses.
+  fw->stats_ = previous != nullptr ? previous->stats_ : std::make_shared<GlobalStats>();
+  const auto& rules = fw->rules_->rules();
+  fw->runtime_.resize(rules.size());
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const waf::RuleSpec& spec = rules[i].spec;
+    RuleRuntime& rt = fw->runtime_[i];
+    int prev_index = previous != nullptr ? previous->rules_->findRule(spec.name) : -1;
+    const RuleRuntime* prev = prev_index >= 0 ? &previous->runtime_[prev_index] : nullptr;
+    rt.stats = prev != nullptr ? prev->stats : std::make_shared<RuleStats>();
+    rt.block = waf.block;
+    if (spec.action == waf::ActionKind::kBlock) {
+      const config::SecurityRule& cr = config.security_rules[i];
+      if (cr.block) rt.block = *cr.block;
+    }
+    for (uint32_t id : rules[i].field_ids) {
+      if (fw->rules_->scheme().fields()[id].name.rfind("cf.bot_management", 0) == 0) {
+        fw->needs_bot_score_ = true;
+      }
+    }
+    if (spec.action != waf::ActionKind::kRateLimit) continue;
+    const waf::RateLimitSpec& rl = spec.params.rate_limit;
+    for (const auto& text : rl.characteristics) {
+      auto ch = parseCharacteristic(text);
+      if (!ch.isOk()) {
+        return Status::invalidArgument("rule \"" + spec.name + "\": " + ch.status().message());
+      }
+      rt.characteristics.push_back(std::move(ch.value()));
+    }
+    rt.limit_action = rl.action;
+    rt.count_on_response = rl.counting_expression.find("http.response.code") != std::string::npos;
+    shield::RateLimitConfig lc;
+    lc.period = std::chrono::seconds(rl.period_seconds);
+    lc.requests_per_period = rl.requests_per_period;
+    lc.mitigation_timeout = std::chrono::seconds(rl.mitigation_timeout_seconds);
+    lc.max_keys = waf.rate_limit_max_keys;
+    lc.shards = std::min<size_t>(16, lc.max_keys);
+    if (prev != nullptr && prev->limiter != nullptr && sameLimit(prev->limiter->config(), lc) &&
+        prev->characteristics.size() == rt.characteristics.size() &&
+        previous->rules_->rules()[prev_index].spec.params.rate_limit.characteristics ==
+            rl.characteristics) {
+      rt.limiter = prev->limiter;
+      continue;
+    }
+    auto limiter = shield::RateLimiter::create(lc, clock);
+    if (!limiter.isOk()) {
+      return Status::invalidArgument("rule \"" + spec.name + "\": " + limiter.status().message());
+    }
+    rt.limiter = std::shared_ptr<shield::RateLimiter>(std::move(limiter.value()));
+  }
+
+  // Bot score.
+  shield::BotScorerConfig bots;
+  if (waf.verified_bots) {
+    for (const auto& b : *waf.verified_bots) {
+      bots.verified_bots.push_back({b.name, b.user_agent, b.cidrs});
+    }
+  } else {
+    bots.verified_bots = shield::defaultVerifiedBots();
+  }
+  auto scorer = shield::BotScorer::create(std::move(bots));
+  if (!scorer.isOk()) return Status::invalidArgument("waf.bots: " + scorer.status().message());
+  fw->bot_scorer_ = std::move(scorer.value());
+  if (previous != nullptr && previous->client_rate_ != nullptr) {
+    fw->client_rate_ = previous->client_rate_;
+  } else {
+    shield::RateLimitConfig rc;
+    rc.period = std::chrono::seconds(60);
+    rc.requests_per_period = 1'000'000'000'000;
+    rc.max_keys = waf.rate_limit_max_keys;
+    auto rate = shield::RateLimiter::create(rc, clock);
+    if (!rate.isOk()) return rate.status();
+    fw->client_rate_ = std::shared_ptr<shield::RateLimiter>(std::move(rate.value()));
+  }
+
+  // Challenge: the configured secret, else the previous one, else a fresh random one.
+  if (!waf.challenge_secret.empty()) {
+    fw->challenge_secret_ = waf.challenge_secret;
+  } else if (previous != nullptr) {
+    fw->challenge_secret_ = previous->challenge_secret_;
+  } else {
+    fw->challenge_secret_ = randomSecret();
+  }
+  shield::ChallengeConfig cc;
+  cc.secret = fw->challenge_secret_;
+  cc.difficulty_bits = waf.challenge_difficulty_bits;
+  cc.ttl = std::chrono::seconds(waf.challenge_ttl_s);
+  auto challenge = shield::Challenge::create(cc, clock);
+  if (!challenge.isOk()) {
+    return Status::invalidArgument("waf.challenge: " + challenge.status().message());
+  }
+  fw->challenge_ = std::move(challenge.value());
+  fw->event_salt_ = previous != nullptr ? previous->event_salt_ : 0;
+  if (fw->event_salt_ == 0) {
+    std::string salt = randomSecret();
+    std::memcpy(&fw->event_salt_, salt.data(), sizeof fw->event_salt_);
+  }
+  if (previous != nullptr) {
+    fw->event_counter_.store(previous->event_counter_.load(std::memory_order_relaxed));
+  }
+  return std::shared_ptr<const Firewall>(std::move(fw));
+}
+
+shield::RateLimiter* Firewall::limiter(size_t index) const {
+  return index < runtime_.size() ? runtime_[index].limiter.get() : nullptr;
+}
+
+uint64_t Firewall::blockedRequests() const { return stats_->blocked.load(); }
+
+void Firewall::fillRequest(const RequestView& view, Scratch& s) const {
+  waf::Request& r = s.request_;
+  r = waf::Request{};
+  r.method = view.method;
+  r.target = view.target;
+  r.headers = view.headers;
+  r.client_ip = waf::IpAddr::parse(view.client_ip);
+  r.tls = view.tls;
+  r.body = view.body.substr(0, std::min(view.body.size(), body_bytes_));
+  r.body_size = view.body_size > 0 ? view.body_size : static_cast<int64_t>(view.body.size());
+}
+
+bool Firewall::hasValidClearance(const RequestView& view) const {
+  std::string_view ua;
+  for (const auto& h : view.headers) {
+    if (equalsIgnoreCase(h.name, "user-agent")) {
+      ua = h.value;
+      break;
+    }
+  }
+  for (const auto& h : view.headers) {
+    if (!equalsIgnoreCase(h.name, "cookie")) continue;
+    auto value = shield::findClearanceCookie(h.value);
+    if (value && challenge_->verifyCookie(*value, view.client_ip, ua).valid) return true;
+  }
+  return false;
+}
+
+void Firewall::scoreBot(const RequestView& view, Scratch& s) const {
+  shield::BotFeatures f;
+  for (const auto& h : view.headers) f.addHeader(h.name, h.value);
+  f.http_major = view.http_major;
+  f.tls = view.tls;
+  f.client_ip = view.client_ip;
+  client_rate_->count(view.client_ip);
+  f.requests_per_minute = client_rate_->rateEstimate(view.client_ip);
+  f.valid_challenge_cookie = hasValidClearance(view);
+  s.bot_ = bot_scorer_->score(f);
+  s.request_.bot_score = s.bot_.score;
+  s.request_.verified_bot = s.bot_.verified_bot;
+}
+
+std::string Firewall::rateKey(size_t rule, const RequestView& view, Scratch& s) const {
+  const auto& chars = runtime_[rule].characteristics;
+  if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) {
+    return std::string(view.client_ip);
+  }
+  std::vector<std::optional<std::string_view>> parts;
+  parts.reserve(chars.size());
+  for (const auto& c : chars) parts.push_back(characteristicValue(c, view));
+  return shield::composeRateKey(parts);
+}
+
+Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
+  Decision d;
+  s.pending_.clear();
+  s.pending_owner_ = this;
+  if (!enabled_) {
+    stats_->add(ActionLabel::kPass);
+    return d;
+  }
+  fillRequest(view, s);
+  s.bot_ = shield::BotScore{};
+  if (needs_bot_score_) {
+    scoreBot(view, s);
+    d.bot_score = s.bot_.score;
+  }
+  rules_->evaluate(s.request_, s.ctx_, s.eval_, clock_);
+  const auto& rules = rules_->rules();
+  for (size_t i = 0; i < rules.size(); ++i) {
+    waf::Verdict v = s.eval_.verdicts[i];
+    if (v != waf::Verdict::kMatch && v != waf::Verdict::kNoMatch) continue;
+    RuleStats& st = *runtime_[i].stats;
+    st.evaluations.fetch_add(1, std::memory_order_relaxed);
+    if (!s.eval_.rule_nanos.empty()) {
+      st.nanos.fetch_add(static_cast<uint64_t>(s.eval_.rule_nanos[i]), std::memory_order_relaxed);
+    }
+    if (v == waf::Verdict::kMatch) st.matches.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (size_t i : s.eval_.log_matches) {
+    stats_->add(ActionLabel::kLog);
+    logDecision("log", i, view, s, d);
+  }
+
+  // Rate limits, in rule order.
+  bool headers_set = false;
+  for (size_t i : s.eval_.rate_limit_matches) {
+    const RuleRuntime& rt = runtime_[i];
+    const waf::RuleSet::Rule& rule = rules[i];
+    std::string key = rateKey(i, view, s);
+    shield::RateDecision rd;
+    if (rule.counting_filter == nullptr) {
+      rd = rt.limiter->hit(key);
+    } else {
+      rd = rt.limiter->check(key);
+      if (!rd.limited) {
+        if (rt.count_on_response) {
+          s.pending_.push_back({i, key});
+        } else if (rule.counting_filter->matches(s.ctx_)) {
+          rt.limiter->count(key);
+        }
+      }
+    }
+    auto headers = shield::renderRateLimitHeaders(rt.limiter->config(), rd);
+    if (!rd.limited) {
+      if (!headers_set) {
+        d.headers.emplace_back("RateLimit-Policy", headers.policy);
+        d.headers.emplace_back("RateLimit", headers.rate_limit);
+        headers_set = true;
+      }
+      continue;
+    }
+    if (rt.limit_action == waf::ActionKind::kLog) {
+      stats_->add(ActionLabel::kLog);
+      logDecision("rate_limit(log)", i, view, s, d);
+      continue;
+    }
+    if (rt.limit_action == waf::ActionKind::kChallenge) {
+      if (hasValidClearance(view)) continue;
+      d = Decision{Outcome::kChallenge, 0, {}, {}, {}, rule.spec.name, newEventId(), d.bot_score};
+      challengeResponse(view, d);
+      stats_->add(ActionLabel::kChallenge);
+      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+      logDecision("challenge", i, view, s, d);
+      s.pending_.clear();
+      return d;
+    }
+    int bot = d.bot_score;
+    d = Decision{};
+    d.outcome = Outcome::kRateLimited;
+    d.status = 429;
+    d.rule = rule.spec.name;
+    d.event_id = newEventId();
+    d.bot_score = bot;
+    d.headers.emplace_back("Retry-After", headers.retry_after);
+    d.headers.emplace_back("RateLimit-Policy", headers.policy);
+    d.headers.emplace_back("RateLimit", headers.rate_limit);
+    d.headers.emplace_back("Cache-Control", "no-store");
+    d.content_type = "text/plain; charset=utf-8";
+    d.body = "429 Too Many Requests: rate limited by rule \"" + rule.spec.name +
+             "\"; retry after " + headers.retry_after + "s (event " + d.event_id + ")\n";
+    stats_->add(ActionLabel::kRateLimited);
+    stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+    logDecision("rate_limit", i, view, s, d);
+    s.pending_.clear();
+    return d;
+  }
+
+  if (!s.eval_.action || !s.eval_.terminating_rule) {
+    stats_->add(ActionLabel::kPass);
+    return d;
+  }
+  const size_t t = *s.eval_.terminating_rule;
+  const std::string& name = rules[t].spec.name;
+  switch (*s.eval_.action) {
+    case waf::ActionKind::kBlock: {
+      int bot = d.bot_score;
+      d = Decision{Outcome::kBlock, 0, {}, {}, {}, name, newEventId(), bot};
+      blockResponse(t, d);
+      stats_->add(ActionLabel::kBlock);
+      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+      logDecision("block", t, view, s, d);
+      s.pending_.clear();
+      return d;
+    }
+    case waf::ActionKind::kChallenge: {
+      if (hasValidClearance(view)) {
+        stats_->add(ActionLabel::kPass);
+        d.rule = name;
+        return d;
+      }
+      int bot = d.bot_score;
+      d = Decision{Outcome::kChallenge, 0, {}, {}, {}, name, newEventId(), bot};
+      challengeResponse(view, d);
+      stats_->add(ActionLabel::kChallenge);
+      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+      logDecision("challenge", t, view, s, d);
+      s.pending_.clear();
+      return d;
+    }
+    case waf::ActionKind::kAllow:
+      stats_->add(ActionLabel::kAllow);
+      d.rule = name;
+      return d;
+    case waf::ActionKind::kSkip:
+      stats_->add(ActionLabel::kSkip);
+      d.rule = name;
+      return d;
+    default:
+      stats_->add(ActionLabel::kPass);
+      return d;
+  }
+}
+
+void Firewall::onResponse(const RequestView& view, int status, Scratch& s) const {
+  if (s.pending_.empty() || s.pending_owner_ != this) {
+    s.pending_.clear();
+    return;
+  }
+  fillRequest(view, s);
+  s.request_.response_code = status;
+  s.ctx_.reset(s.request_);
+  for (const auto& p : s.pending_) {
+    const auto& rule = rules_->rules()[p.rule];
+    if (rule.counting_filter != nullptr && rule.counting_filter->matches(s.ctx_)) {
+      runtime_[p.rule].limiter->count(p.key);
+    }
+  }
+  s.pending_.clear();
+}
+
+void Firewall::logDecision(std::string_view what, size_t rule, const RequestView& view,
+                           Scratch& s, const Decision& d) const {
+  std::string line = "waf: " + std::string(what) + " rule=\"" + rules_->rules()[rule].spec.name +
+                     "\"";
+  if (!d.event_id.empty()) line += " event=" + d.event_id;
+  line += " request_id=" + std::string(view.request_id.empty() ? "-" : view.request_id);
+  line += " client=" + std::string(view.client_ip);
+  if (d.bot_score != 0) line += " bot_score=" + std::to_string(d.bot_score);
+  line += " matched: " + rules_->describeMatch(rule, s.ctx_, 64);
+  log::warn(line);
+}
+
+}  // namespace shipgate::firewall

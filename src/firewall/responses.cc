@@ -1,0 +1,94 @@
+// The responses the firewall answers with: the block page (template with {rule} and {event_id})
+// and the managed challenge page; event ids.
+#include <cstdio>
+#include <string>
+
+#include "firewall_stats.h"
+#include "request_fields.h"
+#include "shipgate/firewall/firewall.h"
+
+namespace shipgate::firewall {
+namespace {
+
+constexpr std::string_view kDefaultBlockPage =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Access denied"
+    "</title></head>\n<body><h1>Access denied</h1>\n<p>This request was blocked by the security "
+    "rule &quot;{rule}&quot;.</p>\n<p>Event ID: <code>{event_id}</code></p></body></html>\n";
+
+std::string htmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void replaceAll(std::string& s, std::string_view from, std::string_view to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+}
+
+// A rule name as an HTTP quoted-string: printable ASCII only, '"' and '\' escaped.
+std::string quotedHeaderString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      out.push_back('?');
+    } else {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string Firewall::newEventId() const {
+  // A counter scrambled with a per-process salt (splitmix64): unique within the process, and
+  // not guessable from one id to the next.
+  uint64_t x = event_counter_.fetch_add(1, std::memory_order_relaxed) + event_salt_;
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+
+void Firewall::blockResponse(size_t rule, Decision& d) const {
+  const config::WafBlockResponse& b = runtime_[rule].block;
+  d.status = b.status;
+  d.content_type = b.content_type;
+  const bool html = b.content_type.find("html") != std::string::npos;
+  d.body = b.body.empty() ? std::string(kDefaultBlockPage) : b.body;
+  replaceAll(d.body, "{rule}", html ? htmlEscape(d.rule) : d.rule);
+  replaceAll(d.body, "{event_id}", d.event_id);
+  d.headers.emplace_back("X-Shipgate-Block",
+                         "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
+  d.headers.emplace_back("Cache-Control", "no-store");
+}
+
+void Firewall::challengeResponse(const RequestView& view, Decision& d) const {
+  std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
+  shield::ChallengePage page = challenge_->page(view.client_ip, ua);
+  d.status = page.status;
+  d.content_type = page.content_type;
+  d.body = std::move(page.body);
+  d.headers = std::move(page.headers);
+  d.headers.emplace_back("X-Shipgate-Challenge",
+                         "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
+}
+
+}  // namespace shipgate::firewall

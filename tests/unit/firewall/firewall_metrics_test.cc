@@ -1,0 +1,67 @@
+// Per-rule metrics and the blocked-requests counter, rendered through a metrics::Registry
+// collector and validated with promtool.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "unit/firewall/firewall_fixture.h"
+
+namespace shipgate::firewall {
+namespace {
+
+using testing::TestRequest;
+
+TEST(FirewallMetrics, RenderThroughTheRegistryAndPassPromtool) {
+  SimulatedClock clock;
+  auto c = testing::exampleConfig();
+  ASSERT_NE(c, nullptr);
+  auto fw = testing::buildOrDie(*c, clock);
+  ASSERT_NE(fw, nullptr);
+  metrics::Registry registry;
+  addFirewallCollector(registry, [fw] { return fw; });
+  Scratch s;
+  auto send = [&](TestRequest r) {
+    RequestView v = r.view();
+    return fw->inspect(v, s);
+  };
+  send(TestRequest::chrome("/?q=union+select"));
+  send(TestRequest::chrome("/?q=drop+table"));
+  send(TestRequest::tool("curl/8.0", "/"));
+  send(TestRequest::chrome("/ok"));
+  EXPECT_EQ(fw->blockedRequests(), 3u);
+
+  std::string text = registry.renderPrometheus();
+  EXPECT_NE(text.find("shipgate_waf_blocked_requests_total 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("shipgate_waf_rule_matches_total{rule=\"Block SQL injection attempts\","
+                      "action=\"block\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("shipgate_waf_rule_matches_total{rule=\"Block malicious bots\","
+                      "action=\"block\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("shipgate_waf_rule_evaluations_total{rule=\"Block malicious bots\","
+                      "action=\"block\"} 4\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("shipgate_waf_rule_evaluation_seconds_total{rule=\"Rate limit API\""),
+            std::string::npos);
+  EXPECT_NE(text.find("shipgate_waf_decisions_total{action=\"block\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("shipgate_waf_decisions_total{action=\"pass\"} 1\n"), std::string::npos);
+
+  std::string path = ::testing::TempDir() + "/firewall_metrics.prom";
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  std::string cmd = "promtool check metrics < " + path + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p) != nullptr) output += buf;
+  int rc = pclose(p);
+  EXPECT_EQ(rc, 0) << "promtool check metrics failed (is promtool installed?):\n" << output;
+}
+
+}  // namespace
+}  // namespace shipgate::firewall
