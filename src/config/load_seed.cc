@@ -27,7 +27,8 @@ bool readNormalizers(MapView& m, std::string_view key, std::vector<std::string>&
     bool known = false;
     for (auto k : kNormalizers) known = known || names[i] == k;
     if (!known) {
-      const YNode& at = e->value.isSeq() && i < e->value.items.size() ? e->value.items[i] : e->value;
+      const YNode& at =
+          e->value.isSeq() && i < e->value.items.size() ? e->value.items[i] : e->value;
       m.diags().error(at.where, m.sub(key) + ": unknown normaliser \"" + names[i] +
                                     "\" (url_decode, lower, compress_whitespace, strip_comments)");
       ok = false;
@@ -45,8 +46,7 @@ void readBlockResponse(MapView& m, WafBlockResponse& out) {
 }
 
 // Cloudflare's structured rate limit.
-void readStructuredRateLimit(const YNode& n, const std::string& path, Diags& d,
-                             WafRateLimit& out) {
+void readStructuredRateLimit(const YNode& n, const std::string& path, Diags& d, WafRateLimit& out) {
   MapView m(n, path, d);
   if (!m.isMap()) return;
   if (m.getStringList("characteristics", out.characteristics) && out.characteristics.empty()) {
@@ -114,7 +114,8 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
       if (!rate.isOk()) {
         d.error(shorthand->where, path + ".rate_limit: \"" + rule.rate_limit +
                                       "\" is not a rate such as \"100req/min\" (units: s, min, "
-                                      "hour, day): " + rate.status().message());
+                                      "hour, day): " +
+                                      rate.status().message());
       } else if (!rule.action.empty() && rule.action != "rate_limit") {
         d.error(shorthand->where, path + ".rate_limit: only applies to action \"rate_limit\"");
       } else {
@@ -126,8 +127,9 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     }
     if (const YNode* structured = m.take("ratelimit")) {
       if (shorthand != nullptr) {
-        d.error(structured->where, path + ".ratelimit: give either rate_limit: \"N req/min\" or "
-                                          "ratelimit: {...}, not both");
+        d.error(structured->where, path +
+                                       ".ratelimit: give either rate_limit: \"N req/min\" or "
+                                       "ratelimit: {...}, not both");
       } else if (!rule.action.empty() && rule.action != "rate_limit") {
         d.error(structured->where, path + ".ratelimit: only applies to action \"rate_limit\"");
       } else {
@@ -138,8 +140,9 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     }
     if (rule.action == "rate_limit" && !rule.ratelimit && shorthand == nullptr &&
         m.take("rate_limit") == nullptr && m.take("ratelimit") == nullptr) {
-      d.error(item.where, path + ": action rate_limit needs rate_limit: \"N req/min\" (or "
-                                 "ratelimit: {requests_per_period, period, ...})");
+      d.error(item.where, path +
+                              ": action rate_limit needs rate_limit: \"N req/min\" (or "
+                              "ratelimit: {requests_per_period, period, ...})");
     }
     std::vector<std::string> normalize;
     if (readNormalizers(m, "normalize", normalize)) rule.normalize = std::move(normalize);

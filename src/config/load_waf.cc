@@ -45,7 +45,8 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
   if (const YNode* lists = m.take("lists")) {
     if (!lists->isMap()) {
       d.error(lists->where, std::string("waf.lists: expected a map of name to a list of values, "
-                                        "got ") + lists->kindName());
+                                        "got ") +
+                                lists->kindName());
     } else {
       for (const auto& entry : lists->entries) {
         std::vector<std::string> items;
@@ -101,8 +102,8 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
             list.push_back(std::move(bot));
           }
         } else if (!verified->isNull()) {
-          d.error(verified->where, std::string("waf.bots.verified: expected a list, got ") +
-                                       verified->kindName());
+          d.error(verified->where,
+                  std::string("waf.bots.verified: expected a list, got ") + verified->kindName());
         }
         w.verified_bots = std::move(list);
       }

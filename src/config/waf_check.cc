@@ -134,9 +134,8 @@ std::string withCaret(const waf::Diagnostic& diag, std::string_view expression,
   return out;
 }
 
-void checkExpression(const std::string& path, const std::string& expression,
-                     const Location& where, const waf::Scheme& scheme,
-                     const waf::CompileOptions& options, Diags& d) {
+void checkExpression(const std::string& path, const std::string& expression, const Location& where,
+                     const waf::Scheme& scheme, const waf::CompileOptions& options, Diags& d) {
   waf::CompileOutput out = waf::compileExpression(expression, scheme, options);
   for (const waf::Diagnostic& w : out.warnings) {
     std::string message = path + ": " + withCaret(w, expression, "warning");
@@ -164,8 +163,8 @@ void checkSecurityRules(Config& c, Diags& d) {
       if (n.isOk()) options.normalize = std::move(n.value());
     }
     if (!rule.expression.empty()) {
-      checkExpression(path + ".expression", rule.expression, rule.expression_where, scheme,
-                      options, d);
+      checkExpression(path + ".expression", rule.expression, rule.expression_where, scheme, options,
+                      d);
     }
     if (rule.ratelimit) {
       const WafRateLimit& rl = *rule.ratelimit;

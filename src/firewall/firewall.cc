@@ -37,10 +37,14 @@ std::string randomSecret() {
 
 std::string_view outcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kPass: return "pass";
-    case Outcome::kBlock: return "block";
-    case Outcome::kChallenge: return "challenge";
-    case Outcome::kRateLimited: return "rate_limited";
+    case Outcome::kPass:
+      return "pass";
+    case Outcome::kBlock:
+      return "block";
+    case Outcome::kChallenge:
+      return "challenge";
+    case Outcome::kRateLimited:
+      return "rate_limited";
   }
   return "pass";
 }
@@ -48,8 +52,7 @@ std::string_view outcomeName(Outcome o) {
 Firewall::Firewall() = default;
 Firewall::~Firewall() = default;
 
-Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& config,
-                                                        Clock& clock,
+Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& config, Clock& clock,
                                                         const Firewall* previous) {
   std::shared_ptr<Firewall> fw(new Firewall());
   const config::WafConfig& waf = config.waf;
@@ -397,10 +400,10 @@ void Firewall::onResponse(const RequestView& view, int status, Scratch& s) const
   s.pending_.clear();
 }
 
-void Firewall::logDecision(std::string_view what, size_t rule, const RequestView& view,
-                           Scratch& s, const Decision& d) const {
-  std::string line = "waf: " + std::string(what) + " rule=\"" + rules_->rules()[rule].spec.name +
-                     "\"";
+void Firewall::logDecision(std::string_view what, size_t rule, const RequestView& view, Scratch& s,
+                           const Decision& d) const {
+  std::string line =
+      "waf: " + std::string(what) + " rule=\"" + rules_->rules()[rule].spec.name + "\"";
   if (!d.event_id.empty()) line += " event=" + d.event_id;
   line += " request_id=" + std::string(view.request_id.empty() ? "-" : view.request_id);
   line += " client=" + std::string(view.client_ip);

@@ -1,5 +1,6 @@
-// Private to the firewall: per-rule runtime state, and counters shared across reloads (held by shared_ptr and handed from the
-// previous Firewall to the next), updated with relaxed atomics on the request path.
+// Private to the firewall: per-rule runtime state, and counters shared across reloads (held by
+// shared_ptr and handed from the previous Firewall to the next), updated with relaxed atomics on
+// the request path.
 #pragma once
 
 #include <atomic>
@@ -19,13 +20,22 @@ struct RuleStats {
 };
 
 enum class ActionLabel : uint8_t {
-  kBlock, kChallenge, kRateLimited, kLog, kAllow, kSkip, kPass, kCount
+  kBlock,
+  kChallenge,
+  kRateLimited,
+  kLog,
+  kAllow,
+  kSkip,
+  kPass,
+  kCount
 };
 
 struct GlobalStats {
   std::atomic<uint64_t> decisions[static_cast<size_t>(ActionLabel::kCount)] = {};
   std::atomic<uint64_t> blocked{0};
-  void add(ActionLabel a) { decisions[static_cast<size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  void add(ActionLabel a) {
+    decisions[static_cast<size_t>(a)].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 // One rule's runtime state next to its compiled form.

@@ -36,7 +36,7 @@ void family(std::string& out, std::string_view name, std::string_view help) {
 }
 
 constexpr std::string_view kActionNames[] = {"block", "challenge", "rate_limited", "log",
-                                              "allow", "skip",      "pass"};
+                                             "allow", "skip",      "pass"};
 
 }  // namespace
 

@@ -36,11 +36,16 @@ std::shared_ptr<const config::Config> loadConfig(const std::string& path, const 
 
 std::string_view verdictName(waf::Verdict v) {
   switch (v) {
-    case waf::Verdict::kNotEvaluated: return "not evaluated";
-    case waf::Verdict::kSkipped: return "skipped";
-    case waf::Verdict::kDisabled: return "disabled";
-    case waf::Verdict::kNoMatch: return "no match";
-    case waf::Verdict::kMatch: return "match";
+    case waf::Verdict::kNotEvaluated:
+      return "not evaluated";
+    case waf::Verdict::kSkipped:
+      return "skipped";
+    case waf::Verdict::kDisabled:
+      return "disabled";
+    case waf::Verdict::kNoMatch:
+      return "no match";
+    case waf::Verdict::kMatch:
+      return "match";
   }
   return "?";
 }

@@ -63,15 +63,15 @@ namespace shipgate::firewall {
 
 // What the gateway knows of one request: views into its buffers, valid until onResponse().
 struct RequestView {
-  std::string_view method;            // "GET"
-  std::string_view target;            // raw request-target "/a?b=1"
+  std::string_view method;               // "GET"
+  std::string_view target;               // raw request-target "/a?b=1"
   std::span<const waf::Header> headers;  // received order (fill Scratch::headers and point here)
-  std::string_view client_ip;         // textual address of the peer (ip.src)
+  std::string_view client_ip;            // textual address of the peer (ip.src)
   bool tls = false;
   int http_major = 1;
-  std::string_view body;              // the body bytes received so far (cut to waf.body_bytes)
-  int64_t body_size = 0;              // declared size (Content-Length), 0 when none
-  std::string_view request_id;        // for log lines; may be empty
+  std::string_view body;        // the body bytes received so far (cut to waf.body_bytes)
+  int64_t body_size = 0;        // declared size (Content-Length), 0 when none
+  std::string_view request_id;  // for log lines; may be empty
 };
 
 enum class Outcome : uint8_t { kPass, kBlock, kChallenge, kRateLimited };

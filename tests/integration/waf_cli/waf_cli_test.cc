@@ -43,8 +43,8 @@ const char* kChromeUa =
     "Chrome/120.0.0.0 Safari/537.36";
 
 TEST(WafCli, RequestFilesPassOrBlock) {
-  CliRun blocked = shipgate({"waf", "test", "--config", exampleConfig(), "--request",
-                          fixture("sqli_comment.http")});
+  CliRun blocked = shipgate(
+      {"waf", "test", "--config", exampleConfig(), "--request", fixture("sqli_comment.http")});
   EXPECT_EQ(blocked.code, 1) << blocked.out << blocked.err;
   EXPECT_NE(blocked.out.find("rule 3 \"Block SQL injection attempts\" [block]: match"),
             std::string::npos)
@@ -54,16 +54,16 @@ TEST(WafCli, RequestFilesPassOrBlock) {
   EXPECT_NE(blocked.out.find("X-Shipgate-Block: rule=\"Block SQL injection attempts\"; event="),
             std::string::npos);
 
-  CliRun passed = shipgate({"waf", "test", "--config", exampleConfig(), "--request",
-                         fixture("union_station.http")});
+  CliRun passed = shipgate(
+      {"waf", "test", "--config", exampleConfig(), "--request", fixture("union_station.http")});
   EXPECT_EQ(passed.code, 0) << passed.out << passed.err;
   EXPECT_NE(passed.out.find("rule 3 \"Block SQL injection attempts\" [block]: no match"),
             std::string::npos)
       << passed.out;
   EXPECT_NE(passed.out.find("final: pass"), std::string::npos);
 
-  CliRun bot = shipgate({"waf", "test", "--config", exampleConfig(), "--request",
-                      fixture("python_requests.http")});
+  CliRun bot = shipgate(
+      {"waf", "test", "--config", exampleConfig(), "--request", fixture("python_requests.http")});
   EXPECT_EQ(bot.code, 1) << bot.out;
   EXPECT_NE(bot.out.find("rule 1 \"Block malicious bots\" [block]: match  "
                          "cf.bot_management.score=1"),
@@ -72,22 +72,25 @@ TEST(WafCli, RequestFilesPassOrBlock) {
 }
 
 TEST(WafCli, UrlHeadersAndRateLimit) {
-  std::vector<std::string> chrome = {"-H", kChromeUa, "-H", "Accept: text/html", "-H",
-                                     "Accept-Language: en", "-H", "Accept-Encoding: gzip"};
-  std::vector<std::string> args = {"waf", "test", "--config", exampleConfig(), "--url",
-                                   "https://coinestate.example/?q=union+select", "--tls"};
+  std::vector<std::string> chrome = {"-H", kChromeUa,
+                                     "-H", "Accept: text/html",
+                                     "-H", "Accept-Language: en",
+                                     "-H", "Accept-Encoding: gzip"};
+  std::vector<std::string> args = {"waf",      "test",
+                                   "--config", exampleConfig(),
+                                   "--url",    "https://coinestate.example/?q=union+select",
+                                   "--tls"};
   args.insert(args.end(), chrome.begin(), chrome.end());
   CliRun r = shipgate(args);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
 
-  std::vector<std::string> api = {"waf", "test", "--config", exampleConfig(), "--url",
-                                  "/api/listings", "--client-ip", "203.0.113.5", "--repeat",
-                                  "101"};
+  std::vector<std::string> api = {
+      "waf",           "test",        "--config",    exampleConfig(), "--url",
+      "/api/listings", "--client-ip", "203.0.113.5", "--repeat",      "101"};
   api.insert(api.end(), chrome.begin(), chrome.end());
   CliRun limited = shipgate(api);
   EXPECT_EQ(limited.code, 1) << limited.out << limited.err;
-  EXPECT_NE(limited.out.find("final: rate_limited 429 rule=\"Rate limit API\""),
-            std::string::npos)
+  EXPECT_NE(limited.out.find("final: rate_limited 429 rule=\"Rate limit API\""), std::string::npos)
       << limited.out;
   EXPECT_NE(limited.out.find("Retry-After: "), std::string::npos);
   EXPECT_NE(limited.out.find("RateLimit-Policy: 100;w=60"), std::string::npos);
@@ -104,21 +107,21 @@ TEST(WafCli, UsageAndConfigErrorsExitTwo) {
   EXPECT_EQ(neither.code, 2);
   EXPECT_NE(neither.err.find("exactly one of --request FILE or --url URL"), std::string::npos);
 
-  CliRun bad_file = shipgate({"waf", "test", "--config", exampleConfig(), "--request",
-                           fixture("malformed.http")});
+  CliRun bad_file = shipgate(
+      {"waf", "test", "--config", exampleConfig(), "--request", fixture("malformed.http")});
   EXPECT_EQ(bad_file.code, 2);
-  EXPECT_NE(bad_file.err.find("malformed.http: line 1: not a raw HTTP request"),
-            std::string::npos)
+  EXPECT_NE(bad_file.err.find("malformed.http: line 1: not a raw HTTP request"), std::string::npos)
       << bad_file.err;
 
-  CliRun missing = shipgate({"waf", "test", "--config", exampleConfig(), "--request",
-                          dir.file("nope.http")});
+  CliRun missing =
+      shipgate({"waf", "test", "--config", exampleConfig(), "--request", dir.file("nope.http")});
   EXPECT_EQ(missing.code, 2);
 
-  std::string bad_cfg = dir.writeFile("bad.yaml", "security_rules:\n"
-                                                  "  - name: x\n"
-                                                  "    expression: \"http.host eqq \\\"a\\\"\"\n"
-                                                  "    action: block\n");
+  std::string bad_cfg = dir.writeFile("bad.yaml",
+                                      "security_rules:\n"
+                                      "  - name: x\n"
+                                      "    expression: \"http.host eqq \\\"a\\\"\"\n"
+                                      "    action: block\n");
   CliRun bad = shipgate({"waf", "test", "--config", bad_cfg, "--url", "/"});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("bad.yaml:3:28: error: security_rules[0].expression: expected one of"),
@@ -126,15 +129,14 @@ TEST(WafCli, UsageAndConfigErrorsExitTwo) {
       << bad.err;
   EXPECT_NE(bad.err.find("^~~"), std::string::npos) << bad.err;
 
-  CliRun bad_header = shipgate({"waf", "test", "--config", exampleConfig(), "--url", "/", "-H",
-                             "no colon"});
+  CliRun bad_header =
+      shipgate({"waf", "test", "--config", exampleConfig(), "--url", "/", "-H", "no colon"});
   EXPECT_EQ(bad_header.code, 2);
 
   // `shipgate check` reports the same error, located, with the caret.
   CliRun check = shipgate({"check", "--config", bad_cfg});
   EXPECT_EQ(check.code, 1);
-  EXPECT_NE(check.err.find("bad.yaml:3:28: error: security_rules[0].expression"),
-            std::string::npos)
+  EXPECT_NE(check.err.find("bad.yaml:3:28: error: security_rules[0].expression"), std::string::npos)
       << check.err;
 }
 

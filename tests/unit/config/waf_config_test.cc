@@ -126,14 +126,15 @@ TEST(WafConfig, ExpressionErrorsAreLocatedInsideTheScalar) {
       "    expression: http.host eq \"x\" and ip.src in $nolist\n"
       "    action: block\n");
   // a: `    expression: "` -> quote at col 17; the field `http.host` then `eqq`.
-  std::string line3 = "    expression: \"(http.request.uri.path matches \\\"/x\\\" and http.host eqq";
+  std::string line3 =
+      "    expression: \"(http.request.uri.path matches \\\"/x\\\" and http.host eqq";
   int col_eqq = static_cast<int>(line3.size()) - 3 + 1;
   EXPECT_TRUE(hasDiag(r, "test.yaml:3:" + std::to_string(col_eqq), "security_rules[0].expression"))
       << r.toString();
   // b: single-quoted with '' escapes; the bad CIDR prefix length (the engine marks "33").
   std::string line6 = "    expression: 'http.host eq \"a''b\" or ip.src in {10.0.0.0/";
-  EXPECT_TRUE(hasDiag(r, "test.yaml:6:" + std::to_string(line6.size() + 1),
-                      "security_rules[1].expression"))
+  EXPECT_TRUE(
+      hasDiag(r, "test.yaml:6:" + std::to_string(line6.size() + 1), "security_rules[1].expression"))
       << r.toString();
   // c: block scalar, second line, at "lenn".
   EXPECT_TRUE(hasDiag(r, "test.yaml:11:13", "security_rules[2].expression")) << r.toString();
@@ -146,8 +147,8 @@ TEST(WafConfig, ExpressionErrorsAreLocatedInsideTheScalar) {
   bool caret = false;
   for (const auto& d : r.diagnostics) {
     if (d.message.find("security_rules[0]") != std::string::npos) {
-      caret = d.message.find("\n    ") != std::string::npos &&
-              d.message.find('^') != std::string::npos;
+      caret =
+          d.message.find("\n    ") != std::string::npos && d.message.find('^') != std::string::npos;
     }
   }
   EXPECT_TRUE(caret) << r.toString();
@@ -189,7 +190,8 @@ security_rules:
   EXPECT_TRUE(hasDiag(r, "test.yaml:13:16", "requests_per_period is required"));
   EXPECT_TRUE(hasDiag(r, "test.yaml:10:5", "unknown characteristic \"cf.colo\""));
   EXPECT_TRUE(hasDiag(r, "test.yaml:18:16", "not both"));
-  std::string line22 = "    ratelimit: {requests_per_period: 5, counting_expression: \"http.response.code eq";
+  std::string line22 =
+      "    ratelimit: {requests_per_period: 5, counting_expression: \"http.response.code eq";
   EXPECT_TRUE(hasDiag(r, "test.yaml:22:" + std::to_string(line22.size() + 1),
                       "security_rules[5].ratelimit.counting_expression"))
       << r.toString();

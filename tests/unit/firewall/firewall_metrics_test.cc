@@ -2,9 +2,12 @@
 // collector and validated with promtool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
+#include "shipgate/common/log.h"
 #include "unit/firewall/firewall_fixture.h"
 
 namespace shipgate::firewall {
@@ -61,6 +64,40 @@ TEST(FirewallMetrics, RenderThroughTheRegistryAndPassPromtool) {
   while (fgets(buf, sizeof buf, p) != nullptr) output += buf;
   int rc = pclose(p);
   EXPECT_EQ(rc, 0) << "promtool check metrics failed (is promtool installed?):\n" << output;
+}
+
+TEST(FirewallLog, OneLinePerBlockWithRuleMatchedValuesAndRequestId) {
+  SimulatedClock clock;
+  auto c = testing::exampleConfig();
+  ASSERT_NE(c, nullptr);
+  auto fw = testing::buildOrDie(*c, clock);
+  ASSERT_NE(fw, nullptr);
+  std::string path = ::testing::TempDir() + "/firewall_log.txt";
+  std::remove(path.c_str());
+  ASSERT_TRUE(log::openErrorLog(path));
+  Scratch s;
+  TestRequest r = TestRequest::chrome("/search?q=union+select+" + std::string(200, 'a'));
+  RequestView v = r.view();
+  v.request_id = "req-42";
+  Decision d = fw->inspect(v, s);
+  TestRequest ok = TestRequest::chrome("/fine");
+  RequestView okv = ok.view();
+  fw->inspect(okv, s);
+  log::openErrorLog("");
+  ASSERT_EQ(d.outcome, Outcome::kBlock);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string logged = text.str();
+  EXPECT_EQ(std::count(logged.begin(), logged.end(), '\n'), 1) << logged;
+  EXPECT_NE(logged.find("[warn] waf: block rule=\"Block SQL injection attempts\" event=" +
+                        d.event_id + " request_id=req-42 client=198.51.100.7"),
+            std::string::npos)
+      << logged;
+  // The matched value, cut to 64 bytes.
+  EXPECT_NE(logged.find("matched: http.request.uri.query=\"q=union+select+aaaa"), std::string::npos)
+      << logged;
+  EXPECT_EQ(logged.find(std::string(100, 'a')), std::string::npos) << logged;
 }
 
 }  // namespace

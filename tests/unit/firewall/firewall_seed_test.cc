@@ -102,9 +102,8 @@ TEST_F(SeedRules, ChromeWithValidClearancePasses) {
   auto counter = shield::solveProofOfWork(nonce, fw_->challenge().difficultyBits());
   ASSERT_TRUE(counter.has_value());
   TestRequest cleared = TestRequest::chrome("/");
-  cleared.headers.emplace_back("Cookie",
-                               "theme=dark; sg_clearance=" + nonce + "." +
-                                   std::to_string(*counter));
+  cleared.headers.emplace_back(
+      "Cookie", "theme=dark; sg_clearance=" + nonce + "." + std::to_string(*counter));
   Decision d = inspect(cleared);
   EXPECT_EQ(d.outcome, Outcome::kPass);
   EXPECT_GT(d.bot_score, plain.bot_score);
@@ -221,6 +220,29 @@ security_rules:
   TestRequest r = TestRequest::chrome("/");
   RequestView v = r.view();
   EXPECT_EQ(fw->inspect(v, s).outcome, Outcome::kPass);
+}
+
+TEST(FirewallChallenge, ReloadKeepsTheRandomSecret) {
+  SimulatedClock clock;
+  auto c = testing::configFrom(R"yaml(
+waf: {challenge: {difficulty_bits: 4}}
+security_rules:
+  - {name: all, expression: 'http.request.uri.path ne ""', action: challenge}
+)yaml");
+  ASSERT_NE(c, nullptr);
+  auto fw1 = testing::buildOrDie(*c, clock);
+  ASSERT_NE(fw1, nullptr);
+  std::string nonce = fw1->challenge().issueNonce("192.0.2.1", "ua");
+  auto counter = shield::solveProofOfWork(nonce, 4);
+  ASSERT_TRUE(counter);
+  std::string cookie = nonce + "." + std::to_string(*counter);
+  EXPECT_TRUE(fw1->challenge().verifyCookie(cookie, "192.0.2.1", "ua").valid);
+  auto fw2 = testing::buildOrDie(*c, clock, fw1.get());
+  ASSERT_NE(fw2, nullptr);
+  EXPECT_TRUE(fw2->challenge().verifyCookie(cookie, "192.0.2.1", "ua").valid);
+  auto fresh = testing::buildOrDie(*c, clock);  // no previous: a new random secret
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_FALSE(fresh->challenge().verifyCookie(cookie, "192.0.2.1", "ua").valid);
 }
 
 }  // namespace
