@@ -16,34 +16,6 @@ namespace {
 using http::equalsIgnoreCase;
 constexpr size_t kReadChunk = 16 * 1024;
 
-// Request headers the proxy never forwards as they came (hop-by-hop, or re-added by us).
-bool skipRequestHeader(std::string_view name) {
-  switch (name.size()) {
-    case 2: return equalsIgnoreCase(name, "te");
-    case 6: return equalsIgnoreCase(name, "expect");
-    case 7: return equalsIgnoreCase(name, "trailer") || equalsIgnoreCase(name, "upgrade");
-    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 12: return equalsIgnoreCase(name, "x-request-id");
-    case 14: return equalsIgnoreCase(name, "content-length");
-    case 15: return equalsIgnoreCase(name, "x-forwarded-for");
-    case 16: return equalsIgnoreCase(name, "proxy-connection") ||
-                    equalsIgnoreCase(name, "x-forwarded-host");
-    case 17: return equalsIgnoreCase(name, "transfer-encoding") ||
-                    equalsIgnoreCase(name, "x-forwarded-proto");
-    default: return false;
-  }
-}
-
-bool skipResponseHeader(std::string_view name, bool switching) {
-  switch (name.size()) {
-    case 2: return equalsIgnoreCase(name, "te");
-    case 7: return !switching && equalsIgnoreCase(name, "upgrade");
-    case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
-    case 16: return equalsIgnoreCase(name, "proxy-connection");
-    default: return false;
-  }
-}
-
 std::string_view cookieValue(std::string_view cookies, std::string_view name) {
   size_t i = 0;
   while (i < cookies.size()) {
@@ -92,63 +64,6 @@ void ProxyExchange::start(const Snapshot& snap, int app_index) {
   head_written_ = interim_ = paused_ = tunnel_eof_ = false;
   buildHead();
   attempt(nullptr, false);
-}
-
-void ProxyExchange::buildHead() {
-  const http::Request& req = client_.request();
-  head_.clear();
-  worker_.buffers().borrow(head_);
-  head_.append(req.method());
-  head_.append(" ");
-  head_.append(req.target());
-  bool http10 = req.versionMajor() == 1 && req.versionMinor() == 0;
-  head_.append(http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  std::string_view connection = req.header("connection");
-  bool connection_tokens = !connection.empty() && !equalsIgnoreCase(connection, "keep-alive") &&
-                           !equalsIgnoreCase(connection, "close");
-  std::string_view xff;
-  std::string_view host;
-  for (size_t i = 0; i < req.headerCount(); ++i) {
-    std::string_view name = req.headerName(i);
-    std::string_view value = req.headerValue(i);
-    if (skipRequestHeader(name)) {
-      if (xff.empty() && equalsIgnoreCase(name, "x-forwarded-for")) xff = value;
-      continue;
-    }
-    if (connection_tokens && http::hasToken(connection, name)) continue;
-    if (host.empty() && name.size() == 4 && equalsIgnoreCase(name, "host")) host = value;
-    head_.append(name);
-    head_.append(": ");
-    head_.append(value);
-    head_.append("\r\n");
-  }
-  head_.append("X-Forwarded-For: ");
-  if (!xff.empty()) {
-    head_.append(xff);
-    head_.append(", ");
-  }
-  head_.append(client_.clientIp());
-  head_.append(client_.isTls() ? "\r\nX-Forwarded-Proto: https\r\n"
-                               : "\r\nX-Forwarded-Proto: http\r\n");
-  if (!host.empty()) {
-    head_.append("X-Forwarded-Host: ");
-    head_.append(host);
-    head_.append("\r\n");
-  }
-  head_.append("X-Request-Id: ");
-  head_.append(client_.requestId());
-  head_.append("\r\n");
-  if (upgrade_) {
-    head_.append("Connection: Upgrade\r\nUpgrade: ");
-    head_.append(req.header("upgrade"));
-    head_.append("\r\n");
-  }
-  if (!req.body().empty() || req.contentLength() >= 0 || req.chunked()) {
-    head_.append("Content-Length: ");
-    appendUint(head_, req.body().size());
-    head_.append("\r\n");
-  }
-  head_.append("\r\n");
 }
 
 void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint) {
@@ -380,44 +295,6 @@ void ProxyExchange::processUpstream() {
   }
 }
 
-void ProxyExchange::writeClientHead() {
-  const http::Response& r = parser_.response();
-  bool switching = r.status() == 101;
-  if (r.closeDelimited()) client_.setKeepAlive(false);
-  net::Buffer& out = client_.out();
-  size_t before = out.size();
-  ResponseHead h(out);
-  std::string_view reason = r.reason();
-  h.statusLine(r.status(), reason.empty() ? reasonPhrase(r.status()) : reason);
-  std::string_view connection = r.header("connection");
-  bool connection_tokens = !switching && !connection.empty() &&
-                           !equalsIgnoreCase(connection, "keep-alive") &&
-                           !equalsIgnoreCase(connection, "close");
-  bool has_request_id = false;
-  for (size_t i = 0; i < r.headerCount(); ++i) {
-    std::string_view name = r.headerName(i);
-    if (skipResponseHeader(name, switching)) continue;
-    if (connection_tokens && http::hasToken(connection, name)) continue;
-    if (!has_request_id && name.size() == 12 && equalsIgnoreCase(name, "x-request-id")) {
-      has_request_id = true;
-    }
-    h.header(name, r.headerValue(i));
-  }
-  if (!has_request_id) h.header("X-Request-Id", client_.requestId());
-  if (!set_cookie_.empty()) h.header("Set-Cookie", set_cookie_);
-  const http::Request& req = client_.request();
-  if (switching) {
-    out.append("Connection: Upgrade\r\n");
-  } else if (!client_.keepAlive()) {
-    out.append("Connection: close\r\n");
-  } else if (req.versionMajor() == 1 && req.versionMinor() == 0) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
-  client_.addBytesSent(out.size() - before);
-  head_written_ = true;
-}
-
 void ProxyExchange::forwardBody(const char* data, size_t len) {
   client_.out().append(data, len);
   client_.addBytesSent(len);
@@ -538,105 +415,6 @@ void ProxyExchange::onClientDrained() {
   } else if (state_ == State::kTunnel) {
     pumpUpstreamToClient();
   }
-}
-
-// ---- tunnel ----
-
-void ProxyExchange::startTunnel() {
-  timer_.cancel();
-  status_ = 101;
-  if (request_open_) {
-    snap_->plan->onRequestEnd(*endpoint_, traffic::Outcome::kSuccess);
-    request_open_ = false;
-  }
-  writeClientHead();
-  state_ = State::kTunnel;
-  head_.clear();
-  net::Buffer& cin = client_.in();
-  if (!cin.empty()) {
-    head_.append(cin.view());
-    cin.clear();
-  }
-  net::Buffer& uin = conn_->in();
-  if (!uin.empty()) {
-    client_.out().append(uin.view());
-    uin.clear();
-  }
-  client_.enterTunnel(endpoint_);
-  if (!client_.flush()) return;
-  flushUpstreamOut();
-  if (state_ != State::kTunnel) return;
-  pumpUpstreamToClient();
-  if (state_ != State::kTunnel) return;
-  onClientReadableInTunnel();
-}
-
-void ProxyExchange::pumpUpstreamToClient() {
-  if (reading_) return;
-  reading_ = true;
-  paused_ = false;
-  bool eof = false;
-  for (;;) {
-    if (client_.congested()) {
-      paused_ = true;
-      break;
-    }
-    net::Buffer& out = client_.out();
-    char* p = out.prepare(kReadChunk);
-    ssize_t n = ::read(conn_->fd(), p, out.writable());
-    if (n > 0) {
-      out.commit(static_cast<size_t>(n));
-      client_.touch();
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    eof = true;
-    break;
-  }
-  reading_ = false;
-  if (eof) {
-    client_.closeAfterFlush();
-    return;
-  }
-  client_.flush();
-}
-
-void ProxyExchange::onClientReadableInTunnel() {
-  if (state_ != State::kTunnel) return;
-  for (;;) {
-    if (head_.size() > ClientConnection::kHighWater) break;  // resumes from flushUpstreamOut
-    char* p = head_.prepare(kReadChunk);
-    ssize_t n = client_.stream().read(p, head_.writable());
-    if (n > 0) {
-      head_.commit(static_cast<size_t>(n));
-      client_.touch();
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    // The client closed or failed: pass on what we have, then close both sides.
-    flushUpstreamOut();
-    client_.closeNow();
-    return;
-  }
-  flushUpstreamOut();
-}
-
-void ProxyExchange::flushUpstreamOut() {
-  if (state_ != State::kTunnel) return;
-  bool was_full = head_.size() > ClientConnection::kHighWater;
-  while (!head_.empty()) {
-    iovec iov{head_.data(), head_.size()};
-    ssize_t w = sendAll(conn_->fd(), &iov, 1);
-    if (w > 0) {
-      head_.consume(static_cast<size_t>(w));
-      continue;
-    }
-    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    client_.closeAfterFlush();
-    return;
-  }
-  if (was_full) onClientReadableInTunnel();
 }
 
 }  // namespace shipgate::server

@@ -149,6 +149,53 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
   EXPECT_NE(status.out.find("\"active_slot\": \"green\""), std::string::npos) << status.out;
 }
 
+TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
+  ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
+  ASSERT_TRUE(blue.start());
+  ASSERT_TRUE(green.start());
+  GatewayProcess gw;
+  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]",
+                                  "    sticky: {cookie: sg_slot, ttl: 1h}\n"),
+                       {ports_.http, ports_.admin}));
+  auto args = adminArgs();
+  args.insert(args.begin(), "switch");
+  args.insert(args.end(), {"--app", "api", "--weights", "blue=50,green=50"});
+  auto sw = runCli(args);
+  ASSERT_EQ(sw.exit_code, 0) << sw.out << sw.err;
+
+  // New clients are split between the slots and each gets a cookie naming its slot.
+  std::map<std::string, int> versions;
+  std::string green_cookie;
+  for (int i = 0; i < 60; ++i) {
+    auto r = get(ports_.http, "/v1/health");
+    ASSERT_EQ(r.status, 200) << r.raw;
+    std::string v = r.header("X-App-Version");
+    ++versions[v];
+    std::string cookie = r.header("Set-Cookie");
+    EXPECT_NE(cookie.find("sg_slot="), std::string::npos) << r.raw;
+    if (v == "v2" && green_cookie.empty()) green_cookie = cookie.substr(0, cookie.find(';'));
+  }
+  EXPECT_GT(versions["v1"], 10);
+  EXPECT_GT(versions["v2"], 10);
+  ASSERT_FALSE(green_cookie.empty());
+  // A client holding the green cookie stays on green.
+  for (int i = 0; i < 20; ++i) {
+    auto r = get(ports_.http, "/v1/health", "app.test", {{"Cookie", green_cookie}});
+    EXPECT_EQ(r.header("X-App-Version"), "v2") << r.raw;
+  }
+  // A bad weight spec is a usage error; an unknown app is refused by the API.
+  auto bad = adminArgs();
+  bad.insert(bad.begin(), "switch");
+  bad.insert(bad.end(), {"--app", "api", "--weights", "blue=50"});
+  EXPECT_EQ(runCli(bad).exit_code, 2);
+  auto unknown = adminArgs();
+  unknown.insert(unknown.begin(), "switch");
+  unknown.insert(unknown.end(), {"--app", "nope", "--slot", "green"});
+  auto u = runCli(unknown);
+  EXPECT_EQ(u.exit_code, 1);
+  EXPECT_NE(u.err.find("nope"), std::string::npos) << u.err;
+}
+
 TEST_F(GatewayE2E, UpstreamKilledUnderLoadFailsNoIdempotentRequest) {
   ApiServer a1("v1", "us-east-1"), a2("v1", "us-east-1"), g("v2", "us-east-1");
   ASSERT_TRUE(a1.start());

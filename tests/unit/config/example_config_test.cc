@@ -129,9 +129,11 @@ TEST(ExampleConfig, DemoYamlPointsTheSeedHealthChecksAtLoopback) {
   EXPECT_EQ(c.admin.address.toString(), "127.0.0.1:9901");
   EXPECT_EQ(c.admin.token_file, exampleDir() + "/demo-admin.token");
   EXPECT_EQ(c.listeners.at(0).address.toString(), "127.0.0.1:8080");
-  EXPECT_EQ(c.server.user, "");  // the demo does not drop to an account that may not exist
-  EXPECT_TRUE(c.server.allow_root);
-  EXPECT_EQ(c.container_security.at("non_root_user"), "false");
+  // Started as root, the demo drops to "nobody", an account every Debian system has; the seed's
+  // non_root_user stays in effect.
+  EXPECT_EQ(c.server.user, "nobody");
+  EXPECT_FALSE(c.server.allow_root);
+  EXPECT_EQ(c.container_security.at("non_root_user"), "true");
   EXPECT_EQ(c.container_security.at("base_image"), "node:18-alpine");  // merged, not replaced
   for (const auto& check : c.checks) EXPECT_NE(check.address.host, "api.coinestate.io");
 }

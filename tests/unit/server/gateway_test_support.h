@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CPPHTTPLIB_TCP_NODELAY true
 #include <httplib.h>
 
 #include <atomic>
@@ -208,6 +207,8 @@ class EchoUpstream {
     server_.Delete(".*", echo);
     port_ = static_cast<uint16_t>(server_.bind_to_any_port("127.0.0.1"));
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the accept loop runs would be lost (httplib), so wait for it.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~EchoUpstream() {
     server_.stop();
