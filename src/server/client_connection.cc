@@ -185,6 +185,9 @@ void ClientConnection::handleRequest() {
   } else {
     worker_.newRequestId(request_id_);
   }
+  waf_ = nullptr;
+  const firewall::Firewall* fw = snap_->firewall.get();
+  if (fw != nullptr && fw->enabled() && inspectRequest(*fw)) return;
   auto match = snap_->plan->route(hostWithoutPort(req.header("host")), req.path());
   if (!match) {
     if (req.upgrade()) keep_alive_ = false;
@@ -220,6 +223,8 @@ void ClientConnection::finishResponse(int status, const traffic::Endpoint* endpo
   std::string_view region = endpoint ? std::string_view(endpoint->region) : std::string_view();
   if (site_ && site_->kind == config::SiteKind::kApp && !endpoint) app = site_->app;
   worker_.metrics().recordRequest({site, app, slot, region}, status, seconds);
+  if (waf_ != nullptr) firewallResponse(status);
+  waf_headers_.clear();
   AccessLogBuffer& log = worker_.accessLog();
   if (log.enabled()) {
     AccessLogEntry e;
@@ -287,6 +292,7 @@ void ClientConnection::enterTunnel(const traffic::Endpoint* endpoint) {
        endpoint ? std::string_view(config::slotName(endpoint->slot)) : "",
        endpoint ? std::string_view(endpoint->region) : ""},
       101, seconds);
+  if (waf_ != nullptr) firewallResponse(101);
   phase_ = Phase::kTunnel;
   last_activity_ = now;
   updateTimer();
@@ -400,6 +406,8 @@ void ClientConnection::closeNow() {
   worker_.buffers().giveBack(in_);
   worker_.buffers().giveBack(out_);
   file_.reset();
+  waf_ = nullptr;
+  if (waf_scratch_) worker_.giveBackWafScratch(std::move(waf_scratch_));
   snap_.reset();
   worker_.release(this);
 }

@@ -1,7 +1,9 @@
 // ClientConnection: the server side of one HTTP/1.1 connection (plain or TLS). Reads and parses
 // requests one at a time (pipelined requests wait in the input buffer, so responses leave in
 // order), answers static sites, redirects and errors itself and hands app requests to its
-// ProxyExchange; after a 101 it becomes a byte tunnel. Enforces the header (408), body (408),
+// ProxyExchange; after a 101 it becomes a byte tunnel. Every complete request goes through the
+// snapshot's Firewall first (when the WAF is on): a block / challenge / rate limit answers it
+// here; a pass adds the firewall's headers (RateLimit-Policy / RateLimit) to the response. Enforces the header (408), body (408),
 // idle and write timeouts, and closes with a lingering half-close so error responses reach the
 // client. Loop thread only; freed by the worker at the end of the iteration that closed it.
 #pragma once
@@ -9,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "shipgate/firewall/firewall.h"
 #include "shipgate/http/request_parser.h"
 #include "shipgate/net/buffer.h"
 #include "shipgate/net/event_loop.h"
@@ -52,6 +55,8 @@ class ClientConnection final : public net::IoHandler, public Deferred {
   static constexpr size_t kHighWater = 256 * 1024;
   bool congested() const { return out_.size() > kHighWater; }
   void addBytesSent(size_t n) { bytes_sent_ += n; }
+  // Header lines ("Name: value\r\n") the firewall adds to the current response; may be empty.
+  std::string_view wafHeaders() const { return waf_headers_; }
   // The exchange finished: the response (head + body) is in out_.
   void proxyFinished(int status, const traffic::Endpoint* endpoint);
   // Nothing was sent yet: answer with an error response.
@@ -73,6 +78,11 @@ class ClientConnection final : public net::IoHandler, public Deferred {
   bool readInput();
   void processInput();
   void handleRequest();
+  // Runs the firewall on the current request; true when it answered (block, challenge, 429).
+  bool inspectRequest(const firewall::Firewall& fw);
+  void respondFirewall(const firewall::Decision& d);
+  // Tells the firewall the status of a request it passed (rate-limit counting expressions).
+  void firewallResponse(int status);
   void serveStatic(int site_index);
   void redirectHttps();
   void respondSimple(int status, std::string_view body, std::string_view extra_headers = {});
@@ -118,6 +128,12 @@ class ClientConnection final : public net::IoHandler, public Deferred {
   Clock::time_point request_start_;
   std::string request_id_;
   std::string scratch_;  // reused for building header blocks
+  // The WAF: the firewall that passed the current request (kept alive by snap_), the view it
+  // saw (valid until parser_.next()) and the headers it adds to the response.
+  std::unique_ptr<firewall::Scratch> waf_scratch_;
+  const firewall::Firewall* waf_ = nullptr;
+  firewall::RequestView waf_view_;
+  std::string waf_headers_;
   uint64_t bytes_sent_ = 0;
   std::shared_ptr<const staticsite::OpenFile> file_;
   off_t file_offset_ = 0;

@@ -121,6 +121,7 @@ void ClientConnection::writeHead(int status, int64_t content_length,
     out_.append("Connection: keep-alive\r\n");
   }
   out_.append(extra_headers);
+  out_.append(waf_headers_);
   out_.append("\r\n");
 }
 

@@ -5,16 +5,35 @@
 #include <set>
 
 #include "shipgate/common/log.h"
+#include "shipgate/firewall/firewall.h"
 #include "shipgate/server/access_log.h"
 #include "snapshot.h"
 #include "worker.h"
 
 namespace shipgate::server {
 
+// The current Firewall as the /metrics collector sees it (shared with the collector, so a
+// scrape after the gateway is gone finds nothing instead of a dangling gateway).
+struct Gateway::FirewallSlot {
+  std::mutex mu;
+  std::shared_ptr<const firewall::Firewall> current;  // GUARDED_BY(mu)
+  void set(std::shared_ptr<const firewall::Firewall> fw) {
+    std::lock_guard<std::mutex> lock(mu);
+    current = std::move(fw);
+  }
+  std::shared_ptr<const firewall::Firewall> get() {
+    std::lock_guard<std::mutex> lock(mu);
+    return current;
+  }
+};
+
 Gateway::Gateway(std::shared_ptr<const config::Config> config, GatewayDeps deps, int workers)
     : deps_(deps), worker_count_(workers) {}
 
-Gateway::~Gateway() { shutdown(Millis(0)); }
+Gateway::~Gateway() {
+  shutdown(Millis(0));
+  if (firewall_slot_) firewall_slot_->set(nullptr);
+}
 
 Result<std::unique_ptr<Gateway>> Gateway::create(std::shared_ptr<const config::Config> config,
                                                  GatewayDeps deps) {
@@ -53,6 +72,14 @@ Result<std::unique_ptr<Gateway>> Gateway::create(std::shared_ptr<const config::C
   if (!snap.isOk()) return snap.status();
   gw->snapshot_ = std::move(snap).value();
   gw->version_.store(1);
+  gw->firewall_slot_ = std::make_shared<FirewallSlot>();
+  gw->firewall_slot_->set(gw->snapshot_->firewall);
+  // WAF metrics (per rule, per action, blocked requests) of whatever firewall is current; none
+  // while the WAF is off.
+  firewall::addFirewallCollector(deps.metrics, [slot = gw->firewall_slot_] {
+    auto fw = slot->get();
+    return fw && fw->enabled() ? fw : nullptr;
+  });
   return gw;
 }
 
@@ -78,6 +105,12 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
     }
     snap->static_sites[i] = std::move(s).value();
   }
+  // The WAF: carries rate counters, the challenge secret and rule metrics over from the
+  // current firewall; a rule that does not compile fails the whole snapshot.
+  auto fw = firewall::Firewall::build(*config, deps_.clock,
+                                      snapshot_ ? snapshot_->firewall.get() : nullptr);
+  if (!fw.isOk()) return fw.status();
+  snap->firewall = std::move(fw).value();
   snap->tls.resize(listeners_.size());
   for (size_t i = 0; i < listeners_.size(); ++i) {
     const config::ListenerConfig* lc = nullptr;
@@ -131,6 +164,7 @@ Status Gateway::apply(std::shared_ptr<const config::Config> config) {
   if (!snap.isOk()) return snap.status();
   snapshot_ = std::move(snap).value();
   version_.store(next, std::memory_order_release);
+  if (firewall_slot_) firewall_slot_->set(snapshot_->firewall);
   return Status::ok();
 }
 
@@ -142,6 +176,11 @@ std::shared_ptr<const Snapshot> Gateway::snapshot() const {
 std::shared_ptr<const traffic::TrafficPlan> Gateway::plan() const {
   std::lock_guard<std::mutex> lock(mu_);
   return snapshot_ ? snapshot_->plan : nullptr;
+}
+
+std::shared_ptr<const firewall::Firewall> Gateway::firewall() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snapshot_ ? snapshot_->firewall : nullptr;
 }
 
 std::vector<std::pair<std::string, uint16_t>> Gateway::listenerPorts() const {

@@ -123,6 +123,7 @@ void ProxyExchange::writeClientHead() {
   }
   if (!has_request_id) h.header("X-Request-Id", client_.requestId());
   if (!set_cookie_.empty()) h.header("Set-Cookie", set_cookie_);
+  out.append(client_.wafHeaders());
   const http::Request& req = client_.request();
   if (switching) {
     out.append("Connection: Upgrade\r\n");

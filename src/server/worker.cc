@@ -154,6 +154,20 @@ std::string_view Worker::dateHeader() {
   return date_header_;
 }
 
+std::unique_ptr<firewall::Scratch> Worker::takeWafScratch() {
+  if (waf_scratch_pool_.empty()) return std::make_unique<firewall::Scratch>();
+  auto s = std::move(waf_scratch_pool_.back());
+  waf_scratch_pool_.pop_back();
+  return s;
+}
+
+void Worker::giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch) {
+  constexpr size_t kMaxPooled = 256;
+  if (scratch && waf_scratch_pool_.size() < kMaxPooled) {
+    waf_scratch_pool_.push_back(std::move(scratch));
+  }
+}
+
 void Worker::adopt(std::unique_ptr<ClientConnection> conn) {
   ClientConnection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shipgate/firewall/firewall.h"
 #include "shipgate/net/event_loop.h"
 #include "shipgate/server/access_log.h"
 #include "shipgate/server/gateway.h"
@@ -56,6 +57,12 @@ class Worker {
   // "Date: <IMF-fixdate>\r\n", refreshed once a second.
   std::string_view dateHeader();
 
+  // WAF scratch state for one connection (kept from inspect() to onResponse() of its request,
+  // so it cannot be shared by the connections of this worker); pooled, so no allocation once
+  // warm.
+  std::unique_ptr<firewall::Scratch> takeWafScratch();
+  void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
+
   void adopt(std::unique_ptr<ClientConnection> conn);
   // A connection closed: it is freed at the end of this loop iteration.
   void release(ClientConnection* conn);
@@ -73,6 +80,7 @@ class Worker {
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
   BufferPool buffers_;
+  std::vector<std::unique_ptr<firewall::Scratch>> waf_scratch_pool_;
   UpstreamPool pool_;
   AccessLogBuffer access_log_;
   net::Timer flush_timer_;

@@ -25,6 +25,10 @@
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 
+namespace shipgate::firewall {
+class Firewall;
+}  // namespace shipgate::firewall
+
 namespace shipgate::server {
 
 struct GatewayDeps {
@@ -55,6 +59,8 @@ class Gateway {
   // address needs a restart (logged as a warning, the rest of the config still applies).
   Status apply(std::shared_ptr<const config::Config> config);
   std::shared_ptr<const traffic::TrafficPlan> plan() const;
+  // The current snapshot's Firewall (never null once created; enabled() says whether it runs).
+  std::shared_ptr<const firewall::Firewall> firewall() const;
   // Listener name -> bound port.
   std::vector<std::pair<std::string, uint16_t>> listenerPorts() const;
   // Stops accepting, lets in-flight requests finish up to `drain`, closes the rest, joins the
@@ -89,6 +95,8 @@ class Gateway {
   int worker_count_;
   std::vector<ListenerGroup> listeners_;
   std::unique_ptr<AccessLogSink> access_log_;
+  struct FirewallSlot;                           // the current Firewall, for the metrics collector
+  std::shared_ptr<FirewallSlot> firewall_slot_;  // shared with the collector (outlives us)
   mutable std::mutex mu_;                    // guards snapshot_, apply() and shutdown()
   std::shared_ptr<const Snapshot> snapshot_;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> version_{0};
