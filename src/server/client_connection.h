@@ -1,11 +1,14 @@
 // ClientConnection: the server side of one HTTP/1.1 connection (plain or TLS). Reads and parses
 // requests one at a time (pipelined requests wait in the input buffer, so responses leave in
 // order), answers static sites, redirects and errors itself and hands app requests to its
-// ProxyExchange; after a 101 it becomes a byte tunnel. Every complete request goes through the
-// snapshot's Firewall first (when the WAF is on): a block / challenge / rate limit answers it
-// here; a pass adds the firewall's headers (RateLimit-Policy / RateLimit) to the response. Enforces the header (408), body (408),
+// ProxyExchange; after a 101 it becomes a byte tunnel. Enforces the header (408), body (408),
 // idle and write timeouts, and closes with a lingering half-close so error responses reach the
 // client. Loop thread only; freed by the worker at the end of the iteration that closed it.
+//
+// WAF: every complete request (head and body read) goes through the snapshot's Firewall before
+// routing when the WAF is on: a block / challenge / rate limit is answered here; a pass adds
+// the firewall's headers (RateLimit-Policy / RateLimit) to whatever response follows, and the
+// final status goes back to the firewall (onResponse) for rate-limit counting expressions.
 #pragma once
 
 #include <memory>

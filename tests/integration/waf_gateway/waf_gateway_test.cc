@@ -18,8 +18,9 @@ using testsupport::GatewayProcess;
 class WafGateway : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(api_.start()); }
-  ::testing::AssertionResult startGateway(const std::string& tail) {
-    return gw_.start(gatewayYaml(ports_, token_, api_.address(), tail), {ports_.http, ports_.admin});
+  ::testing::AssertionResult startGateway(const std::string& tail, bool frontend = false) {
+    return gw_.start(gatewayYaml(ports_, token_, api_.address(), tail, frontend),
+                     {ports_.http, ports_.admin});
   }
   testsupport::HttpResponse metrics() {
     return testsupport::httpGet(ports_.admin, "/metrics",
@@ -70,7 +71,11 @@ TEST_F(WafGateway, SeedRulesBlockSqlInjectionSpellingsAndPassOrdinaryQueries) {
                               "x%27%3B%20DROP%20TABLE%20users", "1'+OR+1=1"}) {
     expectBlockedBy(c.get("/v1/echo?q=" + q, browserHeaders()), kSqlRule, q);
   }
-  auto ok = c.get("/v1/echo?q=union+station", browserHeaders());
+  auto identity = browserHeaders();  // read the echo uncompressed (a browser may ask for that)
+  for (auto& [name, value] : identity) {
+    if (name == "Accept-Encoding") value = "identity";
+  }
+  auto ok = c.get("/v1/echo?q=union+station", identity);
   ASSERT_EQ(ok.status, 200) << ok.raw << gw_.logs();
   EXPECT_EQ(ok.header("X-App-Version"), "v1");
   EXPECT_NE(ok.body.find("union station"), std::string::npos) << ok.body;
@@ -80,9 +85,14 @@ TEST_F(WafGateway, SeedRulesBlockSqlInjectionSpellingsAndPassOrdinaryQueries) {
   EXPECT_TRUE(gw_.waitForLog("Block SQL injection attempts", 5s)) << gw_.logs();
 }
 
-TEST_F(WafGateway, SeedBotRuleBlocksCurlAndPassesBrowsers) {
-  ASSERT_TRUE(startGateway(kSeedWaf + seedSecurityRules()));
+TEST_F(WafGateway, SeedBotRuleBlocksCurlAndPassesBrowsersOnAppsAndStaticSites) {
+  ASSERT_TRUE(startGateway(kSeedWaf + seedSecurityRules(), /*frontend=*/true));
   Client c(ports_.http);
+  // The static frontend is protected like the API.
+  expectBlockedBy(c.get("/", curlHeaders()), kBotRule, "curl on the static site");
+  auto home = c.get("/", browserHeaders());
+  ASSERT_EQ(home.status, 200) << home.raw;
+  EXPECT_NE(home.header("Content-Type").find("text/html"), std::string::npos);
   expectBlockedBy(c.get("/v1/properties", curlHeaders()), kBotRule, "curl");
   expectBlockedBy(c.get("/v1/properties", {{"User-Agent", "python-requests/2.31.0"}}), kBotRule,
                   "python-requests");
@@ -131,6 +141,34 @@ TEST_F(WafGateway, MetricsCountBlocksAndPassPromtool) {
   EXPECT_NE(m.body.find("shipgate_waf_decisions_total{action=\"block\"}"), std::string::npos)
       << m.body;
   EXPECT_EQ(promtoolProblems(dir_, m.body), "") << m.body;
+}
+
+TEST_F(WafGateway, CountingExpressionSeesTheUpstreamsResponseCode) {
+  // Cloudflare's "count only 404s" pattern: the gateway reports each response's status back to
+  // the firewall, which counts the request only when http.response.code matches.
+  ASSERT_TRUE(startGateway(
+      "security_rules:\n"
+      "  - name: \"Too many misses\"\n"
+      "    expression: \"starts_with(http.request.uri.path, \\\"/v1/\\\")\"\n"
+      "    action: rate_limit\n"
+      "    ratelimit:\n"
+      "      period: 60s\n"
+      "      requests_per_period: 3\n"
+      "      counting_expression: \"http.response.code eq 404\"\n"));
+  Client c(ports_.http);
+  for (int i = 0; i < 6; ++i) {
+    auto r = c.get("/v1/health", {});
+    ASSERT_EQ(r.status, 200) << "200s are not counted; request " << i << ": " << r.raw;
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.get("/v1/no-such-thing", {});
+    ASSERT_EQ(r.status, 404) << "miss " << i << ": " << r.raw;
+    EXPECT_EQ(r.header("X-App-Version"), "v1");
+  }
+  // Three counted misses: the client is limited, on any path the rule covers.
+  auto limited = c.get("/v1/health", {});
+  ASSERT_EQ(limited.status, 429) << limited.raw << gw_.logs();
+  EXPECT_FALSE(limited.header("Retry-After").empty());
 }
 
 std::string fooBarRules(const std::string& word, const std::string& extra = "") {

@@ -17,14 +17,18 @@ std::string seedSecurityRules() {
 }
 
 std::string gatewayYaml(const Ports& p, const std::string& token, const std::string& upstream,
-                        const std::string& tail) {
+                        const std::string& tail, bool frontend) {
+  std::string static_site =
+      frontend ? "  - {name: frontend, static: {root: \"" + testsupport::buildDir() +
+                     "/coinestate/frontend\", spa_fallback: true}}\n"
+               : "";
   return "server: {workers: 2, allow_root: true}\n"
          "listeners: [{name: http, address: \"127.0.0.1:" + std::to_string(p.http) + "\"}]\n"
          "admin: {address: \"127.0.0.1:" + std::to_string(p.admin) + "\", token_file: \"" +
          token + "\"}\n"
          "sites:\n"
          "  - {name: api, path_prefix: /v1/, app: api}\n"
-         "  - {name: apix, path_prefix: /api/, app: api}\n"
+         "  - {name: apix, path_prefix: /api/, app: api}\n" + static_site +
          "apps:\n  api:\n    slots: {blue: [{address: \"" + upstream +
          "\"}], green: [{address: \"" + upstream + "\"}]}\n" + tail;
 }

@@ -23,9 +23,10 @@ inline constexpr const char* kSeedWaf =
     "waf:\n  normalize: [url_decode, lower, compress_whitespace, strip_comments]\n";
 
 // server/listeners/admin + sites (api: /v1/ and apix: /api/ -> app api; everything else has no
-// site) + app api on `upstream` (both slots), followed by `tail` (waf: and security_rules:).
+// site, unless `frontend`: then the coinestate frontend is the static site for the rest) + app
+// api on `upstream` (both slots), followed by `tail` (waf: and security_rules:).
 std::string gatewayYaml(const Ports& p, const std::string& token, const std::string& upstream,
-                        const std::string& tail);
+                        const std::string& tail, bool frontend = false);
 
 // Headers a desktop Chrome sends on a navigation over plain HTTP (after Host).
 testsupport::Headers browserHeaders();
