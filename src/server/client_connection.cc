@@ -48,7 +48,6 @@ ClientConnection::ClientConnection(Worker& worker, std::unique_ptr<net::Stream> 
 ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
-  proxy_ = std::make_unique<ProxyExchange>(*this, worker_);
   message_start_ = last_activity_ = worker_.loop().now();
   if (!worker_.loop().add(stream_->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this).isOk()) {
     closeNow();
@@ -63,6 +62,9 @@ size_t ClientConnection::inputCap() const {
 
 void ClientConnection::onIoEvent(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
+  // An idle keep-alive connection keeps no proxy state (memory with many idle connections). Freed
+  // here, from the loop, never from inside the exchange's own callbacks.
+  if (proxy_ && phase_ == Phase::kReading && !proxy_->active()) proxy_.reset();
   last_events_ = events;
   if (phase_ == Phase::kLingering) {
     lingerRead();
@@ -210,6 +212,8 @@ void ClientConnection::handleRequest() {
     respondSimple(405, "CONNECT is not supported\n", "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n");
     return;
   }
+  // Created on the first proxied request: static-only and idle connections stay small.
+  if (!proxy_) proxy_ = std::make_unique<ProxyExchange>(*this, worker_);
   proxy_->start(*snap_, match->app_index);
 }
 
