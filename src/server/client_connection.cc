@@ -62,9 +62,6 @@ size_t ClientConnection::inputCap() const {
 
 void ClientConnection::onIoEvent(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
-  // An idle keep-alive connection keeps no proxy state (memory with many idle connections). Freed
-  // here, from the loop, never from inside the exchange's own callbacks.
-  if (proxy_ && phase_ == Phase::kReading && !proxy_->active()) proxy_.reset();
   last_events_ = events;
   if (phase_ == Phase::kLingering) {
     lingerRead();
@@ -250,6 +247,9 @@ void ClientConnection::finishResponse(int status, const traffic::Endpoint* endpo
   }
   snap_.reset();
   site_ = nullptr;
+  // The exchange is done; it may still be on the stack (this runs from its callback), so it goes
+  // at the end of the loop iteration. An idle keep-alive connection then holds no proxy state.
+  if (proxy_ && !parser_.request().upgrade()) worker_.deferDelete(std::move(proxy_));
   if (!keep_alive_ || parser_.request().upgrade()) close_after_flush_ = true;
   parser_.next();
   continue_sent_ = false;

@@ -15,13 +15,14 @@
 #include "shipgate/traffic/plan.h"
 #include "snapshot.h"
 #include "upstream_pool.h"
+#include "worker.h"
 
 namespace shipgate::server {
 
 class ClientConnection;
 class Worker;
 
-class ProxyExchange final : public UpstreamOwner {
+class ProxyExchange final : public UpstreamOwner, public Deferred {
  public:
   ProxyExchange(ClientConnection& client, Worker& worker);
   ~ProxyExchange();
