@@ -24,14 +24,6 @@ bool validRequestId(std::string_view id) {
   return true;
 }
 
-std::string_view hostWithoutPort(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    size_t end = host.find(']');
-    return end == std::string_view::npos ? host : host.substr(0, end + 1);
-  }
-  size_t colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
 
 }  // namespace
 
@@ -187,7 +179,7 @@ void ClientConnection::handleRequest() {
   waf_ = nullptr;
   const firewall::Firewall* fw = snap_->firewall.get();
   if (fw != nullptr && fw->enabled() && inspectRequest(*fw)) return;
-  auto match = snap_->plan->route(hostWithoutPort(req.header("host")), req.path());
+  auto match = snap_->plan->route(http::hostWithoutPort(req.header("host")), req.path());
   if (!match) {
     if (req.upgrade()) keep_alive_ = false;
     respondSimple(404, "no site is configured for this host and path\n");

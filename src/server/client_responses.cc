@@ -4,23 +4,11 @@
 #include "response_head.h"
 
 namespace shipgate::server {
-namespace {
-
-std::string_view hostOnly(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    size_t end = host.find(']');
-    return end == std::string_view::npos ? host : host.substr(0, end + 1);
-  }
-  size_t colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
-
-}  // namespace
 
 void ClientConnection::redirectHttps() {
   const http::Request& req = parser_.request();
   std::string location = "Location: https://";
-  location += hostOnly(req.header("host"));
+  location += http::hostWithoutPort(req.header("host"));
   if (site_->https_port && *site_->https_port != 443) {
     location += ':';
     location += std::to_string(*site_->https_port);

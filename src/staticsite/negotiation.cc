@@ -1,3 +1,4 @@
+#include "shipgate/common/strings.h"
 #include "staticsite/negotiation.h"
 
 #include <cctype>
@@ -13,16 +14,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Visits comma-separated list elements (ignoring empty ones) until fn returns true.
 template <typename Fn>
@@ -89,7 +80,9 @@ ByteRange parseRange(std::string_view range, off_t size) {
   ByteRange out;
   range = trim(range);
   constexpr std::string_view kUnit = "bytes=";
-  if (range.size() < kUnit.size() || !iequals(range.substr(0, kUnit.size()), kUnit)) return out;
+  if (range.size() < kUnit.size() || !equalsIgnoreCase(range.substr(0, kUnit.size()), kUnit)) {
+    return out;
+  }
   std::string_view spec = trim(range.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return out;  // several ranges: send it whole
   size_t dash = spec.find('-');
@@ -142,11 +135,11 @@ Encoding chooseEncoding(std::string_view accept_encoding, bool have_br, bool hav
         q = parsed ? *parsed : 0.0;  // a malformed q makes the coding unacceptable
       }
     }
-    if (iequals(coding, "br")) {
+    if (equalsIgnoreCase(coding, "br")) {
       q_br = q;
-    } else if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
+    } else if (equalsIgnoreCase(coding, "gzip") || equalsIgnoreCase(coding, "x-gzip")) {
       q_gzip = q;
-    } else if (iequals(coding, "identity")) {
+    } else if (equalsIgnoreCase(coding, "identity")) {
       q_identity = q;
     } else if (coding == "*") {
       q_star = q;

@@ -4,6 +4,7 @@
 // the site with the longest matching path_prefix wins; when no site of a tier matches the path the
 // next tier is tried. A prefix matches at a path-segment boundary: "/api" matches "/api",
 // "/api/x" and "/api?q" but not "/apix"; a prefix ending in "/" matches anything below it.
+#include "shipgate/common/strings.h"
 #include <algorithm>
 #include <cctype>
 
@@ -18,16 +19,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // "Example.com:8080" -> "Example.com"; "[::1]:8080" -> "::1"; a trailing dot is dropped.
 std::string_view stripPort(std::string_view host) {
@@ -122,7 +113,7 @@ std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable
     int best = -1;
     size_t best_len = 0;
     for (const HostEntry& e : table.exact) {
-      if (!iequals(e.host, host)) continue;
+      if (!equalsIgnoreCase(e.host, host)) continue;
       const config::SiteConfig& site = config.sites[e.site_index];
       if (!prefixMatches(site.path_prefix, path)) continue;
       if (best < 0 || prefixLength(site) > best_len) {
@@ -137,7 +128,7 @@ std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable
     size_t j = i;
     while (j < table.wildcard.size() && table.wildcard[j].host == table.wildcard[i].host) ++j;
     const std::string& suffix = table.wildcard[i].host;  // ".example.com"
-    if (host.size() > suffix.size() && iequals(host.substr(host.size() - suffix.size()), suffix)) {
+    if (host.size() > suffix.size() && equalsIgnoreCase(host.substr(host.size() - suffix.size()), suffix)) {
       const auto first = table.wildcard.begin() + static_cast<std::ptrdiff_t>(i);
       const auto last = table.wildcard.begin() + static_cast<std::ptrdiff_t>(j);
       int best = bestByPath(config, first, last, site_of_entry, path);

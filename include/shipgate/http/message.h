@@ -8,10 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::http {
 
 // ASCII case-insensitive comparison of header names and tokens.
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
+using shipgate::equalsIgnoreCase;
+// The Host header's host part: "example.com:8080" -> "example.com", "[::1]:80" -> "[::1]".
+std::string_view hostWithoutPort(std::string_view host);
 // Whether a comma-separated header value contains `token` (case-insensitive), e.g.
 // hasToken("keep-alive, Upgrade", "upgrade").
 bool hasToken(std::string_view value, std::string_view token);
