@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Gateway throughput with the WAF on: (A) shipgate with the seed's three security_rules and the
+# example config's normalisers, (B) shipgate with no security_rules (WAF off), (C) nginx +
+# libmodsecurity + OWASP CRS 3.3 at paranoia level 1 (Debian's libnginx-mod-http-modsecurity and
+# modsecurity-crs). Same upstream for all three (lib.sh's nginx `return 200`, CPU 1), each proxy
+# with 1 worker on CPU 0, wrk on CPU 1, BENCH_PAIRS interleaved A/B/C rounds (runs with non-2xx or
+# socket errors are discarded and rerun). Before measuring, checks that all three answer 200 to
+# the benchmark request and that A and C block /?q=union%20select%201 with 403.
+#
+# The request is GET / (the seed's rate-limit rule covers /api/ only) with a browser's User-Agent,
+# Accept, Accept-Language and Accept-Encoding headers, so the seed's bot rule (score lt 30) lets
+# it through, as it would a real browser.
+#
+# Last line: ratio_vs_off=X ratio_vs_modsecurity=Y (medians over rounds of A/B and A/C req/s).
+# Targets: ratio_vs_off >= 0.9, ratio_vs_modsecurity >= 10.
+#
+#   bench/waf_vs_modsecurity.sh      # needs nginx, wrk, build/shipgate, and
+#                                    # apt-get install libnginx-mod-http-modsecurity modsecurity-crs
+# Knobs: those of bench/lib.sh (BENCH_PAIRS = rounds, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNS...).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+MODSEC_MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
+NDK_MODULE=/usr/lib/nginx/modules/ndk_http_module.so
+CRS_SETUP=/etc/modsecurity/crs/crs-setup.conf
+CRS_RULES=/usr/share/modsecurity-crs/rules
+MODSEC_BASE=/etc/nginx/modsecurity.conf  # the package's copy of modsecurity.conf-recommended
+
+for pkg in libnginx-mod-http-modsecurity modsecurity-crs; do
+  dpkg -s "$pkg" >/dev/null 2>&1 ||
+    bench_die "package $pkg missing: apt-get install -y libnginx-mod-http-modsecurity modsecurity-crs"
+done
+bench_have_shipgate || bench_die "shipgate binary $SHIPGATE_BIN not found (make build)"
+[ -f "$MODSEC_MODULE" ] || bench_die "$MODSEC_MODULE not found"
+if [ ! -f "$CRS_SETUP" ]; then CRS_SETUP=/usr/share/modsecurity-crs/crs-setup.conf.example; fi
+[ -f "$CRS_SETUP" ] || bench_die "no CRS setup file (crs-setup.conf) found"
+if [ ! -f "$MODSEC_BASE" ]; then MODSEC_BASE=/etc/modsecurity/modsecurity.conf-recommended; fi
+[ -f "$MODSEC_BASE" ] || bench_die "no modsecurity.conf(-recommended) found"
+
+bench_init
+bench_shipgate_build_note
+
+# A browser's request headers (wrk sends Host first, as browsers do).
+BENCH_HEADERS=(
+  "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+  "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+  "Accept-Language: en-US,en;q=0.9"
+  "Accept-Encoding: gzip, deflate, br"
+)
+HDR_ARGS=()
+for h in "${BENCH_HEADERS[@]}"; do HDR_ARGS+=(-H "$h"); done
+
+# lib.sh's wrk run, with the browser headers (bench_measure calls this). wrk -H sends headers in
+# Lua-table order, so Host is not always first (the bot score's header_order_unusual signal, which
+# with the single client's rate_very_high pushes the score below 30); a wrk script setting the
+# global `req` keeps the request static (built once) with Host first, as a browser sends it.
+bench_wrk() {
+  local hostport=${3#http://}
+  hostport=${hostport%%/*}
+  local path=/${3#http://*/} lua="$BENCH_DIR/req.$hostport.lua"
+  if [ ! -f "$lua" ]; then
+    {
+      printf '%s' "req = \"GET $path HTTP/1.1\\r\\nHost: $hostport\\r\\n"
+      for h in "${BENCH_HEADERS[@]}"; do printf '%s' "$h\\r\\n"; done
+      printf '%s\n' '\r\n"'
+    } >"$lua"
+  fi
+  taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency -s "$lua" "$3" >"$4" 2>&1 || true
+}
+
+# Like lib.sh's bench_start_shipgate, in $BENCH_DIR/NAME so that two instances can run.
+start_shipgate() {  # NAME PORT YAML_BODY; sets BENCH_PID
+  local port=$2 body=$3 dir="$BENCH_DIR/$1"
+  mkdir -p "$dir"
+  cat >"$dir/shipgate.yaml" <<EOF
+server:
+  workers: 1
+  allow_root: true
+  limits:
+    max_connections: $BENCH_NGINX_CONNS
+    idle_timeout: 300s
+  log:
+    access_log: false
+    level: error
+listeners:
+  - name: http
+    address: "127.0.0.1:$port"
+$body
+EOF
+  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" "$SHIPGATE_BIN" serve --config "$dir/shipgate.yaml"
+  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+# nginx + ModSecurity: lib.sh's nginx peer tuning, plus load_module (main context, so this writes
+# its own nginx.conf rather than using bench_start_nginx). Sets BENCH_PID.
+start_nginx_modsec() {  # PORT UPSTREAM_PORT
+  local port=$1 up=$2 dir="$BENCH_DIR/nginx_modsec"
+  mkdir -p "$dir"
+  # modsecurity.conf-recommended with the engine on (it ships DetectionOnly), the audit log and
+  # unicode map in the bench dir; then CRS as the package loads it (owasp-crs.load). CRS 3.3's
+  # default paranoia level is 1 (crs-setup.conf leaves tx.paranoia_level unset).
+  sed -e 's/^SecRuleEngine .*/SecRuleEngine On/' \
+    -e "s#^SecAuditLog .*#SecAuditLog $dir/modsec_audit.log#" \
+    -e "s#^SecUnicodeMapFile unicode.mapping#SecUnicodeMapFile $dir/unicode.mapping#" \
+    -e "s#^SecTmpDir .*#SecTmpDir $dir/#" -e "s#^SecDataDir .*#SecDataDir $dir/#" \
+    "$MODSEC_BASE" >"$dir/modsecurity.conf"
+  local map
+  for map in "$(dirname "$MODSEC_BASE")/unicode.mapping" /etc/nginx/unicode.mapping \
+    /usr/share/nginx/docs/modsecurity/unicode.mapping; do
+    if [ -f "$map" ]; then cp "$map" "$dir/unicode.mapping" && break; fi
+  done
+  [ -f "$dir/unicode.mapping" ] || sed -i '/^SecUnicodeMapFile/d' "$dir/modsecurity.conf"
+  {
+    echo "Include $dir/modsecurity.conf"
+    echo "Include $CRS_SETUP"
+    echo "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1\""
+    [ -f /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf ] &&
+      echo "Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf"
+    echo "Include $CRS_RULES/*.conf"
+    [ -f /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf ] &&
+      echo "Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf"
+    true
+  } >"$dir/main.conf"
+  {
+    [ -f "$NDK_MODULE" ] && echo "load_module $NDK_MODULE;"
+    echo "load_module $MODSEC_MODULE;"
+    bench_nginx_common "$dir"
+    cat <<EOF
+events { worker_connections $BENCH_NGINX_CONNS; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  gzip off;
+$(bench_nginx_temp_paths "$dir")
+  upstream app {
+    server 127.0.0.1:$up;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$port reuseport backlog=4096;
+    location / {
+      modsecurity on;
+      modsecurity_rules_file $dir/main.conf;
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  } >"$dir/nginx.conf"
+  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" nginx -e /dev/null -p "$dir" -c "$dir/nginx.conf"
+  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+used_ports=" "
+new_port() {  # sets PORT to a free port not handed out before
+  PORT=$(bench_free_port)
+  while [[ $used_ports == *" $PORT "* ]]; do PORT=$(bench_free_port); done
+  used_ports+="$PORT "
+}
+
+new_port; upstream_port=$PORT
+bench_start_upstream "$upstream_port"
+
+site_yaml="sites:
+  - name: s
+    app: a
+apps:
+  a:
+    slots:
+      blue:
+        - {address: \"127.0.0.1:$upstream_port\"}"
+
+# The seed's security_rules, verbatim from examples/coinestate/shipgate.yaml.
+seed_rules='waf:
+  normalize: [url_decode, lower, compress_whitespace, strip_comments]
+security_rules:
+  - name: "Block malicious bots"
+    expression: "(cf.bot_management.score lt 30)"
+    action: "block"
+    
+  - name: "Rate limit API"
+    expression: "(http.request.uri.path matches \"/api/.*\")"
+    action: "rate_limit"
+    rate_limit: "100req/min"
+    
+  - name: "Block SQL injection attempts"
+    expression: "(any(http.request.uri.query contains {\"union select\" \"'"'"' or 1=1\" \"drop table\"}))"
+    action: "block"'
+
+new_port; a_port=$PORT
+start_shipgate shipgate_waf "$a_port" "$site_yaml
+$seed_rules"
+a_pgid=$BENCH_PID
+
+new_port; b_port=$PORT
+start_shipgate shipgate_off "$b_port" "$site_yaml"
+b_pgid=$BENCH_PID
+
+new_port; c_port=$PORT
+start_nginx_modsec "$c_port" "$upstream_port"
+c_pgid=$BENCH_PID
+
+a_url="http://127.0.0.1:$a_port/"
+b_url="http://127.0.0.1:$b_port/"
+c_url="http://127.0.0.1:$c_port/"
+attack="?q=union%20select%201"
+
+status() { curl -s -o /dev/null -w '%{http_code}' "${HDR_ARGS[@]}" "$1"; }
+
+bench_note "checks (browser headers): benchmark request GET / must be 200, $attack must be 403"
+ok=1
+for pair in "A shipgate+seed-rules $a_url 403" "B shipgate-waf-off $b_url 200" "C nginx+modsecurity+crs $c_url 403"; do
+  set -- $pair
+  s_ok=$(status "$3")
+  s_attack=$(status "$3$attack")
+  printf '# %s %-24s GET / -> %s   GET /%s -> %s\n' "$1" "$2" "$s_ok" "$attack" "$s_attack"
+  [ "$s_ok" = 200 ] || { echo "# error: $2 does not answer 200 to the benchmark request" >&2; ok=0; }
+  [ "$s_attack" = "$4" ] || { echo "# error: $2 answers $s_attack to the attack, expected $4" >&2; ok=0; }
+done
+((ok)) || {
+  for d in shipgate_waf shipgate_off nginx_modsec; do
+    echo "# $d output:" >&2
+    sed 's/^/#   /' "$BENCH_DIR/$d/out.log" >&2 || true
+  done
+  bench_die "a proxy fails the checks; not measuring"
+}
+show_response() {  # LABEL URL: lib.sh's bench_show_response, with the browser headers
+  local head
+  head=$(curl -s -o /dev/null -D - "${HDR_ARGS[@]}" "$2" | tr -d '\r')
+  printf '# %-9s %s | Content-Length: %s | header bytes: %s\n' "$1" "$(echo "$head" | head -1)" \
+    "$(echo "$head" | awk -F': ' 'tolower($1) == "content-length" {print $2}')" \
+    "$(echo "$head" | wc -c)"
+}
+show_response "A" "$a_url"
+show_response "B" "$b_url"
+show_response "C" "$c_url"
+
+bench_note "warm-up: $BENCH_WARMUP each"
+bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$a_url" "$BENCH_DIR/warmup.a.txt"
+bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$b_url" "$BENCH_DIR/warmup.b.txt"
+bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$c_url" "$BENCH_DIR/warmup.c.txt"
+
+bench_note "throughput: wrk -t1 -c$BENCH_CONNS -d$BENCH_DURATION, $BENCH_PAIRS interleaved rounds (A shipgate+seed rules, B shipgate WAF off, C nginx+ModSecurity+CRS PL1)"
+rps_a=() rps_b=() rps_c=() cpu_a=() cpu_b=() cpu_c=() p99_a=() p99_b=() p99_c=() r_off=() r_ms=()
+attempts=0
+while ((${#rps_a[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
+  attempts=$((attempts + 1))
+  a=$(bench_measure A "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
+  b=$(bench_measure B "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
+  c=$(bench_measure C "$BENCH_CONNS" "$BENCH_DURATION" "$c_url" "$c_pgid")
+  if [ -z "$a" ] || [ -z "$b" ] || [ -z "$c" ]; then
+    bench_note "round discarded (errors), running another"
+    continue
+  fi
+  set -- $a; rps_a+=("$1"); p99_a+=("$2"); cpu_a+=("$3")
+  set -- $b; rps_b+=("$1"); p99_b+=("$2"); cpu_b+=("$3")
+  set -- $c; rps_c+=("$1"); p99_c+=("$2"); cpu_c+=("$3")
+  r_off+=("$(bench_ratio "${rps_a[-1]}" "${rps_b[-1]}")")
+  r_ms+=("$(bench_ratio "${rps_a[-1]}" "${rps_c[-1]}")")
+  printf 'round %d: A waf %10.1f req/s   B off %10.1f req/s   C modsec %9.1f req/s   A/B %s   A/C %s\n' \
+    "${#rps_a[@]}" "${rps_a[-1]}" "${rps_b[-1]}" "${rps_c[-1]}" "${r_off[-1]}" "${r_ms[-1]}"
+done
+if ((${#rps_a[@]} < BENCH_PAIRS)); then
+  echo "# last lines of shipgate (A) output:" >&2
+  tail -n 3 "$BENCH_DIR/shipgate_waf/out.log" | sed 's/^/#   /' >&2 || true
+  bench_die "too many discarded runs (${#rps_a[@]} good of $attempts)"
+fi
+
+ratio_off=$(bench_fmt "$(printf '%s\n' "${r_off[@]}" | bench_median)")
+ratio_ms=$(bench_fmt "$(printf '%s\n' "${r_ms[@]}" | bench_median)")
+echo "---- $BENCH_NAME summary ----"
+echo "A shipgate + seed rules req/s:   $(bench_stats x "${rps_a[@]}")"
+echo "B shipgate WAF off req/s:        $(bench_stats x "${rps_b[@]}")"
+echo "C nginx+ModSecurity+CRS req/s:   $(bench_stats x "${rps_c[@]}")"
+echo "A p99 at -c$BENCH_CONNS:  $(bench_stats x "${p99_a[@]}") ms"
+echo "B p99 at -c$BENCH_CONNS:  $(bench_stats x "${p99_b[@]}") ms"
+echo "C p99 at -c$BENCH_CONNS:  $(bench_stats x "${p99_c[@]}") ms"
+echo "A req per CPU-s:  $(bench_stats x "${cpu_a[@]}")"
+echo "B req per CPU-s:  $(bench_stats x "${cpu_b[@]}")"
+echo "C req per CPU-s:  $(bench_stats x "${cpu_c[@]}")"
+echo "A/B (WAF on / off), median of $BENCH_PAIRS rounds:           $(bench_stats x "${r_off[@]}") (target >= 0.9)"
+echo "A/C (shipgate WAF / nginx+ModSecurity+CRS), median:      $(bench_stats x "${r_ms[@]}") (target >= 10)"
+echo "ratio_vs_off=$ratio_off ratio_vs_modsecurity=$ratio_ms"
