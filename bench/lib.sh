@@ -227,10 +227,11 @@ EOF
 
 # shipgate ----------------------------------------------------------------------------------------
 
-# bench_start_shipgate PORT YAML_BODY: shipgate with workers: 1 on CPU 0. YAML_BODY holds the
-# sites/apps part; server and listener settings are added here. Sets BENCH_PID.
+# bench_start_shipgate PORT YAML_BODY [NAME]: shipgate with workers: 1 on CPU 0. YAML_BODY holds
+# the sites/apps part; server and listener settings are added here. NAME (default shipgate) names
+# its directory under $BENCH_DIR, so several instances can run. Sets BENCH_PID.
 bench_start_shipgate() {
-  local port=$1 body=$2 dir="$BENCH_DIR/shipgate"
+  local port=$1 body=$2 dir="$BENCH_DIR/${3:-shipgate}"
   mkdir -p "$dir"
   cat >"$dir/shipgate.yaml" <<EOF
 server:

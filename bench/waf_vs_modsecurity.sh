@@ -68,29 +68,6 @@ bench_wrk() {
   taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency -s "$lua" "$3" >"$4" 2>&1 || true
 }
 
-# Like lib.sh's bench_start_shipgate, in $BENCH_DIR/NAME so that two instances can run.
-start_shipgate() {  # NAME PORT YAML_BODY; sets BENCH_PID
-  local port=$2 body=$3 dir="$BENCH_DIR/$1"
-  mkdir -p "$dir"
-  cat >"$dir/shipgate.yaml" <<EOF
-server:
-  workers: 1
-  allow_root: true
-  limits:
-    max_connections: $BENCH_NGINX_CONNS
-    idle_timeout: 300s
-  log:
-    access_log: false
-    level: error
-listeners:
-  - name: http
-    address: "127.0.0.1:$port"
-$body
-EOF
-  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" "$SHIPGATE_BIN" serve --config "$dir/shipgate.yaml"
-  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
-}
-
 # nginx + ModSecurity: lib.sh's nginx peer tuning, plus load_module (main context, so this writes
 # its own nginx.conf rather than using bench_start_nginx). Sets BENCH_PID.
 start_nginx_modsec() {  # PORT UPSTREAM_PORT
@@ -192,12 +169,12 @@ security_rules:
     action: "block"'
 
 new_port; a_port=$PORT
-start_shipgate shipgate_waf "$a_port" "$site_yaml
-$seed_rules"
+bench_start_shipgate "$a_port" "$site_yaml
+$seed_rules" shipgate_waf
 a_pgid=$BENCH_PID
 
 new_port; b_port=$PORT
-start_shipgate shipgate_off "$b_port" "$site_yaml"
+bench_start_shipgate "$b_port" "$site_yaml" shipgate_off
 b_pgid=$BENCH_PID
 
 new_port; c_port=$PORT
