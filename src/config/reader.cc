@@ -101,37 +101,32 @@ bool asDouble(const YNode& n, const std::string& path, Diags& d, double min, dou
   return true;
 }
 
-bool asDuration(const YNode& n, const std::string& path, Diags& d, Millis& out) {
-  if (!needScalar(n, path, d, "a duration such as 2s")) return false;
-  auto r = parseDuration(n.scalar);
+namespace {
+// A scalar parsed by one of values.h's parsers; errors name the node and say what was expected.
+template <typename T, typename Parse>
+bool asParsed(const YNode& n, const std::string& path, Diags& d, const char* expected,
+              Parse parse, T& out) {
+  if (!needScalar(n, path, d, expected)) return false;
+  auto r = parse(n.scalar);
   if (!r.isOk()) {
     d.error(n.where, label(path) + ": " + r.status().message());
     return false;
   }
   out = *r;
   return true;
+}
+}  // namespace
+
+bool asDuration(const YNode& n, const std::string& path, Diags& d, Millis& out) {
+  return asParsed(n, path, d, "a duration such as 2s", parseDuration, out);
 }
 
 bool asSize(const YNode& n, const std::string& path, Diags& d, size_t& out) {
-  if (!needScalar(n, path, d, "a size such as 16KiB")) return false;
-  auto r = parseSize(n.scalar);
-  if (!r.isOk()) {
-    d.error(n.where, label(path) + ": " + r.status().message());
-    return false;
-  }
-  out = *r;
-  return true;
+  return asParsed(n, path, d, "a size such as 16KiB", parseSize, out);
 }
 
 bool asHostPort(const YNode& n, const std::string& path, Diags& d, HostPort& out) {
-  if (!needScalar(n, path, d, "an address \"host:port\"")) return false;
-  auto r = parseHostPort(n.scalar);
-  if (!r.isOk()) {
-    d.error(n.where, label(path) + ": " + r.status().message());
-    return false;
-  }
-  out = *r;
-  return true;
+  return asParsed(n, path, d, "an address \"host:port\"", parseHostPort, out);
 }
 
 bool asStringList(const YNode& n, const std::string& path, Diags& d,
