@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   waf_test->add_flag("--tls", waf_test_opts.tls, "The request came over TLS");
   waf_test->add_option("--repeat", waf_test_opts.repeat,
-                       "Send the request N times (rate limits); the last verdict is printed");
+                       "Send the request N times at one instant (rate limits); the last verdict is printed");
   auto* waf_fmt = waf->add_subcommand("fmt", "Print rules in canonical form");
   waf_fmt->add_option("-c,--config", waf_fmt_config, "Print every security rule of this config");
   waf_fmt->add_option("expression", waf_fmt_expr, "One rule expression");

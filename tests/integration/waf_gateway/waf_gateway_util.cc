@@ -1,6 +1,7 @@
 #include "waf_gateway_util.h"
 
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 namespace wafgw {
@@ -73,6 +74,14 @@ double metricValue(const std::string& text, const std::string& metric) {
     return std::stod(line.substr(space + 1));
   }
   return -1;
+}
+
+void waitUntilBurstFitsOneRateWindow(std::chrono::seconds period, std::chrono::seconds burst) {
+  auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
+  auto into_window = since_epoch % period;
+  if (period - into_window < burst) {
+    std::this_thread::sleep_for(period - into_window + std::chrono::milliseconds(50));
+  }
 }
 
 long rssKb(int pid) {

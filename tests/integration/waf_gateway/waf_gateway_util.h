@@ -3,6 +3,7 @@
 // keep-alive client with browser-like or bot-like headers, /metrics and /proc readers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -48,6 +49,11 @@ class Client {
 // The value of the first sample of `metric` (exact name, with or without labels) in Prometheus
 // text; -1 when absent.
 double metricValue(const std::string& text, const std::string& metric);
+// The gateway's rate limiter counts in windows of `period` aligned to CLOCK_MONOTONIC (shared by
+// every process on the machine) and weighs the previous window by how much of it still overlaps
+// the last minute, so a burst that straddles a boundary is legitimately allowed a little more.
+// Sleeps, when needed, so that the next `burst` of time lies inside one window.
+void waitUntilBurstFitsOneRateWindow(std::chrono::seconds period, std::chrono::seconds burst);
 // VmRSS of pid in kB (0 when unreadable).
 long rssKb(int pid);
 // Runs `promtool check metrics` on text; "" when it passes, else its output.

@@ -75,6 +75,7 @@ TEST_F(WafShield, FloodOfDistinctRateLimitKeysKeepsMemoryBounded) {
   ASSERT_TRUE(startGateway(tail));
   Client c(ports_.http);
   // One request per minute per X-Client: the second from "victim" is limited.
+  waitUntilBurstFitsOneRateWindow(60s, 5s);
   ASSERT_EQ(c.get("/flood", {{"X-Client", "victim"}}).status, 404);  // no site: WAF passed it
   auto limited = c.get("/flood", {{"X-Client", "victim"}});
   ASSERT_EQ(limited.status, 429) << limited.raw;
