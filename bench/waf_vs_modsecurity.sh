@@ -151,22 +151,20 @@ apps:
       blue:
         - {address: \"127.0.0.1:$upstream_port\"}"
 
-# The seed's security_rules, verbatim from examples/coinestate/shipgate.yaml.
-seed_rules='waf:
+# The seed's security_rules, read verbatim from examples/coinestate/shipgate.yaml, with that
+# file's normalisers. wrk is one client sending tens of thousands of requests a second, which the
+# bot score's per-client rate signal rightly calls a bot (Chrome's header set scores 75; over
+# 600/min it loses 40, and other signals would push it under the seed's 30). Real traffic at this
+# rate comes from many clients, so the benchmark config raises the rate thresholds: the rate is
+# still counted on every request (same cost), it just does not fire.
+example_yaml="$BENCH_ROOT/examples/coinestate/shipgate.yaml"
+seed_security_rules=$(awk '/^security_rules:/ {p = 1; print; next} p && /^[^ \t-]/ {exit} p' \
+  "$example_yaml")
+[ -n "$seed_security_rules" ] || bench_die "no security_rules: block in $example_yaml"
+seed_rules="waf:
   normalize: [url_decode, lower, compress_whitespace, strip_comments]
-security_rules:
-  - name: "Block malicious bots"
-    expression: "(cf.bot_management.score lt 30)"
-    action: "block"
-    
-  - name: "Rate limit API"
-    expression: "(http.request.uri.path matches \"/api/.*\")"
-    action: "rate_limit"
-    rate_limit: "100req/min"
-    
-  - name: "Block SQL injection attempts"
-    expression: "(any(http.request.uri.query contains {\"union select\" \"'"'"' or 1=1\" \"drop table\"}))"
-    action: "block"'
+  bots: {high_rate_per_minute: 1000000000000, very_high_rate_per_minute: 1000000000000}
+$seed_security_rules"
 
 new_port; a_port=$PORT
 bench_start_shipgate "$a_port" "$site_yaml

@@ -1,12 +1,25 @@
-// waf_bench: cost of evaluating rule sets per request (Google Benchmark). Not run by ctest; see
-// bench/waf_rules.sh. Each iteration is one request through RuleSet::evaluate with a reused
-// EvalContext, which is what a gateway worker does: bind the request, compute the fields the
-// rules touch (lazily), run the rules.
+// waf_bench: cost of the WAF per request (Google Benchmark). Not run by ctest; see
+// bench/waf_rules.sh. Two levels:
+//  - BM_SeedRules*, BM_Rules100: the rules engine alone. Each iteration is one request through
+//    RuleSet::evaluate with a reused EvalContext (bind the request, compute the fields the rules
+//    touch, lazily, run the rules), with the bot score given.
+//  - BM_Firewall*: everything the gateway does per request for the WAF, through
+//    firewall::Firewall built from examples/coinestate/shipgate.yaml: header list, bot score
+//    (user agent, header signals, the client's request rate), the rules, the seed's /api/ rate
+//    limit (check and count), the response phase. Clients rotate over 10,000 addresses on a
+//    simulated clock advancing 1 ms per request (1,000 requests a second from 10,000 clients),
+//    so neither the rate limit nor the rate signal fires and the key tables are full.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "shipgate/common/clock.h"
+#include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall.h"
 #include "shipgate/waf/ruleset.h"
 
 namespace {
@@ -154,6 +167,101 @@ void BM_CompileSeedRules(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(seedRules());
 }
 BENCHMARK(BM_CompileSeedRules);
+
+// ---- The whole firewall, as the gateway runs it ----
+
+constexpr int kClients = 10000;
+
+struct FirewallRig {
+  shipgate::SimulatedClock clock;
+  std::shared_ptr<const shipgate::config::Config> config;
+  std::shared_ptr<const shipgate::firewall::Firewall> firewall;
+  std::vector<std::string> client_ips;
+  std::vector<std::pair<std::string, std::string>> header_text;
+
+  explicit FirewallRig(const std::string& yaml_path) {
+    auto loaded = shipgate::config::loadFile(yaml_path);
+    if (!loaded.ok()) {
+      fprintf(stderr, "%s\n", loaded.toString().c_str());
+      abort();
+    }
+    config = loaded.config;
+    auto built = shipgate::firewall::Firewall::build(*config, clock, nullptr);
+    if (!built.isOk()) {
+      fprintf(stderr, "%s\n", built.status().message().c_str());
+      abort();
+    }
+    firewall = built.value();
+    for (int i = 0; i < kClients; ++i) {
+      client_ips.push_back("10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) +
+                           "." + std::to_string(i % 256));
+    }
+    // Chrome 120's headers on a navigation over https, in its order.
+    header_text = {{"Host", "coinestate.example"},
+                   {"sec-ch-ua", "\"Chromium\";v=\"120\", \"Google Chrome\";v=\"120\""},
+                   {"sec-ch-ua-mobile", "?0"},
+                   {"sec-ch-ua-platform", "\"Linux\""},
+                   {"Upgrade-Insecure-Requests", "1"},
+                   {"User-Agent",
+                    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    "Chrome/120.0.0.0 Safari/537.36"},
+                   {"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+                   {"Sec-Fetch-Site", "same-origin"},
+                   {"Sec-Fetch-Mode", "navigate"},
+                   {"Sec-Fetch-Dest", "document"},
+                   {"Referer", "https://coinestate.example/properties"},
+                   {"Accept-Encoding", "gzip, deflate, br"},
+                   {"Accept-Language", "en-US,en;q=0.9"},
+                   {"Cookie", "session=4f9a1c2e8b; theme=dark"}};
+  }
+};
+
+std::string examplePath(const char* name) {
+  return std::string(SHIPGATE_SOURCE_DIR) + "/examples/coinestate/" + name;
+}
+
+void runFirewall(benchmark::State& state, const std::string& yaml, const char* target) {
+  using namespace shipgate::firewall;
+  FirewallRig rig(yaml);
+  Scratch scratch;
+  int client = 0;
+  int64_t passed = 0;
+  for (auto _ : state) {
+    scratch.headers.clear();
+    for (const auto& [n, v] : rig.header_text) scratch.headers.push_back({n, v});
+    RequestView v;
+    v.method = "GET";
+    v.target = target;
+    v.headers = scratch.headers;
+    v.client_ip = rig.client_ips[client];
+    v.tls = true;
+    v.request_id = "bench";
+    Decision d = rig.firewall->inspect(v, scratch);
+    passed += d.respond() ? 0 : 1;
+    rig.firewall->onResponse(v, d.respond() ? d.status : 200, scratch);
+    benchmark::DoNotOptimize(d);
+    if (++client == kClients) client = 0;
+    rig.clock.advance(std::chrono::milliseconds(1));
+  }
+  // Every request must pass: a blocked or limited one would measure another path.
+  if (passed != static_cast<int64_t>(state.iterations())) {
+    state.SkipWithError("a benchmark request was blocked or rate limited");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The seed's three rules on an API request: bot score, the /api/ rate limit, the SQLi patterns.
+void BM_FirewallSeed(benchmark::State& state) {
+  runFirewall(state, examplePath("shipgate.yaml"),
+              "/api/properties?city=lisbon&max_price=500000&sort=price_desc");
+}
+BENCHMARK(BM_FirewallSeed);
+
+// The same on a static page (outside the rate limit's /api/).
+void BM_FirewallSeedStatic(benchmark::State& state) {
+  runFirewall(state, examplePath("shipgate.yaml"), "/properties/lisbon");
+}
+BENCHMARK(BM_FirewallSeedStatic);
 
 }  // namespace
 

@@ -2,15 +2,18 @@
 
 namespace shipgate {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
+bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+bool containsLowerNeedle(std::string_view haystack, std::string_view lower_needle) {
+  if (lower_needle.empty()) return true;
+  for (size_t i = 0; i + lower_needle.size() <= haystack.size(); ++i) {
+    size_t j = 0;
+    while (j < lower_needle.size() && asciiLower(haystack[i + j]) == lower_needle[j]) ++j;
+    if (j == lower_needle.size()) return true;
   }
-  return true;
+  return false;
 }
 
 }  // namespace shipgate

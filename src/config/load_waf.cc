@@ -1,5 +1,5 @@
 // The waf: section: rule-set defaults (normalisers, body bytes, engine limits), named lists, the
-// block page, the managed challenge, verified bots and the rate limiters' key budget.
+// block page, the managed challenge, verified bots, the bot score's rate thresholds and the rate limiters' key budget.
 #include <string>
 #include <vector>
 
@@ -106,6 +106,15 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
                   std::string("waf.bots.verified: expected a list, got ") + verified->kindName());
         }
         w.verified_bots = std::move(list);
+      }
+      const int64_t kMaxRate = int64_t{1} << 40;
+      bm.getInt64("high_rate_per_minute", 1, kMaxRate, w.bot_high_rate_per_minute);
+      bm.getInt64("very_high_rate_per_minute", 1, kMaxRate, w.bot_very_high_rate_per_minute);
+      if (w.bot_very_high_rate_per_minute < w.bot_high_rate_per_minute) {
+        d.error(bots->where, "waf.bots: very_high_rate_per_minute (" +
+                                 std::to_string(w.bot_very_high_rate_per_minute) +
+                                 ") is below high_rate_per_minute (" +
+                                 std::to_string(w.bot_high_rate_per_minute) + ")");
       }
       bm.finish();
     }

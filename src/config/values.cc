@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "shipgate/common/strings.h"
 #include "shipgate/config/loader.h"
 
 namespace shipgate::config {
@@ -204,19 +205,10 @@ Result<Url> parseUrl(std::string_view text) {
   std::string_view s = trim(text);
   const std::string quoted = "\"" + std::string(text) + "\"";
   Url url;
-  auto startsWithNoCase = [&](std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-      char c = s[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != prefix[i]) return false;
-    }
-    return true;
-  };
-  if (startsWithNoCase("https://")) {
+  if (startsWithIgnoreCase(s, "https://")) {
     url.tls = true;
     s.remove_prefix(8);
-  } else if (startsWithNoCase("http://")) {
+  } else if (startsWithIgnoreCase(s, "http://")) {
     s.remove_prefix(7);
   } else {
     return Status::invalidArgument("bad URL " + quoted + ": must start with http:// or https://");

@@ -133,6 +133,8 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
 
   // Bot score.
   shield::BotScorerConfig bots;
+  bots.high_rate_per_minute = waf.bot_high_rate_per_minute;
+  bots.very_high_rate_per_minute = waf.bot_very_high_rate_per_minute;
   if (waf.verified_bots) {
     for (const auto& b : *waf.verified_bots) {
       bots.verified_bots.push_back({b.name, b.user_agent, b.cidrs});
@@ -202,17 +204,13 @@ void Firewall::fillRequest(const RequestView& view, Scratch& s) const {
 }
 
 bool Firewall::hasValidClearance(const RequestView& view) const {
-  std::string_view ua;
-  for (const auto& h : view.headers) {
-    if (equalsIgnoreCase(h.name, "user-agent")) {
-      ua = h.value;
-      break;
-    }
-  }
   for (const auto& h : view.headers) {
     if (!equalsIgnoreCase(h.name, "cookie")) continue;
     auto value = shield::findClearanceCookie(h.value);
-    if (value && challenge_->verifyCookie(*value, view.client_ip, ua).valid) return true;
+    if (!value) continue;
+    // The cookie is bound to the user agent: look it up only when there is a cookie to verify.
+    std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
+    if (challenge_->verifyCookie(*value, view.client_ip, ua).valid) return true;
   }
   return false;
 }
@@ -223,10 +221,9 @@ void Firewall::scoreBot(const RequestView& view, Scratch& s) const {
   f.http_major = view.http_major;
   f.tls = view.tls;
   f.client_ip = view.client_ip;
-  client_rate_->count(view.client_ip);
-  f.requests_per_minute = client_rate_->rateEstimate(view.client_ip);
+  f.requests_per_minute = client_rate_->countAndEstimate(view.client_ip);
   f.valid_challenge_cookie = hasValidClearance(view);
-  s.bot_ = bot_scorer_->score(f);
+  bot_scorer_->score(f, s.bot_);
   s.request_.bot_score = s.bot_.score;
   s.request_.verified_bot = s.bot_.verified_bot;
 }

@@ -5,12 +5,12 @@
 #include <optional>
 #include <string_view>
 
+#include "shipgate/common/strings.h"
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/firewall/rule_specs.h"
 
 namespace shipgate::firewall {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
 // First header `name` (case-insensitive), or nullopt.
 std::optional<std::string_view> headerValue(const RequestView& view, std::string_view name);
 // The value of cookie `name` in the Cookie headers, or nullopt.

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "bot_signals.h"
 #include "cidr.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::shield {
 namespace {
@@ -32,20 +34,20 @@ std::vector<VerifiedBotConfig> defaultVerifiedBots() {
 }
 
 void BotFeatures::addHeader(std::string_view name, std::string_view value) {
-  header_names.push_back(name);
-  if (equalsNoCase(name, "user-agent")) {
+  if (header_count++ == 0) first_header = name;
+  if (equalsIgnoreCase(name, "user-agent")) {
     user_agent = value;
-  } else if (equalsNoCase(name, "accept")) {
+  } else if (equalsIgnoreCase(name, "accept")) {
     accept = value;
-  } else if (equalsNoCase(name, "accept-language")) {
+  } else if (equalsIgnoreCase(name, "accept-language")) {
     accept_language = value;
-  } else if (equalsNoCase(name, "accept-encoding")) {
+  } else if (equalsIgnoreCase(name, "accept-encoding")) {
     accept_encoding = value;
-  } else if (equalsNoCase(name, "connection")) {
+  } else if (equalsIgnoreCase(name, "connection")) {
     connection = value;
-  } else if (startsWithNoCase(name, "sec-fetch-")) {
+  } else if (startsWithIgnoreCase(name, "sec-fetch-")) {
     has_sec_fetch = true;
-  } else if (startsWithNoCase(name, "sec-ch-ua")) {
+  } else if (startsWithIgnoreCase(name, "sec-ch-ua")) {
     has_sec_ch_ua = true;
   }
 }
@@ -102,8 +104,17 @@ Result<std::unique_ptr<BotScorer>> BotScorer::create(BotScorerConfig config) {
 }
 
 BotScore BotScorer::score(const BotFeatures& f) const {
-  const BotWeights& w = config_.weights;
   BotScore out;
+  score(f, out);
+  return out;
+}
+
+void BotScorer::score(const BotFeatures& f, BotScore& out) const {
+  const BotWeights& w = config_.weights;
+  out.score = 0;
+  out.verified_bot = false;
+  out.verified_bot_name.clear();
+  out.signals.clear();
   auto fire = [&out](std::string_view name, int weight, std::string detail = {}) {
     out.signals.push_back(BotSignal{name, weight, std::move(detail)});
   };
@@ -151,12 +162,11 @@ BotScore BotScorer::score(const BotFeatures& f) const {
     if (modern && f.tls && !f.has_sec_fetch) {
       fire("browser_missing_sec_fetch", w.browser_missing_sec_fetch);
     }
-    if (f.http_major == 1 && !f.header_names.empty() &&
-        !equalsNoCase(f.header_names.front(), "host")) {
+    if (f.http_major == 1 && f.header_count > 0 && !equalsIgnoreCase(f.first_header, "host")) {
       fire("header_order_unusual", w.header_order_unusual,
-           "first header: " + std::string(f.header_names.front().substr(0, 40)));
+           "first header: " + std::string(f.first_header.substr(0, 40)));
     }
-    if (f.http_major == 1 && f.connection && containsNoCase(*f.connection, "close")) {
+    if (f.http_major == 1 && f.connection && containsLowerNeedle(*f.connection, "close")) {
       fire("browser_connection_close", w.browser_connection_close);
     }
     if (out.signals.size() == before)
@@ -177,10 +187,12 @@ BotScore BotScorer::score(const BotFeatures& f) const {
 
   // Verified bots: UA substring and source CIDR must both match; a UA match alone is a spoof.
   const VerifiedBot* claimed = nullptr;
-  auto ip = parseIp(f.client_ip);
+  std::optional<std::optional<IpBytes>> parsed;  // parsed on the first UA match only
   for (const auto& b : verified_) {
     if (ua.find(b.ua_substring) == std::string_view::npos) continue;
     if (!claimed) claimed = &b;
+    if (!parsed) parsed = parseIp(f.client_ip);
+    const auto& ip = *parsed;
     bool in_range = ip && std::any_of(b.cidrs.begin(), b.cidrs.end(),
                                       [&](const Cidr& c) { return c.contains(*ip); });
     if (in_range) {
@@ -197,7 +209,6 @@ BotScore BotScorer::score(const BotFeatures& f) const {
   int total = config_.base_score;
   for (const auto& s : out.signals) total += s.weight;
   out.score = std::clamp(total, 1, 99);
-  return out;
 }
 
 }  // namespace shipgate::shield

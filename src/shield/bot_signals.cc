@@ -1,12 +1,15 @@
 // User-agent classification. See bot_signals.h.
 #include "bot_signals.h"
 
+#include <array>
 #include <cctype>
+#include <functional>
+#include <string>
+
+#include "shipgate/common/strings.h"
 
 namespace shipgate::shield {
 namespace {
-
-char lowerChar(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 constexpr std::string_view kAttackTools[] = {"sqlmap",   "nikto",    "nmap",      "masscan",
                                              "zgrab",    "nuclei",   "wpscan",    "dirbuster",
@@ -20,6 +23,8 @@ constexpr std::string_view kAutomationTools[] = {
     "httpie",      "winhttp",        "libcurl"};
 constexpr std::string_view kCrawlerTokens[] = {"bot/",   "bot;",  "crawler",
                                                "spider", "slurp", "+http"};
+
+constexpr size_t kMaxUserAgent = 1024;
 
 // Reads "<token>N[.M]" and returns N (and M).
 bool versionAfter(std::string_view ua, std::string_view token, int* major, int* minor) {
@@ -46,51 +51,31 @@ bool versionAfter(std::string_view ua, std::string_view token, int* major, int* 
   return true;
 }
 
-}  // namespace
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerChar(a[i]) != lowerChar(b[i])) return false;
-  }
-  return true;
-}
-
-bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && equalsNoCase(s.substr(0, prefix.size()), prefix);
-}
-
-bool containsNoCase(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (lowerChar(haystack[i]) == lowerChar(needle[0]) &&
-        equalsNoCase(haystack.substr(i, needle.size()), needle)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-UaInfo classifyUserAgent(std::string_view ua) {
+UaInfo classifyUncached(std::string_view ua) {
   UaInfo info;
   size_t first = ua.find_first_not_of(" \t");
   if (first == std::string_view::npos) {
     info.cls = UaClass::kEmpty;
     return info;
   }
-  ua = ua.substr(0, 1024);  // classification never needs more
+  ua = ua.substr(0, kMaxUserAgent);  // classification never needs more
+  char buf[kMaxUserAgent];
+  for (size_t i = 0; i < ua.size(); ++i) buf[i] = asciiLower(ua[i]);
+  const std::string_view lower(buf, ua.size());
+  auto has = [&lower](std::string_view token) {
+    return lower.find(token) != std::string_view::npos;
+  };
   for (auto t : kAttackTools) {
-    if (containsNoCase(ua, t)) return UaInfo{UaClass::kAttackTool, t};
+    if (has(t)) return UaInfo{UaClass::kAttackTool, t};
   }
   for (auto t : kHeadless) {
-    if (containsNoCase(ua, t)) return UaInfo{UaClass::kHeadless, t};
+    if (has(t)) return UaInfo{UaClass::kHeadless, t};
   }
   for (auto t : kAutomationTools) {
-    if (containsNoCase(ua, t)) return UaInfo{UaClass::kAutomationTool, t};
+    if (has(t)) return UaInfo{UaClass::kAutomationTool, t};
   }
   for (auto t : kCrawlerTokens) {
-    if (containsNoCase(ua, t)) return UaInfo{UaClass::kCrawler, t};
+    if (has(t)) return UaInfo{UaClass::kCrawler, t};
   }
   if (ua.find("Mozilla/5.0") == std::string_view::npos) return info;  // kOther
   int major = 0, minor = 0;
@@ -114,6 +99,28 @@ UaInfo classifyUserAgent(std::string_view ua) {
   info.major = major;
   info.minor = minor;
   return info;
+}
+
+}  // namespace
+
+UaInfo classifyUserAgent(std::string_view ua) {
+  // A gateway sees the same few hundred user agents over and over: each thread keeps the last
+  // classification per slot of a small direct-mapped cache (UAs over 512 bytes are not cached).
+  constexpr size_t kSlots = 256;
+  constexpr size_t kMaxCached = 512;
+  struct Slot {
+    std::string ua;
+    UaInfo info;
+    bool used = false;
+  };
+  if (ua.size() > kMaxCached) return classifyUncached(ua);
+  thread_local std::array<Slot, kSlots> cache;
+  Slot& slot = cache[std::hash<std::string_view>{}(ua) % kSlots];
+  if (slot.used && slot.ua == ua) return slot.info;
+  slot.info = classifyUncached(ua);
+  slot.ua.assign(ua);
+  slot.used = true;
+  return slot.info;
 }
 
 }  // namespace shipgate::shield

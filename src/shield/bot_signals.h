@@ -17,11 +17,9 @@ struct UaInfo {
   int minor = 0;
 };
 
+// Case-insensitive for the tool and crawler tokens (the UA is lower-cased once, into a stack
+// buffer, and searched with memchr-based find); case-sensitive for the browser tokens
+// ("Mozilla/5.0", "Chrome/", ...), as browsers send them. Looks at the first 1024 bytes.
 UaInfo classifyUserAgent(std::string_view ua);
-
-// Case-insensitive substring search.
-bool containsNoCase(std::string_view haystack, std::string_view needle);
-bool equalsNoCase(std::string_view a, std::string_view b);
-bool startsWithNoCase(std::string_view s, std::string_view prefix);
 
 }  // namespace shipgate::shield

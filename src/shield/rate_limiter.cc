@@ -100,6 +100,11 @@ double RateLimiter::rateEstimate(std::string_view key) {
   (void)run(key, Mode::kEstimate, &e);
   return e;
 }
+double RateLimiter::countAndEstimate(std::string_view key) {
+  double e = 0;
+  (void)run(key, Mode::kCountAndEstimate, &e);
+  return e;
+}
 RateDecision RateLimiter::hit(std::string_view key) { return run(key, Mode::kHit); }
 
 RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate) {
@@ -159,15 +164,15 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
     c->window = window;
   }
 
-  if (mode == Mode::kCount) {
+  if (mode == Mode::kCount || mode == Mode::kCountAndEstimate) {
     if (c->current < kMaxCount) ++c->current;
-    return d;
+    if (mode == Mode::kCount) return d;
   }
 
   // estimate * period, exactly.
   const Wide scaled = Wide(c->previous) * (period - elapsed) + Wide(c->current) * period;
   const Wide scaled_limit = Wide(limit) * period;
-  if (mode == Mode::kEstimate) {
+  if (mode == Mode::kEstimate || mode == Mode::kCountAndEstimate) {
     if (estimate) *estimate = static_cast<double>(scaled) / static_cast<double>(period);
     return d;
   }

@@ -2,7 +2,9 @@
 #include "shipgate/shield/rate_policy.h"
 
 #include <cctype>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -151,12 +153,27 @@ std::string formatRate(const Rate& rate) {
 }
 
 RateLimitHeaders renderRateLimitHeaders(const RateLimitConfig& config, const RateDecision& d) {
+  // One allocation per value at most: the numbers go through to_chars into a stack buffer.
+  char buf[128];
+  char* const end = buf + sizeof buf;
+  auto num = [end](char* at, int64_t v) { return std::to_chars(at, end, v).ptr; };
+  auto text = [](char* at, std::string_view t) {
+    std::memcpy(at, t.data(), t.size());
+    return at + t.size();
+  };
   RateLimitHeaders h;
-  h.policy =
-      std::to_string(config.requests_per_period) + ";w=" + std::to_string(config.period.count());
-  h.rate_limit = "limit=" + std::to_string(d.limit) + ", remaining=" + std::to_string(d.remaining) +
-                 ", reset=" + std::to_string(d.reset_s);
-  if (d.limited) h.retry_after = std::to_string(d.retry_after_s);
+  char* p = num(buf, config.requests_per_period);
+  p = text(p, ";w=");
+  p = num(p, config.period.count());
+  h.policy.assign(buf, p);
+  p = text(buf, "limit=");
+  p = num(p, d.limit);
+  p = text(p, ", remaining=");
+  p = num(p, d.remaining);
+  p = text(p, ", reset=");
+  p = num(p, d.reset_s);
+  h.rate_limit.assign(buf, p);
+  if (d.limited) h.retry_after.assign(buf, num(buf, d.retry_after_s));
   return h;
 }
 

@@ -259,6 +259,9 @@ struct WafConfig {
   int challenge_difficulty_bits = 16;
   int64_t challenge_ttl_s = 3600;
   std::optional<std::vector<WafVerifiedBot>> verified_bots;  // nullopt = built-in defaults
+  // Per-client request rates above which the bot score's rate_high / rate_very_high fire.
+  int64_t bot_high_rate_per_minute = 120;
+  int64_t bot_very_high_rate_per_minute = 600;
   size_t rate_limit_max_keys = 100'000;  // per rate-limit rule
   Location where;
 };

@@ -98,7 +98,8 @@ std::vector<VerifiedBotConfig> defaultVerifiedBots();
 // addHeader() for every header in received order.
 struct BotFeatures {
   std::optional<std::string_view> user_agent;  // nullopt = no User-Agent header
-  std::vector<std::string_view> header_names;  // received order, any case
+  std::string_view first_header;               // name of the first header received, any case
+  size_t header_count = 0;
   std::optional<std::string_view> accept;
   std::optional<std::string_view> accept_language;
   std::optional<std::string_view> accept_encoding;
@@ -111,7 +112,8 @@ struct BotFeatures {
   bool valid_challenge_cookie = false;        // Challenge::verifyCookie said valid
   std::string_view client_ip;                 // ip.src as text
 
-  // Appends `name` to header_names and fills the matching field (case-insensitive names).
+  // Counts the header (the first one's name is kept for header order) and fills the matching
+  // field (case-insensitive names).
   void addHeader(std::string_view name, std::string_view value);
 };
 
@@ -136,6 +138,8 @@ class BotScorer {
   static Result<std::unique_ptr<BotScorer>> create(BotScorerConfig config);
   ~BotScorer();
   BotScore score(const BotFeatures& features) const;
+  // The same into `out`, reusing its storage (the gateway's per-thread scratch).
+  void score(const BotFeatures& features, BotScore& out) const;
   const BotScorerConfig& config() const { return config_; }
 
  private:

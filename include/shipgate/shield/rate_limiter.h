@@ -71,6 +71,8 @@ class RateLimiter {
   // unknown key), without counting. With period = 60 s this is the "requests per minute from
   // this client" the bot score wants.
   double rateEstimate(std::string_view key);
+  // count() then rateEstimate() in one step (one lookup): the estimate includes this request.
+  double countAndEstimate(std::string_view key);
 
   const RateLimitConfig& config() const { return config_; }
   // Number of keys currently tracked (<= config().max_keys).
@@ -85,7 +87,7 @@ class RateLimiter {
   struct Shard;
   RateLimiter(const RateLimitConfig& config, const Clock& clock);
   Shard& shardFor(std::string_view stored_key);
-  enum class Mode { kCheck, kCount, kHit, kEstimate };
+  enum class Mode { kCheck, kCount, kHit, kEstimate, kCountAndEstimate };
   RateDecision run(std::string_view key, Mode mode, double* estimate = nullptr);
 
   const RateLimitConfig config_;

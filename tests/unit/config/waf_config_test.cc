@@ -23,6 +23,8 @@ TEST(WafConfig, DefaultsAndAllKeys) {
   EXPECT_EQ(d.body_bytes, 8192u);
   EXPECT_EQ(d.block.status, 403);
   EXPECT_FALSE(d.verified_bots.has_value());
+  EXPECT_EQ(d.bot_high_rate_per_minute, 120);
+  EXPECT_EQ(d.bot_very_high_rate_per_minute, 600);
 
   auto r = load(R"yaml(
 waf:
@@ -39,6 +41,8 @@ waf:
   bots:
     verified:
       - {name: mybot, user_agent: MyBot, cidrs: ["203.0.113.0/24"]}
+    high_rate_per_minute: 300
+    very_high_rate_per_minute: 3000
   rate_limit: {max_keys: 5000}
 security_rules:
   - name: bad-ips
@@ -82,6 +86,8 @@ security_rules:
   ASSERT_TRUE(c.waf.verified_bots.has_value());
   EXPECT_EQ((*c.waf.verified_bots)[0].cidrs, std::vector<std::string>{"203.0.113.0/24"});
   EXPECT_EQ(c.waf.rate_limit_max_keys, 5000u);
+  EXPECT_EQ(c.waf.bot_high_rate_per_minute, 300);
+  EXPECT_EQ(c.waf.bot_very_high_rate_per_minute, 3000);
   ASSERT_EQ(c.security_rules.size(), 4u);
   const SecurityRule& bad = c.security_rules[0];
   EXPECT_FALSE(bad.enabled);
@@ -195,6 +201,19 @@ security_rules:
   EXPECT_TRUE(hasDiag(r, "test.yaml:22:" + std::to_string(line22.size() + 1),
                       "security_rules[5].ratelimit.counting_expression"))
       << r.toString();
+}
+
+TEST(WafConfig, BotRateThresholdsMustBeOrderedAndPositive) {
+  auto r = load("waf:\n  bots: {high_rate_per_minute: 500, very_high_rate_per_minute: 100}\n");
+  EXPECT_TRUE(hasDiag(r, "test.yaml:2:9",
+                      "waf.bots: very_high_rate_per_minute (100) is below high_rate_per_minute "
+                      "(500)"))
+      << r.toString();
+  auto zero = load("waf:\n  bots: {high_rate_per_minute: 0}\n");
+  EXPECT_TRUE(hasDiag(zero, "test.yaml:2:32", "waf.bots.high_rate_per_minute")) << zero.toString();
+  auto text = load("waf:\n  bots: {very_high_rate_per_minute: lots}\n");
+  EXPECT_TRUE(hasDiag(text, "test.yaml:2:37", "waf.bots.very_high_rate_per_minute"))
+      << text.toString();
 }
 
 TEST(WafConfig, SeedQuirkWarningCarriesTheRewrite) {

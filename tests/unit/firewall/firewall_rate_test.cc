@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "unit/firewall/firewall_fixture.h"
 
@@ -228,6 +230,45 @@ security_rules:
   EXPECT_EQ(post("name=aaaaaaaaaaaaaaaaaaaaaaaa&evil", 33).outcome, Outcome::kPass);
   EXPECT_EQ(post("x", 5000).outcome, Outcome::kPass);
   EXPECT_EQ(s.evaluation().log_matches.size(), 1u);
+}
+
+TEST(FirewallRate, BotScoreRateThresholdsComeFromTheConfig) {
+  // Chrome's header set scores 75; rate_high (-20) and rate_very_high (-40) are measured per
+  // client over the last minute against waf.bots' thresholds (default 120 and 600 a minute).
+  auto scoresAfter = [](const std::string& yaml, int requests) {
+    SimulatedClock clock;
+    auto c = testing::configFrom(yaml);
+    EXPECT_NE(c, nullptr);
+    auto fw = testing::buildOrDie(*c, clock);
+    EXPECT_NE(fw, nullptr);
+    Scratch s;
+    std::vector<int> scores;
+    for (int i = 0; i < requests; ++i) {
+      scores.push_back(send(*fw, s, "198.51.100.7", "/page").bot_score);
+      clock.advance(std::chrono::milliseconds(100));
+    }
+    return scores;
+  };
+  const std::string rule =
+      "security_rules:\n"
+      "  - {name: bots, expression: 'cf.bot_management.score lt 10', action: log}\n";
+  auto defaults = scoresAfter(rule, 40);
+  EXPECT_EQ(defaults.front(), 75);
+  EXPECT_EQ(defaults.back(), 75) << "40 requests in 4 s are under the default 120/min";
+
+  auto tight = scoresAfter("waf: {bots: {high_rate_per_minute: 5, very_high_rate_per_minute: 20}}\n" +
+                               rule,
+                           40);
+  EXPECT_EQ(tight.front(), 75);
+  EXPECT_EQ(tight[10], 55) << "11 requests in a minute: over 5, not over 20";
+  EXPECT_EQ(tight.back(), 35) << "40 requests in a minute: over 20";
+
+  // A benchmark (or a trusted office NAT) raises the thresholds: the rate is still measured but
+  // does not fire.
+  auto lax = scoresAfter(
+      "waf: {bots: {high_rate_per_minute: 1000000, very_high_rate_per_minute: 1000000}}\n" + rule,
+      40);
+  EXPECT_EQ(lax.back(), 75);
 }
 
 }  // namespace
