@@ -51,18 +51,20 @@ HDR_ARGS=()
 for h in "${BENCH_HEADERS[@]}"; do HDR_ARGS+=(-H "$h"); done
 
 # lib.sh's wrk run, with the browser headers (bench_measure calls this). wrk -H sends headers in
-# Lua-table order, so Host is not always first (the bot score's header_order_unusual signal, which
-# with the single client's rate_very_high pushes the score below 30); a wrk script setting the
-# global `req` keeps the request static (built once) with Host first, as a browser sends it.
+# Lua-table order, so Host is not always first (the bot score's header_order_unusual signal). So
+# a wrk script sends the request as raw text, Host first, as a browser does: its init() replaces
+# wrk.format, which wrk calls once after init() to build its static request (a global `req` is
+# ignored: checked by capturing what wrk sends). The request stays static: no Lua per request.
 bench_wrk() {
   local hostport=${3#http://}
   hostport=${hostport%%/*}
   local path=/${3#http://*/} lua="$BENCH_DIR/req.$hostport.lua"
   if [ ! -f "$lua" ]; then
     {
-      printf '%s' "req = \"GET $path HTTP/1.1\\r\\nHost: $hostport\\r\\n"
+      printf '%s' "local raw = \"GET $path HTTP/1.1\\r\\nHost: $hostport\\r\\n"
       for h in "${BENCH_HEADERS[@]}"; do printf '%s' "$h\\r\\n"; done
       printf '%s\n' '\r\n"'
+      printf '%s\n' 'function init(args) wrk.format = function() return raw end end'
     } >"$lua"
   fi
   taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency -s "$lua" "$3" >"$4" 2>&1 || true

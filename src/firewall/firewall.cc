@@ -253,7 +253,8 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     scoreBot(view, s);
     d.bot_score = s.bot_.score;
   }
-  rules_->evaluate(s.request_, s.ctx_, s.eval_, clock_);
+  const bool timed = s.timing_tick_++ % kTimingSample == 0;
+  rules_->evaluate(s.request_, s.ctx_, s.eval_, timed ? clock_ : nullptr);
   const auto& rules = rules_->rules();
   for (size_t i = 0; i < rules.size(); ++i) {
     waf::Verdict v = s.eval_.verdicts[i];
@@ -261,7 +262,8 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     RuleStats& st = *runtime_[i].stats;
     st.evaluations.fetch_add(1, std::memory_order_relaxed);
     if (!s.eval_.rule_nanos.empty()) {
-      st.nanos.fetch_add(static_cast<uint64_t>(s.eval_.rule_nanos[i]), std::memory_order_relaxed);
+      st.nanos.fetch_add(static_cast<uint64_t>(s.eval_.rule_nanos[i]) * kTimingSample,
+                         std::memory_order_relaxed);
     }
     if (v == waf::Verdict::kMatch) st.matches.fetch_add(1, std::memory_order_relaxed);
   }

@@ -6,6 +6,7 @@
 
 #include "aho_corasick.h"
 #include "eval_nodes.h"
+#include "regex_prefilter.h"
 #include "text.h"
 
 namespace shipgate::waf {
@@ -96,16 +97,23 @@ class ContainsAny final : public Predicate {
   AhoCorasick ac_;
 };
 
-// matches: an unanchored search, as on Cloudflare.
+// matches: an unanchored search, as on Cloudflare. A value without the pattern's required
+// literal (regex_prefilter.h) cannot match and skips RE2.
 class Regex final : public Predicate {
  public:
-  explicit Regex(std::unique_ptr<RE2> re) : re_(std::move(re)) {}
+  explicit Regex(std::unique_ptr<RE2> re)
+      : re_(std::move(re)), required_(requiredLiteral(re_->pattern())) {}
   bool test(const Value& v) const override {
-    return v.tag == Value::Tag::kBytes && RE2::PartialMatch(v.s, *re_);
+    if (v.tag != Value::Tag::kBytes) return false;
+    if (!required_.empty() && std::string_view(v.s).find(required_) == std::string_view::npos) {
+      return false;
+    }
+    return RE2::PartialMatch(v.s, *re_);
   }
 
  private:
   std::unique_ptr<RE2> re_;
+  std::string required_;
 };
 
 // wildcard / strict wildcard: whole-value glob where '*' matches any run of bytes ('\*' is a
