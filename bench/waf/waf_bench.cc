@@ -6,9 +6,10 @@
 //  - BM_Firewall*: everything the gateway does per request for the WAF, through
 //    firewall::Firewall built from examples/coinestate/shipgate.yaml: header list, bot score
 //    (user agent, header signals, the client's request rate), the rules, the seed's /api/ rate
-//    limit (check and count), the response phase. Clients rotate over 10,000 addresses on a
-//    simulated clock advancing 1 ms per request (1,000 requests a second from 10,000 clients),
-//    so neither the rate limit nor the rate signal fires and the key tables are full.
+//    limit (check and count), the response phase. Clients rotate over N addresses (the argument:
+//    10,000, or 1 for a hot cache) on a simulated clock advancing 1 ms per request with 10,000
+//    clients (1,000 requests a second) and 1 s with one, so neither the rate limit nor the rate
+//    signal fires.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -170,7 +171,6 @@ BENCHMARK(BM_CompileSeedRules);
 
 // ---- The whole firewall, as the gateway runs it ----
 
-constexpr int kClients = 10000;
 
 struct FirewallRig {
   shipgate::SimulatedClock clock;
@@ -179,7 +179,7 @@ struct FirewallRig {
   std::vector<std::string> client_ips;
   std::vector<std::pair<std::string, std::string>> header_text;
 
-  explicit FirewallRig(const std::string& yaml_path) {
+  FirewallRig(const std::string& yaml_path, int clients) {
     auto loaded = shipgate::config::loadFile(yaml_path);
     if (!loaded.ok()) {
       fprintf(stderr, "%s\n", loaded.toString().c_str());
@@ -192,7 +192,7 @@ struct FirewallRig {
       abort();
     }
     firewall = built.value();
-    for (int i = 0; i < kClients; ++i) {
+    for (int i = 0; i < clients; ++i) {
       client_ips.push_back("10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) +
                            "." + std::to_string(i % 256));
     }
@@ -222,7 +222,9 @@ std::string examplePath(const char* name) {
 
 void runFirewall(benchmark::State& state, const std::string& yaml, const char* target) {
   using namespace shipgate::firewall;
-  FirewallRig rig(yaml);
+  const int clients = static_cast<int>(state.range(0));
+  const auto step = clients > 1 ? std::chrono::milliseconds(1) : std::chrono::milliseconds(1000);
+  FirewallRig rig(yaml, clients);
   Scratch scratch;
   int client = 0;
   int64_t passed = 0;
@@ -240,8 +242,8 @@ void runFirewall(benchmark::State& state, const std::string& yaml, const char* t
     passed += d.respond() ? 0 : 1;
     rig.firewall->onResponse(v, d.respond() ? d.status : 200, scratch);
     benchmark::DoNotOptimize(d);
-    if (++client == kClients) client = 0;
-    rig.clock.advance(std::chrono::milliseconds(1));
+    if (++client == clients) client = 0;
+    rig.clock.advance(step);
   }
   // Every request must pass: a blocked or limited one would measure another path.
   if (passed != static_cast<int64_t>(state.iterations())) {
@@ -255,13 +257,13 @@ void BM_FirewallSeed(benchmark::State& state) {
   runFirewall(state, examplePath("shipgate.yaml"),
               "/api/properties?city=lisbon&max_price=500000&sort=price_desc");
 }
-BENCHMARK(BM_FirewallSeed);
+BENCHMARK(BM_FirewallSeed)->Arg(10000)->Arg(1);
 
 // The same on a static page (outside the rate limit's /api/).
 void BM_FirewallSeedStatic(benchmark::State& state) {
   runFirewall(state, examplePath("shipgate.yaml"), "/properties/lisbon");
 }
-BENCHMARK(BM_FirewallSeedStatic);
+BENCHMARK(BM_FirewallSeedStatic)->Arg(10000)->Arg(1);
 
 }  // namespace
 

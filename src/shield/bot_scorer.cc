@@ -35,17 +35,24 @@ std::vector<VerifiedBotConfig> defaultVerifiedBots() {
 
 void BotFeatures::addHeader(std::string_view name, std::string_view value) {
   if (header_count++ == 0) first_header = name;
-  if (equalsIgnoreCase(name, "user-agent")) {
-    user_agent = value;
-  } else if (equalsIgnoreCase(name, "accept")) {
-    accept = value;
-  } else if (equalsIgnoreCase(name, "accept-language")) {
-    accept_language = value;
-  } else if (equalsIgnoreCase(name, "accept-encoding")) {
-    accept_encoding = value;
-  } else if (equalsIgnoreCase(name, "connection")) {
-    connection = value;
-  } else if (startsWithIgnoreCase(name, "sec-fetch-")) {
+  // Dispatch on the length first: most headers match none of these and cost one switch.
+  switch (name.size()) {
+    case 6:
+      if (equalsIgnoreCase(name, "accept")) return void(accept = value);
+      break;
+    case 10:
+      if (equalsIgnoreCase(name, "user-agent")) return void(user_agent = value);
+      if (equalsIgnoreCase(name, "connection")) return void(connection = value);
+      break;
+    case 15:
+      if (equalsIgnoreCase(name, "accept-language")) return void(accept_language = value);
+      if (equalsIgnoreCase(name, "accept-encoding")) return void(accept_encoding = value);
+      break;  // Sec-CH-UA-Model is 15 bytes too
+    default:
+      break;
+  }
+  if (name.size() < 9 || asciiLower(name[0]) != 's') return;
+  if (startsWithIgnoreCase(name, "sec-fetch-")) {
     has_sec_fetch = true;
   } else if (startsWithIgnoreCase(name, "sec-ch-ua")) {
     has_sec_ch_ua = true;

@@ -50,6 +50,7 @@ struct Counter {
 struct Node {
   std::string key;
   Counter counter;
+  uint64_t promoted = 0;  // the shard's promotion sequence number when last moved to the front
 };
 
 size_t keyHeapBytes(const std::string& s) {
@@ -65,6 +66,7 @@ struct RateLimiter::Shard {
   std::unordered_map<std::string_view, std::list<Node>::iterator> index;  // GUARDED_BY(mu)
   size_t key_bytes = 0;                                                   // GUARDED_BY(mu)
   uint64_t evictions = 0;                                                 // GUARDED_BY(mu)
+  uint64_t promotions = 0;                                                // GUARDED_BY(mu)
 
   void eraseTail() {
     Node& n = lru.back();
@@ -128,8 +130,15 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
   Counter* c = &scratch;
   auto it = shard.index.find(stored);
   if (it != shard.index.end()) {
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    c = &it->second->counter;
+    // Approximate LRU: a key moved to the front within the last quarter of the shard's capacity
+    // of insertions and moves is still far from the tail, so it is not moved again (moving
+    // touches two neighbours: cache misses when there are many keys).
+    Node& node = *it->second;
+    if (shard.promotions - node.promoted >= per_shard_capacity_ / 4) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+      node.promoted = ++shard.promotions;
+    }
+    c = &node.counter;
   } else if (mode != Mode::kCheck && mode != Mode::kEstimate) {
     // Drop up to two idle entries from the tail, then evict the LRU one if still full.
     for (int i = 0; i < 2 && !shard.lru.empty(); ++i) {
@@ -141,7 +150,7 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
       shard.eraseTail();
       ++shard.evictions;
     }
-    shard.lru.push_front(Node{std::move(stored), scratch});
+    shard.lru.push_front(Node{std::move(stored), scratch, ++shard.promotions});
     Node& n = shard.lru.front();
     shard.key_bytes += keyHeapBytes(n.key);
     shard.index.emplace(n.key, shard.lru.begin());

@@ -28,8 +28,11 @@
 // Memory: at most max_keys keys (see RateLimitConfig); each key costs one entry of
 // approxBytesPerEntry() plus its length, and keys longer than 64 bytes are stored as their
 // SHA-256 digest, so memory is bounded by max_keys * (overhead + 64). When a shard is full the
-// least recently used key is evicted (a key under active mitigation stays fresh as long as it
-// keeps sending). Entries idle for two periods (and not blocked) are dropped lazily.
+// least recently used key is evicted (approximately: a key is moved to the front of its shard's
+// list only when a quarter of the shard's capacity of other keys has been inserted or moved since
+// its last move, so a key in use is never among the oldest; a key under active mitigation stays
+// fresh as long as it keeps sending). Entries idle for two periods (and not blocked) are dropped
+// lazily.
 //
 // Thread-safety: all methods may be called concurrently; keys are spread over `shards`
 // independently locked shards. The Clock must outlive the limiter.
