@@ -1,8 +1,9 @@
 #include "staticsite/content_meta.h"
 
 #include <array>
-#include <cctype>
 #include <ctime>
+
+#include "shipgate/common/strings.h"
 
 namespace shipgate::staticsite {
 namespace {
@@ -35,14 +36,6 @@ constexpr std::array<TypeEntry, 21> kTypes{{
     {"webmanifest", "application/manifest+json; charset=utf-8"},
     {"woff", "font/woff"},
 }};
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  }
-  return true;
-}
 
 bool looksLikeHash(std::string_view t) {
   if (t.size() < 8 || t.size() > 64) return false;
@@ -133,7 +126,7 @@ std::string_view extensionOf(std::string_view path) {
 std::string_view contentTypeFor(std::string_view file_name) {
   std::string_view ext = extensionOf(file_name);
   for (const auto& e : kTypes) {
-    if (iequals(ext, e.ext)) return e.type;
+    if (equalsIgnoreCase(ext, e.ext)) return e.type;
   }
   return "application/octet-stream";
 }

@@ -52,14 +52,6 @@ constexpr std::array<uint8_t, 256> kByteFlags = makeByteFlags();
 
 }  // namespace
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 void urlDecodeOnce(std::string_view in, bool plus_as_space, bool unicode, std::string& out) {
   out.clear();
   out.reserve(in.size());

@@ -5,11 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::waf {
 
-inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+using shipgate::asciiLower;
+using shipgate::equalsIgnoreCase;
 inline char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
 // One pass of percent-decoding into `out` (replaced). '+' becomes a space when `plus_as_space`;
 // `%uXXXX` becomes UTF-8 when `unicode`. Malformed escapes are kept as they are.
