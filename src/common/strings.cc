@@ -2,10 +2,6 @@
 
 namespace shipgate {
 
-bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
-}
-
 bool containsLowerNeedle(std::string_view haystack, std::string_view lower_needle) {
   if (lower_needle.empty()) return true;
   for (size_t i = 0; i + lower_needle.size() <= haystack.size(); ++i) {

@@ -102,18 +102,28 @@ class ContainsAny final : public Predicate {
 class Regex final : public Predicate {
  public:
   explicit Regex(std::unique_ptr<RE2> re)
-      : re_(std::move(re)), required_(requiredLiteral(re_->pattern())) {}
+      : re_(std::move(re)),
+        required_(requiredLiteral(re_->pattern())),
+        literal_(literalPattern(re_->pattern())) {}
   bool test(const Value& v) const override {
     if (v.tag != Value::Tag::kBytes) return false;
-    if (!required_.empty() && std::string_view(v.s).find(required_) == std::string_view::npos) {
-      return false;
+    const std::string_view s(v.s);
+    switch (literal_.kind) {  // the whole pattern is a literal: no RE2 at all
+      case LiteralPattern::Kind::kContains:
+        return s.find(literal_.literal) != std::string_view::npos;
+      case LiteralPattern::Kind::kPrefix:
+        return s.substr(0, literal_.literal.size()) == literal_.literal;
+      case LiteralPattern::Kind::kNone:
+        break;
     }
+    if (!required_.empty() && s.find(required_) == std::string_view::npos) return false;
     return RE2::PartialMatch(v.s, *re_);
   }
 
  private:
   std::unique_ptr<RE2> re_;
   std::string required_;
+  LiteralPattern literal_;
 };
 
 // wildcard / strict wildcard: whole-value glob where '*' matches any run of bytes ('\*' is a

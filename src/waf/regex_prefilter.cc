@@ -150,4 +150,39 @@ std::string requiredLiteral(std::string_view p) {
   return best.size() >= 2 ? best : "";
 }
 
+LiteralPattern literalPattern(std::string_view p) {
+  LiteralPattern out;
+  bool prefix = false;
+  if (p.substr(0, 1) == "^") {
+    prefix = true;
+    p.remove_prefix(1);
+  } else if (p.substr(0, 2) == ".*") {
+    p.remove_prefix(p.substr(0, 3) == ".*?" ? 3 : 2);
+  }
+  if (p.size() >= 3 && p.substr(p.size() - 3) == ".*?") {
+    p.remove_suffix(3);
+  } else if (p.size() >= 2 && p.substr(p.size() - 2) == ".*") {
+    p.remove_suffix(2);
+  }
+  // The dot of that ".*" was escaped (a\.* is "a" then any number of "."): not a literal.
+  if (!p.empty() && p.back() == '\\') return out;
+  std::string lit;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size() || !isAsciiPunct(p[i + 1])) return out;
+      lit.push_back(p[++i]);
+    } else if (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f &&
+               std::string_view(".^$|()[]{}*+?").find(c) == std::string_view::npos) {
+      lit.push_back(c);
+    } else {
+      return out;
+    }
+  }
+  if (lit.empty()) return out;
+  out.kind = prefix ? LiteralPattern::Kind::kPrefix : LiteralPattern::Kind::kContains;
+  out.literal = std::move(lit);
+  return out;
+}
+
 }  // namespace shipgate::waf

@@ -15,4 +15,14 @@ namespace shipgate::waf {
 // trusting what is certainly literal, and give "" when in doubt.
 std::string requiredLiteral(std::string_view pattern);
 
+// Patterns that are nothing but a literal: "LIT", "LIT.*", ".*LIT", ".*LIT.*" (an unanchored
+// search for them is a substring search) and "^LIT", "^LIT.*" (a prefix test). LIT is plain
+// ASCII text and escaped punctuation, with no quantifier. `literal` is the unescaped text.
+struct LiteralPattern {
+  enum class Kind { kNone, kContains, kPrefix };
+  Kind kind = Kind::kNone;
+  std::string literal;
+};
+LiteralPattern literalPattern(std::string_view pattern);
+
 }  // namespace shipgate::waf

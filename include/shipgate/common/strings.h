@@ -17,7 +17,9 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
-bool startsWithIgnoreCase(std::string_view s, std::string_view prefix);
+inline bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
 // ASCII case-insensitive substring search; `needle` must already be lower case.
 bool containsLowerNeedle(std::string_view haystack, std::string_view lower_needle);
 

@@ -38,16 +38,39 @@ TEST(RegexPrefilter, GivesUpWhenNotCertain) {
   EXPECT_EQ(requiredLiteral("[unterminated"), "");
 }
 
+TEST(RegexPrefilter, WholePatternLiterals) {
+  using K = LiteralPattern::Kind;
+  auto kind = [](std::string_view p) { return literalPattern(p).kind; };
+  EXPECT_EQ(kind("/api/.*"), K::kContains);  // the seed's rule: a substring search
+  EXPECT_EQ(literalPattern("/api/.*").literal, "/api/");
+  EXPECT_EQ(kind(".*/admin"), K::kContains);
+  EXPECT_EQ(kind(".*?x\\.php.*?"), K::kContains);
+  EXPECT_EQ(literalPattern(".*?x\\.php.*?").literal, "x.php");
+  EXPECT_EQ(kind("^/static/"), K::kPrefix);
+  EXPECT_EQ(kind("^/static/.*"), K::kPrefix);
+  EXPECT_EQ(kind("/api/.+"), K::kNone);       // needs one more character
+  EXPECT_EQ(kind("/api/$"), K::kNone);        // anchored at the end
+  EXPECT_EQ(kind("a\\.*"), K::kNone);          // a then any number of dots
+  EXPECT_EQ(kind("a\\\\.*"), K::kNone);        // conservative about escaped backslashes
+  EXPECT_EQ(kind("a.b"), K::kNone);
+  EXPECT_EQ(kind("ab*"), K::kNone);
+  EXPECT_EQ(kind("a|b"), K::kNone);
+  EXPECT_EQ(kind("\\d+"), K::kNone);
+  EXPECT_EQ(kind(".*"), K::kNone);
+  EXPECT_EQ(kind("^"), K::kNone);
+}
+
 TEST(RegexPrefilter, NeverChangesAVerdict) {
   const std::vector<std::string> patterns = {
       "/api/.*", "^/wp-admin/.*\\.php$", "select\\s+.*from", "\\.\\./", "ab?cdef", "abcd+e",
       "xy{0,3}zzzz", "[abc]defg(hi)?jk", "\\x41BCDE", "\\101bcd", "a\\.b", "foo[]]bar",
-      "(a(b)c)+def", "\\d{3}-\\d{4}", "^$", "a{0}bc", "bc{1,}d", "q\\+\\+"};
+      "(a(b)c)+def", "\\d{3}-\\d{4}", "^$", "a{0}bc", "bc{1,}d", "q\\+\\+", ".*/api/",
+      "^/api/", "^/api/.*", "/api/.*?", "a\\.*", "a\\..*"};
   const std::vector<std::string> inputs = {
       "", "/", "/api/x", "/API/x", "/v1/api/", "/wp-admin/a.php", "/wp-admin/a.phpx",
       "select  a from", "select from", "../..", "acdef", "abcdef", "abcdddde", "abce", "zzzz",
       "xyyyzzzz", "adefgjk", "adefghijk", "ABCDE", "Abcd", "a.b", "foo]bar", "abcabcdef",
-      "555-1234", "bccd", "bd", "bcd", "q++", "xbcx"};
+      "555-1234", "bccd", "bd", "bcd", "q++", "xbcx", "/api/\n", "x\n/api/", "a...", "a.x"};
   for (const auto& p : patterns) {
     RE2 re(p);
     ASSERT_TRUE(re.ok()) << p;
@@ -57,6 +80,12 @@ TEST(RegexPrefilter, NeverChangesAVerdict) {
       bool filtered = (lit.empty() || in.find(lit) != std::string::npos) && full;
       EXPECT_EQ(filtered, full) << "pattern " << p << " literal \"" << lit << "\" input " << in;
       if (full && !lit.empty()) EXPECT_NE(in.find(lit), std::string::npos) << p << " " << in;
+      LiteralPattern whole = literalPattern(p);
+      if (whole.kind == LiteralPattern::Kind::kContains) {
+        EXPECT_EQ(in.find(whole.literal) != std::string::npos, full) << p << " " << in;
+      } else if (whole.kind == LiteralPattern::Kind::kPrefix) {
+        EXPECT_EQ(in.rfind(whole.literal, 0) == 0, full) << p << " " << in;
+      }
     }
   }
 }
