@@ -84,9 +84,18 @@ TXT
 echo
 "$sg" status --config "$here/demo.yaml"
 
-version() { curl -s -o /dev/null -w '%{http_code} %header{x-app-version}' http://127.0.0.1:8080/v1/health; }
-echo; echo "demo: before the switch: $(version)"
-# Traffic while switching: 4 clients, every answer counted.
+# The seed's bot rule (cf.bot_management.score lt 30) blocks plain curl, so the demo's client
+# sends the headers a browser sends.
+browser=(-H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
+  -H 'Accept: application/json' -H 'Accept-Language: en-US,en;q=0.9' -H 'Accept-Encoding: gzip, deflate, br')
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+version() { curl -s -o /dev/null -w '%{http_code} %header{x-app-version}' "${browser[@]}" http://127.0.0.1:8080/v1/health; }
+echo
+echo "demo: the seed's security_rules: curl without browser headers -> $(status http://127.0.0.1:8080/v1/health) (bot rule)," \
+  "?q=UNION%20SELECT -> $(status "${browser[@]}" 'http://127.0.0.1:8080/v1/properties?q=UNION%20SELECT%201') (SQL injection rule)," \
+  "a browser -> $(status "${browser[@]}" http://127.0.0.1:8080/v1/properties)"
+echo "demo: before the switch: $(version)"
+# Traffic while switching: one client in a loop, every answer counted.
 load_out="$work/load.txt"
 ( end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do version; echo; done ) >"$load_out" &
 loadpid=$!
