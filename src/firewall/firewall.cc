@@ -307,13 +307,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     }
     if (rt.limit_action == waf::ActionKind::kChallenge) {
       if (hasValidClearance(view)) continue;
-      d = Decision{Outcome::kChallenge, 0, {}, {}, {}, rule.spec.name, newEventId(), d.bot_score};
-      challengeResponse(view, d);
-      stats_->add(ActionLabel::kChallenge);
-      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
-      logDecision("challenge", i, view, s, d);
-      s.pending_.clear();
-      return d;
+      return challenge(i, view, s, d.bot_score);
     }
     int bot = d.bot_score;
     d = Decision{};
@@ -329,11 +323,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     d.content_type = "text/plain; charset=utf-8";
     d.body = "429 Too Many Requests: rate limited by rule \"" + rule.spec.name +
              "\"; retry after " + headers.retry_after + "s (event " + d.event_id + ")\n";
-    stats_->add(ActionLabel::kRateLimited);
-    stats_->blocked.fetch_add(1, std::memory_order_relaxed);
-    logDecision("rate_limit", i, view, s, d);
-    s.pending_.clear();
-    return d;
+    return answer(i, view, s, std::move(d));
   }
 
   if (!s.eval_.action || !s.eval_.terminating_rule) {
@@ -344,14 +334,9 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   const std::string& name = rules[t].spec.name;
   switch (*s.eval_.action) {
     case waf::ActionKind::kBlock: {
-      int bot = d.bot_score;
-      d = Decision{Outcome::kBlock, 0, {}, {}, {}, name, newEventId(), bot};
-      blockResponse(t, d);
-      stats_->add(ActionLabel::kBlock);
-      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
-      logDecision("block", t, view, s, d);
-      s.pending_.clear();
-      return d;
+      Decision block{Outcome::kBlock, 0, {}, {}, {}, name, newEventId(), d.bot_score};
+      blockResponse(t, block);
+      return answer(t, view, s, std::move(block));
     }
     case waf::ActionKind::kChallenge: {
       if (hasValidClearance(view)) {
@@ -359,14 +344,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
         d.rule = name;
         return d;
       }
-      int bot = d.bot_score;
-      d = Decision{Outcome::kChallenge, 0, {}, {}, {}, name, newEventId(), bot};
-      challengeResponse(view, d);
-      stats_->add(ActionLabel::kChallenge);
-      stats_->blocked.fetch_add(1, std::memory_order_relaxed);
-      logDecision("challenge", t, view, s, d);
-      s.pending_.clear();
-      return d;
+      return challenge(t, view, s, d.bot_score);
     }
     case waf::ActionKind::kAllow:
       stats_->add(ActionLabel::kAllow);
@@ -380,6 +358,39 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
       stats_->add(ActionLabel::kPass);
       return d;
   }
+}
+
+Decision Firewall::challenge(size_t rule, const RequestView& view, Scratch& s,
+                             int bot_score) const {
+  Decision d;
+  d.outcome = Outcome::kChallenge;
+  d.rule = rules_->rules()[rule].spec.name;
+  d.event_id = newEventId();
+  d.bot_score = bot_score;
+  challengeResponse(view, d);
+  return answer(rule, view, s, std::move(d));
+}
+
+Decision Firewall::answer(size_t rule, const RequestView& view, Scratch& s, Decision d) const {
+  switch (d.outcome) {
+    case Outcome::kBlock:
+      stats_->add(ActionLabel::kBlock);
+      logDecision("block", rule, view, s, d);
+      break;
+    case Outcome::kChallenge:
+      stats_->add(ActionLabel::kChallenge);
+      logDecision("challenge", rule, view, s, d);
+      break;
+    case Outcome::kRateLimited:
+      stats_->add(ActionLabel::kRateLimited);
+      logDecision("rate_limit", rule, view, s, d);
+      break;
+    case Outcome::kPass:
+      return d;  // not an answer
+  }
+  stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+  s.pending_.clear();  // the upstream will not answer: nothing to count on the response
+  return d;
 }
 
 void Firewall::onResponse(const RequestView& view, int status, Scratch& s) const {

@@ -170,6 +170,12 @@ class Firewall {
   void challengeResponse(const RequestView& view, Decision& d) const;
   void logDecision(std::string_view what, size_t rule, const RequestView& view, Scratch& scratch,
                    const Decision& d) const;
+  // The challenge page of `rule`, answered through answer().
+  Decision challenge(size_t rule, const RequestView& view, Scratch& scratch, int bot_score) const;
+  // Finishes inspect() with the firewall's own answer `d` (block, challenge or rate limit, by
+  // d.outcome): counts the action and the blocked request, writes the log line and drops the
+  // pending response-phase counts. Returns d.
+  Decision answer(size_t rule, const RequestView& view, Scratch& scratch, Decision d) const;
 
   bool enabled_ = false;
   size_t body_bytes_ = 8192;
