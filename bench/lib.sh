@@ -202,12 +202,50 @@ EOF
   bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
 }
 
-# bench_start_nginx NAME PORT HTTP_BODY...: the peer under test on CPU 0, tuned as in the notes.
-# HTTP_BODY is the text placed in the http {} block after the common tuning. Sets BENCH_PID.
+# bench_nginx_proxy_body PORT UPSTREAM_PORT [LOCATION_LINES]: the http {} body of a fair nginx
+# reverse proxy (upstream keepalive, HTTP/1.1 to the upstream) listening on PORT; LOCATION_LINES
+# go first in `location /`.
+bench_nginx_proxy_body() {
+  cat <<EOF
+  upstream app {
+    server 127.0.0.1:$2;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$1 reuseport backlog=4096;
+    location / {${3:+
+$3}
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+EOF
+}
+
+# bench_app_yaml UPSTREAM_PORT: shipgate sites/apps config proxying everything to one upstream.
+bench_app_yaml() {
+  cat <<EOF
+sites:
+  - name: s
+    app: a
+apps:
+  a:
+    slots:
+      blue:
+        - {address: "127.0.0.1:$1"}
+EOF
+}
+
+# bench_start_nginx NAME PORT HTTP_BODY [MAIN]: the peer under test on CPU 0, tuned as in the
+# notes. HTTP_BODY is the text placed in the http {} block after the common tuning; MAIN, lines
+# for the main context before it (load_module ...). Sets BENCH_PID.
 bench_start_nginx() {
-  local name=$1 port=$2 body=$3 dir="$BENCH_DIR/$1"
+  local name=$1 port=$2 body=$3 main=${4:-} dir="$BENCH_DIR/$1"
   mkdir -p "$dir"
   {
+    [ -n "$main" ] && printf '%s\n' "$main"
     bench_nginx_common "$dir"
     cat <<EOF
 events { worker_connections $BENCH_NGINX_CONNS; }

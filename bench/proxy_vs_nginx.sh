@@ -13,20 +13,7 @@ upstream_port=$(bench_free_port)
 bench_start_upstream "$upstream_port"
 
 nginx_port=$(bench_free_port)
-bench_start_nginx nginx "$nginx_port" "
-  upstream app {
-    server 127.0.0.1:$upstream_port;
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:$nginx_port reuseport backlog=4096;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-    }
-  }"
+bench_start_nginx nginx "$nginx_port" "$(bench_nginx_proxy_body "$nginx_port" "$upstream_port")"
 nginx_pgid=$BENCH_PID
 
 sg_port="" sg_pgid=""
@@ -34,14 +21,7 @@ if bench_have_shipgate; then
   bench_shipgate_build_note
   sg_port=$(bench_free_port)
   while [ "$sg_port" = "$nginx_port" ] || [ "$sg_port" = "$upstream_port" ]; do sg_port=$(bench_free_port); done
-  bench_start_shipgate "$sg_port" "sites:
-  - name: s
-    app: a
-apps:
-  a:
-    slots:
-      blue:
-        - {address: \"127.0.0.1:$upstream_port\"}"
+  bench_start_shipgate "$sg_port" "$(bench_app_yaml "$upstream_port")"
   sg_pgid=$BENCH_PID
 else
   bench_note "shipgate binary $SHIPGATE_BIN not found: measuring nginx only"

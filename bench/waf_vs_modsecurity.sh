@@ -70,8 +70,8 @@ bench_wrk() {
   taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$1" -d"$2" --latency -s "$lua" "$3" >"$4" 2>&1 || true
 }
 
-# nginx + ModSecurity: lib.sh's nginx peer tuning, plus load_module (main context, so this writes
-# its own nginx.conf rather than using bench_start_nginx). Sets BENCH_PID.
+# nginx + ModSecurity: lib.sh's nginx reverse proxy, with the modules loaded in the main context
+# and ModSecurity on in `location /`. Sets BENCH_PID.
 start_nginx_modsec() {  # PORT UPSTREAM_PORT
   local port=$1 up=$2 dir="$BENCH_DIR/nginx_modsec"
   mkdir -p "$dir"
@@ -100,38 +100,11 @@ start_nginx_modsec() {  # PORT UPSTREAM_PORT
       echo "Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf"
     true
   } >"$dir/main.conf"
-  {
-    [ -f "$NDK_MODULE" ] && echo "load_module $NDK_MODULE;"
-    echo "load_module $MODSEC_MODULE;"
-    bench_nginx_common "$dir"
-    cat <<EOF
-events { worker_connections $BENCH_NGINX_CONNS; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  gzip off;
-$(bench_nginx_temp_paths "$dir")
-  upstream app {
-    server 127.0.0.1:$up;
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:$port reuseport backlog=4096;
-    location / {
-      modsecurity on;
-      modsecurity_rules_file $dir/main.conf;
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-EOF
-  } >"$dir/nginx.conf"
-  bench_start "$BENCH_PROXY_CPU" "$dir/out.log" nginx -e /dev/null -p "$dir" -c "$dir/nginx.conf"
-  bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+  local modules="load_module $MODSEC_MODULE;"
+  if [ -f "$NDK_MODULE" ]; then modules="load_module $NDK_MODULE;
+$modules"; fi
+  bench_start_nginx nginx_modsec "$port" "$(bench_nginx_proxy_body "$port" "$up" "      modsecurity on;
+      modsecurity_rules_file $dir/main.conf;")" "$modules"
 }
 
 used_ports=" "
@@ -144,14 +117,7 @@ new_port() {  # sets PORT to a free port not handed out before
 new_port; upstream_port=$PORT
 bench_start_upstream "$upstream_port"
 
-site_yaml="sites:
-  - name: s
-    app: a
-apps:
-  a:
-    slots:
-      blue:
-        - {address: \"127.0.0.1:$upstream_port\"}"
+site_yaml=$(bench_app_yaml "$upstream_port")
 
 # The seed's security_rules, read verbatim from examples/coinestate/shipgate.yaml, with that
 # file's normalisers. wrk is one client sending tens of thousands of requests a second, which the
