@@ -2,10 +2,7 @@
 // sees as JSON: {title, properties: [names], version, errors: [...]}. Usage:
 //   node frontend_check.js URL [HOST_HEADER]
 // Exits 1 when the page fails to load or render within 20 s.
-const { chromium } = require('playwright-core');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { launchChromium } = require('./chromium');
 
 (async () => {
   const [url, host] = process.argv.slice(2);
@@ -13,13 +10,8 @@ const path = require('path');
     console.error('usage: node frontend_check.js URL [HOST_HEADER]');
     process.exit(2);
   }
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-           '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  const browser = await launchChromium();
+  const { context } = browser;
   const errors = [];
   let exitCode = 0;
   try {
@@ -36,8 +28,7 @@ const path = require('path');
     console.log(JSON.stringify({ error: String(e), errors }));
     exitCode = 1;
   } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
   }
   process.exit(exitCode);
 })();

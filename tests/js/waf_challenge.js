@@ -4,10 +4,7 @@
 //   {first_status, final_status, challenged, text, cookie, errors}
 // Usage: node waf_challenge.js URL EXPECT
 // Exits 1 when EXPECT does not show up within 60 s.
-const { chromium } = require('playwright-core');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { launchChromium } = require('./chromium');
 
 (async () => {
   const [url, expect] = process.argv.slice(2);
@@ -15,13 +12,8 @@ const path = require('path');
     console.error('usage: node waf_challenge.js URL EXPECT');
     process.exit(2);
   }
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-           '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  const browser = await launchChromium();
+  const { context } = browser;
   const errors = [];
   const statuses = [];
   let exitCode = 0;
@@ -52,8 +44,7 @@ const path = require('path');
     console.log(JSON.stringify({ error: String(e), statuses, errors }));
     exitCode = 1;
   } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
   }
   process.exit(exitCode);
 })();

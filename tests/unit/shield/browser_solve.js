@@ -5,25 +5,15 @@
 //   waits (up to 60 s) for the body to contain TEXT (default "cleared").
 //   --no-js: loads URL twice with JavaScript disabled and reports the statuses.
 'use strict';
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require(require.resolve('playwright-core',
-                                             { paths: [path.join(__dirname, '../../js')] }));
+const { launchChromium } = require('../../js/chromium');
 
 (async () => {
   const url = process.argv[2];
   const noJs = process.argv.includes('--no-js');
   const w = process.argv.indexOf('--wait-for');
   const waitFor = w > 0 ? process.argv[w + 1] : 'cleared';
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-shield-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    javaScriptEnabled: !noJs,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-           '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  const browser = await launchChromium({ javaScriptEnabled: !noJs });
+  const { context } = browser;
   const errors = [];
   const out = {};
   let code = 0;
@@ -52,8 +42,7 @@ const { chromium } = require(require.resolve('playwright-core',
   } finally {
     out.errors = errors;
     console.log(JSON.stringify(out));
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
     process.exit(code);
   }
 })();
