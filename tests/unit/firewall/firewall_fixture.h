@@ -35,6 +35,17 @@ inline std::shared_ptr<const Firewall> buildOrDie(const config::Config& c, Clock
   return fw.isOk() ? *fw : nullptr;
 }
 
+// The firewall of the example config / of `yaml`; null (with the load or build failure reported)
+// when either fails.
+inline std::shared_ptr<const Firewall> exampleFirewall(Clock& clock) {
+  auto c = exampleConfig();
+  return c ? buildOrDie(*c, clock) : nullptr;
+}
+inline std::shared_ptr<const Firewall> firewallFrom(const std::string& yaml, Clock& clock) {
+  auto c = configFrom(yaml);
+  return c ? buildOrDie(*c, clock) : nullptr;
+}
+
 inline const char* kChromeUa =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
     "Safari/537.36";

@@ -17,9 +17,7 @@ using testing::TestRequest;
 
 TEST(FirewallMetrics, RenderThroughTheRegistryAndPassPromtool) {
   SimulatedClock clock;
-  auto c = testing::exampleConfig();
-  ASSERT_NE(c, nullptr);
-  auto fw = testing::buildOrDie(*c, clock);
+  auto fw = testing::exampleFirewall(clock);
   ASSERT_NE(fw, nullptr);
   metrics::Registry registry;
   addFirewallCollector(registry, [fw] { return fw; });
@@ -68,9 +66,7 @@ TEST(FirewallMetrics, RenderThroughTheRegistryAndPassPromtool) {
 
 TEST(FirewallLog, OneLinePerBlockWithRuleMatchedValuesAndRequestId) {
   SimulatedClock clock;
-  auto c = testing::exampleConfig();
-  ASSERT_NE(c, nullptr);
-  auto fw = testing::buildOrDie(*c, clock);
+  auto fw = testing::exampleFirewall(clock);
   ASSERT_NE(fw, nullptr);
   std::string path = ::testing::TempDir() + "/firewall_log.txt";
   std::remove(path.c_str());

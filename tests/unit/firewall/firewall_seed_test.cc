@@ -117,16 +117,15 @@ TEST_F(SeedRules, ChromeWithValidClearancePasses) {
 
 TEST(FirewallChallenge, ChallengeRuleServesThePageUntilSolved) {
   SimulatedClock clock;
-  auto c = testing::configFrom(R"yaml(
+  auto fw = testing::firewallFrom(R"yaml(
 waf:
   challenge: {difficulty_bits: 8, secret: "0123456789abcdef0123"}
 security_rules:
   - name: "Challenge logins"
     expression: 'http.request.uri.path eq "/login"'
     action: challenge
-)yaml");
-  ASSERT_NE(c, nullptr);
-  auto fw = testing::buildOrDie(*c, clock);
+)yaml",
+                                  clock);
   ASSERT_NE(fw, nullptr);
   Scratch s;
   TestRequest r = TestRequest::chrome("/login");
@@ -157,7 +156,7 @@ security_rules:
 
 TEST(FirewallActions, AllowSkipLogAndCustomBlock) {
   SimulatedClock clock;
-  auto c = testing::configFrom(R"yaml(
+  auto fw = testing::firewallFrom(R"yaml(
 waf:
   normalize: []
   block: {status: 451, content_type: "text/plain", body: "no: {rule} {event_id}"}
@@ -175,9 +174,8 @@ security_rules:
     expression: 'http.request.uri.path ne ""'
     action: block
     block: {status: 406, content_type: "application/json", body: '{"rule":"{rule}"}'}
-)yaml");
-  ASSERT_NE(c, nullptr);
-  auto fw = testing::buildOrDie(*c, clock);
+)yaml",
+                                  clock);
   ASSERT_NE(fw, nullptr);
   Scratch s;
   auto run = [&](const std::string& method, const std::string& target, const std::string& ip) {
@@ -207,13 +205,12 @@ security_rules:
 
 TEST(FirewallActions, DisabledWafPassesEverything) {
   SimulatedClock clock;
-  auto c = testing::configFrom(R"yaml(
+  auto fw = testing::firewallFrom(R"yaml(
 waf: {enabled: false}
 security_rules:
   - {name: all, expression: 'http.request.uri.path ne ""', action: block}
-)yaml");
-  ASSERT_NE(c, nullptr);
-  auto fw = testing::buildOrDie(*c, clock);
+)yaml",
+                                  clock);
   ASSERT_NE(fw, nullptr);
   EXPECT_FALSE(fw->enabled());
   Scratch s;
