@@ -1,6 +1,7 @@
 #include "shipgate/http/request_parser.h"
 
 #include "parser_callbacks.h"
+#include "shipgate/http/path.h"
 
 namespace shipgate::http {
 namespace {
@@ -36,12 +37,6 @@ bool validFields(const Request& q) {
 }
 
 }  // namespace
-
-std::string_view Request::path() const {
-  std::string_view t = target();
-  size_t q = t.find('?');
-  return q == std::string_view::npos ? t : t.substr(0, q);
-}
 
 bool Request::idempotent() const {
   return method_ == "GET" || method_ == "HEAD" || method_ == "OPTIONS" || method_ == "TRACE" ||
@@ -128,6 +123,10 @@ class RequestSettings {
         r->error_status_ = 400;
         return HPE_USER;
       }
+      if (!r->setPath()) {
+        r->error_status_ = 400;
+        return HPE_USER;
+      }
       std::string_view expect = q.header("expect");
       q.expect_continue_ = !expect.empty() && equalsIgnoreCase(expect, "100-continue") &&
                            (q.versionMajor() > 1 || q.versionMinor() >= 1);
@@ -163,6 +162,30 @@ RequestParser::RequestParser(size_t max_header_bytes, size_t max_body_bytes)
   parser_.data = this;
 }
 
+bool RequestParser::setPath() {
+  Request& q = request_;
+  std::string_view target = q.target();
+  auto offset = [&](std::string_view v) {
+    return Request::Span{static_cast<uint32_t>(v.data() - q.raw_.data()),
+                         static_cast<uint32_t>(v.size())};
+  };
+  TargetParts parts = splitTarget(target);
+  bool static_root = parts.path.data() < target.data() ||
+                     parts.path.data() >= target.data() + target.size();
+  q.raw_path_ = static_root ? Request::Span{q.target_.off, 0} : offset(parts.path);
+  q.query_ = parts.has_query ? offset(parts.query) : Request::Span{};
+  q.has_query_ = parts.has_query;
+  NormalizedPath n = normalizePath(parts.path, q.path_scratch_);
+  if (!n.ok()) {
+    error_reason_ = "bad request: ";
+    error_reason_ += pathErrorText(n.error);
+    return false;
+  }
+  q.path_in_scratch_ = static_root || n.path.data() != parts.path.data();
+  if (q.path_in_scratch_ && n.path.data() != q.path_scratch_.data()) q.path_scratch_.assign(n.path);
+  return true;
+}
+
 RequestParser::State RequestParser::fail(int status, std::string reason) {
   error_status_ = status;
   error_reason_ = std::move(reason);
@@ -189,7 +212,9 @@ RequestParser::State RequestParser::execute(const char* data, size_t len, size_t
       *consumed = len;
       if (error_status_ == 431) return fail(431, "request header fields too large");
       if (error_status_ == 413) return fail(413, "request body too large");
-      if (error_status_ != 0) return fail(error_status_, "bad request");
+      if (error_status_ != 0) {
+        return fail(error_status_, error_reason_.empty() ? "bad request" : error_reason_);
+      }
       const char* reason = llhttp_get_error_reason(&parser_);
       return fail(400, reason && *reason ? reason : llhttp_errno_name(err));
     }

@@ -4,7 +4,12 @@
 //   431 head larger than max_header_bytes; 413 body larger than max_body_bytes (checked against
 //   Content-Length before any body byte arrives); 400 for malformed requests and request
 //   smuggling attempts (Content-Length together with Transfer-Encoding, duplicate or invalid
-//   Content-Length, a Transfer-Encoding whose final coding is not chunked, bad chunk sizes).
+//   Content-Length, a Transfer-Encoding whose final coding is not chunked, bad chunk sizes), and
+//   a request path that normalizePath() refuses (climbs above the root, encoded slash, NUL, bad
+//   escape, overlong UTF-8, dot segment with ';' parameters: see shipgate/http/path.h).
+// The path is normalised once, when the head is complete: Request::path() is the normalised
+// path that is routed, inspected by the WAF and forwarded upstream; rawPath() and target() keep
+// what the client sent.
 // After any error the connection must be closed: the parser does not resynchronise.
 // Parsing stops after each complete message; call next() to parse the following one
 // (pipelining). Not thread-safe; one per connection.
@@ -26,9 +31,16 @@ class Request : public MessageHead {
  public:
   std::string_view method() const { return method_; }
   bool isMethod(std::string_view m) const { return method_ == m; }
+  // The request-target as received.
   std::string_view target() const { return span(target_); }
-  // The target's path (before '?').
-  std::string_view path() const;
+  // The normalised path (shipgate/http/path.h): never above the root, no dot segments, no "//".
+  // For "*" and authority-form targets, the target itself. Valid once the head is complete.
+  std::string_view path() const { return path_in_scratch_ ? path_scratch_ : span(raw_path_); }
+  // The target's path as received (before '?', without scheme and authority).
+  std::string_view rawPath() const { return span(raw_path_); }
+  // The query as received (without '?'); hasQuery() tells "/p?" from "/p".
+  std::string_view query() const { return span(query_); }
+  bool hasQuery() const { return has_query_; }
   bool keepAlive() const { return keep_alive_; }
   // Upgrade (e.g. WebSocket) or CONNECT: the connection leaves HTTP after this request.
   bool upgrade() const { return upgrade_; }
@@ -46,6 +58,10 @@ class Request : public MessageHead {
   void clear() {
     clearHead();
     target_ = {};
+    raw_path_ = {};
+    query_ = {};
+    has_query_ = false;
+    path_in_scratch_ = false;
     method_ = {};
     keep_alive_ = upgrade_ = chunked_ = expect_continue_ = false;
     content_length_ = -1;
@@ -53,6 +69,11 @@ class Request : public MessageHead {
   }
   std::string_view method_;  // static string from llhttp
   Span target_;
+  Span raw_path_;
+  Span query_;
+  bool has_query_ = false;
+  bool path_in_scratch_ = false;  // path() is path_scratch_ (it differs from the raw path)
+  std::string path_scratch_;
   bool keep_alive_ = false;
   bool upgrade_ = false;
   bool chunked_ = false;
@@ -94,6 +115,9 @@ class RequestParser {
   friend class ParserCallbacks;
   friend class RequestSettings;
   State fail(int status, std::string reason);
+  // Splits the target and normalises its path into request_; false (and the reason set) when
+  // the path must be refused.
+  bool setPath();
 
   llhttp_t parser_;
   Request request_;

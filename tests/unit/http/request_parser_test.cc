@@ -168,6 +168,40 @@ TEST(RequestParserTest, ExpectContinueAndUpgradeFlags) {
   EXPECT_EQ(ws.substr(w.consumed), "RAW");
 }
 
+TEST(RequestParserTest, PathIsNormalisedOnceAndRawFormsKept) {
+  RequestParser p(16384, 1 << 20);
+  std::string req = "GET /a/./b/../c//%7Ed%2e/?x=%2e%2e&y HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_EQ(feed(p, req).state, RequestParser::State::kComplete);
+  const Request& q = p.request();
+  EXPECT_EQ(q.path(), "/a/c/~d./");
+  EXPECT_EQ(q.rawPath(), "/a/./b/../c//%7Ed%2e/");
+  EXPECT_EQ(q.target(), "/a/./b/../c//%7Ed%2e/?x=%2e%2e&y");
+  EXPECT_TRUE(q.hasQuery());
+  EXPECT_EQ(q.query(), "x=%2e%2e&y");
+  p.next();
+  std::string abs = "GET http://h.example?z=1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_EQ(feed(p, abs).state, RequestParser::State::kComplete);
+  EXPECT_EQ(p.request().path(), "/");
+  EXPECT_EQ(p.request().query(), "z=1");
+  p.next();
+  std::string plain = "GET /plain HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_EQ(feed(p, plain).state, RequestParser::State::kComplete);
+  EXPECT_EQ(p.request().path(), "/plain");
+  EXPECT_EQ(p.request().path().data(), p.request().target().data());
+  EXPECT_FALSE(p.request().hasQuery());
+}
+
+TEST(RequestParserTest, PathsThatCannotBeNormalisedAre400) {
+  for (const char* target : {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../..",
+                             "/a%2Fb", "/a%00", "/a%zz", "/%c0%ae%c0%ae/x", "/a/..;/b"}) {
+    RequestParser p(16384, 1 << 20);
+    std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    EXPECT_EQ(feed(p, req).state, RequestParser::State::kError) << target;
+    EXPECT_EQ(p.errorStatus(), 400) << target;
+    EXPECT_NE(p.errorReason().find("path"), std::string::npos) << p.errorReason();
+  }
+}
+
 TEST(HeaderTokensTest, HasTokenIsCaseInsensitiveAndTrims) {
   EXPECT_TRUE(hasToken("keep-alive, Upgrade", "upgrade"));
   EXPECT_TRUE(hasToken(" close ", "close"));

@@ -1,0 +1,54 @@
+#include "shipgate/http/cookies.h"
+
+#include "shipgate/http/message.h"
+
+namespace shipgate::http {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool nextCookie(std::string_view& rest, Cookie& out) {
+  while (!rest.empty()) {
+    size_t semi = rest.find(';');
+    std::string_view pair = trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      out.name = {};
+      out.value = pair;
+    } else {
+      out.name = trim(pair.substr(0, eq));
+      out.value = trim(pair.substr(eq + 1));
+    }
+    if (out.value.size() >= 2 && out.value.front() == '"' && out.value.back() == '"') {
+      out.value = out.value.substr(1, out.value.size() - 2);
+    }
+    return true;
+  }
+  return false;
+}
+
+std::optional<std::string_view> findCookie(std::string_view cookie_header, std::string_view name) {
+  Cookie c;
+  while (nextCookie(cookie_header, c)) {
+    if (c.name == name) return c.value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> findCookie(const MessageHead& head, std::string_view name) {
+  for (size_t i = 0; i < head.headerCount(); ++i) {
+    if (!equalsIgnoreCase(head.headerName(i), "cookie")) continue;
+    if (auto v = findCookie(head.headerValue(i), name)) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace shipgate::http

@@ -1,0 +1,116 @@
+// The rest of the HTTP text toolkit: percent-decoding, cookies, query arguments.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "shipgate/http/cookies.h"
+#include "shipgate/http/percent.h"
+#include "shipgate/http/query.h"
+#include "shipgate/http/request_parser.h"
+
+namespace shipgate::http {
+namespace {
+
+std::string decode(std::string_view in, uint32_t flags, DecodeError* e = nullptr) {
+  std::string out;
+  DecodeError got = percentDecode(in, out, flags);
+  if (e != nullptr) *e = got;
+  return out;
+}
+
+TEST(PercentDecodeTest, LenientAndStrict) {
+  EXPECT_EQ(decode("a%20b%2fc", kDecodeLenient), "a b/c");
+  EXPECT_EQ(decode("a+b", kDecodeLenient), "a+b");
+  EXPECT_EQ(decode("a+b%2B", kPlusAsSpace), "a b+");
+  EXPECT_EQ(decode("100%", kDecodeLenient), "100%");
+  EXPECT_EQ(decode("%zz%4", kDecodeLenient), "%zz%4");
+  DecodeError e;
+  decode("100%", kStrict, &e);
+  EXPECT_EQ(e, DecodeError::kBadEscape);
+  decode("%4", kStrict, &e);
+  EXPECT_EQ(e, DecodeError::kBadEscape);
+  decode("a%2Fb", kRejectSlash, &e);
+  EXPECT_EQ(e, DecodeError::kEncodedSlash);
+  decode("a%5cb", kRejectSlash, &e);
+  EXPECT_EQ(e, DecodeError::kEncodedSlash);
+  decode("a%00b", kRejectNul, &e);
+  EXPECT_EQ(e, DecodeError::kNul);
+  EXPECT_EQ(decode("a%00b", kDecodeLenient, &e), std::string("a\0b", 3));
+  EXPECT_EQ(e, DecodeError::kNone);
+  // Once: %2541 is "%41", not "A".
+  EXPECT_EQ(decode("%2541", kStrict), "%41");
+}
+
+TEST(PercentDecodeTest, DecodedViewAvoidsCopies) {
+  std::string scratch;
+  std::string_view plain = "plain";
+  EXPECT_EQ(decodedView(plain, scratch).data(), plain.data());
+  EXPECT_EQ(decodedView("a%41", scratch), "aA");
+  EXPECT_EQ(decodedView("a+b", scratch, kPlusAsSpace), "a b");
+}
+
+std::vector<std::pair<std::string, std::string>> cookies(std::string_view header) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Cookie c;
+  while (nextCookie(header, c)) out.emplace_back(c.name, c.value);
+  return out;
+}
+
+TEST(CookiesTest, PairsTrimQuotesAndBarePairs) {
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(cookies("a=1; b=2"), (P{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(cookies(" a = 1 ;;b=\"q v\";c="), (P{{"a", "1"}, {"b", "q v"}, {"c", ""}}));
+  EXPECT_EQ(cookies("bare; x=y=z"), (P{{"", "bare"}, {"x", "y=z"}}));
+  EXPECT_EQ(cookies("a%20b=c%20d"), (P{{"a%20b", "c%20d"}}));  // nothing decoded
+  EXPECT_EQ(cookies("q=\""), (P{{"q", "\""}}));
+  EXPECT_TRUE(cookies("").empty());
+  EXPECT_TRUE(cookies(" ; ;").empty());
+}
+
+TEST(CookiesTest, FindFirstAcrossEveryCookieHeader) {
+  EXPECT_EQ(findCookie("xsg=1; sg=2; sg=3", "sg"), "2");
+  EXPECT_FALSE(findCookie("a=1", "b").has_value());
+  struct H {
+    std::string_view name, value;
+  };
+  std::vector<H> headers{{"Cookie", "a=1"}, {"Accept", "x"}, {"cookie", "b=\"2\"; a=3"}};
+  EXPECT_EQ(findCookieInHeaders(headers, "a"), "1");
+  EXPECT_EQ(findCookieInHeaders(headers, "b"), "2");
+  EXPECT_FALSE(findCookieInHeaders(headers, "c").has_value());
+
+  RequestParser parser(8192, 1024);
+  std::string req = "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: sticky=blue\r\n\r\n";
+  size_t used = 0;
+  ASSERT_EQ(parser.execute(req.data(), req.size(), &used), RequestParser::State::kComplete);
+  EXPECT_EQ(findCookie(parser.request(), "sticky"), "blue");
+  EXPECT_EQ(findCookie(parser.request(), "a"), "1");
+}
+
+std::vector<std::pair<std::string, std::string>> args(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  QueryArg a;
+  while (nextQueryArg(query, a)) out.emplace_back(a.name, a.value);
+  return out;
+}
+
+TEST(QueryTest, SplitsOnAmpersandKeepsRawForm) {
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(args("x=1&y=two&x=3&empty=&flag"),
+            (P{{"x", "1"}, {"y", "two"}, {"x", "3"}, {"empty", ""}, {"flag", ""}}));
+  EXPECT_EQ(args("&&a=1;b=2&"), (P{{"a", "1;b=2"}}));
+  EXPECT_EQ(args("q=a+b%20c"), (P{{"q", "a+b%20c"}}));
+  EXPECT_TRUE(args("").empty());
+  std::string scratch;
+  EXPECT_EQ(decodeQueryComponent("a+b%20c%", scratch), "a b c%");
+}
+
+TEST(QueryTest, FindByDecodedName) {
+  EXPECT_EQ(findQueryArg("a=1&user%5Fid=7&user_id=8", "user_id"), "7");
+  EXPECT_EQ(findQueryArg("flag&x=1", "flag"), "");
+  EXPECT_FALSE(findQueryArg("a=1", "b").has_value());
+  EXPECT_EQ(findQueryArg("q=a+b", "q"), "a+b");  // the value stays raw
+}
+
+}  // namespace
+}  // namespace shipgate::http
