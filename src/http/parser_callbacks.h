@@ -33,6 +33,16 @@ class ParserCallbacks {
     m.major_ = p->http_major;
     m.minor_ = p->http_minor;
   }
+  // Drops trailing spaces and tabs from every field value (RFC 9110 section 5.5: they are not
+  // part of the value; llhttp already skips the leading ones).
+  static void trimValues(MessageHead& m) {
+    for (auto& f : m.headers_) {
+      while (f.value.len > 0 && (m.raw_[f.value.off + f.value.len - 1] == ' ' ||
+                                 m.raw_[f.value.off + f.value.len - 1] == '\t')) {
+        --f.value.len;
+      }
+    }
+  }
   static MessageHead::Span& target(Request& r) { return r.target_; }
   static MessageHead::Span& reason(Response& r) { return r.reason_; }
 };

@@ -31,13 +31,11 @@ bool overlong(unsigned char prev, unsigned char b) {
 }  // namespace
 
 TargetParts splitTarget(std::string_view target) {
-  bool absolute = false;
   if (!target.empty() && target[0] != '/') {
     size_t scheme = target.find("://");
     if (scheme != std::string_view::npos && target.find('/') > scheme) {
       size_t start = target.find_first_of("/?#", scheme + 3);
-      target = start == std::string_view::npos ? std::string_view() : target.substr(start);
-      absolute = true;
+      target = target.substr(start == std::string_view::npos ? target.size() : start);
     }
   }
   if (size_t hash = target.find('#'); hash != std::string_view::npos) {
@@ -52,7 +50,6 @@ TargetParts splitTarget(std::string_view target) {
     parts.query = target.substr(q + 1);
     parts.has_query = true;
   }
-  if (absolute && parts.path.empty()) parts.path = "/";
   return parts;
 }
 
@@ -77,7 +74,8 @@ std::string_view pathErrorText(PathError e) {
 }
 
 NormalizedPath normalizePath(std::string_view in, std::string& scratch) {
-  if (in.empty() || in[0] != '/' || alreadyNormal(in)) return {PathError::kNone, in};
+  if (in.empty()) return {PathError::kNone, "/"};
+  if (in[0] != '/' || alreadyNormal(in)) return {PathError::kNone, in};
   std::string& out = scratch;
   out.clear();
   out.reserve(in.size() + 1);

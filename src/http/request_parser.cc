@@ -123,6 +123,7 @@ class RequestSettings {
         r->error_status_ = 400;
         return HPE_USER;
       }
+      ParserCallbacks::trimValues(q);
       if (!r->setPath()) {
         r->error_status_ = 400;
         return HPE_USER;
@@ -170,9 +171,7 @@ bool RequestParser::setPath() {
                          static_cast<uint32_t>(v.size())};
   };
   TargetParts parts = splitTarget(target);
-  bool static_root = parts.path.data() < target.data() ||
-                     parts.path.data() >= target.data() + target.size();
-  q.raw_path_ = static_root ? Request::Span{q.target_.off, 0} : offset(parts.path);
+  q.raw_path_ = offset(parts.path);
   q.query_ = parts.has_query ? offset(parts.query) : Request::Span{};
   q.has_query_ = parts.has_query;
   NormalizedPath n = normalizePath(parts.path, q.path_scratch_);
@@ -181,7 +180,7 @@ bool RequestParser::setPath() {
     error_reason_ += pathErrorText(n.error);
     return false;
   }
-  q.path_in_scratch_ = static_root || n.path.data() != parts.path.data();
+  q.path_in_scratch_ = n.path.data() != parts.path.data();
   if (q.path_in_scratch_ && n.path.data() != q.path_scratch_.data()) q.path_scratch_.assign(n.path);
   return true;
 }

@@ -1,33 +1,11 @@
-// OwnedRequest and the raw HTTP/1.x request parser used by tools and table tests.
+// OwnedRequest, and raw request text turned into one through the gateway's http::RequestParser.
 #include "shipgate/waf/request.h"
 
-#include <charconv>
+#include <limits>
 
-#include "shipgate/common/strings.h"
+#include "shipgate/http/request_parser.h"
 
 namespace shipgate::waf {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Next line without its terminator (LF or CRLF); advances `pos`. False at end of input.
-bool nextLine(std::string_view text, size_t& pos, std::string_view& line) {
-  if (pos >= text.size()) return false;
-  size_t nl = text.find('\n', pos);
-  size_t end = nl == std::string_view::npos ? text.size() : nl;
-  line = text.substr(pos, end - pos);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  pos = nl == std::string_view::npos ? text.size() : nl + 1;
-  return true;
-}
-
-}  // namespace
 
 OwnedRequest::OwnedRequest(OwnedRequest&& other) noexcept { *this = std::move(other); }
 
@@ -57,51 +35,50 @@ void OwnedRequest::setBody(std::string_view body) {
 }
 
 Result<std::unique_ptr<OwnedRequest>> parseRawHttpRequest(std::string_view text) {
-  auto out = std::make_unique<OwnedRequest>();
+  if (text.find_first_not_of("\r\n") == std::string_view::npos) {
+    return Status::invalidArgument("empty HTTP request");
+  }
+  // Hand-written files may use LF line ends (the head is read as if they were CRLF) and may stop
+  // right after the last header line (the blank line is added).
+  std::string input;
+  input.reserve(text.size() + 4);
   size_t pos = 0;
-  std::string_view line;
-  // Tolerate leading blank lines (RFC 9112 section 2.2).
-  do {
-    if (!nextLine(text, pos, line)) return Status::invalidArgument("empty HTTP request");
-  } while (line.empty());
-  size_t sp1 = line.find(' ');
-  size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == std::string_view::npos || sp1 == 0) {
-    return Status::invalidArgument("bad request line: " + std::string(line));
+  bool head_done = false;
+  while (pos < text.size() && !head_done) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    head_done = line.empty() && !input.empty();
+    input.append(line);
+    input.append("\r\n");
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
   }
-  std::string_view target =
-      line.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
-  if (target.empty()) return Status::invalidArgument("bad request line: no target");
-  if (sp2 != std::string_view::npos && line.substr(sp2 + 1).substr(0, 5) != "HTTP/") {
-    return Status::invalidArgument("bad request line: no HTTP version");
+  if (!head_done) input.append("\r\n");
+  input.append(text.substr(pos));
+  constexpr size_t kNoLimit = std::numeric_limits<uint32_t>::max() / 2;
+  http::RequestParser parser(kNoLimit, kNoLimit);
+  size_t used = 0;
+  http::RequestParser::State state = parser.execute(input.data(), input.size(), &used);
+  const http::Request& q = parser.request();
+  if (state == http::RequestParser::State::kError) {
+    bool first_line = q.headerCount() == 0 || parser.errorReason().find("path") != std::string::npos;
+    return Status::invalidArgument((first_line ? "request line: " : "") + parser.errorReason() +
+                                   " (the gateway answers " +
+                                   std::to_string(parser.errorStatus()) + ")");
   }
-  out->setMethod(line.substr(0, sp1));
-  out->setTarget(target);
-  std::optional<int64_t> content_length;
-  bool ended = false;
-  while (nextLine(text, pos, line)) {
-    if (line.empty()) {
-      ended = true;
-      break;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return Status::invalidArgument("bad header line: " + std::string(line));
-    }
-    std::string_view name = line.substr(0, colon);
-    std::string_view value = trim(line.substr(colon + 1));
-    if (equalsIgnoreCase(name, "content-length")) {
-      int64_t n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
-        return Status::invalidArgument("bad Content-Length: " + std::string(value));
-      }
-      content_length = n;
-    }
-    out->addHeader(name, value);
+  if (!parser.headersComplete()) return Status::invalidArgument("incomplete request head");
+  auto out = std::make_unique<OwnedRequest>();
+  out->setMethod(q.method());
+  out->setTarget(q.target());
+  out->setPath(q.path());
+  for (size_t i = 0; i < q.headerCount(); ++i) out->addHeader(q.headerName(i), q.headerValue(i));
+  if (state == http::RequestParser::State::kComplete &&
+      input.find_first_not_of("\r\n", used) != std::string::npos) {
+    return Status::invalidArgument("bytes after the end of the request (a body needs "
+                                   "Content-Length or chunked framing)");
   }
-  if (ended && pos < text.size()) out->setBody(text.substr(pos));
-  if (content_length) out->mutableRequest().body_size = *content_length;
+  if (!q.body().empty()) out->setBody(q.body());
+  if (q.contentLength() >= 0) out->mutableRequest().body_size = q.contentLength();
   return out;
 }
 

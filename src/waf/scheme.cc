@@ -6,6 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include "shipgate/http/cookies.h"
+#include "shipgate/http/path.h"
+#include "shipgate/http/percent.h"
+#include "shipgate/http/query.h"
 #include "shipgate/waf/eval_context.h"
 #include "text.h"
 
@@ -15,18 +19,11 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
 
-// The request-target split into raw path and raw query (no '?'). Absolute-form targets lose
-// their scheme and authority.
+// The request-target split into raw path and raw query (no '?'); http::splitTarget is the one
+// definition (absolute-form targets lose their scheme and authority, fragments are dropped).
 std::pair<std::string_view, std::string_view> splitTarget(std::string_view target) {
-  if (size_t scheme = target.find("://"); scheme != std::string_view::npos && target[0] != '/') {
-    size_t slash = target.find_first_of("/?", scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-  }
-  if (size_t hash = target.find('#'); hash != std::string_view::npos)
-    target = target.substr(0, hash);
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return {target, {}};
-  return {target.substr(0, q), target.substr(q + 1)};
+  http::TargetParts parts = http::splitTarget(target);
+  return {parts.path, parts.has_query ? parts.query : std::string_view()};
 }
 
 std::optional<std::string_view> header(const Request& r, std::string_view name) {
@@ -53,11 +50,16 @@ std::string_view joinedHeader(EvalContext& ctx, std::string_view name, std::stri
   return out;
 }
 
+// The gateway's normalised path (Request::path); for requests built without it, the same
+// http::normalizePath of the raw path. A path it refuses (the gateway answers 400 before the WAF
+// runs) is seen raw.
 std::string_view normalizedPath(EvalContext& ctx) {
+  if (!ctx.request().path.empty()) return ctx.request().path;
   std::string_view raw = splitTarget(ctx.request().target).first;
   std::string scratch;
-  std::string_view p = normalizePath(raw, scratch);
-  return p.data() == raw.data() ? raw : ctx.keep(p);
+  http::NormalizedPath p = http::normalizePath(raw, scratch);
+  if (!p.ok()) return raw;
+  return p.path.data() == raw.data() ? raw : ctx.keep(p.path);
 }
 
 Value makeArray(EvalContext& ctx, const std::vector<std::string_view>& items) {
@@ -97,20 +99,8 @@ Value makeMultiMap(EvalContext& ctx, const Pairs& pairs) {
 
 Pairs queryPairs(std::string_view query) {
   Pairs out;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      if (eq == std::string_view::npos) {
-        out.emplace_back(part, std::string_view());
-      } else {
-        out.emplace_back(part.substr(0, eq), part.substr(eq + 1));
-      }
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
+  http::QueryArg a;
+  while (http::nextQueryArg(query, a)) out.emplace_back(a.name, a.value);
   return out;
 }
 
@@ -132,30 +122,22 @@ Pairs headerPairs(EvalContext& ctx) {
   return out;
 }
 
+// Every Cookie header, parsed by http::nextCookie (values unquoted, not decoded); names are
+// percent-decoded, as in Cloudflare's http.request.cookies.
 Pairs cookiePairs(EvalContext& ctx) {
   Pairs out;
   for (const Header& h : ctx.request().headers) {
     if (!equalsIgnoreCase(h.name, "cookie")) continue;
     std::string_view rest = h.value;
-    while (!rest.empty()) {
-      size_t semi = rest.find(';');
-      std::string_view part = rest.substr(0, semi);
-      while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
-      while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
-      if (!part.empty()) {
-        size_t eq = part.find('=');
-        std::string_view name = part.substr(0, eq);
-        std::string_view value =
-            eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-        if (name.find('%') != std::string_view::npos) {
-          std::string& decoded = ctx.newString();
-          urlDecodeOnce(name, false, false, decoded);
-          name = decoded;
-        }
-        out.emplace_back(name, value);
+    http::Cookie c;
+    while (http::nextCookie(rest, c)) {
+      std::string_view name = c.name;
+      if (http::needsDecoding(name)) {
+        std::string& decoded = ctx.newString();
+        (void)http::percentDecode(name, decoded);
+        name = decoded;
       }
-      if (semi == std::string_view::npos) break;
-      rest.remove_prefix(semi + 1);
+      out.emplace_back(name, c.value);
     }
   }
   return out;

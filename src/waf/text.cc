@@ -4,18 +4,14 @@
 #include <array>
 #include <vector>
 
+#include "shipgate/http/percent.h"
 #include "shipgate/waf/filter.h"
 
 namespace shipgate::waf {
 
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using http::hexValue;
 
 void appendUtf8(uint32_t cp, std::string& out) {
   if (cp < 0x80) {
@@ -28,11 +24,6 @@ void appendUtf8(uint32_t cp, std::string& out) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-}
-
-bool isUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
 }
 
 bool isSpace(char c) {
@@ -53,6 +44,10 @@ constexpr std::array<uint8_t, 256> kByteFlags = makeByteFlags();
 }  // namespace
 
 void urlDecodeOnce(std::string_view in, bool plus_as_space, bool unicode, std::string& out) {
+  if (!unicode) {
+    (void)http::percentDecode(in, out, plus_as_space ? http::kPlusAsSpace : http::kDecodeLenient);
+    return;
+  }
   out.clear();
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -85,72 +80,6 @@ void urlDecodeRecursive(std::string_view in, bool plus_as_space, bool unicode, s
     if (next == out) return;
     out.swap(next);
   }
-}
-
-std::string_view normalizePath(std::string_view in, std::string& scratch) {
-  bool needs = false;
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' || c == '\\' ||
-        (c == '/' && i + 1 < in.size() && (in[i + 1] == '/' || in[i + 1] == '.'))) {
-      needs = true;
-      break;
-    }
-  }
-  if (in.empty()) return "/";  // absolute-form target without a path ("http://h?x")
-  if (in[0] == '.') needs = true;
-  if (!needs) return in;
-  // 1. backslashes, percent-escapes, merged slashes.
-  std::string s;
-  s.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '\\') c = '/';
-    if (c == '%' && i + 2 < in.size() && hexValue(in[i + 1]) >= 0 && hexValue(in[i + 2]) >= 0) {
-      auto decoded = static_cast<unsigned char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2]));
-      if (isUnreserved(decoded)) {
-        s.push_back(static_cast<char>(decoded));
-      } else {
-        s.push_back('%');
-        s.push_back(asciiUpper(in[i + 1]));
-        s.push_back(asciiUpper(in[i + 2]));
-      }
-      i += 2;
-      continue;
-    }
-    if (c == '/' && !s.empty() && s.back() == '/') continue;
-    s.push_back(c);
-  }
-  // 2. dot segments (RFC 3986 section 5.2.4), on segments.
-  std::vector<std::string_view> out_segments;
-  bool absolute = !s.empty() && s[0] == '/';
-  std::string_view rest(s);
-  if (absolute) rest.remove_prefix(1);
-  bool trailing_slash = false;
-  while (true) {
-    size_t slash = rest.find('/');
-    std::string_view seg = rest.substr(0, slash);
-    bool last = slash == std::string_view::npos;
-    if (seg == ".") {
-      trailing_slash = last;
-    } else if (seg == "..") {
-      if (!out_segments.empty()) out_segments.pop_back();
-      trailing_slash = last;
-    } else {
-      out_segments.push_back(seg);
-      trailing_slash = false;
-    }
-    if (last) break;
-    rest.remove_prefix(slash + 1);
-  }
-  scratch.clear();
-  if (absolute) scratch.push_back('/');
-  for (size_t i = 0; i < out_segments.size(); ++i) {
-    if (i > 0) scratch.push_back('/');
-    scratch.append(out_segments[i]);
-  }
-  if (trailing_slash && !scratch.empty() && scratch.back() != '/') scratch.push_back('/');
-  return scratch;
 }
 
 std::optional<Normalizer> parseNormalizer(std::string_view name) {

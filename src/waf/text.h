@@ -1,5 +1,5 @@
-// Private string helpers of the rules engine: URL decoding, Cloudflare-style path normalisation,
-// ASCII case mapping.
+// Private string helpers of the rules engine: the url_decode function's decoding (with %uXXXX),
+// ASCII case mapping. Paths, cookies and query arguments come from the http text toolkit.
 #pragma once
 
 #include <string>
@@ -18,10 +18,5 @@ inline char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<cha
 void urlDecodeOnce(std::string_view in, bool plus_as_space, bool unicode, std::string& out);
 // Decodes until the text stops changing (at most 8 passes).
 void urlDecodeRecursive(std::string_view in, bool plus_as_space, bool unicode, std::string& out);
-
-// Cloudflare's URL normalisation of a path: '\' -> '/', successive '/' merged, percent-escapes of
-// unreserved characters decoded (others upper-cased), dot segments removed. Returns `in` when
-// nothing changes, else a view of `scratch`.
-std::string_view normalizePath(std::string_view in, std::string& scratch);
 
 }  // namespace shipgate::waf

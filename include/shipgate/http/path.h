@@ -33,7 +33,7 @@
 namespace shipgate::http {
 
 // A request-target split into its parts (views into the target). Origin-form "/p?q" gives
-// path "/p"; absolute-form "http://h/p?q" gives path "/p" (or "/" when it has none);
+// path "/p"; absolute-form "http://h/p?q" gives path "/p" (or "" when it has none);
 // asterisk-form "*" and authority-form "host:443" are their own path. A fragment is dropped.
 struct TargetParts {
   std::string_view path;
@@ -61,8 +61,9 @@ struct NormalizedPath {
   bool ok() const { return error == PathError::kNone; }
 };
 
-// Normalises a path that starts with '/' (see the policy above). A path that does not start
-// with '/' ("*", "host:443") is returned unchanged. `scratch` is overwritten when a change is
+// Normalises a path that starts with '/' (see the policy above). The empty path (absolute-form
+// "http://h?q") is "/"; any other path that does not start with '/' ("*", "host:443") is
+// returned unchanged. `scratch` is overwritten when a change is
 // needed; the result may point into it, so it must outlive the result.
 NormalizedPath normalizePath(std::string_view path, std::string& scratch);
 

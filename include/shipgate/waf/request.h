@@ -27,6 +27,9 @@ struct Header {
 struct Request {
   std::string_view method;           // "GET"
   std::string_view target;           // raw request-target: "/a/b?x=1" (or absolute-form URL)
+  // The normalised path (http::normalizePath of the target's path), as the gateway routes and
+  // forwards it: http.request.uri.path. Empty: computed from `target` when a field needs it.
+  std::string_view path;
   std::span<const Header> headers;   // in received order, duplicates kept
   std::optional<IpAddr> client_ip;   // ip.src; missing when unset
   bool tls = false;                  // ssl
@@ -47,7 +50,13 @@ class OwnedRequest {
   OwnedRequest& operator=(OwnedRequest&& other) noexcept;
 
   void setMethod(std::string_view m) { request_.method = keep(m); }
-  void setTarget(std::string_view t) { request_.target = keep(t); }
+  // Sets the raw target; the normalised path is then computed from it when needed.
+  void setTarget(std::string_view t) {
+    request_.target = keep(t);
+    request_.path = {};
+  }
+  // The normalised path (Request::path); setTarget() clears it.
+  void setPath(std::string_view p) { request_.path = keep(p); }
   void addHeader(std::string_view name, std::string_view value);
   void setBody(std::string_view body);  // also sets body_size
   Request& mutableRequest() { return request_; }
@@ -60,9 +69,14 @@ class OwnedRequest {
   Request request_;
 };
 
-// Parses a raw HTTP/1.x request (request line, headers, blank line, body; CRLF or LF line ends)
-// into an OwnedRequest. Used by `shipgate waf test --request FILE` and the .test files. The body
-// is whatever follows the blank line; body_size is Content-Length when present, else body length.
+// Parses raw HTTP/1.x request text into an OwnedRequest with the gateway's own parser
+// (http::RequestParser: llhttp, the same limits-free checks, the same path normalisation), so
+// that `shipgate waf test --request FILE` and the .test files see what the gateway would. A
+// missing final blank line is added. The body is what follows the head (it may be shorter than
+// Content-Length: the WAF sees a prefix of the body, as in the gateway); body_size is
+// Content-Length when present, else the body's length. A request the gateway answers with 400
+// (malformed, smuggling, a path above the root...) is an error whose message starts with
+// "request line: " when the problem is on the first line.
 Result<std::unique_ptr<OwnedRequest>> parseRawHttpRequest(std::string_view text);
 
 }  // namespace shipgate::waf

@@ -33,9 +33,10 @@ TEST(SplitTargetTest, OriginAbsoluteAsteriskAuthority) {
   EXPECT_EQ(splitTarget("/p?q#frag").query, "q");
   EXPECT_EQ(splitTarget("http://h.example/p/q?z=1").path, "/p/q");
   EXPECT_EQ(splitTarget("http://h.example/p/q?z=1").query, "z=1");
-  EXPECT_EQ(splitTarget("http://h.example?z=1").path, "/");
+  EXPECT_EQ(splitTarget("http://h.example?z=1").path, "");
   EXPECT_EQ(splitTarget("http://h.example?z=1").query, "z=1");
-  EXPECT_EQ(splitTarget("https://h.example").path, "/");
+  EXPECT_EQ(splitTarget("https://h.example").path, "");
+  EXPECT_EQ(norm(""), "/");
   EXPECT_EQ(splitTarget("*").path, "*");
   EXPECT_EQ(splitTarget("h.example:443").path, "h.example:443");
 }
