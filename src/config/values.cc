@@ -9,6 +9,7 @@
 
 #include "shipgate/common/strings.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/http/url.h"
 
 namespace shipgate::config {
 namespace {
@@ -201,55 +202,23 @@ Result<HostPort> parseHostPort(std::string_view text) {
   return hp;
 }
 
+// The URL syntax is http::parseUrl's (the one URL parser); the host then goes through the same
+// checks as a listener address.
 Result<Url> parseUrl(std::string_view text) {
-  std::string_view s = trim(text);
   const std::string quoted = "\"" + std::string(text) + "\"";
-  Url url;
-  if (startsWithIgnoreCase(s, "https://")) {
-    url.tls = true;
-    s.remove_prefix(8);
-  } else if (startsWithIgnoreCase(s, "http://")) {
-    s.remove_prefix(7);
-  } else {
-    return Status::invalidArgument("bad URL " + quoted + ": must start with http:// or https://");
+  auto parsed = http::parseUrl(trim(text));
+  if (!parsed.isOk()) {
+    return Status::invalidArgument("bad URL " + quoted + ": " + parsed.status().message());
   }
-  size_t end = s.find_first_of("/?#");
-  std::string_view authority = s.substr(0, end);
-  std::string_view rest = end == std::string_view::npos ? std::string_view() : s.substr(end);
-  if (authority.find('@') != std::string_view::npos) {
-    return Status::invalidArgument("bad URL " + quoted + ": credentials in URLs are not supported");
-  }
-  if (authority.empty()) return Status::invalidArgument("bad URL " + quoted + ": missing host");
-  bool has_port = false;
-  if (authority.front() == '[') {
-    has_port = authority.find("]:") != std::string_view::npos;
-  } else {
-    has_port = authority.find(':') != std::string_view::npos;
-  }
-  std::string hostport(authority);
-  if (!has_port) hostport += url.tls ? ":443" : ":80";
-  auto hp = parseHostPort(hostport);
+  auto hp = parseHostPort(parsed->hostPort());
   if (!hp.isOk()) {
     return Status::invalidArgument("bad URL " + quoted + ": " + hp.status().message());
   }
   if (hp->host == "*") return Status::invalidArgument("bad URL " + quoted + ": missing host");
+  Url url;
+  url.tls = parsed->tls();
   url.address = *hp;
-  size_t hash = rest.find('#');
-  if (hash != std::string_view::npos) rest = rest.substr(0, hash);
-  if (rest.empty()) {
-    url.path = "/";
-  } else if (rest.front() == '?') {
-    url.path = "/" + std::string(rest);
-  } else {
-    url.path = std::string(rest);
-  }
-  for (char c : url.path) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return Status::invalidArgument("bad URL " + quoted +
-                                     ": spaces and control characters "
-                                     "must be percent-encoded");
-    }
-  }
+  url.path = std::move(parsed->path_and_query);
   return url;
 }
 

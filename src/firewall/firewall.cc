@@ -196,6 +196,7 @@ void Firewall::fillRequest(const RequestView& view, Scratch& s) const {
   r = waf::Request{};
   r.method = view.method;
   r.target = view.target;
+  r.path = view.path;
   r.headers = view.headers;
   r.client_ip = waf::IpAddr::parse(view.client_ip);
   r.tls = view.tls;

@@ -1,69 +1,22 @@
 #include "shipgate/health/parse.h"
 
-#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
+
+#include "shipgate/http/url.h"
 
 namespace shipgate::health {
 
 Result<ParsedUrl> parseUrl(std::string_view url) {
+  auto parsed = http::parseUrl(url);
+  if (!parsed.isOk()) {
+    return Status::invalidArgument("URL \"" + std::string(url) + "\": " + parsed.status().message());
+  }
   ParsedUrl out;
-  const size_t sep = url.find("://");
-  if (sep == std::string_view::npos)
-    return Status::invalidArgument("URL without scheme: " + std::string(url));
-  for (char c : url.substr(0, sep)) {
-    out.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (out.scheme != "http" && out.scheme != "https") {
-    return Status::invalidArgument("unsupported URL scheme '" + out.scheme + "' (http or https)");
-  }
-  std::string_view rest = url.substr(sep + 3);
-  const size_t frag = rest.find('#');
-  if (frag != std::string_view::npos) rest = rest.substr(0, frag);
-  const size_t path_at = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, path_at);
-  if (path_at != std::string_view::npos) {
-    out.path = std::string(rest.substr(path_at));
-    if (out.path[0] == '?') out.path = "/" + out.path;
-  }
-  if (authority.find('@') != std::string_view::npos) {
-    return Status::invalidArgument("URL with user info is not supported");
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::invalidArgument("URL: unclosed '['");
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return Status::invalidArgument("URL: junk after ']'");
-      port = after.substr(1);
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-    }
-  }
-  if (host.empty()) return Status::invalidArgument("URL without host: " + std::string(url));
-  for (char c : host) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '[' || c == ']') {
-      return Status::invalidArgument("URL: invalid host");
-    }
-  }
-  out.address.host = std::string(host);
-  if (port.empty()) {
-    out.address.port = out.tls() ? 443 : 80;
-  } else {
-    unsigned value = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
-      return Status::invalidArgument("URL: invalid port '" + std::string(port) + "'");
-    }
-    out.address.port = static_cast<uint16_t>(value);
-  }
+  out.scheme = parsed->scheme;
+  out.address.host = parsed->host;
+  out.address.port = parsed->port;
+  out.path = std::move(parsed->path_and_query);
   return out;
 }
 

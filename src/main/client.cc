@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/http/url.h"
 
 namespace shipgate::cli {
 namespace {
@@ -24,14 +25,15 @@ Result<Target> resolveTarget(const ClientOptions& o) {
   Target t;
   std::string token_file = o.token_file;
   if (!o.admin_url.empty()) {
-    std::smatch m;
-    static const std::regex kUrl(R"(^(?:http://)?(\[[^\]]+\]|[^:/]+):(\d+)/?$)");
-    if (!std::regex_match(o.admin_url, m, kUrl)) {
+    auto url = http::parseUrl(o.admin_url.find("://") == std::string::npos
+                                  ? "http://" + o.admin_url
+                                  : o.admin_url);
+    if (!url.isOk() || url->tls() || !url->explicit_port || url->path_and_query != "/") {
       return Status::invalidArgument("--admin must look like http://127.0.0.1:9901 (got '" +
                                      o.admin_url + "')");
     }
-    t.host = m[1];
-    t.port = std::stoi(m[2]);
+    t.host = url->ipv6 ? "[" + url->host + "]" : url->host;
+    t.port = url->port;
   }
   if (t.host.empty() || token_file.empty()) {
     config::LoadResult loaded = config::loadFile(o.config_path);

@@ -83,7 +83,6 @@ std::unique_ptr<waf::OwnedRequest> buildRequest(const WafTestOptions& o, bool& t
     }
     return std::move(parsed.value());
   }
-  auto req = std::make_unique<waf::OwnedRequest>();
   std::string target = o.url;
   std::string host;
   for (std::string_view scheme : {"http://", "https://"}) {
@@ -100,8 +99,9 @@ std::unique_ptr<waf::OwnedRequest> buildRequest(const WafTestOptions& o, bool& t
               << "\": expected a path (/a?b=1) or an http(s):// URL\n";
     return nullptr;
   }
-  req->setMethod(o.method);
-  req->setTarget(target);
+  // The request is written out as HTTP/1.1 and read back by the gateway's parser, so that the
+  // path is normalised (or refused) exactly as the gateway would.
+  std::string text = o.method + " " + target + " HTTP/1.1\r\n";
   bool has_host = false;
   for (const auto& h : o.headers) {
     size_t colon = h.find(':');
@@ -110,14 +110,19 @@ std::unique_ptr<waf::OwnedRequest> buildRequest(const WafTestOptions& o, bool& t
       return nullptr;
     }
     std::string name = h.substr(0, colon);
-    std::string value = h.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
     has_host = has_host || name == "Host" || name == "host";
-    req->addHeader(name, value);
+    text += h + "\r\n";
   }
-  if (!has_host && !host.empty()) req->addHeader("Host", host);
-  if (!o.body.empty()) req->setBody(o.body);
-  return req;
+  if (!has_host && !host.empty()) text += "Host: " + host + "\r\n";
+  if (!o.body.empty()) text += "Content-Length: " + std::to_string(o.body.size()) + "\r\n";
+  text += "\r\n" + o.body;
+  auto parsed = waf::parseRawHttpRequest(text);
+  if (!parsed.isOk()) {
+    std::cerr << "shipgate waf test: --url \"" << o.url << "\": " << parsed.status().message()
+              << "\n";
+    return nullptr;
+  }
+  return std::move(parsed.value());
 }
 
 }  // namespace
@@ -149,6 +154,7 @@ int runWafTest(const WafTestOptions& o) {
   firewall::RequestView view;
   view.method = r.method;
   view.target = r.target;
+  view.path = r.path;
   view.headers = r.headers;
   view.client_ip = o.client_ip;
   view.tls = tls;
@@ -163,6 +169,7 @@ int runWafTest(const WafTestOptions& o) {
   }
   std::cout << "request: " << r.method << " " << r.target << " from " << o.client_ip
             << (tls ? " (tls)" : "") << "\n";
+  std::cout << "path: " << r.path << "\n";
   if (!fw.enabled()) std::cout << "waf: disabled (waf.enabled: false or no security_rules)\n";
   if (scratch.botScore().score != 0) {
     std::cout << "bot: " << scratch.botScore().describe()

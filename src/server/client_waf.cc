@@ -19,6 +19,7 @@ bool ClientConnection::inspectRequest(const firewall::Firewall& fw) {
   firewall::RequestView& v = waf_view_;
   v.method = req.method();
   v.target = req.target();
+  v.path = req.path();
   v.headers = s.headers;
   v.client_ip = client_ip_;
   v.tls = isTls();

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "client_connection.h"
+#include "shipgate/http/cookies.h"
 #include "response_head.h"
 #include "worker.h"
 
@@ -15,21 +16,6 @@ namespace {
 
 using http::equalsIgnoreCase;
 constexpr size_t kReadChunk = 16 * 1024;
-
-std::string_view cookieValue(std::string_view cookies, std::string_view name) {
-  size_t i = 0;
-  while (i < cookies.size()) {
-    while (i < cookies.size() && (cookies[i] == ' ' || cookies[i] == ';')) ++i;
-    size_t eq = cookies.find('=', i);
-    size_t end = cookies.find(';', i);
-    if (end == std::string_view::npos) end = cookies.size();
-    if (eq != std::string_view::npos && eq < end && cookies.substr(i, eq - i) == name) {
-      return cookies.substr(eq + 1, end - eq - 1);
-    }
-    i = end + 1;
-  }
-  return {};
-}
 
 ssize_t sendAll(int fd, const iovec* iov, int n) {
   msghdr msg{};
@@ -70,7 +56,8 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
   if (!same_endpoint) {
     traffic::PickRequest pr;
     if (app_->sticky.enabled) {
-      pr.sticky_cookie = cookieValue(client_.request().header("cookie"), app_->sticky.cookie);
+      pr.sticky_cookie =
+          http::findCookie(client_.request(), app_->sticky.cookie).value_or(std::string_view());
     }
     pr.random = worker_.random();
     pr.exclude = exclude;

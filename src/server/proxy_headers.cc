@@ -47,7 +47,11 @@ void ProxyExchange::buildHead() {
   worker_.buffers().borrow(head_);
   head_.append(req.method());
   head_.append(" ");
-  head_.append(req.target());
+  head_.append(req.path());  // the normalised path that was routed and inspected
+  if (req.hasQuery()) {
+    head_.append("?");
+    head_.append(req.query());
+  }
   bool http10 = req.versionMajor() == 1 && req.versionMinor() == 0;
   head_.append(http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   std::string_view connection = req.header("connection");

@@ -10,6 +10,7 @@
 #include <array>
 
 #include "cidr.h"
+#include "shipgate/http/cookies.h"
 
 namespace shipgate::shield {
 namespace {
@@ -106,35 +107,7 @@ std::optional<uint64_t> solveProofOfWork(std::string_view nonce, int bits,
 }
 
 std::optional<std::string_view> findClearanceCookie(std::string_view header) {
-  size_t pos = 0;
-  while (pos <= header.size()) {
-    size_t end = header.find(';', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view pair = header.substr(pos, end - pos);
-    size_t b = pair.find_first_not_of(" \t");
-    if (b != std::string_view::npos) {
-      pair = pair.substr(b);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos) {
-        std::string_view name = pair.substr(0, eq);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-        if (name == kClearanceCookieName) {
-          std::string_view value = pair.substr(eq + 1);
-          size_t vb = value.find_first_not_of(" \t");
-          value = vb == std::string_view::npos ? std::string_view() : value.substr(vb);
-          while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-            value.remove_suffix(1);
-          }
-          if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-            value = value.substr(1, value.size() - 2);
-          }
-          return value;
-        }
-      }
-    }
-    pos = end + 1;
-  }
-  return std::nullopt;
+  return http::findCookie(header, kClearanceCookieName);
 }
 
 Challenge::Challenge(ChallengeConfig config, const Clock& clock)

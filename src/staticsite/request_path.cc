@@ -1,14 +1,11 @@
+// Static-site file names from request paths, on top of the http toolkit's path normalisation.
 #include "staticsite/request_path.h"
+
+#include "shipgate/http/path.h"
+#include "shipgate/http/percent.h"
 
 namespace shipgate::staticsite {
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 NormalizedPath fail(PathVerdict v) {
   NormalizedPath out;
@@ -19,54 +16,34 @@ NormalizedPath fail(PathVerdict v) {
 }  // namespace
 
 NormalizedPath normalizeRequestPath(std::string_view raw) {
-  if (size_t cut = raw.find_first_of("?#"); cut != std::string_view::npos) raw = raw.substr(0, cut);
+  raw = http::splitTarget(raw).path;
   if (raw.empty() || raw.front() != '/') return fail(PathVerdict::kBadRequest);
   if (raw.size() > kMaxRequestPathBytes) return fail(PathVerdict::kNotFound);
-
-  // Split on literal '/' first, then decode each segment once, so that an encoded slash can never
-  // become a separator (it is rejected outright anyway). Segments are appended to out.relative
-  // directly; ".." truncates it back to the previous separator.
+  std::string scratch;
+  http::NormalizedPath normal = http::normalizePath(raw, scratch);
+  if (!normal.ok()) {
+    return fail(normal.error == http::PathError::kAboveRoot ? PathVerdict::kNotFound
+                                                            : PathVerdict::kBadRequest);
+  }
+  // `normal.path` is "/" or "/seg/.../seg" with an optional trailing '/', no dot segments and no
+  // "//"; each segment still holds the escapes of reserved characters, decoded once here.
+  std::string_view path = normal.path.substr(1);
   NormalizedPath out;
-  out.relative.reserve(raw.size());
+  out.trailing_slash = path.empty() || path.back() == '/';
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  out.relative.reserve(path.size());
   std::string decoded;
-  size_t pos = 1;
-  while (true) {
-    size_t end = raw.find('/', pos);
-    const bool is_last = end == std::string_view::npos;
-    std::string_view seg = raw.substr(pos, is_last ? raw.size() - pos : end - pos);
-    decoded.clear();
-    for (size_t i = 0; i < seg.size(); ++i) {
-      char c = seg[i];
-      if (c == '%') {
-        if (i + 2 >= seg.size()) return fail(PathVerdict::kBadRequest);
-        int hi = hexValue(seg[i + 1]);
-        int lo = hexValue(seg[i + 2]);
-        if (hi < 0 || lo < 0) return fail(PathVerdict::kBadRequest);
-        c = static_cast<char>(hi * 16 + lo);
-        if (c == '/' || c == '\\') return fail(PathVerdict::kBadRequest);
-        i += 2;
-      } else if (c == '\\') {
-        return fail(PathVerdict::kBadRequest);
-      }
-      if (c == '\0') return fail(PathVerdict::kBadRequest);
-      decoded.push_back(c);
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view seg = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (http::percentDecode(seg, decoded, http::kStrict | http::kRejectSlash | http::kRejectNul) !=
+        http::DecodeError::kNone) {
+      return fail(PathVerdict::kBadRequest);
     }
-    if (decoded.empty() || decoded == ".") {
-      if (is_last) out.trailing_slash = true;
-    } else if (decoded == "..") {
-      if (out.relative.empty()) return fail(PathVerdict::kNotFound);
-      size_t slash = out.relative.rfind('/');
-      out.relative.resize(slash == std::string::npos ? 0 : slash);
-      if (is_last) out.trailing_slash = true;
-    } else if (decoded.front() == '.' && decoded != ".well-known") {
-      return fail(PathVerdict::kNotFound);
-    } else {
-      if (!out.relative.empty()) out.relative.push_back('/');
-      out.relative += decoded;
-      out.trailing_slash = false;
-    }
-    if (is_last) break;
-    pos = end + 1;
+    if (decoded.front() == '.' && decoded != ".well-known") return fail(PathVerdict::kNotFound);
+    if (!out.relative.empty()) out.relative.push_back('/');
+    out.relative += decoded;
   }
   size_t slash = out.relative.rfind('/');
   out.last_segment = slash == std::string::npos ? out.relative : out.relative.substr(slash + 1);

@@ -1,5 +1,7 @@
-// Request-path normalisation for static sites: turns a raw, percent-encoded request path into a
-// relative path below the site root, or says why it cannot be served. Pure string work, no I/O;
+// Request paths to file names for static sites: http::normalizePath (the gateway's one path
+// normalisation: the static site serves the path the router routed and the WAF inspected), then
+// each segment percent-decoded once into a relative path below the site root, or why it cannot
+// be served. Pure string work, no I/O;
 // the file system side (symlinks) is FileResolver's job. Thread-safe (no state).
 #pragma once
 
@@ -10,8 +12,9 @@ namespace shipgate::staticsite {
 
 enum class PathVerdict {
   kOk,
-  kBadRequest,  // 400: malformed percent-encoding, NUL, encoded '/' or '\', literal '\'
-  kNotFound,    // 404: climbs above the root, hidden (dot) segment, too long
+  kBadRequest,  // 400: any path http::normalizePath refuses (bad escape, NUL, encoded '/' or '\',
+                //      overlong UTF-8, dot segment with ';' parameters), except...
+  kNotFound,    // 404: ...climbing above the root; hidden (dot) segment; too long
 };
 
 struct NormalizedPath {
@@ -26,9 +29,9 @@ struct NormalizedPath {
 
 inline constexpr size_t kMaxRequestPathBytes = 4096;
 
-// Decodes %XX exactly once, drops "" and "." segments, resolves ".." that stays inside the root and
-// rejects ".." that would climb above it. The raw path must start with '/'; anything after a '?'
-// or '#' is ignored.
+// Normalises (http/path.h: '\' is a separator, "" and "." segments dropped, ".." resolved inside
+// the root), then decodes %XX exactly once per segment. The path must start with '/'; anything
+// after a '?' or '#' is ignored.
 NormalizedPath normalizeRequestPath(std::string_view raw);
 
 }  // namespace shipgate::staticsite

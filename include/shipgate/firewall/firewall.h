@@ -68,6 +68,7 @@ namespace shipgate::firewall {
 struct RequestView {
   std::string_view method;               // "GET"
   std::string_view target;               // raw request-target "/a?b=1"
+  std::string_view path;                 // normalised path (http::Request::path); "" = from target
   std::span<const waf::Header> headers;  // received order (fill Scratch::headers and point here)
   std::string_view client_ip;            // textual address of the peer (ip.src)
   bool tls = false;

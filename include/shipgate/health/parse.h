@@ -19,7 +19,8 @@ struct ParsedUrl {
   bool tls() const { return scheme == "https"; }
 };
 
-// "http[s]://host[:port][/path][?query]". Userinfo and fragments are rejected/dropped.
+// "http[s]://host[:port][/path][?query]" by http::parseUrl (the one URL parser): user info is
+// rejected, the fragment dropped.
 Result<ParsedUrl> parseUrl(std::string_view url);
 
 // A JSON-RPC response to eth_blockNumber: {"jsonrpc":"2.0","id":..,"result":"0x1a"} -> 26.

@@ -61,9 +61,16 @@ TEST(RequestPathTest, MalformedAndDangerousEncodingsAreBadRequest) {
   EXPECT_EQ(verdict("/..%2fetc/passwd"), PathVerdict::kBadRequest);
   EXPECT_EQ(verdict("/a%2Fb"), PathVerdict::kBadRequest);
   EXPECT_EQ(verdict("/..%5cwin.ini"), PathVerdict::kBadRequest);
-  EXPECT_EQ(verdict("/a\\..\\b"), PathVerdict::kBadRequest);
+  EXPECT_EQ(verdict("/a%C0%AE%C0%AE/b"), PathVerdict::kBadRequest);  // overlong UTF-8 dots
+  EXPECT_EQ(verdict("/a/..;/b"), PathVerdict::kBadRequest);
   EXPECT_EQ(verdict("relative"), PathVerdict::kBadRequest);
   EXPECT_EQ(verdict(""), PathVerdict::kBadRequest);
+}
+
+TEST(RequestPathTest, BackslashIsASeparatorLikeTheRouterSeesIt) {
+  EXPECT_EQ(ok("/a\\..\\b").relative, "b");
+  EXPECT_EQ(ok("/a\\b").relative, "a/b");
+  EXPECT_EQ(verdict("/a\\..\\..\\b"), PathVerdict::kNotFound);
 }
 
 TEST(RequestPathTest, HiddenSegmentsAreNotFoundExceptWellKnown) {

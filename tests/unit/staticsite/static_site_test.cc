@@ -168,13 +168,14 @@ TEST_F(StaticSiteTest, TraversalNeverLeavesTheRoot) {
   auto site = open();
   for (const char* p :
        {"/../secret.txt", "/%2e%2e/secret.txt", "/docs/../../secret.txt", "/leak.txt",
-        "/leakdir/secret.txt", "/leakdir/", "/.%2e/etc/passwd", "/%2E%2E/%2E%2E/etc/passwd"}) {
+        "/leakdir/secret.txt", "/leakdir/", "/.%2e/etc/passwd", "/%2E%2E/%2E%2E/etc/passwd",
+        "/x\\..\\secret.txt", "/x\\..\\..\\secret.txt"}) {
     StaticResponse r = site->serve(get(p));
     EXPECT_EQ(r.status, 404) << p;
     EXPECT_EQ(bodyOf(r).find("SECRET"), std::string::npos) << p;
   }
   for (const char* p : {"/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/a%00.html", "/bad%zz",
-                        "/..%5csecret.txt", "/x\\..\\secret.txt"}) {
+                        "/..%5csecret.txt", "/%c0%ae%c0%ae/secret.txt", "/a/..;/secret.txt"}) {
     EXPECT_EQ(site->serve(get(p)).status, 400) << p;
   }
   // ".." that stays inside the root is just normalised.
