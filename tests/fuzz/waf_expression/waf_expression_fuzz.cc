@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.isOk()) fuzzed = std::move(r.value());
   }
   auto a = parseRawHttpRequest(
-      "POST /a/../b%2Fc//d?x=1&x=%2541&y=UNION%20SELECT HTTP/1.1\r\nHost: Example.com\r\n"
+      "POST /a/../b%3bc//d?x=1&x=%2541&y=UNION%20SELECT HTTP/1.1\r\nHost: Example.com\r\n"
       "Cookie: a=1; b=2\r\nX-Forwarded-For: 10.1.1.1\r\nContent-Length: 4\r\n\r\nbody");
   auto b = parseRawHttpRequest("GET / HTTP/1.1\r\n\r\n");
   a.value()->mutableRequest().client_ip = IpAddr::parse("10.2.3.4");

@@ -191,6 +191,15 @@ TEST(RequestParserTest, PathIsNormalisedOnceAndRawFormsKept) {
   EXPECT_FALSE(p.request().hasQuery());
 }
 
+TEST(RequestParserTest, FieldValuesLoseTrailingWhitespace) {
+  RequestParser p(16384, 1 << 20);
+  std::string req = "GET / HTTP/1.1\r\nHost: h.example \t \r\nX-A:  v  \r\nX-Empty:   \r\n\r\n";
+  ASSERT_EQ(feed(p, req).state, RequestParser::State::kComplete);
+  EXPECT_EQ(p.request().header("host"), "h.example");
+  EXPECT_EQ(p.request().header("x-a"), "v");
+  EXPECT_EQ(p.request().header("x-empty"), "");
+}
+
 TEST(RequestParserTest, PathsThatCannotBeNormalisedAre400) {
   for (const char* target : {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../..",
                              "/a%2Fb", "/a%00", "/a%zz", "/%c0%ae%c0%ae/x", "/a/..;/b"}) {
