@@ -183,6 +183,12 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
     auto r = get(ports_.http, "/v1/health", "app.test", {{"Cookie", green_cookie}});
     EXPECT_EQ(r.header("X-App-Version"), "v2") << r.raw;
   }
+  // ...also when the cookie comes in a second Cookie header (every Cookie header is read).
+  for (int i = 0; i < 20; ++i) {
+    auto r = get(ports_.http, "/v1/health", "app.test",
+                 {{"Cookie", "theme=dark"}, {"Cookie", green_cookie}});
+    EXPECT_EQ(r.header("X-App-Version"), "v2") << r.raw;
+  }
   // A bad weight spec is a usage error; an unknown app is refused by the API.
   auto bad = adminArgs();
   bad.insert(bad.begin(), "switch");
