@@ -5,7 +5,7 @@
 // and the request line the upstream received must all agree with the stated rules: the path is
 // normalised once, that normalised path is routed, inspected and forwarded (with the original
 // query), and a path that climbs above the root or cannot be normalised gets 400 and never
-// reaches the upstream.
+// reaches the upstream. `shipgate waf test --url` must see the same path for every case.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/gateway_process.h"
+#include "support/paths.h"
 #include "support/net.h"
 #include "support/raw_http_client.h"
 
@@ -83,6 +84,15 @@ std::vector<Case> corpus() {
   };
 }
 
+const char* kRules =
+    "security_rules:\n"
+    "  - name: seen\n"
+    "    expression: 'http.request.uri.path ne \"\"'\n"
+    "    action: log\n"
+    "  - name: admin\n"
+    "    expression: 'starts_with(http.request.uri.path, \"/api/admin\")'\n"
+    "    action: block\n";
+
 std::string gatewayYaml(uint16_t http, uint16_t upstream, const std::string& root) {
   std::string up = "{address: \"127.0.0.1:" + std::to_string(upstream) + "\"}";
   return "server: {workers: 1, allow_root: true}\n"
@@ -91,14 +101,7 @@ std::string gatewayYaml(uint16_t http, uint16_t upstream, const std::string& roo
          "sites:\n"
          "  - {name: api, path_prefix: /api/, app: echo}\n"
          "  - {name: www, static: {root: \"" + root + "\"}}\n"
-         "apps:\n  echo:\n    slots: {blue: [" + up + "], green: [" + up + "]}\n"
-         "security_rules:\n"
-         "  - name: seen\n"
-         "    expression: 'http.request.uri.path ne \"\"'\n"
-         "    action: log\n"
-         "  - name: admin\n"
-         "    expression: 'starts_with(http.request.uri.path, \"/api/admin\")'\n"
-         "    action: block\n";
+         "apps:\n  echo:\n    slots: {blue: [" + up + "], green: [" + up + "]}\n" + kRules;
 }
 
 // The log line of the `seen` rule for request `id`, "" when absent.
@@ -179,6 +182,37 @@ TEST(PathsDifferential, RouteWafAndUpstreamAgreeOnEveryPath) {
   }
   upstream.terminate();
   upstream.wait(5s);
+}
+
+TEST(PathsDifferential, WafTestCommandSeesTheSamePath) {
+  testsupport::TempDir dir("sg-paths-cli");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  std::string config = dir.writeFile("rules.yaml", kRules);
+  for (const Case& c : corpus()) {
+    SCOPED_TRACE(c.target);
+    testsupport::Process p(testsupport::command(
+        {testsupport::buildDir() + "/shipgate", "waf", "test", "--config", config, "--url",
+         c.target}));
+    ASSERT_TRUE(p.start());
+    auto code = p.wait(30s);
+    ASSERT_TRUE(code.has_value());
+    switch (c.route) {
+      case Route::kApp:
+      case Route::kStatic:
+        EXPECT_EQ(*code, 0) << p.stdoutText() << p.stderrText();
+        break;
+      case Route::kBlocked:
+        EXPECT_EQ(*code, 1) << p.stdoutText() << p.stderrText();
+        break;
+      case Route::kRejected:
+        EXPECT_EQ(*code, 2) << p.stdoutText();
+        EXPECT_NE(p.stderrText().find("(the gateway answers 400)"), std::string::npos)
+            << p.stderrText();
+        continue;
+    }
+    EXPECT_NE(p.stdoutText().find("\npath: " + c.path + "\n"), std::string::npos)
+        << p.stdoutText();
+  }
 }
 
 }  // namespace
