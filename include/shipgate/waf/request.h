@@ -1,6 +1,7 @@
 // waf::Request: what the rules engine sees of one HTTP request. The gateway fills it with views
-// into its own buffers (no copies); every derived field (normalised path, query arguments,
-// cookies, lower-cased header map...) is computed lazily, once per evaluation, by the EvalContext.
+// into its own buffers (no copies), including the path its request parser normalised; every
+// derived field (query arguments, cookies, lower-cased header map...) is computed lazily, once per
+// evaluation, by the EvalContext, with the http text toolkit's parsers.
 // OwnedRequest is the same thing with its own storage, for tests, tools and `shipgate waf test`.
 #pragma once
 
