@@ -47,7 +47,9 @@ class GlobalStats {
   GlobalStats(const GlobalStats&) = delete;
   GlobalStats& operator=(const GlobalStats&) = delete;
 
-  void add(ActionLabel a) { decisions_[static_cast<size_t>(a)]->fetch_add(1, std::memory_order_relaxed); }
+  void add(ActionLabel a) {
+    decisions_[static_cast<size_t>(a)]->fetch_add(1, std::memory_order_relaxed);
+  }
   // The counters of rule `name` with action `action` (created at 0 on first use).
   std::shared_ptr<RuleStats> rule(std::string_view name, std::string_view action);
   metrics::Registry& registry() const { return *registry_; }

@@ -39,7 +39,8 @@ std::atomic<uint64_t>& cell(metrics::Registry& r, std::string_view name, metrics
 GlobalStats::GlobalStats(std::shared_ptr<metrics::Registry> own, metrics::Registry& registry)
     : blocked(cell(registry, names::kWafBlocked, {})), own_(std::move(own)), registry_(&registry) {
   for (size_t a = 0; a < std::size(kActionNames); ++a) {
-    decisions_[a] = &cell(registry, names::kWafDecisions, {{"action", std::string(kActionNames[a])}});
+    decisions_[a] =
+        &cell(registry, names::kWafDecisions, {{"action", std::string(kActionNames[a])}});
   }
 }
 

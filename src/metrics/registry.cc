@@ -71,6 +71,8 @@ Registry::Registry(RegistryOptions options)
                  "Time from the first request byte to the last response byte.", Kind::kHistogram,
                  1.0);
   describeLocked(names::kActiveConnections, "Client connections open now.", Kind::kGauge, 1.0);
+  describeLocked(names::kUpstreamRetries, "Upstream requests retried, by app.", Kind::kCounter,
+                 1.0);
   describeLocked(names::kHealthTransitions,
                  "Endpoint health transitions, by app, slot, endpoint and the state entered.",
                  Kind::kCounter, 1.0);
@@ -294,6 +296,11 @@ Snapshot Registry::snapshot(std::string_view prefix) const {
   auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
   std::stable_sort(snap.counters.begin(), snap.counters.end(), by_name);
   return snap;
+}
+
+void Registry::holdLockForTest(const std::function<void()>& while_held) const {
+  MutexLock lock(mu_);
+  while_held();
 }
 
 std::string Registry::renderPrometheus() const {

@@ -28,7 +28,8 @@ void Sampler::stop() {
 void Sampler::run() {
   MutexLock lock(mu_);
   while (!stopping_) {
-    auto wait = std::clamp<Clock::time_point::duration>(windows_.untilNextWindow(), Millis(1), Millis(1000));
+    auto wait = std::clamp<Clock::time_point::duration>(windows_.untilNextWindow(), Millis(1),
+                                                        Millis(1000));
     wake_.waitFor(lock, wait);
     if (stopping_) break;
     windows_.tick();

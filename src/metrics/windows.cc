@@ -29,6 +29,13 @@ std::string seriesKey(const std::string& name, const Labels& labels) {
 // Counters only go up; a smaller value means the series was recreated and counts from 0.
 uint64_t increase(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
 
+// At least one window of at least a millisecond.
+WindowsOptions sanitized(WindowsOptions o) {
+  o.interval = std::max(o.interval, Millis(1));
+  o.windows = std::max<size_t>(o.windows, 1);
+  return o;
+}
+
 }  // namespace
 
 struct Windows::Window {
@@ -64,15 +71,15 @@ struct Windows::Sampled {
 };
 
 std::vector<std::string> WindowsOptions::defaultFamilies() {
-  return {std::string(names::kHttpRequests),    std::string(names::kHttpDuration),
-          std::string(names::kWafRuleMatches),  std::string(names::kWafRuleBlocked),
-          std::string(names::kWafBlocked),      std::string(names::kHealthTransitions)};
+  return {std::string(names::kHttpRequests),   std::string(names::kHttpDuration),
+          std::string(names::kWafRuleMatches), std::string(names::kWafRuleBlocked),
+          std::string(names::kWafBlocked),     std::string(names::kHealthTransitions)};
 }
 
 Windows::Windows(const Registry& registry, Clock& clock, WindowsOptions options)
     : registry_(registry),
       clock_(clock),
-      options_(std::move(options)),
+      options_(sanitized(std::move(options))),
       ring_(std::make_shared<Ring>()) {
   MutexLock lock(tick_mu_);
   last_ = std::make_unique<Sampled>();
@@ -115,24 +122,26 @@ bool Windows::tick() {
   // A series already tracked, or a new one while there is room (the series tracked so far may
   // all still be there: they count as taken).
   size_t added = 0;
+  Sampled& last = *last_;
   auto entry = [&](const std::string& key) -> Sampled::Value* {
-    auto it = last_->by_key.find(key);
-    if (it == last_->by_key.end()) {
-      if (last_->by_key.size() + added >= options_.max_series) {
+    auto it = last.by_key.find(key);
+    if (it == last.by_key.end()) {
+      if (last.by_key.size() + added >= options_.max_series) {
         dropped_series_.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
       }
       ++added;
     }
     Sampled::Value& v = next->by_key[key];
-    if (it != last_->by_key.end()) v = std::move(it->second);
+    if (it != last.by_key.end()) v = std::move(it->second);
     return &v;
   };
   for (const auto& c : snap.counters) {
     if (!tracked(c.name)) continue;
     Sampled::Value* v = entry(seriesKey(c.name, c.labels));
     if (v == nullptr) continue;
-    if (v->series == nullptr) v->series = std::make_shared<SeriesInfo>(SeriesInfo{c.name, c.labels, {}});
+    if (v->series == nullptr)
+      v->series = std::make_shared<SeriesInfo>(SeriesInfo{c.name, c.labels, {}});
     uint64_t d = increase(c.value, v->value);
     v->value = c.value;
     if (d > 0) window->counters.push_back({v->series, d});
@@ -180,7 +189,8 @@ bool Windows::tick() {
 }
 
 Clock::time_point::duration Windows::untilNextWindow() const {
-  Clock::time_point next{Clock::time_point::duration(next_close_ns_.load(std::memory_order_relaxed))};
+  Clock::time_point next{
+      Clock::time_point::duration(next_close_ns_.load(std::memory_order_relaxed))};
   return next - clock_.now();
 }
 
@@ -194,7 +204,7 @@ uint64_t Windows::closedWindows() const { return closed_.load(std::memory_order_
 uint64_t Windows::droppedSeries() const { return dropped_series_.load(std::memory_order_relaxed); }
 
 std::vector<const Windows::Window*> Windows::windowsFor(const Ring& ring, Millis span,
-                                                       Millis* covered) const {
+                                                        Millis* covered) const {
   std::vector<const Window*> out;
   Clock::time_point::duration sum{0};
   for (auto it = ring.windows.rbegin(); it != ring.windows.rend(); ++it) {
@@ -266,8 +276,8 @@ std::optional<double> Windows::latencyQuantile(std::string_view app, std::string
     if (b >= bounds->size()) return bounds->back();  // above the last bound: its value
     const double lower = b == 0 ? 0.0 : (*bounds)[b - 1];
     const double upper = (*bounds)[b];
-    return lower + (upper - lower) * (rank - static_cast<double>(before)) /
-                       static_cast<double>(buckets[b]);
+    return lower +
+           (upper - lower) * (rank - static_cast<double>(before)) / static_cast<double>(buckets[b]);
   }
   return bounds->back();
 }

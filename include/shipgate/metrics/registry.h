@@ -105,6 +105,9 @@ class Registry {
   // renderPrometheus(snapshot()) followed by the collectors' text.
   std::string renderPrometheus() const;
 
+  // Runs `while_held` with the registry's lock held (to show that warm writers never take it).
+  void holdLockForTest(const std::function<void()>& while_held) const;
+
   struct Series;  // internal: one request label set
   struct Cell;    // internal: one named counter series
 
@@ -127,9 +130,9 @@ class Registry {
   std::unordered_map<std::string, Cell*> cells_by_key_ GUARDED_BY(mu_);
   std::map<std::string, FamilyInfo, std::less<>> families_ GUARDED_BY(mu_);
   std::vector<Collector> collectors_ GUARDED_BY(mu_);
-  std::unique_ptr<Series> overflow_series_;      // takes requests of refused label sets
-  std::atomic<uint64_t> overflow_cell_{0};       // takes increments of refused counters
-  std::atomic<uint64_t> overflowed_series_{0};   // refusals
+  std::unique_ptr<Series> overflow_series_;     // takes requests of refused label sets
+  std::atomic<uint64_t> overflow_cell_{0};      // takes increments of refused counters
+  std::atomic<uint64_t> overflowed_series_{0};  // refusals
   std::atomic<int64_t> active_connections_{0};
   uint64_t id_;  // distinguishes registries in thread-local caches
 };

@@ -42,8 +42,8 @@ struct WindowsOptions {
 class Windows final : public TelemetryReader {
  public:
   // Takes the baseline snapshot now; the first window closes one interval later.
-  // `registry` and `clock` must outlive the Windows. REQUIRES: options.interval > 0,
-  // options.windows > 0.
+  // `registry` and `clock` must outlive the Windows. An interval under 1 ms is taken as 1 ms,
+  // fewer than one window as one.
   Windows(const Registry& registry, Clock& clock, WindowsOptions options = {});
   ~Windows() override;
 
@@ -54,7 +54,7 @@ class Windows final : public TelemetryReader {
   Clock::time_point::duration untilNextWindow() const;
   const WindowsOptions& options() const { return options_; }
 
-  size_t windowCount() const;     // windows held now (at most options().windows)
+  size_t windowCount() const;      // windows held now (at most options().windows)
   uint64_t closedWindows() const;  // windows closed since construction
   // Series left untracked because of max_series: one count per such series per tick.
   uint64_t droppedSeries() const;
@@ -70,8 +70,8 @@ class Windows final : public TelemetryReader {
   uint64_t healthTransitions(std::string_view endpoint, std::string_view to,
                              Millis span) const override;
 
-  struct Window;  // internal: one interval's deltas
-  struct Ring;    // internal: the windows, oldest first
+  struct Window;   // internal: one interval's deltas
+  struct Ring;     // internal: the windows, oldest first
   struct Sampled;  // internal: every tracked series' value at the previous snapshot
 
  private:
