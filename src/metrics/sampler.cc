@@ -25,6 +25,11 @@ void Sampler::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Sampler::wakeForTest() {
+  MutexLock lock(mu_);
+  wake_.notifyAll();
+}
+
 void Sampler::run() {
   MutexLock lock(mu_);
   while (!stopping_) {

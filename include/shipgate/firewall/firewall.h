@@ -128,8 +128,8 @@ class Scratch {
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
 };
 
-struct RuleStats;    // per rule counters (firewall_stats.h)
-class GlobalStats;   // per action counters
+struct RuleStats;   // per rule counters (firewall_stats.h)
+class GlobalStats;  // per action counters
 
 class Firewall {
  public:
@@ -201,8 +201,9 @@ class Firewall {
 };
 
 // Registers a collector on `registry` that renders the metrics of whatever Firewall `current`
-// returns at scrape time (null, or a firewall that counts into `registry` itself: nothing). `current` must be thread-safe (e.g. an atomic
-// shared_ptr load) and outlive the registry's use of it.
+// returns at scrape time (null, or a firewall that counts into `registry` itself: nothing).
+// `current` must be thread-safe (e.g. an atomic shared_ptr load) and outlive the registry's use
+// of it.
 void addFirewallCollector(metrics::Registry& registry,
                           std::function<std::shared_ptr<const Firewall>()> current);
 

@@ -1,7 +1,8 @@
 // Sampler: a thread that calls Windows::tick() when each window is due, for processes that have
 // no control loop to do it. It waits on a condition variable for Windows::untilNextWindow()
-// (at most one second at a time, so it also notices a clock that is not real time), so on a
-// SimulatedClock tests call Windows::tick() themselves instead.
+// (at most one second at a time, so it also notices a clock that is not real time). On a
+// SimulatedClock, tests advance the clock and call wakeForTest(), or call Windows::tick()
+// themselves.
 // Thread-safety: start() and stop() from the owning thread; stop() is idempotent and the
 // destructor stops. `windows` must outlive the Sampler.
 #pragma once
@@ -24,6 +25,8 @@ class Sampler {
   void start();
   // Stops and joins the thread (no effect when not running).
   void stop();
+  // Makes the thread look at the clock now instead of when its wait ends.
+  void wakeForTest();
 
  private:
   void run();
