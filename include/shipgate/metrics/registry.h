@@ -88,8 +88,8 @@ class Registry {
   // once and keep the handle. Labels are rendered in the order given.
   Counter counter(std::string_view name, const Labels& labels);
   // Help text (and, for counters, the scale of the rendered value: 1e-9 renders a count of
-  // nanoseconds as seconds) of a family. The first description of a family wins; a family never
-  // described is rendered with its name as help.
+  // nanoseconds as seconds) of a family. The first description of a family wins; a family only
+  // met through its series is rendered with its name as help until it is described.
   void describe(std::string_view name, std::string_view help, Kind kind = Kind::kCounter,
                 double scale = 1.0);
 
@@ -102,7 +102,7 @@ class Registry {
   using Collector = std::function<void(std::string& out)>;
   void addCollector(Collector collector);
 
-  // renderPrometheus(snapshot()) followed by the collectors' text.
+  // renderPrometheusText(snapshot()) (prometheus.h) followed by the collectors' text.
   std::string renderPrometheus() const;
 
   // Runs `while_held` with the registry's lock held (to show that warm writers never take it).
@@ -113,9 +113,9 @@ class Registry {
 
  private:
   Series* series(const RequestLabels& labels);
-  // The cell of series `key` (see registry.cc's seriesKey) after a miss in this thread's cache:
-  // found or created under the lock, then cached for this thread. The discarded cell when the
-  // registry is full.
+  // The cell of series `key` (registry id, name, labels; see registry.cc's startKey) after a miss
+  // in this thread's cache: found or created under the lock, then cached for this thread. The
+  // discarded cell when the registry is full.
   std::atomic<uint64_t>* resolveCell(const std::string& key, std::string_view name,
                                      const Labels& labels) EXCLUDES(mu_);
   bool fullLocked() const REQUIRES(mu_);
