@@ -53,7 +53,8 @@ Firewall::Firewall() = default;
 Firewall::~Firewall() = default;
 
 Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& config, Clock& clock,
-                                                        const Firewall* previous) {
+                                                        const Firewall* previous,
+                                                        metrics::Registry* metrics) {
   std::shared_ptr<Firewall> fw(new Firewall());
   const config::WafConfig& waf = config.waf;
   fw->clock_ = &clock;
@@ -81,7 +82,8 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
   fw->rules_ = std::move(compiled.value());
 
   // Per-rule runtime: stats, limiters (carried over when unchanged), block responses.
-  fw->stats_ = previous != nullptr ? previous->stats_ : std::make_shared<GlobalStats>();
+  fw->stats_ = GlobalStats::create(fw->enabled_ ? metrics : nullptr,
+                                   previous != nullptr ? previous->stats_.get() : nullptr);
   const auto& rules = fw->rules_->rules();
   fw->runtime_.resize(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
@@ -89,7 +91,7 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
     RuleRuntime& rt = fw->runtime_[i];
     int prev_index = previous != nullptr ? previous->rules_->findRule(spec.name) : -1;
     const RuleRuntime* prev = prev_index >= 0 ? &previous->runtime_[prev_index] : nullptr;
-    rt.stats = prev != nullptr ? prev->stats : std::make_shared<RuleStats>();
+    rt.stats = fw->stats_->rule(spec.name, waf::actionName(spec.action));
     rt.block = waf.block;
     if (spec.action == waf::ActionKind::kBlock) {
       const config::SecurityRule& cr = config.security_rules[i];
@@ -390,6 +392,7 @@ Decision Firewall::answer(size_t rule, const RequestView& view, Scratch& s, Deci
       return d;  // not an answer
   }
   stats_->blocked.fetch_add(1, std::memory_order_relaxed);
+  runtime_[rule].stats->blocked.fetch_add(1, std::memory_order_relaxed);
   s.pending_.clear();  // the upstream will not answer: nothing to count on the response
   return d;
 }

@@ -1,84 +1,81 @@
-// The firewall's Prometheus metrics (see firewall.h for the families).
-#include <cstdio>
+// The firewall's counters as metrics::Registry series (see firewall.h for the families).
 #include <string>
 
 #include "firewall_stats.h"
 #include "shipgate/firewall/firewall.h"
+#include "shipgate/metrics/names.h"
+#include "shipgate/metrics/prometheus.h"
 
 namespace shipgate::firewall {
 namespace {
 
-// A label value in the Prometheus text format: backslash, double quote and newline escaped.
-std::string labelValue(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-void family(std::string& out, std::string_view name, std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += " counter\n";
-}
+namespace names = metrics::names;
 
 constexpr std::string_view kActionNames[] = {"block", "challenge", "rate_limited", "log",
                                              "allow", "skip",      "pass"};
+static_assert(std::size(kActionNames) == static_cast<size_t>(ActionLabel::kCount));
+
+constexpr std::string_view kWafPrefix = "shipgate_waf_";
+
+void describeFamilies(metrics::Registry& r) {
+  r.describe(names::kWafRuleMatches, "Requests that matched the WAF rule.");
+  r.describe(names::kWafRuleEvaluations, "Times the WAF rule was evaluated.");
+  r.describe(names::kWafRuleSeconds, "Time spent evaluating the WAF rule, in seconds.",
+             metrics::Kind::kCounter, 1e-9);
+  r.describe(names::kWafRuleBlocked,
+             "Requests the WAF answered because of the rule: blocked, challenged or rate limited.");
+  r.describe(names::kWafDecisions,
+             "WAF decisions by action (rate-limit and log matches included).");
+  r.describe(names::kWafBlocked,
+             "Requests the WAF answered itself: blocked, challenged or rate limited.");
+}
+
+std::atomic<uint64_t>& cell(metrics::Registry& r, std::string_view name, metrics::Labels labels) {
+  return r.counter(name, labels).cell();
+}
 
 }  // namespace
 
-void Firewall::renderMetrics(std::string& out) const {
-  const auto& rules = rules_->rules();
-  auto per_rule = [&](std::string_view name, std::string_view help, auto value) {
-    if (rules.empty()) return;
-    family(out, name, help);
-    for (size_t i = 0; i < rules.size(); ++i) {
-      out += name;
-      out += "{rule=\"" + labelValue(rules[i].spec.name) + "\",action=\"";
-      out += waf::actionName(rules[i].spec.action);
-      out += "\"} " + value(*runtime_[i].stats) + "\n";
-    }
-  };
-  per_rule("shipgate_waf_rule_matches_total", "Requests that matched the WAF rule.",
-           [](const RuleStats& s) { return std::to_string(s.matches.load()); });
-  per_rule("shipgate_waf_rule_evaluations_total", "Times the WAF rule was evaluated.",
-           [](const RuleStats& s) { return std::to_string(s.evaluations.load()); });
-  per_rule("shipgate_waf_rule_evaluation_seconds_total",
-           "Time spent evaluating the WAF rule, in seconds.", [](const RuleStats& s) {
-             char buf[32];
-             std::snprintf(buf, sizeof buf, "%.9f", static_cast<double>(s.nanos.load()) / 1e9);
-             return std::string(buf);
-           });
-  family(out, "shipgate_waf_decisions_total",
-         "WAF decisions by action (rate-limit and log matches included).");
-  for (size_t a = 0; a < static_cast<size_t>(ActionLabel::kCount); ++a) {
-    out += "shipgate_waf_decisions_total{action=\"";
-    out += kActionNames[a];
-    out += "\"} " + std::to_string(stats_->decisions[a].load()) + "\n";
+GlobalStats::GlobalStats(std::shared_ptr<metrics::Registry> own, metrics::Registry& registry)
+    : blocked(cell(registry, names::kWafBlocked, {})), own_(std::move(own)), registry_(&registry) {
+  for (size_t a = 0; a < std::size(kActionNames); ++a) {
+    decisions_[a] =
+        &cell(registry, names::kWafDecisions, {{"action", std::string(kActionNames[a])}});
   }
-  family(out, "shipgate_waf_blocked_requests_total",
-         "Requests the WAF answered itself: blocked, challenged or rate limited.");
-  out += "shipgate_waf_blocked_requests_total " + std::to_string(stats_->blocked.load()) + "\n";
+}
+
+std::shared_ptr<GlobalStats> GlobalStats::create(metrics::Registry* shared,
+                                                 const GlobalStats* previous) {
+  std::shared_ptr<metrics::Registry> own;
+  if (shared == nullptr) {
+    own = previous != nullptr && previous->own_ != nullptr ? previous->own_
+                                                           : std::make_shared<metrics::Registry>();
+  }
+  metrics::Registry& registry = shared != nullptr ? *shared : *own;
+  describeFamilies(registry);
+  return std::shared_ptr<GlobalStats>(new GlobalStats(std::move(own), registry));
+}
+
+std::shared_ptr<RuleStats> GlobalStats::rule(std::string_view name, std::string_view action) {
+  const metrics::Labels labels = {{"rule", std::string(name)}, {"action", std::string(action)}};
+  return std::make_shared<RuleStats>(RuleStats{cell(*registry_, names::kWafRuleEvaluations, labels),
+                                               cell(*registry_, names::kWafRuleMatches, labels),
+                                               cell(*registry_, names::kWafRuleSeconds, labels),
+                                               cell(*registry_, names::kWafRuleBlocked, labels)});
+}
+
+const metrics::Registry& Firewall::metricsRegistry() const { return stats_->registry(); }
+
+void Firewall::renderMetrics(std::string& out) const {
+  metrics::renderPrometheusText(stats_->registry().snapshot(kWafPrefix), out);
 }
 
 void addFirewallCollector(metrics::Registry& registry,
                           std::function<std::shared_ptr<const Firewall>()> current) {
-  registry.addCollector([current = std::move(current)](std::string& out) {
+  registry.addCollector([current = std::move(current), &registry](std::string& out) {
     std::shared_ptr<const Firewall> fw = current();
-    if (fw != nullptr) fw->renderMetrics(out);
+    // A firewall built with this registry already counts in it.
+    if (fw != nullptr && &fw->metricsRegistry() != &registry) fw->renderMetrics(out);
   });
 }
 

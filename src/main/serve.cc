@@ -21,6 +21,7 @@
 #include "shipgate/config/loader.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/metrics/registry.h"
+#include "shipgate/metrics/sampler.h"
 #include "shipgate/server/gateway.h"
 #include "shipgate/traffic/health_registry.h"
 
@@ -119,6 +120,9 @@ int runServe(const ServeOptions& opts) {
 
   Clock& clock = RealClock::instance();
   metrics::Registry metrics;
+  // The registry's windows (what the release controller reads), closed on their own thread.
+  metrics::Windows telemetry(metrics, clock);
+  metrics::Sampler sampler(telemetry);
   traffic::HealthRegistry registry(clock);
   auto gateway_or = server::Gateway::create(cfg, {metrics, registry, clock});
   if (!gateway_or) {
@@ -143,6 +147,7 @@ int runServe(const ServeOptions& opts) {
     return 1;
   }
   monitor.start();
+  sampler.start();
   if (Status st = gateway->start(); !st.isOk()) {
     log::error("cannot start workers: " + st.message());
     return 1;

@@ -107,8 +107,8 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
   }
   // The WAF: carries rate counters, the challenge secret and rule metrics over from the
   // current firewall; a rule that does not compile fails the whole snapshot.
-  auto fw = firewall::Firewall::build(*config, deps_.clock,
-                                      snapshot_ ? snapshot_->firewall.get() : nullptr);
+  auto fw = firewall::Firewall::build(
+      *config, deps_.clock, snapshot_ ? snapshot_->firewall.get() : nullptr, &deps_.metrics);
   if (!fw.isOk()) return fw.status();
   snap->firewall = std::move(fw).value();
   snap->tls.resize(listeners_.size());

@@ -32,13 +32,16 @@
 // other counting expressions are evaluated in inspect(). Only requests that match the rule are
 // counted.
 //
-// Metrics (renderMetrics, Prometheus text): per rule shipgate_waf_rule_matches_total,
+// Metrics: series of the metrics::Registry given to build() (else of one the firewall owns and
+// hands on to the next): per rule {rule, action} shipgate_waf_rule_matches_total,
 // shipgate_waf_rule_evaluations_total, shipgate_waf_rule_evaluation_seconds_total (timed on one
 // request in kTimingSample per worker thread and scaled up: two clock reads per rule on every
-// request would cost more than the seed's rules themselves); per action
+// request would cost more than the seed's rules themselves),
+// shipgate_waf_rule_blocked_requests_total (requests answered because of the rule); per action
 // shipgate_waf_decisions_total{action=block|challenge|rate_limited|log|allow|skip|pass};
 // shipgate_waf_blocked_requests_total (blocked + challenged + rate limited: the rate the
-// rollback triggers read). Counters survive reloads for rules whose name is unchanged.
+// rollback triggers read). A rule keeps its series across reloads while its name and action are
+// unchanged. A disabled firewall counts into a registry of its own.
 #pragma once
 
 #include <atomic>
@@ -126,17 +129,19 @@ class Scratch {
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
 };
 
-struct RuleStats;    // per rule counters (firewall_stats.h)
-struct GlobalStats;  // per action counters
+struct RuleStats;   // per rule counters (firewall_stats.h)
+class GlobalStats;  // per action counters
 
 class Firewall {
  public:
   // Compiles the rules of `config` (errors: invalidArgument with every rendered error), creates
   // the limiters, the bot scorer and the challenge. With `previous`, keeps its rate counters
   // for rules whose name and rate settings are unchanged, its challenge secret when the config
-  // sets none, and its metrics. `clock` must outlive the Firewall.
+  // sets none, and its metrics. `clock` (and `metrics`, when given: the registry its counters
+  // go to) must outlive the Firewall.
   static Result<std::shared_ptr<const Firewall>> build(const config::Config& config, Clock& clock,
-                                                       const Firewall* previous);
+                                                       const Firewall* previous,
+                                                       metrics::Registry* metrics = nullptr);
   ~Firewall();
 
   // False when waf.enabled is false or there are no rules: inspect() always passes.
@@ -147,8 +152,10 @@ class Firewall {
   // Call once per inspected request that was not answered by the firewall, with the same view.
   void onResponse(const RequestView& request, int status, Scratch& scratch) const;
 
-  // Prometheus text (complete families with # HELP / # TYPE).
+  // Prometheus text of every shipgate_waf_* series of its registry (complete families).
   void renderMetrics(std::string& out) const;
+  // The registry the firewall counts into.
+  const metrics::Registry& metricsRegistry() const;
   uint64_t blockedRequests() const;
 
   // Rule evaluation time is measured on the first request of every kTimingSample per Scratch.
@@ -195,8 +202,9 @@ class Firewall {
 };
 
 // Registers a collector on `registry` that renders the metrics of whatever Firewall `current`
-// returns at scrape time (null: nothing). `current` must be thread-safe (e.g. an atomic
-// shared_ptr load) and outlive the registry's use of it.
+// returns at scrape time (null, or a firewall that counts into `registry` itself: nothing).
+// `current` must be thread-safe (e.g. an atomic shared_ptr load) and outlive the registry's use
+// of it.
 void addFirewallCollector(metrics::Registry& registry,
                           std::function<std::shared_ptr<const Firewall>()> current);
 

@@ -1,0 +1,30 @@
+// The metric family names and label names shipgate's own code writes and reads: one place, so
+// the writers (gateway, firewall, health layer) and the readers (windows.h, the release
+// controller) cannot drift apart.
+#pragma once
+
+#include <string_view>
+
+namespace shipgate::metrics::names {
+
+// Per site/app/slot/region (recordRequest): counter by status class, latency histogram.
+inline constexpr std::string_view kHttpRequests = "shipgate_http_requests_total";
+inline constexpr std::string_view kHttpDuration = "shipgate_http_request_duration_seconds";
+inline constexpr std::string_view kActiveConnections = "shipgate_active_connections";
+inline constexpr std::string_view kUpstreamRetries = "shipgate_upstream_retries_total";
+
+// The firewall: per rule {rule, action} and per decision {action}.
+inline constexpr std::string_view kWafRuleMatches = "shipgate_waf_rule_matches_total";
+inline constexpr std::string_view kWafRuleEvaluations = "shipgate_waf_rule_evaluations_total";
+inline constexpr std::string_view kWafRuleSeconds = "shipgate_waf_rule_evaluation_seconds_total";
+inline constexpr std::string_view kWafRuleBlocked = "shipgate_waf_rule_blocked_requests_total";
+inline constexpr std::string_view kWafDecisions = "shipgate_waf_decisions_total";
+inline constexpr std::string_view kWafBlocked = "shipgate_waf_blocked_requests_total";
+
+// Endpoint health: {app, slot, endpoint, to} (recordHealthTransition).
+inline constexpr std::string_view kHealthTransitions = "shipgate_endpoint_health_transitions_total";
+
+// Series the registry refused at its cap.
+inline constexpr std::string_view kSeriesOverflow = "shipgate_metrics_series_overflow_total";
+
+}  // namespace shipgate::metrics::names
