@@ -37,7 +37,7 @@ std::string configYaml(const Ports& p, const std::string& token, const std::stri
          "sites:\n"
          "  - {name: frontend, hosts: [app.test], static: {root: \"" + frontend +
          "\", spa_fallback: true}}\n"
-         "  - {name: api, hosts: [app.test], path_prefix: /v1/, app: api}\n"
+         "  - {name: api, hosts: [app.test], path_prefix: /api/, app: api}\n"
          "apps:\n  api:\n    connect_timeout: 500ms\n    read_timeout: 5s\n" + app_extra +
          "    slots:\n      blue: " + blue + "\n      green: " + green + "\n";
 }
@@ -69,19 +69,19 @@ TEST_F(GatewayE2E, ServesStaticFrontendAndProxiesTheApiWithForwardingHeaders) {
   EXPECT_NE(page.header("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(page.body.find("<html"), std::string::npos);
 
-  auto props = get(ports_.http, "/v1/properties");
+  auto props = get(ports_.http, "/api/properties");
   ASSERT_EQ(props.status, 200) << props.raw << gw.logs();
   EXPECT_EQ(props.header("X-App-Version"), "v1");
   EXPECT_FALSE(props.header("X-Request-Id").empty());
 
-  auto echo = get(ports_.http, "/v1/echo", "app.test", {{"X-Request-Id", "req-123"}});
+  auto echo = get(ports_.http, "/api/echo", "app.test", {{"X-Request-Id", "req-123"}});
   ASSERT_EQ(echo.status, 200) << echo.raw;
   EXPECT_NE(echo.body.find("req-123"), std::string::npos) << echo.body;
   EXPECT_NE(echo.body.find("127.0.0.1"), std::string::npos) << "X-Forwarded-For: " << echo.body;
   EXPECT_NE(echo.body.find("app.test"), std::string::npos) << "X-Forwarded-Host: " << echo.body;
   EXPECT_EQ(echo.header("X-Request-Id"), "req-123");
 
-  auto missing = get(ports_.http, "/v1/properties", "other.host");
+  auto missing = get(ports_.http, "/api/properties", "other.host");
   EXPECT_EQ(missing.status, 404) << missing.raw;
 }
 
@@ -107,7 +107,7 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
           ++failed;
           continue;
         }
-        auto r = cli.roundTrip("GET /v1/health HTTP/1.1\r\nHost: app.test\r\n\r\n");
+        auto r = cli.roundTrip("GET /api/health HTTP/1.1\r\nHost: app.test\r\n\r\n");
         std::lock_guard<std::mutex> lock(mu);
         if (r.status == 200) {
           ++ok;
@@ -137,7 +137,7 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
   EXPECT_GT(versions["v1"], 0);
   EXPECT_GT(versions["v2"], 0);
   // After the switch every new request lands on green.
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(get(ports_.http, "/v1/health").header("X-App-Version"), "v2");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(get(ports_.http, "/api/health").header("X-App-Version"), "v2");
 
   auto status = runCli([&] {
     auto a = adminArgs();
@@ -167,7 +167,7 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   std::map<std::string, int> versions;
   std::string green_cookie;
   for (int i = 0; i < 60; ++i) {
-    auto r = get(ports_.http, "/v1/health");
+    auto r = get(ports_.http, "/api/health");
     ASSERT_EQ(r.status, 200) << r.raw;
     std::string v = r.header("X-App-Version");
     ++versions[v];
@@ -180,7 +180,7 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   ASSERT_FALSE(green_cookie.empty());
   // A client holding the green cookie stays on green.
   for (int i = 0; i < 20; ++i) {
-    auto r = get(ports_.http, "/v1/health", "app.test", {{"Cookie", green_cookie}});
+    auto r = get(ports_.http, "/api/health", "app.test", {{"Cookie", green_cookie}});
     EXPECT_EQ(r.header("X-App-Version"), "v2") << r.raw;
   }
   // A bad weight spec is a usage error; an unknown app is refused by the API.
@@ -213,7 +213,7 @@ TEST_F(GatewayE2E, UpstreamKilledUnderLoadFailsNoIdempotentRequest) {
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&] {
       while (!stop) {
-        auto r = get(ports_.http, "/v1/properties");
+        auto r = get(ports_.http, "/api/properties");
         if (r.status == 200) {
           ++ok;
         } else {
@@ -239,14 +239,14 @@ TEST_F(GatewayE2E, AllEndpointsDownAnswers503WithAReasonInsteadOfHanging) {
   ASSERT_TRUE(green.start());
   GatewayProcess gw;
   ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]",
-                                  "    health: {kind: http, path: /v1/health, interval: 100ms, "
+                                  "    health: {kind: http, path: /api/health, interval: 100ms, "
                                   "timeout: 500ms, rise: 1, fall: 1}\n"),
                        {ports_.http, ports_.admin}));
   blue.process().kill();
   // The active check notices within a few intervals; until then the proxy answers 502/503.
   testsupport::HttpResponse r;
   for (int i = 0; i < 50; ++i) {
-    r = get(ports_.http, "/v1/properties");
+    r = get(ports_.http, "/api/properties");
     if (r.status == 503) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -265,19 +265,19 @@ TEST_F(GatewayE2E, RegionSpillOverWaitsForManualApproval) {
                  "[" + ep(green, "us-east-1") + "]",
                  "    regions: {us-east-1: {priority: 0}, eu-west-1: {priority: 1, "
                  "failover_policy: manual_approval}}\n"
-                 "    health: {kind: http, path: /v1/health, interval: 100ms, timeout: 500ms, "
+                 "    health: {kind: http, path: /api/health, interval: 100ms, timeout: 500ms, "
                  "rise: 1, fall: 1}\n"),
       {ports_.http, ports_.admin}));
   // Healthy primary: all traffic stays in us-east-1.
   for (int i = 0; i < 6; ++i) {
-    auto r = get(ports_.http, "/v1/health");
+    auto r = get(ports_.http, "/api/health");
     ASSERT_EQ(r.status, 200) << r.raw;
     EXPECT_EQ(r.header("X-App-Region"), "us-east-1");
   }
   east.process().kill();
   testsupport::HttpResponse r;
   for (int i = 0; i < 50; ++i) {
-    r = get(ports_.http, "/v1/health");
+    r = get(ports_.http, "/api/health");
     if (r.status == 503) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -298,7 +298,7 @@ TEST_F(GatewayE2E, RegionSpillOverWaitsForManualApproval) {
     return a;
   }());
   ASSERT_EQ(approve.exit_code, 0) << approve.out << approve.err;
-  r = get(ports_.http, "/v1/health");
+  r = get(ports_.http, "/api/health");
   EXPECT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.header("X-App-Region"), "eu-west-1");
 }
@@ -313,14 +313,14 @@ TEST_F(GatewayE2E, AutomaticRegionSpillOver) {
       configYaml(ports_, token_, "[" + ep(east, "us-east-1") + ", " + ep(ap, "ap-southeast-1") + "]",
                  "[" + ep(green, "us-east-1") + "]",
                  "    regions: {us-east-1: {priority: 0}, ap-southeast-1: {priority: 1}}\n"
-                 "    health: {kind: http, path: /v1/health, interval: 100ms, timeout: 500ms, "
+                 "    health: {kind: http, path: /api/health, interval: 100ms, timeout: 500ms, "
                  "rise: 1, fall: 1}\n"),
       {ports_.http, ports_.admin}));
-  EXPECT_EQ(get(ports_.http, "/v1/health").header("X-App-Region"), "us-east-1");
+  EXPECT_EQ(get(ports_.http, "/api/health").header("X-App-Region"), "us-east-1");
   east.process().kill();
   testsupport::HttpResponse r;
   for (int i = 0; i < 50; ++i) {
-    r = get(ports_.http, "/v1/health");
+    r = get(ports_.http, "/api/health");
     if (r.status == 200 && r.header("X-App-Region") == "ap-southeast-1") break;
     std::this_thread::sleep_for(100ms);
   }
@@ -335,7 +335,7 @@ TEST_F(GatewayE2E, MetricsAreValidPrometheusTextAndNeedTheToken) {
   GatewayProcess gw;
   ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
                        {ports_.http, ports_.admin}));
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(get(ports_.http, "/v1/properties").status, 200);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(get(ports_.http, "/api/properties").status, 200);
   ASSERT_EQ(get(ports_.http, "/").status, 200);
 
   auto unauth = testsupport::httpGet(ports_.admin, "/metrics");
@@ -365,7 +365,7 @@ TEST_F(GatewayE2E, BadReloadIsRefusedAndTheOldConfigKeepsServing) {
   GatewayProcess gw;
   std::string good = configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]");
   ASSERT_TRUE(gw.start(good, {ports_.http, ports_.admin}));
-  ASSERT_EQ(get(ports_.http, "/v1/health").header("X-App-Version"), "v1");
+  ASSERT_EQ(get(ports_.http, "/api/health").header("X-App-Version"), "v1");
 
   std::ofstream(gw.configPath()) << good << "bogus_key: [\n";
   auto reload = runCli([&] {
@@ -375,7 +375,7 @@ TEST_F(GatewayE2E, BadReloadIsRefusedAndTheOldConfigKeepsServing) {
   }());
   EXPECT_EQ(reload.exit_code, 1) << reload.out << reload.err;
   EXPECT_NE(reload.err.find("shipgate.yaml:"), std::string::npos) << reload.err;
-  auto r = get(ports_.http, "/v1/health");
+  auto r = get(ports_.http, "/api/health");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("X-App-Version"), "v1");
 
@@ -384,10 +384,10 @@ TEST_F(GatewayE2E, BadReloadIsRefusedAndTheOldConfigKeepsServing) {
   to_green.replace(to_green.find("    slots:"), 0, "    active_slot: green\n");
   ASSERT_TRUE(gw.reload(to_green));
   for (int i = 0; i < 50; ++i) {
-    if (get(ports_.http, "/v1/health").header("X-App-Version") == "v2") break;
+    if (get(ports_.http, "/api/health").header("X-App-Version") == "v2") break;
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_EQ(get(ports_.http, "/v1/health").header("X-App-Version"), "v2") << gw.logs();
+  EXPECT_EQ(get(ports_.http, "/api/health").header("X-App-Version"), "v2") << gw.logs();
 }
 
 TEST_F(GatewayE2E, SigtermDrainsInFlightRequests) {
@@ -398,7 +398,7 @@ TEST_F(GatewayE2E, SigtermDrainsInFlightRequests) {
   ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
                        {ports_.http, ports_.admin}));
   testsupport::HttpResponse slow;
-  std::thread t([&] { slow = get(ports_.http, "/v1/properties"); });
+  std::thread t([&] { slow = get(ports_.http, "/api/properties"); });
   std::this_thread::sleep_for(300ms);
   ::kill(gw.pid(), SIGTERM);
   t.join();
@@ -417,10 +417,10 @@ TEST_F(GatewayE2E, SmugglingAttemptsGet400AndSlowlorisGets408) {
                                   "  limits: {header_timeout: 1s}\n"),
                        {ports_.http, ports_.admin}));
   const char* attacks[] = {
-      "POST /v1/echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: "
+      "POST /api/echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: "
       "chunked\r\n\r\n0\r\n\r\n",
-      "POST /v1/echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
-      "POST /v1/echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+      "POST /api/echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+      "POST /api/echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
   };
   for (const char* attack : attacks) {
     testsupport::RawHttpClient c;
@@ -431,11 +431,11 @@ TEST_F(GatewayE2E, SmugglingAttemptsGet400AndSlowlorisGets408) {
   }
   testsupport::RawHttpClient slow;
   ASSERT_TRUE(slow.connect(ports_.http));
-  ASSERT_TRUE(slow.send("GET /v1/health HTTP/1.1\r\nHost: app.test\r\nX-Slow: "));
+  ASSERT_TRUE(slow.send("GET /api/health HTTP/1.1\r\nHost: app.test\r\nX-Slow: "));
   std::string got = slow.readUntilClose(5s);
   EXPECT_NE(got.find(" 408 "), std::string::npos) << got;
   // The gateway still serves everyone else.
-  EXPECT_EQ(get(ports_.http, "/v1/health").status, 200);
+  EXPECT_EQ(get(ports_.http, "/api/health").status, 200);
 }
 
 TEST_F(GatewayE2E, StartedAsRootItDropsToTheConfiguredUserOrRefuses) {
@@ -456,7 +456,7 @@ TEST_F(GatewayE2E, StartedAsRootItDropsToTheConfiguredUserOrRefuses) {
   as_nobody.replace(as_nobody.find("  allow_root: true\n"), 18, "  user: nobody\n");
   GatewayProcess gw;
   ASSERT_TRUE(gw.start(as_nobody, {ports_.http, ports_.admin}));
-  EXPECT_EQ(get(ports_.http, "/v1/health").status, 200);
+  EXPECT_EQ(get(ports_.http, "/api/health").status, 200);
   std::string status = testsupport::readFile("/proc/" + std::to_string(gw.pid()) + "/status");
   auto uid_line = status.substr(status.find("Uid:"), 40);
   EXPECT_EQ(uid_line.find("\t0\t"), std::string::npos) << uid_line;

@@ -138,10 +138,10 @@ TEST_F(WafShield, ChallengeRoundTripInChromiumWhileScriptlessClientsStayChalleng
   std::string tail =
       "security_rules:\n"
       "  - name: \"Challenge properties\"\n"
-      "    expression: \"http.request.uri.path eq \\\"/v1/properties\\\"\"\n"
+      "    expression: \"http.request.uri.path eq \\\"/api/properties\\\"\"\n"
       "    action: challenge\n";
   ASSERT_TRUE(startGateway(tail));
-  std::string url = "http://127.0.0.1:" + std::to_string(ports_.http) + "/v1/properties";
+  std::string url = "http://127.0.0.1:" + std::to_string(ports_.http) + "/api/properties";
   // The upstream's JSON (nlohmann dumps keys sorted, without spaces).
   const std::string expect = "\"version\":\"v1\"";
 
@@ -159,7 +159,7 @@ TEST_F(WafShield, ChallengeRoundTripInChromiumWhileScriptlessClientsStayChalleng
   // A client without scripts gets the challenge page every time.
   Client c(ports_.http);
   for (int i = 0; i < 3; ++i) {
-    auto r = c.get("/v1/properties", browserHeaders());
+    auto r = c.get("/api/properties", browserHeaders());
     ASSERT_EQ(r.status, 403) << r.raw;
     EXPECT_TRUE(r.hasHeader("X-Shipgate-Challenge")) << r.raw;
     EXPECT_NE(r.body.find("<script>"), std::string::npos);
@@ -168,10 +168,10 @@ TEST_F(WafShield, ChallengeRoundTripInChromiumWhileScriptlessClientsStayChalleng
   // The browser's cookie is bound to its user agent: replayed with another one it is refused.
   auto h = browserHeaders();
   h.emplace_back("Cookie", "sg_clearance=" + cookie);
-  auto replay = c.get("/v1/properties", h);
+  auto replay = c.get("/api/properties", h);
   EXPECT_EQ(replay.status, 403) << replay.raw;
   // Other paths are not challenged.
-  EXPECT_EQ(c.get("/v1/health", {}).status, 200);
+  EXPECT_EQ(c.get("/api/health", {}).status, 200);
 }
 
 }  // namespace
