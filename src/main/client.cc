@@ -1,7 +1,12 @@
 // Client subcommands: status, switch, reload, failover approve. They talk to the admin API.
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <regex>
+#include <string>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -19,6 +24,16 @@ struct Target {
   std::string token;
 };
 
+// A TCP port 1..65535 from decimal digits; 0 for anything else (too long, out of range).
+int parsePort(const std::string& digits) {
+  int port = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port < 1 || port > 65535) {
+    return 0;
+  }
+  return port;
+}
+
 // Resolves the admin URL and token from flags, else from the config file.
 Result<Target> resolveTarget(const ClientOptions& o) {
   Target t;
@@ -31,7 +46,10 @@ Result<Target> resolveTarget(const ClientOptions& o) {
                                      o.admin_url + "')");
     }
     t.host = m[1];
-    t.port = std::stoi(m[2]);
+    t.port = parsePort(m[2].str());
+    if (t.port == 0) {
+      return Status::invalidArgument("--admin port must be 1..65535 (got '" + m[2].str() + "')");
+    }
   }
   if (t.host.empty() || token_file.empty()) {
     config::LoadResult loaded = config::loadFile(o.config_path);
@@ -78,54 +96,126 @@ Result<Reply> call(const Target& t, const std::string& method, const std::string
   Reply reply;
   reply.status = r->status;
   reply.body = nlohmann::json::parse(r->body, nullptr, false);
-  if (reply.body.is_discarded()) reply.body = nlohmann::json{{"error", r->body}};
+  if (reply.body.is_discarded() || !reply.body.is_object()) {
+    std::string head = r->body.substr(0, 200);
+    for (char& c : head) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '.';
+    }
+    return Status::internal("the admin API at " + t.host + ":" + std::to_string(t.port) +
+                            " answered " + std::to_string(r->status) +
+                            " with a body that is not a JSON object: '" + head + "'");
+  }
   return reply;
 }
 
+// Exit status of a call: 0 on 200; 2 when the call failed or its answer was malformed (message
+// on stderr) or the token was refused; 1 when the API refused the change.
 int report(const Result<Reply>& r, const char* what) {
   if (!r) {
     std::cerr << "shipgate " << what << ": " << r.status().message() << "\n";
     return 2;
   }
-  if (r->status != 200) {
-    std::cerr << "shipgate " << what << ": refused (" << r->status
-              << "): " << r->body.value("error", r->body.dump()) << "\n";
-    return 1;
+  if (r->status == 200) return 0;
+  const nlohmann::json* error = r->body.contains("error") ? &r->body["error"] : nullptr;
+  std::string message = error && error->is_string() ? error->get<std::string>()
+                                                     : r->body.dump(-1, ' ', false,
+                                                                    nlohmann::json::error_handler_t::replace);
+  if (r->status == 401) {
+    std::cerr << "shipgate " << what << ": the admin API refused the token (401): " << message
+              << "\n";
+    return 2;
   }
-  return 0;
+  std::cerr << "shipgate " << what << ": refused (" << r->status << "): " << message << "\n";
+  return 1;
+}
+
+// Reads a field of an answer, checking its type. Throws MalformedAnswer (caught in this file by
+// printAnswer) when the answer does not have the shape the API documents.
+struct MalformedAnswer {
+  std::string what;
+};
+
+const nlohmann::json& member(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json kNull;
+  if (!o.is_object()) throw MalformedAnswer{std::string("expected an object around \"") + key + "\""};
+  auto it = o.find(key);
+  return it == o.end() ? kNull : *it;
+}
+
+std::string text(const nlohmann::json& o, const char* key) {
+  const nlohmann::json& v = member(o, key);
+  if (v.is_null()) return "";
+  if (!v.is_string()) throw MalformedAnswer{std::string("\"") + key + "\" is not a string"};
+  return v.get<std::string>();
+}
+
+long long number(const nlohmann::json& o, const char* key) {
+  const nlohmann::json& v = member(o, key);
+  if (v.is_null()) return 0;
+  if (!v.is_number_integer()) throw MalformedAnswer{std::string("\"") + key + "\" is not an integer"};
+  return v.is_number_unsigned() ? static_cast<long long>(std::min<uint64_t>(
+                                      v.get<uint64_t>(), std::numeric_limits<long long>::max()))
+                                : v.get<long long>();
+}
+
+bool flag(const nlohmann::json& o, const char* key) {
+  const nlohmann::json& v = member(o, key);
+  if (v.is_null()) return false;
+  if (!v.is_boolean()) throw MalformedAnswer{std::string("\"") + key + "\" is not a boolean"};
+  return v.get<bool>();
+}
+
+const nlohmann::json& list(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  const nlohmann::json& v = member(o, key);
+  if (v.is_null()) return kEmpty;
+  if (!v.is_array()) throw MalformedAnswer{std::string("\"") + key + "\" is not a list"};
+  return v;
+}
+
+// Runs `print` on a 200 answer; a malformed answer is reported on stderr with exit status 2.
+template <typename Print>
+int printAnswer(const char* what, Print print) {
+  try {
+    print();
+    return 0;
+  } catch (const MalformedAnswer& e) {
+    std::cerr << "shipgate " << what << ": malformed answer from the admin API: " << e.what << "\n";
+    return 2;
+  }
+}
+
+std::string weightsText(const nlohmann::json& app) {
+  const nlohmann::json& w = member(app, "weights");
+  if (w.is_null()) return "";
+  return " weights blue=" + std::to_string(number(w, "blue")) +
+         " green=" + std::to_string(number(w, "green"));
 }
 
 void printStatus(const nlohmann::json& s) {
-  for (const auto& app : s.value("apps", nlohmann::json::array())) {
-    std::string weights;
-    if (app["weights"].is_object()) {
-      weights = " weights blue=" + std::to_string(app["weights"].value("blue", 0)) +
-                " green=" + std::to_string(app["weights"].value("green", 0));
-    }
-    std::printf("app %s: active slot %s%s%s\n", app.value("name", "").c_str(),
-                app.value("active_slot", "").c_str(), weights.c_str(),
-                app.value("switched_at_runtime", false) ? " (switched at runtime)" : "");
-    for (const auto& r : app.value("regions", nlohmann::json::array())) {
-      std::printf("  region %-14s priority %d  %s%s\n", r.value("name", "").c_str(),
-                  r.value("priority", 0), r.value("failover_policy", "").c_str(),
-                  r.value("waiting_for_approval", false) ? "  WAITING FOR APPROVAL" : "");
+  for (const auto& app : list(s, "apps")) {
+    std::printf("app %s: active slot %s%s%s\n", text(app, "name").c_str(),
+                text(app, "active_slot").c_str(), weightsText(app).c_str(),
+                flag(app, "switched_at_runtime") ? " (switched at runtime)" : "");
+    for (const auto& r : list(app, "regions")) {
+      std::printf("  region %-14s priority %lld  %s%s\n", text(r, "name").c_str(),
+                  number(r, "priority"), text(r, "failover_policy").c_str(),
+                  flag(r, "waiting_for_approval") ? "  WAITING FOR APPROVAL" : "");
     }
     std::printf("  %-6s %-22s %-12s %-8s %-9s %s\n", "SLOT", "ENDPOINT", "REGION", "HEALTH",
                 "IN-FLIGHT", "REQUESTS");
+    const nlohmann::json& slots = member(app, "slots");
     for (const char* slot : {"blue", "green"}) {
-      for (const auto& ep : app["slots"].value(slot, nlohmann::json::array())) {
-        std::string health = ep.value("healthy", false) ? "up" : (ep.value("ejected", false)
-                                                                      ? "ejected"
-                                                                      : "down");
-        std::printf("  %-6s %-22s %-12s %-8s %-9d %llu\n", slot, ep.value("address", "").c_str(),
-                    ep.value("region", "").c_str(), health.c_str(), ep.value("in_flight", 0),
-                    static_cast<unsigned long long>(ep.value("requests", 0ULL)));
+      for (const auto& ep : slots.is_null() ? list(nlohmann::json::object(), slot)
+                                            : list(slots, slot)) {
+        std::string health = flag(ep, "healthy") ? "up" : (flag(ep, "ejected") ? "ejected" : "down");
+        std::printf("  %-6s %-22s %-12s %-8s %-9lld %lld\n", slot, text(ep, "address").c_str(),
+                    text(ep, "region").c_str(), health.c_str(), number(ep, "in_flight"),
+                    number(ep, "requests"));
       }
     }
   }
-  for (const auto& e : s.value("events", nlohmann::json::array())) {
-    std::printf("event: %s\n", e.value("message", "").c_str());
-  }
+  for (const auto& e : list(s, "events")) std::printf("event: %s\n", text(e, "message").c_str());
 }
 
 }  // namespace
@@ -139,11 +229,10 @@ int runStatus(const ClientOptions& o, bool json) {
   auto r = call(*t, "GET", "/api/v1/status", nullptr);
   if (int rc = report(r, "status"); rc != 0) return rc;
   if (json) {
-    std::cout << r->body.dump(2) << "\n";
-  } else {
-    printStatus(r->body);
+    std::cout << r->body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
   }
-  return 0;
+  return printAnswer("status", [&] { printStatus(r->body); });
 }
 
 int runSwitch(const ClientOptions& o, const std::string& app, const std::string& slot,
@@ -169,13 +258,14 @@ int runSwitch(const ClientOptions& o, const std::string& app, const std::string&
   }
   auto r = call(*t, "POST", "/api/v1/apps/" + app + "/switch", &body);
   if (int rc = report(r, "switch"); rc != 0) return rc;
-  for (const auto& a : r->body.value("apps", nlohmann::json::array())) {
-    if (a.value("name", "") == app) {
-      std::cout << "app " << app << ": active slot " << a.value("active_slot", "")
-                << (a["weights"].is_object() ? " weights " + a["weights"].dump() : "") << "\n";
+  return printAnswer("switch", [&] {
+    for (const auto& a : list(r->body, "apps")) {
+      if (text(a, "name") == app) {
+        std::cout << "app " << app << ": active slot " << text(a, "active_slot") << weightsText(a)
+                  << "\n";
+      }
     }
-  }
-  return 0;
+  });
 }
 
 int runReload(const ClientOptions& o) {
