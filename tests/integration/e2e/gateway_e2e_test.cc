@@ -3,12 +3,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "e2e_util.h"
 #include "support/gateway_process.h"
@@ -196,41 +198,89 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   EXPECT_NE(u.err.find("nope"), std::string::npos) << u.err;
 }
 
-TEST_F(GatewayE2E, UpstreamKilledUnderLoadFailsNoIdempotentRequest) {
-  ApiServer a1("v1", "us-east-1"), a2("v1", "us-east-1"), g("v2", "us-east-1");
+// The in-flight count the gateway reports for the endpoint at `address`; -1 when it is not listed.
+int inFlight(uint16_t admin_port, const std::string& token_file, const std::string& address) {
+  std::string token = testsupport::readFile(token_file);
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  auto r = testsupport::httpGet(admin_port, "/api/v1/status", {{"Authorization", "Bearer " + token}});
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !j.is_object()) return -1;
+  for (const auto& app : j.value("apps", nlohmann::json::array())) {
+    for (const char* slot : {"blue", "green"}) {
+      for (const auto& e : app["slots"].value(slot, nlohmann::json::array())) {
+        if (e.value("address", "") == address) return e.value("in_flight", 0);
+      }
+    }
+  }
+  return -1;
+}
+
+TEST_F(GatewayE2E, UpstreamKilledWithRequestsInFlightFailsNoIdempotentRequest) {
+  // Every answer takes 300 ms, so at any moment several requests are on each endpoint.
+  const std::vector<std::string> slow = {"--latency-ms", "300"};
+  ApiServer a1("v1", "us-east-1", slow), a2("v1", "us-east-1", slow), g("v2", "us-east-1");
   ASSERT_TRUE(a1.start());
   ASSERT_TRUE(a2.start());
   ASSERT_TRUE(g.start());
   GatewayProcess gw;
   ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(a1) + ", " + ep(a2) + "]",
-                                  "[" + ep(g) + "]"),
+                                  "[" + ep(g) + "]", "    retry_idempotent: true\n"),
                        {ports_.http, ports_.admin}));
   std::atomic<bool> stop{false};
-  std::atomic<int> ok{0}, failed{0};
-  std::string first_failure;
+  std::atomic<bool> killed{false};
   std::mutex mu;
+  std::map<int, int> statuses;  // every request sent, by the status answered (0: none)
+  int answered_after_kill_from_before = 0;  // sent before the kill, answered after it
+  std::string first_failure;
   std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
+  for (int c = 0; c < 8; ++c) {
     clients.emplace_back([&] {
+      testsupport::RawHttpClient cli;  // keep-alive: the gateway's upstream connections are warm
       while (!stop) {
-        auto r = get(ports_.http, "/api/properties");
-        if (r.status == 200) {
-          ++ok;
-        } else {
-          ++failed;
+        if (!cli.connected() && !cli.connect(ports_.http)) {
           std::lock_guard<std::mutex> lock(mu);
+          ++statuses[0];
+          if (first_failure.empty()) first_failure = cli.error();
+          continue;
+        }
+        bool sent_before_kill = !killed;
+        auto r = cli.roundTrip("GET /api/properties HTTP/1.1\r\nHost: app.test\r\n\r\n");
+        std::lock_guard<std::mutex> lock(mu);
+        ++statuses[r.status];
+        if (sent_before_kill && killed) ++answered_after_kill_from_before;
+        if (r.status != 200) {
           if (first_failure.empty()) first_failure = r.raw + r.error;
+          cli.close();
+        } else if (r.header("Connection") == "close") {
+          cli.close();
         }
       }
     });
   }
-  std::this_thread::sleep_for(400ms);
+  // Kill a1 while the gateway reports requests in flight on it.
+  int in_flight_at_kill = 0;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::this_thread::sleep_for(500ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    in_flight_at_kill = inFlight(ports_.admin, token_, a1.address());
+    if (in_flight_at_kill > 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
   a1.process().kill();
+  killed = true;
   std::this_thread::sleep_for(1500ms);
   stop = true;
   for (auto& t : clients) t.join();
-  EXPECT_GT(ok.load(), 50);
-  EXPECT_EQ(failed.load(), 0) << first_failure << gw.logs();
+  EXPECT_GT(in_flight_at_kill, 0) << "no request was in flight on the killed upstream";
+  EXPECT_GT(answered_after_kill_from_before, 0);
+  // Every request got a 200: those in flight on a1 were retried on a2.
+  int total = 0;
+  for (const auto& [status, n] : statuses) total += n;
+  EXPECT_EQ(statuses, (std::map<int, int>{{200, total}})) << first_failure << gw.logs();
+  EXPECT_GT(total, 20);
+  EXPECT_EQ(inFlight(ports_.admin, token_, a1.address()), 0);
+  std::printf("requests in flight on the killed upstream: %d; answers: %d\n",
+              in_flight_at_kill, total);
 }
 
 TEST_F(GatewayE2E, AllEndpointsDownAnswers503WithAReasonInsteadOfHanging) {
@@ -344,9 +394,16 @@ TEST_F(GatewayE2E, MetricsAreValidPrometheusTextAndNeedTheToken) {
   while (!token.empty() && token.back() == '\n') token.pop_back();
   auto m = testsupport::httpGet(ports_.admin, "/metrics", {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("shipgate_http_requests_total{site=\"api\",app=\"api\",slot=\"blue\""),
-            std::string::npos)
+  // Exactly the five API requests, all 2xx, on blue; the static page has no app.
+  const std::string api_2xx =
+      "shipgate_http_requests_total{site=\"api\",app=\"api\",slot=\"blue\",region=\"\","
+      "code=\"2xx\"} ";
+  size_t at = m.body.find(api_2xx);
+  ASSERT_NE(at, std::string::npos) << m.body;
+  EXPECT_EQ(m.body.substr(at + api_2xx.size(), m.body.find('\n', at) - at - api_2xx.size()), "5")
       << m.body;
+  EXPECT_EQ(m.body.find("code=\"4xx\""), std::string::npos) << m.body;
+  EXPECT_EQ(m.body.find("code=\"5xx\""), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("shipgate_http_request_duration_seconds_bucket"), std::string::npos);
   std::string file = dir_.writeFile("metrics.txt", m.body);
   testsupport::ProcessOptions o;
