@@ -495,29 +495,5 @@ TEST_F(GatewayE2E, SmugglingAttemptsGet400AndSlowlorisGets408) {
   EXPECT_EQ(get(ports_.http, "/api/health").status, 200);
 }
 
-TEST_F(GatewayE2E, StartedAsRootItDropsToTheConfiguredUserOrRefuses) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (CI runs as root)";
-  ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
-  std::string cfg = configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]");
-  {
-    std::string refuse = cfg;
-    refuse.replace(refuse.find("  allow_root: true\n"), 18, "");
-    std::string path = dir_.writeFile("root.yaml", refuse);
-    auto r = runCli({"serve", "--config", path});
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.err.find("refusing to serve as root"), std::string::npos) << r.err;
-  }
-  std::string as_nobody = cfg;
-  as_nobody.replace(as_nobody.find("  allow_root: true\n"), 18, "  user: nobody\n");
-  GatewayProcess gw;
-  ASSERT_TRUE(gw.start(as_nobody, {ports_.http, ports_.admin}));
-  EXPECT_EQ(get(ports_.http, "/api/health").status, 200);
-  std::string status = testsupport::readFile("/proc/" + std::to_string(gw.pid()) + "/status");
-  auto uid_line = status.substr(status.find("Uid:"), 40);
-  EXPECT_EQ(uid_line.find("\t0\t"), std::string::npos) << uid_line;
-}
-
 }  // namespace
 }  // namespace e2e

@@ -25,19 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using testsupport::GatewayProcess;
 
-// A self-signed certificate for app.test with subject O=<org>, as <dir>/<org>.crt and .key.
-::testing::AssertionResult makeCert(const testsupport::TempDir& dir, const std::string& org) {
-  testsupport::Process openssl(testsupport::command(
-      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-       "-nodes", "-days", "2", "-keyout", dir.file(org + ".key"), "-out", dir.file(org + ".crt"),
-       "-subj", "/O=" + org + "/CN=app.test", "-addext", "subjectAltName=DNS:app.test"}));
-  auto started = openssl.start();
-  if (!started) return started;
-  auto code = openssl.wait(30s);
-  if (code != 0) return ::testing::AssertionFailure() << openssl.describe();
-  return ::testing::AssertionSuccess();
-}
-
 struct Ports {
   uint16_t http = testsupport::freePort();
   uint16_t https = testsupport::freePort();
