@@ -112,8 +112,8 @@ std::optional<int> parseWeight(const json& v, const std::string& field, httplib:
               field);
     return std::nullopt;
   }
-  bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= 100 : false;
-  if (!in_range) {
+  // nlohmann stores non-negative integers as unsigned: a signed one here is negative.
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > 100) {
     sendError(res, 422, "\"" + field + "\" must be 0..100 (got " + v.dump() + ")", field);
     return std::nullopt;
   }

@@ -1,5 +1,6 @@
 // Client subcommands: status, switch, reload, failover approve. They talk to the admin API.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -218,6 +219,17 @@ void printStatus(const nlohmann::json& s) {
   for (const auto& e : list(s, "events")) std::printf("event: %s\n", text(e, "message").c_str());
 }
 
+// An app name goes into the URL path: it must be one path segment without bytes that need escaping.
+bool validAppName(const std::string& app, const char* what) {
+  bool ok = !app.empty() && app != "." && app != "..";
+  for (unsigned char c : app) ok = ok && (std::isalnum(c) || c == '-' || c == '_' || c == '.');
+  if (!ok) {
+    std::cerr << "shipgate " << what << ": --app must be an app name (letters, digits, '-', '_', "
+              << "'.'), got '" << app << "'\n";
+  }
+  return ok;
+}
+
 }  // namespace
 
 int runStatus(const ClientOptions& o, bool json) {
@@ -237,6 +249,7 @@ int runStatus(const ClientOptions& o, bool json) {
 
 int runSwitch(const ClientOptions& o, const std::string& app, const std::string& slot,
               const std::string& weights) {
+  if (!validAppName(app, "switch")) return 2;
   nlohmann::json body;
   if (!slot.empty()) {
     body["slot"] = slot;
@@ -248,8 +261,15 @@ int runSwitch(const ClientOptions& o, const std::string& app, const std::string&
                 << "')\n";
       return 2;
     }
-    body["weights"][m[1].str()] = std::stoi(m[2]);
-    body["weights"][m[3].str()] = std::stoi(m[4]);
+    for (int i : {2, 4}) {
+      int w = std::stoi(m[i]);  // at most 3 digits
+      if (w > 100) {
+        std::cerr << "shipgate switch: --weights: " << m[i - 1] << " must be 0..100 (got " << w
+                  << ")\n";
+        return 2;
+      }
+      body["weights"][m[i - 1].str()] = w;
+    }
   }
   auto t = resolveTarget(o);
   if (!t) {
@@ -281,6 +301,7 @@ int runReload(const ClientOptions& o) {
 }
 
 int runFailoverApprove(const ClientOptions& o, const std::string& app, const std::string& region) {
+  if (!validAppName(app, "failover approve")) return 2;
   auto t = resolveTarget(o);
   if (!t) {
     std::cerr << "shipgate failover approve: " << t.status().message() << "\n";

@@ -219,7 +219,7 @@ TEST_F(AdminApi, RefusedChangesGet409And422AndUnknownNames404) {
   EXPECT_NE(cli.err.find("refused (409)"), std::string::npos) << cli.err;
 }
 
-TEST(AdminCli, BadAdminPortsAreUsageErrorsNotCrashes) {
+TEST(AdminCli, BadArgumentsAreUsageErrorsNotCrashes) {
   testsupport::TempDir dir("sg-admin-cli");
   std::string token = writeToken(dir);
   for (const std::string url :
@@ -228,6 +228,28 @@ TEST(AdminCli, BadAdminPortsAreUsageErrorsNotCrashes) {
     auto r = runCli({"status", "--admin", url, "--token-file", token});
     EXPECT_EQ(r.exit_code, 2) << url << "\n" << r.out << r.err;
     EXPECT_NE(r.err.find("port"), std::string::npos) << url << "\n" << r.err;
+  }
+  // Checked before any call: nothing listens on port 9 (discard).
+  const std::vector<std::string> admin = {"--admin", "http://127.0.0.1:9", "--token-file", token};
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"switch", "--app", "api", "--weights", "blue=500,green=1"}, "must be 0..100 (got 500)"},
+      {{"switch", "--app", "api", "--weights", "blue=50,green=50,red=1"}, "--weights must look"},
+      {{"switch", "--app", "a/b", "--slot", "green"}, "--app must be an app name"},
+      {{"switch", "--app", "..", "--slot", "green"}, "--app must be an app name"},
+      {{"failover", "approve", "--app", "x y", "--region", "eu-west-1"}, "--app must be an app name"},
+      {{"switch", "--app", "api", "--slot", "purple"}, "purple"},
+      {{"switch", "--app", "api"}, "--slot blue|green or --weights"},
+  };
+  for (const auto& c : cases) {
+    auto args = c.args;
+    args.insert(args.end(), admin.begin(), admin.end());
+    auto r = runCli(args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << " " << c.args[2] << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
   }
 }
 
