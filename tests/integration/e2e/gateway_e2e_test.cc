@@ -6,13 +6,14 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "e2e_util.h"
+#include "shipgate/common/mutex.h"
 #include "support/gateway_process.h"
 
 namespace e2e {
@@ -97,7 +98,7 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
 
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
-  std::mutex mu;
+  shipgate::Mutex mu;
   std::map<std::string, int> versions;
   std::string first_failure;
   std::vector<std::thread> clients;
@@ -110,7 +111,7 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
           continue;
         }
         auto r = cli.roundTrip("GET /api/health HTTP/1.1\r\nHost: app.test\r\n\r\n");
-        std::lock_guard<std::mutex> lock(mu);
+        shipgate::MutexLock lock(mu);
         if (r.status == 200) {
           ++ok;
           ++versions[r.header("X-App-Version")];
@@ -228,7 +229,7 @@ TEST_F(GatewayE2E, UpstreamKilledWithRequestsInFlightFailsNoIdempotentRequest) {
                        {ports_.http, ports_.admin}));
   std::atomic<bool> stop{false};
   std::atomic<bool> killed{false};
-  std::mutex mu;
+  shipgate::Mutex mu;
   std::map<int, int> statuses;  // every request sent, by the status answered (0: none)
   int answered_after_kill_from_before = 0;  // sent before the kill, answered after it
   std::string first_failure;
@@ -238,14 +239,14 @@ TEST_F(GatewayE2E, UpstreamKilledWithRequestsInFlightFailsNoIdempotentRequest) {
       testsupport::RawHttpClient cli;  // keep-alive: the gateway's upstream connections are warm
       while (!stop) {
         if (!cli.connected() && !cli.connect(ports_.http)) {
-          std::lock_guard<std::mutex> lock(mu);
+          shipgate::MutexLock lock(mu);
           ++statuses[0];
           if (first_failure.empty()) first_failure = cli.error();
           continue;
         }
         bool sent_before_kill = !killed;
         auto r = cli.roundTrip("GET /api/properties HTTP/1.1\r\nHost: app.test\r\n\r\n");
-        std::lock_guard<std::mutex> lock(mu);
+        shipgate::MutexLock lock(mu);
         ++statuses[r.status];
         if (sent_before_kill && killed) ++answered_after_kill_from_before;
         if (r.status != 200) {
@@ -394,14 +395,17 @@ TEST_F(GatewayE2E, MetricsAreValidPrometheusTextAndNeedTheToken) {
   while (!token.empty() && token.back() == '\n') token.pop_back();
   auto m = testsupport::httpGet(ports_.admin, "/metrics", {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(m.status, 200);
-  // Exactly the five API requests, all 2xx, on blue; the static page has no app.
-  const std::string api_2xx =
-      "shipgate_http_requests_total{site=\"api\",app=\"api\",slot=\"blue\",region=\"\","
-      "code=\"2xx\"} ";
-  size_t at = m.body.find(api_2xx);
-  ASSERT_NE(at, std::string::npos) << m.body;
-  EXPECT_EQ(m.body.substr(at + api_2xx.size(), m.body.find('\n', at) - at - api_2xx.size()), "5")
-      << m.body;
+  // Exactly the five API requests, all 2xx, on blue (whatever other labels the series has).
+  std::string api_2xx_value;
+  std::istringstream lines(m.body);
+  for (std::string line; std::getline(lines, line);) {
+    bool match = line.rfind("shipgate_http_requests_total{", 0) == 0;
+    for (const char* label : {"site=\"api\"", "app=\"api\"", "slot=\"blue\"", "code=\"2xx\""}) {
+      match = match && line.find(label) != std::string::npos;
+    }
+    if (match) api_2xx_value = line.substr(line.rfind(' ') + 1);
+  }
+  EXPECT_EQ(api_2xx_value, "5") << m.body;
   EXPECT_EQ(m.body.find("code=\"4xx\""), std::string::npos) << m.body;
   EXPECT_EQ(m.body.find("code=\"5xx\""), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("shipgate_http_request_duration_seconds_bucket"), std::string::npos);
