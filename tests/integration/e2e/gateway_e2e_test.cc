@@ -3,14 +3,12 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "e2e_util.h"
 #include "shipgate/common/mutex.h"
@@ -197,91 +195,6 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   auto u = runCli(unknown);
   EXPECT_EQ(u.exit_code, 1);
   EXPECT_NE(u.err.find("nope"), std::string::npos) << u.err;
-}
-
-// The in-flight count the gateway reports for the endpoint at `address`; -1 when it is not listed.
-int inFlight(uint16_t admin_port, const std::string& token_file, const std::string& address) {
-  std::string token = testsupport::readFile(token_file);
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  auto r = testsupport::httpGet(admin_port, "/api/v1/status", {{"Authorization", "Bearer " + token}});
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (r.status != 200 || !j.is_object()) return -1;
-  for (const auto& app : j.value("apps", nlohmann::json::array())) {
-    for (const char* slot : {"blue", "green"}) {
-      for (const auto& e : app["slots"].value(slot, nlohmann::json::array())) {
-        if (e.value("address", "") == address) return e.value("in_flight", 0);
-      }
-    }
-  }
-  return -1;
-}
-
-TEST_F(GatewayE2E, UpstreamKilledWithRequestsInFlightFailsNoIdempotentRequest) {
-  // Every answer takes 300 ms, so at any moment several requests are on each endpoint.
-  const std::vector<std::string> slow = {"--latency-ms", "300"};
-  ApiServer a1("v1", "us-east-1", slow), a2("v1", "us-east-1", slow), g("v2", "us-east-1");
-  ASSERT_TRUE(a1.start());
-  ASSERT_TRUE(a2.start());
-  ASSERT_TRUE(g.start());
-  GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(a1) + ", " + ep(a2) + "]",
-                                  "[" + ep(g) + "]", "    retry_idempotent: true\n"),
-                       {ports_.http, ports_.admin}));
-  std::atomic<bool> stop{false};
-  std::atomic<bool> killed{false};
-  shipgate::Mutex mu;
-  std::map<int, int> statuses;  // every request sent, by the status answered (0: none)
-  int answered_after_kill_from_before = 0;  // sent before the kill, answered after it
-  std::string first_failure;
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 8; ++c) {
-    clients.emplace_back([&] {
-      testsupport::RawHttpClient cli;  // keep-alive: the gateway's upstream connections are warm
-      while (!stop) {
-        if (!cli.connected() && !cli.connect(ports_.http)) {
-          shipgate::MutexLock lock(mu);
-          ++statuses[0];
-          if (first_failure.empty()) first_failure = cli.error();
-          continue;
-        }
-        bool sent_before_kill = !killed;
-        auto r = cli.roundTrip("GET /api/properties HTTP/1.1\r\nHost: app.test\r\n\r\n");
-        shipgate::MutexLock lock(mu);
-        ++statuses[r.status];
-        if (sent_before_kill && killed) ++answered_after_kill_from_before;
-        if (r.status != 200) {
-          if (first_failure.empty()) first_failure = r.raw + r.error;
-          cli.close();
-        } else if (r.header("Connection") == "close") {
-          cli.close();
-        }
-      }
-    });
-  }
-  // Kill a1 while the gateway reports requests in flight on it.
-  int in_flight_at_kill = 0;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  std::this_thread::sleep_for(500ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    in_flight_at_kill = inFlight(ports_.admin, token_, a1.address());
-    if (in_flight_at_kill > 0) break;
-    std::this_thread::sleep_for(20ms);
-  }
-  a1.process().kill();
-  killed = true;
-  std::this_thread::sleep_for(1500ms);
-  stop = true;
-  for (auto& t : clients) t.join();
-  EXPECT_GT(in_flight_at_kill, 0) << "no request was in flight on the killed upstream";
-  EXPECT_GT(answered_after_kill_from_before, 0);
-  // Every request got a 200: those in flight on a1 were retried on a2.
-  int total = 0;
-  for (const auto& [status, n] : statuses) total += n;
-  EXPECT_EQ(statuses, (std::map<int, int>{{200, total}})) << first_failure << gw.logs();
-  EXPECT_GT(total, 20);
-  EXPECT_EQ(inFlight(ports_.admin, token_, a1.address()), 0);
-  std::printf("requests in flight on the killed upstream: %d; answers: %d\n",
-              in_flight_at_kill, total);
 }
 
 TEST_F(GatewayE2E, AllEndpointsDownAnswers503WithAReasonInsteadOfHanging) {
