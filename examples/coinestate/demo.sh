@@ -73,8 +73,8 @@ wait_port 9901 "shipgate admin" 10
 cat <<TXT
 
   frontend   http://127.0.0.1:8080/
-  API        http://127.0.0.1:8080/v1/properties
-  health     http://127.0.0.1:8080/v1/health
+  API        http://127.0.0.1:8080/api/properties
+  health     http://127.0.0.1:8080/api/health
   admin API  http://127.0.0.1:9901/api/v1/status    (Authorization: Bearer \$(cat $here/demo-admin.token))
   metrics    http://127.0.0.1:9901/metrics
   logs       $work
@@ -89,15 +89,17 @@ echo
 browser=(-H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
   -H 'Accept: application/json' -H 'Accept-Language: en-US,en;q=0.9' -H 'Accept-Encoding: gzip, deflate, br')
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-version() { curl -s -o /dev/null -w '%{http_code} %header{x-app-version}' "${browser[@]}" http://127.0.0.1:8080/v1/health; }
+version() { curl -s -o /dev/null -w '%{http_code} %header{x-app-version}' "${browser[@]}" http://127.0.0.1:8080/api/health; }
 echo
-echo "demo: the seed's security_rules: curl without browser headers -> $(status http://127.0.0.1:8080/v1/health) (bot rule)," \
-  "?q=UNION%20SELECT -> $(status "${browser[@]}" 'http://127.0.0.1:8080/v1/properties?q=UNION%20SELECT%201') (SQL injection rule)," \
-  "a browser -> $(status "${browser[@]}" http://127.0.0.1:8080/v1/properties)"
+echo "demo: the seed's security_rules: curl without browser headers -> $(status http://127.0.0.1:8080/api/health) (bot rule)," \
+  "?q=UNION%20SELECT -> $(status "${browser[@]}" 'http://127.0.0.1:8080/api/properties?q=UNION%20SELECT%201') (SQL injection rule)," \
+  "a browser -> $(status "${browser[@]}" http://127.0.0.1:8080/api/properties)"
 echo "demo: before the switch: $(version)"
-# Traffic while switching: one client in a loop, every answer counted.
+# Traffic while switching: one client sends 60 requests over ~3 s, every answer counted. The
+# seed's "Rate limit API" rule allows 100 /api/ requests a minute per client, so the demo stays
+# under it (a longer loop would see 429 after its 100th request).
 load_out="$work/load.txt"
-( end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do version; echo; done ) >"$load_out" &
+( for _ in $(seq 60); do version; echo; sleep 0.05; done ) >"$load_out" &
 loadpid=$!
 sleep 1
 echo "demo: switching app api blue -> green while serving"

@@ -2,8 +2,12 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdint>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -38,11 +42,18 @@ namespace {
 
 void sendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  // Messages may quote bytes from the request path: never let invalid UTF-8 fail the answer.
+  res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                  "application/json");
 }
 
-void sendError(httplib::Response& res, int status, const std::string& message) {
-  sendJson(res, status, json{{"error", message}});
+// {"error": message} plus "field" (a dotted path into the body, e.g. "weights.blue") when one
+// field is at fault.
+void sendError(httplib::Response& res, int status, const std::string& message,
+               const std::string& field = "") {
+  json body{{"error", message}};
+  if (!field.empty()) body["field"] = field;
+  sendJson(res, status, body);
 }
 
 int httpStatusFor(const Status& st) {
@@ -54,14 +65,108 @@ int httpStatusFor(const Status& st) {
   }
 }
 
-// Parses a JSON object body; on failure writes a 400 and returns nullopt.
-std::optional<json> parseBody(const httplib::Request& req, httplib::Response& res) {
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    sendError(res, 400, "request body must be a JSON object");
+std::string joinKeys(std::initializer_list<const char*> keys) {
+  std::string out;
+  for (const char* k : keys) out += (out.empty() ? "\"" : ", \"") + std::string(k) + "\"";
+  return out.empty() ? "no fields" : out;
+}
+
+// Parses the body as a JSON object (an empty body is {}) whose keys are all in `allowed`. On
+// failure writes a 400 naming the problem (byte offset or field) and returns nullopt.
+std::optional<json> parseBody(const httplib::Request& req, httplib::Response& res,
+                              std::initializer_list<const char*> allowed) {
+  json body = json::object();
+  if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    try {
+      body = json::parse(req.body);
+    } catch (const json::parse_error& e) {
+      sendError(res, 400,
+                "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+      return std::nullopt;
+    }
+  }
+  if (!body.is_object()) {
+    sendError(res, 400,
+              std::string("request body must be a JSON object, not ") + body.type_name());
     return std::nullopt;
   }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    bool known = false;
+    for (const char* k : allowed) known |= it.key() == k;
+    if (!known) {
+      sendError(res, 400, "unknown field \"" + it.key() + "\" (this call takes " +
+                              joinKeys(allowed) + ")",
+                it.key());
+      return std::nullopt;
+    }
+  }
   return body;
+}
+
+// One weight: an integer 0..100. Anything else writes 400 (not an integer) or 422 (out of
+// range) naming the field, and returns nullopt; nothing is narrowed.
+std::optional<int> parseWeight(const json& v, const std::string& field, httplib::Response& res) {
+  if (!v.is_number_integer()) {
+    sendError(res, 400, "\"" + field + "\" must be an integer 0..100, not " +
+                            (v.is_number() ? v.dump() : std::string(v.type_name())),
+              field);
+    return std::nullopt;
+  }
+  // nlohmann stores non-negative integers as unsigned: a signed one here is negative.
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > 100) {
+    sendError(res, 422, "\"" + field + "\" must be 0..100 (got " + v.dump() + ")", field);
+    return std::nullopt;
+  }
+  return static_cast<int>(v.get<uint64_t>());
+}
+
+// Runs the switch call's body: {"slot": "blue"|"green"} or {"weights": {"blue": N, "green": M}}.
+void handleSwitch(Controller& controller, const std::string& app, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto body = parseBody(req, res, {"slot", "weights"});
+  if (!body) return;
+  const bool has_slot = body->contains("slot"), has_weights = body->contains("weights");
+  if (has_slot == has_weights) {
+    return sendError(res, 400,
+                     has_slot ? "give \"slot\" or \"weights\", not both"
+                              : "body needs \"slot\" or \"weights\"",
+                     has_slot ? "weights" : "");
+  }
+  Status st;
+  std::string field;
+  if (has_slot) {
+    const json& slot = (*body)["slot"];
+    if (!slot.is_string() || (slot != "blue" && slot != "green")) {
+      return sendError(res, 400, "\"slot\" must be \"blue\" or \"green\" (got " + slot.dump() + ")",
+                       "slot");
+    }
+    field = "slot";
+    st = controller.switchSlot(app, slot == "blue" ? config::Slot::kBlue : config::Slot::kGreen);
+  } else {
+    const json& w = (*body)["weights"];
+    if (!w.is_object()) {
+      return sendError(res, 400, std::string("\"weights\" must be an object, not ") + w.type_name(),
+                       "weights");
+    }
+    int weights[2] = {0, 0};
+    for (auto it = w.begin(); it != w.end(); ++it) {
+      if (it.key() != "blue" && it.key() != "green") {
+        return sendError(res, 400,
+                         "unknown slot \"" + it.key() + "\" in \"weights\" (slots: \"blue\", \"green\")",
+                         "weights." + it.key());
+      }
+      auto weight = parseWeight(it.value(), "weights." + it.key(), res);
+      if (!weight) return;
+      weights[it.key() == "blue" ? 0 : 1] = *weight;
+    }
+    field = "weights";
+    st = controller.setWeights(app, weights[0], weights[1]);
+  }
+  if (!st.isOk()) {
+    int status = httpStatusFor(st);
+    return sendError(res, status, st.message(), status == 404 ? "" : field);
+  }
+  sendJson(res, 200, controller.status());
 }
 
 }  // namespace
@@ -96,47 +201,26 @@ Status AdminServer::start(const config::AdminConfig& config) {
 
   s.Post(R"(/api/v1/apps/([^/]+)/switch)", [this](const httplib::Request& req,
                                                   httplib::Response& res) {
-    const std::string app = req.matches[1];
-    auto body = parseBody(req, res);
-    if (!body) return;
-    Status st;
-    if (body->contains("slot")) {
-      const json& slot = (*body)["slot"];
-      if (!slot.is_string() || (slot != "blue" && slot != "green")) {
-        return sendError(res, 400, "\"slot\" must be \"blue\" or \"green\"");
-      }
-      st = controller_.switchSlot(app, slot == "blue" ? config::Slot::kBlue : config::Slot::kGreen);
-    } else if (body->contains("weights")) {
-      const json& w = (*body)["weights"];
-      if (!w.is_object()) return sendError(res, 400, "\"weights\" must be an object");
-      for (auto it = w.begin(); it != w.end(); ++it) {
-        if ((it.key() != "blue" && it.key() != "green") || !it.value().is_number_integer()) {
-          return sendError(res, 400,
-                           "\"weights\" takes integer \"blue\" and \"green\" (got \"" + it.key() +
-                               "\")");
-        }
-      }
-      st = controller_.setWeights(app, w.value("blue", 0), w.value("green", 0));
-    } else {
-      return sendError(res, 400, "body needs \"slot\" or \"weights\"");
-    }
-    if (!st.isOk()) return sendError(res, httpStatusFor(st), st.message());
-    sendJson(res, 200, controller_.status());
+    handleSwitch(controller_, req.matches[1], req, res);
   });
 
   s.Post(R"(/api/v1/apps/([^/]+)/failover/approve)", [this](const httplib::Request& req,
                                                              httplib::Response& res) {
-    auto body = parseBody(req, res);
+    auto body = parseBody(req, res, {"region"});
     if (!body) return;
-    if (!body->contains("region") || !(*body)["region"].is_string()) {
-      return sendError(res, 400, "body needs \"region\" (a string)");
+    if (!body->contains("region")) return sendError(res, 400, "body needs \"region\"", "region");
+    const json& region = (*body)["region"];
+    if (!region.is_string() || region.get_ref<const std::string&>().empty()) {
+      return sendError(res, 400, "\"region\" must be a region name (got " + region.dump() + ")",
+                       "region");
     }
-    Status st = controller_.approveFailover(req.matches[1], (*body)["region"]);
+    Status st = controller_.approveFailover(req.matches[1], region.get<std::string>());
     if (!st.isOk()) return sendError(res, httpStatusFor(st), st.message());
     sendJson(res, 200, json{{"approved", true}});
   });
 
-  s.Post("/api/v1/reload", [this](const httplib::Request&, httplib::Response& res) {
+  s.Post("/api/v1/reload", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!parseBody(req, res, {})) return;
     Status st = controller_.reload();
     if (!st.isOk()) return sendError(res, 422, st.message());
     sendJson(res, 200, json{{"reloaded", true}});

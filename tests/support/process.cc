@@ -234,7 +234,7 @@ void Process::startReader(PipeReader& reader, int fd) {
       ssize_t n = ::read(reader.fd, buf, sizeof buf);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) break;
-      std::lock_guard<std::mutex> lock(reader.mu);
+      shipgate::MutexLock lock(reader.mu);
       reader.text.append(buf, static_cast<size_t>(n));
     }
   });
@@ -316,7 +316,7 @@ std::string Process::captured(Capture capture, const std::string& path,
                               const PipeReader& reader) const {
   if (capture == Capture::kFile) return readFile(path);
   if (capture == Capture::kPipe) {
-    std::lock_guard<std::mutex> lock(reader.mu);
+    shipgate::MutexLock lock(reader.mu);
     return reader.text;
   }
   return "";

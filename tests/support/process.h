@@ -15,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -24,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include "shipgate/common/mutex.h"
 #include "support/paths.h"
 
 namespace testsupport {
@@ -104,8 +104,8 @@ class Process {
   struct PipeReader {
     int fd = -1;
     std::thread thread;
-    mutable std::mutex mu;
-    std::string text;
+    mutable shipgate::Mutex mu;
+    std::string text GUARDED_BY(mu);
   };
   void startReader(PipeReader& reader, int fd);
   void stopReaders();

@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -87,6 +91,10 @@ size_t HttpResponse::headerCount(std::string_view name) const {
 RawHttpClient::~RawHttpClient() { close(); }
 
 void RawHttpClient::close() {
+  if (ssl_) SSL_free(ssl_);
+  if (ssl_ctx_) SSL_CTX_free(ssl_ctx_);
+  ssl_ = nullptr;
+  ssl_ctx_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   eof_ = false;
@@ -135,6 +143,51 @@ bool RawHttpClient::connect(uint16_t port, std::chrono::milliseconds timeout,
   return true;
 }
 
+bool RawHttpClient::waitReady(bool for_write, Clock::time_point deadline) {
+  pollfd p{fd_, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+  int ms = remainingMs(deadline);
+  return ms > 0 && ::poll(&p, 1, ms) > 0;
+}
+
+bool RawHttpClient::startTls(const std::string& server_name, std::chrono::milliseconds timeout) {
+  if (fd_ < 0 || ssl_) {
+    error_ = fd_ < 0 ? "startTls: not connected" : "startTls: already TLS";
+    return false;
+  }
+  ssl_ctx_ = SSL_CTX_new(TLS_client_method());
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+  SSL_CTX_set_options(ssl_ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);  // a peer's close is EOF
+#endif
+  ssl_ = SSL_new(ssl_ctx_);
+  SSL_set_fd(ssl_, fd_);
+  if (!server_name.empty()) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  auto deadline = Clock::now() + timeout;
+  while (true) {
+    int r = SSL_connect(ssl_);
+    if (r == 1) return true;
+    int err = SSL_get_error(ssl_, r);
+    if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+        waitReady(err == SSL_ERROR_WANT_WRITE, deadline)) {
+      continue;
+    }
+    char buf[256] = "timed out";
+    if (unsigned long e = ERR_get_error()) ERR_error_string_n(e, buf, sizeof buf);
+    error_ = std::string("TLS handshake: ") + buf;
+    ERR_clear_error();
+    return false;
+  }
+}
+
+std::string RawHttpClient::peerCertificateSubject() const {
+  if (!ssl_) return "";
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (!cert) return "";
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+  X509_free(cert);
+  return buf;
+}
+
 bool RawHttpClient::send(std::string_view bytes, std::chrono::milliseconds timeout) {
   if (fd_ < 0) {
     error_ = "send: not connected";
@@ -142,6 +195,23 @@ bool RawHttpClient::send(std::string_view bytes, std::chrono::milliseconds timeo
   }
   auto deadline = Clock::now() + timeout;
   size_t off = 0;
+  while (ssl_ && off < bytes.size()) {
+    int n = SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off));
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+      continue;
+    }
+    int err = SSL_get_error(ssl_, n);
+    if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+        waitReady(err == SSL_ERROR_WANT_WRITE, deadline)) {
+      continue;
+    }
+    ERR_clear_error();
+    error_ = "send (TLS): " + std::string(err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE
+                                              ? "timed out"
+                                              : "failed");
+    return false;
+  }
   while (off < bytes.size()) {
     ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n > 0) {
@@ -181,6 +251,23 @@ long RawHttpClient::readMore(Clock::time_point deadline) {
   }
   if (eof_) return 0;
   char buf[16384];
+  while (ssl_) {
+    int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n > 0) {
+      buffer_.append(buf, static_cast<size_t>(n));
+      return n;
+    }
+    int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      if (waitReady(err == SSL_ERROR_WANT_WRITE, deadline)) continue;
+      error_ = "read timed out";
+      return -1;
+    }
+    ERR_clear_error();
+    eof_ = true;  // close_notify, EOF or reset
+    if (err != SSL_ERROR_ZERO_RETURN) error_ = "TLS connection closed without close_notify";
+    return 0;
+  }
   while (true) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {

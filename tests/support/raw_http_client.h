@@ -3,6 +3,9 @@
 // small parser, independent of the gateway's llhttp: status line, headers, and a body framed by
 // Content-Length, chunked encoding, or connection close. Every call has a timeout.
 //
+// startTls() turns a connected client into a TLS client (any certificate is accepted; the test
+// reads the one presented with peerCertificateSubject()).
+//
 // Failures never throw: a failed read returns an HttpResponse with status 0 and `error` set.
 // Not thread-safe: one thread per client.
 #pragma once
@@ -13,6 +16,9 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace testsupport {
 
@@ -53,6 +59,14 @@ class RawHttpClient {
   bool connect(uint16_t port, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000),
                const std::string& host = "127.0.0.1");
   bool connected() const { return fd_ >= 0; }
+  // After connect(): the TLS handshake, with SNI `server_name` when it is not empty. Every later
+  // send and read goes through TLS until close(). False with error() set on failure.
+  bool startTls(const std::string& server_name = "",
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  bool tls() const { return ssl_ != nullptr; }
+  // The subject (one-line form, e.g. "/O=first/CN=a.test") of the certificate the server
+  // presented; "" without TLS.
+  std::string peerCertificateSubject() const;
   // Writes all bytes (or fails after `timeout`).
   bool send(std::string_view bytes,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
@@ -82,8 +96,12 @@ class RawHttpClient {
   // Reads more into buffer_; returns bytes read, 0 on EOF, -1 on error/timeout.
   long readMore(std::chrono::steady_clock::time_point deadline);
   bool findLine(size_t from, size_t* line_end, std::chrono::steady_clock::time_point deadline);
+  // Waits until the socket is readable (`for_write` false) or writable; false on timeout.
+  bool waitReady(bool for_write, std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
+  ssl_ctx_st* ssl_ctx_ = nullptr;  // owned, with ssl_
+  ssl_st* ssl_ = nullptr;
   bool eof_ = false;
   std::string buffer_;
   std::string error_;

@@ -76,7 +76,7 @@ void ApiService::install(httplib::Server& server) {
   server.set_default_headers(
       {{"X-App-Version", options_.version}, {"X-App-Region", options_.region}});
 
-  server.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+  server.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
     delayAndMaybeFail(false);
     if (!knobs().healthy) {
       sendJson(
@@ -88,7 +88,7 @@ void ApiService::install(httplib::Server& server) {
              {{"status", "ok"}, {"version", options_.version}, {"region", options_.region}});
   });
 
-  server.Get("/v1/properties", [this](const httplib::Request&, httplib::Response& res) {
+  server.Get("/api/properties", [this](const httplib::Request&, httplib::Response& res) {
     if (delayAndMaybeFail(true)) {
       sendJson(res, 500, {{"error", "injected failure"}});
       return;
@@ -99,7 +99,7 @@ void ApiService::install(httplib::Server& server) {
              {{"version", options_.version}, {"region", options_.region}, {"properties", list}});
   });
 
-  server.Get(R"(/v1/properties/([A-Za-z0-9-]+))",
+  server.Get(R"(/api/properties/([A-Za-z0-9-]+))",
              [this](const httplib::Request& req, httplib::Response& res) {
                if (delayAndMaybeFail(true)) {
                  sendJson(res, 500, {{"error", "injected failure"}});
@@ -138,8 +138,8 @@ void ApiService::install(httplib::Server& server) {
     if (req.method == "POST") out["body"] = req.body;
     sendJson(res, 200, out);
   };
-  server.Get("/v1/echo", echo);
-  server.Post("/v1/echo", echo);
+  server.Get("/api/echo", echo);
+  server.Post("/api/echo", echo);
 
   server.Get("/_knobs", [this](const httplib::Request&, httplib::Response& res) {
     Knobs k = knobs();

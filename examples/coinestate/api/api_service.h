@@ -3,16 +3,16 @@
 // ill health so the gateway's health checks, failover and rollbacks can be demonstrated.
 //
 // Routes (every response carries X-App-Version and X-App-Region):
-//   GET  /v1/health           {"status":"ok","version","region"}; 503 {"status":"unhealthy"} when
+//   GET  /api/health          {"status":"ok","version","region"}; 503 {"status":"unhealthy"} when
 //                             the healthy knob is false
-//   GET  /v1/properties       {"version","region","properties":[{id,name,city,price_eth,tokens}]}
-//   GET  /v1/properties/{id}  one property, 404 when unknown
-//   GET  /v1/echo             {"method","path","query","remote_addr","headers":{..as received..},
+//   GET  /api/properties      {"version","region","properties":[{id,name,city,price_eth,tokens}]}
+//   GET  /api/properties/{id} one property, 404 when unknown
+//   GET  /api/echo            {"method","path","query","remote_addr","headers":{..as received..},
 //                             "headers_lower":{..names lower-cased..}}; POST also echoes "body"
 //   GET  /_knobs              {"error_rate","latency_ms","healthy"}
 //   POST /_knobs              partial update with the same fields; 400 on bad JSON or values
-// latency_ms delays every /v1/ response; error_rate makes that share of /v1/ responses other than
-// /v1/health answer 500 {"error":"injected failure"}.
+// latency_ms delays every /api/ response; error_rate makes that share of /api/ responses other than
+// /api/health answer 500 {"error":"injected failure"}.
 //
 // Thread-safety: handlers run on httplib's worker threads; knobs are guarded by a mutex.
 #pragma once

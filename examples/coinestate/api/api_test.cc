@@ -109,7 +109,7 @@ json body(const httplib::Result& r) { return json::parse(r->body, nullptr, false
 TEST(CoinestateApiTest, HealthReportsVersionAndRegion) {
   ApiProcess api({"--version", "v7", "--region", "eu-west-1"});
   ASSERT_GT(api.port(), 0) << "the API did not start";
-  auto res = api.client().Get("/v1/health");
+  auto res = api.client().Get("/api/health");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("X-App-Version"), "v7");
@@ -123,7 +123,7 @@ TEST(CoinestateApiTest, HealthReportsVersionAndRegion) {
 TEST(CoinestateApiTest, PropertiesList) {
   ApiProcess api({});
   ASSERT_GT(api.port(), 0);
-  auto res = api.client().Get("/v1/properties");
+  auto res = api.client().Get("/api/properties");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
@@ -139,11 +139,11 @@ TEST(CoinestateApiTest, PropertiesList) {
     EXPECT_GT(p["tokens"].get<int>(), 0);
   }
   std::string first_id = j["properties"][0]["id"];
-  auto one = api.client().Get(("/v1/properties/" + first_id).c_str());
+  auto one = api.client().Get(("/api/properties/" + first_id).c_str());
   ASSERT_TRUE(one);
   EXPECT_EQ(one->status, 200);
   EXPECT_EQ(body(one)["id"], first_id);
-  auto missing = api.client().Get("/v1/properties/nope");
+  auto missing = api.client().Get("/api/properties/nope");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   auto unknown = api.client().Get("/no/such/route");
@@ -155,19 +155,19 @@ TEST(CoinestateApiTest, PropertiesList) {
 TEST(CoinestateApiTest, EchoReturnsRequestHeaders) {
   ApiProcess api({});
   ASSERT_GT(api.port(), 0);
-  auto res = api.client().Get("/v1/echo?a=1",
+  auto res = api.client().Get("/api/echo?a=1",
                               {{"X-Forwarded-For", "203.0.113.9"}, {"X-Request-Id", "req-42"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   json j = body(res);
   EXPECT_EQ(j["method"], "GET");
-  EXPECT_EQ(j["path"], "/v1/echo");
+  EXPECT_EQ(j["path"], "/api/echo");
   EXPECT_EQ(j["query"]["a"], "1");
   EXPECT_EQ(j["headers"]["X-Forwarded-For"], "203.0.113.9");
   EXPECT_EQ(j["headers_lower"]["x-request-id"], "req-42");
   EXPECT_FALSE(j["headers"].contains("REMOTE_ADDR"));
 
-  auto post = api.client().Post("/v1/echo", "hello body", "text/plain");
+  auto post = api.client().Post("/api/echo", "hello body", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(body(post)["body"], "hello body");
 }
@@ -183,13 +183,13 @@ TEST(CoinestateApiTest, KnobsRoundTripAndHealth) {
   ASSERT_TRUE(set);
   EXPECT_EQ(set->status, 200);
   EXPECT_EQ(body(set)["healthy"], false);
-  auto health = api.client().Get("/v1/health");
+  auto health = api.client().Get("/api/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 503);
   EXPECT_EQ(body(health)["status"], "unhealthy");
 
   ASSERT_TRUE(api.client().Post("/_knobs", R"({"healthy":true})", "application/json"));
-  EXPECT_EQ(api.client().Get("/v1/health")->status, 200);
+  EXPECT_EQ(api.client().Get("/api/health")->status, 200);
 
   for (const char* bad :
        {"not json", "[]", R"({"error_rate":2})", R"({"error_rate":"x"})", R"({"latency_ms":-1})",
@@ -208,21 +208,21 @@ TEST(CoinestateApiTest, ErrorRateInjectsFailures) {
   auto client = api.client();
   ASSERT_TRUE(client.Post("/_knobs", R"({"error_rate":1.0})", "application/json"));
   for (int i = 0; i < 10; ++i) {
-    auto r = client.Get("/v1/properties");
+    auto r = client.Get("/api/properties");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 500);
     EXPECT_EQ(r->get_header_value("X-App-Version"), "v1");
   }
-  EXPECT_EQ(client.Get("/v1/health")->status, 200);  // health follows the healthy knob only
+  EXPECT_EQ(client.Get("/api/health")->status, 200);  // health follows the healthy knob only
 
   ASSERT_TRUE(client.Post("/_knobs", R"({"error_rate":0.5})", "application/json"));
   int failures = 0;
-  for (int i = 0; i < 200; ++i) failures += client.Get("/v1/properties")->status == 500;
+  for (int i = 0; i < 200; ++i) failures += client.Get("/api/properties")->status == 500;
   EXPECT_GT(failures, 40);
   EXPECT_LT(failures, 160);
 
   ASSERT_TRUE(client.Post("/_knobs", R"({"error_rate":0})", "application/json"));
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(client.Get("/v1/properties")->status, 200);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(client.Get("/api/properties")->status, 200);
 }
 
 TEST(CoinestateApiTest, ErrorRateFlagSetsTheInitialKnob) {
@@ -231,7 +231,7 @@ TEST(CoinestateApiTest, ErrorRateFlagSetsTheInitialKnob) {
   json k = body(api.client().Get("/_knobs"));
   EXPECT_EQ(k["error_rate"], 1.0);
   EXPECT_EQ(k["latency_ms"], 5);
-  EXPECT_EQ(api.client().Get("/v1/properties")->status, 500);
+  EXPECT_EQ(api.client().Get("/api/properties")->status, 500);
 }
 
 TEST(CoinestateApiTest, LatencyKnobDelaysResponses) {
@@ -240,7 +240,7 @@ TEST(CoinestateApiTest, LatencyKnobDelaysResponses) {
   auto client = api.client();
   ASSERT_TRUE(client.Post("/_knobs", R"({"latency_ms":300})", "application/json"));
   auto start = std::chrono::steady_clock::now();
-  auto r = client.Get("/v1/health");
+  auto r = client.Get("/api/health");
   auto waited = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -250,11 +250,11 @@ TEST(CoinestateApiTest, LatencyKnobDelaysResponses) {
 TEST(CoinestateApiTest, SigtermExitsCleanly) {
   ApiProcess api({});
   ASSERT_GT(api.port(), 0);
-  ASSERT_TRUE(api.client().Get("/v1/health"));
+  ASSERT_TRUE(api.client().Get("/api/health"));
   EXPECT_EQ(api.stop(SIGTERM), 0);
   httplib::Client c("127.0.0.1", api.port());
   c.set_connection_timeout(1, 0);
-  EXPECT_FALSE(c.Get("/v1/health"));  // nothing listens any more
+  EXPECT_FALSE(c.Get("/api/health"));  // nothing listens any more
 }
 
 TEST(CoinestateApiTest, BadFlagsAreRefused) {

@@ -35,7 +35,7 @@ function setState(ok, text) {
 async function load() {
   const error = document.getElementById('error');
   try {
-    const res = await fetch('/v1/properties', { headers: { Accept: 'application/json' } });
+    const res = await fetch('/api/properties', { headers: { Accept: 'application/json' } });
     document.getElementById('api-version').textContent = res.headers.get('X-App-Version') || '?';
     document.getElementById('api-region').textContent = res.headers.get('X-App-Region') || '?';
     if (!res.ok) throw new Error('API answered ' + res.status);

@@ -8,8 +8,12 @@
 //   POST /api/v1/reload                      re-read the config file
 //   GET  /metrics                            Prometheus text format
 //
-// Errors are JSON {"error": "..."} with 400 (bad body), 401 (token), 404 (unknown app/route),
-// 409/422 (refused change).
+// A body is a JSON object with only the fields the call names (reload takes none; an empty body
+// is {}). Errors are JSON {"error": "...", "field": "weights.blue"} ("field" when one field of the
+// body is at fault) with 400 (not JSON, not an object, unknown field, wrong type), 401 (token),
+// 404 (unknown app/region/route), 409 (the change needs what the app lacks, e.g. endpoints in the
+// slot), 422 (a value out of range, e.g. a weight outside 0..100, or a config that does not load).
+// Nothing is narrowed or silently dropped.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // The coinestate frontend through the gateway, in a real Chromium driven by playwright-core:
-// the page loads, fetches /v1/properties through the proxy and renders them with the API version.
+// the page loads, fetches /api/properties through the proxy and renders them with the API version.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +43,7 @@ TEST(FrontendInBrowser, ListsPropertiesFromTheApiAndShowsWhichVersionAnswered) {
       "sites:\n"
       "  - {name: frontend, static: {root: \"" + testsupport::buildDir() +
       "/coinestate/frontend\", spa_fallback: true}}\n"
-      "  - {name: api, path_prefix: /v1/, app: api}\n"
+      "  - {name: api, path_prefix: /api/, app: api}\n"
       "apps:\n  api:\n    slots: {blue: [{address: \"" + blue.address() +
       "\"}], green: [{address: \"" + green.address() + "\"}]}\n";
   testsupport::GatewayProcess gw;

@@ -67,7 +67,7 @@ TEST_F(CliHealth, ChecksARealDatabaseBlockchainNodeAndApiAndFailsWhenOneIsDown) 
   ASSERT_TRUE(api.start());
   testsupport::TempDir dir("sg-health");
   std::string cfg =
-      "apps:\n  api:\n    health: {kind: http, path: /v1/health, timeout: 2s}\n"
+      "apps:\n  api:\n    health: {kind: http, path: /api/health, timeout: 2s}\n"
       "    slots: {blue: [{address: \"" + api.address() + "\"}]}\n"
       "checks:\n"
       "  - {name: database, kind: postgres, target: \"127.0.0.1:" + std::to_string(pg_.port()) +

@@ -46,6 +46,18 @@ std::string writeToken(const testsupport::TempDir& dir) {
   return dir.writeFile("admin.token", token + "\n");
 }
 
+::testing::AssertionResult makeCert(const testsupport::TempDir& dir, const std::string& org) {
+  testsupport::Process openssl(testsupport::command(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-days", "2", "-keyout", dir.file(org + ".key"), "-out", dir.file(org + ".crt"),
+       "-subj", "/O=" + org + "/CN=app.test", "-addext", "subjectAltName=DNS:app.test"}));
+  auto started = openssl.start();
+  if (!started) return started;
+  auto code = openssl.wait(std::chrono::seconds(30));
+  if (code != 0) return ::testing::AssertionFailure() << openssl.describe();
+  return ::testing::AssertionSuccess();
+}
+
 testsupport::HttpResponse get(uint16_t port, const std::string& path, const std::string& host,
                               testsupport::Headers extra) {
   extra.emplace_back("Host", host);

@@ -45,6 +45,10 @@ CliResult runCli(const std::vector<std::string>& args);
 // Writes a random admin token file into dir and returns its path.
 std::string writeToken(const testsupport::TempDir& dir);
 
+// A self-signed certificate for app.test with subject O=<org>: dir/<org>.crt and dir/<org>.key
+// (openssl CLI).
+::testing::AssertionResult makeCert(const testsupport::TempDir& dir, const std::string& org);
+
 // GET path with Host header on a fresh connection.
 testsupport::HttpResponse get(uint16_t port, const std::string& path,
                               const std::string& host = "app.test",

@@ -69,17 +69,17 @@ TEST_F(WafGateway, SeedRulesBlockSqlInjectionSpellingsAndPassOrdinaryQueries) {
   for (const std::string q : {"UNION%20SELECT%20password%20FROM%20users", "union+select+1,2",
                               "UnIoN/**/SeLeCt%20card", "%27%20or%201%3D1%20--",
                               "x%27%3B%20DROP%20TABLE%20users", "1'+OR+1=1"}) {
-    expectBlockedBy(c.get("/v1/echo?q=" + q, browserHeaders()), kSqlRule, q);
+    expectBlockedBy(c.get("/api/echo?q=" + q, browserHeaders()), kSqlRule, q);
   }
   auto identity = browserHeaders();  // read the echo uncompressed (a browser may ask for that)
   for (auto& [name, value] : identity) {
     if (name == "Accept-Encoding") value = "identity";
   }
-  auto ok = c.get("/v1/echo?q=union+station", identity);
+  auto ok = c.get("/api/echo?q=union+station", identity);
   ASSERT_EQ(ok.status, 200) << ok.raw << gw_.logs();
   EXPECT_EQ(ok.header("X-App-Version"), "v1");
   EXPECT_NE(ok.body.find("union station"), std::string::npos) << ok.body;
-  auto plain = c.get("/v1/echo?q=select+a+union+rep", browserHeaders());
+  auto plain = c.get("/api/echo?q=select+a+union+rep", browserHeaders());
   EXPECT_EQ(plain.status, 200) << plain.raw;
   // Each block is logged with the rule and the request id.
   EXPECT_TRUE(gw_.waitForLog("Block SQL injection attempts", 5s)) << gw_.logs();
@@ -93,12 +93,12 @@ TEST_F(WafGateway, SeedBotRuleBlocksCurlAndPassesBrowsersOnAppsAndStaticSites) {
   auto home = c.get("/", browserHeaders());
   ASSERT_EQ(home.status, 200) << home.raw;
   EXPECT_NE(home.header("Content-Type").find("text/html"), std::string::npos);
-  expectBlockedBy(c.get("/v1/properties", curlHeaders()), kBotRule, "curl");
-  expectBlockedBy(c.get("/v1/properties", {{"User-Agent", "python-requests/2.31.0"}}), kBotRule,
+  expectBlockedBy(c.get("/api/properties", curlHeaders()), kBotRule, "curl");
+  expectBlockedBy(c.get("/api/properties", {{"User-Agent", "python-requests/2.31.0"}}), kBotRule,
                   "python-requests");
-  expectBlockedBy(c.get("/v1/properties", {}), kBotRule, "no user agent");
+  expectBlockedBy(c.get("/api/properties", {}), kBotRule, "no user agent");
   // The seed's bot rule blocks (no challenge): a browser's header set is let through.
-  auto ok = c.get("/v1/properties", browserHeaders());
+  auto ok = c.get("/api/properties", browserHeaders());
   ASSERT_EQ(ok.status, 200) << ok.raw << gw_.logs();
   EXPECT_EQ(ok.header("X-App-Version"), "v1");
 }
@@ -123,17 +123,17 @@ TEST_F(WafGateway, SeedRateLimitAnswers429OnThe101stApiRequestInAMinute) {
   EXPECT_NE(limited.header("RateLimit-Policy").find("100"), std::string::npos) << limited.raw;
   EXPECT_FALSE(limited.header("RateLimit").empty()) << limited.raw;
   EXPECT_FALSE(limited.hasHeader("X-App-Version"));
-  // Paths outside the rule are not limited.
-  auto other = c.get("/v1/health", browserHeaders());
-  EXPECT_EQ(other.status, 200) << other.raw;
+  // Paths outside the rule are not limited: no site serves /other, so the WAF passed it.
+  auto other = c.get("/other", browserHeaders());
+  EXPECT_EQ(other.status, 404) << other.raw;
 }
 
 TEST_F(WafGateway, MetricsCountBlocksAndPassPromtool) {
   ASSERT_TRUE(startGateway(kSeedWaf + seedSecurityRules()));
   Client c(ports_.http);
-  ASSERT_EQ(c.get("/v1/echo?q=union+select", browserHeaders()).status, 403);
-  ASSERT_EQ(c.get("/v1/echo", curlHeaders()).status, 403);
-  ASSERT_EQ(c.get("/v1/echo?q=fine", browserHeaders()).status, 200);
+  ASSERT_EQ(c.get("/api/echo?q=union+select", browserHeaders()).status, 403);
+  ASSERT_EQ(c.get("/api/echo", curlHeaders()).status, 403);
+  ASSERT_EQ(c.get("/api/echo?q=fine", browserHeaders()).status, 200);
   auto m = metrics();
   ASSERT_EQ(m.status, 200) << m.raw;
   EXPECT_GE(metricValue(m.body, "shipgate_waf_blocked_requests_total"), 2) << m.body;
@@ -151,7 +151,7 @@ TEST_F(WafGateway, CountingExpressionSeesTheUpstreamsResponseCode) {
   ASSERT_TRUE(startGateway(
       "security_rules:\n"
       "  - name: \"Too many misses\"\n"
-      "    expression: \"starts_with(http.request.uri.path, \\\"/v1/\\\")\"\n"
+      "    expression: \"starts_with(http.request.uri.path, \\\"/api/\\\")\"\n"
       "    action: rate_limit\n"
       "    ratelimit:\n"
       "      period: 60s\n"
@@ -159,16 +159,16 @@ TEST_F(WafGateway, CountingExpressionSeesTheUpstreamsResponseCode) {
       "      counting_expression: \"http.response.code eq 404\"\n"));
   Client c(ports_.http);
   for (int i = 0; i < 6; ++i) {
-    auto r = c.get("/v1/health", {});
+    auto r = c.get("/api/health", {});
     ASSERT_EQ(r.status, 200) << "200s are not counted; request " << i << ": " << r.raw;
   }
   for (int i = 0; i < 3; ++i) {
-    auto r = c.get("/v1/no-such-thing", {});
+    auto r = c.get("/api/no-such-thing", {});
     ASSERT_EQ(r.status, 404) << "miss " << i << ": " << r.raw;
     EXPECT_EQ(r.header("X-App-Version"), "v1");
   }
   // Three counted misses: the client is limited, on any path the rule covers.
-  auto limited = c.get("/v1/health", {});
+  auto limited = c.get("/api/health", {});
   ASSERT_EQ(limited.status, 429) << limited.raw << gw_.logs();
   EXPECT_FALSE(limited.header("Retry-After").empty());
 }
@@ -183,8 +183,8 @@ std::string fooBarRules(const std::string& word, const std::string& extra = "") 
 TEST_F(WafGateway, ReloadSwapsRulesAtomicallyAndRefusesABrokenRuleSet) {
   ASSERT_TRUE(startGateway(fooBarRules("foo")));
   Client c(ports_.http);
-  ASSERT_EQ(c.get("/v1/echo?q=foo", {}).status, 403);
-  ASSERT_EQ(c.get("/v1/echo?q=bar", {}).status, 200);
+  ASSERT_EQ(c.get("/api/echo?q=foo", {}).status, 403);
+  ASSERT_EQ(c.get("/api/echo?q=bar", {}).status, 200);
 
   // Clients keep sending while the rules change: every answer is one rule set's verdict.
   std::atomic<bool> stop{false};
@@ -193,7 +193,7 @@ TEST_F(WafGateway, ReloadSwapsRulesAtomicallyAndRefusesABrokenRuleSet) {
   std::thread load([&] {
     Client lc(ports_.http);
     while (!stop) {
-      auto r = lc.get("/v1/echo?q=foo", {});
+      auto r = lc.get("/api/echo?q=foo", {});
       if (r.status != 403 && r.status != 200) {
         if (bad++ == 0) first_bad = r.raw + r.error;
       }
@@ -201,14 +201,14 @@ TEST_F(WafGateway, ReloadSwapsRulesAtomicallyAndRefusesABrokenRuleSet) {
   });
   ASSERT_TRUE(gw_.reload(gatewayYaml(ports_, token_, api_.address(), fooBarRules("bar"))));
   auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (c.get("/v1/echo?q=bar", {}).status != 403 && std::chrono::steady_clock::now() < deadline) {
+  while (c.get("/api/echo?q=bar", {}).status != 403 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
   }
   stop = true;
   load.join();
   EXPECT_EQ(bad.load(), 0) << first_bad;
-  ASSERT_EQ(c.get("/v1/echo?q=bar", {}).status, 403) << gw_.logs();
-  EXPECT_EQ(c.get("/v1/echo?q=foo", {}).status, 200);
+  ASSERT_EQ(c.get("/api/echo?q=bar", {}).status, 403) << gw_.logs();
+  EXPECT_EQ(c.get("/api/echo?q=foo", {}).status, 200);
 
   // A rule set with a rule that does not parse is refused as a whole: "bar" stays blocked,
   // "baz" (only in the refused set) passes.
@@ -218,8 +218,8 @@ TEST_F(WafGateway, ReloadSwapsRulesAtomicallyAndRefusesABrokenRuleSet) {
                                    "    action: block\n");
   ASSERT_TRUE(gw_.reload(gatewayYaml(ports_, token_, api_.address(), broken)));
   ASSERT_TRUE(gw_.waitForLog("keeps serving", 15s)) << gw_.logs();
-  EXPECT_EQ(c.get("/v1/echo?q=bar", {}).status, 403);
-  EXPECT_EQ(c.get("/v1/echo?q=baz", {}).status, 200);
+  EXPECT_EQ(c.get("/api/echo?q=bar", {}).status, 403);
+  EXPECT_EQ(c.get("/api/echo?q=baz", {}).status, 200);
   EXPECT_TRUE(gw_.running());
 }
 

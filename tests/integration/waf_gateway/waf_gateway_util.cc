@@ -28,8 +28,7 @@ std::string gatewayYaml(const Ports& p, const std::string& token, const std::str
          "admin: {address: \"127.0.0.1:" + std::to_string(p.admin) + "\", token_file: \"" +
          token + "\"}\n"
          "sites:\n"
-         "  - {name: api, path_prefix: /v1/, app: api}\n"
-         "  - {name: apix, path_prefix: /api/, app: api}\n" + static_site +
+         "  - {name: api, path_prefix: /api/, app: api}\n" + static_site +
          "apps:\n  api:\n    slots: {blue: [{address: \"" + upstream +
          "\"}], green: [{address: \"" + upstream + "\"}]}\n" + tail;
 }

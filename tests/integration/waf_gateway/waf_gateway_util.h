@@ -23,7 +23,7 @@ std::string seedSecurityRules();
 inline constexpr const char* kSeedWaf =
     "waf:\n  normalize: [url_decode, lower, compress_whitespace, strip_comments]\n";
 
-// server/listeners/admin + sites (api: /v1/ and apix: /api/ -> app api; everything else has no
+// server/listeners/admin + sites (api: /api/ -> app api, as in the example; everything else has no
 // site, unless `frontend`: then the coinestate frontend is the static site for the rest) + app
 // api on `upstream` (both slots), followed by `tail` (waf: and security_rules:).
 std::string gatewayYaml(const Ports& p, const std::string& token, const std::string& upstream,

@@ -123,8 +123,8 @@ TEST(ExampleConfig, DemoYamlPointsTheSeedHealthChecksAtLoopback) {
   const Config& c = *r.config;
   EXPECT_EQ(c.security_rules.size(), 3u);
   ASSERT_EQ(c.health_checks.size(), 2u);
-  EXPECT_EQ(c.health_checks[0].endpoint, "http://127.0.0.1:8080/v1/health");
-  EXPECT_EQ(c.health_checks[1].endpoint, "http://127.0.0.1:9111/v1/health");
+  EXPECT_EQ(c.health_checks[0].endpoint, "http://127.0.0.1:8080/api/health");
+  EXPECT_EQ(c.health_checks[1].endpoint, "http://127.0.0.1:9111/api/health");
   EXPECT_EQ(c.health_checks[1].failover, FailoverPolicy::kManualApproval);
   EXPECT_EQ(c.admin.address.toString(), "127.0.0.1:9901");
   EXPECT_EQ(c.admin.token_file, exampleDir() + "/demo-admin.token");

@@ -1,5 +1,10 @@
 // The HTTP/1.1 server side of the gateway: keep-alive, pipelining, chunked bodies both ways,
 // 100-continue, limits and smuggling defences, proxy headers. Real sockets on loopback.
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "gateway_test_support.h"
@@ -227,12 +232,71 @@ TEST_F(GatewayHttpTest, RedirectHttpsSiteAnswers308) {
   EXPECT_EQ(r->header("location"), "https://shop.example:8443/a/b?c=d");
 }
 
-TEST_F(GatewayHttpTest, MetricsCountRequests) {
+// Sum of the samples of `name` whose labels include every pair of `want`, parsed from Prometheus
+// text (label order does not matter); -1 when no sample matches.
+double sampleSum(const std::string& text, const std::string& name,
+                 const std::map<std::string, std::string>& want) {
+  double sum = -1;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind(name + "{", 0) != 0) continue;
+    size_t close = line.find("} ");
+    if (close == std::string::npos) continue;
+    std::map<std::string, std::string> labels;
+    std::string body = line.substr(name.size() + 1, close - name.size() - 1);
+    size_t i = 0;
+    while (i < body.size()) {
+      size_t eq = body.find("=\"", i);
+      size_t q = body.find('"', eq + 2);
+      if (eq == std::string::npos || q == std::string::npos) break;
+      labels[body.substr(i, eq - i)] = body.substr(eq + 2, q - eq - 2);
+      i = q + 2;  // past '"' and ','
+    }
+    bool match = true;
+    for (const auto& [k, v] : want) match = match && labels.count(k) && labels[k] == v;
+    if (match) sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(close + 2));
+  }
+  return sum;
+}
+
+TEST_F(GatewayHttpTest, MetricsCountEveryRequestByAppSlotAndStatusClass) {
   RawClient c(port_);
-  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
-  ASSERT_TRUE(c.read());
-  std::string text = h_->metrics.renderPrometheus();
-  EXPECT_NE(text.find("api"), std::string::npos) << text;
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(c.send("GET /ok/" + std::to_string(i) + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read();
+    ASSERT_TRUE(r) << "request " << i;
+    ASSERT_EQ(r->status, 200);
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.send("GET /status/500 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read();
+    ASSERT_TRUE(r) << "request " << i;
+    ASSERT_EQ(r->status, 500);
+  }
+  const std::map<std::string, std::string> blue = {{"app", "api"}, {"slot", "blue"}};
+  auto with = [&](const char* code) {
+    auto labels = blue;
+    labels["code"] = code;
+    return labels;
+  };
+  // A request is counted once its response is written: wait until all ten are in, then compare.
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text = h_->metrics.renderPrometheus();
+    if (sampleSum(text, "shipgate_http_request_duration_seconds_count", blue) >= 10) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sampleSum(text, "shipgate_http_requests_total", with("2xx")), 7) << text;
+  EXPECT_EQ(sampleSum(text, "shipgate_http_requests_total", with("5xx")), 3) << text;
+  EXPECT_EQ(sampleSum(text, "shipgate_http_requests_total", with("4xx")), -1) << text;
+  EXPECT_EQ(sampleSum(text, "shipgate_http_requests_total", {{"app", "api"}}), 10) << text;
+  EXPECT_EQ(sampleSum(text, "shipgate_http_request_duration_seconds_count", blue), 10) << text;
+  EXPECT_EQ(sampleSum(text, "shipgate_http_requests_total", {{"slot", "green"}}), -1) << text;
 }
 
 }  // namespace
