@@ -57,7 +57,11 @@ void ProxyExchange::start(const Snapshot& snap, int app_index) {
   head_request_ = req.isMethod("HEAD");
   upgrade_ = req.upgrade();
   retries_left_ = (app_->retry_idempotent && req.idempotent()) ? 1 : 0;
-  stale_retry_left_ = req.idempotent();
+  idempotent_ = req.idempotent();
+  stale_retry_left_ = true;
+  // Forwarded as HTTP/1.0 without "Connection: keep-alive", the upstream may close after its
+  // answer even when the answer does not say so.
+  request_keep_alive_ = !(req.versionMajor() == 1 && req.versionMinor() == 0);
   endpoint_ = nullptr;
   set_cookie_.clear();
   status_ = 0;
@@ -94,6 +98,8 @@ void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
   snap_->plan->onRequestStart(ep);
   request_open_ = true;
   got_bytes_ = false;
+  write_failed_ = false;
+  peer_closed_ = false;
   if (!fresh) conn_ = worker_.pool().take(ep.key);
   if (conn_) {
     conn_->setOwner(this);
@@ -148,6 +154,7 @@ void ProxyExchange::writeRequest() {
     ssize_t w = sendAll(conn_->fd(), iov, n);
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      write_failed_ = true;
       fail(Failure::kReset, "upstream write failed");
       return;
     }
@@ -167,6 +174,7 @@ void ProxyExchange::writeRequest() {
 
 void ProxyExchange::onUpstreamEvent(uint32_t events) {
   last_events_ = events;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_closed_ = true;
   switch (state_) {
     case State::kConnecting: {
       if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
@@ -303,7 +311,8 @@ void ProxyExchange::forwardBody(const char* data, size_t len) {
 void ProxyExchange::finish() {
   timer_.cancel();
   const http::Response& r = parser_.response();
-  bool reusable = r.keepAlive() && conn_ && conn_->in().empty() && !worker_.draining() &&
+  bool reusable = r.keepAlive() && request_keep_alive_ && conn_ && conn_->in().empty() &&
+                  !peer_closed_ && !worker_.draining() &&
                   !upgrade_;
   if (request_open_) {
     snap_->plan->onRequestEnd(*endpoint_, status_ >= 500 ? traffic::Outcome::kHttp5xx
@@ -347,7 +356,9 @@ void ProxyExchange::fail(Failure failure, const char* what) {
   }
   releaseUpstream(false);
   if (!got_bytes_ && !head_written_) {
-    if (stale && stale_retry_left_) {
+    // A failed write means the upstream had closed before the request reached it: safe to
+    // send again whatever the method.
+    if (stale && stale_retry_left_ && (idempotent_ || write_failed_)) {
       stale_retry_left_ = false;
       connectTo(*endpoint_, true);
       return;

@@ -3,8 +3,13 @@
 // line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
 // added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
 // with backpressure and a read timeout). A connect failure or a reset before any response byte
-// is retried once on another endpoint for idempotent requests; a stale pooled connection is
-// retried once on a fresh one. After a 101 it pumps bytes both ways (WebSocket tunnels).
+// is retried once on another endpoint for idempotent requests. A pooled connection that fails
+// before any response byte is retried once on a fresh connection: always when the upstream could
+// not have processed the request (the write failed: the peer had closed), and for idempotent
+// requests also when it reset or closed after the request was sent. A connection is pooled only
+// when its exchange leaves it open: the response keeps alive, the forwarded request asked for
+// keep-alive (HTTP/1.1, or not HTTP/1.0) and no FIN/RST was seen. After a 101 it pumps bytes both
+// ways (WebSocket tunnels).
 // Loop thread only.
 #pragma once
 
@@ -88,6 +93,10 @@ class ProxyExchange final : public UpstreamOwner, public Deferred {
   bool tunnel_eof_ = false;
   int retries_left_ = 0;
   bool stale_retry_left_ = false;
+  bool idempotent_ = false;
+  bool request_keep_alive_ = false;  // the forwarded request lets the upstream keep the connection
+  bool write_failed_ = false;        // this attempt's request write failed
+  bool peer_closed_ = false;         // this attempt saw the upstream's FIN, RST or an error
   int status_ = 0;
 };
 

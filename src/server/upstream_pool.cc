@@ -1,8 +1,10 @@
 #include "upstream_pool.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace shipgate::server {
 
@@ -32,13 +34,33 @@ bool UpstreamPool::attach(UpstreamConnection& conn) {
   return true;
 }
 
+namespace {
+
+// True when the peer has not closed, reset or written to the idle connection: a FIN, an RST or
+// stray bytes may be waiting unseen (their epoll event not yet dispatched).
+bool stillOpen(int fd) {
+  char c;
+  for (;;) {
+    ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
   auto it = idle_.find(key);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  std::unique_ptr<UpstreamConnection> conn = std::move(it->second.back());
-  it->second.pop_back();
-  conn->idle_timer_.cancel();
-  return conn;
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  while (!list.empty()) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
+    list.pop_back();
+    conn->idle_timer_.cancel();
+    if (stillOpen(conn->fd())) return conn;
+    discard(std::move(conn));
+  }
+  return nullptr;
 }
 
 void UpstreamPool::put(std::unique_ptr<UpstreamConnection> conn) {

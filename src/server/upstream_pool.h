@@ -1,7 +1,8 @@
 // Upstream connections and the per-worker keep-alive pool. An UpstreamConnection is registered
 // with the loop once (edge-triggered, in+out) and forwards its events to its current owner (the
 // proxy exchange using it); while idle in the pool, any readability (EOF or stray bytes) or error
-// closes it, and it is closed after kIdleTimeout unused. Loop thread only.
+// closes it, and it is closed after kIdleTimeout unused. take() checks that a connection is still
+// open (no FIN, RST or stray bytes waiting) before handing it out. Loop thread only.
 #pragma once
 
 #include <memory>
@@ -58,7 +59,7 @@ class UpstreamPool {
 
   explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
   ~UpstreamPool();
-  // A connected idle connection for key, or nullptr.
+  // A connected idle connection for key that the peer has not closed, or nullptr.
   std::unique_ptr<UpstreamConnection> take(const std::string& key);
   // Registers a new connection with the loop. Returns false on failure (connection dropped).
   bool attach(UpstreamConnection& conn);
