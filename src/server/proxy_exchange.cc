@@ -1,12 +1,8 @@
 #include "proxy_exchange.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
-#include "client_connection.h"
 #include "response_head.h"
 #include "worker.h"
 
@@ -31,26 +27,16 @@ std::string_view cookieValue(std::string_view cookies, std::string_view name) {
   return {};
 }
 
-ssize_t sendAll(int fd, const iovec* iov, int n) {
-  msghdr msg{};
-  msg.msg_iov = const_cast<iovec*>(iov);
-  msg.msg_iovlen = static_cast<size_t>(n);
-  for (;;) {
-    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    return w;
-  }
-}
-
 }  // namespace
 
-ProxyExchange::ProxyExchange(ClientConnection& client, Worker& worker)
-    : client_(client), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
+ProxyExchange::ProxyExchange(DownstreamCallbacks& down, Worker& worker)
+    : down_(down), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
 
 ProxyExchange::~ProxyExchange() { abort(); }
 
 void ProxyExchange::start(const Snapshot& snap, int app_index) {
-  const http::Request& req = client_.request();
+  const http::Request& req = down_.request();
+  down_.setWatcher(this);
   snap_ = &snap;
   app_index_ = app_index;
   app_ = &snap.plan->config().apps[static_cast<size_t>(app_index)];
@@ -74,7 +60,7 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
   if (!same_endpoint) {
     traffic::PickRequest pr;
     if (app_->sticky.enabled) {
-      pr.sticky_cookie = cookieValue(client_.request().header("cookie"), app_->sticky.cookie);
+      pr.sticky_cookie = cookieValue(down_.request().header("cookie"), app_->sticky.cookie);
     }
     pr.random = worker_.random();
     pr.exclude = exclude;
@@ -85,7 +71,7 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
       worker_.buffers().giveBack(head_);
       std::string body = pick.error.empty() ? "no healthy upstream for app " + app_->name
                                             : pick.error;
-      client_.proxyFailed(503, body, nullptr);
+      down_.failBeforeHead(503, body, nullptr);
       return;
     }
     endpoint_ = pick.endpoint;
@@ -116,7 +102,8 @@ void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
     fail(Failure::kConnect, "connect failed");
     return;
   }
-  conn_ = std::make_unique<UpstreamConnection>(worker_.pool(), std::move(fd).value(), ep.key);
+  conn_ = std::make_unique<UpstreamConnection>(
+      worker_.pool(), std::make_unique<net::PlainStream>(std::move(fd).value()), ep.key);
   conn_->setOwner(this);
   if (!worker_.pool().attach(*conn_)) {
     state_ = State::kConnecting;
@@ -141,7 +128,7 @@ void ProxyExchange::sendRequest() {
 }
 
 void ProxyExchange::writeRequest() {
-  const std::string& body = client_.request().body();
+  const std::string& body = down_.request().body();
   while (head_sent_ < head_.size() || body_sent_ < body.size()) {
     iovec iov[2];
     int n = 0;
@@ -151,7 +138,7 @@ void ProxyExchange::writeRequest() {
     if (body_sent_ < body.size()) {
       iov[n++] = {const_cast<char*>(body.data()) + body_sent_, body.size() - body_sent_};
     }
-    ssize_t w = sendAll(conn_->fd(), iov, n);
+    ssize_t w = conn_->stream().writev(iov, n);
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       write_failed_ = true;
@@ -209,7 +196,7 @@ void ProxyExchange::readUpstream() {
   reading_ = true;
   paused_ = false;
   for (;;) {
-    if (client_.congested()) {
+    if (down_.codec().congested()) {
       paused_ = true;
       break;
     }
@@ -217,7 +204,7 @@ void ProxyExchange::readUpstream() {
     worker_.buffers().borrow(in);
     char* p = in.prepare(kReadChunk);
     size_t want = in.writable();
-    ssize_t n = ::read(conn_->fd(), p, want);
+    ssize_t n = conn_->stream().read(p, want);
     if (n > 0) {
       in.commit(static_cast<size_t>(n));
       got_bytes_ = true;
@@ -226,7 +213,7 @@ void ProxyExchange::readUpstream() {
       if (state_ != State::kReading) break;
       // Short read: the socket is drained; the next arrival (or FIN) raises a new edge.
       if (static_cast<size_t>(n) < want && !(last_events_ & (EPOLLRDHUP | EPOLLHUP))) {
-        if (!client_.flush()) {
+        if (!down_.codec().flush()) {
           reading_ = false;
           return;
         }
@@ -234,9 +221,8 @@ void ProxyExchange::readUpstream() {
       }
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!client_.flush()) {
+      if (!down_.codec().flush()) {
         reading_ = false;
         return;
       }
@@ -304,8 +290,7 @@ void ProxyExchange::processUpstream() {
 }
 
 void ProxyExchange::forwardBody(const char* data, size_t len) {
-  client_.out().append(data, len);
-  client_.addBytesSent(len);
+  down_.encodeData(std::string_view(data, len));
 }
 
 void ProxyExchange::finish() {
@@ -323,7 +308,7 @@ void ProxyExchange::finish() {
   state_ = State::kIdle;
   head_.clear();
   worker_.buffers().giveBack(head_);
-  client_.proxyFinished(status_, endpoint_);
+  down_.complete(status_, endpoint_);
 }
 
 void ProxyExchange::releaseUpstream(bool reusable) {
@@ -376,7 +361,7 @@ void ProxyExchange::fail(Failure failure, const char* what) {
   head_.clear();
   worker_.buffers().giveBack(head_);
   if (head_written_) {
-    client_.proxyAborted(502, endpoint_);
+    down_.abortAfterHead(502, endpoint_);
     return;
   }
   int status = (failure == Failure::kTimeout || failure == Failure::kConnectTimeout) ? 504 : 502;
@@ -389,7 +374,7 @@ void ProxyExchange::fail(Failure failure, const char* what) {
   }
   body += "): ";
   body += what;
-  client_.proxyFailed(status, body, endpoint_);
+  down_.failBeforeHead(status, body, endpoint_);
 }
 
 void ProxyExchange::onTimer() {
@@ -419,7 +404,7 @@ void ProxyExchange::abort() {
   worker_.buffers().giveBack(head_);
 }
 
-void ProxyExchange::onClientDrained() {
+void ProxyExchange::onDownstreamDrained() {
   if (!paused_) return;
   if (state_ == State::kReading) {
     readUpstream();

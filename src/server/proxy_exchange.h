@@ -15,6 +15,8 @@
 
 #include <string>
 
+#include "downstream.h"
+#include "request_phase.h"
 #include "shipgate/http/response_parser.h"
 #include "shipgate/net/event_loop.h"
 #include "shipgate/traffic/plan.h"
@@ -24,23 +26,23 @@
 
 namespace shipgate::server {
 
-class ClientConnection;
-class Worker;
-
-class ProxyExchange final : public UpstreamOwner, public Deferred {
+// Upstream I/O goes through the UpstreamConnection's net::Stream; the downstream is reached only
+// through DownstreamCallbacks (the request's context), which this exchange watches for drain and
+// tunnel input. Held by the request context while the request is in flight.
+class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public DownstreamWatcher {
  public:
-  ProxyExchange(ClientConnection& client, Worker& worker);
-  ~ProxyExchange();
+  ProxyExchange(DownstreamCallbacks& down, Worker& worker);
+  ~ProxyExchange() override;
 
-  // Proxies the client's current request to app app_index of snap. REQUIRES: idle.
+  // Proxies the downstream's request to app app_index of snap. REQUIRES: idle.
   void start(const Snapshot& snap, int app_index);
   void onUpstreamEvent(uint32_t events) override;
-  // The client's output drained: continue reading the upstream.
-  void onClientDrained();
+  // The downstream's output drained: continue reading the upstream.
+  void onDownstreamDrained() override;
   // Tunnel: bytes from the client are ready to read.
-  void onClientReadableInTunnel();
-  // The client connection is closing: drop the upstream side.
-  void abort();
+  void onDownstreamReadable() override;
+  // The downstream is closing: drop the upstream side.
+  void abort() override;
   bool active() const { return state_ != State::kIdle; }
 
  private:
@@ -65,8 +67,9 @@ class ProxyExchange final : public UpstreamOwner, public Deferred {
   void pumpUpstreamToClient();
   void flushUpstreamOut();
 
-  ClientConnection& client_;
+  DownstreamCallbacks& down_;
   Worker& worker_;
+  std::vector<HeaderField> fields_;  // response head being forwarded
   net::Timer timer_;
   http::ResponseParser parser_;
   std::unique_ptr<UpstreamConnection> conn_;

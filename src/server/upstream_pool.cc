@@ -8,14 +8,15 @@
 
 namespace shipgate::server {
 
-UpstreamConnection::UpstreamConnection(UpstreamPool& pool, net::Fd fd, std::string key)
+UpstreamConnection::UpstreamConnection(UpstreamPool& pool, std::unique_ptr<net::Stream> stream,
+                                       std::string key)
     : pool_(pool),
-      fd_(std::move(fd)),
+      stream_(std::move(stream)),
       key_(std::move(key)),
       idle_timer_(pool.loop(), [this] { pool_.onIdleEvent(this); }) {}
 
 UpstreamConnection::~UpstreamConnection() {
-  if (registered_ && fd_.valid()) pool_.loop().remove(fd_.get());
+  if (registered_ && stream_) pool_.loop().remove(stream_->fd());
 }
 
 void UpstreamConnection::onIoEvent(uint32_t events) {
@@ -83,7 +84,7 @@ void UpstreamPool::discard(std::unique_ptr<UpstreamConnection> conn) {
     loop_.remove(conn->fd());
     conn->registered_ = false;
   }
-  conn->fd_.reset();
+  conn->stream_.reset();
   // Events for it may still be queued in this iteration: free it later.
   dead_.push_back(std::move(conn));
 }
