@@ -94,6 +94,8 @@ class DownstreamCallbacks {
   };
   virtual const http::Request& request() const = 0;
   virtual Identity identity() const = 0;
+  // An empty field list to describe a response head in (storage reused across requests).
+  virtual std::vector<HeaderField>& responseFields() = 0;
   // Finalises and queues a response head (see the file comment).
   virtual void encodeHeaders(ResponseHeaders& head) = 0;
   virtual void encodeData(std::string_view data) = 0;

@@ -167,7 +167,11 @@ void Http1Connection::requestComplete() {
   phase_ = Phase::kReading;
   message_start_ = last_activity_ = worker_.loop().now();
   if (!flush()) return;
-  if (!in_process_ && phase_ == Phase::kReading) onReadable();
+  if (in_process_ || phase_ != Phase::kReading) return;
+  // What the client sent meanwhile was read by its own events (each reads to a short read or
+  // EAGAIN): only a paused read, buffered input or an EOF needs attention now, not a read(2)
+  // that would return EAGAIN.
+  if (read_paused_ || !in_.empty() || peer_eof_) onReadable();
 }
 
 void Http1Connection::resetStream() {

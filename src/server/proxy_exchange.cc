@@ -86,7 +86,9 @@ void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
   got_bytes_ = false;
   write_failed_ = false;
   peer_closed_ = false;
-  if (!fresh) conn_ = worker_.pool().take(ep.key);
+  // An idempotent request that meets a connection the upstream closed is sent again on a fresh
+  // one (stale retry); any other request first checks the pooled connection is still open.
+  if (!fresh) conn_ = worker_.pool().take(ep.key, !idempotent_);
   if (conn_) {
     conn_->setOwner(this);
     sendRequest();

@@ -3,7 +3,8 @@
 // line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
 // added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
 // with backpressure and a read timeout). A connect failure or a reset before any response byte
-// is retried once on another endpoint for idempotent requests. A pooled connection that fails
+// is retried once on another endpoint for idempotent requests. Non-idempotent requests take a
+// pooled connection only after checking it is still open. A pooled connection that fails
 // before any response byte is retried once on a fresh connection: always when the upstream could
 // not have processed the request (the write failed: the peer had closed), and for idempotent
 // requests also when it reset or closed after the request was sent. A connection is pooled only
@@ -69,7 +70,6 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
 
   DownstreamCallbacks& down_;
   Worker& worker_;
-  std::vector<HeaderField> fields_;  // response head being forwarded
   net::Timer timer_;
   http::ResponseParser parser_;
   std::unique_ptr<UpstreamConnection> conn_;

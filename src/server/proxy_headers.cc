@@ -107,19 +107,19 @@ void ProxyExchange::writeClientHead() {
   bool connection_tokens = !switching && !connection.empty() &&
                            !equalsIgnoreCase(connection, "keep-alive") &&
                            !equalsIgnoreCase(connection, "close");
-  fields_.clear();
+  std::vector<HeaderField>& fields = down_.responseFields();
   for (size_t i = 0; i < r.headerCount(); ++i) {
     std::string_view name = r.headerName(i);
     if (skipResponseHeader(name, switching)) continue;
     if (connection_tokens && http::hasToken(connection, name)) continue;
-    fields_.emplace_back(name, r.headerValue(i));
+    fields.emplace_back(name, r.headerValue(i));
   }
-  if (!set_cookie_.empty()) fields_.emplace_back("Set-Cookie", set_cookie_);
+  if (!set_cookie_.empty()) fields.emplace_back("Set-Cookie", set_cookie_);
   ResponseHeaders head;
   head.status = r.status();
   head.reason = r.reason();
   head.switching = switching;
-  head.fields = &fields_;
+  head.fields = &fields;
   down_.encodeHeaders(head);
   head_written_ = true;
 }

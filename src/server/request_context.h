@@ -43,6 +43,7 @@ class RequestContext final : public DownstreamCallbacks {
   // ---- DownstreamCallbacks ----
   const http::Request& request() const override { return *request_; }
   Identity identity() const override { return {request_id_, client_ip_, tls_}; }
+  std::vector<HeaderField>& responseFields() override { return scratchFields(); }
   void encodeHeaders(ResponseHeaders& head) override;
   void encodeData(std::string_view data) override;
   DownstreamCodec& codec() override { return codec_; }

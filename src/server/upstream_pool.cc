@@ -50,7 +50,7 @@ bool stillOpen(int fd) {
 
 }  // namespace
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, bool verify) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -58,7 +58,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
     conn->idle_timer_.cancel();
-    if (stillOpen(conn->fd())) return conn;
+    if (!verify || stillOpen(conn->fd())) return conn;
     discard(std::move(conn));
   }
   return nullptr;

@@ -1,8 +1,8 @@
 // Upstream connections and the per-worker keep-alive pool. An UpstreamConnection owns the
 // net::Stream its exchanges read and write (plain TCP today) and is registered with the loop once (edge-triggered, in+out) and forwards its events to its current owner (the
 // proxy exchange using it); while idle in the pool, any readability (EOF or stray bytes) or error
-// closes it, and it is closed after kIdleTimeout unused. take() checks that a connection is still
-// open (no FIN, RST or stray bytes waiting) before handing it out. Loop thread only.
+// closes it, and it is closed after kIdleTimeout unused. take(verify) checks that a connection is
+// still open (no FIN, RST or stray bytes waiting unseen) before handing it out. Loop thread only.
 #pragma once
 
 #include <memory>
@@ -61,8 +61,9 @@ class UpstreamPool {
 
   explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
   ~UpstreamPool();
-  // A connected idle connection for key that the peer has not closed, or nullptr.
-  std::unique_ptr<UpstreamConnection> take(const std::string& key);
+  // A connected idle connection for key, or nullptr. verify: first check (one recv(MSG_PEEK))
+  // that the peer has not closed it, for requests that cannot be retried after a failure.
+  std::unique_ptr<UpstreamConnection> take(const std::string& key, bool verify);
   // Registers a new connection with the loop. Returns false on failure (connection dropped).
   bool attach(UpstreamConnection& conn);
   void put(std::unique_ptr<UpstreamConnection> conn);
