@@ -171,7 +171,11 @@ void Http1Connection::requestComplete() {
   // What the client sent meanwhile was read by its own events (each reads to a short read or
   // EAGAIN): only a paused read, buffered input or an EOF needs attention now, not a read(2)
   // that would return EAGAIN.
-  if (read_paused_ || !in_.empty() || peer_eof_) onReadable();
+  if (read_paused_ || !in_.empty() || peer_eof_) {
+    onReadable();
+  } else {
+    worker_.buffers().giveBack(in_);  // an idle keep-alive connection holds no input buffer
+  }
 }
 
 void Http1Connection::resetStream() {
