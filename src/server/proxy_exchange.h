@@ -1,4 +1,4 @@
-// ProxyExchange: one proxied request at a time for its ClientConnection: pick an endpoint, take
+// ProxyExchange: one proxied request at a time for its request context: pick an endpoint, take
 // a pooled upstream connection or connect (connect timeout), send the rewritten head (request
 // line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
 // added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
