@@ -132,13 +132,14 @@ uint64_t Worker::random() {
 
 void Worker::newRequestId(std::string& out) {
   static const char kHex[] = "0123456789abcdef";
-  out.resize(32);
   uint64_t a = random();
   uint64_t b = random();
+  char id[32];
   for (int i = 0; i < 16; ++i) {
-    out[i] = kHex[(a >> (i * 4)) & 0xf];
-    out[16 + i] = kHex[(b >> (i * 4)) & 0xf];
+    id[i] = kHex[(a >> (i * 4)) & 0xf];
+    id[16 + i] = kHex[(b >> (i * 4)) & 0xf];
   }
+  out.assign(id, sizeof id);
 }
 
 std::string_view Worker::dateHeader() {
