@@ -70,11 +70,12 @@ class KeepAliveUpstream {
       if (mode == CloseMode::kAfterEveryAnswer) {
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
       }
+      // Counted before the answer leaves, so the count is final once the client has it.
+      answered_.fetch_add(1);
       if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) !=
           static_cast<ssize_t>(answer.size())) {
         return;
       }
-      answered_.fetch_add(1);
       if (mode == CloseMode::kAfterEveryAnswer) {
         ::shutdown(fd, SHUT_WR);
         return;
