@@ -37,6 +37,8 @@ ssize_t PlainStream::sendFile(int file_fd, off_t* offset, size_t len) {
   }
 }
 
+void PlainStream::shutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
+
 // ---- TLS ----
 
 Result<std::unique_ptr<TlsStream>> TlsStream::accept(Fd fd, SSL_CTX* ctx) {
@@ -127,6 +129,7 @@ void TlsStream::shutdownWrite() {
   ERR_clear_error();
   SSL_shutdown(ssl_);
   ERR_clear_error();
+  ::shutdown(fd_.get(), SHUT_WR);
 }
 
 }  // namespace shipgate::net

@@ -1,12 +1,8 @@
 #include "proxy_exchange.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
-#include "client_connection.h"
 #include "shipgate/http/cookies.h"
 #include "response_head.h"
 #include "worker.h"
@@ -17,33 +13,27 @@ namespace {
 using http::equalsIgnoreCase;
 constexpr size_t kReadChunk = 16 * 1024;
 
-ssize_t sendAll(int fd, const iovec* iov, int n) {
-  msghdr msg{};
-  msg.msg_iov = const_cast<iovec*>(iov);
-  msg.msg_iovlen = static_cast<size_t>(n);
-  for (;;) {
-    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    return w;
-  }
-}
-
 }  // namespace
 
-ProxyExchange::ProxyExchange(ClientConnection& client, Worker& worker)
-    : client_(client), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
+ProxyExchange::ProxyExchange(DownstreamCallbacks& down, Worker& worker)
+    : down_(down), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
 
 ProxyExchange::~ProxyExchange() { abort(); }
 
 void ProxyExchange::start(const Snapshot& snap, int app_index) {
-  const http::Request& req = client_.request();
+  const http::Request& req = down_.request();
+  down_.setWatcher(this);
   snap_ = &snap;
   app_index_ = app_index;
   app_ = &snap.plan->config().apps[static_cast<size_t>(app_index)];
   head_request_ = req.isMethod("HEAD");
   upgrade_ = req.upgrade();
   retries_left_ = (app_->retry_idempotent && req.idempotent()) ? 1 : 0;
-  stale_retry_left_ = req.idempotent();
+  idempotent_ = req.idempotent();
+  stale_retry_left_ = true;
+  // Forwarded as HTTP/1.0 without "Connection: keep-alive", the upstream may close after its
+  // answer even when the answer does not say so.
+  request_keep_alive_ = !(req.versionMajor() == 1 && req.versionMinor() == 0);
   endpoint_ = nullptr;
   set_cookie_.clear();
   status_ = 0;
@@ -57,7 +47,7 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
     traffic::PickRequest pr;
     if (app_->sticky.enabled) {
       pr.sticky_cookie =
-          http::findCookie(client_.request(), app_->sticky.cookie).value_or(std::string_view());
+          http::findCookie(down_.request(), app_->sticky.cookie).value_or(std::string_view());
     }
     pr.random = worker_.random();
     pr.exclude = exclude;
@@ -68,7 +58,7 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
       worker_.buffers().giveBack(head_);
       std::string body = pick.error.empty() ? "no healthy upstream for app " + app_->name
                                             : pick.error;
-      client_.proxyFailed(503, body, nullptr);
+      down_.failBeforeHead(503, body, nullptr);
       return;
     }
     endpoint_ = pick.endpoint;
@@ -81,7 +71,11 @@ void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
   snap_->plan->onRequestStart(ep);
   request_open_ = true;
   got_bytes_ = false;
-  if (!fresh) conn_ = worker_.pool().take(ep.key);
+  write_failed_ = false;
+  peer_closed_ = false;
+  // An idempotent request that meets a connection the upstream closed is sent again on a fresh
+  // one (stale retry); any other request first checks the pooled connection is still open.
+  if (!fresh) conn_ = worker_.pool().take(ep.key, !idempotent_);
   if (conn_) {
     conn_->setOwner(this);
     sendRequest();
@@ -97,7 +91,8 @@ void ProxyExchange::connectTo(const traffic::Endpoint& ep, bool fresh) {
     fail(Failure::kConnect, "connect failed");
     return;
   }
-  conn_ = std::make_unique<UpstreamConnection>(worker_.pool(), std::move(fd).value(), ep.key);
+  conn_ = std::make_unique<UpstreamConnection>(
+      worker_.pool(), std::make_unique<net::PlainStream>(std::move(fd).value()), ep.key);
   conn_->setOwner(this);
   if (!worker_.pool().attach(*conn_)) {
     state_ = State::kConnecting;
@@ -122,7 +117,7 @@ void ProxyExchange::sendRequest() {
 }
 
 void ProxyExchange::writeRequest() {
-  const std::string& body = client_.request().body();
+  const std::string& body = down_.request().body();
   while (head_sent_ < head_.size() || body_sent_ < body.size()) {
     iovec iov[2];
     int n = 0;
@@ -132,9 +127,10 @@ void ProxyExchange::writeRequest() {
     if (body_sent_ < body.size()) {
       iov[n++] = {const_cast<char*>(body.data()) + body_sent_, body.size() - body_sent_};
     }
-    ssize_t w = sendAll(conn_->fd(), iov, n);
+    ssize_t w = conn_->stream().writev(iov, n);
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      write_failed_ = true;
       fail(Failure::kReset, "upstream write failed");
       return;
     }
@@ -154,6 +150,7 @@ void ProxyExchange::writeRequest() {
 
 void ProxyExchange::onUpstreamEvent(uint32_t events) {
   last_events_ = events;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_closed_ = true;
   switch (state_) {
     case State::kConnecting: {
       if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
@@ -188,7 +185,7 @@ void ProxyExchange::readUpstream() {
   reading_ = true;
   paused_ = false;
   for (;;) {
-    if (client_.congested()) {
+    if (down_.codec().congested()) {
       paused_ = true;
       break;
     }
@@ -196,7 +193,7 @@ void ProxyExchange::readUpstream() {
     worker_.buffers().borrow(in);
     char* p = in.prepare(kReadChunk);
     size_t want = in.writable();
-    ssize_t n = ::read(conn_->fd(), p, want);
+    ssize_t n = conn_->stream().read(p, want);
     if (n > 0) {
       in.commit(static_cast<size_t>(n));
       got_bytes_ = true;
@@ -205,7 +202,7 @@ void ProxyExchange::readUpstream() {
       if (state_ != State::kReading) break;
       // Short read: the socket is drained; the next arrival (or FIN) raises a new edge.
       if (static_cast<size_t>(n) < want && !(last_events_ & (EPOLLRDHUP | EPOLLHUP))) {
-        if (!client_.flush()) {
+        if (!down_.codec().flush()) {
           reading_ = false;
           return;
         }
@@ -213,9 +210,8 @@ void ProxyExchange::readUpstream() {
       }
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!client_.flush()) {
+      if (!down_.codec().flush()) {
         reading_ = false;
         return;
       }
@@ -283,14 +279,14 @@ void ProxyExchange::processUpstream() {
 }
 
 void ProxyExchange::forwardBody(const char* data, size_t len) {
-  client_.out().append(data, len);
-  client_.addBytesSent(len);
+  down_.encodeData(std::string_view(data, len));
 }
 
 void ProxyExchange::finish() {
   timer_.cancel();
   const http::Response& r = parser_.response();
-  bool reusable = r.keepAlive() && conn_ && conn_->in().empty() && !worker_.draining() &&
+  bool reusable = r.keepAlive() && request_keep_alive_ && conn_ && conn_->in().empty() &&
+                  !peer_closed_ && !worker_.draining() &&
                   !upgrade_;
   if (request_open_) {
     snap_->plan->onRequestEnd(*endpoint_, status_ >= 500 ? traffic::Outcome::kHttp5xx
@@ -301,7 +297,7 @@ void ProxyExchange::finish() {
   state_ = State::kIdle;
   head_.clear();
   worker_.buffers().giveBack(head_);
-  client_.proxyFinished(status_, endpoint_);
+  down_.complete(status_, endpoint_);
 }
 
 void ProxyExchange::releaseUpstream(bool reusable) {
@@ -318,84 +314,7 @@ void ProxyExchange::releaseUpstream(bool reusable) {
   }
 }
 
-void ProxyExchange::fail(Failure failure, const char* what) {
-  timer_.cancel();
-  bool stale = conn_ && conn_->reused() && !got_bytes_ && failure == Failure::kReset;
-  traffic::Outcome outcome = traffic::Outcome::kReset;
-  if (failure == Failure::kConnect || failure == Failure::kConnectTimeout) {
-    outcome = traffic::Outcome::kConnectFailure;
-  } else if (failure == Failure::kTimeout) {
-    outcome = traffic::Outcome::kTimeout;
-  }
-  if (request_open_) {
-    // A pooled connection the upstream had already closed says nothing about its health.
-    snap_->plan->onRequestEnd(*endpoint_, stale ? traffic::Outcome::kSuccess : outcome);
-    request_open_ = false;
-  }
-  releaseUpstream(false);
-  if (!got_bytes_ && !head_written_) {
-    if (stale && stale_retry_left_) {
-      stale_retry_left_ = false;
-      connectTo(*endpoint_, true);
-      return;
-    }
-    bool retryable = failure == Failure::kConnect || failure == Failure::kConnectTimeout ||
-                     failure == Failure::kReset;
-    if (retryable && retries_left_ > 0) {
-      --retries_left_;
-      worker_.metrics().addCounter("shipgate_upstream_retries_total", "app", app_->name);
-      attempt(endpoint_, false);
-      return;
-    }
-  }
-  state_ = State::kIdle;
-  head_.clear();
-  worker_.buffers().giveBack(head_);
-  if (head_written_) {
-    client_.proxyAborted(502, endpoint_);
-    return;
-  }
-  int status = (failure == Failure::kTimeout || failure == Failure::kConnectTimeout) ? 504 : 502;
-  std::string body = status == 504 ? "upstream timed out" : "upstream failed";
-  body += " (app ";
-  body += app_->name;
-  if (endpoint_) {
-    body += ", ";
-    body += endpoint_->address.toString();
-  }
-  body += "): ";
-  body += what;
-  client_.proxyFailed(status, body, endpoint_);
-}
-
-void ProxyExchange::onTimer() {
-  switch (state_) {
-    case State::kConnecting:
-      fail(Failure::kConnectTimeout, "connect timeout");
-      return;
-    case State::kSending:
-    case State::kReading:
-      fail(Failure::kTimeout, "no response within the read timeout");
-      return;
-    default:
-      return;
-  }
-}
-
-void ProxyExchange::abort() {
-  if (state_ == State::kIdle) return;
-  timer_.cancel();
-  if (request_open_ && endpoint_ != nullptr) {
-    snap_->plan->onRequestEnd(*endpoint_, traffic::Outcome::kSuccess);
-    request_open_ = false;
-  }
-  releaseUpstream(false);
-  state_ = State::kIdle;
-  head_.clear();
-  worker_.buffers().giveBack(head_);
-}
-
-void ProxyExchange::onClientDrained() {
+void ProxyExchange::onDownstreamDrained() {
   if (!paused_) return;
   if (state_ == State::kReading) {
     readUpstream();

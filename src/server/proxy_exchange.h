@@ -1,15 +1,23 @@
-// ProxyExchange: one proxied request at a time for its ClientConnection: pick an endpoint, take
+// ProxyExchange: one proxied request at a time for its request context: pick an endpoint, take
 // a pooled upstream connection or connect (connect timeout), send the rewritten head (request
 // line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
 // added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
 // with backpressure and a read timeout). A connect failure or a reset before any response byte
-// is retried once on another endpoint for idempotent requests; a stale pooled connection is
-// retried once on a fresh one. After a 101 it pumps bytes both ways (WebSocket tunnels).
+// is retried once on another endpoint for idempotent requests. Non-idempotent requests take a
+// pooled connection only after checking it is still open. A pooled connection that fails
+// before any response byte is retried once on a fresh connection: always when the upstream could
+// not have processed the request (the write failed: the peer had closed), and for idempotent
+// requests also when it reset or closed after the request was sent. A connection is pooled only
+// when its exchange leaves it open: the response keeps alive, the forwarded request asked for
+// keep-alive (HTTP/1.1, or not HTTP/1.0) and no FIN/RST was seen. After a 101 it pumps bytes both
+// ways (WebSocket tunnels).
 // Loop thread only.
 #pragma once
 
 #include <string>
 
+#include "downstream.h"
+#include "request_phase.h"
 #include "shipgate/http/response_parser.h"
 #include "shipgate/net/event_loop.h"
 #include "shipgate/traffic/plan.h"
@@ -19,23 +27,23 @@
 
 namespace shipgate::server {
 
-class ClientConnection;
-class Worker;
-
-class ProxyExchange final : public UpstreamOwner, public Deferred {
+// Upstream I/O goes through the UpstreamConnection's net::Stream; the downstream is reached only
+// through DownstreamCallbacks (the request's context), which this exchange watches for drain and
+// tunnel input. Held by the request context while the request is in flight.
+class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public DownstreamWatcher {
  public:
-  ProxyExchange(ClientConnection& client, Worker& worker);
-  ~ProxyExchange();
+  ProxyExchange(DownstreamCallbacks& down, Worker& worker);
+  ~ProxyExchange() override;
 
-  // Proxies the client's current request to app app_index of snap. REQUIRES: idle.
+  // Proxies the downstream's request to app app_index of snap. REQUIRES: idle.
   void start(const Snapshot& snap, int app_index);
   void onUpstreamEvent(uint32_t events) override;
-  // The client's output drained: continue reading the upstream.
-  void onClientDrained();
+  // The downstream's output drained: continue reading the upstream.
+  void onDownstreamDrained() override;
   // Tunnel: bytes from the client are ready to read.
-  void onClientReadableInTunnel();
-  // The client connection is closing: drop the upstream side.
-  void abort();
+  void onDownstreamReadable() override;
+  // The downstream is closing: drop the upstream side.
+  void abort() override;
   bool active() const { return state_ != State::kIdle; }
 
  private:
@@ -60,7 +68,7 @@ class ProxyExchange final : public UpstreamOwner, public Deferred {
   void pumpUpstreamToClient();
   void flushUpstreamOut();
 
-  ClientConnection& client_;
+  DownstreamCallbacks& down_;
   Worker& worker_;
   net::Timer timer_;
   http::ResponseParser parser_;
@@ -88,6 +96,10 @@ class ProxyExchange final : public UpstreamOwner, public Deferred {
   bool tunnel_eof_ = false;
   int retries_left_ = 0;
   bool stale_retry_left_ = false;
+  bool idempotent_ = false;
+  bool request_keep_alive_ = false;  // the forwarded request lets the upstream keep the connection
+  bool write_failed_ = false;        // this attempt's request write failed
+  bool peer_closed_ = false;         // this attempt saw the upstream's FIN, RST or an error
   int status_ = 0;
 };
 

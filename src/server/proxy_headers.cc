@@ -1,8 +1,8 @@
 // ProxyExchange, header rewriting: the upstream request head (request line kept, hop-by-hop
 // headers and those named in Connection dropped, X-Forwarded-For/-Proto/-Host and X-Request-Id
 // set, Content-Length for the buffered body) and the client response head (hop-by-hop dropped,
-// X-Request-Id and the sticky Set-Cookie added, Connection as the client connection needs).
-#include "client_connection.h"
+// and the sticky Set-Cookie added; the request context finalises it: X-Request-Id, firewall
+// fields, Connection).
 #include "proxy_exchange.h"
 #include "response_head.h"
 
@@ -42,7 +42,8 @@ bool skipResponseHeader(std::string_view name, bool switching) {
 }  // namespace
 
 void ProxyExchange::buildHead() {
-  const http::Request& req = client_.request();
+  const http::Request& req = down_.request();
+  DownstreamCallbacks::Identity id = down_.identity();
   head_.clear();
   worker_.buffers().borrow(head_);
   head_.append(req.method());
@@ -78,8 +79,8 @@ void ProxyExchange::buildHead() {
     head_.append(xff);
     head_.append(", ");
   }
-  head_.append(client_.clientIp());
-  head_.append(client_.isTls() ? "\r\nX-Forwarded-Proto: https\r\n"
+  head_.append(id.client_ip);
+  head_.append(id.tls ? "\r\nX-Forwarded-Proto: https\r\n"
                                : "\r\nX-Forwarded-Proto: http\r\n");
   if (!host.empty()) {
     head_.append("X-Forwarded-Host: ");
@@ -87,7 +88,7 @@ void ProxyExchange::buildHead() {
     head_.append("\r\n");
   }
   head_.append("X-Request-Id: ");
-  head_.append(client_.requestId());
+  head_.append(id.request_id);
   head_.append("\r\n");
   if (upgrade_) {
     head_.append("Connection: Upgrade\r\nUpgrade: ");
@@ -105,39 +106,25 @@ void ProxyExchange::buildHead() {
 void ProxyExchange::writeClientHead() {
   const http::Response& r = parser_.response();
   bool switching = r.status() == 101;
-  if (r.closeDelimited()) client_.setKeepAlive(false);
-  net::Buffer& out = client_.out();
-  size_t before = out.size();
-  ResponseHead h(out);
-  std::string_view reason = r.reason();
-  h.statusLine(r.status(), reason.empty() ? reasonPhrase(r.status()) : reason);
+  if (r.closeDelimited()) down_.codec().disableKeepAlive();
   std::string_view connection = r.header("connection");
   bool connection_tokens = !switching && !connection.empty() &&
                            !equalsIgnoreCase(connection, "keep-alive") &&
                            !equalsIgnoreCase(connection, "close");
-  bool has_request_id = false;
+  std::vector<HeaderField>& fields = down_.responseFields();
   for (size_t i = 0; i < r.headerCount(); ++i) {
     std::string_view name = r.headerName(i);
     if (skipResponseHeader(name, switching)) continue;
     if (connection_tokens && http::hasToken(connection, name)) continue;
-    if (!has_request_id && name.size() == 12 && equalsIgnoreCase(name, "x-request-id")) {
-      has_request_id = true;
-    }
-    h.header(name, r.headerValue(i));
+    fields.emplace_back(name, r.headerValue(i));
   }
-  if (!has_request_id) h.header("X-Request-Id", client_.requestId());
-  if (!set_cookie_.empty()) h.header("Set-Cookie", set_cookie_);
-  out.append(client_.wafHeaders());
-  const http::Request& req = client_.request();
-  if (switching) {
-    out.append("Connection: Upgrade\r\n");
-  } else if (!client_.keepAlive()) {
-    out.append("Connection: close\r\n");
-  } else if (req.versionMajor() == 1 && req.versionMinor() == 0) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
-  client_.addBytesSent(out.size() - before);
+  if (!set_cookie_.empty()) fields.emplace_back("Set-Cookie", set_cookie_);
+  ResponseHeaders head;
+  head.status = r.status();
+  head.reason = r.reason();
+  head.switching = switching;
+  head.fields = &fields;
+  down_.encodeHeaders(head);
   head_written_ = true;
 }
 

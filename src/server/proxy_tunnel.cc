@@ -1,11 +1,7 @@
 // ProxyExchange, tunnel part: after a 101 the exchange pumps bytes both ways between the client
 // and the upstream (WebSocket and other Upgrade protocols), with backpressure on both sides.
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 
-#include "client_connection.h"
 #include "proxy_exchange.h"
 #include "worker.h"
 
@@ -13,18 +9,9 @@ namespace shipgate::server {
 namespace {
 
 constexpr size_t kTunnelChunk = 16 * 1024;
-
-ssize_t sendNoSignal(int fd, const char* data, size_t len) {
-  for (;;) {
-    ssize_t w = ::send(fd, data, len, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    return w;
-  }
-}
+constexpr size_t kHighWater = 256 * 1024;
 
 }  // namespace
-
-// ---- tunnel ----
 
 void ProxyExchange::startTunnel() {
   timer_.cancel();
@@ -36,23 +23,20 @@ void ProxyExchange::startTunnel() {
   writeClientHead();
   state_ = State::kTunnel;
   head_.clear();
-  net::Buffer& cin = client_.in();
-  if (!cin.empty()) {
-    head_.append(cin.view());
-    cin.clear();
-  }
+  DownstreamCodec& codec = down_.codec();
+  codec.takeBufferedInput(head_);
   net::Buffer& uin = conn_->in();
   if (!uin.empty()) {
-    client_.out().append(uin.view());
+    down_.encodeData(uin.view());
     uin.clear();
   }
-  client_.enterTunnel(endpoint_);
-  if (!client_.flush()) return;
+  down_.tunnelEstablished(endpoint_);
+  if (!codec.flush()) return;
   flushUpstreamOut();
   if (state_ != State::kTunnel) return;
   pumpUpstreamToClient();
   if (state_ != State::kTunnel) return;
-  onClientReadableInTunnel();
+  onDownstreamReadable();
 }
 
 void ProxyExchange::pumpUpstreamToClient() {
@@ -60,47 +44,47 @@ void ProxyExchange::pumpUpstreamToClient() {
   reading_ = true;
   paused_ = false;
   bool eof = false;
+  DownstreamCodec& codec = down_.codec();
+  char buf[kTunnelChunk];
   for (;;) {
-    if (client_.congested()) {
+    if (codec.congested()) {
       paused_ = true;
       break;
     }
-    net::Buffer& out = client_.out();
-    char* p = out.prepare(kTunnelChunk);
-    ssize_t n = ::read(conn_->fd(), p, out.writable());
+    ssize_t n = conn_->stream().read(buf, sizeof(buf));
     if (n > 0) {
-      out.commit(static_cast<size_t>(n));
-      client_.touch();
+      codec.encodeData(std::string_view(buf, static_cast<size_t>(n)));
+      codec.touch();
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     eof = true;
     break;
   }
   reading_ = false;
   if (eof) {
-    client_.closeAfterFlush();
+    codec.closeAfterFlush();
     return;
   }
-  client_.flush();
+  codec.flush();
 }
 
-void ProxyExchange::onClientReadableInTunnel() {
+void ProxyExchange::onDownstreamReadable() {
   if (state_ != State::kTunnel) return;
+  DownstreamCodec& codec = down_.codec();
   for (;;) {
-    if (head_.size() > ClientConnection::kHighWater) break;  // resumes from flushUpstreamOut
+    if (head_.size() > kHighWater) break;  // resumes from flushUpstreamOut
     char* p = head_.prepare(kTunnelChunk);
-    ssize_t n = client_.stream().read(p, head_.writable());
+    ssize_t n = codec.readTunnel(p, head_.writable());
     if (n > 0) {
       head_.commit(static_cast<size_t>(n));
-      client_.touch();
+      codec.touch();
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     // The client closed or failed: pass on what we have, then close both sides.
     flushUpstreamOut();
-    client_.closeNow();
+    codec.closeNow();
     return;
   }
   flushUpstreamOut();
@@ -108,18 +92,19 @@ void ProxyExchange::onClientReadableInTunnel() {
 
 void ProxyExchange::flushUpstreamOut() {
   if (state_ != State::kTunnel) return;
-  bool was_full = head_.size() > ClientConnection::kHighWater;
+  bool was_full = head_.size() > kHighWater;
   while (!head_.empty()) {
-    ssize_t w = sendNoSignal(conn_->fd(), head_.data(), head_.size());
+    iovec iov{head_.data(), head_.size()};
+    ssize_t w = conn_->stream().writev(&iov, 1);
     if (w > 0) {
       head_.consume(static_cast<size_t>(w));
       continue;
     }
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    client_.closeAfterFlush();
+    down_.codec().closeAfterFlush();
     return;
   }
-  if (was_full) onClientReadableInTunnel();
+  if (was_full) onDownstreamReadable();
 }
 
 }  // namespace shipgate::server

@@ -1,19 +1,22 @@
 #include "upstream_pool.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace shipgate::server {
 
-UpstreamConnection::UpstreamConnection(UpstreamPool& pool, net::Fd fd, std::string key)
+UpstreamConnection::UpstreamConnection(UpstreamPool& pool, std::unique_ptr<net::Stream> stream,
+                                       std::string key)
     : pool_(pool),
-      fd_(std::move(fd)),
+      stream_(std::move(stream)),
       key_(std::move(key)),
       idle_timer_(pool.loop(), [this] { pool_.onIdleEvent(this); }) {}
 
 UpstreamConnection::~UpstreamConnection() {
-  if (registered_ && fd_.valid()) pool_.loop().remove(fd_.get());
+  if (registered_ && stream_) pool_.loop().remove(stream_->fd());
 }
 
 void UpstreamConnection::onIoEvent(uint32_t events) {
@@ -32,13 +35,33 @@ bool UpstreamPool::attach(UpstreamConnection& conn) {
   return true;
 }
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+namespace {
+
+// True when the peer has not closed, reset or written to the idle connection: a FIN, an RST or
+// stray bytes may be waiting unseen (their epoll event not yet dispatched).
+bool stillOpen(int fd) {
+  char c;
+  for (;;) {
+    ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, bool verify) {
   auto it = idle_.find(key);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  std::unique_ptr<UpstreamConnection> conn = std::move(it->second.back());
-  it->second.pop_back();
-  conn->idle_timer_.cancel();
-  return conn;
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  while (!list.empty()) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
+    list.pop_back();
+    conn->idle_timer_.cancel();
+    if (!verify || stillOpen(conn->fd())) return conn;
+    discard(std::move(conn));
+  }
+  return nullptr;
 }
 
 void UpstreamPool::put(std::unique_ptr<UpstreamConnection> conn) {
@@ -61,7 +84,7 @@ void UpstreamPool::discard(std::unique_ptr<UpstreamConnection> conn) {
     loop_.remove(conn->fd());
     conn->registered_ = false;
   }
-  conn->fd_.reset();
+  conn->stream_.reset();
   // Events for it may still be queued in this iteration: free it later.
   dead_.push_back(std::move(conn));
 }

@@ -1,7 +1,8 @@
-// Upstream connections and the per-worker keep-alive pool. An UpstreamConnection is registered
-// with the loop once (edge-triggered, in+out) and forwards its events to its current owner (the
+// Upstream connections and the per-worker keep-alive pool. An UpstreamConnection owns the
+// net::Stream its exchanges read and write (plain TCP today) and is registered with the loop once (edge-triggered, in+out) and forwards its events to its current owner (the
 // proxy exchange using it); while idle in the pool, any readability (EOF or stray bytes) or error
-// closes it, and it is closed after kIdleTimeout unused. Loop thread only.
+// closes it, and it is closed after kIdleTimeout unused. take(verify) checks that a connection is
+// still open (no FIN, RST or stray bytes waiting unseen) before handing it out. Loop thread only.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "shipgate/net/buffer.h"
 #include "shipgate/net/event_loop.h"
 #include "shipgate/net/socket.h"
+#include "shipgate/net/stream.h"
 
 namespace shipgate::server {
 
@@ -28,11 +30,12 @@ class UpstreamOwner {
 
 class UpstreamConnection final : public net::IoHandler {
  public:
-  UpstreamConnection(UpstreamPool& pool, net::Fd fd, std::string key);
+  UpstreamConnection(UpstreamPool& pool, std::unique_ptr<net::Stream> stream, std::string key);
   ~UpstreamConnection();
   void onIoEvent(uint32_t events) override;
 
-  int fd() const { return fd_.get(); }
+  int fd() const { return stream_ ? stream_->fd() : -1; }
+  net::Stream& stream() { return *stream_; }
   const std::string& key() const { return key_; }
   net::Buffer& in() { return in_; }
   void setOwner(UpstreamOwner* owner) { owner_ = owner; }
@@ -42,7 +45,7 @@ class UpstreamConnection final : public net::IoHandler {
  private:
   friend class UpstreamPool;
   UpstreamPool& pool_;
-  net::Fd fd_;
+  std::unique_ptr<net::Stream> stream_;
   std::string key_;
   net::Buffer in_;
   UpstreamOwner* owner_ = nullptr;
@@ -58,8 +61,9 @@ class UpstreamPool {
 
   explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
   ~UpstreamPool();
-  // A connected idle connection for key, or nullptr.
-  std::unique_ptr<UpstreamConnection> take(const std::string& key);
+  // A connected idle connection for key, or nullptr. verify: first check (one recv(MSG_PEEK))
+  // that the peer has not closed it, for requests that cannot be retried after a failure.
+  std::unique_ptr<UpstreamConnection> take(const std::string& key, bool verify);
   // Registers a new connection with the loop. Returns false on failure (connection dropped).
   bool attach(UpstreamConnection& conn);
   void put(std::unique_ptr<UpstreamConnection> conn);

@@ -4,7 +4,8 @@
 
 #include <random>
 
-#include "client_connection.h"
+#include "http1_connection.h"
+#include "request_phase.h"
 #include "shipgate/common/log.h"
 #include "shipgate/net/stream.h"
 
@@ -52,7 +53,7 @@ class Worker::Acceptor final : public net::IoHandler {
       } else {
         stream = std::make_unique<net::PlainStream>(std::move(owned));
       }
-      worker_.adopt(std::make_unique<ClientConnection>(worker_, std::move(stream),
+      worker_.adopt(std::make_unique<Http1Connection>(worker_, std::move(stream),
                                                        net::ipString(peer), std::move(tls)));
     }
     // More may be pending: edge-triggered, so come back on the next iteration.
@@ -70,6 +71,7 @@ Worker::Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop
     : gateway_(gateway),
       index_(index),
       loop_(std::move(loop)),
+      phases_(std::make_unique<PhaseList>(defaultPhases())),
       pool_(*loop_),
       access_log_(gateway.accessLogSink()),
       flush_timer_(*loop_,
@@ -79,7 +81,7 @@ Worker::Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop
                    }),
       drain_timer_(*loop_, [this] {
         // Drain deadline: close whatever is left.
-        std::vector<ClientConnection*> all;
+        std::vector<Http1Connection*> all;
         for (auto& [p, c] : connections_) all.push_back(p);
         for (auto* c : all) c->closeNow();
         checkDrained();
@@ -93,7 +95,7 @@ Worker::Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop
 }
 
 Worker::~Worker() {
-  std::vector<ClientConnection*> all;
+  std::vector<Http1Connection*> all;
   for (auto& [p, c] : connections_) all.push_back(p);
   for (auto* c : all) c->closeNow();
   graveyard_.clear();
@@ -130,13 +132,14 @@ uint64_t Worker::random() {
 
 void Worker::newRequestId(std::string& out) {
   static const char kHex[] = "0123456789abcdef";
-  out.resize(32);
   uint64_t a = random();
   uint64_t b = random();
+  char id[32];
   for (int i = 0; i < 16; ++i) {
-    out[i] = kHex[(a >> (i * 4)) & 0xf];
-    out[16 + i] = kHex[(b >> (i * 4)) & 0xf];
+    id[i] = kHex[(a >> (i * 4)) & 0xf];
+    id[16 + i] = kHex[(b >> (i * 4)) & 0xf];
   }
+  out.assign(id, sizeof id);
 }
 
 std::string_view Worker::dateHeader() {
@@ -168,8 +171,8 @@ void Worker::giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch) {
   }
 }
 
-void Worker::adopt(std::unique_ptr<ClientConnection> conn) {
-  ClientConnection* raw = conn.get();
+void Worker::adopt(std::unique_ptr<Http1Connection> conn) {
+  Http1Connection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
   gateway_.connectionCount().fetch_add(1, std::memory_order_relaxed);
   metrics().connectionOpened();
@@ -177,7 +180,7 @@ void Worker::adopt(std::unique_ptr<ClientConnection> conn) {
   if (draining_ && !raw->closed()) raw->drain();
 }
 
-void Worker::release(ClientConnection* conn) {
+void Worker::release(Http1Connection* conn) {
   auto it = connections_.find(conn);
   if (it == connections_.end()) return;
   graveyard_.push_back(std::move(it->second));
@@ -193,7 +196,7 @@ void Worker::beginDrain(Millis drain) {
     draining_ = true;
     for (auto& a : acceptors_) a->stop();
     pool_.closeAll();
-    std::vector<ClientConnection*> all;
+    std::vector<Http1Connection*> all;
     for (auto& [p, c] : connections_) all.push_back(p);
     for (auto* c : all) c->drain();
     drain_timer_.armAfter(drain);

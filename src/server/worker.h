@@ -19,7 +19,8 @@
 
 namespace shipgate::server {
 
-class ClientConnection;
+class Http1Connection;
+struct PhaseList;
 
 // Something freed at the end of the loop iteration in which it was closed.
 class Deferred {
@@ -44,6 +45,8 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   BufferPool& buffers() { return buffers_; }
   AccessLogBuffer& accessLog() { return access_log_; }
+  // The request phases every request of this worker runs (see request_phase.h).
+  const PhaseList& phases() const { return *phases_; }
   bool draining() const { return draining_; }
 
   // The current snapshot (refreshed when the gateway's version moved).
@@ -63,9 +66,9 @@ class Worker {
   std::unique_ptr<firewall::Scratch> takeWafScratch();
   void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
 
-  void adopt(std::unique_ptr<ClientConnection> conn);
+  void adopt(std::unique_ptr<Http1Connection> conn);
   // A connection closed: it is freed at the end of this loop iteration.
-  void release(ClientConnection* conn);
+  void release(Http1Connection* conn);
   void deferDelete(std::unique_ptr<Deferred> d) { graveyard_.push_back(std::move(d)); }
 
  private:
@@ -77,8 +80,9 @@ class Worker {
   int index_;
   std::unique_ptr<net::EventLoop> loop_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
+  std::unordered_map<Http1Connection*, std::unique_ptr<Http1Connection>> connections_;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
+  std::unique_ptr<PhaseList> phases_;
   BufferPool buffers_;
   std::vector<std::unique_ptr<firewall::Scratch>> waf_scratch_pool_;
   UpstreamPool pool_;

@@ -30,8 +30,9 @@ class Stream {
   virtual bool isTls() const { return false; }
   // TLS: the SNI name the client asked for ("" when none / plain).
   virtual std::string serverName() const { return ""; }
-  // Best-effort orderly shutdown (TLS close_notify), then the socket is closed by the destructor.
-  virtual void shutdownWrite() {}
+  // Ends the sending direction once: TLS sends close_notify first, then the socket is half-closed
+  // (shutdown(SHUT_WR)); reading stays possible. The socket is closed by the destructor.
+  virtual void shutdownWrite() = 0;
 
  protected:
   explicit Stream(Fd fd) : fd_(std::move(fd)) {}
@@ -44,6 +45,7 @@ class PlainStream final : public Stream {
   ssize_t read(char* buf, size_t len) override;
   ssize_t writev(const iovec* iov, int iovcnt) override;
   ssize_t sendFile(int file_fd, off_t* offset, size_t len) override;
+  void shutdownWrite() override;
 };
 
 // Server side of a TLS connection. The SSL_CTX must outlive the stream only until SSL_new

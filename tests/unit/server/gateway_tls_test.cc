@@ -127,5 +127,57 @@ TEST(GatewayTlsTest, SniSelectsTheCertificateAndProxiesOverTls) {
   fs::remove_all(dir);
 }
 
+// "Connection: close" over TLS, with more bytes behind the request: the gateway answers, sends
+// close_notify and half-closes once, and reads the trailing bytes through the TLS stream while it
+// lingers, so the client gets the whole answer and a clean TLS close, not a reset.
+TEST(GatewayTlsTest, ConnectionCloseEndsWithCloseNotifyAfterTheWholeAnswer) {
+  fs::path dir = fs::temp_directory_path() / ("shipgate-tlsclose-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  makeCert(dir, "a.test", "first");
+  EchoUpstream up("blue");
+  config::Config c = baseConfig(1);
+  config::ListenerConfig tls;
+  tls.name = "https";
+  tls.address = {"127.0.0.1", 0};
+  tls.tls.push_back({(dir / "a.test.crt").string(), (dir / "a.test.key").string()});
+  c.listeners.push_back(tls);
+  addApp(c, "api", {up.port()});
+  GatewayHarness h(std::move(c));
+  ASSERT_TRUE(h.error.empty()) << h.error;
+  int closed_cleanly = 0;
+  int complete_answers = 0;
+  constexpr int kTries = 5;
+  for (int i = 0; i < kTries; ++i) {
+    RawClient sock(h.port("https"));
+    ASSERT_TRUE(sock.connected());
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, sock.fd());
+    SSL_set_tlsext_host_name(ssl, "a.test");
+    ASSERT_EQ(SSL_connect(ssl), 1);
+    std::string req = "GET /close HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+                      "GET /ignored HTTP/1.1\r\nHost: a.test\r\n\r\n";
+    SSL_write(ssl, req.data(), static_cast<int>(req.size()));
+    std::string got;
+    char buf[8192];
+    int n;
+    while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) got.append(buf, static_cast<size_t>(n));
+    if (SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN) ++closed_cleanly;
+    size_t body = got.find("\r\n\r\n");
+    if (got.rfind("HTTP/1.1 200", 0) == 0 && body != std::string::npos &&
+        got.find("path=/close\n") != std::string::npos &&
+        got.find("HTTP/1.1", body) == std::string::npos) {
+      ++complete_answers;
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  EXPECT_EQ(complete_answers, kTries);
+  EXPECT_EQ(closed_cleanly, kTries);
+  EXPECT_EQ(up.hits(), kTries);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace shipgate::server

@@ -1,12 +1,9 @@
-#include "client_connection.h"
+#include "http1_connection.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "proxy_exchange.h"
-#include "response_head.h"
 
 namespace shipgate::server {
 namespace {
@@ -16,30 +13,21 @@ constexpr size_t kReadChunk = 16 * 1024;
 
 const config::Limits& limitsOf(const Snapshot& s) { return s.config->server.limits; }
 
-bool validRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (unsigned char c : id) {
-    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
-
 }  // namespace
 
-ClientConnection::ClientConnection(Worker& worker, std::unique_ptr<net::Stream> stream,
-                                   std::string client_ip, std::shared_ptr<net::TlsServerContext> tls)
+Http1Connection::Http1Connection(Worker& worker, std::unique_ptr<net::Stream> stream,
+                                 std::string client_ip, std::shared_ptr<net::TlsServerContext> tls)
     : worker_(worker),
       stream_(std::move(stream)),
       tls_(std::move(tls)),
-      client_ip_(std::move(client_ip)),
       parser_(limitsOf(*worker.snapshot()).max_header_bytes,
               limitsOf(*worker.snapshot()).max_body_bytes),
-      timer_(worker.loop(), [this] { onTimer(); }) {}
+      timer_(worker.loop(), [this] { onTimer(); }),
+      ctx_(worker, *this, std::move(client_ip), tls_ != nullptr) {}
 
-ClientConnection::~ClientConnection() = default;
+Http1Connection::~Http1Connection() = default;
 
-void ClientConnection::start() {
+void Http1Connection::start() {
   message_start_ = last_activity_ = worker_.loop().now();
   if (!worker_.loop().add(stream_->fd(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this).isOk()) {
     closeNow();
@@ -48,11 +36,11 @@ void ClientConnection::start() {
   updateTimer();
 }
 
-size_t ClientConnection::inputCap() const {
+size_t Http1Connection::inputCap() const {
   return limitsOf(*worker_.snapshot()).max_header_bytes + 64 * 1024;
 }
 
-void ClientConnection::onIoEvent(uint32_t events) {
+void Http1Connection::onIoEvent(uint32_t events) {
   if (phase_ == Phase::kClosed) return;
   last_events_ = events;
   if (phase_ == Phase::kLingering) {
@@ -67,13 +55,13 @@ void ClientConnection::onIoEvent(uint32_t events) {
     if (!flush()) return;
   }
   if (phase_ == Phase::kTunnel) {
-    proxy_->onClientReadableInTunnel();
+    ctx_.downstreamReadable();
     return;
   }
   onReadable();
 }
 
-void ClientConnection::onReadable() {
+void Http1Connection::onReadable() {
   for (;;) {
     if (!readInput()) return;
     processInput();
@@ -88,7 +76,7 @@ void ClientConnection::onReadable() {
   if (in_.empty()) worker_.buffers().giveBack(in_);
 }
 
-bool ClientConnection::readInput() {
+bool Http1Connection::readInput() {
   read_paused_ = false;
   if (peer_eof_) return true;
   worker_.buffers().borrow(in_);
@@ -122,7 +110,7 @@ bool ClientConnection::readInput() {
   }
 }
 
-void ClientConnection::processInput() {
+void Http1Connection::processInput() {
   if (in_process_) return;
   in_process_ = true;
   while (phase_ == Phase::kReading && !close_after_flush_ && !in_.empty()) {
@@ -137,11 +125,7 @@ void ClientConnection::processInput() {
       break;
     }
     if (st == http::RequestParser::State::kError) {
-      request_start_ = worker_.loop().now();
-      snap_ = worker_.snapshot();
-      request_id_.clear();
-      worker_.newRequestId(request_id_);
-      respondError(parser_.errorStatus(), parser_.errorReason());
+      handleError(parser_.errorStatus(), parser_.errorReason());
       break;
     }
     handleRequest();
@@ -150,7 +134,7 @@ void ClientConnection::processInput() {
   if (phase_ == Phase::kReading || phase_ == Phase::kProcessing) updateTimer();
 }
 
-void ClientConnection::sendContinueIfNeeded() {
+void Http1Connection::sendContinueIfNeeded() {
   if (continue_sent_ || !parser_.headersComplete()) return;
   const http::Request& req = parser_.request();
   if (!req.expectContinue()) return;
@@ -160,141 +144,63 @@ void ClientConnection::sendContinueIfNeeded() {
   flush();
 }
 
-void ClientConnection::handleRequest() {
+void Http1Connection::handleRequest() {
   const http::Request& req = parser_.request();
   phase_ = Phase::kProcessing;
   ++requests_;
-  request_start_ = worker_.loop().now();
-  bytes_sent_ = 0;
-  site_ = nullptr;
   keep_alive_ = req.keepAlive() && !draining_ && !worker_.draining();
-  snap_ = worker_.snapshot();
-  parser_.setLimits(limitsOf(*snap_).max_header_bytes, limitsOf(*snap_).max_body_bytes);
-  std::string_view rid = req.header("x-request-id");
-  if (validRequestId(rid)) {
-    request_id_.assign(rid);
-  } else {
-    worker_.newRequestId(request_id_);
-  }
-  waf_ = nullptr;
-  const firewall::Firewall* fw = snap_->firewall.get();
-  if (fw != nullptr && fw->enabled() && inspectRequest(*fw)) return;
-  auto match = snap_->plan->route(http::hostWithoutPort(req.header("host")), req.path());
-  if (!match) {
-    if (req.upgrade()) keep_alive_ = false;
-    respondSimple(404, "no site is configured for this host and path\n");
-    return;
-  }
-  site_ = match->site;
-  if (site_->redirect_https && !isTls()) {
-    if (req.upgrade()) keep_alive_ = false;
-    redirectHttps();
-    return;
-  }
-  if (site_->kind == config::SiteKind::kStatic) {
-    if (req.upgrade()) keep_alive_ = false;
-    serveStatic(match->site_index);
-    return;
-  }
-  if (req.isMethod("CONNECT")) {
-    keep_alive_ = false;
-    respondSimple(405, "CONNECT is not supported\n", "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n");
-    return;
-  }
-  // Created on the first proxied request: static-only and idle connections stay small.
-  if (!proxy_) proxy_ = std::make_unique<ProxyExchange>(*this, worker_);
-  proxy_->start(*snap_, match->app_index);
+  const config::Limits& limits = limitsOf(*worker_.snapshot());
+  parser_.setLimits(limits.max_header_bytes, limits.max_body_bytes);
+  ctx_.start(req);
 }
 
-void ClientConnection::finishResponse(int status, const traffic::Endpoint* endpoint) {
-  const http::Request& req = parser_.request();
-  auto now = worker_.loop().now();
-  double seconds = std::chrono::duration<double>(now - request_start_).count();
-  std::string_view site = site_ ? std::string_view(site_->name) : std::string_view();
-  std::string_view app = endpoint ? std::string_view(endpoint->app) : std::string_view();
-  std::string_view slot = endpoint ? std::string_view(config::slotName(endpoint->slot)) : "";
-  std::string_view region = endpoint ? std::string_view(endpoint->region) : std::string_view();
-  if (site_ && site_->kind == config::SiteKind::kApp && !endpoint) app = site_->app;
-  worker_.metrics().recordRequest({site, app, slot, region}, status, seconds);
-  if (waf_ != nullptr) firewallResponse(status);
-  waf_headers_.clear();
-  AccessLogBuffer& log = worker_.accessLog();
-  if (log.enabled()) {
-    AccessLogEntry e;
-    e.wall_ms = worker_.loop().clock().wallMillis();
-    e.request_id = request_id_;
-    e.client_ip = client_ip_;
-    e.method = req.method();
-    e.path = req.path();
-    e.status = status;
-    e.bytes = bytes_sent_;
-    e.duration_s = seconds;
-    e.site = site;
-    e.app = app;
-    e.slot = slot;
-    std::string upstream;
-    if (endpoint) upstream = endpoint->address.toString();
-    e.upstream = upstream;
-    log.append(e);
-  }
-  snap_.reset();
-  site_ = nullptr;
-  // The exchange is done; it may still be on the stack (this runs from its callback), so it goes
-  // at the end of the loop iteration. An idle keep-alive connection then holds no proxy state.
-  if (proxy_ && !parser_.request().upgrade()) worker_.deferDelete(std::move(proxy_));
+void Http1Connection::handleError(int status, std::string_view reason) {
+  phase_ = Phase::kProcessing;
+  ctx_.startError(parser_.request(), status, reason);
+}
+
+void Http1Connection::requestComplete() {
+  // An upgrade that was not switched leaves the connection in an unknown protocol state.
   if (!keep_alive_ || parser_.request().upgrade()) close_after_flush_ = true;
   parser_.next();
   continue_sent_ = false;
   phase_ = Phase::kReading;
-  message_start_ = last_activity_ = now;
+  message_start_ = last_activity_ = worker_.loop().now();
   if (!flush()) return;
-  if (!in_process_ && phase_ == Phase::kReading) onReadable();
-}
-
-void ClientConnection::proxyFinished(int status, const traffic::Endpoint* endpoint) {
-  finishResponse(status, endpoint);
-}
-
-void ClientConnection::proxyFailed(int status, std::string_view body,
-                                   const traffic::Endpoint* endpoint) {
-  std::string text(body);
-  text += "\n";
-  size_t before = out_.size();
-  if (parser_.request().upgrade()) keep_alive_ = false;
-  writeHead(status, static_cast<int64_t>(text.size()),
-            "Content-Type: text/plain; charset=utf-8\r\n");
-  if (!parser_.request().isMethod("HEAD")) out_.append(text);
-  bytes_sent_ += out_.size() - before;
-  finishResponse(status, endpoint);
-}
-
-void ClientConnection::proxyAborted(int status, const traffic::Endpoint* endpoint) {
-  keep_alive_ = false;
-  finishResponse(status, endpoint);
-  if (phase_ != Phase::kClosed) {
-    // The response is truncated: the client must see the connection end.
-    out_.clear();
-    file_.reset();
-    closeNow();
+  if (in_process_ || phase_ != Phase::kReading) return;
+  // What the client sent meanwhile was read by its own events (each reads to a short read or
+  // EAGAIN): only a paused read, buffered input or an EOF needs attention now, not a read(2)
+  // that would return EAGAIN.
+  if (read_paused_ || !in_.empty() || peer_eof_) {
+    onReadable();
+  } else {
+    worker_.buffers().giveBack(in_);  // an idle keep-alive connection holds no input buffer
   }
 }
 
-void ClientConnection::enterTunnel(const traffic::Endpoint* endpoint) {
-  auto now = worker_.loop().now();
-  double seconds = std::chrono::duration<double>(now - request_start_).count();
-  std::string_view site = site_ ? std::string_view(site_->name) : std::string_view();
-  worker_.metrics().recordRequest(
-      {site, endpoint ? std::string_view(endpoint->app) : "",
-       endpoint ? std::string_view(config::slotName(endpoint->slot)) : "",
-       endpoint ? std::string_view(endpoint->region) : ""},
-      101, seconds);
-  if (waf_ != nullptr) firewallResponse(101);
+void Http1Connection::resetStream() {
+  keep_alive_ = false;
+  if (phase_ == Phase::kClosed) return;
+  out_.clear();
+  file_.reset();
+  closeNow();
+}
+
+void Http1Connection::beginTunnel() {
   phase_ = Phase::kTunnel;
-  last_activity_ = now;
+  last_activity_ = worker_.loop().now();
   updateTimer();
 }
 
-void ClientConnection::closeAfterFlush() {
+void Http1Connection::takeBufferedInput(net::Buffer& out) {
+  if (in_.empty()) return;
+  out.append(in_.view());
+  in_.clear();
+}
+
+ssize_t Http1Connection::readTunnel(char* buf, size_t len) { return stream_->read(buf, len); }
+
+void Http1Connection::closeAfterFlush() {
   close_after_flush_ = true;
   if (out_.empty()) {
     closeNow();
@@ -303,7 +209,7 @@ void ClientConnection::closeAfterFlush() {
   }
 }
 
-bool ClientConnection::flush() {
+bool Http1Connection::flush() {
   if (phase_ == Phase::kClosed) return false;
   bool progressed = false;
   while (!out_.empty() || file_) {
@@ -342,7 +248,7 @@ bool ClientConnection::flush() {
       return false;
     }
   }
-  if (!congested() && proxy_ && proxy_->active()) proxy_->onClientDrained();
+  if (!congested()) ctx_.downstreamDrained();
   if (phase_ == Phase::kClosed) return false;
   if (out_.empty() && !file_ && phase_ == Phase::kReading && !in_process_ && !in_.empty() &&
       progressed) {
@@ -352,7 +258,7 @@ bool ClientConnection::flush() {
   return phase_ != Phase::kClosed;
 }
 
-void ClientConnection::drain() {
+void Http1Connection::drain() {
   draining_ = true;
   if (phase_ == Phase::kReading && !parser_.inMessage() && in_.empty() && out_.empty() &&
       !file_) {
@@ -366,23 +272,22 @@ void ClientConnection::drain() {
   keep_alive_ = false;
 }
 
-void ClientConnection::beginClose() {
+void Http1Connection::beginClose() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
-  if (proxy_) proxy_->abort();
+  ctx_.abort();
   // Half-close and read what the client still sends for a moment, so the last response is
   // not destroyed by a reset (unread input at close() makes the kernel send RST).
   stream_->shutdownWrite();
-  ::shutdown(stream_->fd(), SHUT_WR);
   phase_ = Phase::kLingering;
   linger_until_ = worker_.loop().now() + kLingerTime;
   timer_.armAt(linger_until_);
   lingerRead();
 }
 
-void ClientConnection::lingerRead() {
+void Http1Connection::lingerRead() {
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(stream_->fd(), buf, sizeof(buf));
+    ssize_t n = stream_->read(buf, sizeof(buf));
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     closeNow();
@@ -390,10 +295,10 @@ void ClientConnection::lingerRead() {
   }
 }
 
-void ClientConnection::closeNow() {
+void Http1Connection::closeNow() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
-  if (proxy_) proxy_->abort();
+  ctx_.abort();
   timer_.cancel();
   worker_.loop().remove(stream_->fd());
   stream_.reset();
@@ -402,13 +307,10 @@ void ClientConnection::closeNow() {
   worker_.buffers().giveBack(in_);
   worker_.buffers().giveBack(out_);
   file_.reset();
-  waf_ = nullptr;
-  if (waf_scratch_) worker_.giveBackWafScratch(std::move(waf_scratch_));
-  snap_.reset();
   worker_.release(this);
 }
 
-void ClientConnection::updateTimer() {
+void Http1Connection::updateTimer() {
   const config::Limits& limits = limitsOf(*worker_.snapshot());
   switch (phase_) {
     case Phase::kReading:
@@ -437,7 +339,7 @@ void ClientConnection::updateTimer() {
   }
 }
 
-void ClientConnection::onTimer() {
+void Http1Connection::onTimer() {
   auto now = worker_.loop().now();
   switch (phase_) {
     case Phase::kReading:
@@ -451,10 +353,7 @@ void ClientConnection::onTimer() {
         }
         in_.clear();
         peer_eof_ = true;  // stop reading: the request is abandoned
-        request_start_ = now;
-        snap_ = worker_.snapshot();
-        worker_.newRequestId(request_id_);
-        respondError(408, headers_done ? "request body timeout" : "request header timeout");
+        handleError(408, headers_done ? "request body timeout" : "request header timeout");
         return;
       }
       if (last_activity_ + limitsOf(*worker_.snapshot()).idle_timeout > now && requests_ > 0) {

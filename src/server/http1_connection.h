@@ -1,0 +1,102 @@
+// Http1Connection: the HTTP/1.x server codec of one client connection (plain or TLS). Reads and
+// parses requests one at a time with http::RequestParser (pipelined requests wait in the input
+// buffer, so responses leave in order) and hands each complete request to its RequestContext,
+// which runs the phases and answers through this codec's DownstreamCodec side: response heads
+// are framed here (status line, Content-Length, Connection, Server/Date for local answers).
+// Sends 100 Continue, enforces the header (408), body (408), idle and write timeouts, keeps the
+// connection alive or closes it with a lingering half-close so the last response reaches the
+// client; after a 101 it becomes a byte tunnel driven by the context's watcher.
+// Loop thread only; freed by the worker at the end of the iteration that closed it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "downstream.h"
+#include "request_context.h"
+#include "shipgate/http/request_parser.h"
+#include "shipgate/net/buffer.h"
+#include "shipgate/net/event_loop.h"
+#include "shipgate/net/stream.h"
+#include "shipgate/net/tls_context.h"
+#include "worker.h"
+
+namespace shipgate::server {
+
+class Http1Connection final : public net::IoHandler, public DownstreamCodec, public Deferred {
+ public:
+  Http1Connection(Worker& worker, std::unique_ptr<net::Stream> stream, std::string client_ip,
+                  std::shared_ptr<net::TlsServerContext> tls);
+  ~Http1Connection() override;
+
+  void start();
+  void onIoEvent(uint32_t events) override;
+  // Graceful shutdown: close now when idle, else after the current response.
+  void drain();
+  bool closed() const { return phase_ == Phase::kClosed; }
+  static constexpr size_t kHighWater = 256 * 1024;
+
+  // ---- DownstreamCodec ----
+  size_t encodeHeaders(const ResponseHeaders& head) override;
+  void encodeData(std::string_view data) override;
+  void encodeFile(std::shared_ptr<const staticsite::OpenFile> file, off_t offset,
+                  size_t length) override;
+  bool flush() override;
+  bool congested() const override { return out_.size() > kHighWater; }
+  bool keepAlive() const override { return keep_alive_; }
+  void disableKeepAlive() override { keep_alive_ = false; }
+  void requestComplete() override;
+  void resetStream() override;
+  void beginTunnel() override;
+  void takeBufferedInput(net::Buffer& out) override;
+  ssize_t readTunnel(char* buf, size_t len) override;
+  void closeAfterFlush() override;
+  void closeNow() override;
+  void touch() override { last_activity_ = worker_.loop().now(); }
+
+ private:
+  enum class Phase { kReading, kProcessing, kTunnel, kLingering, kClosed };
+
+  void onReadable();
+  // Reads until EAGAIN, EOF or the buffer cap; returns false when the connection closed.
+  bool readInput();
+  void processInput();
+  void handleRequest();
+  void handleError(int status, std::string_view reason);
+  void beginClose();
+  void lingerRead();
+  void updateTimer();
+  void onTimer();
+  void sendContinueIfNeeded();
+  size_t inputCap() const;
+  bool isTls() const { return tls_ != nullptr; }
+
+  Worker& worker_;
+  std::unique_ptr<net::Stream> stream_;
+  std::shared_ptr<net::TlsServerContext> tls_;
+  net::Buffer in_;
+  net::Buffer out_;
+  http::RequestParser parser_;
+  net::Timer timer_;
+  RequestContext ctx_;
+  Phase phase_ = Phase::kReading;
+  uint32_t last_events_ = 0;  // of the latest epoll event
+
+  bool keep_alive_ = true;
+  bool close_after_flush_ = false;
+  bool peer_eof_ = false;
+  bool read_paused_ = false;
+  bool in_process_ = false;
+  bool continue_sent_ = false;
+  bool draining_ = false;
+  bool got_request_bytes_ = false;
+  uint64_t requests_ = 0;
+  Clock::time_point message_start_;
+  Clock::time_point last_activity_;
+  Clock::time_point linger_until_;
+  std::shared_ptr<const staticsite::OpenFile> file_;
+  off_t file_offset_ = 0;
+  size_t file_left_ = 0;
+};
+
+}  // namespace shipgate::server

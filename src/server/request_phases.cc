@@ -1,0 +1,181 @@
+// The gateway's request phases: firewall (the snapshot's WAF answers blocks, challenges and rate
+// limits; a pass adds its fields to the response and counts the final status), route (host and
+// path to a site, 404 when none), redirect (HTTP to HTTPS), static (a static site answers), proxy
+// (an app's upstream answers, suspending until it has) and log (metrics, firewall accounting,
+// access log).
+#include <algorithm>
+
+#include "proxy_exchange.h"
+#include "request_context.h"
+#include "request_phase.h"
+
+namespace shipgate::server {
+namespace {
+
+PhaseFactory& extraPhase() {
+  static PhaseFactory factory;
+  return factory;
+}
+
+class FirewallPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    const firewall::Firewall* fw = ctx.snapshot().firewall.get();
+    if (fw == nullptr || !fw->enabled()) return PhaseResult::kContinue;
+    firewall::Scratch& s = ctx.wafScratch();
+    const http::Request& req = ctx.request();
+    s.headers.clear();
+    for (size_t i = 0; i < req.headerCount(); ++i) {
+      s.headers.push_back({req.headerName(i), req.headerValue(i)});
+    }
+    const std::string& body = req.body();
+    firewall::RequestView& v = ctx.wafView();
+    v.method = req.method();
+    v.target = req.target();
+    v.path = req.path();
+    v.headers = s.headers;
+    v.client_ip = ctx.clientIp();
+    v.tls = ctx.isTls();
+    v.http_major = req.versionMajor();
+    v.body = std::string_view(body).substr(
+        0, std::min(body.size(), ctx.snapshot().config->waf.body_bytes));
+    v.body_size =
+        req.contentLength() > 0 ? req.contentLength() : static_cast<int64_t>(body.size());
+    v.request_id = ctx.requestId();
+    firewall::Decision d = fw->inspect(v, s);
+    if (!d.respond()) {
+      ctx.firewallPassed(*fw, d);
+      return PhaseResult::kContinue;
+    }
+    std::vector<HeaderField>& fields = ctx.scratchFields();
+    bool cache_control = false;
+    for (const auto& [name, value] : d.headers) {
+      if (http::equalsIgnoreCase(name, "cache-control")) cache_control = true;
+      fields.emplace_back(name, value);
+    }
+    // Never cached: a challenge or a rate limit is about this client at this moment.
+    if (!cache_control) fields.emplace_back("Cache-Control", "no-store");
+    ctx.respond(d.status, d.body, &fields, d.content_type);
+    return PhaseResult::kDone;
+  }
+};
+
+class RoutePhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    const http::Request& req = ctx.request();
+    auto match = ctx.snapshot().plan->route(http::hostWithoutPort(req.header("host")), req.path());
+    if (!match) {
+      ctx.respond(404, "no site is configured for this host and path\n");
+      return PhaseResult::kDone;
+    }
+    ctx.setRoute(*match);
+    return PhaseResult::kContinue;
+  }
+};
+
+class RedirectPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    const config::SiteConfig& site = *ctx.route().site;
+    if (!site.redirect_https || ctx.isTls()) return PhaseResult::kContinue;
+    const http::Request& req = ctx.request();
+    std::string& location = ctx.scratchText();
+    location = "https://";
+    location += http::hostWithoutPort(req.header("host"));
+    if (site.https_port && *site.https_port != 443) {
+      location += ':';
+      location += std::to_string(*site.https_port);
+    }
+    location += req.target();
+    std::vector<HeaderField>& fields = ctx.scratchFields();
+    fields.emplace_back("Location", location);
+    ctx.respond(308, "", &fields);
+    return PhaseResult::kDone;
+  }
+};
+
+class StaticPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    const traffic::RouteMatch& route = ctx.route();
+    if (route.site->kind != config::SiteKind::kStatic) return PhaseResult::kContinue;
+    const Snapshot& snap = ctx.snapshot();
+    int index = route.site_index;
+    const staticsite::StaticSite* site =
+        index >= 0 && static_cast<size_t>(index) < snap.static_sites.size()
+            ? snap.static_sites[static_cast<size_t>(index)].get()
+            : nullptr;
+    if (site == nullptr) {
+      ctx.respond(500, "static site is not available\n");
+      return PhaseResult::kDone;
+    }
+    const http::Request& req = ctx.request();
+    staticsite::StaticRequest sr;
+    sr.method = req.method();
+    sr.path = req.path();
+    sr.if_none_match = req.header("if-none-match");
+    sr.if_modified_since = req.header("if-modified-since");
+    sr.range = req.header("range");
+    sr.if_range = req.header("if-range");
+    sr.accept_encoding = req.header("accept-encoding");
+    staticsite::StaticResponse resp = site->serve(sr);
+    std::vector<HeaderField>& fields = ctx.scratchFields();
+    for (const auto& [name, value] : resp.headers) fields.emplace_back(name, value);
+    bool no_length = resp.status == 304 || resp.status == 204;
+    int64_t length = no_length ? -1 : static_cast<int64_t>(resp.length);
+    if (resp.head || no_length) {
+      ctx.respondFile(resp.status, length, &fields, nullptr, 0, 0);
+    } else if (resp.file) {
+      ctx.respondFile(resp.status, length, &fields, resp.file, resp.offset, resp.length);
+    } else {
+      ctx.respondFile(resp.status, length, &fields, nullptr, 0, 0);
+      ctx.encodeData(resp.body);
+    }
+    return PhaseResult::kDone;
+  }
+};
+
+class ProxyPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    if (ctx.request().isMethod("CONNECT")) {
+      ctx.codec().disableKeepAlive();
+      std::vector<HeaderField>& fields = ctx.scratchFields();
+      fields.emplace_back("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+      ctx.respond(405, "CONNECT is not supported\n", &fields);
+      return PhaseResult::kDone;
+    }
+    auto exchange = std::make_unique<ProxyExchange>(ctx, ctx.worker());
+    ProxyExchange* p = exchange.get();
+    ctx.hold(std::move(exchange));
+    p->start(ctx.snapshot(), ctx.route().app_index);
+    return PhaseResult::kSuspend;  // the exchange resumes through complete() / fail / tunnel
+  }
+};
+
+class LogPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    ctx.logRequest();
+    return PhaseResult::kDone;
+  }
+};
+
+}  // namespace
+
+PhaseList defaultPhases() {
+  PhaseList list;
+  list.steps.push_back(std::make_unique<FirewallPhase>());
+  if (extraPhase()) list.steps.push_back(extraPhase()());
+  list.steps.push_back(std::make_unique<RoutePhase>());
+  list.steps.push_back(std::make_unique<RedirectPhase>());
+  list.steps.push_back(std::make_unique<StaticPhase>());
+  list.steps.push_back(std::make_unique<ProxyPhase>());
+  list.log = std::make_unique<LogPhase>();
+  return list;
+}
+
+void setExtraPhaseForTesting(PhaseFactory factory) { extraPhase() = std::move(factory); }
+
+}  // namespace shipgate::server
