@@ -10,6 +10,7 @@
 #include <map>
 
 #include "plan_impl.h"
+#include "shipgate/health/targets.h"
 #include "shipgate/traffic/health_registry.h"
 
 namespace shipgate::traffic {
@@ -87,8 +88,11 @@ std::string defaultRegion(const config::AppConfig& app) {
   return best->name;
 }
 
+// host:port -> an address an earlier plan resolved.
+using ResolvedCache = std::map<std::string, const Endpoint*>;
+
 Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthRegistry& registry,
-                AppPlan& plan) {
+                const ResolvedCache& resolved, AppPlan& plan) {
   plan.app = &app;
   const auto regions = regionTable(cfg, app);
   const std::string fallback_region = defaultRegion(app);
@@ -103,8 +107,14 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
       e.region = ec.region.empty() ? fallback_region : ec.region;
       e.address = ec.address;
       e.weight = std::max(1, ec.weight);
-      e.key = app.name + "/" + config::slotName(slot) + "/" + ec.address.toString();
-      SG_RETURN_IF_ERROR(resolve(ec, "app " + app.name + " slot " + config::slotName(slot), e));
+      e.key = health::endpointKey(app.name, slot, ec.address);
+      auto known = resolved.find(ec.address.toString());
+      if (known != resolved.end()) {
+        e.sockaddr = known->second->sockaddr;
+        e.sockaddr_len = known->second->sockaddr_len;
+      } else {
+        SG_RETURN_IF_ERROR(resolve(ec, "app " + app.name + " slot " + config::slotName(slot), e));
+      }
       e.state = registry.stateFor(e.key);
       plan.endpoints.push_back(std::move(e));
     }
@@ -158,15 +168,22 @@ TrafficPlan::TrafficPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrafficPlan::~TrafficPlan() = default;
 
 Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
-    std::shared_ptr<const config::Config> config, HealthRegistry& registry) {
+    std::shared_ptr<const config::Config> config, HealthRegistry& registry,
+    const TrafficPlan* previous) {
   if (!config) return Status::invalidArgument("traffic plan: no config");
+  ResolvedCache resolved;
+  if (previous != nullptr) {
+    for (const auto& ap : previous->impl_->apps) {
+      for (const Endpoint& e : ap->endpoints) resolved.emplace(e.address.toString(), &e);
+    }
+  }
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
   impl->registry = &registry;
   const config::Config& cfg = *impl->config;
   for (const auto& app : cfg.apps) {
     auto plan = std::make_unique<internal::AppPlan>();
-    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, *plan));
+    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, resolved, *plan));
     impl->apps.push_back(std::move(plan));
   }
   impl->routes = internal::buildRouteTable(cfg);
@@ -204,6 +221,7 @@ std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot)
   const HealthRegistry& registry = *impl_->registry;
   const int64_t now_ms = internal::monoMillis(registry.clock());
   const auto waiting = registry.waitingForApproval(ap.app->name);
+  const auto overlay = registry.routing().load();
   for (const auto& g : ap.slots[static_cast<int>(slot)].regions) {
     RegionStatus rs;
     rs.name = g.name;
@@ -211,7 +229,7 @@ std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot)
     rs.failover = g.failover;
     rs.endpoints = static_cast<int>(g.endpoints.size());
     for (int i : g.endpoints) rs.available += internal::isAvailable(ap.endpoints[i], now_ms);
-    rs.approved = registry.failoverApproved(ap.app->name, g.name);
+    rs.approved = overlay->approved(ap.app->name, g.name);
     rs.waiting_for_approval = std::find(waiting.begin(), waiting.end(), g.name) != waiting.end();
     out.push_back(std::move(rs));
   }

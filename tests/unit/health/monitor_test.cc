@@ -1,5 +1,6 @@
-// HealthMonitor on simulated time against real loopback sockets: scheduling, rise/fall applied to
-// the endpoints pick() reads, reload behaviour. Checks run synchronously via runDueChecks().
+// HealthMonitor on simulated time against real loopback sockets: scheduling, results reported to
+// the traffic layer's sink (EndpointHealth applies rise/fall to the endpoints pick() reads), reload
+// behaviour. Checks run synchronously via runDueChecks().
 #include "shipgate/health/monitor.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,8 @@
 
 #include <atomic>
 
+#include "shipgate/health/targets.h"
+#include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 
@@ -88,16 +91,22 @@ class MonitorTest : public ::testing::Test {
     return plan.endpoints(0).front();
   }
 
+  static std::vector<HealthTarget> targets(const traffic::TrafficPlan& plan) {
+    return appTargets(plan.config());
+  }
+
   SimulatedClock clock;
   traffic::HealthRegistry registry{clock};
+  metrics::Registry metrics;
+  traffic::EndpointHealth sink{registry, metrics};
   Listener up;
   uint16_t down_port = 0;
 };
 
 TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
   auto plan = buildPlan(true);
-  HealthMonitor monitor(registry, clock, runCheck, 1, /*seed=*/42);
-  monitor.update(plan);
+  HealthMonitor monitor(sink, clock, runCheck, 1, /*seed=*/42);
+  monitor.update(targets(*plan));
   const auto& good = endpoint(*plan, up.port());
   const auto& bad = endpoint(*plan, down_port);
 
@@ -139,7 +148,6 @@ TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
   bool saw_detail = false;
   for (const auto& s : monitor.status()) {
     if (s.key == bad.key) {
-      EXPECT_FALSE(s.healthy);
       EXPECT_GE(s.consecutive_failures, 2);
       EXPECT_NE(s.last_detail.find("connect to 127.0.0.1:"), std::string::npos) << s.last_detail;
       saw_detail = true;
@@ -150,19 +158,19 @@ TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
 
 TEST_F(MonitorTest, ReloadKeepsCountersAndDroppingHealthReleasesEndpoints) {
   auto plan = buildPlan(true);
-  HealthMonitor monitor(registry, clock, runCheck, 1, 7);
-  monitor.update(plan);
+  HealthMonitor monitor(sink, clock, runCheck, 1, 7);
+  monitor.update(targets(*plan));
   monitor.runDueChecks();
   // Reload: same endpoints, counters continue (one more failure reaches fall = 2).
   auto reloaded = buildPlan(true);
-  monitor.update(reloaded);
+  monitor.update(targets(*reloaded));
   EXPECT_EQ(monitor.runDueChecks(), 0);  // schedule kept, nothing due yet
   clock.advance(milliseconds(5000));
   monitor.runDueChecks();
   EXPECT_FALSE(endpoint(*reloaded, down_port).state->active_healthy.load());
   // A config without health checks: nothing is checked, and nothing stays marked unhealthy.
   auto unchecked = buildPlan(false);
-  monitor.update(unchecked);
+  monitor.update(targets(*unchecked));
   EXPECT_TRUE(monitor.status().empty());
   EXPECT_TRUE(endpoint(*unchecked, down_port).state->active_healthy.load());
   clock.advance(milliseconds(50000));
@@ -177,13 +185,13 @@ TEST_F(MonitorTest, JitterSpreadsChecks) {
       traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry).value();
   int calls = 0;
   HealthMonitor monitor(
-      registry, clock,
+      sink, clock,
       [&](const config::HealthCheckConfig&, const config::HostPort&) {
         ++calls;
         return CheckResult{true, std::chrono::microseconds(5), "ok"};
       },
       1, 3);
-  monitor.update(jittered);
+  monitor.update(targets(*jittered));
   // Over 100 s with interval 5 s and jitter 0.5, each endpoint is checked every 5..7.5 s.
   for (int step = 0; step < 1000; ++step) {
     clock.advance(milliseconds(100));
