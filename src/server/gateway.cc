@@ -200,7 +200,8 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
   snap->config = config;
   const Snapshot* prev = snapshot_.get();
   // Endpoints: only new or changed addresses are resolved.
-  auto plan = traffic::TrafficPlan::build(config, deps_.health, prev ? prev->plan.get() : nullptr);
+  auto plan = traffic::TrafficPlan::build(config, deps_.health, prev ? prev->plan.get() : nullptr,
+                                          deps_.resolver);
   if (!plan.isOk()) return plan.status();
   snap->plan = std::move(plan).value();
   // Static sites: a site whose static config is unchanged keeps its StaticSite (and warm cache).

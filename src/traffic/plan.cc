@@ -2,16 +2,13 @@
 // route table. route() is in router.cc, pick() in picker.cc, passive health in outlier.cc.
 #include "shipgate/traffic/plan.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 #include "plan_impl.h"
 #include "shipgate/health/targets.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/resolver.h"
 
 namespace shipgate::traffic {
 namespace {
@@ -19,41 +16,6 @@ namespace {
 using internal::AppPlan;
 using internal::RegionGroup;
 using internal::SlotPlan;
-
-Status resolve(const config::EndpointConfig& ec, const std::string& what, Endpoint& out) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(ec.address.port);
-  std::string host = ec.address.host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
-    // AI_ADDRCONFIG hides loopback-only families on hosts without other interfaces; retry plain.
-    hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  }
-  if (rc != 0 || res == nullptr) {
-    return Status::invalidArgument(ec.where.toString() + ": " + what + ": cannot resolve " +
-                                   ec.address.toString() + ": " + gai_strerror(rc));
-  }
-  // Prefer IPv4 when both families resolve ("localhost"): upstreams commonly bind 127.0.0.1 only.
-  const addrinfo* chosen = res;
-  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
-    }
-  }
-  std::memcpy(&out.sockaddr, chosen->ai_addr, chosen->ai_addrlen);
-  out.sockaddr_len = chosen->ai_addrlen;
-  freeaddrinfo(res);
-  return Status::ok();
-}
 
 struct RegionInfo {
   int priority = 0;
@@ -92,7 +54,7 @@ std::string defaultRegion(const config::AppConfig& app) {
 using ResolvedCache = std::map<std::string, const Endpoint*>;
 
 Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthRegistry& registry,
-                const ResolvedCache& resolved, AppPlan& plan) {
+                const ResolvedCache& resolved, const Resolver& resolver, AppPlan& plan) {
   plan.app = &app;
   const auto regions = regionTable(cfg, app);
   const std::string fallback_region = defaultRegion(app);
@@ -113,7 +75,13 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
         e.sockaddr = known->second->sockaddr;
         e.sockaddr_len = known->second->sockaddr_len;
       } else {
-        SG_RETURN_IF_ERROR(resolve(ec, "app " + app.name + " slot " + config::slotName(slot), e));
+        auto addr = resolver.resolve(ec.address);
+        if (!addr.isOk()) {
+          return Status::invalidArgument(ec.where.toString() + ": app " + app.name + " slot " +
+                                         config::slotName(slot) + ": " + addr.status().message());
+        }
+        e.sockaddr = addr->address;
+        e.sockaddr_len = addr->length;
       }
       e.state = registry.stateFor(e.key);
       plan.endpoints.push_back(std::move(e));
@@ -169,7 +137,7 @@ TrafficPlan::~TrafficPlan() = default;
 
 Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
     std::shared_ptr<const config::Config> config, HealthRegistry& registry,
-    const TrafficPlan* previous) {
+    const TrafficPlan* previous, const Resolver* resolver) {
   if (!config) return Status::invalidArgument("traffic plan: no config");
   ResolvedCache resolved;
   if (previous != nullptr) {
@@ -183,7 +151,8 @@ Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
   const config::Config& cfg = *impl->config;
   for (const auto& app : cfg.apps) {
     auto plan = std::make_unique<internal::AppPlan>();
-    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, resolved, *plan));
+    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, resolved,
+                                resolver != nullptr ? *resolver : systemResolver(), *plan));
     impl->apps.push_back(std::move(plan));
   }
   impl->routes = internal::buildRouteTable(cfg);

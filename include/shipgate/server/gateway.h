@@ -24,6 +24,7 @@
 #include "shipgate/net/socket.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/resolver.h"
 
 namespace shipgate::firewall {
 class Firewall;
@@ -35,6 +36,7 @@ struct GatewayDeps {
   metrics::Registry& metrics;
   traffic::HealthRegistry& health;
   Clock& clock;
+  const traffic::Resolver* resolver = nullptr;  // endpoint addresses; null = the system resolver
 };
 
 struct Snapshot;

@@ -24,6 +24,7 @@
 namespace shipgate::traffic {
 
 class HealthRegistry;
+class Resolver;
 
 struct RouteMatch {
   const config::SiteConfig* site = nullptr;
@@ -71,10 +72,12 @@ class TrafficPlan {
   // REQUIRES: config was validated by the loader; registry outlives the plan. Resolves endpoint
   // addresses; an unresolvable host is an error naming the endpoint's config location. An
   // endpoint whose address (host:port) `previous` already resolved reuses that resolution: a
-  // reload resolves only the endpoints it adds or changes.
+  // reload resolves only the endpoints it adds or changes. `resolver` defaults to
+  // systemResolver().
   static Result<std::shared_ptr<const TrafficPlan>> build(std::shared_ptr<const config::Config> config,
                                                           HealthRegistry& registry,
-                                                          const TrafficPlan* previous = nullptr);
+                                                          const TrafficPlan* previous = nullptr,
+                                                          const Resolver* resolver = nullptr);
   ~TrafficPlan();
 
   const config::Config& config() const;
