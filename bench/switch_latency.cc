@@ -16,15 +16,14 @@
 //
 // Usage: switch_latency --shipgate build/shipgate [--switches 200] [--clients 4] [--waf-rules 0]
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -172,10 +171,14 @@ int main(int argc, char** argv) {
   int waf_rules = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--shipgate") shipgate = argv[i + 1];
-    else if (flag == "--switches") switches = std::atoi(argv[i + 1]);
-    else if (flag == "--clients") clients = std::atoi(argv[i + 1]);
-    else if (flag == "--waf-rules") waf_rules = std::atoi(argv[i + 1]);
+    if (flag == "--shipgate")
+      shipgate = argv[i + 1];
+    else if (flag == "--switches")
+      switches = std::atoi(argv[i + 1]);
+    else if (flag == "--clients")
+      clients = std::atoi(argv[i + 1]);
+    else if (flag == "--waf-rules")
+      waf_rules = std::atoi(argv[i + 1]);
   }
   signal(SIGPIPE, SIG_IGN);
   uint16_t blue_port = 0, green_port = 0;
@@ -203,8 +206,8 @@ int main(int argc, char** argv) {
   if (waf_rules > 0) {
     yaml << "security_rules:\n";
     for (int r = 0; r < waf_rules; ++r) {
-      yaml << "  - name: rule " << r << "\n    expression: 'http.request.uri.path matches \"^/r" << r
-           << "/[a-z]+[0-9]*$\" or http.user_agent contains \"bot" << r << "\"'\n"
+      yaml << "  - name: rule " << r << "\n    expression: 'http.request.uri.path matches \"^/r"
+           << r << "/[a-z]+[0-9]*$\" or http.user_agent contains \"bot" << r << "\"'\n"
            << "    action: block\n";
     }
   }
@@ -283,8 +286,8 @@ int main(int argc, char** argv) {
     if (!res || res->status != 200) {
       stop = true;
       for (auto& t : load) t.join();
-      return fail("switch call failed: " + (res ? std::to_string(res->status) + " " + res->body
-                                                : std::string("no answer")));
+      return fail("switch call failed: " +
+                  (res ? std::to_string(res->status) + " " + res->body : std::string("no answer")));
     }
     call_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
     for (int w = 0; w < 5000 && first_new.load() == INT64_MAX; ++w) {
@@ -303,12 +306,13 @@ int main(int argc, char** argv) {
   stopChildren();
   std::printf("# switch latency under load: %d switches, %d keep-alive clients, %llu requests\n",
               switches, clients, static_cast<unsigned long long>(requests.load()));
-  std::printf("switches=%d median_ms=%.3f p99_ms=%.3f max_ms=%.3f admin_call_median_ms=%.3f "
-              "requests=%llu errors=%llu\n",
-              switches, percentile(latency_ms, 0.5), percentile(latency_ms, 0.99),
-              percentile(latency_ms, 1.0), percentile(call_ms, 0.5),
-              static_cast<unsigned long long>(requests.load()),
-              static_cast<unsigned long long>(errors.load()));
+  std::printf(
+      "switches=%d median_ms=%.3f p99_ms=%.3f max_ms=%.3f admin_call_median_ms=%.3f "
+      "requests=%llu errors=%llu\n",
+      switches, percentile(latency_ms, 0.5), percentile(latency_ms, 0.99),
+      percentile(latency_ms, 1.0), percentile(call_ms, 0.5),
+      static_cast<unsigned long long>(requests.load()),
+      static_cast<unsigned long long>(errors.load()));
   std::string rm = "rm -rf " + dir;
   (void)!std::system(rm.c_str());
   return errors.load() == 0 ? 0 : 1;

@@ -153,8 +153,8 @@ std::vector<HealthMonitor::TargetStatus> HealthMonitor::status() const {
   MutexLock lock(mu_);
   std::vector<TargetStatus> out;
   for (const auto& t : targets_) {
-    out.push_back({t->target.key, t->tracker.consecutivePasses(),
-                   t->tracker.consecutiveFailures(), t->last_detail});
+    out.push_back({t->target.key, t->tracker.consecutivePasses(), t->tracker.consecutiveFailures(),
+                   t->last_detail});
   }
   return out;
 }

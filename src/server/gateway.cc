@@ -236,7 +236,8 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
   if (prev && prev->firewall && sameWafSection(*prev->config, *config)) {
     snap->firewall = prev->firewall;
   } else {
-    auto fw = firewall::Firewall::build(*config, deps_.clock, prev ? prev->firewall.get() : nullptr);
+    auto fw =
+        firewall::Firewall::build(*config, deps_.clock, prev ? prev->firewall.get() : nullptr);
     if (!fw.isOk()) return fw.status();
     snap->firewall = std::move(fw).value();
   }

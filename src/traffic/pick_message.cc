@@ -9,8 +9,8 @@ std::string unavailableMessage(const Pick& pick, std::string_view app) {
   std::string out =
       pick.error.empty() ? "no healthy upstream for app " + std::string(app) : pick.error;
   if (pick.waiting_approval) {
-    out += ": run `" + approveCommand(pick.waiting_approval->app, pick.waiting_approval->region) +
-           "`";
+    out +=
+        ": run `" + approveCommand(pick.waiting_approval->app, pick.waiting_approval->region) + "`";
   }
   return out;
 }

@@ -6,8 +6,10 @@
 // Region (Envoy priority levels): regions in priority order; a region with healthy fraction f takes
 // min(1, f / min_healthy_fraction) of the load still unassigned and the rest spills to the next.
 // A manual_approval region only takes spill-over once the RoutingOverlay approves it
-// (TrafficControl::approveFailover); until then the registry records that it is waiting. The slot
-// choice and the approvals come from the overlay (RoutingOverlayCell::current(), lock-free). Shares are normalised over what is available.
+// (TrafficControl::approveFailover); until then the registry records that it is waiting, and a
+// failed pick carries the (app, region) in Pick::waiting_approval for the caller to phrase. Shares
+// are normalised over what is available. The slot choice and the approvals come from the overlay
+// (RoutingOverlayCell::current(): lock-free, no strings built).
 // Endpoint: round robin (weighted, per-app atomic counter) or least request (fewest in flight, ties
 // broken at random) over active-healthy, non-ejected endpoints, avoiding PickRequest::exclude when
 // any other endpoint is available.

@@ -49,7 +49,8 @@ Status TrafficControl::publishLocked(RoutingOverlay next) {
   if (store_ != nullptr) {
     Status st = store_->save(next);
     if (!st.isOk()) {
-      return Status::unavailable("runtime routing state not saved; nothing changed: " + st.message());
+      return Status::unavailable("runtime routing state not saved; nothing changed: " +
+                                 st.message());
     }
   }
   registry_.routing().publish(std::move(next));

@@ -5,7 +5,8 @@
 // route(): host (exact, then longest "*.suffix" wildcard, then sites with no hosts) + longest path
 // prefix -> site. pick(): slot (active, or weighted with optional sticky cookie) -> region by
 // priority (stay while healthy fraction >= min_healthy_fraction; spill to the next priority, unless
-// that region is failover_policy manual_approval and the RoutingOverlay has not approved it) -> balancer
+// that region is failover_policy manual_approval and the RoutingOverlay has not approved it) ->
+// balancer
 // (round robin or least request) over endpoints that are active-healthy and not ejected.
 // Thread-safety: all const methods may be called from any thread concurrently.
 #pragma once
@@ -48,7 +49,8 @@ struct Pick {
   const Endpoint* endpoint = nullptr;   // nullptr: nothing healthy; see error
   config::Slot slot = config::Slot::kBlue;
   std::string error;                    // human-readable reason when endpoint == nullptr
-  std::optional<ApprovalWait> waiting_approval;  // endpoint == nullptr because of a missing approval
+  // Set when endpoint == nullptr because a failover approval is missing.
+  std::optional<ApprovalWait> waiting_approval;
   std::string set_cookie;               // full Set-Cookie value to add to the response, or ""
 };
 
@@ -74,10 +76,9 @@ class TrafficPlan {
   // endpoint whose address (host:port) `previous` already resolved reuses that resolution: a
   // reload resolves only the endpoints it adds or changes. `resolver` defaults to
   // systemResolver().
-  static Result<std::shared_ptr<const TrafficPlan>> build(std::shared_ptr<const config::Config> config,
-                                                          HealthRegistry& registry,
-                                                          const TrafficPlan* previous = nullptr,
-                                                          const Resolver* resolver = nullptr);
+  static Result<std::shared_ptr<const TrafficPlan>> build(
+      std::shared_ptr<const config::Config> config, HealthRegistry& registry,
+      const TrafficPlan* previous = nullptr, const Resolver* resolver = nullptr);
   ~TrafficPlan();
 
   const config::Config& config() const;

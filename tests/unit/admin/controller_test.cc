@@ -12,7 +12,6 @@
 #include <mutex>
 #include <set>
 
-#include "unit/server/gateway_test_support.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/health/targets.h"
@@ -20,6 +19,7 @@
 #include "shipgate/traffic/traffic_control.h"
 #include "snapshot.h"
 #include "support/paths.h"
+#include "unit/server/gateway_test_support.h"
 
 namespace shipgate::admin {
 namespace {
@@ -61,8 +61,8 @@ class TestResolver final : public traffic::Resolver {
 };
 
 struct FileOptions {
-  std::string active_slot;    // "" = none in the file
-  std::string static_root;    // static site root
+  std::string active_slot;  // "" = none in the file
+  std::string static_root;  // static site root
   std::string bot_ua = "evilbot";
   bool tls = false;
 };
@@ -85,47 +85,57 @@ class ControllerTest : public ::testing::Test {
   void makeCert() {
     const std::string cmd =
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-        "-keyout " + dir.file("tls.key") + " -out " + dir.file("tls.crt") +
+        "-keyout " +
+        dir.file("tls.key") + " -out " + dir.file("tls.crt") +
         " -subj '/CN=api.test' >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
   std::string yaml(const FileOptions& o) const {
-    std::string y = "server: {workers: 1, allow_root: true}\nlisteners:\n"
-                    "  - {name: http, address: \"127.0.0.1:0\"}\n";
+    std::string y =
+        "server: {workers: 1, allow_root: true}\nlisteners:\n"
+        "  - {name: http, address: \"127.0.0.1:0\"}\n";
     if (o.tls) {
-      y += "  - {name: https, address: \"127.0.0.1:0\", tls: [{cert: \"" +
-           dir.file("tls.crt") + "\", key: \"" + dir.file("tls.key") + "\"}]}\n";
+      y += "  - {name: https, address: \"127.0.0.1:0\", tls: [{cert: \"" + dir.file("tls.crt") +
+           "\", key: \"" + dir.file("tls.key") + "\"}]}\n";
     }
     const std::string root = std::filesystem::path(o.static_root.empty() ? site_a : o.static_root)
                                  .parent_path()
                                  .string();
-    y += "sites:\n  - {name: www, hosts: [www.test], static: {root: \"" + root + "\"}}\n"
+    y += "sites:\n  - {name: www, hosts: [www.test], static: {root: \"" + root +
+         "\"}}\n"
          "  - {name: api, hosts: [api.test], app: api}\n"
          "apps:\n  api:\n";
     if (!o.active_slot.empty()) y += "    active_slot: " + o.active_slot + "\n";
     y += "    regions: {us-east-1: {priority: 0}, eu-west-1: {priority: 1, failover_policy: "
          "manual_approval}}\n"
          "    slots:\n"
-         "      blue: [{address: \"blue.internal:" + std::to_string(blue.port()) +
+         "      blue: [{address: \"blue.internal:" +
+         std::to_string(blue.port()) +
          "\", region: us-east-1}]\n"
-         "      green: [{address: \"green.internal:" + std::to_string(green.port()) +
+         "      green: [{address: \"green.internal:" +
+         std::to_string(green.port()) +
          "\", region: us-east-1}]\n"
          "security_rules:\n"
          "  - name: Block bad bots\n"
-         "    expression: 'http.user_agent contains \"" + o.bot_ua + "\"'\n"
+         "    expression: 'http.user_agent contains \"" +
+         o.bot_ua +
+         "\"'\n"
          "    action: block\n";
     return y;
   }
 
-  void writeFile(const FileOptions& o) { ASSERT_FALSE(dir.writeFile("shipgate.yaml", yaml(o)).empty()); }
+  void writeFile(const FileOptions& o) {
+    ASSERT_FALSE(dir.writeFile("shipgate.yaml", yaml(o)).empty());
+  }
 
   void start(const FileOptions& o) {
     if (o.tls) makeCert();
     writeFile(o);
     config_path = dir.file("shipgate.yaml");
     config::LoadResult loaded = config::loadFile(config_path);
-    ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].toString());
+    ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? ""
+                                                            : loaded.diagnostics[0].toString());
     auto gw = server::Gateway::create(loaded.config, {metrics, registry, clock, &resolver});
     ASSERT_TRUE(gw.isOk()) << gw.status().toString();
     gateway = std::move(gw).value();
