@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 
 #include "shipgate/health/targets.h"
 #include "shipgate/traffic/endpoint_health.h"
@@ -199,6 +200,78 @@ TEST_F(MonitorTest, JitterSpreadsChecks) {
   }
   EXPECT_GE(calls, 2 * 100 / 7.5 - 2);
   EXPECT_LE(calls, 2 * 100 / 5 + 2);
+}
+
+// A sink that records what the monitor reports, to test health/ on its own.
+class RecordingSink final : public HealthSink {
+ public:
+  void onResult(const HealthTarget& target, const CheckResult& result) override {
+    std::lock_guard<std::mutex> lock(mu);
+    results.emplace_back(target.key, result.ok);
+  }
+  void onTargetRemoved(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu);
+    removed.push_back(key);
+  }
+  std::mutex mu;
+  std::vector<std::pair<std::string, bool>> results;
+  std::vector<std::string> removed;
+};
+
+TEST(HealthMonitorSinkTest, ReportsEveryResultAndEveryRemovedTarget) {
+  SimulatedClock clock;
+  RecordingSink sink;
+  HealthMonitor monitor(
+      sink, clock,
+      [](const config::HealthCheckConfig&, const config::HostPort& address) {
+        return CheckResult{address.port == 1, std::chrono::microseconds(3), "seen"};
+      },
+      1, 5);
+  config::HealthCheckConfig check;
+  check.interval = Millis(1000);
+  check.jitter = 0.0;
+  monitor.update({{"a", {"127.0.0.1", 1}, check}, {"b", {"127.0.0.1", 2}, check}});
+  EXPECT_EQ(monitor.runDueChecks(), 2);
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(monitor.runDueChecks(), 2);
+  {
+    std::lock_guard<std::mutex> lock(sink.mu);
+    ASSERT_EQ(sink.results.size(), 4u);
+    int a_ok = 0, b_failed = 0;
+    for (const auto& [key, ok] : sink.results) {
+      a_ok += key == "a" && ok;
+      b_failed += key == "b" && !ok;
+    }
+    EXPECT_EQ(a_ok, 2);
+    EXPECT_EQ(b_failed, 2);
+  }
+  monitor.update({{"a", {"127.0.0.1", 1}, check}});
+  {
+    std::lock_guard<std::mutex> lock(sink.mu);
+    EXPECT_EQ(sink.removed, std::vector<std::string>{"b"});
+  }
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(monitor.runDueChecks(), 1);  // b is no longer checked
+}
+
+TEST(HealthTargetsTest, EveryEndpointOfAnAppWithAHealthBlockKeyedLikeTheDataPlane) {
+  config::Config cfg;
+  config::AppConfig checked, unchecked;
+  checked.name = "api";
+  checked.health = config::HealthCheckConfig{};
+  config::EndpointConfig e;
+  e.address = {"10.0.0.1", 80};
+  checked.slots[0].endpoints.push_back(e);
+  e.address = {"10.0.0.2", 80};
+  checked.slots[1].endpoints.push_back(e);
+  unchecked.name = "web";
+  unchecked.slots[0].endpoints.push_back(e);
+  cfg.apps = {checked, unchecked};
+  const auto targets = appTargets(cfg);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].key, "api/blue/10.0.0.1:80");
+  EXPECT_EQ(targets[1].key, "api/green/10.0.0.2:80");
+  EXPECT_EQ(targets[1].address.host, "10.0.0.2");
 }
 
 }  // namespace
