@@ -3,29 +3,26 @@
 #include <algorithm>
 #include <map>
 
-#include "shipgate/common/log.h"
-
 namespace shipgate::health {
 
+// running/removed/last_detail and the tracker are only touched with the monitor's mu_ held.
 struct HealthMonitor::Target {
-  std::string key;
-  config::HostPort address;
+  HealthTarget target;
   HealthTracker tracker;
-  bool running = false;  // GUARDED_BY(mu_)
-  bool removed = false;  // GUARDED_BY(mu_)
+  bool running = false;
+  bool removed = false;
   std::string last_detail;
 
-  Target(std::string k, config::HostPort a, HealthTracker t)
-      : key(std::move(k)), address(std::move(a)), tracker(std::move(t)) {}
+  explicit Target(HealthTarget t) : target(std::move(t)), tracker(target.check) {}
 };
 
 namespace {
 constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
 }  // namespace
 
-HealthMonitor::HealthMonitor(traffic::HealthRegistry& registry, Clock& clock, CheckFn check,
-                             int threads, uint64_t seed)
-    : registry_(registry),
+HealthMonitor::HealthMonitor(HealthSink& sink, Clock& clock, CheckFn check, int threads,
+                             uint64_t seed)
+    : sink_(sink),
       clock_(clock),
       check_(std::move(check)),
       thread_count_(std::max(1, threads)),
@@ -35,42 +32,39 @@ HealthMonitor::~HealthMonitor() { stop(); }
 
 double HealthMonitor::random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
-void HealthMonitor::update(const std::shared_ptr<const traffic::TrafficPlan>& plan) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<std::string, std::shared_ptr<Target>> old;
-  for (auto& t : targets_) old[t->key] = t;
-  std::vector<std::shared_ptr<Target>> next;
-  const auto now = clock_.now();
-  if (plan) {
-    const auto& apps = plan->config().apps;
-    for (int a = 0; a < static_cast<int>(apps.size()); ++a) {
-      if (!apps[a].health) continue;
-      for (const traffic::Endpoint& e : plan->endpoints(a)) {
-        auto it = old.find(e.key);
-        if (it != old.end()) {
-          it->second->tracker.setCheck(*apps[a].health);
-          it->second->address = e.address;
-          next.push_back(it->second);
-          old.erase(it);
-          continue;
-        }
-        auto t = std::make_shared<Target>(
-            e.key, e.address, HealthTracker(*apps[a].health, registry_.stateFor(e.key)));
-        t->tracker.scheduleFirst(now, random01());
-        next.push_back(std::move(t));
+void HealthMonitor::update(const std::vector<HealthTarget>& targets) {
+  std::vector<std::string> removed;
+  {
+    MutexLock lock(mu_);
+    std::map<std::string, std::shared_ptr<Target>> old;
+    for (auto& t : targets_) old[t->target.key] = t;
+    std::vector<std::shared_ptr<Target>> next;
+    const auto now = clock_.now();
+    for (const HealthTarget& ht : targets) {
+      auto it = old.find(ht.key);
+      if (it != old.end()) {
+        it->second->target = ht;
+        it->second->tracker.setCheck(ht.check);
+        next.push_back(it->second);
+        old.erase(it);
+        continue;
       }
+      auto t = std::make_shared<Target>(ht);
+      t->tracker.scheduleFirst(now, random01());
+      next.push_back(std::move(t));
     }
+    for (auto& [key, t] : old) {
+      t->removed = true;
+      removed.push_back(key);
+    }
+    targets_ = std::move(next);
+    cv_.notifyAll();
   }
-  for (auto& [key, t] : old) {
-    t->removed = true;
-    t->tracker.state()->active_healthy.store(true);  // no longer checked: not held unhealthy
-  }
-  targets_ = std::move(next);
-  cv_.notify_all();
+  for (const auto& key : removed) sink_.onTargetRemoved(key);
 }
 
 void HealthMonitor::start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!workers_.empty()) return;
   stopping_ = false;
   for (int i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { workerLoop(); });
@@ -79,10 +73,10 @@ void HealthMonitor::start() {
 void HealthMonitor::stop() {
   std::vector<std::thread> workers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     workers.swap(workers_);
-    cv_.notify_all();
+    cv_.notifyAll();
   }
   for (auto& w : workers) w.join();
 }
@@ -98,24 +92,22 @@ std::shared_ptr<HealthMonitor::Target> HealthMonitor::takeDue(Clock::time_point 
 }
 
 void HealthMonitor::runOne(const std::shared_ptr<Target>& target) {
-  config::HealthCheckConfig check;
-  config::HostPort address;
+  HealthTarget what;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    check = target->tracker.check();
-    address = target->address;
+    MutexLock lock(mu_);
+    what = target->target;
   }
-  CheckResult result = check_(check, address);
-  std::lock_guard<std::mutex> lock(mu_);
-  target->running = false;
-  if (target->removed) return;
-  target->last_detail = result.detail;
-  const auto transition = target->tracker.record(result, clock_.wallMillis());
-  target->tracker.scheduleNext(clock_.now(), random01());
-  if (transition == HealthTracker::Transition::kBecameUnhealthy) {
-    log::warn("endpoint " + target->key + " unhealthy: " + result.detail);
-  } else if (transition == HealthTracker::Transition::kBecameHealthy) {
-    log::info("endpoint " + target->key + " healthy again: " + result.detail);
+  CheckResult result = check_(what.check, what.address);
+  {
+    MutexLock lock(mu_);
+    target->running = false;
+    if (target->removed) return;
+    target->last_detail = result.detail;
+    target->tracker.record(result);
+    target->tracker.scheduleNext(clock_.now(), random01());
+    // Under the lock, so a report never lands after update() removed the target and the sink
+    // heard onTargetRemoved. The sink never calls back into the monitor.
+    sink_.onResult(what, result);
   }
 }
 
@@ -124,7 +116,7 @@ int HealthMonitor::runDueChecks() {
   for (;;) {
     std::shared_ptr<Target> t;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       t = takeDue(clock_.now());
     }
     if (!t) return ran;
@@ -134,32 +126,35 @@ int HealthMonitor::runDueChecks() {
 }
 
 void HealthMonitor::workerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    const auto now = clock_.now();
-    std::shared_ptr<Target> t = takeDue(now);
-    if (!t) {
-      auto wait = kMaxIdleWait;
-      for (const auto& x : targets_) {
-        if (x->running) continue;
-        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(x->tracker.due() - now);
-        wait = std::min(wait, std::max(std::chrono::milliseconds(1), until));
+  for (;;) {
+    std::shared_ptr<Target> t;
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return;
+      const auto now = clock_.now();
+      t = takeDue(now);
+      if (!t) {
+        auto wait = kMaxIdleWait;
+        for (const auto& x : targets_) {
+          if (x->running) continue;
+          auto until =
+              std::chrono::duration_cast<std::chrono::milliseconds>(x->tracker.due() - now);
+          wait = std::min(wait, std::max(std::chrono::milliseconds(1), until));
+        }
+        cv_.waitFor(lock, wait);
+        continue;
       }
-      cv_.wait_for(lock, wait);
-      continue;
     }
-    lock.unlock();
     runOne(t);
-    lock.lock();
   }
 }
 
 std::vector<HealthMonitor::TargetStatus> HealthMonitor::status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<TargetStatus> out;
   for (const auto& t : targets_) {
-    out.push_back({t->key, t->tracker.healthy(), t->tracker.consecutivePasses(),
-                   t->tracker.consecutiveFailures(), t->last_detail});
+    out.push_back({t->target.key, t->tracker.consecutivePasses(), t->tracker.consecutiveFailures(),
+                   t->last_detail});
   }
   return out;
 }

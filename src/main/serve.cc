@@ -20,10 +20,13 @@
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/health/monitor.h"
+#include "shipgate/health/targets.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/metrics/sampler.h"
 #include "shipgate/server/gateway.h"
+#include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/traffic_control.h"
 
 namespace shipgate::cli {
 namespace {
@@ -131,9 +134,11 @@ int runServe(const ServeOptions& opts) {
   }
   std::unique_ptr<server::Gateway> gateway = std::move(gateway_or).value();
 
-  health::HealthMonitor monitor(registry, clock);
-  monitor.update(gateway->plan());
-  admin::Controller controller(opts.config_path, cfg, *gateway, monitor, registry);
+  traffic::TrafficControl traffic(registry, cfg);
+  traffic::EndpointHealth endpoint_health(registry, metrics);
+  health::HealthMonitor monitor(endpoint_health, clock);
+  monitor.update(health::appTargets(*cfg));
+  admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry);
   admin::AdminServer admin_server(controller, metrics);
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);

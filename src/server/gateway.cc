@@ -1,8 +1,10 @@
 #include "shipgate/server/gateway.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <set>
+#include <tuple>
 
 #include "shipgate/common/log.h"
 #include "shipgate/firewall/firewall.h"
@@ -11,18 +13,123 @@
 #include "worker.h"
 
 namespace shipgate::server {
+namespace {
+
+// ---- Which sections of a new config differ from the running one (locations are ignored: moving
+// a block in the file changes nothing that is served). ----
+
+bool sameBlock(const config::WafBlockResponse& a, const config::WafBlockResponse& b) {
+  return std::tie(a.status, a.content_type, a.body) == std::tie(b.status, b.content_type, b.body);
+}
+
+bool sameRateLimit(const config::WafRateLimit& a, const config::WafRateLimit& b) {
+  return std::tie(a.characteristics, a.period_seconds, a.requests_per_period,
+                  a.mitigation_timeout_seconds, a.counting_expression, a.action) ==
+         std::tie(b.characteristics, b.period_seconds, b.requests_per_period,
+                  b.mitigation_timeout_seconds, b.counting_expression, b.action);
+}
+
+template <typename T, typename Eq>
+bool sameOptional(const std::optional<T>& a, const std::optional<T>& b, Eq eq) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a.has_value() || eq(*a, *b);
+}
+
+bool sameRule(const config::SecurityRule& a, const config::SecurityRule& b) {
+  return std::tie(a.name, a.expression, a.action, a.rate_limit, a.normalize, a.enabled,
+                  a.description, a.skip_rules) ==
+             std::tie(b.name, b.expression, b.action, b.rate_limit, b.normalize, b.enabled,
+                      b.description, b.skip_rules) &&
+         sameOptional(a.block, b.block, sameBlock) &&
+         sameOptional(a.ratelimit, b.ratelimit, sameRateLimit);
+}
+
+bool sameBots(const std::vector<config::WafVerifiedBot>& a,
+              const std::vector<config::WafVerifiedBot>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tie(a[i].name, a[i].user_agent, a[i].cidrs) !=
+        std::tie(b[i].name, b[i].user_agent, b[i].cidrs)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Everything Firewall::build reads: the waf block and the security rules.
+bool sameWafSection(const config::Config& a, const config::Config& b) {
+  const config::WafConfig& x = a.waf;
+  const config::WafConfig& y = b.waf;
+  if (std::tie(x.enabled, x.normalize, x.body_bytes, x.max_expression_length, x.max_nesting_depth,
+               x.max_regex_length, x.max_set_size, x.lists, x.challenge_secret,
+               x.challenge_difficulty_bits, x.challenge_ttl_s, x.bot_high_rate_per_minute,
+               x.bot_very_high_rate_per_minute, x.rate_limit_max_keys) !=
+          std::tie(y.enabled, y.normalize, y.body_bytes, y.max_expression_length,
+                   y.max_nesting_depth, y.max_regex_length, y.max_set_size, y.lists,
+                   y.challenge_secret, y.challenge_difficulty_bits, y.challenge_ttl_s,
+                   y.bot_high_rate_per_minute, y.bot_very_high_rate_per_minute,
+                   y.rate_limit_max_keys) ||
+      !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots)) {
+    return false;
+  }
+  if (a.security_rules.size() != b.security_rules.size()) return false;
+  for (size_t i = 0; i < a.security_rules.size(); ++i) {
+    if (!sameRule(a.security_rules[i], b.security_rules[i])) return false;
+  }
+  return true;
+}
+
+bool sameStaticSite(const config::StaticSiteConfig& a, const config::StaticSiteConfig& b) {
+  return std::tie(a.root, a.index, a.spa_fallback, a.html_max_age_s, a.immutable_max_age_s) ==
+         std::tie(b.root, b.index, b.spa_fallback, b.html_max_age_s, b.immutable_max_age_s);
+}
+
+// Identity of a listener's certificate files on disk ("" when one cannot be stat'ed): a rotated
+// certificate under the same path rebuilds the TLS context on reload.
+std::string tlsFingerprint(const config::ListenerConfig& l) {
+  std::string out;
+  for (const auto& c : l.tls) {
+    for (const std::string* path : {&c.cert_file, &c.key_file}) {
+      struct stat st {};
+      if (::stat(path->c_str(), &st) != 0) return "";
+      out += *path + ":" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+             std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec) + ";";
+    }
+  }
+  return out;
+}
+
+bool sameTlsFiles(const config::ListenerConfig& a, const config::ListenerConfig& b) {
+  if (a.tls.size() != b.tls.size()) return false;
+  for (size_t i = 0; i < a.tls.size(); ++i) {
+    if (a.tls[i].cert_file != b.tls[i].cert_file || a.tls[i].key_file != b.tls[i].key_file) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const config::ListenerConfig* findListener(const config::Config& c, const std::string& name) {
+  for (const auto& l : c.listeners) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 // The current Firewall as the /metrics collector sees it (shared with the collector, so a
 // scrape after the gateway is gone finds nothing instead of a dangling gateway).
 struct Gateway::FirewallSlot {
-  std::mutex mu;
-  std::shared_ptr<const firewall::Firewall> current;  // GUARDED_BY(mu)
+  Mutex mu;
+  std::shared_ptr<const firewall::Firewall> current GUARDED_BY(mu);
   void set(std::shared_ptr<const firewall::Firewall> fw) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     current = std::move(fw);
   }
   std::shared_ptr<const firewall::Firewall> get() {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     return current;
   }
 };
@@ -68,12 +175,15 @@ Result<std::unique_ptr<Gateway>> Gateway::create(std::shared_ptr<const config::C
     if (!sink.isOk()) return sink.status();
     gw->access_log_ = std::move(sink).value();
   }
-  auto snap = gw->buildSnapshot(config, 1);
-  if (!snap.isOk()) return snap.status();
-  gw->snapshot_ = std::move(snap).value();
-  gw->version_.store(1);
   gw->firewall_slot_ = std::make_shared<FirewallSlot>();
-  gw->firewall_slot_->set(gw->snapshot_->firewall);
+  {
+    MutexLock lock(gw->mu_);
+    auto snap = gw->buildSnapshot(config, 1);
+    if (!snap.isOk()) return snap.status();
+    gw->snapshot_ = std::move(snap).value();
+    gw->version_.store(1);
+    gw->firewall_slot_->set(gw->snapshot_->firewall);
+  }
   // WAF metrics (per rule, per action, blocked requests) of whatever firewall is current; none
   // while the WAF is off.
   firewall::addFirewallCollector(deps.metrics, [slot = gw->firewall_slot_] {
@@ -88,13 +198,28 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
   auto snap = std::make_shared<Snapshot>();
   snap->version = version;
   snap->config = config;
-  auto plan = traffic::TrafficPlan::build(config, deps_.health);
+  const Snapshot* prev = snapshot_.get();
+  // Endpoints: only new or changed addresses are resolved.
+  auto plan = traffic::TrafficPlan::build(config, deps_.health, prev ? prev->plan.get() : nullptr,
+                                          deps_.resolver);
   if (!plan.isOk()) return plan.status();
   snap->plan = std::move(plan).value();
+  // Static sites: a site whose static config is unchanged keeps its StaticSite (and warm cache).
   snap->static_sites.resize(config->sites.size());
   for (size_t i = 0; i < config->sites.size(); ++i) {
     const auto& site = config->sites[i];
     if (site.kind != config::SiteKind::kStatic) continue;
+    if (prev) {
+      for (size_t j = 0; j < prev->config->sites.size() && j < prev->static_sites.size(); ++j) {
+        const auto& old = prev->config->sites[j];
+        if (prev->static_sites[j] && old.kind == config::SiteKind::kStatic &&
+            sameStaticSite(old.static_site, site.static_site)) {
+          snap->static_sites[i] = prev->static_sites[j];
+          break;
+        }
+      }
+      if (snap->static_sites[i]) continue;
+    }
     auto s = staticsite::StaticSite::open(site.static_site);
     if (!s.isOk()) {
       return Status(s.status().code() == Status::Code::kOk
@@ -105,28 +230,49 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
     }
     snap->static_sites[i] = std::move(s).value();
   }
-  // The WAF: carries rate counters, the challenge secret and rule metrics over from the
-  // current firewall; a rule that does not compile fails the whole snapshot.
-  auto fw = firewall::Firewall::build(
-      *config, deps_.clock, snapshot_ ? snapshot_->firewall.get() : nullptr, &deps_.metrics);
-  if (!fw.isOk()) return fw.status();
-  snap->firewall = std::move(fw).value();
+  // The WAF: reused when its section is unchanged; otherwise rebuilt, carrying rate counters, the
+  // challenge secret and rule metrics over from the current firewall. A rule that does not
+  // compile fails the whole snapshot.
+  if (prev && prev->firewall && sameWafSection(*prev->config, *config)) {
+    snap->firewall = prev->firewall;
+  } else {
+    auto fw =
+        firewall::Firewall::build(*config, deps_.clock, prev ? prev->firewall.get() : nullptr,
+                                  &deps_.metrics);
+    if (!fw.isOk()) return fw.status();
+    snap->firewall = std::move(fw).value();
+  }
   snap->tls.resize(listeners_.size());
+  snap->tls_fingerprints.resize(listeners_.size());
   for (size_t i = 0; i < listeners_.size(); ++i) {
-    const config::ListenerConfig* lc = nullptr;
-    for (const auto& l : config->listeners) {
-      if (l.name == listeners_[i].name) lc = &l;
-    }
+    const config::ListenerConfig* lc = findListener(*config, listeners_[i].name);
     if (lc == nullptr) {
       log::warn("listener '" + listeners_[i].name +
                 "' is no longer in the config; it keeps serving until restart");
-      if (snapshot_ && i < snapshot_->tls.size()) snap->tls[i] = snapshot_->tls[i];
+      if (prev && i < prev->tls.size()) {
+        snap->tls[i] = prev->tls[i];
+        snap->tls_fingerprints[i] = prev->tls_fingerprints[i];
+      }
       continue;
     }
     if (lc->address.port != 0 && lc->address.port != listeners_[i].port) {
       log::warn("listener '" + lc->name + "' address changed; restart to rebind");
     }
     if (!lc->isTls()) continue;
+    // TLS: reused while the listener names the same files and they did not change on disk (a
+    // file that cannot be read now keeps the context already loaded from it).
+    const std::string fingerprint = tlsFingerprint(*lc);
+    const config::ListenerConfig* old = prev ? findListener(*prev->config, lc->name) : nullptr;
+    if (old && i < prev->tls.size() && prev->tls[i] && sameTlsFiles(*old, *lc) &&
+        (fingerprint.empty() || fingerprint == prev->tls_fingerprints[i])) {
+      if (fingerprint.empty()) {
+        log::warn("listener '" + lc->name +
+                  "': certificate files cannot be read; keeping the loaded certificate");
+      }
+      snap->tls[i] = prev->tls[i];
+      snap->tls_fingerprints[i] = prev->tls_fingerprints[i];
+      continue;
+    }
     std::vector<net::CertKeyFiles> files;
     for (const auto& c : lc->tls) files.push_back({c.cert_file, c.key_file});
     auto ctx = net::TlsServerContext::create(files);
@@ -135,12 +281,13 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
                                      "): " + ctx.status().message());
     }
     snap->tls[i] = std::move(ctx).value();
+    snap->tls_fingerprints[i] = fingerprint;
   }
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 
 Status Gateway::start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (started_) return Status::failedPrecondition("gateway already started");
   if (stopped_) return Status::failedPrecondition("gateway was shut down");
   for (int i = 0; i < worker_count_; ++i) {
@@ -158,7 +305,7 @@ Status Gateway::start() {
 
 Status Gateway::apply(std::shared_ptr<const config::Config> config) {
   if (!config) return Status::invalidArgument("no config");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   uint64_t next = version_.load() + 1;
   auto snap = buildSnapshot(std::move(config), next);
   if (!snap.isOk()) return snap.status();
@@ -169,17 +316,17 @@ Status Gateway::apply(std::shared_ptr<const config::Config> config) {
 }
 
 std::shared_ptr<const Snapshot> Gateway::snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return snapshot_;
 }
 
 std::shared_ptr<const traffic::TrafficPlan> Gateway::plan() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return snapshot_ ? snapshot_->plan : nullptr;
 }
 
 std::shared_ptr<const firewall::Firewall> Gateway::firewall() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return snapshot_ ? snapshot_->firewall : nullptr;
 }
 
@@ -190,21 +337,26 @@ std::vector<std::pair<std::string, uint16_t>> Gateway::listenerPorts() const {
 }
 
 void Gateway::wakeWorkersForTest() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (auto& w : workers_) w->loop().wake();
 }
 
 void Gateway::shutdown(Millis drain) {
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     for (auto& w : workers_) w->beginDrain(drain);
     threads.swap(threads_);
   }
   for (auto& t : threads) t.join();
-  workers_.clear();
+  std::vector<std::unique_ptr<Worker>> workers;
+  {
+    MutexLock lock(mu_);
+    workers.swap(workers_);
+  }
+  workers.clear();
   for (auto& l : listeners_) l.fds.clear();
 }
 

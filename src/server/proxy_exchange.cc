@@ -56,8 +56,7 @@ void ProxyExchange::attempt(const traffic::Endpoint* exclude, bool same_endpoint
       state_ = State::kIdle;
       head_.clear();
       worker_.buffers().giveBack(head_);
-      std::string body = pick.error.empty() ? "no healthy upstream for app " + app_->name
-                                            : pick.error;
+      std::string body = traffic::unavailableMessage(pick, app_->name);
       down_.failBeforeHead(503, body, nullptr);
       return;
     }

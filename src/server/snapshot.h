@@ -3,10 +3,15 @@
 // context per gateway listener (indexed like Gateway::listeners_, null for plain listeners) and
 // the Firewall (WAF rules, rate limits, bot score, challenge; built from the previous one so
 // counters and the challenge secret carry over).
-// Shared (shared_ptr) by the gateway and every request in flight on it.
+// Shared (shared_ptr) by the gateway and every request in flight on it. Static sites, TLS
+// contexts and the Firewall are shared with the previous snapshot when their config section did
+// not change (Gateway::apply), so a reload keeps warm caches and compiled rules.
+// Runtime routing changes (slot, weights, approvals) are not in the snapshot: TrafficPlan::pick
+// reads them from the traffic::RoutingOverlay.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "shipgate/config/config.h"
@@ -21,8 +26,9 @@ struct Snapshot {
   uint64_t version = 0;
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const traffic::TrafficPlan> plan;
-  std::vector<std::unique_ptr<staticsite::StaticSite>> static_sites;
+  std::vector<std::shared_ptr<staticsite::StaticSite>> static_sites;
   std::vector<std::shared_ptr<net::TlsServerContext>> tls;
+  std::vector<std::string> tls_fingerprints;  // like tls: the certificate files' identity on disk
   std::shared_ptr<const firewall::Firewall> firewall;  // never null
 };
 

@@ -15,65 +15,64 @@ std::string pairKey(const std::string& app, const std::string& region) {
 
 }  // namespace
 
+std::string approveCommand(std::string_view app, std::string_view region) {
+  return "shipgate failover approve --app " + std::string(app) + " --region " +
+         std::string(region);
+}
+
 HealthRegistry::HealthRegistry(Clock& clock) : clock_(clock) {}
 
 std::shared_ptr<EndpointState> HealthRegistry::stateFor(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = states_[key];
   if (!slot) slot = std::make_shared<EndpointState>();
   return slot;
 }
 
-void HealthRegistry::approveFailover(const std::string& app, const std::string& region) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const std::string key = pairKey(app, region);
-  approved_[key] = true;
-  if (waiting_.erase(key) > 0) waiting_count_.fetch_sub(1, std::memory_order_relaxed);
-  events_.push_back(
-      {clock_.wallMillis(), app, "app " + app + ": failover to region " + region + " approved"});
+void HealthRegistry::addEvent(const std::string& app, std::string message) {
+  events_.push_back({clock_.wallMillis(), app, std::move(message)});
   if (events_.size() > kMaxEvents) events_.erase(events_.begin());
 }
 
-void HealthRegistry::revokeFailover(const std::string& app, const std::string& region) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (approved_.erase(pairKey(app, region)) > 0) {
-    events_.push_back({clock_.wallMillis(), app,
-                       "app " + app + ": failover approval for region " + region + " revoked"});
-    if (events_.size() > kMaxEvents) events_.erase(events_.begin());
+void HealthRegistry::noteApproval(const std::string& app, const std::string& region,
+                                  bool approved) {
+  MutexLock lock(mu_);
+  if (approved) {
+    if (waiting_.erase(pairKey(app, region)) > 0) {
+      waiting_count_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    addEvent(app, "app " + app + ": failover to region " + region + " approved");
+  } else {
+    addEvent(app, "app " + app + ": failover approval for region " + region + " revoked");
   }
 }
 
-bool HealthRegistry::failoverApproved(const std::string& app, const std::string& region) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = approved_.find(pairKey(app, region));
-  return it != approved_.end() && it->second;
-}
-
-void HealthRegistry::noteWaitingForApproval(const std::string& app, const std::string& region,
-                                            const std::string& message) {
-  std::lock_guard<std::mutex> lock(mu_);
+void HealthRegistry::noteWaitingForApproval(const std::string& app, config::Slot slot,
+                                            const std::string& from_region,
+                                            const std::string& region) {
+  MutexLock lock(mu_);
   const std::string key = pairKey(app, region);
   if (waiting_.count(key) > 0) return;
+  std::string message = "app " + app + " slot " + config::slotName(slot) + ": region " +
+                        from_region + " unhealthy; waiting for approval to fail over to " +
+                        region + " (" + approveCommand(app, region) + ")";
   waiting_[key] = message;
   waiting_count_.fetch_add(1, std::memory_order_relaxed);
-  events_.push_back({clock_.wallMillis(), app, message});
-  if (events_.size() > kMaxEvents) events_.erase(events_.begin());
   log::warn(message);
+  addEvent(app, std::move(message));
 }
 
 void HealthRegistry::clearWaiting(const std::string& app, const std::string& region) {
   if (waiting_count_.load(std::memory_order_relaxed) == 0) return;  // fast path: nothing waits
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (waiting_.erase(pairKey(app, region)) > 0) {
     waiting_count_.fetch_sub(1, std::memory_order_relaxed);
-    events_.push_back({clock_.wallMillis(), app,
-                       "app " + app + ": no longer waiting to fail over to region " + region});
-    if (events_.size() > kMaxEvents) events_.erase(events_.begin());
+    addEvent(app, "app " + app + ": no longer waiting to fail over to region " + region);
   }
 }
 
 std::vector<std::string> HealthRegistry::waitingForApproval(const std::string& app) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::string> out;
   const std::string prefix = app + "/";
   for (const auto& [key, message] : waiting_) {
@@ -83,7 +82,7 @@ std::vector<std::string> HealthRegistry::waitingForApproval(const std::string& a
 }
 
 std::vector<FailoverEvent> HealthRegistry::events() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return events_;
 }
 

@@ -5,8 +5,11 @@
 // available endpoint the other slot (if its weight > 0) serves, and a sticky client is moved.
 // Region (Envoy priority levels): regions in priority order; a region with healthy fraction f takes
 // min(1, f / min_healthy_fraction) of the load still unassigned and the rest spills to the next.
-// A manual_approval region only takes spill-over once HealthRegistry::approveFailover was called;
-// until then the registry records that it is waiting. Shares are normalised over what is available.
+// A manual_approval region only takes spill-over once the RoutingOverlay approves it
+// (TrafficControl::approveFailover); until then the registry records that it is waiting, and a
+// failed pick carries the (app, region) in Pick::waiting_approval for the caller to phrase. Shares
+// are normalised over what is available. The slot choice and the approvals come from the overlay
+// (RoutingOverlayCell::current(): lock-free, no strings built).
 // Endpoint: round robin (weighted, per-app atomic counter) or least request (fewest in flight, ties
 // broken at random) over active-healthy, non-ejected endpoints, avoiding PickRequest::exclude when
 // any other endpoint is available.
@@ -31,12 +34,13 @@ std::string stickyCookie(const config::AppConfig& app, config::Slot slot) {
          "; Path=/; Max-Age=" + std::to_string(app.sticky.ttl_s) + "; HttpOnly; SameSite=Lax";
 }
 
-config::Slot chooseSlot(const config::AppConfig& app, const PickRequest& req, Pick& out) {
-  if (!app.weights) return app.active_slot;
-  const auto& w = *app.weights;
+config::Slot chooseSlot(const config::AppConfig& app, const EffectiveSlot& eff,
+                        const PickRequest& req, Pick& out) {
+  if (!eff.weights) return eff.active_slot;
+  const auto& w = *eff.weights;
   const int blue = std::max(0, w[0]);
   const int green = std::max(0, w[1]);
-  if (blue + green <= 0) return app.active_slot;
+  if (blue + green <= 0) return eff.active_slot;
   if (app.sticky.enabled && !req.sticky_cookie.empty()) {
     if (req.sticky_cookie == "blue" && blue > 0) return config::Slot::kBlue;
     if (req.sticky_cookie == "green" && green > 0) return config::Slot::kGreen;
@@ -94,10 +98,6 @@ const Endpoint* balance(const AppPlan& ap, const RegionGroup& g, const PickReque
   return nullptr;  // states changed between the passes; the caller falls back
 }
 
-std::string approveCommand(const std::string& app, const std::string& region) {
-  return "shipgate failover approve --app " + app + " --region " + region;
-}
-
 // "app api slot green: 0 of 2 endpoints healthy (127.0.0.1:9102 failing health check, ...)",
 // over the regions traffic may use (considered[r]); regions waiting for approval are left out.
 std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, const bool* considered,
@@ -140,7 +140,9 @@ std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, const boo
 
 // Region choice and balancing within one slot; nullptr with `error` set when nothing is available.
 const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickRequest& req,
-                             HealthRegistry& registry, int64_t now_ms, std::string& error) {
+                             HealthRegistry& registry, const AppOverlay* overlay,
+                             int64_t now_ms, Pick& out) {
+  std::string& error = out.error;
   const config::AppConfig& app = *ap.app;
   const SlotPlan& sp = ap.slots[static_cast<int>(slot)];
   if (sp.endpoints.empty()) {
@@ -179,17 +181,13 @@ const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickReq
     }
     const int healthy = countAvailable(ap, g, now_ms);
     if (manual) {
-      if (!registry.failoverApproved(app.name, g.name)) {
+      if (overlay == nullptr || !overlay->approved(g.name)) {
         if (waiting == nullptr) {
           waiting = &g;
           waiting_healthy = healthy;
         }
         if (!g.noted_waiting->exchange(true, std::memory_order_relaxed)) {
-          registry.noteWaitingForApproval(
-              app.name, g.name,
-              "app " + app.name + " slot " + config::slotName(slot) + ": region " +
-                  sp.regions[0].name + " unhealthy; waiting for approval to fail over to " +
-                  g.name + " (" + approveCommand(app.name, g.name) + ")");
+          registry.noteWaitingForApproval(app.name, slot, sp.regions[0].name, g.name);
         }
         continue;
       }
@@ -210,8 +208,8 @@ const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickReq
     error = describeUnavailable(ap, sp, considered, now_ms);
     if (waiting != nullptr) {
       error += "; waiting for approval to fail over to region " + waiting->name + " (" +
-               std::to_string(waiting_healthy) + " healthy there): run `" +
-               approveCommand(app.name, waiting->name) + "`";
+               std::to_string(waiting_healthy) + " healthy there)";
+      out.waiting_approval = ApprovalWait{app.name, waiting->name};
     }
     return nullptr;
   }
@@ -251,22 +249,26 @@ Pick TrafficPlan::pick(int app_index, const PickRequest& req) const {
   const config::AppConfig& app = *ap.app;
   HealthRegistry& registry = *impl_->registry;
   const int64_t now_ms = internal::monoMillis(registry.clock());
-  out.slot = chooseSlot(app, req, out);
-  out.endpoint = pickFromSlot(ap, out.slot, req, registry, now_ms, out.error);
-  if (out.endpoint != nullptr || !app.weights) return out;
+  const AppOverlay* overlay = registry.routing().current().find(app.name);
+  const EffectiveSlot eff = effectiveSlot(app, overlay);
+  out.slot = chooseSlot(app, eff, req, out);
+  out.endpoint = pickFromSlot(ap, out.slot, req, registry, overlay, now_ms, out);
+  if (out.endpoint != nullptr || !eff.weights) return out;
   // Weighted split: when the chosen slot has nothing to offer, the other slot (if it has weight)
   // serves instead, and a sticky client is moved there.
   const auto other = out.slot == config::Slot::kBlue ? config::Slot::kGreen : config::Slot::kBlue;
-  if ((*app.weights)[static_cast<int>(other)] <= 0) return out;
-  std::string other_error;
-  const Endpoint* e = pickFromSlot(ap, other, req, registry, now_ms, other_error);
+  if ((*eff.weights)[static_cast<int>(other)] <= 0) return out;
+  Pick other_pick;
+  const Endpoint* e = pickFromSlot(ap, other, req, registry, overlay, now_ms, other_pick);
   if (e == nullptr) {
-    out.error += "; " + other_error;
+    out.error += "; " + other_pick.error;
+    if (!out.waiting_approval) out.waiting_approval = std::move(other_pick.waiting_approval);
     return out;
   }
   out.endpoint = e;
   out.slot = other;
   out.error.clear();
+  out.waiting_approval.reset();
   if (app.sticky.enabled) out.set_cookie = stickyCookie(app, other);
   return out;
 }

@@ -2,15 +2,13 @@
 // route table. route() is in router.cc, pick() in picker.cc, passive health in outlier.cc.
 #include "shipgate/traffic/plan.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 #include "plan_impl.h"
+#include "shipgate/health/targets.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/resolver.h"
 
 namespace shipgate::traffic {
 namespace {
@@ -18,41 +16,6 @@ namespace {
 using internal::AppPlan;
 using internal::RegionGroup;
 using internal::SlotPlan;
-
-Status resolve(const config::EndpointConfig& ec, const std::string& what, Endpoint& out) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(ec.address.port);
-  std::string host = ec.address.host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
-    // AI_ADDRCONFIG hides loopback-only families on hosts without other interfaces; retry plain.
-    hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  }
-  if (rc != 0 || res == nullptr) {
-    return Status::invalidArgument(ec.where.toString() + ": " + what + ": cannot resolve " +
-                                   ec.address.toString() + ": " + gai_strerror(rc));
-  }
-  // Prefer IPv4 when both families resolve ("localhost"): upstreams commonly bind 127.0.0.1 only.
-  const addrinfo* chosen = res;
-  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
-    }
-  }
-  std::memcpy(&out.sockaddr, chosen->ai_addr, chosen->ai_addrlen);
-  out.sockaddr_len = chosen->ai_addrlen;
-  freeaddrinfo(res);
-  return Status::ok();
-}
 
 struct RegionInfo {
   int priority = 0;
@@ -87,8 +50,11 @@ std::string defaultRegion(const config::AppConfig& app) {
   return best->name;
 }
 
+// host:port -> an address an earlier plan resolved.
+using ResolvedCache = std::map<std::string, const Endpoint*>;
+
 Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthRegistry& registry,
-                AppPlan& plan) {
+                const ResolvedCache& resolved, const Resolver& resolver, AppPlan& plan) {
   plan.app = &app;
   const auto regions = regionTable(cfg, app);
   const std::string fallback_region = defaultRegion(app);
@@ -103,8 +69,20 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
       e.region = ec.region.empty() ? fallback_region : ec.region;
       e.address = ec.address;
       e.weight = std::max(1, ec.weight);
-      e.key = app.name + "/" + config::slotName(slot) + "/" + ec.address.toString();
-      SG_RETURN_IF_ERROR(resolve(ec, "app " + app.name + " slot " + config::slotName(slot), e));
+      e.key = health::endpointKey(app.name, slot, ec.address);
+      auto known = resolved.find(ec.address.toString());
+      if (known != resolved.end()) {
+        e.sockaddr = known->second->sockaddr;
+        e.sockaddr_len = known->second->sockaddr_len;
+      } else {
+        auto addr = resolver.resolve(ec.address);
+        if (!addr.isOk()) {
+          return Status::invalidArgument(ec.where.toString() + ": app " + app.name + " slot " +
+                                         config::slotName(slot) + ": " + addr.status().message());
+        }
+        e.sockaddr = addr->address;
+        e.sockaddr_len = addr->length;
+      }
       e.state = registry.stateFor(e.key);
       plan.endpoints.push_back(std::move(e));
     }
@@ -158,15 +136,23 @@ TrafficPlan::TrafficPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrafficPlan::~TrafficPlan() = default;
 
 Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
-    std::shared_ptr<const config::Config> config, HealthRegistry& registry) {
+    std::shared_ptr<const config::Config> config, HealthRegistry& registry,
+    const TrafficPlan* previous, const Resolver* resolver) {
   if (!config) return Status::invalidArgument("traffic plan: no config");
+  ResolvedCache resolved;
+  if (previous != nullptr) {
+    for (const auto& ap : previous->impl_->apps) {
+      for (const Endpoint& e : ap->endpoints) resolved.emplace(e.address.toString(), &e);
+    }
+  }
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
   impl->registry = &registry;
   const config::Config& cfg = *impl->config;
   for (const auto& app : cfg.apps) {
     auto plan = std::make_unique<internal::AppPlan>();
-    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, *plan));
+    SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, resolved,
+                                resolver != nullptr ? *resolver : systemResolver(), *plan));
     impl->apps.push_back(std::move(plan));
   }
   impl->routes = internal::buildRouteTable(cfg);
@@ -204,6 +190,7 @@ std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot)
   const HealthRegistry& registry = *impl_->registry;
   const int64_t now_ms = internal::monoMillis(registry.clock());
   const auto waiting = registry.waitingForApproval(ap.app->name);
+  const auto overlay = registry.routing().load();
   for (const auto& g : ap.slots[static_cast<int>(slot)].regions) {
     RegionStatus rs;
     rs.name = g.name;
@@ -211,7 +198,7 @@ std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot)
     rs.failover = g.failover;
     rs.endpoints = static_cast<int>(g.endpoints.size());
     for (int i : g.endpoints) rs.available += internal::isAvailable(ap.endpoints[i], now_ms);
-    rs.approved = registry.failoverApproved(ap.app->name, g.name);
+    rs.approved = overlay->approved(ap.app->name, g.name);
     rs.waiting_for_approval = std::find(waiting.begin(), waiting.end(), g.name) != waiting.end();
     out.push_back(std::move(rs));
   }

@@ -1,31 +1,29 @@
-// HealthMonitor: runs every app endpoint's active health check in the background and applies
-// rise/fall (HealthTracker) to the shared EndpointState the data plane reads.
+// HealthMonitor: runs the active health check of every target in the background and reports each
+// result to a HealthSink, which decides what it means (the traffic layer applies rise/fall).
 //
-// update() (re)sets the endpoints to check from a TrafficPlan: each app's `health` config is
-// applied to every endpoint of both slots; endpoints that stay (same key) keep their counters, new
-// ones get their first check spread over one interval, dropped ones stop being checked (and are
-// marked healthy again, so a removed health config does not strand them). Scheduling reads the
-// injected Clock: worker threads wake at least every 50 ms of real time and run what is due by
+// update() (re)sets the targets (health::appTargets(config) for the app endpoints): targets that
+// stay (same key) keep their schedule and streaks, new ones get their first check spread over one
+// interval, dropped ones stop being checked and the sink hears onTargetRemoved. Scheduling reads
+// the injected Clock: worker threads wake at least every 50 ms of real time and run what is due by
 // clock.now(), so with a SimulatedClock tests decide when checks happen; runDueChecks() does the
-// same synchronously on the calling thread. Transitions are logged ("endpoint
-// api/blue/127.0.0.1:9101 unhealthy: <detail>"). Thread-safety: all public methods are thread-safe.
-// The CheckFn is called from worker threads (several at once) and must be thread-safe.
+// same synchronously on the calling thread.
+// Thread-safety: all public methods are thread-safe. The CheckFn and the sink are called from
+// worker threads (several at once, never twice at once for one target) and must be thread-safe.
+// REQUIRES: the sink outlives the monitor.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "shipgate/common/clock.h"
+#include "shipgate/common/mutex.h"
 #include "shipgate/health/checker.h"
+#include "shipgate/health/sink.h"
 #include "shipgate/health/tracker.h"
-#include "shipgate/traffic/health_registry.h"
-#include "shipgate/traffic/plan.h"
 
 namespace shipgate::health {
 
@@ -35,13 +33,13 @@ class HealthMonitor {
       std::function<CheckResult(const config::HealthCheckConfig&, const config::HostPort&)>;
 
   // `check` defaults to runCheck (real probes); `threads` checks may run at once.
-  HealthMonitor(traffic::HealthRegistry& registry, Clock& clock, CheckFn check = runCheck,
-                int threads = 4, uint64_t seed = std::random_device{}());
+  HealthMonitor(HealthSink& sink, Clock& clock, CheckFn check = runCheck, int threads = 4,
+                uint64_t seed = std::random_device{}());
   ~HealthMonitor();  // stop()s
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
 
-  void update(const std::shared_ptr<const traffic::TrafficPlan>& plan);
+  void update(const std::vector<HealthTarget>& targets);
   void start();  // idempotent
   void stop();   // joins the workers; idempotent; checks in progress finish first
 
@@ -50,8 +48,7 @@ class HealthMonitor {
   int runDueChecks();
 
   struct TargetStatus {
-    std::string key;  // Endpoint::key
-    bool healthy = true;
+    std::string key;
     int consecutive_passes = 0;
     int consecutive_failures = 0;
     std::string last_detail;
@@ -61,21 +58,21 @@ class HealthMonitor {
  private:
   struct Target;
   void workerLoop();
-  // Picks a due, idle target (marking it running) or returns null. REQUIRES: mu_ held.
-  std::shared_ptr<Target> takeDue(Clock::time_point now);
+  // Picks a due, idle target (marking it running) or returns null.
+  std::shared_ptr<Target> takeDue(Clock::time_point now) REQUIRES(mu_);
   void runOne(const std::shared_ptr<Target>& target);
-  double random01();  // REQUIRES: mu_ held
+  double random01() REQUIRES(mu_);
 
-  traffic::HealthRegistry& registry_;
+  HealthSink& sink_;
   Clock& clock_;
   CheckFn check_;
   int thread_count_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<Target>> targets_;  // GUARDED_BY(mu_)
-  std::mt19937_64 rng_;                           // GUARDED_BY(mu_)
-  bool stopping_ = false;                         // GUARDED_BY(mu_)
-  std::vector<std::thread> workers_;              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::vector<std::shared_ptr<Target>> targets_ GUARDED_BY(mu_);
+  std::mt19937_64 rng_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_ GUARDED_BY(mu_);
 };
 
 }  // namespace shipgate::health

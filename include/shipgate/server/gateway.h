@@ -11,19 +11,20 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "shipgate/common/clock.h"
+#include "shipgate/common/mutex.h"
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/net/socket.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/resolver.h"
 
 namespace shipgate::firewall {
 class Firewall;
@@ -35,6 +36,7 @@ struct GatewayDeps {
   metrics::Registry& metrics;
   traffic::HealthRegistry& health;
   Clock& clock;
+  const traffic::Resolver* resolver = nullptr;  // endpoint addresses; null = the system resolver
 };
 
 struct Snapshot;
@@ -53,10 +55,14 @@ class Gateway {
 
   // Starts server.workers worker threads (0 = cores).
   Status start();
-  // Builds a new snapshot (TrafficPlan::build + StaticSite::open per static site + TLS contexts
-  // re-read from the cert files) and swaps it atomically. On error the old snapshot keeps
-  // serving and the Status says why. Listener addresses are fixed at create(): a changed
-  // address needs a restart (logged as a warning, the rest of the config still applies).
+  // Builds a new snapshot and swaps it atomically, rebuilding each heavy part only when its own
+  // config section changed: endpoint addresses are resolved only when new or changed, a static
+  // site whose static config is unchanged keeps its StaticSite (and warm file cache), a TLS
+  // context is re-read only when the listener's certificate files changed (in the config or on
+  // disk), and the Firewall is reused while `waf:` and `security_rules:` are unchanged. On error
+  // the old snapshot keeps serving and the Status says why. Listener addresses are fixed at
+  // create(): a changed address needs a restart (logged as a warning, the rest still applies).
+  // Runtime routing changes do not come here: see traffic::TrafficControl.
   Status apply(std::shared_ptr<const config::Config> config);
   std::shared_ptr<const traffic::TrafficPlan> plan() const;
   // The current snapshot's Firewall (never null once created; enabled() says whether it runs).
@@ -89,7 +95,7 @@ class Gateway {
  private:
   Gateway(std::shared_ptr<const config::Config> config, GatewayDeps deps, int workers);
   Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-      std::shared_ptr<const config::Config> config, uint64_t version);
+      std::shared_ptr<const config::Config> config, uint64_t version) REQUIRES(mu_);
 
   GatewayDeps deps_;
   int worker_count_;
@@ -97,14 +103,14 @@ class Gateway {
   std::unique_ptr<AccessLogSink> access_log_;
   struct FirewallSlot;                           // the current Firewall, for the metrics collector
   std::shared_ptr<FirewallSlot> firewall_slot_;  // shared with the collector (outlives us)
-  mutable std::mutex mu_;                    // guards snapshot_, apply() and shutdown()
-  std::shared_ptr<const Snapshot> snapshot_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;  // serialises apply(), start() and shutdown()
+  std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};
   std::atomic<int64_t> connections_{0};
-  std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
-  bool started_ = false;
-  bool stopped_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
+  bool started_ GUARDED_BY(mu_) = false;
+  bool stopped_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace shipgate::server

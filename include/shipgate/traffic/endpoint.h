@@ -16,7 +16,7 @@
 namespace shipgate::traffic {
 
 struct EndpointState {
-  // Active health: true until the checker says otherwise (rise/fall applied by the checker).
+  // Active health: true until EndpointHealth (rise/fall over check results) says otherwise.
   std::atomic<bool> active_healthy{true};
   // Passive outlier detection.
   std::atomic<int64_t> ejected_until_ms{0};   // Clock::now() in ms since the clock's epoch

@@ -5,7 +5,8 @@
 // route(): host (exact, then longest "*.suffix" wildcard, then sites with no hosts) + longest path
 // prefix -> site. pick(): slot (active, or weighted with optional sticky cookie) -> region by
 // priority (stay while healthy fraction >= min_healthy_fraction; spill to the next priority, unless
-// that region is failover_policy manual_approval and no approval has been given) -> balancer
+// that region is failover_policy manual_approval and the RoutingOverlay has not approved it) ->
+// balancer
 // (round robin or least request) over endpoints that are active-healthy and not ejected.
 // Thread-safety: all const methods may be called from any thread concurrently.
 #pragma once
@@ -24,6 +25,7 @@
 namespace shipgate::traffic {
 
 class HealthRegistry;
+class Resolver;
 
 struct RouteMatch {
   const config::SiteConfig* site = nullptr;
@@ -37,12 +39,24 @@ struct PickRequest {
   const Endpoint* exclude = nullptr;    // an endpoint that just failed (retry elsewhere)
 };
 
+// Traffic would spill into `region` of `app` but its manual_approval failover is not approved.
+struct ApprovalWait {
+  std::string app;
+  std::string region;
+};
+
 struct Pick {
   const Endpoint* endpoint = nullptr;   // nullptr: nothing healthy; see error
   config::Slot slot = config::Slot::kBlue;
   std::string error;                    // human-readable reason when endpoint == nullptr
+  // Set when endpoint == nullptr because a failover approval is missing.
+  std::optional<ApprovalWait> waiting_approval;
   std::string set_cookie;               // full Set-Cookie value to add to the response, or ""
 };
+
+// The text a client gets when pick found nothing: Pick::error, plus the command that approves
+// the failover when one is missing ("no healthy upstream for app <name>" when error is empty).
+std::string unavailableMessage(const Pick& pick, std::string_view app);
 
 // Live view of one region of one slot, for status output and metrics (see TrafficPlan::regions).
 struct RegionStatus {
@@ -57,10 +71,14 @@ struct RegionStatus {
 
 class TrafficPlan {
  public:
-  // REQUIRES: config was validated by the loader. Resolves endpoint addresses; an unresolvable
-  // host is an error naming the endpoint's config location.
-  static Result<std::shared_ptr<const TrafficPlan>> build(std::shared_ptr<const config::Config> config,
-                                                          HealthRegistry& registry);
+  // REQUIRES: config was validated by the loader; registry outlives the plan. Resolves endpoint
+  // addresses; an unresolvable host is an error naming the endpoint's config location. An
+  // endpoint whose address (host:port) `previous` already resolved reuses that resolution: a
+  // reload resolves only the endpoints it adds or changes. `resolver` defaults to
+  // systemResolver().
+  static Result<std::shared_ptr<const TrafficPlan>> build(
+      std::shared_ptr<const config::Config> config, HealthRegistry& registry,
+      const TrafficPlan* previous = nullptr, const Resolver* resolver = nullptr);
   ~TrafficPlan();
 
   const config::Config& config() const;

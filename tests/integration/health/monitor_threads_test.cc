@@ -7,6 +7,8 @@
 
 #include "http_server.h"
 #include "shipgate/health/monitor.h"
+#include "shipgate/health/targets.h"
+#include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 
@@ -65,8 +67,10 @@ TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
   ASSERT_TRUE(plan.isOk()) << plan.status().toString();
   const traffic::Endpoint& ea = plan.value()->endpoints(0)[0];
 
-  HealthMonitor monitor(registry, RealClock::instance());
-  monitor.update(plan.value());
+  metrics::Registry metrics;
+  traffic::EndpointHealth sink(registry, metrics);
+  HealthMonitor monitor(sink, RealClock::instance());
+  monitor.update(appTargets(cfg));
   monitor.start();
   ASSERT_TRUE(eventually([&] { return hits.load() >= 3; })) << "checks are not running";
   EXPECT_TRUE(ea.state->active_healthy.load());

@@ -1,5 +1,6 @@
-// HealthMonitor on simulated time against real loopback sockets: scheduling, rise/fall applied to
-// the endpoints pick() reads, reload behaviour. Checks run synchronously via runDueChecks().
+// HealthMonitor on simulated time against real loopback sockets: scheduling, results reported to
+// the traffic layer's sink (EndpointHealth applies rise/fall to the endpoints pick() reads), reload
+// behaviour. Checks run synchronously via runDueChecks().
 #include "shipgate/health/monitor.h"
 
 #include <arpa/inet.h>
@@ -9,7 +10,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 
+#include "shipgate/health/targets.h"
+#include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 
@@ -88,16 +92,22 @@ class MonitorTest : public ::testing::Test {
     return plan.endpoints(0).front();
   }
 
+  static std::vector<HealthTarget> targets(const traffic::TrafficPlan& plan) {
+    return appTargets(plan.config());
+  }
+
   SimulatedClock clock;
   traffic::HealthRegistry registry{clock};
+  metrics::Registry metrics;
+  traffic::EndpointHealth sink{registry, metrics};
   Listener up;
   uint16_t down_port = 0;
 };
 
 TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
   auto plan = buildPlan(true);
-  HealthMonitor monitor(registry, clock, runCheck, 1, /*seed=*/42);
-  monitor.update(plan);
+  HealthMonitor monitor(sink, clock, runCheck, 1, /*seed=*/42);
+  monitor.update(targets(*plan));
   const auto& good = endpoint(*plan, up.port());
   const auto& bad = endpoint(*plan, down_port);
 
@@ -139,7 +149,6 @@ TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
   bool saw_detail = false;
   for (const auto& s : monitor.status()) {
     if (s.key == bad.key) {
-      EXPECT_FALSE(s.healthy);
       EXPECT_GE(s.consecutive_failures, 2);
       EXPECT_NE(s.last_detail.find("connect to 127.0.0.1:"), std::string::npos) << s.last_detail;
       saw_detail = true;
@@ -150,19 +159,19 @@ TEST_F(MonitorTest, FallAndRiseDriveWhatPickSees) {
 
 TEST_F(MonitorTest, ReloadKeepsCountersAndDroppingHealthReleasesEndpoints) {
   auto plan = buildPlan(true);
-  HealthMonitor monitor(registry, clock, runCheck, 1, 7);
-  monitor.update(plan);
+  HealthMonitor monitor(sink, clock, runCheck, 1, 7);
+  monitor.update(targets(*plan));
   monitor.runDueChecks();
   // Reload: same endpoints, counters continue (one more failure reaches fall = 2).
   auto reloaded = buildPlan(true);
-  monitor.update(reloaded);
+  monitor.update(targets(*reloaded));
   EXPECT_EQ(monitor.runDueChecks(), 0);  // schedule kept, nothing due yet
   clock.advance(milliseconds(5000));
   monitor.runDueChecks();
   EXPECT_FALSE(endpoint(*reloaded, down_port).state->active_healthy.load());
   // A config without health checks: nothing is checked, and nothing stays marked unhealthy.
   auto unchecked = buildPlan(false);
-  monitor.update(unchecked);
+  monitor.update(targets(*unchecked));
   EXPECT_TRUE(monitor.status().empty());
   EXPECT_TRUE(endpoint(*unchecked, down_port).state->active_healthy.load());
   clock.advance(milliseconds(50000));
@@ -177,13 +186,13 @@ TEST_F(MonitorTest, JitterSpreadsChecks) {
       traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry).value();
   int calls = 0;
   HealthMonitor monitor(
-      registry, clock,
+      sink, clock,
       [&](const config::HealthCheckConfig&, const config::HostPort&) {
         ++calls;
         return CheckResult{true, std::chrono::microseconds(5), "ok"};
       },
       1, 3);
-  monitor.update(jittered);
+  monitor.update(targets(*jittered));
   // Over 100 s with interval 5 s and jitter 0.5, each endpoint is checked every 5..7.5 s.
   for (int step = 0; step < 1000; ++step) {
     clock.advance(milliseconds(100));
@@ -191,6 +200,78 @@ TEST_F(MonitorTest, JitterSpreadsChecks) {
   }
   EXPECT_GE(calls, 2 * 100 / 7.5 - 2);
   EXPECT_LE(calls, 2 * 100 / 5 + 2);
+}
+
+// A sink that records what the monitor reports, to test health/ on its own.
+class RecordingSink final : public HealthSink {
+ public:
+  void onResult(const HealthTarget& target, const CheckResult& result) override {
+    std::lock_guard<std::mutex> lock(mu);
+    results.emplace_back(target.key, result.ok);
+  }
+  void onTargetRemoved(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu);
+    removed.push_back(key);
+  }
+  std::mutex mu;
+  std::vector<std::pair<std::string, bool>> results;
+  std::vector<std::string> removed;
+};
+
+TEST(HealthMonitorSinkTest, ReportsEveryResultAndEveryRemovedTarget) {
+  SimulatedClock clock;
+  RecordingSink sink;
+  HealthMonitor monitor(
+      sink, clock,
+      [](const config::HealthCheckConfig&, const config::HostPort& address) {
+        return CheckResult{address.port == 1, std::chrono::microseconds(3), "seen"};
+      },
+      1, 5);
+  config::HealthCheckConfig check;
+  check.interval = Millis(1000);
+  check.jitter = 0.0;
+  monitor.update({{"a", {"127.0.0.1", 1}, check}, {"b", {"127.0.0.1", 2}, check}});
+  EXPECT_EQ(monitor.runDueChecks(), 2);
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(monitor.runDueChecks(), 2);
+  {
+    std::lock_guard<std::mutex> lock(sink.mu);
+    ASSERT_EQ(sink.results.size(), 4u);
+    int a_ok = 0, b_failed = 0;
+    for (const auto& [key, ok] : sink.results) {
+      a_ok += key == "a" && ok;
+      b_failed += key == "b" && !ok;
+    }
+    EXPECT_EQ(a_ok, 2);
+    EXPECT_EQ(b_failed, 2);
+  }
+  monitor.update({{"a", {"127.0.0.1", 1}, check}});
+  {
+    std::lock_guard<std::mutex> lock(sink.mu);
+    EXPECT_EQ(sink.removed, std::vector<std::string>{"b"});
+  }
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(monitor.runDueChecks(), 1);  // b is no longer checked
+}
+
+TEST(HealthTargetsTest, EveryEndpointOfAnAppWithAHealthBlockKeyedLikeTheDataPlane) {
+  config::Config cfg;
+  config::AppConfig checked, unchecked;
+  checked.name = "api";
+  checked.health = config::HealthCheckConfig{};
+  config::EndpointConfig e;
+  e.address = {"10.0.0.1", 80};
+  checked.slots[0].endpoints.push_back(e);
+  e.address = {"10.0.0.2", 80};
+  checked.slots[1].endpoints.push_back(e);
+  unchecked.name = "web";
+  unchecked.slots[0].endpoints.push_back(e);
+  cfg.apps = {checked, unchecked};
+  const auto targets = appTargets(cfg);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].key, "api/blue/10.0.0.1:80");
+  EXPECT_EQ(targets[1].key, "api/green/10.0.0.2:80");
+  EXPECT_EQ(targets[1].address.host, "10.0.0.2");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "plan_fixture.h"
+#include "shipgate/traffic/resolver.h"
 
 namespace shipgate::traffic {
 namespace {
@@ -285,6 +286,53 @@ TEST(PickTest, NothingHealthyNamesEveryEndpointAndWhy) {
   EXPECT_EQ(blue.endpoint, nullptr);
   EXPECT_EQ(blue.error, "app api slot blue: no endpoints configured");
   EXPECT_EQ(fx.plan->pick(5, {}).endpoint, nullptr);
+}
+
+}  // namespace
+}  // namespace shipgate::traffic
+
+namespace shipgate::traffic {
+namespace {
+
+// Resolves every name to 127.0.0.1 and counts the lookups.
+class CountingResolver final : public Resolver {
+ public:
+  mutable int lookups = 0;
+  Result<ResolvedAddress> resolve(const config::HostPort& address) const override {
+    ++lookups;
+    if (address.host == "gone.invalid") return Status::invalidArgument("cannot resolve");
+    ResolvedAddress out;
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out.address);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin->sin_port = htons(address.port);
+    out.length = sizeof(sockaddr_in);
+    return out;
+  }
+};
+
+TEST(PickTest, ABuildResolvesOnlyEndpointsThePreviousPlanDidNotHave) {
+  SimulatedClock clock;
+  HealthRegistry registry(clock);
+  CountingResolver resolver;
+  config::Config cfg;
+  cfg.apps.push_back(testing::app("api", 2, 1));
+  auto first = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry, nullptr,
+                                  &resolver);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_EQ(resolver.lookups, 3);
+  cfg.apps[0].slots[1].endpoints.push_back(testing::ep("127.0.0.1", 9299));
+  auto second = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry,
+                                   first->get(), &resolver);
+  ASSERT_TRUE(second.isOk());
+  EXPECT_EQ(resolver.lookups, 4);  // only the new endpoint
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(&(*second)->endpoints(0)[0].sockaddr);
+  EXPECT_EQ(ntohs(sin->sin_port), 9101);
+  // A new endpoint that does not resolve still fails the build, with its location.
+  cfg.apps[0].slots[1].endpoints.push_back(testing::ep("gone.invalid", 9300));
+  auto third = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry,
+                                  second->get(), &resolver);
+  EXPECT_FALSE(third.isOk());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "shipgate/config/config.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/traffic_control.h"
 
 namespace shipgate::traffic::testing {
 
@@ -47,12 +48,18 @@ struct PlanFixture {
   SimulatedClock clock;
   HealthRegistry registry{clock};
   std::shared_ptr<const TrafficPlan> plan;
+  std::unique_ptr<TrafficControl> control;  // runtime changes, against the last built config
 
   void build(config::Config cfg) {
-    auto result =
-        TrafficPlan::build(std::make_shared<const config::Config>(std::move(cfg)), registry);
+    auto shared = std::make_shared<const config::Config>(std::move(cfg));
+    auto result = TrafficPlan::build(shared, registry);
     ASSERT_TRUE(result.isOk()) << result.status().toString();
     plan = result.value();
+    if (!control) {
+      control = std::make_unique<TrafficControl>(registry, shared);
+    } else {
+      control->setConfig(shared);
+    }
   }
   const Endpoint& endpoint(int app_index, const std::string& address) const {
     for (const auto& e : plan->endpoints(app_index)) {

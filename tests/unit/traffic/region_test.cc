@@ -89,9 +89,14 @@ TEST_F(RegionTest, ManualApprovalRegionWaitsForOperator) {
   EXPECT_NE(p.error.find("waiting for approval to fail over to region eu-west-1 (4 healthy there)"),
             std::string::npos)
       << p.error;
-  EXPECT_NE(p.error.find("shipgate failover approve --app api --region eu-west-1"),
+  EXPECT_EQ(p.error.find("shipgate failover approve"), std::string::npos) << p.error;
+  ASSERT_TRUE(p.waiting_approval.has_value());
+  EXPECT_EQ(p.waiting_approval->app, "api");
+  EXPECT_EQ(p.waiting_approval->region, "eu-west-1");
+  EXPECT_NE(unavailableMessage(p, "api").find(
+                "(4 healthy there): run `shipgate failover approve --app api --region eu-west-1`"),
             std::string::npos)
-      << p.error;
+      << unavailableMessage(p, "api");
   EXPECT_NE(p.error.find("app api slot blue: 0 of 4 endpoints healthy in region us-east-1 "
                          "(127.0.0.1:9101 failing"),
             std::string::npos)
@@ -107,7 +112,7 @@ TEST_F(RegionTest, ManualApprovalRegionWaitsForOperator) {
       << events[0].message;
   EXPECT_EQ(events[0].wall_ms, fx.clock.wallMillis());
 
-  fx.registry.approveFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->approveFailover("api", "eu-west-1").isOk());
   EXPECT_TRUE(fx.registry.waitingForApproval("api").empty());
   EXPECT_EQ(spread()["eu-west-1"], 4000);
 }
@@ -128,7 +133,7 @@ TEST_F(RegionTest, RegionStatusReportsLiveState) {
   EXPECT_EQ(regions[1].available, 4);
   EXPECT_TRUE(regions[1].waiting_for_approval);
   EXPECT_FALSE(regions[1].approved);
-  fx.registry.approveFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->approveFailover("api", "eu-west-1").isOk());
   regions = fx.plan->regions(0, config::Slot::kBlue);
   EXPECT_TRUE(regions[1].approved);
   EXPECT_FALSE(regions[1].waiting_for_approval);
@@ -149,7 +154,7 @@ TEST_F(RegionTest, PartialOutageWithoutApprovalKeepsServingWhatIsLeft) {
   setHealthy(9101, 3, true);
   (void)fx.plan->pick(0, {});
   EXPECT_TRUE(fx.registry.waitingForApproval("api").empty());
-  EXPECT_FALSE(fx.registry.failoverApproved("api", "eu-west-1"));
+  EXPECT_FALSE(fx.control->overlay()->approved("api", "eu-west-1"));
 }
 
 TEST_F(RegionTest, WaitingSurvivesReloadAndClearsOnRecovery) {
@@ -182,10 +187,10 @@ TEST_F(RegionTest, OneSlotWaitingDoesNotFlapWithTheOther) {
 
 TEST_F(RegionTest, RevokedApprovalHoldsTrafficBackAgain) {
   fx.build(twoRegions(config::FailoverPolicy::kManualApproval));
-  fx.registry.approveFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->approveFailover("api", "eu-west-1").isOk());
   setHealthy(9101, 4, false);
   EXPECT_EQ(spread()["eu-west-1"], 4000);
-  fx.registry.revokeFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->revokeFailover("api", "eu-west-1").isOk());
   EXPECT_EQ(spread()[""], 4000);
 }
 
@@ -209,14 +214,15 @@ TEST_F(RegionTest, SeedHealthChecksBlockSuppliesRegionsAndPolicy) {
   setHealthy(9101, 1, false);
   Pick p = fx.plan->pick(0, {});
   EXPECT_EQ(p.endpoint, nullptr);
-  EXPECT_NE(p.error.find("shipgate failover approve --app api --region eu-west-1"),
+  EXPECT_NE(unavailableMessage(p, "api").find(
+                "shipgate failover approve --app api --region eu-west-1"),
             std::string::npos)
-      << p.error;
+      << unavailableMessage(p, "api");
 
-  fx.registry.approveFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->approveFailover("api", "eu-west-1").isOk());
   ASSERT_NE(fx.plan->pick(0, {}).endpoint, nullptr);
   EXPECT_EQ(fx.plan->pick(0, {}).endpoint->region, "eu-west-1");
-  fx.registry.revokeFailover("api", "eu-west-1");
+  ASSERT_TRUE(fx.control->revokeFailover("api", "eu-west-1").isOk());
 
   // Regions the app declares keep the app's policy (the loader resolves inheritance from the
   // block before the plan is built): here the app says automatic.
