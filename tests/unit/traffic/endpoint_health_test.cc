@@ -78,7 +78,8 @@ TEST_F(EndpointHealthTest, InterruptedStreaksDoNotCount) {
     sink.onResult(t, bad());
   }
   EXPECT_FALSE(state->active_healthy.load());
-  EXPECT_EQ(transitionsLine(metrics), "1");
+  EXPECT_EQ(transitionsLine(metrics, "unhealthy"), "1");
+  EXPECT_EQ(transitionsLine(metrics, "healthy"), "");
 }
 
 TEST_F(EndpointHealthTest, StartsFromTheSharedStateAndRemovalReleases) {
@@ -87,7 +88,7 @@ TEST_F(EndpointHealthTest, StartsFromTheSharedStateAndRemovalReleases) {
   state->active_healthy = false;  // e.g. held down before a restart of the checks
   sink.onResult(t, bad());
   EXPECT_FALSE(state->active_healthy.load());
-  EXPECT_EQ(transitionsLine(metrics), "");  // already unhealthy: no transition
+  EXPECT_EQ(transitionsLine(metrics, "unhealthy"), "");  // already unhealthy: no transition
   sink.onTargetRemoved(t.key);
   EXPECT_TRUE(state->active_healthy.load());  // no longer checked: not held unhealthy
 }
