@@ -186,7 +186,7 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   }
   // ...also when the cookie comes in a second Cookie header (every Cookie header is read).
   for (int i = 0; i < 20; ++i) {
-    auto r = get(ports_.http, "/v1/health", "app.test",
+    auto r = get(ports_.http, "/api/health", "app.test",
                  {{"Cookie", "theme=dark"}, {"Cookie", green_cookie}});
     EXPECT_EQ(r.header("X-App-Version"), "v2") << r.raw;
   }
