@@ -1,18 +1,20 @@
-// RateLimiter: sharded sliding-window counters with LRU eviction. See rate_limiter.h.
+// RateLimiter: sharded sliding-window counters in open-addressing tables with CLOCK eviction.
+// See rate_limiter.h.
 #include "shipgate/shield/rate_limiter.h"
 
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
-#include <list>
-#include <mutex>
-#include <unordered_map>
+
+#include "shipgate/common/mutex.h"
 
 namespace shipgate::shield {
 namespace {
 
-constexpr size_t kMaxRawKeyBytes = 64;
+constexpr size_t kInlineKeyBytes = 26;  // longer keys: a 26-byte prefix of their SHA-256 digest
+constexpr size_t kMinEntries = 8;       // a shard's first table
 constexpr int64_t kMaxCount = 1'000'000'000'000'000;  // saturation guard
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -23,22 +25,30 @@ int64_t ceilSeconds(Wide ns) {
   return static_cast<int64_t>((ns + kNanosPerSecond - 1) / kNanosPerSecond);
 }
 
-// Short keys are stored as "=" + key, long ones as "#" + SHA-256(key), so both forms are bounded
-// and can never collide with each other.
-std::string storedKey(std::string_view key) {
-  std::string out;
-  if (key.size() <= kMaxRawKeyBytes) {
-    out.reserve(key.size() + 1);
-    out.push_back('=');
-    out.append(key);
-    return out;
+// A key as the table stores it: up to kInlineKeyBytes bytes as they are, longer ones as the
+// first kInlineKeyBytes bytes (208 bits) of their SHA-256 digest, flagged, so a digest never
+// equals a raw key of the same bytes.
+struct StoredKey {
+  const char* data = nullptr;
+  uint8_t size = 0;
+  bool digest = false;
+  uint64_t hash = 0;
+  unsigned char buf[SHA256_DIGEST_LENGTH];  // the digest, when the key is long
+
+  explicit StoredKey(std::string_view key) {
+    if (key.size() <= kInlineKeyBytes) {
+      data = key.data();
+      size = static_cast<uint8_t>(key.size());
+    } else {
+      SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), buf);
+      data = reinterpret_cast<const char*>(buf);
+      size = kInlineKeyBytes;
+      digest = true;
+    }
+    hash = std::hash<std::string_view>{}(std::string_view(data, size));
+    if (digest) hash ^= 0x9e3779b97f4a7c15ULL;
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  out.push_back('#');
-  out.append(reinterpret_cast<const char*>(digest), sizeof(digest));
-  return out;
-}
+};
 
 struct Counter {
   int64_t window = 0;         // index of the current fixed window
@@ -47,32 +57,144 @@ struct Counter {
   int64_t blocked_until = 0;  // monotonic ns; 0 = not blocked
 };
 
-struct Node {
-  std::string key;
+// One key: one cache line. The slot holds the hash's high 32 bits, the entry its low 32 bits
+// (the slot's home), so a lookup touches one slot and one entry.
+struct alignas(64) Entry {
   Counter counter;
-  uint64_t promoted = 0;  // the shard's promotion sequence number when last moved to the front
+  uint32_t hash_low = 0;
+  uint8_t key_size : 5 = 0;
+  uint8_t digest : 1 = 0;
+  uint8_t referenced : 1 = 0;  // looked up since the CLOCK hand last passed
+  char key[kInlineKeyBytes];
+
+  uint64_t hash(uint64_t slot) const { return (slot & 0xffffffff00000000ULL) | hash_low; }
+  bool holds(const StoredKey& k) const {
+    return hash_low == static_cast<uint32_t>(k.hash) && key_size == k.size &&
+           digest == (k.digest ? 1 : 0) && std::memcmp(key, k.data, k.size) == 0;
+  }
+  void assign(const StoredKey& k, const Counter& c) {
+    hash_low = static_cast<uint32_t>(k.hash);
+    counter = c;
+    key_size = k.size & 31;
+    digest = k.digest ? 1 : 0;
+    referenced = 0;
+    std::memcpy(key, k.data, k.size);
+  }
+  // Idle for two windows and not blocked: its counters would read as zero.
+  bool idle(int64_t window, int64_t now) const {
+    return counter.window < window - 1 && counter.blocked_until <= now;
+  }
 };
 
-size_t keyHeapBytes(const std::string& s) {
-  // libstdc++ keeps up to 15 chars inline.
-  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+// An index slot: 0 = empty, else (32 bits of the hash << 32) | (entry index + 1).
+uint64_t slotValue(uint64_t hash, size_t index) {
+  return (hash & 0xffffffff00000000ULL) | static_cast<uint64_t>(index + 1);
 }
+size_t slotIndex(uint64_t slot) { return static_cast<size_t>(slot & 0xffffffffULL) - 1; }
+bool slotMatches(uint64_t slot, uint64_t hash) {
+  return (slot & 0xffffffff00000000ULL) == (hash & 0xffffffff00000000ULL);
+}
+
+static_assert(sizeof(Entry) == 64);
+static_assert(kInlineKeyBytes < 32);  // key_size has 5 bits
 
 }  // namespace
 
-struct RateLimiter::Shard {
-  std::mutex mu;
-  std::list<Node> lru;  // GUARDED_BY(mu), most recently used first
-  std::unordered_map<std::string_view, std::list<Node>::iterator> index;  // GUARDED_BY(mu)
-  size_t key_bytes = 0;                                                   // GUARDED_BY(mu)
-  uint64_t evictions = 0;                                                 // GUARDED_BY(mu)
-  uint64_t promotions = 0;                                                // GUARDED_BY(mu)
+struct alignas(64) RateLimiter::Shard {
+  Mutex mu;
+  std::vector<Entry> entries GUARDED_BY(mu);  // dense; capacity grows by doubling up to `limit`
+  std::vector<uint64_t> slots GUARDED_BY(mu);  // 2 per entry of capacity, linear probing
+  size_t hand GUARDED_BY(mu) = 0;              // CLOCK hand into entries
+  uint64_t evictions GUARDED_BY(mu) = 0;
+  size_t limit = 0;  // this shard's share of max_keys; set once before use
 
-  void eraseTail() {
-    Node& n = lru.back();
-    key_bytes -= keyHeapBytes(n.key);
-    index.erase(n.key);
-    lru.pop_back();
+  size_t home(uint64_t hash) const REQUIRES(mu) {
+    return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) *
+                                slots.size()) >> 32);
+  }
+  size_t homeOfSlot(uint64_t slot) const REQUIRES(mu) {
+    return home(entries[slotIndex(slot)].hash_low);
+  }
+  size_t next(size_t i) const REQUIRES(mu) { return i + 1 == slots.size() ? 0 : i + 1; }
+
+  Entry* find(const StoredKey& k) REQUIRES(mu) {
+    if (slots.empty()) return nullptr;
+    for (size_t i = home(k.hash);; i = next(i)) {
+      const uint64_t s = slots[i];
+      if (s == 0) return nullptr;
+      if (slotMatches(s, k.hash)) {
+        Entry& e = entries[slotIndex(s)];
+        if (e.holds(k)) return &e;
+      }
+    }
+  }
+
+  void insertSlot(uint64_t hash, size_t index) REQUIRES(mu) {
+    size_t i = home(hash);
+    while (slots[i] != 0) i = next(i);
+    slots[i] = slotValue(hash, index);
+  }
+
+  // Removes the slot of entry `index` (backward-shift deletion: no tombstones).
+  void eraseSlot(size_t index) REQUIRES(mu) {
+    size_t i = home(entries[index].hash_low);
+    while (slotIndex(slots[i]) != index) i = next(i);
+    for (size_t j = next(i);; j = next(j)) {
+      const uint64_t s = slots[j];
+      if (s == 0) break;
+      const size_t k = homeOfSlot(s);
+      // The slot at j may move to i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+      if (stays) continue;
+      slots[i] = s;
+      i = j;
+    }
+    slots[i] = 0;
+  }
+
+  void grow() REQUIRES(mu) {
+    const size_t capacity = std::min(limit, std::max(kMinEntries, 2 * entries.capacity()));
+    std::vector<uint64_t> old;
+    old.swap(slots);
+    entries.reserve(capacity);
+    slots.assign(2 * capacity, 0);
+    for (uint64_t s : old) {
+      if (s != 0) insertSlot(entries[slotIndex(s)].hash(s), slotIndex(s));
+    }
+  }
+
+  // A place for a new key: an idle entry under the hand, a new one while the shard has room,
+  // else the CLOCK victim (counted as an eviction). Its slot is removed; the caller fills it.
+  size_t takeEntry(int64_t window, int64_t now) REQUIRES(mu) {
+    if (!entries.empty()) {
+      if (hand >= entries.size()) hand = 0;
+      if (entries[hand].idle(window, now)) {
+        const size_t reuse = hand++;
+        eraseSlot(reuse);
+        return reuse;
+      }
+    }
+    if (entries.size() < limit) {
+      if (entries.size() == entries.capacity()) grow();
+      entries.emplace_back();
+      return entries.size() - 1;
+    }
+    for (;;) {  // at most two sweeps: the first clears every reference bit
+      if (hand >= entries.size()) hand = 0;
+      Entry& e = entries[hand];
+      const size_t at = hand++;
+      if (e.idle(window, now)) {
+        eraseSlot(at);
+        return at;
+      }
+      if (e.referenced) {
+        e.referenced = 0;
+        continue;
+      }
+      ++evictions;
+      eraseSlot(at);
+      return at;
+    }
   }
 };
 
@@ -80,7 +202,10 @@ RateLimiter::RateLimiter(const RateLimitConfig& config, const Clock& clock)
     : config_(config), clock_(clock) {
   size_t n = std::min(config.shards, config.max_keys);
   per_shard_capacity_ = config.max_keys / n;
-  for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
+  for (size_t i = 0; i < n; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+    shards_.back()->limit = per_shard_capacity_;
+  }
 }
 
 RateLimiter::~RateLimiter() = default;
@@ -89,10 +214,6 @@ Result<std::unique_ptr<RateLimiter>> RateLimiter::create(const RateLimitConfig& 
                                                          const Clock& clock) {
   SG_RETURN_IF_ERROR(validateRateLimitConfig(config));
   return std::unique_ptr<RateLimiter>(new RateLimiter(config, clock));
-}
-
-RateLimiter::Shard& RateLimiter::shardFor(std::string_view stored_key) {
-  return *shards_[std::hash<std::string_view>{}(stored_key) % shards_.size()];
 }
 
 RateDecision RateLimiter::check(std::string_view key) { return run(key, Mode::kCheck); }
@@ -121,39 +242,22 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
   RateDecision d;
   d.limit = limit;
 
-  std::string stored = storedKey(key);
-  Shard& shard = shardFor(stored);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  const StoredKey stored(key);
+  // The shard from the hash's top bits; the slot within it from the low 32 (see Shard::home).
+  Shard& shard = *shards_[static_cast<size_t>(((stored.hash >> 32) * shards_.size()) >> 32)];
+  MutexLock lock(shard.mu);
 
   Counter scratch;  // a key never seen behaves as an empty counter
   scratch.window = window;
   Counter* c = &scratch;
-  auto it = shard.index.find(stored);
-  if (it != shard.index.end()) {
-    // Approximate LRU: a key moved to the front within the last quarter of the shard's capacity
-    // of insertions and moves is still far from the tail, so it is not moved again (moving
-    // touches two neighbours: cache misses when there are many keys).
-    Node& node = *it->second;
-    if (shard.promotions - node.promoted >= per_shard_capacity_ / 4) {
-      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-      node.promoted = ++shard.promotions;
-    }
-    c = &node.counter;
+  if (Entry* e = shard.find(stored)) {
+    e->referenced = 1;
+    c = &e->counter;
   } else if (mode != Mode::kCheck && mode != Mode::kEstimate) {
-    // Drop up to two idle entries from the tail, then evict the LRU one if still full.
-    for (int i = 0; i < 2 && !shard.lru.empty(); ++i) {
-      const Counter& t = shard.lru.back().counter;
-      if (t.window >= window - 1 || t.blocked_until > now) break;
-      shard.eraseTail();
-    }
-    if (shard.lru.size() >= per_shard_capacity_) {
-      shard.eraseTail();
-      ++shard.evictions;
-    }
-    shard.lru.push_front(Node{std::move(stored), scratch, ++shard.promotions});
-    Node& n = shard.lru.front();
-    shard.key_bytes += keyHeapBytes(n.key);
-    shard.index.emplace(n.key, shard.lru.begin());
+    const size_t index = shard.takeEntry(window, now);
+    Entry& n = shard.entries[index];
+    n.assign(stored, scratch);
+    shard.insertSlot(stored.hash, index);
     c = &n.counter;
   }
 
@@ -215,24 +319,20 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
 size_t RateLimiter::keyCount() const {
   size_t n = 0;
   for (const auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s->mu);
-    n += s->lru.size();
+    MutexLock lock(s->mu);
+    n += s->entries.size();
   }
   return n;
 }
 
-size_t RateLimiter::approxBytesPerEntry() {
-  // list node (2 links + Node) + hash node (next + key view + iterator + cached hash) + bucket.
-  return 2 * sizeof(void*) + sizeof(Node) + sizeof(void*) + sizeof(std::string_view) +
-         sizeof(std::list<Node>::iterator) + sizeof(size_t) + sizeof(void*);
-}
+size_t RateLimiter::approxBytesPerEntry() { return sizeof(Entry) + 2 * sizeof(uint64_t); }
 
 size_t RateLimiter::approxMemoryBytes() const {
-  size_t bytes = sizeof(*this);
+  size_t bytes = sizeof(*this) + shards_.capacity() * sizeof(shards_[0]);
   for (const auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s->mu);
-    bytes += sizeof(Shard) + s->lru.size() * approxBytesPerEntry() + s->key_bytes +
-             s->index.bucket_count() * sizeof(void*);
+    MutexLock lock(s->mu);
+    bytes += sizeof(Shard) + s->entries.capacity() * sizeof(Entry) +
+             s->slots.capacity() * sizeof(uint64_t);
   }
   return bytes;
 }
@@ -240,7 +340,7 @@ size_t RateLimiter::approxMemoryBytes() const {
 uint64_t RateLimiter::evictions() const {
   uint64_t n = 0;
   for (const auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s->mu);
+    MutexLock lock(s->mu);
     n += s->evictions;
   }
   return n;

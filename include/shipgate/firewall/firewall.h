@@ -44,7 +44,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -77,15 +79,72 @@ struct RequestView {
   std::string_view request_id;  // for log lines; may be empty
 };
 
+// The headers of a Decision: (name, value) pairs in the order added, iterated as
+//   for (const auto& [name, value] : d.headers) ...   // std::string_view each
+// Holds kInlineHeaders headers of kInlineBytes of text in total without allocating (a passed
+// request's RateLimit-Policy and RateLimit always fit); beyond that it spills to the heap.
+// A value type: copies own their text.
+class ResponseHeaders {
+ public:
+  using value_type = std::pair<std::string_view, std::string_view>;
+  static constexpr size_t kInlineBytes = 224;
+  static constexpr size_t kInlineHeaders = 6;
+
+  void add(std::string_view name, std::string_view value);
+  void clear();
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  value_type operator[](size_t i) const;
+  // The value of the first header named `name` (exact case), if any.
+  std::optional<std::string_view> find(std::string_view name) const;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = ResponseHeaders::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+    const_iterator(const ResponseHeaders* h, size_t i) : h_(h), i_(i) {}
+    value_type operator*() const { return (*h_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const ResponseHeaders* h_;
+    size_t i_;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, count_}; }
+
+ private:
+  struct Span {
+    uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
+  };
+  const char* text() const { return heap_text_.empty() ? inline_text_ : heap_text_.data(); }
+  uint32_t append(std::string_view bytes);
+
+  char inline_text_[kInlineBytes];
+  uint32_t used_ = 0;
+  std::string heap_text_;  // all of the text, once it outgrew inline_text_
+  Span inline_spans_[kInlineHeaders];
+  std::vector<Span> more_spans_;  // headers beyond kInlineHeaders
+  uint32_t count_ = 0;
+};
+
 enum class Outcome : uint8_t { kPass, kBlock, kChallenge, kRateLimited };
 std::string_view outcomeName(Outcome o);  // "pass", "block", "challenge", "rate_limited"
 
+// A passed request's Decision allocates nothing (its RateLimit headers live in `headers`).
 struct Decision {
   Outcome outcome = Outcome::kPass;
   // kPass: headers to add to the upstream's response (RateLimit-Policy / RateLimit of the first
   // matching rate-limit rule). Otherwise the complete response to send instead of proxying.
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
+  ResponseHeaders headers;
   std::string content_type;
   std::string body;
   std::string rule;      // the deciding rule's name ("" on a plain pass)
@@ -164,7 +223,8 @@ class Firewall {
   void fillRequest(const RequestView& view, Scratch& scratch) const;
   void scoreBot(const RequestView& view, Scratch& scratch) const;
   bool hasValidClearance(const RequestView& view) const;
-  std::string rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
+  // The rate-limit key of `rule` for the request: a view of the request or of scratch.key_.
+  std::string_view rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
   std::string newEventId() const;
   void blockResponse(size_t rule, Decision& d) const;
   void challengeResponse(const RequestView& view, Decision& d) const;

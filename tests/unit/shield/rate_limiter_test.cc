@@ -183,6 +183,24 @@ TEST_F(RateLimiterTest, MillionDistinctKeysStayWithinMaxKeys) {
   EXPECT_EQ(rl->check("survivor").remaining, 100 - 5 - 1);
 }
 
+TEST_F(RateLimiterTest, IdleKeysMakeRoomWithoutEvictions) {
+  RateLimitConfig c;
+  c.max_keys = 100;
+  c.shards = 1;
+  auto rl = make(c);
+  for (int i = 0; i < 100; ++i) rl->hit("old" + std::to_string(i));
+  EXPECT_EQ(rl->keyCount(), 100u);
+  clock_.advance(seconds(180));  // every key idle for more than two periods
+  for (int i = 0; i < 100; ++i) rl->hit("new" + std::to_string(i));
+  EXPECT_EQ(rl->keyCount(), 100u);
+  EXPECT_EQ(rl->evictions(), 0u);  // idle keys were dropped, not evicted
+  for (int i = 0; i < 5; ++i) rl->hit("new7");
+  rl->hit("one-more");  // the shard is full of live keys: one is evicted, not "new7"
+  EXPECT_EQ(rl->evictions(), 1u);
+  EXPECT_EQ(rl->keyCount(), 100u);
+  EXPECT_EQ(rl->check("new7").remaining, 100 - 6 - 1);
+}
+
 TEST_F(RateLimiterTest, RateEstimateFollowsTheWindow) {
   RateLimitConfig c;
   c.requests_per_period = 1'000'000;  // a pure counter, as for the bot score's requests/minute
