@@ -57,17 +57,19 @@ struct Counter {
   int64_t blocked_until = 0;  // monotonic ns; 0 = not blocked
 };
 
-// One key: one cache line. The slot holds the hash's high 32 bits, the entry its low 32 bits
-// (the slot's home), so a lookup touches one slot and one entry.
+// One key: one cache line, stored in the open-addressing table itself (a lookup touches the
+// lines of its probe sequence only: one, usually).
 struct alignas(64) Entry {
   Counter counter;
-  uint32_t hash_low = 0;
+  uint32_t hash_low = 0;  // the hash's low 32 bits: the entry's home slot
   uint8_t key_size : 5 = 0;
   uint8_t digest : 1 = 0;
-  uint8_t referenced : 1 = 0;  // looked up since the CLOCK hand last passed
+  uint8_t used : 1 = 0;  // the slot holds a key
+  // CLOCK level: 1 for a new key, 2 once looked up again; the hand lowers it by one each time
+  // it passes and evicts a key at 0.
+  uint8_t level = 0;
   char key[kInlineKeyBytes];
 
-  uint64_t hash(uint64_t slot) const { return (slot & 0xffffffff00000000ULL) | hash_low; }
   bool holds(const StoredKey& k) const {
     return hash_low == static_cast<uint32_t>(k.hash) && key_size == k.size &&
            digest == (k.digest ? 1 : 0) && std::memcmp(key, k.data, k.size) == 0;
@@ -77,7 +79,8 @@ struct alignas(64) Entry {
     counter = c;
     key_size = k.size & 31;
     digest = k.digest ? 1 : 0;
-    referenced = 0;
+    level = 1;
+    used = 1;
     std::memcpy(key, k.data, k.size);
   }
   // Idle for two windows and not blocked: its counters would read as zero.
@@ -85,16 +88,6 @@ struct alignas(64) Entry {
     return counter.window < window - 1 && counter.blocked_until <= now;
   }
 };
-
-// An index slot: 0 = empty, else (32 bits of the hash << 32) | (entry index + 1).
-uint64_t slotValue(uint64_t hash, size_t index) {
-  return (hash & 0xffffffff00000000ULL) | static_cast<uint64_t>(index + 1);
-}
-size_t slotIndex(uint64_t slot) { return static_cast<size_t>(slot & 0xffffffffULL) - 1; }
-bool slotMatches(uint64_t slot, uint64_t hash) {
-  return (slot & 0xffffffff00000000ULL) == (hash & 0xffffffff00000000ULL);
-}
-
 static_assert(sizeof(Entry) == 64);
 static_assert(kInlineKeyBytes < 32);  // key_size has 5 bits
 
@@ -102,98 +95,97 @@ static_assert(kInlineKeyBytes < 32);  // key_size has 5 bits
 
 struct alignas(64) RateLimiter::Shard {
   Mutex mu;
-  std::vector<Entry> entries GUARDED_BY(mu);  // dense; capacity grows by doubling up to `limit`
-  std::vector<uint64_t> slots GUARDED_BY(mu);  // 2 per entry of capacity, linear probing
-  size_t hand GUARDED_BY(mu) = 0;              // CLOCK hand into entries
+  // Linear probing, two slots per key of capacity (load factor <= 1/2); grows by doubling up to
+  // `limit` keys.
+  std::vector<Entry> table GUARDED_BY(mu);
+  size_t count GUARDED_BY(mu) = 0;  // keys held
+  size_t hand GUARDED_BY(mu) = 0;   // CLOCK hand into table
   uint64_t evictions GUARDED_BY(mu) = 0;
   size_t limit = 0;  // this shard's share of max_keys; set once before use
 
-  size_t home(uint64_t hash) const REQUIRES(mu) {
-    return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) *
-                                slots.size()) >> 32);
+  size_t capacity() const REQUIRES(mu) { return table.size() / 2; }
+  size_t home(uint32_t hash_low) const REQUIRES(mu) {
+    return static_cast<size_t>((static_cast<uint64_t>(hash_low) * table.size()) >> 32);
   }
-  size_t homeOfSlot(uint64_t slot) const REQUIRES(mu) {
-    return home(entries[slotIndex(slot)].hash_low);
-  }
-  size_t next(size_t i) const REQUIRES(mu) { return i + 1 == slots.size() ? 0 : i + 1; }
+  size_t next(size_t i) const REQUIRES(mu) { return i + 1 == table.size() ? 0 : i + 1; }
 
   Entry* find(const StoredKey& k) REQUIRES(mu) {
-    if (slots.empty()) return nullptr;
-    for (size_t i = home(k.hash);; i = next(i)) {
-      const uint64_t s = slots[i];
-      if (s == 0) return nullptr;
-      if (slotMatches(s, k.hash)) {
-        Entry& e = entries[slotIndex(s)];
-        if (e.holds(k)) return &e;
-      }
+    if (table.empty()) return nullptr;
+    for (size_t i = home(static_cast<uint32_t>(k.hash));; i = next(i)) {
+      Entry& e = table[i];
+      if (!e.used) return nullptr;
+      if (e.holds(k)) return &e;
     }
   }
 
-  void insertSlot(uint64_t hash, size_t index) REQUIRES(mu) {
-    size_t i = home(hash);
-    while (slots[i] != 0) i = next(i);
-    slots[i] = slotValue(hash, index);
+  // REQUIRES: count < capacity() (makeRoom first).
+  Entry& insert(const StoredKey& k, const Counter& c) REQUIRES(mu) {
+    size_t i = home(static_cast<uint32_t>(k.hash));
+    while (table[i].used) i = next(i);
+    table[i].assign(k, c);
+    ++count;
+    return table[i];
   }
 
-  // Removes the slot of entry `index` (backward-shift deletion: no tombstones).
-  void eraseSlot(size_t index) REQUIRES(mu) {
-    size_t i = home(entries[index].hash_low);
-    while (slotIndex(slots[i]) != index) i = next(i);
+  // Empties slot i (backward-shift deletion: no tombstones).
+  void erase(size_t i) REQUIRES(mu) {
     for (size_t j = next(i);; j = next(j)) {
-      const uint64_t s = slots[j];
-      if (s == 0) break;
-      const size_t k = homeOfSlot(s);
-      // The slot at j may move to i unless its home lies cyclically in (i, j].
+      if (!table[j].used) break;
+      const size_t k = home(table[j].hash_low);
+      // The entry at j may move to i unless its home lies cyclically in (i, j].
       const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
       if (stays) continue;
-      slots[i] = s;
+      table[i] = table[j];
       i = j;
     }
-    slots[i] = 0;
+    table[i].used = 0;
+    --count;
   }
 
   void grow() REQUIRES(mu) {
-    const size_t capacity = std::min(limit, std::max(kMinEntries, 2 * entries.capacity()));
-    std::vector<uint64_t> old;
-    old.swap(slots);
-    entries.reserve(capacity);
-    slots.assign(2 * capacity, 0);
-    for (uint64_t s : old) {
-      if (s != 0) insertSlot(entries[slotIndex(s)].hash(s), slotIndex(s));
+    const size_t cap = std::min(limit, std::max(kMinEntries, 2 * capacity()));
+    std::vector<Entry> old(2 * cap);
+    old.swap(table);
+    count = 0;
+    hand = 0;
+    for (const Entry& e : old) {
+      if (!e.used) continue;
+      size_t i = home(e.hash_low);
+      while (table[i].used) i = next(i);
+      table[i] = e;
+      ++count;
     }
   }
 
-  // A place for a new key: an idle entry under the hand, a new one while the shard has room,
-  // else the CLOCK victim (counted as an eviction). Its slot is removed; the caller fills it.
-  size_t takeEntry(int64_t window, int64_t now) REQUIRES(mu) {
-    if (!entries.empty()) {
-      if (hand >= entries.size()) hand = 0;
-      if (entries[hand].idle(window, now)) {
-        const size_t reuse = hand++;
-        eraseSlot(reuse);
-        return reuse;
-      }
-    }
-    if (entries.size() < limit) {
-      if (entries.size() == entries.capacity()) grow();
-      entries.emplace_back();
-      return entries.size() - 1;
-    }
-    for (;;) {  // at most two sweeps: the first clears every reference bit
-      if (hand >= entries.size()) hand = 0;
-      Entry& e = entries[hand];
+  // Erases slot `at` and leaves the hand on it: backward shifting may have moved a key the hand
+  // has not seen yet into it.
+  void dropAt(size_t at) REQUIRES(mu) {
+    erase(at);
+    hand = at;
+  }
+
+  // Makes room for one more key: drops an idle entry under the hand (each new key moves the
+  // hand one slot), grows while below `limit`, else evicts the CLOCK victim (counted).
+  void makeRoom(int64_t window, int64_t now) REQUIRES(mu) {
+    if (!table.empty()) {
+      if (hand >= table.size()) hand = 0;
       const size_t at = hand++;
-      if (e.idle(window, now)) {
-        eraseSlot(at);
-        return at;
-      }
-      if (e.referenced) {
-        e.referenced = 0;
+      if (table[at].used && table[at].idle(window, now)) return dropAt(at);
+    }
+    if (count < capacity()) return;
+    if (capacity() < limit) return grow();
+    for (;;) {  // at most three sweeps: each lowers every level by one
+      if (hand >= table.size()) hand = 0;
+      const size_t at = hand++;
+      Entry& e = table[at];
+      if (!e.used) continue;
+      if (e.idle(window, now)) return dropAt(at);
+      if (e.level > 0) {
+        --e.level;
         continue;
       }
       ++evictions;
-      eraseSlot(at);
-      return at;
+      return dropAt(at);
     }
   }
 };
@@ -251,14 +243,11 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
   scratch.window = window;
   Counter* c = &scratch;
   if (Entry* e = shard.find(stored)) {
-    e->referenced = 1;
+    e->level = 2;
     c = &e->counter;
   } else if (mode != Mode::kCheck && mode != Mode::kEstimate) {
-    const size_t index = shard.takeEntry(window, now);
-    Entry& n = shard.entries[index];
-    n.assign(stored, scratch);
-    shard.insertSlot(stored.hash, index);
-    c = &n.counter;
+    shard.makeRoom(window, now);
+    c = &shard.insert(stored, scratch).counter;
   }
 
   // Blocked by an earlier mitigation?
@@ -320,19 +309,18 @@ size_t RateLimiter::keyCount() const {
   size_t n = 0;
   for (const auto& s : shards_) {
     MutexLock lock(s->mu);
-    n += s->entries.size();
+    n += s->count;
   }
   return n;
 }
 
-size_t RateLimiter::approxBytesPerEntry() { return sizeof(Entry) + 2 * sizeof(uint64_t); }
+size_t RateLimiter::approxBytesPerEntry() { return 2 * sizeof(Entry); }
 
 size_t RateLimiter::approxMemoryBytes() const {
   size_t bytes = sizeof(*this) + shards_.capacity() * sizeof(shards_[0]);
   for (const auto& s : shards_) {
     MutexLock lock(s->mu);
-    bytes += sizeof(Shard) + s->entries.capacity() * sizeof(Entry) +
-             s->slots.capacity() * sizeof(uint64_t);
+    bytes += sizeof(Shard) + s->table.capacity() * sizeof(Entry);
   }
   return bytes;
 }

@@ -32,10 +32,11 @@
 // their SHA-256 digest. A key costs approxBytesPerEntry() bytes (two slots), so memory is
 // bounded by max_keys * approxBytesPerEntry() plus a few hundred bytes per shard, whatever the
 // keys; a shard's table grows by doubling up to its share, so an idle limiter costs little.
-// When a shard is full the least recently used key is evicted, approximately (CLOCK, "second
-// chance": a hand sweeps the shard's table; a key looked up since the hand last passed it is
-// spared once, so a key in use is never the victim while there are keys that were not used
-// since; a key under active mitigation stays as long as it keeps sending). Entries idle for two
+// When a shard is full the least recently used key is evicted, approximately (CLOCK with two
+// levels: a new key starts at level 1, a key looked up again goes to 2; a hand sweeps the
+// shard's table, lowering each key's level by one, and evicts the first key at 0; so a key in
+// use outlives keys seen once (a flood of new keys evicts its own kind first), and a key under
+// active mitigation stays as long as it keeps sending). Entries idle for two
 // periods (and not blocked) are dropped lazily: each new key moves the hand one slot, and an
 // idle entry under it is dropped (not counted as an eviction).
 //
