@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include "bot_signals.h"
@@ -17,6 +19,38 @@ std::string familyName(std::string_view token) {
   while (!token.empty() && (token.back() == '/' || token.back() == ';')) token.remove_suffix(1);
   return std::string(token);
 }
+
+// A header name (or prefix) of at most 16 lower-case bytes, compared ignoring ASCII case 8 bytes
+// at a time: a letter position compares with 0x20 ORed in ('A'-'Z' -> 'a'-'z', nothing else
+// maps onto a letter), any other position exactly.
+class LowerName {
+ public:
+  explicit constexpr LowerName(std::string_view lower) : size_(lower.size()) {
+    for (size_t i = 0; i < lower.size() && i < 16; ++i) {
+      const auto c = static_cast<uint64_t>(static_cast<unsigned char>(lower[i]));
+      word_[i / 8] |= c << (8 * (i % 8));
+      if (c >= 'a' && c <= 'z') mask_[i / 8] |= uint64_t{0x20} << (8 * (i % 8));
+    }
+  }
+  bool equals(std::string_view name) const { return name.size() == size_ && prefixOf(name); }
+  // REQUIRES: name.size() >= size().
+  bool prefixOf(std::string_view name) const {
+    uint64_t w[2] = {0, 0};
+    std::memcpy(w, name.data(), size_);
+    return ((w[0] | mask_[0]) == word_[0]) & ((w[1] | mask_[1]) == word_[1]);
+  }
+  size_t size() const { return size_; }
+
+ private:
+  uint64_t word_[2] = {0, 0};
+  uint64_t mask_[2] = {0, 0};
+  size_t size_;
+};
+static_assert(sizeof("accept-language") - 1 <= 16);
+
+constexpr LowerName kAccept("accept"), kUserAgent("user-agent"), kConnection("connection"),
+    kAcceptLanguage("accept-language"), kAcceptEncoding("accept-encoding"),
+    kSecFetch("sec-fetch-"), kSecChUa("sec-ch-ua");
 
 }  // namespace
 
@@ -38,23 +72,23 @@ void BotFeatures::addHeader(std::string_view name, std::string_view value) {
   // Dispatch on the length first: most headers match none of these and cost one switch.
   switch (name.size()) {
     case 6:
-      if (equalsIgnoreCase(name, "accept")) return void(accept = value);
+      if (kAccept.equals(name)) return void(accept = value);
       break;
     case 10:
-      if (equalsIgnoreCase(name, "user-agent")) return void(user_agent = value);
-      if (equalsIgnoreCase(name, "connection")) return void(connection = value);
+      if (kUserAgent.equals(name)) return void(user_agent = value);
+      if (kConnection.equals(name)) return void(connection = value);
       break;
     case 15:
-      if (equalsIgnoreCase(name, "accept-language")) return void(accept_language = value);
-      if (equalsIgnoreCase(name, "accept-encoding")) return void(accept_encoding = value);
+      if (kAcceptLanguage.equals(name)) return void(accept_language = value);
+      if (kAcceptEncoding.equals(name)) return void(accept_encoding = value);
       break;  // Sec-CH-UA-Model is 15 bytes too
     default:
       break;
   }
-  if (name.size() < 9 || asciiLower(name[0]) != 's') return;
-  if (startsWithIgnoreCase(name, "sec-fetch-")) {
+  if (name.size() < kSecChUa.size() || (name[0] | 0x20) != 's') return;
+  if (name.size() >= kSecFetch.size() && kSecFetch.prefixOf(name)) {
     has_sec_fetch = true;
-  } else if (startsWithIgnoreCase(name, "sec-ch-ua")) {
+  } else if (kSecChUa.prefixOf(name)) {
     has_sec_ch_ua = true;
   }
 }
