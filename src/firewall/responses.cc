@@ -1,5 +1,6 @@
 // The responses the firewall answers with: the block page (template with {rule} and {event_id})
 // and the managed challenge page; event ids; the headers of a Decision (ResponseHeaders).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -76,6 +77,18 @@ uint32_t ResponseHeaders::append(std::string_view bytes) {
   }
   used_ += static_cast<uint32_t>(bytes.size());
   return at;
+}
+
+ResponseHeaders& ResponseHeaders::operator=(const ResponseHeaders& other) {
+  if (this == &other) return *this;
+  used_ = other.used_;
+  count_ = other.count_;
+  heap_text_ = other.heap_text_;
+  more_spans_ = other.more_spans_;
+  if (heap_text_.empty()) std::memcpy(inline_text_, other.inline_text_, used_);
+  std::memcpy(inline_spans_, other.inline_spans_,
+              std::min<size_t>(count_, kInlineHeaders) * sizeof(Span));
+  return *this;
 }
 
 void ResponseHeaders::add(std::string_view name, std::string_view value) {

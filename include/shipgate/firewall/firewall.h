@@ -90,6 +90,11 @@ class ResponseHeaders {
   static constexpr size_t kInlineBytes = 224;
   static constexpr size_t kInlineHeaders = 6;
 
+  ResponseHeaders() = default;
+  // Copies move only the bytes and spans in use (a Decision is returned by value).
+  ResponseHeaders(const ResponseHeaders& other) { *this = other; }
+  ResponseHeaders& operator=(const ResponseHeaders& other);
+
   void add(std::string_view name, std::string_view value);
   void clear();
   size_t size() const { return count_; }

@@ -105,6 +105,34 @@ TEST_F(SeedRules, PassedApiRequestAllocatesNothing) {
   EXPECT_EQ(g_allocations, 0u);
 }
 
+TEST(ResponseHeadersTest, KeepsOrderAndTextWhenItSpillsAndWhenCopied) {
+  ResponseHeaders h;
+  std::vector<std::pair<std::string, std::string>> want;
+  for (int i = 0; i < 10; ++i) {  // past kInlineHeaders and kInlineBytes
+    want.emplace_back("X-Header-" + std::to_string(i), std::string(40 + i, static_cast<char>('a' + i)));
+    h.add(want.back().first, want.back().second);
+    ResponseHeaders copy = h;
+    ResponseHeaders assigned;
+    assigned.add("Old", "value");
+    assigned = copy;
+    for (const ResponseHeaders* x : {&h, &copy, &assigned}) {
+      ASSERT_EQ(x->size(), want.size());
+      size_t k = 0;
+      for (const auto& [n, v] : *x) {
+        EXPECT_EQ(n, want[k].first);
+        EXPECT_EQ(v, want[k].second);
+        ++k;
+      }
+    }
+  }
+  EXPECT_EQ(h.find("X-Header-3").value_or(""), std::string(43, 'd'));
+  EXPECT_FALSE(h.find("x-header-3"));
+  h.clear();
+  EXPECT_TRUE(h.empty());
+  h.add("A", "b");
+  EXPECT_EQ(h[0].second, "b");
+}
+
 TEST_F(SeedRules, OrdinaryQueriesPass) {
   for (const char* query :
        {"/search?q=union+station", "/search?q=union%20station%20select%20seats",
