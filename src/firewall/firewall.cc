@@ -131,6 +131,13 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
     rt.limiter = std::shared_ptr<shield::RateLimiter>(std::move(limiter.value()));
   }
 
+  for (const RuleRuntime& rt : fw->runtime_) {
+    if (rt.limiter != nullptr && rt.characteristics.size() == 1 &&
+        rt.characteristics[0].kind == Characteristic::Kind::kIp) {
+      fw->ip_keyed_limiters_.push_back(rt.limiter.get());
+    }
+  }
+
   // Bot score.
   shield::BotScorerConfig bots;
   bots.high_rate_per_minute = waf.bot_high_rate_per_minute;
@@ -246,6 +253,9 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     stats_->add(ActionLabel::kPass);
     return d;
   }
+  // The per-client rate entries are the likeliest cache misses: start loading them now.
+  if (needs_bot_score_) client_rate_->prefetch(view.client_ip);
+  for (shield::RateLimiter* limiter : ip_keyed_limiters_) limiter->prefetch(view.client_ip);
   fillRequest(view, s);
   // Reset in place: the signal list keeps its capacity (no allocation per request).
   s.bot_.score = 0;

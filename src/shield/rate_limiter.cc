@@ -5,8 +5,10 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <functional>
+#include <random>
 
 #include "shipgate/common/mutex.h"
 
@@ -25,6 +27,30 @@ int64_t ceilSeconds(Wide ns) {
   return static_cast<int64_t>((ns + kNanosPerSecond - 1) / kNanosPerSecond);
 }
 
+// The table's hash of a stored key: 8 bytes at a time through a multiply-xorshift mix, seeded
+// per limiter (a client cannot pick keys that collide in every process).
+uint64_t mix(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  return x ^ (x >> 32);
+}
+uint64_t hashBytes(const char* p, size_t n, uint64_t seed) {
+  uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = mix(h ^ w ^ (uint64_t{n} << 59));
+  }
+  return mix(h);
+}
+
 // A key as the table stores it: up to kInlineKeyBytes bytes as they are, longer ones as the
 // first kInlineKeyBytes bytes (208 bits) of their SHA-256 digest, flagged, so a digest never
 // equals a raw key of the same bytes.
@@ -35,7 +61,7 @@ struct StoredKey {
   uint64_t hash = 0;
   unsigned char buf[SHA256_DIGEST_LENGTH];  // the digest, when the key is long
 
-  explicit StoredKey(std::string_view key) {
+  StoredKey(std::string_view key, uint64_t seed) {
     if (key.size() <= kInlineKeyBytes) {
       data = key.data();
       size = static_cast<uint8_t>(key.size());
@@ -45,8 +71,7 @@ struct StoredKey {
       size = kInlineKeyBytes;
       digest = true;
     }
-    hash = std::hash<std::string_view>{}(std::string_view(data, size));
-    if (digest) hash ^= 0x9e3779b97f4a7c15ULL;
+    hash = hashBytes(data, size, digest ? ~seed : seed);
   }
 };
 
@@ -102,6 +127,10 @@ struct alignas(64) RateLimiter::Shard {
   size_t hand GUARDED_BY(mu) = 0;   // CLOCK hand into table
   uint64_t evictions GUARDED_BY(mu) = 0;
   size_t limit = 0;  // this shard's share of max_keys; set once before use
+  // The table's address and size as prefetch() reads them without the lock (published by
+  // grow(); a stale pair only makes the hint useless, never wrong: prefetching cannot fault).
+  std::atomic<const Entry*> published_data{nullptr};
+  std::atomic<size_t> published_size{0};
 
   size_t capacity() const REQUIRES(mu) { return table.size() / 2; }
   size_t home(uint32_t hash_low) const REQUIRES(mu) {
@@ -155,6 +184,8 @@ struct alignas(64) RateLimiter::Shard {
       table[i] = e;
       ++count;
     }
+    published_data.store(table.data(), std::memory_order_relaxed);
+    published_size.store(table.size(), std::memory_order_relaxed);
   }
 
   // Erases slot `at` and leaves the hand on it: backward shifting may have moved a key the hand
@@ -192,6 +223,8 @@ struct alignas(64) RateLimiter::Shard {
 
 RateLimiter::RateLimiter(const RateLimitConfig& config, const Clock& clock)
     : config_(config), clock_(clock) {
+  std::random_device rd;
+  seed_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
   size_t n = std::min(config.shards, config.max_keys);
   per_shard_capacity_ = config.max_keys / n;
   for (size_t i = 0; i < n; ++i) {
@@ -206,6 +239,23 @@ Result<std::unique_ptr<RateLimiter>> RateLimiter::create(const RateLimitConfig& 
                                                          const Clock& clock) {
   SG_RETURN_IF_ERROR(validateRateLimitConfig(config));
   return std::unique_ptr<RateLimiter>(new RateLimiter(config, clock));
+}
+
+// The shard from the hash's top bits; the slot within it from the low 32 (see Shard::home).
+size_t RateLimiter::shardIndex(uint64_t hash) const {
+  return static_cast<size_t>(((hash >> 32) * shards_.size()) >> 32);
+}
+
+void RateLimiter::prefetch(std::string_view key) const {
+  if (key.size() > kInlineKeyBytes) return;  // long keys would need their digest first
+  const uint64_t hash = hashBytes(key.data(), key.size(), seed_);
+  const Shard& shard = *shards_[shardIndex(hash)];
+  const Entry* data = shard.published_data.load(std::memory_order_relaxed);
+  const size_t size = shard.published_size.load(std::memory_order_relaxed);
+  if (data == nullptr || size == 0) return;
+  const size_t home =
+      static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) * size) >> 32);
+  __builtin_prefetch(data + home);
 }
 
 RateDecision RateLimiter::check(std::string_view key) { return run(key, Mode::kCheck); }
@@ -234,9 +284,8 @@ RateDecision RateLimiter::run(std::string_view key, Mode mode, double* estimate)
   RateDecision d;
   d.limit = limit;
 
-  const StoredKey stored(key);
-  // The shard from the hash's top bits; the slot within it from the low 32 (see Shard::home).
-  Shard& shard = *shards_[static_cast<size_t>(((stored.hash >> 32) * shards_.size()) >> 32)];
+  const StoredKey stored(key, seed_);
+  Shard& shard = *shards_[shardIndex(stored.hash)];
   MutexLock lock(shard.mu);
 
   Counter scratch;  // a key never seen behaves as an empty counter

@@ -247,6 +247,9 @@ class Firewall {
   config::WafBlockResponse block_defaults_;
   std::shared_ptr<const waf::RuleSet> rules_;
   std::vector<RuleRuntime> runtime_;  // one per rule
+  // The limiters of rate-limit rules keyed by ip.src alone: inspect() prefetches the client's
+  // entry in each (and in client_rate_) first, so the lookups after the rules hit the cache.
+  std::vector<shield::RateLimiter*> ip_keyed_limiters_;
   bool needs_bot_score_ = false;
   std::unique_ptr<shield::BotScorer> bot_scorer_;
   std::shared_ptr<shield::RateLimiter> client_rate_;  // per-IP requests/min for the bot score
