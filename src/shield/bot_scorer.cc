@@ -2,6 +2,7 @@
 #include "shipgate/shield/bot_scorer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,33 +21,49 @@ std::string familyName(std::string_view token) {
   return std::string(token);
 }
 
-// A header name (or prefix) of at most 16 lower-case bytes, compared ignoring ASCII case 8 bytes
-// at a time: a letter position compares with 0x20 ORed in ('A'-'Z' -> 'a'-'z', nothing else
-// maps onto a letter), any other position exactly.
+// A header name (or prefix) of 4 to 16 lower-case bytes, compared ignoring ASCII case with two
+// fixed-size loads (its first and its last 8 bytes, or 4 below 8, overlapping when shorter than
+// 16): a letter position compares with 0x20 ORed in ('A'-'Z' -> 'a'-'z', nothing else maps onto
+// a letter), any other position exactly.
 class LowerName {
  public:
-  explicit constexpr LowerName(std::string_view lower) : size_(lower.size()) {
-    for (size_t i = 0; i < lower.size() && i < 16; ++i) {
-      const auto c = static_cast<uint64_t>(static_cast<unsigned char>(lower[i]));
-      word_[i / 8] |= c << (8 * (i % 8));
-      if (c >= 'a' && c <= 'z') mask_[i / 8] |= uint64_t{0x20} << (8 * (i % 8));
+  explicit constexpr LowerName(std::string_view lower)
+      : size_(lower.size()), width_(lower.size() >= 8 ? 8 : 4) {
+    for (size_t i = 0; i < width_; ++i) {
+      put(lower[i], i, head_, head_mask_);
+      put(lower[size_ - width_ + i], i, tail_, tail_mask_);
     }
   }
   bool equals(std::string_view name) const { return name.size() == size_ && prefixOf(name); }
   // REQUIRES: name.size() >= size().
   bool prefixOf(std::string_view name) const {
-    uint64_t w[2] = {0, 0};
-    std::memcpy(w, name.data(), size_);
-    return ((w[0] | mask_[0]) == word_[0]) & ((w[1] | mask_[1]) == word_[1]);
+    const char* p = name.data();
+    uint64_t head = 0, tail = 0;
+    if (width_ == 8) {
+      std::memcpy(&head, p, 8);
+      std::memcpy(&tail, p + size_ - 8, 8);
+    } else {
+      uint32_t h, t;
+      std::memcpy(&h, p, 4);
+      std::memcpy(&t, p + size_ - 4, 4);
+      head = h;
+      tail = t;
+    }
+    return ((head | head_mask_) == head_) & ((tail | tail_mask_) == tail_);
   }
   size_t size() const { return size_; }
 
  private:
-  uint64_t word_[2] = {0, 0};
-  uint64_t mask_[2] = {0, 0};
+  static constexpr void put(char ch, size_t i, uint64_t& word, uint64_t& mask) {
+    const auto c = static_cast<uint64_t>(static_cast<unsigned char>(ch));
+    word |= c << (8 * i);  // little-endian: byte i of the load
+    if (c >= 'a' && c <= 'z') mask |= uint64_t{0x20} << (8 * i);
+  }
   size_t size_;
+  size_t width_;
+  uint64_t head_ = 0, head_mask_ = 0, tail_ = 0, tail_mask_ = 0;
 };
-static_assert(sizeof("accept-language") - 1 <= 16);
+static_assert(std::endian::native == std::endian::little);
 
 constexpr LowerName kAccept("accept"), kUserAgent("user-agent"), kConnection("connection"),
     kAcceptLanguage("accept-language"), kAcceptEncoding("accept-encoding"),
