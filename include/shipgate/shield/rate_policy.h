@@ -90,7 +90,8 @@ class RateLimitHeaderText {
   std::string_view retryAfter() const { return {retry_after_, retry_after_size_}; }
 
  private:
-  // int64 values: "N;w=P" <= 41 bytes, "limit=N, remaining=N, reset=N" <= 83, "N" <= 19.
+  // int64 values (20 bytes at most): "N;w=P" <= 43 bytes, "limit=N, remaining=N, reset=N"
+  // <= 86, "N" <= 20.
   char policy_[48];
   char rate_limit_[96];
   char retry_after_[24];
