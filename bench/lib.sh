@@ -136,29 +136,54 @@ $(cat "$log")"
 $(cat "$log")"
 }
 
-# Pids in the process group of PID (the leader and e.g. nginx's worker).
-bench_group_pids() { pgrep -g "$1" | tr '\n' ' '; }
+# Pids in the process group PGID (the leader and e.g. nginx's worker), read from /proc (no
+# procps needed): field 5 of /proc/PID/stat is the group.
+bench_group_pids() {
+  local want=$1 stat rest
+  for stat in /proc/[0-9]*/stat; do
+    read -r rest 2>/dev/null <"$stat" || continue
+    rest=${rest##*) }  # fields after "(comm) ": state ppid pgrp ...
+    set -- $rest
+    if [ "${3:-}" = "$want" ]; then
+      stat=${stat#/proc/}
+      echo "${stat%/stat}"
+    fi
+  done
+}
 
-# Sum of utime+stime (clock ticks) over a process group.
+# Sum of utime+stime (clock ticks) over a process group; prints nothing (and fails) when no
+# process of the group could be read, so a missing figure is never taken for zero.
 bench_cpu_ticks() {
-  local total=0 pid stat
+  local total=0 seen=0 pid stat
   for pid in $(bench_group_pids "$1"); do
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     stat=${stat##*) }  # fields after "(comm) "; utime and stime are fields 14 and 15
     set -- $stat
     total=$((total + ${12} + ${13}))
+    seen=1
   done
+  ((seen)) || return 1
   echo "$total"
 }
 
-# Sum of VmRSS (KiB) over a process group.
+# Sum of VmRSS (KiB) over a process group; prints nothing (and fails) when none could be read.
 bench_rss_kib() {
-  local total=0 pid kb
+  local total=0 seen=0 pid kb
   for pid in $(bench_group_pids "$1"); do
     kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-    total=$((total + ${kb:-0}))
+    [ -n "$kb" ] || continue
+    total=$((total + kb))
+    seen=1
   done
+  ((seen)) || return 1
   echo "$total"
+}
+
+# bench_figure NAME VALUE: dies unless VALUE is a number > 0. Every figure a report prints goes
+# through it, so a figure that could not be measured fails the script instead of reading as 0.
+bench_figure() {
+  awk -v v="$2" 'BEGIN { exit !(v ~ /^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/ && v + 0 > 0) }' ||
+    bench_die "$1 could not be measured (got '${2}')"
 }
 
 # nginx -------------------------------------------------------------------------------------------
@@ -324,15 +349,17 @@ bench_min() { sort -g | head -1; }
 bench_max() { sort -g | tail -1; }
 
 # bench_measure LABEL CONNS DURATION URL PGID: one run; prints "rps p99_ms req_per_cpu_s" on
-# stdout, or nothing when the run had errors (the reason goes to stderr).
+# stdout, or nothing when the run had errors (the reason goes to stderr). A figure that cannot be
+# measured (no process in the group, no CPU time used, no p99 in wrk's output) is printed as
+# "unmeasured", which bench_figure rejects.
 bench_measure() {
   local label=$1 conns=$2 duration=$3 url=$4 pgid=$5 out
   out="$BENCH_DIR/wrk.$label.$RANDOM.txt"
   local hz before after
   hz=$(getconf CLK_TCK)
-  before=$(bench_cpu_ticks "$pgid")
+  before=$(bench_cpu_ticks "$pgid") || before=""
   bench_wrk "$conns" "$duration" "$url" "$out"
-  after=$(bench_cpu_ticks "$pgid")
+  after=$(bench_cpu_ticks "$pgid") || after=""
   local rps reqs p99 errors
   read -r rps reqs p99 errors < <(bench_wrk_parse "$out")
   if [ "$errors" -gt 0 ] || [ "$reqs" = 0 ]; then
@@ -340,9 +367,12 @@ bench_measure() {
     sed 's/^/#   /' "$out" >&2
     return 0
   fi
-  local cpu_ticks=$((after - before))
-  ((cpu_ticks > 0)) || cpu_ticks=1
-  echo "$rps $p99 $(awk -v r="$reqs" -v t="$cpu_ticks" -v hz="$hz" 'BEGIN { printf "%.0f", r / (t / hz) }')"
+  local per_cpu=unmeasured
+  if [ -n "$before" ] && [ -n "$after" ] && ((after > before)); then
+    per_cpu=$(awk -v r="$reqs" -v t="$((after - before))" -v hz="$hz" 'BEGIN { printf "%.0f", r / (t / hz) }')
+  fi
+  [ "$p99" != 0 ] || p99=unmeasured
+  echo "$rps $p99 $per_cpu"
 }
 
 # bench_idle_memory PORT PATH PGID: RSS (KiB) of the group before and while BENCH_IDLE_CONNS idle
@@ -350,7 +380,7 @@ bench_measure() {
 bench_idle_memory() {
   local port=$1 path=$2 pgid=$3
   local line out="$BENCH_DIR/idle.$port.txt"
-  BENCH_RSS_BEFORE=$(bench_rss_kib "$pgid")
+  BENCH_RSS_BEFORE=$(bench_rss_kib "$pgid") || BENCH_RSS_BEFORE=unmeasured
   bench_start "$BENCH_LOAD_CPU" "$out" "$BENCH_IDLE_TOOL" --port "$port" --path "$path" \
     --count "$BENCH_IDLE_CONNS"
   local pid=$BENCH_PID
@@ -362,7 +392,7 @@ bench_idle_memory() {
   done
   [ -n "$line" ] || bench_die "idle_conns did not get ready: $(cat "$out")"
   sleep 1
-  BENCH_RSS_DURING=$(bench_rss_kib "$pgid")
+  BENCH_RSS_DURING=$(bench_rss_kib "$pgid") || BENCH_RSS_DURING=unmeasured
   bench_stop "$pid"
   wait "$pid" 2>/dev/null || true
   bench_note "idle connections to :$port: $line"
@@ -394,7 +424,12 @@ bench_show_response() {  # LABEL URL
 # The protocol ------------------------------------------------------------------------------------
 
 bench_fmt() { awk -v v="$1" 'BEGIN { printf "%.3f", v }'; }
-bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
+# A / B with 3 decimals, or "unmeasured" when either is not a number > 0.
+bench_ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    num = "^[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?$"
+    if (a ~ num && b ~ num && a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else printf "unmeasured" }'
+}
 bench_stats() {  # NAME VALUES...: "median (min X, max Y)"
   shift
   local list
@@ -402,9 +437,36 @@ bench_stats() {  # NAME VALUES...: "median (min X, max Y)"
   echo "$(bench_fmt "$(bench_median <<<"$list")") (min $(bench_fmt "$(bench_min <<<"$list")"), max $(bench_fmt "$(bench_max <<<"$list")"))"
 }
 
+# bench_pair A_LABEL A_URL A_PGID B_LABEL B_URL B_PGID CONNS ORDER: one interleaved pair; ORDER
+# odd runs A first, even runs B first (so a drift in the machine's speed favours neither side).
+# Sets BENCH_A and BENCH_B to bench_measure's output ("" for a discarded run; B_PGID empty: B is
+# not run).
+bench_pair() {
+  local a_label=$1 a_url=$2 a_pgid=$3 b_label=$4 b_url=$5 b_pgid=$6 conns=$7 order=$8
+  BENCH_A="" BENCH_B=""
+  if ((order % 2)) || [ -z "$b_pgid" ]; then
+    BENCH_A=$(bench_measure "$a_label" "$conns" "$BENCH_DURATION" "$a_url" "$a_pgid")
+    [ -z "$b_pgid" ] || BENCH_B=$(bench_measure "$b_label" "$conns" "$BENCH_DURATION" "$b_url" "$b_pgid")
+  else
+    BENCH_B=$(bench_measure "$b_label" "$conns" "$BENCH_DURATION" "$b_url" "$b_pgid")
+    BENCH_A=$(bench_measure "$a_label" "$conns" "$BENCH_DURATION" "$a_url" "$a_pgid")
+  fi
+}
+
+# bench_figures NAME VALUES...: bench_figure on each value.
+bench_figures() {
+  local name=$1 v
+  shift
+  for v in "$@"; do bench_figure "$name" "$v"; done
+}
+
 # bench_compare NGINX_URL NGINX_PGID NGINX_PORT SG_URL SG_PGID SG_PORT IDLE_PATH
-# Runs the whole protocol and prints the report; the last line is "ratio=X". With SG_PGID empty
-# (no shipgate binary yet) it measures nginx alone, prints its numbers and returns 2.
+# Runs the whole protocol and prints the report; the last line is "ratio=X cpu_ratio=Y": the
+# medians over the interleaved pairs of shipgate/nginx requests per second and of shipgate/nginx
+# requests per CPU-second (utime+stime from /proc/PID/stat around each run: shipgate's process,
+# all of nginx's). Any figure that could not be measured ends the script with an error (exit 1).
+# With SG_PGID empty (no shipgate binary yet) it measures nginx alone, prints its numbers and
+# returns 2.
 bench_compare() {
   local a_url=$1 a_pgid=$2 a_port=$3 b_url=$4 b_pgid=$5 b_port=$6 idle_path=$7
   local have_b=1
@@ -417,46 +479,53 @@ bench_compare() {
   bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$a_url" "$BENCH_DIR/warmup.a.txt"
   ((have_b)) && bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$b_url" "$BENCH_DIR/warmup.b.txt"
 
-  bench_note "throughput: wrk -t1 -c$BENCH_CONNS -d$BENCH_DURATION, $BENCH_PAIRS interleaved pairs (nginx, shipgate)"
-  local rps_a=() rps_b=() ratios=() cpu_a=() cpu_b=() p99_a=() p99_b=()
-  local attempts=0 a b
+  bench_note "throughput: wrk -t1 -c$BENCH_CONNS -d$BENCH_DURATION, $BENCH_PAIRS interleaved pairs (the side that runs first alternates)"
+  local rps_a=() rps_b=() ratios=() cpu_a=() cpu_b=() cpu_ratios=() p99_a=() p99_b=()
+  local attempts=0 a b first
   while ((${#rps_a[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
     attempts=$((attempts + 1))
-    a=$(bench_measure nginx "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
-    b=""
-    ((have_b)) && b=$(bench_measure shipgate "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
+    bench_pair nginx "$a_url" "$a_pgid" shipgate "$b_url" "$b_pgid" "$BENCH_CONNS" "$attempts"
+    a=$BENCH_A b=$BENCH_B
     if [ -z "$a" ] || { ((have_b)) && [ -z "$b" ]; }; then
       bench_note "pair discarded (errors), running another"
       continue
     fi
+    first=nginx
+    ((attempts % 2)) || first=shipgate
     set -- $a
+    bench_figure "nginx req/s" "$1"
+    bench_figure "nginx req per CPU-s" "$3"
     rps_a+=("$1")
     cpu_a+=("$3")
     if ((have_b)); then
       set -- $b
+      bench_figure "shipgate req/s" "$1"
+      bench_figure "shipgate req per CPU-s" "$3"
       rps_b+=("$1")
       cpu_b+=("$3")
       ratios+=("$(bench_ratio "$1" "${rps_a[-1]}")")
-      printf 'pair %d: nginx %10.1f req/s   shipgate %10.1f req/s   ratio %s\n' \
-        "${#rps_a[@]}" "${rps_a[-1]}" "$1" "${ratios[-1]}"
+      cpu_ratios+=("$(bench_ratio "$3" "${cpu_a[-1]}")")
+      printf 'pair %d (%s first): nginx %10.1f req/s %8s req/CPU-s   shipgate %10.1f req/s %8s req/CPU-s   ratio %s   cpu_ratio %s\n' \
+        "${#rps_a[@]}" "$first" "${rps_a[-1]}" "${cpu_a[-1]}" "$1" "$3" "${ratios[-1]}" "${cpu_ratios[-1]}"
     else
-      printf 'run %d: nginx %10.1f req/s\n' "${#rps_a[@]}" "${rps_a[-1]}"
+      printf 'run %d: nginx %10.1f req/s %8s req/CPU-s\n' "${#rps_a[@]}" "${rps_a[-1]}" "${cpu_a[-1]}"
     fi
   done
   ((${#rps_a[@]} == BENCH_PAIRS)) || bench_die "too many discarded runs (${#rps_a[@]} good of $attempts)"
 
-  bench_note "latency at equal, lower offered load: wrk -t1 -c$BENCH_P99_CONNS -d$BENCH_DURATION, $BENCH_P99_PAIRS pairs"
+  bench_note "latency at equal, lower offered load: wrk -t1 -c$BENCH_P99_CONNS -d$BENCH_DURATION, $BENCH_P99_PAIRS pairs (alternating)"
   attempts=0
   while ((${#p99_a[@]} < BENCH_P99_PAIRS && attempts < 3 * BENCH_P99_PAIRS)); do
     attempts=$((attempts + 1))
-    a=$(bench_measure nginx "$BENCH_P99_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
-    b=""
-    ((have_b)) && b=$(bench_measure shipgate "$BENCH_P99_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
+    bench_pair nginx "$a_url" "$a_pgid" shipgate "$b_url" "$b_pgid" "$BENCH_P99_CONNS" "$attempts"
+    a=$BENCH_A b=$BENCH_B
     if [ -z "$a" ] || { ((have_b)) && [ -z "$b" ]; }; then continue; fi
     set -- $a
+    bench_figure "nginx p99" "$2"
     p99_a+=("$2")
     if ((have_b)); then
       set -- $b
+      bench_figure "shipgate p99" "$2"
       p99_b+=("$2")
       printf 'p99 pair %d: nginx %.3f ms   shipgate %.3f ms\n' "${#p99_a[@]}" "${p99_a[-1]}" "$2"
     else
@@ -468,10 +537,12 @@ bench_compare() {
   bench_note "memory: $BENCH_IDLE_CONNS idle keep-alive connections (one request each), VmRSS of the server's processes"
   bench_idle_memory "$a_port" "$idle_path" "$a_pgid"
   local mem_a_before=$BENCH_RSS_BEFORE mem_a=$BENCH_RSS_DURING mem_b_before="" mem_b=""
+  bench_figures "nginx RSS" "$mem_a_before" "$mem_a"
   if ((have_b)); then
     bench_idle_memory "$b_port" "$idle_path" "$b_pgid"
     mem_b_before=$BENCH_RSS_BEFORE
     mem_b=$BENCH_RSS_DURING
+    bench_figures "shipgate RSS" "$mem_b_before" "$mem_b"
   fi
 
   echo "---- $BENCH_NAME summary ----"
@@ -487,13 +558,18 @@ bench_compare() {
     echo "shipgate: $SHIPGATE_BIN not found; build it (make build) for the comparison and ratio line"
     return 2
   fi
-  local p99_ratio cpu_ratio mem_ratio
+  local p99_ratio mem_ratio ratio cpu_ratio
   p99_ratio=$(bench_ratio "$(printf '%s\n' "${p99_b[@]}" | bench_median)" "$(printf '%s\n' "${p99_a[@]}" | bench_median)")
-  cpu_ratio=$(bench_ratio "$(printf '%s\n' "${cpu_b[@]}" | bench_median)" "$(printf '%s\n' "${cpu_a[@]}" | bench_median)")
   mem_ratio=$(bench_ratio "$mem_b" "$mem_a")
+  ratio=$(printf '%s\n' "${ratios[@]}" | bench_median)
+  cpu_ratio=$(printf '%s\n' "${cpu_ratios[@]}" | bench_median)
+  bench_figure "p99 ratio" "$p99_ratio"
+  bench_figure "memory ratio" "$mem_ratio"
+  bench_figures "throughput ratio" "${ratios[@]}"
+  bench_figures "CPU ratio" "${cpu_ratios[@]}"
   echo "p99 shipgate/nginx:      $p99_ratio (target <= 1.2)"
-  echo "req per CPU-s shipgate/nginx: $cpu_ratio"
   echo "memory shipgate/nginx:   $mem_ratio (target <= 1.5)"
+  echo "req per CPU-s shipgate/nginx, median of $BENCH_PAIRS pairs: $(bench_stats x "${cpu_ratios[@]}") (target >= 1.3)"
   echo "throughput shipgate/nginx, median of $BENCH_PAIRS pairs: $(bench_stats x "${ratios[@]}") (target >= 1.0)"
-  echo "ratio=$(bench_fmt "$(printf '%s\n' "${ratios[@]}" | bench_median)")"
+  echo "ratio=$(bench_fmt "$ratio") cpu_ratio=$(bench_fmt "$cpu_ratio")"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reverse-proxy throughput, latency, CPU and memory: shipgate vs nginx, same upstream, one worker
 # each. Protocol: ../shared/research/gateway-anchors.md section 4 (see bench/lib.sh).
-# Last line: ratio=X (median of per-pair shipgate req/s / nginx req/s).
+# Last line: ratio=X cpu_ratio=Y (medians of the per-pair shipgate/nginx requests per second
+# and requests per CPU-second; a figure that could not be measured fails the script).
 #
 #   bench/proxy_vs_nginx.sh          # needs nginx, wrk (scripts/install-deps.sh bench), build/shipgate
 set -euo pipefail

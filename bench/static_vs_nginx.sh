@@ -2,7 +2,8 @@
 # Static hosting throughput, latency, CPU and memory: shipgate vs nginx serving the same file from
 # the same directory, one worker each (nginx with sendfile, tcp_nopush, open_file_cache; gzip off
 # on both). Protocol: ../shared/research/gateway-anchors.md section 4 (see bench/lib.sh).
-# Last line: ratio=X (median of per-pair shipgate req/s / nginx req/s).
+# Last line: ratio=X cpu_ratio=Y (medians of the per-pair shipgate/nginx requests per second
+# and requests per CPU-second; a figure that could not be measured fails the script).
 #
 #   bench/static_vs_nginx.sh         # needs nginx, wrk (scripts/install-deps.sh bench), build/shipgate
 #   BENCH_STATIC_BYTES=65536 bench/static_vs_nginx.sh    # file size (default 4096)

@@ -3,7 +3,7 @@
 # example config's normalisers, (B) shipgate with no security_rules (WAF off), (C) nginx +
 # libmodsecurity + OWASP CRS 3.3 at paranoia level 1 (Debian's libnginx-mod-http-modsecurity and
 # modsecurity-crs). Same upstream for all three (lib.sh's nginx `return 200`, CPU 1), each proxy
-# with 1 worker on CPU 0, wrk on CPU 1, BENCH_PAIRS interleaved rounds, A/B/C then B/A/C (runs
+# with 1 worker on CPU 0, wrk on CPU 1, BENCH_PAIRS interleaved rounds in rotating order A B C, B C A, C A B (runs
 # with non-2xx or socket errors are discarded and rerun). Before measuring, checks that all three
 # answer 200 to the benchmark request and that A and C block /?q=union%20select%201 with 403.
 #
@@ -192,22 +192,23 @@ rps_a=() rps_b=() rps_c=() cpu_a=() cpu_b=() cpu_c=() p99_a=() p99_b=() p99_c=()
 attempts=0
 while ((${#rps_a[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
   attempts=$((attempts + 1))
-  # A and B swap places every round, so a drift in the machine's speed does not favour either.
-  if ((attempts % 2)); then
-    a=$(bench_measure A "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
-    b=$(bench_measure B "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
-  else
-    b=$(bench_measure B "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid")
-    a=$(bench_measure A "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid")
-  fi
-  c=$(bench_measure C "$BENCH_CONNS" "$BENCH_DURATION" "$c_url" "$c_pgid")
+  # The order rotates every round (A B C, B C A, C A B), so a drift in the machine's speed
+  # favours no side.
+  a="" b="" c=""
+  for side in $(echo "A B C A B C" | cut -d' ' -f$(((attempts - 1) % 3 + 1))-$(((attempts - 1) % 3 + 3))); do
+    case "$side" in
+      A) a=$(bench_measure A "$BENCH_CONNS" "$BENCH_DURATION" "$a_url" "$a_pgid") ;;
+      B) b=$(bench_measure B "$BENCH_CONNS" "$BENCH_DURATION" "$b_url" "$b_pgid") ;;
+      C) c=$(bench_measure C "$BENCH_CONNS" "$BENCH_DURATION" "$c_url" "$c_pgid") ;;
+    esac
+  done
   if [ -z "$a" ] || [ -z "$b" ] || [ -z "$c" ]; then
     bench_note "round discarded (errors), running another"
     continue
   fi
-  set -- $a; rps_a+=("$1"); p99_a+=("$2"); cpu_a+=("$3")
-  set -- $b; rps_b+=("$1"); p99_b+=("$2"); cpu_b+=("$3")
-  set -- $c; rps_c+=("$1"); p99_c+=("$2"); cpu_c+=("$3")
+  set -- $a; bench_figures "A figures" "$@"; rps_a+=("$1"); p99_a+=("$2"); cpu_a+=("$3")
+  set -- $b; bench_figures "B figures" "$@"; rps_b+=("$1"); p99_b+=("$2"); cpu_b+=("$3")
+  set -- $c; bench_figures "C figures" "$@"; rps_c+=("$1"); p99_c+=("$2"); cpu_c+=("$3")
   r_off+=("$(bench_ratio "${rps_a[-1]}" "${rps_b[-1]}")")
   r_ms+=("$(bench_ratio "${rps_a[-1]}" "${rps_c[-1]}")")
   printf 'round %d: A waf %10.1f req/s   B off %10.1f req/s   C modsec %9.1f req/s   A/B %s   A/C %s\n' \
@@ -219,6 +220,8 @@ if ((${#rps_a[@]} < BENCH_PAIRS)); then
   bench_die "too many discarded runs (${#rps_a[@]} good of $attempts)"
 fi
 
+bench_figures "A/B ratio" "${r_off[@]}"
+bench_figures "A/C ratio" "${r_ms[@]}"
 ratio_off=$(bench_fmt "$(printf '%s\n' "${r_off[@]}" | bench_median)")
 ratio_ms=$(bench_fmt "$(printf '%s\n' "${r_ms[@]}" | bench_median)")
 echo "---- $BENCH_NAME summary ----"

@@ -35,8 +35,21 @@ if ((${#missing[@]})); then
 fi
 
 # npm tools (hardhat for a real Ethereum node, playwright-core to drive Chromium), project-local.
+# tests/js/package.json pins versions that run on Debian 12's own Node 18 (and npm 9); an older
+# node on PATH (from elsewhere) cannot run them.
 if [ "$what" != build ]; then
-  if [ ! -d tests/js/node_modules/hardhat ] || [ ! -d tests/js/node_modules/playwright-core ]; then
+  node_min=18.18.0
+  node_version=$(node -p 'process.versions.node' 2>/dev/null || echo none)
+  if [ "$node_version" = none ] ||
+    [ "$(printf '%s\n%s\n' "$node_min" "$node_version" | sort -V | head -1)" != "$node_min" ]; then
+    echo "install-deps: node $node_version on PATH ($(command -v node || echo 'not found')) is older than" \
+      "$node_min, which tests/js needs. Remove it or put a newer one first on PATH (Debian 12's" \
+      "'apt-get install nodejs' gives 18.20), then run scripts/install-deps.sh $what again." >&2
+    exit 1
+  fi
+  # Installed tools older than the lock (e.g. versions that need a newer node) are replaced.
+  if [ ! -d tests/js/node_modules/hardhat ] || [ ! -d tests/js/node_modules/playwright-core ] ||
+    [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
     echo "install-deps: npm ci in tests/js"
     (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -133,6 +133,13 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
     rt.limiter = std::shared_ptr<shield::RateLimiter>(std::move(limiter.value()));
   }
 
+  for (const RuleRuntime& rt : fw->runtime_) {
+    if (rt.limiter != nullptr && rt.characteristics.size() == 1 &&
+        rt.characteristics[0].kind == Characteristic::Kind::kIp) {
+      fw->ip_keyed_limiters_.push_back(rt.limiter.get());
+    }
+  }
+
   // Bot score.
   shield::BotScorerConfig bots;
   bots.high_rate_per_minute = waf.bot_high_rate_per_minute;
@@ -231,15 +238,14 @@ void Firewall::scoreBot(const RequestView& view, Scratch& s) const {
   s.request_.verified_bot = s.bot_.verified_bot;
 }
 
-std::string Firewall::rateKey(size_t rule, const RequestView& view, Scratch& s) const {
+std::string_view Firewall::rateKey(size_t rule, const RequestView& view, Scratch& s) const {
   const auto& chars = runtime_[rule].characteristics;
-  if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) {
-    return std::string(view.client_ip);
-  }
+  if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) return view.client_ip;
   std::vector<std::optional<std::string_view>> parts;
   parts.reserve(chars.size());
   for (const auto& c : chars) parts.push_back(characteristicValue(c, view));
-  return shield::composeRateKey(parts);
+  s.key_ = shield::composeRateKey(parts);
+  return s.key_;
 }
 
 Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
@@ -250,8 +256,15 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     stats_->add(ActionLabel::kPass);
     return d;
   }
+  // The per-client rate entries are the likeliest cache misses: start loading them now.
+  if (needs_bot_score_) client_rate_->prefetch(view.client_ip);
+  for (shield::RateLimiter* limiter : ip_keyed_limiters_) limiter->prefetch(view.client_ip);
   fillRequest(view, s);
-  s.bot_ = shield::BotScore{};
+  // Reset in place: the signal list keeps its capacity (no allocation per request).
+  s.bot_.score = 0;
+  s.bot_.verified_bot = false;
+  s.bot_.verified_bot_name.clear();
+  s.bot_.signals.clear();
   if (needs_bot_score_) {
     scoreBot(view, s);
     d.bot_score = s.bot_.score;
@@ -280,7 +293,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   for (size_t i : s.eval_.rate_limit_matches) {
     const RuleRuntime& rt = runtime_[i];
     const waf::RuleSet::Rule& rule = rules[i];
-    std::string key = rateKey(i, view, s);
+    const std::string_view key = rateKey(i, view, s);
     shield::RateDecision rd;
     if (rule.counting_filter == nullptr) {
       rd = rt.limiter->hit(key);
@@ -288,17 +301,17 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
       rd = rt.limiter->check(key);
       if (!rd.limited) {
         if (rt.count_on_response) {
-          s.pending_.push_back({i, key});
+          s.pending_.push_back({i, std::string(key)});
         } else if (rule.counting_filter->matches(s.ctx_)) {
           rt.limiter->count(key);
         }
       }
     }
-    auto headers = shield::renderRateLimitHeaders(rt.limiter->config(), rd);
+    const shield::RateLimitHeaderText headers(rt.limiter->config(), rd);
     if (!rd.limited) {
       if (!headers_set) {
-        d.headers.emplace_back("RateLimit-Policy", headers.policy);
-        d.headers.emplace_back("RateLimit", headers.rate_limit);
+        d.headers.add("RateLimit-Policy", headers.policy());
+        d.headers.add("RateLimit", headers.rateLimit());
         headers_set = true;
       }
       continue;
@@ -319,13 +332,13 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     d.rule = rule.spec.name;
     d.event_id = newEventId();
     d.bot_score = bot;
-    d.headers.emplace_back("Retry-After", headers.retry_after);
-    d.headers.emplace_back("RateLimit-Policy", headers.policy);
-    d.headers.emplace_back("RateLimit", headers.rate_limit);
-    d.headers.emplace_back("Cache-Control", "no-store");
+    d.headers.add("Retry-After", headers.retryAfter());
+    d.headers.add("RateLimit-Policy", headers.policy());
+    d.headers.add("RateLimit", headers.rateLimit());
+    d.headers.add("Cache-Control", "no-store");
     d.content_type = "text/plain; charset=utf-8";
-    d.body = "429 Too Many Requests: rate limited by rule \"" + rule.spec.name +
-             "\"; retry after " + headers.retry_after + "s (event " + d.event_id + ")\n";
+    d.body = "429 Too Many Requests: rate limited by rule \"" + rule.spec.name + "\"; retry after " +
+             std::string(headers.retryAfter()) + "s (event " + d.event_id + ")\n";
     return answer(i, view, s, std::move(d));
   }
 
@@ -337,7 +350,11 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   const std::string& name = rules[t].spec.name;
   switch (*s.eval_.action) {
     case waf::ActionKind::kBlock: {
-      Decision block{Outcome::kBlock, 0, {}, {}, {}, name, newEventId(), d.bot_score};
+      Decision block;
+      block.outcome = Outcome::kBlock;
+      block.rule = name;
+      block.event_id = newEventId();
+      block.bot_score = d.bot_score;
       blockResponse(t, block);
       return answer(t, view, s, std::move(block));
     }

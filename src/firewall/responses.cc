@@ -1,6 +1,8 @@
 // The responses the firewall answers with: the block page (template with {rule} and {event_id})
-// and the managed challenge page; event ids.
+// and the managed challenge page; event ids; the headers of a Decision (ResponseHeaders).
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "firewall_stats.h"
@@ -65,6 +67,65 @@ std::string quotedHeaderString(std::string_view s) {
 
 }  // namespace
 
+uint32_t ResponseHeaders::append(std::string_view bytes) {
+  const uint32_t at = used_;
+  if (heap_text_.empty() && used_ + bytes.size() <= kInlineBytes) {
+    std::memcpy(inline_text_ + used_, bytes.data(), bytes.size());
+  } else {
+    if (heap_text_.empty()) heap_text_.assign(inline_text_, used_);
+    heap_text_.append(bytes);
+  }
+  used_ += static_cast<uint32_t>(bytes.size());
+  return at;
+}
+
+ResponseHeaders& ResponseHeaders::operator=(const ResponseHeaders& other) {
+  if (this == &other) return *this;
+  used_ = other.used_;
+  count_ = other.count_;
+  heap_text_ = other.heap_text_;
+  more_spans_ = other.more_spans_;
+  if (heap_text_.empty()) std::memcpy(inline_text_, other.inline_text_, used_);
+  std::memcpy(inline_spans_, other.inline_spans_,
+              std::min<size_t>(count_, kInlineHeaders) * sizeof(Span));
+  return *this;
+}
+
+void ResponseHeaders::add(std::string_view name, std::string_view value) {
+  Span span;
+  span.name_at = append(name);
+  span.name_size = static_cast<uint32_t>(name.size());
+  span.value_at = append(value);
+  span.value_size = static_cast<uint32_t>(value.size());
+  if (count_ < kInlineHeaders) {
+    inline_spans_[count_] = span;
+  } else {
+    more_spans_.push_back(span);
+  }
+  ++count_;
+}
+
+void ResponseHeaders::clear() {
+  used_ = 0;
+  count_ = 0;
+  heap_text_.clear();
+  more_spans_.clear();
+}
+
+ResponseHeaders::value_type ResponseHeaders::operator[](size_t i) const {
+  const Span& span = i < kInlineHeaders ? inline_spans_[i] : more_spans_[i - kInlineHeaders];
+  const char* t = text();
+  return {std::string_view(t + span.name_at, span.name_size),
+          std::string_view(t + span.value_at, span.value_size)};
+}
+
+std::optional<std::string_view> ResponseHeaders::find(std::string_view name) const {
+  for (const auto& [n, v] : *this) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
 std::string Firewall::newEventId() const {
   // A counter scrambled with a per-process salt (splitmix64): unique within the process, and
   // not guessable from one id to the next.
@@ -86,9 +147,8 @@ void Firewall::blockResponse(size_t rule, Decision& d) const {
   d.body = b.body.empty() ? std::string(kDefaultBlockPage) : b.body;
   replaceAll(d.body, "{rule}", html ? htmlEscape(d.rule) : d.rule);
   replaceAll(d.body, "{event_id}", d.event_id);
-  d.headers.emplace_back("X-Shipgate-Block",
-                         "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
-  d.headers.emplace_back("Cache-Control", "no-store");
+  d.headers.add("X-Shipgate-Block", "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
+  d.headers.add("Cache-Control", "no-store");
 }
 
 void Firewall::challengeResponse(const RequestView& view, Decision& d) const {
@@ -97,9 +157,9 @@ void Firewall::challengeResponse(const RequestView& view, Decision& d) const {
   d.status = page.status;
   d.content_type = page.content_type;
   d.body = std::move(page.body);
-  d.headers = std::move(page.headers);
-  d.headers.emplace_back("X-Shipgate-Challenge",
-                         "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
+  d.headers.clear();
+  for (const auto& [name, value] : page.headers) d.headers.add(name, value);
+  d.headers.add("X-Shipgate-Challenge", "rule=" + quotedHeaderString(d.rule) + "; event=" + d.event_id);
 }
 
 }  // namespace shipgate::firewall

@@ -2,7 +2,10 @@
 #include "shipgate/shield/bot_scorer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include "bot_signals.h"
@@ -17,6 +20,54 @@ std::string familyName(std::string_view token) {
   while (!token.empty() && (token.back() == '/' || token.back() == ';')) token.remove_suffix(1);
   return std::string(token);
 }
+
+// A header name (or prefix) of 4 to 16 lower-case bytes, compared ignoring ASCII case with two
+// fixed-size loads (its first and its last 8 bytes, or 4 below 8, overlapping when shorter than
+// 16): a letter position compares with 0x20 ORed in ('A'-'Z' -> 'a'-'z', nothing else maps onto
+// a letter), any other position exactly.
+class LowerName {
+ public:
+  explicit constexpr LowerName(std::string_view lower)
+      : size_(lower.size()), width_(lower.size() >= 8 ? 8 : 4) {
+    for (size_t i = 0; i < width_; ++i) {
+      put(lower[i], i, head_, head_mask_);
+      put(lower[size_ - width_ + i], i, tail_, tail_mask_);
+    }
+  }
+  bool equals(std::string_view name) const { return name.size() == size_ && prefixOf(name); }
+  // REQUIRES: name.size() >= size().
+  bool prefixOf(std::string_view name) const {
+    const char* p = name.data();
+    uint64_t head = 0, tail = 0;
+    if (width_ == 8) {
+      std::memcpy(&head, p, 8);
+      std::memcpy(&tail, p + size_ - 8, 8);
+    } else {
+      uint32_t h, t;
+      std::memcpy(&h, p, 4);
+      std::memcpy(&t, p + size_ - 4, 4);
+      head = h;
+      tail = t;
+    }
+    return ((head | head_mask_) == head_) & ((tail | tail_mask_) == tail_);
+  }
+  size_t size() const { return size_; }
+
+ private:
+  static constexpr void put(char ch, size_t i, uint64_t& word, uint64_t& mask) {
+    const auto c = static_cast<uint64_t>(static_cast<unsigned char>(ch));
+    word |= c << (8 * i);  // little-endian: byte i of the load
+    if (c >= 'a' && c <= 'z') mask |= uint64_t{0x20} << (8 * i);
+  }
+  size_t size_;
+  size_t width_;
+  uint64_t head_ = 0, head_mask_ = 0, tail_ = 0, tail_mask_ = 0;
+};
+static_assert(std::endian::native == std::endian::little);
+
+constexpr LowerName kAccept("accept"), kUserAgent("user-agent"), kConnection("connection"),
+    kAcceptLanguage("accept-language"), kAcceptEncoding("accept-encoding"),
+    kSecFetch("sec-fetch-"), kSecChUa("sec-ch-ua");
 
 }  // namespace
 
@@ -38,23 +89,23 @@ void BotFeatures::addHeader(std::string_view name, std::string_view value) {
   // Dispatch on the length first: most headers match none of these and cost one switch.
   switch (name.size()) {
     case 6:
-      if (equalsIgnoreCase(name, "accept")) return void(accept = value);
+      if (kAccept.equals(name)) return void(accept = value);
       break;
     case 10:
-      if (equalsIgnoreCase(name, "user-agent")) return void(user_agent = value);
-      if (equalsIgnoreCase(name, "connection")) return void(connection = value);
+      if (kUserAgent.equals(name)) return void(user_agent = value);
+      if (kConnection.equals(name)) return void(connection = value);
       break;
     case 15:
-      if (equalsIgnoreCase(name, "accept-language")) return void(accept_language = value);
-      if (equalsIgnoreCase(name, "accept-encoding")) return void(accept_encoding = value);
+      if (kAcceptLanguage.equals(name)) return void(accept_language = value);
+      if (kAcceptEncoding.equals(name)) return void(accept_encoding = value);
       break;  // Sec-CH-UA-Model is 15 bytes too
     default:
       break;
   }
-  if (name.size() < 9 || asciiLower(name[0]) != 's') return;
-  if (startsWithIgnoreCase(name, "sec-fetch-")) {
+  if (name.size() < kSecChUa.size() || (name[0] | 0x20) != 's') return;
+  if (name.size() >= kSecFetch.size() && kSecFetch.prefixOf(name)) {
     has_sec_fetch = true;
-  } else if (startsWithIgnoreCase(name, "sec-ch-ua")) {
+  } else if (kSecChUa.prefixOf(name)) {
     has_sec_ch_ua = true;
   }
 }

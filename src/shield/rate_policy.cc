@@ -152,29 +152,34 @@ std::string formatRate(const Rate& rate) {
   return out + std::to_string(s) + "s";
 }
 
-RateLimitHeaders renderRateLimitHeaders(const RateLimitConfig& config, const RateDecision& d) {
-  // One allocation per value at most: the numbers go through to_chars into a stack buffer.
-  char buf[128];
-  char* const end = buf + sizeof buf;
-  auto num = [end](char* at, int64_t v) { return std::to_chars(at, end, v).ptr; };
+RateLimitHeaderText::RateLimitHeaderText(const RateLimitConfig& config, const RateDecision& d) {
+  auto num = [](char* at, char* end, int64_t v) { return std::to_chars(at, end, v).ptr; };
   auto text = [](char* at, std::string_view t) {
     std::memcpy(at, t.data(), t.size());
     return at + t.size();
   };
-  RateLimitHeaders h;
-  char* p = num(buf, config.requests_per_period);
+  char* p = num(policy_, policy_ + sizeof policy_, config.requests_per_period);
   p = text(p, ";w=");
-  p = num(p, config.period.count());
-  h.policy.assign(buf, p);
-  p = text(buf, "limit=");
-  p = num(p, d.limit);
+  p = num(p, policy_ + sizeof policy_, config.period.count());
+  policy_size_ = static_cast<uint8_t>(p - policy_);
+  char* const end = rate_limit_ + sizeof rate_limit_;
+  p = text(rate_limit_, "limit=");
+  p = num(p, end, d.limit);
   p = text(p, ", remaining=");
-  p = num(p, d.remaining);
+  p = num(p, end, d.remaining);
   p = text(p, ", reset=");
-  p = num(p, d.reset_s);
-  h.rate_limit.assign(buf, p);
-  if (d.limited) h.retry_after.assign(buf, num(buf, d.retry_after_s));
-  return h;
+  p = num(p, end, d.reset_s);
+  rate_limit_size_ = static_cast<uint8_t>(p - rate_limit_);
+  if (d.limited) {
+    p = num(retry_after_, retry_after_ + sizeof retry_after_, d.retry_after_s);
+    retry_after_size_ = static_cast<uint8_t>(p - retry_after_);
+  }
+}
+
+RateLimitHeaders renderRateLimitHeaders(const RateLimitConfig& config, const RateDecision& d) {
+  RateLimitHeaderText t(config, d);
+  return RateLimitHeaders{std::string(t.policy()), std::string(t.rateLimit()),
+                          std::string(t.retryAfter())};
 }
 
 }  // namespace shipgate::shield

@@ -168,6 +168,9 @@ std::shared_ptr<const FileInfo> FileCache::resolve(const std::string& relative,
   info->kind = FileInfo::Kind::kFile;
   info->etag = makeEtag(relative, st.st_size, info->mtime_s, info->mtime_ns);
   info->last_modified = formatHttpDate(info->mtime_s);
+  info->content_type = contentTypeFor(relative);
+  const std::string_view ext = extensionOf(relative);
+  info->immutable = !hashSegmentOf(relative).empty() && ext != "html" && ext != "htm";
   if (with_siblings && !endsWith(relative, ".br") && !endsWith(relative, ".gz")) {
     for (auto [suffix, slot] : {std::pair{".br", &info->br}, std::pair{".gz", &info->gz}}) {
       auto sibling = resolve(relative + suffix, false);

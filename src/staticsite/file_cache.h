@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "shipgate/common/clock.h"
 #include "shipgate/common/status.h"
@@ -35,6 +36,10 @@ struct FileInfo {
   int64_t mtime_ns = 0;
   std::string etag;           // quoted strong entity tag
   std::string last_modified;  // IMF-fixdate of mtime
+  // kFile, from its name, worked out once: its media type (static storage) and whether it is a
+  // content-hashed asset that is not HTML (long-lived, immutable Cache-Control).
+  std::string_view content_type;
+  bool immutable = false;
   // Precompressed siblings ("<name>.br", "<name>.gz"), resolved together with a kFile whose own
   // name does not end in .br/.gz; null when absent. Their own br/gz are always null.
   std::shared_ptr<const FileInfo> br;

@@ -45,11 +45,6 @@ std::string encodeSegment(std::string_view segment) {
   return out;
 }
 
-bool isHtml(std::string_view name) {
-  std::string_view ext = extensionOf(name);
-  return ext == "html" || ext == "htm";
-}
-
 }  // namespace
 
 struct StaticSite::Impl {
@@ -58,8 +53,8 @@ struct StaticSite::Impl {
   std::string short_cache_control;
   std::string immutable_cache_control;
 
-  StaticResponse serveFile(const StaticRequest& request, const std::string& logical,
-                           std::shared_ptr<const FileInfo> identity, bool head) const;
+  StaticResponse serveFile(const StaticRequest& request, std::shared_ptr<const FileInfo> identity,
+                           bool head) const;
 };
 
 Result<std::unique_ptr<StaticSite>> StaticSite::open(const config::StaticSiteConfig& config) {
@@ -127,10 +122,10 @@ StaticResponse StaticSite::serve(const StaticRequest& request) const {
   }
   if (info->kind == FileInfo::Kind::kError) return errorResponse(500, "Internal Error", head);
   if (info->kind != FileInfo::Kind::kFile) return errorResponse(404, "Not Found", head);
-  return impl_->serveFile(request, logical, std::move(info), head);
+  return impl_->serveFile(request, std::move(info), head);
 }
 
-StaticResponse StaticSite::Impl::serveFile(const StaticRequest& request, const std::string& logical,
+StaticResponse StaticSite::Impl::serveFile(const StaticRequest& request,
                                            std::shared_ptr<const FileInfo> identity,
                                            bool head) const {
   // Representation: a precompressed sibling when the client accepts it.
@@ -145,7 +140,7 @@ StaticResponse StaticSite::Impl::serveFile(const StaticRequest& request, const s
   r.head = head;
   Headers& h = r.headers;
   h.reserve(9);
-  const bool hashed = !hashSegmentOf(logical).empty() && !isHtml(logical);
+  const bool hashed = identity->immutable;
   h.emplace_back("ETag", rep.etag);
   h.emplace_back("Last-Modified", rep.last_modified);
   h.emplace_back("Cache-Control", hashed ? immutable_cache_control : short_cache_control);
@@ -164,7 +159,7 @@ StaticResponse StaticSite::Impl::serveFile(const StaticRequest& request, const s
     return r;
   }
 
-  h.emplace_back("Content-Type", std::string(contentTypeFor(logical)));
+  h.emplace_back("Content-Type", std::string(identity->content_type));
   if (encoding != Encoding::kIdentity) {
     h.emplace_back("Content-Encoding", encoding == Encoding::kBrotli ? "br" : "gzip");
   }

@@ -47,7 +47,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,15 +83,77 @@ struct RequestView {
   std::string_view request_id;  // for log lines; may be empty
 };
 
+// The headers of a Decision: (name, value) pairs in the order added, iterated as
+//   for (const auto& [name, value] : d.headers) ...   // std::string_view each
+// Holds kInlineHeaders headers of kInlineBytes of text in total without allocating (a passed
+// request's RateLimit-Policy and RateLimit always fit); beyond that it spills to the heap.
+// A value type: copies own their text.
+class ResponseHeaders {
+ public:
+  using value_type = std::pair<std::string_view, std::string_view>;
+  static constexpr size_t kInlineBytes = 224;
+  static constexpr size_t kInlineHeaders = 6;
+
+  ResponseHeaders() = default;
+  // Copies move only the bytes and spans in use (a Decision is returned by value).
+  ResponseHeaders(const ResponseHeaders& other) { *this = other; }
+  ResponseHeaders& operator=(const ResponseHeaders& other);
+
+  void add(std::string_view name, std::string_view value);
+  void clear();
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  value_type operator[](size_t i) const;
+  // The value of the first header named `name` (exact case), if any.
+  std::optional<std::string_view> find(std::string_view name) const;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = ResponseHeaders::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+    const_iterator(const ResponseHeaders* h, size_t i) : h_(h), i_(i) {}
+    value_type operator*() const { return (*h_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const ResponseHeaders* h_;
+    size_t i_;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, count_}; }
+
+ private:
+  struct Span {
+    uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
+  };
+  const char* text() const { return heap_text_.empty() ? inline_text_ : heap_text_.data(); }
+  uint32_t append(std::string_view bytes);
+
+  char inline_text_[kInlineBytes];
+  uint32_t used_ = 0;
+  std::string heap_text_;  // all of the text, once it outgrew inline_text_
+  Span inline_spans_[kInlineHeaders];
+  std::vector<Span> more_spans_;  // headers beyond kInlineHeaders
+  uint32_t count_ = 0;
+};
+
 enum class Outcome : uint8_t { kPass, kBlock, kChallenge, kRateLimited };
 std::string_view outcomeName(Outcome o);  // "pass", "block", "challenge", "rate_limited"
 
+// A passed request's Decision allocates nothing (its RateLimit headers live in `headers`).
 struct Decision {
   Outcome outcome = Outcome::kPass;
   // kPass: headers to add to the upstream's response (RateLimit-Policy / RateLimit of the first
   // matching rate-limit rule). Otherwise the complete response to send instead of proxying.
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
+  ResponseHeaders headers;
   std::string content_type;
   std::string body;
   std::string rule;      // the deciding rule's name ("" on a plain pass)
@@ -172,7 +236,8 @@ class Firewall {
   void fillRequest(const RequestView& view, Scratch& scratch) const;
   void scoreBot(const RequestView& view, Scratch& scratch) const;
   bool hasValidClearance(const RequestView& view) const;
-  std::string rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
+  // The rate-limit key of `rule` for the request: a view of the request or of scratch.key_.
+  std::string_view rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
   std::string newEventId() const;
   void blockResponse(size_t rule, Decision& d) const;
   void challengeResponse(const RequestView& view, Decision& d) const;
@@ -190,6 +255,9 @@ class Firewall {
   config::WafBlockResponse block_defaults_;
   std::shared_ptr<const waf::RuleSet> rules_;
   std::vector<RuleRuntime> runtime_;  // one per rule
+  // The limiters of rate-limit rules keyed by ip.src alone: inspect() prefetches the client's
+  // entry in each (and in client_rate_) first, so the lookups after the rules hit the cache.
+  std::vector<shield::RateLimiter*> ip_keyed_limiters_;
   bool needs_bot_score_ = false;
   std::unique_ptr<shield::BotScorer> bot_scorer_;
   std::shared_ptr<shield::RateLimiter> client_rate_;  // per-IP requests/min for the bot score

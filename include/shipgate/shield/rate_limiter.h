@@ -25,14 +25,20 @@
 // mitigation_timeout; every request from it is limited until then, after which its counters
 // start from zero.
 //
-// Memory: at most max_keys keys (see RateLimitConfig); each key costs one entry of
-// approxBytesPerEntry() plus its length, and keys longer than 64 bytes are stored as their
-// SHA-256 digest, so memory is bounded by max_keys * (overhead + 64). When a shard is full the
-// least recently used key is evicted (approximately: a key is moved to the front of its shard's
-// list only when a quarter of the shard's capacity of other keys has been inserted or moved since
-// its last move, so a key in use is never among the oldest; a key under active mitigation stays
-// fresh as long as it keeps sending). Entries idle for two periods (and not blocked) are dropped
-// lazily.
+// Memory: at most max_keys keys (see RateLimitConfig), spread over the shards (each holds at
+// most max_keys / shards). Each shard keeps its keys in an open-addressing table (linear
+// probing, load factor at most 1/2, no allocation per request) of 64-byte entries, one cache
+// line each: keys of up to 26 bytes are stored inline, longer ones as the first 26 bytes of
+// their SHA-256 digest. A key costs approxBytesPerEntry() bytes (two slots), so memory is
+// bounded by max_keys * approxBytesPerEntry() plus a few hundred bytes per shard, whatever the
+// keys; a shard's table grows by doubling up to its share, so an idle limiter costs little.
+// When a shard is full the least recently used key is evicted, approximately (CLOCK with two
+// levels: a new key starts at level 1, a key looked up again goes to 2; a hand sweeps the
+// shard's table, lowering each key's level by one, and evicts the first key at 0; so a key in
+// use outlives keys seen once (a flood of new keys evicts its own kind first), and a key under
+// active mitigation stays as long as it keeps sending). Entries idle for two
+// periods (and not blocked) are dropped lazily: each new key moves the hand one slot, and an
+// idle entry under it is dropped (not counted as an eviction).
 //
 // Thread-safety: all methods may be called concurrently; keys are spread over `shards`
 // independently locked shards. The Clock must outlive the limiter.
@@ -70,6 +76,10 @@ class RateLimiter {
   // check() and, when not limited, count() as one atomic step. Returns the decision.
   RateDecision hit(std::string_view key);
 
+  // A hint, for a caller that will look `key` up shortly: starts loading the memory where it
+  // lives, so the lookup finds it in cache. No lock, no effect on any count.
+  void prefetch(std::string_view key) const;
+
   // The sliding-window estimate of requests counted for `key` over the last period (0 for an
   // unknown key), without counting. With period = 60 s this is the "requests per minute from
   // this client" the bot score wants.
@@ -89,12 +99,13 @@ class RateLimiter {
  private:
   struct Shard;
   RateLimiter(const RateLimitConfig& config, const Clock& clock);
-  Shard& shardFor(std::string_view stored_key);
+  size_t shardIndex(uint64_t hash) const;
   enum class Mode { kCheck, kCount, kHit, kEstimate, kCountAndEstimate };
   RateDecision run(std::string_view key, Mode mode, double* estimate = nullptr);
 
   const RateLimitConfig config_;
   const Clock& clock_;
+  uint64_t seed_ = 0;  // of the key hash, random per limiter
   size_t per_shard_capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -81,4 +81,21 @@ struct RateLimitHeaders {
 RateLimitHeaders renderRateLimitHeaders(const RateLimitConfig& config,
                                         const RateDecision& decision);
 
+// The same values rendered into fixed buffers, for the request path (no allocation).
+class RateLimitHeaderText {
+ public:
+  RateLimitHeaderText(const RateLimitConfig& config, const RateDecision& decision);
+  std::string_view policy() const { return {policy_, policy_size_}; }
+  std::string_view rateLimit() const { return {rate_limit_, rate_limit_size_}; }
+  std::string_view retryAfter() const { return {retry_after_, retry_after_size_}; }
+
+ private:
+  // int64 values (20 bytes at most): "N;w=P" <= 43 bytes, "limit=N, remaining=N, reset=N"
+  // <= 86, "N" <= 20.
+  char policy_[48];
+  char rate_limit_[96];
+  char retry_after_[24];
+  uint8_t policy_size_ = 0, rate_limit_size_ = 0, retry_after_size_ = 0;
+};
+
 }  // namespace shipgate::shield

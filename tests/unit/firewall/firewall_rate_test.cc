@@ -16,10 +16,7 @@ namespace {
 using testing::TestRequest;
 
 std::string header(const Decision& d, const std::string& name) {
-  for (const auto& [n, v] : d.headers) {
-    if (n == name) return v;
-  }
-  return "<none>";
+  return std::string(d.headers.find(name).value_or("<none>"));
 }
 
 Decision send(const Firewall& fw, Scratch& s, const std::string& ip,

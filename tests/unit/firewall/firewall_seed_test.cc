@@ -2,8 +2,25 @@
 // ordinary queries, the bot rule and the block / challenge responses.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <new>
+
 #include "shipgate/shield/challenge.h"
 #include "unit/firewall/firewall_fixture.h"
+
+// Counts the allocations of this thread while counting is on (see AllocationFree below).
+namespace {
+thread_local bool g_count_allocations = false;
+thread_local size_t g_allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_count_allocations) ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace shipgate::firewall {
 namespace {
@@ -52,6 +69,68 @@ TEST_F(SeedRules, SqlInjectionSpellingsAreBlocked) {
     }
     EXPECT_TRUE(header);
   }
+}
+
+// A passed API request (bot score, client rate, the /api/ limit with its RateLimit headers, the
+// response phase) allocates nothing once the per-thread scratch and the tables are warm.
+TEST_F(SeedRules, PassedApiRequestAllocatesNothing) {
+  constexpr int kClients = 20, kRounds = 5;
+  std::vector<TestRequest> requests;
+  requests.reserve(kClients);
+  std::vector<RequestView> views;
+  for (int i = 0; i < kClients; ++i) {
+    requests.push_back(TestRequest::chrome("/api/properties?city=lisbon&sort=price_desc"));
+    requests.back().client_ip = "198.51.100." + std::to_string(i + 1);
+  }
+  for (auto& r : requests) views.push_back(r.view());
+  for (int round = 0; round < 3; ++round) {  // warm-up: scratch buffers, rate-limit tables
+    for (const auto& v : views) fw_->onResponse(v, 200, scratch_), (void)fw_->inspect(v, scratch_);
+    clock_.advance(std::chrono::milliseconds(100));
+  }
+  int passed = 0, with_headers = 0;
+  g_allocations = 0;
+  g_count_allocations = true;
+  for (int round = 0; round < kRounds; ++round) {
+    for (const auto& v : views) {
+      Decision d = fw_->inspect(v, scratch_);
+      passed += d.outcome == Outcome::kPass ? 1 : 0;
+      with_headers += d.headers.find("RateLimit").has_value() ? 1 : 0;
+      fw_->onResponse(v, 200, scratch_);
+    }
+    clock_.advance(std::chrono::milliseconds(100));
+  }
+  g_count_allocations = false;
+  EXPECT_EQ(passed, kClients * kRounds);
+  EXPECT_EQ(with_headers, kClients * kRounds);
+  EXPECT_EQ(g_allocations, 0u);
+}
+
+TEST(ResponseHeadersTest, KeepsOrderAndTextWhenItSpillsAndWhenCopied) {
+  ResponseHeaders h;
+  std::vector<std::pair<std::string, std::string>> want;
+  for (int i = 0; i < 10; ++i) {  // past kInlineHeaders and kInlineBytes
+    want.emplace_back("X-Header-" + std::to_string(i), std::string(40 + i, static_cast<char>('a' + i)));
+    h.add(want.back().first, want.back().second);
+    ResponseHeaders copy = h;
+    ResponseHeaders assigned;
+    assigned.add("Old", "value");
+    assigned = copy;
+    for (const ResponseHeaders* x : {&h, &copy, &assigned}) {
+      ASSERT_EQ(x->size(), want.size());
+      size_t k = 0;
+      for (const auto& [n, v] : *x) {
+        EXPECT_EQ(n, want[k].first);
+        EXPECT_EQ(v, want[k].second);
+        ++k;
+      }
+    }
+  }
+  EXPECT_EQ(h.find("X-Header-3").value_or(""), std::string(43, 'd'));
+  EXPECT_FALSE(h.find("x-header-3"));
+  h.clear();
+  EXPECT_TRUE(h.empty());
+  h.add("A", "b");
+  EXPECT_EQ(h[0].second, "b");
 }
 
 TEST_F(SeedRules, OrdinaryQueriesPass) {

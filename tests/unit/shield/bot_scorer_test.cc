@@ -303,3 +303,44 @@ TEST(BotScorerCreateTest, RejectsBadConfig) {
 
 }  // namespace
 }  // namespace shipgate::shield
+
+namespace shipgate::shield {
+namespace {
+
+TEST(BotFeaturesTest, HeaderNamesMatchIgnoringCaseOnly) {
+  BotFeatures f;
+  f.addHeader("USER-AGENT", "ua");
+  f.addHeader("aCCEPT", "a");
+  f.addHeader("Accept-LANGUAGE", "l");
+  f.addHeader("accept-encoding", "e");
+  f.addHeader("CONNECTION", "c");
+  EXPECT_EQ(f.user_agent.value_or("-"), "ua");
+  EXPECT_EQ(f.accept.value_or("-"), "a");
+  EXPECT_EQ(f.accept_language.value_or("-"), "l");
+  EXPECT_EQ(f.accept_encoding.value_or("-"), "e");
+  EXPECT_EQ(f.connection.value_or("-"), "c");
+  EXPECT_FALSE(f.has_sec_fetch);
+  EXPECT_FALSE(f.has_sec_ch_ua);
+  f.addHeader("SEC-FETCH-MODE", "navigate");
+  f.addHeader("Sec-CH-UA-Mobile", "?0");
+  EXPECT_TRUE(f.has_sec_fetch);
+  EXPECT_TRUE(f.has_sec_ch_ua);
+
+  // Same lengths, other bytes: '_' for '-', a byte 0x20 away from a non-letter, a near miss.
+  BotFeatures g;
+  g.addHeader("user_agent", "x");
+  g.addHeader("accept\x0d" "encoding", "x");
+  g.addHeader("acceqt", "x");
+  g.addHeader("sec_fetch_mode", "x");
+  g.addHeader("sec\x0d" "ch-ua", "x");
+  EXPECT_FALSE(g.user_agent);
+  EXPECT_FALSE(g.accept_encoding);
+  EXPECT_FALSE(g.accept);
+  EXPECT_FALSE(g.has_sec_fetch);
+  EXPECT_FALSE(g.has_sec_ch_ua);
+  EXPECT_EQ(g.header_count, 5u);
+  EXPECT_EQ(g.first_header, "user_agent");
+}
+
+}  // namespace
+}  // namespace shipgate::shield

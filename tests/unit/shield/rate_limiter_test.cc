@@ -183,6 +183,44 @@ TEST_F(RateLimiterTest, MillionDistinctKeysStayWithinMaxKeys) {
   EXPECT_EQ(rl->check("survivor").remaining, 100 - 5 - 1);
 }
 
+TEST_F(RateLimiterTest, IdleKeysMakeRoomWithoutEvictions) {
+  RateLimitConfig c;
+  c.max_keys = 100;
+  c.shards = 1;
+  auto rl = make(c);
+  for (int i = 0; i < 100; ++i) rl->hit("old" + std::to_string(i));
+  EXPECT_EQ(rl->keyCount(), 100u);
+  clock_.advance(seconds(180));  // every key idle for more than two periods
+  for (int i = 0; i < 100; ++i) rl->hit("new" + std::to_string(i));
+  EXPECT_EQ(rl->keyCount(), 100u);
+  EXPECT_EQ(rl->evictions(), 0u);  // idle keys were dropped, not evicted
+  for (int i = 0; i < 5; ++i) rl->hit("new7");
+  rl->hit("one-more");  // the shard is full of live keys: one is evicted, not "new7"
+  EXPECT_EQ(rl->evictions(), 1u);
+  EXPECT_EQ(rl->keyCount(), 100u);
+  EXPECT_EQ(rl->check("new7").remaining, 100 - 6 - 1);
+}
+
+TEST_F(RateLimiterTest, EveryKeyKeepsItsCountThroughGrowthAndDrops) {
+  RateLimitConfig c;
+  c.max_keys = 256;
+  c.shards = 1;
+  auto rl = make(c);
+  alignToWindow(seconds(60));
+  // 128 idle keys, then 256 live ones: the table grows from 8 entries to 256 and drops every
+  // idle key (shifting entries back in their probe sequences) on the way.
+  for (int i = 0; i < 128; ++i) rl->hit("idle" + std::to_string(i));
+  clock_.advance(seconds(150));
+  for (int i = 0; i < 256; ++i) {
+    for (int n = 0; n <= i % 7; ++n) rl->hit("k" + std::to_string(i));
+  }
+  EXPECT_EQ(rl->evictions(), 0u);
+  EXPECT_EQ(rl->keyCount(), 256u);
+  for (int i = 0; i < 256; ++i) {
+    EXPECT_EQ(rl->check("k" + std::to_string(i)).remaining, 100 - (i % 7 + 1) - 1) << i;
+  }
+}
+
 TEST_F(RateLimiterTest, RateEstimateFollowsTheWindow) {
   RateLimitConfig c;
   c.requests_per_period = 1'000'000;  // a pure counter, as for the bot score's requests/minute

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace shipgate::shield {
 namespace {
 
@@ -106,6 +108,21 @@ TEST(RateLimitHeadersTest, RendersDraftHeaderValues) {
   h = renderRateLimitHeaders(c, ok);
   EXPECT_EQ(h.rate_limit, "limit=100, remaining=42, reset=12");
   EXPECT_EQ(h.retry_after, "");
+}
+
+TEST(RateLimitHeadersTest, FixedBuffersHoldTheLongestValues) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  RateLimitConfig c;
+  c.requests_per_period = kMin;
+  c.period = std::chrono::seconds(kMin);
+  RateDecision d{true, kMin, kMin, kMin, kMin};
+  RateLimitHeaderText t(c, d);
+  const std::string m = std::to_string(kMin);  // 20 bytes, the longest int64
+  EXPECT_EQ(t.policy(), m + ";w=" + m);
+  EXPECT_EQ(t.rateLimit(), "limit=" + m + ", remaining=" + m + ", reset=" + m);
+  EXPECT_EQ(t.retryAfter(), m);
+  auto h = renderRateLimitHeaders(c, d);
+  EXPECT_EQ(h.rate_limit, t.rateLimit());
 }
 
 }  // namespace

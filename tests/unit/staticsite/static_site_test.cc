@@ -337,8 +337,15 @@ TEST_F(StaticSiteTest, RangeAndConditionalsApplyToTheChosenRepresentation) {
 }
 
 TEST_F(StaticSiteTest, CacheControlByName) {
+  site_.write("about.3f9a1c2b.html", "<p>about</p>");  // hashed, but HTML: revalidated
+  site_.write("about.3f9a1c2b.HTM", "<p>about</p>");
   auto site = open();
   const std::string immutable = "public, max-age=31536000, immutable";
+  StaticResponse hashed_html = site->serve(get("/about.3f9a1c2b.html"));
+  EXPECT_EQ(headerOf(hashed_html, "Cache-Control"), "public, max-age=60");
+  EXPECT_EQ(headerOf(hashed_html, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(headerOf(site->serve(get("/about.3f9a1c2b.HTM")), "Content-Type"),
+            "text/html; charset=utf-8");
   EXPECT_EQ(headerOf(site->serve(get("/app.3f9a1c2b.js")), "Cache-Control"), immutable);
   EXPECT_EQ(headerOf(site->serve(get("/main-8c2f1e9a0b.css")), "Cache-Control"), immutable);
   EXPECT_EQ(headerOf(site->serve(get("/index.html")), "Cache-Control"), "public, max-age=60");
