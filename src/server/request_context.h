@@ -119,7 +119,7 @@ class RequestContext final : public DownstreamCallbacks {
   std::unique_ptr<firewall::Scratch> waf_scratch_;
   const firewall::Firewall* waf_ = nullptr;
   firewall::RequestView waf_view_;
-  std::vector<std::pair<std::string, std::string>> waf_fields_;
+  firewall::ResponseHeaders waf_fields_;  // the passing firewall's headers (inline, no allocation)
 };
 
 }  // namespace shipgate::server
