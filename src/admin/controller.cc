@@ -4,6 +4,7 @@
 
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/server/gateway.h"
 #include "shipgate/traffic/health_registry.h"
@@ -55,7 +56,7 @@ Status Controller::applyLocked(std::shared_ptr<const Config> file_config) {
 }
 
 Status Controller::reload() {
-  config::LoadResult loaded = config::loadFile(config_path_);
+  config::LoadResult loaded = config::loadFile(config_path_, {&firewall::firewallSection()});
   if (!loaded.ok()) {
     std::string msg = "config " + config_path_ + " refused; the old config keeps serving:";
     for (const auto& d : loaded.diagnostics) {
