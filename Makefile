@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo bench fuzz clean
+.PHONY: all deps build test demo bench fuzz fuzz-replay tidy clean
 
 all: build
 
@@ -36,5 +36,17 @@ fuzz: deps-build
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSHIPGATE_FUZZ=ON
 	ninja -C build-fuzz -j $(JOBS)
 
+# The fuzz corpora replayed under AddressSanitizer and UndefinedBehaviorSanitizer, where any finding
+# fails: a sanitizer build (build-asan/) of the fuzz targets only. CI runs it after `make test`.
+fuzz-replay: deps-build
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIPGATE_SANITIZE=ON
+	ninja -C build-asan -j $(JOBS) fuzz_targets
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -L fuzz --output-on-failure -j 2
+
+# clang-tidy with the checks of .clang-tidy over src/ (not in CI; any finding fails).
+tidy: $(BUILD)/build.ninja
+	run-clang-tidy -p $(BUILD) -j $(JOBS) -quiet '$(CURDIR)/src/.*\.cc$$'
+
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) build-fuzz build-asan

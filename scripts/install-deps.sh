@@ -6,7 +6,7 @@ what=${1:-test}
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nlohmann-json3-dev
-  libcli11-dev libre2-dev libsodium-dev libsqlite3-dev libpq-dev libgtest-dev libgmock-dev
+  libcli11-dev libre2-dev libpq-dev libgtest-dev libgmock-dev
   libbenchmark-dev node-llhttp libcpp-httplib-dev liburiparser-dev brotli)
 run_pkgs=(postgresql curl openssl ca-certificates)
 test_pkgs=(chromium nginx wrk prometheus)

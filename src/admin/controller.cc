@@ -4,6 +4,7 @@
 
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/health/targets.h"
 #include "shipgate/server/gateway.h"
@@ -28,7 +29,7 @@ Controller::Controller(std::string config_path, server::Gateway& gateway,
 std::shared_ptr<const Config> Controller::config() const { return traffic_.config(); }
 
 Status Controller::reload() {
-  config::LoadResult loaded = config::loadFile(config_path_);
+  config::LoadResult loaded = config::loadFile(config_path_, {&firewall::firewallSection()});
   if (!loaded.ok()) {
     std::string msg = "config " + config_path_ + " refused; the old config keeps serving:";
     for (const auto& d : loaded.diagnostics) {

@@ -1,14 +1,14 @@
 // The seed's four blocks, loaded verbatim: security_rules, health_checks, quality_gates and
 // container_security. What is not in effect yet gets a located warning, so `check` tells the
 // operator exactly which lines are recorded but not acted on. security_rules also takes the
-// extensions (normalize, enabled, description, block, skip, ratelimit); its expressions are
-// compiled by checkSecurityRules (waf_check.cc) once the waf: section is known.
+// extensions (normalize, enabled, description, block, skip, ratelimit). What needs the rules engine
+// (expressions, the rate_limit shorthand, rate-limit characteristics) is the firewall's section
+// validator's job (firewall/firewall_config.h).
 #include <string>
 #include <vector>
 
 #include "sections.h"
 #include "shipgate/config/loader.h"
-#include "shipgate/waf/action.h"
 
 namespace shipgate::config::internal {
 namespace {
@@ -66,9 +66,10 @@ void readStructuredRateLimit(const YNode& n, const std::string& path, Diags& d, 
   if (m.getString("counting_expression", out.counting_expression)) {
     out.counting_expression_where = m.take("counting_expression")->where;
   }
-  int action = 0;
-  const std::vector<std::string_view> kLimitActions = {"block", "challenge", "log"};
-  if (m.getChoice("action", kLimitActions, action)) out.action = std::string(kLimitActions[action]);
+  int action = 0;  // in RateLimitAction's order
+  if (m.getChoice("action", {"block", "challenge", "log"}, action)) {
+    out.action = static_cast<RateLimitAction>(action);
+  }
   m.finish();
 }
 
@@ -81,6 +82,7 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     d.error(n.where, std::string("security_rules: expected a list of rules, got ") + n.kindName());
     return;
   }
+  // In RuleAction's order.
   const std::vector<std::string_view> kActions = {"block", "challenge", "log",
                                                   "skip",  "allow",     "rate_limit"};
   for (size_t i = 0; i < n.items.size(); ++i) {
@@ -103,26 +105,19 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     }
     int action = -1;
     if (m.getChoice("action", kActions, action)) {
-      rule.action = std::string(kActions[action]);
+      rule.action = static_cast<RuleAction>(action);
     } else if (m.take("action") == nullptr) {
       d.error(item.where, path + ": action is required");
     }
+    // Checks that an action-specific key goes with its action; silent while the action is
+    // missing or invalid (already reported).
+    auto actionIsNot = [&](RuleAction a) { return action >= 0 && rule.action != a; };
     const YNode* shorthand = nullptr;
     if (m.getString("rate_limit", rule.rate_limit)) {
       shorthand = m.take("rate_limit");
-      auto rate = waf::parseRateLimitShorthand(rule.rate_limit);
-      if (!rate.isOk()) {
-        d.error(shorthand->where, path + ".rate_limit: \"" + rule.rate_limit +
-                                      "\" is not a rate such as \"100req/min\" (units: s, min, "
-                                      "hour, day): " +
-                                      rate.status().message());
-      } else if (!rule.action.empty() && rule.action != "rate_limit") {
+      rule.rate_limit_where = shorthand->where;
+      if (actionIsNot(RuleAction::kRateLimit)) {
         d.error(shorthand->where, path + ".rate_limit: only applies to action \"rate_limit\"");
-      } else {
-        WafRateLimit rl;
-        rl.period_seconds = rate->period_seconds;
-        rl.requests_per_period = rate->requests_per_period;
-        rule.ratelimit = rl;
       }
     }
     if (const YNode* structured = m.take("ratelimit")) {
@@ -130,7 +125,7 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
         d.error(structured->where, path +
                                        ".ratelimit: give either rate_limit: \"N req/min\" or "
                                        "ratelimit: {...}, not both");
-      } else if (!rule.action.empty() && rule.action != "rate_limit") {
+      } else if (actionIsNot(RuleAction::kRateLimit)) {
         d.error(structured->where, path + ".ratelimit: only applies to action \"rate_limit\"");
       } else {
         WafRateLimit rl;
@@ -138,7 +133,8 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
         rule.ratelimit = rl;
       }
     }
-    if (rule.action == "rate_limit" && !rule.ratelimit && shorthand == nullptr &&
+    if (action >= 0 && rule.action == RuleAction::kRateLimit && !rule.ratelimit &&
+        shorthand == nullptr &&
         m.take("rate_limit") == nullptr && m.take("ratelimit") == nullptr) {
       d.error(item.where, path +
                               ": action rate_limit needs rate_limit: \"N req/min\" (or "
@@ -149,7 +145,7 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
     m.getBool("enabled", rule.enabled);
     m.getString("description", rule.description);
     if (const YNode* block = m.take("block")) {
-      if (!rule.action.empty() && rule.action != "block") {
+      if (actionIsNot(RuleAction::kBlock)) {
         d.error(block->where, path + ".block: only applies to action \"block\"");
       } else {
         MapView bm(*block, path + ".block", d);
@@ -161,7 +157,7 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d) {
       }
     }
     if (const YNode* skip = m.take("skip")) {
-      if (!rule.action.empty() && rule.action != "skip") {
+      if (actionIsNot(RuleAction::kSkip)) {
         d.error(skip->where, path + ".skip: only applies to action \"skip\"");
       } else {
         MapView sm(*skip, path + ".skip", d);

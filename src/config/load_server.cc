@@ -71,9 +71,10 @@ void loadLog(const YNode& n, LogConfig& l, Diags& d) {
     std::string s;
     if (m.getString(key, s)) *field = s.empty() ? s : resolvePath(*m.take(key), s);
   }
+  // In LogLevel's order.
   int level = 0;
   if (m.getChoice("level", {"debug", "info", "warn", "error"}, level)) {
-    l.level = std::string(std::vector<std::string_view>{"debug", "info", "warn", "error"}[level]);
+    l.level = static_cast<LogLevel>(level);
   }
   m.finish();
 }

@@ -133,7 +133,6 @@ void buildConfig(const YNode& root, Config& c, Diags& d) {
   if (health_checks != nullptr) internal::checkHealthCheckRegions(*health_checks, c, d);
   if (const YNode* n = top.take("waf")) internal::loadWaf(*n, c, d);
   if (const YEntry* e = top.entry("security_rules")) internal::loadSecurityRules(*e, c, d);
-  internal::checkSecurityRules(c, d);
   if (const YEntry* e = top.entry("quality_gates")) internal::loadQualityGates(*e, c, d);
   if (const YEntry* e = top.entry("container_security")) {
     internal::loadContainerSecurity(*e, root, c, d);
@@ -155,7 +154,16 @@ LoadResult finish(Diags& d, std::unique_ptr<Config> config) {
   return result;
 }
 
-LoadResult load(std::string_view text, const std::string& file_name) {
+// Runs each area's validator on the loaded model and stores the settings it returns.
+void validateSections(const std::vector<const SectionValidator*>& sections, Config& c, Diags& d) {
+  for (const SectionValidator* section : sections) {
+    std::shared_ptr<const SectionSettings> settings = section->validate(c, d);
+    if (settings != nullptr) c.sections[std::string(section->key())] = std::move(settings);
+  }
+}
+
+LoadResult load(std::string_view text, const std::string& file_name,
+                const std::vector<const SectionValidator*>& sections) {
   Diags d;
   auto config = std::make_unique<Config>();
   config->source_file = file_name;
@@ -163,6 +171,7 @@ LoadResult load(std::string_view text, const std::string& file_name) {
     std::vector<std::string> stack{identity(file_name)};
     YNode root = loadTree(text, file_name, d, stack);
     buildConfig(root, *config, d);
+    validateSections(sections, *config, d);
   } catch (const std::exception& e) {
     d.error(Location{file_name, 0, 0}, std::string("internal error while loading: ") + e.what());
   }
@@ -184,16 +193,17 @@ std::string LoadResult::toString() const {
   return out;
 }
 
-LoadResult loadFile(const std::string& path) {
+LoadResult loadFile(const std::string& path, const std::vector<const SectionValidator*>& sections) {
   Diags d;
   d.noteFile(path);
   std::string text;
   if (!readFile(path, Location{path, 0, 0}, d, text)) return finish(d, nullptr);
-  return load(text, path);
+  return load(text, path, sections);
 }
 
-LoadResult loadString(std::string_view yaml, const std::string& file_name) {
-  return load(yaml, file_name);
+LoadResult loadString(std::string_view yaml, const std::string& file_name,
+                      const std::vector<const SectionValidator*>& sections) {
+  return load(yaml, file_name, sections);
 }
 
 }  // namespace shipgate::config

@@ -29,6 +29,37 @@ const char* healthKindName(HealthKind k) {
   return "?";
 }
 
+const char* logLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "?";
+}
+
+const char* ruleActionName(RuleAction action) {
+  switch (action) {
+    case RuleAction::kBlock: return "block";
+    case RuleAction::kChallenge: return "challenge";
+    case RuleAction::kLog: return "log";
+    case RuleAction::kSkip: return "skip";
+    case RuleAction::kAllow: return "allow";
+    case RuleAction::kRateLimit: return "rate_limit";
+  }
+  return "?";
+}
+
+const char* rateLimitActionName(RateLimitAction action) {
+  switch (action) {
+    case RateLimitAction::kBlock: return "block";
+    case RateLimitAction::kChallenge: return "challenge";
+    case RateLimitAction::kLog: return "log";
+  }
+  return "?";
+}
+
 std::string Diagnostic::toString() const {
   return where.toString() + (severity == Severity::kError ? ": error: " : ": warning: ") + message;
 }

@@ -36,12 +36,8 @@ void loadSecurityRules(const YEntry& e, Config& c, Diags& d);
 void loadHealthChecks(const YEntry& e, Config& c, Diags& d);
 void loadQualityGates(const YEntry& e, Config& c, Diags& d);
 void loadContainerSecurity(const YEntry& e, const YNode& root, Config& c, Diags& d);
-// waf: (before security_rules are checked).
+// waf: (the firewall's section validator compiles the rules with it; firewall_config.h).
 void loadWaf(const YNode& n, Config& c, Diags& d);
-// Compiles every security rule (and counting expression) with the rules engine; parse and type
-// errors at the file line:column inside the expression, with the engine's caret rendering, and
-// the engine's warnings (with the canonical rewrite). Runs after loadSecurityRules and loadWaf.
-void checkSecurityRules(Config& c, Diags& d);
 // Warnings for health_checks regions that no app declares; run after loadApps.
 void checkHealthCheckRegions(const YEntry& e, const Config& c, Diags& d);
 

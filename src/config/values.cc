@@ -157,6 +157,14 @@ Result<size_t> parseSize(std::string_view text) {
   return static_cast<size_t>(bytes);
 }
 
+Result<LogLevel> parseLogLevel(std::string_view text) {
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (text == logLevelName(level)) return level;
+  }
+  return Status::invalidArgument("log level \"" + std::string(text) +
+                                 "\" is not one of debug, info, warn or error");
+}
+
 Result<HostPort> parseHostPort(std::string_view text) {
   std::string_view s = trim(text);
   const std::string quoted = "\"" + std::string(text) + "\"";

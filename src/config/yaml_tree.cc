@@ -168,50 +168,6 @@ const char* YNode::kindName() const {
   return "?";
 }
 
-void Diags::error(const Location& where, std::string message) {
-  list_.push_back({Diagnostic::Severity::kError, where, std::move(message)});
-  ++errors_;
-}
-
-void Diags::warning(const Location& where, std::string message) {
-  list_.push_back({Diagnostic::Severity::kWarning, where, std::move(message)});
-}
-
-void Diags::noteFile(const std::string& file) {
-  file_rank_.emplace(file, static_cast<int>(file_rank_.size()));
-}
-
-std::vector<Diagnostic> Diags::sorted() const {
-  std::vector<Diagnostic> out = list_;
-  auto rank = [&](const Diagnostic& d) {
-    auto it = file_rank_.find(d.where.file);
-    return it == file_rank_.end() ? static_cast<int>(file_rank_.size()) : it->second;
-  };
-  std::stable_sort(out.begin(), out.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-    int ra = rank(a), rb = rank(b);
-    if (ra != rb) return ra < rb;
-    if (a.where.line != b.where.line) return a.where.line < b.where.line;
-    return a.where.column < b.where.column;
-  });
-  // A file included twice (a diamond) reports its own syntax findings twice; keep one.
-  auto same = [](const Diagnostic& a, const Diagnostic& b) {
-    return a.severity == b.severity && a.where.file == b.where.file &&
-           a.where.line == b.where.line && a.where.column == b.where.column &&
-           a.message == b.message;
-  };
-  out.erase(std::unique(out.begin(), out.end(), same), out.end());
-  return out;
-}
-
-void Diags::noteSource(const std::string& file, std::string_view text) {
-  sources_[file] = std::string(text);
-}
-
-const std::string* Diags::source(const std::string& file) const {
-  auto it = sources_.find(file);
-  return it == sources_.end() ? nullptr : &it->second;
-}
-
 YNode parseYaml(std::string_view text, const std::string& file, Diags& diags) {
   diags.noteFile(file);
   diags.noteSource(file, text);

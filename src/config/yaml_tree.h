@@ -1,6 +1,6 @@
 // Private to the loader. YNode: a YAML document as a plain tree whose every node remembers the file
 // and position it came from, so that diagnostics stay exact after includes are merged. Diags: the
-// sink that collects located errors and warnings.
+// sink that collects located errors and warnings (config/diagnostics.h).
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "shipgate/config/config.h"
+#include "shipgate/config/diagnostics.h"
 
 namespace shipgate::config::internal {
 
@@ -39,25 +40,8 @@ struct YEntry {
   YNode value;
 };
 
-// Collects diagnostics. Files are ranked in the order they were first seen so that sorted()
-// returns "file order": the root file first, then its includes.
-class Diags {
- public:
-  void error(const Location& where, std::string message);
-  void warning(const Location& where, std::string message);
-  void noteFile(const std::string& file);
-  // The text of a parsed file, to map offsets inside scalars back to line:column.
-  void noteSource(const std::string& file, std::string_view text);
-  const std::string* source(const std::string& file) const;
-  bool hasErrors() const { return errors_ > 0; }
-  std::vector<Diagnostic> sorted() const;
-
- private:
-  std::vector<Diagnostic> list_;
-  std::map<std::string, int> file_rank_;
-  std::map<std::string, std::string> sources_;
-  int errors_ = 0;
-};
+// The loader's name for the public diagnostics sink.
+using Diags = config::Diagnostics;
 
 // Parses YAML text into a YNode tree named `file`. Syntax errors, duplicate keys, non-string keys,
 // excessive nesting and alias bombs become errors in `diags`; the returned tree is then partial

@@ -12,7 +12,7 @@
 #include "firewall_stats.h"
 #include "request_fields.h"
 #include "shipgate/common/log.h"
-#include "shipgate/firewall/rule_specs.h"
+#include "shipgate/firewall/firewall_config.h"
 
 namespace shipgate::firewall {
 
@@ -62,24 +62,10 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
   fw->body_bytes_ = waf.body_bytes;
   fw->block_defaults_ = waf.block;
 
-  // Rules.
-  std::vector<waf::RuleSpec> specs;
-  std::string errors;
-  for (const auto& rule : config.security_rules) {
-    auto spec = ruleSpecFromConfig(rule);
-    if (!spec.isOk()) {
-      errors += "rule \"" + rule.name + "\": " + spec.status().message() + "\n";
-      continue;
-    }
-    specs.push_back(std::move(spec.value()));
-  }
-  if (!errors.empty()) return Status::invalidArgument(errors);
-  waf::ListRegistry lists = buildNamedLists(waf);
-  waf::RuleSetOptions options;
-  options.compile = compileOptions(waf, &lists);
-  auto compiled = waf::RuleSet::compile(std::move(specs), options);
-  if (!compiled.isOk()) return compiled.status();
-  fw->rules_ = std::move(compiled.value());
+  // Rules: compiled once, by the section validator (firewall_config.h).
+  auto settings = firewallConfigOf(config);
+  if (!settings.isOk()) return settings.status();
+  fw->rules_ = settings.value()->rules;
 
   // Per-rule runtime: stats, limiters (carried over when unchanged), block responses.
   fw->stats_ = GlobalStats::create(fw->enabled_ ? metrics : nullptr,
@@ -104,13 +90,7 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
     }
     if (spec.action != waf::ActionKind::kRateLimit) continue;
     const waf::RateLimitSpec& rl = spec.params.rate_limit;
-    for (const auto& text : rl.characteristics) {
-      auto ch = parseCharacteristic(text);
-      if (!ch.isOk()) {
-        return Status::invalidArgument("rule \"" + spec.name + "\": " + ch.status().message());
-      }
-      rt.characteristics.push_back(std::move(ch.value()));
-    }
+    rt.characteristics = settings.value()->rule_settings[i].characteristics;
     rt.limit_action = rl.action;
     rt.count_on_response = rl.counting_expression.find("http.response.code") != std::string::npos;
     shield::RateLimitConfig lc;

@@ -89,13 +89,43 @@ waf::CompileOptions compileOptions(const config::WafConfig& waf, const waf::List
   return options;
 }
 
+waf::ActionKind actionKind(config::RuleAction action) {
+  switch (action) {
+    case config::RuleAction::kBlock: return waf::ActionKind::kBlock;
+    case config::RuleAction::kChallenge: return waf::ActionKind::kChallenge;
+    case config::RuleAction::kLog: return waf::ActionKind::kLog;
+    case config::RuleAction::kSkip: return waf::ActionKind::kSkip;
+    case config::RuleAction::kAllow: return waf::ActionKind::kAllow;
+    case config::RuleAction::kRateLimit: return waf::ActionKind::kRateLimit;
+  }
+  return waf::ActionKind::kBlock;
+}
+
+waf::ActionKind actionKind(config::RateLimitAction action) {
+  switch (action) {
+    case config::RateLimitAction::kBlock: return waf::ActionKind::kBlock;
+    case config::RateLimitAction::kChallenge: return waf::ActionKind::kChallenge;
+    case config::RateLimitAction::kLog: return waf::ActionKind::kLog;
+  }
+  return waf::ActionKind::kBlock;
+}
+
+Result<config::WafRateLimit> rateLimitOf(const config::SecurityRule& rule) {
+  if (rule.ratelimit) return *rule.ratelimit;
+  if (rule.rate_limit.empty()) return Status::invalidArgument("action rate_limit needs a rate");
+  auto rate = waf::parseRateLimitShorthand(rule.rate_limit);
+  if (!rate.isOk()) return rate.status();
+  config::WafRateLimit rl;
+  rl.period_seconds = rate->period_seconds;
+  rl.requests_per_period = rate->requests_per_period;
+  return rl;
+}
+
 Result<waf::RuleSpec> ruleSpecFromConfig(const config::SecurityRule& rule) {
-  auto kind = waf::parseAction(rule.action);
-  if (!kind) return Status::invalidArgument("unknown action \"" + rule.action + "\"");
   waf::RuleSpec spec;
   spec.name = rule.name;
   spec.expression = rule.expression;
-  spec.action = *kind;
+  spec.action = actionKind(rule.action);
   spec.enabled = rule.enabled;
   if (rule.normalize) {
     auto normalize = parseNormalizers(*rule.normalize);
@@ -111,21 +141,17 @@ Result<waf::RuleSpec> ruleSpecFromConfig(const config::SecurityRule& rule) {
     spec.params.skip_rest = false;
     spec.params.skip_rules = rule.skip_rules;
   }
-  if (*kind == waf::ActionKind::kRateLimit) {
-    if (!rule.ratelimit) return Status::invalidArgument("action rate_limit needs a rate");
-    const config::WafRateLimit& rl = *rule.ratelimit;
+  if (rule.action == config::RuleAction::kRateLimit) {
+    auto rate = rateLimitOf(rule);
+    if (!rate.isOk()) return rate.status();
+    const config::WafRateLimit& rl = rate.value();
     waf::RateLimitSpec& out = spec.params.rate_limit;
     out.characteristics = rl.characteristics;
     out.period_seconds = rl.period_seconds;
     out.requests_per_period = rl.requests_per_period;
     out.mitigation_timeout_seconds = rl.mitigation_timeout_seconds;
     out.counting_expression = rl.counting_expression;
-    auto action = waf::parseAction(rl.action);
-    if (!action || (*action != waf::ActionKind::kBlock && *action != waf::ActionKind::kChallenge &&
-                    *action != waf::ActionKind::kLog)) {
-      return Status::invalidArgument("rate limit action must be block, challenge or log");
-    }
-    out.action = *action;
+    out.action = actionKind(rl.action);
   }
   return spec;
 }

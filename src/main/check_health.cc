@@ -3,12 +3,13 @@
 
 #include "commands.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/report.h"
 
 namespace shipgate::cli {
 
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
-  config::LoadResult loaded = config::loadFile(config_path);
+  config::LoadResult loaded = config::loadFile(config_path, {&firewall::firewallSection()});
   size_t errors = 0;
   for (const auto& d : loaded.diagnostics) {
     bool is_error = d.severity == config::Diagnostic::Severity::kError;
@@ -19,7 +20,7 @@ bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
 }
 
 int runCheck(const std::string& config_path) {
-  config::LoadResult loaded = config::loadFile(config_path);
+  config::LoadResult loaded = config::loadFile(config_path, {&firewall::firewallSection()});
   size_t errors = 0, warnings = 0;
   for (const auto& d : loaded.diagnostics) {
     if (d.severity == config::Diagnostic::Severity::kError) {

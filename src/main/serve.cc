@@ -19,6 +19,7 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/health/targets.h"
 #include "shipgate/metrics/registry.h"
@@ -31,10 +32,13 @@
 namespace shipgate::cli {
 namespace {
 
-log::Level parseLevel(const std::string& s) {
-  if (s == "debug") return log::Level::kDebug;
-  if (s == "warn") return log::Level::kWarn;
-  if (s == "error") return log::Level::kError;
+log::Level toLogLevel(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::kDebug: return log::Level::kDebug;
+    case config::LogLevel::kInfo: return log::Level::kInfo;
+    case config::LogLevel::kWarn: return log::Level::kWarn;
+    case config::LogLevel::kError: return log::Level::kError;
+  }
   return log::Level::kInfo;
 }
 
@@ -102,11 +106,20 @@ int runServe(const ServeOptions& opts) {
   raiseFileLimit();
 
   if (!printDiagnostics(opts.config_path, /*quiet_warnings=*/false)) return 1;
-  config::LoadResult loaded = config::loadFile(opts.config_path);
+  config::LoadResult loaded = config::loadFile(opts.config_path, {&firewall::firewallSection()});
   if (!loaded.ok()) return 1;
   std::shared_ptr<const config::Config> cfg = loaded.config;
 
-  log::setLevel(parseLevel(opts.log_level.empty() ? cfg->server.log.level : opts.log_level));
+  config::LogLevel level = cfg->server.log.level;
+  if (!opts.log_level.empty()) {
+    auto flag = config::parseLogLevel(opts.log_level);
+    if (!flag.isOk()) {
+      std::cerr << "shipgate: --log-level: " << flag.status().message() << "\n";
+      return 2;
+    }
+    level = flag.value();
+  }
+  log::setLevel(toLogLevel(level));
   if (!cfg->server.log.error_log_path.empty() &&
       !log::openErrorLog(cfg->server.log.error_log_path)) {
     std::cerr << "shipgate: cannot open error log " << cfg->server.log.error_log_path << "\n";

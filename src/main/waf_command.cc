@@ -13,6 +13,7 @@
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "shipgate/firewall/rule_specs.h"
 #include "shipgate/waf/parser.h"
 #include "shipgate/waf/request.h"
@@ -22,7 +23,7 @@ namespace {
 
 // Loads the config; prints errors (not warnings) and returns null on failure.
 std::shared_ptr<const config::Config> loadConfig(const std::string& path, const char* command) {
-  config::LoadResult loaded = config::loadFile(path);
+  config::LoadResult loaded = config::loadFile(path, {&firewall::firewallSection()});
   bool failed = loaded.hasErrors() || loaded.config == nullptr;
   if (failed) {
     for (const auto& d : loaded.diagnostics) {

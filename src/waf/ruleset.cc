@@ -25,6 +25,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(std::vector<RuleSpec> sp
     rd.rule_index = i;
     rd.rule_name = specs[i].name;
     rd.is_error = is_error;
+    rd.in_counting_expression = !what.empty();
     rd.diagnostic = d;
     rd.rendered = ruleLabel(specs[i], i) + std::string(what) + ": " +
                   d.render(source, is_error ? "error" : "warning");

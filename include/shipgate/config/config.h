@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,11 +41,14 @@ struct Limits {
   size_t max_connections = 10'000;            // per process; over it new connections are closed
 };
 
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+const char* logLevelName(LogLevel level);  // "debug", "info", "warn", "error"
+
 struct LogConfig {
   bool access_log = false;           // JSON lines, buffered
   std::string access_log_path;       // empty + access_log: stdout
   std::string error_log_path;        // empty: stderr
-  std::string level = "info";        // debug | info | warn | error
+  LogLevel level = LogLevel::kInfo;
 };
 
 struct ServerConfig {
@@ -196,6 +200,13 @@ struct ComponentCheck {
 
 // ---- The seed's blocks, loaded verbatim. ----
 
+// What a security rule does when it matches (Cloudflare's actions).
+enum class RuleAction { kBlock, kChallenge, kLog, kSkip, kAllow, kRateLimit };
+const char* ruleActionName(RuleAction action);  // "block", ..., "rate_limit"
+// What a rate limit does to a client over its rate.
+enum class RateLimitAction { kBlock, kChallenge, kLog };
+const char* rateLimitActionName(RateLimitAction action);  // "block", "challenge", "log"
+
 // A block response (waf.block defaults, or a rule's own block:). The body is a template:
 // {rule} and {event_id} are replaced (HTML-escaped in text/html bodies).
 struct WafBlockResponse {
@@ -204,9 +215,9 @@ struct WafBlockResponse {
   std::string body;                  // empty = the built-in page
 };
 
-// Cloudflare's structured rate limit (security_rules[].ratelimit); the shorthand
-// rate_limit: "100req/min" is filled in here too: characteristics [ip.src], period 60 s,
-// 100 requests, mitigation_timeout 0 (throttle only the excess), action block.
+// Cloudflare's structured rate limit (security_rules[].ratelimit). The shorthand
+// rate_limit: "100req/min" stays text in SecurityRule::rate_limit; the firewall's section
+// validator turns it into this (characteristics [ip.src], mitigation_timeout 0, action block).
 struct WafRateLimit {
   // ip.src, http.host, http.request.uri.path, http.request.headers["name"],
   // http.request.cookies["name"], http.request.uri.args["name"].
@@ -216,14 +227,15 @@ struct WafRateLimit {
   int64_t mitigation_timeout_seconds = 0;
   std::string counting_expression;   // empty = count what the rule matches
   Location counting_expression_where;
-  std::string action = "block";      // block (429) | challenge | log
+  RateLimitAction action = RateLimitAction::kBlock;  // block answers 429
 };
 
 struct SecurityRule {                // security_rules[]
   std::string name;
   std::string expression;            // Cloudflare Rules language
-  std::string action;                // block | challenge | log | skip | allow | rate_limit
+  RuleAction action = RuleAction::kBlock;
   std::string rate_limit;            // "100req/min" shorthand, when action == rate_limit
+  Location rate_limit_where;         // the shorthand scalar
   Location where;
   Location expression_where;         // the expression scalar (its opening quote when quoted)
   // Extensions beyond the seed's four keys.
@@ -232,7 +244,7 @@ struct SecurityRule {                // security_rules[]
   std::string description;
   std::optional<WafBlockResponse> block;  // action block: overrides waf.block
   std::vector<std::string> skip_rules;    // action skip: named rules; empty = skip the rest
-  std::optional<WafRateLimit> ratelimit;  // action rate_limit: from ratelimit: or rate_limit:
+  std::optional<WafRateLimit> ratelimit;  // action rate_limit: from ratelimit:
 };
 
 struct WafVerifiedBot {
@@ -282,6 +294,13 @@ struct Diagnostic {
   std::string toString() const;      // "file:line:col: warning: message"
 };
 
+// Typed settings an area derived from its section of a Config (see section.h); each area derives
+// its own type from this one. Immutable once stored.
+class SectionSettings {
+ public:
+  virtual ~SectionSettings() = default;
+};
+
 struct Config {
   std::string source_file;
   ServerConfig server;
@@ -298,6 +317,10 @@ struct Config {
   std::map<std::string, std::string> quality_gates;       // not in effect yet (warned)
   std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)
   std::vector<Diagnostic> warnings;  // non-fatal findings from the loader
+  // The settings each SectionValidator given to the loader returned, by its key(). Copies of a
+  // Config share them; an area whose settings are absent (a Config built by hand) validates its
+  // section when it builds its runtime object.
+  std::map<std::string, std::shared_ptr<const SectionSettings>, std::less<>> sections;
 
   const AppConfig* findApp(const std::string& name) const;
 };

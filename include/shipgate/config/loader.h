@@ -35,9 +35,10 @@
 // still missing. A path that exists but has the wrong type (a static root that is a file) is an
 // error.
 //
-// The seed's blocks: security_rules are validated (name, expression, action, rate_limit) and
-// stored with the expression's location; one warning says they are not enforced until the WAF
-// lands (issue 3). health_checks are in effect twice over: each region's failover_policy becomes
+// The seed's blocks: security_rules are read (name, expression, action, rate_limit and the
+// extensions) and stored with the locations of their expressions; what needs the rules engine
+// (compiling expressions, the rate_limit shorthand, characteristics) is checked by the firewall's
+// section validator (firewall/firewall_config.h) when the caller passes it. health_checks are in effect twice over: each region's failover_policy becomes
 // the default policy of every app region with that name, and each endpoint becomes an http check
 // ("health_checks.<name>") that `shipgate health` runs; a region no app declares is warned.
 // quality_gates are stored and each key is warned (not enforced yet). container_security keys
@@ -53,6 +54,7 @@
 
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
+#include "shipgate/config/section.h"
 
 namespace shipgate::config {
 
@@ -66,18 +68,24 @@ struct LoadResult {
 };
 
 // Loads the file at `path` and its includes. Diagnostics name files as written (relative paths stay
-// relative to the current directory), so they read like compiler output.
-LoadResult loadFile(const std::string& path);
+// relative to the current directory), so they read like compiler output. Then each of `sections`
+// (not owned; must outlive the call) validates its area's section; its diagnostics join the
+// loader's and its settings go to Config::sections (section.h).
+LoadResult loadFile(const std::string& path,
+                    const std::vector<const SectionValidator*>& sections = {});
 
 // Loads YAML text as if it were the file `file_name` (used in diagnostics); includes and relative
 // paths resolve relative to the directory of file_name (the current directory when it has none).
-LoadResult loadString(std::string_view yaml, const std::string& file_name);
+LoadResult loadString(std::string_view yaml, const std::string& file_name,
+                      const std::vector<const SectionValidator*>& sections = {});
 
 // The value parsers the loader uses, for other front ends (CLI flags). Error messages say what is
 // wrong without a location.
 Result<Millis> parseDuration(std::string_view text);
 Result<size_t> parseSize(std::string_view text);
 Result<HostPort> parseHostPort(std::string_view text);
+// "debug" | "info" | "warn" | "error".
+Result<LogLevel> parseLogLevel(std::string_view text);
 
 // A parsed http(s) URL, as the health checks use it.
 struct Url {

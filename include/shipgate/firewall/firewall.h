@@ -198,7 +198,8 @@ class GlobalStats;  // per action counters
 
 class Firewall {
  public:
-  // Compiles the rules of `config` (errors: invalidArgument with every rendered error), creates
+  // Takes the rules of `config` as its firewall section compiled them (firewallConfigOf(): the
+  // loader's FirewallConfig, else validated now; errors: invalidArgument with each), creates
   // the limiters, the bot scorer and the challenge. With `previous`, keeps its rate counters
   // for rules whose name and rate settings are unchanged, its challenge secret when the config
   // sets none, and its metrics. `clock` (and `metrics`, when given: the registry its counters

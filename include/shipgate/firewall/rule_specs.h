@@ -1,6 +1,6 @@
 // From the config model to the rules engine's inputs: named lists, compile options (limits and
-// default normalisers) and one waf::RuleSpec per security rule. Shared by the config loader
-// (`shipgate check` compiles every rule) and the Firewall, so both see exactly the same rules.
+// default normalisers) and one waf::RuleSpec per security rule. Used by the firewall's section
+// validator (firewall_config.h), which compiles every rule once, and by `shipgate waf fmt`.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -33,6 +33,14 @@ waf::ListRegistry buildNamedLists(const config::WafConfig& waf);
 
 // Limits and default normalisers of waf:. `lists` may be null (then `in $name` fails).
 waf::CompileOptions compileOptions(const config::WafConfig& waf, const waf::ListRegistry* lists);
+
+waf::ActionKind actionKind(config::RuleAction action);
+waf::ActionKind actionKind(config::RateLimitAction action);
+
+// The rate limit of a rate_limit rule: its ratelimit:, else its rate_limit shorthand
+// ("100req/min", waf::parseRateLimitShorthand) with the defaults of config::WafRateLimit.
+// invalidArgument when neither is there or the shorthand is not a rate.
+Result<config::WafRateLimit> rateLimitOf(const config::SecurityRule& rule);
 
 // The engine's spec for one rule: action, params (block response, skip targets, rate limit with
 // its characteristics / counting expression / action) and the per-rule normalisers.

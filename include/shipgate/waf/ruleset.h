@@ -51,6 +51,7 @@ struct RuleDiagnostic {
   size_t rule_index = 0;
   std::string rule_name;
   bool is_error = false;
+  bool in_counting_expression = false;  // about rate_limit.counting_expression
   Diagnostic diagnostic;
   std::string rendered;  // "rule "name": 1:5: error: ...\n<line>\n    ^"
 };

@@ -34,7 +34,7 @@ int countWarnings(const LoadResult& r, const std::string& text) {
 
 TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
   std::string file = exampleDir() + "/shipgate.yaml";
-  auto r = loadFile(file);
+  auto r = testing::loadAll(file);
   ASSERT_TRUE(r.ok()) << r.toString();
   const Config& c = *r.config;
 
@@ -42,17 +42,17 @@ TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
   ASSERT_EQ(c.security_rules.size(), 3u);
   EXPECT_EQ(c.security_rules[0].name, "Block malicious bots");
   EXPECT_EQ(c.security_rules[0].expression, "(cf.bot_management.score lt 30)");
-  EXPECT_EQ(c.security_rules[0].action, "block");
+  EXPECT_EQ(c.security_rules[0].action, RuleAction::kBlock);
   EXPECT_EQ(c.security_rules[0].rate_limit, "");
   EXPECT_EQ(c.security_rules[1].name, "Rate limit API");
   EXPECT_EQ(c.security_rules[1].expression, "(http.request.uri.path matches \"/api/.*\")");
-  EXPECT_EQ(c.security_rules[1].action, "rate_limit");
+  EXPECT_EQ(c.security_rules[1].action, RuleAction::kRateLimit);
   EXPECT_EQ(c.security_rules[1].rate_limit, "100req/min");
   EXPECT_EQ(c.security_rules[2].name, "Block SQL injection attempts");
   EXPECT_EQ(c.security_rules[2].expression,
             "(any(http.request.uri.query contains {\"union select\" \"' or 1=1\" "
             "\"drop table\"}))");
-  EXPECT_EQ(c.security_rules[2].action, "block");
+  EXPECT_EQ(c.security_rules[2].action, RuleAction::kBlock);
   for (const auto& rule : c.security_rules) {
     EXPECT_EQ(rule.where.file, file);
     EXPECT_EQ(rule.expression_where.line, rule.where.line + 1);
@@ -118,7 +118,7 @@ TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
 }
 
 TEST(ExampleConfig, DemoYamlPointsTheSeedHealthChecksAtLoopback) {
-  auto r = loadFile(exampleDir() + "/demo.yaml");
+  auto r = testing::loadAll(exampleDir() + "/demo.yaml");
   ASSERT_TRUE(r.ok()) << r.toString();
   const Config& c = *r.config;
   EXPECT_EQ(c.security_rules.size(), 3u);

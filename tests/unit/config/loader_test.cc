@@ -65,7 +65,7 @@ TEST(ConfigLoader, MapsEverySectionOntoTheModel) {
   EXPECT_EQ(c.server.limits.max_connections, 64u);
   EXPECT_TRUE(c.server.log.access_log);
   EXPECT_EQ(c.server.log.access_log_path, "/etc/shipgate/logs/access.log");
-  EXPECT_EQ(c.server.log.level, "debug");
+  EXPECT_EQ(c.server.log.level, LogLevel::kDebug);
 
   ASSERT_EQ(c.listeners.size(), 2u);
   EXPECT_EQ(c.listeners[0].address.port, 0);

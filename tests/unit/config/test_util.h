@@ -1,4 +1,5 @@
-// Helpers for the config loader tests: find a diagnostic by exact location and message substring.
+// Helpers for the config loader tests: load as the binary does (with the firewall's section
+// validator), and find a diagnostic by exact location and message substring.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -6,10 +7,18 @@
 #include <string>
 
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
 
 namespace shipgate::config::testing {
 
-inline LoadResult load(const std::string& yaml) { return loadString(yaml, "test.yaml"); }
+// The validators `shipgate check` and `serve` pass.
+inline std::vector<const SectionValidator*> allSections() {
+  return {&firewall::firewallSection()};
+}
+inline LoadResult load(const std::string& yaml) {
+  return loadString(yaml, "test.yaml", allSections());
+}
+inline LoadResult loadAll(const std::string& path) { return loadFile(path, allSections()); }
 
 // True when `r` has a diagnostic of `severity` at exactly `where` ("file:line:col") whose
 // message contains `text`.

@@ -108,5 +108,20 @@ TEST(ParseUrl, RejectsOtherSchemesAndCredentials) {
   EXPECT_FALSE(parseUrl("http://h/a b").isOk());
 }
 
+// The log level is an enum parsed once; an unknown name is an error, never a silent "info".
+TEST(ParseLogLevel, NamesAndErrors) {
+  EXPECT_EQ(parseLogLevel("debug").value(), LogLevel::kDebug);
+  EXPECT_EQ(parseLogLevel("info").value(), LogLevel::kInfo);
+  EXPECT_EQ(parseLogLevel("warn").value(), LogLevel::kWarn);
+  EXPECT_EQ(parseLogLevel("error").value(), LogLevel::kError);
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    EXPECT_EQ(parseLogLevel(logLevelName(l)).value(), l);
+  }
+  auto bad = parseLogLevel("verbose");
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.status().message(), "log level \"verbose\" is not one of debug, info, warn or error");
+  EXPECT_FALSE(parseLogLevel("INFO").isOk());
+}
+
 }  // namespace
 }  // namespace shipgate::config

@@ -1,9 +1,14 @@
-// The waf: section, the security_rules extensions, and rule expressions compiled at load time
-// with errors located at the exact file line:column inside the (quoted) expression.
+// The waf: section, the security_rules extensions, and the firewall's section validator: rule
+// expressions compiled once at load time, with errors located at the exact file line:column
+// inside the (quoted) expression, and the Firewall built from that compiled result.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "shipgate/common/clock.h"
+#include "shipgate/firewall/firewall.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "unit/config/test_util.h"
 
 namespace shipgate::config {
@@ -103,14 +108,68 @@ security_rules:
   EXPECT_EQ(rl.period_seconds, 10);
   EXPECT_EQ(rl.requests_per_period, 20);
   EXPECT_EQ(rl.mitigation_timeout_seconds, 60);
-  EXPECT_EQ(rl.action, "challenge");
+  EXPECT_EQ(rl.action, RateLimitAction::kChallenge);
   EXPECT_EQ(rl.counting_expression, "http.response.code ge 400");
-  // The shorthand fills the structured form.
-  ASSERT_TRUE(c.security_rules[3].ratelimit.has_value());
-  EXPECT_EQ(c.security_rules[3].ratelimit->requests_per_period, 5);
-  EXPECT_EQ(c.security_rules[3].ratelimit->period_seconds, 10);
-  EXPECT_EQ(c.security_rules[3].ratelimit->characteristics, std::vector<std::string>{"ip.src"});
-  EXPECT_EQ(c.security_rules[3].ratelimit->mitigation_timeout_seconds, 0);
+  // The firewall's settings: the shorthand becomes the structured form, the characteristics and
+  // actions are parsed.
+  EXPECT_FALSE(c.security_rules[3].ratelimit.has_value());
+  auto fc = firewall::firewallConfigOf(c);
+  ASSERT_TRUE(fc.isOk()) << fc.status().message();
+  const auto& rules = (*fc)->rules->rules();
+  ASSERT_EQ(rules.size(), 4u);
+  const waf::RateLimitSpec& short_rl = rules[3].spec.params.rate_limit;
+  EXPECT_EQ(short_rl.requests_per_period, 5);
+  EXPECT_EQ(short_rl.period_seconds, 10);
+  EXPECT_EQ(short_rl.characteristics, std::vector<std::string>{"ip.src"});
+  EXPECT_EQ(short_rl.mitigation_timeout_seconds, 0);
+  EXPECT_EQ(short_rl.action, waf::ActionKind::kBlock);
+  EXPECT_EQ(rules[2].spec.params.rate_limit.action, waf::ActionKind::kChallenge);
+  EXPECT_EQ(rules[1].spec.action, waf::ActionKind::kSkip);
+  ASSERT_EQ((*fc)->rule_settings[2].characteristics.size(), 2u);
+  EXPECT_EQ((*fc)->rule_settings[2].characteristics[1].kind,
+            firewall::Characteristic::Kind::kHeader);
+  EXPECT_EQ((*fc)->rule_settings[2].characteristics[1].name, "x-api-key");
+}
+
+// The loader alone knows no rules engine: without the firewall's validator an expression is not
+// compiled, and nothing is stored for the firewall.
+TEST(WafConfig, TheLoaderAloneDoesNotCompileRules) {
+  const std::string yaml = "security_rules:\n  - {name: a, expression: 'http.host eqq 1', "
+                           "action: block}\n";
+  auto plain = loadString(yaml, "test.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.toString();
+  EXPECT_TRUE(plain.config->sections.empty());
+  auto checked = load(yaml);
+  EXPECT_FALSE(checked.ok());
+  EXPECT_TRUE(hasDiag(checked, "test.yaml:2:38", "security_rules[0].expression"))
+      << checked.toString();
+  // A Config loaded without the validator still builds a Firewall (validated at build time),
+  // and a bad rule is refused there with the located error.
+  SimulatedClock clock;
+  auto built = firewall::Firewall::build(*plain.config, clock, nullptr);
+  ASSERT_FALSE(built.isOk());
+  EXPECT_NE(built.status().message().find("test.yaml:2:"), std::string::npos)
+      << built.status().message();
+}
+
+// A reload compiles each rule once: the Firewall is built from the rule set the loader's
+// validator compiled (the same object), not from a second compile.
+TEST(WafConfig, TheFirewallIsBuiltFromTheRulesCompiledAtLoad) {
+  auto r = load("security_rules:\n  - {name: a, expression: 'http.host eq \"x\"', action: block}\n");
+  ASSERT_TRUE(r.ok()) << r.toString();
+  auto it = r.config->sections.find(firewall::kFirewallSection);
+  ASSERT_NE(it, r.config->sections.end());
+  auto fc = std::dynamic_pointer_cast<const firewall::FirewallConfig>(it->second);
+  ASSERT_NE(fc, nullptr);
+  SimulatedClock clock;
+  auto built = firewall::Firewall::build(*r.config, clock, nullptr);
+  ASSERT_TRUE(built.isOk()) << built.status().message();
+  EXPECT_EQ(&(*built)->ruleSet(), fc->rules.get());
+  // A copy of the Config (as runtime changes make) shares the compiled rules.
+  config::Config copy = *r.config;
+  auto rebuilt = firewall::Firewall::build(copy, clock, built->get());
+  ASSERT_TRUE(rebuilt.isOk());
+  EXPECT_EQ(&(*rebuilt)->ruleSet(), fc->rules.get());
 }
 
 TEST(WafConfig, ExpressionErrorsAreLocatedInsideTheScalar) {
