@@ -166,30 +166,9 @@ std::atomic<uint64_t>* Registry::resolveCell(const std::string& key, std::string
   return cell;
 }
 
-void Registry::addCounter(std::string_view name, std::string_view label, std::string_view value,
-                          uint64_t delta) {
+void Registry::addLabelled(std::string_view name, std::span<const LabelView> pairs,
+                           uint64_t delta) {
   startKey(t_key, id_, name);
-  if (!label.empty()) {
-    appendPart(t_key, label);
-    appendPart(t_key, value);
-  }
-  auto it = t_cells.find(t_key);
-  std::atomic<uint64_t>* cell = nullptr;
-  if (it != t_cells.end()) {
-    cell = it->second;
-  } else {
-    Labels labels;
-    if (!label.empty()) labels.push_back({std::string(label), std::string(value)});
-    cell = resolveCell(t_key, name, labels);
-  }
-  cell->fetch_add(delta, std::memory_order_relaxed);
-}
-
-void Registry::recordHealthTransition(std::string_view app, std::string_view slot,
-                                      std::string_view endpoint, std::string_view to) {
-  startKey(t_key, id_, names::kHealthTransitions);
-  const std::array<std::pair<std::string_view, std::string_view>, 4> pairs = {
-      {{"app", app}, {"slot", slot}, {"endpoint", endpoint}, {"to", to}}};
   for (const auto& [n, v] : pairs) {
     appendPart(t_key, n);
     appendPart(t_key, v);
@@ -201,9 +180,22 @@ void Registry::recordHealthTransition(std::string_view app, std::string_view slo
   } else {
     Labels labels;
     for (const auto& [n, v] : pairs) labels.push_back({std::string(n), std::string(v)});
-    cell = resolveCell(t_key, names::kHealthTransitions, labels);
+    cell = resolveCell(t_key, name, labels);
   }
-  cell->fetch_add(1, std::memory_order_relaxed);
+  cell->fetch_add(delta, std::memory_order_relaxed);
+}
+
+void Registry::addCounter(std::string_view name, std::string_view label, std::string_view value,
+                          uint64_t delta) {
+  const LabelView pair{label, value};
+  addLabelled(name, label.empty() ? std::span<const LabelView>() : std::span(&pair, 1), delta);
+}
+
+void Registry::recordHealthTransition(std::string_view app, std::string_view slot,
+                                      std::string_view endpoint, std::string_view to) {
+  const std::array<LabelView, 4> pairs = {
+      {{"app", app}, {"slot", slot}, {"endpoint", endpoint}, {"to", to}}};
+  addLabelled(names::kHealthTransitions, pairs, 1);
 }
 
 Counter Registry::counter(std::string_view name, const Labels& labels) {

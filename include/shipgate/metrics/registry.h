@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -113,6 +114,10 @@ class Registry {
 
  private:
   Series* series(const RequestLabels& labels);
+  using LabelView = std::pair<std::string_view, std::string_view>;
+  // addCounter and recordHealthTransition: the counter name{pairs} += delta, without a lock once
+  // this thread has met the series.
+  void addLabelled(std::string_view name, std::span<const LabelView> pairs, uint64_t delta);
   // The cell of series `key` (registry id, name, labels; see registry.cc's startKey) after a miss
   // in this thread's cache: found or created under the lock, then cached for this thread. The
   // discarded cell when the registry is full.
