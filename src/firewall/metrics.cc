@@ -30,7 +30,8 @@ void describeFamilies(metrics::Registry& r) {
              "Requests the WAF answered itself: blocked, challenged or rate limited.");
 }
 
-std::atomic<uint64_t>& cell(metrics::Registry& r, std::string_view name, metrics::Labels labels) {
+std::atomic<uint64_t>& cell(metrics::Registry& r, std::string_view name,
+                            const metrics::Labels& labels) {
   return r.counter(name, labels).cell();
 }
 

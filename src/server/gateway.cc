@@ -134,7 +134,7 @@ struct Gateway::FirewallSlot {
   }
 };
 
-Gateway::Gateway(std::shared_ptr<const config::Config> config, GatewayDeps deps, int workers)
+Gateway::Gateway(const std::shared_ptr<const config::Config>& config, GatewayDeps deps, int workers)
     : deps_(deps), worker_count_(workers) {}
 
 Gateway::~Gateway() {
@@ -142,8 +142,8 @@ Gateway::~Gateway() {
   if (firewall_slot_) firewall_slot_->set(nullptr);
 }
 
-Result<std::unique_ptr<Gateway>> Gateway::create(std::shared_ptr<const config::Config> config,
-                                                 GatewayDeps deps) {
+Result<std::unique_ptr<Gateway>> Gateway::create(
+    const std::shared_ptr<const config::Config>& config, GatewayDeps deps) {
   if (!config) return Status::invalidArgument("no config");
   // Writes to closed sockets must fail with EPIPE, not kill the process (OpenSSL writes too).
   signal(SIGPIPE, SIG_IGN);
@@ -194,7 +194,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(std::shared_ptr<const config::C
 }
 
 Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
-    std::shared_ptr<const config::Config> config, uint64_t version) {
+    const std::shared_ptr<const config::Config>& config, uint64_t version) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = version;
   snap->config = config;

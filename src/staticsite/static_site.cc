@@ -53,7 +53,8 @@ struct StaticSite::Impl {
   std::string short_cache_control;
   std::string immutable_cache_control;
 
-  StaticResponse serveFile(const StaticRequest& request, std::shared_ptr<const FileInfo> identity,
+  StaticResponse serveFile(const StaticRequest& request,
+                           const std::shared_ptr<const FileInfo>& identity,
                            bool head) const;
 };
 
@@ -122,11 +123,11 @@ StaticResponse StaticSite::serve(const StaticRequest& request) const {
   }
   if (info->kind == FileInfo::Kind::kError) return errorResponse(500, "Internal Error", head);
   if (info->kind != FileInfo::Kind::kFile) return errorResponse(404, "Not Found", head);
-  return impl_->serveFile(request, std::move(info), head);
+  return impl_->serveFile(request, info, head);
 }
 
 StaticResponse StaticSite::Impl::serveFile(const StaticRequest& request,
-                                           std::shared_ptr<const FileInfo> identity,
+                                           const std::shared_ptr<const FileInfo>& identity,
                                            bool head) const {
   // Representation: a precompressed sibling when the client accepts it.
   const bool have_br = identity->br != nullptr;

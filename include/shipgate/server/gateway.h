@@ -47,8 +47,8 @@ class Gateway {
  public:
   // Binds every listener in config (port 0 supported) and builds the first snapshot; does not
   // serve yet.
-  static Result<std::unique_ptr<Gateway>> create(std::shared_ptr<const config::Config> config,
-                                                 GatewayDeps deps);
+  static Result<std::unique_ptr<Gateway>> create(
+      const std::shared_ptr<const config::Config>& config, GatewayDeps deps);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -93,9 +93,9 @@ class Gateway {
   AccessLogSink* accessLogSink() const { return access_log_.get(); }
 
  private:
-  Gateway(std::shared_ptr<const config::Config> config, GatewayDeps deps, int workers);
+  Gateway(const std::shared_ptr<const config::Config>& config, GatewayDeps deps, int workers);
   Result<std::shared_ptr<const Snapshot>> buildSnapshot(
-      std::shared_ptr<const config::Config> config, uint64_t version) REQUIRES(mu_);
+      const std::shared_ptr<const config::Config>& config, uint64_t version) REQUIRES(mu_);
 
   GatewayDeps deps_;
   int worker_count_;
