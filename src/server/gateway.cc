@@ -303,11 +303,11 @@ Status Gateway::start() {
   return Status::ok();
 }
 
-Status Gateway::apply(std::shared_ptr<const config::Config> config) {
+Status Gateway::apply(const std::shared_ptr<const config::Config>& config) {
   if (!config) return Status::invalidArgument("no config");
   MutexLock lock(mu_);
   uint64_t next = version_.load() + 1;
-  auto snap = buildSnapshot(std::move(config), next);
+  auto snap = buildSnapshot(config, next);
   if (!snap.isOk()) return snap.status();
   snapshot_ = std::move(snap).value();
   version_.store(next, std::memory_order_release);

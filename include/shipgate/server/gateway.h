@@ -63,7 +63,7 @@ class Gateway {
   // the old snapshot keeps serving and the Status says why. Listener addresses are fixed at
   // create(): a changed address needs a restart (logged as a warning, the rest still applies).
   // Runtime routing changes do not come here: see traffic::TrafficControl.
-  Status apply(std::shared_ptr<const config::Config> config);
+  Status apply(const std::shared_ptr<const config::Config>& config);
   std::shared_ptr<const traffic::TrafficPlan> plan() const;
   // The current snapshot's Firewall (never null once created; enabled() says whether it runs).
   std::shared_ptr<const firewall::Firewall> firewall() const;
