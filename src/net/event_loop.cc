@@ -83,7 +83,7 @@ void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    MutexLock lock(post_mu_);
     posted_.push_back(std::move(task));
   }
   wake();
@@ -151,7 +151,7 @@ void EventLoop::runTimers() {
 
 void EventLoop::runPosted() {
   {
-    std::lock_guard<std::mutex> lock(post_mu_);
+    MutexLock lock(post_mu_);
     if (posted_.empty()) return;
     running_.swap(posted_);
   }

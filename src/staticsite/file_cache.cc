@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <list>
-#include <mutex>
 #include <unordered_map>
 
+#include "shipgate/common/mutex.h"
 #include "staticsite/content_meta.h"
 
 namespace shipgate::staticsite {
@@ -55,9 +55,9 @@ struct FileCache::Shard {
     Clock::time_point checked;
     std::list<std::string>::iterator lru;
   };
-  mutable std::mutex mu;
-  std::unordered_map<std::string, Entry> map;  // GUARDED_BY(mu)
-  std::list<std::string> lru;                  // GUARDED_BY(mu), most recent first
+  mutable Mutex mu;
+  std::unordered_map<std::string, Entry> map GUARDED_BY(mu);
+  std::list<std::string> lru GUARDED_BY(mu);  // most recent first
 };
 
 std::string makeEtag(const std::string& relative, off_t size, int64_t mtime_s, int64_t mtime_ns) {
@@ -207,7 +207,7 @@ std::shared_ptr<const FileInfo> FileCache::lookup(const std::string& relative) c
   const Clock::time_point now = clock_.now();
   std::shared_ptr<const FileInfo> stale;
   {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(shard.mu);
     auto it = shard.map.find(relative);
     if (it != shard.map.end()) {
       shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
@@ -221,7 +221,7 @@ std::shared_ptr<const FileInfo> FileCache::lookup(const std::string& relative) c
   if (stale && sameFile(stale.get(), fresh.get())) fresh = stale;
   if (fresh->kind == FileInfo::Kind::kError) return fresh;
   const size_t per_shard = options_.max_entries / kShards + 1;
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.map.find(relative);
   if (it != shard.map.end()) {
     it->second.info = fresh;
@@ -241,7 +241,7 @@ std::shared_ptr<const FileInfo> FileCache::lookup(const std::string& relative) c
 size_t FileCache::entryCountForTest() const {
   size_t n = 0;
   for (size_t i = 0; i < kShards; ++i) {
-    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    MutexLock lock(shards_[i].mu);
     n += shards_[i].map.size();
   }
   return n;

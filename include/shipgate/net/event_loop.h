@@ -12,10 +12,10 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "shipgate/common/clock.h"
+#include "shipgate/common/mutex.h"
 #include "shipgate/common/status.h"
 
 namespace shipgate::net {
@@ -111,8 +111,8 @@ class EventLoop {
   std::function<void()> iteration_end_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> thread_id_{0};
-  std::mutex post_mu_;
-  std::vector<std::function<void()>> posted_;  // GUARDED_BY(post_mu_)
+  Mutex post_mu_;
+  std::vector<std::function<void()>> posted_ GUARDED_BY(post_mu_);
   std::vector<std::function<void()>> running_;
 };
 
