@@ -54,7 +54,21 @@ Result<std::unique_ptr<TlsStream>> TlsStream::accept(Fd fd, SSL_CTX* ctx) {
   return std::unique_ptr<TlsStream>(new TlsStream(std::move(fd), ssl));
 }
 
-TlsStream::~TlsStream() { SSL_free(ssl_); }
+// OpenSSL drops the session of an SSL freed before it sent close_notify (it takes that for an
+// aborted connection), so a client that closed first would get a full handshake next time. Like
+// nginx's ngx_ssl_shutdown: after a completed handshake (and no TLS error since), answer the
+// peer's close_notify with ours (one non-blocking try; SIGPIPE is ignored by the gateway), and
+// otherwise mark the connection shut down without sending: the peer is gone, or we close for an
+// HTTP reason (a timeout, a bad request) that does not taint the session.
+TlsStream::~TlsStream() {
+  if (SSL_is_init_finished(ssl_) != 0) {
+    const int mode = SSL_get_shutdown(ssl_);
+    if ((mode & SSL_RECEIVED_SHUTDOWN) != 0 && (mode & SSL_SENT_SHUTDOWN) == 0) SSL_shutdown(ssl_);
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  ERR_clear_error();
+  SSL_free(ssl_);
+}
 
 ssize_t TlsStream::mapError(int ret) {
   int err = SSL_get_error(ssl_, ret);

@@ -8,6 +8,7 @@
 
 #include "shipgate/common/log.h"
 #include "shipgate/firewall/firewall.h"
+#include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -175,6 +176,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(
     if (!sink.isOk()) return sink.status();
     gw->access_log_ = std::move(sink).value();
   }
+  auto ring = net::TicketKeyRing::create(deps.clock);
+  if (!ring.isOk()) return ring.status();
+  gw->ticket_keys_ = std::move(ring).value();
+  deps.metrics.describe(metrics::names::kTlsHandshakes,
+                        "TLS handshakes completed, full or resuming a session.");
   gw->firewall_slot_ = std::make_shared<FirewallSlot>();
   {
     MutexLock lock(gw->mu_);
@@ -275,7 +281,16 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
     }
     std::vector<net::CertKeyFiles> files;
     for (const auto& c : lc->tls) files.push_back({c.cert_file, c.key_file});
-    auto ctx = net::TlsServerContext::create(files);
+    net::TlsSessionOptions sessions;
+    sessions.id_context = lc->name;
+    sessions.ticket_keys = ticket_keys_;
+    auto handshakes = [&](const char* kind) {
+      return &deps_.metrics.counter(metrics::names::kTlsHandshakes,
+                                    {{"listener", lc->name}, {"handshake", kind}}).cell();
+    };
+    sessions.full_handshakes = handshakes("full");
+    sessions.resumed_handshakes = handshakes("resumed");
+    auto ctx = net::TlsServerContext::create(files, std::move(sessions));
     if (!ctx.isOk()) {
       return Status::invalidArgument("listener '" + lc->name + "' (" + lc->where.toString() +
                                      "): " + ctx.status().message());

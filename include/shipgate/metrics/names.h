@@ -21,6 +21,9 @@ inline constexpr std::string_view kWafRuleBlocked = "shipgate_waf_rule_blocked_r
 inline constexpr std::string_view kWafDecisions = "shipgate_waf_decisions_total";
 inline constexpr std::string_view kWafBlocked = "shipgate_waf_blocked_requests_total";
 
+// TLS handshakes completed per listener, {listener, handshake="full"|"resumed"}.
+inline constexpr std::string_view kTlsHandshakes = "shipgate_tls_handshakes_total";
+
 // Endpoint health: {app, slot, endpoint, to} (recordHealthTransition).
 inline constexpr std::string_view kHealthTransitions = "shipgate_endpoint_health_transitions_total";
 

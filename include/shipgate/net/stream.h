@@ -49,7 +49,8 @@ class PlainStream final : public Stream {
 };
 
 // Server side of a TLS connection. The SSL_CTX must outlive the stream only until SSL_new
-// (OpenSSL reference-counts it).
+// (OpenSSL reference-counts it). Destroying it answers a close_notify the peer sent and keeps
+// the session resumable unless a TLS error ended the connection.
 class TlsStream final : public Stream {
  public:
   static Result<std::unique_ptr<TlsStream>> accept(Fd fd, SSL_CTX* ctx);

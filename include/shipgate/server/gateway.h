@@ -22,6 +22,7 @@
 #include "shipgate/config/config.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/net/socket.h"
+#include "shipgate/net/ticket_keys.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 #include "shipgate/traffic/resolver.h"
@@ -101,6 +102,8 @@ class Gateway {
   int worker_count_;
   std::vector<ListenerGroup> listeners_;
   std::unique_ptr<AccessLogSink> access_log_;
+  // Session-ticket keys of every TLS listener, kept across reloads (shared with the contexts).
+  std::shared_ptr<net::TicketKeySource> ticket_keys_;
   struct FirewallSlot;                           // the current Firewall, for the metrics collector
   std::shared_ptr<FirewallSlot> firewall_slot_;  // shared with the collector (outlives us)
   mutable Mutex mu_;  // serialises apply(), start() and shutdown()
