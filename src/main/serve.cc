@@ -65,6 +65,9 @@ Status dropPrivileges(const config::Config& cfg) {
   return Status::ok();
 }
 
+// The ready file: {"pid", "listeners": {name: port}, "admin_port"}, written atomically (a
+// temporary file renamed over it) once everything is bound, before privileges are dropped, so
+// it may live in a directory only root can write.
 Status writeReadyFile(const std::string& path, const server::Gateway& gateway, uint16_t admin_port) {
   nlohmann::json j;
   j["pid"] = getpid();
@@ -74,10 +77,16 @@ Status writeReadyFile(const std::string& path, const server::Gateway& gateway, u
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    if (!out) return Status::ioError("cannot write ready file " + tmp);
+    if (!out) return Status::fromErrno("cannot write --ready-file: open " + tmp, errno);
     out << j.dump() << "\n";
+    out.close();
+    if (!out) return Status::fromErrno("cannot write --ready-file " + tmp, errno);
   }
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Status::fromErrno("rename " + tmp, errno);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return Status::fromErrno("cannot write --ready-file: rename " + tmp + " to " + path, err);
+  }
   return Status::ok();
 }
 
@@ -160,14 +169,22 @@ int runServe(const ServeOptions& opts) {
       return 1;
     }
   }
+  if (!opts.ready_file.empty()) {
+    if (Status st = writeReadyFile(opts.ready_file, *gateway, admin_server.port()); !st.isOk()) {
+      log::error("cannot start: " + st.message());
+      return 1;
+    }
+  }
   if (Status st = dropPrivileges(*cfg); !st.isOk()) {
     log::error(st.message());
+    if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
     return 1;
   }
   monitor.start();
   sampler.start();
   if (Status st = gateway->start(); !st.isOk()) {
     log::error("cannot start workers: " + st.message());
+    if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
     return 1;
   }
   std::string summary = "shipgate serving:";
@@ -176,11 +193,6 @@ int runServe(const ServeOptions& opts) {
   }
   if (cfg->admin.enabled) summary += " admin=" + std::to_string(admin_server.port());
   log::info(summary);
-  if (!opts.ready_file.empty()) {
-    if (Status st = writeReadyFile(opts.ready_file, *gateway, admin_server.port()); !st.isOk()) {
-      log::error(st.message());
-    }
-  }
 
   for (;;) {
     int sig = 0;

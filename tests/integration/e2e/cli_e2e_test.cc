@@ -47,6 +47,21 @@ TEST(CliCheck, EveryErrorNamesFileLineAndColumn) {
   EXPECT_NE(missing.err.find("nope.yaml"), std::string::npos) << missing.err;
 }
 
+TEST(CliServe, AReadyFileThatCannotBeWrittenStopsTheStartAndSaysWhy) {
+  testsupport::TempDir dir("sg-ready");
+  std::string path = dir.writeFile(
+      "shipgate.yaml", "server: {workers: 1, allow_root: true}\n"
+                       "listeners: [{name: http, address: \"127.0.0.1:0\"}]\n"
+                       "sites: [{name: www, static: {root: \"" + dir.path() + "\"}}]\n");
+  std::string ready = dir.file("missing-dir/ready.json");
+  auto r = runCli({"serve", "--config", path, "--ready-file", ready});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("cannot write --ready-file: open " + ready +
+                                 ".tmp: No such file or directory"),
+            std::string::npos)
+      << r.out << r.err;
+}
+
 TEST(CliCheck, UsageErrorsExitTwo) {
   auto r = runCli({"switch", "--app", "api", "--slot", "purple"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;

@@ -148,5 +148,42 @@ TEST(PrivilegeDrop, AsRootItRefusesOrDropsToTheUserAndKeepsServingReloadingAndTl
   EXPECT_TRUE(gw.running());
 }
 
+// The ready file goes where root put it (a directory only root may write, as /run/shipgate), so
+// it is written before the drop: it names the bound ports and the pid of a gateway that then
+// serves as nobody.
+TEST(PrivilegeDrop, TheReadyFileIsWrittenBeforeTheDropIntoADirectoryOnlyRootMayWrite) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (CI runs as root)";
+  testsupport::TempDir dir("sg-drop-ready");
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  Ports ports;
+  std::string token = writeToken(dir);
+  ASSERT_TRUE(makeCert(dir, "first"));
+  ASSERT_EQ(::chmod(dir.file("first.key").c_str(), 0644), 0);
+  ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
+  ASSERT_TRUE(blue.start());
+  ASSERT_TRUE(green.start());
+  std::string ready = dir.file("ready.json");
+  GatewayProcess::Options options;
+  options.extra_args = {"--ready-file", ready};
+  GatewayProcess gw(options);
+  ASSERT_TRUE(gw.start(configYaml(ports, token, dir, "  user: nobody\n", "first", "blue", blue,
+                                  green),
+                       {ports.http, ports.https, ports.admin}));
+  ASSERT_TRUE(eventually([&] { return !testsupport::readFile(ready).empty(); })) << gw.logs();
+  std::string json = testsupport::readFile(ready);
+  EXPECT_NE(json.find("\"pid\":" + std::to_string(gw.pid())), std::string::npos) << json;
+  EXPECT_NE(json.find("\"http\":" + std::to_string(ports.http)), std::string::npos) << json;
+  EXPECT_NE(json.find("\"https\":" + std::to_string(ports.https)), std::string::npos) << json;
+  EXPECT_NE(json.find("\"admin_port\":" + std::to_string(ports.admin)), std::string::npos) << json;
+  struct stat st {};
+  ASSERT_EQ(::stat(ready.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "written by root, before the drop";
+  EXPECT_EQ(get(ports.http, "/api/health", "app.test").status, 200) << gw.logs();
+  std::string status = testsupport::readFile("/proc/" + std::to_string(gw.pid()) + "/status");
+  EXPECT_EQ(status.find("\nUid:\t0"), std::string::npos) << status;
+  EXPECT_EQ(gw.logs().find("ready"), std::string::npos) << "no complaint: " << gw.logs();
+  EXPECT_TRUE(gw.running());
+}
+
 }  // namespace
 }  // namespace e2e
