@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the gateway");
   serve->add_option("-c,--config", serve_opts.config_path, "Config file")->capture_default_str();
   serve->add_option("--ready-file", serve_opts.ready_file,
-                    "Write the bound ports as JSON to this file once every port is bound (before the privilege drop)");
+                    "Write the bound ports as JSON to this file once every port is bound "
+                    "(before the privilege drop)");
   serve->add_option("--log-level", serve_opts.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
