@@ -223,7 +223,7 @@ run_one() {
     end=$((SECONDS + $1)) runs=0; shift
     while ((runs == 0 || SECONDS < end - 2)); do  # no restart for the last 2 s
       runs=$((runs + 1))
-      echo "attack run $runs"
+      printf "\nattack run %d\n" "$runs"  # slowhttptest ends without a newline
       args=("$@")
       args[-3]=$((end - SECONDS))  # the duration (see attack_cmd): what is left of the window
       stdbuf -oL "${args[@]}"  # line-buffered: its status survives being stopped
