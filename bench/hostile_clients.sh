@@ -246,9 +246,15 @@ run_one() {
   for i in "${probe_pids[@]}"; do wait "$i" || true; done
   R_N=${#probe_pids[@]}
   R_OK=0
+  local code_of failed=()
   for ((i = 0; i < R_N; i++)); do
-    [ "$(cat "$dir/probe.$i" 2>/dev/null)" = 200 ] && R_OK=$((R_OK + 1))
+    code_of=$(cat "$dir/probe.$i" 2>/dev/null || true)
+    if [ "$code_of" = 200 ]; then R_OK=$((R_OK + 1)); else failed+=("${code_of:-none}"); fi
   done
+  # The failed probes by status (000: no answer: refused, closed or timed out).
+  R_FAILED=""
+  ((${#failed[@]} == 0)) ||
+    R_FAILED=$(printf '%s\n' "${failed[@]}" | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
   ((R_N > 0)) || bench_die "$mode vs $kind: no probe ran"
 
   # What the attack tool managed (an attack that never connected measures nothing).
@@ -281,7 +287,7 @@ run_one() {
     done
     R_AFTER=$kb
   fi
-  bench_note "$mode vs $kind: probes $R_OK/$R_N, rss_kb before=$R_BEFORE peak=$R_PEAK${R_AFTER:+ after=$R_AFTER}; $R_ATTACK"
+  bench_note "$mode vs $kind: probes $R_OK/$R_N${R_FAILED:+ (failed: $R_FAILED)}, rss_kb before=$R_BEFORE peak=$R_PEAK${R_AFTER:+ after=$R_AFTER}; $R_ATTACK"
   bench_stop_forget "$pgid"
   bench_stop_forget "$up_pgid"
 }
