@@ -83,8 +83,11 @@ command -v slowhttptest >/dev/null 2>&1 ||
   bench_die "slowhttptest is missing; install it with: scripts/install-deps.sh bench"
 bench_have_shipgate || bench_die "no shipgate binary at $SHIPGATE_BIN; build it (make build) or set SHIPGATE_BIN"
 
-# As root the hard open-file limit may be raised; bench_init then raises the soft one to it.
-[ "$(id -u)" != 0 ] || ulimit -Hn 65536 2>/dev/null || true
+# As root the hard open-file limit may be raised (never lowered); bench_init then raises the soft
+# one to it.
+if [ "$(id -u)" = 0 ] && [ "$(ulimit -Hn)" != unlimited ] && (($(ulimit -Hn) < 65536)); then
+  ulimit -Hn 65536 2>/dev/null || true
+fi
 bench_init
 need=$((HOSTILE_MAX_CONNS + HOSTILE_SLOW_CONNS + 256))
 ((need > HOSTILE_FLOOD_CONNS + 256)) || need=$((HOSTILE_FLOOD_CONNS + 256))
