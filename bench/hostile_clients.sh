@@ -47,7 +47,7 @@
 #
 #   bench/hostile_clients.sh      # needs slowhttptest, nginx, curl (scripts/install-deps.sh bench),
 #                                 # build/shipgate; about 11 minutes
-# Knobs (environment): HOSTILE_SECONDS=40 (each attack), HOSTILE_AFTER_SECONDS=60 (RSS "after"),
+# Knobs (environment): HOSTILE_SECONDS=40 (each attack, >= 10), HOSTILE_AFTER_SECONDS=60 (RSS "after"),
 # HOSTILE_MAX_CONNS=4096, HOSTILE_SLOW_CONNS=2000, HOSTILE_SLOW_RATE=200 (slowhttptest -c, -r),
 # HOSTILE_FLOOD_CONNS=6000, HOSTILE_FLOOD_RATE=1000, HOSTILE_PROBE_TIMEOUT=3 (seconds),
 # HOSTILE_MODES="slowloris slowbody slowread flood" (a subset is for trying things out: the last
@@ -76,6 +76,8 @@ for v in HOSTILE_SECONDS HOSTILE_AFTER_SECONDS HOSTILE_MAX_CONNS HOSTILE_SLOW_CO
     bench_die "$v must be a whole number > 0 (got '${!v}')"
   fi
 done
+# slowhttptest reports its connections every 5 s: a shorter attack could not show it connected.
+((HOSTILE_SECONDS >= 10)) || bench_die "HOSTILE_SECONDS must be at least 10 (got $HOSTILE_SECONDS)"
 for m in $HOSTILE_MODES; do
   case "$m" in slowloris | slowbody | slowread | flood) ;; *) bench_die "unknown mode '$m' in HOSTILE_MODES" ;; esac
 done
@@ -274,7 +276,7 @@ run_one() {
     local connected
     connected=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$attack_log" | sed -n 's/^connected: *\([0-9][0-9]*\).*/\1/p' | sort -n | tail -1)
     if [ -z "$connected" ] || ((connected == 0)); then
-      bench_die "$mode vs $kind: slowhttptest never connected; its output: $(tail -n 20 "$attack_log")"
+      bench_die "$mode vs $kind: slowhttptest never connected; its output: $(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$attack_log" | tail -n 20)"
     fi
     R_ATTACK="slowhttptest runs=$runs connected_max=$connected"
   fi
