@@ -15,8 +15,8 @@
 #   slowbody   slowhttptest -B -c SLOW -r RATE -i 10 -x 24 -s 8192  (a POST body that trickles)
 #   slowread   slowhttptest -X -c SLOW -r RATE -w 10 -y 20 -n 5 -z 32 -k 3 of /big (issue 7's run:
 #              clients that request 256 KiB three times and read it through a 10-20 byte window)
-#   flood      bench/idle_conns --no-request --seconds: FLOOD silent sockets held open, every one the
-#              server closes reopened at once (at most FLOOD_RATE new connections a second)
+#   flood      bench/idle_conns --no-request --seconds: FLOOD silent sockets held open, every one
+#              the server closes reopened at once (at most FLOOD_RATE new connections a second)
 # Every attack lasts HOSTILE_SECONDS; slowhttptest, which stops once all its connections were
 # closed (slowloris connections die at the 10 s header timeout), is started again until then, so
 # the pressure lasts the whole window. Meanwhile a probe (curl of `/`, a new connection each time,
@@ -46,9 +46,9 @@
 # ran, RSS unreadable, the attack tool missing or never connected) fails the script (exit 1).
 #
 #   bench/hostile_clients.sh      # needs slowhttptest, nginx, curl (scripts/install-deps.sh bench),
-#                                 # build/shipgate; about 11 minutes
-# Knobs (environment): HOSTILE_SECONDS=40 (each attack, >= 10), HOSTILE_AFTER_SECONDS=60 (RSS "after"),
-# HOSTILE_MAX_CONNS=4096, HOSTILE_SLOW_CONNS=2000, HOSTILE_SLOW_RATE=200 (slowhttptest -c, -r),
+#                                 # build/shipgate; about 12 minutes
+# Knobs (environment): HOSTILE_SECONDS=40 (each attack, >= 10), HOSTILE_AFTER_SECONDS=60 (RSS
+# "after"), HOSTILE_MAX_CONNS=4096, HOSTILE_SLOW_CONNS=2000, HOSTILE_SLOW_RATE=200 (slowhttptest -c, -r),
 # HOSTILE_FLOOD_CONNS=6000, HOSTILE_FLOOD_RATE=1000, HOSTILE_PROBE_TIMEOUT=3 (seconds),
 # HOSTILE_MODES="slowloris slowbody slowread flood" (a subset is for trying things out: the last
 # line is then over those modes only, and says so before it), plus bench/lib.sh's SHIPGATE_BIN,
