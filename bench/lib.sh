@@ -121,6 +121,16 @@ bench_stop() {
   kill -KILL -- "-$pgid" 2>/dev/null || true
 }
 
+# Stops one group started by bench_start and takes it off the EXIT trap's list, for a script that
+# starts and stops servers many times (a stopped group's id may be reused by another process).
+bench_stop_forget() {
+  local pgid=$1 i kept=()
+  bench_stop "$pgid"
+  wait "$pgid" 2>/dev/null || true
+  for i in "${BENCH_PGIDS[@]}"; do [ "$i" = "$pgid" ] || kept+=("$i"); done
+  BENCH_PGIDS=(${kept[@]+"${kept[@]}"})
+}
+
 # bench_wait_port PORT PID LOGFILE: waits up to 20 s for PORT; dies with the log if PID exits.
 bench_wait_port() {
   local port=$1 pid=$2 log=$3
@@ -203,10 +213,12 @@ bench_nginx_temp_paths() {  # DIR
   for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $1/tmp_$t;"; done
 }
 
-# bench_start_upstream PORT: the shared upstream, nginx `return 200 "hello world\n"` on CPU 1.
-# Sets BENCH_PID.
+# bench_start_upstream PORT [SERVER_LINES [NAME]]: the shared upstream, nginx
+# `return 200 "hello world\n"` on CPU 1; SERVER_LINES (optional) go in its server {} block before
+# `location /` (e.g. a `location = /big` serving a file); NAME (default upstream) names its
+# directory under $BENCH_DIR. Sets BENCH_PID.
 bench_start_upstream() {
-  local port=$1 dir="$BENCH_DIR/upstream"
+  local port=$1 dir="$BENCH_DIR/${3:-upstream}"
   mkdir -p "$dir"
   {
     bench_nginx_common "$dir"
@@ -217,7 +229,8 @@ http {
   keepalive_requests 1000000;
 $(bench_nginx_temp_paths "$dir")
   server {
-    listen 127.0.0.1:$port reuseport backlog=4096;
+    listen 127.0.0.1:$port reuseport backlog=4096;${2:+
+$2}
     location / { default_type text/plain; return 200 "hello world\n"; }
   }
 }

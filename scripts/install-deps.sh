@@ -10,7 +10,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libbenchmark-dev node-llhttp libcpp-httplib-dev liburiparser-dev brotli)
 run_pkgs=(postgresql curl openssl ca-certificates)
 test_pkgs=(chromium nginx wrk prometheus)
-bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs)
+bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
