@@ -192,6 +192,7 @@ struct AppConfig {
   Millis connect_timeout{2'000};
   Millis read_timeout{30'000};
   bool retry_idempotent = true;      // retry once on another endpoint on connect failure/reset
+  bool pass_server_header = false;   // false: the upstream's Server header becomes shipgate's
   Location where;
 };
 
