@@ -45,7 +45,7 @@ class Worker::Acceptor final : public net::IoHandler {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         if (errno == EMFILE || errno == ENFILE) {
           // Make room as at the cap; if that did not help, others hold the descriptors.
-          if (!reclaimed_for_fd && worker_.reclaimOne()) {
+          if (!reclaimed_for_fd && worker_.reclaimOne(/*keep_slot=*/false)) {
             reclaimed_for_fd = true;
             continue;
           }
@@ -71,9 +71,14 @@ class Worker::Acceptor final : public net::IoHandler {
         }
         slot = key;
       }
-      if (gw.connectionCount().load(std::memory_order_relaxed) >=
-              static_cast<int64_t>(limits.max_connections) &&
-          !worker_.reclaimOne()) {
+      // A place under the cap, taken atomically so that workers together never exceed it; at
+      // the cap, the place of a connection this worker closes to make room.
+      std::atomic<int64_t>& count = gw.connectionCount();
+      const auto max = static_cast<int64_t>(limits.max_connections);
+      int64_t n = count.load(std::memory_order_relaxed);
+      while (n < max && !count.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+      }
+      if (n >= max && !worker_.reclaimOne(/*keep_slot=*/true)) {
         worker_.refused_at_cap_.add();
         if (slot) gw.clientConnectionCounts().remove(*slot);
         continue;  // closed right away
@@ -84,6 +89,7 @@ class Worker::Acceptor final : public net::IoHandler {
         tls = snap->tls[listener_index_];
         auto s = net::TlsStream::accept(std::move(owned), tls->defaultContext());
         if (!s.isOk()) {
+          count.fetch_sub(1, std::memory_order_relaxed);
           if (slot) gw.clientConnectionCounts().remove(*slot);
           continue;
         }
@@ -233,7 +239,6 @@ void Worker::giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch) {
 void Worker::adopt(std::unique_ptr<Http1Connection> conn) {
   Http1Connection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
-  gateway_.connectionCount().fetch_add(1, std::memory_order_relaxed);
   metrics().connectionOpened();
   raw->start();
   if (draining_ && !raw->closed()) raw->drain();
@@ -246,12 +251,12 @@ void Worker::release(Http1Connection* conn) {
   if (conn->clientSlot()) gateway_.clientConnectionCounts().remove(*conn->clientSlot());
   graveyard_.push_back(std::move(it->second));
   connections_.erase(it);
-  gateway_.connectionCount().fetch_sub(1, std::memory_order_relaxed);
+  if (!keep_slot_) gateway_.connectionCount().fetch_sub(1, std::memory_order_relaxed);
   metrics().connectionClosed();
   if (draining_) checkDrained();
 }
 
-bool Worker::reclaimOne() {
+bool Worker::reclaimOne(bool keep_slot) {
   for (Reclaimable kind : {Reclaimable::kIdle, Reclaimable::kSilent, Reclaimable::kPartial}) {
     while (Http1Connection* oldest = reclaim_.oldest(kind)) {
       if (kind != Reclaimable::kPartial && oldest->hasUnreadInput()) {
@@ -261,7 +266,9 @@ bool Worker::reclaimOne() {
         continue;
       }
       reclaimed_[static_cast<size_t>(kind)].add();
-      oldest->closeNow();  // release(): counted out of the process's connections now
+      keep_slot_ = keep_slot;
+      oldest->closeNow();  // release(): its place under the cap is given up, or kept
+      keep_slot_ = false;
       return true;
     }
   }

@@ -68,6 +68,7 @@ class Worker {
   std::unique_ptr<firewall::Scratch> takeWafScratch();
   void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
 
+  // Takes a new connection. REQUIRES: its place in the gateway's connectionCount() is taken.
   void adopt(std::unique_ptr<Http1Connection> conn);
   // A connection closed: it is freed at the end of this loop iteration.
   void release(Http1Connection* conn);
@@ -81,7 +82,9 @@ class Worker {
   void checkDrained();
   // At the connection cap: closes this worker's oldest idle keep-alive connection, else its
   // oldest silent one, else its oldest with part of a first request head; false when it has none.
-  bool reclaimOne();
+  // keep_slot: its place in the gateway's connectionCount() passes to the caller's new connection
+  // (so the count never exceeds the cap), instead of being given up.
+  bool reclaimOne(bool keep_slot);
 
   Gateway& gateway_;
   int index_;
@@ -106,6 +109,7 @@ class Worker {
   int64_t date_second_ = -1;
   std::string date_header_;
   bool draining_ = false;
+  bool keep_slot_ = false;  // release() keeps the closing connection's place (reclaimOne)
 };
 
 }  // namespace shipgate::server
