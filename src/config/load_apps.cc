@@ -174,6 +174,7 @@ void loadApp(const YEntry& e, Config& c, Diags& d) {
     }
   }
   m.getBool("retry_idempotent", app.retry_idempotent);
+  m.getBool("pass_server_header", app.pass_server_header);
   if (m.getDouble("min_healthy_fraction", 0.0, 1.0, app.min_healthy_fraction) &&
       app.min_healthy_fraction <= 0) {
     d.error(m.take("min_healthy_fraction")->where, path + ".min_healthy_fraction: must be > 0");

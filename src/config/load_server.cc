@@ -49,16 +49,24 @@ void loadLimits(const YNode& n, Limits& l, Diags& d) {
   MapView m(n, "server.limits", d);
   m.getSize("max_header_bytes", 256, l.max_header_bytes);
   m.getSize("max_body_bytes", 0, l.max_body_bytes);
-  const char* timeouts[] = {"header_timeout", "body_timeout", "idle_timeout", "drain_timeout"};
-  Millis* fields[] = {&l.header_timeout, &l.body_timeout, &l.idle_timeout, &l.drain_timeout};
-  for (int i = 0; i < 4; ++i) {
+  const char* timeouts[] = {"header_timeout", "body_timeout", "idle_timeout", "drain_timeout",
+                            "first_byte_timeout"};
+  Millis* fields[] = {&l.header_timeout, &l.body_timeout, &l.idle_timeout, &l.drain_timeout,
+                      &l.first_byte_timeout};
+  for (int i = 0; i < 5; ++i) {
     if (m.getDuration(timeouts[i], *fields[i])) {
       requirePositive(m.take(timeouts[i]), m.sub(timeouts[i]), *fields[i], d);
     }
   }
   int64_t max_conn = 0;
+  l.where = n.where;
   if (m.getInt64("max_connections", 1, 10'000'000, max_conn)) {
     l.max_connections = static_cast<size_t>(max_conn);
+    l.where = m.take("max_connections")->where;
+  }
+  int64_t per_ip = 0;
+  if (m.getInt64("max_connections_per_ip", 0, 10'000'000, per_ip)) {
+    l.max_connections_per_ip = static_cast<size_t>(per_ip);
   }
   m.finish();
 }
@@ -96,6 +104,7 @@ void loadServer(const YNode& n, Config& c, Diags& d) {
     d.error(m.take("user")->where, "server.user: \"" + s.user + "\" is not a valid user name");
   }
   m.getBool("allow_root", s.allow_root);
+  s.limits.where = n.where;
   if (const YNode* l = m.take("limits")) loadLimits(*l, s.limits, d);
   if (const YNode* l = m.take("log")) loadLog(*l, s.log, d);
   m.finish();

@@ -30,6 +30,12 @@ int runCheck(const std::string& config_path) {
     }
     std::cerr << d.toString() << "\n";
   }
+  if (loaded.config) {
+    if (auto w = fileLimitWarning(*loaded.config, /*hard=*/true)) {
+      ++warnings;
+      std::cerr << w->toString() << "\n";
+    }
+  }
   if (errors > 0 || !loaded.config) {
     std::cerr << config_path << ": invalid: " << errors << " error(s), " << warnings
               << " warning(s)\n";

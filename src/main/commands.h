@@ -3,8 +3,12 @@
 // 2 usage or I/O error.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "shipgate/config/config.h"
 
 namespace shipgate::cli {
 
@@ -49,5 +53,14 @@ int runWafFmt(const std::string& config_path, const std::string& expression);
 
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
+
+// A warning located at server.limits.max_connections when that many client connections and the
+// gateway's own files (gatewayFileReserve) do not fit in the open-file limit `limit`; `hard` says
+// it is the hard limit (what `check` compares with, as `serve` raises its soft limit to it).
+std::optional<config::Diagnostic> fileLimitWarning(const config::Config& config, uint64_t limit,
+                                                   bool hard);
+// The same against this process's limit: the hard one, or the soft one (as `serve` runs).
+std::optional<config::Diagnostic> fileLimitWarning(const config::Config& config, bool hard);
+uint64_t gatewayFileReserve(const config::Config& config);
 
 }  // namespace shipgate::cli

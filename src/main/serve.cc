@@ -135,6 +135,9 @@ int runServe(const ServeOptions& opts) {
     return 2;
   }
 
+  // raiseFileLimit() took the soft limit to the hard one: say so when the cap cannot fit anyway.
+  if (auto w = fileLimitWarning(*cfg, /*hard=*/false)) log::warn(w->toString());
+
   // Refuse root before binding anything, so nothing is left half-started.
   if (geteuid() == 0 && cfg->server.user.empty() && !cfg->server.allow_root) {
     log::error(

@@ -10,6 +10,7 @@
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
+#include "connection_limits.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -136,7 +137,9 @@ struct Gateway::FirewallSlot {
 };
 
 Gateway::Gateway(const std::shared_ptr<const config::Config>& config, GatewayDeps deps, int workers)
-    : deps_(deps), worker_count_(workers) {}
+    : deps_(deps),
+      worker_count_(workers),
+      client_connections_(std::make_unique<ClientConnectionCounts>()) {}
 
 Gateway::~Gateway() {
   shutdown(Millis(0));

@@ -1,5 +1,6 @@
 #include "http1_connection.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -148,6 +149,7 @@ void Http1Connection::handleRequest() {
   const http::Request& req = parser_.request();
   phase_ = Phase::kProcessing;
   ++requests_;
+  updateReclaimable();
   keep_alive_ = req.keepAlive() && !draining_ && !worker_.draining();
   const config::Limits& limits = limitsOf(*worker_.snapshot());
   parser_.setLimits(limits.max_header_bytes, limits.max_body_bytes);
@@ -156,6 +158,7 @@ void Http1Connection::handleRequest() {
 
 void Http1Connection::handleError(int status, std::string_view reason) {
   phase_ = Phase::kProcessing;
+  updateReclaimable();
   ctx_.startError(parser_.request(), status, reason);
 }
 
@@ -279,6 +282,7 @@ void Http1Connection::beginClose() {
   // not destroyed by a reset (unread input at close() makes the kernel send RST).
   stream_->shutdownWrite();
   phase_ = Phase::kLingering;
+  updateReclaimable();
   linger_until_ = worker_.loop().now() + kLingerTime;
   timer_.armAt(linger_until_);
   lingerRead();
@@ -298,6 +302,7 @@ void Http1Connection::lingerRead() {
 void Http1Connection::closeNow() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  updateReclaimable();
   ctx_.abort();
   timer_.cancel();
   worker_.loop().remove(stream_->fd());
@@ -310,12 +315,37 @@ void Http1Connection::closeNow() {
   worker_.release(this);
 }
 
+void Http1Connection::updateReclaimable() {
+  Reclaimable kind = Reclaimable::kNo;
+  if (phase_ == Phase::kReading && !close_after_flush_ && out_.empty() && !file_) {
+    if (requests_ == 0) {
+      if (!got_request_bytes_) {
+        kind = Reclaimable::kSilent;
+      } else if (!parser_.headersComplete()) {
+        kind = Reclaimable::kPartial;
+      }
+    } else if (!parser_.inMessage() && in_.empty()) {
+      kind = Reclaimable::kIdle;
+    }
+  }
+  if (kind != reclaim_hook_.kind) worker_.setReclaimable(this, kind);
+}
+
+bool Http1Connection::hasUnreadInput() const {
+  if (!stream_) return false;
+  char c;
+  return ::recv(stream_->fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 void Http1Connection::updateTimer() {
+  updateReclaimable();
   const config::Limits& limits = limitsOf(*worker_.snapshot());
   switch (phase_) {
     case Phase::kReading:
       if (parser_.inMessage() || (requests_ == 0 && !close_after_flush_)) {
-        if (!parser_.headersComplete()) {
+        if (requests_ == 0 && !got_request_bytes_) {
+          timer_.armAt(message_start_ + limits.first_byte_timeout);
+        } else if (!parser_.headersComplete()) {
           timer_.armAt(message_start_ + limits.header_timeout);
         } else {
           timer_.armAt(last_activity_ + limits.body_timeout);
@@ -356,11 +386,16 @@ void Http1Connection::onTimer() {
         handleError(408, headers_done ? "request body timeout" : "request header timeout");
         return;
       }
+      if (requests_ == 0 && !got_request_bytes_ &&
+          message_start_ + limitsOf(*worker_.snapshot()).first_byte_timeout > now) {
+        updateTimer();
+        return;
+      }
       if (last_activity_ + limitsOf(*worker_.snapshot()).idle_timeout > now && requests_ > 0) {
         updateTimer();
         return;
       }
-      closeNow();
+      closeNow();  // silent since accept (first_byte_timeout), or idle (idle_timeout)
       return;
     case Phase::kProcessing:
     case Phase::kTunnel:

@@ -5,13 +5,18 @@
 // are framed here (status line, Content-Length, Connection, Server/Date for local answers).
 // Sends 100 Continue, enforces the header (408), body (408), idle and write timeouts, keeps the
 // connection alive or closes it with a lingering half-close so the last response reaches the
-// client; after a 101 it becomes a byte tunnel driven by the context's watcher.
+// client; after a 101 it becomes a byte tunnel driven by the context's watcher. Tells its worker
+// whether it may be closed to make room at the connection cap (idle keep-alive, silent, or part
+// of a first request head: ReclaimLists), and closes a connection that sends nothing within
+// first_byte_timeout.
 // Loop thread only; freed by the worker at the end of the iteration that closed it.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "connection_limits.h"
 #include "downstream.h"
 #include "request_context.h"
 #include "shipgate/http/request_parser.h"
@@ -54,6 +59,14 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   void closeNow() override;
   void touch() override { last_activity_ = worker_.loop().now(); }
 
+  // ---- the connection cap (worker.h) ----
+  ReclaimHook& reclaimHook() { return reclaim_hook_; }
+  // The client address this connection is counted under for max_connections_per_ip.
+  void holdClientSlot(const ClientKey& key) { client_slot_ = key; }
+  const std::optional<ClientKey>& clientSlot() const { return client_slot_; }
+  // Bytes from the client wait in the socket, not read yet (its read event is still queued).
+  bool hasUnreadInput() const;
+
  private:
   enum class Phase { kReading, kProcessing, kTunnel, kLingering, kClosed };
 
@@ -68,6 +81,8 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   void updateTimer();
   void onTimer();
   void sendContinueIfNeeded();
+  // Files this connection in its worker's ReclaimLists by its current state.
+  void updateReclaimable();
   size_t inputCap() const;
   bool isTls() const { return tls_ != nullptr; }
 
@@ -97,6 +112,8 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   std::shared_ptr<const staticsite::OpenFile> file_;
   off_t file_offset_ = 0;
   size_t file_left_ = 0;
+  ReclaimHook reclaim_hook_;
+  std::optional<ClientKey> client_slot_;
 };
 
 }  // namespace shipgate::server

@@ -1,7 +1,8 @@
 // ProxyExchange, header rewriting: the upstream request head (request line kept, hop-by-hop
 // headers and those named in Connection dropped, X-Forwarded-For/-Proto/-Host and X-Request-Id
 // set, Content-Length for the buffered body) and the client response head (hop-by-hop dropped,
-// and the sticky Set-Cookie added; the request context finalises it: X-Request-Id, firewall
+// the upstream's Server replaced by shipgate's unless the app passes it, and the sticky
+// Set-Cookie added; the request context finalises it: X-Request-Id, firewall
 // fields, Connection).
 #include "proxy_exchange.h"
 #include "response_head.h"
@@ -29,9 +30,10 @@ bool skipRequestHeader(std::string_view name) {
   }
 }
 
-bool skipResponseHeader(std::string_view name, bool switching) {
+bool skipResponseHeader(std::string_view name, bool switching, bool pass_server) {
   switch (name.size()) {
     case 2: return equalsIgnoreCase(name, "te");
+    case 6: return !pass_server && equalsIgnoreCase(name, "server");  // replaced by ours
     case 7: return !switching && equalsIgnoreCase(name, "upgrade");
     case 10: return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive");
     case 16: return equalsIgnoreCase(name, "proxy-connection");
@@ -112,12 +114,18 @@ void ProxyExchange::writeClientHead() {
                            !equalsIgnoreCase(connection, "keep-alive") &&
                            !equalsIgnoreCase(connection, "close");
   std::vector<HeaderField>& fields = down_.responseFields();
+  const bool pass_server = app_->pass_server_header;
+  bool has_server = false;
   for (size_t i = 0; i < r.headerCount(); ++i) {
     std::string_view name = r.headerName(i);
-    if (skipResponseHeader(name, switching)) continue;
+    if (skipResponseHeader(name, switching, pass_server)) continue;
     if (connection_tokens && http::hasToken(connection, name)) continue;
+    if (pass_server && name.size() == 6 && equalsIgnoreCase(name, "server")) has_server = true;
     fields.emplace_back(name, r.headerValue(i));
   }
+  // As nginx: the upstream's Server header is hidden (apps.<app>.pass_server_header keeps it), and
+  // the response names the gateway when it carries no upstream's.
+  if (!has_server) fields.emplace_back("Server", "shipgate");
   if (!set_cookie_.empty()) fields.emplace_back("Set-Cookie", set_cookie_);
   ResponseHeaders head;
   head.status = r.status();

@@ -2,68 +2,117 @@
 
 #include <time.h>
 
+#include <optional>
 #include <random>
 
 #include "http1_connection.h"
 #include "request_phase.h"
 #include "shipgate/common/log.h"
+#include "shipgate/metrics/names.h"
 #include "shipgate/net/stream.h"
 
 namespace shipgate::server {
 
-// Accepts connections on this worker's socket of one listener.
+// Accepts connections on this worker's socket of one listener, within the connection cap
+// (server.limits.max_connections, per process: at the cap a reclaimable connection of this worker
+// makes room, else the new one is closed at once) and max_connections_per_ip.
 class Worker::Acceptor final : public net::IoHandler {
  public:
   Acceptor(Worker& worker, int listener_index, int fd)
-      : worker_(worker), listener_index_(listener_index), fd_(fd) {}
+      : worker_(worker),
+        listener_index_(listener_index),
+        fd_(fd),
+        retry_timer_(worker.loop(), [this] { acceptAll(); }) {}
   int fd() const { return fd_; }
   void onIoEvent(uint32_t) override { acceptAll(); }
 
   void stop() {
     if (stopped_) return;
     stopped_ = true;
+    retry_timer_.cancel();
     worker_.loop().remove(fd_);
   }
 
   void acceptAll() {
     if (stopped_) return;
     Gateway& gw = worker_.gateway();
+    bool reclaimed_for_fd = false;
     for (int i = 0; i < 256; ++i) {
       net::SockAddr peer;
       int fd = net::acceptNonBlocking(fd_, &peer);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        if (errno == EMFILE || errno == ENFILE) log::warn("accept: out of file descriptors");
+        if (errno == EMFILE || errno == ENFILE) {
+          // Make room as at the cap; if that did not help, others hold the descriptors.
+          if (!reclaimed_for_fd && worker_.reclaimOne(/*keep_slot=*/false)) {
+            reclaimed_for_fd = true;
+            continue;
+          }
+          // Clients wait in the kernel's queue, which raises no new edge: look again shortly.
+          if (!retry_timer_.armed()) {
+            log::warn("accept: out of file descriptors (raise the open-file limit or lower "
+                      "server.limits.max_connections)");
+            retry_timer_.armAfter(kFdRetry);
+          }
+        }
         return;
       }
+      reclaimed_for_fd = false;
       net::Fd owned(fd);
       const auto& snap = worker_.snapshot();
-      if (gw.connectionCount().load(std::memory_order_relaxed) >=
-          static_cast<int64_t>(snap->config->server.limits.max_connections)) {
-        continue;  // over max_connections: closed right away
+      const config::Limits& limits = snap->config->server.limits;
+      std::optional<ClientKey> slot;
+      if (limits.max_connections_per_ip > 0) {
+        ClientKey key = clientKey(peer);
+        if (!gw.clientConnectionCounts().tryAdd(key, limits.max_connections_per_ip)) {
+          worker_.refused_per_ip_.add();
+          continue;  // closed right away
+        }
+        slot = key;
+      }
+      // A place under the cap, taken atomically so that workers together never exceed it; at
+      // the cap, the place of a connection this worker closes to make room.
+      std::atomic<int64_t>& count = gw.connectionCount();
+      const auto max = static_cast<int64_t>(limits.max_connections);
+      int64_t n = count.load(std::memory_order_relaxed);
+      while (n < max && !count.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+      }
+      if (n >= max && !worker_.reclaimOne(/*keep_slot=*/true)) {
+        worker_.refused_at_cap_.add();
+        if (slot) gw.clientConnectionCounts().remove(*slot);
+        continue;  // closed right away
       }
       std::unique_ptr<net::Stream> stream;
       std::shared_ptr<net::TlsServerContext> tls;
       if (static_cast<size_t>(listener_index_) < snap->tls.size() && snap->tls[listener_index_]) {
         tls = snap->tls[listener_index_];
         auto s = net::TlsStream::accept(std::move(owned), tls->defaultContext());
-        if (!s.isOk()) continue;
+        if (!s.isOk()) {
+          count.fetch_sub(1, std::memory_order_relaxed);
+          if (slot) gw.clientConnectionCounts().remove(*slot);
+          continue;
+        }
         stream = std::move(s).value();
       } else {
         stream = std::make_unique<net::PlainStream>(std::move(owned));
       }
-      worker_.adopt(std::make_unique<Http1Connection>(worker_, std::move(stream),
-                                                       net::ipString(peer), std::move(tls)));
+      auto conn = std::make_unique<Http1Connection>(worker_, std::move(stream),
+                                                    net::ipString(peer), std::move(tls));
+      if (slot) conn->holdClientSlot(*slot);
+      worker_.adopt(std::move(conn));
     }
     // More may be pending: edge-triggered, so come back on the next iteration.
     worker_.loop().post([this] { acceptAll(); });
   }
 
  private:
+  static constexpr Millis kFdRetry{100};
+
   Worker& worker_;
   int listener_index_;
   int fd_;
+  net::Timer retry_timer_;
   bool stopped_ = false;
 };
 
@@ -86,6 +135,22 @@ Worker::Worker(Gateway& gateway, int index, std::unique_ptr<net::EventLoop> loop
         for (auto* c : all) c->closeNow();
         checkDrained();
       }) {
+  metrics::Registry& m = metrics();
+  m.describe(metrics::names::kConnectionsRefused,
+             "New client connections closed at once, by the limit that refused them.");
+  m.describe(metrics::names::kConnectionsReclaimed,
+             "Client connections closed to make room for a new one at the connection cap, by "
+             "the state they were in.");
+  refused_at_cap_ = m.counter(metrics::names::kConnectionsRefused,
+                              {{"reason", "max_connections"}});
+  refused_per_ip_ = m.counter(metrics::names::kConnectionsRefused,
+                              {{"reason", "max_connections_per_ip"}});
+  for (auto [kind, reason] : {std::pair{Reclaimable::kIdle, "idle"},
+                              std::pair{Reclaimable::kSilent, "silent"},
+                              std::pair{Reclaimable::kPartial, "partial"}}) {
+    reclaimed_[static_cast<size_t>(kind)] =
+        m.counter(metrics::names::kConnectionsReclaimed, {{"reason", reason}});
+  }
   std::random_device rd;
   rng_ = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ (static_cast<uint64_t>(index) << 56);
   loop_->setIterationEndHook([this] {
@@ -174,7 +239,6 @@ void Worker::giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch) {
 void Worker::adopt(std::unique_ptr<Http1Connection> conn) {
   Http1Connection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
-  gateway_.connectionCount().fetch_add(1, std::memory_order_relaxed);
   metrics().connectionOpened();
   raw->start();
   if (draining_ && !raw->closed()) raw->drain();
@@ -183,11 +247,32 @@ void Worker::adopt(std::unique_ptr<Http1Connection> conn) {
 void Worker::release(Http1Connection* conn) {
   auto it = connections_.find(conn);
   if (it == connections_.end()) return;
+  reclaim_.set(conn, Reclaimable::kNo);
+  if (conn->clientSlot()) gateway_.clientConnectionCounts().remove(*conn->clientSlot());
   graveyard_.push_back(std::move(it->second));
   connections_.erase(it);
-  gateway_.connectionCount().fetch_sub(1, std::memory_order_relaxed);
+  if (!keep_slot_) gateway_.connectionCount().fetch_sub(1, std::memory_order_relaxed);
   metrics().connectionClosed();
   if (draining_) checkDrained();
+}
+
+bool Worker::reclaimOne(bool keep_slot) {
+  for (Reclaimable kind : {Reclaimable::kIdle, Reclaimable::kSilent, Reclaimable::kPartial}) {
+    while (Http1Connection* oldest = reclaim_.oldest(kind)) {
+      if (kind != Reclaimable::kPartial && oldest->hasUnreadInput()) {
+        // Its (next) request has arrived and waits for its read event: not idle or silent
+        // after all. That event files it again.
+        reclaim_.set(oldest, Reclaimable::kNo);
+        continue;
+      }
+      reclaimed_[static_cast<size_t>(kind)].add();
+      keep_slot_ = keep_slot;
+      oldest->closeNow();  // release(): its place under the cap is given up, or kept
+      keep_slot_ = false;
+      return true;
+    }
+  }
+  return false;
 }
 
 void Worker::beginDrain(Millis drain) {

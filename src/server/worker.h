@@ -4,6 +4,7 @@
 // Everything here runs on the worker's thread except post()ed entry points.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "shipgate/server/access_log.h"
 #include "shipgate/server/gateway.h"
 #include "buffer_pool.h"
+#include "connection_limits.h"
 #include "snapshot.h"
 #include "upstream_pool.h"
 
@@ -66,21 +68,33 @@ class Worker {
   std::unique_ptr<firewall::Scratch> takeWafScratch();
   void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
 
+  // Takes a new connection. REQUIRES: its place in the gateway's connectionCount() is taken.
   void adopt(std::unique_ptr<Http1Connection> conn);
   // A connection closed: it is freed at the end of this loop iteration.
   void release(Http1Connection* conn);
   void deferDelete(std::unique_ptr<Deferred> d) { graveyard_.push_back(std::move(d)); }
+  // A connection's state changed whether (and why) it may be closed to make room.
+  void setReclaimable(Http1Connection* conn, Reclaimable kind) { reclaim_.set(conn, kind); }
 
  private:
   class Acceptor;
   void refreshSnapshot();
   void checkDrained();
+  // At the connection cap: closes this worker's oldest idle keep-alive connection, else its
+  // oldest silent one, else its oldest with part of a first request head; false when it has none.
+  // keep_slot: its place in the gateway's connectionCount() passes to the caller's new connection
+  // (so the count never exceeds the cap), instead of being given up.
+  bool reclaimOne(bool keep_slot);
 
   Gateway& gateway_;
   int index_;
   std::unique_ptr<net::EventLoop> loop_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_map<Http1Connection*, std::unique_ptr<Http1Connection>> connections_;
+  ReclaimLists reclaim_;
+  std::array<metrics::Counter, kReclaimableKinds> reclaimed_;  // by Reclaimable
+  metrics::Counter refused_at_cap_;
+  metrics::Counter refused_per_ip_;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
   std::unique_ptr<PhaseList> phases_;
   BufferPool buffers_;
@@ -95,6 +109,7 @@ class Worker {
   int64_t date_second_ = -1;
   std::string date_header_;
   bool draining_ = false;
+  bool keep_slot_ = false;  // release() keeps the closing connection's place (reclaimOne)
 };
 
 }  // namespace shipgate::server

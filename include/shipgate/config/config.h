@@ -38,7 +38,13 @@ struct Limits {
   Millis body_timeout{60'000};                // max gap between body reads: 408
   Millis idle_timeout{60'000};                // keep-alive idle: close silently
   Millis drain_timeout{30'000};               // graceful shutdown: in-flight requests get this long
-  size_t max_connections = 10'000;            // per process; over it new connections are closed
+  // Per process. At the cap a new connection first takes the place of the oldest idle keep-alive
+  // connection, then of the oldest that has not completed a request (silent first, then partial
+  // headers); only when there is none is it closed right away.
+  size_t max_connections = 10'000;
+  Millis first_byte_timeout{5'000};           // a new connection that sends nothing: closed
+  size_t max_connections_per_ip = 0;          // per client address, per process; 0 = no limit
+  Location where;  // of max_connections, else of the limits block (diagnostics about the cap)
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
@@ -186,6 +192,7 @@ struct AppConfig {
   Millis connect_timeout{2'000};
   Millis read_timeout{30'000};
   bool retry_idempotent = true;      // retry once on another endpoint on connect failure/reset
+  bool pass_server_header = false;   // false: the upstream's Server header becomes shipgate's
   Location where;
 };
 

@@ -12,6 +12,10 @@ inline constexpr std::string_view kHttpRequests = "shipgate_http_requests_total"
 inline constexpr std::string_view kHttpDuration = "shipgate_http_request_duration_seconds";
 inline constexpr std::string_view kActiveConnections = "shipgate_active_connections";
 inline constexpr std::string_view kUpstreamRetries = "shipgate_upstream_retries_total";
+// The connection cap: new connections closed at once {reason: max_connections |
+// max_connections_per_ip}, and open ones closed to make room {reason: idle | silent | partial}.
+inline constexpr std::string_view kConnectionsRefused = "shipgate_connections_refused_total";
+inline constexpr std::string_view kConnectionsReclaimed = "shipgate_connections_reclaimed_total";
 
 // The firewall: per rule {rule, action} and per decision {action}.
 inline constexpr std::string_view kWafRuleMatches = "shipgate_waf_rule_matches_total";

@@ -43,6 +43,7 @@ struct GatewayDeps {
 struct Snapshot;
 class Worker;
 class AccessLogSink;
+class ClientConnectionCounts;
 
 class Gateway {
  public:
@@ -91,6 +92,7 @@ class Gateway {
   uint64_t snapshotVersion() const { return version_.load(std::memory_order_acquire); }
   GatewayDeps& deps() { return deps_; }
   std::atomic<int64_t>& connectionCount() { return connections_; }
+  ClientConnectionCounts& clientConnectionCounts() { return *client_connections_; }
   AccessLogSink* accessLogSink() const { return access_log_.get(); }
 
  private:
@@ -110,6 +112,7 @@ class Gateway {
   std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};
   std::atomic<int64_t> connections_{0};
+  std::unique_ptr<ClientConnectionCounts> client_connections_;  // for max_connections_per_ip
   std::vector<std::unique_ptr<Worker>> workers_ GUARDED_BY(mu_);
   std::vector<std::thread> threads_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;

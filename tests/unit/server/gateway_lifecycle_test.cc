@@ -93,7 +93,7 @@ TEST(GatewayTimeoutTest, SilentUpstreamGets504AfterTheReadTimeout) {
   done = true;
 }
 
-TEST(GatewayLimitsTest, ConnectionsOverMaxConnectionsAreClosed) {
+TEST(GatewayLimitsTest, AtMaxConnectionsTheOldestIdleKeepAliveConnectionMakesRoom) {
   EchoUpstream up("blue");
   config::Config c = baseConfig(1);
   c.server.limits.max_connections = 2;
@@ -108,9 +108,38 @@ TEST(GatewayLimitsTest, ConnectionsOverMaxConnectionsAreClosed) {
     EXPECT_EQ(r->status, 200);
   }
   RawClient over(h.port());
-  ASSERT_TRUE(over.connected());  // the kernel accepts; the gateway closes it at once
-  EXPECT_TRUE(over.closedByPeer());
+  ASSERT_TRUE(over.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto r = over.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(a.closedByPeer());  // the oldest idle one
+  ASSERT_TRUE(b.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto rb = b.read();
+  ASSERT_TRUE(rb);
+  EXPECT_EQ(rb->status, 200);
   EXPECT_EQ(h.metrics.activeConnections(), 2);
+}
+
+TEST(GatewayTimeoutTest, ASilentConnectionIsClosedAtTheFirstByteTimeout) {
+  SimulatedClock clock;
+  EchoUpstream up("blue");
+  config::Config c = baseConfig(1);
+  c.server.limits.first_byte_timeout = Millis(5'000);
+  c.server.limits.header_timeout = Millis(60'000);
+  addApp(c, "api", {up.port()});
+  GatewayHarness h(std::move(c), clock);
+  ASSERT_TRUE(h.error.empty()) << h.error;
+  RawClient silent(h.port());
+  RawClient started(h.port());
+  ASSERT_TRUE(started.send("GET / HTTP/1.1\r\n"));
+  // 6 s of simulated time: the silent one is closed without a response.
+  ASSERT_TRUE(advanceUntilReadable(clock, h, silent, Millis(1000), 6));
+  EXPECT_TRUE(silent.closedByPeer());
+  // The one that started its request is not (header_timeout is 60 s) and is answered.
+  ASSERT_TRUE(started.send("Host: a\r\n\r\n"));
+  auto r = started.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(GatewayShutdownTest, InFlightRequestFinishesDuringDrain) {
