@@ -10,6 +10,7 @@
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
+#include "memory_return.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -314,6 +315,8 @@ Status Gateway::start() {
     Worker* raw = w.get();
     threads_.emplace_back([raw] { raw->run(); });
   }
+  memory_return_ = std::make_unique<MemoryReturn>(connections_, deps_.clock);
+  memory_return_->start();
   started_ = true;
   return Status::ok();
 }
@@ -364,6 +367,7 @@ void Gateway::shutdown(Millis drain) {
     stopped_ = true;
     for (auto& w : workers_) w->beginDrain(drain);
     threads.swap(threads_);
+    if (memory_return_) memory_return_->stop();
   }
   for (auto& t : threads) t.join();
   std::vector<std::unique_ptr<Worker>> workers;

@@ -38,6 +38,10 @@ struct Limits {
   Millis body_timeout{60'000};                // max gap between body reads: 408
   Millis idle_timeout{60'000};                // keep-alive idle: close silently
   Millis drain_timeout{30'000};               // graceful shutdown: in-flight requests get this long
+  Millis send_timeout{60'000};                // max gap between two successful writes to a client
+                                              // with output pending: the client is closed
+  size_t response_buffer_bytes = 64 * 1024;   // response bytes queued per client connection before
+                                              // the proxy stops reading its upstream
   size_t max_connections = 10'000;            // per process; over it new connections are closed
 };
 

@@ -12,6 +12,11 @@ inline constexpr std::string_view kHttpRequests = "shipgate_http_requests_total"
 inline constexpr std::string_view kHttpDuration = "shipgate_http_request_duration_seconds";
 inline constexpr std::string_view kActiveConnections = "shipgate_active_connections";
 inline constexpr std::string_view kUpstreamRetries = "shipgate_upstream_retries_total";
+// The client's side of an unfinished answer, never counted as an upstream failure: clients
+// closed for not taking output within send_timeout {app}, proxied requests whose client went away
+// (closed, reset or timed out) before the answer was read {app}.
+inline constexpr std::string_view kClientSendTimeouts = "shipgate_client_send_timeouts_total";
+inline constexpr std::string_view kProxyClientAborts = "shipgate_proxy_client_aborts_total";
 
 // The firewall: per rule {rule, action} and per decision {action}.
 inline constexpr std::string_view kWafRuleMatches = "shipgate_waf_rule_matches_total";
