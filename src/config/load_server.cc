@@ -49,11 +49,12 @@ void loadLimits(const YNode& n, Limits& l, Diags& d) {
   MapView m(n, "server.limits", d);
   m.getSize("max_header_bytes", 256, l.max_header_bytes);
   m.getSize("max_body_bytes", 0, l.max_body_bytes);
+  m.getSize("response_buffer_bytes", 4096, l.response_buffer_bytes);
   const char* timeouts[] = {"header_timeout", "body_timeout", "idle_timeout", "drain_timeout",
-                            "first_byte_timeout"};
+                            "first_byte_timeout", "send_timeout"};
   Millis* fields[] = {&l.header_timeout, &l.body_timeout, &l.idle_timeout, &l.drain_timeout,
-                      &l.first_byte_timeout};
-  for (int i = 0; i < 5; ++i) {
+                      &l.first_byte_timeout, &l.send_timeout};
+  for (int i = 0; i < 6; ++i) {
     if (m.getDuration(timeouts[i], *fields[i])) {
       requirePositive(m.take(timeouts[i]), m.sub(timeouts[i]), *fields[i], d);
     }

@@ -73,6 +73,13 @@ Registry::Registry(RegistryOptions options)
   describeLocked(names::kActiveConnections, "Client connections open now.", Kind::kGauge, 1.0);
   describeLocked(names::kUpstreamRetries, "Upstream requests retried, by app.", Kind::kCounter,
                  1.0);
+  describeLocked(names::kClientSendTimeouts,
+                 "Client connections closed because they took no output for send_timeout, by "
+                 "app.",
+                 Kind::kCounter, 1.0);
+  describeLocked(names::kProxyClientAborts,
+                 "Proxied requests whose client went away before the answer was read, by app.",
+                 Kind::kCounter, 1.0);
   describeLocked(names::kHealthTransitions,
                  "Endpoint health transitions, by app, slot, endpoint and the state entered.",
                  Kind::kCounter, 1.0);

@@ -11,6 +11,7 @@
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
 #include "connection_limits.h"
+#include "memory_return.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -317,6 +318,8 @@ Status Gateway::start() {
     Worker* raw = w.get();
     threads_.emplace_back([raw] { raw->run(); });
   }
+  memory_return_ = std::make_unique<MemoryReturn>(connections_, deps_.clock);
+  memory_return_->start();
   started_ = true;
   return Status::ok();
 }
@@ -367,6 +370,7 @@ void Gateway::shutdown(Millis drain) {
     stopped_ = true;
     for (auto& w : workers_) w->beginDrain(drain);
     threads.swap(threads_);
+    if (memory_return_) memory_return_->stop();
   }
   for (auto& t : threads) t.join();
   std::vector<std::unique_ptr<Worker>> workers;

@@ -3,8 +3,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
+#include "shipgate/metrics/names.h"
 
 namespace shipgate::server {
 namespace {
@@ -24,7 +26,8 @@ Http1Connection::Http1Connection(Worker& worker, std::unique_ptr<net::Stream> st
       parser_(limitsOf(*worker.snapshot()).max_header_bytes,
               limitsOf(*worker.snapshot()).max_body_bytes),
       timer_(worker.loop(), [this] { onTimer(); }),
-      ctx_(worker, *this, std::move(client_ip), tls_ != nullptr) {}
+      ctx_(worker, *this, std::move(client_ip), tls_ != nullptr),
+      response_buffer_(limitsOf(*worker.snapshot()).response_buffer_bytes) {}
 
 Http1Connection::~Http1Connection() = default;
 
@@ -153,6 +156,7 @@ void Http1Connection::handleRequest() {
   keep_alive_ = req.keepAlive() && !draining_ && !worker_.draining();
   const config::Limits& limits = limitsOf(*worker_.snapshot());
   parser_.setLimits(limits.max_header_bytes, limits.max_body_bytes);
+  response_buffer_ = limits.response_buffer_bytes;
   ctx_.start(req);
 }
 
@@ -240,6 +244,9 @@ bool Http1Connection::flush() {
     return false;
   }
   if (progressed) last_activity_ = worker_.loop().now();
+  // The send timeout runs from the last successful write, or from when output started waiting.
+  if (progressed || !send_blocked_) last_write_ = worker_.loop().now();
+  send_blocked_ = outputPending();
   if (out_.empty()) worker_.buffers().giveBack(out_);
   if (out_.empty() && !file_) {
     if (close_after_flush_ && phase_ == Phase::kReading) {
@@ -343,20 +350,22 @@ void Http1Connection::updateTimer() {
   switch (phase_) {
     case Phase::kReading:
       if (parser_.inMessage() || (requests_ == 0 && !close_after_flush_)) {
+        auto deadline = parser_.headersComplete() ? last_activity_ + limits.body_timeout
+                                                  : message_start_ + limits.header_timeout;
         if (requests_ == 0 && !got_request_bytes_) {
-          timer_.armAt(message_start_ + limits.first_byte_timeout);
-        } else if (!parser_.headersComplete()) {
-          timer_.armAt(message_start_ + limits.header_timeout);
-        } else {
-          timer_.armAt(last_activity_ + limits.body_timeout);
+          deadline = message_start_ + limits.first_byte_timeout;
         }
+        if (outputPending()) deadline = std::min(deadline, last_write_ + limits.send_timeout);
+        timer_.armAt(deadline);
+      } else if (outputPending()) {
+        timer_.armAt(last_write_ + limits.send_timeout);
       } else {
         timer_.armAt(last_activity_ + limits.idle_timeout);
       }
       break;
     case Phase::kProcessing:
-      if (!out_.empty() || file_) {
-        timer_.armAt(last_activity_ + limits.idle_timeout);
+      if (outputPending()) {
+        timer_.armAt(last_write_ + limits.send_timeout);
       } else {
         timer_.cancel();
       }
@@ -369,8 +378,19 @@ void Http1Connection::updateTimer() {
   }
 }
 
+void Http1Connection::sendTimedOut() {
+  // The request's app when it was proxied (the answer may be complete and still queued).
+  worker_.metrics().addCounter(metrics::names::kClientSendTimeouts, "app", ctx_.labels().app);
+  closeNow();
+}
+
 void Http1Connection::onTimer() {
   auto now = worker_.loop().now();
+  if ((phase_ == Phase::kReading || phase_ == Phase::kProcessing) && outputPending() &&
+      last_write_ + limitsOf(*worker_.snapshot()).send_timeout <= now) {
+    sendTimedOut();
+    return;
+  }
   switch (phase_) {
     case Phase::kReading:
       if (parser_.inMessage() || (requests_ == 0 && got_request_bytes_)) {
@@ -378,7 +398,7 @@ void Http1Connection::onTimer() {
         auto deadline = headers_done ? last_activity_ + limitsOf(*worker_.snapshot()).body_timeout
                                      : message_start_ + limitsOf(*worker_.snapshot()).header_timeout;
         if (deadline > now) {
-          timer_.armAt(deadline);
+          updateTimer();
           return;
         }
         in_.clear();
@@ -391,13 +411,16 @@ void Http1Connection::onTimer() {
         updateTimer();
         return;
       }
-      if (last_activity_ + limitsOf(*worker_.snapshot()).idle_timeout > now && requests_ > 0) {
+      if (outputPending() ||
+          (last_activity_ + limitsOf(*worker_.snapshot()).idle_timeout > now && requests_ > 0)) {
         updateTimer();
         return;
       }
       closeNow();  // silent since accept (first_byte_timeout), or idle (idle_timeout)
       return;
     case Phase::kProcessing:
+      updateTimer();  // output pending: the send timeout above; else the phase's own timers
+      return;
     case Phase::kTunnel:
       if (last_activity_ + limitsOf(*worker_.snapshot()).idle_timeout > now) {
         updateTimer();

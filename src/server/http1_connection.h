@@ -3,7 +3,9 @@
 // buffer, so responses leave in order) and hands each complete request to its RequestContext,
 // which runs the phases and answers through this codec's DownstreamCodec side: response heads
 // are framed here (status line, Content-Length, Connection, Server/Date for local answers).
-// Sends 100 Continue, enforces the header (408), body (408), idle and write timeouts, keeps the
+// Sends 100 Continue, enforces the header (408), body (408), idle and send timeouts (send: no
+// successful write for server.limits.send_timeout while output waits; closed, counted in
+// shipgate_client_send_timeouts_total{app}, never charged to an upstream), keeps the
 // connection alive or closes it with a lingering half-close so the last response reaches the
 // client; after a 101 it becomes a byte tunnel driven by the context's watcher. Tells its worker
 // whether it may be closed to make room at the connection cap (idle keep-alive, silent, or part
@@ -40,6 +42,7 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   void drain();
   bool closed() const { return phase_ == Phase::kClosed; }
   static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr size_t kProducerChunk = 16 * 1024;
 
   // ---- DownstreamCodec ----
   size_t encodeHeaders(const ResponseHeaders& head) override;
@@ -47,7 +50,11 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   void encodeFile(std::shared_ptr<const staticsite::OpenFile> file, off_t offset,
                   size_t length) override;
   bool flush() override;
-  bool congested() const override { return out_.size() > kHighWater; }
+  // Another read chunk of a producer (16 KiB, what the proxy reads from its upstream at a time)
+  // would take the queue past server.limits.response_buffer_bytes.
+  bool congested() const override {
+    return !out_.empty() && out_.size() + kProducerChunk > response_buffer_;
+  }
   bool keepAlive() const override { return keep_alive_; }
   void disableKeepAlive() override { keep_alive_ = false; }
   void requestComplete() override;
@@ -83,6 +90,9 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   void sendContinueIfNeeded();
   // Files this connection in its worker's ReclaimLists by its current state.
   void updateReclaimable();
+  bool outputPending() const { return !out_.empty() || file_ != nullptr; }
+  // No successful write for send_timeout with output pending: counted and closed.
+  void sendTimedOut();
   size_t inputCap() const;
   bool isTls() const { return tls_ != nullptr; }
 
@@ -105,9 +115,12 @@ class Http1Connection final : public net::IoHandler, public DownstreamCodec, pub
   bool continue_sent_ = false;
   bool draining_ = false;
   bool got_request_bytes_ = false;
+  bool send_blocked_ = false;  // the last flush left output pending
+  size_t response_buffer_;     // server.limits.response_buffer_bytes
   uint64_t requests_ = 0;
   Clock::time_point message_start_;
   Clock::time_point last_activity_;
+  Clock::time_point last_write_;  // since then output has been waiting for the client
   Clock::time_point linger_until_;
   std::shared_ptr<const staticsite::OpenFile> file_;
   off_t file_offset_ = 0;

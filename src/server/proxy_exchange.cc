@@ -182,11 +182,22 @@ void ProxyExchange::onUpstreamEvent(uint32_t events) {
 void ProxyExchange::readUpstream() {
   if (reading_) return;
   reading_ = true;
+  // The read timeout counts only time the upstream is silent while we want its bytes: it was
+  // stopped while the client held us back, and runs again from now.
+  if (paused_) timer_.armAfter(app_->read_timeout);
   paused_ = false;
   for (;;) {
     if (down_.codec().congested()) {
-      paused_ = true;
-      break;
+      // Send what the client takes now; if that is not enough, hold the upstream unread (its
+      // bytes wait in the kernel's buffers) until the client drains below the ceiling.
+      if (!down_.codec().flush()) {
+        reading_ = false;
+        return;
+      }
+      if (down_.codec().congested()) {
+        pauseForClient();
+        break;
+      }
     }
     net::Buffer& in = conn_->in();
     worker_.buffers().borrow(in);
@@ -311,6 +322,14 @@ void ProxyExchange::releaseUpstream(bool reusable) {
   } else {
     worker_.pool().discard(std::move(conn_));
   }
+}
+
+void ProxyExchange::pauseForClient() {
+  paused_ = true;
+  // The client's slowness is not the upstream's: no read timeout while it lasts (the client's
+  // send_timeout bounds it), and no input buffer held.
+  timer_.cancel();
+  if (conn_ && conn_->in().empty()) worker_.buffers().giveBack(conn_->in());
 }
 
 void ProxyExchange::onDownstreamDrained() {

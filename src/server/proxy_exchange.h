@@ -2,10 +2,14 @@
 // a pooled upstream connection or connect (connect timeout), send the rewritten head (request
 // line, hop-by-hop headers stripped incl. those named in Connection, X-Forwarded-*/X-Request-Id
 // added) and the buffered body, then stream the response back (body bytes forwarded verbatim,
-// with backpressure and a read timeout). A connect failure or a reset before any response byte
-// is retried once on another endpoint for idempotent requests. Non-idempotent requests take a
-// pooled connection only after checking it is still open. A pooled connection that fails
-// before any response byte is retried once on a fresh connection: always when the upstream could
+// with backpressure and a read timeout). Backpressure: once the client's queue is at
+// server.limits.response_buffer_bytes the upstream is held unread, with its read timeout stopped
+// (a slow client is never charged to the upstream; its own send_timeout ends it), and read again
+// when the client drains. A client that goes away mid-answer is counted in
+// shipgate_proxy_client_aborts_total{app}, and the upstream connection is closed. A connect
+// failure or a reset before any response byte is retried once on another endpoint for idempotent
+// requests. Non-idempotent requests take a pooled connection only after checking it is still
+// open. A pooled connection that fails before any response byte is retried once on a fresh connection: always when the upstream could
 // not have processed the request (the write failed: the peer had closed), and for idempotent
 // requests also when it reset or closed after the request was sent. A connection is pooled only
 // when its exchange leaves it open: the response keeps alive, the forwarded request asked for
@@ -59,6 +63,8 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
   void processUpstream();
   void writeClientHead();
   void forwardBody(const char* data, size_t len);
+  // The client's queue is at its ceiling: stop reading the upstream and its read timeout.
+  void pauseForClient();
   void finish();
   void fail(Failure failure, const char* what);
   void releaseUpstream(bool reusable);

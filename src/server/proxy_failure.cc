@@ -1,9 +1,11 @@
 // ProxyExchange, the unhappy paths: a failed attempt is retried (a fresh connection after a
 // stale pooled one, another endpoint for idempotent requests) or answered (502/504 before the
-// head, a cut connection after it); timeouts; aborts when the downstream goes away.
+// head, a cut connection after it); timeouts; aborts when the downstream goes away (counted as
+// the client's, reported to passive health as no failure of the endpoint).
 #include <cstring>
 
 #include "proxy_exchange.h"
+#include "shipgate/metrics/names.h"
 #include "worker.h"
 
 namespace shipgate::server {
@@ -77,6 +79,8 @@ void ProxyExchange::onTimer() {
 void ProxyExchange::abort() {
   if (state_ == State::kIdle) return;
   timer_.cancel();
+  // The client went away (closed, reset, or its send timeout): never the upstream's failure.
+  worker_.metrics().addCounter(metrics::names::kProxyClientAborts, "app", app_->name);
   if (request_open_ && endpoint_ != nullptr) {
     snap_->plan->onRequestEnd(*endpoint_, traffic::Outcome::kSuccess);
     request_open_ = false;

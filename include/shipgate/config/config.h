@@ -45,6 +45,10 @@ struct Limits {
   Millis first_byte_timeout{5'000};           // a new connection that sends nothing: closed
   size_t max_connections_per_ip = 0;          // per client address, per process; 0 = no limit
   Location where;  // of max_connections, else of the limits block (diagnostics about the cap)
+  Millis send_timeout{60'000};                // max gap between two successful writes to a client
+                                              // with output pending: the client is closed
+  size_t response_buffer_bytes = 64 * 1024;   // response bytes queued per client connection before
+                                              // the proxy stops reading its upstream
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };

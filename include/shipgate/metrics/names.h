@@ -16,6 +16,11 @@ inline constexpr std::string_view kUpstreamRetries = "shipgate_upstream_retries_
 // max_connections_per_ip}, and open ones closed to make room {reason: idle | silent | partial}.
 inline constexpr std::string_view kConnectionsRefused = "shipgate_connections_refused_total";
 inline constexpr std::string_view kConnectionsReclaimed = "shipgate_connections_reclaimed_total";
+// The client's side of an unfinished answer, never counted as an upstream failure: clients
+// closed for not taking output within send_timeout {app}, proxied requests whose client went away
+// (closed, reset or timed out) before the answer was read {app}.
+inline constexpr std::string_view kClientSendTimeouts = "shipgate_client_send_timeouts_total";
+inline constexpr std::string_view kProxyClientAborts = "shipgate_proxy_client_aborts_total";
 
 // The firewall: per rule {rule, action} and per decision {action}.
 inline constexpr std::string_view kWafRuleMatches = "shipgate_waf_rule_matches_total";

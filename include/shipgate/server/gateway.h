@@ -42,6 +42,7 @@ struct GatewayDeps {
 
 struct Snapshot;
 class Worker;
+class MemoryReturn;
 class AccessLogSink;
 class ClientConnectionCounts;
 
@@ -117,6 +118,8 @@ class Gateway {
   std::vector<std::thread> threads_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;
   bool stopped_ GUARDED_BY(mu_) = false;
+  // Gives the allocator's free memory back to the system after connection bursts (from start()).
+  std::unique_ptr<MemoryReturn> memory_return_ GUARDED_BY(mu_);
 };
 
 }  // namespace shipgate::server

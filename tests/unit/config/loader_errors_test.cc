@@ -265,5 +265,14 @@ TEST(ConfigErrors, AliasBombAndDeepNestingAreRefused) {
   EXPECT_NE(deep.toString().find("nesting deeper than 64 levels"), std::string::npos);
 }
 
+TEST(ConfigErrors, SendTimeoutAndResponseBuffer) {
+  auto r = load(R"(server:
+  limits: {send_timeout: 0, response_buffer_bytes: 1KiB}
+)");
+  EXPECT_TRUE(hasDiag(r, "test.yaml:2:26", "server.limits.send_timeout: must be greater than 0"));
+  EXPECT_TRUE(hasDiag(r, "test.yaml:2:52",
+                      "server.limits.response_buffer_bytes: must be at least 4096 bytes"));
+}
+
 }  // namespace
 }  // namespace shipgate::config

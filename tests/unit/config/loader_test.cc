@@ -218,5 +218,18 @@ TEST(ConfigLoader, StaticRootIsRelativeToTheConfigFile) {
   EXPECT_TRUE(hasWarning(r, "/srv/conf/x.yaml:1:1", "no listeners"));
 }
 
+TEST(ConfigLoader, SendTimeoutAndResponseBuffer) {
+  auto defaults = load("listeners: [{name: http, address: \"127.0.0.1:0\"}]\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.toString();
+  EXPECT_EQ(defaults.config->server.limits.send_timeout.count(), 60'000);
+  EXPECT_EQ(defaults.config->server.limits.response_buffer_bytes, 64u * 1024);
+  auto r = load(
+      "server: {limits: {send_timeout: 5s, response_buffer_bytes: 16KiB}}\n"
+      "listeners: [{name: http, address: \"127.0.0.1:0\"}]\n");
+  ASSERT_TRUE(r.ok()) << r.toString();
+  EXPECT_EQ(r.config->server.limits.send_timeout.count(), 5'000);
+  EXPECT_EQ(r.config->server.limits.response_buffer_bytes, 16u * 1024);
+}
+
 }  // namespace
 }  // namespace shipgate::config

@@ -1,0 +1,55 @@
+#include "memory_return.h"
+
+#include <malloc.h>
+
+#include <chrono>
+
+namespace shipgate::server {
+
+bool TrimPolicy::observe(int64_t connections, Clock::time_point now) {
+  if (connections > peak_) peak_ = connections;
+  if (peak_ - connections < kMinDrop || connections > peak_ / 2) return false;
+  if (trimmed_ && now - last_trim_ < kMinInterval) return false;
+  trimmed_ = true;
+  last_trim_ = now;
+  peak_ = connections;
+  return true;
+}
+
+MemoryReturn::MemoryReturn(const std::atomic<int64_t>& connections, Clock& clock)
+    : connections_(connections), clock_(clock) {}
+
+MemoryReturn::~MemoryReturn() { stop(); }
+
+void MemoryReturn::start() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void MemoryReturn::stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notifyAll();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MemoryReturn::run() {
+  TrimPolicy policy;
+  for (;;) {
+    {
+      MutexLock lock(mu_);
+      if (!stopping_) cv_.waitFor(lock, std::chrono::seconds(1));
+      if (stopping_) return;
+    }
+    if (policy.observe(connections_.load(std::memory_order_relaxed), clock_.now())) {
+      malloc_trim(0);
+    }
+  }
+}
+
+}  // namespace shipgate::server
