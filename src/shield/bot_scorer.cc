@@ -2,6 +2,8 @@
 #include "shipgate/shield/bot_scorer.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +16,37 @@
 
 namespace shipgate::shield {
 namespace {
+
+std::atomic<uint64_t> g_next_scorer_id{1};
+
+// What the scorer learns from a user agent alone: its class and which of the first 64 verified
+// bots' substrings it contains (bit i: verified bot i).
+struct UaFacts {
+  UaInfo info;
+  uint64_t verified_mask = 0;
+};
+
+// UaFacts per (scorer, user agent), kept per thread in a small direct-mapped cache: a gateway
+// sees the same few user agents over and over. `compute` runs on a miss; UAs over 512 bytes
+// are not cached.
+template <class Compute>
+UaFacts cachedUaFacts(uint64_t scorer_id, std::string_view ua, Compute&& compute) {
+  constexpr size_t kSlots = 256;
+  constexpr size_t kMaxCached = 512;
+  struct Slot {
+    std::string ua;
+    uint64_t scorer_id = 0;  // 0: empty
+    UaFacts facts;
+  };
+  if (ua.size() > kMaxCached) return compute();
+  thread_local std::array<Slot, kSlots> cache;
+  Slot& slot = cache[std::hash<std::string_view>{}(ua) % kSlots];
+  if (slot.scorer_id == scorer_id && slot.ua == ua) return slot.facts;
+  slot.facts = compute();
+  slot.ua.assign(ua);
+  slot.scorer_id = scorer_id;
+  return slot.facts;
+}
 
 // "curl/" -> "curl": the matched token without its trailing separator.
 std::string familyName(std::string_view token) {
@@ -125,7 +158,8 @@ std::string BotScore::describe() const {
   return out;
 }
 
-BotScorer::BotScorer(BotScorerConfig config) : config_(std::move(config)) {}
+BotScorer::BotScorer(BotScorerConfig config)
+    : config_(std::move(config)), id_(g_next_scorer_id.fetch_add(1, std::memory_order_relaxed)) {}
 BotScorer::~BotScorer() = default;
 
 Result<std::unique_ptr<BotScorer>> BotScorer::create(BotScorerConfig config) {
@@ -178,7 +212,16 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
   };
 
   std::string_view ua = f.user_agent.value_or(std::string_view());
-  UaInfo info = classifyUserAgent(ua);
+  const UaFacts facts = cachedUaFacts(id_, ua, [&] {
+    UaFacts computed{classifyUserAgent(ua), 0};
+    for (size_t i = 0; i < verified_.size() && i < 64; ++i) {
+      if (ua.find(verified_[i].ua_substring) != std::string_view::npos) {
+        computed.verified_mask |= uint64_t{1} << i;
+      }
+    }
+    return computed;
+  });
+  const UaInfo& info = facts.info;
   switch (info.cls) {
     case UaClass::kEmpty:
       fire("ua_empty", w.ua_empty, f.user_agent ? "empty" : "absent");
@@ -233,11 +276,14 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
 
   if (f.requests_per_minute && std::isfinite(*f.requests_per_minute)) {
     double rpm = *f.requests_per_minute;
-    std::string detail = std::to_string(static_cast<int64_t>(std::min(rpm, 1e15))) + "/min";
+    // The detail is formatted only when a rate signal fires (most requests fire none).
+    auto detail = [rpm] {
+      return std::to_string(static_cast<int64_t>(std::min(rpm, 1e15))) + "/min";
+    };
     if (rpm > static_cast<double>(config_.very_high_rate_per_minute)) {
-      fire("rate_very_high", w.rate_very_high, detail);
+      fire("rate_very_high", w.rate_very_high, detail());
     } else if (rpm > static_cast<double>(config_.high_rate_per_minute)) {
-      fire("rate_high", w.rate_high, detail);
+      fire("rate_high", w.rate_high, detail());
     }
   }
 
@@ -246,8 +292,11 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
   // Verified bots: UA substring and source CIDR must both match; a UA match alone is a spoof.
   const VerifiedBot* claimed = nullptr;
   std::optional<std::optional<IpBytes>> parsed;  // parsed on the first UA match only
-  for (const auto& b : verified_) {
-    if (ua.find(b.ua_substring) == std::string_view::npos) continue;
+  for (size_t i = 0; i < verified_.size(); ++i) {
+    const VerifiedBot& b = verified_[i];
+    const bool listed = i < 64 ? ((facts.verified_mask >> i) & 1) != 0
+                               : ua.find(b.ua_substring) != std::string_view::npos;
+    if (!listed) continue;
     if (!claimed) claimed = &b;
     if (!parsed) parsed = parseIp(f.client_ip);
     const auto& ip = *parsed;
