@@ -195,14 +195,17 @@ void Firewall::fillRequest(const RequestView& view, Scratch& s) const {
 
 bool Firewall::hasValidClearance(const RequestView& view) const {
   for (const auto& h : view.headers) {
-    if (!equalsIgnoreCase(h.name, "cookie")) continue;
-    auto value = shield::findClearanceCookie(h.value);
-    if (!value) continue;
-    // The cookie is bound to the user agent: look it up only when there is a cookie to verify.
-    std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
-    if (challenge_->verifyCookie(*value, view.client_ip, ua).valid) return true;
+    if (equalsIgnoreCase(h.name, "cookie") && clearedBy(h.value, view)) return true;
   }
   return false;
+}
+
+bool Firewall::clearedBy(std::string_view cookie_header, const RequestView& view) const {
+  auto value = shield::findClearanceCookie(cookie_header);
+  if (!value) return false;
+  // The cookie is bound to the user agent: look it up only when there is a cookie to verify.
+  std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
+  return challenge_->verifyCookie(*value, view.client_ip, ua).valid;
 }
 
 shield::RateKey Firewall::clientKey(const RequestView& view, Scratch& s) const {
@@ -222,15 +225,16 @@ shield::RateKey Firewall::clientKey(const RequestView& view, Scratch& s) const {
 
 void Firewall::scoreBot(const RequestView& view, const shield::RateKey& client, Scratch& s) const {
   shield::BotFeatures f;
-  bool cookie = false;  // a Cookie header: the clearance is looked for only then
   for (const auto& h : view.headers) {
     f.addHeader(h.name, h.value);
-    cookie |= h.name.size() == 6 && equalsIgnoreCase(h.name, "cookie");
+    // hasValidClearance() in the same pass over the headers.
+    if (!f.valid_challenge_cookie && h.name.size() == 6 && equalsIgnoreCase(h.name, "cookie")) {
+      f.valid_challenge_cookie = clearedBy(h.value, view);
+    }
   }
   f.http_major = view.http_major;
   f.tls = view.tls;
   f.client_ip = view.client_ip;
-  f.valid_challenge_cookie = cookie && hasValidClearance(view);
   // Last of the features: its entry was prefetched when inspect() began.
   f.requests_per_minute = client_rate_->countAndEstimate(client);
   bot_scorer_->score(f, s.bot_);

@@ -242,6 +242,8 @@ class Firewall {
   shield::RateKey clientKey(const RequestView& view, Scratch& scratch) const;
   void scoreBot(const RequestView& view, const shield::RateKey& client, Scratch& scratch) const;
   bool hasValidClearance(const RequestView& view) const;
+  // A valid clearance cookie in this Cookie header of the request.
+  bool clearedBy(std::string_view cookie_header, const RequestView& view) const;
   // The rate-limit key of `rule` for the request (`client` for a rule keyed by ip.src alone).
   shield::RateKey rateKey(size_t rule, const RequestView& view, const shield::RateKey& client,
                           Scratch& scratch) const;
