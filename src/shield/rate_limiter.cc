@@ -58,9 +58,23 @@ uint64_t hashPrepared(const unsigned char* p) {
 }  // namespace
 
 RateKey::RateKey(std::string_view key) {
-  if (key.size() <= kKeyBytes) {
-    if (!key.empty()) std::memcpy(bytes_, key.data(), key.size());
-    bytes_[kTagAt] = static_cast<unsigned char>(key.size()) | kUsedTag;
+  if (const size_t n = key.size(); n <= kKeyBytes) {
+    // Two fixed-size copies that overlap (no call for a variable-length copy): the bytes past
+    // the key stay zero.
+    const char* p = key.data();
+    if (n >= 16) {
+      std::memcpy(bytes_, p, 16);
+      std::memcpy(bytes_ + n - 16, p + n - 16, 16);
+    } else if (n >= 8) {
+      std::memcpy(bytes_, p, 8);
+      std::memcpy(bytes_ + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+      std::memcpy(bytes_, p, 4);
+      std::memcpy(bytes_ + n - 4, p + n - 4, 4);
+    } else {
+      for (size_t i = 0; i < n; ++i) bytes_[i] = static_cast<unsigned char>(p[i]);
+    }
+    bytes_[kTagAt] = static_cast<unsigned char>(n) | kUsedTag;
   } else {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);

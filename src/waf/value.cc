@@ -86,17 +86,17 @@ std::optional<IpAddr> parseIpv4(std::string_view text) {
 
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   if (text.empty() || text.size() > 45) return std::nullopt;
-  if (text.size() <= 15 && text.find(':') == std::string_view::npos) return parseIpv4(text);
+  if (text.size() <= 15) {
+    if (auto v4 = parseIpv4(text)) return v4;
+  }
+  if (text.find(':') == std::string_view::npos) return std::nullopt;  // no IPv6 either
   char buf[64];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   IpAddr ip;
-  if (text.find(':') != std::string_view::npos) {
-    if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
-    ip.v6 = true;
-    return ip;
-  }
-  return std::nullopt;  // no ':' and longer than any dotted IPv4
+  if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
+  ip.v6 = true;
+  return ip;
 }
 
 std::string IpAddr::toString() const {

@@ -75,6 +75,26 @@ TEST(KeyTableTest, KeysDifferingInLengthOrByDigestAreDistinct) {
   EXPECT_EQ(t.find(RateKey::withHashForTest(std::string(28, 'x'), h)), nullptr);
 }
 
+// Every key length, through each of RateKey's copy paths (up to 3, 4-7, 8-15, 16-26 bytes, and
+// digests beyond): prefixes of one another are distinct keys, and the same text is the same key.
+TEST(KeyTableTest, KeysOfEveryLengthAreTheirOwn) {
+  const std::string text = "0123456789abcdefghijklmnopqrstuvwxyz";
+  KeyTable t(64);
+  for (size_t n = 0; n <= text.size(); ++n) {
+    t.insert(RateKey(std::string_view(text).substr(0, n)), counted(static_cast<int64_t>(n)), 100,
+             0);
+  }
+  for (size_t n = 0; n <= text.size(); ++n) {
+    const std::string copy = text.substr(0, n);  // other memory, same bytes
+    const WindowCounter* c = t.find(RateKey(copy));
+    ASSERT_NE(c, nullptr) << n;
+    EXPECT_EQ(c->current, static_cast<int64_t>(n));
+    EXPECT_EQ(RateKey(copy).hash(), RateKey(std::string_view(text).substr(0, n)).hash());
+  }
+  EXPECT_EQ(t.size(), text.size() + 1);
+  EXPECT_EQ(t.find(RateKey("0123456789abcdeX")), nullptr);
+}
+
 TEST(KeyTableTest, BackwardShiftKeepsEveryChainReachable) {
   auto t = fullSizeTable();
   // Home 20: a, b, c (slots 20, 21, 22); home 21: d (23); home 23: e (24); home 26: f (26).
