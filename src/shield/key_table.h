@@ -69,7 +69,7 @@ class KeyTable {
   // Starts loading the line where `key`'s probe sequence begins. Lock-free (see above).
   void prefetch(const RateKey& key) const;
 
-  size_t size() const { return count_; }             // keys held
+  size_t size() const { return count_; }                 // keys held
   size_t capacity() const { return table_.size() / 2; }  // keys before the next growth
   size_t limit() const { return limit_; }
   size_t slots() const { return table_.size(); }

@@ -30,9 +30,9 @@ TEST(IpAddrTest, DottedQuads) {
   EXPECT_EQ(ip->bytes[0], 203);
   EXPECT_EQ(ip->bytes[3], 7);
   EXPECT_EQ(ip->toString(), "203.0.113.7");
-  for (const char* bad : {"", "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3", "256.1.1.1", "01.2.3.4",
-                          "1.2.3.04", "1.2.3.4 ", "1.2.3.-4", "1.2.3.4.5", "1.2.3.1000",
-                          "255.255.255.2555", "a.b.c.d"}) {
+  for (const char* bad :
+       {"", "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3", "256.1.1.1", "01.2.3.4", "1.2.3.04",
+        "1.2.3.4 ", "1.2.3.-4", "1.2.3.4.5", "1.2.3.1000", "255.255.255.2555", "a.b.c.d"}) {
     EXPECT_FALSE(IpAddr::parse(bad).has_value()) << bad;
   }
   EXPECT_TRUE(IpAddr::parse("0.0.0.0").has_value());
@@ -61,7 +61,8 @@ TEST(IpAddrTest, AgreesWithInetPton) {
     for (int p = 0; p < parts; ++p) {
       if (p > 0) s.push_back('.');
       const int digits = static_cast<int>(rng() % 4);
-      for (int d = 0; d < digits; ++d) s.push_back(static_cast<char>('0' + rng() % (d == 0 ? 3 : 10)));
+      for (int d = 0; d < digits; ++d)
+        s.push_back(static_cast<char>('0' + rng() % (d == 0 ? 3 : 10)));
     }
     if (!s.empty() && rng() % 8 == 0) s[rng() % s.size()] = ".: "[rng() % 3];
     const auto got = IpAddr::parse(s);
