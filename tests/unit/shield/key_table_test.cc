@@ -202,8 +202,9 @@ TEST(KeyTableTest, MatchesAnUnorderedMapModel) {
     std::unordered_map<std::string, int64_t> model;
     auto key = [&](int id) {
       const std::string text = "client-" + std::to_string(id);
-      // 64 distinct hashes for 300 keys; home slots near the end of the table.
-      return std::pair{text, RateKey::withHashForTest(text, ~uint64_t{0} - (id % 64) * 1'000)};
+      // 64 distinct hashes for 300 keys, their homes spread over the last quarter of the table
+      // (chains run into each other and wrap around the end).
+      return std::pair{text, RateKey::withHashForTest(text, ~uint64_t{0} - (id % 64) * (1u << 24))};
     };
     for (int step = 0; step < 20'000; ++step) {
       const int id = static_cast<int>(rng() % 300);
