@@ -195,58 +195,90 @@ void Firewall::fillRequest(const RequestView& view, Scratch& s) const {
 
 bool Firewall::hasValidClearance(const RequestView& view) const {
   for (const auto& h : view.headers) {
-    if (!equalsIgnoreCase(h.name, "cookie")) continue;
-    auto value = shield::findClearanceCookie(h.value);
-    if (!value) continue;
-    // The cookie is bound to the user agent: look it up only when there is a cookie to verify.
-    std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
-    if (challenge_->verifyCookie(*value, view.client_ip, ua).valid) return true;
+    if (equalsIgnoreCase(h.name, "cookie") && clearedBy(h.value, view)) return true;
   }
   return false;
 }
 
-void Firewall::scoreBot(const RequestView& view, Scratch& s) const {
+bool Firewall::clearedBy(std::string_view cookie_header, const RequestView& view) const {
+  auto value = shield::findClearanceCookie(cookie_header);
+  if (!value) return false;
+  // The cookie is bound to the user agent: look it up only when there is a cookie to verify.
+  std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
+  return challenge_->verifyCookie(*value, view.client_ip, ua).valid;
+}
+
+shield::RateKey Firewall::clientKey(const RequestView& view, Scratch& s) const {
+  // The address in binary after a tag byte ('4' or '6', then 4 or 16 bytes: an IPv6 client's
+  // key needs no digest); text that is no address after a tag of its own, so they never meet.
+  if (const std::optional<waf::IpAddr>& ip = s.request_.client_ip) {
+    char buf[1 + 16];
+    const size_t n = ip->v6 ? 16 : 4;
+    buf[0] = ip->v6 ? '6' : '4';
+    std::memcpy(buf + 1, ip->bytes.data(), n);
+    return shield::RateKey(std::string_view(buf, 1 + n));
+  }
+  s.key_.assign(1, '-');
+  s.key_.append(view.client_ip);
+  return shield::RateKey(s.key_);
+}
+
+void Firewall::scoreBot(const RequestView& view, const shield::RateKey& client, Scratch& s) const {
   shield::BotFeatures f;
-  for (const auto& h : view.headers) f.addHeader(h.name, h.value);
+  for (const auto& h : view.headers) {
+    f.addHeader(h.name, h.value);
+    // hasValidClearance() in the same pass over the headers.
+    if (!f.valid_challenge_cookie && h.name.size() == 6 && equalsIgnoreCase(h.name, "cookie")) {
+      f.valid_challenge_cookie = clearedBy(h.value, view);
+    }
+  }
   f.http_major = view.http_major;
   f.tls = view.tls;
   f.client_ip = view.client_ip;
-  f.requests_per_minute = client_rate_->countAndEstimate(view.client_ip);
-  f.valid_challenge_cookie = hasValidClearance(view);
+  // Last of the features: its entry was prefetched when inspect() began.
+  f.requests_per_minute = client_rate_->countAndEstimate(client);
   bot_scorer_->score(f, s.bot_);
   s.request_.bot_score = s.bot_.score;
   s.request_.verified_bot = s.bot_.verified_bot;
 }
 
-std::string_view Firewall::rateKey(size_t rule, const RequestView& view, Scratch& s) const {
+shield::RateKey Firewall::rateKey(size_t rule, const RequestView& view,
+                                  const shield::RateKey& client, Scratch& s) const {
   const auto& chars = runtime_[rule].characteristics;
-  if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) return view.client_ip;
+  if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) return client;
   std::vector<std::optional<std::string_view>> parts;
   parts.reserve(chars.size());
   for (const auto& c : chars) parts.push_back(characteristicValue(c, view));
   s.key_ = shield::composeRateKey(parts);
-  return s.key_;
+  return shield::RateKey(s.key_);
 }
 
 Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   Decision d;
+  decide(view, s, d);
+  return d;
+}
+
+void Firewall::decide(const RequestView& view, Scratch& s, Decision& d) const {
   s.pending_.clear();
   s.pending_owner_ = this;
   if (!enabled_) {
     stats_->add(ActionLabel::kPass);
-    return d;
+    return;
   }
-  // The per-client rate entries are the likeliest cache misses: start loading them now.
-  if (needs_bot_score_) client_rate_->prefetch(view.client_ip);
-  for (shield::RateLimiter* limiter : ip_keyed_limiters_) limiter->prefetch(view.client_ip);
   fillRequest(view, s);
+  // The client's entries in the per-client tables are the likeliest cache misses: start
+  // loading them now, with the key prepared (and hashed) once for all of them.
+  const shield::RateKey client = clientKey(view, s);
+  if (needs_bot_score_) client_rate_->prefetch(client);
+  for (shield::RateLimiter* limiter : ip_keyed_limiters_) limiter->prefetch(client);
   // Reset in place: the signal list keeps its capacity (no allocation per request).
   s.bot_.score = 0;
   s.bot_.verified_bot = false;
   s.bot_.verified_bot_name.clear();
   s.bot_.signals.clear();
   if (needs_bot_score_) {
-    scoreBot(view, s);
+    scoreBot(view, client, s);
     d.bot_score = s.bot_.score;
   }
   const bool timed = s.timing_tick_++ % kTimingSample == 0;
@@ -273,7 +305,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   for (size_t i : s.eval_.rate_limit_matches) {
     const RuleRuntime& rt = runtime_[i];
     const waf::RuleSet::Rule& rule = rules[i];
-    const std::string_view key = rateKey(i, view, s);
+    const shield::RateKey key = rateKey(i, view, client, s);
     shield::RateDecision rd;
     if (rule.counting_filter == nullptr) {
       rd = rt.limiter->hit(key);
@@ -281,7 +313,7 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
       rd = rt.limiter->check(key);
       if (!rd.limited) {
         if (rt.count_on_response) {
-          s.pending_.push_back({i, std::string(key)});
+          s.pending_.push_back({i, key});
         } else if (rule.counting_filter->matches(s.ctx_)) {
           rt.limiter->count(key);
         }
@@ -303,9 +335,9 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     }
     if (rt.limit_action == waf::ActionKind::kChallenge) {
       if (hasValidClearance(view)) continue;
-      return challenge(i, view, s, d.bot_score);
+      return challenge(i, view, s, d);
     }
-    int bot = d.bot_score;
+    const int bot = d.bot_score;
     d = Decision{};
     d.outcome = Outcome::kRateLimited;
     d.status = 429;
@@ -319,59 +351,60 @@ Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
     d.content_type = "text/plain; charset=utf-8";
     d.body = "429 Too Many Requests: rate limited by rule \"" + rule.spec.name + "\"; retry after " +
              std::string(headers.retryAfter()) + "s (event " + d.event_id + ")\n";
-    return answer(i, view, s, std::move(d));
+    return answer(i, view, s, d);
   }
 
   if (!s.eval_.action || !s.eval_.terminating_rule) {
     stats_->add(ActionLabel::kPass);
-    return d;
+    return;
   }
   const size_t t = *s.eval_.terminating_rule;
   const std::string& name = rules[t].spec.name;
   switch (*s.eval_.action) {
     case waf::ActionKind::kBlock: {
-      Decision block;
-      block.outcome = Outcome::kBlock;
-      block.rule = name;
-      block.event_id = newEventId();
-      block.bot_score = d.bot_score;
-      blockResponse(t, block);
-      return answer(t, view, s, std::move(block));
+      const int bot = d.bot_score;
+      d = Decision{};
+      d.outcome = Outcome::kBlock;
+      d.rule = name;
+      d.event_id = newEventId();
+      d.bot_score = bot;
+      blockResponse(t, d);
+      return answer(t, view, s, d);
     }
     case waf::ActionKind::kChallenge: {
       if (hasValidClearance(view)) {
         stats_->add(ActionLabel::kPass);
         d.rule = name;
-        return d;
+        return;
       }
-      return challenge(t, view, s, d.bot_score);
+      return challenge(t, view, s, d);
     }
     case waf::ActionKind::kAllow:
       stats_->add(ActionLabel::kAllow);
       d.rule = name;
-      return d;
+      return;
     case waf::ActionKind::kSkip:
       stats_->add(ActionLabel::kSkip);
       d.rule = name;
-      return d;
+      return;
     default:
       stats_->add(ActionLabel::kPass);
-      return d;
+      return;
   }
 }
 
-Decision Firewall::challenge(size_t rule, const RequestView& view, Scratch& s,
-                             int bot_score) const {
-  Decision d;
+void Firewall::challenge(size_t rule, const RequestView& view, Scratch& s, Decision& d) const {
+  const int bot = d.bot_score;
+  d = Decision{};
   d.outcome = Outcome::kChallenge;
   d.rule = rules_->rules()[rule].spec.name;
   d.event_id = newEventId();
-  d.bot_score = bot_score;
+  d.bot_score = bot;
   challengeResponse(view, d);
-  return answer(rule, view, s, std::move(d));
+  answer(rule, view, s, d);
 }
 
-Decision Firewall::answer(size_t rule, const RequestView& view, Scratch& s, Decision d) const {
+void Firewall::answer(size_t rule, const RequestView& view, Scratch& s, const Decision& d) const {
   switch (d.outcome) {
     case Outcome::kBlock:
       stats_->add(ActionLabel::kBlock);
@@ -386,12 +419,11 @@ Decision Firewall::answer(size_t rule, const RequestView& view, Scratch& s, Deci
       logDecision("rate_limit", rule, view, s, d);
       break;
     case Outcome::kPass:
-      return d;  // not an answer
+      return;  // not an answer
   }
   stats_->blocked.fetch_add(1, std::memory_order_relaxed);
   runtime_[rule].stats->blocked.fetch_add(1, std::memory_order_relaxed);
   s.pending_.clear();  // the upstream will not answer: nothing to count on the response
-  return d;
 }
 
 void Firewall::onResponse(const RequestView& view, int status, Scratch& s) const {

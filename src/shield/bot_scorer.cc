@@ -2,6 +2,8 @@
 #include "shipgate/shield/bot_scorer.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +16,68 @@
 
 namespace shipgate::shield {
 namespace {
+
+std::atomic<uint64_t> g_next_scorer_id{1};
+
+// What the scorer learns from a user agent alone: its class and which of the first 64 verified
+// bots' substrings it contains (bit i: verified bot i).
+struct UaFacts {
+  UaInfo info;
+  uint64_t verified_mask = 0;
+};
+
+// The cache slot's hash of a user agent: 16 bytes per step through a 64x64->128-bit multiply,
+// folded (the last step reads the last 16 bytes, overlapping). A collision costs only a
+// recomputation, which the exact comparison of the stored user agent catches.
+uint64_t uaHash(std::string_view s) {
+  constexpr uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+  auto fold = [](uint64_t a, uint64_t b) {
+    const unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
+    return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+  };
+  auto load = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = k0 ^ (n * k1);
+  if (n < 16) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+      a = load(p);
+      b = load(p + n - 8);
+    } else {
+      for (size_t i = 0; i < n; ++i) a |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    }
+    return fold(a ^ k0, b ^ h);
+  }
+  for (; n > 16; p += 16, n -= 16) h = fold(load(p) ^ k0, load(p + 8) ^ h);
+  return fold(load(p + n - 16) ^ k1, load(p + n - 8) ^ h);
+}
+
+// UaFacts per (scorer, user agent), kept per thread in a small direct-mapped cache: a gateway
+// sees the same few user agents over and over. `compute` runs on a miss; UAs over 512 bytes
+// are not cached.
+template <class Compute>
+UaFacts cachedUaFacts(uint64_t scorer_id, std::string_view ua, Compute&& compute) {
+  constexpr size_t kSlots = 256;
+  constexpr size_t kMaxCached = 512;
+  struct Slot {
+    std::string ua;
+    uint64_t scorer_id = 0;  // 0: empty
+    UaFacts facts;
+  };
+  if (ua.size() > kMaxCached) return compute();
+  thread_local std::array<Slot, kSlots> cache;
+  Slot& slot = cache[uaHash(ua) % kSlots];
+  if (slot.scorer_id == scorer_id && slot.ua == ua) return slot.facts;
+  slot.facts = compute();
+  slot.ua.assign(ua);
+  slot.scorer_id = scorer_id;
+  return slot.facts;
+}
 
 // "curl/" -> "curl": the matched token without its trailing separator.
 std::string familyName(std::string_view token) {
@@ -125,7 +189,8 @@ std::string BotScore::describe() const {
   return out;
 }
 
-BotScorer::BotScorer(BotScorerConfig config) : config_(std::move(config)) {}
+BotScorer::BotScorer(BotScorerConfig config)
+    : config_(std::move(config)), id_(g_next_scorer_id.fetch_add(1, std::memory_order_relaxed)) {}
 BotScorer::~BotScorer() = default;
 
 Result<std::unique_ptr<BotScorer>> BotScorer::create(BotScorerConfig config) {
@@ -178,7 +243,16 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
   };
 
   std::string_view ua = f.user_agent.value_or(std::string_view());
-  UaInfo info = classifyUserAgent(ua);
+  const UaFacts facts = cachedUaFacts(id_, ua, [&] {
+    UaFacts computed{classifyUserAgent(ua), 0};
+    for (size_t i = 0; i < verified_.size() && i < 64; ++i) {
+      if (ua.find(verified_[i].ua_substring) != std::string_view::npos) {
+        computed.verified_mask |= uint64_t{1} << i;
+      }
+    }
+    return computed;
+  });
+  const UaInfo& info = facts.info;
   switch (info.cls) {
     case UaClass::kEmpty:
       fire("ua_empty", w.ua_empty, f.user_agent ? "empty" : "absent");
@@ -233,11 +307,14 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
 
   if (f.requests_per_minute && std::isfinite(*f.requests_per_minute)) {
     double rpm = *f.requests_per_minute;
-    std::string detail = std::to_string(static_cast<int64_t>(std::min(rpm, 1e15))) + "/min";
+    // The detail is formatted only when a rate signal fires (most requests fire none).
+    auto detail = [rpm] {
+      return std::to_string(static_cast<int64_t>(std::min(rpm, 1e15))) + "/min";
+    };
     if (rpm > static_cast<double>(config_.very_high_rate_per_minute)) {
-      fire("rate_very_high", w.rate_very_high, detail);
+      fire("rate_very_high", w.rate_very_high, detail());
     } else if (rpm > static_cast<double>(config_.high_rate_per_minute)) {
-      fire("rate_high", w.rate_high, detail);
+      fire("rate_high", w.rate_high, detail());
     }
   }
 
@@ -246,8 +323,11 @@ void BotScorer::score(const BotFeatures& f, BotScore& out) const {
   // Verified bots: UA substring and source CIDR must both match; a UA match alone is a spoof.
   const VerifiedBot* claimed = nullptr;
   std::optional<std::optional<IpBytes>> parsed;  // parsed on the first UA match only
-  for (const auto& b : verified_) {
-    if (ua.find(b.ua_substring) == std::string_view::npos) continue;
+  for (size_t i = 0; i < verified_.size(); ++i) {
+    const VerifiedBot& b = verified_[i];
+    const bool listed = i < 64 ? ((facts.verified_mask >> i) & 1) != 0
+                               : ua.find(b.ua_substring) != std::string_view::npos;
+    if (!listed) continue;
     if (!claimed) claimed = &b;
     if (!parsed) parsed = parseIp(f.client_ip);
     const auto& ip = *parsed;

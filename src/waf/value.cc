@@ -54,18 +54,48 @@ std::string Type::toString() const {
   return "?";
 }
 
+namespace {
+
+// Dotted IPv4 exactly as inet_pton(AF_INET) reads it: four decimal octets of at most 255, no
+// leading zeros, nothing else; without the copy into a C string (ip.src is parsed per request).
+std::optional<IpAddr> parseIpv4(std::string_view text) {
+  IpAddr ip;
+  size_t octet = 0;
+  unsigned value = 0;
+  bool digit = false;  // the current octet has a digit
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (digit && value == 0) return std::nullopt;  // a leading zero
+      value = value * 10 + static_cast<unsigned>(c - '0');
+      if (value > 255) return std::nullopt;
+      digit = true;
+    } else if (c == '.' && digit && octet < 3) {
+      ip.bytes[octet++] = static_cast<uint8_t>(value);
+      value = 0;
+      digit = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (octet != 3 || !digit) return std::nullopt;
+  ip.bytes[3] = static_cast<uint8_t>(value);
+  return ip;
+}
+
+}  // namespace
+
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   if (text.empty() || text.size() > 45) return std::nullopt;
+  if (text.size() <= 15) {
+    if (auto v4 = parseIpv4(text)) return v4;
+  }
+  if (text.find(':') == std::string_view::npos) return std::nullopt;  // no IPv6 either
   char buf[64];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   IpAddr ip;
-  if (text.find(':') != std::string_view::npos) {
-    if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
-    ip.v6 = true;
-    return ip;
-  }
-  if (inet_pton(AF_INET, buf, ip.bytes.data()) != 1) return std::nullopt;
+  if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
+  ip.v6 = true;
   return ip;
 }
 

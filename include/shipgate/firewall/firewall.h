@@ -181,7 +181,7 @@ class Scratch {
   friend class Firewall;
   struct PendingCount {
     size_t rule = 0;
-    std::string key;
+    shield::RateKey key;
   };
   waf::Request request_;
   waf::EvalContext ctx_;
@@ -234,22 +234,30 @@ class Firewall {
  private:
   struct RuleRuntime;
   Firewall();
+  // inspect() into `d` (a fresh Decision): inspect() returns it by name, so it is never copied.
+  void decide(const RequestView& view, Scratch& scratch, Decision& d) const;
   void fillRequest(const RequestView& view, Scratch& scratch) const;
-  void scoreBot(const RequestView& view, Scratch& scratch) const;
+  // The client's key in the per-client tables (the bot score's request rate and the rate-limit
+  // rules keyed by ip.src alone), from the address fillRequest() parsed.
+  shield::RateKey clientKey(const RequestView& view, Scratch& scratch) const;
+  void scoreBot(const RequestView& view, const shield::RateKey& client, Scratch& scratch) const;
   bool hasValidClearance(const RequestView& view) const;
-  // The rate-limit key of `rule` for the request: a view of the request or of scratch.key_.
-  std::string_view rateKey(size_t rule, const RequestView& view, Scratch& scratch) const;
+  // A valid clearance cookie in this Cookie header of the request.
+  bool clearedBy(std::string_view cookie_header, const RequestView& view) const;
+  // The rate-limit key of `rule` for the request (`client` for a rule keyed by ip.src alone).
+  shield::RateKey rateKey(size_t rule, const RequestView& view, const shield::RateKey& client,
+                          Scratch& scratch) const;
   std::string newEventId() const;
   void blockResponse(size_t rule, Decision& d) const;
   void challengeResponse(const RequestView& view, Decision& d) const;
   void logDecision(std::string_view what, size_t rule, const RequestView& view, Scratch& scratch,
                    const Decision& d) const;
-  // The challenge page of `rule`, answered through answer().
-  Decision challenge(size_t rule, const RequestView& view, Scratch& scratch, int bot_score) const;
+  // Makes `d` the challenge page of `rule`, answered through answer().
+  void challenge(size_t rule, const RequestView& view, Scratch& scratch, Decision& d) const;
   // Finishes inspect() with the firewall's own answer `d` (block, challenge or rate limit, by
   // d.outcome): counts the action and the blocked request, writes the log line and drops the
-  // pending response-phase counts. Returns d.
-  Decision answer(size_t rule, const RequestView& view, Scratch& scratch, Decision d) const;
+  // pending response-phase counts.
+  void answer(size_t rule, const RequestView& view, Scratch& scratch, const Decision& d) const;
 
   bool enabled_ = false;
   size_t body_bytes_ = 8192;

@@ -147,6 +147,7 @@ class BotScorer {
   explicit BotScorer(BotScorerConfig config);
   BotScorerConfig config_;
   std::vector<VerifiedBot> verified_;
+  uint64_t id_;  // unique per scorer in the process: keys the per-thread user-agent cache
 };
 
 }  // namespace shipgate::shield

@@ -27,11 +27,12 @@
 //
 // Memory: at most max_keys keys (see RateLimitConfig), spread over the shards (each holds at
 // most max_keys / shards). Each shard keeps its keys in an open-addressing table (linear
-// probing, load factor at most 1/2, no allocation per request) of 64-byte entries, one cache
-// line each: keys of up to 26 bytes are stored inline, longer ones as the first 26 bytes of
-// their SHA-256 digest. A key costs approxBytesPerEntry() bytes (two slots), so memory is
-// bounded by max_keys * approxBytesPerEntry() plus a few hundred bytes per shard, whatever the
-// keys; a shard's table grows by doubling up to its share, so an idle limiter costs little.
+// probing, load factor at most 1/2, backward-shift deletion, no allocation per request) of
+// 64-byte entries, one cache line each (src/shield/key_table.h): keys of up to 26 bytes are
+// stored inline, longer ones as the first 26 bytes of their SHA-256 digest (see RateKey). A key
+// costs approxBytesPerEntry() bytes (two slots), so memory is bounded by
+// max_keys * approxBytesPerEntry() plus a few hundred bytes per shard, whatever the keys; a
+// shard's table grows by doubling up to its share, so an idle limiter costs little.
 // When a shard is full the least recently used key is evicted, approximately (CLOCK with two
 // levels: a new key starts at level 1, a key looked up again goes to 2; a hand sweeps the
 // shard's table, lowering each key's level by one, and evicts the first key at 0; so a key in
@@ -39,6 +40,10 @@
 // active mitigation stays as long as it keeps sending). Entries idle for two
 // periods (and not blocked) are dropped lazily: each new key moves the hand one slot, and an
 // idle entry under it is dropped (not counted as an eviction).
+//
+// Keys: every method takes the key as text or as a RateKey, the key prepared once (copied or
+// digested, and hashed): a caller that looks the same key up in several limiters (or prefetches
+// it first) prepares it once.
 //
 // Thread-safety: all methods may be called concurrently; keys are spread over `shards`
 // independently locked shards. The Clock must outlive the limiter.
@@ -58,6 +63,26 @@
 
 namespace shipgate::shield {
 
+// A rate-limit key prepared for lookups, valid in every RateLimiter of the process: keys of up
+// to kKeyBytes bytes are kept as they are, longer ones as the first kKeyBytes bytes (208 bits)
+// of their SHA-256 digest, flagged, so a digest never equals a raw key; then hashed once with a
+// seed random per process (a client cannot pick keys that collide in every process). A value:
+// it holds no view of the text it was made from.
+class RateKey {
+ public:
+  static constexpr size_t kKeyBytes = 26;
+  explicit RateKey(std::string_view key);
+  uint64_t hash() const { return hash_; }
+  // The same key with its hash replaced: lets tests build collisions and wraparounds.
+  static RateKey withHashForTest(std::string_view key, uint64_t hash);
+
+ private:
+  friend class KeyTable;
+  // The key bytes zero-padded, then the tag: size | digest << 5 | 1 << 6 (never 0).
+  alignas(8) unsigned char bytes_[kKeyBytes + 1] = {};
+  uint64_t hash_ = 0;
+};
+
 class RateLimiter {
  public:
   // invalidArgument when validateRateLimitConfig fails.
@@ -69,23 +94,28 @@ class RateLimiter {
 
   // Decision for a request from `key` without counting it. Starts the mitigation period when
   // the key is over the rate and mitigation_timeout > 0.
-  RateDecision check(std::string_view key);
+  RateDecision check(std::string_view key) { return check(RateKey(key)); }
+  RateDecision check(const RateKey& key);
   // Counts one request against `key` (e.g. after the response, when it matched the counting
   // expression). Counting while the key is blocked has no effect.
-  void count(std::string_view key);
+  void count(std::string_view key) { count(RateKey(key)); }
+  void count(const RateKey& key);
   // check() and, when not limited, count() as one atomic step. Returns the decision.
-  RateDecision hit(std::string_view key);
+  RateDecision hit(std::string_view key) { return hit(RateKey(key)); }
+  RateDecision hit(const RateKey& key);
 
   // A hint, for a caller that will look `key` up shortly: starts loading the memory where it
   // lives, so the lookup finds it in cache. No lock, no effect on any count.
-  void prefetch(std::string_view key) const;
+  void prefetch(const RateKey& key) const;
 
   // The sliding-window estimate of requests counted for `key` over the last period (0 for an
   // unknown key), without counting. With period = 60 s this is the "requests per minute from
   // this client" the bot score wants.
-  double rateEstimate(std::string_view key);
+  double rateEstimate(std::string_view key) { return rateEstimate(RateKey(key)); }
+  double rateEstimate(const RateKey& key);
   // count() then rateEstimate() in one step (one lookup): the estimate includes this request.
-  double countAndEstimate(std::string_view key);
+  double countAndEstimate(std::string_view key) { return countAndEstimate(RateKey(key)); }
+  double countAndEstimate(const RateKey& key);
 
   const RateLimitConfig& config() const { return config_; }
   // Number of keys currently tracked (<= config().max_keys).
@@ -101,11 +131,10 @@ class RateLimiter {
   RateLimiter(const RateLimitConfig& config, const Clock& clock);
   size_t shardIndex(uint64_t hash) const;
   enum class Mode { kCheck, kCount, kHit, kEstimate, kCountAndEstimate };
-  RateDecision run(std::string_view key, Mode mode, double* estimate = nullptr);
+  RateDecision run(const RateKey& key, Mode mode, double* estimate = nullptr);
 
   const RateLimitConfig config_;
   const Clock& clock_;
-  uint64_t seed_ = 0;  // of the key hash, random per limiter
   size_t per_shard_capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -279,6 +279,35 @@ TEST_F(BotScorerTest, VerifiedBotNeedsUserAgentAndNetwork) {
   EXPECT_FALSE(scorer_->score(f).verified_bot);
 }
 
+// The scorer caches what it learns from a user agent per thread: scorers with other verified
+// bots (a reload) must not see each other's answers for the same user agent, nor a scorer
+// created where a destroyed one lived.
+TEST_F(BotScorerTest, UserAgentFactsAreNotSharedBetweenScorers) {
+  constexpr std::string_view kUa = "Mozilla/5.0 (compatible; ExampleBot/1.0)";
+  auto f = withUa(kUa);
+  f.client_ip = "192.0.2.10";
+  for (int round = 0; round < 3; ++round) {
+    BotScorerConfig listed;
+    listed.verified_bots = {{"example", "ExampleBot", {"192.0.2.0/24"}}};
+    auto with_bot = BotScorer::create(listed).value();
+    auto without_bot = BotScorer::create(BotScorerConfig{}).value();
+    // Interleaved on one thread, same user agent: each answers by its own configuration.
+    for (int i = 0; i < 2; ++i) {
+      auto a = with_bot->score(f);
+      EXPECT_TRUE(a.verified_bot) << round;
+      EXPECT_EQ(a.verified_bot_name, "example");
+      auto b = without_bot->score(f);
+      EXPECT_FALSE(b.verified_bot) << round;
+      EXPECT_FALSE(fired(b, "verified_bot_spoofed")) << round;
+      EXPECT_TRUE(fired(b, "ua_crawler"));
+    }
+    // A UA that differs in one byte is its own entry.
+    auto g = withUa("Mozilla/5.0 (compatible; ExampleBoT/1.0)");
+    g.client_ip = "192.0.2.10";
+    EXPECT_FALSE(with_bot->score(g).verified_bot);
+  }
+}
+
 TEST_F(BotScorerTest, DescribeListsSignals) {
   auto f = withUa("curl/8.4.0");
   f.requests_per_minute = 300;
