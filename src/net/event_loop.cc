@@ -12,22 +12,26 @@ namespace shipgate::net {
 
 Timer::Timer(EventLoop& loop, Callback callback) : loop_(loop), callback_(std::move(callback)) {}
 
-Timer::~Timer() { cancel(); }
+Timer::~Timer() {
+  if (index_ >= 0) loop_.heapRemove(this);
+}
 
 void Timer::armAt(Clock::time_point when) {
   when_ = when;
-  if (index_ >= 0) {
-    loop_.heapFix(index_);
-  } else {
+  armed_ = true;
+  if (index_ < 0) {
+    key_ = when;
     loop_.heapPush(this);
+  } else if (when < key_) {
+    key_ = when;
+    loop_.heapFix(index_);
   }
+  // else: later than its slot in the heap; runTimers() re-queues it when that slot comes due.
 }
 
 void Timer::armAfter(Millis delay) { armAt(loop_.now() + delay); }
 
-void Timer::cancel() {
-  if (index_ >= 0) loop_.heapRemove(this);
-}
+void Timer::cancel() { armed_ = false; }
 
 // ---- EventLoop ----
 
@@ -58,7 +62,10 @@ EventLoop::EventLoop(Clock& clock, int epfd, int evfd)
 }
 
 EventLoop::~EventLoop() {
-  for (Timer* t : heap_) t->index_ = -1;
+  for (Timer* t : heap_) {
+    t->index_ = -1;
+    t->armed_ = false;
+  }
   close(evfd_);
   close(epfd_);
 }
@@ -112,7 +119,7 @@ void EventLoop::run() {
 
 int EventLoop::waitMillis(Millis max_wait) const {
   if (heap_.empty()) return static_cast<int>(max_wait.count());
-  auto until = heap_[0]->when_ - clock_.now();
+  auto until = heap_[0]->key_ - clock_.now();
   if (until <= Clock::time_point::duration::zero()) return 0;
   auto ms = std::chrono::duration_cast<Millis>(until).count() + 1;
   return static_cast<int>(std::min<int64_t>(ms, max_wait.count()));
@@ -142,9 +149,16 @@ void EventLoop::runOnce(Millis max_wait) {
 
 void EventLoop::runTimers() {
   now_ = clock_.now();
-  while (!heap_.empty() && heap_[0]->when_ <= now_) {
+  while (!heap_.empty() && heap_[0]->key_ <= now_) {
     Timer* t = heap_[0];
+    if (t->armed_ && t->when_ != t->key_) {  // pushed back since it was queued: queue it again
+      t->key_ = t->when_;
+      heapFix(0);
+      continue;
+    }
     heapRemove(t);
+    if (!t->armed_) continue;  // cancelled since it was queued
+    t->armed_ = false;
     t->callback_();  // may re-arm t or destroy its owner
   }
 }
@@ -180,7 +194,7 @@ void EventLoop::heapRemove(Timer* t) {
 }
 
 void EventLoop::heapFix(int i) {
-  if (i > 0 && heap_[i]->when_ < heap_[(i - 1) / 2]->when_) {
+  if (i > 0 && heap_[i]->key_ < heap_[(i - 1) / 2]->key_) {
     siftUp(i);
   } else {
     siftDown(i);
@@ -190,7 +204,7 @@ void EventLoop::heapFix(int i) {
 void EventLoop::siftUp(int i) {
   while (i > 0) {
     int p = (i - 1) / 2;
-    if (!(heap_[i]->when_ < heap_[p]->when_)) break;
+    if (!(heap_[i]->key_ < heap_[p]->key_)) break;
     std::swap(heap_[i], heap_[p]);
     heap_[i]->index_ = i;
     heap_[p]->index_ = p;
@@ -204,8 +218,8 @@ void EventLoop::siftDown(int i) {
     int l = 2 * i + 1;
     int r = l + 1;
     int m = i;
-    if (l < n && heap_[l]->when_ < heap_[m]->when_) m = l;
-    if (r < n && heap_[r]->when_ < heap_[m]->when_) m = r;
+    if (l < n && heap_[l]->key_ < heap_[m]->key_) m = l;
+    if (r < n && heap_[r]->key_ < heap_[m]->key_) m = r;
     if (m == i) break;
     std::swap(heap_[i], heap_[m]);
     heap_[i]->index_ = i;

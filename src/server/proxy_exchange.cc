@@ -16,9 +16,16 @@ constexpr size_t kReadChunk = 16 * 1024;
 }  // namespace
 
 ProxyExchange::ProxyExchange(DownstreamCallbacks& down, Worker& worker)
-    : down_(down), worker_(worker), timer_(worker.loop(), [this] { onTimer(); }) {}
+    : down_(down),
+      worker_(worker),
+      timer_(worker.loop(), [this] { onTimer(); }),
+      pooled_parser_(worker.pool().takeParser()),
+      parser_(*pooled_parser_) {}
 
-ProxyExchange::~ProxyExchange() { abort(); }
+ProxyExchange::~ProxyExchange() {
+  abort();
+  worker_.pool().giveBackParser(std::move(pooled_parser_));
+}
 
 void ProxyExchange::start(const Snapshot& snap, int app_index) {
   const http::Request& req = down_.request();

@@ -77,7 +77,8 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
   DownstreamCallbacks& down_;
   Worker& worker_;
   net::Timer timer_;
-  http::ResponseParser parser_;
+  std::unique_ptr<http::ResponseParser> pooled_parser_;  // lent by the worker's upstream pool
+  http::ResponseParser& parser_;
   std::unique_ptr<UpstreamConnection> conn_;
   net::Buffer head_;      // upstream request head; in tunnels, bytes for the upstream
   size_t head_sent_ = 0;

@@ -105,6 +105,18 @@ void UpstreamPool::removeIdle(UpstreamConnection* conn) {
 
 void UpstreamPool::onIdleEvent(UpstreamConnection* conn) { removeIdle(conn); }
 
+std::unique_ptr<http::ResponseParser> UpstreamPool::takeParser() {
+  if (parsers_.empty()) return std::make_unique<http::ResponseParser>();
+  std::unique_ptr<http::ResponseParser> parser = std::move(parsers_.back());
+  parsers_.pop_back();
+  return parser;
+}
+
+void UpstreamPool::giveBackParser(std::unique_ptr<http::ResponseParser> parser) {
+  constexpr size_t kMaxPooledParsers = 256;
+  if (parser && parsers_.size() < kMaxPooledParsers) parsers_.push_back(std::move(parser));
+}
+
 void UpstreamPool::closeAll() {
   for (auto& [key, list] : idle_) {
     for (auto& c : list) {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shipgate/http/response_parser.h"
 #include "shipgate/net/buffer.h"
 #include "shipgate/net/event_loop.h"
 #include "shipgate/net/socket.h"
@@ -70,6 +71,10 @@ class UpstreamPool {
   // Closes conn (idle or not) at the end of the loop iteration.
   void discard(std::unique_ptr<UpstreamConnection> conn);
   void closeAll();
+  // Response parsers lent to proxy exchanges (one exchange per request), so a parser's llhttp
+  // state and its head buffers are reused instead of allocated and grown for every response.
+  std::unique_ptr<http::ResponseParser> takeParser();
+  void giveBackParser(std::unique_ptr<http::ResponseParser> parser);
   // Frees connections discarded during this loop iteration (called at its end).
   void endOfIteration() { dead_.clear(); }
   net::EventLoop& loop() { return loop_; }
@@ -82,6 +87,7 @@ class UpstreamPool {
   net::EventLoop& loop_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
   std::vector<std::unique_ptr<UpstreamConnection>> dead_;
+  std::vector<std::unique_ptr<http::ResponseParser>> parsers_;
 };
 
 }  // namespace shipgate::server

@@ -2,6 +2,10 @@
 // side of the proxy. It reports where the head ends and where the message ends so the caller
 // can forward body bytes verbatim, whatever the framing: Content-Length, chunked,
 // close-delimited (finishOnEof()), or none (1xx, 204, 304, responses to HEAD).
+// A head that arrives whole and keeps to a plain subset (HTTP/1.0 or 1.1, a final status, token
+// names, visible values, one Content-Length, Connection only "close" or "keep-alive", no
+// Transfer-Encoding or Upgrade) is read by a direct scan and its Content-Length body counted
+// here; llhttp parses everything else, and any message it has begun, with the same results.
 // Not thread-safe; one per upstream connection.
 #pragma once
 
@@ -73,6 +77,9 @@ class ResponseParser {
  private:
   friend class ParserCallbacks;
   friend class ResponseSettings;
+  // The direct scan: true (head_len set, response_ filled) when data starts with a whole head in
+  // the plain subset; false, with response_ cleared, for llhttp to parse the message.
+  bool scanPlainHead(const char* data, size_t len, size_t* head_len);
   llhttp_t parser_;
   Response response_;
   size_t max_header_bytes_;
@@ -81,6 +88,8 @@ class ResponseParser {
   bool complete_ = false;
   bool in_message_ = false;
   bool pending_complete_ = false;
+  bool counting_body_ = false;  // the direct scan read the head: the body is counted here
+  uint64_t body_left_ = 0;
   std::string error_reason_;
 };
 

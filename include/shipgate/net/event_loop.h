@@ -32,7 +32,11 @@ class IoHandler {
 class EventLoop;
 
 // A one-shot timer owned by its user. arm*() (re)schedules it, cancel() unschedules it; the
-// callback runs on the loop thread. Re-arming an armed timer moves it (O(log n), no allocation).
+// callback runs on the loop thread, once its latest deadline has passed and only if it is still
+// armed. The loop's heap is updated lazily, because timeouts are mostly pushed back or cancelled
+// long before they expire: cancel() and a later deadline leave the timer where it is in the heap
+// (O(1)); when its old slot comes due it is dropped or re-queued. An earlier deadline moves it
+// (O(log n)); the destructor takes it out. No allocation.
 class Timer {
  public:
   using Callback = std::function<void()>;
@@ -44,15 +48,17 @@ class Timer {
   void armAt(Clock::time_point when);
   void armAfter(Millis delay);
   void cancel();
-  bool armed() const { return index_ >= 0; }
+  bool armed() const { return armed_; }
   Clock::time_point deadline() const { return when_; }
 
  private:
   friend class EventLoop;
   EventLoop& loop_;
   Callback callback_;
-  Clock::time_point when_{};
-  int index_ = -1;  // position in the loop's heap; -1 when not armed
+  Clock::time_point when_{};  // the deadline (meaningful while armed)
+  Clock::time_point key_{};   // the heap's key: <= when_ while armed
+  int index_ = -1;            // position in the loop's heap; -1 when not in it
+  bool armed_ = false;
 };
 
 class EventLoop {

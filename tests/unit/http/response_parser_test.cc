@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace shipgate::http {
 namespace {
@@ -122,6 +125,126 @@ TEST(ResponseParserTest, GarbageIsAnError) {
   auto r = run(p, "NOT HTTP\r\n\r\n");
   EXPECT_EQ(r.state, State::kError);
   EXPECT_FALSE(p.errorReason().empty());
+}
+
+// What a caller can observe of one parse: the states, the head, the body and what was left.
+std::string describe(ResponseParser& p, std::string_view in, size_t step) {
+  std::string out;
+  size_t pos = 0;
+  bool in_body = false;
+  std::string body;
+  for (int guard = 0; guard < 100000; ++guard) {
+    size_t end = std::min(in.size(), pos + step);
+    size_t n = 0;
+    State st = p.execute(in.data() + pos, end - pos, &n);
+    if (in_body) body.append(in.substr(pos, n));
+    pos += n;
+    if (st == State::kHeadComplete) {
+      const Response& r = p.response();
+      out += "head " + std::to_string(r.status()) + " '" + std::string(r.reason()) + "' 1." +
+             std::to_string(r.versionMinor()) + (r.keepAlive() ? " keep-alive" : " close") +
+             (r.chunked() ? " chunked" : "") + (r.closeDelimited() ? " eof" : "") + " cl=" +
+             std::to_string(r.contentLength());
+      for (size_t i = 0; i < r.headerCount(); ++i) {
+        out += " [" + std::string(r.headerName(i)) + "=" + std::string(r.headerValue(i)) + "]";
+      }
+      out += "\n";
+      in_body = true;
+      continue;
+    }
+    if (st == State::kError) return out + "error\n";
+    if (st == State::kComplete) return out + "complete body='" + body + "' rest='" +
+                                       std::string(in.substr(pos)) + "'\n";
+    if (pos >= in.size() && end == in.size()) {
+      State eof = p.finishOnEof();
+      return out + "eof " + (eof == State::kComplete ? "complete" : "error") + " body='" + body +
+             "'\n";
+    }
+  }
+  return out + "no progress\n";
+}
+
+// A head that arrives whole takes the direct scan when it is plain; one that arrives a byte at a
+// time is llhttp's. Both must report the same thing, for plain heads and for the ones the scan
+// leaves to llhttp.
+TEST(ResponseParserTest, WholeHeadsReadLikeLlhttpReadsThem) {
+  const std::vector<std::pair<bool, std::string>> cases = {
+      {false, "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\n\r\nhelloNEXT"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nNEXT"},
+      {false, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"},
+      {false, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+      {false, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive\r\n\r\nok"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart"},
+      {false, "HTTP/1.1 204 No Content\r\nX-A:  spaced value\r\n\r\nNEXT"},
+      {false, "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\nNEXT"},
+      {true, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nNEXT"},
+      {true, "HTTP/1.1 200 OK\r\n\r\nNEXT"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 5 \r\n\r\nhello"},
+      {false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {false, "HTTP/1.1 200 OK\r\nConnection: keep-alive, x-hop\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\n\r\nuntil eof"},
+      {false, "HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Bin: a\x01b\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Utf8: caf\xc3\xa9\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\nContent-Length: 1\n\nz"},
+      {false, "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 099 Odd\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 600 Odd\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/2.0 200 OK\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nF"},
+      {false, "HTTP/1.1 200 OK\r\nUpgrade: h2c\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Empty:\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\rz"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 123456789012345678901\r\n\r\nz"},
+      {false, "HTTP/1.1 200 O\tK\r\nX-Tab: a\tb\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Tab:\ta\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nX-Del: a\x7f\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 1\r\nCONNECTION: CLOSE\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\nConnection: keep-alive\r\n\r\nz"},
+      {false, "HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nz"},
+      {false, "HTTP/1.1 200 OK\r\n:novalue\r\nContent-Length: 1\r\n\r\nz"},
+      {false, "\r\n\r\n"},
+      {false, "HTTP/1.1 200 OK\r\n\r\n"},
+      {false, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\r\n"},
+  };
+  for (const auto& [head_request, text] : cases) {
+    ResponseParser whole;
+    whole.start(head_request);
+    ResponseParser bytewise;
+    bytewise.start(head_request);
+    EXPECT_EQ(describe(whole, text, text.size()), describe(bytewise, text, 1)) << text;
+  }
+  // Heads past the size limit fail the same way.
+  std::string big = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(300, 'b') +
+                    "\r\nContent-Length: 1\r\n\r\nz";
+  ResponseParser whole(128);
+  whole.start(false);
+  ResponseParser bytewise(128);
+  bytewise.start(false);
+  EXPECT_EQ(describe(whole, big, big.size()), "error\n");
+  EXPECT_EQ(describe(bytewise, big, 1), "error\n");
+}
+
+TEST(ResponseParserTest, ParserIsReusedAcrossResponses) {
+  ResponseParser p;
+  for (int i = 0; i < 3; ++i) {
+    p.start(false);
+    std::string in = "HTTP/1.1 200 OK\r\nX-N: " + std::to_string(i) +
+                     "\r\nContent-Length: 2\r\n\r\nokNEXT";
+    auto r = run(p, in);
+    EXPECT_EQ(r.state, State::kComplete);
+    EXPECT_EQ(p.response().header("x-n"), std::to_string(i));
+    EXPECT_EQ(p.response().headerCount(), 2u);
+    EXPECT_EQ(r.raw_body, "ok");
+    EXPECT_EQ(r.rest, "NEXT");
+  }
 }
 
 }  // namespace

@@ -51,6 +51,47 @@ TEST(EventLoopTest, TimerCanRearmItselfFromItsCallback) {
   EXPECT_EQ(count, 3);
 }
 
+TEST(EventLoopTest, PushedBackCancelledAndDestroyedTimersKeepTheirMeaning) {
+  SimulatedClock clock;
+  auto loop = EventLoop::create(clock);
+  ASSERT_TRUE(loop.isOk());
+  std::vector<int> fired;
+  Timer a(**loop, [&] { fired.push_back(1); });
+  Timer b(**loop, [&] { fired.push_back(2); });
+  Timer c(**loop, [&] { fired.push_back(3); });
+  a.armAfter(Millis(10));
+  b.armAfter(Millis(20));
+  c.armAfter(Millis(30));
+  a.armAfter(Millis(40));  // pushed back past b and c
+  b.cancel();
+  b.armAfter(Millis(35));  // cancelled, then armed again later
+  c.cancel();
+  EXPECT_TRUE(a.armed());
+  EXPECT_FALSE(c.armed());
+  EXPECT_EQ(a.deadline(), clock.now() + Millis(40));
+  {
+    Timer d(**loop, [&] { fired.push_back(4); });
+    d.armAfter(Millis(5));
+    d.cancel();
+  }  // destroyed while its cancelled slot is still queued
+  {
+    Timer e(**loop, [&] { fired.push_back(5); });
+    e.armAfter(Millis(5));
+  }  // destroyed while armed
+  clock.advance(Millis(30));
+  (*loop)->runOnce(Millis(0));
+  EXPECT_TRUE(fired.empty());
+  clock.advance(Millis(20));  // a (40) and b (35) are both due: b first
+  (*loop)->runOnce(Millis(0));
+  EXPECT_EQ(fired, (std::vector<int>{2, 1}));
+  EXPECT_FALSE(a.armed());
+  EXPECT_FALSE(b.armed());
+  c.armAfter(Millis(10));  // re-armed after its cancelled slot was dropped
+  clock.advance(Millis(10));
+  (*loop)->runOnce(Millis(0));
+  EXPECT_EQ(fired, (std::vector<int>{2, 1, 3}));
+}
+
 TEST(EventLoopTest, PostFromAnotherThreadWakesTheLoop) {
   auto loop = EventLoop::create(RealClock::instance());
   ASSERT_TRUE(loop.isOk());
