@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "shipgate/config/section.h"
+
 namespace shipgate::cli {
+
+// The section validators every command loads the config with, in the order they run (the
+// composition root's choice; see config/section.h).
+std::vector<const config::SectionValidator*> configSections();
 
 struct ServeOptions {
   std::string config_path;
