@@ -222,5 +222,31 @@ TEST(ConfigLoader, StaticRootIsRelativeToTheConfigFile) {
   EXPECT_TRUE(hasWarning(r, "/srv/conf/x.yaml:1:1", "no listeners"));
 }
 
+// apps, sites and checks belong to the areas (kAreaSections): a load without their validators
+// (a client command that only needs admin:) accepts and ignores them; with them, each area keeps
+// its typed section in Config::sections, and a misspelt one still gets a hint.
+TEST(ConfigLoader, AreaSectionsAreReadByTheirValidators) {
+  const std::string yaml =
+      "listeners: [{address: \"127.0.0.1:0\"}]\n"
+      "apps: {api: {slots: {blue: [\"127.0.0.1:9101\"]}, health: {path: /up}}}\n"
+      "sites: [{name: web, app: api}]\n"
+      "checks: [{name: db, kind: tcp, target: \"127.0.0.1:5432\"}]\n";
+  auto plain = loadString(yaml, "test.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.toString();
+  EXPECT_TRUE(plain.config->sections.empty());
+
+  auto r = loadString(yaml, "test.yaml", testing::allSections());
+  ASSERT_TRUE(r.ok()) << r.toString();
+  const AppConfig* api = testing::trafficOf(*r.config).findApp("api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->health->path, "/up");
+  EXPECT_EQ(testing::trafficOf(*r.config).sites[0].kind, SiteKind::kApp);
+  ASSERT_EQ(testing::healthOf(*r.config).checks.size(), 1u);
+  EXPECT_EQ(testing::healthOf(*r.config).checks[0].check.kind, HealthKind::kTcp);
+
+  EXPECT_TRUE(testing::hasDiag(loadString("aps: {}\n", "test.yaml"), "test.yaml:1:1",
+                               "unknown key \"aps\" at the top level (did you mean \"apps\"?)"));
+}
+
 }  // namespace
 }  // namespace shipgate::config
