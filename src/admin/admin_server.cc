@@ -141,7 +141,7 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
                        "slot");
     }
     field = "slot";
-    st = controller.switchSlot(app, slot == "blue" ? config::Slot::kBlue : config::Slot::kGreen);
+    st = controller.switchSlot(app, slot == "blue" ? traffic::Slot::kBlue : traffic::Slot::kGreen);
   } else {
     const json& w = (*body)["weights"];
     if (!w.is_object()) {

@@ -5,17 +5,19 @@
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
+#include "shipgate/health/health_config.h"
 #include "shipgate/health/monitor.h"
-#include "shipgate/health/targets.h"
 #include "shipgate/server/gateway.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/traffic_config.h"
 #include "shipgate/traffic/traffic_control.h"
 
 namespace shipgate::admin {
 
 using config::Config;
-using config::Slot;
+using traffic::Slot;
 
 Controller::Controller(std::string config_path, server::Gateway& gateway,
                        health::HealthMonitor& monitor, traffic::TrafficControl& traffic,
@@ -29,7 +31,9 @@ Controller::Controller(std::string config_path, server::Gateway& gateway,
 std::shared_ptr<const Config> Controller::config() const { return traffic_.config(); }
 
 Status Controller::reload() {
-  config::LoadResult loaded = config::loadFile(config_path_, {&firewall::firewallSection()});
+  config::LoadResult loaded = config::loadFile(
+      config_path_,
+      {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()});
   if (!loaded.ok()) {
     std::string msg = "config " + config_path_ + " refused; the old config keeps serving:";
     for (const auto& d : loaded.diagnostics) {
@@ -46,7 +50,7 @@ Status Controller::reload() {
     return st;
   }
   traffic_.setConfig(loaded.config);
-  monitor_.update(health::appTargets(*loaded.config));
+  monitor_.update(traffic::appTargets(*loaded.config));
   log::info("config reloaded from " + config_path_);
   return Status::ok();
 }
@@ -78,16 +82,17 @@ nlohmann::json Controller::status() const {
   json out;
   out["config"] = config_path_;
   out["apps"] = json::array();
-  for (const auto& app : cfg->apps) {
+  const traffic::TrafficConfig& routing_config = traffic::trafficConfigOf(*cfg);
+  for (const auto& app : routing_config.apps) {
     json a;
     a["name"] = app.name;
     const traffic::EffectiveSlot routing = traffic::effectiveSlot(app, overlay->find(app.name));
-    a["active_slot"] = config::slotName(routing.active_slot);
+    a["active_slot"] = traffic::slotName(routing.active_slot);
     a["weights"] = routing.weights
                        ? json{{"blue", (*routing.weights)[0]}, {"green", (*routing.weights)[1]}}
                        : json(nullptr);
     a["switched_at_runtime"] = routing.runtime;
-    a["balance"] = app.balance == config::Balance::kRoundRobin ? "round_robin" : "least_request";
+    a["balance"] = app.balance == traffic::Balance::kRoundRobin ? "round_robin" : "least_request";
     json regions = json::array();
     auto waiting = registry_.waitingForApproval(app.name);
     for (const auto& r : app.regions) {
@@ -110,7 +115,7 @@ nlohmann::json Controller::status() const {
         bool ejected = st.ejected_until_ms.load() > now_ms;
         bool healthy = st.active_healthy.load();
         int64_t lat = st.last_check_latency_us.load();
-        slots[config::slotName(ep.slot)].push_back(
+        slots[traffic::slotName(ep.slot)].push_back(
             {{"address", ep.address.toString()},
              {"region", ep.region},
              {"healthy", healthy && !ejected},
@@ -125,11 +130,11 @@ nlohmann::json Controller::status() const {
     out["apps"].push_back(a);
   }
   out["sites"] = json::array();
-  for (const auto& s : cfg->sites) {
+  for (const auto& s : routing_config.sites) {
     out["sites"].push_back({{"name", s.name},
                             {"hosts", s.hosts},
                             {"path_prefix", s.path_prefix},
-                            {"kind", s.kind == config::SiteKind::kStatic ? "static" : "app"},
+                            {"kind", s.kind == traffic::SiteKind::kStatic ? "static" : "app"},
                             {"app", s.app}});
   }
   out["events"] = json::array();

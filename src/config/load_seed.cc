@@ -216,53 +216,18 @@ void loadHealthChecks(const YEntry& e, Config& c, Diags& d) {
       d.error(m.take("region")->where, path + ".region: not a valid region name");
     }
     const YNode* endpoint = m.take("endpoint");
-    HealthCheckConfig check;
-    HostPort address;
-    bool endpoint_ok = false;
     if (endpoint == nullptr) {
       d.error(entry.key_where, path + ": endpoint is required (the health URL of the region)");
     } else if (asString(*endpoint, path + ".endpoint", d, hc.endpoint)) {
       auto url = parseUrl(hc.endpoint);
-      if (!url.isOk()) {
-        d.error(endpoint->where, path + ".endpoint: " + url.status().message());
-      } else {
-        endpoint_ok = true;
-        address = url->address;
-        check.tls = url->tls;
-        check.path = url->path;
-      }
+      if (!url.isOk()) d.error(endpoint->where, path + ".endpoint: " + url.status().message());
     }
     int policy = 0;
     if (m.getChoice("failover_policy", {"automatic", "manual_approval"}, policy)) {
       hc.failover = static_cast<FailoverPolicy>(policy);
     }
     m.finish();
-    // In effect through `shipgate health`: each region endpoint is also an http component check.
-    if (endpoint_ok) {
-      ComponentCheck cc;
-      cc.name = "health_checks." + hc.name;
-      cc.target = hc.endpoint;
-      cc.address = address;
-      cc.check = check;
-      cc.check.kind = HealthKind::kHttp;
-      cc.where = hc.where;
-      c.checks.push_back(std::move(cc));
-    }
     c.health_checks.push_back(std::move(hc));
-  }
-}
-
-void checkHealthCheckRegions(const YEntry& e, const Config& c, Diags& d) {
-  for (const auto& hc : c.health_checks) {
-    if (hc.region.empty()) continue;
-    bool used = false;
-    for (const auto& app : c.apps) {
-      for (const auto& r : app.regions) used = used || r.name == hc.region;
-    }
-    if (!used) {
-      d.warning(hc.where, "health_checks." + hc.name + ": no app declares region \"" + hc.region +
-                              "\", so its failover_policy is not in effect");
-    }
   }
 }
 

@@ -7,38 +7,6 @@
 
 namespace shipgate::config::internal {
 
-bool validName(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string didYouMean(std::string_view name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 0;
-  for (const auto& c : candidates) {
-    size_t dist = editDistance(name, c);
-    if (best.empty() || dist < best_distance) {
-      best = c;
-      best_distance = dist;
-    }
-  }
-  if (best.empty() || best_distance > std::max<size_t>(2, name.size() / 3)) return "";
-  return " (did you mean \"" + best + "\"?)";
-}
-
-void warnIfMissing(const Location& where, const std::string& what, const std::string& path,
-                   Diags& d) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    d.warning(where, what + " \"" + path + "\" does not exist (yet); serve fails until it does");
-  }
-}
-
 namespace {
 
 void requirePositive(const YNode* n, const std::string& path, Millis value, Diags& d) {

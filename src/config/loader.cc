@@ -10,8 +10,8 @@
 #include <system_error>
 #include <vector>
 
-#include "reader.h"
 #include "sections.h"
+#include "shipgate/config/section.h"
 #include "yaml_tree.h"
 
 namespace shipgate::config {
@@ -19,9 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using internal::Diags;
-using internal::MapView;
-using internal::YEntry;
-using internal::YNode;
 
 constexpr uintmax_t kMaxFileBytes = uintmax_t{4} << 20;
 constexpr int kMaxIncludeDepth = 16;
@@ -80,8 +77,8 @@ YNode loadTree(std::string_view text, const std::string& file, Diags& d,
   YNode merged;
   for (size_t i = 0; i < items.size(); ++i) {
     std::string name;
-    std::string path = include_node.isSeq() ? internal::itemPath("include", i) : "include";
-    if (!internal::asString(*items[i], path, d, name)) continue;
+    std::string path = include_node.isSeq() ? itemPath("include", i) : "include";
+    if (!asString(*items[i], path, d, name)) continue;
     if (name.empty()) {
       d.error(items[i]->where, path + ": empty file name");
       continue;
@@ -121,16 +118,9 @@ void buildConfig(const YNode& root, Config& c, Diags& d) {
   if (const YNode* n = top.take("server")) internal::loadServer(*n, c, d);
   if (const YNode* n = top.take("listeners")) internal::loadListeners(*n, c, d);
   internal::loadAdmin(top.take("admin"), c, d);
-  const YEntry* health_checks = top.entry("health_checks");
-  if (health_checks != nullptr) internal::loadHealthChecks(*health_checks, c, d);
-  if (const YNode* n = top.take("apps")) internal::loadApps(*n, c, d);
-  // The region checks from health_checks go after the checks the operator listed.
-  size_t region_checks = c.checks.size();
-  if (const YNode* n = top.take("checks")) internal::loadChecks(*n, c, d);
-  std::rotate(c.checks.begin(), c.checks.begin() + static_cast<long>(region_checks),
-              c.checks.end());
-  if (const YNode* n = top.take("sites")) internal::loadSites(*n, c, d);
-  if (health_checks != nullptr) internal::checkHealthCheckRegions(*health_checks, c, d);
+  if (const YEntry* e = top.entry("health_checks")) internal::loadHealthChecks(*e, c, d);
+  // The areas' sections: read by their validators (validateSections) from the same document.
+  for (const auto& area : kAreaSections) top.entry(area.key);
   if (const YNode* n = top.take("waf")) internal::loadWaf(*n, c, d);
   if (const YEntry* e = top.entry("security_rules")) internal::loadSecurityRules(*e, c, d);
   if (const YEntry* e = top.entry("quality_gates")) internal::loadQualityGates(*e, c, d);
@@ -139,9 +129,6 @@ void buildConfig(const YNode& root, Config& c, Diags& d) {
   }
   top.take("include");  // already consumed by loadTree; known here for "did you mean"
   top.finish("x-");
-  if (c.listeners.empty() && (!c.sites.empty() || !c.apps.empty())) {
-    d.warning(root.where, "no listeners: serve will not accept any traffic");
-  }
 }
 
 LoadResult finish(Diags& d, std::unique_ptr<Config> config) {
@@ -154,10 +141,12 @@ LoadResult finish(Diags& d, std::unique_ptr<Config> config) {
   return result;
 }
 
-// Runs each area's validator on the loaded model and stores the settings it returns.
-void validateSections(const std::vector<const SectionValidator*>& sections, Config& c, Diags& d) {
+// Runs each area's validator, in order, on the loaded model and the merged document, and stores
+// the settings it returns (a later validator sees an earlier one's).
+void validateSections(const std::vector<const SectionValidator*>& sections, const YNode& root,
+                      Config& c, Diags& d) {
   for (const SectionValidator* section : sections) {
-    std::shared_ptr<const SectionSettings> settings = section->validate(c, d);
+    std::shared_ptr<const SectionSettings> settings = section->validateDocument(c, root, d);
     if (settings != nullptr) c.sections[std::string(section->key())] = std::move(settings);
   }
 }
@@ -171,7 +160,7 @@ LoadResult load(std::string_view text, const std::string& file_name,
     std::vector<std::string> stack{identity(file_name)};
     YNode root = loadTree(text, file_name, d, stack);
     buildConfig(root, *config, d);
-    validateSections(sections, *config, d);
+    validateSections(sections, root, *config, d);
   } catch (const std::exception& e) {
     d.error(Location{file_name, 0, 0}, std::string("internal error while loading: ") + e.what());
   }

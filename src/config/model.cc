@@ -16,19 +16,6 @@ std::string HostPort::toString() const {
   return host + ":" + std::to_string(port);
 }
 
-const char* slotName(Slot s) { return s == Slot::kBlue ? "blue" : "green"; }
-
-const char* healthKindName(HealthKind k) {
-  switch (k) {
-    case HealthKind::kHttp: return "http";
-    case HealthKind::kTcp: return "tcp";
-    case HealthKind::kPostgres: return "postgres";
-    case HealthKind::kJsonRpc: return "jsonrpc";
-    case HealthKind::kExec: return "exec";
-  }
-  return "?";
-}
-
 const char* logLevelName(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug: return "debug";
@@ -62,13 +49,6 @@ const char* rateLimitActionName(RateLimitAction action) {
 
 std::string Diagnostic::toString() const {
   return where.toString() + (severity == Severity::kError ? ": error: " : ": warning: ") + message;
-}
-
-const AppConfig* Config::findApp(const std::string& name) const {
-  for (const auto& a : apps) {
-    if (a.name == name) return &a;
-  }
-  return nullptr;
 }
 
 }  // namespace shipgate::config

@@ -1,6 +1,4 @@
-// Typed access to YNode values with located diagnostics. See reader.h.
-#include "reader.h"
-
+// Typed access to YNode values with located diagnostics. See config/yaml.h.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,13 +6,14 @@
 #include <system_error>
 
 #include "shipgate/config/loader.h"
+#include "shipgate/config/yaml.h"
 
-namespace shipgate::config::internal {
+namespace shipgate::config {
 namespace {
 
 std::string label(const std::string& path) { return path.empty() ? "value" : path; }
 
-bool needScalar(const YNode& n, const std::string& path, Diags& d, const char* what) {
+bool needScalar(const YNode& n, const std::string& path, Diagnostics& d, const char* what) {
   if (n.isScalar()) return true;
   if (n.isNull()) {
     d.error(n.where, label(path) + ": missing value (expected " + what + ")");
@@ -35,13 +34,13 @@ std::string itemPath(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
-bool asString(const YNode& n, const std::string& path, Diags& d, std::string& out) {
+bool asString(const YNode& n, const std::string& path, Diagnostics& d, std::string& out) {
   if (!needScalar(n, path, d, "a string")) return false;
   out = n.scalar;
   return true;
 }
 
-bool asBool(const YNode& n, const std::string& path, Diags& d, bool& out) {
+bool asBool(const YNode& n, const std::string& path, Diagnostics& d, bool& out) {
   if (!needScalar(n, path, d, "true or false")) return false;
   static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
                                                "YES",  "on",   "On",   "ON"};
@@ -63,7 +62,7 @@ bool asBool(const YNode& n, const std::string& path, Diags& d, bool& out) {
   return false;
 }
 
-bool asInt(const YNode& n, const std::string& path, Diags& d, int64_t min, int64_t max,
+bool asInt(const YNode& n, const std::string& path, Diagnostics& d, int64_t min, int64_t max,
            int64_t& out) {
   if (!needScalar(n, path, d, "an integer")) return false;
   const std::string& s = n.scalar;
@@ -82,7 +81,7 @@ bool asInt(const YNode& n, const std::string& path, Diags& d, int64_t min, int64
   return true;
 }
 
-bool asDouble(const YNode& n, const std::string& path, Diags& d, double min, double max,
+bool asDouble(const YNode& n, const std::string& path, Diagnostics& d, double min, double max,
               double& out) {
   if (!needScalar(n, path, d, "a number")) return false;
   const std::string& s = n.scalar;
@@ -104,7 +103,7 @@ bool asDouble(const YNode& n, const std::string& path, Diags& d, double min, dou
 namespace {
 // A scalar parsed by one of values.h's parsers; errors name the node and say what was expected.
 template <typename T, typename Parse>
-bool asParsed(const YNode& n, const std::string& path, Diags& d, const char* expected,
+bool asParsed(const YNode& n, const std::string& path, Diagnostics& d, const char* expected,
               Parse parse, T& out) {
   if (!needScalar(n, path, d, expected)) return false;
   auto r = parse(n.scalar);
@@ -117,19 +116,19 @@ bool asParsed(const YNode& n, const std::string& path, Diags& d, const char* exp
 }
 }  // namespace
 
-bool asDuration(const YNode& n, const std::string& path, Diags& d, Millis& out) {
+bool asDuration(const YNode& n, const std::string& path, Diagnostics& d, Millis& out) {
   return asParsed(n, path, d, "a duration such as 2s", parseDuration, out);
 }
 
-bool asSize(const YNode& n, const std::string& path, Diags& d, size_t& out) {
+bool asSize(const YNode& n, const std::string& path, Diagnostics& d, size_t& out) {
   return asParsed(n, path, d, "a size such as 16KiB", parseSize, out);
 }
 
-bool asHostPort(const YNode& n, const std::string& path, Diags& d, HostPort& out) {
+bool asHostPort(const YNode& n, const std::string& path, Diagnostics& d, HostPort& out) {
   return asParsed(n, path, d, "an address \"host:port\"", parseHostPort, out);
 }
 
-bool asStringList(const YNode& n, const std::string& path, Diags& d,
+bool asStringList(const YNode& n, const std::string& path, Diagnostics& d,
                   std::vector<std::string>& out) {
   if (n.isScalar()) {
     out = {n.scalar};
@@ -163,7 +162,7 @@ std::string resolvePath(const YNode& n, const std::string& text) {
   return abs.lexically_normal().string();
 }
 
-MapView::MapView(const YNode& node, std::string path, Diags& diags)
+MapView::MapView(const YNode& node, std::string path, Diagnostics& diags)
     : node_(node), path_(std::move(path)), diags_(diags) {
   if (!node.isMap() && !node.isNull()) {
     diags_.error(node.where, label(path_) + ": expected a map, got " + node.kindName());
@@ -302,4 +301,36 @@ void MapView::finish(std::string_view ignore_prefix) {
   }
 }
 
-}  // namespace shipgate::config::internal
+bool validName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string didYouMean(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 0;
+  for (const auto& c : candidates) {
+    size_t dist = editDistance(name, c);
+    if (best.empty() || dist < best_distance) {
+      best = c;
+      best_distance = dist;
+    }
+  }
+  if (best.empty() || best_distance > std::max<size_t>(2, name.size() / 3)) return "";
+  return " (did you mean \"" + best + "\"?)";
+}
+
+void warnIfMissing(const Location& where, const std::string& what, const std::string& path,
+                   Diagnostics& d) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    d.warning(where, what + " \"" + path + "\" does not exist (yet); serve fails until it does");
+  }
+}
+
+}  // namespace shipgate::config

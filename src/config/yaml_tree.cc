@@ -140,6 +140,10 @@ bool reportIndentTab(std::string_view text, int error_line, const std::string& f
 
 }  // namespace
 
+}  // namespace shipgate::config::internal
+
+namespace shipgate::config {
+
 const YEntry* YNode::find(std::string_view key) const {
   for (const auto& e : entries) {
     if (e.key == key) return &e;
@@ -167,6 +171,24 @@ const char* YNode::kindName() const {
   }
   return "?";
 }
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace shipgate::config
+
+namespace shipgate::config::internal {
 
 YNode parseYaml(std::string_view text, const std::string& file, Diags& diags) {
   diags.noteFile(file);
@@ -220,20 +242,6 @@ void mergeInto(YNode& base, YNode&& top) {
     }
   }
   base.where = top.where;
-}
-
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 }  // namespace shipgate::config::internal

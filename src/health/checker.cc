@@ -52,7 +52,7 @@ std::string connectOnce(const addrinfo* ai, std::chrono::steady_clock::time_poin
 
 }  // namespace
 
-CheckResult checkTcp(const config::HealthCheckConfig& check, const config::HostPort& target) {
+CheckResult checkTcp(const HealthCheckConfig& check, const config::HostPort& target) {
   const auto deadline = std::chrono::steady_clock::now() + check.timeout;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -73,7 +73,7 @@ CheckResult checkTcp(const config::HealthCheckConfig& check, const config::HostP
   return fail("connect to " + target.toString() + ": " + last_error);
 }
 
-CheckResult checkPostgres(const config::HealthCheckConfig& check, const config::HostPort& target) {
+CheckResult checkPostgres(const HealthCheckConfig& check, const config::HostPort& target) {
   // libpq's connect_timeout is in whole seconds (values below 2 become 2).
   const auto secs = std::max<int64_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(check.timeout + Millis(999)).count());
@@ -98,23 +98,23 @@ CheckResult checkPostgres(const config::HealthCheckConfig& check, const config::
 
 }  // namespace internal
 
-CheckResult runCheck(const config::HealthCheckConfig& check, const config::HostPort& target) {
+CheckResult runCheck(const HealthCheckConfig& check, const config::HostPort& target) {
   const auto start = std::chrono::steady_clock::now();
   CheckResult result;
   switch (check.kind) {
-    case config::HealthKind::kHttp:
+    case HealthKind::kHttp:
       result = internal::checkHttp(check, target);
       break;
-    case config::HealthKind::kTcp:
+    case HealthKind::kTcp:
       result = internal::checkTcp(check, target);
       break;
-    case config::HealthKind::kPostgres:
+    case HealthKind::kPostgres:
       result = internal::checkPostgres(check, target);
       break;
-    case config::HealthKind::kJsonRpc:
+    case HealthKind::kJsonRpc:
       result = internal::checkJsonRpc(check, target);
       break;
-    case config::HealthKind::kExec:
+    case HealthKind::kExec:
       result = internal::checkExec(check, target);
       break;
   }

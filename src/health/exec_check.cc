@@ -37,7 +37,7 @@ std::string firstLine(const std::string& s) {
 
 }  // namespace
 
-CheckResult checkExec(const config::HealthCheckConfig& check, const config::HostPort& target) {
+CheckResult checkExec(const HealthCheckConfig& check, const config::HostPort& target) {
   if (check.command.empty()) return fail("exec check without a command");
   const auto deadline = std::chrono::steady_clock::now() + check.timeout;
 

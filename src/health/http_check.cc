@@ -136,7 +136,7 @@ BlockAnswer blockNumber(bool tls, const config::HostPort& target, const std::str
 
 }  // namespace
 
-CheckResult checkHttp(const config::HealthCheckConfig& check, const config::HostPort& target) {
+CheckResult checkHttp(const HealthCheckConfig& check, const config::HostPort& target) {
   httplib::Client client(baseUrl(check.tls, target));
   configure(client, check.timeout);
   httplib::Headers headers{{"User-Agent", "shipgate-health"}};
@@ -167,8 +167,8 @@ CheckResult checkHttp(const config::HealthCheckConfig& check, const config::Host
   return pass(detail);
 }
 
-CheckResult checkJsonRpc(const config::HealthCheckConfig& check, const config::HostPort& target) {
-  const std::string path = check.path == config::HealthCheckConfig{}.path ? "/" : check.path;
+CheckResult checkJsonRpc(const HealthCheckConfig& check, const config::HostPort& target) {
+  const std::string path = check.path == HealthCheckConfig{}.path ? "/" : check.path;
   // Peers are asked in parallel with this node, under the same timeout.
   struct PeerQuery {
     std::string url;

@@ -7,13 +7,14 @@
 #include <thread>
 
 #include "shipgate/health/checker.h"
+#include "shipgate/health/health_config.h"
 #include "shipgate/health/parse.h"
 
 namespace shipgate::health {
 namespace {
 
 struct Job {
-  config::HealthCheckConfig check;
+  HealthCheckConfig check;
   config::HostPort address;
   std::string error;  // set: no check to run, the row fails with this detail
 };
@@ -26,30 +27,29 @@ std::string formatLatency(std::chrono::microseconds us) {
 
 }  // namespace
 
-std::vector<CheckRow> runAllChecks(const config::Config& config, int parallelism) {
+std::vector<CheckRow> runAllChecks(const config::Config& config,
+                                   const std::vector<HealthTarget>& app_targets, int parallelism) {
   std::vector<CheckRow> rows;
   std::vector<Job> jobs;
-  for (const auto& app : config.apps) {
-    if (!app.health) continue;
-    for (int s = 0; s < 2; ++s) {
-      for (const auto& ep : app.slots[s].endpoints) {
-        rows.push_back({"app " + app.name + "/" + config::slotName(static_cast<config::Slot>(s)),
-                        ep.address.toString(), healthKindName(app.health->kind), false,
-                        std::chrono::microseconds(0), ""});
-        jobs.push_back({*app.health, ep.address, ""});
-      }
-    }
+  for (const auto& t : app_targets) {
+    // "app/slot/host:port" -> "app app/slot".
+    size_t slash = t.key.find('/');
+    slash = slash == std::string::npos ? slash : t.key.find('/', slash + 1);
+    rows.push_back({"app " + t.key.substr(0, slash), t.address.toString(),
+                    healthKindName(t.check.kind), false, std::chrono::microseconds(0), ""});
+    jobs.push_back({t.check, t.address, ""});
   }
-  for (const auto& c : config.checks) {
+  const std::vector<ComponentCheck>& checks = healthConfigOf(config).checks;
+  for (const auto& c : checks) {
     rows.push_back({c.name, c.target.empty() ? c.address.toString() : c.target,
                     healthKindName(c.check.kind), false, std::chrono::microseconds(0), ""});
     jobs.push_back({c.check, c.address, ""});
   }
   for (const auto& hc : config.health_checks) {
-    // The loader already turns each entry into a config.checks component of this name.
+    // health's section already turns each entry into a component check of this name.
     const std::string as_component = "health_checks." + hc.name;
-    if (std::any_of(config.checks.begin(), config.checks.end(),
-                    [&](const config::ComponentCheck& c) { return c.name == as_component; })) {
+    if (std::any_of(checks.begin(), checks.end(),
+                    [&](const ComponentCheck& c) { return c.name == as_component; })) {
       continue;
     }
     CheckRow row{"health_checks." + hc.name + (hc.region.empty() ? "" : " (" + hc.region + ")"),
@@ -61,7 +61,7 @@ std::vector<CheckRow> runAllChecks(const config::Config& config, int parallelism
     Job job;
     auto url = parseUrl(hc.endpoint);
     if (url.isOk()) {
-      job.check.kind = config::HealthKind::kHttp;
+      job.check.kind = HealthKind::kHttp;
       job.check.path = url->path;
       job.check.tls = url->tls();
       job.check.host_header = url->address.host;

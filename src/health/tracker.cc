@@ -5,7 +5,7 @@
 namespace shipgate::health {
 namespace {
 
-Clock::time_point::duration jittered(const config::HealthCheckConfig& check, double random01) {
+Clock::time_point::duration jittered(const HealthCheckConfig& check, double random01) {
   const double interval_ms = static_cast<double>(std::max<int64_t>(1, check.interval.count()));
   const double extra = std::max(0.0, check.jitter) * interval_ms * random01;
   return std::chrono::duration_cast<Clock::time_point::duration>(

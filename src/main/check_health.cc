@@ -4,12 +4,21 @@
 #include "commands.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
+#include "shipgate/health/health_config.h"
 #include "shipgate/health/report.h"
+#include "shipgate/traffic/health_targets.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::cli {
 
+std::vector<const config::SectionValidator*> configSections() {
+  // health before traffic: an app's health block is read with health's reader, and traffic reads
+  // config.health_checks, which health's section also turns into component checks.
+  return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()};
+}
+
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
-  config::LoadResult loaded = config::loadFile(config_path, {&firewall::firewallSection()});
+  config::LoadResult loaded = config::loadFile(config_path, configSections());
   size_t errors = 0;
   for (const auto& d : loaded.diagnostics) {
     bool is_error = d.severity == config::Diagnostic::Severity::kError;
@@ -20,7 +29,7 @@ bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
 }
 
 int runCheck(const std::string& config_path) {
-  config::LoadResult loaded = config::loadFile(config_path, {&firewall::firewallSection()});
+  config::LoadResult loaded = config::loadFile(config_path, configSections());
   size_t errors = 0, warnings = 0;
   for (const auto& d : loaded.diagnostics) {
     if (d.severity == config::Diagnostic::Severity::kError) {
@@ -47,8 +56,9 @@ int runCheck(const std::string& config_path) {
 
 int runHealth(const std::string& config_path, bool json) {
   if (!printDiagnostics(config_path, /*quiet_warnings=*/true)) return 2;
-  config::LoadResult loaded = config::loadFile(config_path);
-  std::vector<health::CheckRow> rows = health::runAllChecks(*loaded.config);
+  config::LoadResult loaded = config::loadFile(config_path, configSections());
+  std::vector<health::CheckRow> rows =
+      health::runAllChecks(*loaded.config, traffic::appTargets(*loaded.config));
   if (json) {
     std::cout << health::renderJson(rows).dump(2) << "\n";
   } else {

@@ -9,8 +9,13 @@
 #include <vector>
 
 #include "shipgate/config/config.h"
+#include "shipgate/config/section.h"
 
 namespace shipgate::cli {
+
+// The section validators every command loads the config with, in the order they run (the
+// composition root's choice; see config/section.h).
+std::vector<const config::SectionValidator*> configSections();
 
 struct ServeOptions {
   std::string config_path;

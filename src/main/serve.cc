@@ -21,12 +21,12 @@
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/monitor.h"
-#include "shipgate/health/targets.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/metrics/sampler.h"
 #include "shipgate/server/gateway.h"
 #include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/traffic_control.h"
 
 namespace shipgate::cli {
@@ -115,7 +115,7 @@ int runServe(const ServeOptions& opts) {
   raiseFileLimit();
 
   if (!printDiagnostics(opts.config_path, /*quiet_warnings=*/false)) return 1;
-  config::LoadResult loaded = config::loadFile(opts.config_path, {&firewall::firewallSection()});
+  config::LoadResult loaded = config::loadFile(opts.config_path, configSections());
   if (!loaded.ok()) return 1;
   std::shared_ptr<const config::Config> cfg = loaded.config;
 
@@ -162,7 +162,7 @@ int runServe(const ServeOptions& opts) {
   traffic::TrafficControl traffic(registry, cfg);
   traffic::EndpointHealth endpoint_health(registry, metrics);
   health::HealthMonitor monitor(endpoint_health, clock);
-  monitor.update(health::appTargets(*cfg));
+  monitor.update(traffic::appTargets(*cfg));
   admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry);
   admin::AdminServer admin_server(controller, metrics);
   if (cfg->admin.enabled) {

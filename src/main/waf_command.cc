@@ -23,7 +23,7 @@ namespace {
 
 // Loads the config; prints errors (not warnings) and returns null on failure.
 std::shared_ptr<const config::Config> loadConfig(const std::string& path, const char* command) {
-  config::LoadResult loaded = config::loadFile(path, {&firewall::firewallSection()});
+  config::LoadResult loaded = config::loadFile(path, configSections());
   bool failed = loaded.hasErrors() || loaded.config == nullptr;
   if (failed) {
     for (const auto& d : loaded.diagnostics) {

@@ -82,7 +82,7 @@ bool sameWafSection(const config::Config& a, const config::Config& b) {
   return true;
 }
 
-bool sameStaticSite(const config::StaticSiteConfig& a, const config::StaticSiteConfig& b) {
+bool sameStaticSite(const staticsite::StaticSiteConfig& a, const staticsite::StaticSiteConfig& b) {
   return std::tie(a.root, a.index, a.spa_fallback, a.html_max_age_s, a.immutable_max_age_s) ==
          std::tie(b.root, b.index, b.spa_fallback, b.html_max_age_s, b.immutable_max_age_s);
 }
@@ -215,14 +215,16 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
   if (!plan.isOk()) return plan.status();
   snap->plan = std::move(plan).value();
   // Static sites: a site whose static config is unchanged keeps its StaticSite (and warm cache).
-  snap->static_sites.resize(config->sites.size());
-  for (size_t i = 0; i < config->sites.size(); ++i) {
-    const auto& site = config->sites[i];
-    if (site.kind != config::SiteKind::kStatic) continue;
+  const auto& sites = snap->plan->trafficConfig().sites;
+  snap->static_sites.resize(sites.size());
+  for (size_t i = 0; i < sites.size(); ++i) {
+    const auto& site = sites[i];
+    if (site.kind != traffic::SiteKind::kStatic) continue;
     if (prev) {
-      for (size_t j = 0; j < prev->config->sites.size() && j < prev->static_sites.size(); ++j) {
-        const auto& old = prev->config->sites[j];
-        if (prev->static_sites[j] && old.kind == config::SiteKind::kStatic &&
+      const auto& prev_sites = prev->plan->trafficConfig().sites;
+      for (size_t j = 0; j < prev_sites.size() && j < prev->static_sites.size(); ++j) {
+        const auto& old = prev_sites[j];
+        if (prev->static_sites[j] && old.kind == traffic::SiteKind::kStatic &&
             sameStaticSite(old.static_site, site.static_site)) {
           snap->static_sites[i] = prev->static_sites[j];
           break;

@@ -32,7 +32,7 @@ void ProxyExchange::start(const Snapshot& snap, int app_index) {
   down_.setWatcher(this);
   snap_ = &snap;
   app_index_ = app_index;
-  app_ = &snap.plan->config().apps[static_cast<size_t>(app_index)];
+  app_ = &snap.plan->trafficConfig().apps[static_cast<size_t>(app_index)];
   head_request_ = req.isMethod("HEAD");
   upgrade_ = req.upgrade();
   retries_left_ = (app_->retry_idempotent && req.idempotent()) ? 1 : 0;

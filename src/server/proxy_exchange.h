@@ -86,7 +86,7 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
 
   State state_ = State::kIdle;
   const Snapshot* snap_ = nullptr;
-  const config::AppConfig* app_ = nullptr;
+  const traffic::AppConfig* app_ = nullptr;
   int app_index_ = -1;
   const traffic::Endpoint* endpoint_ = nullptr;
   std::string set_cookie_;

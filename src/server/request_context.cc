@@ -257,14 +257,14 @@ void RequestContext::firewallResponse() {
 }
 
 metrics::RequestLabels RequestContext::labels() const {
-  const config::SiteConfig* site = route_.site;
+  const traffic::SiteConfig* site = route_.site;
   metrics::RequestLabels l;
   if (site != nullptr) l.site = site->name;
   if (endpoint_ != nullptr) {
     l.app = endpoint_->app;
-    l.slot = config::slotName(endpoint_->slot);
+    l.slot = traffic::slotName(endpoint_->slot);
     l.region = endpoint_->region;
-  } else if (site != nullptr && site->kind == config::SiteKind::kApp) {
+  } else if (site != nullptr && site->kind == traffic::SiteKind::kApp) {
     l.app = site->app;
   }
   return l;

@@ -77,7 +77,7 @@ class RoutePhase final : public Phase {
 class RedirectPhase final : public Phase {
  public:
   PhaseResult run(RequestContext& ctx) override {
-    const config::SiteConfig& site = *ctx.route().site;
+    const traffic::SiteConfig& site = *ctx.route().site;
     if (!site.redirect_https || ctx.isTls()) return PhaseResult::kContinue;
     const http::Request& req = ctx.request();
     std::string& location = ctx.scratchText();
@@ -99,7 +99,7 @@ class StaticPhase final : public Phase {
  public:
   PhaseResult run(RequestContext& ctx) override {
     const traffic::RouteMatch& route = ctx.route();
-    if (route.site->kind != config::SiteKind::kStatic) return PhaseResult::kContinue;
+    if (route.site->kind != traffic::SiteKind::kStatic) return PhaseResult::kContinue;
     const Snapshot& snap = ctx.snapshot();
     int index = route.site_index;
     const staticsite::StaticSite* site =

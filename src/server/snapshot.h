@@ -1,5 +1,5 @@
 // Snapshot: everything a worker needs to serve one request, immutable once built: the config,
-// the TrafficPlan, one StaticSite per static site (indexed like config.sites), one TLS
+// the TrafficPlan, one StaticSite per static site (indexed like the plan's sites), one TLS
 // context per gateway listener (indexed like Gateway::listeners_, null for plain listeners) and
 // the Firewall (WAF rules, rate limits, bot score, challenge; built from the previous one so
 // counters and the challenge secret carry over).

@@ -48,7 +48,7 @@ std::string encodeSegment(std::string_view segment) {
 }  // namespace
 
 struct StaticSite::Impl {
-  config::StaticSiteConfig config;
+  StaticSiteConfig config;
   std::unique_ptr<FileCache> cache;
   std::string short_cache_control;
   std::string immutable_cache_control;
@@ -58,11 +58,11 @@ struct StaticSite::Impl {
                            bool head) const;
 };
 
-Result<std::unique_ptr<StaticSite>> StaticSite::open(const config::StaticSiteConfig& config) {
+Result<std::unique_ptr<StaticSite>> StaticSite::open(const StaticSiteConfig& config) {
   return open(config, RealClock::instance());
 }
 
-Result<std::unique_ptr<StaticSite>> StaticSite::open(const config::StaticSiteConfig& config,
+Result<std::unique_ptr<StaticSite>> StaticSite::open(const StaticSiteConfig& config,
                                                      const Clock& clock) {
   if (config.index.empty() || config.index.find('/') != std::string::npos ||
       config.index.front() == '.') {

@@ -47,15 +47,15 @@ void HealthRegistry::noteApproval(const std::string& app, const std::string& reg
   }
 }
 
-void HealthRegistry::noteWaitingForApproval(const std::string& app, config::Slot slot,
+void HealthRegistry::noteWaitingForApproval(const std::string& app, Slot slot,
                                             const std::string& from_region,
                                             const std::string& region) {
   MutexLock lock(mu_);
   const std::string key = pairKey(app, region);
   if (waiting_.count(key) > 0) return;
-  std::string message = "app " + app + " slot " + config::slotName(slot) + ": region " +
-                        from_region + " unhealthy; waiting for approval to fail over to " +
-                        region + " (" + approveCommand(app, region) + ")";
+  std::string message = "app " + app + " slot " + slotName(slot) + ": region " + from_region +
+                        " unhealthy; waiting for approval to fail over to " + region + " (" +
+                        approveCommand(app, region) + ")";
   waiting_[key] = message;
   waiting_count_.fetch_add(1, std::memory_order_relaxed);
   log::warn(message);

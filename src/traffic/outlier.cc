@@ -59,7 +59,7 @@ void TrafficPlan::onRequestEnd(const Endpoint& endpoint, Outcome outcome) const 
   st.in_flight.fetch_sub(1, std::memory_order_relaxed);
   const AppPlan* ap = findApp(impl_->apps, endpoint);
   if (ap == nullptr) return;
-  const config::OutlierConfig& oc = ap->app->outlier;
+  const OutlierConfig& oc = ap->app->outlier;
   const int64_t now_ms = internal::monoMillis(impl_->registry->clock());
 
   if (outcome == Outcome::kSuccess) {

@@ -29,25 +29,23 @@ using internal::SlotPlan;
 
 constexpr size_t kInlineRegions = 16;
 
-std::string stickyCookie(const config::AppConfig& app, config::Slot slot) {
-  return app.sticky.cookie + "=" + config::slotName(slot) +
+std::string stickyCookie(const AppConfig& app, Slot slot) {
+  return app.sticky.cookie + "=" + slotName(slot) +
          "; Path=/; Max-Age=" + std::to_string(app.sticky.ttl_s) + "; HttpOnly; SameSite=Lax";
 }
 
-config::Slot chooseSlot(const config::AppConfig& app, const EffectiveSlot& eff,
-                        const PickRequest& req, Pick& out) {
+Slot chooseSlot(const AppConfig& app, const EffectiveSlot& eff, const PickRequest& req, Pick& out) {
   if (!eff.weights) return eff.active_slot;
   const auto& w = *eff.weights;
   const int blue = std::max(0, w[0]);
   const int green = std::max(0, w[1]);
   if (blue + green <= 0) return eff.active_slot;
   if (app.sticky.enabled && !req.sticky_cookie.empty()) {
-    if (req.sticky_cookie == "blue" && blue > 0) return config::Slot::kBlue;
-    if (req.sticky_cookie == "green" && green > 0) return config::Slot::kGreen;
+    if (req.sticky_cookie == "blue" && blue > 0) return Slot::kBlue;
+    if (req.sticky_cookie == "green" && green > 0) return Slot::kGreen;
   }
   const uint64_t r = mix(req.random, 0) % static_cast<uint64_t>(blue + green);
-  const config::Slot slot =
-      r < static_cast<uint64_t>(blue) ? config::Slot::kBlue : config::Slot::kGreen;
+  const Slot slot = r < static_cast<uint64_t>(blue) ? Slot::kBlue : Slot::kGreen;
   if (app.sticky.enabled) {
     out.set_cookie = stickyCookie(app, slot);
   }
@@ -63,7 +61,7 @@ int countAvailable(const AppPlan& ap, const RegionGroup& g, int64_t now_ms) {
 // Picks within one region; nullptr when nothing but (perhaps) `exclude` is available.
 const Endpoint* balance(const AppPlan& ap, const RegionGroup& g, const PickRequest& req,
                         int64_t now_ms) {
-  if (ap.app->balance == config::Balance::kLeastRequest) {
+  if (ap.app->balance == Balance::kLeastRequest) {
     const Endpoint* best = nullptr;
     int32_t best_load = 0;
     uint64_t ties = 0;
@@ -129,7 +127,7 @@ std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, const boo
     }
   }
   std::string out = "app " + ap.app->name + " slot " +
-                    config::slotName(static_cast<config::Slot>(&sp - &ap.slots[0])) + ": " +
+                    slotName(static_cast<Slot>(&sp - &ap.slots[0])) + ": " +
                     std::to_string(healthy) + " of " + std::to_string(total) + " endpoints healthy";
   if (region_count > 1 || (region_count == 1 && region_names != "default")) {
     out += (region_count > 1 ? " in regions " : " in region ") + region_names;
@@ -139,14 +137,14 @@ std::string describeUnavailable(const AppPlan& ap, const SlotPlan& sp, const boo
 }
 
 // Region choice and balancing within one slot; nullptr with `error` set when nothing is available.
-const Endpoint* pickFromSlot(const AppPlan& ap, config::Slot slot, const PickRequest& req,
-                             HealthRegistry& registry, const AppOverlay* overlay,
-                             int64_t now_ms, Pick& out) {
+const Endpoint* pickFromSlot(const AppPlan& ap, Slot slot, const PickRequest& req,
+                             HealthRegistry& registry, const AppOverlay* overlay, int64_t now_ms,
+                             Pick& out) {
   std::string& error = out.error;
-  const config::AppConfig& app = *ap.app;
+  const AppConfig& app = *ap.app;
   const SlotPlan& sp = ap.slots[static_cast<int>(slot)];
   if (sp.endpoints.empty()) {
-    error = "app " + app.name + " slot " + config::slotName(slot) + ": no endpoints configured";
+    error = "app " + app.name + " slot " + slotName(slot) + ": no endpoints configured";
     return nullptr;
   }
   const size_t n = sp.regions.size();
@@ -246,7 +244,7 @@ Pick TrafficPlan::pick(int app_index, const PickRequest& req) const {
     return out;
   }
   const AppPlan& ap = *impl_->apps[app_index];
-  const config::AppConfig& app = *ap.app;
+  const AppConfig& app = *ap.app;
   HealthRegistry& registry = *impl_->registry;
   const int64_t now_ms = internal::monoMillis(registry.clock());
   const AppOverlay* overlay = registry.routing().current().find(app.name);
@@ -256,7 +254,7 @@ Pick TrafficPlan::pick(int app_index, const PickRequest& req) const {
   if (out.endpoint != nullptr || !eff.weights) return out;
   // Weighted split: when the chosen slot has nothing to offer, the other slot (if it has weight)
   // serves instead, and a sticky client is moved there.
-  const auto other = out.slot == config::Slot::kBlue ? config::Slot::kGreen : config::Slot::kBlue;
+  const auto other = out.slot == Slot::kBlue ? Slot::kGreen : Slot::kBlue;
   if ((*eff.weights)[static_cast<int>(other)] <= 0) return out;
   Pick other_pick;
   const Endpoint* e = pickFromSlot(ap, other, req, registry, overlay, now_ms, other_pick);

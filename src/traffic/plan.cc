@@ -6,8 +6,8 @@
 #include <map>
 
 #include "plan_impl.h"
-#include "shipgate/health/targets.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/resolver.h"
 
 namespace shipgate::traffic {
@@ -22,11 +22,10 @@ struct RegionInfo {
   config::FailoverPolicy failover = config::FailoverPolicy::kAutomatic;
 };
 
-// Region name -> priority and policy for one app: the app's regions as declared (the loader has
-// already given them the policy of a same-named health_checks entry unless the app set one), then
-// regions only named by the seed's health_checks block (after the app's, in block order).
-std::map<std::string, RegionInfo> regionTable(const config::Config& cfg,
-                                              const config::AppConfig& app) {
+// Region name -> priority and policy for one app: the app's regions as declared (traffic's section
+// has already given them the policy of a same-named health_checks entry unless the app set one),
+// then regions only named by the seed's health_checks block (after the app's, in block order).
+std::map<std::string, RegionInfo> regionTable(const config::Config& cfg, const AppConfig& app) {
   std::map<std::string, RegionInfo> out;
   int next = 0;
   for (const auto& r : app.regions) {
@@ -41,9 +40,9 @@ std::map<std::string, RegionInfo> regionTable(const config::Config& cfg,
   return out;
 }
 
-std::string defaultRegion(const config::AppConfig& app) {
+std::string defaultRegion(const AppConfig& app) {
   if (app.regions.empty()) return "default";
-  const config::RegionConfig* best = &app.regions.front();
+  const RegionConfig* best = &app.regions.front();
   for (const auto& r : app.regions) {
     if (r.priority < best->priority) best = &r;
   }
@@ -53,7 +52,7 @@ std::string defaultRegion(const config::AppConfig& app) {
 // host:port -> an address an earlier plan resolved.
 using ResolvedCache = std::map<std::string, const Endpoint*>;
 
-Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthRegistry& registry,
+Status buildApp(const config::Config& cfg, const AppConfig& app, HealthRegistry& registry,
                 const ResolvedCache& resolved, const Resolver& resolver, AppPlan& plan) {
   plan.app = &app;
   const auto regions = regionTable(cfg, app);
@@ -61,7 +60,7 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
   size_t total = app.slots[0].endpoints.size() + app.slots[1].endpoints.size();
   plan.endpoints.reserve(total);
   for (int s = 0; s < 2; ++s) {
-    const auto slot = static_cast<config::Slot>(s);
+    const auto slot = static_cast<Slot>(s);
     for (const auto& ec : app.slots[s].endpoints) {
       Endpoint e;
       e.app = app.name;
@@ -69,7 +68,7 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
       e.region = ec.region.empty() ? fallback_region : ec.region;
       e.address = ec.address;
       e.weight = std::max(1, ec.weight);
-      e.key = health::endpointKey(app.name, slot, ec.address);
+      e.key = endpointKey(app.name, slot, ec.address);
       auto known = resolved.find(ec.address.toString());
       if (known != resolved.end()) {
         e.sockaddr = known->second->sockaddr;
@@ -78,7 +77,7 @@ Status buildApp(const config::Config& cfg, const config::AppConfig& app, HealthR
         auto addr = resolver.resolve(ec.address);
         if (!addr.isOk()) {
           return Status::invalidArgument(ec.where.toString() + ": app " + app.name + " slot " +
-                                         config::slotName(slot) + ": " + addr.status().message());
+                                         slotName(slot) + ": " + addr.status().message());
         }
         e.sockaddr = addr->address;
         e.sockaddr_len = addr->length;
@@ -149,24 +148,27 @@ Result<std::shared_ptr<const TrafficPlan>> TrafficPlan::build(
   impl->config = std::move(config);
   impl->registry = &registry;
   const config::Config& cfg = *impl->config;
-  for (const auto& app : cfg.apps) {
+  impl->traffic = &trafficConfigOf(cfg);
+  for (const auto& app : impl->traffic->apps) {
     auto plan = std::make_unique<internal::AppPlan>();
     SG_RETURN_IF_ERROR(buildApp(cfg, app, registry, resolved,
                                 resolver != nullptr ? *resolver : systemResolver(), *plan));
     impl->apps.push_back(std::move(plan));
   }
-  impl->routes = internal::buildRouteTable(cfg);
+  impl->routes = internal::buildRouteTable(*impl->traffic);
   return std::shared_ptr<const TrafficPlan>(new TrafficPlan(std::move(impl)));
 }
 
 const config::Config& TrafficPlan::config() const { return *impl_->config; }
+
+const TrafficConfig& TrafficPlan::trafficConfig() const { return *impl_->traffic; }
 
 const std::shared_ptr<const config::Config>& TrafficPlan::configPtr() const {
   return impl_->config;
 }
 
 std::optional<RouteMatch> TrafficPlan::route(std::string_view host, std::string_view path) const {
-  return internal::routeIn(*impl_->config, impl_->routes, host, path);
+  return internal::routeIn(*impl_->traffic, impl_->routes, host, path);
 }
 
 const std::vector<Endpoint>& TrafficPlan::endpoints(int app_index) const {
@@ -176,14 +178,14 @@ const std::vector<Endpoint>& TrafficPlan::endpoints(int app_index) const {
 }
 
 int TrafficPlan::appIndex(std::string_view app_name) const {
-  const auto& apps = impl_->config->apps;
+  const auto& apps = impl_->traffic->apps;
   for (size_t i = 0; i < apps.size(); ++i) {
     if (apps[i].name == app_name) return static_cast<int>(i);
   }
   return -1;
 }
 
-std::vector<RegionStatus> TrafficPlan::regions(int app_index, config::Slot slot) const {
+std::vector<RegionStatus> TrafficPlan::regions(int app_index, Slot slot) const {
   std::vector<RegionStatus> out;
   if (app_index < 0 || app_index >= static_cast<int>(impl_->apps.size())) return out;
   const internal::AppPlan& ap = *impl_->apps[app_index];

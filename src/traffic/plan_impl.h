@@ -15,6 +15,7 @@
 #include "shipgate/traffic/endpoint.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::traffic::internal {
 
@@ -35,7 +36,7 @@ struct SlotPlan {
 };
 
 struct AppPlan {
-  const config::AppConfig* app = nullptr;
+  const AppConfig* app = nullptr;
   std::vector<Endpoint> endpoints;  // both slots; never resized after build (pointers escape)
   SlotPlan slots[2];
   mutable std::atomic<uint64_t> round_robin{0};
@@ -77,8 +78,8 @@ inline uint64_t mix(uint64_t x, uint64_t salt) {
 // Fraction in [0, 1) from 64 random bits.
 inline double unitInterval(uint64_t r) { return static_cast<double>(r >> 11) * 0x1.0p-53; }
 
-RouteTable buildRouteTable(const config::Config& config);
-std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable& table,
+RouteTable buildRouteTable(const TrafficConfig& config);
+std::optional<RouteMatch> routeIn(const TrafficConfig& config, const RouteTable& table,
                                   std::string_view host, std::string_view path);
 
 }  // namespace shipgate::traffic::internal
@@ -87,8 +88,9 @@ namespace shipgate::traffic {
 
 struct TrafficPlan::Impl {
   std::shared_ptr<const config::Config> config;
+  const TrafficConfig* traffic = nullptr;  // trafficConfigOf(*config)
   HealthRegistry* registry = nullptr;
-  std::vector<std::unique_ptr<internal::AppPlan>> apps;  // index = config->apps index
+  std::vector<std::unique_ptr<internal::AppPlan>> apps;  // index = traffic->apps index
   internal::RouteTable routes;
 };
 

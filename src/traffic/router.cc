@@ -43,19 +43,19 @@ bool prefixMatches(std::string_view prefix, std::string_view path) {
   return next == '/' || next == '?' || next == '#';
 }
 
-size_t prefixLength(const config::SiteConfig& site) {
+size_t prefixLength(const SiteConfig& site) {
   return site.path_prefix.empty() ? 1 : site.path_prefix.size();
 }
 
 // Best site among candidates for path: longest matching prefix, first in config order on ties.
 template <typename Iter, typename SiteOf>
-int bestByPath(const config::Config& config, Iter begin, Iter end, SiteOf site_of,
+int bestByPath(const TrafficConfig& config, Iter begin, Iter end, SiteOf site_of,
                std::string_view path) {
   int best = -1;
   size_t best_len = 0;
   for (Iter it = begin; it != end; ++it) {
     int idx = site_of(*it);
-    const config::SiteConfig& site = config.sites[idx];
+    const SiteConfig& site = config.sites[idx];
     if (!prefixMatches(site.path_prefix, path)) continue;
     size_t len = prefixLength(site);
     if (best < 0 || len > best_len) {
@@ -68,12 +68,12 @@ int bestByPath(const config::Config& config, Iter begin, Iter end, SiteOf site_o
 
 }  // namespace
 
-RouteTable buildRouteTable(const config::Config& config) {
+RouteTable buildRouteTable(const TrafficConfig& config) {
   RouteTable table;
   for (int i = 0; i < static_cast<int>(config.sites.size()); ++i) {
-    const config::SiteConfig& site = config.sites[i];
+    const SiteConfig& site = config.sites[i];
     int app_index = -1;
-    if (site.kind == config::SiteKind::kApp) {
+    if (site.kind == SiteKind::kApp) {
       for (size_t a = 0; a < config.apps.size(); ++a) {
         if (config.apps[a].name == site.app) app_index = static_cast<int>(a);
       }
@@ -102,7 +102,7 @@ RouteTable buildRouteTable(const config::Config& config) {
   return table;
 }
 
-std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable& table,
+std::optional<RouteMatch> routeIn(const TrafficConfig& config, const RouteTable& table,
                                   std::string_view raw_host, std::string_view path) {
   const std::string_view host = stripPort(raw_host);
   auto make = [&](int idx) { return RouteMatch{&config.sites[idx], idx, table.site_app[idx]}; };
@@ -114,7 +114,7 @@ std::optional<RouteMatch> routeIn(const config::Config& config, const RouteTable
     size_t best_len = 0;
     for (const HostEntry& e : table.exact) {
       if (!equalsIgnoreCase(e.host, host)) continue;
-      const config::SiteConfig& site = config.sites[e.site_index];
+      const SiteConfig& site = config.sites[e.site_index];
       if (!prefixMatches(site.path_prefix, path)) continue;
       if (best < 0 || prefixLength(site) > best_len) {
         best = e.site_index;

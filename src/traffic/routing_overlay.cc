@@ -14,7 +14,7 @@ struct ThreadCache {
 
 }  // namespace
 
-EffectiveSlot effectiveSlot(const config::AppConfig& app, const AppOverlay* overlay) {
+EffectiveSlot effectiveSlot(const AppConfig& app, const AppOverlay* overlay) {
   if (overlay != nullptr && overlay->slot && overlay->slot->appliesTo(app)) {
     return {overlay->slot->active_slot, overlay->slot->weights, true};
   }

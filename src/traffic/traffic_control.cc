@@ -10,7 +10,7 @@ namespace {
 // Drops overrides the config made stale and entries of apps it no longer has.
 RoutingOverlay prune(RoutingOverlay overlay, const config::Config& config) {
   for (auto it = overlay.apps.begin(); it != overlay.apps.end();) {
-    const config::AppConfig* app = config.findApp(it->first);
+    const AppConfig* app = trafficConfigOf(config).findApp(it->first);
     if (app == nullptr) {
       it = overlay.apps.erase(it);
       continue;
@@ -41,8 +41,8 @@ Status TrafficControl::restore() {
   return Status::ok();
 }
 
-const config::AppConfig* TrafficControl::findApp(const std::string& name) const {
-  return config_->findApp(name);
+const AppConfig* TrafficControl::findApp(const std::string& name) const {
+  return trafficConfigOf(*config_).findApp(name);
 }
 
 Status TrafficControl::publishLocked(RoutingOverlay next) {
@@ -80,18 +80,18 @@ void TrafficControl::setConfig(std::shared_ptr<const config::Config> config) {
   if (!st.isOk()) log::error(st.message());
 }
 
-Status TrafficControl::switchSlot(const std::string& app_name, config::Slot slot) {
+Status TrafficControl::switchSlot(const std::string& app_name, Slot slot) {
   MutexLock lock(mu_);
-  const config::AppConfig* app = findApp(app_name);
+  const AppConfig* app = findApp(app_name);
   if (app == nullptr) return Status::notFound("no app named '" + app_name + "'");
   if (app->slots[static_cast<int>(slot)].endpoints.empty()) {
     return Status::failedPrecondition("app '" + app_name + "' has no endpoints in slot " +
-                                      config::slotName(slot));
+                                      slotName(slot));
   }
   RoutingOverlay next = *registry_.routing().load();
   next.apps[app_name].slot = SlotOverride{slot, std::nullopt, app->active_slot, app->weights};
   SG_RETURN_IF_ERROR(publishLocked(std::move(next)));
-  log::info("app " + app_name + ": traffic switched to slot " + config::slotName(slot));
+  log::info("app " + app_name + ": traffic switched to slot " + slotName(slot));
   return Status::ok();
 }
 
@@ -101,19 +101,19 @@ Status TrafficControl::setWeights(const std::string& app_name, int blue, int gre
                                    std::to_string(blue) + " green=" + std::to_string(green) + ")");
   }
   MutexLock lock(mu_);
-  const config::AppConfig* app = findApp(app_name);
+  const AppConfig* app = findApp(app_name);
   if (app == nullptr) return Status::notFound("no app named '" + app_name + "'");
   for (int s = 0; s < 2; ++s) {
     const int w = s == 0 ? blue : green;
     if (w > 0 && app->slots[s].endpoints.empty()) {
       return Status::failedPrecondition("app '" + app_name + "' has no endpoints in slot " +
-                                        config::slotName(static_cast<config::Slot>(s)));
+                                        slotName(static_cast<Slot>(s)));
     }
   }
   RoutingOverlay next = *registry_.routing().load();
   next.apps[app_name].slot =
-      SlotOverride{blue >= green ? config::Slot::kBlue : config::Slot::kGreen,
-                   std::array<int, 2>{blue, green}, app->active_slot, app->weights};
+      SlotOverride{blue >= green ? Slot::kBlue : Slot::kGreen, std::array<int, 2>{blue, green},
+                   app->active_slot, app->weights};
   SG_RETURN_IF_ERROR(publishLocked(std::move(next)));
   log::info("app " + app_name + ": weights set to blue=" + std::to_string(blue) +
             " green=" + std::to_string(green));
@@ -123,10 +123,10 @@ Status TrafficControl::setWeights(const std::string& app_name, int blue, int gre
 Status TrafficControl::approveFailover(const std::string& app_name, const std::string& region) {
   {
     MutexLock lock(mu_);
-    const config::AppConfig* app = findApp(app_name);
+    const AppConfig* app = findApp(app_name);
     if (app == nullptr) return Status::notFound("no app named '" + app_name + "'");
     bool known = std::any_of(app->regions.begin(), app->regions.end(),
-                             [&](const config::RegionConfig& r) { return r.name == region; });
+                             [&](const RegionConfig& r) { return r.name == region; });
     // Regions may also come from the endpoints or the seed's health_checks block.
     for (const auto& slot : app->slots) {
       for (const auto& e : slot.endpoints) known |= e.region == region;
@@ -168,7 +168,7 @@ std::shared_ptr<const config::Config> TrafficControl::config() const {
   return config_;
 }
 
-EffectiveSlot TrafficControl::effective(const config::AppConfig& app) const {
+EffectiveSlot TrafficControl::effective(const AppConfig& app) const {
   return effectiveSlot(app, registry_.routing().load()->find(app.name));
 }
 

@@ -18,6 +18,7 @@
 #include "shipgate/common/mutex.h"
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::server {
 class Gateway;
@@ -40,7 +41,7 @@ class Controller {
   // Re-reads the config file; on any error the old config keeps serving and the Status carries
   // every diagnostic.
   Status reload();
-  Status switchSlot(const std::string& app, config::Slot slot);
+  Status switchSlot(const std::string& app, traffic::Slot slot);
   Status setWeights(const std::string& app, int blue, int green);
   Status approveFailover(const std::string& app, const std::string& region);
   Status revokeFailover(const std::string& app, const std::string& region);

@@ -1,6 +1,9 @@
-// The configuration model: plain, immutable-after-load data that config/loader.h fills from YAML
-// and every runtime component consumes. Nothing here does I/O. Durations are milliseconds.
-// A Config is shared read-only between threads once loaded (held by shared_ptr<const Config>).
+// The configuration model: plain, immutable-after-load data that config/loader.h fills from YAML.
+// It holds what is config-wide (server, listeners, admin, logging and limits), the seed's blocks
+// the loader reads verbatim, and the section registry: the typed settings each area's
+// SectionValidator (section.h) read and validated from its own section (health: checks;
+// traffic: apps and sites; firewall: compiled rules). Nothing here does I/O. Durations are
+// milliseconds. A Config is shared read-only between threads once loaded (shared_ptr<const>).
 #pragma once
 
 #include <array>
@@ -10,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shipgate::config {
@@ -89,125 +93,9 @@ struct AdminConfig {
   Location where;
 };
 
-struct StaticSiteConfig {
-  std::string root;                  // release directory; nothing outside it is ever served
-  std::string index = "index.html";
-  bool spa_fallback = false;         // unknown paths without an extension get index.html
-  int64_t html_max_age_s = 60;       // Cache-Control for HTML and non-hashed names
-  int64_t immutable_max_age_s = 31'536'000;  // hashed asset names: max-age + immutable
-};
-
-enum class SiteKind { kStatic, kApp };
-
-struct SiteConfig {
-  std::string name;
-  std::vector<std::string> hosts;    // exact names and "*.suffix" wildcards; empty = any host
-  std::string path_prefix = "/";
-  bool redirect_https = false;       // plain-HTTP requests get 308 to https://host/path
-  std::optional<uint16_t> https_port;  // port in the redirect when not 443
-  SiteKind kind = SiteKind::kApp;
-  StaticSiteConfig static_site;      // kind == kStatic
-  std::string app;                   // kind == kApp: name of an AppConfig
-  Location where;
-};
-
-enum class Slot { kBlue = 0, kGreen = 1 };
-const char* slotName(Slot s);
-
-struct EndpointConfig {
-  HostPort address;
-  std::string region;                // "" = the app's default region
-  int weight = 1;
-  Location where;
-};
-
-struct SlotConfig {
-  std::vector<EndpointConfig> endpoints;
-};
-
+// How a region takes traffic when the regions before it fail: the seed's health_checks block
+// names one per region, and an app's regions (traffic/traffic_config.h) take it as their default.
 enum class FailoverPolicy { kAutomatic, kManualApproval };
-
-struct RegionConfig {
-  std::string name;                  // e.g. us-east-1
-  int priority = 0;                  // 0 = highest; traffic spills to larger numbers
-  // Unless the region sets failover_policy itself, the loader takes the policy of the
-  // health_checks entry that names the same region (the seed's Route 53 block).
-  FailoverPolicy failover = FailoverPolicy::kAutomatic;
-  Location where;
-};
-
-enum class HealthKind { kHttp, kTcp, kPostgres, kJsonRpc, kExec };
-const char* healthKindName(HealthKind k);
-
-struct HealthCheckConfig {
-  HealthKind kind = HealthKind::kHttp;
-  Millis interval{5'000};
-  double jitter = 0.1;               // fraction of interval added at random
-  Millis timeout{2'000};
-  int rise = 2;                      // consecutive passes to become healthy
-  int fall = 3;                      // consecutive failures to become unhealthy
-  // http
-  std::string path = "/health";
-  std::string host_header;           // default: the endpoint's host
-  bool tls = false;                  // https:// target
-  std::vector<int> expect_status;    // empty = any 2xx
-  std::string expect_body;           // substring the body must contain ("" = no condition)
-  // postgres: a real startup handshake, like pg_isready
-  std::string pg_user = "postgres";
-  std::string pg_database;
-  // jsonrpc: eth_blockNumber; unhealthy when behind the best peer by more than max_lag_blocks
-  std::vector<std::string> peers;    // URLs of other nodes to compare with
-  int64_t max_lag_blocks = 5;
-  // exec: exit status 0 = healthy
-  std::vector<std::string> command;
-};
-
-struct OutlierConfig {
-  bool enabled = true;
-  int consecutive_5xx = 5;
-  int consecutive_gateway_failures = 3;  // connect failures, resets, timeouts
-  Millis base_ejection{30'000};          // multiplied by the number of ejections so far
-  Millis max_ejection{300'000};
-  int max_ejection_percent = 50;         // at least one endpoint may always be ejected
-};
-
-enum class Balance { kRoundRobin, kLeastRequest };
-
-struct StickyConfig {
-  bool enabled = false;
-  std::string cookie = "sg_slot";
-  int64_t ttl_s = 3600;
-};
-
-struct AppConfig {
-  std::string name;
-  Balance balance = Balance::kRoundRobin;
-  Slot active_slot = Slot::kBlue;
-  // Weighted split; when set, overrides active_slot. {blue, green}, each 0..100, sum > 0.
-  std::optional<std::array<int, 2>> weights;
-  StickyConfig sticky;
-  std::array<SlotConfig, 2> slots;   // indexed by Slot
-  std::vector<RegionConfig> regions; // empty = one implicit region "default"
-  // A region stays in use while at least this fraction of its endpoints is healthy
-  // (Envoy: overprovisioning 1.4 => 1/1.4 ~ 0.72).
-  double min_healthy_fraction = 0.72;
-  std::optional<HealthCheckConfig> health;
-  OutlierConfig outlier;
-  Millis connect_timeout{2'000};
-  Millis read_timeout{30'000};
-  bool retry_idempotent = true;      // retry once on another endpoint on connect failure/reset
-  bool pass_server_header = false;   // false: the upstream's Server header becomes shipgate's
-  Location where;
-};
-
-// A standalone component checked by `shipgate health` (database, blockchain node, ...).
-struct ComponentCheck {
-  std::string name;
-  std::string target;                // URL or host:port as written, for display
-  HostPort address;
-  HealthCheckConfig check;
-  Location where;
-};
 
 // ---- The seed's blocks, loaded verbatim. ----
 
@@ -317,23 +205,22 @@ struct Config {
   ServerConfig server;
   std::vector<ListenerConfig> listeners;
   AdminConfig admin;
-  std::vector<SiteConfig> sites;     // matched in order of specificity, see traffic/router.h
-  std::vector<AppConfig> apps;
-  // checks: as listed, then one http check per health_checks entry (named
-  // "health_checks.<name>", target = its endpoint URL), so `shipgate health` runs them too.
-  std::vector<ComponentCheck> checks;
   std::vector<SecurityRule> security_rules;
   WafConfig waf;
   std::vector<RegionHealthCheck> health_checks;
   std::map<std::string, std::string> quality_gates;       // not in effect yet (warned)
   std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)
   std::vector<Diagnostic> warnings;  // non-fatal findings from the loader
-  // The settings each SectionValidator given to the loader returned, by its key(). Copies of a
-  // Config share them; an area whose settings are absent (a Config built by hand) validates its
-  // section when it builds its runtime object.
+  // The settings each SectionValidator given to the loader returned, by its key() (section.h):
+  // "health" (checks:), "traffic" (apps:, sites:), "firewall". Copies of a Config share them.
   std::map<std::string, std::shared_ptr<const SectionSettings>, std::less<>> sections;
 
-  const AppConfig* findApp(const std::string& name) const;
+  // The settings stored under `key` as T; null when absent or of another type.
+  template <typename T>
+  std::shared_ptr<const T> section(std::string_view key) const {
+    auto it = sections.find(key);
+    return it == sections.end() ? nullptr : std::dynamic_pointer_cast<const T>(it->second);
+  }
 };
 
 }  // namespace shipgate::config

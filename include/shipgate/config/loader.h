@@ -18,7 +18,10 @@
 //                       regions, health, outlier, connect_timeout, read_timeout, ...}}
 //   checks:     [{name, kind: http|tcp|postgres|jsonrpc|exec, target, ...}]
 //   security_rules, quality_gates, health_checks, container_security: the seed's blocks, verbatim.
-// See examples/coinestate/shipgate.yaml for every key in use.
+// See examples/coinestate/shipgate.yaml for every key in use. apps, sites and checks are the areas'
+// sections (kAreaSections in section.h): the loader knows their keys but leaves reading them to
+// the section validators the caller passes (traffic/traffic_config.h for apps and sites,
+// health/health_config.h for checks); without those validators they are ignored.
 //
 // Value syntax:
 //   durations  "500ms", "2s", "5m", "1h", "1d", combinations like "1m30s". A bare number is an
@@ -38,9 +41,11 @@
 // The seed's blocks: security_rules are read (name, expression, action, rate_limit and the
 // extensions) and stored with the locations of their expressions; what needs the rules engine
 // (compiling expressions, the rate_limit shorthand, characteristics) is checked by the firewall's
-// section validator (firewall/firewall_config.h) when the caller passes it. health_checks are in effect twice over: each region's failover_policy becomes
-// the default policy of every app region with that name, and each endpoint becomes an http check
-// ("health_checks.<name>") that `shipgate health` runs; a region no app declares is warned.
+// section validator (firewall/firewall_config.h) when the caller passes it. health_checks are in
+// effect twice over, through the areas' validators: each region's failover_policy becomes the
+// default policy of every app region with that name (traffic's section, which also warns about a
+// region no app declares), and each endpoint becomes an http check ("health_checks.<name>") that
+// `shipgate health` runs (health's section).
 // quality_gates are stored and each key is warned (not enforced yet). container_security keys
 // are stored; all but non_root_user are warned. non_root_user: true is in effect: shipgate never
 // serves as root (started as root it drops to server.user; with no server.user it refuses to
@@ -69,8 +74,8 @@ struct LoadResult {
 
 // Loads the file at `path` and its includes. Diagnostics name files as written (relative paths stay
 // relative to the current directory), so they read like compiler output. Then each of `sections`
-// (not owned; must outlive the call) validates its area's section; its diagnostics join the
-// loader's and its settings go to Config::sections (section.h).
+// (not owned; must outlive the call), in order, reads and validates its area's section; its
+// diagnostics join the loader's and its settings go to Config::sections (section.h).
 LoadResult loadFile(const std::string& path,
                     const std::vector<const SectionValidator*>& sections = {});
 

@@ -1,5 +1,5 @@
 // Active health checks: one blocking probe of one target, for the kinds of
-// config::HealthCheckConfig (http, tcp, postgres, jsonrpc, exec).
+// HealthCheckConfig (http, tcp, postgres, jsonrpc, exec).
 //
 // runCheck() never throws and returns within roughly check.timeout (jsonrpc peers are queried in
 // parallel under the same timeout; exec children are killed when it expires). Latency is measured
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "shipgate/config/config.h"
+#include "shipgate/health/health_config.h"
 
 namespace shipgate::health {
 
@@ -32,6 +33,6 @@ struct CheckResult {
 //           max_lag_blocks behind the best answer.
 // exec:     runs check.command (argv; target exported as SHIPGATE_CHECK_HOST / _PORT), exit 0 =
 //           ok; killed when the timeout expires; detail = first line of its output.
-CheckResult runCheck(const config::HealthCheckConfig& check, const config::HostPort& target);
+CheckResult runCheck(const HealthCheckConfig& check, const config::HostPort& target);
 
 }  // namespace shipgate::health

@@ -1,7 +1,7 @@
 // HealthMonitor: runs the active health check of every target in the background and reports each
 // result to a HealthSink, which decides what it means (the traffic layer applies rise/fall).
 //
-// update() (re)sets the targets (health::appTargets(config) for the app endpoints): targets that
+// update() (re)sets the targets (traffic::appTargets(config) for the app endpoints): targets that
 // stay (same key) keep their schedule and streaks, new ones get their first check spread over one
 // interval, dropped ones stop being checked and the sink hears onTargetRemoved. Scheduling reads
 // the injected Clock: worker threads wake at least every 50 ms of real time and run what is due by
@@ -29,8 +29,7 @@ namespace shipgate::health {
 
 class HealthMonitor {
  public:
-  using CheckFn =
-      std::function<CheckResult(const config::HealthCheckConfig&, const config::HostPort&)>;
+  using CheckFn = std::function<CheckResult(const HealthCheckConfig&, const config::HostPort&)>;
 
   // `check` defaults to runCheck (real probes); `threads` checks may run at once.
   HealthMonitor(HealthSink& sink, Clock& clock, CheckFn check = runCheck, int threads = 4,

@@ -1,10 +1,11 @@
 // The engine of `shipgate health`: run every configured check once, concurrently, and render the
 // results as an aligned table or JSON.
 //
-// Rows cover (1) every endpoint of every app with a `health` config (both slots; component
-// "app <name>/<slot>"), (2) every config.checks component, and (3) every endpoint URL of the seed's
-// health_checks block not already present in config.checks as "health_checks.<name>" (the loader
-// adds those): an http GET of the URL's path, https when the URL says so; component
+// Rows cover (1) the app endpoints the caller passes (traffic::appTargets(config): every endpoint
+// of every app with a `health` config, both slots; component "app <name>/<slot>"), (2) every
+// component of healthConfigOf(config).checks, and (3) every endpoint URL of the seed's
+// health_checks block not already present there as "health_checks.<name>" (health's section adds
+// those): an http GET of the URL's path, https when the URL says so; component
 // "health_checks.<name> (<region>)". An unparsable URL is a failed row saying why.
 // Thread-safety: runAllChecks is reentrant; the render functions are pure.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "shipgate/config/config.h"
+#include "shipgate/health/sink.h"
 
 namespace shipgate::health {
 
@@ -28,7 +30,10 @@ struct CheckRow {
 };
 
 // Blocks until every check finished (each bounded by its timeout); at most `parallelism` at once.
-std::vector<CheckRow> runAllChecks(const config::Config& config, int parallelism = 16);
+// `app_targets` are keyed "app/slot/host:port" (traffic::endpointKey).
+std::vector<CheckRow> runAllChecks(const config::Config& config,
+                                   const std::vector<HealthTarget>& app_targets = {},
+                                   int parallelism = 16);
 
 // COMPONENT  TARGET  RESULT  LATENCY  DETAIL, columns aligned, one row per check.
 std::string renderTable(const std::vector<CheckRow>& rows);

@@ -9,13 +9,14 @@
 
 #include "shipgate/config/config.h"
 #include "shipgate/health/checker.h"
+#include "shipgate/health/health_config.h"
 
 namespace shipgate::health {
 
 struct HealthTarget {
   std::string key;  // stable across reloads: "app/slot/host:port" for app endpoints
   config::HostPort address;
-  config::HealthCheckConfig check;
+  HealthCheckConfig check;
 };
 
 class HealthSink {

@@ -7,12 +7,13 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/config/config.h"
 #include "shipgate/health/checker.h"
+#include "shipgate/health/health_config.h"
 
 namespace shipgate::health {
 
 class HealthTracker {
  public:
-  explicit HealthTracker(config::HealthCheckConfig check) : check_(std::move(check)) {}
+  explicit HealthTracker(HealthCheckConfig check) : check_(std::move(check)) {}
 
   // Counts one result into the pass/failure streaks.
   void record(const CheckResult& result);
@@ -25,11 +26,11 @@ class HealthTracker {
 
   int consecutivePasses() const { return passes_; }
   int consecutiveFailures() const { return failures_; }
-  const config::HealthCheckConfig& check() const { return check_; }
-  void setCheck(config::HealthCheckConfig check) { check_ = std::move(check); }
+  const HealthCheckConfig& check() const { return check_; }
+  void setCheck(HealthCheckConfig check) { check_ = std::move(check); }
 
  private:
-  config::HealthCheckConfig check_;
+  HealthCheckConfig check_;
   int passes_ = 0;
   int failures_ = 0;
   Clock::time_point due_{};

@@ -13,7 +13,7 @@
 
 #include "shipgate/common/clock.h"
 #include "shipgate/common/status.h"
-#include "shipgate/config/config.h"
+#include "shipgate/staticsite/static_site_config.h"
 
 namespace shipgate::staticsite {
 
@@ -48,10 +48,10 @@ struct StaticResponse {
 class StaticSite {
  public:
   // Fails when root does not exist or is not a directory.
-  static Result<std::unique_ptr<StaticSite>> open(const config::StaticSiteConfig& config);
+  static Result<std::unique_ptr<StaticSite>> open(const StaticSiteConfig& config);
   // As above, with the clock that times the open-file cache's revalidation (tests pass a
   // SimulatedClock). REQUIRES: clock outlives the StaticSite.
-  static Result<std::unique_ptr<StaticSite>> open(const config::StaticSiteConfig& config,
+  static Result<std::unique_ptr<StaticSite>> open(const StaticSiteConfig& config,
                                                   const Clock& clock);
   ~StaticSite();
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "shipgate/config/config.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::traffic {
 
@@ -34,7 +35,7 @@ struct EndpointState {
 struct Endpoint {
   std::string key;                      // "app/slot/host:port", stable across reloads
   std::string app;
-  config::Slot slot = config::Slot::kBlue;
+  Slot slot = Slot::kBlue;
   std::string region;                   // resolved ("default" when the config names none)
   config::HostPort address;
   int weight = 1;

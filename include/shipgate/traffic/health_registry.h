@@ -43,8 +43,8 @@ class HealthRegistry {
 
   // A region of `slot` waiting for approval while `from_region` is unhealthy; recorded (event +
   // warning) once per (app, region) until approved or no longer needed.
-  void noteWaitingForApproval(const std::string& app, config::Slot slot,
-                              const std::string& from_region, const std::string& region);
+  void noteWaitingForApproval(const std::string& app, Slot slot, const std::string& from_region,
+                              const std::string& region);
   void clearWaiting(const std::string& app, const std::string& region);
   // Records an approval or revocation made through TrafficControl; an approval ends the wait.
   void noteApproval(const std::string& app, const std::string& region, bool approved);

@@ -21,6 +21,7 @@
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
 #include "shipgate/traffic/endpoint.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::traffic {
 
@@ -28,9 +29,9 @@ class HealthRegistry;
 class Resolver;
 
 struct RouteMatch {
-  const config::SiteConfig* site = nullptr;
+  const SiteConfig* site = nullptr;
   int site_index = -1;
-  int app_index = -1;                   // index into config().apps; -1 for static sites
+  int app_index = -1;                   // index into trafficConfig().apps; -1 for static sites
 };
 
 struct PickRequest {
@@ -47,7 +48,7 @@ struct ApprovalWait {
 
 struct Pick {
   const Endpoint* endpoint = nullptr;   // nullptr: nothing healthy; see error
-  config::Slot slot = config::Slot::kBlue;
+  Slot slot = Slot::kBlue;
   std::string error;                    // human-readable reason when endpoint == nullptr
   // Set when endpoint == nullptr because a failover approval is missing.
   std::optional<ApprovalWait> waiting_approval;
@@ -82,6 +83,7 @@ class TrafficPlan {
   ~TrafficPlan();
 
   const config::Config& config() const;
+  const TrafficConfig& trafficConfig() const;  // trafficConfigOf(config())
   const std::shared_ptr<const config::Config>& configPtr() const;
 
   std::optional<RouteMatch> route(std::string_view host, std::string_view path) const;
@@ -96,7 +98,7 @@ class TrafficPlan {
   const std::vector<Endpoint>& endpoints(int app_index) const;
   int appIndex(std::string_view app_name) const;  // -1 when absent
   // The slot's regions in priority order with their current availability (empty for a bad index).
-  std::vector<RegionStatus> regions(int app_index, config::Slot slot) const;
+  std::vector<RegionStatus> regions(int app_index, Slot slot) const;
 
  private:
   struct Impl;

@@ -27,6 +27,7 @@
 
 #include "shipgate/common/mutex.h"
 #include "shipgate/config/config.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::traffic {
 
@@ -34,13 +35,13 @@ using SlotWeights = std::optional<std::array<int, 2>>;  // {blue, green}
 
 // A runtime slot/weights decision for one app.
 struct SlotOverride {
-  config::Slot active_slot = config::Slot::kBlue;
+  Slot active_slot = Slot::kBlue;
   SlotWeights weights;  // set: weighted split (active_slot is the heavier side)
   // What the loaded config said when the override was made.
-  config::Slot file_slot = config::Slot::kBlue;
+  Slot file_slot = Slot::kBlue;
   SlotWeights file_weights;
 
-  bool appliesTo(const config::AppConfig& app) const {
+  bool appliesTo(const AppConfig& app) const {
     return app.active_slot == file_slot && app.weights == file_weights;
   }
 };
@@ -59,7 +60,7 @@ struct AppOverlay {
 
 // The slot choice in effect for one app: the config's, or a runtime override of it.
 struct EffectiveSlot {
-  config::Slot active_slot = config::Slot::kBlue;
+  Slot active_slot = Slot::kBlue;
   SlotWeights weights;
   bool runtime = false;  // an override made through TrafficControl is in effect
 };
@@ -80,7 +81,7 @@ struct RoutingOverlay {
 };
 
 // The config's slot choice with `overlay` (may be null) applied.
-EffectiveSlot effectiveSlot(const config::AppConfig& app, const AppOverlay* overlay);
+EffectiveSlot effectiveSlot(const AppConfig& app, const AppOverlay* overlay);
 
 class RoutingOverlayCell {
  public:

@@ -19,6 +19,7 @@
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/routing_overlay.h"
 #include "shipgate/traffic/runtime_state_store.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::traffic {
 
@@ -36,7 +37,7 @@ class TrafficControl {
   void setConfig(std::shared_ptr<const config::Config> config);
 
   // NotFound for an unknown app; FailedPrecondition when the slot has no endpoints.
-  Status switchSlot(const std::string& app, config::Slot slot);
+  Status switchSlot(const std::string& app, Slot slot);
   // InvalidArgument unless each weight is 0..100 and not both 0; the heavier side is active.
   Status setWeights(const std::string& app, int blue, int green);
   // NotFound for an unknown app or region.
@@ -46,11 +47,11 @@ class TrafficControl {
   std::shared_ptr<const RoutingOverlay> overlay() const;
   std::shared_ptr<const config::Config> config() const;
   // The slot choice in effect for `app` of the loaded config.
-  EffectiveSlot effective(const config::AppConfig& app) const;
+  EffectiveSlot effective(const AppConfig& app) const;
 
  private:
   Status publishLocked(RoutingOverlay next) REQUIRES(mu_);
-  const config::AppConfig* findApp(const std::string& name) const REQUIRES(mu_);
+  const AppConfig* findApp(const std::string& name) const REQUIRES(mu_);
 
   HealthRegistry& registry_;
   RuntimeStateStore* const store_;

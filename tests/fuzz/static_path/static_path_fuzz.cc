@@ -70,7 +70,7 @@ struct Fixture {
     fs::create_symlink("../outside/secret.txt", root / "index.html.gz");
     fs::create_symlink("c.txt", root / "a" / "b" / "in-link.txt");
     root_real = fs::canonical(root);
-    shipgate::config::StaticSiteConfig config;
+    shipgate::staticsite::StaticSiteConfig config;
     config.root = root.string();
     site = StaticSite::open(config).value();
     config.spa_fallback = true;

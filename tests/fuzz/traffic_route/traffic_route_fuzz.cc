@@ -13,10 +13,10 @@ namespace {
 
 using namespace shipgate;
 
-config::SiteConfig site(const char* name, std::vector<std::string> hosts, const char* prefix) {
-  config::SiteConfig s;
+traffic::SiteConfig site(const char* name, std::vector<std::string> hosts, const char* prefix) {
+  traffic::SiteConfig s;
   s.name = name;
-  s.kind = config::SiteKind::kStatic;
+  s.kind = traffic::SiteKind::kStatic;
   s.hosts = std::move(hosts);
   s.path_prefix = prefix;
   return s;
@@ -27,12 +27,13 @@ const traffic::TrafficPlan& plan() {
   static traffic::HealthRegistry registry(clock);
   static std::shared_ptr<const traffic::TrafficPlan> p = [] {
     auto cfg = std::make_shared<config::Config>();
-    cfg->sites.push_back(site("exact", {"example.com", "WWW.Example.com:8080"}, "/"));
-    cfg->sites.push_back(site("api", {"example.com"}, "/api"));
-    cfg->sites.push_back(site("wild", {"*.example.com"}, "/"));
-    cfg->sites.push_back(site("deep", {"*.eu.example.com"}, "/x/"));
-    cfg->sites.push_back(site("v6", {"[::1]"}, "/"));
-    cfg->sites.push_back(site("any", {}, "/healthz"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(
+        site("exact", {"example.com", "WWW.Example.com:8080"}, "/"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(site("api", {"example.com"}, "/api"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(site("wild", {"*.example.com"}, "/"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(site("deep", {"*.eu.example.com"}, "/x/"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(site("v6", {"[::1]"}, "/"));
+    traffic::trafficConfigForTest(*cfg).sites.push_back(site("any", {}, "/healthz"));
     auto built = traffic::TrafficPlan::build(cfg, registry);
     if (!built.isOk()) __builtin_trap();
     return built.value();
@@ -50,8 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = plan().route(host, path);
   if (m) {
     // A match names a real site of this plan, consistent with its index.
-    if (m->site_index < 0 || m->site_index >= static_cast<int>(plan().config().sites.size()) ||
-        m->site != &plan().config().sites[m->site_index] || m->app_index != -1) {
+    if (m->site_index < 0 ||
+        m->site_index >= static_cast<int>(plan().trafficConfig().sites.size()) ||
+        m->site != &plan().trafficConfig().sites[m->site_index] || m->app_index != -1) {
       __builtin_trap();
     }
   }

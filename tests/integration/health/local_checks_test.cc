@@ -18,9 +18,9 @@ using config::Millis;
 
 using std::chrono::milliseconds;
 
-config::HealthCheckConfig httpCheck(const std::string& path) {
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kHttp;
+health::HealthCheckConfig httpCheck(const std::string& path) {
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kHttp;
   c.path = path;
   c.timeout = Millis(2000);
   return c;
@@ -178,8 +178,8 @@ TEST(HttpsCheckTest, SelfSignedCertificateIsRejected) {
 TEST(TcpCheckTest, ListenerAndClosedPort) {
   testing::HttpServer srv;
   srv.start();
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kTcp;
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kTcp;
   CheckResult r = runCheck(c, {"127.0.0.1", srv.port()});
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(r.detail, "connected");
@@ -195,17 +195,17 @@ TEST(TcpCheckTest, ListenerAndClosedPort) {
 TEST(TcpCheckTest, LocalhostResolves) {
   testing::HttpServer srv;
   srv.start();
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kTcp;
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kTcp;
   EXPECT_TRUE(runCheck(c, {"localhost", srv.port()}).ok);
 }
 
 // ---- exec ----
 
-config::HealthCheckConfig execCheck(std::vector<std::string> command,
+health::HealthCheckConfig execCheck(std::vector<std::string> command,
                                     Millis timeout = Millis(3000)) {
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kExec;
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kExec;
   c.command = std::move(command);
   c.timeout = timeout;
   return c;

@@ -7,9 +7,9 @@
 
 #include "http_server.h"
 #include "shipgate/health/monitor.h"
-#include "shipgate/health/targets.h"
 #include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/plan.h"
 
 namespace shipgate::health {
@@ -44,15 +44,15 @@ TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
     srv->start();
   }
   config::Config cfg;
-  config::AppConfig app;
+  traffic::AppConfig app;
   app.name = "api";
   for (auto* srv : {&a, &b}) {
-    config::EndpointConfig e;
+    traffic::EndpointConfig e;
     e.address = {"127.0.0.1", srv->port()};
     app.slots[0].endpoints.push_back(e);
   }
-  config::HealthCheckConfig hc;
-  hc.kind = config::HealthKind::kHttp;
+  health::HealthCheckConfig hc;
+  hc.kind = health::HealthKind::kHttp;
   hc.path = "/health";
   hc.interval = Millis(30);
   hc.jitter = 0.2;
@@ -60,7 +60,7 @@ TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
   hc.rise = 2;
   hc.fall = 2;
   app.health = hc;
-  cfg.apps.push_back(app);
+  traffic::trafficConfigForTest(cfg).apps.push_back(app);
 
   traffic::HealthRegistry registry(RealClock::instance());
   auto plan = traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry);
@@ -70,7 +70,7 @@ TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
   metrics::Registry metrics;
   traffic::EndpointHealth sink(registry, metrics);
   HealthMonitor monitor(sink, RealClock::instance());
-  monitor.update(appTargets(cfg));
+  monitor.update(traffic::appTargets(cfg));
   monitor.start();
   ASSERT_TRUE(eventually([&] { return hits.load() >= 3; })) << "checks are not running";
   EXPECT_TRUE(ea.state->active_healthy.load());

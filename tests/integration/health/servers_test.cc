@@ -9,7 +9,10 @@
 
 #include "http_server.h"
 #include "shipgate/health/checker.h"
+#include "shipgate/health/health_config.h"
 #include "shipgate/health/report.h"
+#include "shipgate/traffic/health_targets.h"
+#include "shipgate/traffic/traffic_config.h"
 #include "support/hardhat_node.h"
 #include "support/net.h"
 #include "support/postgres_server.h"
@@ -42,16 +45,16 @@ class Servers : public ::testing::Environment {
 };
 Servers* Servers::instance = nullptr;
 
-config::HealthCheckConfig pgCheck() {
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kPostgres;
+health::HealthCheckConfig pgCheck() {
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kPostgres;
   c.timeout = Millis(3000);
   return c;
 }
 
-config::HealthCheckConfig rpcCheck(std::vector<std::string> peers, int64_t max_lag = 5) {
-  config::HealthCheckConfig c;
-  c.kind = config::HealthKind::kJsonRpc;
+health::HealthCheckConfig rpcCheck(std::vector<std::string> peers, int64_t max_lag = 5) {
+  health::HealthCheckConfig c;
+  c.kind = health::HealthKind::kJsonRpc;
   c.timeout = Millis(5000);
   c.peers = std::move(peers);
   c.max_lag_blocks = max_lag;
@@ -162,36 +165,36 @@ TEST_F(ServersTest, RunAllChecksCoversEverySource) {
   });
   api.start();
   config::Config cfg;
-  config::AppConfig app;
+  traffic::AppConfig app;
   app.name = "api";
-  config::EndpointConfig blue, green;
+  traffic::EndpointConfig blue, green;
   blue.address = hostPort(api.port());
   green.address = hostPort(testsupport::freePort());  // nothing there
   app.slots[0].endpoints.push_back(blue);
   app.slots[1].endpoints.push_back(green);
-  config::HealthCheckConfig hc;
-  hc.kind = config::HealthKind::kHttp;
+  health::HealthCheckConfig hc;
+  hc.kind = health::HealthKind::kHttp;
   hc.path = "/health";
   hc.timeout = Millis(2000);
   app.health = hc;
-  cfg.apps.push_back(app);
-  config::AppConfig unchecked;  // no health config: no rows
+  traffic::trafficConfigForTest(cfg).apps.push_back(app);
+  traffic::AppConfig unchecked;  // no health config: no rows
   unchecked.name = "static-ish";
   unchecked.slots[0].endpoints.push_back(blue);
-  cfg.apps.push_back(unchecked);
+  traffic::trafficConfigForTest(cfg).apps.push_back(unchecked);
 
-  config::ComponentCheck db;
+  health::ComponentCheck db;
   db.name = "database";
   db.target = pg().url();
   db.address = hostPort(pg().port());
   db.check = pgCheck();
-  cfg.checks.push_back(db);
-  config::ComponentCheck chain;
+  health::healthConfigForTest(cfg).checks.push_back(db);
+  health::ComponentCheck chain;
   chain.name = "blockchain";
   chain.target = a().url();
   chain.address = hostPort(a().port());
   chain.check = rpcCheck({b().url()}, 1'000'000);
-  cfg.checks.push_back(chain);
+  health::healthConfigForTest(cfg).checks.push_back(chain);
   config::RegionHealthCheck primary;
   primary.name = "primary";
   primary.region = "us-east-1";
@@ -204,15 +207,15 @@ TEST_F(ServersTest, RunAllChecksCoversEverySource) {
   secondary.region = "eu-west-1";
   secondary.endpoint = "http://127.0.0.1:" + std::to_string(api.port()) + "/health";
   cfg.health_checks.push_back(secondary);
-  config::ComponentCheck secondary_check;
+  health::ComponentCheck secondary_check;
   secondary_check.name = "health_checks.secondary";
   secondary_check.target = secondary.endpoint;
   secondary_check.address = hostPort(api.port());
-  secondary_check.check.kind = config::HealthKind::kHttp;
+  secondary_check.check.kind = health::HealthKind::kHttp;
   secondary_check.check.path = "/health";
-  cfg.checks.push_back(secondary_check);
+  health::healthConfigForTest(cfg).checks.push_back(secondary_check);
 
-  auto rows = runAllChecks(cfg);
+  auto rows = runAllChecks(cfg, traffic::appTargets(cfg));
   ASSERT_EQ(rows.size(), 6u);
   EXPECT_EQ(rows[0].component, "app api/blue");
   EXPECT_TRUE(rows[0].ok) << rows[0].detail;

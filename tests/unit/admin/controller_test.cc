@@ -13,9 +13,12 @@
 #include <set>
 
 #include "shipgate/config/loader.h"
+#include "shipgate/firewall/firewall_config.h"
+#include "shipgate/health/health_config.h"
 #include "shipgate/health/monitor.h"
-#include "shipgate/health/targets.h"
 #include "shipgate/traffic/endpoint_health.h"
+#include "shipgate/traffic/health_targets.h"
+#include "shipgate/traffic/traffic_config.h"
 #include "shipgate/traffic/traffic_control.h"
 #include "snapshot.h"
 #include "support/paths.h"
@@ -133,7 +136,9 @@ class ControllerTest : public ::testing::Test {
     if (o.tls) makeCert();
     writeFile(o);
     config_path = dir.file("shipgate.yaml");
-    config::LoadResult loaded = config::loadFile(config_path);
+    config::LoadResult loaded = config::loadFile(
+        config_path,
+        {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()});
     ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? ""
                                                             : loaded.diagnostics[0].toString());
     auto gw = server::Gateway::create(loaded.config, {metrics, registry, clock, &resolver});
@@ -141,7 +146,7 @@ class ControllerTest : public ::testing::Test {
     gateway = std::move(gw).value();
     ASSERT_TRUE(gateway->start().isOk());
     traffic = std::make_unique<traffic::TrafficControl>(registry, loaded.config);
-    monitor.update(health::appTargets(*loaded.config));
+    monitor.update(traffic::appTargets(*loaded.config));
     controller = std::make_unique<Controller>(config_path, *gateway, monitor, *traffic, registry);
   }
 
@@ -183,13 +188,13 @@ TEST_F(ControllerTest, SwitchSucceedsWhileNamesNoLongerResolveAndTheCertificateI
   std::filesystem::remove(dir.file("tls.crt"));
   std::filesystem::remove(dir.file("tls.key"));
 
-  ASSERT_TRUE(controller->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(controller->switchSlot("api", traffic::Slot::kGreen).isOk());
   EXPECT_EQ(servedBy(), "green");
   EXPECT_EQ(resolver.lookups(), lookups) << "a switch must not resolve names";
   // Rollback, same conditions.
-  ASSERT_TRUE(controller->switchSlot("api", config::Slot::kBlue).isOk());
+  ASSERT_TRUE(controller->switchSlot("api", traffic::Slot::kBlue).isOk());
   EXPECT_EQ(servedBy(), "blue");
-  ASSERT_TRUE(controller->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(controller->switchSlot("api", traffic::Slot::kGreen).isOk());
 
   // A reload of the unchanged file needs neither: the endpoints keep their addresses, the TLS
   // listener its loaded certificate, and the runtime switch stays.
@@ -229,7 +234,7 @@ TEST_F(ControllerTest, ReloadReusesStaticSitesAndTheFirewallWhileTheirSectionsAr
 
 TEST_F(ControllerTest, ARuntimeSwitchLastsUntilTheFileChangesThatAppsSlot) {
   start({});
-  ASSERT_TRUE(controller->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(controller->switchSlot("api", traffic::Slot::kGreen).isOk());
   ASSERT_TRUE(controller->reload().isOk());  // file unchanged: the switch stays
   EXPECT_EQ(servedBy(), "green");
   EXPECT_EQ(controller->status()["apps"][0]["active_slot"].get<std::string>(), "green");
@@ -255,7 +260,7 @@ TEST_F(ControllerTest, WeightsApprovalsAndRefusals) {
   EXPECT_EQ(controller->setWeights("api", 101, 0).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(controller->setWeights("api", 0, 0).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(controller->setWeights("nope", 1, 1).code(), Status::Code::kNotFound);
-  EXPECT_EQ(controller->switchSlot("nope", config::Slot::kBlue).code(), Status::Code::kNotFound);
+  EXPECT_EQ(controller->switchSlot("nope", traffic::Slot::kBlue).code(), Status::Code::kNotFound);
   EXPECT_EQ(controller->approveFailover("api", "mars-1").code(), Status::Code::kNotFound);
 
   ASSERT_TRUE(controller->approveFailover("api", "eu-west-1").isOk());
@@ -275,7 +280,7 @@ TEST_F(ControllerTest, WeightsApprovalsAndRefusals) {
 
 TEST_F(ControllerTest, ABadFileIsRefusedAndTheRuntimeStateStays) {
   start({});
-  ASSERT_TRUE(controller->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(controller->switchSlot("api", traffic::Slot::kGreen).isOk());
   ASSERT_FALSE(dir.writeFile("shipgate.yaml", "apps: [\n").empty());
   EXPECT_EQ(controller->reload().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(servedBy(), "green");

@@ -91,7 +91,7 @@ TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
   EXPECT_EQ(c.health_checks[0].failover, FailoverPolicy::kAutomatic);
   EXPECT_EQ(c.health_checks[1].region, "eu-west-1");
   EXPECT_EQ(c.health_checks[1].failover, FailoverPolicy::kManualApproval);
-  const AppConfig* api = c.findApp("api");
+  const AppConfig* api = testing::trafficOf(c).findApp("api");
   ASSERT_NE(api, nullptr);
   ASSERT_EQ(api->regions.size(), 2u);
   EXPECT_EQ(api->regions[0].name, "us-east-1");
@@ -105,15 +105,16 @@ TEST(ExampleConfig, ShipgateYamlLoadsWithTheSeedBlocks) {
   EXPECT_EQ(api->slots[0].endpoints[0].address.toString(), "127.0.0.1:9101");
   EXPECT_EQ(api->slots[1].endpoints[1].address.toString(), "127.0.0.1:9112");
   EXPECT_EQ(api->slots[1].endpoints[1].region, "eu-west-1");
-  ASSERT_EQ(c.checks.size(), 4u);
-  EXPECT_EQ(c.checks[0].name, "database");
-  EXPECT_EQ(c.checks[1].name, "blockchain");
-  EXPECT_EQ(c.checks[2].name, "health_checks.primary");
-  EXPECT_TRUE(c.checks[2].check.tls);
-  EXPECT_EQ(c.checks[2].address.toString(), "api.coinestate.io:443");
-  EXPECT_EQ(c.checks[2].check.path, "/health");
-  ASSERT_EQ(c.sites.size(), 2u);
-  EXPECT_EQ(c.sites[1].static_site.root.substr(c.sites[1].static_site.root.size() - 26),
+  ASSERT_EQ(testing::healthOf(c).checks.size(), 4u);
+  EXPECT_EQ(testing::healthOf(c).checks[0].name, "database");
+  EXPECT_EQ(testing::healthOf(c).checks[1].name, "blockchain");
+  EXPECT_EQ(testing::healthOf(c).checks[2].name, "health_checks.primary");
+  EXPECT_TRUE(testing::healthOf(c).checks[2].check.tls);
+  EXPECT_EQ(testing::healthOf(c).checks[2].address.toString(), "api.coinestate.io:443");
+  EXPECT_EQ(testing::healthOf(c).checks[2].check.path, "/health");
+  ASSERT_EQ(testing::trafficOf(c).sites.size(), 2u);
+  EXPECT_EQ(testing::trafficOf(c).sites[1].static_site.root.substr(
+                testing::trafficOf(c).sites[1].static_site.root.size() - 26),
             "/build/coinestate/frontend");
 }
 
@@ -135,7 +136,8 @@ TEST(ExampleConfig, DemoYamlPointsTheSeedHealthChecksAtLoopback) {
   EXPECT_FALSE(c.server.allow_root);
   EXPECT_EQ(c.container_security.at("non_root_user"), "true");
   EXPECT_EQ(c.container_security.at("base_image"), "node:18-alpine");  // merged, not replaced
-  for (const auto& check : c.checks) EXPECT_NE(check.address.host, "api.coinestate.io");
+  for (const auto& check : testing::healthOf(c).checks)
+    EXPECT_NE(check.address.host, "api.coinestate.io");
 }
 
 TEST(ExampleConfig, NonRootUserIsInEffect) {

@@ -51,7 +51,7 @@ listeners: [{name: only, address: "127.0.0.1:3"}]
 apps: {api: {active_slot: green}}
 health_checks: {primary: {endpoint: "http://127.0.0.1:8080/v1/health"}}
 )");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_TRUE(r.ok()) << r.toString();
   const Config& c = *r.config;
   EXPECT_EQ(c.server.workers, 2);   // from the base
@@ -60,13 +60,13 @@ health_checks: {primary: {endpoint: "http://127.0.0.1:8080/v1/health"}}
   ASSERT_EQ(c.listeners.size(), 1u);  // lists replace
   EXPECT_EQ(c.listeners[0].name, "only");
   EXPECT_EQ(c.listeners[0].where.file, top);
-  const AppConfig* api = c.findApp("api");
+  const AppConfig* api = testing::trafficOf(c).findApp("api");
   ASSERT_NE(api, nullptr);
   EXPECT_EQ(api->active_slot, Slot::kGreen);
   EXPECT_EQ(api->slots[0].endpoints[0].where.file, dir_ + "/base/base.yaml");
   // Relative paths resolve against the file that names them.
   EXPECT_EQ(c.admin.token_file, dir_ + "/base/base.token");
-  EXPECT_EQ(c.sites[0].static_site.root, dir_ + "/base/www");
+  EXPECT_EQ(testing::trafficOf(c).sites[0].static_site.root, dir_ + "/base/www");
   ASSERT_EQ(c.health_checks.size(), 1u);
   EXPECT_EQ(c.health_checks[0].region, "us");
   EXPECT_EQ(c.health_checks[0].endpoint, "http://127.0.0.1:8080/v1/health");
@@ -79,7 +79,7 @@ health_checks: {primary: {endpoint: "http://127.0.0.1:8080/v1/health"}}
 TEST_F(ConfigInclude, ErrorsNameTheIncludedFile) {
   write("inc.yaml", "apps:\n  a: {balance: fastest, slots: {blue: [\"127.0.0.1:1\"]}}\n");
   std::string top = write("top.yaml", "include: inc.yaml\nserver: {wrkers: 1}\n");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(hasDiag(r, dir_ + "/inc.yaml:2:16", "apps.a.balance: \"fastest\""));
   EXPECT_TRUE(hasDiag(r, top + ":2:10", "unknown key \"wrkers\" in server"));
@@ -91,7 +91,7 @@ TEST_F(ConfigInclude, ErrorsNameTheIncludedFile) {
 TEST_F(ConfigInclude, NullRestoresTheDefault) {
   write("base.yaml", "server: {user: someone, limits: {header_timeout: 1s}}\n");
   std::string top = write("top.yaml", "include: [base.yaml]\nserver: {user: ~, limits: ~}\n");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_TRUE(r.ok()) << r.toString();
   EXPECT_EQ(r.config->server.user, "");
   EXPECT_EQ(r.config->server.limits.header_timeout.count(), 10'000);
@@ -101,7 +101,7 @@ TEST_F(ConfigInclude, MissingFilesAndCyclesAreErrors) {
   write("a.yaml", "include: [b.yaml]\n");
   write("b.yaml", "include: [a.yaml]\n");
   std::string top = write("top.yaml", "include: [missing.yaml, a.yaml]\n");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(hasDiag(r, top + ":1:11", "cannot read \"" + dir_ + "/missing.yaml\": no such file"));
   EXPECT_TRUE(hasDiag(r, dir_ + "/b.yaml:1:11", "\"a.yaml\" includes itself (include cycle)"));
@@ -116,7 +116,7 @@ TEST_F(ConfigInclude, DiamondIncludesReportOnce) {
   write("b.yaml", "include: d.yaml\n");
   write("c.yaml", "include: d.yaml\n");
   std::string top = write("top.yaml", "include: [b.yaml, c.yaml]\n");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_EQ(r.diagnostics.size(), 1u) << r.toString();
   EXPECT_TRUE(hasDiag(r, dir_ + "/d.yaml:1:22", "duplicate key \"workers\""));
 }
@@ -124,7 +124,7 @@ TEST_F(ConfigInclude, DiamondIncludesReportOnce) {
 TEST_F(ConfigInclude, SyntaxErrorInIncludedFileNamesIt) {
   write("bad.yaml", "server:\n  workers: [1\n");
   std::string top = write("top.yaml", "include: [bad.yaml]\n");
-  auto r = loadFile(top);
+  auto r = loadFile(top, testing::allSections());
   ASSERT_EQ(r.diagnostics.size(), 1u) << r.toString();
   EXPECT_EQ(r.diagnostics[0].where.file, dir_ + "/bad.yaml");
   EXPECT_NE(r.diagnostics[0].message.find("YAML syntax error"), std::string::npos);

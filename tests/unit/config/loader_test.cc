@@ -51,7 +51,7 @@ checks:
 )";
 
 TEST(ConfigLoader, MapsEverySectionOntoTheModel) {
-  auto r = loadString(kFull, "/etc/shipgate/main.yaml");
+  auto r = loadString(kFull, "/etc/shipgate/main.yaml", testing::allSections());
   ASSERT_TRUE(r.ok()) << r.toString();
   const Config& c = *r.config;
   EXPECT_EQ(c.source_file, "/etc/shipgate/main.yaml");
@@ -79,20 +79,21 @@ TEST(ConfigLoader, MapsEverySectionOntoTheModel) {
   EXPECT_TRUE(c.admin.enabled);
   EXPECT_EQ(c.admin.token_file, "/etc/shipgate/admin.token");
 
-  ASSERT_EQ(c.sites.size(), 2u);
-  EXPECT_EQ(c.sites[0].kind, SiteKind::kStatic);
-  EXPECT_EQ(c.sites[0].hosts, (std::vector<std::string>{"app.example.com", "*.example.com"}));
-  EXPECT_TRUE(c.sites[0].redirect_https);
-  EXPECT_EQ(c.sites[0].https_port, 8443);
-  EXPECT_EQ(c.sites[0].static_site.root, "/tmp");
-  EXPECT_TRUE(c.sites[0].static_site.spa_fallback);
-  EXPECT_EQ(c.sites[0].static_site.html_max_age_s, 120);
-  EXPECT_EQ(c.sites[0].static_site.index, "main.html");
-  EXPECT_EQ(c.sites[1].kind, SiteKind::kApp);
-  EXPECT_EQ(c.sites[1].app, "api");
-  EXPECT_TRUE(c.sites[1].hosts.empty());
+  ASSERT_EQ(testing::trafficOf(c).sites.size(), 2u);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].kind, SiteKind::kStatic);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].hosts,
+            (std::vector<std::string>{"app.example.com", "*.example.com"}));
+  EXPECT_TRUE(testing::trafficOf(c).sites[0].redirect_https);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].https_port, 8443);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].static_site.root, "/tmp");
+  EXPECT_TRUE(testing::trafficOf(c).sites[0].static_site.spa_fallback);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].static_site.html_max_age_s, 120);
+  EXPECT_EQ(testing::trafficOf(c).sites[0].static_site.index, "main.html");
+  EXPECT_EQ(testing::trafficOf(c).sites[1].kind, SiteKind::kApp);
+  EXPECT_EQ(testing::trafficOf(c).sites[1].app, "api");
+  EXPECT_TRUE(testing::trafficOf(c).sites[1].hosts.empty());
 
-  const AppConfig* app = c.findApp("api");
+  const AppConfig* app = testing::trafficOf(c).findApp("api");
   ASSERT_NE(app, nullptr);
   EXPECT_EQ(app->balance, Balance::kLeastRequest);
   EXPECT_EQ(app->active_slot, Slot::kGreen);
@@ -123,18 +124,20 @@ TEST(ConfigLoader, MapsEverySectionOntoTheModel) {
   EXPECT_EQ(app->slots[0].endpoints[1].where.toString(), "/etc/shipgate/main.yaml:32:55");
   EXPECT_EQ(app->slots[1].endpoints[0].weight, 3);
 
-  ASSERT_EQ(c.checks.size(), 4u);
-  EXPECT_EQ(c.checks[0].check.kind, HealthKind::kPostgres);
-  EXPECT_EQ(c.checks[0].address.port, 55432);
-  EXPECT_EQ(c.checks[0].check.pg_user, "app");
-  EXPECT_EQ(c.checks[0].check.pg_database, "appdb");
-  EXPECT_EQ(c.checks[1].check.kind, HealthKind::kJsonRpc);
-  EXPECT_TRUE(c.checks[1].check.tls);
-  EXPECT_EQ(c.checks[1].check.path, "/v2");
-  EXPECT_EQ(c.checks[1].address.toString(), "rpc.example:8545");
-  EXPECT_EQ(c.checks[1].check.max_lag_blocks, 9);
-  EXPECT_EQ(c.checks[2].check.command, (std::vector<std::string>{"/bin/true", "x"}));
-  EXPECT_EQ(c.checks[3].check.command, (std::vector<std::string>{"/bin/sh", "-c", "test -d /"}));
+  ASSERT_EQ(testing::healthOf(c).checks.size(), 4u);
+  EXPECT_EQ(testing::healthOf(c).checks[0].check.kind, HealthKind::kPostgres);
+  EXPECT_EQ(testing::healthOf(c).checks[0].address.port, 55432);
+  EXPECT_EQ(testing::healthOf(c).checks[0].check.pg_user, "app");
+  EXPECT_EQ(testing::healthOf(c).checks[0].check.pg_database, "appdb");
+  EXPECT_EQ(testing::healthOf(c).checks[1].check.kind, HealthKind::kJsonRpc);
+  EXPECT_TRUE(testing::healthOf(c).checks[1].check.tls);
+  EXPECT_EQ(testing::healthOf(c).checks[1].check.path, "/v2");
+  EXPECT_EQ(testing::healthOf(c).checks[1].address.toString(), "rpc.example:8545");
+  EXPECT_EQ(testing::healthOf(c).checks[1].check.max_lag_blocks, 9);
+  EXPECT_EQ(testing::healthOf(c).checks[2].check.command,
+            (std::vector<std::string>{"/bin/true", "x"}));
+  EXPECT_EQ(testing::healthOf(c).checks[3].check.command,
+            (std::vector<std::string>{"/bin/sh", "-c", "test -d /"}));
 }
 
 TEST(ConfigLoader, EmptyDocumentGivesDefaults) {
@@ -157,8 +160,8 @@ x-anchors: {anything: [goes]}
   EXPECT_EQ(r.config->server.workers, 0);
   EXPECT_EQ(r.config->listeners[0].name, "listener-0");
   EXPECT_EQ(r.config->listeners[0].address.host, "*");
-  EXPECT_EQ(r.config->apps[0].slots[0].endpoints[1].address.host, "localhost");
-  EXPECT_TRUE(r.config->sites[0].hosts.empty());
+  EXPECT_EQ(testing::trafficOf(*r.config).apps[0].slots[0].endpoints[1].address.host, "localhost");
+  EXPECT_TRUE(testing::trafficOf(*r.config).sites[0].hosts.empty());
 }
 
 TEST(ConfigLoader, MergeKeysAndXAnchors) {
@@ -172,12 +175,12 @@ apps:
     slots: {blue: ["127.0.0.1:2"]}
 )");
   ASSERT_TRUE(r.ok()) << r.toString();
-  const auto& a = *r.config->findApp("a")->health;
+  const auto& a = *testing::trafficOf(*r.config).findApp("a")->health;
   EXPECT_EQ(a.path, "/v1/health");
   EXPECT_EQ(a.interval.count(), 2000);
   EXPECT_EQ(a.rise, 1);  // written explicitly: wins over the merged map
-  EXPECT_EQ(r.config->findApp("b")->health->path, "/b");
-  EXPECT_EQ(r.config->findApp("b")->health->rise, 4);
+  EXPECT_EQ(testing::trafficOf(*r.config).findApp("b")->health->path, "/b");
+  EXPECT_EQ(testing::trafficOf(*r.config).findApp("b")->health->rise, 4);
   auto bad = load("x-x: &x [1]\nserver: {<<: *x}\n");
   EXPECT_TRUE(testing::hasDiag(bad, "test.yaml:1:10",
                                "\"<<\" merges a map (or a list of "
@@ -211,9 +214,10 @@ sites: [{name: s, static: {root: /nonexistent-shipgate-root}, redirect_https: tr
 }
 
 TEST(ConfigLoader, StaticRootIsRelativeToTheConfigFile) {
-  auto r = loadString("sites: [{name: s, static: {root: ../www}}]\n", "/srv/conf/x.yaml");
+  auto r = loadString("sites: [{name: s, static: {root: ../www}}]\n", "/srv/conf/x.yaml",
+                      testing::allSections());
   ASSERT_TRUE(r.ok()) << r.toString();
-  EXPECT_EQ(r.config->sites[0].static_site.root, "/srv/www");
+  EXPECT_EQ(testing::trafficOf(*r.config).sites[0].static_site.root, "/srv/www");
   EXPECT_TRUE(hasWarning(r, "/srv/conf/x.yaml:1:34", "\"/srv/www\" does not exist yet"));
   EXPECT_TRUE(hasWarning(r, "/srv/conf/x.yaml:1:1", "no listeners"));
 }
@@ -229,6 +233,32 @@ TEST(ConfigLoader, SendTimeoutAndResponseBuffer) {
   ASSERT_TRUE(r.ok()) << r.toString();
   EXPECT_EQ(r.config->server.limits.send_timeout.count(), 5'000);
   EXPECT_EQ(r.config->server.limits.response_buffer_bytes, 16u * 1024);
+}
+
+// apps, sites and checks belong to the areas (kAreaSections): a load without their validators
+// (a client command that only needs admin:) accepts and ignores them; with them, each area keeps
+// its typed section in Config::sections, and a misspelt one still gets a hint.
+TEST(ConfigLoader, AreaSectionsAreReadByTheirValidators) {
+  const std::string yaml =
+      "listeners: [{address: \"127.0.0.1:0\"}]\n"
+      "apps: {api: {slots: {blue: [\"127.0.0.1:9101\"]}, health: {path: /up}}}\n"
+      "sites: [{name: web, app: api}]\n"
+      "checks: [{name: db, kind: tcp, target: \"127.0.0.1:5432\"}]\n";
+  auto plain = loadString(yaml, "test.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.toString();
+  EXPECT_TRUE(plain.config->sections.empty());
+
+  auto r = loadString(yaml, "test.yaml", testing::allSections());
+  ASSERT_TRUE(r.ok()) << r.toString();
+  const AppConfig* api = testing::trafficOf(*r.config).findApp("api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->health->path, "/up");
+  EXPECT_EQ(testing::trafficOf(*r.config).sites[0].kind, SiteKind::kApp);
+  ASSERT_EQ(testing::healthOf(*r.config).checks.size(), 1u);
+  EXPECT_EQ(testing::healthOf(*r.config).checks[0].check.kind, HealthKind::kTcp);
+
+  EXPECT_TRUE(testing::hasDiag(loadString("aps: {}\n", "test.yaml"), "test.yaml:1:1",
+                               "unknown key \"aps\" at the top level (did you mean \"apps\"?)"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Helpers for the config loader tests: load as the binary does (with the firewall's section
-// validator), and find a diagnostic by exact location and message substring.
+// Helpers for the config loader tests: load as the binary does (with the health, traffic and
+// firewall section validators), read the areas' typed sections, and find a diagnostic by exact
+// location and message substring.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,13 +9,29 @@
 
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
+#include "shipgate/health/health_config.h"
+#include "shipgate/traffic/traffic_config.h"
 
-namespace shipgate::config::testing {
+namespace shipgate::config {
 
-// The validators `shipgate check` and `serve` pass.
+// The areas' section types, by the names the loader tests have always used.
+using health::HealthKind;
+using traffic::AppConfig;
+using traffic::Balance;
+using traffic::SiteKind;
+using traffic::Slot;
+
+namespace testing {
+
+// The validators `shipgate check` and `serve` pass (cli::configSections()).
 inline std::vector<const SectionValidator*> allSections() {
-  return {&firewall::firewallSection()};
+  return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()};
 }
+// The sections health and traffic read.
+inline const traffic::TrafficConfig& trafficOf(const Config& c) {
+  return traffic::trafficConfigOf(c);
+}
+inline const health::HealthConfig& healthOf(const Config& c) { return health::healthConfigOf(c); }
 inline LoadResult load(const std::string& yaml) {
   return loadString(yaml, "test.yaml", allSections());
 }
@@ -48,4 +65,5 @@ inline int countErrors(const LoadResult& r) {
   return n;
 }
 
-}  // namespace shipgate::config::testing
+}  // namespace testing
+}  // namespace shipgate::config

@@ -12,9 +12,9 @@
 #include <atomic>
 #include <mutex>
 
-#include "shipgate/health/targets.h"
 #include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/plan.h"
 
 namespace shipgate::health {
@@ -57,16 +57,16 @@ class MonitorTest : public ::testing::Test {
  protected:
   std::shared_ptr<const traffic::TrafficPlan> buildPlan(bool with_health) {
     config::Config cfg;
-    config::AppConfig app;
+    traffic::AppConfig app;
     app.name = "api";
     for (uint16_t port : {up.port(), down_port}) {
-      config::EndpointConfig e;
+      traffic::EndpointConfig e;
       e.address = {"127.0.0.1", port};
       app.slots[0].endpoints.push_back(e);
     }
     if (with_health) {
-      config::HealthCheckConfig hc;
-      hc.kind = config::HealthKind::kTcp;
+      health::HealthCheckConfig hc;
+      hc.kind = health::HealthKind::kTcp;
       hc.interval = Millis(5000);
       hc.jitter = 0.0;
       hc.timeout = Millis(2000);
@@ -74,7 +74,7 @@ class MonitorTest : public ::testing::Test {
       hc.fall = 2;
       app.health = hc;
     }
-    cfg.apps.push_back(app);
+    traffic::trafficConfigForTest(cfg).apps.push_back(app);
     auto plan = traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry);
     EXPECT_TRUE(plan.isOk()) << plan.status().toString();
     return plan.value();
@@ -93,7 +93,7 @@ class MonitorTest : public ::testing::Test {
   }
 
   static std::vector<HealthTarget> targets(const traffic::TrafficPlan& plan) {
-    return appTargets(plan.config());
+    return traffic::appTargets(plan.config());
   }
 
   SimulatedClock clock;
@@ -181,13 +181,13 @@ TEST_F(MonitorTest, ReloadKeepsCountersAndDroppingHealthReleasesEndpoints) {
 TEST_F(MonitorTest, JitterSpreadsChecks) {
   auto plan = buildPlan(true);
   config::Config cfg = plan->config();
-  cfg.apps[0].health->jitter = 0.5;
+  traffic::trafficConfigForTest(cfg).apps[0].health->jitter = 0.5;
   auto jittered =
       traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry).value();
   int calls = 0;
   HealthMonitor monitor(
       sink, clock,
-      [&](const config::HealthCheckConfig&, const config::HostPort&) {
+      [&](const health::HealthCheckConfig&, const config::HostPort&) {
         ++calls;
         return CheckResult{true, std::chrono::microseconds(5), "ok"};
       },
@@ -223,11 +223,11 @@ TEST(HealthMonitorSinkTest, ReportsEveryResultAndEveryRemovedTarget) {
   RecordingSink sink;
   HealthMonitor monitor(
       sink, clock,
-      [](const config::HealthCheckConfig&, const config::HostPort& address) {
+      [](const health::HealthCheckConfig&, const config::HostPort& address) {
         return CheckResult{address.port == 1, std::chrono::microseconds(3), "seen"};
       },
       1, 5);
-  config::HealthCheckConfig check;
+  health::HealthCheckConfig check;
   check.interval = Millis(1000);
   check.jitter = 0.0;
   monitor.update({{"a", {"127.0.0.1", 1}, check}, {"b", {"127.0.0.1", 2}, check}});
@@ -256,18 +256,18 @@ TEST(HealthMonitorSinkTest, ReportsEveryResultAndEveryRemovedTarget) {
 
 TEST(HealthTargetsTest, EveryEndpointOfAnAppWithAHealthBlockKeyedLikeTheDataPlane) {
   config::Config cfg;
-  config::AppConfig checked, unchecked;
+  traffic::AppConfig checked, unchecked;
   checked.name = "api";
-  checked.health = config::HealthCheckConfig{};
-  config::EndpointConfig e;
+  checked.health = health::HealthCheckConfig{};
+  traffic::EndpointConfig e;
   e.address = {"10.0.0.1", 80};
   checked.slots[0].endpoints.push_back(e);
   e.address = {"10.0.0.2", 80};
   checked.slots[1].endpoints.push_back(e);
   unchecked.name = "web";
   unchecked.slots[0].endpoints.push_back(e);
-  cfg.apps = {checked, unchecked};
-  const auto targets = appTargets(cfg);
+  traffic::trafficConfigForTest(cfg).apps = {checked, unchecked};
+  const auto targets = traffic::appTargets(cfg);
   ASSERT_EQ(targets.size(), 2u);
   EXPECT_EQ(targets[0].key, "api/blue/10.0.0.1:80");
   EXPECT_EQ(targets[1].key, "api/green/10.0.0.2:80");

@@ -12,8 +12,8 @@ using std::chrono::milliseconds;
 CheckResult ok() { return {true, std::chrono::microseconds(1500), "HTTP 200"}; }
 CheckResult bad() { return {false, std::chrono::microseconds(700), "HTTP 503"}; }
 
-config::HealthCheckConfig check() {
-  config::HealthCheckConfig c;
+health::HealthCheckConfig check() {
+  health::HealthCheckConfig c;
   c.interval = Millis(5000);
   c.jitter = 0.2;
   return c;

@@ -203,7 +203,7 @@ TEST_F(GatewayHttpTest, SmugglingAttemptsGet400AndTheConnectionCloses) {
 TEST_F(GatewayHttpTest, UnknownHostGets404WhenNoSiteMatches) {
   config::Config c = baseConfig(1);
   addApp(c, "api", {upstream_->port()});
-  c.sites[0].hosts = {"api.example"};
+  traffic::trafficConfigForTest(c).sites[0].hosts = {"api.example"};
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());
@@ -220,8 +220,8 @@ TEST_F(GatewayHttpTest, UnknownHostGets404WhenNoSiteMatches) {
 TEST_F(GatewayHttpTest, RedirectHttpsSiteAnswers308) {
   config::Config c = baseConfig(1);
   addApp(c, "api", {upstream_->port()});
-  c.sites[0].redirect_https = true;
-  c.sites[0].https_port = 8443;
+  traffic::trafficConfigForTest(c).sites[0].redirect_https = true;
+  traffic::trafficConfigForTest(c).sites[0].https_port = 8443;
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());

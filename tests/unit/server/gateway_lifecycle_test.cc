@@ -81,7 +81,7 @@ TEST(GatewayTimeoutTest, SilentUpstreamGets504AfterTheReadTimeout) {
   });
   config::Config c = baseConfig(1);
   addApp(c, "api", {silent.port()});
-  c.apps[0].read_timeout = Millis(3'000);
+  traffic::trafficConfigForTest(c).apps[0].read_timeout = Millis(3'000);
   GatewayHarness h(std::move(c), clock);
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());
@@ -215,11 +215,11 @@ TEST(GatewayStaticTest, ServesFilesWithSendfileAndHead) {
   std::ofstream(dir / "index.html") << "<h1>hello</h1>";
   std::ofstream(dir / "big.bin", std::ios::binary) << big;
   config::Config c = baseConfig(1);
-  config::SiteConfig s;
+  traffic::SiteConfig s;
   s.name = "www";
-  s.kind = config::SiteKind::kStatic;
+  s.kind = traffic::SiteKind::kStatic;
   s.static_site.root = dir.string();
-  c.sites.push_back(s);
+  traffic::trafficConfigForTest(c).sites.push_back(s);
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());

@@ -83,7 +83,7 @@ TEST(GatewayProxyTest, GarbageOrEarlyCloseFromUpstreamGives502) {
   });
   config::Config c = baseConfig(1);
   addApp(c, "api", {garbage.port()});
-  c.apps[0].retry_idempotent = false;
+  traffic::trafficConfigForTest(c).apps[0].retry_idempotent = false;
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());
@@ -119,7 +119,7 @@ TEST(GatewayProxyTest, SlotSwitchUnderConcurrentLoadFailsNoRequest) {
   config::Config c = baseConfig(2);
   addApp(c, "api", {blue.port()}, {green.port()});
   config::Config green_config = c;
-  green_config.apps[0].active_slot = config::Slot::kGreen;
+  traffic::trafficConfigForTest(green_config).apps[0].active_slot = traffic::Slot::kGreen;
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   uint16_t port = h.port();
@@ -163,7 +163,7 @@ TEST(GatewayProxyTest, SlotSwitchUnderConcurrentLoadFailsNoRequest) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(last_seen[t], "green") << t;
   EXPECT_GT(blue.hits(), 0);
   EXPECT_GT(green.hits(), 0);
-  EXPECT_EQ(h.gateway->plan()->config().apps[0].active_slot, config::Slot::kGreen);
+  EXPECT_EQ(h.gateway->plan()->trafficConfig().apps[0].active_slot, traffic::Slot::kGreen);
 }
 
 TEST(GatewayProxyTest, BadReloadKeepsTheOldSnapshot) {
@@ -171,12 +171,12 @@ TEST(GatewayProxyTest, BadReloadKeepsTheOldSnapshot) {
   config::Config c = baseConfig(1);
   addApp(c, "api", {up.port()});
   config::Config bad = c;
-  config::SiteConfig s;
+  traffic::SiteConfig s;
   s.name = "static";
-  s.kind = config::SiteKind::kStatic;
+  s.kind = traffic::SiteKind::kStatic;
   s.static_site.root = "/nonexistent/release/dir";
   s.path_prefix = "/static/";
-  bad.sites.push_back(s);
+  traffic::trafficConfigForTest(bad).sites.push_back(s);
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   auto before = h.gateway->plan();
@@ -210,7 +210,7 @@ TEST(GatewayProxyTest, WebSocketUpgradeBecomesAnEchoTunnelThatSurvivesASwitch) {
   config::Config c = baseConfig(1);
   addApp(c, "api", {ws.port()}, {other.port()});
   config::Config green_config = c;
-  green_config.apps[0].active_slot = config::Slot::kGreen;
+  traffic::trafficConfigForTest(green_config).apps[0].active_slot = traffic::Slot::kGreen;
   GatewayHarness h(std::move(c));
   ASSERT_TRUE(h.error.empty()) << h.error;
   RawClient cl(h.port());

@@ -25,6 +25,7 @@
 #include "shipgate/metrics/registry.h"
 #include "shipgate/server/gateway.h"
 #include "shipgate/traffic/health_registry.h"
+#include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::server::testing {
 
@@ -311,26 +312,26 @@ inline config::Config baseConfig(int workers = 2) {
 
 inline void addApp(config::Config& c, const std::string& name, std::vector<uint16_t> blue,
                    std::vector<uint16_t> green = {}, const std::string& path_prefix = "/") {
-  config::AppConfig a;
+  traffic::AppConfig a;
   a.name = name;
   for (uint16_t p : blue) {
-    config::EndpointConfig e;
+    traffic::EndpointConfig e;
     e.address = {"127.0.0.1", p};
     a.slots[0].endpoints.push_back(e);
   }
   for (uint16_t p : green) {
-    config::EndpointConfig e;
+    traffic::EndpointConfig e;
     e.address = {"127.0.0.1", p};
     a.slots[1].endpoints.push_back(e);
   }
   a.outlier.enabled = false;
-  c.apps.push_back(a);
-  config::SiteConfig s;
+  traffic::trafficConfigForTest(c).apps.push_back(a);
+  traffic::SiteConfig s;
   s.name = name + "-site";
-  s.kind = config::SiteKind::kApp;
+  s.kind = traffic::SiteKind::kApp;
   s.app = name;
   s.path_prefix = path_prefix;
-  c.sites.push_back(s);
+  traffic::trafficConfigForTest(c).sites.push_back(s);
 }
 
 // A running gateway with its dependencies.

@@ -26,7 +26,7 @@ TEST(FrontendReleaseTest, BuildScriptOutputServesAsAHashedRelease) {
                     out + "' >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
-  config::StaticSiteConfig config;
+  staticsite::StaticSiteConfig config;
   config.root = out;
   config.spa_fallback = true;
   SimulatedClock clock;

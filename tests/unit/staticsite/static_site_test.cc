@@ -64,7 +64,7 @@ class StaticSiteTest : public ::testing::Test {
   TempTree site_;
   TempTree outside_;
   SimulatedClock clock_;
-  config::StaticSiteConfig config_;
+  staticsite::StaticSiteConfig config_;
   std::string big_;
 };
 

@@ -14,10 +14,10 @@ using testing::PlanFixture;
 
 class OutlierTest : public ::testing::Test {
  protected:
-  void build(int endpoints, config::OutlierConfig oc = {}) {
+  void build(int endpoints, traffic::OutlierConfig oc = {}) {
     config::Config cfg;
-    cfg.apps.push_back(testing::app("api", endpoints, 1));
-    cfg.apps[0].outlier = oc;
+    trafficConfigForTest(cfg).apps.push_back(testing::app("api", endpoints, 1));
+    trafficConfigForTest(cfg).apps[0].outlier = oc;
     fx.build(cfg);
   }
   const Endpoint& ep(int i) { return fx.endpoint(0, "127.0.0.1:" + std::to_string(9101 + i)); }
@@ -78,7 +78,7 @@ TEST_F(OutlierTest, SuccessResetsCounters) {
 }
 
 TEST_F(OutlierTest, GatewayFailuresCountAs5xxToo) {
-  config::OutlierConfig oc;
+  traffic::OutlierConfig oc;
   oc.consecutive_gateway_failures = 0;  // off: only the 5xx threshold applies
   build(2, oc);
   fail(ep(0), Outcome::kHttp5xx, 3);
@@ -89,7 +89,7 @@ TEST_F(OutlierTest, GatewayFailuresCountAs5xxToo) {
 }
 
 TEST_F(OutlierTest, EjectionTimeGrowsAndIsCapped) {
-  config::OutlierConfig oc;
+  traffic::OutlierConfig oc;
   oc.base_ejection = Millis(10'000);
   oc.max_ejection = Millis(25'000);
   build(2, oc);
@@ -128,7 +128,7 @@ TEST_F(OutlierTest, NeverEjectsMoreThanMaxPercentOfTheSlot) {
 }
 
 TEST_F(OutlierTest, LowPercentStillAllowsOne) {
-  config::OutlierConfig oc;
+  traffic::OutlierConfig oc;
   oc.max_ejection_percent = 10;
   build(3, oc);
   fail(ep(0), Outcome::kHttp5xx, 5);
@@ -138,7 +138,7 @@ TEST_F(OutlierTest, LowPercentStillAllowsOne) {
 }
 
 TEST_F(OutlierTest, DisabledNeverEjects) {
-  config::OutlierConfig oc;
+  traffic::OutlierConfig oc;
   oc.enabled = false;
   build(2, oc);
   fail(ep(0), Outcome::kConnectFailure, 50);

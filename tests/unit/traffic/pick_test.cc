@@ -17,15 +17,15 @@ using testing::PlanFixture;
 TEST(PickTest, ActiveSlotRoundRobin) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 3, 2));
-  cfg.apps[0].active_slot = config::Slot::kGreen;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 3, 2));
+  trafficConfigForTest(cfg).apps[0].active_slot = traffic::Slot::kGreen;
   fx.build(cfg);
   std::map<std::string, int> hits;
   for (int i = 0; i < 40; ++i) {
     Pick p = fx.plan->pick(0, {"", static_cast<uint64_t>(i), nullptr});
     ASSERT_NE(p.endpoint, nullptr) << p.error;
-    EXPECT_EQ(p.slot, config::Slot::kGreen);
-    EXPECT_EQ(p.endpoint->slot, config::Slot::kGreen);
+    EXPECT_EQ(p.slot, traffic::Slot::kGreen);
+    EXPECT_EQ(p.endpoint->slot, traffic::Slot::kGreen);
     EXPECT_TRUE(p.set_cookie.empty());
     ++hits[p.endpoint->address.toString()];
   }
@@ -37,8 +37,8 @@ TEST(PickTest, ActiveSlotRoundRobin) {
 TEST(PickTest, EndpointsResolvedAndKeyed) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].slots[1].endpoints[0].address.host = "localhost";
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].slots[1].endpoints[0].address.host = "localhost";
   fx.build(cfg);
   const auto& eps = fx.plan->endpoints(0);
   ASSERT_EQ(eps.size(), 2u);
@@ -58,9 +58,9 @@ TEST(PickTest, EndpointsResolvedAndKeyed) {
 TEST(PickTest, UnresolvableHostIsAnErrorWithLocation) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 0));
-  cfg.apps[0].slots[0].endpoints[0].address.host = "no-such-host.invalid";
-  cfg.apps[0].slots[0].endpoints[0].where = {"shipgate.yaml", 12, 9};
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 0));
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints[0].address.host = "no-such-host.invalid";
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints[0].where = {"shipgate.yaml", 12, 9};
   auto r = TrafficPlan::build(std::make_shared<const config::Config>(cfg), fx.registry);
   ASSERT_FALSE(r.isOk());
   EXPECT_NE(r.status().message().find("shipgate.yaml:12:9"), std::string::npos)
@@ -71,7 +71,7 @@ TEST(PickTest, UnresolvableHostIsAnErrorWithLocation) {
 TEST(PickTest, StateSurvivesRebuild) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 2, 0));
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 2, 0));
   fx.build(cfg);
   fx.endpoint(0, "127.0.0.1:9101").state->active_healthy = false;
   fx.build(cfg);  // reload: same keys, same states
@@ -86,8 +86,8 @@ TEST(PickTest, StateSurvivesRebuild) {
 TEST(PickTest, WeightedSplitFollowsWeights) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].weights = std::array<int, 2>{90, 10};
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{90, 10};
   fx.build(cfg);
   std::mt19937_64 rng(7);
   int green = 0;
@@ -97,7 +97,7 @@ TEST(PickTest, WeightedSplitFollowsWeights) {
     ASSERT_NE(p.endpoint, nullptr);
     EXPECT_EQ(p.endpoint->slot, p.slot);
     EXPECT_TRUE(p.set_cookie.empty());  // not sticky
-    green += p.slot == config::Slot::kGreen;
+    green += p.slot == traffic::Slot::kGreen;
   }
   EXPECT_GT(green, n * 8 / 100);
   EXPECT_LT(green, n * 12 / 100);
@@ -106,23 +106,23 @@ TEST(PickTest, WeightedSplitFollowsWeights) {
 TEST(PickTest, ZeroWeightSlotNeverChosen) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].weights = std::array<int, 2>{0, 100};
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{0, 100};
   fx.build(cfg);
   for (uint64_t r = 0; r < 500; ++r) {
     EXPECT_EQ(fx.plan->pick(0, {"", r * 0x9e3779b97f4a7c15ULL, nullptr}).slot,
-              config::Slot::kGreen);
+              traffic::Slot::kGreen);
   }
 }
 
 TEST(PickTest, StickyCookieKeepsClientOnItsSlot) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].weights = std::array<int, 2>{50, 50};
-  cfg.apps[0].sticky.enabled = true;
-  cfg.apps[0].sticky.cookie = "sg_slot";
-  cfg.apps[0].sticky.ttl_s = 3600;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{50, 50};
+  trafficConfigForTest(cfg).apps[0].sticky.enabled = true;
+  trafficConfigForTest(cfg).apps[0].sticky.cookie = "sg_slot";
+  trafficConfigForTest(cfg).apps[0].sticky.ttl_s = 3600;
   fx.build(cfg);
   // A new client gets a slot and a cookie naming it.
   std::mt19937_64 rng(1);
@@ -130,7 +130,7 @@ TEST(PickTest, StickyCookieKeepsClientOnItsSlot) {
   for (int i = 0; i < 200; ++i) {
     Pick p = fx.plan->pick(0, {"", rng(), nullptr});
     ASSERT_NE(p.endpoint, nullptr);
-    EXPECT_EQ(p.set_cookie, std::string("sg_slot=") + config::slotName(p.slot) +
+    EXPECT_EQ(p.set_cookie, std::string("sg_slot=") + traffic::slotName(p.slot) +
                                 "; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax");
     with_cookie += !p.set_cookie.empty();
   }
@@ -138,10 +138,10 @@ TEST(PickTest, StickyCookieKeepsClientOnItsSlot) {
   // A client with a cookie stays, whatever the dice say, and gets no new cookie.
   for (int i = 0; i < 200; ++i) {
     Pick p = fx.plan->pick(0, {"green", rng(), nullptr});
-    EXPECT_EQ(p.slot, config::Slot::kGreen);
+    EXPECT_EQ(p.slot, traffic::Slot::kGreen);
     EXPECT_TRUE(p.set_cookie.empty());
     Pick q = fx.plan->pick(0, {"blue", rng(), nullptr});
-    EXPECT_EQ(q.slot, config::Slot::kBlue);
+    EXPECT_EQ(q.slot, traffic::Slot::kBlue);
   }
   // An invalid cookie value is ignored: a fresh choice and a fresh cookie.
   Pick bad = fx.plan->pick(0, {"purple", rng(), nullptr});
@@ -151,35 +151,35 @@ TEST(PickTest, StickyCookieKeepsClientOnItsSlot) {
 TEST(PickTest, StickyCookieForDrainedSlotIsReplaced) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].weights = std::array<int, 2>{100, 0};
-  cfg.apps[0].sticky.enabled = true;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{100, 0};
+  trafficConfigForTest(cfg).apps[0].sticky.enabled = true;
   fx.build(cfg);
   Pick p = fx.plan->pick(0, {"green", 12345, nullptr});
-  EXPECT_EQ(p.slot, config::Slot::kBlue);
+  EXPECT_EQ(p.slot, traffic::Slot::kBlue);
   EXPECT_EQ(p.set_cookie.rfind("sg_slot=blue;", 0), 0u) << p.set_cookie;
 }
 
 TEST(PickTest, WeightedSplitFallsBackToTheOtherSlot) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 1));
-  cfg.apps[0].weights = std::array<int, 2>{90, 10};
-  cfg.apps[0].sticky.enabled = true;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 1));
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{90, 10};
+  trafficConfigForTest(cfg).apps[0].sticky.enabled = true;
   fx.build(cfg);
   fx.endpoint(0, "127.0.0.1:9201").state->active_healthy = false;  // the canary is down
   std::mt19937_64 rng(5);
   for (int i = 0; i < 200; ++i) {
     Pick p = fx.plan->pick(0, {"", rng(), nullptr});
     ASSERT_NE(p.endpoint, nullptr) << p.error;
-    EXPECT_EQ(p.slot, config::Slot::kBlue);
-    EXPECT_EQ(p.endpoint->slot, config::Slot::kBlue);
+    EXPECT_EQ(p.slot, traffic::Slot::kBlue);
+    EXPECT_EQ(p.endpoint->slot, traffic::Slot::kBlue);
     EXPECT_EQ(p.set_cookie.rfind("sg_slot=blue;", 0), 0u);
   }
   // A client pinned to green is moved to blue, and told so.
   Pick moved = fx.plan->pick(0, {"green", 1, nullptr});
   ASSERT_NE(moved.endpoint, nullptr);
-  EXPECT_EQ(moved.slot, config::Slot::kBlue);
+  EXPECT_EQ(moved.slot, traffic::Slot::kBlue);
   EXPECT_EQ(moved.set_cookie.rfind("sg_slot=blue;", 0), 0u);
   // Both down: the error names both slots.
   fx.endpoint(0, "127.0.0.1:9101").state->active_healthy = false;
@@ -189,7 +189,7 @@ TEST(PickTest, WeightedSplitFallsBackToTheOtherSlot) {
             "app api slot green: 0 of 1 endpoints healthy (127.0.0.1:9201 failing health check); "
             "app api slot blue: 0 of 1 endpoints healthy (127.0.0.1:9101 failing health check)");
   // A slot with weight 0 is never a fallback.
-  cfg.apps[0].weights = std::array<int, 2>{100, 0};
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{100, 0};
   fx.build(cfg);
   EXPECT_EQ(fx.plan->pick(0, {}).endpoint, nullptr);
 }
@@ -197,8 +197,8 @@ TEST(PickTest, WeightedSplitFallsBackToTheOtherSlot) {
 TEST(PickTest, RoundRobinHonoursEndpointWeights) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 2, 0));
-  cfg.apps[0].slots[0].endpoints[0].weight = 3;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 2, 0));
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints[0].weight = 3;
   fx.build(cfg);
   std::map<int, int> hits;
   for (int i = 0; i < 400; ++i) ++hits[fx.plan->pick(0, {}).endpoint->address.port];
@@ -209,8 +209,8 @@ TEST(PickTest, RoundRobinHonoursEndpointWeights) {
 TEST(PickTest, LeastRequestPrefersIdleEndpoints) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 3, 0));
-  cfg.apps[0].balance = config::Balance::kLeastRequest;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 3, 0));
+  trafficConfigForTest(cfg).apps[0].balance = traffic::Balance::kLeastRequest;
   fx.build(cfg);
   const Endpoint& a = fx.endpoint(0, "127.0.0.1:9101");
   const Endpoint& b = fx.endpoint(0, "127.0.0.1:9102");
@@ -232,11 +232,11 @@ TEST(PickTest, LeastRequestPrefersIdleEndpoints) {
 }
 
 TEST(PickTest, BalancersSkipUnhealthyAndEjected) {
-  for (auto balance : {config::Balance::kRoundRobin, config::Balance::kLeastRequest}) {
+  for (auto balance : {traffic::Balance::kRoundRobin, traffic::Balance::kLeastRequest}) {
     PlanFixture fx;
     config::Config cfg;
-    cfg.apps.push_back(testing::app("api", 3, 0));
-    cfg.apps[0].balance = balance;
+    trafficConfigForTest(cfg).apps.push_back(testing::app("api", 3, 0));
+    trafficConfigForTest(cfg).apps[0].balance = balance;
     fx.build(cfg);
     fx.endpoint(0, "127.0.0.1:9101").state->active_healthy = false;
     fx.endpoint(0, "127.0.0.1:9102").state->ejected_until_ms = 1'000'000'000'000;
@@ -251,7 +251,7 @@ TEST(PickTest, BalancersSkipUnhealthyAndEjected) {
 TEST(PickTest, ExcludeIsAvoidedWhenAnotherIsAvailable) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 2, 0));
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 2, 0));
   fx.build(cfg);
   const Endpoint& a = fx.endpoint(0, "127.0.0.1:9101");
   const Endpoint& b = fx.endpoint(0, "127.0.0.1:9102");
@@ -263,9 +263,9 @@ TEST(PickTest, ExcludeIsAvoidedWhenAnotherIsAvailable) {
 TEST(PickTest, NothingHealthyNamesEveryEndpointAndWhy) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 0, 2));
-  cfg.apps[0].slots[1].endpoints[1].address.port = 9212;
-  cfg.apps[0].active_slot = config::Slot::kGreen;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 0, 2));
+  trafficConfigForTest(cfg).apps[0].slots[1].endpoints[1].address.port = 9212;
+  trafficConfigForTest(cfg).apps[0].active_slot = traffic::Slot::kGreen;
   fx.build(cfg);
   fx.endpoint(0, "127.0.0.1:9201").state->active_healthy = false;
   fx.endpoint(0, "127.0.0.1:9212").state->ejected_until_ms =
@@ -279,7 +279,7 @@ TEST(PickTest, NothingHealthyNamesEveryEndpointAndWhy) {
             "127.0.0.1:9212 ejected (30s left))");
   Pick blue = [&] {
     config::Config c2 = cfg;
-    c2.apps[0].active_slot = config::Slot::kBlue;
+    trafficConfigForTest(c2).apps[0].active_slot = traffic::Slot::kBlue;
     fx.build(c2);
     return fx.plan->pick(0, {});
   }();
@@ -316,12 +316,12 @@ TEST(PickTest, ABuildResolvesOnlyEndpointsThePreviousPlanDidNotHave) {
   HealthRegistry registry(clock);
   CountingResolver resolver;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 2, 1));
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 2, 1));
   auto first = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry, nullptr,
                                   &resolver);
   ASSERT_TRUE(first.isOk());
   EXPECT_EQ(resolver.lookups, 3);
-  cfg.apps[0].slots[1].endpoints.push_back(testing::ep("127.0.0.1", 9299));
+  trafficConfigForTest(cfg).apps[0].slots[1].endpoints.push_back(testing::ep("127.0.0.1", 9299));
   auto second = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry,
                                    first->get(), &resolver);
   ASSERT_TRUE(second.isOk());
@@ -329,7 +329,7 @@ TEST(PickTest, ABuildResolvesOnlyEndpointsThePreviousPlanDidNotHave) {
   const auto* sin = reinterpret_cast<const sockaddr_in*>(&(*second)->endpoints(0)[0].sockaddr);
   EXPECT_EQ(ntohs(sin->sin_port), 9101);
   // A new endpoint that does not resolve still fails the build, with its location.
-  cfg.apps[0].slots[1].endpoints.push_back(testing::ep("gone.invalid", 9300));
+  trafficConfigForTest(cfg).apps[0].slots[1].endpoints.push_back(testing::ep("gone.invalid", 9300));
   auto third = TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry,
                                   second->get(), &resolver);
   EXPECT_FALSE(third.isOk());

@@ -11,13 +11,14 @@
 #include "shipgate/config/config.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
+#include "shipgate/traffic/traffic_config.h"
 #include "shipgate/traffic/traffic_control.h"
 
 namespace shipgate::traffic::testing {
 
-inline config::EndpointConfig ep(const std::string& host, uint16_t port,
-                                 const std::string& region = "", int weight = 1) {
-  config::EndpointConfig e;
+inline traffic::EndpointConfig ep(const std::string& host, uint16_t port,
+                                  const std::string& region = "", int weight = 1) {
+  traffic::EndpointConfig e;
   e.address = {host, port};
   e.region = region;
   e.weight = weight;
@@ -25,19 +26,20 @@ inline config::EndpointConfig ep(const std::string& host, uint16_t port,
 }
 
 // An app "api" with blue endpoints 127.0.0.1:9101.. and green 127.0.0.1:9201.. (count each).
-inline config::AppConfig app(const std::string& name, int blue, int green) {
-  config::AppConfig a;
+inline traffic::AppConfig app(const std::string& name, int blue, int green) {
+  traffic::AppConfig a;
   a.name = name;
   for (int i = 0; i < blue; ++i) a.slots[0].endpoints.push_back(ep("127.0.0.1", 9101 + i));
   for (int i = 0; i < green; ++i) a.slots[1].endpoints.push_back(ep("127.0.0.1", 9201 + i));
   return a;
 }
 
-inline config::SiteConfig appSite(const std::string& name, const std::string& app_name,
-                                  std::vector<std::string> hosts, const std::string& prefix = "/") {
-  config::SiteConfig s;
+inline traffic::SiteConfig appSite(const std::string& name, const std::string& app_name,
+                                   std::vector<std::string> hosts,
+                                   const std::string& prefix = "/") {
+  traffic::SiteConfig s;
   s.name = name;
-  s.kind = config::SiteKind::kApp;
+  s.kind = traffic::SiteKind::kApp;
   s.app = app_name;
   s.hosts = std::move(hosts);
   s.path_prefix = prefix;

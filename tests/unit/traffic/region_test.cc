@@ -13,9 +13,9 @@ namespace {
 using testing::ep;
 using testing::PlanFixture;
 
-config::RegionConfig region(const std::string& name, int priority,
-                            config::FailoverPolicy policy = config::FailoverPolicy::kAutomatic) {
-  config::RegionConfig r;
+traffic::RegionConfig region(const std::string& name, int priority,
+                             config::FailoverPolicy policy = config::FailoverPolicy::kAutomatic) {
+  traffic::RegionConfig r;
   r.name = name;
   r.priority = priority;
   r.failover = policy;
@@ -25,14 +25,14 @@ config::RegionConfig region(const std::string& name, int priority,
 // api: blue has 4 endpoints in us-east-1 (91xx) and 4 in eu-west-1 (92xx).
 config::Config twoRegions(config::FailoverPolicy eu_policy) {
   config::Config cfg;
-  config::AppConfig a;
+  traffic::AppConfig a;
   a.name = "api";
   a.regions = {region("eu-west-1", 1, eu_policy), region("us-east-1", 0)};
   for (int i = 0; i < 4; ++i) {
     a.slots[0].endpoints.push_back(ep("127.0.0.1", 9101 + i, "us-east-1"));
     a.slots[0].endpoints.push_back(ep("127.0.0.1", 9201 + i, "eu-west-1"));
   }
-  cfg.apps.push_back(a);
+  trafficConfigForTest(cfg).apps.push_back(a);
   return cfg;
 }
 
@@ -121,7 +121,7 @@ TEST_F(RegionTest, RegionStatusReportsLiveState) {
   fx.build(twoRegions(config::FailoverPolicy::kManualApproval));
   setHealthy(9101, 3, false);
   (void)fx.plan->pick(0, {});
-  auto regions = fx.plan->regions(0, config::Slot::kBlue);
+  auto regions = fx.plan->regions(0, traffic::Slot::kBlue);
   ASSERT_EQ(regions.size(), 2u);
   EXPECT_EQ(regions[0].name, "us-east-1");
   EXPECT_EQ(regions[0].priority, 0);
@@ -134,11 +134,11 @@ TEST_F(RegionTest, RegionStatusReportsLiveState) {
   EXPECT_TRUE(regions[1].waiting_for_approval);
   EXPECT_FALSE(regions[1].approved);
   ASSERT_TRUE(fx.control->approveFailover("api", "eu-west-1").isOk());
-  regions = fx.plan->regions(0, config::Slot::kBlue);
+  regions = fx.plan->regions(0, traffic::Slot::kBlue);
   EXPECT_TRUE(regions[1].approved);
   EXPECT_FALSE(regions[1].waiting_for_approval);
-  EXPECT_TRUE(fx.plan->regions(0, config::Slot::kGreen).empty());
-  EXPECT_TRUE(fx.plan->regions(3, config::Slot::kBlue).empty());
+  EXPECT_TRUE(fx.plan->regions(0, traffic::Slot::kGreen).empty());
+  EXPECT_TRUE(fx.plan->regions(3, traffic::Slot::kBlue).empty());
 }
 
 TEST_F(RegionTest, PartialOutageWithoutApprovalKeepsServingWhatIsLeft) {
@@ -174,9 +174,10 @@ TEST_F(RegionTest, WaitingSurvivesReloadAndClearsOnRecovery) {
 TEST_F(RegionTest, OneSlotWaitingDoesNotFlapWithTheOther) {
   // Both slots span the two regions; only green's primary region is down.
   config::Config cfg = twoRegions(config::FailoverPolicy::kManualApproval);
-  cfg.apps[0].slots[1] = cfg.apps[0].slots[0];
-  for (auto& e : cfg.apps[0].slots[1].endpoints) e.address.port += 1000;  // 101xx / 102xx
-  cfg.apps[0].weights = std::array<int, 2>{50, 50};
+  trafficConfigForTest(cfg).apps[0].slots[1] = trafficConfigForTest(cfg).apps[0].slots[0];
+  for (auto& e : trafficConfigForTest(cfg).apps[0].slots[1].endpoints)
+    e.address.port += 1000;  // 101xx / 102xx
+  trafficConfigForTest(cfg).apps[0].weights = std::array<int, 2>{50, 50};
   fx.build(cfg);
   setHealthy(10101, 4, false);
   std::mt19937_64 rng(9);
@@ -205,10 +206,10 @@ TEST_F(RegionTest, SeedHealthChecksBlockSuppliesRegionsAndPolicy) {
   secondary.region = "eu-west-1";
   secondary.failover = config::FailoverPolicy::kManualApproval;
   cfg.health_checks = {primary, secondary};
-  config::AppConfig a;
+  traffic::AppConfig a;
   a.name = "api";
   a.slots[0].endpoints = {ep("127.0.0.1", 9201, "eu-west-1"), ep("127.0.0.1", 9101, "us-east-1")};
-  cfg.apps.push_back(a);
+  trafficConfigForTest(cfg).apps.push_back(a);
   fx.build(cfg);
   EXPECT_EQ(fx.plan->pick(0, {}).endpoint->region, "us-east-1");
   setHealthy(9101, 1, false);
@@ -226,7 +227,7 @@ TEST_F(RegionTest, SeedHealthChecksBlockSuppliesRegionsAndPolicy) {
 
   // Regions the app declares keep the app's policy (the loader resolves inheritance from the
   // block before the plan is built): here the app says automatic.
-  cfg.apps[0].regions = {region("us-east-1", 0), region("eu-west-1", 1)};
+  trafficConfigForTest(cfg).apps[0].regions = {region("us-east-1", 0), region("eu-west-1", 1)};
   fx.build(cfg);
   ASSERT_NE(fx.plan->pick(0, {}).endpoint, nullptr);
   EXPECT_EQ(fx.plan->pick(0, {}).endpoint->region, "eu-west-1");
@@ -234,7 +235,7 @@ TEST_F(RegionTest, SeedHealthChecksBlockSuppliesRegionsAndPolicy) {
 
 TEST_F(RegionTest, EndpointWithoutRegionJoinsTheAppsFirstRegion) {
   config::Config cfg = twoRegions(config::FailoverPolicy::kAutomatic);
-  cfg.apps[0].slots[0].endpoints.push_back(ep("127.0.0.1", 9301));
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints.push_back(ep("127.0.0.1", 9301));
   fx.build(cfg);
   EXPECT_EQ(fx.endpoint(0, "127.0.0.1:9301").region, "us-east-1");
 }

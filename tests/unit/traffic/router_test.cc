@@ -9,11 +9,11 @@ namespace {
 using testing::appSite;
 using testing::PlanFixture;
 
-config::SiteConfig staticSite(const std::string& name, std::vector<std::string> hosts,
-                              const std::string& prefix = "/") {
-  config::SiteConfig s;
+traffic::SiteConfig staticSite(const std::string& name, std::vector<std::string> hosts,
+                               const std::string& prefix = "/") {
+  traffic::SiteConfig s;
   s.name = name;
-  s.kind = config::SiteKind::kStatic;
+  s.kind = traffic::SiteKind::kStatic;
   s.hosts = std::move(hosts);
   s.path_prefix = prefix;
   return s;
@@ -23,17 +23,21 @@ class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config::Config cfg;
-    cfg.apps.push_back(testing::app("api", 1, 0));
-    cfg.apps.push_back(testing::app("admin", 1, 0));
-    cfg.sites.push_back(staticSite("fallback", {}));
-    cfg.sites.push_back(staticSite("www", {"www.example.com", "example.com"}));
-    cfg.sites.push_back(appSite("api", "api", {"example.com"}, "/api"));
-    cfg.sites.push_back(appSite("api-v2", "api", {"example.com"}, "/api/v2/"));
-    cfg.sites.push_back(staticSite("tenants", {"*.example.com"}));
-    cfg.sites.push_back(staticSite("eu-tenants", {"*.eu.example.com"}));
-    cfg.sites.push_back(appSite("admin", "admin", {"*.example.com"}, "/admin"));
-    cfg.sites.push_back(appSite("any-health", "admin", {}, "/healthz"));
-    cfg.sites.push_back(appSite("only", "api", {"only.example.com"}, "/only"));
+    trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 0));
+    trafficConfigForTest(cfg).apps.push_back(testing::app("admin", 1, 0));
+    trafficConfigForTest(cfg).sites.push_back(staticSite("fallback", {}));
+    trafficConfigForTest(cfg).sites.push_back(
+        staticSite("www", {"www.example.com", "example.com"}));
+    trafficConfigForTest(cfg).sites.push_back(appSite("api", "api", {"example.com"}, "/api"));
+    trafficConfigForTest(cfg).sites.push_back(
+        appSite("api-v2", "api", {"example.com"}, "/api/v2/"));
+    trafficConfigForTest(cfg).sites.push_back(staticSite("tenants", {"*.example.com"}));
+    trafficConfigForTest(cfg).sites.push_back(staticSite("eu-tenants", {"*.eu.example.com"}));
+    trafficConfigForTest(cfg).sites.push_back(
+        appSite("admin", "admin", {"*.example.com"}, "/admin"));
+    trafficConfigForTest(cfg).sites.push_back(appSite("any-health", "admin", {}, "/healthz"));
+    trafficConfigForTest(cfg).sites.push_back(
+        appSite("only", "api", {"only.example.com"}, "/only"));
     fx.build(std::move(cfg));
   }
   std::string routeName(std::string_view host, std::string_view path) {
@@ -96,8 +100,8 @@ TEST_F(RouterTest, MatchCarriesIndices) {
 TEST(RouterNoFallback, UnknownHostHasNoRoute) {
   PlanFixture fx;
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 1, 0));
-  cfg.sites.push_back(appSite("api", "api", {"api.example.com"}));
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 1, 0));
+  trafficConfigForTest(cfg).sites.push_back(appSite("api", "api", {"api.example.com"}));
   fx.build(std::move(cfg));
   EXPECT_FALSE(fx.plan->route("evil.example.com", "/").has_value());
   EXPECT_TRUE(fx.plan->route("api.example.com", "/").has_value());

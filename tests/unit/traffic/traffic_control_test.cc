@@ -17,18 +17,18 @@ using testing::PlanFixture;
 
 config::Config oneApp() {
   config::Config cfg;
-  cfg.apps.push_back(testing::app("api", 2, 2));
-  config::RegionConfig primary, backup;
+  trafficConfigForTest(cfg).apps.push_back(testing::app("api", 2, 2));
+  traffic::RegionConfig primary, backup;
   primary.name = "us-east-1";
   backup.name = "eu-west-1";
   backup.priority = 1;
   backup.failover = config::FailoverPolicy::kManualApproval;
-  cfg.apps[0].regions = {primary, backup};
+  trafficConfigForTest(cfg).apps[0].regions = {primary, backup};
   return cfg;
 }
 
-std::map<config::Slot, int> slots(const TrafficPlan& plan, int n = 100) {
-  std::map<config::Slot, int> out;
+std::map<traffic::Slot, int> slots(const TrafficPlan& plan, int n = 100) {
+  std::map<traffic::Slot, int> out;
   for (int i = 0; i < n; ++i) {
     Pick p = plan.pick(0, {"", static_cast<uint64_t>(i) * 7919, nullptr});
     if (p.endpoint != nullptr) ++out[p.endpoint->slot];
@@ -49,21 +49,21 @@ TEST(TrafficControlTest, SwitchReachesPickOnTheSamePlanAtOnce) {
   PlanFixture fx;
   fx.build(oneApp());
   const TrafficPlan* plan = fx.plan.get();
-  EXPECT_EQ(slots(*plan)[config::Slot::kBlue], 100);
+  EXPECT_EQ(slots(*plan)[traffic::Slot::kBlue], 100);
   const uint64_t version = fx.registry.routing().version();
-  ASSERT_TRUE(fx.control->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(fx.control->switchSlot("api", traffic::Slot::kGreen).isOk());
   EXPECT_EQ(fx.registry.routing().version(), version + 1);
-  EXPECT_EQ(slots(*plan)[config::Slot::kGreen], 100);
-  ASSERT_TRUE(fx.control->switchSlot("api", config::Slot::kBlue).isOk());
-  EXPECT_EQ(slots(*plan)[config::Slot::kBlue], 100);
+  EXPECT_EQ(slots(*plan)[traffic::Slot::kGreen], 100);
+  ASSERT_TRUE(fx.control->switchSlot("api", traffic::Slot::kBlue).isOk());
+  EXPECT_EQ(slots(*plan)[traffic::Slot::kBlue], 100);
 }
 
 TEST(TrafficControlTest, OtherThreadsSeeTheNewOverlay) {
   PlanFixture fx;
   fx.build(oneApp());
-  std::thread([&] { EXPECT_EQ(slots(*fx.plan)[config::Slot::kBlue], 100); }).join();
-  ASSERT_TRUE(fx.control->switchSlot("api", config::Slot::kGreen).isOk());
-  std::thread([&] { EXPECT_EQ(slots(*fx.plan)[config::Slot::kGreen], 100); }).join();
+  std::thread([&] { EXPECT_EQ(slots(*fx.plan)[traffic::Slot::kBlue], 100); }).join();
+  ASSERT_TRUE(fx.control->switchSlot("api", traffic::Slot::kGreen).isOk());
+  std::thread([&] { EXPECT_EQ(slots(*fx.plan)[traffic::Slot::kGreen], 100); }).join();
 }
 
 TEST(TrafficControlTest, WeightsSplitAndValidate) {
@@ -71,12 +71,12 @@ TEST(TrafficControlTest, WeightsSplitAndValidate) {
   fx.build(oneApp());
   ASSERT_TRUE(fx.control->setWeights("api", 75, 25).isOk());
   auto s = slots(*fx.plan, 4000);
-  EXPECT_GT(s[config::Slot::kBlue], 2800);
-  EXPECT_LT(s[config::Slot::kBlue], 3200);
-  EXPECT_EQ(s[config::Slot::kBlue] + s[config::Slot::kGreen], 4000);
-  const EffectiveSlot eff = fx.control->effective(fx.plan->config().apps[0]);
+  EXPECT_GT(s[traffic::Slot::kBlue], 2800);
+  EXPECT_LT(s[traffic::Slot::kBlue], 3200);
+  EXPECT_EQ(s[traffic::Slot::kBlue] + s[traffic::Slot::kGreen], 4000);
+  const EffectiveSlot eff = fx.control->effective(fx.plan->trafficConfig().apps[0]);
   EXPECT_TRUE(eff.runtime);
-  EXPECT_EQ(eff.active_slot, config::Slot::kBlue);
+  EXPECT_EQ(eff.active_slot, traffic::Slot::kBlue);
   ASSERT_TRUE(eff.weights.has_value());
   EXPECT_EQ((*eff.weights)[1], 25);
 
@@ -85,10 +85,10 @@ TEST(TrafficControlTest, WeightsSplitAndValidate) {
   EXPECT_EQ(fx.control->setWeights("api", 50, 101).code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(fx.control->setWeights("web", 50, 50).code(), Status::Code::kNotFound);
   config::Config blue_only = oneApp();
-  blue_only.apps[0].slots[1].endpoints.clear();
+  trafficConfigForTest(blue_only).apps[0].slots[1].endpoints.clear();
   fx.build(blue_only);
   EXPECT_EQ(fx.control->setWeights("api", 50, 50).code(), Status::Code::kFailedPrecondition);
-  EXPECT_EQ(fx.control->switchSlot("api", config::Slot::kGreen).code(),
+  EXPECT_EQ(fx.control->switchSlot("api", traffic::Slot::kGreen).code(),
             Status::Code::kFailedPrecondition);
   EXPECT_TRUE(fx.control->setWeights("api", 100, 0).isOk());
 }
@@ -96,16 +96,17 @@ TEST(TrafficControlTest, WeightsSplitAndValidate) {
 TEST(TrafficControlTest, ASwitchOutlivesReloadsUntilTheFileChangesTheSlot) {
   PlanFixture fx;
   fx.build(oneApp());
-  ASSERT_TRUE(fx.control->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(fx.control->switchSlot("api", traffic::Slot::kGreen).isOk());
   fx.build(oneApp());  // reload, slot unchanged in the file
-  EXPECT_EQ(slots(*fx.plan)[config::Slot::kGreen], 100);
+  EXPECT_EQ(slots(*fx.plan)[traffic::Slot::kGreen], 100);
   config::Config weighted = oneApp();
-  weighted.apps[0].weights = std::array<int, 2>{100, 0};  // the file changes the app's split
+  trafficConfigForTest(weighted).apps[0].weights =
+      std::array<int, 2>{100, 0};  // the file changes the app's split
   fx.build(weighted);
-  EXPECT_EQ(slots(*fx.plan)[config::Slot::kBlue], 100);
-  EXPECT_FALSE(fx.control->effective(fx.plan->config().apps[0]).runtime);
+  EXPECT_EQ(slots(*fx.plan)[traffic::Slot::kBlue], 100);
+  EXPECT_FALSE(fx.control->effective(fx.plan->trafficConfig().apps[0]).runtime);
   fx.build(oneApp());  // back to the old file: the lapsed switch does not return
-  EXPECT_EQ(slots(*fx.plan)[config::Slot::kBlue], 100);
+  EXPECT_EQ(slots(*fx.plan)[traffic::Slot::kBlue], 100);
   EXPECT_TRUE(fx.control->overlay()->apps.empty());
 }
 
@@ -114,20 +115,20 @@ TEST(TrafficControlTest, AStaleOverrideIsIgnoredEvenBeforeSetConfig) {
   // changed the slot never uses an override made against the old file.
   PlanFixture fx;
   fx.build(oneApp());
-  ASSERT_TRUE(fx.control->switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(fx.control->switchSlot("api", traffic::Slot::kGreen).isOk());
   config::Config green = oneApp();
-  green.apps[0].active_slot = config::Slot::kGreen;
-  green.apps[0].weights = std::array<int, 2>{100, 0};
+  trafficConfigForTest(green).apps[0].active_slot = traffic::Slot::kGreen;
+  trafficConfigForTest(green).apps[0].weights = std::array<int, 2>{100, 0};
   auto plan = TrafficPlan::build(std::make_shared<const config::Config>(green), fx.registry);
   ASSERT_TRUE(plan.isOk());
-  EXPECT_EQ(slots(**plan)[config::Slot::kBlue], 100);
+  EXPECT_EQ(slots(**plan)[traffic::Slot::kBlue], 100);
 }
 
 TEST(TrafficControlTest, ApprovalsAndRevocationsReachPick) {
   PlanFixture fx;
   config::Config cfg = oneApp();
-  cfg.apps[0].slots[0].endpoints[0].region = "us-east-1";
-  cfg.apps[0].slots[0].endpoints[1].region = "eu-west-1";
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints[0].region = "us-east-1";
+  trafficConfigForTest(cfg).apps[0].slots[0].endpoints[1].region = "eu-west-1";
   fx.build(cfg);
   fx.registry.stateFor("api/blue/127.0.0.1:9101")->active_healthy = false;
   EXPECT_EQ(fx.plan->pick(0, {}).endpoint, nullptr);
@@ -149,26 +150,26 @@ TEST(TrafficControlTest, ChangesAreSavedBeforeTheyArePublished) {
   FailingStore failing;
   TrafficControl control(registry, cfg, &failing);
   const uint64_t version = registry.routing().version();
-  Status st = control.switchSlot("api", config::Slot::kGreen);
+  Status st = control.switchSlot("api", traffic::Slot::kGreen);
   EXPECT_EQ(st.code(), Status::Code::kUnavailable);
   EXPECT_NE(st.message().find("disk full"), std::string::npos) << st.message();
   EXPECT_EQ(registry.routing().version(), version);  // nothing published
   failing.fail = false;
-  EXPECT_TRUE(control.switchSlot("api", config::Slot::kGreen).isOk());
+  EXPECT_TRUE(control.switchSlot("api", traffic::Slot::kGreen).isOk());
   EXPECT_EQ(registry.routing().version(), version + 1);
 
   // A store's saved state is what a new TrafficControl restores.
   InMemoryRuntimeStateStore store;
   HealthRegistry first_registry(clock);
   TrafficControl first(first_registry, cfg, &store);
-  ASSERT_TRUE(first.switchSlot("api", config::Slot::kGreen).isOk());
+  ASSERT_TRUE(first.switchSlot("api", traffic::Slot::kGreen).isOk());
   ASSERT_TRUE(first.approveFailover("api", "eu-west-1").isOk());
   EXPECT_EQ(store.saves(), 2);
   HealthRegistry second_registry(clock);
   TrafficControl second(second_registry, cfg, &store);
   ASSERT_TRUE(second.restore().isOk());
-  EXPECT_TRUE(second.effective(cfg->apps[0]).runtime);
-  EXPECT_EQ(second.effective(cfg->apps[0]).active_slot, config::Slot::kGreen);
+  EXPECT_TRUE(second.effective(trafficConfigOf(*cfg).apps[0]).runtime);
+  EXPECT_EQ(second.effective(trafficConfigOf(*cfg).apps[0]).active_slot, traffic::Slot::kGreen);
   EXPECT_TRUE(second.overlay()->approved("api", "eu-west-1"));
 }
 
