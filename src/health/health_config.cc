@@ -245,20 +245,11 @@ const config::SectionValidator& healthSection() {
 }
 
 const HealthConfig& healthConfigOf(const config::Config& config) {
-  static const HealthConfig kEmpty;
-  auto settings = config.section<HealthConfig>(kHealthSection);
-  return settings != nullptr ? *settings : kEmpty;
+  return config.sectionOrDefault<HealthConfig>(kHealthSection);
 }
 
 HealthConfig& healthConfigForTest(config::Config& config) {
-  auto it = config.sections.find(kHealthSection);
-  if (it != config.sections.end() && it->second.use_count() == 1) {
-    auto* settings = dynamic_cast<const HealthConfig*>(it->second.get());
-    if (settings != nullptr) return const_cast<HealthConfig&>(*settings);
-  }
-  auto copy = std::make_shared<HealthConfig>(healthConfigOf(config));
-  config.sections[std::string(kHealthSection)] = copy;
-  return *copy;
+  return config.mutableSectionForTest<HealthConfig>(kHealthSection);
 }
 
 }  // namespace shipgate::health

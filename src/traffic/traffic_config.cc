@@ -428,20 +428,11 @@ const config::SectionValidator& trafficSection() {
 }
 
 const TrafficConfig& trafficConfigOf(const config::Config& config) {
-  static const TrafficConfig kEmpty;
-  auto settings = config.section<TrafficConfig>(kTrafficSection);
-  return settings != nullptr ? *settings : kEmpty;
+  return config.sectionOrDefault<TrafficConfig>(kTrafficSection);
 }
 
 TrafficConfig& trafficConfigForTest(config::Config& config) {
-  auto it = config.sections.find(kTrafficSection);
-  if (it != config.sections.end() && it->second.use_count() == 1) {
-    auto* settings = dynamic_cast<const TrafficConfig*>(it->second.get());
-    if (settings != nullptr) return const_cast<TrafficConfig&>(*settings);
-  }
-  auto copy = std::make_shared<TrafficConfig>(trafficConfigOf(config));
-  config.sections[std::string(kTrafficSection)] = copy;
-  return *copy;
+  return config.mutableSectionForTest<TrafficConfig>(kTrafficSection);
 }
 
 }  // namespace shipgate::traffic

@@ -221,6 +221,28 @@ struct Config {
     auto it = sections.find(key);
     return it == sections.end() ? nullptr : std::dynamic_pointer_cast<const T>(it->second);
   }
+
+  // The settings stored under `key` as T, or T's defaults when absent (an area's `...ConfigOf`).
+  template <typename T>
+  const T& sectionOrDefault(std::string_view key) const {
+    static const T kDefaults;
+    auto settings = section<T>(key);
+    return settings != nullptr ? *settings : kDefaults;
+  }
+
+  // Tests only: the settings under `key` as a T this Config alone holds, to edit in place (a
+  // copy of what was there, or of T's defaults, when they are shared or absent).
+  template <typename T>
+  T& mutableSectionForTest(std::string_view key) {
+    auto it = sections.find(key);
+    if (it != sections.end() && it->second.use_count() == 1) {
+      auto* settings = dynamic_cast<const T*>(it->second.get());
+      if (settings != nullptr) return const_cast<T&>(*settings);
+    }
+    auto copy = std::make_shared<T>(sectionOrDefault<T>(key));
+    sections[std::string(key)] = copy;
+    return *copy;
+  }
 };
 
 }  // namespace shipgate::config
