@@ -17,14 +17,16 @@ done
 work=$(mktemp -d /tmp/shipgate-demo.XXXXXX)
 chmod 755 "$work"
 pids=()
-cleanup() {
+cleanup() {  # exit status: 0 after a stop asked for (Ctrl-C, SIGTERM) or a clean end
+  local rc=$1
   trap - EXIT INT TERM
   echo; echo "demo: stopping"
   for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [ "$rc" = 0 ]; then rm -rf "$work"; else echo "demo: failed; its logs are kept in $work" >&2; fi
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup $?' EXIT
+trap 'cleanup 0; exit 0' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() {  # port, what, seconds
