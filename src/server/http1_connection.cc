@@ -23,10 +23,8 @@ Http1Connection::Http1Connection(Worker& worker, std::unique_ptr<net::Stream> st
     : worker_(worker),
       stream_(std::move(stream)),
       tls_(std::move(tls)),
-      parser_(limitsOf(*worker.snapshot()).max_header_bytes,
-              limitsOf(*worker.snapshot()).max_body_bytes),
       timer_(worker.loop(), [this] { onTimer(); }),
-      ctx_(worker, *this, std::move(client_ip), tls_ != nullptr),
+      client_ip_(std::move(client_ip)),
       response_buffer_(limitsOf(*worker.snapshot()).response_buffer_bytes) {}
 
 Http1Connection::~Http1Connection() = default;
@@ -38,6 +36,39 @@ void Http1Connection::start() {
     return;
   }
   updateTimer();
+}
+
+RequestSlot& Http1Connection::slot() {
+  if (!slot_) {
+    slot_ = worker_.takeRequestSlot();
+    const config::Limits& limits = limitsOf(*worker_.snapshot());
+    slot_->parser.setLimits(limits.max_header_bytes, limits.max_body_bytes);
+    slot_->ctx.attach(*this, client_ip_, isTls());
+  }
+  return *slot_;
+}
+
+void Http1Connection::releaseSlotIfIdle() {
+  if (!slot_ || phase_ != Phase::kReading || in_process_ || !in_.empty() || outputPending() ||
+      slot_->parser.inMessage() || slot_->parser.errorStatus() != 0 || !slot_->ctx.idle()) {
+    return;
+  }
+  worker_.giveBackRequestSlot(std::move(slot_));
+}
+
+void Http1Connection::releaseSlot() {
+  if (!slot_) return;
+  const http::RequestParser& p = slot_->parser;
+  // Between requests (next() called, no error): as good as new. Otherwise (mid-request, errored,
+  // tunnelled) it is not reused; freed at the end of the iteration, as a caller up the stack may
+  // still read its request.
+  bool clean = slot_->ctx.idle() && !p.inMessage() && !p.headersComplete() && p.errorStatus() == 0;
+  slot_->ctx.abort();
+  if (clean) {
+    worker_.giveBackRequestSlot(std::move(slot_));
+  } else {
+    worker_.deferDelete(std::move(slot_));
+  }
 }
 
 size_t Http1Connection::inputCap() const {
@@ -59,7 +90,7 @@ void Http1Connection::onIoEvent(uint32_t events) {
     if (!flush()) return;
   }
   if (phase_ == Phase::kTunnel) {
-    ctx_.downstreamReadable();
+    if (slot_) slot_->ctx.downstreamReadable();
     return;
   }
   onReadable();
@@ -78,6 +109,7 @@ void Http1Connection::onReadable() {
     return;
   }
   if (in_.empty()) worker_.buffers().giveBack(in_);
+  releaseSlotIfIdle();
 }
 
 bool Http1Connection::readInput() {
@@ -119,17 +151,18 @@ void Http1Connection::processInput() {
   in_process_ = true;
   while (phase_ == Phase::kReading && !close_after_flush_ && !in_.empty()) {
     if (file_ || out_.size() > kHighWater) break;  // answer the previous request first
-    bool was_in_message = parser_.inMessage();
+    http::RequestParser& parser = slot().parser;
+    bool was_in_message = parser.inMessage();
     size_t consumed = 0;
-    auto st = parser_.execute(in_.data(), in_.size(), &consumed);
+    auto st = parser.execute(in_.data(), in_.size(), &consumed);
     in_.consume(consumed);
-    if (!was_in_message && parser_.inMessage()) message_start_ = worker_.loop().now();
+    if (!was_in_message && parser.inMessage()) message_start_ = worker_.loop().now();
     if (st == http::RequestParser::State::kNeedMore) {
       sendContinueIfNeeded();
       break;
     }
     if (st == http::RequestParser::State::kError) {
-      handleError(parser_.errorStatus(), parser_.errorReason());
+      handleError(parser.errorStatus(), parser.errorReason());
       break;
     }
     handleRequest();
@@ -139,8 +172,8 @@ void Http1Connection::processInput() {
 }
 
 void Http1Connection::sendContinueIfNeeded() {
-  if (continue_sent_ || !parser_.headersComplete()) return;
-  const http::Request& req = parser_.request();
+  if (continue_sent_ || !headersComplete()) return;
+  const http::Request& req = slot_->parser.request();
   if (!req.expectContinue()) return;
   continue_sent_ = true;
   worker_.buffers().borrow(out_);
@@ -149,27 +182,29 @@ void Http1Connection::sendContinueIfNeeded() {
 }
 
 void Http1Connection::handleRequest() {
-  const http::Request& req = parser_.request();
+  RequestSlot& s = slot();
+  const http::Request& req = s.parser.request();
   phase_ = Phase::kProcessing;
   ++requests_;
   updateReclaimable();
   keep_alive_ = req.keepAlive() && !draining_ && !worker_.draining();
   const config::Limits& limits = limitsOf(*worker_.snapshot());
-  parser_.setLimits(limits.max_header_bytes, limits.max_body_bytes);
+  s.parser.setLimits(limits.max_header_bytes, limits.max_body_bytes);
   response_buffer_ = limits.response_buffer_bytes;
-  ctx_.start(req);
+  s.ctx.start(req);
 }
 
 void Http1Connection::handleError(int status, std::string_view reason) {
+  RequestSlot& s = slot();
   phase_ = Phase::kProcessing;
   updateReclaimable();
-  ctx_.startError(parser_.request(), status, reason);
+  s.ctx.startError(s.parser.request(), status, reason);
 }
 
 void Http1Connection::requestComplete() {
   // An upgrade that was not switched leaves the connection in an unknown protocol state.
-  if (!keep_alive_ || parser_.request().upgrade()) close_after_flush_ = true;
-  parser_.next();
+  if (!keep_alive_ || slot().parser.request().upgrade()) close_after_flush_ = true;
+  slot_->parser.next();
   continue_sent_ = false;
   phase_ = Phase::kReading;
   message_start_ = last_activity_ = worker_.loop().now();
@@ -182,6 +217,7 @@ void Http1Connection::requestComplete() {
     onReadable();
   } else {
     worker_.buffers().giveBack(in_);  // an idle keep-alive connection holds no input buffer
+    releaseSlotIfIdle();              // nor a request parser and context
   }
 }
 
@@ -258,20 +294,20 @@ bool Http1Connection::flush() {
       return false;
     }
   }
-  if (!congested()) ctx_.downstreamDrained();
+  if (slot_ && !congested()) slot_->ctx.downstreamDrained();
   if (phase_ == Phase::kClosed) return false;
   if (out_.empty() && !file_ && phase_ == Phase::kReading && !in_process_ && !in_.empty() &&
       progressed) {
     processInput();  // pipelined requests were waiting for this response to leave
   }
+  if (phase_ == Phase::kReading) releaseSlotIfIdle();
   if (phase_ == Phase::kProcessing || phase_ == Phase::kReading) updateTimer();
   return phase_ != Phase::kClosed;
 }
 
 void Http1Connection::drain() {
   draining_ = true;
-  if (phase_ == Phase::kReading && !parser_.inMessage() && in_.empty() && out_.empty() &&
-      !file_) {
+  if (phase_ == Phase::kReading && !inMessage() && in_.empty() && out_.empty() && !file_) {
     closeNow();
     return;
   }
@@ -284,7 +320,7 @@ void Http1Connection::drain() {
 
 void Http1Connection::beginClose() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
-  ctx_.abort();
+  releaseSlot();
   // Half-close and read what the client still sends for a moment, so the last response is
   // not destroyed by a reset (unread input at close() makes the kernel send RST).
   stream_->shutdownWrite();
@@ -310,7 +346,7 @@ void Http1Connection::closeNow() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   updateReclaimable();
-  ctx_.abort();
+  releaseSlot();
   timer_.cancel();
   worker_.loop().remove(stream_->fd());
   stream_.reset();
@@ -328,10 +364,10 @@ void Http1Connection::updateReclaimable() {
     if (requests_ == 0) {
       if (!got_request_bytes_) {
         kind = Reclaimable::kSilent;
-      } else if (!parser_.headersComplete()) {
+      } else if (!headersComplete()) {
         kind = Reclaimable::kPartial;
       }
-    } else if (!parser_.inMessage() && in_.empty()) {
+    } else if (!inMessage() && in_.empty()) {
       kind = Reclaimable::kIdle;
     }
   }
@@ -349,9 +385,9 @@ void Http1Connection::updateTimer() {
   const config::Limits& limits = limitsOf(*worker_.snapshot());
   switch (phase_) {
     case Phase::kReading:
-      if (parser_.inMessage() || (requests_ == 0 && !close_after_flush_)) {
-        auto deadline = parser_.headersComplete() ? last_activity_ + limits.body_timeout
-                                                  : message_start_ + limits.header_timeout;
+      if (inMessage() || (requests_ == 0 && !close_after_flush_)) {
+        auto deadline = headersComplete() ? last_activity_ + limits.body_timeout
+                                          : message_start_ + limits.header_timeout;
         if (requests_ == 0 && !got_request_bytes_) {
           deadline = message_start_ + limits.first_byte_timeout;
         }
@@ -380,7 +416,9 @@ void Http1Connection::updateTimer() {
 
 void Http1Connection::sendTimedOut() {
   // The request's app when it was proxied (the answer may be complete and still queued).
-  worker_.metrics().addCounter(metrics::names::kClientSendTimeouts, "app", ctx_.labels().app);
+  // (Output waits, so the connection still holds its slot.)
+  worker_.metrics().addCounter(metrics::names::kClientSendTimeouts, "app",
+                               slot_ ? slot_->ctx.labels().app : std::string_view());
   closeNow();
 }
 
@@ -393,8 +431,8 @@ void Http1Connection::onTimer() {
   }
   switch (phase_) {
     case Phase::kReading:
-      if (parser_.inMessage() || (requests_ == 0 && got_request_bytes_)) {
-        bool headers_done = parser_.headersComplete();
+      if (inMessage() || (requests_ == 0 && got_request_bytes_)) {
+        bool headers_done = headersComplete();
         auto deadline = headers_done ? last_activity_ + limitsOf(*worker_.snapshot()).body_timeout
                                      : message_start_ + limitsOf(*worker_.snapshot()).header_timeout;
         if (deadline > now) {

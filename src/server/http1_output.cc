@@ -18,7 +18,7 @@ size_t Http1Connection::encodeHeaders(const ResponseHeaders& head) {
   if (head.fields != nullptr) {
     for (const auto& [name, value] : *head.fields) h.header(name, value);
   }
-  const http::Request& req = parser_.request();
+  const http::Request& req = slot().parser.request();  // held while a response is encoded
   if (head.switching) {
     out_.append("Connection: Upgrade\r\n");
   } else if (!keep_alive_) {

@@ -15,13 +15,7 @@ bool validRequestId(std::string_view id) {
 
 }  // namespace
 
-RequestContext::RequestContext(Worker& worker, DownstreamCodec& codec, std::string client_ip,
-                               bool tls)
-    : worker_(worker),
-      codec_(codec),
-      client_ip_(std::move(client_ip)),
-      tls_(tls),
-      phases_(worker.phases()) {}
+RequestContext::RequestContext(Worker& worker) : worker_(worker), phases_(worker.phases()) {}
 
 RequestContext::~RequestContext() {
   abort();
@@ -58,7 +52,7 @@ void RequestContext::startError(const http::Request& partial, int status,
                                 std::string_view reason) {
   begin(partial);
   worker_.newRequestId(request_id_);
-  codec_.disableKeepAlive();
+  codec_->disableKeepAlive();
   std::string& body = scratch_text_;
   body.assign(reasonPhrase(status));
   if (!reason.empty()) {
@@ -115,7 +109,7 @@ void RequestContext::finish() {
   request_ = nullptr;
   snap_.reset();
   // Last: the codec may start the next request on this context before it returns.
-  codec_.requestComplete();
+  codec_->requestComplete();
 }
 
 void RequestContext::abort() {
@@ -162,17 +156,17 @@ void RequestContext::encodeHeaders(ResponseHeaders& head) {
   }
   if (!has_request_id) fields->emplace_back("X-Request-Id", request_id_);
   for (const auto& [name, value] : waf_fields_) fields->emplace_back(name, value);
-  bytes_sent_ += codec_.encodeHeaders(head);
+  bytes_sent_ += codec_->encodeHeaders(head);
 }
 
 void RequestContext::encodeData(std::string_view data) {
-  codec_.encodeData(data);
+  codec_->encodeData(data);
   bytes_sent_ += data.size();
 }
 
 void RequestContext::respond(int status, std::string_view body, std::vector<HeaderField>* fields,
                              std::string_view content_type) {
-  if (request_->upgrade()) codec_.disableKeepAlive();
+  if (request_->upgrade()) codec_->disableKeepAlive();
   if (fields == nullptr) fields = &scratchFields();
   if (!body.empty() && !content_type.empty()) fields->emplace_back("Content-Type", content_type);
   ResponseHeaders h;
@@ -189,7 +183,7 @@ void RequestContext::respondFile(int status, int64_t content_length,
                                  std::vector<HeaderField>* fields,
                                  std::shared_ptr<const staticsite::OpenFile> file, off_t offset,
                                  size_t length) {
-  if (request_->upgrade()) codec_.disableKeepAlive();
+  if (request_->upgrade()) codec_->disableKeepAlive();
   ResponseHeaders h;
   h.status = status;
   h.content_length = content_length;
@@ -197,7 +191,7 @@ void RequestContext::respondFile(int status, int64_t content_length,
   h.fields = fields;
   encodeHeaders(h);
   if (file) {
-    codec_.encodeFile(std::move(file), offset, length);
+    codec_->encodeFile(std::move(file), offset, length);
     bytes_sent_ += length;
   }
   status_ = status;
@@ -222,10 +216,10 @@ void RequestContext::failBeforeHead(int status, std::string_view body,
 void RequestContext::abortAfterHead(int status, const traffic::Endpoint* endpoint) {
   status_ = status;
   endpoint_ = endpoint;
-  codec_.disableKeepAlive();
+  codec_->disableKeepAlive();
   if (phases_.log) phases_.log->run(*this);
   abort();
-  codec_.resetStream();
+  codec_->resetStream();
 }
 
 void RequestContext::tunnelEstablished(const traffic::Endpoint* endpoint) {
@@ -235,7 +229,7 @@ void RequestContext::tunnelEstablished(const traffic::Endpoint* endpoint) {
   worker_.metrics().recordRequest(labels(), 101, seconds);
   firewallResponse();
   tunnel_ = true;
-  codec_.beginTunnel();
+  codec_->beginTunnel();
 }
 
 // ---- firewall and log ----

@@ -5,8 +5,9 @@
 // of HTTP/1 framing: responses go out as ResponseHeaders + data through the DownstreamCodec, so an
 // HTTP/2 stream can feed the same context.
 //
-// Owned by its codec, one request at a time, reused across requests. The http::Request it is
-// given must stay valid until the codec's requestComplete() is called. Loop thread only.
+// Used by one codec at a time (attach()), one request at a time, reused across requests. The
+// http::Request it is given must stay valid until the codec's requestComplete() is called. Loop
+// thread only.
 #pragma once
 
 #include <optional>
@@ -23,8 +24,16 @@ namespace shipgate::server {
 
 class RequestContext final : public DownstreamCallbacks {
  public:
-  RequestContext(Worker& worker, DownstreamCodec& codec, std::string client_ip, bool tls);
+  explicit RequestContext(Worker& worker);
   ~RequestContext();
+
+  // Binds the context to the connection it serves next (pooled contexts move between
+  // connections; see request_slot.h). REQUIRES: idle().
+  void attach(DownstreamCodec& codec, std::string_view client_ip, bool tls) {
+    codec_ = &codec;
+    client_ip_.assign(client_ip);
+    tls_ = tls;
+  }
 
   // Runs the phases on request. REQUIRES: idle().
   void start(const http::Request& request);
@@ -46,7 +55,7 @@ class RequestContext final : public DownstreamCallbacks {
   std::vector<HeaderField>& responseFields() override { return scratchFields(); }
   void encodeHeaders(ResponseHeaders& head) override;
   void encodeData(std::string_view data) override;
-  DownstreamCodec& codec() override { return codec_; }
+  DownstreamCodec& codec() override { return *codec_; }
   void complete(int status, const traffic::Endpoint* endpoint) override;
   void failBeforeHead(int status, std::string_view body,
                       const traffic::Endpoint* endpoint) override;
@@ -94,9 +103,9 @@ class RequestContext final : public DownstreamCallbacks {
   void releaseHeld();
 
   Worker& worker_;
-  DownstreamCodec& codec_;
+  DownstreamCodec* codec_ = nullptr;  // set by attach()
   std::string client_ip_;
-  bool tls_;
+  bool tls_ = false;
   const PhaseList& phases_;
 
   const http::Request* request_ = nullptr;

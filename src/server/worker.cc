@@ -7,6 +7,7 @@
 
 #include "http1_connection.h"
 #include "request_phase.h"
+#include "request_slot.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/names.h"
 #include "shipgate/net/stream.h"
@@ -233,6 +234,27 @@ void Worker::giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch) {
   constexpr size_t kMaxPooled = 256;
   if (scratch && waf_scratch_pool_.size() < kMaxPooled) {
     waf_scratch_pool_.push_back(std::move(scratch));
+  }
+}
+
+std::unique_ptr<RequestSlot> Worker::takeRequestSlot() {
+  if (request_slots_.empty()) {
+    ++request_slots_made_;
+    const config::Limits& limits = snapshot()->config->server.limits;
+    return std::make_unique<RequestSlot>(*this, limits.max_header_bytes, limits.max_body_bytes);
+  }
+  auto s = std::move(request_slots_.back());
+  request_slots_.pop_back();
+  return s;
+}
+
+void Worker::giveBackRequestSlot(std::unique_ptr<RequestSlot> slot) {
+  constexpr size_t kMaxPooled = 1024;
+  if (!slot) return;
+  if (request_slots_.size() < kMaxPooled) {
+    request_slots_.push_back(std::move(slot));
+  } else {
+    deferDelete(std::move(slot));
   }
 }
 

@@ -23,6 +23,7 @@ namespace shipgate::server {
 
 class Http1Connection;
 struct PhaseList;
+struct RequestSlot;
 
 // Something freed at the end of the loop iteration in which it was closed.
 class Deferred {
@@ -68,6 +69,15 @@ class Worker {
   std::unique_ptr<firewall::Scratch> takeWafScratch();
   void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
 
+  // A connection's request parser and context (request_slot.h), from a free list so a warm
+  // worker allocates none per request; given back when the connection goes idle, or deferred
+  // for deletion when the list is full (the slot may be on the caller's stack).
+  std::unique_ptr<RequestSlot> takeRequestSlot();
+  void giveBackRequestSlot(std::unique_ptr<RequestSlot> slot);
+  // For tests: slots on the free list, and slots ever made by this worker.
+  size_t freeRequestSlots() const { return request_slots_.size(); }
+  uint64_t requestSlotsMade() const { return request_slots_made_; }
+
   // Takes a new connection. REQUIRES: its place in the gateway's connectionCount() is taken.
   void adopt(std::unique_ptr<Http1Connection> conn);
   // A connection closed: it is freed at the end of this loop iteration.
@@ -99,6 +109,9 @@ class Worker {
   std::unique_ptr<PhaseList> phases_;
   BufferPool buffers_;
   std::vector<std::unique_ptr<firewall::Scratch>> waf_scratch_pool_;
+  // After waf_scratch_pool_ and phases_: a pooled context gives its WAF scratch back when freed.
+  std::vector<std::unique_ptr<RequestSlot>> request_slots_;
+  uint64_t request_slots_made_ = 0;
   UpstreamPool pool_;
   AccessLogBuffer access_log_;
   net::Timer flush_timer_;

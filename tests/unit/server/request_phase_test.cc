@@ -6,7 +6,10 @@
 #include <sys/eventfd.h>
 
 #include <chrono>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "../../../src/server/request_context.h"
 #include "../../../src/server/request_phase.h"
@@ -20,6 +23,7 @@ using namespace testing;
 std::atomic<int> g_suspended{0};
 std::atomic<int> g_resumed{0};
 std::atomic<int> g_aborted{0};
+std::atomic<uint64_t> g_slots_made{0};  // the worker's requestSlotsMade() at the latest request
 int g_event_fd = -1;
 
 // The per-request state of a suspended TestPhase: a timer or a watched fd.
@@ -63,6 +67,7 @@ class Wait final : public SuspendedWork, public net::IoHandler {
 class TestPhase final : public Phase {
  public:
   PhaseResult run(RequestContext& ctx) override {
+    g_slots_made.store(ctx.worker().requestSlotsMade());
     std::string_view how = ctx.request().header("x-suspend");
     if (how.empty()) return PhaseResult::kContinue;
     auto wait = std::make_unique<Wait>(ctx);
@@ -81,6 +86,7 @@ class RequestPhaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     g_suspended = g_resumed = g_aborted = 0;
+    g_slots_made = 0;
     g_event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     setExtraPhaseForTesting([] { return std::make_unique<TestPhase>(); });
   }
@@ -152,6 +158,36 @@ TEST_F(RequestPhaseTest, ClientLeavingASuspendedRequestAbortsThePhase) {
   EXPECT_EQ(g_resumed.load(), 1);
   EXPECT_EQ(g_aborted.load(), 1);
   EXPECT_EQ(up.hits(), 1);
+}
+
+// An idle keep-alive connection gives its request parser and context back to the worker's free
+// list once its answer is sent, so the next connection's request reuses them: many connections
+// kept open, each after one request, share one slot instead of holding one each.
+TEST_F(RequestPhaseTest, IdleKeepAliveConnectionsGiveTheirRequestSlotBack) {
+  EchoUpstream up("blue");
+  config::Config c = baseConfig(1);
+  addApp(c, "api", {up.port()});
+  GatewayHarness h(std::move(c));
+  ASSERT_TRUE(h.error.empty()) << h.error;
+  constexpr int kConns = 20;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kConns; ++i) {
+    clients.push_back(std::make_unique<RawClient>(h.port()));
+    ASSERT_TRUE(clients.back()->send(get("/k" + std::to_string(i), "")));
+    auto r = clients.back()->read();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200) << i;
+  }
+  // Every connection is still open and idle; one of them goes on, and a suspended request too.
+  ASSERT_TRUE(clients.front()->send(get("/again", "1")));
+  auto r = clients.front()->read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(parseEcho(r->body)["path"], "/again");
+  // One slot serves them all (a connection that kept its slot while idle would make 21).
+  EXPECT_GE(g_slots_made.load(), 1u);
+  EXPECT_LE(g_slots_made.load(), 2u);
+  EXPECT_EQ(up.hits(), kConns + 1);
 }
 
 }  // namespace
