@@ -36,19 +36,21 @@ wait_port() {  # port, what, seconds
   done
   echo "demo: $2 did not open port $1 (logs in $work)" >&2; exit 1
 }
-for p in 8080 9901 9101 9102 9111 9112 55432 8545; do
+for p in 8080 9901 9101 9102 9111 9112 25432 8545; do
   port_free "$p" || { echo "demo: port $p is in use; stop whatever holds it first" >&2; exit 1; }
 done
 
-echo "demo: starting PostgreSQL on 127.0.0.1:55432"
+# Every port the demo listens on is below the kernel's ephemeral range (32768-60999), so an outgoing
+# connection can never hold it as its local port when a server binds it.
+echo "demo: starting PostgreSQL on 127.0.0.1:25432"
 pgbin=/usr/lib/postgresql/15/bin
 as_pg=(); [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
 mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
 "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -A trust -U postgres >"$work/initdb.log" 2>&1
-"${as_pg[@]}" "$pgbin/postgres" -D "$work/pg/data" -h 127.0.0.1 -p 55432 -k "$work/pg" \
+"${as_pg[@]}" "$pgbin/postgres" -D "$work/pg/data" -h 127.0.0.1 -p 25432 -k "$work/pg" \
   >"$work/postgres.log" 2>&1 &
 pids+=($!)
-wait_port 55432 PostgreSQL 30
+wait_port 25432 PostgreSQL 30
 
 echo "demo: starting hardhat node on 127.0.0.1:8545"
 (cd "$root/tests/js" && exec node node_modules/hardhat/internal/cli/cli.js node --hostname 127.0.0.1 --port 8545) \
