@@ -4,41 +4,20 @@
 
 namespace shipgate::metrics {
 
-Sampler::Sampler(Windows& windows) : windows_(windows) {}
+Sampler::Sampler(Windows& windows)
+    : thread_(
+          [&windows] {
+            return std::clamp<Clock::time_point::duration>(windows.untilNextWindow(), Millis(1),
+                                               Millis(1000));
+          },
+          [&windows] { windows.tick(); }) {}
 
 Sampler::~Sampler() { stop(); }
 
-void Sampler::start() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { run(); });
-}
+void Sampler::start() { thread_.start(); }
 
-void Sampler::stop() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notifyAll();
-  if (thread_.joinable()) thread_.join();
-}
+void Sampler::stop() { thread_.stop(); }
 
-void Sampler::wakeForTest() {
-  MutexLock lock(mu_);
-  wake_.notifyAll();
-}
-
-void Sampler::run() {
-  MutexLock lock(mu_);
-  while (!stopping_) {
-    auto wait = std::clamp<Clock::time_point::duration>(windows_.untilNextWindow(), Millis(1),
-                                                        Millis(1000));
-    wake_.waitFor(lock, wait);
-    if (stopping_) break;
-    windows_.tick();
-  }
-}
+void Sampler::wakeForTest() { thread_.wake(); }
 
 }  // namespace shipgate::metrics

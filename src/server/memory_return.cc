@@ -17,38 +17,19 @@ bool TrimPolicy::observe(int64_t connections, Clock::time_point now) {
 }
 
 MemoryReturn::MemoryReturn(const std::atomic<int64_t>& connections, Clock& clock)
-    : connections_(connections), clock_(clock) {}
+    : connections_(connections),
+      clock_(clock),
+      thread_([] { return std::chrono::seconds(1); }, [this] { check(); }) {}
 
 MemoryReturn::~MemoryReturn() { stop(); }
 
-void MemoryReturn::start() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] { run(); });
-}
+void MemoryReturn::start() { thread_.start(); }
 
-void MemoryReturn::stop() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notifyAll();
-  if (thread_.joinable()) thread_.join();
-}
+void MemoryReturn::stop() { thread_.stop(); }
 
-void MemoryReturn::run() {
-  TrimPolicy policy;
-  for (;;) {
-    {
-      MutexLock lock(mu_);
-      if (!stopping_) cv_.waitFor(lock, std::chrono::seconds(1));
-      if (stopping_) return;
-    }
-    if (policy.observe(connections_.load(std::memory_order_relaxed), clock_.now())) {
-      malloc_trim(0);
-    }
+void MemoryReturn::check() {
+  if (policy_.observe(connections_.load(std::memory_order_relaxed), clock_.now())) {
+    malloc_trim(0);
   }
 }
 

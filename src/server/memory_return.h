@@ -9,10 +9,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 
 #include "shipgate/common/clock.h"
-#include "shipgate/common/mutex.h"
+#include "shipgate/common/periodic_thread.h"
 
 namespace shipgate::server {
 
@@ -44,14 +43,12 @@ class MemoryReturn {
   void stop();
 
  private:
-  void run();
+  void check();  // on the thread: one observation, and a trim when the policy says so
 
   const std::atomic<int64_t>& connections_;
   Clock& clock_;
-  Mutex mu_;
-  CondVar cv_;
-  bool stopping_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  TrimPolicy policy_;  // the thread's own
+  PeriodicThread thread_;
 };
 
 }  // namespace shipgate::server

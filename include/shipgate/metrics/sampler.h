@@ -7,9 +7,7 @@
 // destructor stops. `windows` must outlive the Sampler.
 #pragma once
 
-#include <thread>
-
-#include "shipgate/common/mutex.h"
+#include "shipgate/common/periodic_thread.h"
 #include "shipgate/metrics/windows.h"
 
 namespace shipgate::metrics {
@@ -29,13 +27,7 @@ class Sampler {
   void wakeForTest();
 
  private:
-  void run();
-
-  Windows& windows_;
-  Mutex mu_;
-  CondVar wake_;
-  bool stopping_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicThread thread_;
 };
 
 }  // namespace shipgate::metrics
