@@ -78,7 +78,7 @@ std::string withUnit(double v, const TriggerSpec& s) {
 
 TriggerWatch::TriggerWatch(std::vector<TriggerSpec> specs, Baseline baseline)
     : specs_(std::move(specs)), baseline_(std::move(baseline)) {
-  int64_t g = 0;
+  int64_t g = 1'000;  // the release controller samples every second
   for (const auto& s : specs_) g = std::gcd(g, std::max<int64_t>(1, s.sample.count()));
   if (g > 0) interval_ = Millis{g};
   states_.resize(specs_.size());
