@@ -206,6 +206,28 @@ TEST(TriggerWording, BadWordingNamesTheWordAndWhatWasExpected) {
   }
 }
 
+TEST(TriggerWording, DurationsAsTheCanonicalTextWritesThem) {
+  EXPECT_EQ(formatDuration(Millis{0}), "0s");
+  EXPECT_EQ(formatDuration(Millis{500}), "500ms");
+  EXPECT_EQ(formatDuration(Millis{90'000}), "1m30s");
+  EXPECT_EQ(formatDuration(Millis{3'600'000}), "1h");
+  EXPECT_EQ(formatDuration(Millis{3'723'004}), "1h2m3s4ms");
+}
+
+TEST(TriggerWording, PercentilesTheSamplesNeed) {
+  std::vector<TriggerSpec> specs = {parseOk("p99 latency > 1s"), parseOk("Error rate > 5%"),
+                                    parseOk("Response time > 200% of baseline for 10 minutes"),
+                                    parseOk("p99 latency > 2s for 1 minute"),
+                                    parseOk("p50 response time > 150% of baseline for 1 hour")};
+  EXPECT_EQ(latencyPercentiles(specs), (std::vector<double>{50, 95, 99}));
+  auto needs = baselineNeeds(specs);
+  ASSERT_EQ(needs.size(), 2u);
+  EXPECT_EQ(needs[0].percentile, 50);
+  EXPECT_EQ(needs[0].span, Millis{3'600'000});
+  EXPECT_EQ(needs[1].percentile, 95);
+  EXPECT_EQ(needs[1].span, Millis{600'000});
+}
+
 TEST(TriggerWording, OverlongTextIsRefused) {
   std::string text = "Error rate > 5% for 5 minutes" + std::string(600, ' ');
   WordingError err = parseErr(text);
