@@ -110,6 +110,9 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
     }
     conn.exec("PRAGMA synchronous=FULL");
     conn.exec("PRAGMA foreign_keys=ON");
+    if (options.max_page_count_for_test > 0) {
+      conn.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count_for_test));
+    }
     const std::string check = pragmaText(conn, "quick_check");
     if (check != "ok") {
       return Status::internal("state database " + path + " is corrupt: " + check);
@@ -198,15 +201,16 @@ Status SqliteStateStore::atomically(const std::function<Status()>& body) {
     MutexLock lock(mu_);
     owner_.store(std::this_thread::get_id());
     status = write(run);
-    if (status.isOk() && broken_) {
-      status = Status::internal("state database " + path_ +
-                                ": the transaction was rolled back after an error in it");
-    }
-    broken_ = false;
     owner_.store(std::thread::id());
   }
   if (thrown) std::rethrow_exception(thrown);
   return status;
+}
+
+Status SqliteStateStore::brokenStatus() const {
+  return Status::ioError("state database " + path_ +
+                         ": the transaction was rolled back, nothing of it was written: " +
+                         broken_);
 }
 
 Status SqliteStateStore::fromException(std::exception_ptr e) const {

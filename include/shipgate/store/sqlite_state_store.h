@@ -14,6 +14,7 @@
 // mid-migration leaves the previous version intact. A database whose newest migration is newer
 // than this binary's kSchemaVersion is refused (FailedPrecondition, naming both versions and the
 // path); an unreadable or corrupt file is refused (Internal or IoError, with the path).
+// (schema_migrations.applied_at is the real wall clock: it records when this file changed.)
 //
 // Guards kept by the schema itself (so no caller, and no sqlite3 shell session, breaks them):
 // the audit log refuses UPDATE and DELETE (triggers), releases refuse UPDATE, at most one
@@ -57,6 +58,8 @@ class SqliteStateStore final : public StateStore {
     std::chrono::milliseconds busy_timeout{5000};
     // Tests only: apply migrations up to this version (0: all), to build an older database.
     int migrate_up_to_for_test = 0;
+    // Tests only: cap the file at this many pages (0: no cap), to see a full disk.
+    int max_page_count_for_test = 0;
   };
 
   // The migrations this binary knows, in order; kSchemaVersion is the last one's version.
@@ -138,6 +141,7 @@ class SqliteStateStore final : public StateStore {
   Status read(F&& fn) REQUIRES(mu_);
   // Maps an exception escaping a database call to a Status with the path.
   Status fromException(std::exception_ptr e) const;
+  Status brokenStatus() const REQUIRES(mu_);
 
   const std::string path_;
   Mutex mu_;
@@ -145,7 +149,9 @@ class SqliteStateStore final : public StateStore {
   // The thread inside atomically() (holding mu_), or none.
   std::atomic<std::thread::id> owner_{};
   int depth_ GUARDED_BY(mu_) = 0;       // open transaction + savepoints
-  bool broken_ GUARDED_BY(mu_) = false; // SQLite rolled the open transaction back on its own
+  // Set when SQLite rolled the open transaction back on its own (after a full disk, an I/O
+  // error): the error that did it. Every later call in that transaction fails with it.
+  std::string broken_ GUARDED_BY(mu_);
 };
 
 }  // namespace shipgate::store
