@@ -203,3 +203,44 @@ TEST(StoreSchema, TwoStoresOnOneDirectorySeeEachOthersCommits) {
 
 }  // namespace
 }  // namespace shipgate::store
+
+namespace shipgate::store {
+namespace {
+
+// Another process (here: a raw connection) holding the write lock: a write waits out the busy
+// timeout, then fails as Unavailable naming the file, and changes nothing; once the lock is
+// gone the same write goes through.
+TEST(StoreSchema, WriteLockHeldElsewhereGivesUnavailableAfterTheBusyTimeout) {
+  testsupport::TempDir tmp("shipgate-store");
+  SqliteStateStore::Options quick;
+  quick.busy_timeout = std::chrono::milliseconds(100);
+  auto opened = SqliteStateStore::open(tmp.path(), quick);
+  ASSERT_TRUE(opened.isOk()) << opened.status().toString();
+  SqliteStateStore& store = **opened;
+  Raw other(store.path());
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), "");
+  Status busy = store.putRuntimeState("k", "1", 1);
+  EXPECT_EQ(busy.code(), Status::Code::kUnavailable) << busy.toString();
+  EXPECT_NE(busy.message().find(store.path()), std::string::npos) << busy.message();
+  // Reads are not blocked by a writer (WAL).
+  EXPECT_TRUE(store.getRuntimeState("k").isOk());
+  ASSERT_EQ(other.exec("COMMIT"), "");
+  EXPECT_EQ(*store.getRuntimeState("k"), std::nullopt);
+  ASSERT_TRUE(store.putRuntimeState("k", "1", 1).isOk());
+  EXPECT_EQ(*store.getRuntimeState("k"), std::optional<std::string>("1"));
+}
+
+// state.db that cannot be opened as a file (a directory in its place: refused even for root).
+TEST(StoreSchema, UnopenableFileIsRefusedWithItsPath) {
+  testsupport::TempDir tmp("shipgate-store");
+  const std::string path = tmp.file("state.db");
+  ASSERT_EQ(::mkdir(path.c_str(), 0700), 0);
+  auto refused = SqliteStateStore::open(tmp.path());
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.status().code(), Status::Code::kIoError);
+  EXPECT_NE(refused.status().message().find(path), std::string::npos)
+      << refused.status().message();
+}
+
+}  // namespace
+}  // namespace shipgate::store
