@@ -32,7 +32,10 @@ class FailingStoreTest : public StoreTest {
   }
   std::vector<std::string> storedActions() {
     std::vector<std::string> out;
-    for (const auto& e : *store_->listAudit(0, 0)) out.push_back(e.action);
+    auto entries = store_->listAudit(0, 0);
+    EXPECT_TRUE(entries.isOk()) << entries.status().toString();
+    if (!entries.isOk()) return out;
+    for (const auto& e : *entries) out.push_back(e.action);
     return out;
   }
   std::unique_ptr<FailingStateStore> failing_;
