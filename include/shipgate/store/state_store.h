@@ -211,7 +211,10 @@ class StateStore {
   // rethrown after the rollback). Nested atomically() calls on the same thread are savepoints:
   // an inner failure undoes only the inner body's writes and is returned to the outer body,
   // which decides. Other threads' calls wait until the outermost body ends.
-  // Returns body's error, or the commit's error (then nothing was written).
+  // Returns body's error, or the commit's error (then nothing was written). When a write fails
+  // in a way that makes the backend abandon the whole transaction (a full disk, an I/O error),
+  // every later call in the body fails with that error, and so does atomically(), even if the
+  // body ignores it and returns ok: nothing of the body is written.
   // REQUIRES: body does not wait for another thread that uses this store.
   virtual Status atomically(const std::function<Status()>& body) = 0;
 
@@ -248,8 +251,8 @@ class StateStore {
   // approved_by, failure, baseline_json, rollback_json, updated_at, finished_at. The identity
   // fields (app, environment, version, previous_version, kind, actor, created_at) and the steps
   // are left as stored. NotFound: no such id. FailedPrecondition: the stored deployment is
-  // terminal and the update would change its state (a finished deployment stays finished), or
-  // it would make a second unfinished deployment of the app.
+  // terminal and the update would change its state (a finished deployment stays finished; its
+  // other mutable fields may still be updated).
   virtual Status updateDeployment(const DeploymentRecord& deployment) = 0;
   // Inserts or replaces the step (step.deployment_id, step.index).
   // NotFound: no such deployment. InvalidArgument: negative index or empty name.
