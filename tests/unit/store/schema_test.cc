@@ -119,6 +119,43 @@ TEST(StoreSchema, OlderDatabaseIsUpgradedInPlaceKeepingItsData) {
   EXPECT_TRUE(store->setSlotState(SlotRecord{"api", "blue", "v1", SlotState::kLive, 1}).isOk());
 }
 
+// A migration that fails part-way (its second table's name is taken) leaves nothing of itself:
+// the database stays at the previous version, the error names the file and the migration, and
+// once the obstacle is gone the next open applies it.
+TEST(StoreSchema, FailedMigrationAppliesNothingAndIsRetriedAtTheNextOpen) {
+  testsupport::TempDir tmp("shipgate-store");
+  SqliteStateStore::Options old;
+  old.migrate_up_to_for_test = 1;
+  std::string path;
+  {
+    auto store = SqliteStateStore::open(tmp.path(), old);
+    ASSERT_TRUE(store.isOk()) << store.status().toString();
+    path = (*store)->path();
+  }
+  {
+    Raw raw(path);
+    ASSERT_EQ(raw.exec("CREATE TABLE runtime_state (x INTEGER)"), "");
+  }
+  auto refused = SqliteStateStore::open(tmp.path());
+  ASSERT_FALSE(refused.isOk());
+  const std::string& msg = refused.status().message();
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("migration 2"), std::string::npos) << msg;
+  {
+    Raw raw(path);
+    EXPECT_EQ(raw.column("SELECT MAX(version) FROM schema_migrations"),
+              std::vector<std::string>{"1"});
+    // Its first table (created before the failing statement) was rolled back with it.
+    EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'slots'"),
+              std::vector<std::string>{});
+    ASSERT_EQ(raw.exec("DROP TABLE runtime_state"), "");
+  }
+  auto store = testutil::openOrDie(tmp.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->schemaVersion(), SqliteStateStore::kSchemaVersion);
+  EXPECT_TRUE(store->putRuntimeState("k", "{}", 1).isOk());
+}
+
 TEST(StoreSchema, NewerSchemaIsRefusedAndLeftAlone) {
   testsupport::TempDir tmp("shipgate-store");
   std::string path;
