@@ -2,12 +2,11 @@
 // small statement helpers its .cc files share.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/VariadicBind.h>
+#include <sqlite3.h>
 
 #include <exception>
 #include <string>
@@ -23,7 +22,8 @@ namespace shipgate::store {
 class SCOPED_CAPABILITY SqliteStateStore::Session {
  public:
   explicit Session(SqliteStateStore& store) ACQUIRE(store.mu_) NO_THREAD_SAFETY_ANALYSIS
-      : store_(store), locked_(store.owner_.load() != std::this_thread::get_id()) {
+      : store_(store),
+        locked_(store.owner_.load() != std::this_thread::get_id()) {
     if (locked_) store_.mu_.lock();
   }
   ~Session() RELEASE() NO_THREAD_SAFETY_ANALYSIS {
@@ -81,8 +81,7 @@ Status SqliteStateStore::write(F&& fn) {
     }
   }
   --depth_;
-  if (!status.isOk() && !sqlite_detail::undo(handle, top, savepoint) && !top &&
-      broken_.empty()) {
+  if (!status.isOk() && !sqlite_detail::undo(handle, top, savepoint) && !top && broken_.empty()) {
     broken_ = status.message();
   }
   if (top) broken_.clear();

@@ -79,7 +79,7 @@ Status requireApp(SQLite::Database& db, const std::string& name) {
 
 }  // namespace sqlite_detail
 
-SqliteStateStore::SqliteStateStore(std::string path, std::unique_ptr<SQLite::Database> db)
+SqliteStateStore::SqliteStateStore(Key, std::string path, std::unique_ptr<SQLite::Database> db)
     : path_(std::move(path)), db_(std::move(db)) {}
 
 SqliteStateStore::~SqliteStateStore() = default;
@@ -98,7 +98,7 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   } catch (const SQLite::Exception& e) {
     return Status::ioError("state database " + path + ": cannot open: " + e.what());
   }
-  std::unique_ptr<SqliteStateStore> store(new SqliteStateStore(path, std::move(db)));
+  auto store = std::make_unique<SqliteStateStore>(Key{}, path, std::move(db));
   MutexLock lock(store->mu_);
   SQLite::Database& conn = *store->db_;
   try {
@@ -120,8 +120,8 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   } catch (const SQLite::Exception& e) {
     const int code = e.getErrorCode();
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
-      return Status::internal("state database " + path + " is not a readable database: " +
-                              e.what());
+      return Status::internal("state database " + path +
+                              " is not a readable database: " + e.what());
     }
     return store->fromException(std::current_exception());
   }
@@ -208,9 +208,9 @@ Status SqliteStateStore::atomically(const std::function<Status()>& body) {
 }
 
 Status SqliteStateStore::brokenStatus() const {
-  return Status::ioError("state database " + path_ +
-                         ": the transaction was rolled back, nothing of it was written: " +
-                         broken_);
+  return Status::ioError(
+      "state database " + path_ +
+      ": the transaction was rolled back, nothing of it was written: " + broken_);
 }
 
 Status SqliteStateStore::fromException(std::exception_ptr e) const {

@@ -52,6 +52,10 @@ struct Migration {
 };
 
 class SqliteStateStore final : public StateStore {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
   struct Options {
     // How long a write waits for another process's write lock before Unavailable.
@@ -70,12 +74,13 @@ class SqliteStateStore final : public StateStore {
   // cannot be created or opened: the message has the path and the reason), FailedPrecondition
   // (the database's schema is newer than this binary's), Internal (a corrupt file or a
   // migration that failed: the message has the path; nothing of that migration is applied).
-  static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir,
-                                                        Options options);
+  static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir, Options options);
   static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir) {
     return open(dir, Options{});
   }
 
+  // Use open(). (Key is private: only open() can construct one.)
+  SqliteStateStore(Key, std::string path, std::unique_ptr<SQLite::Database> db);
   ~SqliteStateStore() override;
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
@@ -101,8 +106,7 @@ class SqliteStateStore final : public StateStore {
   Status updateDeployment(const DeploymentRecord& deployment) override;
   Status saveStep(const StepRecord& step) override;
   Result<DeploymentRecord> getDeployment(const std::string& id) override;
-  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app,
-                                                        int limit) override;
+  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app, int limit) override;
   Result<std::vector<DeploymentRecord>> unfinishedDeployments() override;
 
   Result<int64_t> openIncident(const IncidentRecord& incident) override;
@@ -130,8 +134,6 @@ class SqliteStateStore final : public StateStore {
   class Session;
   friend class Session;
 
-  SqliteStateStore(std::string path, std::unique_ptr<SQLite::Database> db);
-
   // Runs fn (-> Status) as one transaction (BEGIN IMMEDIATE at the top, a SAVEPOINT inside
   // atomically()); undoes everything fn did when it returns an error or throws.
   template <typename F>
@@ -148,7 +150,7 @@ class SqliteStateStore final : public StateStore {
   std::unique_ptr<SQLite::Database> db_ GUARDED_BY(mu_);
   // The thread inside atomically() (holding mu_), or none.
   std::atomic<std::thread::id> owner_{};
-  int depth_ GUARDED_BY(mu_) = 0;       // open transaction + savepoints
+  int depth_ GUARDED_BY(mu_) = 0;  // open transaction + savepoints
   // Set when SQLite rolled the open transaction back on its own (after a full disk, an I/O
   // error): the error that did it. Every later call in that transaction fails with it.
   std::string broken_ GUARDED_BY(mu_);

@@ -63,9 +63,9 @@ TEST_F(FailingStoreTest, FailsAnOperationByNameTheGivenNumberOfTimes) {
   EXPECT_TRUE(failing_->saveStep(step).isOk());
   EXPECT_TRUE(failing_->appendAudit(testutil::audit("x", "y")).isOk());
   EXPECT_EQ(store_->getDeployment(*id)->steps[0].state, StepState::kSucceeded);
-  EXPECT_EQ(failing_->attempted(), (std::vector<std::string>{"createDeployment", "saveStep",
-                                                             "saveStep", "saveStep",
-                                                             "appendAudit"}));
+  EXPECT_EQ(failing_->attempted(),
+            (std::vector<std::string>{"createDeployment", "saveStep", "saveStep", "saveStep",
+                                      "appendAudit"}));
 }
 
 TEST_F(FailingStoreTest, FailsEveryWriteFromAPointOnWhileReadsPassThrough) {
@@ -148,7 +148,9 @@ TEST_F(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
        }},
       {"updateDeployment", [&] { return failing_->updateDeployment(done); }},
       {"saveStep",
-       [&] { return failing_->saveStep(StepRecord{*id, 20, "cleanup", StepState::kRunning}); }},
+       [&] {
+         return failing_->saveStep(StepRecord{*id, 20, "cleanup", StepState::kRunning});
+       }},
       {"openIncident",
        [&] {
          return failing_->openIncident(IncidentRecord{0, "api", "", "c", "", 6, 0, 0}).status();
@@ -156,7 +158,9 @@ TEST_F(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
       {"resolveIncident", [&] { return failing_->resolveIncident(*incident, 9); }},
       {"appendAudit", [&] { return failing_->appendAudit(testutil::audit("a", "b")).status(); }},
       {"setSlotState",
-       [&] { return failing_->setSlotState(SlotRecord{"api", "blue", "v1", SlotState::kLive, 1}); }},
+       [&] {
+         return failing_->setSlotState(SlotRecord{"api", "blue", "v1", SlotState::kLive, 1});
+       }},
       {"putRuntimeState", [&] { return failing_->putRuntimeState("k", "{}", 1); }},
       {"eraseRuntimeState", [&] { return failing_->eraseRuntimeState("k"); }},
       {"recordDelivery",

@@ -94,8 +94,7 @@ TEST(StoreSchema, MigrationsAppliedOnceAndRecorded) {
   auto store = openOrDie(tmp.path());
   ASSERT_NE(store, nullptr);
   Raw raw(store->path());
-  EXPECT_EQ(raw.column("SELECT applied_at FROM schema_migrations ORDER BY version"),
-            first_applied);
+  EXPECT_EQ(raw.column("SELECT applied_at FROM schema_migrations ORDER BY version"), first_applied);
   EXPECT_TRUE(store->findApp("api").isOk());
 }
 
@@ -189,8 +188,7 @@ TEST(StoreSchema, CorruptFileIsRefusedWithItsPath) {
   ASSERT_FALSE(path.empty());
   auto refused = SqliteStateStore::open(tmp.path());
   ASSERT_FALSE(refused.isOk());
-  EXPECT_NE(refused.status().message().find(path), std::string::npos)
-      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(path), std::string::npos) << refused.status().message();
   // The file is not replaced by an empty database.
   EXPECT_EQ(testsupport::readFile(path), std::string(8192, 'x'));
 }
@@ -275,8 +273,7 @@ TEST(StoreSchema, UnopenableFileIsRefusedWithItsPath) {
   auto refused = SqliteStateStore::open(tmp.path());
   ASSERT_FALSE(refused.isOk());
   EXPECT_EQ(refused.status().code(), Status::Code::kIoError);
-  EXPECT_NE(refused.status().message().find(path), std::string::npos)
-      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(path), std::string::npos) << refused.status().message();
 }
 
 }  // namespace

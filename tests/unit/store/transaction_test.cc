@@ -1,6 +1,7 @@
 // atomically(): a state change and its audit entry land together or not at all; nesting; threads
 // writing at once; and a process SIGKILLed in the middle of a stream of writes loses none that it
 // was told were committed, nor leaves one half-written.
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,8 +10,6 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
-
-#include <SQLiteCpp/Database.h>
 
 #include "store_test_util.h"
 
@@ -148,16 +147,17 @@ TEST_F(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
       const std::string app = "app" + std::to_string(t);
       for (int i = 0; i < kEach; ++i) {
         Status st = store_->atomically([&]() -> Status {
-          SG_RETURN_IF_ERROR(store_->createRelease(testutil::release(app, "v" + std::to_string(i))));
           SG_RETURN_IF_ERROR(
-              store_->setSlotState(SlotRecord{app, "blue", "v" + std::to_string(i),
-                                              SlotState::kLive, i + 1}));
+              store_->createRelease(testutil::release(app, "v" + std::to_string(i))));
+          SG_RETURN_IF_ERROR(store_->setSlotState(
+              SlotRecord{app, "blue", "v" + std::to_string(i), SlotState::kLive, i + 1}));
           return store_->appendAudit(testutil::audit("release", app)).status();
         });
         if (!st.isOk()) ++failures;
         // And plain writes outside any transaction, interleaved.
-        if (!store_->recordDelivery(DeliveryRecord{0, 1, app, "deploy_started", "", 1,
-                                                   DeliveryOutcome::kDelivered, 200, ""})
+        if (!store_
+                 ->recordDelivery(DeliveryRecord{0, 1, app, "deploy_started", "", 1,
+                                                 DeliveryOutcome::kDelivered, 200, ""})
                  .isOk()) {
           ++failures;
         }
@@ -283,8 +283,7 @@ TEST(StoreFull, AFullDiskInsideAtomicallyLeavesNothingEvenIfTheBodyCarriesOn) {
     return Status::ok();
   });
   ASSERT_FALSE(first_error.isOk()) << "the cap never filled the file";
-  EXPECT_NE(first_error.message().find(store.path()), std::string::npos)
-      << first_error.message();
+  EXPECT_NE(first_error.message().find(store.path()), std::string::npos) << first_error.message();
   EXPECT_GT(written, 0);
   // Either SQLite kept the transaction (then it commits what succeeded, whole) or it rolled it
   // back (then atomically must say so and nothing of it may be there). Never a mix.
