@@ -216,7 +216,7 @@ Status SqliteStateStore::brokenStatus() const {
 Status SqliteStateStore::fromException(std::exception_ptr e) const {
   const std::string where = "state database " + path_ + ": ";
   try {
-    std::rethrow_exception(e);
+    std::rethrow_exception(std::move(e));
   } catch (const SQLite::Exception& ex) {
     switch (ex.getErrorCode()) {
       case SQLITE_BUSY:
