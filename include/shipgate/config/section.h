@@ -54,6 +54,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"apps", "traffic"},   // traffic/traffic_config.h
     {"checks", "health"},  // health/health_config.h
     {"sites", "traffic"},
+    {"rum", "rum"},        // rum/rum_config.h
 };
 
 }  // namespace shipgate::config
