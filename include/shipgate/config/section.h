@@ -54,6 +54,8 @@ inline constexpr AreaSection kAreaSections[] = {
     {"apps", "traffic"},   // traffic/traffic_config.h
     {"checks", "health"},  // health/health_config.h
     {"sites", "traffic"},
+    {"rollback_triggers", "watch"},  // watch/watch_config.h
+    {"performance_slas", "watch"},
     {"rum", "rum"},        // rum/rum_config.h
 };
 
