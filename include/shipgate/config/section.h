@@ -56,6 +56,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"sites", "traffic"},
     {"rollback_triggers", "watch"},  // watch/watch_config.h
     {"performance_slas", "watch"},
+    {"rum", "rum"},        // rum/rum_config.h
 };
 
 }  // namespace shipgate::config
