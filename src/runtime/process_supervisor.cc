@@ -36,10 +36,11 @@ using TimePoint = Clock::time_point;
 
 std::string ExitStatus::describe() const {
   if (signaled) {
-    const char* name = ::strsignal(signal);
+    const char* name = ::sigabbrev_np(signal);  // thread-safe, unlike strsignal
     return "killed by signal " + std::to_string(signal) +
-           (name != nullptr ? " (" + std::string(name) + ")" : std::string());
+           (name != nullptr ? " (SIG" + std::string(name) + ")" : std::string());
   }
+  if (code < 0) return "exited (status unknown: reaped elsewhere)";
   return "exited with code " + std::to_string(code);
 }
 
@@ -476,6 +477,14 @@ class ProcessSupervisor::Impl {
       if (k == "PATH") path_value = v;
     }
     std::string log_dir = options_.log_dir + "/" + spec.app + "/" + spec.version;
+    // The same version live in the other slot too: its files are taken, name these by slot.
+    std::string log_suffix;
+    for (const auto& [k, s] : slots_) {
+      if (k.first == spec.app && k != key && s->spec.version == spec.version &&
+          s->state != SlotState::kStopped) {
+        log_suffix = "." + spec.slot;
+      }
+    }
     std::error_code ec;
     fs::create_directories(log_dir, ec);
     if (ec) return Status::ioError("cannot create log directory " + log_dir + ": " + ec.message());
@@ -497,8 +506,9 @@ class ProcessSupervisor::Impl {
       for (const auto& [k, v] : rt.env) set(k, expandPlaceholders(v, values));
       set("PORT", std::to_string(ports[i]));
       for (const auto& k : order) r->env.push_back(k + "=" + env_map[k]);
-      r->log = std::make_unique<RotatingLog>(log_dir + "/replica-" + std::to_string(i) + ".log",
-                                             rt.logs.max_bytes, rt.logs.keep);
+      r->log = std::make_unique<RotatingLog>(
+          log_dir + "/replica-" + std::to_string(i) + log_suffix + ".log", rt.logs.max_bytes,
+          rt.logs.keep);
       Status st = r->log->open();
       if (!st.isOk()) return st;
       slot->replicas.push_back(std::move(r));
@@ -584,7 +594,13 @@ class ProcessSupervisor::Impl {
         if (r->pid <= 0) continue;
         int status = 0;
         pid_t got = ::waitpid(r->pid, &status, WNOHANG);
-        if (got == r->pid) onExit(*slot, *r, decodeWait(status));
+        if (got == r->pid) {
+          onExit(*slot, *r, decodeWait(status));
+        } else if (got < 0 && errno == ECHILD) {
+          ExitStatus unknown;  // reaped elsewhere (SIGCHLD ignored?): gone, status unknown
+          unknown.code = -1;
+          onExit(*slot, *r, unknown);
+        }
       }
     }
   }

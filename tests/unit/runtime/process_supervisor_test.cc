@@ -135,6 +135,14 @@ TEST_F(SupervisorTest, ReplicasListenOnDistinctPortsFromTheRangeSkippingBusyOnes
   auto started2 = sup.start(other);
   ASSERT_TRUE(started2.isOk()) << started2.status().toString();
   for (const auto& r : started2->replicas) EXPECT_EQ(ports.count(r.port), 0u) << r.port;
+  // The same version in the app's other slot writes its own log files.
+  ProcessSpec green = s;
+  green.slot = "green";
+  green.runtime.replicas = 1;
+  auto started3 = sup.start(green);
+  ASSERT_TRUE(started3.isOk()) << started3.status().toString();
+  EXPECT_EQ(started3->replicas[0].log_path, logs_.path() + "/api/v1/replica-0.green.log");
+  EXPECT_EQ(started->replicas[0].log_path, logs_.path() + "/api/v1/replica-0.log");
   sup.stopAll();
 }
 
@@ -330,7 +338,7 @@ TEST_F(SupervisorTest, ReplicaKilledBySignalIsRestartedAndTheSignalReported) {
   ASSERT_TRUE(st->replicas[0].last_exit.has_value());
   EXPECT_TRUE(st->replicas[0].last_exit->signaled);
   EXPECT_EQ(st->replicas[0].last_exit->signal, SIGKILL);
-  EXPECT_NE(st->replicas[0].last_exit->describe().find("killed by signal 9"), std::string::npos);
+  EXPECT_EQ(st->replicas[0].last_exit->describe(), "killed by signal 9 (SIGKILL)");
   EXPECT_TRUE(ProcessSupervisor::waitForPort(st->replicas[0].port, 10s));
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
 }
