@@ -179,35 +179,41 @@ TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParents
 }
 
 TEST_F(SupervisorTest, LogsAreRotatedAtMaxBytesKeepingKeepOldFiles) {
-  ProcessSpec s = spec({"--port", "{port}", "--log-bytes", "60000"});
-  s.runtime.logs.max_bytes = 8192;
+  // 300 KB is several times a pipe's 64 KiB: the replica only gets to "logging done" (and to
+  // listening) if the supervisor keeps draining its output.
+  ProcessSpec s = spec({"--port", "{port}", "--log-bytes", "300000"});
+  s.runtime.logs.max_bytes = 32768;
   s.runtime.logs.keep = 2;
   ProcessSupervisor sup({logs_.path()});
   auto started = sup.start(s);
   ASSERT_TRUE(started.isOk()) << started.status().toString();
   std::string log_path = started->replicas[0].log_path;
-  // 60000 bytes in 600 lines of 100: the last one is numbered 600.
-  ASSERT_TRUE(waitForText(log_path, "logging done after line 00000600", 20s))
-      << readFile(log_path);
+  // 3000 lines of 100 bytes: the last one is numbered 3000.
+  ASSERT_TRUE(waitForText(log_path, "logging done after line 00003000", 20s))
+      << readFile(log_path).substr(0, 200);
   ASSERT_TRUE(waitForText(log_path, "listening on", 10s));
   EXPECT_TRUE(fs::exists(log_path + ".1"));
   EXPECT_TRUE(fs::exists(log_path + ".2"));
   EXPECT_FALSE(fs::exists(log_path + ".3")) << "keep: 2";
   for (const std::string& p : {log_path, log_path + ".1", log_path + ".2"}) {
-    EXPECT_LE(fs::file_size(p), 8192u) << p;
+    EXPECT_LE(fs::file_size(p), 32768u) << p;
     std::string t = readFile(p);
     ASSERT_FALSE(t.empty()) << p;
     EXPECT_EQ(t.back(), '\n') << p << ": files are cut at line ends";
   }
-  // The newest lines are in the current file, the ones before in .1, and older still in .2.
-  std::string cur = readFile(log_path);
-  EXPECT_NE(cur.find("log line 00000600 "), std::string::npos);
-  std::string one = readFile(log_path + ".1");
-  std::string two = readFile(log_path + ".2");
-  auto firstLine = [](const std::string& t) { return std::stol(t.substr(9, 8)); };
-  EXPECT_LT(firstLine(two), firstLine(one));
-  EXPECT_EQ(readFile(log_path + ".1").find("log line 00000001 "), std::string::npos)
-      << "the oldest lines were rotated out";
+  // The three files hold the newest lines, in order and without a gap: .2, then .1, then the
+  // current file continue each other, up to line 3000.
+  std::string kept = readFile(log_path + ".2") + readFile(log_path + ".1") + readFile(log_path);
+  long expect = std::stol(kept.substr(9, 8));
+  EXPECT_GT(expect, 1) << "the oldest lines were rotated out";
+  size_t pos = 0;
+  while (pos < kept.size() && kept.compare(pos, 9, "log line ") == 0) {
+    ASSERT_EQ(std::stol(kept.substr(pos + 9, 8)), expect) << "at byte " << pos;
+    ++expect;
+    pos = kept.find('\n', pos) + 1;
+  }
+  EXPECT_EQ(expect, 3001);
+  EXPECT_EQ(kept.compare(pos, 32, "logging done after line 00003000"), 0);
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
 }
 
