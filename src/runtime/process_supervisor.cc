@@ -192,13 +192,16 @@ class ProcessSupervisor::Impl {
     req.slot = slot;
     post(req);
     SG_RETURN_IF_ERROR(req.status);
+    // Wait for the run this request stopped (a start() from another thread may replace it).
     MutexLock lock(mu_);
-    auto it = slots_.find({app, slot});
-    while (it != slots_.end() && it->second->state != SlotState::kStopped) {
+    while (true) {
+      auto it = slots_.find({app, slot});
+      if (it == slots_.end() || it->second.get() != req.stopped ||
+          it->second->state == SlotState::kStopped) {
+        return Status::ok();
+      }
       changed_.waitFor(lock, std::chrono::milliseconds(100));
-      it = slots_.find({app, slot});
     }
-    return Status::ok();
   }
 
   void stopAll() {
@@ -268,6 +271,7 @@ class ProcessSupervisor::Impl {
     std::vector<std::pair<std::string, std::string>> base_env;
     std::string app;
     std::string slot;
+    const Slot* stopped = nullptr;  // kStop: the run being stopped
     bool done = false;
     Status status;
     Result<SlotStatus> result = Status::internal("not started");
@@ -281,6 +285,9 @@ class ProcessSupervisor::Impl {
     }
     if (spec.app.empty() || !config::validName(spec.app)) {
       return Status::invalidArgument("\"" + spec.app + "\" is not a valid app name");
+    }
+    if (spec.slot.empty() || !config::validName(spec.slot)) {
+      return Status::invalidArgument("\"" + spec.slot + "\" is not a valid slot name");
     }
     if (spec.version.empty() || !config::validName(spec.version) || spec.version[0] == '.') {
       return Status::invalidArgument("\"" + spec.version +
@@ -425,6 +432,7 @@ class ProcessSupervisor::Impl {
             req->status = Status::notFound("no process slot " + req->app + "/" + req->slot);
           } else {
             beginStop(*it->second);
+            req->stopped = it->second.get();
           }
           break;
         }

@@ -32,7 +32,8 @@
 //
 // Thread-safety: every public method is thread-safe. start/stop/stopAll block the caller until
 // the supervisor thread has done the work. Listeners are called on the supervisor thread with no
-// lock held; they must not call start/stop/stopAll (queries are fine).
+// lock held; they must not call start/stop/stopAll (queries are fine) and should return quickly
+// (the supervisor drains logs and reaps on that thread).
 #pragma once
 
 #include <sys/types.h>
