@@ -254,13 +254,55 @@ TEST_F(SupervisorTest, CrashedReplicaRestartsWithDoublingBackoffOnSimulatedTime)
   EXPECT_NE(log.find("exited with code 3; restarting in 50ms"), std::string::npos) << log;
   EXPECT_NE(log.find("exited with code 3; restarting in 200ms"), std::string::npos) << log;
   // A stop on simulated time: SIGTERM is enough for this replica (it is in backoff or exiting).
+  std::atomic<bool> stopped{false};
   std::thread mover([&] {
-    for (int i = 0; i < 100; ++i) {
+    while (!stopped) {
       clock.advance(1s);
       std::this_thread::sleep_for(20ms);
     }
   });
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  stopped = true;
+  mover.join();
+}
+
+TEST_F(SupervisorTest, CrashesFartherApartThanTheWindowNeverMakeACrashLoop) {
+  SimulatedClock clock;
+  SupervisorOptions options{logs_.path(), &clock};
+  ProcessSupervisor sup(options);
+  // Each run lasts 1 s of real time; the test moves the simulated clock 11 s meanwhile, so every
+  // run is longer than the 10 s window: the backoff starts over and old restarts leave the window.
+  ProcessSpec s = spec({"--no-listen", "--exit-after-ms", "1000", "--exit-code", "4"});
+  s.runtime.restart = {50ms, 1s, 2, 10s};
+  ASSERT_TRUE(sup.start(s).isOk());
+  for (int i = 0; i < 5; ++i) {
+    auto running = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+      return x.replicas[0].state == ReplicaState::kRunning && x.replicas[0].restarts == i;
+    }, 20s);
+    ASSERT_EQ(running->replicas[0].state, ReplicaState::kRunning) << "round " << i;
+    clock.advance(11s);
+    auto down = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+      return x.replicas[0].state != ReplicaState::kRunning;
+    }, 20s);
+    ASSERT_EQ(down->replicas[0].state, ReplicaState::kBackoff)
+        << "round " << i << ": " << down->reason;
+    EXPECT_EQ(down->replicas[0].next_restart_ms - clock.wallMillis(), 50) << "round " << i;
+    clock.advance(50ms);
+  }
+  auto st = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+    return x.replicas[0].restarts == 5;
+  }, 20s);
+  EXPECT_EQ(st->replicas[0].restarts, 5) << "more than crash_loop_restarts, but spread out";
+  EXPECT_NE(st->state, SlotState::kCrashLoop);
+  std::atomic<bool> stopped{false};
+  std::thread mover([&] {
+    while (!stopped) {
+      clock.advance(1s);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  stopped = true;
   mover.join();
 }
 
