@@ -482,6 +482,15 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
       << r.status().message();
   EXPECT_FALSE(sup.slotState("api", "blue").has_value());
 
+  ProcessSpec no_dir = spec({"--port", "{port}"});
+  no_dir.release_dir = release_.path() + "/missing";
+  r = sup.start(no_dir);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("working directory " + release_.path() + "/missing"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(sup.slotState("api", "blue").has_value());
+
   ProcessSpec not_in_path = spec({});
   not_in_path.runtime.argv = {"shipgate-no-such-program-xyz"};
   r = sup.start(not_in_path);
