@@ -323,6 +323,12 @@ Status fillFromFolder(const std::string& source, const std::string& dest,
   return Status::ok();
 }
 
+// libarchive's message for the last error; it may have none (null).
+std::string archiveError(archive* a) {
+  const char* why = archive_error_string(a);
+  return why != nullptr ? why : "unknown error (libarchive gave no message)";
+}
+
 struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -333,8 +339,7 @@ Status fillFromArchive(const std::string& source, const std::string& dest,
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), source.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    return Status::invalidArgument(source + ": cannot open as .tar.gz: " +
-                                   archive_error_string(a.get()));
+    return Status::invalidArgument(source + ": cannot open as .tar.gz: " + archiveError(a.get()));
   }
   TreeWriter tree(dest, limits, source);
   archive_entry* entry = nullptr;
@@ -342,10 +347,9 @@ Status fillFromArchive(const std::string& source, const std::string& dest,
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      const char* why = archive_error_string(a.get());
       return Status::invalidArgument(source + ": not a valid .tar.gz after " +
-                                     std::to_string(tree.entries()) + " entries: " +
-                                     (why != nullptr ? why : "unknown error"));
+                                     std::to_string(tree.entries()) +
+                                     " entries: " + archiveError(a.get()));
     }
     const char* name = archive_entry_pathname(entry);
     if (name == nullptr) name = archive_entry_pathname_utf8(entry);
@@ -388,9 +392,8 @@ Status fillFromArchive(const std::string& source, const std::string& dest,
           int rr = archive_read_data_block(a.get(), &block, &size, &offset);
           if (rr == ARCHIVE_EOF) break;
           if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN) {
-            const char* why = archive_error_string(a.get());
             s = Status::invalidArgument(source + ": cannot read entry " + quoteName(raw) + ": " +
-                                        (why != nullptr ? why : "unknown error"));
+                                        archiveError(a.get()));
             break;
           }
           s = tree.countBytes(size, raw);
