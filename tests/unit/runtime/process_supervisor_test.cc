@@ -148,7 +148,7 @@ TEST_F(SupervisorTest, ReplicasListenOnDistinctPortsFromTheRangeSkippingBusyOnes
 
 TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParentsEnv) {
   ::setenv("SHIPGATE_TEST_PARENT_ONLY", "leaked", 1);
-  ProcessSpec s = spec({"--port", "{port}", "--print-args", "--print-env", "NODE_ENV",
+  ProcessSpec s = spec({"--port", "{port}", "--print-args", "--print-fds", "--print-env", "NODE_ENV",
                         "--print-env", "RELEASE_INFO", "--print-env", "PORT", "--print-env",
                         "SHIPGATE_TEST_PARENT_ONLY", "--print-env", "PATH", "--tag",
                         "{release_dir}/static v={version} r={replica}"});
@@ -168,6 +168,9 @@ TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParents
   EXPECT_NE(text.find("cwd=" + fs::canonical(release_.path()).string() + "\n"),
             std::string::npos)
       << text;
+  // Nothing of shipgate's leaks into the child: only stdin (/dev/null), stdout and stderr.
+  EXPECT_NE(text.find("fds=0,1,2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("stdin=/dev/null\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env NODE_ENV=production\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env RELEASE_INFO=v1@" + port + "\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env PORT=" + port + "\n"), std::string::npos) << text;
@@ -392,6 +395,18 @@ TEST_F(SupervisorTest, ReplicaKilledBySignalIsRestartedAndTheSignalReported) {
 }
 
 TEST_F(SupervisorTest, StopSendsSigtermAndSigkillsWhatIgnoresItAfterStopGrace) {
+  // As `shipgate serve` does, block the termination signals in every thread (the supervisor's
+  // thread inherits the mask): a replica must still get SIGTERM's default or its own handler.
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
+  sigaddset(&term, SIGHUP);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &old_mask), 0);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{old_mask};
   ProcessSupervisor sup({logs_.path()});
   ProcessSpec polite = spec({"--port", "{port}"});
   ProcessSpec stubborn = spec({"--port", "{port}", "--ignore-term", "--grandchild"});
