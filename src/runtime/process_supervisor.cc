@@ -88,6 +88,9 @@ ProcessSupervisor::Impl::~Impl() {
 }
 
 Result<SlotStatus> ProcessSupervisor::Impl::start(const ProcessSpec& spec) {
+  if (options_.log_dir.empty()) {
+    return Status::failedPrecondition("the process supervisor has no log directory");
+  }
   SG_RETURN_IF_ERROR(validate(spec));
   // A crash-looped run is replaced: what still runs of it is stopped first (gracefully).
   if (auto st = status(spec.app, spec.slot); st && st->state == SlotState::kCrashLoop) {

@@ -532,6 +532,9 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
   bad_kind.runtime.kind = RuntimeKind::kStatic;
   EXPECT_EQ(sup.start(bad_kind).status().code(), Status::Code::kInvalidArgument);
   sup.stopAll();
+
+  ProcessSupervisor no_logs(SupervisorOptions{});
+  EXPECT_EQ(no_logs.start(ok).status().code(), Status::Code::kFailedPrecondition);
 }
 
 }  // namespace
