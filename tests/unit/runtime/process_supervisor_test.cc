@@ -273,9 +273,10 @@ TEST_F(SupervisorTest, CrashesFartherApartThanTheWindowNeverMakeACrashLoop) {
   SimulatedClock clock;
   SupervisorOptions options{logs_.path(), &clock};
   ProcessSupervisor sup(options);
-  // Each run lasts 1 s of real time; the test moves the simulated clock 11 s meanwhile, so every
-  // run is longer than the 10 s window: the backoff starts over and old restarts leave the window.
-  ProcessSpec s = spec({"--no-listen", "--exit-after-ms", "1000", "--exit-code", "4"});
+  // Each run lasts 11 s of simulated time (the test moves the clock, then kills the replica), so
+  // every run is longer than the 10 s window: the backoff starts over and old restarts leave the
+  // window.
+  ProcessSpec s = spec({"--no-listen"});
   s.runtime.restart = {50ms, 1s, 2, 10s};
   ASSERT_TRUE(sup.start(s).isOk());
   for (int i = 0; i < 5; ++i) {
@@ -284,6 +285,7 @@ TEST_F(SupervisorTest, CrashesFartherApartThanTheWindowNeverMakeACrashLoop) {
     }, 20s);
     ASSERT_EQ(running->replicas[0].state, ReplicaState::kRunning) << "round " << i;
     clock.advance(11s);
+    ASSERT_EQ(::kill(running->replicas[0].pid, SIGKILL), 0);
     auto down = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
       return x.replicas[0].state != ReplicaState::kRunning;
     }, 20s);
