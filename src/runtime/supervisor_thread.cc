@@ -184,6 +184,13 @@ Result<SlotStatus> ProcessSupervisor::Impl::doStart(const ProcessSpec& spec,
   for (const auto& [k, v] : rt.env) {
     if (k == "PATH") path_value = v;
   }
+  // The program first: a release that cannot run leaves no log files either.
+  PlaceholderValues first{ports[0], spec.version, spec.release_dir, 0};
+  Result<std::string> program =
+      resolveProgram(expandPlaceholders(rt.argv[0], first), path_value, spec.release_dir);
+  if (!program.isOk()) return program.status();
+  slot->program = *program;
+
   std::string log_dir = options_.log_dir + "/" + spec.app + "/" + spec.version;
   // The same version live in the other slot too: its files are taken, name these by slot.
   std::string log_suffix;
@@ -221,10 +228,6 @@ Result<SlotStatus> ProcessSupervisor::Impl::doStart(const ProcessSpec& spec,
     if (!st.isOk()) return st;
     slot->replicas.push_back(std::move(r));
   }
-  Result<std::string> program =
-      resolveProgram(slot->replicas[0]->argv[0], path_value, spec.release_dir);
-  if (!program.isOk()) return program.status();
-  slot->program = *program;
 
   for (auto& r : slot->replicas) {
     Status st = spawnReplica(*slot, *r);

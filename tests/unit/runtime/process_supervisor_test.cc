@@ -498,6 +498,7 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
   EXPECT_NE(r.status().message().find(release_.path() + "/no-such-binary"), std::string::npos)
       << r.status().message();
   EXPECT_FALSE(sup.slotState("api", "blue").has_value());
+  EXPECT_FALSE(fs::exists(logs_.path() + "/api")) << "no log files for a release that never ran";
 
   ProcessSpec no_dir = spec({"--port", "{port}"});
   no_dir.release_dir = release_.path() + "/missing";
