@@ -7,13 +7,20 @@ namespace shipgate::notify {
 
 std::string_view eventKindName(EventKind kind) {
   switch (kind) {
-    case EventKind::kDeployStarted: return "deploy_started";
-    case EventKind::kDeploySucceeded: return "deploy_succeeded";
-    case EventKind::kDeployFailed: return "deploy_failed";
-    case EventKind::kRolledBack: return "rolled_back";
-    case EventKind::kApprovalNeeded: return "approval_needed";
-    case EventKind::kIncidentOpened: return "incident_opened";
-    case EventKind::kIncidentResolved: return "incident_resolved";
+    case EventKind::kDeployStarted:
+      return "deploy_started";
+    case EventKind::kDeploySucceeded:
+      return "deploy_succeeded";
+    case EventKind::kDeployFailed:
+      return "deploy_failed";
+    case EventKind::kRolledBack:
+      return "rolled_back";
+    case EventKind::kApprovalNeeded:
+      return "approval_needed";
+    case EventKind::kIncidentOpened:
+      return "incident_opened";
+    case EventKind::kIncidentResolved:
+      return "incident_resolved";
   }
   return "unknown";
 }
@@ -74,12 +81,18 @@ std::string summaryOf(const Event& e) {
 
 std::string_view deliveryResultName(DeliveryResult result) {
   switch (result) {
-    case DeliveryResult::kDelivered: return "delivered";
-    case DeliveryResult::kRetrying: return "retrying";
-    case DeliveryResult::kFailed: return "failed";
-    case DeliveryResult::kGaveUp: return "gave_up";
-    case DeliveryResult::kAbandoned: return "abandoned";
-    case DeliveryResult::kDropped: return "dropped";
+    case DeliveryResult::kDelivered:
+      return "delivered";
+    case DeliveryResult::kRetrying:
+      return "retrying";
+    case DeliveryResult::kFailed:
+      return "failed";
+    case DeliveryResult::kGaveUp:
+      return "gave_up";
+    case DeliveryResult::kAbandoned:
+      return "abandoned";
+    case DeliveryResult::kDropped:
+      return "dropped";
   }
   return "unknown";
 }

@@ -1,7 +1,7 @@
-// HttpPost: one reusable libcurl easy handle (driven by its own multi handle) that POSTs a JSON body and reports the HTTP status,
-// the Retry-After the server asked for, and a short error text (never the URL's path or query:
-// webhook URLs are secrets). Redirects are not followed; only http and https are allowed.
-// Thread: one thread at a time (the Notifier's worker).
+// HttpPost: one reusable libcurl easy handle (driven by its own multi handle) that POSTs a JSON
+// body and reports the HTTP status, the Retry-After the server asked for, and a short error text
+// (never the URL's path or query: webhook URLs are secrets). Redirects are not followed; only http
+// and https are allowed. Thread: one thread at a time (the Notifier's worker).
 #pragma once
 
 #include <atomic>
@@ -13,9 +13,9 @@
 namespace shipgate::notify {
 
 struct PostResult {
-  int http_status = 0;              // 0: no HTTP answer
+  int http_status = 0;  // 0: no HTTP answer
   std::optional<Millis> retry_after;
-  std::string error;                // empty on 2xx; redacted
+  std::string error;  // empty on 2xx; redacted
 };
 
 class HttpPost {

@@ -61,8 +61,9 @@ std::string pathOf(const std::string& url) {
 class Notifier::Impl {
  public:
   Impl(NotifyConfig config, NotifierOptions options)
-      : config_(std::move(config)), options_(std::move(options)), queue_(std::max<size_t>(
-                                                                       config_.queue, 1)) {
+      : config_(std::move(config)),
+        options_(std::move(options)),
+        queue_(std::max<size_t>(config_.queue, 1)) {
     if (options_.clock == nullptr) options_.clock = &RealClock::instance();
     if (!options_.random) {
       auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -86,16 +87,16 @@ class Notifier::Impl {
       if (ch.kind == ChannelKind::kSlack) {
         ch.url = config_.slack->webhook_url;
         if (ch.url.empty()) {
-          auto url = readSecretFile(config_.slack->webhook_url_file,
-                                    config_.slack->allow_insecure_file);
+          auto url =
+              readSecretFile(config_.slack->webhook_url_file, config_.slack->allow_insecure_file);
           if (!url.isOk()) {
             return Status::invalidArgument("notifications.slack.webhook_url_file: " +
                                            url.status().message());
           }
           if (redactUrl(*url) == "\xE2\x80\xA6") {
-            return Status::invalidArgument("notifications.slack.webhook_url_file: " +
-                                           config_.slack->webhook_url_file +
-                                           " does not hold an http:// or https:// URL");
+            return Status::invalidArgument(
+                "notifications.slack.webhook_url_file: " + config_.slack->webhook_url_file +
+                " does not hold an http:// or https:// URL");
           }
           ch.url = std::move(*url);
         }
@@ -238,8 +239,8 @@ class Notifier::Impl {
     countLocked(d.channel, DeliveryResult::kDropped);
     DeliveryAttempt a = recordOf(d, DeliveryResult::kDropped);
     a.error = why;
-    log::warn("notify: dropped " + std::string(eventKindName(d.event.kind)) + " for " +
-              a.channel + " (" + d.event.dedup_key + "): " + why);
+    log::warn("notify: dropped " + std::string(eventKindName(d.event.kind)) + " for " + a.channel +
+              " (" + d.event.dedup_key + "): " + why);
     pushRecordLocked(std::move(a));
   }
 
@@ -270,8 +271,8 @@ class Notifier::Impl {
     std::chrono::nanoseconds wait = kMaxScheduledWait;
     if (next) wait = std::min<std::chrono::nanoseconds>(wait, *next - options_.clock->now());
     if (stopping_) {
-      wait = std::min<std::chrono::nanoseconds>(
-          wait, flush_deadline_ - std::chrono::steady_clock::now());
+      wait = std::min<std::chrono::nanoseconds>(wait,
+                                                flush_deadline_ - std::chrono::steady_clock::now());
     }
     if (!next && !stopping_) {
       wake_.wait(lock);
@@ -351,7 +352,9 @@ class Notifier::Impl {
     std::string what = std::string(eventKindName(d.event.kind)) + " to " + ch.name + " (" +
                        d.event.dedup_key + ", attempt " + std::to_string(d.attempts) + ")";
     switch (result) {
-      case DeliveryResult::kDelivered: log::debug("notify: delivered " + what); break;
+      case DeliveryResult::kDelivered:
+        log::debug("notify: delivered " + what);
+        break;
       case DeliveryResult::kRetrying:
         log::info("notify: " + what + " failed: " + a.error + "; retrying in " +
                   std::to_string(delay.count()) + " ms");
@@ -384,8 +387,8 @@ class Notifier::Impl {
   std::thread worker_;
 
   mutable Mutex mu_;
-  CondVar wake_;           // work queued, or stop
-  mutable CondVar idle_;   // the worker finished something or went idle
+  CondVar wake_;          // work queued, or stop
+  mutable CondVar idle_;  // the worker finished something or went idle
   DeliveryQueue queue_ GUARDED_BY(mu_);
   std::vector<DeliveryAttempt> records_ GUARDED_BY(mu_);  // for the DeliveryLog, in order
   uint64_t records_lost_ GUARDED_BY(mu_) = 0;

@@ -137,9 +137,10 @@ void checkSecretFile(MapView& m, std::string_view key, const std::string& path, 
   if (!allow && (st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    m.diags().error(n->where, m.sub(key) + ": \"" + path + "\" holds a secret but group or "
-                                  "others may access it (mode " + mode +
-                                  "); chmod 600 it, or set allow_insecure_file: true");
+    m.diags().error(n->where, m.sub(key) + ": \"" + path +
+                                  "\" holds a secret but group or "
+                                  "others may access it (mode " +
+                                  mode + "); chmod 600 it, or set allow_insecure_file: true");
   }
 }
 
@@ -178,28 +179,31 @@ std::optional<PagerDutyConfig> loadPagerDuty(const YEntry& e, config::Diagnostic
   m.getBool("allow_insecure_file", p.allow_insecure_file);
   readUrl(m, "url", p.url);
   if (m.take("routing_key_file") == nullptr) {
-    d.error(e.key_where, m.path() + ": routing_key_file is required (a file holding the "
-                                    "integration's routing key)");
+    d.error(e.key_where, m.path() +
+                             ": routing_key_file is required (a file holding the "
+                             "integration's routing key)");
   } else if (m.getPath("routing_key_file", p.routing_key_file)) {
     checkSecretFile(m, "routing_key_file", p.routing_key_file, p.allow_insecure_file,
                     "PagerDuty routing key file");
   }
   if (m.take("routing_key") != nullptr) {
     d.error(m.take("routing_key")->where,
-            m.sub("routing_key") + ": the routing key is a secret: put it in a file (mode 0600) "
-                                   "and name it with routing_key_file");
+            m.sub("routing_key") +
+                ": the routing key is a secret: put it in a file (mode 0600) "
+                "and name it with routing_key_file");
   }
   readEvents(m, p.events);
   if (p.events.empty()) {
     d.warning(e.key_where, m.path() + ": events is empty, so nothing is sent to PagerDuty");
   }
-  bool opens = std::find(p.events.begin(), p.events.end(), EventKind::kIncidentOpened) !=
-               p.events.end();
-  bool resolves = std::find(p.events.begin(), p.events.end(), EventKind::kIncidentResolved) !=
-                  p.events.end();
+  bool opens =
+      std::find(p.events.begin(), p.events.end(), EventKind::kIncidentOpened) != p.events.end();
+  bool resolves =
+      std::find(p.events.begin(), p.events.end(), EventKind::kIncidentResolved) != p.events.end();
   if (opens && !resolves) {
-    d.warning(e.key_where, m.path() + ": events lists incident_opened but not incident_resolved, "
-                                      "so PagerDuty alerts are never resolved by shipgate");
+    d.warning(e.key_where, m.path() +
+                               ": events lists incident_opened but not incident_resolved, "
+                               "so PagerDuty alerts are never resolved by shipgate");
   }
   m.finish();
   return p;
@@ -209,8 +213,7 @@ class NotifySection : public config::SectionValidator {
  public:
   std::string_view key() const override { return kNotifySectionKey; }
   std::shared_ptr<const config::SectionSettings> validateDocument(
-      const config::Config& config, const YNode& document,
-      config::Diagnostics& d) const override {
+      const config::Config& config, const YNode& document, config::Diagnostics& d) const override {
     bool had_errors = d.hasErrors();
     auto out = std::make_shared<NotifyConfig>();
     const YEntry* top = document.isMap() ? document.find(kTopKey) : nullptr;
@@ -250,8 +253,9 @@ class NotifySection : public config::SectionValidator {
     m.getDuration("flush_timeout", out->flush_timeout);
     if (out->connect_timeout > out->timeout && m.take("connect_timeout") != nullptr) {
       d.warning(m.take("connect_timeout")->where,
-                m.sub("connect_timeout") + " is longer than timeout, which bounds the whole "
-                                           "request, connection included");
+                m.sub("connect_timeout") +
+                    " is longer than timeout, which bounds the whole "
+                    "request, connection included");
     }
     int64_t queue = static_cast<int64_t>(out->queue);
     if (m.getInt64("queue", 1, 1'000'000, queue)) out->queue = static_cast<size_t>(queue);
@@ -285,8 +289,10 @@ Result<std::string> readSecretFile(const std::string& path, bool allow_insecure)
   if (!allow_insecure && (st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::permissionDenied(path + " holds a secret but group or others may access it "
-                                    "(mode " + std::string(mode) + "); chmod 600 it");
+    return Status::permissionDenied(path +
+                                    " holds a secret but group or others may access it "
+                                    "(mode " +
+                                    std::string(mode) + "); chmod 600 it");
   }
   std::ifstream in(path);
   if (!in) return Status::permissionDenied("cannot read " + path);

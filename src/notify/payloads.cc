@@ -2,7 +2,6 @@
 #include "shipgate/notify/payloads.h"
 
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 namespace shipgate::notify {
@@ -30,10 +29,17 @@ std::string mrkdwn(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -41,13 +47,20 @@ std::string mrkdwn(const std::string& s) {
 
 std::string_view headline(EventKind kind) {
   switch (kind) {
-    case EventKind::kDeployStarted: return "Deploy started";
-    case EventKind::kDeploySucceeded: return "Deploy succeeded";
-    case EventKind::kDeployFailed: return "Deploy failed";
-    case EventKind::kRolledBack: return "Rolled back";
-    case EventKind::kApprovalNeeded: return "Approval needed";
-    case EventKind::kIncidentOpened: return "Incident opened";
-    case EventKind::kIncidentResolved: return "Incident resolved";
+    case EventKind::kDeployStarted:
+      return "Deploy started";
+    case EventKind::kDeploySucceeded:
+      return "Deploy succeeded";
+    case EventKind::kDeployFailed:
+      return "Deploy failed";
+    case EventKind::kRolledBack:
+      return "Rolled back";
+    case EventKind::kApprovalNeeded:
+      return "Approval needed";
+    case EventKind::kIncidentOpened:
+      return "Incident opened";
+    case EventKind::kIncidentResolved:
+      return "Incident resolved";
   }
   return "shipgate";
 }
@@ -70,11 +83,12 @@ std::string isoTime(int64_t ms) {
 std::string slackPayload(const Event& e) {
   std::string summary = summaryOf(e);
   json blocks = json::array();
-  blocks.push_back({{"type", "header"},
-                    {"text", {{"type", "plain_text"},
-                              {"text", cut(std::string(headline(e.kind)) +
-                                               (e.app.empty() ? "" : ": " + e.app),
-                                           kSlackHeaderMax)}}}});
+  blocks.push_back(
+      {{"type", "header"},
+       {"text",
+        {{"type", "plain_text"},
+         {"text", cut(std::string(headline(e.kind)) + (e.app.empty() ? "" : ": " + e.app),
+                      kSlackHeaderMax)}}}});
   std::string body = "*" + mrkdwn(summary) + "*";
   if (!e.reason.empty()) body += "\nReason: " + mrkdwn(e.reason);
   blocks.push_back(
@@ -83,9 +97,9 @@ std::string slackPayload(const Event& e) {
   json fields = json::array();
   auto field = [&](const char* label, const std::string& value) {
     if (value.empty() || fields.size() >= 10) return;  // Slack: at most 10 fields
-    fields.push_back({{"type", "mrkdwn"},
-                      {"text", cut("*" + std::string(label) + "*\n" + mrkdwn(value),
-                                   kSlackFieldMax)}});
+    fields.push_back(
+        {{"type", "mrkdwn"},
+         {"text", cut("*" + std::string(label) + "*\n" + mrkdwn(value), kSlackFieldMax)}});
   };
   field("App", e.app);
   field("Version", e.version);
@@ -99,9 +113,9 @@ std::string slackPayload(const Event& e) {
   std::string context = std::string(eventKindName(e.kind));
   if (e.at_ms != 0) context += " · " + isoTime(e.at_ms);
   for (const auto& [k, v] : e.fields) context += " · " + mrkdwn(k) + ": " + mrkdwn(v);
-  blocks.push_back(
-      {{"type", "context"},
-       {"elements", json::array({{{"type", "mrkdwn"}, {"text", cut(context, kSlackSectionMax)}}})}});
+  blocks.push_back({{"type", "context"},
+                    {"elements", json::array({{{"type", "mrkdwn"},
+                                               {"text", cut(context, kSlackSectionMax)}}})}});
 
   json doc{{"text", summary + (e.reason.empty() ? "" : " — " + e.reason)}, {"blocks", blocks}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -114,11 +128,15 @@ PagerDutyAction pagerDutyAction(EventKind kind) {
 
 std::string_view pagerDutySeverity(EventKind kind) {
   switch (kind) {
-    case EventKind::kIncidentOpened: return "critical";
+    case EventKind::kIncidentOpened:
+      return "critical";
     case EventKind::kDeployFailed:
-    case EventKind::kRolledBack: return "error";
-    case EventKind::kApprovalNeeded: return "warning";
-    default: return "info";
+    case EventKind::kRolledBack:
+      return "error";
+    case EventKind::kApprovalNeeded:
+      return "warning";
+    default:
+      return "info";
   }
 }
 

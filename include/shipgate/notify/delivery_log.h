@@ -2,8 +2,9 @@
 // and every delivery it gave up or dropped. The release slice adapts the state store's
 // notification delivery log to it; tests collect the records in memory.
 // Thread: record() is called from the Notifier's worker thread (or, for a Notifier that was
-// never started, from stop()'s caller), never from notify()'s caller, one call at a time; an implementation may block briefly (a store write), which delays
-// later deliveries but never a notify() caller. It must not call back into the Notifier.
+// never started, from stop()'s caller), never from notify()'s caller, one call at a time; an
+// implementation may block briefly (a store write), which delays later deliveries but never a
+// notify() caller. It must not call back into the Notifier.
 #pragma once
 
 #include <cstdint>
@@ -32,12 +33,12 @@ struct DeliveryAttempt {
   std::string app;
   std::string deployment_id;
   std::string incident_id;
-  int attempt = 0;              // 1-based; 0 for kAbandoned/kDropped before any attempt
-  int http_status = 0;          // 0: no HTTP answer (network error, timeout, or not attempted)
-  std::string error;            // empty when delivered; never holds a secret (URLs redacted)
+  int attempt = 0;      // 1-based; 0 for kAbandoned/kDropped before any attempt
+  int http_status = 0;  // 0: no HTTP answer (network error, timeout, or not attempted)
+  std::string error;    // empty when delivered; never holds a secret (URLs redacted)
   DeliveryResult result = DeliveryResult::kDelivered;
-  int64_t retry_in_ms = 0;      // kRetrying: the delay before the next attempt
-  int64_t at_ms = 0;            // ms since the epoch, when the attempt ended
+  int64_t retry_in_ms = 0;  // kRetrying: the delay before the next attempt
+  int64_t at_ms = 0;        // ms since the epoch, when the attempt ended
 };
 
 class DeliveryLog {

@@ -25,10 +25,10 @@
 namespace shipgate::notify {
 
 struct Delivery {
-  uint64_t id = 0;      // set by push(), increasing
-  int channel = 0;      // index of the channel in the Notifier
+  uint64_t id = 0;  // set by push(), increasing
+  int channel = 0;  // index of the channel in the Notifier
   Event event;
-  int attempts = 0;     // attempts made so far
+  int attempts = 0;  // attempts made so far
   Clock::time_point not_before{};
   bool in_flight = false;
 };

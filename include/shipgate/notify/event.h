@@ -30,8 +30,8 @@ enum class EventKind {
 };
 
 inline constexpr EventKind kAllEventKinds[] = {
-    EventKind::kDeployStarted,  EventKind::kDeploySucceeded, EventKind::kDeployFailed,
-    EventKind::kRolledBack,     EventKind::kApprovalNeeded,  EventKind::kIncidentOpened,
+    EventKind::kDeployStarted,    EventKind::kDeploySucceeded, EventKind::kDeployFailed,
+    EventKind::kRolledBack,       EventKind::kApprovalNeeded,  EventKind::kIncidentOpened,
     EventKind::kIncidentResolved,
 };
 
@@ -56,8 +56,8 @@ struct Event {
   std::string summary;           // one line for humans; empty: a default built from the fields
   std::string reason;            // why (the failed rule and its values, the operator's reason)
   std::map<std::string, std::string> fields;  // extra details (rule, measured values, window)
-  int64_t at_ms = 0;             // ms since the epoch; 0: Notifier::notify() stamps the clock's
-  std::string dedup_key;         // empty: Notifier::notify() sets defaultDedupKey()
+  int64_t at_ms = 0;      // ms since the epoch; 0: Notifier::notify() stamps the clock's
+  std::string dedup_key;  // empty: Notifier::notify() sets defaultDedupKey()
 };
 
 std::string defaultDedupKey(const Event& event);

@@ -59,7 +59,7 @@ struct NotifierStats {
 void renderNotifierMetrics(const NotifierStats& stats, std::string& out);
 
 struct NotifierOptions {
-  DeliveryLog* log = nullptr;                 // null: attempts are only logged and counted
+  DeliveryLog* log = nullptr;                   // null: attempts are only logged and counted
   const Clock* clock = &RealClock::instance();  // at_ms stamps and backoff scheduling
   // Jitter source, a number in [0, 1); null: a per-Notifier pseudo-random generator.
   std::function<double()> random = nullptr;

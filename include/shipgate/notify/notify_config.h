@@ -41,7 +41,7 @@ inline constexpr char kNotifySectionKey[] = "notify";
 inline constexpr char kDefaultPagerDutyUrl[] = "https://events.pagerduty.com/v2/enqueue";
 
 struct RetryPolicy {
-  int attempts = 8;                // total attempts per delivery, >= 1
+  int attempts = 8;               // total attempts per delivery, >= 1
   Millis initial_backoff{1'000};  // delay after the first failed attempt (before jitter)
   Millis max_backoff{60'000};     // cap of the exponential delay
 };

@@ -9,15 +9,14 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "integration/notify/receiver.h"
 #include "shipgate/notify/notifier.h"
 #include "support/net.h"
-#include "support/process.h"
 #include "support/paths.h"
+#include "support/process.h"
 #include "unit/notify/memory_log.h"
 
 namespace shipgate::notify {
@@ -186,8 +185,9 @@ TEST_F(NotifyDeliveryTest, RetriesStopAtRetryAttempts) {
 }
 
 TEST_F(NotifyDeliveryTest, A400IsAPermanentFailureAndIsNotRetried) {
-  receiver_.script(kPagerDutyPath,
-                   {{400, "", R"({"status":"invalid event","message":"Event object is invalid"})"}});
+  receiver_.script(
+      kPagerDutyPath,
+      {{400, "", R"({"status":"invalid event","message":"Event object is invalid"})"}});
   NotifyConfig c = config();
   c.slack.reset();
   Notifier n(c, {&log_});
@@ -261,11 +261,13 @@ TEST_F(NotifyDeliveryTest, AReceiverThatNeverAnswersTimesOutWithoutBlockingNotif
     }
     return out;
   };
-  ASSERT_TRUE(log_.waitFor([](const Records& rs) {
-    return std::any_of(rs.begin(), rs.end(), [](const DeliveryAttempt& r) {
-      return r.kind == EventKind::kRolledBack && r.result == DeliveryResult::kGaveUp;
-    });
-  }, std::chrono::seconds(20)));
+  ASSERT_TRUE(log_.waitFor(
+      [](const Records& rs) {
+        return std::any_of(rs.begin(), rs.end(), [](const DeliveryAttempt& r) {
+          return r.kind == EventKind::kRolledBack && r.result == DeliveryResult::kGaveUp;
+        });
+      },
+      std::chrono::seconds(20)));
   Records records = rollbackRecords();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].result, DeliveryResult::kRetrying);
@@ -414,14 +416,17 @@ TEST_F(NotifyDeliveryTest, CountersRenderAsPromtoolCleanMetrics) {
   std::string text;
   renderNotifierMetrics(n.stats(), text);
   EXPECT_NE(text.find("shipgate_notifications_total{channel=\"slack\",result=\"delivered\"} 1\n"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("shipgate_notifications_total{channel=\"pagerduty\",result=\"failed\"} 1\n"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("shipgate_notifications_pending 0\n"), std::string::npos) << text;
 
   std::string file = dir_.writeFile("metrics.txt", text);
   testsupport::ProcessOptions o;
-  o.argv = {"/bin/sh", "-c", "command -v promtool >/dev/null || exit 77; promtool check metrics < " + file};
+  o.argv = {"/bin/sh", "-c",
+            "command -v promtool >/dev/null || exit 77; promtool check metrics < " + file};
   testsupport::Process promtool(o);
   ASSERT_TRUE(promtool.start());
   auto code = promtool.wait(std::chrono::seconds(30));

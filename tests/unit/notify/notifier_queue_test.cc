@@ -1,10 +1,9 @@
 // The Notifier's queue without the network: which channels an event is queued for (events:
 // filters), the bound on pending deliveries and what a full queue drops, and that stop() records
 // what never went out. The worker is not started, so nothing is sent and nothing races.
-#include "shipgate/notify/notifier.h"
-
 #include <gtest/gtest.h>
 
+#include "shipgate/notify/notifier.h"
 #include "unit/notify/memory_log.h"
 
 namespace shipgate::notify {

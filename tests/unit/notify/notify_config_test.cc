@@ -29,8 +29,9 @@ LoadResult load(const std::string& yaml) {
       return ::testing::AssertionSuccess();
     }
   }
-  return ::testing::AssertionFailure() << "no diagnostic at " << where << " containing \"" << text
-                                       << "\"; diagnostics:\n" << r.toString();
+  return ::testing::AssertionFailure()
+         << "no diagnostic at " << where << " containing \"" << text << "\"; diagnostics:\n"
+         << r.toString();
 }
 
 class NotifyConfigTest : public ::testing::Test {
@@ -57,7 +58,8 @@ TEST_F(NotifyConfigTest, ReadsThePlanExampleAndEveryKey) {
       "notifications:\n"
       "  slack: {webhook_url: \"http://127.0.0.1:9/hook\", events: [deploy_failed, rolled_back]}\n"
       "  pagerduty: {url: \"https://events.pagerduty.com/v2/enqueue\", routing_key_file: " +
-      key_ + "}\n"
+      key_ +
+      "}\n"
       "  retry: {attempts: 3, initial_backoff: 200ms, max_backoff: 2s}\n"
       "  connect_timeout: 1s\n"
       "  timeout: 4s\n"
@@ -86,7 +88,9 @@ TEST_F(NotifyConfigTest, MisspeltKeysAndEventNamesAreLocatedWithAHint) {
       "notifications:\n"
       "  slak: {webhook_url: \"http://127.0.0.1:9/hook\"}\n"
       "  pagerduty:\n"
-      "    routing_key_file: " + key_ + "\n"
+      "    routing_key_file: " +
+      key_ +
+      "\n"
       "    events: [incident_opened, incident_resolvd]\n"
       "    severity: high\n"
       "  retry: {atempts: 3}\n");
@@ -122,8 +126,10 @@ TEST_F(NotifyConfigTest, SlackNeedsExactlyOneOfUrlAndUrlFile) {
   EXPECT_TRUE(hasDiag(none, "test.yaml:2:3", "webhook_url or webhook_url_file is required"));
   std::string file = dir_.writeFile("slack.url", "https://hooks.slack.com/services/T/B/X\n");
   ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
-  LoadResult both = load("notifications:\n  slack:\n    webhook_url: \"https://a.example/x\"\n"
-                         "    webhook_url_file: " + file + "\n");
+  LoadResult both = load(
+      "notifications:\n  slack:\n    webhook_url: \"https://a.example/x\"\n"
+      "    webhook_url_file: " +
+      file + "\n");
   EXPECT_TRUE(hasDiag(both, "test.yaml:4:23", "not both"));
   LoadResult from_file = load("notifications:\n  slack: {webhook_url_file: " + file + "}\n");
   ASSERT_TRUE(from_file.ok()) << from_file.toString();
@@ -140,15 +146,15 @@ TEST_F(NotifyConfigTest, SecretFilesReadableByOthersAreRefusedUnlessAllowed) {
                             ", allow_insecure_file: true}\n");
   EXPECT_TRUE(allowed.ok()) << allowed.toString();
   // A routing key written into the config itself is refused.
-  LoadResult inline_key = load("notifications:\n  pagerduty: {routing_key: abc, routing_key_file: " +
-                               key_ + ", allow_insecure_file: true}\n");
+  LoadResult inline_key =
+      load("notifications:\n  pagerduty: {routing_key: abc, routing_key_file: " + key_ +
+           ", allow_insecure_file: true}\n");
   EXPECT_TRUE(hasDiag(inline_key, "test.yaml:2:28", "put it in a file"));
   // A missing file is a warning: serve fails until it exists.
-  LoadResult missing = load("notifications:\n  pagerduty: {routing_key_file: " +
-                            dir_.file("nope.key") + "}\n");
+  LoadResult missing =
+      load("notifications:\n  pagerduty: {routing_key_file: " + dir_.file("nope.key") + "}\n");
   EXPECT_TRUE(missing.ok()) << missing.toString();
-  EXPECT_TRUE(hasDiag(missing, "test.yaml:2:33", "does not exist",
-                      Diagnostic::Severity::kWarning));
+  EXPECT_TRUE(hasDiag(missing, "test.yaml:2:33", "does not exist", Diagnostic::Severity::kWarning));
 }
 
 TEST_F(NotifyConfigTest, ReadSecretFileChecksModeAndShape) {
