@@ -205,6 +205,21 @@ TEST_F(NotifyDeliveryTest, A400IsAPermanentFailureAndIsNotRetried) {
   EXPECT_EQ(n.stats().pending, 0u);
 }
 
+TEST_F(NotifyDeliveryTest, ARedirectIsNotFollowed) {
+  receiver_.script(kSlackPath, {{302, "", "", receiver_.url("/elsewhere")}});
+  NotifyConfig c = config();
+  c.pagerduty.reset();
+  Notifier n(c, {&log_});
+  ASSERT_TRUE(n.start().isOk());
+  n.notify(incident(EventKind::kDeployFailed));
+  ASSERT_TRUE(n.waitIdle(Millis(10'000)));
+  EXPECT_EQ(receiver_.received().size(), 1u);
+  Records records = log_.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].result, DeliveryResult::kFailed);
+  EXPECT_EQ(records[0].http_status, 302);
+}
+
 TEST_F(NotifyDeliveryTest, TriggerAndResolveArriveInOrderWithOneDedupKey) {
   // The trigger fails once; the resolve, queued right behind it, must still come after it.
   receiver_.script(kPagerDutyPath, {{500}});

@@ -28,6 +28,7 @@ struct Answer {
   int status = 202;
   std::string retry_after{};  // Retry-After header value; empty: none
   std::string body = "{\"status\":\"success\"}";
+  std::string location{};  // Location header; empty: none
 };
 
 struct Received {
@@ -56,6 +57,7 @@ class Receiver {
       }
       res.status = a.status;
       if (!a.retry_after.empty()) res.set_header("Retry-After", a.retry_after);
+      if (!a.location.empty()) res.set_header("Location", a.location);
       res.set_content(a.body, "application/json");
     });
   }

@@ -2,8 +2,10 @@
 // filters), the bound on pending deliveries and what a full queue drops, and that stop() records
 // what never went out. The worker is not started, so nothing is sent and nothing races.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "shipgate/notify/notifier.h"
+#include "support/paths.h"
 #include "unit/notify/memory_log.h"
 
 namespace shipgate::notify {
@@ -128,6 +130,26 @@ TEST(NotifierQueue, NoChannelsConfiguredIsANoOp) {
   EXPECT_TRUE(n.stats().counters.empty());
   EXPECT_TRUE(n.waitIdle(Millis(0)));
   n.stop();
+}
+
+TEST(NotifierStart, RefusesAWebhookUrlFileThatHoldsNoUrlWithoutQuotingIt) {
+  testsupport::TempDir dir("notify-start");
+  ASSERT_TRUE(dir.ok());
+  std::string file = dir.writeFile("slack.url", "T000/B000/S3CRET\n");
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  NotifyConfig c;
+  c.slack.emplace();
+  c.slack->webhook_url_file = file;
+  Notifier n(c, {});
+  Status st = n.start();
+  ASSERT_FALSE(st.isOk());
+  EXPECT_NE(st.message().find("webhook_url_file"), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find(file), std::string::npos) << st.toString();
+  EXPECT_EQ(st.message().find("S3CRET"), std::string::npos) << st.toString();
+  // Nothing started: a queued event is given up by stop(), not sent.
+  n.notify(event(EventKind::kRolledBack));
+  n.stop();
+  EXPECT_EQ(counter(n.stats(), "slack", "abandoned"), 1u);
 }
 
 }  // namespace
