@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shipgate/admin/controller.h"
+#include "http_util.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/registry.h"
 
@@ -39,69 +40,6 @@ Result<std::string> readTokenFile(const std::string& path) {
 }
 
 namespace {
-
-void sendJson(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  // Messages may quote bytes from the request path: never let invalid UTF-8 fail the answer.
-  res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
-                  "application/json");
-}
-
-// {"error": message} plus "field" (a dotted path into the body, e.g. "weights.blue") when one
-// field is at fault.
-void sendError(httplib::Response& res, int status, const std::string& message,
-               const std::string& field = "") {
-  json body{{"error", message}};
-  if (!field.empty()) body["field"] = field;
-  sendJson(res, status, body);
-}
-
-int httpStatusFor(const Status& st) {
-  switch (st.code()) {
-    case Status::Code::kNotFound: return 404;
-    case Status::Code::kInvalidArgument: return 422;
-    case Status::Code::kFailedPrecondition: return 409;
-    default: return 500;
-  }
-}
-
-std::string joinKeys(std::initializer_list<const char*> keys) {
-  std::string out;
-  for (const char* k : keys) out += (out.empty() ? "\"" : ", \"") + std::string(k) + "\"";
-  return out.empty() ? "no fields" : out;
-}
-
-// Parses the body as a JSON object (an empty body is {}) whose keys are all in `allowed`. On
-// failure writes a 400 naming the problem (byte offset or field) and returns nullopt.
-std::optional<json> parseBody(const httplib::Request& req, httplib::Response& res,
-                              std::initializer_list<const char*> allowed) {
-  json body = json::object();
-  if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    try {
-      body = json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      sendError(res, 400,
-                "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-      return std::nullopt;
-    }
-  }
-  if (!body.is_object()) {
-    sendError(res, 400,
-              std::string("request body must be a JSON object, not ") + body.type_name());
-    return std::nullopt;
-  }
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    bool known = false;
-    for (const char* k : allowed) known |= it.key() == k;
-    if (!known) {
-      sendError(res, 400, "unknown field \"" + it.key() + "\" (this call takes " +
-                              joinKeys(allowed) + ")",
-                it.key());
-      return std::nullopt;
-    }
-  }
-  return body;
-}
 
 // One weight: an integer 0..100. Anything else writes 400 (not an integer) or 422 (out of
 // range) naming the field, and returns nullopt; nothing is narrowed.
