@@ -54,6 +54,8 @@ inline constexpr AreaSection kAreaSections[] = {
     {"apps", "traffic"},   // traffic/traffic_config.h
     {"checks", "health"},  // health/health_config.h
     {"sites", "traffic"},
+    {"state", "release"},         // release/release_config.h
+    {"environments", "release"},
 };
 
 }  // namespace shipgate::config
