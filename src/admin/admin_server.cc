@@ -14,6 +14,7 @@
 
 #include "shipgate/admin/controller.h"
 #include "http_util.h"
+#include "release_routes.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/registry.h"
 
@@ -63,6 +64,12 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
                   httplib::Response& res) {
   auto body = parseBody(req, res, {"slot", "weights"});
   if (!body) return;
+  bool actor_ok = false;
+  const std::string actor = actorOf(req, &actor_ok);
+  if (!actor_ok) {
+    return sendError(res, 400,
+                     "header X-Shipgate-Actor must be 1..128 printable characters (who is asking)");
+  }
   const bool has_slot = body->contains("slot"), has_weights = body->contains("weights");
   if (has_slot == has_weights) {
     return sendError(res, 400,
@@ -79,7 +86,8 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
                        "slot");
     }
     field = "slot";
-    st = controller.switchSlot(app, slot == "blue" ? traffic::Slot::kBlue : traffic::Slot::kGreen);
+    st = controller.switchSlot(app, slot == "blue" ? traffic::Slot::kBlue : traffic::Slot::kGreen,
+                               actor);
   } else {
     const json& w = (*body)["weights"];
     if (!w.is_object()) {
@@ -98,7 +106,7 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
       weights[it.key() == "blue" ? 0 : 1] = *weight;
     }
     field = "weights";
-    st = controller.setWeights(app, weights[0], weights[1]);
+    st = controller.setWeights(app, weights[0], weights[1], actor);
   }
   if (!st.isOk()) {
     int status = httpStatusFor(st);
@@ -109,8 +117,11 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
 
 }  // namespace
 
-AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics)
-    : controller_(controller), metrics_(metrics) {}
+AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics,
+                         release::ReleaseController* releases, store::StateStore* store)
+    : controller_(controller),
+      metrics_(metrics),
+      release_routes_(std::make_unique<ReleaseRoutes>(releases, store)) {}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -120,6 +131,9 @@ Status AdminServer::start(const config::AdminConfig& config) {
   token_ = *token;
   http_ = std::make_unique<httplib::Server>();
   auto& s = *http_;
+  // Event streams hold a worker each while they last: room for all of them plus ordinary calls.
+  // (httplib owns the queue it is handed and deletes it.)
+  s.new_task_queue = [] { return new httplib::ThreadPool(StreamSettings{}.max_streams + 8); };
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string auth = req.get_header_value("Authorization");
@@ -152,17 +166,25 @@ Status AdminServer::start(const config::AdminConfig& config) {
       return sendError(res, 400, "\"region\" must be a region name (got " + region.dump() + ")",
                        "region");
     }
-    Status st = controller_.approveFailover(req.matches[1], region.get<std::string>());
+    bool actor_ok = false;
+    const std::string actor = actorOf(req, &actor_ok);
+    if (!actor_ok) return sendError(res, 400, "header X-Shipgate-Actor must be 1..128 printable characters");
+    Status st = controller_.approveFailover(req.matches[1], region.get<std::string>(), actor);
     if (!st.isOk()) return sendError(res, httpStatusFor(st), st.message());
     sendJson(res, 200, json{{"approved", true}});
   });
 
   s.Post("/api/v1/reload", [this](const httplib::Request& req, httplib::Response& res) {
     if (!parseBody(req, res, {})) return;
-    Status st = controller_.reload();
+    bool actor_ok = false;
+    const std::string actor = actorOf(req, &actor_ok);
+    if (!actor_ok) return sendError(res, 400, "header X-Shipgate-Actor must be 1..128 printable characters");
+    Status st = controller_.reload(actor);
     if (!st.isOk()) return sendError(res, 422, st.message());
     sendJson(res, 200, json{{"reloaded", true}});
   });
+
+  release_routes_->install(s);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
@@ -191,6 +213,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
 }
 
 void AdminServer::stop() {
+  release_routes_->stopStreams();
   if (http_) http_->stop();
   if (thread_.joinable()) thread_.join();
   http_.reset();
