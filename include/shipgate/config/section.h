@@ -56,6 +56,8 @@ inline constexpr AreaSection kAreaSections[] = {
     {"sites", "traffic"},
     {"state", "release"},         // release/release_config.h
     {"environments", "release"},
+    {"rollback_triggers", "watch"},  // watch/watch_config.h
+    {"performance_slas", "watch"},
 };
 
 }  // namespace shipgate::config
