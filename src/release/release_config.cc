@@ -63,96 +63,13 @@ void loadEnvironments(const YNode& n, Diagnostics& d, ReleaseConfig& out) {
   }
 }
 
-bool parsePortRange(const std::string& text, uint16_t& low, uint16_t& high) {
-  auto dash = text.find('-');
-  std::string a = text.substr(0, dash);
-  std::string b = dash == std::string::npos ? a : text.substr(dash + 1);
-  auto num = [](const std::string& s, long& v) {
-    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
-    v = std::strtol(s.c_str(), nullptr, 10);
-    return v >= 1 && v <= 65535;
-  };
-  long lo = 0, hi = 0;
-  if (!num(a, lo) || !num(b, hi) || lo > hi) return false;
-  low = static_cast<uint16_t>(lo);
-  high = static_cast<uint16_t>(hi);
-  return true;
-}
-
 void loadRuntime(const YNode& n, const std::string& path, Diagnostics& d, AppRelease& app) {
   MapView m(n, path, d);
-  if (!m.isMap()) return;
-  RuntimeSpec& rt = app.runtime;
-  int kind = 0;
-  if (m.getChoice("kind", {"process", "static"}, kind)) rt.kind = static_cast<RuntimeKind>(kind);
-  if (m.take("kind") == nullptr) {
-    d.error(n.where, path + ": kind is required (process or static)");
+  runtime::readRuntime(m, app.runtime);
+  if (app.runtime.kind == runtime::RuntimeKind::kStatic && app.runtime.static_site.site.empty() &&
+      m.isMap()) {
+    d.error(n.where, path + ": static: {site: NAME} is required for kind: static");
   }
-  if (rt.kind == RuntimeKind::kProcess) {
-    if (!m.getString("command", rt.command)) {
-      if (m.take("command") == nullptr) {
-        d.error(n.where, path + ": command is required for kind: process");
-      }
-    } else if (rt.command.find("{port}") == std::string::npos) {
-      d.error(m.take("command")->where,
-              m.sub("command") + ": must contain {port} (each replica listens on its own port)");
-    }
-    m.getInt("replicas", 1, 64, rt.replicas);
-    std::string ports;
-    if (m.getString("ports", ports)) {
-      if (!parsePortRange(ports, rt.port_low, rt.port_high)) {
-        d.error(m.take("ports")->where,
-                m.sub("ports") + ": expected a port range like \"9200-9299\", got \"" + ports + "\"");
-      } else if (rt.port_high - rt.port_low + 1 < 2 * rt.replicas) {
-        d.error(m.take("ports")->where,
-                m.sub("ports") + ": " + ports + " holds fewer than " +
-                    std::to_string(2 * rt.replicas) +
-                    " ports (two slots of replicas must fit side by side)");
-      }
-    }
-    if (const YNode* env = m.take("env")) {
-      MapView em(*env, m.sub("env"), d);
-      if (em.isMap()) {
-        for (const YEntry& e : env->entries) {
-          std::string v;
-          if (config::asString(e.value, em.sub(e.key), d, v)) rt.env[e.key] = v;
-          em.take(e.key);
-        }
-      }
-      em.finish();
-    }
-    m.getDuration("stop_grace", rt.stop_grace);
-    if (const YNode* logs = m.take("logs")) {
-      MapView lm(*logs, m.sub("logs"), d);
-      lm.getSize("max_bytes", 1024, rt.log_max_bytes);
-      lm.getInt("keep", 1, 100, rt.log_keep);
-      lm.finish();
-    }
-    if (const YNode* r = m.take("restart")) {
-      MapView rm(*r, m.sub("restart"), d);
-      rm.getDuration("initial_backoff", rt.initial_backoff);
-      rm.getDuration("max_backoff", rt.max_backoff);
-      rm.getInt("crash_loop_restarts", 1, 1000, rt.crash_loop_restarts);
-      rm.getDuration("crash_loop_window", rt.crash_loop_window);
-      if (rt.max_backoff < rt.initial_backoff) {
-        d.error(r->where, rm.path() + ": max_backoff is shorter than initial_backoff");
-      }
-      rm.finish();
-    }
-  } else {
-    const YNode* st = m.take("static");
-    if (st == nullptr) {
-      d.error(n.where, path + ": static: {site: NAME} is required for kind: static");
-    } else {
-      MapView sm(*st, m.sub("static"), d);
-      if (!sm.getString("site", rt.static_site) && sm.take("site") == nullptr) {
-        d.error(st->where, sm.path() + ": site is required");
-      }
-      sm.getSize("max_archive_bytes", 1, rt.max_archive_bytes);
-      sm.finish();
-    }
-  }
-  m.finish();
 }
 
 nlohmann::json scalarToJson(const YNode& n) {
@@ -328,12 +245,12 @@ void checkAgainstTraffic(const config::Config& c, Diagnostics& d, const ReleaseC
     if (s.kind == traffic::SiteKind::kStatic) static_sites.push_back(s.name);
   }
   for (const auto& app : rc.apps) {
-    if (app.runtime.kind != RuntimeKind::kStatic || app.runtime.static_site.empty()) continue;
-    if (std::find(static_sites.begin(), static_sites.end(), app.runtime.static_site) ==
-        static_sites.end()) {
-      d.error(app.where, "apps." + app.app + ".release.runtime.static.site: \"" +
-                             app.runtime.static_site + "\" is not a static site of sites:" +
-                             config::didYouMean(app.runtime.static_site, static_sites));
+    const std::string& site = app.runtime.static_site.site;
+    if (app.runtime.kind != runtime::RuntimeKind::kStatic || site.empty()) continue;
+    if (std::find(static_sites.begin(), static_sites.end(), site) == static_sites.end()) {
+      d.error(app.where, "apps." + app.app + ".release.runtime.static.site: \"" + site +
+                             "\" is not a static site of sites:" +
+                             config::didYouMean(site, static_sites));
     }
   }
 }

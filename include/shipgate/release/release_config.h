@@ -1,7 +1,7 @@
 // The release area's section of the config: `state:` (where the state store lives),
 // `environments:` (approval, bake, triggers, scale-down delay per environment) and, per app of
 // `apps:`, the `environment:` and `release:` keys (runtime, smoke checks, switch steps, bake,
-// scale-down delay, keep_releases). An app with a `release:` block is managed: the release
+// scale-down delay, keep_releases; `release.runtime` is read by runtime::readRuntime). An app with a `release:` block is managed: the release
 // controller runs its releases and fills its slots with their replicas (traffic marks it
 // AppConfig::managed and accepts slots without endpoints).
 //
@@ -27,6 +27,7 @@
 #include "shipgate/config/config.h"
 #include "shipgate/config/section.h"
 #include "shipgate/config/yaml.h"
+#include "shipgate/runtime/runtime_config.h"
 
 namespace shipgate::release {
 
@@ -37,28 +38,6 @@ struct EnvironmentConfig {
   bool triggers = true;
   config::Millis scale_down_delay{300'000};
   config::Location where;
-};
-
-enum class RuntimeKind { kProcess, kStatic };
-
-// `release.runtime` of an app.
-struct RuntimeSpec {
-  RuntimeKind kind = RuntimeKind::kProcess;
-  // process
-  std::string command;  // with {port}, {version}, {release_dir} placeholders
-  int replicas = 1;
-  uint16_t port_low = 0, port_high = 0;  // 0/0: any free port
-  std::map<std::string, std::string> env;
-  config::Millis stop_grace{10'000};
-  size_t log_max_bytes = 10 * 1024 * 1024;
-  int log_keep = 3;
-  config::Millis initial_backoff{200};
-  config::Millis max_backoff{10'000};
-  int crash_loop_restarts = 5;
-  config::Millis crash_loop_window{60'000};
-  // static
-  std::string static_site;  // the sites: entry whose directory the release becomes
-  size_t max_archive_bytes = 512ull * 1024 * 1024;
 };
 
 struct SmokeCheck {
@@ -80,7 +59,7 @@ struct SwitchSpec {
 struct AppRelease {
   std::string app;
   std::string environment;  // resolved name
-  RuntimeSpec runtime;
+  runtime::RuntimeConfig runtime;  // read by runtime::readRuntime
   int keep_releases = 5;
   std::vector<SmokeCheck> smoke;
   SwitchSpec switch_spec;
