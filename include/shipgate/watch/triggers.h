@@ -198,8 +198,8 @@ class TriggerWatch {
   TriggerWatch(TriggerWatch&&) noexcept;
   TriggerWatch& operator=(TriggerWatch&&) noexcept;
 
-  // The interval samples are expected at: the greatest common divisor of the rules' sample
-  // intervals (1s with the defaults).
+  // The interval samples are expected at: the greatest common divisor of 1s and the rules'
+  // sample intervals (1s with the defaults; 500ms when a rule samples every 500ms).
   Millis interval() const { return interval_; }
   const std::vector<TriggerSpec>& specs() const { return specs_; }
 
