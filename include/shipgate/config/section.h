@@ -53,6 +53,7 @@ struct AreaSection {
 inline constexpr AreaSection kAreaSections[] = {
     {"apps", "traffic"},   // traffic/traffic_config.h
     {"checks", "health"},  // health/health_config.h
+    {"notifications", "notify"},  // notify/notify_config.h
     {"sites", "traffic"},
     {"state", "release"},         // release/release_config.h
     {"environments", "release"},
