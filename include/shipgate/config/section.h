@@ -59,6 +59,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"environments", "release"},
     {"rollback_triggers", "watch"},  // watch/watch_config.h
     {"performance_slas", "watch"},
+    {"rum", "rum"},        // rum/rum_config.h
 };
 
 }  // namespace shipgate::config

@@ -53,7 +53,7 @@ class ReleaseLabelTable final : public ReleaseLabels {
 
  private:
   mutable Mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::string, std::less<>> versions_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::string> versions_ GUARDED_BY(mu_);
 };
 
 // "<app_or_site>@<version>", with characters outside the label alphabet replaced by '_' and the
