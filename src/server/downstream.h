@@ -35,6 +35,7 @@ struct ResponseHeaders {
   bool local = false;            // answered by the gateway: Server and Date are added
   bool switching = false;        // 101: "Connection: Upgrade" instead of keep-alive fields
   std::vector<HeaderField>* fields = nullptr;  // may be null; may be appended to
+  const traffic::Endpoint* endpoint = nullptr;  // proxied: the endpoint that answered
 };
 
 // What a request context needs from the connection that carries its request (implemented by

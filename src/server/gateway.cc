@@ -186,6 +186,9 @@ Result<std::unique_ptr<Gateway>> Gateway::create(
   deps.metrics.describe(metrics::names::kTlsHandshakes,
                         "TLS handshakes completed, full or resuming a session.");
   gw->firewall_slot_ = std::make_shared<FirewallSlot>();
+  // RUM: without a store from the composition root the gateway keeps its own (on /metrics only).
+  if (!gw->deps_.rum_store) gw->deps_.rum_store = std::make_shared<rum::RumStore>(deps.clock);
+  rum::addRumCollector(deps.metrics, gw->deps_.rum_store);
   {
     MutexLock lock(gw->mu_);
     auto snap = gw->buildSnapshot(config, 1);
@@ -253,6 +256,14 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
                                   &deps_.metrics);
     if (!fw.isOk()) return fw.status();
     snap->firewall = std::move(fw).value();
+  }
+  // The RUM intake: kept while rum: is unchanged; a new one keeps the rate-limit state.
+  auto rum_config = rum::rumConfigOf(*config);
+  if (prev && prev->rum && prev->rum->config() == *rum_config) {
+    snap->rum = prev->rum;
+  } else {
+    snap->rum = rum::RumIntake::create(rum_config, deps_.rum_store.get(), deps_.metrics,
+                                       deps_.clock, prev ? prev->rum.get() : nullptr);
   }
   snap->tls.resize(listeners_.size());
   snap->tls_fingerprints.resize(listeners_.size());

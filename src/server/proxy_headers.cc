@@ -132,6 +132,7 @@ void ProxyExchange::writeClientHead() {
   head.reason = r.reason();
   head.switching = switching;
   head.fields = &fields;
+  head.endpoint = endpoint_;
   down_.encodeHeaders(head);
   head_written_ = true;
 }

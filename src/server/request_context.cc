@@ -1,5 +1,7 @@
 #include "request_context.h"
 
+#include "shipgate/http/cookies.h"
+#include "shipgate/rum/release_labels.h"
 #include "response_head.h"
 
 namespace shipgate::server {
@@ -155,8 +157,39 @@ void RequestContext::encodeHeaders(ResponseHeaders& head) {
     }
   }
   if (!has_request_id) fields->emplace_back("X-Request-Id", request_id_);
+  if (head.status >= 200 && head.status < 300) addReleaseCookie(head, *fields);
   for (const auto& [name, value] : waf_fields_) fields->emplace_back(name, value);
   bytes_sent_ += codec_->encodeHeaders(head);
+}
+
+void RequestContext::addReleaseCookie(const ResponseHeaders& head,
+                                      std::vector<HeaderField>& fields) {
+  if (!snap_ || !snap_->rum || !snap_->rum->config().enabled) return;
+  bool html = false;
+  for (const auto& f : fields) {
+    if (f.first.size() == 12 && http::equalsIgnoreCase(f.first, "content-type")) {
+      std::string_view v = f.second.substr(0, 9);
+      html = v.size() == 9 && http::equalsIgnoreCase(v, "text/html");
+      break;
+    }
+  }
+  if (!html) return;
+  static const rum::SlotReleaseLabels kSlotLabels;
+  const rum::ReleaseLabels* labels = worker_.gateway().deps().release_labels;
+  if (labels == nullptr) labels = &kSlotLabels;
+  std::string label;
+  if (head.endpoint != nullptr) {
+    const std::string_view slot = traffic::slotName(head.endpoint->slot);
+    label = rum::releaseLabel(head.endpoint->app, labels->version(head.endpoint->app, slot));
+  } else if (route_.site != nullptr && route_.site->kind == traffic::SiteKind::kStatic) {
+    label = rum::releaseLabel(route_.site->name, labels->version(route_.site->name, ""));
+  } else {
+    return;
+  }
+  // Already named by the client's cookie: nothing to set.
+  if (http::findCookie(*request_, rum::kReleaseCookie) == std::string_view(label)) return;
+  release_cookie_ = rum::releaseCookieHeader(label);
+  fields.emplace_back("Set-Cookie", release_cookie_);
 }
 
 void RequestContext::encodeData(std::string_view data) {

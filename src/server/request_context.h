@@ -101,6 +101,8 @@ class RequestContext final : public DownstreamCallbacks {
   void finish();
   void firewallResponse();
   void releaseHeld();
+  // An HTML answer (2xx) names the release that served it in the sg_rel cookie (RUM attribution).
+  void addReleaseCookie(const ResponseHeaders& head, std::vector<HeaderField>& fields);
 
   Worker& worker_;
   DownstreamCodec* codec_ = nullptr;  // set by attach()
@@ -123,6 +125,7 @@ class RequestContext final : public DownstreamCallbacks {
   std::unique_ptr<SuspendedWork> held_;
   std::vector<HeaderField> scratch_fields_;
   std::string scratch_text_;
+  std::string release_cookie_;  // the Set-Cookie value addReleaseCookie adds
   // The WAF: the firewall that passed the request (kept alive by snap_), the view it saw (valid
   // while the request is) and the fields it adds to the response.
   std::unique_ptr<firewall::Scratch> waf_scratch_;

@@ -1,5 +1,5 @@
-// Phases of a request: the ordered steps a RequestContext runs on each request (firewall → route
-// → redirect → static | proxy), then the log phase once the response is complete.
+// Phases of a request: the ordered steps a RequestContext runs on each request (firewall → rum →
+// route → redirect → static | proxy), then the log phase once the response is complete.
 //
 // A phase's run() returns
 //   kContinue  go on with the next phase;
@@ -42,7 +42,7 @@ struct PhaseList {
   std::unique_ptr<Phase> log;                 // after the response (its result is ignored)
 };
 
-// The gateway's phases: firewall, route, redirect, static, proxy; log.
+// The gateway's phases: firewall, rum, route, redirect, static, proxy; log.
 PhaseList defaultPhases();
 
 // Tests: a factory whose phase is inserted right after the firewall phase in every worker

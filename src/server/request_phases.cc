@@ -1,10 +1,13 @@
 // The gateway's request phases: firewall (the snapshot's WAF answers blocks, challenges and rate
-// limits; a pass adds its fields to the response and counts the final status), route (host and
+// limits; a pass adds its fields to the response and counts the final status), rum (the RUM
+// intake answers beacons and serves rum.js on its own paths, before any routing), route (host and
 // path to a site, 404 when none), redirect (HTTP to HTTPS), static (a static site answers), proxy
 // (an app's upstream answers, suspending until it has) and log (metrics, firewall accounting,
 // access log).
 #include <algorithm>
 
+#include "shipgate/http/cookies.h"
+#include "shipgate/rum/release_labels.h"
 #include "proxy_exchange.h"
 #include "request_context.h"
 #include "request_phase.h"
@@ -56,6 +59,31 @@ class FirewallPhase final : public Phase {
     // Never cached: a challenge or a rate limit is about this client at this moment.
     if (!cache_control) fields.emplace_back("Cache-Control", "no-store");
     ctx.respond(d.status, d.body, &fields, d.content_type);
+    return PhaseResult::kDone;
+  }
+};
+
+class RumPhase final : public Phase {
+ public:
+  PhaseResult run(RequestContext& ctx) override {
+    const rum::RumIntake* intake = ctx.snapshot().rum.get();
+    const http::Request& req = ctx.request();
+    if (intake == nullptr || !intake->matches(req.path())) return PhaseResult::kContinue;
+    rum::IntakeRequest in;
+    in.method = req.method();
+    in.path = req.path();
+    in.content_type = req.header("content-type");
+    in.body = req.body();
+    in.client_ip = ctx.clientIp();
+    in.release_cookie = http::findCookie(req, rum::kReleaseCookie).value_or(std::string_view());
+    rum::IntakeAnswer a = intake->handle(in);
+    std::vector<HeaderField>& fields = ctx.scratchFields();
+    for (const auto& h : a.headers) fields.push_back(h);
+    if (a.status == 204) {
+      ctx.respondFile(204, -1, &fields, nullptr, 0, 0);  // no body, no Content-Length
+    } else {
+      ctx.respond(a.status, a.body, &fields, a.content_type);
+    }
     return PhaseResult::kDone;
   }
 };
@@ -168,6 +196,7 @@ PhaseList defaultPhases() {
   PhaseList list;
   list.steps.push_back(std::make_unique<FirewallPhase>());
   if (extraPhase()) list.steps.push_back(extraPhase()());
+  list.steps.push_back(std::make_unique<RumPhase>());
   list.steps.push_back(std::make_unique<RoutePhase>());
   list.steps.push_back(std::make_unique<RedirectPhase>());
   list.steps.push_back(std::make_unique<StaticPhase>());

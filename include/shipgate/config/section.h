@@ -53,9 +53,13 @@ struct AreaSection {
 inline constexpr AreaSection kAreaSections[] = {
     {"apps", "traffic"},   // traffic/traffic_config.h
     {"checks", "health"},  // health/health_config.h
+    {"notifications", "notify"},  // notify/notify_config.h
     {"sites", "traffic"},
     {"state", "release"},         // release/release_config.h
     {"environments", "release"},
+    {"rollback_triggers", "watch"},  // watch/watch_config.h
+    {"performance_slas", "watch"},
+    {"rum", "rum"},        // rum/rum_config.h
 };
 
 }  // namespace shipgate::config

@@ -23,6 +23,8 @@
 #include "shipgate/metrics/registry.h"
 #include "shipgate/net/socket.h"
 #include "shipgate/net/ticket_keys.h"
+#include "shipgate/rum/release_labels.h"
+#include "shipgate/rum/rum_store.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/plan.h"
 #include "shipgate/traffic/resolver.h"
@@ -38,6 +40,11 @@ struct GatewayDeps {
   traffic::HealthRegistry& health;
   Clock& clock;
   const traffic::Resolver* resolver = nullptr;  // endpoint addresses; null = the system resolver
+  // RUM beacons accepted on the public listener (rum:) are recorded here, for the release
+  // controller's SLA checks; null = the gateway keeps its own store (shown on /metrics only).
+  std::shared_ptr<rum::RumStore> rum_store = nullptr;
+  // Versions for the sg_rel cookie of HTML answers; null = slot names (rum::SlotReleaseLabels).
+  const rum::ReleaseLabels* release_labels = nullptr;
 };
 
 struct Snapshot;

@@ -247,8 +247,9 @@ class StateStore {
 
   // -- Incidents. --
   // Returns the new id. InvalidArgument: empty app or cause; opened_at 0.
-  // FailedPrecondition: the app was never upserted. (resolved_at and time_to_recover_ms of the
-  // argument are ignored: an incident opens open.)
+  // FailedPrecondition: the app was never upserted, or deployment_id (when given) names no
+  // deployment. (resolved_at and time_to_recover_ms of the argument are ignored: an incident
+  // opens open.)
   virtual Result<int64_t> openIncident(const IncidentRecord& incident) = 0;
   // Sets resolved_at and time_to_recover_ms = resolved_at - opened_at.
   // NotFound: no such id. FailedPrecondition: already resolved (the stored times are kept).

@@ -1,0 +1,446 @@
+// ProcessSupervisor with real processes: runtime_replica (replica_main.cc) as the release's
+// command, loopback HTTP to its ports, its log files on disk, signals and exit statuses.
+#include "shipgate/runtime/process_supervisor.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "shipgate/common/clock.h"
+#include "shipgate/common/mutex.h"
+#include "support/net.h"
+#include "support/paths.h"
+#include "support/process.h"
+#include "support/raw_http_client.h"
+
+namespace shipgate::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testsupport::readFile;
+using testsupport::TempDir;
+
+// A port range of this test process's own (by pid), so parallel test binaries rarely meet; the
+// supervisor skips ports that are in use anyway.
+PortRange testPorts() {
+  int base = 20000 + static_cast<int>(::getpid() % 250) * 48;
+  return {base, base + 47};
+}
+
+bool alive(pid_t pid) {
+  // A zombie (exited, not yet reaped by init) counts as dead.
+  std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return false;
+  size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+bool waitDead(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (alive(pid)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+bool waitForText(const std::string& path, const std::string& needle,
+                 std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (readFile(path).find(needle) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  ProcessSpec spec(std::vector<std::string> args, int replicas = 1) {
+    ProcessSpec s;
+    s.app = "api";
+    s.slot = "blue";
+    s.version = "v1";
+    s.release_dir = release_.path();
+    s.runtime.argv = {RUNTIME_REPLICA_BIN};
+    for (auto& a : args) s.runtime.argv.push_back(std::move(a));
+    s.runtime.replicas = replicas;
+    s.runtime.ports = testPorts();
+    s.runtime.stop_grace = 5s;
+    return s;
+  }
+  std::optional<SlotStatus> waitState(ProcessSupervisor& sup, SlotState want,
+                                      const std::string& slot = "blue") {
+    return sup.waitFor("api", slot, [&](const SlotStatus& s) { return s.state == want; }, 20s);
+  }
+
+  TempDir logs_{"runtime-logs"};
+  TempDir release_{"runtime-release"};
+};
+
+TEST_F(SupervisorTest, ReplicasListenOnDistinctPortsFromTheRangeSkippingBusyOnes) {
+  ProcessSpec s = spec({"--port", "{port}", "--version", "{version}", "--replica", "{replica}"},
+                       3);
+  // Occupy the first port of the range: the supervisor must skip it.
+  int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(busy, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(s.runtime.ports.first));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(busy, 1), 0);
+
+  ProcessSupervisor sup({logs_.path()});
+  auto started = sup.start(s);
+  ::close(busy);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  ASSERT_EQ(started->replicas.size(), 3u);
+  std::set<int> ports;
+  for (const auto& r : started->replicas) {
+    EXPECT_GE(r.port, s.runtime.ports.first + 1);
+    EXPECT_LE(r.port, s.runtime.ports.last);
+    EXPECT_GT(r.pid, 0);
+    ports.insert(r.port);
+  }
+  EXPECT_EQ(ports.size(), 3u) << "ports must be distinct";
+  EXPECT_EQ(started->ports(), (std::vector<int>{started->replicas[0].port,
+                                                started->replicas[1].port,
+                                                started->replicas[2].port}));
+  for (const auto& r : started->replicas) {
+    ASSERT_TRUE(ProcessSupervisor::waitForPort(r.port, 10s)) << "replica " << r.index;
+    auto resp = testsupport::httpGet(static_cast<uint16_t>(r.port), "/");
+    EXPECT_EQ(resp.status, 200) << resp.error;
+    EXPECT_EQ(resp.body, "replica port=" + std::to_string(r.port) +
+                             " version=v1 replica=" + std::to_string(r.index));
+  }
+  EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kRunning);
+  // A second app on the same range gets other ports.
+  ProcessSpec other = s;
+  other.app = "web";
+  other.runtime.replicas = 2;
+  auto started2 = sup.start(other);
+  ASSERT_TRUE(started2.isOk()) << started2.status().toString();
+  for (const auto& r : started2->replicas) EXPECT_EQ(ports.count(r.port), 0u) << r.port;
+  sup.stopAll();
+}
+
+TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParentsEnv) {
+  ::setenv("SHIPGATE_TEST_PARENT_ONLY", "leaked", 1);
+  ProcessSpec s = spec({"--port", "{port}", "--print-args", "--print-env", "NODE_ENV",
+                        "--print-env", "RELEASE_INFO", "--print-env", "PORT", "--print-env",
+                        "SHIPGATE_TEST_PARENT_ONLY", "--print-env", "PATH", "--tag",
+                        "{release_dir}/static v={version} r={replica}"});
+  s.runtime.env = {{"NODE_ENV", "production"}, {"RELEASE_INFO", "{version}@{port}"}};
+  ProcessSupervisor sup({logs_.path()});
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  const ReplicaInfo& r = started->replicas.at(0);
+  std::string log_path = logs_.path() + "/api/v1/replica-0.log";
+  EXPECT_EQ(r.log_path, log_path);
+  ASSERT_TRUE(waitForText(log_path, "listening on", 10s)) << readFile(log_path);
+  std::string text = readFile(log_path);
+  std::string port = std::to_string(r.port);
+  EXPECT_NE(text.find("arg[2]=" + port + "\n"), std::string::npos) << text;
+  // One argument although it contains spaces: substituted after splitting.
+  EXPECT_NE(text.find("=" + release_.path() + "/static v=v1 r=0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cwd=" + fs::canonical(release_.path()).string() + "\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("env NODE_ENV=production\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("env RELEASE_INFO=v1@" + port + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("env PORT=" + port + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("env SHIPGATE_TEST_PARENT_ONLY=<unset>\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(std::string("env PATH=") + std::getenv("PATH") + "\n"), std::string::npos)
+      << text;
+  ::unsetenv("SHIPGATE_TEST_PARENT_ONLY");
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+}
+
+TEST_F(SupervisorTest, LogsAreRotatedAtMaxBytesKeepingKeepOldFiles) {
+  ProcessSpec s = spec({"--port", "{port}", "--log-bytes", "60000"});
+  s.runtime.logs.max_bytes = 8192;
+  s.runtime.logs.keep = 2;
+  ProcessSupervisor sup({logs_.path()});
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  std::string log_path = started->replicas[0].log_path;
+  // 60000 bytes in 600 lines of 100: the last one is numbered 600.
+  ASSERT_TRUE(waitForText(log_path, "logging done after line 00000600", 20s))
+      << readFile(log_path);
+  ASSERT_TRUE(waitForText(log_path, "listening on", 10s));
+  EXPECT_TRUE(fs::exists(log_path + ".1"));
+  EXPECT_TRUE(fs::exists(log_path + ".2"));
+  EXPECT_FALSE(fs::exists(log_path + ".3")) << "keep: 2";
+  for (const std::string& p : {log_path, log_path + ".1", log_path + ".2"}) {
+    EXPECT_LE(fs::file_size(p), 8192u) << p;
+    std::string t = readFile(p);
+    ASSERT_FALSE(t.empty()) << p;
+    EXPECT_EQ(t.back(), '\n') << p << ": files are cut at line ends";
+  }
+  // The newest lines are in the current file, the ones before in .1, and older still in .2.
+  std::string cur = readFile(log_path);
+  EXPECT_NE(cur.find("log line 00000600 "), std::string::npos);
+  std::string one = readFile(log_path + ".1");
+  std::string two = readFile(log_path + ".2");
+  auto firstLine = [](const std::string& t) { return std::stol(t.substr(9, 8)); };
+  EXPECT_LT(firstLine(two), firstLine(one));
+  EXPECT_EQ(readFile(log_path + ".1").find("log line 00000001 "), std::string::npos)
+      << "the oldest lines were rotated out";
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+}
+
+TEST_F(SupervisorTest, CrashedReplicaRestartsWithDoublingBackoffOnSimulatedTime) {
+  SimulatedClock clock;
+  SupervisorOptions options{logs_.path(), &clock};
+  ProcessSupervisor sup(options);
+  ProcessSpec s = spec({"--no-listen", "--exit-after-ms", "0", "--exit-code", "3"});
+  s.runtime.restart = {50ms, 300ms, 100, 60s};
+  ASSERT_TRUE(sup.start(s).isOk());
+  // Backoff: 50, 100, 200, 300 (capped), 300.
+  std::vector<int64_t> expected = {50, 100, 200, 300, 300};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    auto st = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+      return x.replicas[0].state == ReplicaState::kBackoff &&
+             x.replicas[0].restarts == static_cast<int>(i);
+    }, 20s);
+    ASSERT_TRUE(st.has_value());
+    const ReplicaInfo& r = st->replicas[0];
+    ASSERT_EQ(r.state, ReplicaState::kBackoff) << "round " << i;
+    ASSERT_EQ(r.restarts, static_cast<int>(i));
+    ASSERT_TRUE(r.last_exit.has_value());
+    EXPECT_FALSE(r.last_exit->signaled);
+    EXPECT_EQ(r.last_exit->code, 3);
+    EXPECT_EQ(st->state, SlotState::kDegraded);
+    EXPECT_EQ(r.next_restart_ms - clock.wallMillis(), expected[i]) << "round " << i;
+    // Not a moment early: 1 ms short of the backoff, the replica stays down.
+    clock.advance(std::chrono::milliseconds(expected[i] - 1));
+    std::this_thread::sleep_for(250ms);  // the supervisor re-reads the clock every 100 ms
+    EXPECT_EQ(sup.replicas("api", "blue")[0].restarts, static_cast<int>(i)) << "round " << i;
+    clock.advance(1ms);
+  }
+  auto st = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+    return x.replicas[0].restarts == static_cast<int>(expected.size());
+  }, 20s);
+  EXPECT_EQ(st->replicas[0].restarts, static_cast<int>(expected.size()));
+  std::string log = readFile(st->replicas[0].log_path);
+  EXPECT_NE(log.find("exited with code 3; restarting in 50ms"), std::string::npos) << log;
+  EXPECT_NE(log.find("exited with code 3; restarting in 200ms"), std::string::npos) << log;
+  // A stop on simulated time: SIGTERM is enough for this replica (it is in backoff or exiting).
+  std::thread mover([&] {
+    for (int i = 0; i < 100; ++i) {
+      clock.advance(1s);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  mover.join();
+}
+
+TEST_F(SupervisorTest, CrashLoopStopsRestartingAndSaysWhy) {
+  ProcessSupervisor sup({logs_.path()});
+  std::mutex mu;
+  std::vector<SlotState> seen;
+  int id = sup.addListener([&](const SlotStatus& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(s.state);
+  });
+  ProcessSpec s = spec({"--no-listen", "--print-env", "NODE_ENV", "--exit-after-ms", "20",
+                        "--exit-code", "7"},
+                       2);
+  s.runtime.env = {{"NODE_ENV", "db unreachable"}};
+  s.runtime.restart = {10ms, 20ms, 3, 60s};
+  ASSERT_TRUE(sup.start(s).isOk());
+  auto st = waitState(sup, SlotState::kCrashLoop);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_EQ(st->state, SlotState::kCrashLoop) << slotStateName(st->state);
+  // The replica that gave up: 3 restarts allowed, the 4th exit ends it.
+  const ReplicaInfo* gave_up = nullptr;
+  for (const auto& r : st->replicas) {
+    if (r.state == ReplicaState::kCrashLoop) gave_up = &r;
+  }
+  ASSERT_NE(gave_up, nullptr);
+  EXPECT_EQ(gave_up->restarts, 3);
+  EXPECT_EQ(gave_up->pid, -1);
+  ASSERT_TRUE(gave_up->last_exit.has_value());
+  EXPECT_EQ(gave_up->last_exit->code, 7);
+  EXPECT_NE(st->reason.find("replica " + std::to_string(gave_up->index)), std::string::npos)
+      << st->reason;
+  EXPECT_NE(st->reason.find("restarted 3 times within 60s"), std::string::npos) << st->reason;
+  EXPECT_NE(st->reason.find("exited with code 7"), std::string::npos) << st->reason;
+  EXPECT_NE(st->reason.find("env NODE_ENV=db unreachable"), std::string::npos)
+      << "the reason quotes the log: " << st->reason;
+  EXPECT_NE(readFile(gave_up->log_path).find("crash loop, not restarted"), std::string::npos);
+  // It stays down.
+  std::this_thread::sleep_for(300ms);
+  auto later = sup.slotState("api", "blue");
+  EXPECT_EQ(later->replicas[gave_up->index].restarts, 3);
+  EXPECT_EQ(later->replicas[gave_up->index].state, ReplicaState::kCrashLoop);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_NE(std::find(seen.begin(), seen.end(), SlotState::kDegraded), seen.end());
+    EXPECT_NE(std::find(seen.begin(), seen.end(), SlotState::kCrashLoop), seen.end());
+  }
+  sup.removeListener(id);
+  // A crash-looped slot cannot be started over while a replica still runs; after stop it can.
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kStopped);
+}
+
+TEST_F(SupervisorTest, ReplicaKilledBySignalIsRestartedAndTheSignalReported) {
+  ProcessSupervisor sup({logs_.path()});
+  ProcessSpec s = spec({"--port", "{port}"});
+  s.runtime.restart = {20ms, 100ms, 5, 60s};
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk());
+  pid_t first = started->replicas[0].pid;
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  auto st = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+    return x.replicas[0].restarts == 1 && x.replicas[0].state == ReplicaState::kRunning;
+  }, 20s);
+  ASSERT_TRUE(st.has_value());
+  ASSERT_EQ(st->replicas[0].restarts, 1);
+  EXPECT_NE(st->replicas[0].pid, first);
+  EXPECT_EQ(st->replicas[0].port, started->replicas[0].port) << "a replica keeps its port";
+  ASSERT_TRUE(st->replicas[0].last_exit.has_value());
+  EXPECT_TRUE(st->replicas[0].last_exit->signaled);
+  EXPECT_EQ(st->replicas[0].last_exit->signal, SIGKILL);
+  EXPECT_NE(st->replicas[0].last_exit->describe().find("killed by signal 9"), std::string::npos);
+  EXPECT_TRUE(ProcessSupervisor::waitForPort(st->replicas[0].port, 10s));
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+}
+
+TEST_F(SupervisorTest, StopSendsSigtermAndSigkillsWhatIgnoresItAfterStopGrace) {
+  ProcessSupervisor sup({logs_.path()});
+  ProcessSpec polite = spec({"--port", "{port}"});
+  ProcessSpec stubborn = spec({"--port", "{port}", "--ignore-term", "--grandchild"});
+  stubborn.slot = "green";
+  stubborn.version = "v2";
+  stubborn.runtime.stop_grace = 300ms;
+  auto a = sup.start(polite);
+  auto b = sup.start(stubborn);
+  ASSERT_TRUE(a.isOk()) << a.status().toString();
+  ASSERT_TRUE(b.isOk()) << b.status().toString();
+  ASSERT_TRUE(ProcessSupervisor::waitForPort(a->replicas[0].port, 10s));
+  ASSERT_TRUE(ProcessSupervisor::waitForPort(b->replicas[0].port, 10s));
+  std::string b_log = b->replicas[0].log_path;
+  ASSERT_TRUE(waitForText(b_log, "grandchild ", 10s));
+  std::string text = readFile(b_log);
+  pid_t grandchild = std::atoi(text.substr(text.find("grandchild ") + 11).c_str());
+  ASSERT_GT(grandchild, 0);
+
+  ASSERT_TRUE(sup.stop("api", "blue").isOk());
+  auto sa = sup.slotState("api", "blue");
+  EXPECT_EQ(sa->state, SlotState::kStopped);
+  EXPECT_EQ(sa->replicas[0].state, ReplicaState::kStopped);
+  EXPECT_EQ(sa->replicas[0].pid, -1);
+  ASSERT_TRUE(sa->replicas[0].last_exit.has_value());
+  EXPECT_FALSE(sa->replicas[0].last_exit->signaled) << sa->replicas[0].last_exit->describe();
+  EXPECT_EQ(sa->replicas[0].last_exit->code, 0);
+  EXPECT_NE(readFile(a->replicas[0].log_path).find("got SIGTERM"), std::string::npos);
+  EXPECT_FALSE(alive(a->replicas[0].pid));
+  EXPECT_FALSE(testsupport::portAccepts(static_cast<uint16_t>(a->replicas[0].port)));
+
+  ASSERT_TRUE(sup.stop("api", "green").isOk());
+  auto sb = sup.slotState("api", "green");
+  EXPECT_EQ(sb->state, SlotState::kStopped);
+  ASSERT_TRUE(sb->replicas[0].last_exit.has_value());
+  EXPECT_TRUE(sb->replicas[0].last_exit->signaled);
+  EXPECT_EQ(sb->replicas[0].last_exit->signal, SIGKILL);
+  EXPECT_NE(readFile(b_log).find("still running after stop_grace 300ms: SIGKILL"),
+            std::string::npos)
+      << readFile(b_log);
+  EXPECT_FALSE(alive(b->replicas[0].pid));
+  EXPECT_TRUE(waitDead(grandchild, 10s)) << "the stop reaches the replica's process group";
+  // Stopped slots can be stopped again (no-op) and started again.
+  EXPECT_TRUE(sup.stop("api", "green").isOk());
+  EXPECT_EQ(sup.stop("api", "purple").code(), Status::Code::kNotFound);
+  auto again = sup.start(polite);
+  ASSERT_TRUE(again.isOk()) << again.status().toString();
+  sup.stopAll();
+  EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kStopped);
+}
+
+TEST_F(SupervisorTest, ReplicasDieWithTheProcessThatSupervisesThem) {
+  PortRange ports = testPorts();
+  testsupport::Process host(testsupport::command(
+      {RUNTIME_SUPERVISOR_HOST_BIN, logs_.path(), RUNTIME_REPLICA_BIN,
+       std::to_string(ports.first), std::to_string(ports.last), "2"}));
+  ASSERT_TRUE(host.start());
+  ASSERT_TRUE(host.waitForOutput("ready", 20s)) << host.describe();
+  std::vector<std::pair<pid_t, int>> replicas;
+  std::string out = host.stdoutText();
+  for (size_t at = 0; (at = out.find("replica pid ", at)) != std::string::npos; ++at) {
+    int pid = 0, port = 0;
+    ASSERT_EQ(std::sscanf(out.c_str() + at, "replica pid %d port %d", &pid, &port), 2);
+    replicas.emplace_back(pid, port);
+  }
+  ASSERT_EQ(replicas.size(), 2u) << out;
+  for (auto [pid, port] : replicas) {
+    ASSERT_TRUE(ProcessSupervisor::waitForPort(port, 10s));
+    EXPECT_TRUE(alive(pid));
+  }
+  host.kill();
+  host.wait(10s);
+  for (auto [pid, port] : replicas) {
+    EXPECT_TRUE(waitDead(pid, 10s)) << "replica " << pid << " outlived its supervisor";
+  }
+  for (auto [pid, port] : replicas) {
+    EXPECT_FALSE(testsupport::portAccepts(static_cast<uint16_t>(port)));
+  }
+}
+
+TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
+  ProcessSupervisor sup({logs_.path()});
+  ProcessSpec missing = spec({});
+  missing.runtime.argv = {"{release_dir}/no-such-binary", "--port", "{port}"};
+  auto r = sup.start(missing);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(r.status().message().find(release_.path() + "/no-such-binary"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(sup.slotState("api", "blue").has_value());
+
+  ProcessSpec not_in_path = spec({});
+  not_in_path.runtime.argv = {"shipgate-no-such-program-xyz"};
+  r = sup.start(not_in_path);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("not found in PATH"), std::string::npos);
+
+  ProcessSpec too_many = spec({"--port", "{port}"}, 3);
+  too_many.runtime.ports = {too_many.runtime.ports.first, too_many.runtime.ports.first + 1};
+  r = sup.start(too_many);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("for 3 replicas"), std::string::npos)
+      << r.status().message();
+
+  ProcessSpec ok = spec({"--port", "{port}"});
+  ASSERT_TRUE(sup.start(ok).isOk());
+  r = sup.start(ok);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("stop it first"), std::string::npos);
+
+  ProcessSpec bad_kind = ok;
+  bad_kind.slot = "green";
+  bad_kind.runtime.kind = RuntimeKind::kStatic;
+  EXPECT_EQ(sup.start(bad_kind).status().code(), Status::Code::kInvalidArgument);
+  sup.stopAll();
+}
+
+}  // namespace
+}  // namespace shipgate::runtime
