@@ -212,6 +212,8 @@ Status AdminServer::start(const config::AdminConfig& config) {
   return Status::ok();
 }
 
+void AdminServer::releasesReady() { release_routes_->setReady(); }
+
 void AdminServer::stop() {
   release_routes_->stopStreams();
   if (http_) http_->stop();

@@ -182,8 +182,9 @@ void ReleaseRoutes::install(httplib::Server& s) {
   // Every release route needs the controller: without it (serve without managed apps would still
   // have one; a test server may not) they answer 503.
   auto need = [this](httplib::Response& res) {
-    if (releases_ != nullptr) return true;
-    sendError(res, 503, "the release controller is not running");
+    if (releases_ != nullptr && ready_.load()) return true;
+    sendError(res, 503, releases_ == nullptr ? "the release controller is not running"
+                                             : "the release controller is starting; try again");
     return false;
   };
   auto actor = [](const httplib::Request& req, httplib::Response& res, std::string& out) {
@@ -356,7 +357,9 @@ void ReleaseRoutes::install(httplib::Server& s) {
 // ?after=N); ends once the deployment is finished and every event was sent; a comment every
 // keep_alive when nothing happens.
 void ReleaseRoutes::events(const httplib::Request& req, httplib::Response& res) {
-  if (releases_ == nullptr) return sendError(res, 503, "the release controller is not running");
+  if (releases_ == nullptr || !ready_.load()) {
+    return sendError(res, 503, "the release controller is not running (yet)");
+  }
   if (!checkQuery(req, res, {"after"})) return;
   int64_t after = 0;
   std::string from = req.get_header_value("Last-Event-ID");

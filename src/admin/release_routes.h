@@ -37,6 +37,8 @@ class ReleaseRoutes {
   // Ends every open event stream (their clients reconnect with Last-Event-ID); call before
   // stopping the server so that its workers are free to finish.
   void stopStreams() { stopping_.store(true); }
+  // The release controller has started: its routes answer from now on (503 before).
+  void setReady() { ready_.store(true); }
 
  private:
   void events(const httplib::Request& req, httplib::Response& res);
@@ -45,6 +47,7 @@ class ReleaseRoutes {
   store::StateStore* const store_;
   const StreamSettings settings_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> ready_{false};
   std::atomic<int> streams_{0};
 };
 

@@ -79,6 +79,9 @@ class AdminServer {
   // Reads the token file and binds; port 0 picks a free port (see port()).
   Status start(const config::AdminConfig& config);
   uint16_t port() const { return port_; }
+  // The release controller has started: the release routes answer from now on (503 "starting"
+  // before, so no call reaches a controller that has not reconciled yet).
+  void releasesReady();
   // Ends the open event streams (clients reconnect), then stops serving.
   void stop();
 
