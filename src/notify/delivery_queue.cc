@@ -38,12 +38,18 @@ std::optional<Delivery> DeliveryQueue::push(Delivery d) {
 }
 
 std::optional<Delivery> DeliveryQueue::takeReady(Clock::time_point now) {
+  auto chosen = items_.end();
   for (auto it = items_.begin(); it != items_.end(); ++it) {
     if (it->in_flight || it->not_before > now || heldBehindKey(it)) continue;
-    it->in_flight = true;
-    return *it;
+    if (isHighPriority(it->event.kind)) {
+      chosen = it;
+      break;
+    }
+    if (chosen == items_.end()) chosen = it;
   }
-  return std::nullopt;
+  if (chosen == items_.end()) return std::nullopt;
+  chosen->in_flight = true;
+  return *chosen;
 }
 
 std::optional<Clock::time_point> DeliveryQueue::nextReadyAt() const {

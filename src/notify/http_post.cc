@@ -26,10 +26,7 @@ size_t onBody(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
-int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort != nullptr && abort->load() ? 1 : 0;
-}
+constexpr Millis kAbortPoll{50};
 
 // A server's answer, shortened to one printable line for logs.
 std::string printable(const std::string& s) {
@@ -62,17 +59,20 @@ void ensureCurlGlobalInit() {
 HttpPost::HttpPost() {
   ensureCurlGlobalInit();
   curl_ = curl_easy_init();
+  multi_ = curl_multi_init();
 }
 
 HttpPost::~HttpPost() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
 }
 
 PostResult HttpPost::post(const std::string& url, const std::string& body, Millis connect_timeout,
                           Millis timeout, const std::atomic<bool>* abort) {
   PostResult r;
   CURL* c = static_cast<CURL*>(curl_);
-  if (c == nullptr) {
+  CURLM* m = static_cast<CURLM*>(multi_);
+  if (c == nullptr || m == nullptr) {
     r.error = "libcurl could not be initialized";
     return r;
   }
@@ -96,12 +96,37 @@ PostResult HttpPost::post(const std::string& url, const std::string& body, Milli
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
-  CURLcode code = curl_easy_perform(c);
+  // Driven through the multi interface so `abort` is looked at every kAbortPoll, not only when
+  // libcurl's progress callback runs (about once a second while a server is silent).
+  CURLcode code = CURLE_OK;
+  if (curl_multi_add_handle(m, c) != CURLM_OK) {
+    code = CURLE_FAILED_INIT;
+  } else {
+    int running = 1;
+    bool done = false;
+    while (!done) {
+      if (curl_multi_perform(m, &running) != CURLM_OK) {
+        code = CURLE_FAILED_INIT;
+        break;
+      }
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) {
+          code = msg->data.result;
+          done = true;
+        }
+      }
+      if (done) break;
+      if (abort != nullptr && abort->load()) {
+        code = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+      curl_multi_poll(m, nullptr, 0, static_cast<int>(kAbortPoll.count()), nullptr);
+    }
+    curl_multi_remove_handle(m, c);
+  }
   curl_slist_free_all(headers);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);

@@ -42,11 +42,18 @@ struct Channel {
 };
 
 std::string scrub(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
+  if (secret.size() < 2) return text;
   for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
     text.replace(at, secret.size(), "[redacted]");
   }
   return text;
+}
+
+// The secret part of a webhook URL: everything after scheme://authority.
+std::string pathOf(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t path = url.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
+  return path == std::string::npos ? std::string() : url.substr(path);
 }
 
 }  // namespace
@@ -331,7 +338,9 @@ class Notifier::Impl {
     }
     DeliveryAttempt a = recordOf(d, result);
     a.http_status = r.http_status;
-    a.error = scrub(r.error, ch.routing_key);
+    // Secrets never reach a log: the webhook URL (its path is the credential), the routing key.
+    a.error = ch.kind == ChannelKind::kSlack ? scrub(scrub(r.error, ch.url), pathOf(ch.url))
+                                             : scrub(r.error, ch.routing_key);
     a.retry_in_ms = delay.count();
     std::string what = std::string(eventKindName(d.event.kind)) + " to " + ch.name + " (" +
                        d.event.dedup_key + ", attempt " + std::to_string(d.attempts) + ")";

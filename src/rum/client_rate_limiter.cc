@@ -33,7 +33,7 @@ void ClientRateLimiter::makeRoom(Shard& s, Clock::time_point now) {
   }
   if (s.buckets.size() < per_shard_) return;
   auto oldest = std::min_element(s.buckets.begin(), s.buckets.end(), [](const auto& a, const auto& b) {
-    return a.second.last < b.second.last;
+    return a.second.seen < b.second.seen;
   });
   if (oldest != s.buckets.end()) s.buckets.erase(oldest);
 }
@@ -49,6 +49,7 @@ bool ClientRateLimiter::allow(std::string_view client) {
   } else {
     refill(it->second, now);
   }
+  it->second.seen = ++s.tick;
   if (it->second.tokens < 1.0) return false;
   it->second.tokens -= 1.0;
   return true;

@@ -270,13 +270,15 @@ Status fillFromFolder(const std::string& source, const std::string& dest,
     return Status::notFound("folder " + source + " does not exist or is not a directory");
   }
   TreeWriter tree(dest, limits, source);
-  fs::recursive_directory_iterator it(source, fs::directory_options::none, ec);
+  fs::path src = fs::path(source).lexically_normal();
+  if (!src.has_filename()) src = src.parent_path();  // "site/" -> "site"
+  fs::recursive_directory_iterator it(src, fs::directory_options::none, ec);
   if (ec) return Status::ioError("cannot read " + source + ": " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Status::ioError("cannot read " + source + ": " + ec.message());
     const fs::directory_entry& e = *it;
-    std::string raw = fs::relative(e.path(), source, ec).string();
-    if (ec) return Status::ioError("cannot read " + e.path().string() + ": " + ec.message());
+    // Lexically: fs::relative would resolve a symbolic link to its target's path.
+    std::string raw = e.path().lexically_relative(src).string();
     std::string rel;
     SG_RETURN_IF_ERROR(tree.normalize(raw, rel));
     SG_RETURN_IF_ERROR(tree.countEntry(raw));

@@ -89,7 +89,8 @@ bool lex(std::string_view text, std::vector<Token>& out, WordingError& error) {
       } else {
         shown = std::string(1, c);
       }
-      error = {start, "unexpected character '" + shown + "'"};
+      const char* quote = c == '"' ? "'" : "\"";
+      error = {start, std::string("unexpected character ") + quote + shown + quote};
       return false;
     }
     out.push_back(std::move(t));

@@ -95,6 +95,11 @@ bool readMs(const YNode& n, const std::string& path, config::Diagnostics& d, dou
   return true;
 }
 
+constexpr std::string_view kStructuredKeys[] = {"metric",     "above",        "below",
+                                                "or_equal",   "for",          "percentile",
+                                                "baseline",   "min_requests", "no_data",
+                                                "sample"};
+
 std::optional<TriggerSpec> loadStructuredTrigger(const YNode& item, const std::string& path,
                                                  config::Diagnostics& d) {
   MapView m(item, path, d);
@@ -106,6 +111,8 @@ std::optional<TriggerSpec> loadStructuredTrigger(const YNode& item, const std::s
       d.error(item.where, path + ": metric is required (error_rate, latency, health_failures or "
                                  "waf_blocks)");
     }
+    // Without a metric the other keys cannot be judged; only misspelt ones are reported.
+    for (std::string_view k : kStructuredKeys) m.take(k);
     m.finish();
     return std::nullopt;
   }
@@ -203,10 +210,11 @@ std::optional<TriggerSpec> loadStructuredTrigger(const YNode& item, const std::s
   return spec;
 }
 
-void loadTriggers(const YNode& n, config::Diagnostics& d, WatchConfig& out) {
+void loadTriggers(const YEntry& entry, config::Diagnostics& d, WatchConfig& out) {
   const std::string path = "rollback_triggers";
+  const YNode& n = entry.value;
   if (n.isNull()) {
-    d.warning(n.where, path + " is empty: no rollback triggers are watched");
+    d.warning(entry.key_where, path + " is empty: no rollback triggers are watched");
     return;
   }
   if (!n.isSeq()) {
@@ -346,7 +354,7 @@ std::shared_ptr<const WatchConfig> validateWatchConfig(const config::Config& /*c
   const YEntry* triggers = document.isMap() ? document.find("rollback_triggers") : nullptr;
   if (triggers != nullptr) {
     out->triggers_default = false;
-    loadTriggers(triggers->value, d, *out);
+    loadTriggers(*triggers, d, *out);
   } else {
     out->triggers = seedTriggers();
   }

@@ -6,7 +6,7 @@
 // Ready: a delivery is ready at `now` when it is not in flight, its not_before <= now, and no
 // delivery queued before it for the same channel and dedup key is still in the queue (so a
 // resolve waits for its trigger, including the trigger's retries). Among ready ones the oldest
-// (queue order) goes first.
+// high-priority one goes first, else the oldest (queue order).
 // Full (size() == capacity): push() drops, in this order of preference, the oldest low-priority
 // delivery not in flight; the new delivery itself when it is low priority; the oldest
 // high-priority delivery not in flight; else the new one. size() never exceeds capacity.

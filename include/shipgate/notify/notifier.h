@@ -12,7 +12,9 @@
 // dropped. Every drop is counted (stats()) and recorded (DeliveryResult::kDropped).
 // Order: per channel, deliveries with the same dedup key go out in notify() order, each one only
 // after the previous one finished (delivered, failed or gave up): a resolve never overtakes its
-// trigger. Deliveries with other keys are not held up by a retrying one.
+// trigger. Deliveries with other keys are not held up by one waiting out its backoff. Among the
+// deliveries ready to go, high-priority ones go first. One worker sends one request at a time, so
+// an endpoint that does not answer delays the others by at most `timeout` per attempt.
 //
 // Lifecycle: construct, start(), notify()..., stop(). stop() keeps delivering what is pending for
 // at most flush_timeout (an attempt in flight is cut off at that deadline), then records what is
@@ -49,11 +51,18 @@ struct NotifierStats {
   uint64_t pending = 0;           // deliveries queued or in flight now
 };
 
+// Appends the Prometheus text of `stats` to `out`: the counter family
+// shipgate_notifications_total{channel,result} and the gauge shipgate_notifications_pending, each
+// with # HELP and # TYPE (promtool-clean). Nothing when no channel is configured. For a
+// metrics::Registry collector: registry.addCollector([&n](std::string& out) {
+// notify::renderNotifierMetrics(n.stats(), out); }).
+void renderNotifierMetrics(const NotifierStats& stats, std::string& out);
+
 struct NotifierOptions {
   DeliveryLog* log = nullptr;                 // null: attempts are only logged and counted
   const Clock* clock = &RealClock::instance();  // at_ms stamps and backoff scheduling
   // Jitter source, a number in [0, 1); null: a per-Notifier pseudo-random generator.
-  std::function<double()> random;
+  std::function<double()> random = nullptr;
 };
 
 class Notifier {

@@ -36,11 +36,13 @@ class ClientRateLimiter {
  private:
   struct Bucket {
     double tokens = 0;
-    Clock::time_point last{};  // last refill (= last seen)
+    Clock::time_point last{};  // last refill
+    uint64_t seen = 0;         // the shard's tick when last used, for least-recently-seen eviction
   };
   struct Shard {
     mutable Mutex mu;
     std::unordered_map<std::string, Bucket> buckets GUARDED_BY(mu);
+    uint64_t tick GUARDED_BY(mu) = 0;
   };
   void refill(Bucket& b, Clock::time_point now) const;
   void makeRoom(Shard& s, Clock::time_point now) REQUIRES(s.mu);

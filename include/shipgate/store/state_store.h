@@ -78,7 +78,7 @@ enum class DeliveryOutcome { kDelivered, kFailed, kGaveUp };
 std::string_view toString(DeliveryOutcome outcome);
 std::optional<DeliveryOutcome> parseDeliveryOutcome(std::string_view text);
 
-// ---- Records ----
+// ---- Records (compared field by field with ==) ----
 
 struct EnvironmentRecord {
   std::string name;                 // development, staging, production, ...
@@ -87,6 +87,8 @@ struct EnvironmentRecord {
   bool triggers = true;             // rollback triggers watched during the bake
   int64_t scale_down_delay_ms = 0;
   int64_t updated_at = 0;
+
+  friend bool operator==(const EnvironmentRecord&, const EnvironmentRecord&) = default;
 };
 
 struct AppRecord {
@@ -94,6 +96,8 @@ struct AppRecord {
   std::string environment;          // an EnvironmentRecord's name, or empty
   std::string runtime_kind;         // "process", "static", or empty (unmanaged)
   int64_t updated_at = 0;
+
+  friend bool operator==(const AppRecord&, const AppRecord&) = default;
 };
 
 // Immutable once created.
@@ -105,6 +109,8 @@ struct ReleaseRecord {
   int64_t commit_time = 0;
   std::string created_by;
   int64_t created_at = 0;
+
+  friend bool operator==(const ReleaseRecord&, const ReleaseRecord&) = default;
 };
 
 struct StepRecord {
@@ -116,6 +122,8 @@ struct StepRecord {
   int64_t ended_at = 0;
   std::string result;               // "ok" or the reason it failed / was skipped
   std::string evidence_json;
+
+  friend bool operator==(const StepRecord&, const StepRecord&) = default;
 };
 
 struct DeploymentRecord {
@@ -138,6 +146,8 @@ struct DeploymentRecord {
   int64_t updated_at = 0;
   int64_t finished_at = 0;          // 0 until a terminal state
   std::vector<StepRecord> steps;    // ordered by index; see each method for when it is filled
+
+  friend bool operator==(const DeploymentRecord&, const DeploymentRecord&) = default;
 };
 
 struct IncidentRecord {
@@ -149,6 +159,8 @@ struct IncidentRecord {
   int64_t opened_at = 0;
   int64_t resolved_at = 0;          // 0 while open
   int64_t time_to_recover_ms = 0;   // resolved_at - opened_at, set by resolveIncident
+
+  friend bool operator==(const IncidentRecord&, const IncidentRecord&) = default;
 };
 
 // Append-only: there is no way to change or remove an entry.
@@ -160,6 +172,8 @@ struct AuditEntry {
   std::string subject;              // on what: a deployment id, an app, ...
   std::string reason;               // why
   std::string detail_json;
+
+  friend bool operator==(const AuditEntry&, const AuditEntry&) = default;
 };
 
 struct SlotRecord {
@@ -168,6 +182,8 @@ struct SlotRecord {
   std::string version;              // empty: no release in the slot
   SlotState state = SlotState::kStopped;
   int64_t updated_at = 0;
+
+  friend bool operator==(const SlotRecord&, const SlotRecord&) = default;
 };
 
 struct DeliveryRecord {
@@ -180,6 +196,8 @@ struct DeliveryRecord {
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
   int http_status = 0;              // 0: no HTTP answer
   std::string error;                // empty when delivered
+
+  friend bool operator==(const DeliveryRecord&, const DeliveryRecord&) = default;
 };
 
 // ---- The interface ----
@@ -216,7 +234,7 @@ class StateStore {
                                             const std::string& version) = 0;
   // Newest first (created_at, then creation order). limit <= 0: all. An unknown app: empty.
   virtual Result<std::vector<ReleaseRecord>> listReleases(const std::string& app,
-                                                          int limit = 0) = 0;
+                                                          int limit) = 0;
 
   // -- Deployments and their steps. --
   // Records `deployment` with its planned steps (deployment.steps; their deployment_id is

@@ -60,6 +60,24 @@ TEST(DeliveryQueue, ResolveWaitsForItsTriggerThroughTheTriggersRetries) {
   EXPECT_FALSE(q.nextReadyAt());
 }
 
+TEST(DeliveryQueue, ReadyHighPriorityDeliveriesGoBeforeOlderLowPriorityOnes) {
+  SimulatedClock clock;
+  DeliveryQueue q(10);
+  auto now = clock.now();
+  ASSERT_FALSE(q.push(make(EventKind::kDeployStarted, "a", 0, now)));
+  ASSERT_FALSE(q.push(make(EventKind::kApprovalNeeded, "b", 0, now)));
+  ASSERT_FALSE(q.push(make(EventKind::kRolledBack, "c", 0, now + std::chrono::seconds(1))));
+  ASSERT_FALSE(q.push(make(EventKind::kDeployFailed, "d", 0, now)));
+  std::vector<std::string> order;
+  while (auto d = q.takeReady(clock.now())) {
+    order.push_back(d->event.dedup_key);
+    q.finish(d->id);
+    clock.advance(std::chrono::milliseconds(600));
+  }
+  // d (high) first; c is not ready until 1 s, so a at 0.6 s; then c at 1.2 s, before b.
+  EXPECT_EQ(order, (std::vector<std::string>{"d", "a", "c", "b"}));
+}
+
 TEST(DeliveryQueue, SameKeyOnAnotherChannelIsNotHeld) {
   SimulatedClock clock;
   DeliveryQueue q(10);
