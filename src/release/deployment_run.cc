@@ -705,7 +705,7 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& 
              rec.failure = reason;
              rec.rollback_json = dumpJson(rb);
            });
-  c_.emit(r_, "message", {{"text", "rolled back to " + traffic::slotName(r_.from) + ": " + reason}});
+  c_.emit(r_, "message", {{"text", "rolled back to " + std::string(traffic::slotName(r_.from)) + ": " + reason}});
   if (c_.metrics() != nullptr) {
     c_.metrics()->rolledBack(r_.app, trigger);
     c_.metrics()->deploymentFinished(r_.app, "rolled_back");
@@ -744,7 +744,7 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& 
     if (healthy) {
       Status resolved = deps_.store.resolveIncident(std::stoll(incident), c_.nowMs());
       if (!resolved.isOk()) log::error("cannot resolve incident " + incident + ": " + resolved.message());
-      notify(notify::EventKind::kIncidentResolved, traffic::slotName(r_.from) + " (" +
+      notify(notify::EventKind::kIncidentResolved, std::string(traffic::slotName(r_.from)) + " (" +
                                                        previousVersion() + ") is healthy again",
              fields, incident);
       c_.emit(r_, "message", {{"text", "incident " + incident + " resolved: " +
@@ -833,7 +833,8 @@ void Worker::emergencyFlip() {
     failBeforeSwitch("emergency rollback: " + st.message());
     return;
   }
-  const std::string why = "the previous release was still warm in " + traffic::slotName(r_.to);
+  const std::string why =
+      "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
   for (int i : {kStart, kHealth, kSmoke, kApproval}) skip(i, why);
   endStep(kSwitch, StepState::kSucceeded, "ok",
           {{"from", traffic::slotName(r_.from)},

@@ -171,6 +171,10 @@ class ProcessSupervisor::Impl {
 
   Result<SlotStatus> start(const ProcessSpec& spec) {
     SG_RETURN_IF_ERROR(validate(spec));
+    // A crash-looped run is replaced: what still runs of it is stopped first (gracefully).
+    if (auto st = status(spec.app, spec.slot); st && st->state == SlotState::kCrashLoop) {
+      SG_RETURN_IF_ERROR(stop(spec.app, spec.slot));
+    }
     Request req;
     req.kind = Request::Kind::kStart;
     req.spec = spec;
@@ -438,14 +442,9 @@ class ProcessSupervisor::Impl {
     auto key = std::make_pair(spec.app, spec.slot);
     auto existing = slots_.find(key);
     if (existing != slots_.end() && existing->second->state != SlotState::kStopped) {
-      bool alive = false;
-      for (const auto& r : existing->second->replicas) alive = alive || r->pid > 0;
-      if (alive || existing->second->state != SlotState::kCrashLoop) {
-        return Status::failedPrecondition(
-            "slot " + spec.slot + " of " + spec.app + " is " +
-            slotStateName(existing->second->state) + " (version " +
-            existing->second->spec.version + "); stop it first");
-      }
+      return Status::failedPrecondition("slot " + spec.slot + " of " + spec.app + " is " +
+                                        slotStateName(existing->second->state) + " (version " +
+                                        existing->second->spec.version + "); stop it first");
     }
     const RuntimeConfig& rt = spec.runtime;
 

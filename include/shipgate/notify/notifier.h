@@ -51,6 +51,13 @@ struct NotifierStats {
   uint64_t pending = 0;           // deliveries queued or in flight now
 };
 
+// Appends the Prometheus text of `stats` to `out`: the counter family
+// shipgate_notifications_total{channel,result} and the gauge shipgate_notifications_pending, each
+// with # HELP and # TYPE (promtool-clean). Nothing when no channel is configured. For a
+// metrics::Registry collector: registry.addCollector([&n](std::string& out) {
+// notify::renderNotifierMetrics(n.stats(), out); }).
+void renderNotifierMetrics(const NotifierStats& stats, std::string& out);
+
 struct NotifierOptions {
   DeliveryLog* log = nullptr;                 // null: attempts are only logged and counted
   const Clock* clock = &RealClock::instance();  // at_ms stamps and backoff scheduling

@@ -135,7 +135,8 @@ class ProcessSupervisor {
   // FailedPrecondition when app/slot is already starting/running (stop it first), Unavailable when
   // the range has fewer free ports than replicas, NotFound when the program is not found or not
   // executable ("cannot run ...: ..."); on error nothing is left running. A previous, stopped or
-  // crash-looped run of the slot is replaced (a crash-looped one is stopped first).
+  // crash-looped run of the slot is replaced (what still runs of a crash-looped one is stopped
+  // first, gracefully, which blocks up to its stop_grace).
   Result<SlotStatus> start(const ProcessSpec& spec);
 
   // Stops app/slot: SIGTERM to each replica's process group, SIGKILL to those left after

@@ -17,7 +17,8 @@
 //
 // The import time (the Clock's wallMillis, stored as the release directory's mtime) orders the
 // releases: list() returns them oldest first; prune() removes the oldest beyond keep_releases,
-// never a protected one (the live and the previous release).
+// never a protected one (the live and the previous release). Files of a release are made
+// read-only (0444, or 0555 when executable).
 //
 // Versions and app names: letters, digits, '-', '_', '.', not starting with '.'.
 // Thread-safety: every method is thread-safe (one mutex serialises imports and prunes of this
@@ -45,8 +46,8 @@ struct StaticRelease {
   std::string version;
   std::string path;          // absolute: <root>/<app>/<version>
   int64_t imported_ms = 0;   // wall-clock milliseconds
-  uint64_t bytes = 0;        // total bytes of regular files (filled by import; list() too)
-  uint64_t entries = 0;      // filled by import only
+  uint64_t bytes = 0;        // total bytes of regular files (filled by import only)
+  uint64_t entries = 0;      // entries imported (filled by import only)
 };
 
 class StaticReleases {
@@ -70,8 +71,9 @@ class StaticReleases {
   std::vector<StaticRelease> list(const std::string& app) const;
   // <root>/<app>/<version>; NotFound when that release does not exist.
   Result<std::string> path(const std::string& app, const std::string& version) const;
-  // Removes the oldest releases beyond the newest `keep_releases`, skipping `protected_versions`
-  // (which do not count against keep either way: they are simply never removed). Returns the
+  // Keeps the newest `keep_releases` releases and every one named in `protected_versions` (the
+  // live and the previous release, however old); removes the rest. A release is first renamed
+  // aside, then deleted, so a crash never leaves a half-deleted release listed. Returns the
   // versions removed, oldest first.
   Result<std::vector<std::string>> prune(const std::string& app, size_t keep_releases,
                                          const std::set<std::string>& protected_versions);

@@ -14,6 +14,7 @@
 #include "integration/notify/receiver.h"
 #include "shipgate/notify/notifier.h"
 #include "support/net.h"
+#include "support/process.h"
 #include "support/paths.h"
 #include "unit/notify/memory_log.h"
 
@@ -360,6 +361,31 @@ TEST_F(NotifyDeliveryTest, RetryScheduleOnSimulatedTime) {
   ASSERT_TRUE(log_.waitFor([](const Records& r) { return r.size() == 3; }));
   EXPECT_EQ(log_.records()[2].result, DeliveryResult::kDelivered);
   EXPECT_EQ(log_.records()[2].attempt, 3);
+}
+
+TEST_F(NotifyDeliveryTest, CountersRenderAsPromtoolCleanMetrics) {
+  receiver_.script(kPagerDutyPath, {{400}});
+  Notifier n(config(), {&log_});
+  ASSERT_TRUE(n.start().isOk());
+  n.notify(incident(EventKind::kIncidentOpened));
+  ASSERT_TRUE(n.waitIdle(Millis(10'000)));
+  std::string text;
+  renderNotifierMetrics(n.stats(), text);
+  EXPECT_NE(text.find("shipgate_notifications_total{channel=\"slack\",result=\"delivered\"} 1\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("shipgate_notifications_total{channel=\"pagerduty\",result=\"failed\"} 1\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("shipgate_notifications_pending 0\n"), std::string::npos) << text;
+
+  std::string file = dir_.writeFile("metrics.txt", text);
+  testsupport::ProcessOptions o;
+  o.argv = {"/bin/sh", "-c", "command -v promtool >/dev/null || exit 77; promtool check metrics < " + file};
+  testsupport::Process promtool(o);
+  ASSERT_TRUE(promtool.start());
+  auto code = promtool.wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  if (*code == 77) GTEST_SKIP() << "promtool not installed";
+  EXPECT_EQ(*code, 0) << promtool.stdoutText() << promtool.stderrText();
 }
 
 TEST_F(NotifyDeliveryTest, StartRefusesAnUnreadableOrOpenRoutingKeyFile) {

@@ -29,7 +29,7 @@ TEST(ReleaseConfig, DefaultsWithoutEnvironments) {
                 "apps:\n"
                 "  api:\n"
                 "    release:\n"
-                "      runtime: {kind: process, command: \"./api --port {port}\"}\n");
+                "      runtime: {kind: process, command: \"./api --port {port}\", ports: \"9200-9299\"}\n");
   ASSERT_TRUE(r.ok()) << r.toString();
   const ReleaseConfig& rc = releaseConfigOf(*r.config);
   ASSERT_EQ(rc.environments.size(), 1u);
@@ -85,10 +85,11 @@ TEST(ReleaseConfig, FullApp) {
   ASSERT_NE(api, nullptr);
   EXPECT_EQ(api->environment, "staging");
   EXPECT_EQ(api->runtime.replicas, 2);
-  EXPECT_EQ(api->runtime.port_low, 9200);
-  EXPECT_EQ(api->runtime.port_high, 9299);
-  EXPECT_EQ(api->runtime.env.at("NODE_ENV"), "production");
-  EXPECT_EQ(api->runtime.log_max_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(api->runtime.ports.first, 9200);
+  EXPECT_EQ(api->runtime.ports.last, 9299);
+  ASSERT_EQ(api->runtime.env.size(), 1u);
+  EXPECT_EQ(api->runtime.env[0].second, "production");
+  EXPECT_EQ(api->runtime.logs.max_bytes, 10u * 1024 * 1024);
   ASSERT_EQ(api->smoke.size(), 2u);
   EXPECT_EQ(api->smoke[0].expect_body, "ok");
   ASSERT_TRUE(api->smoke[1].json_pointer.has_value());
@@ -115,8 +116,7 @@ TEST(ReleaseConfig, LocatedErrors) {
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(hasDiag(r, "test.yaml:4:26", "approval")) << r.toString();
   EXPECT_TRUE(hasDiag(r, "test.yaml:7:18", "did you mean \"production\"")) << r.toString();
-  EXPECT_TRUE(hasDiag(r, "test.yaml:9:41", "must contain {port}")) << r.toString();
-  EXPECT_TRUE(hasDiag(r, "test.yaml:9:57", "port range")) << r.toString();
+  EXPECT_TRUE(hasDiag(r, "test.yaml:9:57", "the first port is above the last")) << r.toString();
   EXPECT_TRUE(hasDiag(r, "test.yaml:10:28", "steps must increase")) << r.toString();
   EXPECT_TRUE(hasDiag(r, "test.yaml:12:18", "must start with '/'")) << r.toString();
   EXPECT_TRUE(hasDiag(r, "test.yaml:12:26", "did you mean \"expect_status\"")) << r.toString();

@@ -258,8 +258,9 @@ TEST_F(SupervisorTest, CrashLoopStopsRestartingAndSaysWhy) {
     std::lock_guard<std::mutex> lock(mu);
     seen.push_back(s.state);
   });
-  ProcessSpec s = spec({"--no-listen", "--print-env", "NODE_ENV", "--exit-after-ms", "20",
-                        "--exit-code", "7"},
+  // Replica 1 fails 20 ms after every start; replica 0 runs.
+  ProcessSpec s = spec({"--port", "{port}", "--replica", "{replica}", "--print-env", "NODE_ENV",
+                        "--exit-after-ms", "20", "--exit-code", "7", "--only-replica", "1"},
                        2);
   s.runtime.env = {{"NODE_ENV", "db unreachable"}};
   s.runtime.restart = {10ms, 20ms, 3, 60s};
@@ -267,35 +268,46 @@ TEST_F(SupervisorTest, CrashLoopStopsRestartingAndSaysWhy) {
   auto st = waitState(sup, SlotState::kCrashLoop);
   ASSERT_TRUE(st.has_value());
   ASSERT_EQ(st->state, SlotState::kCrashLoop) << slotStateName(st->state);
-  // The replica that gave up: 3 restarts allowed, the 4th exit ends it.
-  const ReplicaInfo* gave_up = nullptr;
-  for (const auto& r : st->replicas) {
-    if (r.state == ReplicaState::kCrashLoop) gave_up = &r;
-  }
-  ASSERT_NE(gave_up, nullptr);
-  EXPECT_EQ(gave_up->restarts, 3);
-  EXPECT_EQ(gave_up->pid, -1);
-  ASSERT_TRUE(gave_up->last_exit.has_value());
-  EXPECT_EQ(gave_up->last_exit->code, 7);
-  EXPECT_NE(st->reason.find("replica " + std::to_string(gave_up->index)), std::string::npos)
+  // 3 restarts allowed, the 4th exit ends it.
+  const ReplicaInfo& gave_up = st->replicas[1];
+  EXPECT_EQ(gave_up.state, ReplicaState::kCrashLoop);
+  EXPECT_EQ(gave_up.restarts, 3);
+  EXPECT_EQ(gave_up.pid, -1);
+  ASSERT_TRUE(gave_up.last_exit.has_value());
+  EXPECT_EQ(gave_up.last_exit->code, 7);
+  EXPECT_EQ(st->replicas[0].state, ReplicaState::kRunning);
+  EXPECT_EQ(st->replicas[0].restarts, 0);
+  EXPECT_NE(st->reason.find("replica 1 (port " + std::to_string(gave_up.port) + ")"),
+            std::string::npos)
       << st->reason;
   EXPECT_NE(st->reason.find("restarted 3 times within 60s"), std::string::npos) << st->reason;
   EXPECT_NE(st->reason.find("exited with code 7"), std::string::npos) << st->reason;
   EXPECT_NE(st->reason.find("env NODE_ENV=db unreachable"), std::string::npos)
       << "the reason quotes the log: " << st->reason;
-  EXPECT_NE(readFile(gave_up->log_path).find("crash loop, not restarted"), std::string::npos);
+  EXPECT_NE(readFile(gave_up.log_path).find("crash loop, not restarted"), std::string::npos);
   // It stays down.
   std::this_thread::sleep_for(300ms);
   auto later = sup.slotState("api", "blue");
-  EXPECT_EQ(later->replicas[gave_up->index].restarts, 3);
-  EXPECT_EQ(later->replicas[gave_up->index].state, ReplicaState::kCrashLoop);
+  EXPECT_EQ(later->replicas[1].restarts, 3);
+  EXPECT_EQ(later->replicas[1].state, ReplicaState::kCrashLoop);
   {
     std::lock_guard<std::mutex> lock(mu);
+    EXPECT_NE(std::find(seen.begin(), seen.end(), SlotState::kRunning), seen.end());
     EXPECT_NE(std::find(seen.begin(), seen.end(), SlotState::kDegraded), seen.end());
     EXPECT_NE(std::find(seen.begin(), seen.end(), SlotState::kCrashLoop), seen.end());
   }
   sup.removeListener(id);
-  // A crash-looped slot cannot be started over while a replica still runs; after stop it can.
+  // Starting a fixed release in the slot replaces the crash-looped run: the replica still
+  // running is stopped gracefully first.
+  pid_t survivor = st->replicas[0].pid;
+  ProcessSpec fixed = spec({"--port", "{port}"}, 2);
+  fixed.version = "v2";
+  auto again = sup.start(fixed);
+  ASSERT_TRUE(again.isOk()) << again.status().toString();
+  EXPECT_EQ(again->version, "v2");
+  EXPECT_EQ(again->state, SlotState::kRunning);
+  EXPECT_TRUE(waitDead(survivor, 10s));
+  EXPECT_NE(readFile(st->replicas[0].log_path).find("got SIGTERM"), std::string::npos);
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
   EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kStopped);
 }

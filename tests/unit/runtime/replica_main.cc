@@ -8,6 +8,7 @@
 //   --exit-after-ms N   exit after N ms with --exit-code (default 0) ...
 //   --exit-code C
 //   --abort             ... or by raising SIGABRT instead
+//   --only-replica R    the exit knobs apply only when --replica is R
 //   --ignore-term       ignore SIGTERM (otherwise SIGTERM prints "got SIGTERM" and exits 0)
 //   --grandchild        fork a child that sleeps (in the same process group); print its pid
 //   --no-listen         do not open a port
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   bool ignore_term = false;
   bool grandchild = false;
   bool listen_port = true;
+  std::string only_replica;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
     else if (a == "--ignore-term") ignore_term = true;
     else if (a == "--grandchild") grandchild = true;
     else if (a == "--no-listen") listen_port = false;
+    else if (a == "--only-replica") only_replica = next();
   }
   std::setvbuf(stdout, nullptr, _IONBF, 0);
   if (ignore_term) {
@@ -103,7 +106,7 @@ int main(int argc, char** argv) {
     }
     std::printf("logging done after line %08ld\n", line);
   }
-  if (exit_after >= 0) {
+  if (exit_after >= 0 && (only_replica.empty() || only_replica == replica)) {
     std::thread([=] {
       std::this_thread::sleep_for(std::chrono::milliseconds(exit_after));
       std::printf("exiting: code %d%s\n", exit_code, do_abort ? " (abort)" : "");
