@@ -115,6 +115,10 @@ std::string Deployer::releaseDir(const std::string& version, Behaviour behaviour
     case Behaviour::kErrors:
       script += "exec \"" + testsupport::buildDir() + "/coinestate-api\" \"$@\" --error-rate 1.0\n";
       break;
+    case Behaviour::kSlow:
+      script += "sleep 1\nexec \"" + testsupport::buildDir() +
+                "/coinestate-api\" \"$@\" --latency-ms 1000\n";
+      break;
     case Behaviour::kCrash:
       script += "echo \"release " + version + " cannot start: missing DATABASE_URL\" >&2\nexit 3\n";
       break;

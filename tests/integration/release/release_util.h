@@ -32,7 +32,8 @@ struct CliResult {
 };
 
 // What a version's `run` script does.
-enum class Behaviour { kHealthy, kErrors, kCrash };
+// kSlow: starts after 1 s and answers each /api/ request after 1 s.
+enum class Behaviour { kHealthy, kErrors, kCrash, kSlow };
 
 // `n` consecutive free loopback ports (checked by binding each).
 std::pair<int, int> freePortRange(int n);
