@@ -156,6 +156,32 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   EXPECT_EQ(d.servedVersion(), "v3");
 }
 
+// `shipgate deploy` keeps following through a restart of `shipgate serve`: it reconnects and
+// exits with the outcome of the resumed deployment.
+TEST(Restart, DeployCliFollowsThroughARestart) {
+  Deployer::Settings s;
+  s.approval = "none";
+  s.bake = "6s";
+  Deployer d(s);
+  ASSERT_TRUE(d.startServe());
+  ASSERT_EQ(d.cli({"deploy", "--app", "api", "--version", "v1", "--artifact", d.releaseDir("v1"),
+                   "--no-wait"}).exit_code, 0);
+  auto first = d.apiJson("GET", "/api/v1/deployments?app=api");
+  ASSERT_EQ(first["deployments"].size(), 1u) << first.dump(2);
+  ASSERT_EQ(d.waitForState(first["deployments"][0]["id"], kTerminal, 60s)["state"], "succeeded");
+
+  auto deploy = d.cliAsync({"deploy", "--app", "api", "--version", "v2", "--artifact",
+                            d.releaseDir("v2"), "--lines", "--reconnect", "60"});
+  ASSERT_TRUE(deploy->waitForOutput("state baking", 60s)) << deploy->describe() << d.serveLogs();
+  d.killServe();
+  ASSERT_TRUE(deploy->waitForOutput("lost the admin API", 30s)) << deploy->describe();
+  ASSERT_TRUE(d.startServe()) << d.serveLogs();
+  EXPECT_EQ(deploy->wait(90s), std::optional<int>(0)) << deploy->describe() << d.serveLogs();
+  EXPECT_NE(deploy->stdoutText().find("api v2 is live on"), std::string::npos)
+      << deploy->stdoutText();
+  EXPECT_EQ(d.servedVersion(), "v2");
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryStep, KillAtStep,
                          ::testing::Values("start", "health", "smoke", "approval", "switch",
                                            "bake", "cleanup"),
