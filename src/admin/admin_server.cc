@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "shipgate/admin/controller.h"
+#include "http_util.h"
+#include "release_routes.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/registry.h"
 
@@ -40,69 +42,6 @@ Result<std::string> readTokenFile(const std::string& path) {
 
 namespace {
 
-void sendJson(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  // Messages may quote bytes from the request path: never let invalid UTF-8 fail the answer.
-  res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
-                  "application/json");
-}
-
-// {"error": message} plus "field" (a dotted path into the body, e.g. "weights.blue") when one
-// field is at fault.
-void sendError(httplib::Response& res, int status, const std::string& message,
-               const std::string& field = "") {
-  json body{{"error", message}};
-  if (!field.empty()) body["field"] = field;
-  sendJson(res, status, body);
-}
-
-int httpStatusFor(const Status& st) {
-  switch (st.code()) {
-    case Status::Code::kNotFound: return 404;
-    case Status::Code::kInvalidArgument: return 422;
-    case Status::Code::kFailedPrecondition: return 409;
-    default: return 500;
-  }
-}
-
-std::string joinKeys(std::initializer_list<const char*> keys) {
-  std::string out;
-  for (const char* k : keys) out += (out.empty() ? "\"" : ", \"") + std::string(k) + "\"";
-  return out.empty() ? "no fields" : out;
-}
-
-// Parses the body as a JSON object (an empty body is {}) whose keys are all in `allowed`. On
-// failure writes a 400 naming the problem (byte offset or field) and returns nullopt.
-std::optional<json> parseBody(const httplib::Request& req, httplib::Response& res,
-                              std::initializer_list<const char*> allowed) {
-  json body = json::object();
-  if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    try {
-      body = json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      sendError(res, 400,
-                "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-      return std::nullopt;
-    }
-  }
-  if (!body.is_object()) {
-    sendError(res, 400,
-              std::string("request body must be a JSON object, not ") + body.type_name());
-    return std::nullopt;
-  }
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    bool known = false;
-    for (const char* k : allowed) known |= it.key() == k;
-    if (!known) {
-      sendError(res, 400, "unknown field \"" + it.key() + "\" (this call takes " +
-                              joinKeys(allowed) + ")",
-                it.key());
-      return std::nullopt;
-    }
-  }
-  return body;
-}
-
 // One weight: an integer 0..100. Anything else writes 400 (not an integer) or 422 (out of
 // range) naming the field, and returns nullopt; nothing is narrowed.
 std::optional<int> parseWeight(const json& v, const std::string& field, httplib::Response& res) {
@@ -125,6 +64,12 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
                   httplib::Response& res) {
   auto body = parseBody(req, res, {"slot", "weights"});
   if (!body) return;
+  bool actor_ok = false;
+  const std::string actor = actorOf(req, &actor_ok);
+  if (!actor_ok) {
+    return sendError(res, 400,
+                     "header X-Shipgate-Actor must be 1..128 printable characters (who is asking)");
+  }
   const bool has_slot = body->contains("slot"), has_weights = body->contains("weights");
   if (has_slot == has_weights) {
     return sendError(res, 400,
@@ -141,7 +86,8 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
                        "slot");
     }
     field = "slot";
-    st = controller.switchSlot(app, slot == "blue" ? traffic::Slot::kBlue : traffic::Slot::kGreen);
+    st = controller.switchSlot(app, slot == "blue" ? traffic::Slot::kBlue : traffic::Slot::kGreen,
+                               actor);
   } else {
     const json& w = (*body)["weights"];
     if (!w.is_object()) {
@@ -160,7 +106,7 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
       weights[it.key() == "blue" ? 0 : 1] = *weight;
     }
     field = "weights";
-    st = controller.setWeights(app, weights[0], weights[1]);
+    st = controller.setWeights(app, weights[0], weights[1], actor);
   }
   if (!st.isOk()) {
     int status = httpStatusFor(st);
@@ -171,8 +117,11 @@ void handleSwitch(Controller& controller, const std::string& app, const httplib:
 
 }  // namespace
 
-AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics)
-    : controller_(controller), metrics_(metrics) {}
+AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics,
+                         release::ReleaseController* releases, store::StateStore* store)
+    : controller_(controller),
+      metrics_(metrics),
+      release_routes_(std::make_unique<ReleaseRoutes>(releases, store)) {}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -182,6 +131,9 @@ Status AdminServer::start(const config::AdminConfig& config) {
   token_ = *token;
   http_ = std::make_unique<httplib::Server>();
   auto& s = *http_;
+  // Event streams hold a worker each while they last: room for all of them plus ordinary calls.
+  // (httplib owns the queue it is handed and deletes it.)
+  s.new_task_queue = [] { return new httplib::ThreadPool(StreamSettings{}.max_streams + 8); };
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string auth = req.get_header_value("Authorization");
@@ -214,17 +166,25 @@ Status AdminServer::start(const config::AdminConfig& config) {
       return sendError(res, 400, "\"region\" must be a region name (got " + region.dump() + ")",
                        "region");
     }
-    Status st = controller_.approveFailover(req.matches[1], region.get<std::string>());
+    bool actor_ok = false;
+    const std::string actor = actorOf(req, &actor_ok);
+    if (!actor_ok) return sendError(res, 400, "header X-Shipgate-Actor must be 1..128 printable characters");
+    Status st = controller_.approveFailover(req.matches[1], region.get<std::string>(), actor);
     if (!st.isOk()) return sendError(res, httpStatusFor(st), st.message());
     sendJson(res, 200, json{{"approved", true}});
   });
 
   s.Post("/api/v1/reload", [this](const httplib::Request& req, httplib::Response& res) {
     if (!parseBody(req, res, {})) return;
-    Status st = controller_.reload();
+    bool actor_ok = false;
+    const std::string actor = actorOf(req, &actor_ok);
+    if (!actor_ok) return sendError(res, 400, "header X-Shipgate-Actor must be 1..128 printable characters");
+    Status st = controller_.reload(actor);
     if (!st.isOk()) return sendError(res, 422, st.message());
     sendJson(res, 200, json{{"reloaded", true}});
   });
+
+  release_routes_->install(s);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
@@ -252,7 +212,10 @@ Status AdminServer::start(const config::AdminConfig& config) {
   return Status::ok();
 }
 
+void AdminServer::releasesReady() { release_routes_->setReady(); }
+
 void AdminServer::stop() {
+  release_routes_->stopStreams();
   if (http_) http_->stop();
   if (thread_.joinable()) thread_.join();
   http_.reset();

@@ -8,6 +8,7 @@
 #include "shipgate/health/health_config.h"
 #include "shipgate/health/monitor.h"
 #include "shipgate/server/gateway.h"
+#include "shipgate/store/state_store.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/plan.h"
@@ -21,54 +22,101 @@ using traffic::Slot;
 
 Controller::Controller(std::string config_path, server::Gateway& gateway,
                        health::HealthMonitor& monitor, traffic::TrafficControl& traffic,
-                       traffic::HealthRegistry& registry)
+                       traffic::HealthRegistry& registry, Options options)
     : config_path_(std::move(config_path)),
       gateway_(gateway),
       monitor_(monitor),
       traffic_(traffic),
-      registry_(registry) {}
+      registry_(registry),
+      options_(std::move(options)) {}
+
+void Controller::audit(const std::string& actor, const std::string& action,
+                       const std::string& subject, const nlohmann::json& detail) {
+  if (options_.audit == nullptr) return;
+  store::AuditEntry e;
+  e.at = registry_.clock().wallMillis();
+  e.actor = actor;
+  e.action = action;
+  e.subject = subject;
+  e.detail_json = detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto id = options_.audit->appendAudit(e);
+  if (!id) {
+    log::error("audit log: " + action + " of " + subject + " by " + actor +
+               " not recorded: " + id.status().message());
+  }
+}
 
 std::shared_ptr<const Config> Controller::config() const { return traffic_.config(); }
 
-Status Controller::reload() {
+Status Controller::reload(const std::string& actor) {
   config::LoadResult loaded = config::loadFile(
       config_path_,
-      {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()});
+      options_.sections.empty()
+          ? std::vector<const config::SectionValidator*>{&health::healthSection(),
+                                                         &traffic::trafficSection(),
+                                                         &firewall::firewallSection()}
+          : options_.sections);
   if (!loaded.ok()) {
     std::string msg = "config " + config_path_ + " refused; the old config keeps serving:";
     for (const auto& d : loaded.diagnostics) {
       if (d.severity == config::Diagnostic::Severity::kError) msg += "\n  " + d.toString();
     }
     log::error(msg);
+    audit(actor, "reload", config_path_, {{"result", "refused"}, {"error", msg}});
     return Status::invalidArgument(msg);
   }
   MutexLock lock(reload_mu_);
+  if (options_.apply) {
+    Status st = options_.apply(loaded.config);
+    if (!st.isOk()) {
+      log::error("reload of " + config_path_ + " failed; the old config keeps serving: " +
+                 st.message());
+      audit(actor, "reload", config_path_, {{"result", "failed"}, {"error", st.message()}});
+      return st;
+    }
+    log::info("config reloaded from " + config_path_);
+    audit(actor, "reload", config_path_, {{"result", "ok"}});
+    return Status::ok();
+  }
   Status st = gateway_.apply(loaded.config);
   if (!st.isOk()) {
     log::error("reload of " + config_path_ + " failed; the old config keeps serving: " +
                st.message());
+    audit(actor, "reload", config_path_, {{"result", "failed"}, {"error", st.message()}});
     return st;
   }
   traffic_.setConfig(loaded.config);
   monitor_.update(traffic::appTargets(*loaded.config));
   log::info("config reloaded from " + config_path_);
+  audit(actor, "reload", config_path_, {{"result", "ok"}});
   return Status::ok();
 }
 
-Status Controller::switchSlot(const std::string& app, Slot slot) {
-  return traffic_.switchSlot(app, slot);
+Status Controller::switchSlot(const std::string& app, Slot slot, const std::string& actor) {
+  SG_RETURN_IF_ERROR(traffic_.switchSlot(app, slot));
+  audit(actor, "switch", app, {{"slot", traffic::slotName(slot)}});
+  return Status::ok();
 }
 
-Status Controller::setWeights(const std::string& app, int blue, int green) {
-  return traffic_.setWeights(app, blue, green);
+Status Controller::setWeights(const std::string& app, int blue, int green,
+                              const std::string& actor) {
+  SG_RETURN_IF_ERROR(traffic_.setWeights(app, blue, green));
+  audit(actor, "switch", app, {{"weights", {{"blue", blue}, {"green", green}}}});
+  return Status::ok();
 }
 
-Status Controller::approveFailover(const std::string& app, const std::string& region) {
-  return traffic_.approveFailover(app, region);
+Status Controller::approveFailover(const std::string& app, const std::string& region,
+                                   const std::string& actor) {
+  SG_RETURN_IF_ERROR(traffic_.approveFailover(app, region));
+  audit(actor, "failover_approve", app, {{"region", region}});
+  return Status::ok();
 }
 
-Status Controller::revokeFailover(const std::string& app, const std::string& region) {
-  return traffic_.revokeFailover(app, region);
+Status Controller::revokeFailover(const std::string& app, const std::string& region,
+                                  const std::string& actor) {
+  SG_RETURN_IF_ERROR(traffic_.revokeFailover(app, region));
+  audit(actor, "failover_revoke", app, {{"region", region}});
+  return Status::ok();
 }
 
 nlohmann::json Controller::status() const {

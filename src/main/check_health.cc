@@ -6,15 +6,26 @@
 #include "shipgate/firewall/firewall_config.h"
 #include "shipgate/health/health_config.h"
 #include "shipgate/health/report.h"
+#include "shipgate/notify/notify_config.h"
+#include "shipgate/release/release_config.h"
+#include "shipgate/rum/rum_config.h"
+#include "shipgate/watch/watch_config.h"
 #include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::cli {
 
 std::vector<const config::SectionValidator*> configSections() {
+  // The validators that own a factory are stateless: one instance each for the process.
+  static const std::unique_ptr<config::SectionValidator> watch = watch::watchSection();
+  static const std::unique_ptr<config::SectionValidator> rum = rum::rumSection();
+  static const std::unique_ptr<config::SectionValidator> notify = notify::notifySection();
+  static const std::unique_ptr<config::SectionValidator> release = release::releaseSection();
   // health before traffic: an app's health block is read with health's reader, and traffic reads
-  // config.health_checks, which health's section also turns into component checks.
-  return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection()};
+  // config.health_checks, which health's section also turns into component checks. release after
+  // traffic: it reads the apps traffic validated (their environment and release keys).
+  return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection(),
+          watch.get(),  rum.get(), notify.get(), release.get()};
 }
 
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {

@@ -1,6 +1,11 @@
 // The shipgate CLI's subcommands. Each returns the process exit status:
 // 0 success, 1 the thing checked failed (invalid config, failing health check, refused change),
 // 2 usage or I/O error.
+// The release commands (deploy, approve, reject, rollback, deployments, deployment, releases,
+// incidents) use: 0 success (deploy/rollback: the release is live and healthy), 1 the deployment
+// failed or was rolled back, or the API refused the request, 2 usage (bad arguments, no admin
+// API configured, token refused), 3 the deployment was rejected, 4 the admin API cannot be
+// reached (or its answers are malformed).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +37,7 @@ struct ClientOptions {
   std::string config_path;  // to find admin.address and admin.token_file
   std::string admin_url;    // http://host:port, overrides the config
   std::string token_file;   // overrides the config
+  std::string actor;        // X-Shipgate-Actor; empty: $SHIPGATE_ACTOR, else the login name
 };
 int runStatus(const ClientOptions& options, bool json);
 int runSwitch(const ClientOptions& options, const std::string& app, const std::string& slot,
@@ -39,6 +45,34 @@ int runSwitch(const ClientOptions& options, const std::string& app, const std::s
 int runReload(const ClientOptions& options);
 int runFailoverApprove(const ClientOptions& options, const std::string& app,
                        const std::string& region);
+
+// How a following command (deploy, rollback) shows the deployment's events.
+enum class ViewMode { kAuto, kTty, kLines, kJson };
+
+struct DeployOptions {
+  std::string app, version, env, artifact, commit_sha, commit_time, reason;
+  ViewMode view = ViewMode::kAuto;
+  bool no_wait = false;
+  // How long a lost event stream is retried (a restarted server picks the deployment up again).
+  int reconnect_seconds = 120;
+};
+int runDeploy(const ClientOptions& client, const DeployOptions& options);
+
+struct RollbackOptions {
+  std::string app, reason, to;
+  bool emergency = false;
+  ViewMode view = ViewMode::kAuto;
+  bool no_wait = false;
+  int reconnect_seconds = 120;
+};
+int runRollback(const ClientOptions& client, const RollbackOptions& options);
+int runApprove(const ClientOptions& client, const std::string& id, bool json);
+int runReject(const ClientOptions& client, const std::string& id, const std::string& reason,
+              bool json);
+int runDeployments(const ClientOptions& client, const std::string& app, int limit, bool json);
+int runDeployment(const ClientOptions& client, const std::string& id, bool json);
+int runReleases(const ClientOptions& client, const std::string& app, bool json);
+int runIncidents(const ClientOptions& client, const std::string& app, bool open_only, bool json);
 
 // `shipgate waf test`: the WAF's verdict on one request (exit 0 pass, 1 blocked, 2 usage/config).
 struct WafTestOptions {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 
@@ -39,13 +40,22 @@ int main(int argc, char** argv) {
   health->add_option("-c,--config", health_config, "Config file")->capture_default_str();
   health->add_flag("--json", health_json, "Print JSON instead of a table");
 
-  ClientOptions client{defaultConfig(), "", ""};
+  ClientOptions client{defaultConfig(), "", "", ""};
   auto add_client_opts = [&client](CLI::App* sub) {
     sub->add_option("-c,--config", client.config_path,
                     "Config file naming admin.address and admin.token_file")
         ->capture_default_str();
     sub->add_option("--admin", client.admin_url, "Admin API URL, e.g. http://127.0.0.1:9901");
     sub->add_option("--token-file", client.token_file, "File holding the admin bearer token");
+    sub->add_option("--actor", client.actor,
+                    "Who is asking, recorded in the audit log (default: $SHIPGATE_ACTOR, else "
+                    "the login name)");
+  };
+  // --json, or the view of a following command.
+  auto add_view = [](CLI::App* sub, bool& json, bool& tty, bool& lines) {
+    sub->add_flag("--json", json, "One JSON object per event");
+    sub->add_flag("--tty", tty, "Redraw the steps in place even when stdout is not a terminal");
+    sub->add_flag("--lines", lines, "One line per event even on a terminal");
   };
 
   bool status_json = false;
@@ -74,6 +84,96 @@ int main(int argc, char** argv) {
   add_client_opts(approve);
   approve->add_option("--app", fo_app, "App name")->required();
   approve->add_option("--region", fo_region, "Region to let traffic into")->required();
+
+  // Releases. Exit statuses: 0 ok (deploy/rollback: live and healthy), 1 failed, rolled back or
+  // refused, 2 usage, 3 rejected, 4 the admin API cannot be reached.
+  DeployOptions deploy_opts;
+  bool deploy_json = false, deploy_tty = false, deploy_lines = false;
+  auto* deploy = app.add_subcommand(
+      "deploy", "Deploy a release of a managed app and follow it until it is live (or not)");
+  add_client_opts(deploy);
+  deploy->add_option("--app", deploy_opts.app, "App name")->required();
+  deploy->add_option("--version", deploy_opts.version, "Release version, e.g. v2")->required();
+  deploy->add_option("--env", deploy_opts.env, "Environment (default: the app's)");
+  deploy->add_option("--artifact", deploy_opts.artifact,
+                     "Release directory or .tar.gz (static: the site's files)");
+  auto* commit_opt = deploy->add_option("--commit", deploy_opts.commit_sha, "Commit SHA");
+  deploy->add_option("--commit-time", deploy_opts.commit_time,
+                     "Commit time: RFC 3339 (git show -s --format=%cI) or Unix seconds")
+      ->needs(commit_opt);
+  deploy->add_option("--reason", deploy_opts.reason, "Why (recorded)");
+  deploy->add_flag("--no-wait", deploy_opts.no_wait, "Print the deployment id and return");
+  deploy->add_option("--reconnect", deploy_opts.reconnect_seconds,
+                     "Seconds to keep retrying a lost admin API while following")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  add_view(deploy, deploy_json, deploy_tty, deploy_lines);
+
+  RollbackOptions rb_opts;
+  bool rb_json = false, rb_tty = false, rb_lines = false;
+  auto* rollback = app.add_subcommand(
+      "rollback", "Roll an app back: to its previous release (or --to VERSION), or --emergency");
+  add_client_opts(rollback);
+  rollback->add_option("--app", rb_opts.app, "App name")->required();
+  rollback->add_option("--reason", rb_opts.reason, "Why (recorded)")->required();
+  rollback->add_option("--to", rb_opts.to, "The earlier version to deploy (standard rollback)");
+  rollback->add_flag("--emergency", rb_opts.emergency,
+                     "Flip to the warm previous slot now (or start the previous release "
+                     "without approval and smoke checks)");
+  rollback->add_flag("--no-wait", rb_opts.no_wait, "Print the deployment id and return");
+  rollback->add_option("--reconnect", rb_opts.reconnect_seconds,
+                       "Seconds to keep retrying a lost admin API while following")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  add_view(rollback, rb_json, rb_tty, rb_lines);
+
+  std::string approve_id;
+  bool approve_json = false;
+  auto* approve_dep = app.add_subcommand("approve", "Approve a deployment waiting for approval");
+  add_client_opts(approve_dep);
+  approve_dep->add_option("id", approve_id, "Deployment id, e.g. d-3")->required();
+  approve_dep->add_flag("--json", approve_json, "Print the deployment as JSON");
+
+  std::string reject_id, reject_reason;
+  bool reject_json = false;
+  auto* reject = app.add_subcommand("reject", "Reject a deployment before its switch");
+  add_client_opts(reject);
+  reject->add_option("id", reject_id, "Deployment id, e.g. d-3")->required();
+  reject->add_option("--reason", reject_reason, "Why (recorded)")->required();
+  reject->add_flag("--json", reject_json, "Print the deployment as JSON");
+
+  std::string deps_app;
+  int deps_limit = 20;
+  bool deps_json = false;
+  auto* deployments = app.add_subcommand("deployments", "List deployments, newest first");
+  add_client_opts(deployments);
+  deployments->add_option("--app", deps_app, "Only this app");
+  deployments->add_option("--limit", deps_limit, "At most this many (1..1000)")
+      ->capture_default_str();
+  deployments->add_flag("--json", deps_json, "Print the raw JSON");
+
+  std::string dep_id;
+  bool dep_json = false;
+  auto* deployment = app.add_subcommand(
+      "deployment", "Show a deployment: every step with its timing, evidence and decision");
+  add_client_opts(deployment);
+  deployment->add_option("id", dep_id, "Deployment id, e.g. d-3")->required();
+  deployment->add_flag("--json", dep_json, "Print the raw JSON");
+
+  std::string rel_app;
+  bool rel_json = false;
+  auto* releases = app.add_subcommand("releases", "Show an app's slots and recorded releases");
+  add_client_opts(releases);
+  releases->add_option("--app", rel_app, "App name")->required();
+  releases->add_flag("--json", rel_json, "Print the raw JSON");
+
+  std::string inc_app;
+  bool inc_open = false, inc_json = false;
+  auto* incidents = app.add_subcommand("incidents", "List incidents (rollbacks, SLA breaches)");
+  add_client_opts(incidents);
+  incidents->add_option("--app", inc_app, "Only this app");
+  incidents->add_flag("--open", inc_open, "Only unresolved incidents");
+  incidents->add_flag("--json", inc_json, "Print the raw JSON");
 
   WafTestOptions waf_test_opts;
   waf_test_opts.config_path = defaultConfig();
@@ -118,6 +218,34 @@ int main(int argc, char** argv) {
   }
   if (reload->parsed()) return runReload(client);
   if (approve->parsed()) return runFailoverApprove(client, fo_app, fo_region);
+  auto view_of = [](bool json, bool tty, bool lines) -> std::optional<ViewMode> {
+    if (json + tty + lines > 1) return std::nullopt;
+    return json ? ViewMode::kJson : tty ? ViewMode::kTty : lines ? ViewMode::kLines : ViewMode::kAuto;
+  };
+  if (deploy->parsed()) {
+    auto view = view_of(deploy_json, deploy_tty, deploy_lines);
+    if (!view) {
+      std::cerr << "shipgate deploy: give at most one of --json, --tty, --lines\n";
+      return 2;
+    }
+    deploy_opts.view = *view;
+    return runDeploy(client, deploy_opts);
+  }
+  if (rollback->parsed()) {
+    auto view = view_of(rb_json, rb_tty, rb_lines);
+    if (!view) {
+      std::cerr << "shipgate rollback: give at most one of --json, --tty, --lines\n";
+      return 2;
+    }
+    rb_opts.view = *view;
+    return runRollback(client, rb_opts);
+  }
+  if (approve_dep->parsed()) return runApprove(client, approve_id, approve_json);
+  if (reject->parsed()) return runReject(client, reject_id, reject_reason, reject_json);
+  if (deployments->parsed()) return runDeployments(client, deps_app, deps_limit, deps_json);
+  if (deployment->parsed()) return runDeployment(client, dep_id, dep_json);
+  if (releases->parsed()) return runReleases(client, rel_app, rel_json);
+  if (incidents->parsed()) return runIncidents(client, inc_app, inc_open, inc_json);
   if (waf_test->parsed()) return runWafTest(waf_test_opts);
   if (waf_fmt->parsed()) return runWafFmt(waf_fmt_config, waf_fmt_expr);
   return 2;

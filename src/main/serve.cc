@@ -1,5 +1,15 @@
-// `shipgate serve`: load the config, bind, drop privileges, start health checks, the admin API and
-// the workers, then wait for signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit.
+// `shipgate serve`: load the config, open the state store (state.dir), bind, drop privileges,
+// start health checks, the admin API, the workers and the release controller, then wait for
+// signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit.
+//
+// Start order: the state store opens first (a store that cannot open refuses the start); the
+// persisted routing overlay is published before the workers take a request, so a restart keeps
+// traffic where the last switch put it; the release controller starts (reconciles what a killed
+// predecessor left, starts the live releases again) once the gateway serves.
+// Stop order: the admin API (its event streams end), the release controller (its deployments
+// stay recorded and are reconciled at the next start), the notifier (flushes), the health
+// monitor, the gateway drains, then the supervisor stops the release processes, so requests in
+// flight to them finish.
 #include <grp.h>
 #include <sys/resource.h>
 #include <pwd.h>
@@ -23,7 +33,19 @@
 #include "shipgate/health/monitor.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/metrics/sampler.h"
+#include "shipgate/notify/notifier.h"
+#include "shipgate/notify/notify_config.h"
+#include "shipgate/release/controller.h"
+#include "shipgate/release/live_gateway_control.h"
+#include "shipgate/release/release_config.h"
+#include "shipgate/release/slot_runtime.h"
+#include "shipgate/release/store_adapters.h"
+#include "shipgate/rum/release_labels.h"
+#include "shipgate/rum/rum_store.h"
+#include "shipgate/runtime/process_supervisor.h"
+#include "shipgate/runtime/static_releases.h"
 #include "shipgate/server/gateway.h"
+#include "shipgate/store/sqlite_state_store.h"
 #include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/health_targets.h"
@@ -147,24 +169,79 @@ int runServe(const ServeOptions& opts) {
   }
 
   Clock& clock = RealClock::instance();
+
+  // The state store: deployments, releases, the audit log and the runtime routing overlay.
+  const release::ReleaseConfig& release_cfg = release::releaseConfigOf(*cfg);
+  auto store_or = store::SqliteStateStore::open(release_cfg.state_dir);
+  if (!store_or) {
+    log::error("cannot open the state store in " + release_cfg.state_dir + ": " +
+               store_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<store::SqliteStateStore> state = std::move(store_or).value();
+  log::info("state store: " + release_cfg.state_dir);
+
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread.
   metrics::Windows telemetry(metrics, clock);
   metrics::Sampler sampler(telemetry);
   traffic::HealthRegistry registry(clock);
-  auto gateway_or = server::Gateway::create(cfg, {metrics, registry, clock});
+  // RUM beacons land here for the release controller's SLA checks; the label table names the
+  // release behind each slot for their attribution.
+  auto rum_store = std::make_shared<rum::RumStore>(clock);
+  rum::ReleaseLabelTable release_labels;
+  server::GatewayDeps gateway_deps{metrics, registry, clock};
+  gateway_deps.rum_store = rum_store;
+  gateway_deps.release_labels = &release_labels;
+  auto gateway_or = server::Gateway::create(cfg, gateway_deps);
   if (!gateway_or) {
     log::error("cannot start: " + gateway_or.status().message());
     return 1;
   }
   std::unique_ptr<server::Gateway> gateway = std::move(gateway_or).value();
 
-  traffic::TrafficControl traffic(registry, cfg);
+  // Runtime switches are saved in the state store before they are published.
+  release::StoreRuntimeStateStore runtime_state(*state, clock);
+  traffic::TrafficControl traffic(registry, cfg, &runtime_state);
   traffic::EndpointHealth endpoint_health(registry, metrics);
   health::HealthMonitor monitor(endpoint_health, clock);
   monitor.update(traffic::appTargets(*cfg));
-  admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry);
-  admin::AdminServer admin_server(controller, metrics);
+  if (Status st = traffic.restore(); !st.isOk()) {
+    log::error("cannot restore the runtime routing state from " + release_cfg.state_dir + ": " +
+               st.message());
+    return 1;
+  }
+
+  // The release controller's parts. Release processes run as the serving user (they start after
+  // the privilege drop) and die with this process (PR_SET_PDEATHSIG).
+  runtime::SupervisorOptions supervisor_options;
+  supervisor_options.log_dir = release_cfg.state_dir + "/logs";
+  runtime::ProcessSupervisor supervisor(supervisor_options);
+  runtime::StaticReleases static_releases(release_cfg.state_dir + "/static");
+  release::SupervisorSlotRuntime slot_runtime(supervisor, static_releases);
+  release::LiveGatewayControl gateway_control(cfg, *gateway, monitor, traffic);
+  release::StoreDeliveryLog delivery_log(*state);
+  notify::NotifierOptions notifier_options;
+  notifier_options.log = &delivery_log;
+  notifier_options.clock = &clock;
+  notify::Notifier notifier(notify::notifyConfigOf(*cfg), notifier_options);
+  release::ControllerDeps release_deps{clock, *state, gateway_control, slot_runtime, telemetry};
+  release_deps.metrics = &metrics;
+  release_deps.notifier = &notifier;
+  release_deps.rum = rum_store.get();
+  std::unique_ptr<release::ReleaseController> releases =
+      release::makeReleaseController(release_deps);
+
+  admin::ControllerOptions controller_options;
+  controller_options.sections = configSections();
+  controller_options.audit = state.get();
+  // A reload keeps the managed slots' replicas: the release side derives the served config.
+  controller_options.apply = [&gateway_control](std::shared_ptr<const config::Config> next) {
+    return gateway_control.reload(std::move(next));
+  };
+  admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry,
+                               controller_options);
+  admin::AdminServer admin_server(controller, metrics, releases.get(), state.get());
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
     if (!st.isOk()) {
@@ -190,6 +267,18 @@ int runServe(const ServeOptions& opts) {
     if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
     return 1;
   }
+  if (Status st = notifier.start(); !st.isOk()) {
+    log::error("cannot start notifications: " + st.message());
+    if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
+    return 1;
+  }
+  if (Status st = releases->start(); !st.isOk()) {
+    log::error("cannot start the release controller: " + st.message());
+    if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
+    return 1;
+  }
+  admin_server.releasesReady();
+  log::info("release controller started");
   std::string summary = "shipgate serving:";
   for (const auto& [name, port] : gateway->listenerPorts()) {
     summary += " " + name + "=" + std::to_string(port);
@@ -202,15 +291,18 @@ int runServe(const ServeOptions& opts) {
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       log::info("SIGHUP: reloading " + opts.config_path);
-      (void)controller.reload();
+      (void)controller.reload("signal:SIGHUP");
       continue;
     }
     log::info(std::string("received ") + strsignal(sig) + ": draining");
     break;
   }
   admin_server.stop();
+  releases->stop();
+  notifier.stop();
   monitor.stop();
   gateway->shutdown(controller.config()->server.limits.drain_timeout);
+  supervisor.stopAll();
   log::info("shipgate stopped");
   return 0;
 }

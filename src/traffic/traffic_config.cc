@@ -223,6 +223,10 @@ void loadApp(const YEntry& e, const config::Config& c, config::Diagnostics& d, T
     }
     om.finish();
   }
+  // `environment` and `release` belong to the release controller (release/release_config.h),
+  // which validates them; here they only mark the app as managed.
+  m.take("environment");
+  app.managed = m.take("release") != nullptr;
   const YNode* slots = m.take("slots");
   if (slots != nullptr) {
     MapView sm(*slots, m.sub("slots"), d);
@@ -234,15 +238,17 @@ void loadApp(const YEntry& e, const config::Config& c, config::Diagnostics& d, T
   }
   m.finish();
   checkEndpointRegions(app, path, d);
-  // Every slot that can receive traffic needs endpoints.
-  for (int s = 0; s < 2; ++s) {
+  // Every slot that can receive traffic needs endpoints, unless the app is managed: then the
+  // release controller fills its slots with the replicas of the releases it starts.
+  for (int s = 0; s < 2 && !app.managed; ++s) {
     bool receives = app.weights ? (*app.weights)[s] > 0 : s == static_cast<int>(app.active_slot);
     if (receives && app.slots[s].endpoints.empty()) {
       const char* name = slotName(static_cast<Slot>(s));
       const YEntry* at = slots != nullptr && slots->isMap() ? slots->find(name) : nullptr;
       d.error(at != nullptr ? at->key_where : e.key_where,
               path + ": slot " + name + (app.weights ? " has weight > 0" : " is the active slot") +
-                  " but has no endpoints");
+                  " but has no endpoints (or give the app a release: block to have " +
+                  "shipgate run its releases)");
     }
   }
   out.apps.push_back(std::move(app));

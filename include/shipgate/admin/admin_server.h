@@ -8,12 +8,39 @@
 //   POST /api/v1/reload                      re-read the config file
 //   GET  /metrics                            Prometheus text format
 //
-// A body is a JSON object with only the fields the call names (reload takes none; an empty body
-// is {}). Errors are JSON {"error": "...", "field": "weights.blue"} ("field" when one field of the
-// body is at fault) with 400 (not JSON, not an object, unknown field, wrong type), 401 (token),
-// 404 (unknown app/region/route), 409 (the change needs what the app lacks, e.g. endpoints in the
-// slot), 422 (a value out of range, e.g. a weight outside 0..100, or a config that does not load).
-// Nothing is narrowed or silently dropped.
+// Releases (answered by the release controller; shapes in release/release_controller.h):
+//   POST /api/v1/deployments                 {"app", "version", "env"?, "artifact"?,
+//                                             "commit_sha"? (hex), "commit_time"? (ms since the
+//                                             epoch, or RFC 3339 text; needs commit_sha),
+//                                             "reason"?} -> 202 {"id", "deployment", "events"}
+//   GET  /api/v1/deployments[?app=A&limit=N] {"deployments": [...]} newest first (N 1..1000, 50)
+//   GET  /api/v1/deployments/{id}            the deployment with every step
+//   POST /api/v1/deployments/{id}/approve    {} -> 200 the deployment (idempotent)
+//   POST /api/v1/deployments/{id}/reject     {"reason"} -> 200 the deployment (idempotent)
+//   GET  /api/v1/deployments/{id}/events     Server-Sent Events (text/event-stream): per event
+//                                            "id: <seq>", "event: <type>", "data: {"seq", "at",
+//                                            "type", "data"}"; resumes after Last-Event-ID (or
+//                                            ?after=N); ": keep-alive" comments every 15 s; the
+//                                            stream ends once the deployment has finished
+//   POST /api/v1/apps/{app}/rollback         {"reason", "to"?: version, "emergency"?: bool}
+//                                            -> 202 {"id", "deployment", "events"}
+//   GET  /api/v1/apps/{app}/releases         slots and releases of the app
+//   GET  /api/v1/incidents[?app=A&open=true&limit=N]  {"incidents": [{"id", "app",
+//                                            "deployment_id", "cause", "detail", "opened_at",
+//                                            "resolved_at", "open", "time_to_recover_ms"}]}
+// The actor recorded for a change (deploy, approve, reject, rollback, switch, reload) is the
+// request's X-Shipgate-Actor header (1..128 printable characters, else 400), or "admin-api".
+//
+// A body is a JSON object with only the fields the call names (reload and approve take none; an
+// empty body is {}). Errors are JSON {"error": "...", "field": "weights.blue"} ("field" when one
+// field of the body or query is at fault) with 400 (not JSON, not an object, unknown field or
+// query parameter, wrong type, missing required field), 401 (token), 404 (unknown
+// app/region/deployment/version/route), 409 (the change needs what the app lacks, e.g. endpoints
+// in the slot; a deployment already running; approving a finished deployment), 422 (a value out
+// of range, e.g. a weight outside 0..100, a bad version or commit SHA, or a config that does not
+// load), 503 (the release controller or the state store is not running; too many event streams;
+// the routing state could not be saved, nothing changed). Nothing is narrowed or silently
+// dropped.
 #pragma once
 
 #include <memory>
@@ -29,24 +56,39 @@ class Server;
 namespace shipgate::metrics {
 class Registry;
 }
+namespace shipgate::release {
+class ReleaseController;
+}
+namespace shipgate::store {
+class StateStore;
+}
 
 namespace shipgate::admin {
 
 class Controller;
+class ReleaseRoutes;
 
 class AdminServer {
  public:
-  AdminServer(Controller& controller, metrics::Registry& metrics);
+  // `releases` and `store` may be null: the routes that need them answer 503.
+  // REQUIRES: every argument outlives the server.
+  AdminServer(Controller& controller, metrics::Registry& metrics,
+              release::ReleaseController* releases = nullptr, store::StateStore* store = nullptr);
   ~AdminServer();
 
   // Reads the token file and binds; port 0 picks a free port (see port()).
   Status start(const config::AdminConfig& config);
   uint16_t port() const { return port_; }
+  // The release controller has started: the release routes answer from now on (503 "starting"
+  // before, so no call reaches a controller that has not reconciled yet).
+  void releasesReady();
+  // Ends the open event streams (clients reconnect), then stops serving.
   void stop();
 
  private:
   Controller& controller_;
   metrics::Registry& metrics_;
+  std::unique_ptr<ReleaseRoutes> release_routes_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::string token_;

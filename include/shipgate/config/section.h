@@ -55,6 +55,8 @@ inline constexpr AreaSection kAreaSections[] = {
     {"checks", "health"},  // health/health_config.h
     {"notifications", "notify"},  // notify/notify_config.h
     {"sites", "traffic"},
+    {"state", "release"},         // release/release_config.h
+    {"environments", "release"},
     {"rollback_triggers", "watch"},  // watch/watch_config.h
     {"performance_slas", "watch"},
     {"rum", "rum"},        // rum/rum_config.h

@@ -86,6 +86,9 @@ struct AppConfig {
   config::Millis read_timeout{30'000};
   bool retry_idempotent = true;  // retry once on another endpoint on connect failure/reset
   bool pass_server_header = false;  // false: the upstream's Server header becomes shipgate's
+  // The app has a `release:` block: the release controller fills its slots with the replicas of
+  // the releases it runs, so a slot may have no hand-written endpoints.
+  bool managed = false;
   config::Location where;
 };
 

@@ -1,0 +1,145 @@
+// ReleaseController: deploys releases of managed apps into the idle blue/green slot, judges them
+// (health, smoke checks, approval, the rollback triggers during a bake), switches traffic, rolls
+// back (automatically when a trigger fires, or on request: standard or emergency), and reconciles
+// unfinished deployments from the state store at start. Every step's start, end, result and
+// evidence lands in the store together with its audit entry (StateStore::atomically).
+//
+// Operations are asynchronous: deploy() and rollback() validate, record the deployment and return
+// its id; the deployment then runs on the controller's worker thread (one per running deployment)
+// and is observed through deployment(id) and events(id, ...). At most one deployment runs per app.
+//
+// The checklist (step names, in order; a deployment records the ones it runs):
+//   preflight  config valid, previous release recorded as the rollback target, no deployment
+//              running for the app, the release recorded in the store
+//   start      the runtime starts the release in the idle slot; the gateway's idle slot lists
+//              the replicas (127.0.0.1:port)
+//   health     the idle slot's endpoints pass their health check `rise` times (timeout: fail)
+//   smoke      the configured requests against the idle slot's replicas directly
+//   approval   only when the environment requires it: waiting_approval until approve/reject
+//   switch     all at once, or weight steps with a hold at each (the triggers watch the holds)
+//   bake       the environment's (or the app's) bake time while the rollback triggers watch
+//   cleanup    the old slot stays warm through scale_down_delay after the bake, then stops
+//
+// Deployment states: pending, running, waiting_approval, switching, baking, succeeded, failed,
+// rejected, rolled_back. Terminal: succeeded, failed, rejected, rolled_back. (A succeeded
+// deployment may still have its cleanup step running: "cleanup" step state running.)
+// Kinds: deploy, rollback (standard: the normal procedure for an earlier release),
+// emergency_rollback.
+//
+// JSON shapes (the api slice prints them; times are milliseconds since the epoch, null when
+// unset; every key is always present):
+//
+//   deployment(id) ->
+//   {"id": "d-...", "app": "api", "env": "production", "version": "v2", "previous_version": "v1"
+//    (or null), "kind": "deploy"|"rollback"|"emergency_rollback", "state": "baking",
+//    "from_slot": "blue", "to_slot": "green", "actor": "alice", "reason": "" ,
+//    "failure": null | "smoke: GET /api/health expected 200, got 503",
+//    "baseline": {} | {"latency_ms": 12.5, "percentile": 95, "window_ms": 600000},
+//    "rollback": null | {"rule": "Error rate > 5% for 5 minutes", "values": [...], "window_ms":
+//    300000, "at": 1700000000000},
+//    "created_at": ..., "updated_at": ..., "finished_at": ... | null,
+//    "approved_by": null | "bob",
+//    "steps": [{"index": 0, "name": "preflight", "state": "pending"|"running"|"succeeded"|
+//               "failed"|"skipped", "started_at": ..., "ended_at": ..., "duration_ms": ... | null,
+//               "result": "ok" | "reason text", "evidence": {...}}, ...]}
+//
+//   deployments(app, limit) -> {"deployments": [ <deployment without "steps">, ... ]}
+//     newest first.
+//
+//   releases(app) -> {"app": "api", "live_slot": "blue"|"green"|null,
+//     "slots": {"blue": {"version": "v1"|null, "state": "live"|"idle"|"warm"|"stopped"|...},
+//               "green": {...}},
+//     "releases": [{"version": "v2", "artifact": "...", "commit_sha": "...", "commit_time": ...,
+//                   "created_by": "alice", "created_at": ..., "live": true|false}, ...]}
+//     newest first.
+//
+//   events(id, after_seq, wait) -> {"events": [{"seq": 1, "at": ..., "type": ..., "data": {...}}],
+//                                   "finished": true|false}
+//     types and their data:
+//       step_started    {"step": "health", "index": 2}
+//       step_finished   {"step": "health", "index": 2, "state": "succeeded"|"failed"|"skipped",
+//                        "duration_ms": 1200, "result": "...", "evidence": {...}}
+//       trigger_values  {"phase": "switch"|"bake", "elapsed_ms": ..., "remaining_ms": ...,
+//                        "values": [{"rule": "...", "metric": "error_rate", "value": 0.4,
+//                                    "threshold": 5, "breaching": false}, ...]}
+//       approval_needed {"env": "production", "approve": "shipgate approve d-..."}
+//       state           {"state": "baking"}   (every state change, the terminal one included)
+//       message         {"text": "..."}
+//     seq starts at 1 and increases by 1; events are kept in memory for the deployments this
+//     process ran or reconciled (a deployment known only from the store answers its terminal
+//     state as one "state" event). `finished` is true once the deployment is in a terminal state
+//     and every event of it is in the answer's range.
+//
+// Errors: NotFound (unknown app, deployment or version), FailedPrecondition (a deployment is
+// already running for the app; nothing to roll back to; approving a finished deployment: the
+// message says its state), InvalidArgument (missing app/version/reason, bad version text).
+//
+// Thread-safety: every public method is thread-safe. start()/stop() are called by the owner once
+// each; stop() stops the worker threads (a deployment in flight stays "running" in the store and
+// is reconciled at the next start()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "shipgate/common/status.h"
+
+namespace shipgate::release {
+
+struct DeployRequest {
+  std::string app;
+  std::string version;          // [A-Za-z0-9._+-]{1,64}
+  std::string env;              // empty: the app's configured environment
+  std::string artifact;         // process: release dir (optional); static: folder or .tar.gz
+  std::string commit_sha;       // optional
+  int64_t commit_time = 0;      // ms since epoch; 0 = unknown
+  std::string actor;            // who asked; empty -> "unknown"
+  std::string reason;           // optional for deploys
+};
+
+struct RollbackRequest {
+  std::string app;
+  std::optional<std::string> to_version;  // standard: the release to deploy; default previous
+  std::string reason;                     // required
+  std::string actor;
+  bool emergency = false;
+};
+
+class ReleaseController {
+ public:
+  virtual ~ReleaseController() = default;
+
+  // Reconciles unfinished deployments from the store, restores the persisted routing overlay,
+  // starts every live slot's release again, then starts background work.
+  virtual Status start() = 0;
+  virtual void stop() = 0;
+
+  virtual Result<std::string> deploy(const DeployRequest& request) = 0;
+  // Idempotent: approving an approved (still running) deployment is ok. A finished deployment:
+  // FailedPrecondition naming its state. A deployment not waiting for approval (e.g. still
+  // health-checking): FailedPrecondition unless the environment requires approval, in which case
+  // the approval is recorded and the approval step passes when reached.
+  virtual Status approve(const std::string& id, const std::string& actor) = 0;
+  // Idempotent: rejecting a rejected deployment is ok. Any running deployment before its switch
+  // may be rejected (it stops and the new slot is stopped); after the switch: FailedPrecondition
+  // (use rollback).
+  virtual Status reject(const std::string& id, const std::string& actor,
+                        const std::string& reason) = 0;
+  virtual Result<std::string> rollback(const RollbackRequest& request) = 0;
+
+  virtual Result<nlohmann::json> deployment(const std::string& id) const = 0;
+  // app empty: all apps. limit <= 0: 50.
+  virtual Result<nlohmann::json> deployments(const std::string& app, int limit) const = 0;
+  virtual Result<nlohmann::json> releases(const std::string& app) const = 0;
+  // Events with seq > after_seq; waits up to `wait` for at least one when none is there yet (and
+  // the deployment is not finished). NotFound for an unknown id.
+  virtual Result<nlohmann::json> events(const std::string& id, int64_t after_seq,
+                                        std::chrono::milliseconds wait) const = 0;
+};
+
+}  // namespace shipgate::release

@@ -1,0 +1,69 @@
+// SlotRuntime: how the release controller runs a release in a slot, as one seam over the runtime
+// library: runtime::ProcessSupervisor for `kind: process` (replicas on 127.0.0.1 ports) and
+// runtime::StaticReleases for `kind: static` (an imported, immutable directory). The real one is
+// SupervisorSlotRuntime below; unit tests of the controller give it a fake.
+//
+// Thread-safety: implementations are thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shipgate/common/status.h"
+#include "shipgate/config/config.h"
+#include "shipgate/release/release_config.h"
+
+namespace shipgate::runtime {
+class ProcessSupervisor;
+class StaticReleases;
+}  // namespace shipgate::runtime
+
+namespace shipgate::release {
+
+struct SlotStart {
+  std::vector<config::HostPort> endpoints;  // process: 127.0.0.1:port of each replica
+  std::string static_root;                  // static: the release directory
+  std::vector<int> pids;                    // process: for the evidence
+};
+
+// How a slot's processes are doing now.
+struct SlotRunState {
+  bool running = false;    // every replica running (static: the directory exists)
+  bool crash_loop = false;
+  std::string reason;      // crash_loop: which replica, its exit and its last log lines
+};
+
+class SlotRuntime {
+ public:
+  virtual ~SlotRuntime() = default;
+  // Starts `version` of `app` in `slot`. `artifact`: process: the release directory
+  // ({release_dir}; empty = <release_root>/<version>, or the current directory); static: a folder
+  // or archive to import (empty: an already imported version).
+  virtual Result<SlotStart> start(const AppRelease& app, const std::string& slot,
+                                  const std::string& version, const std::string& artifact) = 0;
+  // Stops the slot (graceful); ok when it was not running.
+  virtual Status stop(const AppRelease& app, const std::string& slot) = 0;
+  virtual SlotRunState state(const AppRelease& app, const std::string& slot) const = 0;
+  // Removes releases beyond keep_releases (static only), never `keep`.
+  virtual void prune(const AppRelease& app, const std::set<std::string>& keep) {}
+};
+
+// The real SlotRuntime. REQUIRES: supervisor and releases outlive this.
+class SupervisorSlotRuntime final : public SlotRuntime {
+ public:
+  SupervisorSlotRuntime(runtime::ProcessSupervisor& supervisor, runtime::StaticReleases& releases);
+  Result<SlotStart> start(const AppRelease& app, const std::string& slot,
+                          const std::string& version, const std::string& artifact) override;
+  Status stop(const AppRelease& app, const std::string& slot) override;
+  SlotRunState state(const AppRelease& app, const std::string& slot) const override;
+  void prune(const AppRelease& app, const std::set<std::string>& keep) override;
+
+ private:
+  runtime::ProcessSupervisor& supervisor_;
+  runtime::StaticReleases& releases_;
+};
+
+}  // namespace shipgate::release

@@ -1,0 +1,32 @@
+// Private to src/admin: the JSON answer and error conventions every admin API route shares (see
+// include/shipgate/admin/admin_server.h): {"error": "...", "field": "..."} bodies, strict body
+// parsing (an unknown field is a 400 naming it), and the HTTP status of a Status.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "shipgate/common/status.h"
+
+namespace shipgate::admin {
+
+void sendJson(httplib::Response& res, int status, const nlohmann::json& body);
+
+// {"error": message} plus "field" (a dotted path into the body, e.g. "weights.blue") when one
+// field is at fault.
+void sendError(httplib::Response& res, int status, const std::string& message,
+               const std::string& field = "");
+
+// 404 NotFound, 422 InvalidArgument, 409 FailedPrecondition, 503 Unavailable, else 500.
+int httpStatusFor(const Status& st);
+
+// Parses the body as a JSON object (an empty body is {}) whose keys are all in `allowed`. On
+// failure writes a 400 naming the problem (byte offset or field) and returns nullopt.
+std::optional<nlohmann::json> parseBody(const httplib::Request& req, httplib::Response& res,
+                                        std::initializer_list<const char*> allowed);
+
+}  // namespace shipgate::admin

@@ -1,0 +1,989 @@
+// The checklist of one deployment, run on its own worker thread: start, health, smoke, approval,
+// switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
+// switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
+#include <algorithm>
+#include <cmath>
+
+#include "controller_impl.h"
+#include "release_metrics.h"
+#include "shipgate/common/log.h"
+#include "shipgate/metrics/telemetry_reader.h"
+#include "shipgate/notify/notifier.h"
+#include "shipgate/rum/rum_store.h"
+#include "shipgate/watch/sla.h"
+#include "shipgate/watch/watch_config.h"
+#include "smoke.h"
+
+namespace shipgate::release {
+
+using json = nlohmann::json;
+using store::DeploymentKind;
+using store::DeploymentState;
+using store::StepState;
+
+std::string dumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+constexpr int64_t kSampleMs = 1'000;
+constexpr int64_t kSlaEveryMs = 5'000;
+
+// The SLA source of one slot: the gateway's latency for api_response_time, the RUM store for the
+// others (attributed to "<app>@<version>", else "<app>@<slot>").
+class SlotSlaSource final : public watch::SlaSource {
+ public:
+  SlotSlaSource(const metrics::TelemetryReader& telemetry, const rum::RumStore* rum,
+                std::string app, std::string slot, std::string version)
+      : telemetry_(telemetry), rum_(rum), app_(std::move(app)), slot_(std::move(slot)),
+        version_(std::move(version)) {}
+
+  std::optional<double> percentile(std::string_view metric, double p,
+                                   std::chrono::milliseconds window) const override {
+    if (metric == watch::kApiResponseTime) {
+      auto q = telemetry_.latencyQuantile(app_, slot_, p / 100.0, window);
+      if (!q) return std::nullopt;
+      return *q * 1000.0;
+    }
+    if (rum_ == nullptr) return std::nullopt;
+    auto v = rum_->percentile(metric, label(metric, window), p, window);
+    return v;
+  }
+  int64_t count(std::string_view metric, std::chrono::milliseconds window) const override {
+    if (metric == watch::kApiResponseTime) {
+      return static_cast<int64_t>(telemetry_.requests(app_, slot_, window).total);
+    }
+    if (rum_ == nullptr) return 0;
+    return static_cast<int64_t>(rum_->count(metric, label(metric, window), window));
+  }
+
+ private:
+  std::string label(std::string_view metric, std::chrono::milliseconds window) const {
+    std::string by_version = app_ + "@" + version_;
+    if (rum_->count(metric, by_version, window) > 0) return by_version;
+    return app_ + "@" + slot_;
+  }
+  const metrics::TelemetryReader& telemetry_;
+  const rum::RumStore* rum_;
+  std::string app_, slot_, version_;
+};
+
+json textOrNullStr(const std::string& s);
+
+// Why a watch ended.
+enum class WatchEnd { kDone, kFired, kSlaAlert, kManual, kStopped };
+
+class Worker {
+ public:
+  Worker(DeployController& c, std::shared_ptr<Run> run)
+      : c_(c), run_(std::move(run)), r_(*run_), deps_(c.deps()) {}
+
+  void execute();
+
+ private:
+  // ---- records ----
+  store::AuditEntry audit(const std::string& actor, const std::string& action,
+                          const std::string& reason, const json& detail) {
+    store::AuditEntry a;
+    a.at = c_.nowMs();
+    a.actor = actor;
+    a.action = action;
+    a.subject = r_.id;
+    a.reason = reason;
+    a.detail_json = detail.is_null() ? "" : dumpJson(detail);
+    return a;
+  }
+  store::StepRecord step(int index) {
+    MutexLock lock(r_.mu);
+    return r_.record.steps[index];
+  }
+  bool beginStep(int index) {
+    store::StepRecord s = step(index);
+    s.state = StepState::kRunning;
+    s.started_at = c_.nowMs();
+    step_started_mono_[index] = c_.monoMs();
+    Status st = c_.saveStep(r_, s, audit("controller", "step_started", "",
+                                         json{{"step", kStepNames[index]}}));
+    c_.emit(r_, "step_started", {{"step", kStepNames[index]}, {"index", index}});
+    if (!st.isOk()) {
+      storeFailure(st);
+      return false;
+    }
+    return true;
+  }
+  bool endStep(int index, StepState state, const std::string& result, const json& evidence) {
+    store::StepRecord s = step(index);
+    s.state = state;
+    if (s.started_at == 0) s.started_at = c_.nowMs();
+    s.ended_at = c_.nowMs();
+    s.result = result;
+    s.evidence_json = evidence.is_null() ? "" : dumpJson(evidence);
+    Status st = c_.saveStep(r_, s, audit("controller", "step_finished", result,
+                                         json{{"step", kStepNames[index]},
+                                              {"state", std::string(store::toString(state))}}));
+    c_.emit(r_, "step_finished",
+            {{"step", kStepNames[index]},
+             {"index", index},
+             {"state", std::string(store::toString(state))},
+             {"duration_ms", s.ended_at - s.started_at},
+             {"result", result},
+             {"evidence", evidence.is_null() ? json::object() : evidence}});
+    if (!st.isOk()) {
+      storeFailure(st);
+      return false;
+    }
+    return true;
+  }
+  bool skip(int index, const std::string& why) {
+    return endStep(index, StepState::kSkipped, why, nullptr);
+  }
+  // A state change with its audit entry.
+  bool setState(DeploymentState s, const std::string& actor, const std::string& action,
+                const std::string& reason, const json& detail,
+                const std::function<void(store::DeploymentRecord&)>& more = nullptr) {
+    store::AuditEntry a = audit(actor, action, reason, detail);
+    Status st = c_.saveRecord(
+        r_,
+        [&](store::DeploymentRecord& rec) {
+          rec.state = s;
+          if (store::isTerminal(s)) rec.finished_at = c_.nowMs();
+          if (more) more(rec);
+        },
+        &a);
+    c_.emit(r_, "state", {{"state", std::string(store::toString(s))}});
+    if (!st.isOk()) {
+      log::error("deployment " + r_.id + ": cannot record state " +
+                 std::string(store::toString(s)) + ": " + st.message());
+      if (!store::isTerminal(s)) {
+        storeFailure(st);
+        return false;
+      }
+    }
+    return true;
+  }
+  void storeFailure(const Status& st) {
+    if (!store_error_.empty()) return;
+    store_error_ = "state store write failed: " + st.message();
+    log::error("deployment " + r_.id + ": " + store_error_);
+  }
+  bool aborted() {
+    if (c_.stopping() || !store_error_.empty()) return true;
+    MutexLock lock(r_.mu);
+    return r_.rejected;
+  }
+  void setSlot(traffic::Slot slot, const std::string& version, store::SlotState state) {
+    store::SlotRecord rec;
+    rec.app = r_.app;
+    rec.slot = traffic::slotName(slot);
+    rec.version = version;
+    rec.state = state;
+    rec.updated_at = c_.nowMs();
+    Status st = deps_.store.setSlotState(rec);
+    if (!st.isOk()) storeFailure(st);
+    if (c_.metrics() != nullptr) {
+      bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
+      c_.metrics()->slotRelease(r_.app, rec.slot, running ? version : "");
+    }
+  }
+  void notify(notify::EventKind kind, const std::string& reason,
+              std::map<std::string, std::string> fields = {}, const std::string& incident = "") {
+    if (deps_.notifier == nullptr) return;
+    notify::Event e;
+    e.kind = kind;
+    e.app = r_.app;
+    e.env = r_.env.name;
+    {
+      MutexLock lock(r_.mu);
+      e.version = r_.record.version;
+      e.previous_version = r_.record.previous_version;
+      e.actor = r_.record.actor;
+    }
+    e.deployment_id = r_.id;
+    e.incident_id = incident;
+    e.reason = reason;
+    e.fields = std::move(fields);
+    e.at_ms = c_.nowMs();
+    deps_.notifier->notify(std::move(e));
+  }
+  std::string version() {
+    MutexLock lock(r_.mu);
+    return r_.record.version;
+  }
+  std::string reason() {
+    MutexLock lock(r_.mu);
+    return r_.record.reason;
+  }
+  std::string previousVersion() {
+    MutexLock lock(r_.mu);
+    return r_.record.previous_version;
+  }
+
+  // ---- steps ----
+  bool startStep();
+  bool healthStep(traffic::Slot slot, int index);
+  bool smokeStep();
+  bool approvalStep();
+  bool switchStep();
+  bool bakeStep(int64_t bake_ms);
+  void cleanupStep();
+  void emergencyFlip();
+  void resumeBake();
+
+  // Ends the deployment before its switch: the new slot stops, traffic never moved.
+  void failBeforeSwitch(const std::string& reason, DeploymentState state = DeploymentState::kFailed,
+                        const std::string& actor = "controller");
+  void stopNewSlot();
+  // Traffic back to the old slot after a rule fired (or a manual rollback / store failure).
+  void rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+                           const json& detail, bool open_incident, const std::string& actor);
+  void succeed();
+
+  // The trigger watch until `deadline_mono` (sampling each second of the clock).
+  WatchEnd watchUntil(int64_t deadline_mono, const std::string& phase, bool check_slas);
+  watch::Sample sampleNow(int64_t at_mono);
+
+  DeployController& c_;
+  std::shared_ptr<Run> run_;
+  Run& r_;
+  ControllerDeps& deps_;
+  std::string store_error_;
+  int64_t step_started_mono_[kStepCount] = {};
+  std::vector<config::HostPort> endpoints_;  // of the new slot
+  std::optional<watch::TriggerWatch> watch_;
+  std::vector<watch::SlaSpec> slas_;
+  int64_t next_sample_mono_ = 0;
+  int64_t samples_ = 0;
+  json last_values_ = json::array();
+  std::optional<watch::Firing> firing_;
+  std::optional<watch::SlaResult> sla_alert_;
+  std::string static_root_;  // static releases: the directory of the new release
+
+  void handleWatchEnd(WatchEnd end);
+};
+
+json textOrNullStr(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+bool Worker::startStep() {
+  if (!beginStep(kStart)) return false;
+  // The idle slot may still hold the previous release, kept warm by an earlier deployment.
+  if (auto warm = c_.takeWarm(r_.app, r_.id); warm && warm->slot == r_.to) {
+    c_.emit(r_, "message", {{"text", "stopping " + warm->version + " (kept warm in " +
+                                         traffic::slotName(warm->slot) + ") to make room"}});
+    (void)deps_.runtime.stop(r_.release, traffic::slotName(r_.to));
+    (void)deps_.gateway.setSlotEndpoints(r_.app, r_.to, {});
+    setSlot(r_.to, "", store::SlotState::kStopped);
+  }
+  setSlot(r_.to, version(), store::SlotState::kStarting);
+  auto started = deps_.runtime.start(r_.release, traffic::slotName(r_.to), version(), r_.artifact);
+  if (!started) {
+    endStep(kStart, StepState::kFailed, started.status().message(), nullptr);
+    failBeforeSwitch("start: " + started.status().message());
+    return false;
+  }
+  endpoints_ = started->endpoints;
+  json eps = json::array();
+  for (const auto& e : endpoints_) eps.push_back(e.toString());
+  json evidence = {{"slot", traffic::slotName(r_.to)}, {"endpoints", eps}, {"pids", started->pids}};
+  if (!started->static_root.empty()) {
+    evidence["static_root"] = started->static_root;
+    static_root_ = started->static_root;
+  } else {
+    Status st = deps_.gateway.setSlotEndpoints(r_.app, r_.to, endpoints_);
+    if (!st.isOk()) {
+      endStep(kStart, StepState::kFailed, st.message(), evidence);
+      failBeforeSwitch("start: the gateway refused the slot's endpoints: " + st.message());
+      return false;
+    }
+  }
+  setSlot(r_.to, version(), store::SlotState::kIdle);
+  return endStep(kStart, StepState::kSucceeded, "ok", evidence);
+}
+
+bool Worker::healthStep(traffic::Slot slot, int index) {
+  if (!beginStep(index)) return false;
+  if (!static_root_.empty()) {
+    return skip(index, "static release: nothing runs, the files are in place");
+  }
+  const int64_t deadline = c_.monoMs() + r_.release.health_timeout.count();
+  json last = json::array();
+  for (;;) {
+    if (aborted()) return false;
+    SlotRunState rs = deps_.runtime.state(r_.release, traffic::slotName(slot));
+    if (rs.crash_loop) {
+      endStep(index, StepState::kFailed, rs.reason, {{"endpoints", last}});
+      failBeforeSwitch("health: the release is crash-looping: " + rs.reason);
+      return false;
+    }
+    auto health = deps_.gateway.slotHealth(r_.app, slot);
+    last = json::array();
+    size_t healthy = 0;
+    for (const auto& h : health) {
+      last.push_back({{"endpoint", h.key},
+                      {"passes", h.consecutive_passes},
+                      {"failures", h.consecutive_failures},
+                      {"healthy", h.healthy},
+                      {"detail", h.detail}});
+      healthy += h.healthy ? 1 : 0;
+    }
+    if (!health.empty() && healthy == health.size() && healthy >= endpoints_.size()) {
+      return endStep(index, StepState::kSucceeded, "ok", {{"endpoints", last}});
+    }
+    if (c_.monoMs() >= deadline) {
+      std::string why = "not healthy after " + watch::formatDuration(r_.release.health_timeout) +
+                        " (" + std::to_string(healthy) + " of " +
+                        std::to_string(std::max(health.size(), endpoints_.size())) +
+                        " endpoints healthy)";
+      for (const auto& h : health) {
+        if (!h.healthy && !h.detail.empty()) {
+          why += "; " + h.key + ": " + h.detail;
+          break;
+        }
+      }
+      endStep(index, StepState::kFailed, why, {{"endpoints", last}});
+      failBeforeSwitch("health: " + why);
+      return false;
+    }
+    c_.waitUntil(r_, std::min(deadline, c_.monoMs() + 500), [this] {
+      r_.mu.assertHeld();
+      return r_.rejected;
+    });
+  }
+}
+
+bool Worker::smokeStep() {
+  if (!beginStep(kSmoke)) return false;
+  if (r_.kind == DeploymentKind::kEmergencyRollback) {
+    return skip(kSmoke, "emergency rollback: smoke checks skipped");
+  }
+  if (r_.release.smoke.empty()) return skip(kSmoke, "no smoke checks configured");
+  if (endpoints_.empty()) return skip(kSmoke, "static release: no replicas to send requests to");
+  SmokeOutcome out = runSmokeChecks(r_.release.smoke, endpoints_);
+  if (!out.ok) {
+    endStep(kSmoke, StepState::kFailed, out.failure, {{"requests", out.evidence}});
+    failBeforeSwitch("smoke: " + out.failure);
+    return false;
+  }
+  return endStep(kSmoke, StepState::kSucceeded, "ok", {{"requests", out.evidence}});
+}
+
+bool Worker::approvalStep() {
+  if (!beginStep(kApproval)) return false;
+  if (r_.kind == DeploymentKind::kEmergencyRollback) {
+    return skip(kApproval, "emergency rollback: approval skipped");
+  }
+  if (!r_.env.approval_required) {
+    return skip(kApproval, "environment " + r_.env.name + " needs no approval");
+  }
+  bool approved = false;
+  {
+    MutexLock lock(r_.mu);
+    approved = r_.approved;
+  }
+  if (!approved) {
+    if (!setState(DeploymentState::kWaitingApproval, "controller", "approval_needed", "",
+                  json{{"environment", r_.env.name}})) {
+      return false;
+    }
+    c_.emit(r_, "approval_needed",
+            {{"env", r_.env.name}, {"approve", "shipgate approve " + r_.id}});
+    notify(notify::EventKind::kApprovalNeeded, "environment " + r_.env.name + " requires approval",
+           {{"approve", "shipgate approve " + r_.id}});
+    c_.waitUntil(r_, INT64_MAX, [this] {
+      r_.mu.assertHeld();
+      return r_.approved || r_.rejected;
+    });
+  }
+  std::string approver;
+  {
+    MutexLock lock(r_.mu);
+    if (!r_.approved) return false;  // rejected or stopping: the caller decides
+    approver = r_.record.approved_by;
+  }
+  if (!setState(DeploymentState::kRunning, "controller", "approved", "", nullptr)) return false;
+  return endStep(kApproval, StepState::kSucceeded, "approved by " + approver,
+                 {{"approved_by", approver}});
+}
+
+watch::Sample Worker::sampleNow(int64_t at_mono) {
+  const std::string slot = traffic::slotName(r_.to);
+  const auto span = std::chrono::milliseconds(kSampleMs);
+  watch::Sample s;
+  s.at = std::chrono::milliseconds(at_mono);
+  metrics::RequestCounts rc = deps_.telemetry.requests(r_.app, slot, span);
+  s.requests = static_cast<int64_t>(rc.total);
+  s.errors_5xx = static_cast<int64_t>(rc.serverErrors());
+  if (watch_) {
+    for (double p : watch::latencyPercentiles(watch_->specs())) {
+      if (auto q = deps_.telemetry.latencyQuantile(r_.app, slot, p / 100.0, span)) {
+        s.latency.push_back({p, *q * 1000.0});
+      }
+    }
+  }
+  s.waf_blocked = static_cast<int64_t>(deps_.telemetry.wafBlocked(span));
+  int worst = 0;
+  auto health = deps_.gateway.slotHealth(r_.app, r_.to);
+  for (const auto& h : health) worst = std::max(worst, h.consecutive_failures);
+  s.health_failures = health.empty() ? std::optional<int64_t>() : worst;
+  return s;
+}
+
+WatchEnd Worker::watchUntil(int64_t deadline_mono, const std::string& phase, bool check_slas) {
+  const int64_t phase_start = c_.monoMs();
+  int64_t next_sla = phase_start + kSlaEveryMs;
+  if (next_sample_mono_ == 0) next_sample_mono_ = phase_start + kSampleMs;
+  for (;;) {
+    if (c_.stopping()) return WatchEnd::kStopped;
+    {
+      MutexLock lock(r_.mu);
+      if (r_.rollback_requested) return WatchEnd::kManual;
+    }
+    const int64_t now = c_.monoMs();
+    bool sampled = false;
+    while (watch_ && next_sample_mono_ <= now && next_sample_mono_ <= deadline_mono) {
+      watch_->observe(sampleNow(next_sample_mono_));
+      next_sample_mono_ += kSampleMs;
+      ++samples_;
+      sampled = true;
+      if (watch_->verdict()) {
+        firing_ = watch_->verdict();
+        return WatchEnd::kFired;
+      }
+    }
+    if (!watch_) {
+      while (next_sample_mono_ <= now) next_sample_mono_ += kSampleMs;
+    }
+    if (sampled) {
+      json values = json::array();
+      for (const auto& v : watch_->values()) {
+        json value = v.value ? json(*v.value) : json(nullptr);
+        bool breaching = v.breaching > 0;
+        values.push_back({{"rule", v.rule_text},
+                          {"metric", watch::metricName(v.metric)},
+                          {"value", value},
+                          {"unit", v.unit},
+                          {"threshold", v.threshold ? json(*v.threshold) : json(nullptr)},
+                          {"breaching", breaching},
+                          {"breaching_samples", v.breaching},
+                          {"needed", v.needed},
+                          {"note", v.note}});
+        if (c_.metrics() != nullptr && v.value) {
+          c_.metrics()->triggerValue(r_.app, v.rule_text, *v.value);
+        }
+      }
+      last_values_ = values;
+      c_.emit(r_, "trigger_values", {{"phase", phase},
+                                     {"elapsed_ms", now - phase_start},
+                                     {"remaining_ms", std::max<int64_t>(0, deadline_mono - now)},
+                                     {"values", values}});
+    }
+    if (check_slas && !slas_.empty() && now >= next_sla) {
+      next_sla = now + kSlaEveryMs;
+      SlotSlaSource source(deps_.telemetry, deps_.rum, r_.app, traffic::slotName(r_.to),
+                           version());
+      for (const auto& res : watch::evaluateSlas(slas_, source)) {
+        if (res.verdict == watch::SlaVerdict::kAlert) {
+          sla_alert_ = res;
+          return WatchEnd::kSlaAlert;
+        }
+      }
+    }
+    if (now >= deadline_mono) return WatchEnd::kDone;
+    int64_t wake = std::min(deadline_mono, watch_ ? next_sample_mono_ : deadline_mono);
+    c_.waitUntil(r_, std::max(wake, now + 1), [this] {
+      r_.mu.assertHeld();
+      return r_.rollback_requested;
+    });
+  }
+}
+
+bool Worker::switchStep() {
+  if (!beginStep(kSwitch)) return false;
+  auto cfg = deps_.gateway.config();
+  const watch::WatchConfig& wc = watch::watchConfigOf(*cfg);
+  const bool triggers = r_.env.triggers && r_.kind != DeploymentKind::kEmergencyRollback;
+  watch::Baseline baseline;
+  json baseline_json = json::object();
+  if (triggers && !wc.triggers.empty()) {
+    json lat = json::array();
+    for (const auto& need : watch::baselineNeeds(wc.triggers)) {
+      auto q = deps_.telemetry.latencyQuantile(r_.app, traffic::slotName(r_.from),
+                                               need.percentile / 100.0, need.span);
+      if (q) baseline.latency.push_back({need.percentile, *q * 1000.0});
+      lat.push_back({{"percentile", need.percentile},
+                     {"span_ms", need.span.count()},
+                     {"ms", q ? json(*q * 1000.0) : json(nullptr)}});
+    }
+    if (!lat.empty()) {
+      baseline_json = {{"slot", traffic::slotName(r_.from)},
+                       {"version", textOrNullStr(previousVersion())},
+                       {"latency", lat}};
+    }
+    watch_.emplace(wc.triggers, baseline);
+  }
+  if (triggers) slas_ = wc.slas;
+  if (!setState(DeploymentState::kSwitching, "controller", "switch", "",
+                json{{"from", traffic::slotName(r_.from)}, {"to", traffic::slotName(r_.to)}},
+                [&](store::DeploymentRecord& rec) { rec.baseline_json = dumpJson(baseline_json); })) {
+    return false;
+  }
+  json evidence = {{"from", traffic::slotName(r_.from)},
+                   {"to", traffic::slotName(r_.to)},
+                   {"baseline", baseline_json}};
+  const auto& steps = r_.release.switch_spec.steps;
+  if (!static_root_.empty()) {
+    Status st = deps_.gateway.setStaticRoot(r_.release.runtime.static_site.site, static_root_);
+    if (!st.isOk()) {
+      endStep(kSwitch, StepState::kFailed, st.message(), evidence);
+      failBeforeSwitch("switch: " + st.message());
+      return false;
+    }
+  } else if (steps.empty() || r_.kind == DeploymentKind::kEmergencyRollback) {
+    Status st = deps_.gateway.switchSlot(r_.app, r_.to);
+    if (!st.isOk()) {
+      endStep(kSwitch, StepState::kFailed, st.message(), evidence);
+      failBeforeSwitch("switch: " + st.message());
+      return false;
+    }
+    evidence["steps"] = json::array({100});
+  } else {
+    json done = json::array();
+    for (int pct : steps) {
+      Status st = pct >= 100 ? deps_.gateway.switchSlot(r_.app, r_.to)
+                  : r_.to == traffic::Slot::kGreen ? deps_.gateway.setWeights(r_.app, 100 - pct, pct)
+                                                   : deps_.gateway.setWeights(r_.app, pct, 100 - pct);
+      if (!st.isOk()) {
+        (void)deps_.gateway.switchSlot(r_.app, r_.from);
+        endStep(kSwitch, StepState::kFailed, st.message(), evidence);
+        failBeforeSwitch("switch: " + st.message());
+        return false;
+      }
+      done.push_back(pct);
+      c_.emit(r_, "message", {{"text", std::to_string(pct) + "% of traffic on " +
+                                           traffic::slotName(r_.to)}});
+      if (pct >= 100) break;
+      WatchEnd end = watchUntil(c_.monoMs() + r_.release.switch_spec.hold.count(), "switch",
+                                false);
+      if (end == WatchEnd::kStopped) return false;
+      if (end != WatchEnd::kDone) {
+        evidence["steps"] = done;
+        endStep(kSwitch, StepState::kFailed, "rolled back during the hold at " +
+                                                 std::to_string(pct) + "%", evidence);
+        handleWatchEnd(end);
+        return false;
+      }
+    }
+    evidence["steps"] = done;
+  }
+  evidence["switch_ms"] = c_.monoMs() - step_started_mono_[kSwitch];
+  setSlot(r_.to, version(), store::SlotState::kLive);
+  if (!previousVersion().empty() && static_root_.empty()) {
+    setSlot(r_.from, previousVersion(), store::SlotState::kWarm);
+  }
+  return endStep(kSwitch, StepState::kSucceeded, "ok", evidence);
+}
+
+
+bool Worker::bakeStep(int64_t bake_ms) {
+  if (!beginStep(kBake)) return false;
+  if (!setState(DeploymentState::kBaking, "controller", "bake", "",
+                json{{"bake_ms", bake_ms}})) {
+    return false;
+  }
+  if (r_.kind == DeploymentKind::kEmergencyRollback) {
+    return skip(kBake, "emergency rollback: no bake");
+  }
+  const int64_t deadline = step_started_mono_[kBake] + bake_ms;
+  WatchEnd end = watchUntil(deadline, "bake", true);
+  if (end == WatchEnd::kStopped) return false;
+  json evidence = {{"bake_ms", bake_ms},
+                   {"samples", samples_},
+                   {"triggers", watch_ ? json(true) : json(false)},
+                   {"values", last_values_}};
+  if (end != WatchEnd::kDone) {
+    endStep(kBake, StepState::kFailed, "rolled back during the bake", evidence);
+    handleWatchEnd(end);
+    return false;
+  }
+  return endStep(kBake, StepState::kSucceeded, "ok", evidence);
+}
+
+void Worker::handleWatchEnd(WatchEnd end) {
+  if (end == WatchEnd::kFired && firing_) {
+    json points = json::array();
+    for (const auto& p : firing_->points) {
+      points.push_back({{"at", p.at.count()},
+                        {"value", p.value ? json(*p.value) : json(nullptr)},
+                        {"requests", p.requests},
+                        {"breached", p.breached},
+                        {"no_data", p.no_data}});
+    }
+    json detail = {{"rule", firing_->rule_text},
+                   {"wording", firing_->spec.wording},
+                   {"reason", firing_->reason},
+                   {"threshold", firing_->threshold},
+                   {"baseline_ms", firing_->baseline_ms ? json(*firing_->baseline_ms) : json(nullptr)},
+                   {"value", firing_->value ? json(*firing_->value) : json(nullptr)},
+                   {"window_ms", firing_->window.count()},
+                   {"values", points}};
+    rollBackAfterSwitch(watch::metricName(firing_->spec.metric), firing_->reason, detail, true,
+                        "trigger");
+  } else if (end == WatchEnd::kSlaAlert && sla_alert_) {
+    json detail = {{"rule", "sla " + sla_alert_->metric},
+                   {"reason", sla_alert_->summary},
+                   {"value", sla_alert_->value_ms ? json(*sla_alert_->value_ms) : json(nullptr)},
+                   {"threshold", sla_alert_->alert_threshold_ms},
+                   {"window_ms", sla_alert_->window.count()},
+                   {"samples", sla_alert_->samples}};
+    rollBackAfterSwitch("sla", sla_alert_->summary, detail, true, "trigger");
+  } else if (end == WatchEnd::kManual) {
+    std::string actor, reason;
+    {
+      MutexLock lock(r_.mu);
+      actor = r_.rollback_actor;
+      reason = r_.rollback_reason;
+    }
+    rollBackAfterSwitch("manual", "rolled back by " + actor + ": " + reason,
+                        json{{"rule", "manual"}, {"actor", actor}, {"reason", reason}}, false,
+                        actor);
+  }
+}
+
+void Worker::stopNewSlot() {
+  if (static_root_.empty()) {
+    (void)deps_.gateway.setSlotEndpoints(r_.app, r_.to, {});
+    Status st = deps_.runtime.stop(r_.release, traffic::slotName(r_.to));
+    if (!st.isOk()) log::warn("deployment " + r_.id + ": stopping the new slot: " + st.message());
+  }
+  setSlot(r_.to, "", store::SlotState::kStopped);
+}
+
+void Worker::failBeforeSwitch(const std::string& reason, DeploymentState state,
+                              const std::string& actor) {
+  stopNewSlot();
+  std::string why = reason;
+  if (!store_error_.empty() && why.find(store_error_) == std::string::npos) {
+    why = store_error_ + (why.empty() ? "" : " (" + why + ")");
+  }
+  // Reset the store error so the terminal write is tried (best effort).
+  store_error_.clear();
+  setState(state, actor, state == DeploymentState::kRejected ? "reject" : "deploy_failed", why,
+           json{{"traffic", traffic::slotName(r_.from)}},
+           [&](store::DeploymentRecord& rec) { rec.failure = why; });
+  if (c_.metrics() != nullptr) {
+    c_.metrics()->deploymentFinished(r_.app, std::string(store::toString(state)));
+  }
+  notify(notify::EventKind::kDeployFailed, why);
+  c_.finishRun(r_);
+}
+
+void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+                                 const json& detail, bool open_incident, const std::string& actor) {
+  // Traffic first: nothing (store, notifications) may delay it.
+  const int64_t t0 = c_.monoMs();
+  Status st = static_root_.empty()
+                  ? deps_.gateway.switchSlot(r_.app, r_.from)
+                  : Status::failedPrecondition("a static release cannot flip back on its own");
+  const int64_t switch_ms = c_.monoMs() - t0;
+  if (!st.isOk()) {
+    log::error("deployment " + r_.id + ": switching " + r_.app + " back to " +
+               traffic::slotName(r_.from) + " failed: " + st.message());
+  }
+  json rb = detail;
+  rb["at"] = c_.nowMs();
+  rb["trigger"] = trigger;
+  rb["switch_ms"] = switch_ms;
+  rb["back_to"] = traffic::slotName(r_.from);
+  store_error_.clear();
+  const int64_t opened_at = c_.nowMs();
+  setState(DeploymentState::kRolledBack, actor, "rollback", reason, rb,
+           [&](store::DeploymentRecord& rec) {
+             rec.failure = reason;
+             rec.rollback_json = dumpJson(rb);
+           });
+  c_.emit(r_, "message", {{"text", "rolled back to " + std::string(traffic::slotName(r_.from)) + ": " + reason}});
+  if (c_.metrics() != nullptr) {
+    c_.metrics()->rolledBack(r_.app, trigger);
+    c_.metrics()->deploymentFinished(r_.app, "rolled_back");
+    c_.metrics()->clearTriggerValues(r_.app);
+  }
+  std::string incident;
+  if (open_incident) {
+    store::IncidentRecord inc;
+    inc.app = r_.app;
+    inc.deployment_id = r_.id;
+    inc.cause = reason;
+    inc.detail_json = dumpJson(rb);
+    inc.opened_at = opened_at;
+    auto id = deps_.store.openIncident(inc);
+    if (id) {
+      incident = std::to_string(*id);
+    } else {
+      log::error("deployment " + r_.id + ": cannot open the incident: " + id.status().message());
+    }
+  }
+  std::map<std::string, std::string> fields = {{"trigger", trigger}};
+  if (detail.contains("rule")) fields["rule"] = detail["rule"].get<std::string>();
+  if (detail.contains("window_ms")) fields["window_ms"] = detail["window_ms"].dump();
+  notify(notify::EventKind::kRolledBack, reason, fields, incident);
+  if (!incident.empty()) notify(notify::EventKind::kIncidentOpened, reason, fields, incident);
+  setSlot(r_.from, previousVersion(), store::SlotState::kLive);
+  stopNewSlot();
+  c_.finishRun(r_);
+  if (incident.empty()) return;
+  // Resolved when the old release is healthy again: the time to recover.
+  const int64_t deadline = c_.monoMs() + r_.release.health_timeout.count();
+  for (;;) {
+    auto health = deps_.gateway.slotHealth(r_.app, r_.from);
+    bool healthy = !health.empty() || !static_root_.empty();
+    for (const auto& h : health) healthy = healthy && h.healthy;
+    if (healthy) {
+      Status resolved = deps_.store.resolveIncident(std::stoll(incident), c_.nowMs());
+      if (!resolved.isOk()) log::error("cannot resolve incident " + incident + ": " + resolved.message());
+      notify(notify::EventKind::kIncidentResolved, std::string(traffic::slotName(r_.from)) + " (" +
+                                                       previousVersion() + ") is healthy again",
+             fields, incident);
+      c_.emit(r_, "message", {{"text", "incident " + incident + " resolved: " +
+                                           traffic::slotName(r_.from) + " is healthy"}});
+      return;
+    }
+    if (c_.stopping() || c_.monoMs() >= deadline) return;  // stays open
+    c_.waitUntil(r_, c_.monoMs() + 500, nullptr);
+  }
+}
+
+void Worker::succeed() {
+  const bool rollback = r_.kind != DeploymentKind::kDeploy;
+  setState(DeploymentState::kSucceeded, "controller",
+           rollback ? "rollback_succeeded" : "deploy_succeeded", "", nullptr);
+  if (c_.metrics() != nullptr) {
+    c_.metrics()->deploymentFinished(r_.app, "succeeded");
+    c_.metrics()->clearTriggerValues(r_.app);
+    if (rollback) {
+      c_.metrics()->rolledBack(
+          r_.app, r_.kind == DeploymentKind::kEmergencyRollback ? "emergency" : "manual");
+    }
+  }
+  notify(rollback ? notify::EventKind::kRolledBack : notify::EventKind::kDeploySucceeded,
+         rollback ? reason() : "");
+  c_.finishRun(r_);
+}
+
+void Worker::cleanupStep() {
+  if (!beginStep(kCleanup)) return;
+  const std::string old_version = previousVersion();
+  if (old_version.empty() || !static_root_.empty()) {
+    if (!static_root_.empty()) {
+      std::set<std::string> keep = {version()};
+      if (!old_version.empty()) keep.insert(old_version);
+      deps_.runtime.prune(r_.release, keep);
+    }
+    endStep(kCleanup, StepState::kSucceeded, old_version.empty() ? "no old release" : "ok",
+            nullptr);
+    return;
+  }
+  const bool immediate = r_.kind == DeploymentKind::kEmergencyRollback;
+  const int64_t delay =
+      immediate ? 0 : releaseConfigOf(*deps_.gateway.config()).scaleDownDelayOf(r_.release).count();
+  if (!immediate) c_.setWarm(r_.app, DeployController::Warm{r_.id, r_.from, old_version});
+  c_.emit(r_, "message", {{"text", "keeping " + old_version + " warm in " +
+                                       traffic::slotName(r_.from) + " for " +
+                                       watch::formatDuration(std::chrono::milliseconds(delay))}});
+  bool cancelled = c_.waitUntil(r_, c_.monoMs() + delay, [this] {
+    r_.mu.assertHeld();
+    return r_.cancel_cleanup;
+  });
+  std::string by;
+  {
+    MutexLock lock(r_.mu);
+    cancelled = r_.cancel_cleanup;
+    by = r_.cancel_cleanup_by;
+  }
+  if (cancelled) {
+    endStep(kCleanup, StepState::kSucceeded, "the old slot was taken over by " + by,
+            {{"slot", traffic::slotName(r_.from)}, {"version", old_version}});
+    return;
+  }
+  if (c_.stopping()) return;  // reconciled at the next start
+  c_.setWarm(r_.app, std::nullopt);
+  (void)deps_.gateway.setSlotEndpoints(r_.app, r_.from, {});
+  Status st = deps_.runtime.stop(r_.release, traffic::slotName(r_.from));
+  setSlot(r_.from, "", store::SlotState::kStopped);
+  endStep(kCleanup, st.isOk() ? StepState::kSucceeded : StepState::kFailed,
+          st.isOk() ? "stopped " + old_version : st.message(),
+          {{"slot", traffic::slotName(r_.from)}, {"version", old_version}, {"delay_ms", delay}});
+}
+
+void Worker::emergencyFlip() {
+  // The previous release is still warm in the idle slot: flip, then record.
+  if (!beginStep(kSwitch)) {
+    // Not even the step could be recorded: flip anyway, a rollback must not wait on the store.
+  }
+  const int64_t t0 = c_.monoMs();
+  Status st = deps_.gateway.switchSlot(r_.app, r_.to);
+  const int64_t flip_ms = c_.monoMs() - t0;
+  const int64_t total_ms = c_.monoMs() - r_.requested_mono_ms;
+  store_error_.clear();
+  if (!st.isOk()) {
+    endStep(kSwitch, StepState::kFailed, st.message(), nullptr);
+    failBeforeSwitch("emergency rollback: " + st.message());
+    return;
+  }
+  const std::string why =
+      "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
+  for (int i : {kStart, kHealth, kSmoke, kApproval}) skip(i, why);
+  endStep(kSwitch, StepState::kSucceeded, "ok",
+          {{"from", traffic::slotName(r_.from)},
+           {"to", traffic::slotName(r_.to)},
+           {"flip_ms", flip_ms},
+           {"request_to_switch_ms", total_ms}});
+  setSlot(r_.to, version(), store::SlotState::kLive);
+  skip(kBake, "emergency rollback: no bake");
+  succeed();
+  // The bad release stops at once.
+  beginStep(kCleanup);
+  (void)deps_.gateway.setSlotEndpoints(r_.app, r_.from, {});
+  Status stopped = deps_.runtime.stop(r_.release, traffic::slotName(r_.from));
+  setSlot(r_.from, "", store::SlotState::kStopped);
+  endStep(kCleanup, stopped.isOk() ? StepState::kSucceeded : StepState::kFailed,
+          stopped.isOk() ? "stopped " + previousVersion() : stopped.message(),
+          {{"slot", traffic::slotName(r_.from)}});
+}
+
+// Reconciled after a restart during the bake: the releases were started again (reconcile.cc);
+// the watch starts over (its samples died with the process) for what is left of the bake.
+void Worker::resumeBake() {
+  auto cfg = deps_.gateway.config();
+  const watch::WatchConfig& wc = watch::watchConfigOf(*cfg);
+  watch::Baseline baseline;
+  json recorded;
+  int64_t bake_started = 0;
+  {
+    MutexLock lock(r_.mu);
+    recorded = json::parse(r_.record.baseline_json.empty() ? "{}" : r_.record.baseline_json,
+                           nullptr, false);
+    bake_started = r_.record.steps[kBake].started_at;
+  }
+  if (recorded.is_object() && recorded.contains("latency") && recorded["latency"].is_array()) {
+    for (const auto& l : recorded["latency"]) {
+      if (l.contains("ms") && l["ms"].is_number()) {
+        baseline.latency.push_back({l["percentile"].get<double>(), l["ms"].get<double>()});
+      }
+    }
+  }
+  if (r_.env.triggers && !wc.triggers.empty()) watch_.emplace(wc.triggers, baseline);
+  if (r_.env.triggers) slas_ = wc.slas;
+  const int64_t bake = releaseConfigOf(*cfg).bakeOf(r_.release).count();
+  const int64_t elapsed = bake_started == 0 ? 0 : std::max<int64_t>(0, c_.nowMs() - bake_started);
+  const int64_t remaining = std::max<int64_t>(0, bake - elapsed);
+  c_.emit(r_, "message", {{"text", "resuming the bake after a restart: " +
+                                       watch::formatDuration(std::chrono::milliseconds(remaining)) +
+                                       " left"}});
+  step_started_mono_[kBake] = c_.monoMs();
+  WatchEnd end = watchUntil(c_.monoMs() + remaining, "bake", true);
+  if (end == WatchEnd::kStopped) return;
+  json evidence = {{"bake_ms", bake},
+                   {"resumed_after_restart", true},
+                   {"samples", samples_},
+                   {"values", last_values_}};
+  if (end != WatchEnd::kDone) {
+    endStep(kBake, StepState::kFailed, "rolled back during the bake", evidence);
+    handleWatchEnd(end);
+    return;
+  }
+  if (!endStep(kBake, StepState::kSucceeded, "ok", evidence)) {
+    rollBackAfterSwitch("store", store_error_, json{{"rule", "state store"}}, false, "controller");
+    return;
+  }
+  succeed();
+  cleanupStep();
+}
+
+void Worker::execute() {
+  const bool is_rollback = r_.kind != DeploymentKind::kDeploy;
+  if (!r_.resume_bake &&
+      !setState(DeploymentState::kRunning, "controller",
+                is_rollback ? "rollback_started" : "deploy_started", "", nullptr)) {
+    failBeforeSwitch(store_error_);
+    return;
+  }
+  if (!is_rollback) notify(notify::EventKind::kDeployStarted, "");
+  if (r_.emergency_flip) {
+    emergencyFlip();
+    return;
+  }
+  if (r_.resume_bake) {
+    resumeBake();
+    return;
+  }
+  auto rejectedOrStopped = [this]() {
+    if (c_.stopping()) return true;  // left unfinished: reconciled at the next start
+    bool rejected = false;
+    std::string actor, reason;
+    {
+      MutexLock lock(r_.mu);
+      rejected = r_.rejected;
+      actor = r_.reject_actor;
+      reason = r_.reject_reason;
+    }
+    if (rejected) {
+      failBeforeSwitch("rejected by " + actor + (reason.empty() ? "" : ": " + reason),
+                       DeploymentState::kRejected, actor);
+      return true;
+    }
+    if (!store_error_.empty()) {
+      failBeforeSwitch(store_error_);
+      return true;
+    }
+    return false;
+  };
+  // Each step returns false when it ended the deployment itself or when it was cut short.
+  auto finished = [this] {
+    MutexLock lock(r_.mu);
+    return r_.finished;
+  };
+  if (!startStep()) {
+    if (!finished()) rejectedOrStopped();
+    return;
+  }
+  for (auto [fn, index] : {std::pair{0, kHealth}, std::pair{1, kSmoke}, std::pair{2, kApproval}}) {
+    if (rejectedOrStopped()) return;
+    bool ok = fn == 0 ? healthStep(r_.to, index) : fn == 1 ? smokeStep() : approvalStep();
+    if (!ok) {
+      if (!finished() && !rejectedOrStopped()) failBeforeSwitch("stopped");
+      return;
+    }
+  }
+  if (rejectedOrStopped()) return;
+  if (!switchStep()) {
+    if (!finished() && !c_.stopping()) {
+      if (!store_error_.empty()) {
+        rollBackAfterSwitch("store", store_error_, json{{"rule", "state store"}}, false,
+                            "controller");
+      }
+    }
+    return;
+  }
+  const int64_t bake = releaseConfigOf(*deps_.gateway.config()).bakeOf(r_.release).count();
+  if (!bakeStep(bake)) {
+    if (!finished() && !c_.stopping() && !store_error_.empty()) {
+      rollBackAfterSwitch("store", store_error_, json{{"rule", "state store"}}, false,
+                          "controller");
+    }
+    return;
+  }
+  succeed();
+  cleanupStep();
+}
+
+}  // namespace
+
+void DeployController::execute(const std::shared_ptr<Run>& run) {
+  Worker worker(*this, run);
+  worker.execute();
+  MutexLock lock(run->mu);
+  run->done = true;
+  run->cv.notifyAll();
+}
+
+}  // namespace shipgate::release

@@ -1,0 +1,90 @@
+#include "shipgate/release/slot_runtime.h"
+
+#include <filesystem>
+
+#include "shipgate/runtime/process_supervisor.h"
+#include "shipgate/runtime/static_releases.h"
+
+namespace shipgate::release {
+
+SupervisorSlotRuntime::SupervisorSlotRuntime(runtime::ProcessSupervisor& supervisor,
+                                             runtime::StaticReleases& releases)
+    : supervisor_(supervisor), releases_(releases) {}
+
+Result<SlotStart> SupervisorSlotRuntime::start(const AppRelease& app, const std::string& slot,
+                                               const std::string& version,
+                                               const std::string& artifact) {
+  SlotStart out;
+  if (app.runtime.kind == runtime::RuntimeKind::kStatic) {
+    auto existing = releases_.path(app.app, version);
+    if (existing) {
+      out.static_root = *existing;
+      return out;
+    }
+    if (artifact.empty()) {
+      return Status::notFound("static release " + version + " of " + app.app +
+                              " was never imported: give --artifact (a folder or .tar.gz)");
+    }
+    runtime::StaticLimits limits;
+    limits.max_bytes = app.runtime.static_site.max_archive_bytes;
+    limits.max_entries = app.runtime.static_site.max_entries;
+    auto imported = releases_.import(app.app, version, artifact, limits);
+    if (!imported) return imported.status();
+    out.static_root = imported->path;
+    return out;
+  }
+  runtime::ProcessSpec spec;
+  spec.app = app.app;
+  spec.slot = slot;
+  spec.version = version;
+  if (!artifact.empty()) {
+    spec.release_dir = std::filesystem::absolute(artifact).lexically_normal().string();
+  } else if (!app.release_root.empty()) {
+    spec.release_dir = (std::filesystem::path(app.release_root) / version).string();
+  } else {
+    spec.release_dir = std::filesystem::current_path().string();
+  }
+  spec.runtime = app.runtime;
+  // A crash-looped or stopped earlier run of the slot is replaced by start(); a running one is
+  // stopped first (the controller only starts into the idle slot).
+  if (auto st = supervisor_.slotState(app.app, slot);
+      st && st->state != runtime::SlotState::kStopped &&
+      st->state != runtime::SlotState::kCrashLoop) {
+    SG_RETURN_IF_ERROR(supervisor_.stop(app.app, slot));
+  }
+  auto started = supervisor_.start(spec);
+  if (!started) return started.status();
+  for (const auto& r : started->replicas) {
+    out.endpoints.push_back(config::HostPort{"127.0.0.1", static_cast<uint16_t>(r.port)});
+    out.pids.push_back(static_cast<int>(r.pid));
+  }
+  return out;
+}
+
+Status SupervisorSlotRuntime::stop(const AppRelease& app, const std::string& slot) {
+  if (app.runtime.kind == runtime::RuntimeKind::kStatic) return Status::ok();
+  Status st = supervisor_.stop(app.app, slot);
+  if (st.code() == Status::Code::kNotFound) return Status::ok();
+  return st;
+}
+
+SlotRunState SupervisorSlotRuntime::state(const AppRelease& app, const std::string& slot) const {
+  SlotRunState out;
+  if (app.runtime.kind == runtime::RuntimeKind::kStatic) {
+    out.running = true;
+    return out;
+  }
+  auto st = supervisor_.slotState(app.app, slot);
+  if (!st) return out;
+  out.running = st->state == runtime::SlotState::kRunning;
+  out.crash_loop = st->state == runtime::SlotState::kCrashLoop;
+  out.reason = st->reason;
+  return out;
+}
+
+void SupervisorSlotRuntime::prune(const AppRelease& app, const std::set<std::string>& keep) {
+  if (app.runtime.kind != runtime::RuntimeKind::kStatic) return;
+  (void)releases_.prune(app.app, static_cast<size_t>(app.keep_releases), keep);
+}
+
+}  // namespace shipgate::release
