@@ -47,11 +47,13 @@ std::string plain(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// evidence {"a": 1, "b": "x"} -> "a=1 b=x" (long values cut).
-std::string evidenceLine(const json& evidence, size_t max = 100) {
+// evidence {"a": 1, "b": "x"} -> "a=1 b=x" (long values cut; lists and objects left out when
+// `scalars_only`).
+std::string evidenceLine(const json& evidence, size_t max = 100, bool scalars_only = false) {
   if (!evidence.is_object() || evidence.empty()) return "";
   std::string out;
   for (auto it = evidence.begin(); it != evidence.end(); ++it) {
+    if (scalars_only && it.value().is_structured()) continue;
     std::string v = plain(it.value());
     if (v.size() > 40) v = v.substr(0, 37) + "...";
     out += (out.empty() ? "" : " ") + it.key() + "=" + v;
@@ -149,13 +151,21 @@ std::string clockTime(int64_t at) {
 std::string triggerText(const json& v) {
   std::string name = str(v, "metric");
   if (name.empty()) name = str(v, "rule");
-  std::string out = name + " " + (v.contains("value") && !v["value"].is_null()
-                                      ? plain(v["value"])
-                                      : std::string("no data"));
+  std::string unit = str(v, "unit");
+  if (!unit.empty() && unit != "%" && unit.front() != '/') unit = " " + unit;
+  const bool has_value = v.contains("value") && !v["value"].is_null();
+  std::string out = name + " " + (has_value ? plain(v["value"]) + unit : std::string("no data"));
   if (v.contains("threshold") && !v["threshold"].is_null()) {
-    out += " (limit " + plain(v["threshold"]) + ")";
+    out += " (limit " + plain(v["threshold"]) + unit + ")";
   }
-  out += v.value("breaching", false) ? " BREACHING" : " ok";
+  if (v.value("breaching", false)) {
+    out += " BREACHING";
+    if (v.contains("breaching_samples") && v.contains("needed")) {
+      out += " " + plain(v["breaching_samples"]) + "/" + plain(v["needed"]) + " samples";
+    }
+  } else {
+    out += " ok";
+  }
   return out;
 }
 
@@ -208,9 +218,8 @@ void DeployView::setDeployment(const json& d) {
   MutexLock lock(mu_);
   applyDeploymentLocked(d);
   if (mode_ == ViewMode::kLines) {
-    lineLocked(ms(d, "created_at"), "deployment " + id_ + ": " + kind_ + " " + app_ + " " +
-                                        version_ + " (" + env_ + ") to slot " + to_slot_ +
-                                        ", state " + state_);
+    lineLocked(ms(d, "created_at"), kind_ + " " + app_ + " " + version_ + " (" + env_ +
+                                        ") to slot " + to_slot_ + ", state " + state_);
   }
 }
 
@@ -300,7 +309,7 @@ std::vector<std::string> DeployView::blockLocked(int64_t now) const {
                   d >= 0 ? formatDuration(d).c_str() : "");
     std::string line = head;
     if (!s.result.empty()) line += "  " + s.result;
-    std::string ev = evidenceLine(s.evidence, 70);
+    std::string ev = evidenceLine(s.evidence, 70, /*scalars_only=*/true);
     if (!ev.empty()) line += std::string("  ") + kDim + ev + kReset;
     lines.push_back(line);
   }
@@ -324,10 +333,8 @@ void DeployView::paintLocked() {
   if (painted_lines_ > 0) out += "\x1b[" + std::to_string(painted_lines_) + "F";  // up, col 1
   const int width = terminalWidth();
   for (const auto& l : lines) out += "\x1b[2K" + fit(l, width) + kReset + "\n";
-  for (int i = static_cast<int>(lines.size()); i < painted_lines_; ++i) out += "\x1b[2K\n";
-  // Lines left over from a taller block stay blank below; count them so the next paint starts
-  // from the same top line.
-  painted_lines_ = std::max(painted_lines_, static_cast<int>(lines.size()));
+  out += "\x1b[J";  // a taller block before: clear what is left of it below
+  painted_lines_ = static_cast<int>(lines.size());
   out_ << out;
   out_.flush();
 }

@@ -157,15 +157,17 @@ Status DeployController::saveRecord(Run& r,
                                     const std::function<void(store::DeploymentRecord&)>& edit,
                                     const store::AuditEntry* audit) {
   MutexLock write(r.write_mu);
-  store::DeploymentRecord copy;
+  store::DeploymentRecord next;
   {
     MutexLock lock(r.mu);
-    if (edit) edit(r.record);
-    r.record.updated_at = nowMs();
-    copy = r.record;
+    next = r.record;
   }
+  if (edit) edit(next);
+  next.updated_at = nowMs();
+  if (store::isTerminal(next.state) && next.finished_at == 0) next.finished_at = next.updated_at;
+  store::DeploymentRecord copy = next;
   copy.steps.clear();
-  return deps_.store.atomically([&]() -> Status {
+  Status st = deps_.store.atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(deps_.store.updateDeployment(copy));
     if (audit != nullptr) {
       auto id = deps_.store.appendAudit(*audit);
@@ -173,22 +175,28 @@ Status DeployController::saveRecord(Run& r,
     }
     return Status::ok();
   });
+  // The in-memory record changes after the store (so a caller that sees the new state finds it
+  // stored too), and also when the store refused: memory says what happened.
+  MutexLock lock(r.mu);
+  r.record = std::move(next);
+  if (store::isTerminal(r.record.state)) r.finished = true;
+  r.cv.notifyAll();
+  return st;
 }
 
 Status DeployController::saveStep(Run& r, const store::StepRecord& step,
                                   const store::AuditEntry& audit) {
   MutexLock write(r.write_mu);
-  {
-    MutexLock lock(r.mu);
-    for (auto& s : r.record.steps) {
-      if (s.index == step.index) s = step;
-    }
-  }
-  return deps_.store.atomically([&]() -> Status {
+  Status st = deps_.store.atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(deps_.store.saveStep(step));
     auto id = deps_.store.appendAudit(audit);
     return id ? Status::ok() : id.status();
   });
+  MutexLock lock(r.mu);
+  for (auto& s : r.record.steps) {
+    if (s.index == step.index) s = step;
+  }
+  return st;
 }
 
 std::optional<DeployController::Warm> DeployController::warmOf(const std::string& app) {
@@ -233,6 +241,20 @@ void DeployController::finishRun(Run& r) {
   MutexLock lock(mu_);
   auto it = active_.find(r.app);
   if (it != active_.end() && it->second == r.id) active_.erase(it);
+}
+
+std::shared_ptr<Run> DeployController::activeRun(const std::string& app) const {
+  std::shared_ptr<Run> run;
+  {
+    MutexLock lock(mu_);
+    auto it = active_.find(app);
+    if (it == active_.end()) return nullptr;
+    auto r = runs_.find(it->second);
+    if (r == runs_.end()) return nullptr;
+    run = r->second;
+  }
+  MutexLock lock(run->mu);
+  return run->finished ? nullptr : run;
 }
 
 std::shared_ptr<Run> DeployController::findRun(const std::string& id) const {
@@ -386,13 +408,9 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
     return Status::invalidArgument("app " + req.app + " is in environment " + app->environment +
                                    ", not " + req.env);
   }
-  {
-    MutexLock lock(mu_);
-    auto it = active_.find(req.app);
-    if (it != active_.end()) {
-      return Status::failedPrecondition("deployment " + it->second + " is already running for app " +
-                                        req.app);
-    }
+  if (std::shared_ptr<Run> running = activeRun(req.app)) {
+    return Status::failedPrecondition("deployment " + running->id +
+                                      " is already running for app " + req.app);
   }
   auto eff = deps_.gateway.effective(req.app);
   if (!eff) return eff.status();
@@ -447,13 +465,7 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
 
   // A deployment in flight: after its switch it is rolled back (traffic back on the warm old
   // slot); before it, it is rejected (traffic never left the live release).
-  std::shared_ptr<Run> running;
-  {
-    MutexLock lock(mu_);
-    auto it = active_.find(req.app);
-    if (it != active_.end()) running = runs_[it->second];
-  }
-  if (running) {
+  if (std::shared_ptr<Run> running = activeRun(req.app)) {
     MutexLock lock(running->mu);
     DeploymentState s = running->record.state;
     if (s == DeploymentState::kSwitching || s == DeploymentState::kBaking) {
@@ -540,29 +552,29 @@ Status DeployController::approve(const std::string& id, const std::string& actor
   std::string who = actorOr(actor);
   {
     MutexLock lock(r->mu);
-    if (r->approved) return Status::ok();
     if (r->finished || r->rejected) {
       return Status::failedPrecondition("deployment " + id + " is " +
                                         std::string(store::toString(r->record.state)) +
                                         (r->rejected ? " (rejected)" : ""));
     }
+    if (r->approved) return Status::ok();
     if (!r->env.approval_required || r->kind == DeploymentKind::kEmergencyRollback) {
       return Status::failedPrecondition("deployment " + id + " needs no approval (environment " +
                                         r->env.name + ")");
     }
-    r->approved = true;
-    r->cv.notifyAll();
   }
   store::AuditEntry audit;
   audit.at = nowMs();
   audit.actor = who;
   audit.action = "approve";
   audit.subject = id;
+  // Recorded first: the worker reads approved_by once it sees the approval.
   Status st = saveRecord(*r, [&](store::DeploymentRecord& rec) { rec.approved_by = who; }, &audit);
-  if (!st.isOk()) {
+  if (!st.isOk()) return st;
+  {
     MutexLock lock(r->mu);
-    r->approved = false;
-    return st;
+    r->approved = true;
+    r->cv.notifyAll();
   }
   emit(*r, "message", {{"text", "approved by " + who}});
   return Status::ok();

@@ -110,7 +110,8 @@ class DeployController final : public ReleaseController {
   bool waitUntil(Run& r, int64_t deadline_mono_ms, const std::function<bool()>& stop_pred);
   bool stopping() const { return stopping_.load(); }
 
-  // Writes r.record (after `edit` under r.mu) together with an audit entry.
+  // Writes r.record changed by `edit` (called on a copy, no lock held) together with an audit
+  // entry, then makes the copy the in-memory record (also when the store refused it).
   Status saveRecord(Run& r, const std::function<void(store::DeploymentRecord&)>& edit,
                     const store::AuditEntry* audit);
   Status saveStep(Run& r, const store::StepRecord& step, const store::AuditEntry& audit);
@@ -130,6 +131,8 @@ class DeployController final : public ReleaseController {
   void finishRun(Run& r);  // clears active_[app] when it is r
   ReleaseMetrics* metrics() { return metrics_.get(); }
   std::shared_ptr<Run> findRun(const std::string& id) const;
+  // The unfinished deployment of `app` this process runs, or null.
+  std::shared_ptr<Run> activeRun(const std::string& app) const;
 
  private:
   Result<std::string> createRun(std::shared_ptr<Run> run, const std::string& version,

@@ -151,10 +151,6 @@ class Worker {
           if (more) more(rec);
         },
         &a);
-    if (store::isTerminal(s)) {
-      MutexLock lock(r_.mu);
-      r_.finished = true;
-    }
     c_.emit(r_, "state", {{"state", std::string(store::toString(s))}});
     if (!st.isOk()) {
       log::error("deployment " + r_.id + ": cannot record state " +

@@ -110,7 +110,9 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
     EXPECT_EQ(state, "rolled_back") << after.dump(2);
     EXPECT_NE(after.value("failure", "").find("restart"), std::string::npos) << after.dump(2);
   }
-  if (step == "bake" || step == "cleanup") EXPECT_EQ(state, "succeeded") << after.dump(2);
+  if (step == "bake" || step == "cleanup") {
+    EXPECT_EQ(state, "succeeded") << after.dump(2);
+  }
   // Traffic is on the release the outcome says, and it answers.
   const std::string want = state == "succeeded" ? "v2" : "v1";
   std::string served;
@@ -121,7 +123,9 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   EXPECT_EQ(served, want) << after.dump(2) << d.serveLogs();
   // No step of a finished deployment is left running (cleanup may still run after success).
   for (const auto& st : after["steps"]) {
-    if (st["name"] != "cleanup") EXPECT_NE(st["state"], "running") << after.dump(2);
+    if (st["name"] != "cleanup") {
+      EXPECT_NE(st["state"], "running") << after.dump(2);
+    }
   }
   // The store: exactly the two deployments, v1's untouched; both releases recorded.
   json list = d.apiJson("GET", "/api/v1/deployments?app=api");

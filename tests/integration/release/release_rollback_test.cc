@@ -33,12 +33,16 @@ void waitForAnswers(const Load& load, int64_t n) {
 TEST(ReleaseRollback, WeightedSwitchUnderLoadFailsNoRequest) {
   Deployer::Settings s;
   s.approval = "none";
-  s.switch_block = "{steps: [25, 50, 100], hold: 1s}";
   Deployer d(s);
   ASSERT_TRUE(d.startServe());
   CliResult v1 = deploy(d, "v1");
   ASSERT_EQ(v1.exit_code, 0) << v1.out << v1.err << d.serveLogs();
   ASSERT_EQ(d.servedVersion(), "v1");
+  // Weight steps from now on (a reload keeps the managed slots' replicas: v1 keeps serving).
+  d.settings().switch_block = "{steps: [25, 50, 100], hold: 1s}";
+  CliResult reload = d.reloadConfig();
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err << d.serveLogs();
+  ASSERT_EQ(d.servedVersion(), "v1") << d.serveLogs();
 
   Load load(d.httpPort(), 3);
   waitForAnswers(load, 200);
@@ -72,11 +76,12 @@ TEST(ReleaseRollback, ErrorRateTriggerRollsBackOnItsOwn) {
                         d.releaseDir("v1"), "--no-wait"});
   ASSERT_EQ(v1.exit_code, 0) << v1.err;
   const std::string v1_id = v1.out.substr(0, v1.out.find('\n'));
-  Load load(d.httpPort(), 2);
   json baking = d.waitForState(v1_id, {"baking", "succeeded", "failed", "rolled_back"}, 60s);
   ASSERT_EQ(baking["state"], "baking") << baking.dump(2) << d.serveLogs();
   ASSERT_EQ(d.servedVersion(), "v1");
-  // A standard rollback or a new deploy needs v1 finished: wait out its bake.
+  // From here on every answer counts: v1 serves, then v2, then v1 again.
+  Load load(d.httpPort(), 2);
+  // A new deploy needs v1 finished: wait out its bake.
   json done = d.waitForState(v1_id, {"succeeded", "failed", "rolled_back"}, 90s);
   ASSERT_EQ(done["state"], "succeeded") << done.dump(2) << load.describe();
 

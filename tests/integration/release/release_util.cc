@@ -157,6 +157,11 @@ std::string Deployer::releaseDir(const std::string& version, Behaviour behaviour
                                        << serve_->describe();
 }
 
+CliResult Deployer::reloadConfig() {
+  dir_.writeFile("shipgate.yaml", yaml());
+  return cli({"reload"});
+}
+
 void Deployer::killServe() {
   if (!serve_) return;
   ::kill(serve_->pid(), SIGKILL);

@@ -67,6 +67,10 @@ class Deployer {
   // A release directory for `version` (its run script execs coinestate-api with the behaviour).
   std::string releaseDir(const std::string& version, Behaviour behaviour = Behaviour::kHealthy);
 
+  Settings& settings() { return settings_; }
+  // Rewrites the config file from settings() and runs `shipgate reload`.
+  CliResult reloadConfig();
+
   // Starts `shipgate serve` and waits until the release routes answer. Each start logs to its
   // own files (serve-N.out / .err).
   ::testing::AssertionResult startServe();
