@@ -114,9 +114,6 @@ cat <<TXT
   logs       $work
 
 TXT
-"$sg" health --config "$cfg" || true
-echo
-"$sg" status --config "$cfg"
 
 # The seed's bot rule (cf.bot_management.score lt 30) blocks plain curl, so the demo's clients
 # send the headers a browser sends.
@@ -182,6 +179,10 @@ deploy v1
 [ "$deploy_rc" = 0 ] && [ "$deploy_state" = succeeded ] || fail "v1 did not go live (exit $deploy_rc, $deploy_state)"
 v1_id=$deploy_id
 echo "demo: after v1: $(version)"
+echo
+"$sg" health --config "$cfg" || true
+echo
+"$sg" status --config "$cfg"
 echo
 echo "demo: the seed's security_rules: curl without browser headers -> $(status http://127.0.0.1:8080/api/health) (bot rule)," \
   "?q=UNION%20SELECT -> $(status "${browser[@]}" 'http://127.0.0.1:8080/api/properties?q=UNION%20SELECT%201') (SQL injection rule)," \
