@@ -247,6 +247,11 @@ print("# logging client: %d answers (%d from v2, %d of them 500), v2 failed from
       "%d v3 answers after the emergency call; failed: logger %d, wrk %s + %s socket errors"
       % (len(rows), len(v2_any), len(v2_fail), first_fail, last_v2, len(v3_after), logger_failed,
          w["failed"], w["socket_errors"]))
+wms = int(window_ms)
+print("# targets: a bad release undone within its window + 2 s (%d ms): %s; an emergency rollback "
+      "under 1 s: %s; no failed request other than the bad release's own: %s"
+      % (wms + 2000, "met" if detect_to_restore <= wms + 2000 else "MISSED",
+         "met" if emergency < 1000 else "MISSED", "met" if failed == 0 else "MISSED"))
 print("detect_to_restore_ms=%d window_ms=%s emergency_ms=%d failed_requests=%d"
       % (round(detect_to_restore), window_ms, round(emergency), failed))
 PY
