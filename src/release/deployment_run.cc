@@ -235,7 +235,7 @@ class Worker {
                         const std::string& actor = "controller");
   void stopNewSlot();
   // Traffic back to the old slot after a rule fired (or a manual rollback / store failure).
-  void rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+  void rollBackAfterSwitch(const std::string& trigger, std::string reason,
                            const json& detail, bool open_incident, const std::string& actor);
   void succeed();
 
@@ -580,6 +580,11 @@ bool Worker::switchStep() {
   if (!previousVersion().empty() && static_root_.empty()) {
     setSlot(r_.from, previousVersion(), store::SlotState::kWarm);
   }
+  if (!store_error_.empty()) {
+    // Traffic moved but the store does not say so: the caller rolls back.
+    endStep(kSwitch, StepState::kFailed, store_error_, evidence);
+    return false;
+  }
   return endStep(kSwitch, StepState::kSucceeded, "ok", evidence);
 }
 
@@ -677,7 +682,7 @@ void Worker::failBeforeSwitch(const std::string& reason, DeploymentState state,
   c_.finishRun(r_);
 }
 
-void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
                                  const json& detail, bool open_incident, const std::string& actor) {
   // Traffic first: nothing (store, notifications) may delay it.
   const int64_t t0 = c_.monoMs();
