@@ -103,6 +103,11 @@ StreamEnd readStream(const Target& t, const std::string& id, int64_t& after, Dep
     return StreamEnd::kMalformed;
   }
   if (malformed) return StreamEnd::kMalformed;
+  if (status == 503) {
+    // A restarted server answers 503 until its release controller has started: retry.
+    error = "the admin API answered 503 (starting)";
+    return StreamEnd::kLost;
+  }
   if (status != 0 && status != 200) {
     json body = json::parse(error_body, nullptr, false);
     error = "refused (" + std::to_string(status) + "): " +
@@ -145,6 +150,11 @@ int follow(const Target& t, const std::string& id, ViewMode mode, int reconnect_
       }
       // The stream ended (finished, or the server is stopping) or was lost: ask for the state.
       auto d = call(t, "GET", "/api/v1/deployments/" + id, nullptr);
+      if (d && d->status == 503) {
+        // Starting (the release controller reconciles first): as good as unreachable for now.
+        d = Status::unavailable("the admin API is starting (503): " +
+                                d->body.value("error", std::string()));
+      }
       if (d && d->status == 200) {
         lost = false;
         const std::string state = d->body.value("state", std::string());

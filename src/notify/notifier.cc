@@ -222,7 +222,11 @@ class Notifier::Impl {
 
   void pushRecordLocked(DeliveryAttempt a) REQUIRES(mu_) {
     if (records_.size() >= kMaxPendingRecords) {
-      ++records_lost_;
+      // The DeliveryLog is far behind: keep notify() from growing memory without bound.
+      if (records_lost_++ % 1000 == 0) {
+        log::warn("notify: the delivery log is behind; " + std::to_string(records_lost_) +
+                  " record(s) not written so far");
+      }
       return;
     }
     records_.push_back(std::move(a));

@@ -167,7 +167,24 @@ Status DeployController::saveRecord(Run& r,
   if (store::isTerminal(next.state) && next.finished_at == 0) next.finished_at = next.updated_at;
   store::DeploymentRecord copy = next;
   copy.steps.clear();
+  const bool terminal = store::isTerminal(next.state);
+  if (terminal) {
+    for (auto& step : next.steps) {
+      if (step.state == StepState::kRunning && step.index != kCleanup) {
+        step.state = StepState::kFailed;
+        step.ended_at = next.updated_at;
+        step.result = "cut short: the deployment was " + std::string(store::toString(next.state));
+      }
+    }
+  }
   Status st = deps_.store.atomically([&]() -> Status {
+    // A terminal state lands with every step as this process knows it, so a step write that
+    // failed earlier cannot leave a finished deployment with a step still "running".
+    if (terminal) {
+      for (const auto& step : next.steps) {
+        if (step.state != StepState::kPending) SG_RETURN_IF_ERROR(deps_.store.saveStep(step));
+      }
+    }
     SG_RETURN_IF_ERROR(deps_.store.updateDeployment(copy));
     if (audit != nullptr) {
       auto id = deps_.store.appendAudit(*audit);

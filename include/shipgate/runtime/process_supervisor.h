@@ -8,6 +8,8 @@
 // stderr go (through one pipe the supervisor drains, so a child never blocks on it) to
 // <log_dir>/<app>/<version>/replica-N.log, rotated at logs.max_bytes with logs.keep old files
 // (replica-N.log.1 is the newest old one); lines the supervisor adds start with "[shipgate] ".
+// (When the same version already runs in the app's other slot, the files are named
+// replica-N.<slot>.log so the two runs never share a file.)
 //
 // A replica that exits is restarted after a backoff (restart.initial_backoff, doubling per
 // consecutive crash, at most max_backoff; a run longer than crash_loop_window resets it). A
@@ -30,7 +32,8 @@
 //
 // Thread-safety: every public method is thread-safe. start/stop/stopAll block the caller until
 // the supervisor thread has done the work. Listeners are called on the supervisor thread with no
-// lock held; they must not call start/stop/stopAll (queries are fine).
+// lock held; they must not call start/stop/stopAll (queries are fine) and should return quickly
+// (the supervisor drains logs and reaps on that thread).
 #pragma once
 
 #include <sys/types.h>
@@ -63,7 +66,7 @@ struct ExitStatus {
   bool signaled = false;
   int code = 0;    // exit code when !signaled
   int signal = 0;  // signal number when signaled
-  // "exited with code 3" | "killed by signal 9 (Killed)"
+  // "exited with code 3" | "killed by signal 9 (SIGKILL)"
   std::string describe() const;
 };
 
@@ -157,6 +160,7 @@ class ProcessSupervisor {
 
   // Blocks until `pred(status)` holds for app/slot or `timeout` passes (real time); returns the
   // last status seen (nullopt when the slot is unknown). For callers that wait for a transition.
+  // `pred` runs with the supervisor's lock held: it must not call the supervisor.
   std::optional<SlotStatus> waitFor(const std::string& app, const std::string& slot,
                                     const std::function<bool(const SlotStatus&)>& pred,
                                     std::chrono::milliseconds timeout) const;

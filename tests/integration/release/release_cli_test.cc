@@ -162,6 +162,28 @@ TEST(ReleaseCli, CrashLoopingReleaseFailsWithItsReason) {
   EXPECT_EQ(d.servedVersion(), "v1");
 }
 
+TEST(ReleaseCli, TtyViewRedrawsTheStepsInPlace) {
+  Deployer::Settings s;
+  s.approval = "none";
+  Deployer d(s);
+  ASSERT_TRUE(d.startServe());
+  CliResult v1 = d.cli({"deploy", "--app", "api", "--version", "v1", "--artifact",
+                        d.releaseDir("v1"), "--tty"});
+  ASSERT_EQ(v1.exit_code, 0) << v1.out << v1.err;
+  // Repaints go back to the block's first line (ESC [ n F) and clear each line (ESC [ 2K).
+  EXPECT_NE(v1.out.find("\x1b[2K"), std::string::npos) << v1.out;
+  EXPECT_NE(v1.out.find("F\x1b[2K"), std::string::npos) << v1.out;
+  // The last paint: every step of the checklist with its mark, and the outcome.
+  const size_t last = v1.out.rfind("deployment " + acceptedId(v1.out) + "\x1b[0m");
+  ASSERT_NE(last, std::string::npos) << v1.out;
+  const std::string final_block = v1.out.substr(last);
+  for (const char* step : {"preflight", "start", "health", "smoke", "switch", "bake"}) {
+    EXPECT_NE(final_block.find(step), std::string::npos) << step << "\n" << final_block;
+  }
+  EXPECT_NE(final_block.find("api v1 is live on"), std::string::npos) << final_block;
+  EXPECT_NE(final_block.find("\xe2\x9c\x93"), std::string::npos) << final_block;  // check mark
+}
+
 TEST(ReleaseCli, BadArgumentsExit2WithWhatIsWrong) {
   Deployer d({});
   struct Case {

@@ -60,7 +60,6 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   s.approval = "required";
   s.bake = "4s";
   s.scale_down_delay = "3s";
-  s.switch_block = "{steps: [50, 100], hold: 2s}";
   Deployer d(s);
   ASSERT_TRUE(d.startServe());
 
@@ -73,6 +72,10 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
       << d.serveLogs();
   ASSERT_EQ(d.api("POST", "/api/v1/deployments/" + v1 + "/approve", "{}").status, 200);
   ASSERT_EQ(d.waitForState(v1, kTerminal, 60s)["state"], "succeeded") << d.serveLogs();
+  // v2 switches in weight steps with holds, so the kill can land inside the switch.
+  d.settings().switch_block = "{steps: [50, 100], hold: 2s}";
+  CliResult reload = d.reloadConfig();
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
 
   // v2 until `step`; approve it first unless the kill is meant for the approval wait.
   std::string id;
@@ -86,7 +89,10 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
     bool seen = false;
     while (!seen && std::chrono::steady_clock::now() < deadline) {
       json dep = d.apiJson("GET", "/api/v1/deployments/" + id);
-      seen = stepOf(dep, step).value("state", "") == "running";
+      // In the bake means the deployment says baking too (the step is recorded running a moment
+      // before the deployment's state follows).
+      seen = stepOf(dep, step).value("state", "") == "running" &&
+             (step != "bake" || dep.value("state", "") == "baking");
       if (!seen) std::this_thread::sleep_for(5ms);
     }
     ASSERT_TRUE(seen) << "step " << step << " never seen running\n" << d.serveLogs();
@@ -111,7 +117,10 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
     EXPECT_NE(after.value("failure", "").find("restart"), std::string::npos) << after.dump(2);
   }
   if (step == "bake" || step == "cleanup") {
-    EXPECT_EQ(state, "succeeded") << after.dump(2);
+    EXPECT_EQ(state, "succeeded") << "killed with the deployment " << before.value("state", "")
+                                  << " and its " << step << " step "
+                                  << stepOf(before, step).value("state", "") << "\n"
+                                  << after.dump(2);
   }
   // Traffic is on the release the outcome says, and it answers.
   const std::string want = state == "succeeded" ? "v2" : "v1";
@@ -145,6 +154,32 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   ASSERT_EQ(d.api("POST", "/api/v1/deployments/" + v3 + "/approve", "{}").status, 200);
   EXPECT_EQ(d.waitForState(v3, kTerminal, 60s)["state"], "succeeded") << d.serveLogs();
   EXPECT_EQ(d.servedVersion(), "v3");
+}
+
+// `shipgate deploy` keeps following through a restart of `shipgate serve`: it reconnects and
+// exits with the outcome of the resumed deployment.
+TEST(Restart, DeployCliFollowsThroughARestart) {
+  Deployer::Settings s;
+  s.approval = "none";
+  s.bake = "6s";
+  Deployer d(s);
+  ASSERT_TRUE(d.startServe());
+  ASSERT_EQ(d.cli({"deploy", "--app", "api", "--version", "v1", "--artifact", d.releaseDir("v1"),
+                   "--no-wait"}).exit_code, 0);
+  auto first = d.apiJson("GET", "/api/v1/deployments?app=api");
+  ASSERT_EQ(first["deployments"].size(), 1u) << first.dump(2);
+  ASSERT_EQ(d.waitForState(first["deployments"][0]["id"], kTerminal, 60s)["state"], "succeeded");
+
+  auto deploy = d.cliAsync({"deploy", "--app", "api", "--version", "v2", "--artifact",
+                            d.releaseDir("v2"), "--lines", "--reconnect", "60"});
+  ASSERT_TRUE(deploy->waitForOutput("state baking", 60s)) << deploy->describe() << d.serveLogs();
+  d.killServe();
+  ASSERT_TRUE(deploy->waitForOutput("lost the admin API", 30s)) << deploy->describe();
+  ASSERT_TRUE(d.startServe()) << d.serveLogs();
+  EXPECT_EQ(deploy->wait(90s), std::optional<int>(0)) << deploy->describe() << d.serveLogs();
+  EXPECT_NE(deploy->stdoutText().find("api v2 is live on"), std::string::npos)
+      << deploy->stdoutText();
+  EXPECT_EQ(d.servedVersion(), "v2");
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, KillAtStep,
