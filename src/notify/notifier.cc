@@ -200,8 +200,10 @@ class Notifier::Impl {
     channels_.push_back(std::move(ch));
   }
 
+  // Nothing queued or in flight, and every record written (or none will ever be: stopped).
   bool idleLocked() const REQUIRES(mu_) {
-    return queue_.empty() && records_.empty() && !writing_;
+    bool no_writer = stopping_ && (worker_done_ || !started_);
+    return queue_.empty() && !writing_ && (records_.empty() || no_writer);
   }
 
   DeliveryAttempt recordOf(const Delivery& d, DeliveryResult result) const {
@@ -222,7 +224,11 @@ class Notifier::Impl {
 
   void pushRecordLocked(DeliveryAttempt a) REQUIRES(mu_) {
     if (records_.size() >= kMaxPendingRecords) {
-      ++records_lost_;
+      // The DeliveryLog is far behind: keep notify() from growing memory without bound.
+      if (records_lost_++ % 1000 == 0) {
+        log::warn("notify: the delivery log is behind; " + std::to_string(records_lost_) +
+                  " record(s) not written so far");
+      }
       return;
     }
     records_.push_back(std::move(a));

@@ -190,6 +190,9 @@ std::optional<PagerDutyConfig> loadPagerDuty(const YEntry& e, config::Diagnostic
                                    "and name it with routing_key_file");
   }
   readEvents(m, p.events);
+  if (p.events.empty()) {
+    d.warning(e.key_where, m.path() + ": events is empty, so nothing is sent to PagerDuty");
+  }
   bool opens = std::find(p.events.begin(), p.events.end(), EventKind::kIncidentOpened) !=
                p.events.end();
   bool resolves = std::find(p.events.begin(), p.events.end(), EventKind::kIncidentResolved) !=

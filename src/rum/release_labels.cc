@@ -18,15 +18,36 @@ std::string SlotReleaseLabels::version(std::string_view, std::string_view slot) 
   return slot.empty() ? std::string(kStaticVersion) : std::string(slot);
 }
 
+bool SlotReleaseLabels::known(std::string_view, std::string_view version) const {
+  return version == "blue" || version == "green" || version == kStaticVersion;
+}
+
 void ReleaseLabelTable::set(std::string_view app_or_site, std::string_view slot,
                             std::string_view version) {
   MutexLock lock(mu_);
   std::pair<std::string, std::string> key{std::string(app_or_site), std::string(slot)};
   if (version.empty()) {
     versions_.erase(key);
-  } else {
-    versions_[std::move(key)] = std::string(version);
+    return;
   }
+  std::vector<std::string>& recent = recent_[key.first];
+  std::string clean;  // as the cookie spells it
+  appendClean(clean, version);
+  std::erase(recent, clean);
+  recent.push_back(std::move(clean));
+  if (recent.size() > kRecentVersions) recent.erase(recent.begin());
+  versions_[std::move(key)] = std::string(version);
+}
+
+bool ReleaseLabelTable::known(std::string_view app_or_site, std::string_view version) const {
+  if (SlotReleaseLabels().known(app_or_site, version)) return true;
+  MutexLock lock(mu_);
+  auto it = recent_.find(app_or_site);
+  if (it == recent_.end()) return false;
+  for (const auto& v : it->second) {
+    if (v == version) return true;
+  }
+  return false;
 }
 
 std::string ReleaseLabelTable::version(std::string_view app_or_site,

@@ -1,9 +1,9 @@
 // The RUM intake (see rum/rum_intake.h).
 #include "shipgate/rum/rum_intake.h"
 
+#include <algorithm>
 #include <cstdio>
 
-#include "shipgate/rum/release_labels.h"
 
 namespace shipgate::rum {
 namespace {
@@ -17,8 +17,9 @@ bool sameRate(const RumConfig& a, const RumConfig& b) {
 
 std::shared_ptr<const RumIntake> RumIntake::create(std::shared_ptr<const RumConfig> config,
                                                    RumStore* store, metrics::Registry& registry,
-                                                   const Clock& clock,
+                                                   const Clock& clock, Attribution attribution,
                                                    const RumIntake* previous) {
+  static const SlotReleaseLabels kSlotLabels;
   std::shared_ptr<RumIntake> in(new RumIntake());
   in->config_ = std::move(config);
   const RumConfig& c = *in->config_;
@@ -27,6 +28,9 @@ std::shared_ptr<const RumIntake> RumIntake::create(std::shared_ptr<const RumConf
   in->rules_.max_metrics = c.max_metrics_per_beacon;
   in->rules_.max_body_bytes = c.max_body_bytes;
   in->store_ = store;
+  in->labels_ = attribution.labels != nullptr ? attribution.labels : &kSlotLabels;
+  in->apps_ = std::move(attribution.apps);
+  std::sort(in->apps_.begin(), in->apps_.end());
   if (c.rate_limit_count > 0) {
     if (previous != nullptr && previous->limiter_ && sameRate(*previous->config_, c)) {
       in->limiter_ = previous->limiter_;
@@ -61,8 +65,13 @@ bool RumIntake::matches(std::string_view path) const {
          path.substr(p.size()) == ".js";
 }
 
-std::string_view RumIntake::attribution(std::string_view cookie_value) {
-  return isValidReleaseLabel(cookie_value) ? cookie_value : kUnknownRelease;
+std::string_view RumIntake::attribute(std::string_view cookie_value) const {
+  if (!isValidReleaseLabel(cookie_value)) return kUnknownRelease;
+  const size_t at = cookie_value.find('@');
+  const std::string_view app = cookie_value.substr(0, at);
+  const std::string_view version = cookie_value.substr(at + 1);
+  if (!std::binary_search(apps_.begin(), apps_.end(), app, std::less<>())) return kUnknownRelease;
+  return labels_->known(app, version) ? cookie_value : kUnknownRelease;
 }
 
 IntakeAnswer RumIntake::reject(RejectReason reason, std::string detail) const {
@@ -117,7 +126,7 @@ IntakeAnswer RumIntake::handle(const IntakeRequest& req) const {
   auto parsed = parseBeacon(req.body, rules_);
   if (auto* e = std::get_if<BeaconError>(&parsed)) return reject(e->reason, std::move(e->detail));
   const Beacon& beacon = std::get<Beacon>(parsed);
-  std::string_view release = attribution(req.release_cookie);
+  std::string_view release = attribute(req.release_cookie);
   if (release == kUnknownRelease) unattributed_.add();
   for (const Measurement& m : beacon.measurements) {
     if (store_ != nullptr) store_->record(m.name, release, m.value_ms);

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -45,10 +46,10 @@ Result<std::string> resolveProgram(const std::string& argv0, const std::string& 
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos
-                                                                      : colon - start);
-    if (dir.empty()) dir = ".";
-    std::string p = dir + "/" + argv0;
+    std::string_view dir = std::string_view(path).substr(
+        start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string p(dir.empty() ? std::string_view(".") : dir);  // an empty entry is "."
+    p.append("/").append(argv0);
     if (isExecutableFile(p)) return p;
     if (colon == std::string::npos) break;
     start = colon + 1;
@@ -98,15 +99,17 @@ Result<Spawned> spawnChild(const SpawnRequest& request) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    int e = 0;
+    int e[2] = {0, 0};  // {stage: 1 chdir, 2 exec; errno}
     if (cwd != nullptr && ::chdir(cwd) != 0) {
-      e = errno;
+      e[0] = 1;
+      e[1] = errno;
     } else {
       ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
       ::execve(program, argv.data(), envp.data());
-      e = errno;
+      e[0] = 2;
+      e[1] = errno;
     }
-    ssize_t w = ::write(err[1], &e, sizeof e);
+    ssize_t w = ::write(err[1], e, sizeof e);
     (void)w;
     ::_exit(127);
   }
@@ -121,20 +124,23 @@ Result<Spawned> spawnChild(const SpawnRequest& request) {
   }
   ::setpgid(pid, pid);  // also from the parent, so a signal to the group cannot race the child
 
-  int child_errno = 0;
+  int failure[2] = {0, 0};
   ssize_t n;
   do {
-    n = ::read(err[0], &child_errno, sizeof child_errno);
+    n = ::read(err[0], failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
   ::close(err[0]);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+  if (n == static_cast<ssize_t>(sizeof failure)) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     ::close(out[0]);
-    std::string what = "cannot run " + request.program +
-                       (cwd != nullptr ? " (in " + request.cwd + ")" : std::string()) + ": " +
-                       std::strerror(child_errno);
+    int child_errno = failure[1];
+    std::string what = failure[0] == 1 ? "cannot run " + request.program +
+                                             ": its working directory " + request.cwd + ": " +
+                                             std::strerror(child_errno)
+                                       : "cannot run " + request.program + ": " +
+                                             std::strerror(child_errno);
     if (child_errno == ENOENT || child_errno == EACCES || child_errno == ENOTDIR) {
       return Status::notFound(what);
     }

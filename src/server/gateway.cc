@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -258,12 +259,24 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
     snap->firewall = std::move(fw).value();
   }
   // The RUM intake: kept while rum: is unchanged; a new one keeps the rate-limit state.
+  // Beacons are attributed only to releases of this config's apps and sites.
   auto rum_config = rum::rumConfigOf(*config);
-  if (prev && prev->rum && prev->rum->config() == *rum_config) {
+  rum::RumIntake::Attribution attribution;
+  attribution.labels = deps_.release_labels;
+  for (const auto& site : sites) {
+    attribution.apps.push_back(site.name);
+    if (site.kind == traffic::SiteKind::kApp) attribution.apps.push_back(site.app);
+  }
+  std::sort(attribution.apps.begin(), attribution.apps.end());
+  attribution.apps.erase(std::unique(attribution.apps.begin(), attribution.apps.end()),
+                         attribution.apps.end());
+  if (prev && prev->rum && prev->rum->config() == *rum_config &&
+      prev->rum->apps() == attribution.apps) {
     snap->rum = prev->rum;
   } else {
     snap->rum = rum::RumIntake::create(rum_config, deps_.rum_store.get(), deps_.metrics,
-                                       deps_.clock, prev ? prev->rum.get() : nullptr);
+                                       deps_.clock, std::move(attribution),
+                                       prev ? prev->rum.get() : nullptr);
   }
   snap->tls.resize(listeners_.size());
   snap->tls_fingerprints.resize(listeners_.size());

@@ -2,12 +2,11 @@
 // small statement helpers its .cc files share.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/VariadicBind.h>
+#include <sqlite3.h>
 
 #include <exception>
 #include <string>
@@ -23,7 +22,8 @@ namespace shipgate::store {
 class SCOPED_CAPABILITY SqliteStateStore::Session {
  public:
   explicit Session(SqliteStateStore& store) ACQUIRE(store.mu_) NO_THREAD_SAFETY_ANALYSIS
-      : store_(store), locked_(store.owner_.load() != std::this_thread::get_id()) {
+      : store_(store),
+        locked_(store.owner_.load() != std::this_thread::get_id()) {
     if (locked_) store_.mu_.lock();
   }
   ~Session() RELEASE() NO_THREAD_SAFETY_ANALYSIS {
@@ -55,10 +55,7 @@ inline int64_t sqlLimit(int limit) { return limit <= 0 ? -1 : limit; }
 
 template <typename F>
 Status SqliteStateStore::write(F&& fn) {
-  if (broken_) {
-    return Status::internal("state database " + path_ +
-                            ": the transaction was rolled back after an earlier error");
-  }
+  if (!broken_.empty()) return brokenStatus();
   const bool top = depth_ == 0;
   const std::string savepoint = "sg_" + std::to_string(depth_);
   sqlite3* handle = db_->getHandle();
@@ -74,6 +71,8 @@ Status SqliteStateStore::write(F&& fn) {
   } catch (...) {
     status = fromException(std::current_exception());
   }
+  // A write inside fn failed in a way that made SQLite roll the whole transaction back.
+  if (status.isOk() && !broken_.empty()) status = brokenStatus();
   if (status.isOk()) {
     try {
       db_->exec(top ? std::string("COMMIT") : "RELEASE " + savepoint);
@@ -82,16 +81,16 @@ Status SqliteStateStore::write(F&& fn) {
     }
   }
   --depth_;
-  if (!status.isOk() && !sqlite_detail::undo(handle, top, savepoint) && !top) broken_ = true;
+  if (!status.isOk() && !sqlite_detail::undo(handle, top, savepoint) && !top && broken_.empty()) {
+    broken_ = status.message();
+  }
+  if (top) broken_.clear();
   return status;
 }
 
 template <typename F>
 Status SqliteStateStore::read(F&& fn) {
-  if (broken_) {
-    return Status::internal("state database " + path_ +
-                            ": the transaction was rolled back after an earlier error");
-  }
+  if (!broken_.empty()) return brokenStatus();
   if (depth_ > 0) {
     try {
       return fn(*db_);

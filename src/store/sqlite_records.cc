@@ -185,8 +185,8 @@ Result<IncidentRecord> SqliteStateStore::findIncident(int64_t id) {
   Session lock(*this);
   IncidentRecord out;
   Status status = read([&](SQLite::Database& db) -> Status {
-    SQLite::Statement st(db, std::string("SELECT ") + kIncidentColumns +
-                                 " FROM incidents WHERE id = ?");
+    SQLite::Statement st(
+        db, std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE id = ?");
     st.bind(1, id);
     if (!st.executeStep()) return Status::notFound("no incident " + std::to_string(id));
     out = incidentFromRow(st);

@@ -191,7 +191,8 @@ Result<std::vector<ReleaseRecord>> SqliteStateStore::listReleases(const std::str
 
 Result<std::string> SqliteStateStore::createDeployment(const DeploymentRecord& d) {
   if (d.app.empty()) return Status::invalidArgument("deployment: empty app");
-  if (d.version.empty()) return Status::invalidArgument("deployment of " + d.app + ": empty version");
+  if (d.version.empty())
+    return Status::invalidArgument("deployment of " + d.app + ": empty version");
   if (d.environment.empty()) {
     return Status::invalidArgument("deployment of " + d.app + ": empty environment");
   }
@@ -221,8 +222,8 @@ Result<std::string> SqliteStateStore::createDeployment(const DeploymentRecord& d
     if (!isTerminal(d.state)) {
       const std::string other = unfinishedOf(db, d.app, "");
       if (!other.empty()) {
-        return Status::failedPrecondition("app " + d.app + " already has an unfinished deployment: " +
-                                          other);
+        return Status::failedPrecondition("app " + d.app +
+                                          " already has an unfinished deployment: " + other);
       }
     }
     if (!id.empty()) {
@@ -297,8 +298,8 @@ Result<DeploymentRecord> SqliteStateStore::getDeployment(const std::string& id) 
   Session lock(*this);
   DeploymentRecord out;
   Status status = read([&](SQLite::Database& db) -> Status {
-    SQLite::Statement st(db, std::string("SELECT ") + kDeploymentColumns +
-                                 " FROM deployments WHERE id = ?");
+    SQLite::Statement st(
+        db, std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE id = ?");
     st.bind(1, id);
     if (!st.executeStep()) return Status::notFound("no deployment " + id);
     SG_RETURN_IF_ERROR(deploymentFromRow(st, out));

@@ -79,7 +79,7 @@ Status requireApp(SQLite::Database& db, const std::string& name) {
 
 }  // namespace sqlite_detail
 
-SqliteStateStore::SqliteStateStore(std::string path, std::unique_ptr<SQLite::Database> db)
+SqliteStateStore::SqliteStateStore(Key, std::string path, std::unique_ptr<SQLite::Database> db)
     : path_(std::move(path)), db_(std::move(db)) {}
 
 SqliteStateStore::~SqliteStateStore() = default;
@@ -98,7 +98,7 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   } catch (const SQLite::Exception& e) {
     return Status::ioError("state database " + path + ": cannot open: " + e.what());
   }
-  std::unique_ptr<SqliteStateStore> store(new SqliteStateStore(path, std::move(db)));
+  auto store = std::make_unique<SqliteStateStore>(Key{}, path, std::move(db));
   MutexLock lock(store->mu_);
   SQLite::Database& conn = *store->db_;
   try {
@@ -110,6 +110,9 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
     }
     conn.exec("PRAGMA synchronous=FULL");
     conn.exec("PRAGMA foreign_keys=ON");
+    if (options.max_page_count_for_test > 0) {
+      conn.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count_for_test));
+    }
     const std::string check = pragmaText(conn, "quick_check");
     if (check != "ok") {
       return Status::internal("state database " + path + " is corrupt: " + check);
@@ -117,8 +120,8 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   } catch (const SQLite::Exception& e) {
     const int code = e.getErrorCode();
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
-      return Status::internal("state database " + path + " is not a readable database: " +
-                              e.what());
+      return Status::internal("state database " + path +
+                              " is not a readable database: " + e.what());
     }
     return store->fromException(std::current_exception());
   }
@@ -198,21 +201,22 @@ Status SqliteStateStore::atomically(const std::function<Status()>& body) {
     MutexLock lock(mu_);
     owner_.store(std::this_thread::get_id());
     status = write(run);
-    if (status.isOk() && broken_) {
-      status = Status::internal("state database " + path_ +
-                                ": the transaction was rolled back after an error in it");
-    }
-    broken_ = false;
     owner_.store(std::thread::id());
   }
   if (thrown) std::rethrow_exception(thrown);
   return status;
 }
 
+Status SqliteStateStore::brokenStatus() const {
+  return Status::ioError(
+      "state database " + path_ +
+      ": the transaction was rolled back, nothing of it was written: " + broken_);
+}
+
 Status SqliteStateStore::fromException(std::exception_ptr e) const {
   const std::string where = "state database " + path_ + ": ";
   try {
-    std::rethrow_exception(e);
+    std::rethrow_exception(std::move(e));
   } catch (const SQLite::Exception& ex) {
     switch (ex.getErrorCode()) {
       case SQLITE_BUSY:

@@ -1,6 +1,8 @@
 // CoinEstate frontend: lists properties from the API on the same origin and shows which API
 // version and region answered (X-App-Version / X-App-Region). Polls every 5 s so a blue-green
-// switch is visible without reloading.
+// switch is visible without reloading. "Connect wallet" asks the browser's wallet (EIP-1193
+// window.ethereum) for an account and reports how long that took to shipgate's real-user
+// monitoring (rum.js, served by the gateway): wallet_connection_time.
 'use strict';
 
 const REFRESH_MS = 5000;
@@ -50,8 +52,34 @@ async function load() {
   }
 }
 
+// Connects the injected wallet; the time from the click to the wallet's answer is reported as
+// wallet_connection_time when an account came back.
+async function connectWallet() {
+  const status = document.getElementById('wallet');
+  const wallet = window.ethereum;
+  if (!wallet || typeof wallet.request !== 'function') {
+    status.textContent = 'no wallet found';
+    return;
+  }
+  status.textContent = 'connecting…';
+  const started = performance.now();
+  try {
+    const accounts = await wallet.request({ method: 'eth_requestAccounts' });
+    const elapsed = performance.now() - started;
+    if (!Array.isArray(accounts) || accounts.length === 0) {
+      status.textContent = 'no account';
+      return;
+    }
+    status.textContent = 'connected ' + String(accounts[0]).slice(0, 10) + '…';
+    if (window.shipgateRum) window.shipgateRum.report('wallet_connection_time', elapsed);
+  } catch (e) {
+    status.textContent = 'wallet: ' + String(e.message || e);
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('refresh').addEventListener('click', load);
+  document.getElementById('connect-wallet').addEventListener('click', connectWallet);
   load();
   setInterval(load, REFRESH_MS);
 });

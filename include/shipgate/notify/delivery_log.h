@@ -1,8 +1,8 @@
 // DeliveryLog: where the Notifier records every delivery attempt of every event on every channel,
 // and every delivery it gave up or dropped. The release slice adapts the state store's
 // notification delivery log to it; tests collect the records in memory.
-// Thread: record() is called from the Notifier's worker thread only (never from notify()'s
-// caller), one call at a time; an implementation may block briefly (a store write), which delays
+// Thread: record() is called from the Notifier's worker thread (or, for a Notifier that was
+// never started, from stop()'s caller), never from notify()'s caller, one call at a time; an implementation may block briefly (a store write), which delays
 // later deliveries but never a notify() caller. It must not call back into the Notifier.
 #pragma once
 

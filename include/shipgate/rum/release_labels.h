@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "shipgate/common/mutex.h"
 
@@ -35,25 +36,36 @@ class ReleaseLabels {
   // The version part for what serves `app_or_site` from `slot` ("blue" / "green"; "" for a static
   // site). Never empty.
   virtual std::string version(std::string_view app_or_site, std::string_view slot) const = 0;
+  // Whether `version` is one this lookup has named for `app_or_site` (now or recently), so a
+  // cookie naming it may be trusted for attribution: the store keeps one series per release, and
+  // a client must not be able to make up releases.
+  virtual bool known(std::string_view app_or_site, std::string_view version) const = 0;
 };
 
 // The default lookup: the slot name, or kStaticVersion for a static site.
 class SlotReleaseLabels final : public ReleaseLabels {
  public:
   std::string version(std::string_view app_or_site, std::string_view slot) const override;
+  // "blue", "green" or kStaticVersion.
+  bool known(std::string_view app_or_site, std::string_view version) const override;
 };
 
 // A table (app-or-site, slot) -> version set by the release controller; entries it has not set
-// fall back to SlotReleaseLabels.
+// fall back to SlotReleaseLabels. known() accepts the slot defaults and the last
+// kRecentVersions versions set for the app (pages served by the previous release still send
+// beacons after a switch).
 class ReleaseLabelTable final : public ReleaseLabels {
  public:
+  static constexpr size_t kRecentVersions = 8;
   // An empty version removes the entry. For a static site pass slot "".
   void set(std::string_view app_or_site, std::string_view slot, std::string_view version);
   std::string version(std::string_view app_or_site, std::string_view slot) const override;
+  bool known(std::string_view app_or_site, std::string_view version) const override;
 
  private:
   mutable Mutex mu_;
   std::map<std::pair<std::string, std::string>, std::string> versions_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>, std::less<>> recent_ GUARDED_BY(mu_);
 };
 
 // "<app_or_site>@<version>", with characters outside the label alphabet replaced by '_' and the

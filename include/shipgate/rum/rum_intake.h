@@ -26,6 +26,7 @@
 #include "shipgate/metrics/registry.h"
 #include "shipgate/rum/beacon.h"
 #include "shipgate/rum/client_rate_limiter.h"
+#include "shipgate/rum/release_labels.h"
 #include "shipgate/rum/rum_config.h"
 #include "shipgate/rum/rum_store.h"
 
@@ -55,11 +56,19 @@ struct IntakeAnswer {
 
 class RumIntake {
  public:
-  // `store` may be null (beacons are checked and counted, not kept). REQUIRES: registry, clock
-  // and store outlive the intake.
+  // What a beacon's sg_rel cookie may name: a label "<app>@<version>" is trusted when `apps`
+  // lists the app (or site) and `labels` knows the version (release_labels.h); anything else is
+  // recorded as kUnknownRelease, so clients cannot grow the store's series with made-up releases.
+  struct Attribution {
+    const ReleaseLabels* labels = nullptr;  // null: rum::SlotReleaseLabels
+    std::vector<std::string> apps;          // the config's app and site names
+  };
+
+  // `store` may be null (beacons are checked and counted, not kept). REQUIRES: registry, clock,
+  // store and attribution.labels outlive the intake.
   static std::shared_ptr<const RumIntake> create(std::shared_ptr<const RumConfig> config,
                                                  RumStore* store, metrics::Registry& registry,
-                                                 const Clock& clock,
+                                                 const Clock& clock, Attribution attribution,
                                                  const RumIntake* previous = nullptr);
 
   // Whether the request is for the intake (the beacon path or the script); false when disabled.
@@ -68,8 +77,9 @@ class RumIntake {
   IntakeAnswer handle(const IntakeRequest& request) const;
 
   const RumConfig& config() const { return *config_; }
-  // The release a cookie value attributes a beacon to.
-  static std::string_view attribution(std::string_view cookie_value);
+  const std::vector<std::string>& apps() const { return apps_; }
+  // The release a cookie value attributes a beacon to: the value, or kUnknownRelease.
+  std::string_view attribute(std::string_view cookie_value) const;
 
  private:
   RumIntake() = default;
@@ -78,6 +88,8 @@ class RumIntake {
   std::shared_ptr<const RumConfig> config_;
   BeaconRules rules_;
   RumStore* store_ = nullptr;
+  const ReleaseLabels* labels_ = nullptr;
+  std::vector<std::string> apps_;  // sorted
   std::shared_ptr<ClientRateLimiter> limiter_;  // shared with the next snapshot's intake; null = off
   metrics::Counter accepted_;
   std::vector<metrics::Counter> rejected_;  // by RejectReason

@@ -8,6 +8,8 @@
 // stderr go (through one pipe the supervisor drains, so a child never blocks on it) to
 // <log_dir>/<app>/<version>/replica-N.log, rotated at logs.max_bytes with logs.keep old files
 // (replica-N.log.1 is the newest old one); lines the supervisor adds start with "[shipgate] ".
+// (When the same version already runs in the app's other slot, the files are named
+// replica-N.<slot>.log so the two runs never share a file.)
 //
 // A replica that exits is restarted after a backoff (restart.initial_backoff, doubling per
 // consecutive crash, at most max_backoff; a run longer than crash_loop_window resets it). A
@@ -25,12 +27,15 @@
 //
 // Readiness is not judged here: kRunning means the command was exec'd and has not exited; the
 // release controller waits for health checks. Time (backoff, windows, stop_grace) is read from the
-// injected Clock; the supervisor thread re-reads it at least every 100 ms, so a SimulatedClock
-// works for the backoff logic (a stop needs the clock to move past stop_grace).
+// injected Clock; with an injected clock the supervisor thread re-reads it at least every 100 ms,
+// so a SimulatedClock drives the backoff and stop_grace (a stop needs the clock to move past
+// stop_grace). With the real clock an idle supervisor sleeps until a timer, an exit, output or
+// a call.
 //
 // Thread-safety: every public method is thread-safe. start/stop/stopAll block the caller until
 // the supervisor thread has done the work. Listeners are called on the supervisor thread with no
-// lock held; they must not call start/stop/stopAll (queries are fine).
+// lock held; they must not call start/stop/stopAll (queries are fine) and should return quickly
+// (the supervisor drains logs and reaps on that thread).
 #pragma once
 
 #include <sys/types.h>
@@ -63,7 +68,7 @@ struct ExitStatus {
   bool signaled = false;
   int code = 0;    // exit code when !signaled
   int signal = 0;  // signal number when signaled
-  // "exited with code 3" | "killed by signal 9 (Killed)"
+  // "exited with code 3" | "killed by signal 9 (SIGKILL)"
   std::string describe() const;
 };
 
@@ -151,12 +156,14 @@ class ProcessSupervisor {
   std::optional<SlotStatus> slotState(const std::string& app, const std::string& slot) const;
   std::vector<SlotStatus> slots() const;
 
-  // Listener registration; returns an id for removeListener. Thread-safe.
+  // Listener registration; returns an id for removeListener. Thread-safe. A call already under
+  // way when removeListener returns may still finish.
   int addListener(Listener listener);
   void removeListener(int id);
 
   // Blocks until `pred(status)` holds for app/slot or `timeout` passes (real time); returns the
   // last status seen (nullopt when the slot is unknown). For callers that wait for a transition.
+  // `pred` runs with the supervisor's lock held: it must not call the supervisor.
   std::optional<SlotStatus> waitFor(const std::string& app, const std::string& slot,
                                     const std::function<bool(const SlotStatus&)>& pred,
                                     std::chrono::milliseconds timeout) const;

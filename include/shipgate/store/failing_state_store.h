@@ -67,8 +67,7 @@ class FailingStateStore final : public StateStore {
   Status updateDeployment(const DeploymentRecord& deployment) override;
   Status saveStep(const StepRecord& step) override;
   Result<DeploymentRecord> getDeployment(const std::string& id) override;
-  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app,
-                                                        int limit) override;
+  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app, int limit) override;
   Result<std::vector<DeploymentRecord>> unfinishedDeployments() override;
 
   Result<int64_t> openIncident(const IncidentRecord& incident) override;

@@ -14,6 +14,7 @@
 // mid-migration leaves the previous version intact. A database whose newest migration is newer
 // than this binary's kSchemaVersion is refused (FailedPrecondition, naming both versions and the
 // path); an unreadable or corrupt file is refused (Internal or IoError, with the path).
+// (schema_migrations.applied_at is the real wall clock: it records when this file changed.)
 //
 // Guards kept by the schema itself (so no caller, and no sqlite3 shell session, breaks them):
 // the audit log refuses UPDATE and DELETE (triggers), releases refuse UPDATE, at most one
@@ -51,12 +52,18 @@ struct Migration {
 };
 
 class SqliteStateStore final : public StateStore {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
   struct Options {
     // How long a write waits for another process's write lock before Unavailable.
     std::chrono::milliseconds busy_timeout{5000};
     // Tests only: apply migrations up to this version (0: all), to build an older database.
     int migrate_up_to_for_test = 0;
+    // Tests only: cap the file at this many pages (0: no cap), to see a full disk.
+    int max_page_count_for_test = 0;
   };
 
   // The migrations this binary knows, in order; kSchemaVersion is the last one's version.
@@ -67,12 +74,13 @@ class SqliteStateStore final : public StateStore {
   // cannot be created or opened: the message has the path and the reason), FailedPrecondition
   // (the database's schema is newer than this binary's), Internal (a corrupt file or a
   // migration that failed: the message has the path; nothing of that migration is applied).
-  static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir,
-                                                        Options options);
+  static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir, Options options);
   static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& dir) {
     return open(dir, Options{});
   }
 
+  // Use open(). (Key is private: only open() can construct one.)
+  SqliteStateStore(Key, std::string path, std::unique_ptr<SQLite::Database> db);
   ~SqliteStateStore() override;
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
@@ -98,8 +106,7 @@ class SqliteStateStore final : public StateStore {
   Status updateDeployment(const DeploymentRecord& deployment) override;
   Status saveStep(const StepRecord& step) override;
   Result<DeploymentRecord> getDeployment(const std::string& id) override;
-  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app,
-                                                        int limit) override;
+  Result<std::vector<DeploymentRecord>> listDeployments(const std::string& app, int limit) override;
   Result<std::vector<DeploymentRecord>> unfinishedDeployments() override;
 
   Result<int64_t> openIncident(const IncidentRecord& incident) override;
@@ -127,8 +134,6 @@ class SqliteStateStore final : public StateStore {
   class Session;
   friend class Session;
 
-  SqliteStateStore(std::string path, std::unique_ptr<SQLite::Database> db);
-
   // Runs fn (-> Status) as one transaction (BEGIN IMMEDIATE at the top, a SAVEPOINT inside
   // atomically()); undoes everything fn did when it returns an error or throws.
   template <typename F>
@@ -138,14 +143,17 @@ class SqliteStateStore final : public StateStore {
   Status read(F&& fn) REQUIRES(mu_);
   // Maps an exception escaping a database call to a Status with the path.
   Status fromException(std::exception_ptr e) const;
+  Status brokenStatus() const REQUIRES(mu_);
 
   const std::string path_;
   Mutex mu_;
   std::unique_ptr<SQLite::Database> db_ GUARDED_BY(mu_);
   // The thread inside atomically() (holding mu_), or none.
   std::atomic<std::thread::id> owner_{};
-  int depth_ GUARDED_BY(mu_) = 0;       // open transaction + savepoints
-  bool broken_ GUARDED_BY(mu_) = false; // SQLite rolled the open transaction back on its own
+  int depth_ GUARDED_BY(mu_) = 0;  // open transaction + savepoints
+  // Set when SQLite rolled the open transaction back on its own (after a full disk, an I/O
+  // error): the error that did it. Every later call in that transaction fails with it.
+  std::string broken_ GUARDED_BY(mu_);
 };
 
 }  // namespace shipgate::store

@@ -81,10 +81,10 @@ std::optional<DeliveryOutcome> parseDeliveryOutcome(std::string_view text);
 // ---- Records (compared field by field with ==) ----
 
 struct EnvironmentRecord {
-  std::string name;                 // development, staging, production, ...
+  std::string name;  // development, staging, production, ...
   bool approval_required = false;
   int64_t bake_ms = 0;
-  bool triggers = true;             // rollback triggers watched during the bake
+  bool triggers = true;  // rollback triggers watched during the bake
   int64_t scale_down_delay_ms = 0;
   int64_t updated_at = 0;
 
@@ -93,8 +93,8 @@ struct EnvironmentRecord {
 
 struct AppRecord {
   std::string name;
-  std::string environment;          // an EnvironmentRecord's name, or empty
-  std::string runtime_kind;         // "process", "static", or empty (unmanaged)
+  std::string environment;   // an EnvironmentRecord's name, or empty
+  std::string runtime_kind;  // "process", "static", or empty (unmanaged)
   int64_t updated_at = 0;
 
   friend bool operator==(const AppRecord&, const AppRecord&) = default;
@@ -104,7 +104,7 @@ struct AppRecord {
 struct ReleaseRecord {
   std::string app;
   std::string version;
-  std::string artifact;             // path of the folder, archive or release directory
+  std::string artifact;  // path of the folder, archive or release directory
   std::string commit_sha;
   int64_t commit_time = 0;
   std::string created_by;
@@ -114,63 +114,63 @@ struct ReleaseRecord {
 };
 
 struct StepRecord {
-  std::string deployment_id;        // set by the store on createDeployment
-  int index = 0;                    // 0-based position in the checklist
-  std::string name;                 // preflight, start, health, smoke, approval, switch, ...
+  std::string deployment_id;  // set by the store on createDeployment
+  int index = 0;              // 0-based position in the checklist
+  std::string name;           // preflight, start, health, smoke, approval, switch, ...
   StepState state = StepState::kPending;
   int64_t started_at = 0;
   int64_t ended_at = 0;
-  std::string result;               // "ok" or the reason it failed / was skipped
+  std::string result;  // "ok" or the reason it failed / was skipped
   std::string evidence_json;
 
   friend bool operator==(const StepRecord&, const StepRecord&) = default;
 };
 
 struct DeploymentRecord {
-  std::string id;                   // "d-<n>" assigned by createDeployment unless given
+  std::string id;  // "d-<n>" assigned by createDeployment unless given
   std::string app;
   std::string environment;
   std::string version;
-  std::string previous_version;     // empty: none (a first deployment)
+  std::string previous_version;  // empty: none (a first deployment)
   DeploymentKind kind = DeploymentKind::kDeploy;
   DeploymentState state = DeploymentState::kPending;
   std::string from_slot;
   std::string to_slot;
   std::string actor;
   std::string reason;
-  std::string approved_by;          // empty: not approved (yet)
-  std::string failure;              // empty: no failure
-  std::string baseline_json;        // the previous release's latency baseline
-  std::string rollback_json;        // the trigger that fired: rule, values, window, at
+  std::string approved_by;    // empty: not approved (yet)
+  std::string failure;        // empty: no failure
+  std::string baseline_json;  // the previous release's latency baseline
+  std::string rollback_json;  // the trigger that fired: rule, values, window, at
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  int64_t finished_at = 0;          // 0 until a terminal state
-  std::vector<StepRecord> steps;    // ordered by index; see each method for when it is filled
+  int64_t finished_at = 0;        // 0 until a terminal state
+  std::vector<StepRecord> steps;  // ordered by index; see each method for when it is filled
 
   friend bool operator==(const DeploymentRecord&, const DeploymentRecord&) = default;
 };
 
 struct IncidentRecord {
-  int64_t id = 0;                   // assigned by openIncident
+  int64_t id = 0;  // assigned by openIncident
   std::string app;
-  std::string deployment_id;        // empty: not tied to a deployment
-  std::string cause;                // e.g. the rule that fired
+  std::string deployment_id;  // empty: not tied to a deployment
+  std::string cause;          // e.g. the rule that fired
   std::string detail_json;
   int64_t opened_at = 0;
-  int64_t resolved_at = 0;          // 0 while open
-  int64_t time_to_recover_ms = 0;   // resolved_at - opened_at, set by resolveIncident
+  int64_t resolved_at = 0;         // 0 while open
+  int64_t time_to_recover_ms = 0;  // resolved_at - opened_at, set by resolveIncident
 
   friend bool operator==(const IncidentRecord&, const IncidentRecord&) = default;
 };
 
 // Append-only: there is no way to change or remove an entry.
 struct AuditEntry {
-  int64_t id = 0;                   // assigned by appendAudit, increasing
+  int64_t id = 0;  // assigned by appendAudit, increasing
   int64_t at = 0;
-  std::string actor;                // who: a user, "controller", "trigger", ...
-  std::string action;               // what: deploy, approve, reject, switch, rollback, reload, ...
-  std::string subject;              // on what: a deployment id, an app, ...
-  std::string reason;               // why
+  std::string actor;    // who: a user, "controller", "trigger", ...
+  std::string action;   // what: deploy, approve, reject, switch, rollback, reload, ...
+  std::string subject;  // on what: a deployment id, an app, ...
+  std::string reason;   // why
   std::string detail_json;
 
   friend bool operator==(const AuditEntry&, const AuditEntry&) = default;
@@ -178,8 +178,8 @@ struct AuditEntry {
 
 struct SlotRecord {
   std::string app;
-  std::string slot;                 // blue | green (any non-empty name is stored)
-  std::string version;              // empty: no release in the slot
+  std::string slot;     // blue | green (any non-empty name is stored)
+  std::string version;  // empty: no release in the slot
   SlotState state = SlotState::kStopped;
   int64_t updated_at = 0;
 
@@ -187,15 +187,15 @@ struct SlotRecord {
 };
 
 struct DeliveryRecord {
-  int64_t id = 0;                   // assigned by recordDelivery, increasing
+  int64_t id = 0;  // assigned by recordDelivery, increasing
   int64_t at = 0;
-  std::string channel;              // slack | pagerduty | ...
-  std::string event;                // deploy_started, incident_opened, ...
-  std::string subject;              // deployment / incident id, or the PagerDuty dedup key
-  int attempt = 1;                  // 1-based
+  std::string channel;  // slack | pagerduty | ...
+  std::string event;    // deploy_started, incident_opened, ...
+  std::string subject;  // deployment / incident id, or the PagerDuty dedup key
+  int attempt = 1;      // 1-based
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
-  int http_status = 0;              // 0: no HTTP answer
-  std::string error;                // empty when delivered
+  int http_status = 0;  // 0: no HTTP answer
+  std::string error;    // empty when delivered
 
   friend bool operator==(const DeliveryRecord&, const DeliveryRecord&) = default;
 };
@@ -211,7 +211,10 @@ class StateStore {
   // rethrown after the rollback). Nested atomically() calls on the same thread are savepoints:
   // an inner failure undoes only the inner body's writes and is returned to the outer body,
   // which decides. Other threads' calls wait until the outermost body ends.
-  // Returns body's error, or the commit's error (then nothing was written).
+  // Returns body's error, or the commit's error (then nothing was written). When a write fails
+  // in a way that makes the backend abandon the whole transaction (a full disk, an I/O error),
+  // every later call in the body fails with that error, and so does atomically(), even if the
+  // body ignores it and returns ok: nothing of the body is written.
   // REQUIRES: body does not wait for another thread that uses this store.
   virtual Status atomically(const std::function<Status()>& body) = 0;
 
@@ -230,11 +233,9 @@ class StateStore {
   // AlreadyExists: the app already has this version (the stored one is left as it was).
   virtual Status createRelease(const ReleaseRecord& release) = 0;
   // NotFound: no such app + version.
-  virtual Result<ReleaseRecord> findRelease(const std::string& app,
-                                            const std::string& version) = 0;
+  virtual Result<ReleaseRecord> findRelease(const std::string& app, const std::string& version) = 0;
   // Newest first (created_at, then creation order). limit <= 0: all. An unknown app: empty.
-  virtual Result<std::vector<ReleaseRecord>> listReleases(const std::string& app,
-                                                          int limit) = 0;
+  virtual Result<std::vector<ReleaseRecord>> listReleases(const std::string& app, int limit) = 0;
 
   // -- Deployments and their steps. --
   // Records `deployment` with its planned steps (deployment.steps; their deployment_id is
@@ -248,8 +249,8 @@ class StateStore {
   // approved_by, failure, baseline_json, rollback_json, updated_at, finished_at. The identity
   // fields (app, environment, version, previous_version, kind, actor, created_at) and the steps
   // are left as stored. NotFound: no such id. FailedPrecondition: the stored deployment is
-  // terminal and the update would change its state (a finished deployment stays finished), or
-  // it would make a second unfinished deployment of the app.
+  // terminal and the update would change its state (a finished deployment stays finished; its
+  // other mutable fields may still be updated).
   virtual Status updateDeployment(const DeploymentRecord& deployment) = 0;
   // Inserts or replaces the step (step.deployment_id, step.index).
   // NotFound: no such deployment. InvalidArgument: negative index or empty name.
@@ -271,13 +272,13 @@ class StateStore {
   virtual Result<int64_t> openIncident(const IncidentRecord& incident) = 0;
   // Sets resolved_at and time_to_recover_ms = resolved_at - opened_at.
   // NotFound: no such id. FailedPrecondition: already resolved (the stored times are kept).
-  // InvalidArgument: resolved_at earlier than opened_at.
+  // InvalidArgument: resolved_at 0 or earlier than opened_at.
   virtual Status resolveIncident(int64_t id, int64_t resolved_at) = 0;
   // NotFound: no such id.
   virtual Result<IncidentRecord> findIncident(int64_t id) = 0;
   // Newest first (by id). app empty: every app. open_only: unresolved ones only. limit <= 0: all.
-  virtual Result<std::vector<IncidentRecord>> listIncidents(const std::string& app,
-                                                            bool open_only, int limit) = 0;
+  virtual Result<std::vector<IncidentRecord>> listIncidents(const std::string& app, bool open_only,
+                                                            int limit) = 0;
 
   // -- Audit log (append-only). --
   // Returns the new entry's id (greater than every earlier one). InvalidArgument: empty action

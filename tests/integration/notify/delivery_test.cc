@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -361,6 +363,46 @@ TEST_F(NotifyDeliveryTest, RetryScheduleOnSimulatedTime) {
   ASSERT_TRUE(log_.waitFor([](const Records& r) { return r.size() == 3; }));
   EXPECT_EQ(log_.records()[2].result, DeliveryResult::kDelivered);
   EXPECT_EQ(log_.records()[2].attempt, 3);
+}
+
+TEST_F(NotifyDeliveryTest, WebhookUrlFromAFileAndManyThreadsNotifyingAtOnce) {
+  std::string url_file = dir_.writeFile("slack.url", receiver_.url(kSlackPath) + "\n");
+  ASSERT_EQ(::chmod(url_file.c_str(), 0600), 0);
+  NotifyConfig c = config();
+  c.pagerduty.reset();
+  c.slack->webhook_url.clear();
+  c.slack->webhook_url_file = url_file;
+  Notifier n(c, {&log_});
+  ASSERT_TRUE(n.start().isOk());
+  constexpr int kThreads = 4, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&n, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Event e = incident(EventKind::kDeployStarted);
+        e.incident_id.clear();
+        e.deployment_id = std::to_string(t) + "-" + std::to_string(i);
+        n.notify(e);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(n.waitIdle(Millis(30'000)));
+  auto got = receivedOn(kSlackPath);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kThreads * kEach));
+  // Each thread's events arrive in the order it sent them.
+  std::map<std::string, int> next;
+  for (const auto& r : got) {
+    std::string text = json::parse(r.body)["blocks"].dump();
+    for (int t = 0; t < kThreads; ++t) {
+      std::string prefix = "*Deployment*\\n" + std::to_string(t) + "-";
+      size_t at = text.find(prefix);
+      if (at == std::string::npos) continue;
+      int i = std::stoi(text.substr(at + prefix.size()));
+      EXPECT_EQ(i, next[std::to_string(t)]++) << "thread " << t;
+    }
+  }
+  EXPECT_EQ(counter(n, "slack", "delivered"), static_cast<uint64_t>(kThreads * kEach));
 }
 
 TEST_F(NotifyDeliveryTest, CountersRenderAsPromtoolCleanMetrics) {

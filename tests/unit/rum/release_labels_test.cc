@@ -23,6 +23,23 @@ TEST(ReleaseLabels, TheTableNamesVersionsTheReleaseControllerSets) {
   EXPECT_EQ(table.version("api", "blue"), "blue");
 }
 
+TEST(ReleaseLabels, KnownVersionsAreTheSlotsAndTheRecentlySetOnes) {
+  SlotReleaseLabels slots;
+  EXPECT_TRUE(slots.known("api", "blue"));
+  EXPECT_TRUE(slots.known("api", "green"));
+  EXPECT_TRUE(slots.known("frontend", "static"));
+  EXPECT_FALSE(slots.known("api", "v1"));
+  ReleaseLabelTable table;
+  for (int i = 1; i <= 10; ++i) table.set("api", i % 2 ? "blue" : "green", "v" + std::to_string(i));
+  EXPECT_TRUE(table.known("api", "v10"));
+  EXPECT_TRUE(table.known("api", "v3"));   // the last 8: v3..v10
+  EXPECT_FALSE(table.known("api", "v2"));  // older: forgotten
+  EXPECT_FALSE(table.known("web", "v10"));
+  EXPECT_TRUE(table.known("web", "blue"));
+  table.set("api", "blue", "1.0 beta");  // known as the cookie spells it
+  EXPECT_TRUE(table.known("api", "1.0_beta"));
+}
+
 TEST(ReleaseLabels, LabelsAreCookieSafeAndValidated) {
   EXPECT_EQ(releaseLabel("api", "v1 beta;x=\"y\""), "api@v1_beta_x__y_");
   EXPECT_TRUE(isValidReleaseLabel("api@v1.2.3"));

@@ -15,12 +15,14 @@ struct Fixture {
   SimulatedClock clock;
   metrics::Registry registry;
   std::shared_ptr<RumStore> store = std::make_shared<RumStore>(clock);
+  ReleaseLabelTable labels;
   std::shared_ptr<const RumIntake> intake;
 
   explicit Fixture(RumConfig c = {}) {
     intake = RumIntake::create(std::make_shared<RumConfig>(std::move(c)), store.get(), registry,
-                               clock);
+                               clock, attribution());
   }
+  RumIntake::Attribution attribution() { return {&labels, {"frontend", "api"}}; }
   IntakeAnswer post(std::string_view body, std::string_view cookie = "",
                     std::string_view ip = "192.0.2.1", std::string_view ct = "text/plain") {
     IntakeRequest r;
@@ -59,6 +61,26 @@ TEST(RumIntake, WithoutAUsableCookieTheBeaconIsUnknownAndCounted) {
   EXPECT_EQ(f.post(kGood, "not a label").status, 204);
   EXPECT_EQ(f.store->count("homepage_load_time", kUnknownRelease, 1min), 2u);
   EXPECT_EQ(f.registry.counter(kUnattributedMetric, {}).value(), 2u);
+}
+
+TEST(RumIntake, OnlyReleasesOfKnownAppsAndVersionsAreTrusted) {
+  Fixture f;
+  f.labels.set("frontend", "", "v7");
+  EXPECT_EQ(f.intake->attribute("frontend@static"), "frontend@static");
+  EXPECT_EQ(f.intake->attribute("frontend@v7"), "frontend@v7");
+  EXPECT_EQ(f.intake->attribute("api@green"), "api@green");
+  EXPECT_EQ(f.intake->attribute("frontend@v8"), kUnknownRelease);  // never served
+  EXPECT_EQ(f.intake->attribute("shop@blue"), kUnknownRelease);    // not an app of the config
+  EXPECT_EQ(f.intake->attribute("frontend@v7;x"), kUnknownRelease);
+  // A flood of made-up releases lands in one series.
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(f.post(kGood, "frontend@x" + std::to_string(i), "192.0.2." + std::to_string(i))
+                  .status,
+              204);
+  }
+  ASSERT_EQ(f.store->series().size(), 1u);
+  EXPECT_EQ(f.store->series()[0].release, kUnknownRelease);
+  EXPECT_EQ(f.registry.counter(kUnattributedMetric, {}).value(), 100u);
 }
 
 TEST(RumIntake, RejectionsAnswerTheirStatusAndCountTheirReason) {
@@ -117,7 +139,7 @@ TEST(RumIntake, ANewIntakeWithTheSameRateKeepsTheBuckets) {
   RumConfig changed = c;
   changed.max_value_ms = 5;
   f.intake = RumIntake::create(std::make_shared<RumConfig>(changed), f.store.get(), f.registry,
-                               f.clock, f.intake.get());
+                               f.clock, f.attribution(), f.intake.get());
   EXPECT_EQ(f.post(kGood).status, 429);
 }
 
@@ -156,6 +178,7 @@ TEST(RumIntake, ServesTheScriptPointingAtItsPath) {
 
 TEST(RumIntake, TheCollectorShowsStoredSamplesByMetricAndRelease) {
   Fixture f;
+  f.labels.set("frontend", "", "v2");
   addRumCollector(f.registry, f.store);
   EXPECT_EQ(f.post(kGood, "frontend@v2").status, 204);
   EXPECT_EQ(f.post(kGood, "frontend@v2").status, 204);

@@ -135,12 +135,20 @@ TEST_F(SupervisorTest, ReplicasListenOnDistinctPortsFromTheRangeSkippingBusyOnes
   auto started2 = sup.start(other);
   ASSERT_TRUE(started2.isOk()) << started2.status().toString();
   for (const auto& r : started2->replicas) EXPECT_EQ(ports.count(r.port), 0u) << r.port;
+  // The same version in the app's other slot writes its own log files.
+  ProcessSpec green = s;
+  green.slot = "green";
+  green.runtime.replicas = 1;
+  auto started3 = sup.start(green);
+  ASSERT_TRUE(started3.isOk()) << started3.status().toString();
+  EXPECT_EQ(started3->replicas[0].log_path, logs_.path() + "/api/v1/replica-0.green.log");
+  EXPECT_EQ(started->replicas[0].log_path, logs_.path() + "/api/v1/replica-0.log");
   sup.stopAll();
 }
 
 TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParentsEnv) {
   ::setenv("SHIPGATE_TEST_PARENT_ONLY", "leaked", 1);
-  ProcessSpec s = spec({"--port", "{port}", "--print-args", "--print-env", "NODE_ENV",
+  ProcessSpec s = spec({"--port", "{port}", "--print-args", "--print-fds", "--print-env", "NODE_ENV",
                         "--print-env", "RELEASE_INFO", "--print-env", "PORT", "--print-env",
                         "SHIPGATE_TEST_PARENT_ONLY", "--print-env", "PATH", "--tag",
                         "{release_dir}/static v={version} r={replica}"});
@@ -160,6 +168,9 @@ TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParents
   EXPECT_NE(text.find("cwd=" + fs::canonical(release_.path()).string() + "\n"),
             std::string::npos)
       << text;
+  // Nothing of shipgate's leaks into the child: only stdin (/dev/null), stdout and stderr.
+  EXPECT_NE(text.find("fds=0,1,2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("stdin=/dev/null\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env NODE_ENV=production\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env RELEASE_INFO=v1@" + port + "\n"), std::string::npos) << text;
   EXPECT_NE(text.find("env PORT=" + port + "\n"), std::string::npos) << text;
@@ -171,35 +182,41 @@ TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParents
 }
 
 TEST_F(SupervisorTest, LogsAreRotatedAtMaxBytesKeepingKeepOldFiles) {
-  ProcessSpec s = spec({"--port", "{port}", "--log-bytes", "60000"});
-  s.runtime.logs.max_bytes = 8192;
+  // 300 KB is several times a pipe's 64 KiB: the replica only gets to "logging done" (and to
+  // listening) if the supervisor keeps draining its output.
+  ProcessSpec s = spec({"--port", "{port}", "--log-bytes", "300000"});
+  s.runtime.logs.max_bytes = 32768;
   s.runtime.logs.keep = 2;
   ProcessSupervisor sup({logs_.path()});
   auto started = sup.start(s);
   ASSERT_TRUE(started.isOk()) << started.status().toString();
   std::string log_path = started->replicas[0].log_path;
-  // 60000 bytes in 600 lines of 100: the last one is numbered 600.
-  ASSERT_TRUE(waitForText(log_path, "logging done after line 00000600", 20s))
-      << readFile(log_path);
+  // 3000 lines of 100 bytes: the last one is numbered 3000.
+  ASSERT_TRUE(waitForText(log_path, "logging done after line 00003000", 20s))
+      << readFile(log_path).substr(0, 200);
   ASSERT_TRUE(waitForText(log_path, "listening on", 10s));
   EXPECT_TRUE(fs::exists(log_path + ".1"));
   EXPECT_TRUE(fs::exists(log_path + ".2"));
   EXPECT_FALSE(fs::exists(log_path + ".3")) << "keep: 2";
   for (const std::string& p : {log_path, log_path + ".1", log_path + ".2"}) {
-    EXPECT_LE(fs::file_size(p), 8192u) << p;
+    EXPECT_LE(fs::file_size(p), 32768u) << p;
     std::string t = readFile(p);
     ASSERT_FALSE(t.empty()) << p;
     EXPECT_EQ(t.back(), '\n') << p << ": files are cut at line ends";
   }
-  // The newest lines are in the current file, the ones before in .1, and older still in .2.
-  std::string cur = readFile(log_path);
-  EXPECT_NE(cur.find("log line 00000600 "), std::string::npos);
-  std::string one = readFile(log_path + ".1");
-  std::string two = readFile(log_path + ".2");
-  auto firstLine = [](const std::string& t) { return std::stol(t.substr(9, 8)); };
-  EXPECT_LT(firstLine(two), firstLine(one));
-  EXPECT_EQ(readFile(log_path + ".1").find("log line 00000001 "), std::string::npos)
-      << "the oldest lines were rotated out";
+  // The three files hold the newest lines, in order and without a gap: .2, then .1, then the
+  // current file continue each other, up to line 3000.
+  std::string kept = readFile(log_path + ".2") + readFile(log_path + ".1") + readFile(log_path);
+  long expect = std::stol(kept.substr(9, 8));
+  EXPECT_GT(expect, 1) << "the oldest lines were rotated out";
+  size_t pos = 0;
+  while (pos < kept.size() && kept.compare(pos, 9, "log line ") == 0) {
+    ASSERT_EQ(std::stol(kept.substr(pos + 9, 8)), expect) << "at byte " << pos;
+    ++expect;
+    pos = kept.find('\n', pos) + 1;
+  }
+  EXPECT_EQ(expect, 3001);
+  EXPECT_EQ(kept.compare(pos, 32, "logging done after line 00003000"), 0);
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
 }
 
@@ -240,13 +257,57 @@ TEST_F(SupervisorTest, CrashedReplicaRestartsWithDoublingBackoffOnSimulatedTime)
   EXPECT_NE(log.find("exited with code 3; restarting in 50ms"), std::string::npos) << log;
   EXPECT_NE(log.find("exited with code 3; restarting in 200ms"), std::string::npos) << log;
   // A stop on simulated time: SIGTERM is enough for this replica (it is in backoff or exiting).
+  std::atomic<bool> stopped{false};
   std::thread mover([&] {
-    for (int i = 0; i < 100; ++i) {
+    while (!stopped) {
       clock.advance(1s);
       std::this_thread::sleep_for(20ms);
     }
   });
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  stopped = true;
+  mover.join();
+}
+
+TEST_F(SupervisorTest, CrashesFartherApartThanTheWindowNeverMakeACrashLoop) {
+  SimulatedClock clock;
+  SupervisorOptions options{logs_.path(), &clock};
+  ProcessSupervisor sup(options);
+  // Each run lasts 11 s of simulated time (the test moves the clock, then kills the replica), so
+  // every run is longer than the 10 s window: the backoff starts over and old restarts leave the
+  // window.
+  ProcessSpec s = spec({"--no-listen"});
+  s.runtime.restart = {50ms, 1s, 2, 10s};
+  ASSERT_TRUE(sup.start(s).isOk());
+  for (int i = 0; i < 5; ++i) {
+    auto running = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+      return x.replicas[0].state == ReplicaState::kRunning && x.replicas[0].restarts == i;
+    }, 20s);
+    ASSERT_EQ(running->replicas[0].state, ReplicaState::kRunning) << "round " << i;
+    clock.advance(11s);
+    ASSERT_EQ(::kill(running->replicas[0].pid, SIGKILL), 0);
+    auto down = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+      return x.replicas[0].state != ReplicaState::kRunning;
+    }, 20s);
+    ASSERT_EQ(down->replicas[0].state, ReplicaState::kBackoff)
+        << "round " << i << ": " << down->reason;
+    EXPECT_EQ(down->replicas[0].next_restart_ms - clock.wallMillis(), 50) << "round " << i;
+    clock.advance(50ms);
+  }
+  auto st = sup.waitFor("api", "blue", [&](const SlotStatus& x) {
+    return x.replicas[0].restarts == 5;
+  }, 20s);
+  EXPECT_EQ(st->replicas[0].restarts, 5) << "more than crash_loop_restarts, but spread out";
+  EXPECT_NE(st->state, SlotState::kCrashLoop);
+  std::atomic<bool> stopped{false};
+  std::thread mover([&] {
+    while (!stopped) {
+      clock.advance(1s);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+  stopped = true;
   mover.join();
 }
 
@@ -330,12 +391,24 @@ TEST_F(SupervisorTest, ReplicaKilledBySignalIsRestartedAndTheSignalReported) {
   ASSERT_TRUE(st->replicas[0].last_exit.has_value());
   EXPECT_TRUE(st->replicas[0].last_exit->signaled);
   EXPECT_EQ(st->replicas[0].last_exit->signal, SIGKILL);
-  EXPECT_NE(st->replicas[0].last_exit->describe().find("killed by signal 9"), std::string::npos);
+  EXPECT_EQ(st->replicas[0].last_exit->describe(), "killed by signal 9 (SIGKILL)");
   EXPECT_TRUE(ProcessSupervisor::waitForPort(st->replicas[0].port, 10s));
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
 }
 
 TEST_F(SupervisorTest, StopSendsSigtermAndSigkillsWhatIgnoresItAfterStopGrace) {
+  // As `shipgate serve` does, block the termination signals in every thread (the supervisor's
+  // thread inherits the mask): a replica must still get SIGTERM's default or its own handler.
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
+  sigaddset(&term, SIGHUP);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &old_mask), 0);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{old_mask};
   ProcessSupervisor sup({logs_.path()});
   ProcessSpec polite = spec({"--port", "{port}"});
   ProcessSpec stubborn = spec({"--port", "{port}", "--ignore-term", "--grandchild"});
@@ -386,6 +459,40 @@ TEST_F(SupervisorTest, StopSendsSigtermAndSigkillsWhatIgnoresItAfterStopGrace) {
   EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kStopped);
 }
 
+TEST_F(SupervisorTest, SigkillComesOnlyOnceStopGraceHasPassedOnTheClock) {
+  SimulatedClock clock;
+  SupervisorOptions options{logs_.path(), &clock};
+  ProcessSupervisor sup(options);
+  ProcessSpec s = spec({"--port", "{port}", "--ignore-term"});
+  s.runtime.stop_grace = 30s;
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  ASSERT_TRUE(ProcessSupervisor::waitForPort(started->replicas[0].port, 10s));
+  pid_t pid = started->replicas[0].pid;
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    EXPECT_TRUE(sup.stop("api", "blue").isOk());
+    stopped = true;
+  });
+  auto stopping = waitState(sup, SlotState::kStopping);
+  ASSERT_EQ(stopping->state, SlotState::kStopping);
+  EXPECT_EQ(stopping->replicas[0].state, ReplicaState::kStopping);
+  // 1 ms short of stop_grace on the clock: the replica ignoring SIGTERM still runs.
+  clock.advance(30s - 1ms);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(stopped);
+  EXPECT_TRUE(alive(pid));
+  EXPECT_TRUE(testsupport::portAccepts(static_cast<uint16_t>(started->replicas[0].port)));
+  clock.advance(1ms);
+  stopper.join();
+  EXPECT_TRUE(stopped);
+  EXPECT_FALSE(alive(pid));
+  auto st = sup.slotState("api", "blue");
+  EXPECT_EQ(st->state, SlotState::kStopped);
+  ASSERT_TRUE(st->replicas[0].last_exit.has_value());
+  EXPECT_EQ(st->replicas[0].last_exit->signal, SIGKILL);
+}
+
 TEST_F(SupervisorTest, ReplicasDieWithTheProcessThatSupervisesThem) {
   PortRange ports = testPorts();
   testsupport::Process host(testsupport::command(
@@ -425,6 +532,16 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
   EXPECT_NE(r.status().message().find(release_.path() + "/no-such-binary"), std::string::npos)
       << r.status().message();
   EXPECT_FALSE(sup.slotState("api", "blue").has_value());
+  EXPECT_FALSE(fs::exists(logs_.path() + "/api")) << "no log files for a release that never ran";
+
+  ProcessSpec no_dir = spec({"--port", "{port}"});
+  no_dir.release_dir = release_.path() + "/missing";
+  r = sup.start(no_dir);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("working directory " + release_.path() + "/missing"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(sup.slotState("api", "blue").has_value());
 
   ProcessSpec not_in_path = spec({});
   not_in_path.runtime.argv = {"shipgate-no-such-program-xyz"};
@@ -452,6 +569,9 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
   bad_kind.runtime.kind = RuntimeKind::kStatic;
   EXPECT_EQ(sup.start(bad_kind).status().code(), Status::Code::kInvalidArgument);
   sup.stopAll();
+
+  ProcessSupervisor no_logs(SupervisorOptions{});
+  EXPECT_EQ(no_logs.start(ok).status().code(), Status::Code::kFailedPrecondition);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 //   --version V --replica R   echoed in answers
 //   --print-env NAME    print "env NAME=value" (or "env NAME=<unset>") at start (repeatable)
 //   --print-args        print "arg[i]=..." for every argument, and "cwd=..."
+//   --print-fds         print "fds=0,1,2" (its open descriptors) and "stdin=<where fd 0 points>"
 //   --log-bytes N       print N bytes of numbered 100-byte log lines, then "logging done"
 //   --exit-after-ms N   exit after N ms with --exit-code (default 0) ...
 //   --exit-code C
@@ -14,11 +15,13 @@
 //   --no-listen         do not open a port
 // Every line is flushed at once so the supervisor's log shows it immediately.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   std::string replica = "?";
   std::vector<std::string> print_env;
   bool print_args = false;
+  bool print_fds = false;
   long log_bytes = 0;
   long exit_after = -1;
   int exit_code = 0;
@@ -60,6 +64,7 @@ int main(int argc, char** argv) {
     else if (a == "--replica") replica = next();
     else if (a == "--print-env") print_env.push_back(next());
     else if (a == "--print-args") print_args = true;
+    else if (a == "--print-fds") print_fds = true;
     else if (a == "--log-bytes") log_bytes = std::atol(next().c_str());
     else if (a == "--exit-after-ms") exit_after = std::atol(next().c_str());
     else if (a == "--exit-code") exit_code = std::atoi(next().c_str());
@@ -79,6 +84,22 @@ int main(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) std::printf("arg[%d]=%s\n", i, argv[i]);
     char cwd[4096];
     if (::getcwd(cwd, sizeof cwd) != nullptr) std::printf("cwd=%s\n", cwd);
+  }
+  if (print_fds) {
+    std::vector<int> fds;
+    DIR* d = ::opendir("/proc/self/fd");
+    while (dirent* e = d != nullptr ? ::readdir(d) : nullptr) {
+      if (e->d_name[0] == '.') continue;
+      int fd = std::atoi(e->d_name);
+      if (fd != ::dirfd(d)) fds.push_back(fd);
+    }
+    if (d != nullptr) ::closedir(d);
+    std::sort(fds.begin(), fds.end());
+    std::string list;
+    for (int fd : fds) list += (list.empty() ? "" : ",") + std::to_string(fd);
+    char target[256] = {0};
+    ssize_t n = ::readlink("/proc/self/fd/0", target, sizeof target - 1);
+    std::printf("fds=%s\nstdin=%s\n", list.c_str(), n > 0 ? target : "?");
   }
   for (const auto& name : print_env) {
     const char* v = std::getenv(name.c_str());

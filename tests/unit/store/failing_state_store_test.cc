@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "store_test_util.h"
 
 namespace shipgate::store {
@@ -32,7 +34,10 @@ class FailingStoreTest : public StoreTest {
   }
   std::vector<std::string> storedActions() {
     std::vector<std::string> out;
-    for (const auto& e : *store_->listAudit(0, 0)) out.push_back(e.action);
+    auto entries = store_->listAudit(0, 0);
+    EXPECT_TRUE(entries.isOk()) << entries.status().toString();
+    if (!entries.isOk()) return out;
+    for (const auto& e : *entries) out.push_back(e.action);
     return out;
   }
   std::unique_ptr<FailingStateStore> failing_;
@@ -58,9 +63,9 @@ TEST_F(FailingStoreTest, FailsAnOperationByNameTheGivenNumberOfTimes) {
   EXPECT_TRUE(failing_->saveStep(step).isOk());
   EXPECT_TRUE(failing_->appendAudit(testutil::audit("x", "y")).isOk());
   EXPECT_EQ(store_->getDeployment(*id)->steps[0].state, StepState::kSucceeded);
-  EXPECT_EQ(failing_->attempted(), (std::vector<std::string>{"createDeployment", "saveStep",
-                                                             "saveStep", "saveStep",
-                                                             "appendAudit"}));
+  EXPECT_EQ(failing_->attempted(),
+            (std::vector<std::string>{"createDeployment", "saveStep", "saveStep", "saveStep",
+                                      "appendAudit"}));
 }
 
 TEST_F(FailingStoreTest, FailsEveryWriteFromAPointOnWhileReadsPassThrough) {
@@ -116,6 +121,77 @@ TEST_F(FailingStoreTest, AFailedCommitUndoesABodyThatSucceeded) {
   ASSERT_TRUE(failing_->atomically([&] { return failing_->putRuntimeState("k", "3", 2); }).isOk());
   EXPECT_EQ(*store_->getRuntimeState("k"), std::optional<std::string>("3"));
   EXPECT_EQ(failing_->writesAttempted(), 3);  // commits are not numbered writes
+}
+
+// Every write the header names can be failed by its name, and only that write fails.
+TEST_F(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
+  auto id = store_->createDeployment(testutil::deployment("api", "v2"));
+  ASSERT_TRUE(id.isOk());
+  auto incident = store_->openIncident(IncidentRecord{0, "api", "", "cause", "", 5, 0, 0});
+  ASSERT_TRUE(incident.isOk());
+  DeploymentRecord done = testutil::deployment("api", "v2", DeploymentState::kSucceeded);
+  done.id = *id;
+  struct Case {
+    std::string name;
+    std::function<Status()> call;
+  };
+  std::vector<Case> cases = {
+      {"upsertEnvironment",
+       [&] { return failing_->upsertEnvironment(EnvironmentRecord{"staging"}); }},
+      {"upsertApp", [&] { return failing_->upsertApp(testutil::app("web")); }},
+      {"createRelease", [&] { return failing_->createRelease(testutil::release("api", "v3")); }},
+      {"createDeployment",
+       [&] {
+         return failing_
+             ->createDeployment(testutil::deployment("api", "v1", DeploymentState::kFailed))
+             .status();
+       }},
+      {"updateDeployment", [&] { return failing_->updateDeployment(done); }},
+      {"saveStep",
+       [&] {
+         return failing_->saveStep(StepRecord{*id, 20, "cleanup", StepState::kRunning});
+       }},
+      {"openIncident",
+       [&] {
+         return failing_->openIncident(IncidentRecord{0, "api", "", "c", "", 6, 0, 0}).status();
+       }},
+      {"resolveIncident", [&] { return failing_->resolveIncident(*incident, 9); }},
+      {"appendAudit", [&] { return failing_->appendAudit(testutil::audit("a", "b")).status(); }},
+      {"setSlotState",
+       [&] {
+         return failing_->setSlotState(SlotRecord{"api", "blue", "v1", SlotState::kLive, 1});
+       }},
+      {"putRuntimeState", [&] { return failing_->putRuntimeState("k", "{}", 1); }},
+      {"eraseRuntimeState", [&] { return failing_->eraseRuntimeState("k"); }},
+      {"recordDelivery",
+       [&] {
+         return failing_
+             ->recordDelivery(DeliveryRecord{0, 1, "slack", "deploy_started", "", 1,
+                                             DeliveryOutcome::kDelivered, 200, ""})
+             .status();
+       }},
+  };
+  for (const Case& c : cases) {
+    failing_->failOperation(c.name);
+    Status failed = c.call();
+    EXPECT_EQ(failed.code(), Status::Code::kUnavailable) << c.name;
+    EXPECT_NE(failed.message().find("injected failure: " + c.name), std::string::npos)
+        << failed.message();
+    // The rule is used up: the same call now goes through to the real store.
+    Status passed = c.call();
+    EXPECT_TRUE(passed.isOk()) << c.name << ": " << passed.toString();
+  }
+  EXPECT_EQ(failing_->failuresInjected(), static_cast<int64_t>(cases.size()));
+  // What the second calls wrote is really there.
+  EXPECT_TRUE(store_->findApp("web").isOk());
+  EXPECT_TRUE(store_->findRelease("api", "v3").isOk());
+  EXPECT_EQ(store_->getDeployment(*id)->state, DeploymentState::kSucceeded);
+  EXPECT_EQ(store_->getDeployment(*id)->steps.back().name, "cleanup");
+  EXPECT_EQ(store_->findIncident(*incident)->resolved_at, 9);
+  EXPECT_EQ(store_->slotStates("api")->size(), 1u);
+  EXPECT_EQ(store_->listDeliveries("", 0)->size(), 1u);
+  EXPECT_EQ(store_->listAudit(0, 0)->size(), 1u);
+  EXPECT_EQ(store_->listIncidents("api", false, 0)->size(), 2u);
 }
 
 TEST_F(FailingStoreTest, InnerErrorsPassThroughUnchanged) {

@@ -32,8 +32,7 @@ TEST_F(StoreTest, EnvironmentsAndAppsRoundTripAndUpsertReplaces) {
   EXPECT_EQ(*found, web);
   EXPECT_EQ(store_->findApp("nope").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(store_->upsertApp(AppRecord{}).code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(store_->upsertEnvironment(EnvironmentRecord{}).code(),
-            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->upsertEnvironment(EnvironmentRecord{}).code(), Status::Code::kInvalidArgument);
 }
 
 TEST_F(StoreTest, ReleasesAreImmutableAndListedNewestFirst) {
@@ -112,7 +111,7 @@ TEST_F(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
   ASSERT_TRUE(id.isOk());
   DeploymentRecord update = testutil::deployment("api", "v2");
   update.id = *id;
-  update.version = "v1";   // identity: ignored
+  update.version = "v1";  // identity: ignored
   update.actor = "mallory";
   update.state = DeploymentState::kFailed;
   update.failure = "smoke: GET /api/health expected 200, got 503";
@@ -136,8 +135,7 @@ TEST_F(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
   update.id = "d-404";
   EXPECT_EQ(store_->updateDeployment(update).code(), Status::Code::kNotFound);
   EXPECT_EQ(store_->getDeployment("d-404").status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(store_->saveStep(StepRecord{"d-404", 0, "preflight"}).code(),
-            Status::Code::kNotFound);
+  EXPECT_EQ(store_->saveStep(StepRecord{"d-404", 0, "preflight"}).code(), Status::Code::kNotFound);
 }
 
 TEST_F(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
@@ -146,8 +144,7 @@ TEST_F(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
   auto second = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_FALSE(second.isOk());
   EXPECT_EQ(second.status().code(), Status::Code::kFailedPrecondition);
-  EXPECT_NE(second.status().message().find(*first), std::string::npos)
-      << second.status().message();
+  EXPECT_NE(second.status().message().find(*first), std::string::npos) << second.status().message();
   // A finished record may be written next to it (history), and once the first finishes, the
   // next may start.
   ASSERT_TRUE(
@@ -195,12 +192,12 @@ TEST_F(StoreTest, CreateDeploymentRefusesBadInput) {
 TEST_F(StoreTest, IncidentsOpenResolveAndList) {
   auto d = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(d.isOk());
-  IncidentRecord in{0, "api", *d, "Error rate > 5% for 5 minutes", R"({"value":7.5})",
-                    1'700'000'010'000, 0, 0};
+  IncidentRecord in{
+      0, "api", *d, "Error rate > 5% for 5 minutes", R"({"value":7.5})", 1'700'000'010'000, 0, 0};
   auto id = store_->openIncident(in);
   ASSERT_TRUE(id.isOk()) << id.status().toString();
-  auto other = store_->openIncident(IncidentRecord{0, "api", "", "SLA api_response_time", "",
-                                                   1'700'000'020'000, 0, 0});
+  auto other = store_->openIncident(
+      IncidentRecord{0, "api", "", "SLA api_response_time", "", 1'700'000'020'000, 0, 0});
   ASSERT_TRUE(other.isOk());
   ASSERT_TRUE(store_->resolveIncident(*id, 1'700'000'010'750).isOk());
   reopen();
@@ -225,10 +222,9 @@ TEST_F(StoreTest, IncidentsOpenResolveAndList) {
   EXPECT_EQ(store_->resolveIncident(*other, 1'600'000'000'000).code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(store_->resolveIncident(999, 1'700'000'099'000).code(), Status::Code::kNotFound);
-  EXPECT_EQ(store_->openIncident(IncidentRecord{0, "api", "d-404", "x", "", 1, 0, 0})
-                .status()
-                .code(),
-            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(
+      store_->openIncident(IncidentRecord{0, "api", "d-404", "x", "", 1, 0, 0}).status().code(),
+      Status::Code::kFailedPrecondition);
 }
 
 TEST_F(StoreTest, AuditLogAppendsInOrderAndPagesByAfterId) {
@@ -279,12 +275,19 @@ TEST_F(StoreTest, SlotStatesRuntimeStateAndDeliveriesRoundTrip) {
   EXPECT_EQ(not_json.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(not_json.message().find("routing_overlay"), std::string::npos);
 
-  DeliveryRecord failed{0, 40, "slack", "deploy_failed", "d-1", 1, DeliveryOutcome::kFailed,
-                        500, "HTTP 500"};
-  DeliveryRecord ok{0, 41, "slack", "deploy_failed", "d-1", 2, DeliveryOutcome::kDelivered,
+  DeliveryRecord failed{
+      0, 40, "slack", "deploy_failed", "d-1", 1, DeliveryOutcome::kFailed, 500, "HTTP 500"};
+  DeliveryRecord ok{0,   41, "slack", "deploy_failed", "d-1", 2, DeliveryOutcome::kDelivered,
                     200, ""};
-  DeliveryRecord pd{0, 42, "pagerduty", "incident_opened", "api-1", 1,
-                    DeliveryOutcome::kGaveUp, 0, "connection refused"};
+  DeliveryRecord pd{0,
+                    42,
+                    "pagerduty",
+                    "incident_opened",
+                    "api-1",
+                    1,
+                    DeliveryOutcome::kGaveUp,
+                    0,
+                    "connection refused"};
   for (DeliveryRecord* d : {&failed, &ok, &pd}) {
     auto id = store_->recordDelivery(*d);
     ASSERT_TRUE(id.isOk());
@@ -312,10 +315,10 @@ TEST_F(StoreTest, SlotStatesRuntimeStateAndDeliveriesRoundTrip) {
 }
 
 TEST(StoreEnums, ToStringAndParseAreInverse) {
-  for (auto s : {DeploymentState::kPending, DeploymentState::kRunning,
-                 DeploymentState::kWaitingApproval, DeploymentState::kSwitching,
-                 DeploymentState::kBaking, DeploymentState::kSucceeded, DeploymentState::kFailed,
-                 DeploymentState::kRejected, DeploymentState::kRolledBack}) {
+  for (auto s :
+       {DeploymentState::kPending, DeploymentState::kRunning, DeploymentState::kWaitingApproval,
+        DeploymentState::kSwitching, DeploymentState::kBaking, DeploymentState::kSucceeded,
+        DeploymentState::kFailed, DeploymentState::kRejected, DeploymentState::kRolledBack}) {
     EXPECT_EQ(parseDeploymentState(toString(s)), s) << toString(s);
   }
   EXPECT_EQ(toString(DeploymentState::kWaitingApproval), "waiting_approval");

@@ -94,8 +94,7 @@ TEST(StoreSchema, MigrationsAppliedOnceAndRecorded) {
   auto store = openOrDie(tmp.path());
   ASSERT_NE(store, nullptr);
   Raw raw(store->path());
-  EXPECT_EQ(raw.column("SELECT applied_at FROM schema_migrations ORDER BY version"),
-            first_applied);
+  EXPECT_EQ(raw.column("SELECT applied_at FROM schema_migrations ORDER BY version"), first_applied);
   EXPECT_TRUE(store->findApp("api").isOk());
 }
 
@@ -117,6 +116,43 @@ TEST(StoreSchema, OlderDatabaseIsUpgradedInPlaceKeepingItsData) {
   EXPECT_EQ(*store->schemaVersion(), SqliteStateStore::kSchemaVersion);
   EXPECT_EQ(store->listAudit(0, 0)->size(), 1u);
   EXPECT_TRUE(store->setSlotState(SlotRecord{"api", "blue", "v1", SlotState::kLive, 1}).isOk());
+}
+
+// A migration that fails part-way (its second table's name is taken) leaves nothing of itself:
+// the database stays at the previous version, the error names the file and the migration, and
+// once the obstacle is gone the next open applies it.
+TEST(StoreSchema, FailedMigrationAppliesNothingAndIsRetriedAtTheNextOpen) {
+  testsupport::TempDir tmp("shipgate-store");
+  SqliteStateStore::Options old;
+  old.migrate_up_to_for_test = 1;
+  std::string path;
+  {
+    auto store = SqliteStateStore::open(tmp.path(), old);
+    ASSERT_TRUE(store.isOk()) << store.status().toString();
+    path = (*store)->path();
+  }
+  {
+    Raw raw(path);
+    ASSERT_EQ(raw.exec("CREATE TABLE runtime_state (x INTEGER)"), "");
+  }
+  auto refused = SqliteStateStore::open(tmp.path());
+  ASSERT_FALSE(refused.isOk());
+  const std::string& msg = refused.status().message();
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("migration 2"), std::string::npos) << msg;
+  {
+    Raw raw(path);
+    EXPECT_EQ(raw.column("SELECT MAX(version) FROM schema_migrations"),
+              std::vector<std::string>{"1"});
+    // Its first table (created before the failing statement) was rolled back with it.
+    EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'slots'"),
+              std::vector<std::string>{});
+    ASSERT_EQ(raw.exec("DROP TABLE runtime_state"), "");
+  }
+  auto store = testutil::openOrDie(tmp.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->schemaVersion(), SqliteStateStore::kSchemaVersion);
+  EXPECT_TRUE(store->putRuntimeState("k", "{}", 1).isOk());
 }
 
 TEST(StoreSchema, NewerSchemaIsRefusedAndLeftAlone) {
@@ -152,8 +188,7 @@ TEST(StoreSchema, CorruptFileIsRefusedWithItsPath) {
   ASSERT_FALSE(path.empty());
   auto refused = SqliteStateStore::open(tmp.path());
   ASSERT_FALSE(refused.isOk());
-  EXPECT_NE(refused.status().message().find(path), std::string::npos)
-      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(path), std::string::npos) << refused.status().message();
   // The file is not replaced by an empty database.
   EXPECT_EQ(testsupport::readFile(path), std::string(8192, 'x'));
 }
@@ -199,6 +234,46 @@ TEST(StoreSchema, TwoStoresOnOneDirectorySeeEachOthersCommits) {
   EXPECT_EQ(*b->getRuntimeState("routing_overlay"), std::optional<std::string>(R"({"v":1})"));
   ASSERT_TRUE(b->putRuntimeState("routing_overlay", R"({"v":2})", 2).isOk());
   EXPECT_EQ(*a->getRuntimeState("routing_overlay"), std::optional<std::string>(R"({"v":2})"));
+}
+
+}  // namespace
+}  // namespace shipgate::store
+
+namespace shipgate::store {
+namespace {
+
+// Another process (here: a raw connection) holding the write lock: a write waits out the busy
+// timeout, then fails as Unavailable naming the file, and changes nothing; once the lock is
+// gone the same write goes through.
+TEST(StoreSchema, WriteLockHeldElsewhereGivesUnavailableAfterTheBusyTimeout) {
+  testsupport::TempDir tmp("shipgate-store");
+  SqliteStateStore::Options quick;
+  quick.busy_timeout = std::chrono::milliseconds(100);
+  auto opened = SqliteStateStore::open(tmp.path(), quick);
+  ASSERT_TRUE(opened.isOk()) << opened.status().toString();
+  SqliteStateStore& store = **opened;
+  Raw other(store.path());
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), "");
+  Status busy = store.putRuntimeState("k", "1", 1);
+  EXPECT_EQ(busy.code(), Status::Code::kUnavailable) << busy.toString();
+  EXPECT_NE(busy.message().find(store.path()), std::string::npos) << busy.message();
+  // Reads are not blocked by a writer (WAL).
+  EXPECT_TRUE(store.getRuntimeState("k").isOk());
+  ASSERT_EQ(other.exec("COMMIT"), "");
+  EXPECT_EQ(*store.getRuntimeState("k"), std::nullopt);
+  ASSERT_TRUE(store.putRuntimeState("k", "1", 1).isOk());
+  EXPECT_EQ(*store.getRuntimeState("k"), std::optional<std::string>("1"));
+}
+
+// state.db that cannot be opened as a file (a directory in its place: refused even for root).
+TEST(StoreSchema, UnopenableFileIsRefusedWithItsPath) {
+  testsupport::TempDir tmp("shipgate-store");
+  const std::string path = tmp.file("state.db");
+  ASSERT_EQ(::mkdir(path.c_str(), 0700), 0);
+  auto refused = SqliteStateStore::open(tmp.path());
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.status().code(), Status::Code::kIoError);
+  EXPECT_NE(refused.status().message().find(path), std::string::npos) << refused.status().message();
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ inline void PrintTo(const DeploymentRecord& d, std::ostream* os) {
       << d.previous_version << ") " << toString(d.kind) << " " << toString(d.state) << " "
       << d.from_slot << "->" << d.to_slot << " actor=" << d.actor << " reason=" << d.reason
       << " approved_by=" << d.approved_by << " failure=" << d.failure
-      << " baseline=" << d.baseline_json << " rollback=" << d.rollback_json << " times="
-      << d.created_at << "/" << d.updated_at << "/" << d.finished_at << " steps=[";
+      << " baseline=" << d.baseline_json << " rollback=" << d.rollback_json
+      << " times=" << d.created_at << "/" << d.updated_at << "/" << d.finished_at << " steps=[";
   for (const auto& s : d.steps) PrintTo(s, os);
   *os << "]}";
 }
@@ -39,8 +39,8 @@ inline void PrintTo(const IncidentRecord& i, std::ostream* os) {
       << i.time_to_recover_ms << "}";
 }
 inline void PrintTo(const AuditEntry& e, std::ostream* os) {
-  *os << "{#" << e.id << " " << e.at << " " << e.actor << " " << e.action << " " << e.subject
-      << " " << e.reason << " " << e.detail_json << "}";
+  *os << "{#" << e.id << " " << e.at << " " << e.actor << " " << e.action << " " << e.subject << " "
+      << e.reason << " " << e.detail_json << "}";
 }
 inline void PrintTo(const SlotRecord& s, std::ostream* os) {
   *os << "{" << s.app << "/" << s.slot << " " << s.version << " " << toString(s.state) << " "
@@ -77,8 +77,13 @@ inline AppRecord app(const std::string& name, const std::string& env = "producti
 
 inline ReleaseRecord release(const std::string& app, const std::string& version,
                              int64_t created_at = 1'700'000'001'000) {
-  return ReleaseRecord{app,          version,  "/srv/releases/" + app + "/" + version,
-                       "abc123" + version, 1'699'999'000'000, "alice", created_at};
+  return ReleaseRecord{app,
+                       version,
+                       "/srv/releases/" + app + "/" + version,
+                       "abc123" + version,
+                       1'699'999'000'000,
+                       "alice",
+                       created_at};
 }
 
 inline DeploymentRecord deployment(const std::string& app, const std::string& version,

@@ -1,10 +1,7 @@
 // atomically(): a state change and its audit entry land together or not at all; nesting; threads
-// writing at once; and a process SIGKILLed in the middle of a stream of writes loses none that it
-// was told were committed, nor leaves one half-written.
+// writing at once; a full disk in the middle of a transaction.
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <stdexcept>
@@ -146,16 +143,17 @@ TEST_F(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
       const std::string app = "app" + std::to_string(t);
       for (int i = 0; i < kEach; ++i) {
         Status st = store_->atomically([&]() -> Status {
-          SG_RETURN_IF_ERROR(store_->createRelease(testutil::release(app, "v" + std::to_string(i))));
           SG_RETURN_IF_ERROR(
-              store_->setSlotState(SlotRecord{app, "blue", "v" + std::to_string(i),
-                                              SlotState::kLive, i + 1}));
+              store_->createRelease(testutil::release(app, "v" + std::to_string(i))));
+          SG_RETURN_IF_ERROR(store_->setSlotState(
+              SlotRecord{app, "blue", "v" + std::to_string(i), SlotState::kLive, i + 1}));
           return store_->appendAudit(testutil::audit("release", app)).status();
         });
         if (!st.isOk()) ++failures;
         // And plain writes outside any transaction, interleaved.
-        if (!store_->recordDelivery(DeliveryRecord{0, 1, app, "deploy_started", "", 1,
-                                                   DeliveryOutcome::kDelivered, 200, ""})
+        if (!store_
+                 ->recordDelivery(DeliveryRecord{0, 1, app, "deploy_started", "", 1,
+                                                 DeliveryOutcome::kDelivered, 200, ""})
                  .isOk()) {
           ++failures;
         }
@@ -176,65 +174,69 @@ TEST_F(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
   }
 }
 
-// The child writes (counter, audit entry) pairs in one transaction each and reports every
-// committed n on a pipe; the parent SIGKILLs it mid-stream, then opens the file itself.
-TEST(StoreCrash, SigkillMidStreamLosesNoCommittedWriteAndHalfWritesNone) {
-  testsupport::TempDir tmp("shipgate-store");
-  ASSERT_TRUE(tmp.ok());
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    auto opened = SqliteStateStore::open(tmp.path());
-    if (!opened.isOk()) ::_exit(3);
-    StateStore& store = **opened;
-    for (int64_t n = 1;; ++n) {
-      Status st = store.atomically([&]() -> Status {
-        SG_RETURN_IF_ERROR(store.putRuntimeState("counter", std::to_string(n), n));
-        AuditEntry e{0, n, "child", "tick", std::to_string(n), "", ""};
-        return store.appendAudit(e).status();
-      });
-      if (!st.isOk()) ::_exit(4);
-      if (::write(fds[1], &n, sizeof n) != sizeof n) ::_exit(5);
-    }
-  }
-  ::close(fds[1]);
-  int64_t last_reported = 0;
-  // Let a good number commit, then kill it while it is still writing.
-  while (last_reported < 150) {
-    int64_t n = 0;
-    ssize_t got = ::read(fds[0], &n, sizeof n);
-    if (got != sizeof n) break;
-    last_reported = n;
-  }
-  ::kill(pid, SIGKILL);
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
-  ::close(fds[0]);
-  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL)
-      << "the writer ended on its own (status " << wstatus << ") after " << last_reported;
-  ASSERT_GE(last_reported, 150);
+}  // namespace
+}  // namespace shipgate::store
 
-  auto store = testutil::openOrDie(tmp.path());
-  ASSERT_NE(store, nullptr);
-  auto counter = store->getRuntimeState("counter");
-  ASSERT_TRUE(counter.isOk()) << counter.status().toString();
-  ASSERT_TRUE(counter->has_value());
-  const int64_t committed = std::stoll(**counter);
-  // Every write reported as committed is there (one more may have committed before its report).
-  EXPECT_GE(committed, last_reported);
-  EXPECT_LE(committed, last_reported + 1);
-  // And every transaction is whole: one audit entry per counter step, in order, no gaps.
-  auto entries = store->listAudit(0, 0);
-  ASSERT_TRUE(entries.isOk());
-  ASSERT_EQ(static_cast<int64_t>(entries->size()), committed);
-  for (int64_t i = 0; i < committed; ++i) {
-    EXPECT_EQ((*entries)[i].subject, std::to_string(i + 1));
+namespace shipgate::store {
+namespace {
+
+// A full disk in the middle of a transaction (the file capped at a few pages more than it has):
+// the write fails with an error naming the file, and the transaction leaves nothing, even when
+// the body ignores the error and goes on writing.
+TEST(StoreFull, AFullDiskInsideAtomicallyLeavesNothingEvenIfTheBodyCarriesOn) {
+  testsupport::TempDir tmp("shipgate-store");
+  int pages = 0;
+  {
+    auto store = testutil::openOrDie(tmp.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->putRuntimeState("before", "1", 1).isOk());
   }
-  // The file is sound and takes writes again.
-  EXPECT_TRUE(store->appendAudit(testutil::audit("after", "crash")).isOk());
+  {
+    SQLite::Database raw(tmp.file("state.db"));
+    pages = raw.execAndGet("PRAGMA page_count").getInt();
+  }
+  SqliteStateStore::Options capped;
+  capped.max_page_count_for_test = pages + 3;
+  auto opened = SqliteStateStore::open(tmp.path(), capped);
+  ASSERT_TRUE(opened.isOk()) << opened.status().toString();
+  SqliteStateStore& store = **opened;
+  Status first_error;
+  int written = 0;
+  Status st = store.atomically([&]() -> Status {
+    const std::string big = "\"" + std::string(3000, 'x') + "\"";
+    for (int i = 0; i < 100 && first_error.isOk(); ++i) {
+      AuditEntry e{0, 1, "t", "fill", std::to_string(i), "", big};
+      auto r = store.appendAudit(e);
+      if (r.isOk()) {
+        ++written;
+      } else {
+        first_error = r.status();
+      }
+    }
+    // Carry on as if nothing happened.
+    (void)store.putRuntimeState("after", "2", 2);
+    return Status::ok();
+  });
+  ASSERT_FALSE(first_error.isOk()) << "the cap never filled the file";
+  EXPECT_NE(first_error.message().find(store.path()), std::string::npos) << first_error.message();
+  EXPECT_GT(written, 0);
+  // Either SQLite kept the transaction (then it commits what succeeded, whole) or it rolled it
+  // back (then atomically must say so and nothing of it may be there). Never a mix.
+  opened = Status::internal("closed");
+  auto reopened = testutil::openOrDie(tmp.path());
+  ASSERT_NE(reopened, nullptr);
+  const size_t audit = reopened->listAudit(0, 0)->size();
+  const bool after = reopened->getRuntimeState("after")->has_value();
+  if (st.isOk()) {
+    EXPECT_EQ(audit, static_cast<size_t>(written));
+    EXPECT_TRUE(after);
+  } else {
+    EXPECT_EQ(audit, 0u);
+    EXPECT_FALSE(after);
+    // The answer says why, with the first error's text.
+    EXPECT_NE(st.message().find("disk is full"), std::string::npos) << st.message();
+  }
+  EXPECT_EQ(*reopened->getRuntimeState("before"), std::optional<std::string>("1"));
 }
 
 }  // namespace
