@@ -200,8 +200,10 @@ class Notifier::Impl {
     channels_.push_back(std::move(ch));
   }
 
+  // Nothing queued or in flight, and every record written (or none will ever be: stopped).
   bool idleLocked() const REQUIRES(mu_) {
-    return queue_.empty() && records_.empty() && !writing_;
+    bool no_writer = stopping_ && (worker_done_ || !started_);
+    return queue_.empty() && !writing_ && (records_.empty() || no_writer);
   }
 
   DeliveryAttempt recordOf(const Delivery& d, DeliveryResult result) const {

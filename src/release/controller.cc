@@ -116,7 +116,7 @@ Status DeployController::start() {
 void DeployController::stop() {
   stopping_ = true;
   std::vector<std::shared_ptr<Run>> runs;
-  std::vector<std::thread> threads;
+  std::vector<std::pair<std::shared_ptr<Run>, std::thread>> threads;
   {
     MutexLock lock(mu_);
     for (auto& [id, r] : runs_) runs.push_back(r);
@@ -126,7 +126,7 @@ void DeployController::stop() {
     MutexLock lock(r->mu);
     r->cv.notifyAll();
   }
-  for (auto& t : threads) {
+  for (auto& [run, t] : threads) {
     if (t.joinable()) t.join();
   }
 }
@@ -296,7 +296,20 @@ std::string DeployController::liveVersion(const std::string& app, traffic::Slot 
 void DeployController::launch(const std::shared_ptr<Run>& run) {
   MutexLock lock(mu_);
   // Join the threads of runs that ended, so the list stays short.
-  threads_.emplace_back([this, run] { execute(run); });
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    bool done = false;
+    {
+      MutexLock run_lock(it->first->mu);
+      done = it->first->done;
+    }
+    if (done) {
+      it->second.join();
+      it = threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  threads_.emplace_back(run, std::thread([this, run] { execute(run); }));
 }
 
 Result<std::string> DeployController::createRun(std::shared_ptr<Run> run,

@@ -9,6 +9,7 @@
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/telemetry_reader.h"
 #include "shipgate/notify/notifier.h"
+#include "shipgate/rum/release_labels.h"
 #include "shipgate/rum/rum_store.h"
 #include "shipgate/watch/sla.h"
 #include "shipgate/watch/watch_config.h"
@@ -181,10 +182,9 @@ class Worker {
     rec.updated_at = c_.nowMs();
     Status st = deps_.store.setSlotState(rec);
     if (!st.isOk()) storeFailure(st);
-    if (c_.metrics() != nullptr) {
-      bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
-      c_.metrics()->slotRelease(r_.app, rec.slot, running ? version : "");
-    }
+    const bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
+    if (c_.metrics() != nullptr) c_.metrics()->slotRelease(r_.app, rec.slot, running ? version : "");
+    if (deps_.labels != nullptr) deps_.labels->set(r_.app, rec.slot, running ? version : "");
   }
   void notify(notify::EventKind kind, const std::string& reason,
               std::map<std::string, std::string> fields = {}, const std::string& incident = "") {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "shipgate/common/log.h"
@@ -80,20 +81,32 @@ void ProcessSupervisor::Impl::loop() {
       }
       fds.clear();
       fds.push_back({wake_fd_, POLLIN, 0});
+      // Sleep until the next timer, a pipe, a pidfd or a request. Re-check every 100 ms when
+      // time can move without the kernel knowing (an injected clock) or an exit cannot be
+      // polled (no pidfd); otherwise an idle supervisor does not wake at all.
       TimePoint now = clock_.now();
-      TimePoint next = now + std::chrono::milliseconds(100);
+      std::optional<TimePoint> next;
+      bool recheck = options_.clock != nullptr || wake_fd_ < 0;
+      auto earliest = [&](TimePoint t) { next = next ? std::min(*next, t) : t; };
       for (auto& [key, slot] : slots_) {
         for (auto& r : slot->replicas) {
           if (r->output_fd >= 0) fds.push_back({r->output_fd, POLLIN, 0});
           if (r->pidfd >= 0) fds.push_back({r->pidfd, POLLIN, 0});
-          if (r->state == ReplicaState::kBackoff) next = std::min(next, r->restart_at);
+          if (r->pid > 0 && r->pidfd < 0) recheck = true;
+          if (r->state == ReplicaState::kBackoff) earliest(r->restart_at);
         }
-        if (slot->stopping && slot->state != SlotState::kStopped) {
-          next = std::min(next, slot->kill_at);
+        if (slot->stopping) {
+          bool to_kill = std::any_of(slot->replicas.begin(), slot->replicas.end(),
+                                     [](const auto& r) { return r->pid > 0 && !r->killed; });
+          if (to_kill) earliest(slot->kill_at);  // once SIGKILLed, the pidfd says when it is gone
         }
       }
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(wait + 1, 0, 100));
+      if (recheck) earliest(now + std::chrono::milliseconds(100));
+      timeout_ms = -1;
+      if (next) {
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now).count();
+        timeout_ms = static_cast<int>(std::clamp<int64_t>(wait + 1, 0, 60'000));
+      }
     }
     notifyListeners(changed);
     ::poll(fds.data(), fds.size(), timeout_ms);
@@ -184,6 +197,13 @@ Result<SlotStatus> ProcessSupervisor::Impl::doStart(const ProcessSpec& spec,
   for (const auto& [k, v] : rt.env) {
     if (k == "PATH") path_value = v;
   }
+  // The program first: a release that cannot run leaves no log files either.
+  PlaceholderValues first{ports[0], spec.version, spec.release_dir, 0};
+  Result<std::string> program =
+      resolveProgram(expandPlaceholders(rt.argv[0], first), path_value, spec.release_dir);
+  if (!program.isOk()) return program.status();
+  slot->program = *program;
+
   std::string log_dir = options_.log_dir + "/" + spec.app + "/" + spec.version;
   // The same version live in the other slot too: its files are taken, name these by slot.
   std::string log_suffix;
@@ -221,10 +241,6 @@ Result<SlotStatus> ProcessSupervisor::Impl::doStart(const ProcessSpec& spec,
     if (!st.isOk()) return st;
     slot->replicas.push_back(std::move(r));
   }
-  Result<std::string> program =
-      resolveProgram(slot->replicas[0]->argv[0], path_value, spec.release_dir);
-  if (!program.isOk()) return program.status();
-  slot->program = *program;
 
   for (auto& r : slot->replicas) {
     Status st = spawnReplica(*slot, *r);

@@ -203,8 +203,8 @@ std::string checkSpec(const TriggerSpec& s) {
       (!std::isfinite(s.percentile) || s.percentile <= 0 || s.percentile >= 100)) {
     return "a percentile is between 0 and 100 (exclusive), e.g. p95";
   }
-  if (s.sample < kMinSample || s.sample > kMaxSample || s.sample.count() % 100 != 0) {
-    return "the sample interval must be a multiple of 100ms from 100ms to 1h";
+  if (s.sample < kMinSample || s.sample > kMaxSample || s.sample.count() % 1000 != 0) {
+    return "the sample interval must be a whole number of seconds from 1s to 1h";
   }
   if (s.window.count() < 0 || s.window > kMaxWindow) return "a window is at most 24h";
   if (s.window.count() % s.sample.count() != 0) {

@@ -14,7 +14,7 @@ inline constexpr double kMaxBaselinePercent = 100'000;
 inline constexpr double kMaxLatencyMs = 3'600'000;
 inline constexpr double kMaxCount = 1'000'000'000;
 inline constexpr double kMaxWafRate = 1e12;
-inline constexpr Millis kMinSample{100};
+inline constexpr Millis kMinSample{1'000};
 inline constexpr Millis kMaxSample{3'600'000};
 inline constexpr Millis kMaxWindow{86'400'000};
 inline constexpr size_t kMaxWordingBytes = 512;

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,9 +77,6 @@ std::string withUnit(double v, const TriggerSpec& s) {
 
 TriggerWatch::TriggerWatch(std::vector<TriggerSpec> specs, Baseline baseline)
     : specs_(std::move(specs)), baseline_(std::move(baseline)) {
-  int64_t g = 1'000;  // the release controller samples every second
-  for (const auto& s : specs_) g = std::gcd(g, std::max<int64_t>(1, s.sample.count()));
-  if (g > 0) interval_ = Millis{g};
   states_.resize(specs_.size());
   for (size_t i = 0; i < specs_.size(); ++i) {
     const TriggerSpec& s = specs_[i];
@@ -122,25 +118,25 @@ void TriggerWatch::observe(const Sample& sample) {
       empty.at = sample.at - interval_ * k;
       empty.waf_blocked.reset();
       empty.health_failures.reset();
-      feed(empty, true);
+      feed(empty);
     }
   }
-  feed(sample, false);
+  feed(sample);
   last_at_ = sample.at;
 }
 
-void TriggerWatch::feed(const Sample& s, bool missing) {
+void TriggerWatch::feed(const Sample& s) {
   ++observed_;
   for (size_t i = 0; i < specs_.size(); ++i) {
     RuleState& st = states_[i];
     accumulate(st.agg, s, st.pending == 0);
     if (++st.pending < st.per_sample) continue;
     st.pending = 0;
-    judge(i, st, st.agg, missing);
+    judge(i, st, st.agg);
   }
 }
 
-void TriggerWatch::judge(size_t i, RuleState& st, const Sample& agg, bool /*missing*/) {
+void TriggerWatch::judge(size_t i, RuleState& st, const Sample& agg) {
   const TriggerSpec& spec = specs_[i];
   WindowPoint p;
   p.at = agg.at;
@@ -298,7 +294,13 @@ std::vector<RuleValue> TriggerWatch::values() const {
     v.unit = unitOf(spec);
     v.threshold = st.threshold;
     v.needed = spec.windowSamples();
-    v.breaching = st.consecutive;
+    if (spec.metric == TriggerMetric::kWafBlocks) {
+      v.breached = st.waf_rate && compare(*st.waf_rate, spec.comparison, spec.threshold);
+      v.breaching = v.breached ? static_cast<int64_t>(st.window.size()) : 0;
+    } else {
+      v.breached = !st.window.empty() && st.window.back().breached;
+      v.breaching = st.consecutive;
+    }
     v.fired = st.fired;
     v.note = st.note;
     if (spec.metric == TriggerMetric::kWafBlocks) {

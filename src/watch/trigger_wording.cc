@@ -25,6 +25,16 @@ struct Token {
   double number = 0;      // kNumber
 };
 
+// v * factor without the binary floating-point residue ("1.1 s" is 1100ms, not
+// 1100.0000000000002ms): rounded to 9 significant decimals.
+double cleanProduct(double v, double factor) {
+  double p = v * factor;
+  if (p == 0 || !std::isfinite(p)) return p;
+  double scale = std::pow(10.0, 9 - static_cast<int>(std::ceil(std::log10(std::fabs(p)))));
+  double rounded = std::round(p * scale) / scale;
+  return std::isfinite(rounded) ? rounded : p;
+}
+
 bool isAlpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -361,13 +371,13 @@ bool Parser::parseValue(TriggerSpec& out, const std::string& after, bool bare_ok
           return fail(peek(), "expected \"baseline\" after " + written + "x, got " + shown(peek()));
         }
         out.baseline = true;
-        out.threshold = v * 100;
+        out.threshold = cleanProduct(v, 100);
       } else if (isWord(peek(), {"ms", "millisecond", "milliseconds"})) {
         next();
         out.threshold = v;
       } else if (isWord(peek(), {"s", "sec", "secs", "second", "seconds"})) {
         next();
-        out.threshold = v * 1000;
+        out.threshold = cleanProduct(v, 1000);
       } else if (bare_ok && (atEnd() || isWord(peek(), {"for", "over"}))) {
         out.threshold = v;
       } else {
@@ -446,6 +456,8 @@ bool Parser::parseDuration(Millis& out, const std::string& after) {
     }
   }
   if (!any) return expected("a duration (e.g. 5 minutes)", after);
+  // "0.1 hours" is 360000.00000000006 in binary floating point.
+  if (std::fabs(total - std::round(total)) < 1e-6) total = std::round(total);
   if (total != std::floor(total)) return fail(first, "a window is a whole number of milliseconds");
   out = Millis{static_cast<int64_t>(total)};
   return true;
@@ -482,8 +494,8 @@ bool Parser::parseOptions(TriggerSpec& out) {
       if (!acceptWord({"samples", "sample"})) {
         return fail(peek(), "expected \"samples\" after the sample interval, got " + shown(peek()));
       }
-      if (sample < kMinSample || sample > kMaxSample || sample.count() % 100 != 0) {
-        return fail(start, "the sample interval must be a multiple of 100ms from 100ms to 1h");
+      if (sample < kMinSample || sample > kMaxSample || sample.count() % 1000 != 0) {
+        return fail(start, "the sample interval must be a whole number of seconds from 1s to 1h");
       }
       out.sample = sample;
       seen_sample = true;

@@ -210,6 +210,17 @@ std::optional<TriggerSpec> loadStructuredTrigger(const YNode& item, const std::s
   return spec;
 }
 
+// A plain scalar such as `- Error rate > 5% (no data: ok)` is a one-entry map to YAML; its key
+// reads like wording, not like a structured key.
+bool looksLikeSplitWording(const YNode& item) {
+  if (item.entries.size() != 1) return false;
+  const std::string& key = item.entries[0].key;
+  for (std::string_view k : kStructuredKeys) {
+    if (key == k) return false;
+  }
+  return key.find(' ') != std::string::npos;
+}
+
 void loadTriggers(const YEntry& entry, config::Diagnostics& d, WatchConfig& out) {
   const std::string path = "rollback_triggers";
   const YNode& n = entry.value;
@@ -236,6 +247,10 @@ void loadTriggers(const YEntry& entry, config::Diagnostics& d, WatchConfig& out)
       } else {
         reportInScalar(item, ipath, err, d);
       }
+    } else if (item.isMap() && looksLikeSplitWording(item)) {
+      d.error(item.where, ipath + ": YAML read this rule as a map because it contains \": \"; "
+                                  "put the rule in quotes (\"" +
+                              item.entries[0].key + ": ...\")");
     } else if (item.isMap()) {
       spec = loadStructuredTrigger(item, ipath, d);
     } else {

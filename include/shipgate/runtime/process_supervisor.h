@@ -27,8 +27,10 @@
 //
 // Readiness is not judged here: kRunning means the command was exec'd and has not exited; the
 // release controller waits for health checks. Time (backoff, windows, stop_grace) is read from the
-// injected Clock; the supervisor thread re-reads it at least every 100 ms, so a SimulatedClock
-// works for the backoff logic (a stop needs the clock to move past stop_grace).
+// injected Clock; with an injected clock the supervisor thread re-reads it at least every 100 ms,
+// so a SimulatedClock drives the backoff and stop_grace (a stop needs the clock to move past
+// stop_grace). With the real clock an idle supervisor sleeps until a timer, an exit, output or
+// a call.
 //
 // Thread-safety: every public method is thread-safe. start/stop/stopAll block the caller until
 // the supervisor thread has done the work. Listeners are called on the supervisor thread with no
@@ -154,7 +156,8 @@ class ProcessSupervisor {
   std::optional<SlotStatus> slotState(const std::string& app, const std::string& slot) const;
   std::vector<SlotStatus> slots() const;
 
-  // Listener registration; returns an id for removeListener. Thread-safe.
+  // Listener registration; returns an id for removeListener. Thread-safe. A call already under
+  // way when removeListener returns may still finish.
   int addListener(Listener listener);
   void removeListener(int id);
 

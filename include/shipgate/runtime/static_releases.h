@@ -11,14 +11,13 @@
 // hard links to anything outside the tree (or to a path not yet unpacked), device files, FIFOs
 // and sockets, duplicate entries, and trees whose total file bytes exceed
 // StaticLimits::max_bytes (static.max_archive_bytes) or whose entry count exceeds max_entries
-// (static.max_entries). Relative symlinks that stay inside are preserved. Permissions keep only
-// the owner/group/other read-write-execute bits, made readable; nothing setuid.
-// Re-importing an existing version is refused (AlreadyExists): a release never changes.
+// (static.max_entries). Relative symlinks that stay inside are preserved (also checked resolved
+// for real once the tree is complete); parents are never written through a link. Files are made
+// read-only (0444, or 0555 when executable), directories 0755; nothing setuid. Re-importing an existing version is refused (AlreadyExists): a release never changes.
 //
 // The import time (the Clock's wallMillis, stored as the release directory's mtime) orders the
 // releases: list() returns them oldest first; prune() removes the oldest beyond keep_releases,
-// never a protected one (the live and the previous release). Files of a release are made
-// read-only (0444, or 0555 when executable).
+// never a protected one (the live and the previous release).
 //
 // Versions and app names: letters, digits, '-', '_', '.', not starting with '.'.
 // Thread-safety: every method is thread-safe (one mutex serialises imports and prunes of this

@@ -272,7 +272,7 @@ class StateStore {
   virtual Result<int64_t> openIncident(const IncidentRecord& incident) = 0;
   // Sets resolved_at and time_to_recover_ms = resolved_at - opened_at.
   // NotFound: no such id. FailedPrecondition: already resolved (the stored times are kept).
-  // InvalidArgument: resolved_at earlier than opened_at.
+  // InvalidArgument: resolved_at 0 or earlier than opened_at.
   virtual Status resolveIncident(int64_t id, int64_t resolved_at) = 0;
   // NotFound: no such id.
   virtual Result<IncidentRecord> findIncident(int64_t id) = 0;

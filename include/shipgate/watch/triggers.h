@@ -4,13 +4,17 @@
 //
 // Wording (parseTriggerWording): the seed's four lines as written, and variants of their grammar,
 // case-insensitive:
-//   [pNN] METRIC OP VALUE [UNIT-TAIL] [for N seconds|minutes|hours]
-//   Security alert (WAF blocking OP N requests/minute [for ...])
-//   METRIC  error rate | response time | latency | health check failures | waf blocking | waf blocks
-//   OP      > >= < <=
-//   VALUE   error rate: N%              latency: N ms | N s | N% of baseline
-//           health: N [consecutive]     waf: N [requests|blocks] (/|per) second|minute
-//   durations: N s|sec|second(s)|m|min|minute(s)|h|hour(s)
+//   [pNN] METRIC [pNN] OP VALUE [for|over DURATION] [(OPTIONS)]
+//   Security alert (WAF blocking OP N requests/minute [for DURATION]) [(OPTIONS)]
+//   METRIC  error rate | response time | latency | health check failures | WAF blocking |
+//           WAF blocks | the structured names (error_rate, latency, health_failures, waf_blocks)
+//   OP      > >= < <= (or the words above / exceeds / below)
+//   VALUE   error rate: N%      latency: N ms | N s | N% of baseline | Nx baseline
+//           health: N [consecutive] [failures]   waf: N [requests|blocks] (/|per) second|minute
+//   DURATION  one or more N ms|s|sec|second(s)|m|min|minute(s)|h|hr|hour(s): "1m30s", "2 hours"
+//   OPTIONS   what describe() prints: "1s samples", "min 10 requests", "no data: ok|breach|hold",
+//             comma-separated, any subset in any order
+// A YAML plain scalar cannot hold ": ", so a rule with "(no data: ...)" is quoted in a config.
 // Defaults the wording leaves open (the structured form may set them; describe() prints them):
 //   error_rate       window as written (none: one sample), min_requests 10, no_data ok
 //   latency          p95, window as written, min_requests 10, no_data ok
@@ -33,7 +37,7 @@
 //   (ok), as the previous sample's blocks (hold), or make the window breach (breach).
 // - latency with `baseline`: the threshold is `threshold` percent of the baseline latency at the
 //   rule's percentile recorded before the switch (given at construction).
-// - A rule with a sample interval longer than the watch's interval() aggregates the fed samples:
+// - Samples come every second (interval()); a rule with a longer sample interval aggregates them:
 //   requests, 5xx and WAF blocks add up; latency and health failures take the largest value.
 // - Time: samples carry their end time. A sample at or before the previous one is ignored; a gap
 //   longer than one interval counts the missing intervals as samples without any data.
@@ -79,7 +83,8 @@ struct TriggerSpec {
   double percentile = 95;    // latency only: the quantile compared (0 < p < 100)
   Millis window{0};          // 0 = one sample decides (waf_blocks: always > 0, default 1 minute)
   Millis rate_per{60'000};   // waf_blocks: the threshold's unit (1000 per second, 60000 per minute)
-  Millis sample{1'000};      // the rule's sample interval; window is a whole number of samples
+  Millis sample{1'000};      // the rule's sample interval: whole seconds, 1s to 1h; the window is
+                             // a whole number of samples
   int64_t min_requests = 10; // error_rate and latency: fewer requests in a sample = no data
   NoDataPolicy no_data = NoDataPolicy::kOk;
   std::string wording;       // the line it was read from; "" for the structured form
@@ -184,8 +189,11 @@ struct RuleValue {
   std::optional<double> value;       // latest value in the rule's unit (waf: rate over window so far)
   std::string unit;                  // "%", "ms", "failures", "/min", "/s"
   std::optional<double> threshold;  // effective; nullopt for a baseline rule without baseline
-  int64_t breaching = 0;             // consecutive breaching samples (waf: samples in window)
+  // Of the `needed` samples, how many count toward firing now: consecutive breaching samples;
+  // waf: the samples in the window when the rate so far breaches, else 0.
+  int64_t breaching = 0;
   int64_t needed = 1;                // samples in a full window
+  bool breached = false;             // the latest sample breaches (waf: the rate so far does)
   bool fired = false;
   std::string note;                  // e.g. "no baseline: no data policy ok", "no data"
 };
@@ -198,8 +206,8 @@ class TriggerWatch {
   TriggerWatch(TriggerWatch&&) noexcept;
   TriggerWatch& operator=(TriggerWatch&&) noexcept;
 
-  // The interval samples are expected at: the greatest common divisor of 1s and the rules'
-  // sample intervals (1s with the defaults; 500ms when a rule samples every 500ms).
+  // The interval samples are expected at: always 1s (rules sample in whole seconds; a longer
+  // rule interval aggregates the 1s samples).
   Millis interval() const { return interval_; }
   const std::vector<TriggerSpec>& specs() const { return specs_; }
 
@@ -214,8 +222,8 @@ class TriggerWatch {
 
  private:
   struct RuleState;
-  void feed(const Sample& s, bool missing);
-  void judge(size_t i, RuleState& st, const Sample& agg, bool missing);
+  void feed(const Sample& s);
+  void judge(size_t i, RuleState& st, const Sample& agg);
 
   std::vector<TriggerSpec> specs_;
   Baseline baseline_;

@@ -119,6 +119,7 @@ TEST(NotifierQueue, NotifyAfterStopIsCountedAsDropped) {
   EXPECT_EQ(counter(n.stats(), "slack", "dropped"), 1u);
   EXPECT_EQ(counter(n.stats(), "pagerduty", "dropped"), 1u);
   EXPECT_EQ(n.stats().pending, 0u);
+  EXPECT_TRUE(n.waitIdle(Millis(0)));
 }
 
 TEST(NotifierQueue, NoChannelsConfiguredIsANoOp) {

@@ -459,6 +459,40 @@ TEST_F(SupervisorTest, StopSendsSigtermAndSigkillsWhatIgnoresItAfterStopGrace) {
   EXPECT_EQ(sup.slotState("api", "blue")->state, SlotState::kStopped);
 }
 
+TEST_F(SupervisorTest, SigkillComesOnlyOnceStopGraceHasPassedOnTheClock) {
+  SimulatedClock clock;
+  SupervisorOptions options{logs_.path(), &clock};
+  ProcessSupervisor sup(options);
+  ProcessSpec s = spec({"--port", "{port}", "--ignore-term"});
+  s.runtime.stop_grace = 30s;
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  ASSERT_TRUE(ProcessSupervisor::waitForPort(started->replicas[0].port, 10s));
+  pid_t pid = started->replicas[0].pid;
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    EXPECT_TRUE(sup.stop("api", "blue").isOk());
+    stopped = true;
+  });
+  auto stopping = waitState(sup, SlotState::kStopping);
+  ASSERT_EQ(stopping->state, SlotState::kStopping);
+  EXPECT_EQ(stopping->replicas[0].state, ReplicaState::kStopping);
+  // 1 ms short of stop_grace on the clock: the replica ignoring SIGTERM still runs.
+  clock.advance(30s - 1ms);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(stopped);
+  EXPECT_TRUE(alive(pid));
+  EXPECT_TRUE(testsupport::portAccepts(static_cast<uint16_t>(started->replicas[0].port)));
+  clock.advance(1ms);
+  stopper.join();
+  EXPECT_TRUE(stopped);
+  EXPECT_FALSE(alive(pid));
+  auto st = sup.slotState("api", "blue");
+  EXPECT_EQ(st->state, SlotState::kStopped);
+  ASSERT_TRUE(st->replicas[0].last_exit.has_value());
+  EXPECT_EQ(st->replicas[0].last_exit->signal, SIGKILL);
+}
+
 TEST_F(SupervisorTest, ReplicasDieWithTheProcessThatSupervisesThem) {
   PortRange ports = testPorts();
   testsupport::Process host(testsupport::command(
@@ -498,6 +532,7 @@ TEST_F(SupervisorTest, StartErrorsLeaveNothingRunning) {
   EXPECT_NE(r.status().message().find(release_.path() + "/no-such-binary"), std::string::npos)
       << r.status().message();
   EXPECT_FALSE(sup.slotState("api", "blue").has_value());
+  EXPECT_FALSE(fs::exists(logs_.path() + "/api")) << "no log files for a release that never ran";
 
   ProcessSpec no_dir = spec({"--port", "{port}"});
   no_dir.release_dir = release_.path() + "/missing";

@@ -108,6 +108,10 @@ TEST(TriggerWording, VariantsOfTheGrammar) {
        "waf_blocks > 1000/min over 2m (1s samples, no data: ok)"},
       {"Error rate > 5% for 5 minutes (5s samples, min 50 requests, no data: hold)",
        "error_rate > 5% for 5m (5s samples, min 50 requests, no data: hold)"},
+      {"latency > 1.1 s for 0.1 hours",
+       "latency p95 > 1100ms for 6m (1s samples, min 10 requests, no data: ok)"},
+      {"Response time > 1.15x baseline for 1 minute",
+       "latency p95 > 115% of baseline for 1m (1s samples, min 10 requests, no data: ok)"},
       {"Security alert (WAF blocking > 1000 requests/minute) (no data: breach)",
        "waf_blocks > 1000/min over 1m (1s samples, no data: breach)"},
   };
@@ -119,7 +123,7 @@ TEST(TriggerWording, VariantsOfTheGrammar) {
 
 TEST(TriggerWording, CanonicalTextReadsBackAsTheSameRule) {
   std::vector<std::string> texts = seedTriggerWording();
-  texts.push_back("p99.9 latency <= 0.25 s for 90 seconds (500ms samples, min 0 requests, no data: breach)");
+  texts.push_back("p99.9 latency <= 0.25 s for 90 seconds (2s samples, min 0 requests, no data: breach)");
   texts.push_back("waf blocks >= 12.5/s over 2h");
   texts.push_back("error rate > 0.001%");
   for (const auto& t : texts) {
@@ -189,6 +193,8 @@ TEST(TriggerWording, BadWordingNamesTheWordAndWhatWasExpected) {
       {"Error rate > 5% for 5 minutes (7s samples)", 0,
        "the window 5m is not a whole number of 7s samples"},
       {"Error rate > 5% \"for\" 5 minutes", 16, "unexpected character '\"'"},
+      {"Error rate > 5% for 5 minutes (500ms samples)", 31,
+       "the sample interval must be a whole number of seconds from 1s to 1h"},
       {"", 0,
        "expected a metric (error rate, response time, latency, health check failures, WAF "
        "blocking), got the end of the text"},
@@ -198,6 +204,28 @@ TEST(TriggerWording, BadWordingNamesTheWordAndWhatWasExpected) {
     EXPECT_EQ(err.offset, b.offset) << b.text;
     EXPECT_EQ(err.message, b.message) << b.text;
   }
+}
+
+TEST(TriggerWording, DurationsAsTheCanonicalTextWritesThem) {
+  EXPECT_EQ(formatDuration(Millis{0}), "0s");
+  EXPECT_EQ(formatDuration(Millis{500}), "500ms");
+  EXPECT_EQ(formatDuration(Millis{90'000}), "1m30s");
+  EXPECT_EQ(formatDuration(Millis{3'600'000}), "1h");
+  EXPECT_EQ(formatDuration(Millis{3'723'004}), "1h2m3s4ms");
+}
+
+TEST(TriggerWording, PercentilesTheSamplesNeed) {
+  std::vector<TriggerSpec> specs = {parseOk("p99 latency > 1s"), parseOk("Error rate > 5%"),
+                                    parseOk("Response time > 200% of baseline for 10 minutes"),
+                                    parseOk("p99 latency > 2s for 1 minute"),
+                                    parseOk("p50 response time > 150% of baseline for 1 hour")};
+  EXPECT_EQ(latencyPercentiles(specs), (std::vector<double>{50, 95, 99}));
+  auto needs = baselineNeeds(specs);
+  ASSERT_EQ(needs.size(), 2u);
+  EXPECT_EQ(needs[0].percentile, 50);
+  EXPECT_EQ(needs[0].span, Millis{3'600'000});
+  EXPECT_EQ(needs[1].percentile, 95);
+  EXPECT_EQ(needs[1].span, Millis{600'000});
 }
 
 TEST(TriggerWording, OverlongTextIsRefused) {

@@ -216,6 +216,15 @@ TEST(WatchConfig, StructuredErrors) {
                      "  - [Error rate > 5%]\n"),
             "test.yaml:2:5: error: rollback_triggers[0]: expected a rule (a string such as \"Error "
             "rate > 5% for 5 minutes\" or a map {metric, above, for, ...}), got a list\n");
+  EXPECT_EQ(errorsOf("rollback_triggers:\n"
+                     "  - Error rate > 5% for 5 minutes (no data: breach)\n"),
+            "test.yaml:2:5: error: rollback_triggers[0]: YAML read this rule as a map because it "
+            "contains \": \"; put the rule in quotes (\"Error rate > 5% for 5 minutes (no data: "
+            "...\")\n");
+  auto quoted = load("rollback_triggers:\n"
+                     "  - \"Error rate > 5% for 5 minutes (no data: breach)\"\n");
+  ASSERT_EQ(loaded(quoted).triggers.size(), 1u);
+  EXPECT_EQ(loaded(quoted).triggers[0].no_data, NoDataPolicy::kBreach);
   EXPECT_EQ(errorsOf("rollback_triggers: Error rate > 5%\n"),
             "test.yaml:1:20: error: rollback_triggers: expected a list of rules (the seed's "
             "wording, e.g. \"Error rate > 5% for 5 minutes\", or maps {metric, above, for, ...}), "
