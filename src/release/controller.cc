@@ -116,7 +116,7 @@ Status DeployController::start() {
 void DeployController::stop() {
   stopping_ = true;
   std::vector<std::shared_ptr<Run>> runs;
-  std::vector<std::thread> threads;
+  std::vector<std::pair<std::shared_ptr<Run>, std::thread>> threads;
   {
     MutexLock lock(mu_);
     for (auto& [id, r] : runs_) runs.push_back(r);
@@ -126,7 +126,7 @@ void DeployController::stop() {
     MutexLock lock(r->mu);
     r->cv.notifyAll();
   }
-  for (auto& t : threads) {
+  for (auto& [run, t] : threads) {
     if (t.joinable()) t.join();
   }
 }
@@ -167,7 +167,24 @@ Status DeployController::saveRecord(Run& r,
   if (store::isTerminal(next.state) && next.finished_at == 0) next.finished_at = next.updated_at;
   store::DeploymentRecord copy = next;
   copy.steps.clear();
+  const bool terminal = store::isTerminal(next.state);
+  if (terminal) {
+    for (auto& step : next.steps) {
+      if (step.state == StepState::kRunning && step.index != kCleanup) {
+        step.state = StepState::kFailed;
+        step.ended_at = next.updated_at;
+        step.result = "cut short: the deployment was " + std::string(store::toString(next.state));
+      }
+    }
+  }
   Status st = deps_.store.atomically([&]() -> Status {
+    // A terminal state lands with every step as this process knows it, so a step write that
+    // failed earlier cannot leave a finished deployment with a step still "running".
+    if (terminal) {
+      for (const auto& step : next.steps) {
+        if (step.state != StepState::kPending) SG_RETURN_IF_ERROR(deps_.store.saveStep(step));
+      }
+    }
     SG_RETURN_IF_ERROR(deps_.store.updateDeployment(copy));
     if (audit != nullptr) {
       auto id = deps_.store.appendAudit(*audit);
@@ -279,7 +296,20 @@ std::string DeployController::liveVersion(const std::string& app, traffic::Slot 
 void DeployController::launch(const std::shared_ptr<Run>& run) {
   MutexLock lock(mu_);
   // Join the threads of runs that ended, so the list stays short.
-  threads_.emplace_back([this, run] { execute(run); });
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    bool done = false;
+    {
+      MutexLock run_lock(it->first->mu);
+      done = it->first->done;
+    }
+    if (done) {
+      it->second.join();
+      it = threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  threads_.emplace_back(run, std::thread([this, run] { execute(run); }));
 }
 
 Result<std::string> DeployController::createRun(std::shared_ptr<Run> run,

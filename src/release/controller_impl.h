@@ -150,7 +150,8 @@ class DeployController final : public ReleaseController {
   std::map<std::string, std::shared_ptr<Run>> runs_ GUARDED_BY(mu_);
   std::map<std::string, std::string> active_ GUARDED_BY(mu_);  // app -> running deployment id
   std::map<std::string, Warm> warm_ GUARDED_BY(mu_);           // app -> warm old slot
-  std::vector<std::thread> threads_ GUARDED_BY(mu_);
+  // Worker threads with their runs; finished ones are joined at the next launch().
+  std::vector<std::pair<std::shared_ptr<Run>, std::thread>> threads_ GUARDED_BY(mu_);
   bool started_ GUARDED_BY(mu_) = false;
 };
 

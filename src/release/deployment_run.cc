@@ -9,6 +9,7 @@
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/telemetry_reader.h"
 #include "shipgate/notify/notifier.h"
+#include "shipgate/rum/release_labels.h"
 #include "shipgate/rum/rum_store.h"
 #include "shipgate/watch/sla.h"
 #include "shipgate/watch/watch_config.h"
@@ -181,10 +182,9 @@ class Worker {
     rec.updated_at = c_.nowMs();
     Status st = deps_.store.setSlotState(rec);
     if (!st.isOk()) storeFailure(st);
-    if (c_.metrics() != nullptr) {
-      bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
-      c_.metrics()->slotRelease(r_.app, rec.slot, running ? version : "");
-    }
+    const bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
+    if (c_.metrics() != nullptr) c_.metrics()->slotRelease(r_.app, rec.slot, running ? version : "");
+    if (deps_.labels != nullptr) deps_.labels->set(r_.app, rec.slot, running ? version : "");
   }
   void notify(notify::EventKind kind, const std::string& reason,
               std::map<std::string, std::string> fields = {}, const std::string& incident = "") {
@@ -235,7 +235,7 @@ class Worker {
                         const std::string& actor = "controller");
   void stopNewSlot();
   // Traffic back to the old slot after a rule fired (or a manual rollback / store failure).
-  void rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+  void rollBackAfterSwitch(const std::string& trigger, std::string reason,
                            const json& detail, bool open_incident, const std::string& actor);
   void succeed();
 
@@ -579,6 +579,15 @@ bool Worker::switchStep() {
   setSlot(r_.to, version(), store::SlotState::kLive);
   if (!previousVersion().empty() && static_root_.empty()) {
     setSlot(r_.from, previousVersion(), store::SlotState::kWarm);
+    // From now on the old slot is the warm rollback target (an emergency rollback flips to it).
+    if (r_.kind != DeploymentKind::kEmergencyRollback) {
+      c_.setWarm(r_.app, DeployController::Warm{r_.id, r_.from, previousVersion()});
+    }
+  }
+  if (!store_error_.empty()) {
+    // Traffic moved but the store does not say so: the caller rolls back.
+    endStep(kSwitch, StepState::kFailed, store_error_, evidence);
+    return false;
   }
   return endStep(kSwitch, StepState::kSucceeded, "ok", evidence);
 }
@@ -677,7 +686,7 @@ void Worker::failBeforeSwitch(const std::string& reason, DeploymentState state,
   c_.finishRun(r_);
 }
 
-void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& reason,
+void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
                                  const json& detail, bool open_incident, const std::string& actor) {
   // Traffic first: nothing (store, notifications) may delay it.
   const int64_t t0 = c_.monoMs();
@@ -685,6 +694,7 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, const std::string& 
                   ? deps_.gateway.switchSlot(r_.app, r_.from)
                   : Status::failedPrecondition("a static release cannot flip back on its own");
   const int64_t switch_ms = c_.monoMs() - t0;
+  if (auto warm = c_.warmOf(r_.app); warm && warm->run_id == r_.id) c_.setWarm(r_.app, std::nullopt);
   if (!st.isOk()) {
     log::error("deployment " + r_.id + ": switching " + r_.app + " back to " +
                traffic::slotName(r_.from) + " failed: " + st.message());
@@ -785,7 +795,6 @@ void Worker::cleanupStep() {
   const bool immediate = r_.kind == DeploymentKind::kEmergencyRollback;
   const int64_t delay =
       immediate ? 0 : releaseConfigOf(*deps_.gateway.config()).scaleDownDelayOf(r_.release).count();
-  if (!immediate) c_.setWarm(r_.app, DeployController::Warm{r_.id, r_.from, old_version});
   c_.emit(r_, "message", {{"text", "keeping " + old_version + " warm in " +
                                        traffic::slotName(r_.from) + " for " +
                                        watch::formatDuration(std::chrono::milliseconds(delay))}});
@@ -805,7 +814,19 @@ void Worker::cleanupStep() {
     return;
   }
   if (c_.stopping()) return;  // reconciled at the next start
-  c_.setWarm(r_.app, std::nullopt);
+  if (c_.takeWarm(r_.app, r_.id) == std::nullopt) {
+    // Someone took the slot between the wait and now.
+    MutexLock lock(r_.mu);
+    if (r_.cancel_cleanup) {
+      by = r_.cancel_cleanup_by;
+      cancelled = true;
+    }
+  }
+  if (cancelled) {
+    endStep(kCleanup, StepState::kSucceeded, "the old slot was taken over by " + by,
+            {{"slot", traffic::slotName(r_.from)}, {"version", old_version}});
+    return;
+  }
   (void)deps_.gateway.setSlotEndpoints(r_.app, r_.from, {});
   Status st = deps_.runtime.stop(r_.release, traffic::slotName(r_.from));
   setSlot(r_.from, "", store::SlotState::kStopped);

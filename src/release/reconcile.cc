@@ -18,6 +18,7 @@
 #include "controller_impl.h"
 #include "release_metrics.h"
 #include "shipgate/common/log.h"
+#include "shipgate/rum/release_labels.h"
 
 namespace shipgate::release {
 
@@ -46,10 +47,9 @@ struct Reconciler {
     Status st = deps.store.setSlotState(rec);
     if (!st.isOk()) log::error("reconcile: cannot record slot " + rec.slot + " of " + app + ": " +
                                st.message());
-    if (c.metrics() != nullptr) {
-      bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
-      c.metrics()->slotRelease(app, rec.slot, running ? version : "");
-    }
+    const bool running = state != store::SlotState::kStopped && state != store::SlotState::kFailed;
+    if (c.metrics() != nullptr) c.metrics()->slotRelease(app, rec.slot, running ? version : "");
+    if (deps.labels != nullptr) deps.labels->set(app, rec.slot, running ? version : "");
   }
 
   // Starts `version` of `app` in `slot` again and gives the gateway its endpoints.

@@ -27,7 +27,8 @@ class Notifier;
 }
 namespace shipgate::rum {
 class RumStore;
-}
+class ReleaseLabelTable;
+}  // namespace shipgate::rum
 namespace shipgate::store {
 class StateStore;
 }
@@ -43,6 +44,9 @@ struct ControllerDeps {
   metrics::Registry* metrics = nullptr;   // shipgate_deployments_total & co.; null: none
   notify::Notifier* notifier = nullptr;   // null: no notifications
   const rum::RumStore* rum = nullptr;     // real-user SLAs; null: only api_response_time
+  // The versions behind each slot, for the gateway's sg_rel cookie (RUM attribution): set as
+  // slots start and stop. null: slot names stay the labels.
+  rum::ReleaseLabelTable* labels = nullptr;
   // How often worker threads re-read the clock while they wait (real time).
   std::chrono::milliseconds poll{20};
   // Smoke requests: the HTTP client's limits come from each check's timeout.

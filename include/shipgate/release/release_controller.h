@@ -34,9 +34,16 @@
 //    (or null), "kind": "deploy"|"rollback"|"emergency_rollback", "state": "baking",
 //    "from_slot": "blue", "to_slot": "green", "actor": "alice", "reason": "" ,
 //    "failure": null | "smoke: GET /api/health expected 200, got 503",
-//    "baseline": {} | {"latency_ms": 12.5, "percentile": 95, "window_ms": 600000},
-//    "rollback": null | {"rule": "Error rate > 5% for 5 minutes", "values": [...], "window_ms":
-//    300000, "at": 1700000000000},
+//    "baseline": {} | {"slot": "blue", "version": "v1", "latency": [{"percentile": 95,
+//                 "span_ms": 600000, "ms": 12.5 | null}]}   (measured on the old slot before
+//                 the switch, for the "% of baseline" rules),
+//    "rollback": null | {"trigger": "error_rate"|"latency"|"health_failures"|"waf_blocks"|"sla"|
+//                "manual"|"store"|"restart", "rule": "error_rate > 5% for 5m (...)",
+//                "reason": "one line", "value": 6.2, "threshold": 5, "window_ms": 300000,
+//                "values": [{"at": ..., "value": 6.1, "requests": 120, "breached": true,
+//                "no_data": false}, ...], "at": <ms epoch>, "switch_ms": 0, "back_to": "blue"},
+//                (keys beyond trigger/rule/reason/at depend on the trigger; "manual" has
+//                "actor"; "restart" has "interrupted")
 //    "created_at": ..., "updated_at": ..., "finished_at": ... | null,
 //    "approved_by": null | "bob",
 //    "steps": [{"index": 0, "name": "preflight", "state": "pending"|"running"|"succeeded"|
@@ -66,13 +73,18 @@
 //       state           {"state": "baking"}   (every state change, the terminal one included)
 //       message         {"text": "..."}
 //     seq starts at 1 and increases by 1; events are kept in memory for the deployments this
-//     process ran or reconciled (a deployment known only from the store answers its terminal
-//     state as one "state" event). `finished` is true once the deployment is in a terminal state
-//     and every event of it is in the answer's range.
+//     process ran or reconciled (a deployment known only from the store answers its current
+//     state as one "state" event, seq 1). `finished` is true once the deployment is in a terminal
+//     state (the answer then holds the terminal "state" event or it was returned earlier); the
+//     cleanup step of a succeeded deployment may still add events after that.
 //
 // Errors: NotFound (unknown app, deployment or version), FailedPrecondition (a deployment is
 // already running for the app; nothing to roll back to; approving a finished deployment: the
 // message says its state), InvalidArgument (missing app/version/reason, bad version text).
+//
+// rollback() of an app with a deployment in flight: after its switch, that deployment is rolled
+// back (traffic to the warm old slot at once) and its id returned; before its switch it is
+// rejected (traffic never left the live release) and its id returned.
 //
 // Thread-safety: every public method is thread-safe. start()/stop() are called by the owner once
 // each; stop() stops the worker threads (a deployment in flight stays "running" in the store and

@@ -26,6 +26,7 @@
 #include "shipgate/metrics/telemetry_reader.h"
 #include "shipgate/release/controller.h"
 #include "shipgate/release/release_config.h"
+#include "shipgate/rum/release_labels.h"
 #include "shipgate/store/failing_state_store.h"
 #include "shipgate/store/sqlite_state_store.h"
 #include "shipgate/traffic/traffic_config.h"
@@ -331,6 +332,7 @@ class Bench {
     runtime_ = std::make_unique<FakeRuntime>();
     ControllerDeps deps{clock_, *failing_, *gateway_, *runtime_, telemetry_};
     deps.metrics = &registry_;
+    deps.labels = &labels_;
     deps.poll = std::chrono::milliseconds(1);
     controller_ = makeReleaseController(deps);
   }
@@ -352,6 +354,7 @@ class Bench {
   store::StateStore& store() { return *sqlite_; }
   store::FailingStateStore& failing() { return *failing_; }
   metrics::Registry& registry() { return registry_; }
+  rum::ReleaseLabelTable& labels() { return labels_; }
 
   std::string state(const std::string& id) {
     auto d = controller_->deployment(id);
@@ -427,6 +430,7 @@ class Bench {
   std::unique_ptr<store::FailingStateStore> failing_;
   FakeTelemetry telemetry_;
   metrics::Registry registry_;
+  rum::ReleaseLabelTable labels_;
   std::unique_ptr<FakeGateway> gateway_;
   std::unique_ptr<FakeRuntime> runtime_;
   std::unique_ptr<ReleaseController> controller_;

@@ -52,6 +52,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   EXPECT_FALSE(b.gateway().weighted("web"));
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
+  EXPECT_EQ(b.labels().version("web", "green"), "v1");  // pages served by green say "web@v1"
   // The bake lasted the environment's 2 minutes of simulated time.
   json bake = d["steps"][6];
   EXPECT_GE(bake["duration_ms"].get<int64_t>(), 120'000);
