@@ -243,6 +243,14 @@ void loadQualityGates(const YEntry& e, Config& c, Diags& d) {
     std::string value;
     if (!asString(entry.value, childPath("quality_gates", entry.key), d, value)) continue;
     c.quality_gates[entry.key] = value;
+    if (entry.key == "manual_approval") {
+      // The deploy's approval step is in effect, but it is set per environment, not read here.
+      d.warning(entry.key_where,
+                "quality_gates.manual_approval: the wording is recorded but not read; approval "
+                "is set per environment (environments.<name>.approval: required), and "
+                "production requires it by default");
+      continue;
+    }
     d.warning(entry.key_where,
               "quality_gates." + entry.key +
                   ": quality gates are recorded but "

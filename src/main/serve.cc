@@ -182,8 +182,12 @@ int runServe(const ServeOptions& opts) {
   log::info("state store: " + release_cfg.state_dir);
 
   metrics::Registry metrics;
-  // The registry's windows (what the release controller reads), closed on their own thread.
-  metrics::Windows telemetry(metrics, clock);
+  // The registry's windows (what the release controller reads), closed on their own thread. The
+  // rollback triggers take one sample a second, so a window is one second: a sample then sees
+  // only that second's answers, and a slot's first second after a switch is not mixed with what
+  // its previous release answered. 1,200 windows cover the seed's 10-minute latency rule and its
+  // baseline of the same length before the switch.
+  metrics::Windows telemetry(metrics, clock, {.interval = Millis(1000), .windows = 1200});
   metrics::Sampler sampler(telemetry);
   traffic::HealthRegistry registry(clock);
   // RUM beacons land here for the release controller's SLA checks; the label table names the

@@ -24,6 +24,7 @@ TEST(ExampleConfig, The101stApiRequestWithinAMinuteGets429) {
   std::string yaml =
       "include: [\"" + testsupport::sourceDir() + "/examples/coinestate/shipgate.yaml\"]\n"
       "server: {user: nobody}\n"  // as demo.yaml: the seed wants a non-root user
+      "state: {dir: \"" + dir.file("state") + "\"}\n"  // not beside the shipped file
       "listeners: [{name: http, address: \"127.0.0.1:" + std::to_string(ports.http) + "\"}]\n"
       "admin: {address: \"127.0.0.1:" + std::to_string(ports.admin) + "\", token_file: \"" +
       token + "\"}\n"
