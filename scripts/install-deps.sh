@@ -9,7 +9,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libcli11-dev libre2-dev libpq-dev libgtest-dev libgmock-dev
   libbenchmark-dev node-llhttp libcpp-httplib-dev liburiparser-dev brotli libsqlite3-dev
   libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev)
-run_pkgs=(postgresql curl openssl ca-certificates)
+run_pkgs=(postgresql curl openssl ca-certificates python3)
 test_pkgs=(chromium nginx wrk prometheus)
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
 
