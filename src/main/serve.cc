@@ -233,6 +233,10 @@ int runServe(const ServeOptions& opts) {
   release_deps.metrics = &metrics;
   release_deps.notifier = &notifier;
   release_deps.rum = rum_store.get();
+  release_deps.labels = &release_labels;  // RUM beacons name the version behind each slot
+  // The notifier's counters on /metrics (notify itself knows no registry).
+  metrics.addCollector(
+      [&notifier](std::string& out) { notify::renderNotifierMetrics(notifier.stats(), out); });
   std::unique_ptr<release::ReleaseController> releases =
       release::makeReleaseController(release_deps);
 

@@ -1,6 +1,7 @@
 // The checklist of one deployment, run on its own worker thread: start, health, smoke, approval,
 // switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
+#include <cstdlib>
 #include <algorithm>
 #include <cmath>
 
@@ -111,7 +112,26 @@ class Worker {
       storeFailure(st);
       return false;
     }
+    holdStepForTest(index);
     return true;
+  }
+  // SHIPGATE_TEST_HOLD_STEP=<step>:<ms> (tests only, read once): the named step, once recorded
+  // running, waits that long before it does anything, so a crash test can kill `serve` inside a
+  // step that is otherwise over in a millisecond (start, preflight). A stop ends the wait.
+  void holdStepForTest(int index) {
+    static const std::pair<std::string, int64_t> kHold = [] {
+      const char* v = std::getenv("SHIPGATE_TEST_HOLD_STEP");
+      if (v == nullptr) return std::pair<std::string, int64_t>{"", 0};
+      std::string spec(v);
+      size_t colon = spec.find(':');
+      if (colon == std::string::npos) return std::pair<std::string, int64_t>{"", 0};
+      return std::pair<std::string, int64_t>{spec.substr(0, colon),
+                                             std::atoll(spec.c_str() + colon + 1)};
+    }();
+    if (kHold.second <= 0 || kHold.first != kStepNames[index]) return;
+    log::warn("SHIPGATE_TEST_HOLD_STEP: holding step " + kHold.first + " for " +
+              std::to_string(kHold.second) + " ms");
+    (void)c_.waitUntil(r_, c_.monoMs() + kHold.second, [] { return false; });
   }
   bool endStep(int index, StepState state, const std::string& result, const json& evidence) {
     store::StepRecord s = step(index);
@@ -826,6 +846,19 @@ void Worker::cleanupStep() {
     endStep(kCleanup, StepState::kSucceeded, "the old slot was taken over by " + by,
             {{"slot", traffic::slotName(r_.from)}, {"version", old_version}});
     return;
+  }
+  // Last guard: stop the old slot only while the store still says it holds the old release (a
+  // deployment that replaced it owns it now, whatever happened to the warm hand-over).
+  if (auto slots = deps_.store.slotStates(r_.app); slots.isOk()) {
+    for (const auto& rec : slots.value()) {
+      if (rec.slot == traffic::slotName(r_.from) && rec.version != old_version) {
+        endStep(kCleanup, StepState::kSucceeded,
+                "the old slot now holds " + (rec.version.empty() ? "nothing" : rec.version) +
+                    "; left alone",
+                {{"slot", traffic::slotName(r_.from)}, {"version", old_version}});
+        return;
+      }
+    }
   }
   (void)deps_.gateway.setSlotEndpoints(r_.app, r_.from, {});
   Status st = deps_.runtime.stop(r_.release, traffic::slotName(r_.from));

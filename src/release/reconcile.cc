@@ -144,8 +144,10 @@ Status DeployController::reconcile() {
       Status st = rec.startSlot(*app, *to, d.version, /*live=*/true);
       if (st.isOk()) {
         rec.slotState(d.app, *to, d.version, store::SlotState::kLive);
+        bool warm_ok = false;
         if (!d.previous_version.empty()) {
           Status warm = rec.startSlot(*app, *from, d.previous_version, /*live=*/false);
+          warm_ok = warm.isOk();
           rec.slotState(d.app, *from, d.previous_version,
                         warm.isOk() ? store::SlotState::kWarm : store::SlotState::kFailed);
           if (!warm.isOk()) {
@@ -174,6 +176,10 @@ Status DeployController::reconcile() {
           runs_[d.id] = run;
           active_[d.app] = d.id;
         }
+        // The old slot is warm again and this deployment's cleanup owns it, as before the
+        // restart: a later deploy into that slot takes it over (cancelling the cleanup), so the
+        // cleanup can never stop a release that replaced the old one.
+        if (warm_ok) setWarm(d.app, Warm{d.id, *from, d.previous_version});
         emit(*run, "state", {{"state", "baking"}});
         log::info("reconcile: " + d.id + " (" + d.app + " " + d.version +
                   ") resumes its bake after a restart");

@@ -58,6 +58,8 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   const std::string step = GetParam();
   Deployer::Settings s;
   s.approval = "required";
+  // The start step is over in a millisecond: held for the test so the kill lands inside it.
+  if (step == "start") s.serve_env = {{"SHIPGATE_TEST_HOLD_STEP", "start:3000"}};
   s.bake = "4s";
   s.scale_down_delay = "3s";
   Deployer d(s);
@@ -153,7 +155,10 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   ASSERT_EQ(d.waitForState(v3, {"waiting_approval"}, 60s)["state"], "waiting_approval");
   ASSERT_EQ(d.api("POST", "/api/v1/deployments/" + v3 + "/approve", "{}").status, 200);
   EXPECT_EQ(d.waitForState(v3, kTerminal, 60s)["state"], "succeeded") << d.serveLogs();
-  EXPECT_EQ(d.servedVersion(), "v3");
+  auto probe = testsupport::httpGet(d.httpPort(), "/api/properties", {{"Host", "api.test"}});
+  EXPECT_EQ(d.servedVersion(), "v3") << probe.status << " " << probe.raw << "\n"
+                                     << d.apiJson("GET", "/api/v1/deployments/" + v3).dump(2)
+                                     << d.serveLogs();
 }
 
 // `shipgate deploy` keeps following through a restart of `shipgate serve`: it reconnects and

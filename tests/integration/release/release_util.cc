@@ -138,6 +138,7 @@ std::string Deployer::releaseDir(const std::string& version, Behaviour behaviour
   o.stdout_path = dir_.file("serve-" + std::to_string(starts_) + ".out");
   o.stderr_path = dir_.file("serve-" + std::to_string(starts_) + ".err");
   o.stop_timeout = 15000ms;
+  o.env = settings_.serve_env;
   serve_ = std::make_unique<testsupport::Process>(o);
   auto started = serve_->start();
   if (!started) return started;

@@ -51,6 +51,8 @@ class Deployer {
     std::string extra_yaml;             // appended under apps: (e.g. an unmanaged app)
     std::string extra_sites;            // appended under sites:
     std::string health_timeout;         // release.health_timeout when set
+    // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
+    std::vector<std::pair<std::string, std::string>> serve_env;
   };
 
   explicit Deployer(Settings settings);
