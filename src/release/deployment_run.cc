@@ -558,7 +558,13 @@ bool Worker::switchStep() {
       failBeforeSwitch("switch: " + st.message());
       return false;
     }
-  } else if (steps.empty() || r_.kind == DeploymentKind::kEmergencyRollback) {
+  } else if (steps.empty() || r_.kind == DeploymentKind::kEmergencyRollback ||
+             previousVersion().empty()) {
+    // With nothing live before (a first deploy), there is no traffic to shift by weight.
+    if (!steps.empty() && r_.kind != DeploymentKind::kEmergencyRollback) {
+      c_.emit(r_, "message", {{"text", "no release was live: all traffic on " +
+                                           std::string(traffic::slotName(r_.to)) + " at once"}});
+    }
     Status st = deps_.gateway.switchSlot(r_.app, r_.to);
     if (!st.isOk()) {
       endStep(kSwitch, StepState::kFailed, st.message(), evidence);
@@ -759,6 +765,10 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
   if (!incident.empty()) notify(notify::EventKind::kIncidentOpened, reason, fields, incident);
   setSlot(r_.from, previousVersion(), store::SlotState::kLive);
   stopNewSlot();
+  // The cleanup after a rollback is the new release's slot, stopped just now; the old one is live.
+  endStep(kCleanup, StepState::kSucceeded,
+          "rolled back: stopped " + version() + " in " + traffic::slotName(r_.to),
+          {{"slot", traffic::slotName(r_.to)}, {"version", version()}});
   c_.finishRun(r_);
   if (incident.empty()) return;
   // Resolved when the old release is healthy again: the time to recover.

@@ -170,6 +170,10 @@ Status DeployController::reconcile() {
           MutexLock lock(run->mu);
           run->record = d;
           run->approved = !d.approved_by.empty();
+          // Events live in memory: the earlier process numbered its own from 1. Starting past
+          // any number it can have reached (wall ms x 1000) keeps seq increasing across the
+          // restart, so a client resuming with after= or Last-Event-ID misses nothing new.
+          run->next_seq = nowMs() * 1000;
         }
         {
           MutexLock lock(mu_);
