@@ -46,9 +46,8 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(states[3], "skipped");
   EXPECT_EQ(states[4], "skipped");
   EXPECT_EQ(b.stepState(id, "bake"), "succeeded");
-  // The weight steps went 10, 50, 100 with a hold, then all traffic to green.
-  EXPECT_EQ(b.gateway().history(),
-            (std::vector<std::string>{"web:90/10", "web:50/50", "web:green"}));
+  // Nothing was live before v1: no traffic to shift by weight, all of it to green at once.
+  EXPECT_EQ(b.gateway().history(), (std::vector<std::string>{"web:green"}));
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   EXPECT_FALSE(b.gateway().weighted("web"));
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
@@ -88,6 +87,9 @@ TEST(ReleaseController, SecondDeployKeepsTheOldSlotWarmThenStopsIt) {
   ASSERT_TRUE(b.driveCleanup(first));
   std::string second = b.deployAndFinish("web", "v2");
   json d = b.deployment(second);
+  // With v1 live, the weight steps go 10, 50, 100 with a hold, then all traffic to blue.
+  EXPECT_EQ(b.gateway().history(),
+            (std::vector<std::string>{"web:green", "web:10/90", "web:50/50", "web:blue"}));
   EXPECT_EQ(d["previous_version"], "v1");
   EXPECT_EQ(d["to_slot"], "blue");
   EXPECT_EQ(b.gateway().active("web"), Slot::kBlue);
