@@ -764,8 +764,9 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
   notify(notify::EventKind::kRolledBack, reason, fields, incident);
   if (!incident.empty()) notify(notify::EventKind::kIncidentOpened, reason, fields, incident);
   setSlot(r_.from, previousVersion(), store::SlotState::kLive);
+  // The cleanup after a rollback is stopping the new release's slot (the old one is live).
+  (void)beginStep(kCleanup);
   stopNewSlot();
-  // The cleanup after a rollback is the new release's slot, stopped just now; the old one is live.
   endStep(kCleanup, StepState::kSucceeded,
           "rolled back: stopped " + version() + " in " + traffic::slotName(r_.to),
           {{"slot", traffic::slotName(r_.to)}, {"version", version()}});

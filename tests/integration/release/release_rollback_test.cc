@@ -117,6 +117,27 @@ TEST(ReleaseRollback, ErrorRateTriggerRollsBackOnItsOwn) {
   CliResult listed = d.cli({"incidents", "--app", "api"});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find(acceptedId(v2.out)), std::string::npos) << listed.out;
+
+  // /metrics counts both deployments by result and the rollback by its trigger, names the live
+  // release, and promtool accepts all of it (the release and RUM series included).
+  auto metrics = d.api("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.raw;
+  for (const char* series :
+       {"shipgate_deployments_total{app=\"api\",result=\"succeeded\"} 1",
+        "shipgate_deployments_total{app=\"api\",result=\"rolled_back\"} 1",
+        "shipgate_rollbacks_total{app=\"api\",trigger=\"error_rate\"} 1"}) {
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  }
+  EXPECT_NE(metrics.body.find("shipgate_release_info{app=\"api\""), std::string::npos)
+      << metrics.body;
+  const std::string file = d.dir().writeFile("metrics.txt", metrics.body);
+  testsupport::ProcessOptions o;
+  o.argv = {"/bin/sh", "-c", "promtool check metrics < " + file};
+  testsupport::Process promtool(o);
+  ASSERT_TRUE(promtool.start()) << "promtool did not start (scripts/install-deps.sh installs it)";
+  auto code = promtool.wait(30s);
+  ASSERT_TRUE(code.has_value()) << "promtool timed out";
+  EXPECT_EQ(*code, 0) << promtool.stdoutText() << promtool.stderrText();
 }
 
 TEST(ReleaseRollback, EmergencyRollbackUnderLoadFailsNoRequest) {
