@@ -47,6 +47,20 @@ json parsedOr(const std::string& text, json fallback) {
 
 std::string actorOr(const std::string& actor) { return actor.empty() ? "unknown" : actor; }
 
+// The slot of the live release: where the router sends the app's traffic. A static app's slots
+// never get endpoints, so the router's choice never moves; its live slot is the one the store
+// records live (the site serves that release's directory).
+traffic::Slot liveSlotOf(store::StateStore& store, const AppRelease& app, traffic::Slot routed) {
+  if (app.runtime.kind != runtime::RuntimeKind::kStatic) return routed;
+  auto slots = store.slotStates(app.app);
+  if (!slots) return routed;
+  for (const auto& s : *slots) {
+    auto slot = parseSlot(s.slot);
+    if (slot && s.state == store::SlotState::kLive && !s.version.empty()) return *slot;
+  }
+  return routed;
+}
+
 }  // namespace
 
 json deploymentJson(const store::DeploymentRecord& d, bool with_steps) {
@@ -449,7 +463,7 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
   run->kind = DeploymentKind::kDeploy;
   run->release = *app;
   run->env = *env;
-  run->from = eff->active_slot;
+  run->from = liveSlotOf(deps_.store, *app, eff->active_slot);
   run->to = otherSlot(run->from);
   run->requested_mono_ms = monoMs();
   std::string previous = liveVersion(req.app, run->from);
@@ -513,7 +527,7 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
 
   auto eff = deps_.gateway.effective(req.app);
   if (!eff) return eff.status();
-  const traffic::Slot live = eff->active_slot;
+  const traffic::Slot live = liveSlotOf(deps_.store, *app, eff->active_slot);
   const std::string live_version = liveVersion(req.app, live);
   auto run = std::make_shared<Run>();
   run->app = req.app;

@@ -278,6 +278,11 @@ class Worker {
   std::optional<watch::Firing> firing_;
   std::optional<watch::SlaResult> sla_alert_;
   std::string static_root_;  // static releases: the directory of the new release
+  // Static releases: what the site served before this deployment (the previous release's
+  // directory, or the config's root before the first release), found before the switch so a
+  // rollback is one swap of the site's root. Empty when the previous release is not on disk.
+  std::string previous_static_root_;
+  void rememberPreviousStaticRoot();
 
   void handleWatchEnd(WatchEnd end);
 };
@@ -308,6 +313,8 @@ bool Worker::startStep() {
   if (!started->static_root.empty()) {
     evidence["static_root"] = started->static_root;
     static_root_ = started->static_root;
+    rememberPreviousStaticRoot();
+    evidence["previous_static_root"] = textOrNullStr(previous_static_root_);
   } else {
     Status st = deps_.gateway.setSlotEndpoints(r_.app, r_.to, endpoints_);
     if (!st.isOk()) {
@@ -318,6 +325,27 @@ bool Worker::startStep() {
   }
   setSlot(r_.to, version(), store::SlotState::kIdle);
   return endStep(kStart, StepState::kSucceeded, "ok", evidence);
+}
+
+void Worker::rememberPreviousStaticRoot() {
+  const std::string previous = previousVersion();
+  if (previous.empty()) {
+    const std::string& site = r_.release.runtime.static_site.site;
+    for (const auto& s : traffic::trafficConfigOf(*deps_.gateway.config()).sites) {
+      if (s.name == site) previous_static_root_ = s.static_site.root;
+    }
+    return;
+  }
+  auto root = deps_.runtime.staticRoot(r_.release, previous);
+  if (root) {
+    previous_static_root_ = *root;
+    return;
+  }
+  // Not fatal: this deployment may be the fix for exactly that; it only cannot flip back.
+  log::warn("deployment " + r_.id + ": " + root.status().message());
+  c_.emit(r_, "message", {{"text", "the previous release " + previous + " is not on disk (" +
+                                       root.status().message() +
+                                       "): a rollback cannot flip back to it"}});
 }
 
 bool Worker::healthStep(traffic::Slot slot, int index) {
@@ -603,10 +631,12 @@ bool Worker::switchStep() {
   }
   evidence["switch_ms"] = c_.monoMs() - step_started_mono_[kSwitch];
   setSlot(r_.to, version(), store::SlotState::kLive);
-  if (!previousVersion().empty() && static_root_.empty()) {
+  if (!previousVersion().empty()) {
+    // A static release stays on disk (kept by keep_releases), so its slot is warm too: the
+    // store must not keep calling it live.
     setSlot(r_.from, previousVersion(), store::SlotState::kWarm);
     // From now on the old slot is the warm rollback target (an emergency rollback flips to it).
-    if (r_.kind != DeploymentKind::kEmergencyRollback) {
+    if (r_.kind != DeploymentKind::kEmergencyRollback && static_root_.empty()) {
       c_.setWarm(r_.app, DeployController::Warm{r_.id, r_.from, previousVersion()});
     }
   }
@@ -716,9 +746,13 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
                                  const json& detail, bool open_incident, const std::string& actor) {
   // Traffic first: nothing (store, notifications) may delay it.
   const int64_t t0 = c_.monoMs();
-  Status st = static_root_.empty()
-                  ? deps_.gateway.switchSlot(r_.app, r_.from)
-                  : Status::failedPrecondition("a static release cannot flip back on its own");
+  Status st = static_root_.empty() ? deps_.gateway.switchSlot(r_.app, r_.from)
+               : previous_static_root_.empty()
+                   ? Status::notFound("the directory of the previous release " +
+                                      previousVersion() + " was missing when the deployment "
+                                      "started; the site keeps serving " + version())
+                   : deps_.gateway.setStaticRoot(r_.release.runtime.static_site.site,
+                                                 previous_static_root_);
   const int64_t switch_ms = c_.monoMs() - t0;
   if (auto warm = c_.warmOf(r_.app); warm && warm->run_id == r_.id) c_.setWarm(r_.app, std::nullopt);
   if (!st.isOk()) {
@@ -938,6 +972,12 @@ void Worker::resumeBake() {
   }
   if (r_.env.triggers && !wc.triggers.empty()) watch_.emplace(wc.triggers, baseline);
   if (r_.env.triggers) slas_ = wc.slas;
+  if (r_.release.runtime.kind == runtime::RuntimeKind::kStatic) {
+    // Reconciliation pointed the site at this release again; a rollback flips it back.
+    auto root = deps_.runtime.staticRoot(r_.release, version());
+    if (root) static_root_ = *root;
+    rememberPreviousStaticRoot();
+  }
   const int64_t bake = releaseConfigOf(*cfg).bakeOf(r_.release).count();
   const int64_t elapsed = bake_started == 0 ? 0 : std::max<int64_t>(0, c_.nowMs() - bake_started);
   const int64_t remaining = std::max<int64_t>(0, bake - elapsed);

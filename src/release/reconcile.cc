@@ -182,8 +182,11 @@ Status DeployController::reconcile() {
         }
         // The old slot is warm again and this deployment's cleanup owns it, as before the
         // restart: a later deploy into that slot takes it over (cancelling the cleanup), so the
-        // cleanup can never stop a release that replaced the old one.
-        if (warm_ok) setWarm(d.app, Warm{d.id, *from, d.previous_version});
+        // cleanup can never stop a release that replaced the old one. A static app has no warm
+        // slot to flip to (its rollback points the site at the previous directory instead).
+        if (warm_ok && app->runtime.kind != runtime::RuntimeKind::kStatic) {
+          setWarm(d.app, Warm{d.id, *from, d.previous_version});
+        }
         emit(*run, "state", {{"state", "baking"}});
         log::info("reconcile: " + d.id + " (" + d.app + " " + d.version +
                   ") resumes its bake after a restart");

@@ -87,4 +87,12 @@ void SupervisorSlotRuntime::prune(const AppRelease& app, const std::set<std::str
   (void)releases_.prune(app.app, static_cast<size_t>(app.keep_releases), keep);
 }
 
+Result<std::string> SupervisorSlotRuntime::staticRoot(const AppRelease& app,
+                                                      const std::string& version) const {
+  if (app.runtime.kind != runtime::RuntimeKind::kStatic) {
+    return Status::failedPrecondition("app " + app.app + " is not static (kind: process)");
+  }
+  return releases_.path(app.app, version);
+}
+
 }  // namespace shipgate::release

@@ -49,6 +49,10 @@ class SlotRuntime {
   virtual SlotRunState state(const AppRelease& app, const std::string& slot) const = 0;
   // Removes releases beyond keep_releases (static only), never `keep`.
   virtual void prune(const AppRelease& app, const std::set<std::string>& keep) {}
+  // Static only: the directory of `version`, already imported (NotFound when it is not on disk).
+  virtual Result<std::string> staticRoot(const AppRelease& app, const std::string& version) const {
+    return Status::notFound("app " + app.app + " has no static releases");
+  }
 };
 
 // The real SlotRuntime. REQUIRES: supervisor and releases outlive this.
@@ -60,6 +64,7 @@ class SupervisorSlotRuntime final : public SlotRuntime {
   Status stop(const AppRelease& app, const std::string& slot) override;
   SlotRunState state(const AppRelease& app, const std::string& slot) const override;
   void prune(const AppRelease& app, const std::set<std::string>& keep) override;
+  Result<std::string> staticRoot(const AppRelease& app, const std::string& version) const override;
 
  private:
   runtime::ProcessSupervisor& supervisor_;
