@@ -2,6 +2,8 @@
 // alert_threshold after the bake opens one incident (no rollback, no duplicate while it stays
 // open, adopted across a restart), resolved once the SLA is back within the threshold; no data
 // leaves it open; a breach during the bake is the bake's (a rollback), not the watch's.
+// Emergency rollbacks: an incident as of the request, resolved once the restored release is
+// healthy, left open when the rollback failed; a standard rollback opens none.
 #include <gtest/gtest.h>
 
 #include "controller_fixture.h"
@@ -121,6 +123,57 @@ TEST(SlaWatch, ARestartAdoptsTheOpenIncident) {
   b.healthyTraffic("web", "green");
   ASSERT_TRUE(b.drive([&] { return incidents(b).front().resolved_at != 0; }));
   EXPECT_EQ(incidents(b).size(), 1u);
+}
+
+TEST(EmergencyIncident, OpenedAsOfTheRequestResolvedWhenTheRestoredReleaseIsHealthy) {
+  Bench b;
+  b.healthyTraffic("web", "green");
+  b.healthyTraffic("web", "blue");
+  b.deployAndFinish("web", "v1");
+  b.deployAndFinish("web", "v2");
+  // A standard rollback: who and why on the deployment, no incident.
+  auto standard = b.c().rollback({"web", std::nullopt, "search is slow", "dave", false});
+  ASSERT_TRUE(standard.isOk()) << standard.status().toString();
+  ASSERT_TRUE(b.driveToState(*standard, "succeeded"));
+  EXPECT_EQ(b.deployment(*standard)["actor"], "dave");
+  EXPECT_EQ(b.deployment(*standard)["reason"], "search is slow");
+  b.drive([] { return false; }, std::chrono::seconds(1), std::chrono::minutes(1));
+  EXPECT_TRUE(incidents(b).empty());
+
+  auto em = b.c().rollback({"web", std::nullopt, "pager: checkout broken", "oncall", true});
+  ASSERT_TRUE(em.isOk()) << em.status().toString();
+  ASSERT_TRUE(b.drive([&] {
+    auto list = incidents(b);
+    return !list.empty() && list[0].resolved_at != 0;
+  }));
+  auto list = incidents(b);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].deployment_id, *em);
+  EXPECT_EQ(list[0].cause, "emergency rollback by oncall: pager: checkout broken");
+  EXPECT_EQ(list[0].opened_at, b.deployment(*em)["created_at"].get<int64_t>());
+  EXPECT_EQ(list[0].resolved_at - list[0].opened_at, list[0].time_to_recover_ms);
+  json detail = json::parse(list[0].detail_json);
+  EXPECT_EQ(detail["actor"], "oncall");
+  EXPECT_EQ(detail["restored"], true);
+  EXPECT_EQ(countAudit(b, "incident_opened", list[0].id), 1);
+  EXPECT_EQ(countAudit(b, "incident_resolved", list[0].id), 1);
+}
+
+TEST(EmergencyIncident, StaysOpenWhenTheRollbackFails) {
+  Bench b;
+  b.healthyTraffic("web", "green");
+  b.healthyTraffic("web", "blue");
+  b.deployAndFinish("web", "v1");
+  b.deployAndFinish("web", "v2-nostart", "failed");  // recorded, cannot start
+  auto em = b.c().rollback({"web", std::string("v2-nostart"), "try the hotfix", "oncall", true});
+  ASSERT_TRUE(em.isOk()) << em.status().toString();
+  ASSERT_TRUE(b.driveToState(*em, "failed"));
+  ASSERT_TRUE(b.drive([&] { return !incidents(b).empty(); }));
+  b.drive([] { return false; }, std::chrono::seconds(1), std::chrono::minutes(3));
+  auto list = incidents(b);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].resolved_at, 0);
+  EXPECT_EQ(json::parse(list[0].detail_json)["restored"], false);
 }
 
 }  // namespace
