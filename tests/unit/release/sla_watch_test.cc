@@ -28,6 +28,7 @@ std::vector<store::IncidentRecord> incidents(Bench& b) {
   return list ? *list : std::vector<store::IncidentRecord>{};
 }
 
+// The audit entries of an incident (written right after the incident itself: wait for them).
 int countAudit(Bench& b, const std::string& action, int64_t incident) {
   auto all = b.store().listAudit(0, 0);
   EXPECT_TRUE(all.isOk());
@@ -61,6 +62,7 @@ TEST(SlaWatch, BreachAfterTheBakeOpensOneIncidentResolvedOnRecovery) {
   EXPECT_EQ(detail["slot"], "green");
   EXPECT_DOUBLE_EQ(detail["value"].get<double>(), 900.0);
   EXPECT_EQ(detail["window_ms"], 60'000);
+  EXPECT_TRUE(b.drive([&] { return countAudit(b, "incident_opened", opened.id) >= 1; }));
   EXPECT_EQ(countAudit(b, "incident_opened", opened.id), 1);
 
   // Breaching for ten more minutes, then no data at all: still the one open incident, and the
@@ -80,6 +82,7 @@ TEST(SlaWatch, BreachAfterTheBakeOpensOneIncidentResolvedOnRecovery) {
   list = incidents(b);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_GT(list[0].time_to_recover_ms, 0);
+  EXPECT_TRUE(b.drive([&] { return countAudit(b, "incident_resolved", opened.id) >= 1; }));
   EXPECT_EQ(countAudit(b, "incident_resolved", opened.id), 1);
 
   // A new breach is a new incident.
@@ -137,6 +140,12 @@ TEST(EmergencyIncident, OpenedAsOfTheRequestResolvedWhenTheRestoredReleaseIsHeal
   ASSERT_TRUE(b.driveToState(*standard, "succeeded"));
   EXPECT_EQ(b.deployment(*standard)["actor"], "dave");
   EXPECT_EQ(b.deployment(*standard)["reason"], "search is slow");
+  bool audited = false;  // the request, in the audit log with who and why
+  for (const auto& a : *b.store().listAudit(0, 0)) {
+    audited = audited || (a.subject == *standard && a.action == "rollback" && a.actor == "dave" &&
+                          a.reason == "search is slow");
+  }
+  EXPECT_TRUE(audited);
   b.drive([] { return false; }, std::chrono::seconds(1), std::chrono::minutes(1));
   EXPECT_TRUE(incidents(b).empty());
 
@@ -155,7 +164,9 @@ TEST(EmergencyIncident, OpenedAsOfTheRequestResolvedWhenTheRestoredReleaseIsHeal
   json detail = json::parse(list[0].detail_json);
   EXPECT_EQ(detail["actor"], "oncall");
   EXPECT_EQ(detail["restored"], true);
+  EXPECT_TRUE(b.drive([&] { return countAudit(b, "incident_opened", list[0].id) >= 1; }));
   EXPECT_EQ(countAudit(b, "incident_opened", list[0].id), 1);
+  EXPECT_TRUE(b.drive([&] { return countAudit(b, "incident_resolved", list[0].id) >= 1; }));
   EXPECT_EQ(countAudit(b, "incident_resolved", list[0].id), 1);
 }
 
