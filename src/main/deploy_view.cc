@@ -404,6 +404,12 @@ void printChecklist(const json& d, std::ostream& out) {
     out << "  rollback: " << text(rb, "rule") << " at " << when(number(rb, "at")) << " (window "
         << formatDuration(number(rb, "window_ms")) << ")\n";
     for (const auto& v : list(rb, "values")) out << "            " << plain(v) << "\n";
+    // Who rolled back and why (manual, emergency), or what an SLA measured.
+    if (!text(rb, "actor").empty()) {
+      out << "            by " << text(rb, "actor") << ": " << text(rb, "reason") << "\n";
+    } else if (list(rb, "values").empty() && !text(rb, "reason").empty()) {
+      out << "            " << text(rb, "reason") << "\n";
+    }
   }
   const json& baseline = member(d, "baseline");
   if (baseline.is_object() && !baseline.empty()) {

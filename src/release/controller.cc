@@ -7,6 +7,7 @@
 #include "shipgate/common/log.h"
 #include "shipgate/notify/notifier.h"
 #include "shipgate/traffic/traffic_config.h"
+#include "sla_watch.h"
 
 namespace shipgate::release {
 
@@ -124,11 +125,15 @@ Status DeployController::start() {
     started_ = true;
   }
   stopping_ = false;
-  return reconcile();
+  Status reconciled = reconcile();
+  sla_watch_ = std::make_unique<SlaWatch>(*this);
+  sla_watch_->start();
+  return reconciled;
 }
 
 void DeployController::stop() {
   stopping_ = true;
+  if (sla_watch_) sla_watch_->stop();
   std::vector<std::shared_ptr<Run>> runs;
   std::vector<std::pair<std::shared_ptr<Run>, std::thread>> threads;
   {
@@ -516,6 +521,7 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
       running->rollback_requested = true;
       running->rollback_actor = actorOr(req.actor);
       running->rollback_reason = req.reason;
+      running->rollback_emergency = req.emergency;
     } else {
       running->rejected = true;
       running->reject_actor = actorOr(req.actor);

@@ -28,6 +28,7 @@
 namespace shipgate::release {
 
 class ReleaseMetrics;
+class SlaWatch;
 
 // Step indexes of the checklist.
 enum StepIndex : int {
@@ -76,6 +77,7 @@ struct Run {
   bool rollback_requested GUARDED_BY(mu) = false;
   std::string rollback_actor GUARDED_BY(mu);
   std::string rollback_reason GUARDED_BY(mu);
+  bool rollback_emergency GUARDED_BY(mu) = false;  // --emergency: the rollback opens an incident
   bool cancel_cleanup GUARDED_BY(mu) = false;  // another deployment took the old slot
   std::string cancel_cleanup_by GUARDED_BY(mu);
 
@@ -145,6 +147,7 @@ class DeployController final : public ReleaseController {
 
   ControllerDeps deps_;
   std::unique_ptr<ReleaseMetrics> metrics_;
+  std::unique_ptr<SlaWatch> sla_watch_;  // the live releases' SLAs after their bake
   std::atomic<bool> stopping_{false};
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Run>> runs_ GUARDED_BY(mu_);

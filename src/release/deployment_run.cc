@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "controller_impl.h"
+#include "incidents.h"
 #include "release_metrics.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/telemetry_reader.h"
@@ -258,6 +259,9 @@ class Worker {
   void rollBackAfterSwitch(const std::string& trigger, std::string reason,
                            const json& detail, bool open_incident, const std::string& actor);
   void succeed();
+  // An emergency rollback is an incident: opened as of the request, resolved once the restored
+  // release is healthy in its slot; left open when the rollback failed.
+  void emergencyIncident(bool restored);
 
   // The trigger watch until `deadline_mono` (sampling each second of the clock).
   WatchEnd watchUntil(int64_t deadline_mono, const std::string& phase, bool check_slas);
@@ -703,14 +707,21 @@ void Worker::handleWatchEnd(WatchEnd end) {
     rollBackAfterSwitch("sla", sla_alert_->summary, detail, true, "trigger");
   } else if (end == WatchEnd::kManual) {
     std::string actor, reason;
+    bool emergency = false;
     {
       MutexLock lock(r_.mu);
       actor = r_.rollback_actor;
       reason = r_.rollback_reason;
+      emergency = r_.rollback_emergency;
     }
-    rollBackAfterSwitch("manual", "rolled back by " + actor + ": " + reason,
-                        json{{"rule", "manual"}, {"actor", actor}, {"reason", reason}}, false,
-                        actor);
+    rollBackAfterSwitch("manual",
+                        (emergency ? "emergency rollback by " : "rolled back by ") + actor + ": " +
+                            reason,
+                        json{{"rule", "manual"},
+                             {"actor", actor},
+                             {"reason", reason},
+                             {"emergency", emergency}},
+                        emergency, actor);
   }
 }
 
@@ -740,6 +751,7 @@ void Worker::failBeforeSwitch(const std::string& reason, DeploymentState state,
   }
   notify(notify::EventKind::kDeployFailed, why);
   c_.finishRun(r_);
+  if (r_.kind == DeploymentKind::kEmergencyRollback) emergencyIncident(false);
 }
 
 void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
@@ -947,6 +959,50 @@ void Worker::emergencyFlip() {
   endStep(kCleanup, stopped.isOk() ? StepState::kSucceeded : StepState::kFailed,
           stopped.isOk() ? "stopped " + previousVersion() : stopped.message(),
           {{"slot", traffic::slotName(r_.from)}});
+  emergencyIncident(true);
+}
+
+void Worker::emergencyIncident(bool restored) {
+  std::string actor, why;
+  int64_t requested_at = 0;
+  {
+    MutexLock lock(r_.mu);
+    actor = r_.record.actor;
+    why = r_.record.reason;
+    requested_at = r_.record.created_at;
+  }
+  store::IncidentRecord inc;
+  inc.app = r_.app;
+  inc.deployment_id = r_.id;
+  inc.cause = "emergency rollback by " + actor + ": " + why;
+  inc.detail_json = dumpJson({{"source", "emergency_rollback"},
+                              {"actor", actor},
+                              {"reason", why},
+                              {"from_version", textOrNullStr(previousVersion())},
+                              {"to_version", version()},
+                              {"restored", restored}});
+  inc.opened_at = requested_at != 0 ? requested_at : c_.nowMs();
+  IncidentContext ctx{r_.env.name, version(), previousVersion(), actor, {{"trigger", "emergency"}}};
+  const int64_t id = openIncident(deps_, inc, ctx);
+  if (id == 0) return;
+  c_.emit(r_, "message", {{"text", "incident " + std::to_string(id) + " opened: " + inc.cause}});
+  if (!restored) return;
+  const int64_t deadline = c_.monoMs() + r_.release.health_timeout.count();
+  for (;;) {
+    auto health = deps_.gateway.slotHealth(r_.app, r_.to);
+    bool healthy = !health.empty() || !static_root_.empty();
+    for (const auto& h : health) healthy = healthy && h.healthy;
+    if (healthy) {
+      const std::string text = version() + " is live in " + traffic::slotName(r_.to) +
+                                " and healthy";
+      if (resolveIncident(deps_, id, r_.app, r_.id, text, ctx)) {
+        c_.emit(r_, "message", {{"text", "incident " + std::to_string(id) + " resolved: " + text}});
+      }
+      return;
+    }
+    if (c_.stopping() || c_.monoMs() >= deadline) return;  // stays open
+    c_.waitUntil(r_, c_.monoMs() + 500, nullptr);
+  }
 }
 
 // Reconciled after a restart during the bake: the releases were started again (reconcile.cc);
@@ -1079,6 +1135,7 @@ void Worker::execute() {
   }
   succeed();
   cleanupStep();
+  if (r_.kind == DeploymentKind::kEmergencyRollback) emergencyIncident(true);
 }
 
 }  // namespace

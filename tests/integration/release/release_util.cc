@@ -75,7 +75,7 @@ std::string Deployer::yaml() const {
     << "environments:\n"
     << "  production: {approval: " << settings_.approval << ", bake: " << settings_.bake
     << ", triggers: true, scale_down_delay: " << settings_.scale_down_delay << "}\n"
-    << "sites:\n"
+    << settings_.sections << "sites:\n"
     << "  - {name: api, hosts: [api.test], path_prefix: /api/, app: api}\n"
     << settings_.extra_sites << "apps:\n"
     << "  api:\n"

@@ -50,6 +50,8 @@ class Deployer {
     int replicas = 2;
     std::string extra_yaml;             // appended under apps: (e.g. an unmanaged app)
     std::string extra_sites;            // appended under sites:
+    // Top-level sections written before sites: (e.g. performance_slas:, rum:, notifications:).
+    std::string sections;
     std::string health_timeout;         // release.health_timeout when set
     // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
     std::vector<std::pair<std::string, std::string>> serve_env;
