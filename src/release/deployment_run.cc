@@ -509,13 +509,12 @@ WatchEnd Worker::watchUntil(int64_t deadline_mono, const std::string& phase, boo
       json values = json::array();
       for (const auto& v : watch_->values()) {
         json value = v.value ? json(*v.value) : json(nullptr);
-        bool breaching = v.breaching > 0;
         values.push_back({{"rule", v.rule_text},
                           {"metric", watch::metricName(v.metric)},
                           {"value", value},
                           {"unit", v.unit},
                           {"threshold", v.threshold ? json(*v.threshold) : json(nullptr)},
-                          {"breaching", breaching},
+                          {"breaching", v.breached},
                           {"breaching_samples", v.breaching},
                           {"needed", v.needed},
                           {"note", v.note}});

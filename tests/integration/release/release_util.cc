@@ -97,11 +97,11 @@ std::string Deployer::yaml() const {
   if (!settings_.health_timeout.empty()) {
     y << "      health_timeout: " << settings_.health_timeout << "\n";
   }
+  y << settings_.app_yaml << settings_.extra_yaml;
   if (!settings_.triggers.empty()) {
     y << "rollback_triggers:\n";
     for (const auto& t : settings_.triggers) y << "  - " << t << "\n";
   }
-  y << settings_.extra_yaml;
   return y.str();
 }
 
@@ -118,6 +118,9 @@ std::string Deployer::releaseDir(const std::string& version, Behaviour behaviour
     case Behaviour::kSlow:
       script += "sleep 1\nexec \"" + testsupport::buildDir() +
                 "/coinestate-api\" \"$@\" --latency-ms 1000\n";
+      break;
+    case Behaviour::kLagging:
+      script += "exec \"" + testsupport::buildDir() + "/coinestate-api\" \"$@\" --latency-ms 100\n";
       break;
     case Behaviour::kCrash:
       script += "echo \"release " + version + " cannot start: missing DATABASE_URL\" >&2\nexit 3\n";

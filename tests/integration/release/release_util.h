@@ -33,7 +33,8 @@ struct CliResult {
 
 // What a version's `run` script does.
 // kSlow: starts after 1 s and answers each /api/ request after 1 s.
-enum class Behaviour { kHealthy, kErrors, kCrash, kSlow };
+// kLagging: starts at once and answers each /api/ request 100 ms late (its health check too).
+enum class Behaviour { kHealthy, kErrors, kCrash, kSlow, kLagging };
 
 // `n` consecutive free loopback ports (checked by binding each).
 std::pair<int, int> freePortRange(int n);
@@ -52,6 +53,7 @@ class Deployer {
     std::string extra_sites;            // appended under sites:
     // Top-level sections written before sites: (e.g. performance_slas:, rum:, notifications:).
     std::string sections;
+    std::string app_yaml;               // appended under apps.api (4-space indent), e.g. health
     std::string health_timeout;         // release.health_timeout when set
     // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
     std::vector<std::pair<std::string, std::string>> serve_env;

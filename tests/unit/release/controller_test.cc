@@ -79,6 +79,28 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
             std::string::npos);
 }
 
+TEST(ReleaseController, TriggerValuesAtZeroAreNotBreaching) {
+  // A WAF rule with no block at all: its value is 0 blocks/min, which does not breach "> 1000".
+  std::string yaml = testing::kConfig;
+  const std::string health = "  - \"Health check failures > 3 consecutive\"\n";
+  yaml.insert(yaml.find(health) + health.size(),
+              "  - \"Security alert (WAF blocking > 1000 requests/minute)\"\n");
+  Bench b(yaml);
+  b.healthyTraffic("web", "green");
+  std::string id = b.deployAndFinish("web", "v1");
+  json bake = b.deployment(id)["steps"][6];
+  const json& values = bake["evidence"]["values"];
+  ASSERT_EQ(values.size(), 3u) << bake.dump(2);
+  for (const auto& v : values) {
+    EXPECT_EQ(v["breaching"], false) << v.dump();
+    EXPECT_EQ(v["breaching_samples"], 0) << v.dump();
+  }
+  EXPECT_EQ(values[2]["metric"], "waf_blocks") << values.dump(2);
+  EXPECT_EQ(values[2]["value"], 0.0) << values.dump(2);
+  EXPECT_EQ(values[1]["metric"], "health_failures") << values.dump(2);
+  EXPECT_EQ(values[1]["value"], 0.0) << values.dump(2);
+}
+
 TEST(ReleaseController, SecondDeployKeepsTheOldSlotWarmThenStopsIt) {
   Bench b;
   b.healthyTraffic("web", "green");
