@@ -1,13 +1,14 @@
 // The checklist of one deployment, run on its own worker thread: start, health, smoke, approval,
 // switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
-#include <cstdlib>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "controller_impl.h"
 #include "incidents.h"
 #include "release_metrics.h"
+#include "sla_watch.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/telemetry_reader.h"
 #include "shipgate/notify/notifier.h"
@@ -31,46 +32,8 @@ std::string dumpJson(const json& j) {
 namespace {
 
 constexpr int64_t kSampleMs = 1'000;
-constexpr int64_t kSlaEveryMs = 5'000;
-
-// The SLA source of one slot: the gateway's latency for api_response_time, the RUM store for the
-// others (attributed to "<app>@<version>", else "<app>@<slot>").
-class SlotSlaSource final : public watch::SlaSource {
- public:
-  SlotSlaSource(const metrics::TelemetryReader& telemetry, const rum::RumStore* rum,
-                std::string app, std::string slot, std::string version)
-      : telemetry_(telemetry), rum_(rum), app_(std::move(app)), slot_(std::move(slot)),
-        version_(std::move(version)) {}
-
-  std::optional<double> percentile(std::string_view metric, double p,
-                                   std::chrono::milliseconds window) const override {
-    if (metric == watch::kApiResponseTime) {
-      auto q = telemetry_.latencyQuantile(app_, slot_, p / 100.0, window);
-      if (!q) return std::nullopt;
-      return *q * 1000.0;
-    }
-    if (rum_ == nullptr) return std::nullopt;
-    auto v = rum_->percentile(metric, label(metric, window), p, window);
-    return v;
-  }
-  int64_t count(std::string_view metric, std::chrono::milliseconds window) const override {
-    if (metric == watch::kApiResponseTime) {
-      return static_cast<int64_t>(telemetry_.requests(app_, slot_, window).total);
-    }
-    if (rum_ == nullptr) return 0;
-    return static_cast<int64_t>(rum_->count(metric, label(metric, window), window));
-  }
-
- private:
-  std::string label(std::string_view metric, std::chrono::milliseconds window) const {
-    std::string by_version = app_ + "@" + version_;
-    if (rum_->count(metric, by_version, window) > 0) return by_version;
-    return app_ + "@" + slot_;
-  }
-  const metrics::TelemetryReader& telemetry_;
-  const rum::RumStore* rum_;
-  std::string app_, slot_, version_;
-};
+// SLAs are checked as often as the triggers sample, so a short bake checks them too.
+constexpr int64_t kSlaEveryMs = kSampleMs;
 
 json textOrNullStr(const std::string& s);
 
@@ -530,7 +493,7 @@ WatchEnd Worker::watchUntil(int64_t deadline_mono, const std::string& phase, boo
     }
     if (check_slas && !slas_.empty() && now >= next_sla) {
       next_sla = now + kSlaEveryMs;
-      SlotSlaSource source(deps_.telemetry, deps_.rum, r_.app, traffic::slotName(r_.to),
+      LiveSlaSource source(deps_.telemetry, deps_.rum, r_.app, traffic::slotName(r_.to),
                            version());
       for (const auto& res : watch::evaluateSlas(slas_, source)) {
         if (res.verdict == watch::SlaVerdict::kAlert) {
