@@ -193,8 +193,13 @@ int runSecrets(const SecretsOptions& o) {
     if (!o.label.empty()) which.label = o.label;
     Result<SecretBytes> v = store.get(actor, o.path, which);
     if (!v.isOk()) return fail(v.status());
-    if (std::fwrite(v->data(), 1, v->size(), stdout) != v->size() || std::fflush(stdout) != 0) {
-      return fail(Status::fromErrno("stdout", errno));
+    // Straight to the descriptor: no stdio buffer keeps a copy of the value.
+    size_t done = 0;
+    while (done < v->size()) {
+      const ssize_t n = ::write(STDOUT_FILENO, v->data() + done, v->size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail(Status::fromErrno("stdout", errno));
+      done += static_cast<size_t>(n);
     }
     return 0;
   }

@@ -57,10 +57,6 @@ KdfParams KdfParams::fresh(uint64_t opslimit, size_t memlimit) {
   return out;
 }
 
-KdfParams KdfParams::interactive() {
-  return fresh(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
-}
-
 std::string KdfParams::toText() const {
   return std::string(kKdfName) + "$" + std::to_string(opslimit) + "$" + std::to_string(memlimit) +
          "$" + toHex(salt);

@@ -36,8 +36,6 @@ struct KdfParams {
 
   // Fresh random salt with the given cost (libsodium's bounds apply).
   static KdfParams fresh(uint64_t opslimit, size_t memlimit);
-  // The interactive cost libsodium recommends for a passphrase typed at a prompt.
-  static KdfParams interactive();
   std::string toText() const;
   static Result<KdfParams> parse(std::string_view text);
 };

@@ -69,7 +69,8 @@ class SecretsBackend {
   virtual ~SecretsBackend() = default;
 
   // Runs `body` as one transaction: all of its calls are applied, or none when it returns an
-  // error (or throws, which is rethrown after the rollback).
+  // error (or throws, which is rethrown after the rollback). A call from inside a body joins the
+  // open transaction.
   virtual Status atomically(const std::function<Status()>& body) = 0;
 
   virtual Result<std::optional<std::string>> getMeta(const std::string& key) = 0;
