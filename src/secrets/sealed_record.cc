@@ -88,7 +88,7 @@ Result<SecretBytes> open(const SecretBytes& key, const SealedRecord& record, std
   if (rc != 0) {
     return Status::internal(std::string(what) +
                             ": failed authentication: the stored record was tampered with, "
-                            "belongs to another path or version, or the key is wrong");
+                            "copied from another place, or the key is wrong");
   }
   plain.shrink(written);
   return plain;

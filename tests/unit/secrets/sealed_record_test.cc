@@ -40,8 +40,8 @@ TEST(SealedRecord, OpensOnlyUnderItsKeyAndAssociatedData) {
   const SecretBytes key = SecretBytes::random(32);
   const SealedRecord r = seal(key, 1, valueAd("/a/b", 1, 1), SecretBytes::copyOf("v1"));
   const std::string expected =
-      "value of /a/b: failed authentication: the stored record was tampered with, belongs to "
-      "another path or version, or the key is wrong";
+      "value of /a/b: failed authentication: the stored record was tampered with, copied from "
+      "another place, or the key is wrong";
   EXPECT_EQ(open(key, r, valueAd("/a/c", 1, 1), "value of /a/b").status().message(), expected);
   EXPECT_FALSE(open(key, r, valueAd("/a/b", 2, 1), "x").isOk());
   EXPECT_FALSE(open(key, r, valueAd("/a/b", 1, 2), "x").isOk());

@@ -221,6 +221,35 @@ TEST_F(SecretsStoreTest, ATamperedCiphertextIsReportedNeverReturned) {
   EXPECT_EQ(get("/svc/key"), "v1");
 }
 
+TEST_F(SecretsStoreTest, AByteFlippedInTheDatabaseFileIsReportedNeverReturned) {
+  put("/svc/key", "file-level-value");
+  std::string sealed;
+  {
+    SQLite::Database db = raw();
+    sealed = blobOf(db, "/svc/key", 1);
+  }
+  store_.reset();  // the last connection checkpoints the WAL into state.db
+  const std::string path = dir_.path() + "/state.db";
+  std::string file = testsupport::readFile(path);
+  const size_t at = file.find(sealed);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(file.find(sealed, at + 1), std::string::npos);
+  file[at + SealedRecord::kHeaderSize + 3] ^= 0x20;  // inside the ciphertext
+  ASSERT_FALSE(dir_.writeFile("state.db", file).empty());
+  store_ = openStore(root_);
+  ASSERT_NE(store_, nullptr);
+  Result<SecretBytes> v = store_->get("app", "/svc/key");
+  ASSERT_FALSE(v.isOk());
+  EXPECT_EQ(v.status().message(),
+            "/svc/key version 1: failed authentication: the stored record was tampered with, "
+            "copied from another place, or the key is wrong");
+  // The refusal is audited like any read.
+  Result<AuditVerification> audit = store_->verifyAudit();
+  ASSERT_TRUE(audit.isOk());
+  EXPECT_TRUE(audit->ok()) << audit->problem;
+  EXPECT_EQ(audit->entries, 2);
+}
+
 TEST_F(SecretsStoreTest, ARecordCopiedToAnotherPathOrVersionFails) {
   put("/svc/a", "value-of-a");
   put("/svc/b", "value-of-b");
@@ -237,6 +266,40 @@ TEST_F(SecretsStoreTest, ARecordCopiedToAnotherPathOrVersionFails) {
   ASSERT_FALSE(other_version.isOk());
   EXPECT_NE(other_version.status().message().find("failed authentication"), std::string::npos);
   EXPECT_EQ(get("/svc/a"), "value-of-a");
+}
+
+TEST_F(SecretsStoreTest, ATamperedOrMissingDataKeyStopsTheOpen) {
+  put("/svc/a", "value-a");
+  store_.reset();
+  SQLite::Database db = raw();
+  std::string wrapped;
+  {
+    SQLite::Statement st(db, "SELECT wrapped FROM secrets_keys WHERE id = 1");
+    ASSERT_TRUE(st.executeStep());
+    wrapped.assign(static_cast<const char*>(st.getColumn(0).getBlob()),
+                   static_cast<size_t>(st.getColumn(0).getBytes()));
+  }
+  std::string flipped = wrapped;
+  flipped.back() = static_cast<char>(flipped.back() ^ 0x40);
+  auto setWrapped = [&](const std::string& bytes) {
+    SQLite::Statement st(db, "UPDATE secrets_keys SET wrapped = ? WHERE id = 1");
+    st.bind(1, bytes.data(), static_cast<int>(bytes.size()));
+    ASSERT_EQ(st.exec(), 1);
+  };
+  setWrapped(flipped);
+  Status tampered = openStatus(root_);
+  EXPECT_EQ(tampered.code(), Status::Code::kInternal);
+  EXPECT_EQ(tampered.message(),
+            "secrets store: data key 1: failed authentication: the stored record was tampered "
+            "with, copied from another place, or the key is wrong");
+  setWrapped(wrapped);
+  db.exec("UPDATE secrets_keys SET id = 3 WHERE id = 1");
+  Status moved = openStatus(root_);
+  EXPECT_EQ(moved.message(), "secrets store: data key 3: its record names key 1 (tampered with?)");
+  db.exec("DELETE FROM secrets_keys WHERE id = 3");
+  Status missing = openStatus(root_);
+  EXPECT_EQ(missing.message(),
+            "secrets store: its value key or audit key is missing (tampered with?)");
 }
 
 TEST_F(SecretsStoreTest, RotationRewrapsKeysValuesStayAndTheOldKeyNoLongerOpens) {
