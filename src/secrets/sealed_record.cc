@@ -44,10 +44,12 @@ std::string valueAd(std::string_view path, int64_t version, uint32_t key_id) {
   return ad;
 }
 
-std::string wrapAd(uint32_t key_id, std::string_view root_key_id) {
+std::string wrapAd(uint32_t key_id, std::string_view purpose, std::string_view root_key_id) {
   std::string ad = "shipgate-secret-data-key";
   ad += '\0';
   ad += std::to_string(key_id);
+  ad += '\0';
+  ad += purpose;
   ad += '\0';
   ad += root_key_id;
   return ad;

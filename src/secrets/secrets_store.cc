@@ -133,7 +133,8 @@ Result<std::unique_ptr<SecretsStore>> SecretsStore::open(std::unique_ptr<Secrets
       for (const auto& [id, purpose] : keys) {
         SecretBytes key = SecretBytes::random(kDataKeySize);
         KeyRow row{id, std::string(purpose),
-                   seal(root.bytes(), id, wrapAd(id, root.id()), key).encode(), root.id(), now};
+                   seal(root.bytes(), id, wrapAd(id, purpose, root.id()), key).encode(), root.id(),
+                   now};
         SG_RETURN_IF_ERROR(b.insertKey(row));
       }
       SG_RETURN_IF_ERROR(b.putMeta(std::string(kMetaRootKeyId), root.id()));
@@ -157,7 +158,7 @@ Result<std::unique_ptr<SecretsStore>> SecretsStore::open(std::unique_ptr<Secrets
                                 " (tampered with?)");
       }
       Result<SecretBytes> key =
-          secrets::open(root.bytes(), *record, wrapAd(row.id, root.id()), what);
+          secrets::open(root.bytes(), *record, wrapAd(row.id, row.purpose, root.id()), what);
       if (!key.isOk()) return key.status();
       if (row.purpose == kPurposeAudit) {
         s.audit_key_id = row.id;
@@ -470,7 +471,8 @@ Status SecretsStore::rotateRootKey(const std::string& actor, const RootKey& new_
                                 " appeared after the store was opened; nothing was changed");
       }
       SG_RETURN_IF_ERROR(s.backend->rewrapKey(
-          row.id, seal(new_root.bytes(), row.id, wrapAd(row.id, new_root.id()), *key).encode(),
+          row.id,
+          seal(new_root.bytes(), row.id, wrapAd(row.id, row.purpose, new_root.id()), *key).encode(),
           new_root.id()));
     }
     SG_RETURN_IF_ERROR(s.backend->putMeta(std::string(kMetaRootKeyId), new_root.id()));

@@ -36,8 +36,9 @@ struct SealedRecord {
 
 // The associated data of a value: "shipgate-secret-value\0<path>\0<version>\0<key id>".
 std::string valueAd(std::string_view path, int64_t version, uint32_t key_id);
-// The associated data of a data key wrapped by a root key.
-std::string wrapAd(uint32_t key_id, std::string_view root_key_id);
+// The associated data of a data key wrapped by a root key: its id and purpose ("value",
+// "audit") and the root key's id, so a wrapped key cannot be moved to another id or role.
+std::string wrapAd(uint32_t key_id, std::string_view purpose, std::string_view root_key_id);
 
 // Seals `plaintext` under `key` (32 bytes) as data key `key_id`.
 SealedRecord seal(const SecretBytes& key, uint32_t key_id, std::string_view ad,

@@ -296,7 +296,16 @@ TEST_F(SecretsStoreTest, ATamperedOrMissingDataKeyStopsTheOpen) {
   db.exec("UPDATE secrets_keys SET id = 3 WHERE id = 1");
   Status moved = openStatus(root_);
   EXPECT_EQ(moved.message(), "secrets store: data key 3: its record names key 1 (tampered with?)");
-  db.exec("DELETE FROM secrets_keys WHERE id = 3");
+  db.exec("UPDATE secrets_keys SET id = 1 WHERE id = 3");
+  // The value key cast as the audit key (and back) does not unwrap either.
+  db.exec(
+      "UPDATE secrets_keys SET purpose = CASE purpose WHEN 'value' THEN 'audit' ELSE 'value' END");
+  Status swapped = openStatus(root_);
+  EXPECT_NE(swapped.message().find("failed authentication"), std::string::npos)
+      << swapped.message();
+  db.exec(
+      "UPDATE secrets_keys SET purpose = CASE purpose WHEN 'value' THEN 'audit' ELSE 'value' END");
+  db.exec("DELETE FROM secrets_keys WHERE id = 1");
   Status missing = openStatus(root_);
   EXPECT_EQ(missing.message(),
             "secrets store: its value key or audit key is missing (tampered with?)");
