@@ -9,6 +9,7 @@
 #include "shipgate/notify/notify_config.h"
 #include "shipgate/release/release_config.h"
 #include "shipgate/rum/rum_config.h"
+#include "shipgate/secrets/secrets_config.h"
 #include "shipgate/watch/watch_config.h"
 #include "shipgate/traffic/health_targets.h"
 #include "shipgate/traffic/traffic_config.h"
@@ -21,11 +22,12 @@ std::vector<const config::SectionValidator*> configSections() {
   static const std::unique_ptr<config::SectionValidator> rum = rum::rumSection();
   static const std::unique_ptr<config::SectionValidator> notify = notify::notifySection();
   static const std::unique_ptr<config::SectionValidator> release = release::releaseSection();
+  static const std::unique_ptr<config::SectionValidator> secrets = secrets::secretsSection();
   // health before traffic: an app's health block is read with health's reader, and traffic reads
   // config.health_checks, which health's section also turns into component checks. release after
   // traffic: it reads the apps traffic validated (their environment and release keys).
   return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection(),
-          watch.get(),  rum.get(), notify.get(), release.get()};
+          watch.get(),  rum.get(), notify.get(), release.get(), secrets.get()};
 }
 
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {

@@ -16,6 +16,10 @@
 #include "shipgate/config/config.h"
 #include "shipgate/config/section.h"
 
+namespace CLI {
+class App;
+}
+
 namespace shipgate::cli {
 
 // The section validators every command loads the config with, in the order they run (the
@@ -89,6 +93,20 @@ struct WafTestOptions {
 int runWafTest(const WafTestOptions& options);
 // `shipgate waf fmt`: canonical form of one expression, or of every rule of --config.
 int runWafFmt(const std::string& config_path, const std::string& expression);
+
+// `shipgate secrets COMMAND` (secrets_command.cc): 0 done, 1 refused or failed, 2 usage,
+// config or key file errors.
+struct SecretsOptions {
+  std::string config_path;
+  std::string actor;
+  std::string command;  // the subcommand given
+  std::string path, file, label;
+  std::optional<int64_t> version, cas;
+  bool recursive = false, deleted = false, verify = false;
+};
+// Declares the subcommands into `options`; returns the `secrets` command.
+CLI::App* addSecretsCommand(CLI::App& app, SecretsOptions& options);
+int runSecrets(const SecretsOptions& options);
 
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);

@@ -198,6 +198,10 @@ int main(int argc, char** argv) {
   waf_fmt->add_option("-c,--config", waf_fmt_config, "Print every security rule of this config");
   waf_fmt->add_option("expression", waf_fmt_expr, "One rule expression");
 
+  SecretsOptions secrets_opts;
+  secrets_opts.config_path = defaultConfig();
+  auto* secrets = addSecretsCommand(app, secrets_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -248,5 +252,6 @@ int main(int argc, char** argv) {
   if (incidents->parsed()) return runIncidents(client, inc_app, inc_open, inc_json);
   if (waf_test->parsed()) return runWafTest(waf_test_opts);
   if (waf_fmt->parsed()) return runWafFmt(waf_fmt_config, waf_fmt_expr);
+  if (secrets->parsed()) return runSecrets(secrets_opts);
   return 2;
 }

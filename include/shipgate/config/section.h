@@ -60,6 +60,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"rollback_triggers", "watch"},  // watch/watch_config.h
     {"performance_slas", "watch"},
     {"rum", "rum"},        // rum/rum_config.h
+    {"secrets", "secrets"},  // secrets/secrets_config.h
 };
 
 }  // namespace shipgate::config
