@@ -16,20 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-CliResult deploy(Deployer& d, const std::string& version, Behaviour b = Behaviour::kHealthy) {
-  return d.cli({"deploy", "--app", "api", "--version", version, "--artifact",
-                d.releaseDir(version, b), "--lines"});
-}
-
-// Waits until the load has seen `n` more answers (so a phase is really under load).
-void waitForAnswers(const Load& load, int64_t n) {
-  const int64_t target = load.total() + n;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (load.total() < target && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
 TEST(ReleaseRollback, WeightedSwitchUnderLoadFailsNoRequest) {
   Deployer::Settings s;
   s.approval = "none";

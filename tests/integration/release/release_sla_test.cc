@@ -25,11 +25,6 @@ using nlohmann::json;
 // Only a rule that cannot fire in these tests: the SLAs alone decide (no seed triggers).
 const char* kQuietTrigger = "{metric: error_rate, above: 99%, for: 1m, no_data: ok}";
 
-CliResult deploy(Deployer& d, const std::string& version, Behaviour b = Behaviour::kHealthy) {
-  return d.cli({"deploy", "--app", "api", "--version", version, "--artifact",
-                d.releaseDir(version, b), "--lines"});
-}
-
 // Posts one beacon with `metric` = `ms` every 100 ms from its own thread, attributed with the
 // cookie sg_rel=<release>; counts the answers by status.
 class Beacons {

@@ -21,11 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-CliResult deploy(Deployer& d, const std::string& version, Behaviour b = Behaviour::kHealthy) {
-  return d.cli({"deploy", "--app", "api", "--version", version, "--artifact",
-                d.releaseDir(version, b), "--lines"});
-}
-
 // POST /api/v1/deployments without waiting; the deployment id.
 std::string startDeploy(Deployer& d, const std::string& version, Behaviour b) {
   auto r = d.api(
@@ -33,26 +28,6 @@ std::string startDeploy(Deployer& d, const std::string& version, Behaviour b) {
       json{{"app", "api"}, {"version", version}, {"artifact", d.releaseDir(version, b)}}.dump());
   EXPECT_EQ(r.status, 202) << r.raw;
   return json::parse(r.body, nullptr, false).value("id", "");
-}
-
-// Waits until the load has seen `n` more answers (so a phase is really under load).
-void waitForAnswers(const Load& load, int64_t n) {
-  const int64_t target = load.total() + n;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (load.total() < target && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
-// The line of a counter with exactly these labels on the admin listener's /metrics, e.g.
-// `shipgate_rollbacks_total{app="api",trigger="latency"} 1`; "" when absent.
-std::string metricLine(Deployer& d, const std::string& series) {
-  auto r = d.api("GET", "/metrics");
-  EXPECT_EQ(r.status, 200) << r.raw;
-  size_t at = r.body.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  size_t end = r.body.find('\n', at + 1);
-  return r.body.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
 }
 
 // The incidents of app api once one exists (polled: it is written right after the rollback).

@@ -320,4 +320,26 @@ std::string Load::describe() const {
   return out;
 }
 
+CliResult deploy(Deployer& d, const std::string& version, Behaviour b) {
+  return d.cli({"deploy", "--app", "api", "--version", version, "--artifact",
+                d.releaseDir(version, b), "--lines"});
+}
+
+std::string metricLine(Deployer& d, const std::string& series) {
+  auto r = d.api("GET", "/metrics");
+  EXPECT_EQ(r.status, 200) << r.raw;
+  size_t at = r.body.find("\n" + series + " ");
+  if (at == std::string::npos) return "";
+  size_t end = r.body.find('\n', at + 1);
+  return r.body.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+}
+
+void waitForAnswers(const Load& load, int64_t n) {
+  const int64_t target = load.total() + n;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (load.total() < target && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace releasetest

@@ -115,6 +115,13 @@ class Deployer {
   int starts_ = 0;
 };
 
+// `shipgate deploy --app api --version V --artifact <releaseDir(V, b)> --lines` to completion.
+CliResult deploy(Deployer& d, const std::string& version, Behaviour b = Behaviour::kHealthy);
+
+// The line of a series with exactly these labels on the admin listener's /metrics, e.g.
+// `shipgate_rollbacks_total{app="api",trigger="latency"} 1`; "" when absent.
+std::string metricLine(Deployer& d, const std::string& series);
+
 // "deployment d-3 accepted" in a deploy/rollback's output -> "d-3".
 std::string acceptedId(const std::string& out);
 
@@ -140,5 +147,8 @@ class Load {
   std::map<int, int64_t> statuses_ GUARDED_BY(mu_);
   std::map<std::string, int64_t> versions_ GUARDED_BY(mu_);
 };
+
+// Waits (30 s at most) until the load has seen `n` more answers (so a phase is really under load).
+void waitForAnswers(const Load& load, int64_t n);
 
 }  // namespace releasetest
