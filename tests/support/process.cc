@@ -350,4 +350,18 @@ bool Process::waitForOutput(const std::string& needle, std::chrono::milliseconds
   }
 }
 
+RunResult runToEnd(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
+  Process p(command(std::move(argv)));
+  RunResult r;
+  auto started = p.start();
+  EXPECT_TRUE(started);
+  if (!started) return r;
+  auto code = p.wait(timeout);
+  EXPECT_TRUE(code.has_value()) << p.describe();
+  r.code = code.value_or(-1);
+  r.out = p.stdoutText();
+  r.err = p.stderrText();
+  return r;
+}
+
 }  // namespace testsupport

@@ -57,6 +57,16 @@ inline ProcessOptions command(std::vector<std::string> argv) {
   return o;
 }
 
+// A command run to its end: exit code (-1 when it did not start or end in time) and its output.
+struct RunResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+// Starts `argv` and waits up to `timeout` for it; a start failure or a timeout fails the calling
+// test (EXPECT) and leaves code -1.
+RunResult runToEnd(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+
 class Process {
  public:
   Process() = default;

@@ -15,24 +15,10 @@ namespace {
 
 using testsupport::buildDir;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using CliRun = testsupport::RunResult;
 
 CliRun run(std::vector<std::string> argv) {
-  testsupport::Process p(testsupport::command(std::move(argv)));
-  CliRun r;
-  auto started = p.start();
-  EXPECT_TRUE(started);
-  if (!started) return r;
-  auto code = p.wait(std::chrono::seconds(30));
-  EXPECT_TRUE(code.has_value()) << p.describe();
-  r.code = code.value_or(-1);
-  r.out = p.stdoutText();
-  r.err = p.stderrText();
-  return r;
+  return testsupport::runToEnd(std::move(argv), std::chrono::seconds(30));
 }
 
 class SecretsCli : public ::testing::Test {

@@ -14,25 +14,11 @@ namespace {
 using testsupport::buildDir;
 using testsupport::sourceDir;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using CliRun = testsupport::RunResult;
 
 CliRun shipgate(std::vector<std::string> args) {
   args.insert(args.begin(), buildDir() + "/shipgate");
-  testsupport::Process p(testsupport::command(args));
-  CliRun r;
-  auto started = p.start();
-  EXPECT_TRUE(started);
-  if (!started) return r;
-  auto code = p.wait(std::chrono::seconds(30));
-  EXPECT_TRUE(code.has_value()) << p.describe();
-  r.code = code.value_or(-1);
-  r.out = p.stdoutText();
-  r.err = p.stderrText();
-  return r;
+  return testsupport::runToEnd(std::move(args), std::chrono::seconds(30));
 }
 
 std::string exampleConfig() { return sourceDir() + "/examples/coinestate/shipgate.yaml"; }
