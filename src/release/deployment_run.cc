@@ -225,6 +225,9 @@ class Worker {
   // An emergency rollback is an incident: opened as of the request, resolved once the restored
   // release is healthy in its slot; left open when the rollback failed.
   void emergencyIncident(bool restored);
+  // Waits (up to the release's health_timeout) until every endpoint of `slot` is healthy (a
+  // static release: at once); false when the time ran out or the controller is stopping.
+  bool waitUntilHealthy(traffic::Slot slot);
 
   // The trigger watch until `deadline_mono` (sampling each second of the clock).
   WatchEnd watchUntil(int64_t deadline_mono, const std::string& phase, bool check_slas);
@@ -781,22 +784,24 @@ void Worker::rollBackAfterSwitch(const std::string& trigger, std::string reason,
   c_.finishRun(r_);
   if (incident.empty()) return;
   // Resolved when the old release is healthy again: the time to recover.
+  if (!waitUntilHealthy(r_.from)) return;  // stays open
+  Status resolved = deps_.store.resolveIncident(std::stoll(incident), c_.nowMs());
+  if (!resolved.isOk()) log::error("cannot resolve incident " + incident + ": " + resolved.message());
+  notify(notify::EventKind::kIncidentResolved, std::string(traffic::slotName(r_.from)) + " (" +
+                                                   previousVersion() + ") is healthy again",
+         fields, incident);
+  c_.emit(r_, "message", {{"text", "incident " + incident + " resolved: " +
+                                       traffic::slotName(r_.from) + " is healthy"}});
+}
+
+bool Worker::waitUntilHealthy(traffic::Slot slot) {
   const int64_t deadline = c_.monoMs() + r_.release.health_timeout.count();
   for (;;) {
-    auto health = deps_.gateway.slotHealth(r_.app, r_.from);
+    auto health = deps_.gateway.slotHealth(r_.app, slot);
     bool healthy = !health.empty() || !static_root_.empty();
     for (const auto& h : health) healthy = healthy && h.healthy;
-    if (healthy) {
-      Status resolved = deps_.store.resolveIncident(std::stoll(incident), c_.nowMs());
-      if (!resolved.isOk()) log::error("cannot resolve incident " + incident + ": " + resolved.message());
-      notify(notify::EventKind::kIncidentResolved, std::string(traffic::slotName(r_.from)) + " (" +
-                                                       previousVersion() + ") is healthy again",
-             fields, incident);
-      c_.emit(r_, "message", {{"text", "incident " + incident + " resolved: " +
-                                           traffic::slotName(r_.from) + " is healthy"}});
-      return;
-    }
-    if (c_.stopping() || c_.monoMs() >= deadline) return;  // stays open
+    if (healthy) return true;
+    if (c_.stopping() || c_.monoMs() >= deadline) return false;
     c_.waitUntil(r_, c_.monoMs() + 500, nullptr);
   }
 }
@@ -948,22 +953,10 @@ void Worker::emergencyIncident(bool restored) {
   const int64_t id = openIncident(deps_, inc, ctx);
   if (id == 0) return;
   c_.emit(r_, "message", {{"text", "incident " + std::to_string(id) + " opened: " + inc.cause}});
-  if (!restored) return;
-  const int64_t deadline = c_.monoMs() + r_.release.health_timeout.count();
-  for (;;) {
-    auto health = deps_.gateway.slotHealth(r_.app, r_.to);
-    bool healthy = !health.empty() || !static_root_.empty();
-    for (const auto& h : health) healthy = healthy && h.healthy;
-    if (healthy) {
-      const std::string text = version() + " is live in " + traffic::slotName(r_.to) +
-                                " and healthy";
-      if (resolveIncident(deps_, id, r_.app, r_.id, text, ctx)) {
-        c_.emit(r_, "message", {{"text", "incident " + std::to_string(id) + " resolved: " + text}});
-      }
-      return;
-    }
-    if (c_.stopping() || c_.monoMs() >= deadline) return;  // stays open
-    c_.waitUntil(r_, c_.monoMs() + 500, nullptr);
+  if (!restored || !waitUntilHealthy(r_.to)) return;  // stays open
+  const std::string text = version() + " is live in " + traffic::slotName(r_.to) + " and healthy";
+  if (resolveIncident(deps_, id, r_.app, r_.id, text, ctx)) {
+    c_.emit(r_, "message", {{"text", "incident " + std::to_string(id) + " resolved: " + text}});
   }
 }
 
