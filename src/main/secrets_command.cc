@@ -20,9 +20,9 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/release/release_config.h"
+#include "shipgate/secrets/open_secrets_backend.h"
 #include "shipgate/secrets/secrets_config.h"
 #include "shipgate/secrets/secrets_store.h"
-#include "shipgate/secrets/sqlite_secrets_backend.h"
 
 namespace shipgate::cli {
 namespace {
@@ -83,8 +83,8 @@ std::optional<Opened> openStore(const std::string& config_path) {
     std::cerr << "shipgate secrets: " << root.status().message() << "\n";
     return std::nullopt;
   }
-  const std::string& dir = release::releaseConfigOf(*loaded.config).state_dir;
-  auto backend = secrets::SqliteSecretsBackend::open(dir);
+  const release::ReleaseConfig& release_cfg = release::releaseConfigOf(*loaded.config);
+  auto backend = secrets::openSecretsBackend(release_cfg.state_dir, release_cfg.state_url);
   if (!backend.isOk()) {
     std::cerr << "shipgate secrets: " << backend.status().message() << "\n";
     return std::nullopt;
