@@ -1,5 +1,6 @@
 // `shipgate secrets ...`: the secrets store on the local state directory, for the operator.
-// The config gives the state directory (state.dir) and the root key file (secrets.key_file).
+// The config gives the state store (state.dir, or state.url for PostgreSQL) and the root key file
+// (secrets.key_file).
 // Values come in from stdin or --from-file only (never from an argument, which `ps` and shell
 // history would show) and go out on stdout as raw bytes; neither is ever echoed anywhere else.
 //

@@ -8,9 +8,9 @@ namespace shipgate::secrets {
 namespace {
 
 using store::pg::PgConnection;
+using store::pg::pgInt;
 using store::pg::PgParam;
 using store::pg::PgResult;
-using store::pg::pgInt;
 using store::pg::pgText;
 
 struct SchemaVersion {
@@ -148,8 +148,8 @@ Result<std::unique_ptr<PostgresSecretsBackend>> PostgresSecretsBackend::open(
       SG_RETURN_IF_ERROR(
           db.run("CREATE TABLE IF NOT EXISTS secrets_schema ("
                  " version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"));
-      SG_PG_ASSIGN(auto seen, db.exec("SELECT 1 FROM secrets_schema WHERE version = $1",
-                                      {pgInt(v.version)}));
+      SG_PG_ASSIGN(auto seen,
+                   db.exec("SELECT 1 FROM secrets_schema WHERE version = $1", {pgInt(v.version)}));
       if (seen.rows() > 0) return Status::ok();
       SG_RETURN_IF_ERROR(db.run(v.sql));
       return db.run(
@@ -166,10 +166,9 @@ Result<std::unique_ptr<PostgresSecretsBackend>> PostgresSecretsBackend::open(
   }
   SG_PG_ASSIGN(auto newest, db.exec("SELECT COALESCE(MAX(version), 0) FROM secrets_schema"));
   if (newest.int64(0, 0) > kSchemaVersion) {
-    return Status::failedPrecondition(backend->where_ + " has secrets schema version " +
-                                      std::to_string(newest.int64(0, 0)) +
-                                      ", newer than this shipgate's " +
-                                      std::to_string(kSchemaVersion));
+    return Status::failedPrecondition(
+        backend->where_ + " has secrets schema version " + std::to_string(newest.int64(0, 0)) +
+        ", newer than this shipgate's " + std::to_string(kSchemaVersion));
   }
   return backend;
 }
@@ -246,7 +245,8 @@ Status PostgresSecretsBackend::rewrapKey(uint32_t id, const std::string& wrapped
   SG_PG_ASSIGN(auto r, conn_->exec("UPDATE secrets_keys SET wrapped = $1, root_key_id = $2 "
                                    "WHERE id = $3",
                                    {PgParam::bytes(wrapped), pgText(root_key_id), pgInt(id)}));
-  if (r.affected() != 1) return Status::notFound("data key " + std::to_string(id) + ": no such key");
+  if (r.affected() != 1)
+    return Status::notFound("data key " + std::to_string(id) + ": no such key");
   return Status::ok();
 }
 

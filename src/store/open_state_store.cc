@@ -6,8 +6,7 @@
 
 namespace shipgate::store {
 
-Result<std::unique_ptr<StateStore>> openStateStore(const std::string& dir,
-                                                   const std::string& url) {
+Result<std::unique_ptr<StateStore>> openStateStore(const std::string& dir, const std::string& url) {
   if (url.empty()) {
     auto sqlite = SqliteStateStore::open(dir);
     if (!sqlite.isOk()) return sqlite.status();

@@ -96,8 +96,8 @@ std::string describeUrl(const std::string& url) {
   const char* env_login = std::getenv("USER");
   const std::string user =
       orDefault(parsed.get("user"), orDefault(env_user, orDefault(env_login, "")));
-  const std::string host = orDefault(parsed.get("host"), orDefault(parsed.get("hostaddr"),
-                                                                   "localhost"));
+  const std::string host =
+      orDefault(parsed.get("host"), orDefault(parsed.get("hostaddr"), "localhost"));
   const std::string port = orDefault(parsed.get("port"), "5432");
   const std::string db = orDefault(parsed.get("dbname"), user);
   return (user.empty() ? "" : user + "@") + host + ":" + port + "/" + db;

@@ -33,10 +33,10 @@ class SCOPED_CAPABILITY PostgresStateStore::Session {
 
 namespace pg_detail {
 
-using pg::PgConnection;
-using pg::PgParam;
 using pg::pgBool;
+using pg::PgConnection;
 using pg::pgInt;
+using pg::PgParam;
 using pg::pgText;
 
 // InvalidArgument unless `text` is empty or one valid JSON text.
@@ -73,9 +73,9 @@ Status PostgresStateStore::write(F&& fn) {
   }
   --depth_;
   if (!status.isOk()) {
-    const Status undone = conn_->run(top ? std::string("ROLLBACK")
-                                         : "ROLLBACK TO SAVEPOINT " + savepoint +
-                                               "; RELEASE SAVEPOINT " + savepoint);
+    const Status undone =
+        conn_->run(top ? std::string("ROLLBACK")
+                       : "ROLLBACK TO SAVEPOINT " + savepoint + "; RELEASE SAVEPOINT " + savepoint);
     if (!undone.isOk() && !top && broken_.empty()) broken_ = status.message();
   }
   if (top) broken_.clear();

@@ -26,8 +26,9 @@ IncidentRecord incidentFromRow(const PgResult& r, int row) {
 }
 
 Status readApps(PgConnection& db, const std::string* name, std::vector<AppRecord>& out) {
-  const std::string sql = std::string("SELECT name, environment, runtime_kind, updated_at FROM "
-                                      "apps") +
+  const std::string sql = std::string(
+                              "SELECT name, environment, runtime_kind, updated_at FROM "
+                              "apps") +
                           (name ? " WHERE name = $1" : "") + " ORDER BY name COLLATE \"C\"";
   SG_PG_ASSIGN(auto r, name ? db.exec(sql, {pgText(*name)}) : db.exec(sql));
   for (int i = 0; i < r.rows(); ++i) {
@@ -79,13 +80,12 @@ Status PostgresStateStore::upsertApp(const AppRecord& a) {
   Session lock(*this);
   return write([&](PgConnection& db) -> Status {
     SG_RETURN_IF_ERROR(lockVersion(db));
-    SG_RETURN_IF_ERROR(
-        db.run("INSERT INTO apps (name, environment, runtime_kind, updated_at) "
-               "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET "
-               "environment = excluded.environment, "
-               "runtime_kind = excluded.runtime_kind, updated_at = excluded.updated_at",
-               {pgText(a.name), pgText(a.environment), pgText(a.runtime_kind),
-                pgInt(a.updated_at)}));
+    SG_RETURN_IF_ERROR(db.run(
+        "INSERT INTO apps (name, environment, runtime_kind, updated_at) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET "
+        "environment = excluded.environment, "
+        "runtime_kind = excluded.runtime_kind, updated_at = excluded.updated_at",
+        {pgText(a.name), pgText(a.environment), pgText(a.runtime_kind), pgInt(a.updated_at)}));
     return bump(db, "app", a.name);
   });
 }
@@ -170,9 +170,9 @@ Result<IncidentRecord> PostgresStateStore::findIncident(int64_t id) {
   Session lock(*this);
   IncidentRecord out;
   Status status = read([&](PgConnection& db) -> Status {
-    SG_PG_ASSIGN(auto r,
-                 db.exec(std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE id = $1",
-                         {pgInt(id)}));
+    SG_PG_ASSIGN(
+        auto r, db.exec(std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE id = $1",
+                        {pgInt(id)}));
     if (r.rows() == 0) return Status::notFound("no incident " + std::to_string(id));
     out = incidentFromRow(r, 0);
     return Status::ok();
@@ -208,8 +208,8 @@ Result<int64_t> PostgresStateStore::appendAudit(const AuditEntry& e) {
     SG_RETURN_IF_ERROR(checkJson(db, "audit entry detail_json", e.detail_json));
     SG_PG_ASSIGN(auto r, db.exec("INSERT INTO audit_log (at, actor, action, subject, reason, "
                                  "detail_json) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                                 {pgInt(e.at), pgText(e.actor), pgText(e.action),
-                                  pgText(e.subject), pgText(e.reason), pgText(e.detail_json)}));
+                                 {pgInt(e.at), pgText(e.actor), pgText(e.action), pgText(e.subject),
+                                  pgText(e.reason), pgText(e.detail_json)}));
     id = r.int64(0, 0);
     return Status::ok();
   });
@@ -305,8 +305,7 @@ Result<std::optional<std::string>> PostgresStateStore::getRuntimeState(const std
   Session lock(*this);
   std::optional<std::string> out;
   Status status = read([&](PgConnection& db) -> Status {
-    SG_PG_ASSIGN(auto r,
-                 db.exec("SELECT value FROM runtime_state WHERE key = $1", {pgText(key)}));
+    SG_PG_ASSIGN(auto r, db.exec("SELECT value FROM runtime_state WHERE key = $1", {pgText(key)}));
     if (r.rows() > 0) out = r.text(0, 0);
     return Status::ok();
   });

@@ -20,7 +20,7 @@ constexpr const char* kReleaseColumns =
     "app, version, artifact, commit_sha, commit_time, created_by, created_at";
 
 ReleaseRecord releaseFromRow(const PgResult& r, int row) {
-  return ReleaseRecord{r.text(row, 0),  r.text(row, 1),  r.text(row, 2), r.text(row, 3),
+  return ReleaseRecord{r.text(row, 0),  r.text(row, 1), r.text(row, 2), r.text(row, 3),
                        r.int64(row, 4), r.text(row, 5), r.int64(row, 6)};
 }
 
@@ -105,8 +105,9 @@ Status upsertStep(PgConnection& db, const std::string& deployment_id, const Step
       "ON CONFLICT (deployment_id, idx) DO UPDATE SET name = excluded.name, "
       "state = excluded.state, started_at = excluded.started_at, ended_at = excluded.ended_at, "
       "result = excluded.result, evidence_json = excluded.evidence_json",
-      {pgText(deployment_id), pgInt(s.index), pgText(s.name), pgText(std::string(toString(s.state))),
-       pgInt(s.started_at), pgInt(s.ended_at), pgText(s.result), pgText(s.evidence_json)});
+      {pgText(deployment_id), pgInt(s.index), pgText(s.name),
+       pgText(std::string(toString(s.state))), pgInt(s.started_at), pgInt(s.ended_at),
+       pgText(s.result), pgText(s.evidence_json)});
 }
 
 // The app's unfinished deployment other than `except_id`, as "d-3 (baking)", or empty.
@@ -142,11 +143,11 @@ Status PostgresStateStore::createRelease(const ReleaseRecord& r) {
       return Status::alreadyExists("release " + r.app + " " + r.version +
                                    " already exists (releases are immutable)");
     }
-    SG_RETURN_IF_ERROR(db.run(std::string("INSERT INTO releases (") + kReleaseColumns +
-                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                              {pgText(r.app), pgText(r.version), pgText(r.artifact),
-                               pgText(r.commit_sha), pgInt(r.commit_time), pgText(r.created_by),
-                               pgInt(r.created_at)}));
+    SG_RETURN_IF_ERROR(
+        db.run(std::string("INSERT INTO releases (") + kReleaseColumns +
+                   ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+               {pgText(r.app), pgText(r.version), pgText(r.artifact), pgText(r.commit_sha),
+                pgInt(r.commit_time), pgText(r.created_by), pgInt(r.created_at)}));
     return bump(db, "release", r.app + "/" + r.version);
   });
 }
@@ -249,8 +250,8 @@ Result<std::string> PostgresStateStore::createDeployment(const DeploymentRecord&
          pgText(d.previous_version), pgText(std::string(toString(d.kind))),
          pgText(std::string(toString(d.state))), pgText(d.from_slot), pgText(d.to_slot),
          pgText(d.actor), pgText(d.reason), pgText(d.approved_by), pgText(d.failure),
-         pgText(d.baseline_json), pgText(d.rollback_json), pgInt(d.created_at),
-         pgInt(d.updated_at), pgInt(d.finished_at)}));
+         pgText(d.baseline_json), pgText(d.rollback_json), pgInt(d.created_at), pgInt(d.updated_at),
+         pgInt(d.finished_at)}));
     for (const StepRecord& s : d.steps) SG_RETURN_IF_ERROR(upsertStep(db, id, s));
     return bump(db, "deployment", id);
   });
@@ -259,9 +260,8 @@ Result<std::string> PostgresStateStore::createDeployment(const DeploymentRecord&
     // happen through this store, which locks the app row first); same meaning, same code.
     if (status.code() == Status::Code::kAlreadyExists &&
         status.message().find("deployments_one_unfinished_per_app") != std::string::npos) {
-      return Status::failedPrecondition("app " + d.app +
-                                        " already has an unfinished deployment: " +
-                                        status.message());
+      return Status::failedPrecondition(
+          "app " + d.app + " already has an unfinished deployment: " + status.message());
     }
     return status;
   }
@@ -292,9 +292,8 @@ Status PostgresStateStore::updateDeployment(const DeploymentRecord& d) {
                "approved_by = $5, failure = $6, baseline_json = $7, rollback_json = $8, "
                "updated_at = $9, finished_at = $10 WHERE id = $11",
                {pgText(std::string(toString(d.state))), pgText(d.from_slot), pgText(d.to_slot),
-                pgText(d.reason), pgText(d.approved_by), pgText(d.failure),
-                pgText(d.baseline_json), pgText(d.rollback_json), pgInt(d.updated_at),
-                pgInt(d.finished_at), pgText(d.id)}));
+                pgText(d.reason), pgText(d.approved_by), pgText(d.failure), pgText(d.baseline_json),
+                pgText(d.rollback_json), pgInt(d.updated_at), pgInt(d.finished_at), pgText(d.id)}));
     return bump(db, "deployment", d.id);
   });
 }

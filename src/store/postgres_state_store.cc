@@ -89,9 +89,8 @@ Result<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(const std::
     if (m.version <= applied || m.version > up_to) continue;
     status = store->write([&](pg::PgConnection& db) -> Status {
       SG_RETURN_IF_ERROR(locked(db));
-      SG_PG_ASSIGN(
-          auto seen,
-          db.exec("SELECT 1 FROM schema_migrations WHERE version = $1", {pgInt(m.version)}));
+      SG_PG_ASSIGN(auto seen, db.exec("SELECT 1 FROM schema_migrations WHERE version = $1",
+                                      {pgInt(m.version)}));
       if (seen.rows() > 0) return Status::ok();  // another process applied it meanwhile
       SG_RETURN_IF_ERROR(db.run(m.sql));
       return db.run(
@@ -174,9 +173,8 @@ Status PostgresStateStore::atomically(const std::function<Status()>& body) {
 }
 
 Status PostgresStateStore::brokenStatus() const {
-  return Status::unavailable(where_ +
-                             ": the transaction was rolled back, nothing of it was written: " +
-                             broken_);
+  return Status::unavailable(
+      where_ + ": the transaction was rolled back, nothing of it was written: " + broken_);
 }
 
 }  // namespace shipgate::store

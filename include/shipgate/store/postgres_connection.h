@@ -137,7 +137,8 @@ class PgConnection {
 // moves the value into lhs (a declaration such as `auto r` or an existing variable).
 #define SG_PG_CONCAT_INNER(a, b) a##b
 #define SG_PG_CONCAT(a, b) SG_PG_CONCAT_INNER(a, b)
-#define SG_PG_ASSIGN(lhs, ...) SG_PG_ASSIGN_IMPL(SG_PG_CONCAT(sg_pg_result_, __LINE__), lhs, __VA_ARGS__)
+#define SG_PG_ASSIGN(lhs, ...) \
+  SG_PG_ASSIGN_IMPL(SG_PG_CONCAT(sg_pg_result_, __LINE__), lhs, __VA_ARGS__)
 #define SG_PG_ASSIGN_IMPL(tmp, lhs, ...) \
   auto tmp = (__VA_ARGS__);              \
   if (!tmp.isOk()) return tmp.status();  \

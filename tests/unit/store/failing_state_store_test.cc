@@ -201,7 +201,7 @@ TEST_P(FailingStoreTest, InnerErrorsPassThroughUnchanged) {
   EXPECT_EQ(failing_->failuresInjected(), 0);
 }
 
-INSTANTIATE_STORE_BACKENDS(FailingStoreTest);
+INSTANTIATE_BACKENDS(FailingStoreTest);
 
 }  // namespace
 }  // namespace shipgate::store

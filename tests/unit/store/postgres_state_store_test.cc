@@ -2,6 +2,8 @@
 // writing at once (one unfinished deployment per app, migrations on an empty database), the change
 // notifications and the change counter, reconnecting, durability over a SIGKILL of the client,
 // and the errors for an unreachable server and a bad URL.
+#include "shipgate/store/postgres_state_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "shipgate/store/postgres_connection.h"
-#include "shipgate/store/postgres_state_store.h"
 #include "store_test_util.h"
 #include "support/net.h"
 
@@ -25,8 +26,8 @@ using pg::PgConnection;
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(testutil::freshPostgresDatabase(&url_));
-    server_ = testutil::sharedPostgres(nullptr);
+    ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
+    server_ = testsupport::sharedPostgres(nullptr);
     ASSERT_NE(server_, nullptr);
   }
   std::unique_ptr<PostgresStateStore> open() {
@@ -125,10 +126,11 @@ TEST_F(PostgresStoreTest, TwoConnectionsCreatingADeploymentForOneAppOnlyOneSucce
     });
     ta.join();
     tb.join();
-    EXPECT_NE(ra.isOk(), rb.isOk()) << "round " << round << ": " << ra.status().toString()
-                                    << " / " << rb.status().toString();
+    EXPECT_NE(ra.isOk(), rb.isOk())
+        << "round " << round << ": " << ra.status().toString() << " / " << rb.status().toString();
     const Result<std::string>& loser = ra.isOk() ? rb : ra;
-    EXPECT_EQ(loser.status().code(), Status::Code::kFailedPrecondition) << loser.status().toString();
+    EXPECT_EQ(loser.status().code(), Status::Code::kFailedPrecondition)
+        << loser.status().toString();
   }
   auto unfinished = a->unfinishedDeployments();
   ASSERT_TRUE(unfinished.isOk());
@@ -177,7 +179,8 @@ TEST_F(PostgresStoreTest, NotificationsArriveOnCommitWithTheNewVersionKindAndKey
   ASSERT_NE(listen, nullptr);
   EXPECT_EQ(*store->stateVersion(), 0);
 
-  ASSERT_TRUE(store->upsertEnvironment(EnvironmentRecord{"production", true, 1, true, 0, 1}).isOk());
+  ASSERT_TRUE(
+      store->upsertEnvironment(EnvironmentRecord{"production", true, 1, true, 0, 1}).isOk());
   EXPECT_EQ(next(*listen), "1 environment production");
   ASSERT_TRUE(store->upsertApp(testutil::app("api")).isOk());
   EXPECT_EQ(next(*listen), "2 app api");
@@ -206,8 +209,9 @@ TEST_F(PostgresStoreTest, NotificationsArriveOnCommitWithTheNewVersionKindAndKey
   // Writes that change nothing a follower routes by do not notify, nor bump the counter.
   ASSERT_TRUE(store->eraseRuntimeState("never-there").isOk());
   ASSERT_TRUE(store->appendAudit(testutil::audit("deploy", *id)).isOk());
-  ASSERT_TRUE(store->recordDelivery(DeliveryRecord{0, 1, "slack", "e", "", 1,
-                                                   DeliveryOutcome::kDelivered, 200, ""})
+  ASSERT_TRUE(store
+                  ->recordDelivery(DeliveryRecord{0, 1, "slack", "e", "", 1,
+                                                  DeliveryOutcome::kDelivered, 200, ""})
                   .isOk());
   // A failed write changes nothing and notifies nothing.
   EXPECT_EQ(store->setSlotState(SlotRecord{"ghost", "blue", "v1", SlotState::kLive, 1}).code(),
@@ -274,14 +278,16 @@ TEST_F(PostgresStoreTest, ReconnectsOnceWhenTheServerDroppedAnIdleConnection) {
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->putRuntimeState("k", "1", 1).isOk());
   EXPECT_EQ(psqlValue("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                      "application_name = 'shipgate' AND datname = '" + dbname() + "'"),
+                      "application_name = 'shipgate' AND datname = '" +
+                      dbname() + "'"),
             "1");
   auto read = store->getRuntimeState("k");
   ASSERT_TRUE(read.isOk()) << read.status().toString();
   EXPECT_EQ(*read, std::optional<std::string>("1"));
   // And a write, after another drop.
   EXPECT_EQ(psqlValue("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                      "application_name = 'shipgate' AND datname = '" + dbname() + "'"),
+                      "application_name = 'shipgate' AND datname = '" +
+                      dbname() + "'"),
             "1");
   EXPECT_TRUE(store->putRuntimeState("k", "2", 2).isOk());
   EXPECT_EQ(*store->getRuntimeState("k"), std::optional<std::string>("2"));
@@ -293,10 +299,11 @@ TEST_F(PostgresStoreTest, AConnectionLostInsideAtomicallyFailsTheTransactionWhol
   Status st = store->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(store->putRuntimeState("x", "1", 1));
     std::string killed;
-    EXPECT_TRUE(server_->psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE application_name = 'shipgate' AND datname = '" +
-                                  dbname() + "'",
-                              &killed, dbname()));
+    EXPECT_TRUE(
+        server_->psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE application_name = 'shipgate' AND datname = '" +
+                          dbname() + "'",
+                      &killed, dbname()));
     (void)store->putRuntimeState("y", "2", 2);  // fails; the body carries on regardless
     return Status::ok();
   });
@@ -335,8 +342,8 @@ TEST_F(PostgresStoreTest, TheSchemaKeepsItsGuardsAgainstRawSql) {
   EXPECT_FALSE(server_->psql("UPDATE audit_log SET actor = 'mallory'", nullptr, dbname()));
   EXPECT_FALSE(server_->psql("DELETE FROM audit_log", nullptr, dbname()));
   EXPECT_FALSE(server_->psql("UPDATE releases SET artifact = '/x'", nullptr, dbname()));
-  EXPECT_FALSE(server_->psql("INSERT INTO runtime_state VALUES ('k', 'not json', 1)", nullptr,
-                             dbname()));
+  EXPECT_FALSE(
+      server_->psql("INSERT INTO runtime_state VALUES ('k', 'not json', 1)", nullptr, dbname()));
   EXPECT_EQ(psqlValue("SELECT actor FROM audit_log"), "alice");
   // A store-level write the schema refuses maps to the interface's codes.
   EXPECT_EQ(store->putRuntimeState("k", "{not json", 1).code(), Status::Code::kInvalidArgument);
@@ -344,8 +351,8 @@ TEST_F(PostgresStoreTest, TheSchemaKeepsItsGuardsAgainstRawSql) {
 
 TEST_F(PostgresStoreTest, NewerSchemaIsRefusedNamingBothVersions) {
   ASSERT_NE(open(), nullptr);
-  ASSERT_TRUE(server_->psql("INSERT INTO schema_migrations VALUES (99, 'future', 1)", nullptr,
-                            dbname()));
+  ASSERT_TRUE(
+      server_->psql("INSERT INTO schema_migrations VALUES (99, 'future', 1)", nullptr, dbname()));
   auto again = PostgresStateStore::open(url_);
   ASSERT_FALSE(again.isOk());
   EXPECT_EQ(again.status().code(), Status::Code::kFailedPrecondition);

@@ -333,7 +333,7 @@ TEST(StoreEnums, ToStringAndParseAreInverse) {
   EXPECT_FALSE(isTerminal(DeploymentState::kWaitingApproval));
 }
 
-INSTANTIATE_STORE_BACKENDS(StoreTest);
+INSTANTIATE_BACKENDS(StoreTest);
 
 }  // namespace
 }  // namespace shipgate::store

@@ -1,7 +1,7 @@
 // Helpers for the store's tests: a StateStore of either backend -- SqliteStateStore on a real file
 // in a per-test temp dir, or PostgresStateStore on a fresh database of one real PostgreSQL server
-// per test binary (postgres_test_db.h) -- and records filled in with distinct values so a round
-// trip that drops or swaps a field shows.
+// per test binary (support/postgres_test_db.h) -- and records filled in with distinct values so a
+// round trip that drops or swaps a field shows.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <ostream>
 #include <string>
 
-#include "postgres_test_db.h"
 #include "shipgate/store/open_state_store.h"
 #include "shipgate/store/sqlite_state_store.h"
 #include "support/paths.h"
+#include "support/postgres_test_db.h"
 
 namespace shipgate::store {
 
@@ -122,12 +122,13 @@ inline AuditEntry audit(const std::string& action, const std::string& subject,
 }
 
 // A store with app "api" (and releases v1, v2 of it) recorded, for each backend:
-// TEST_P(StoreTest, ...) and INSTANTIATE_STORE_BACKENDS(StoreTest) run a test on both.
-class StoreTest : public ::testing::TestWithParam<Backend> {
+// TEST_P(StoreTest, ...) and INSTANTIATE_BACKENDS(StoreTest) run a test on both.
+class StoreTest : public ::testing::TestWithParam<testsupport::Backend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    if (GetParam() == Backend::kPostgres) ASSERT_TRUE(freshPostgresDatabase(&url_));
+    if (GetParam() == testsupport::Backend::kPostgres)
+      ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->upsertApp(app("api")).isOk());

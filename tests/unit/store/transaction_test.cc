@@ -180,7 +180,7 @@ TEST_P(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
 namespace shipgate::store {
 namespace {
 
-INSTANTIATE_STORE_BACKENDS(StoreTest);
+INSTANTIATE_BACKENDS(StoreTest);
 
 // A full disk in the middle of a transaction (the file capped at a few pages more than it has):
 // the write fails with an error naming the file, and the transaction leaves nothing, even when
