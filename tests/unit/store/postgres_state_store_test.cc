@@ -349,6 +349,26 @@ TEST_F(PostgresStoreTest, TheSchemaKeepsItsGuardsAgainstRawSql) {
   EXPECT_EQ(store->putRuntimeState("k", "{not json", 1).code(), Status::Code::kInvalidArgument);
 }
 
+TEST_F(PostgresStoreTest, OlderDatabaseIsUpgradedInPlaceKeepingItsData) {
+  {
+    PostgresStateStore::Options old;
+    old.migrate_up_to_for_test = 1;
+    auto v1 = PostgresStateStore::open(url_, old);
+    ASSERT_TRUE(v1.isOk()) << v1.status().toString();
+    EXPECT_EQ(*(*v1)->schemaVersion(), 1);
+    ASSERT_TRUE((*v1)->appendAudit(testutil::audit("deploy", "d-1")).isOk());
+  }
+  EXPECT_EQ(psqlValue("SELECT count(*) FROM pg_tables WHERE tablename = 'runtime_state'"), "0");
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->schemaVersion(), PostgresStateStore::kSchemaVersion);
+  EXPECT_EQ(store->listAudit(0, 0)->size(), 1u);
+  EXPECT_TRUE(store->putRuntimeState("k", "1", 1).isOk());
+  EXPECT_EQ(psqlValue("SELECT string_agg(name, ' | ' ORDER BY version) FROM schema_migrations"),
+            std::string(PostgresStateStore::migrations()[0].name) + " | " +
+                std::string(PostgresStateStore::migrations()[1].name));
+}
+
 TEST_F(PostgresStoreTest, NewerSchemaIsRefusedNamingBothVersions) {
   ASSERT_NE(open(), nullptr);
   ASSERT_TRUE(
