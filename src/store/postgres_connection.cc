@@ -154,8 +154,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
   SG_RETURN_IF_ERROR(validateUrl(url));
   const std::string where = "PostgreSQL " + describeUrl(url);
   // Later keywords override earlier ones, so the URL's own settings win over these defaults.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "shipgate", url.c_str(), nullptr};
+  const char* keywords[] = {"connect_timeout", "application_name", "options", "dbname", nullptr};
+  const char* values[] = {"10", "shipgate", "-c lock_timeout=5000", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status::unavailable(where + ": cannot connect: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -94,8 +94,10 @@ class PgConnection {
  public:
   // Connects to `url` (postgres:// or postgresql://). InvalidArgument: not such a URL, or one
   // libpq cannot parse. Unavailable: the server cannot be reached or refuses the login (the
-  // message names user@host:port/db and libpq's reason, never the password). A URL without
-  // connect_timeout gets 10 seconds.
+  // message names user@host:port/db and libpq's reason, never the password). Defaults the URL
+  // may override: connect_timeout=10 (seconds), application_name=shipgate, and
+  // options='-c lock_timeout=5000': a statement that waits more than 5 s for a lock another
+  // connection holds fails (55P03, Unavailable), as SQLite's busy timeout does.
   static Result<std::unique_ptr<PgConnection>> connect(const std::string& url);
 
   PgConnection(Key, PGconn* conn, std::string where);

@@ -41,6 +41,9 @@
 //   locks it first, before any other row, so they cannot deadlock on each other.
 //   appendAudit and recordDelivery do not notify.
 //
+// Busy: a write waiting more than 5 s for a row another connection has locked (lock_timeout, see
+// PgConnection::connect) fails Unavailable and changed nothing, like SQLite's busy timeout.
+//
 // Connection: one libpq connection. A call that finds it broken outside a transaction
 // reconnects once and retries; inside atomically() the transaction is lost, and the call (and
 // the rest of the body, and atomically()) fail with Unavailable. Errors name the server as

@@ -273,6 +273,24 @@ TEST_F(PostgresStoreTest, AnotherProcessesWritesBumpTheVersionThisStoreReads) {
   EXPECT_EQ(psqlValue("SELECT version FROM state_version"), std::to_string(before + 2));
 }
 
+TEST_F(PostgresStoreTest, AWriteWaitingOnAnotherNodesTransactionGivesUpUnavailable) {
+  auto a = open();
+  auto b = open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  Status blocked;
+  Status st = a->atomically([&]() -> Status {
+    SG_RETURN_IF_ERROR(a->putRuntimeState("k", "1", 1));
+    blocked = b->putRuntimeState("k", "2", 2);  // waits for a's lock (5 s), then gives up
+    return Status::ok();
+  });
+  ASSERT_TRUE(st.isOk()) << st.toString();
+  EXPECT_EQ(blocked.code(), Status::Code::kUnavailable) << blocked.toString();
+  EXPECT_NE(blocked.message().find("lock timeout"), std::string::npos) << blocked.message();
+  EXPECT_EQ(*b->getRuntimeState("k"), std::optional<std::string>("1"));
+  EXPECT_TRUE(b->putRuntimeState("k", "3", 3).isOk());
+}
+
 TEST_F(PostgresStoreTest, ReconnectsOnceWhenTheServerDroppedAnIdleConnection) {
   auto store = openWithApi();
   ASSERT_NE(store, nullptr);
