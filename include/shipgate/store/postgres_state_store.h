@@ -32,6 +32,7 @@
 //     environment  the environment name            (upsertEnvironment)
 //     release      "<app>/<version>"               (createRelease)
 //     incident     the incident id                 (openIncident, resolveIncident)
+//   The key is everything after the second space (it may hold spaces itself).
 //   (eraseRuntimeState of a key that is not there changes nothing and notifies nothing.)
 //   PostgreSQL delivers a notification only when its transaction commits, so a listener never
 //   hears of a write that was rolled back (a failed write, a failed or rolled-back atomically(),
