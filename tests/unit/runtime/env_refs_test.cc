@@ -153,13 +153,13 @@ TEST(EnvRefsConfigTest, BadReferencesAreLocatedErrors) {
   for (const Case& c : {
            Case{"x-runtime:\n  command: run\n  ports: \"9200-9201\"\n"
                 "  env: {DB: \"secret:/a//b\"}\n",
-                "shipgate.yaml:4:11: error: apps.api.release.runtime.env.DB: secret reference: "},
+                "shipgate.yaml:4:13: error: apps.api.release.runtime.env.DB: secret reference: "},
            Case{"x-runtime:\n  command: run\n  ports: \"9200-9201\"\n"
                 "  env: {DB: \"secret:/a/b#zero\"}\n",
                 "apps.api.release.runtime.env.DB: secret reference: the version after '#'"},
            Case{"x-runtime:\n  command: run\n  ports: \"9200-9201\"\n"
                 "  env: {DB: \"x ${HOST\"}\n",
-                "shipgate.yaml:4:14: error: apps.api.release.runtime.env.DB: unterminated ${"},
+                "shipgate.yaml:4:16: error: apps.api.release.runtime.env.DB: unterminated ${"},
            Case{"x-runtime:\n  command: run ${9X}\n  ports: \"9200-9201\"\n",
                 "shipgate.yaml:2:16: error: apps.api.release.runtime.command: ${9X}: not a "
                 "variable name"},
