@@ -2,10 +2,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "http_util.h"
 #include "release_routes.h"
@@ -47,13 +46,19 @@ Target targetOf(const httplib::Request& req) {
 // or a state that forbids the call, 403 refused, 422 a value out of range, 503 busy, else 500.
 int statusOf(const Status& st) {
   switch (st.code()) {
-    case Status::Code::kNotFound: return 404;
+    case Status::Code::kNotFound:
+      return 404;
     case Status::Code::kFailedPrecondition:
-    case Status::Code::kAlreadyExists: return 409;
-    case Status::Code::kPermissionDenied: return 403;
-    case Status::Code::kInvalidArgument: return 422;
-    case Status::Code::kUnavailable: return 503;
-    default: return 500;
+    case Status::Code::kAlreadyExists:
+      return 409;
+    case Status::Code::kPermissionDenied:
+      return 403;
+    case Status::Code::kInvalidArgument:
+      return 422;
+    case Status::Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -149,8 +154,10 @@ void SecretsRoutes::get(const httplib::Request& req, httplib::Response& res) {
     return sendJson(res, 200, json{{"path", path->str()}, {"versions", versions}});
   }
   if (!t.verb.empty()) {
-    return sendError(res, 404, "no such endpoint: GET :" + t.verb + " (GET takes :history, "
-                               "and :audit on /api/v1/secrets)");
+    return sendError(res, 404,
+                     "no such endpoint: GET :" + t.verb +
+                         " (GET takes :history, "
+                         "and :audit on /api/v1/secrets)");
   }
   // A prefix (empty or ending in '/'): the list.
   if (t.path.empty() || t.path.back() == '/') {
@@ -198,8 +205,9 @@ void SecretsRoutes::get(const httplib::Request& req, httplib::Response& res) {
     const std::string env = req.get_param_value("environment");
     auto access = sources_.access ? sources_.access() : nullptr;
     if (access == nullptr || !access->mayRead(env, *path)) {
-      return sendError(res, 403, "apps of environment \"" + env + "\" may not read " +
-                                     path->str() + " (no secrets.access rule allows it)",
+      return sendError(res, 403,
+                       "apps of environment \"" + env + "\" may not read " + path->str() +
+                           " (no secrets.access rule allows it)",
                        "environment");
     }
   }
@@ -210,11 +218,11 @@ void SecretsRoutes::get(const httplib::Request& req, httplib::Response& res) {
   res.status = 200;
   res.set_header("Cache-Control", "no-store");
   if (held->empty()) return res.set_content("", "application/octet-stream");
-  res.set_content_provider(
-      held->size(), "application/octet-stream",
-      [held](size_t offset, size_t length, httplib::DataSink& sink) {
-        return sink.write(reinterpret_cast<const char*>(held->data()) + offset, length);
-      });
+  res.set_content_provider(held->size(), "application/octet-stream",
+                           [held](size_t offset, size_t length, httplib::DataSink& sink) {
+                             return sink.write(reinterpret_cast<const char*>(held->data()) + offset,
+                                               length);
+                           });
 }
 
 void SecretsRoutes::put(const httplib::Request& req, httplib::Response& res,
@@ -255,9 +263,9 @@ void SecretsRoutes::put(const httplib::Request& req, httplib::Response& res,
     return true;
   });
   if (too_large || got > secrets::kMaxValueBytes) {
-    return sendError(res, 413, "the value is larger than the " +
-                                   std::to_string(secrets::kMaxValueBytes) +
-                                   " bytes a secret may have");
+    return sendError(res, 413,
+                     "the value is larger than the " + std::to_string(secrets::kMaxValueBytes) +
+                         " bytes a secret may have");
   }
   buf.shrink(got);
   auto version = sources_.store->put(*actor, path->str(), buf, cas);
@@ -303,18 +311,20 @@ void SecretsRoutes::post(const httplib::Request& req, httplib::Response& res) {
     const std::string old_id = store.rootKeyId();
     Status st = store.rotateRootKey(*actor, *next);
     if (!st.isOk()) return sendStoreError(res, st);
-    return sendJson(res, 200, json{{"rotated", true},
-                                   {"old_key_id", old_id},
-                                   {"new_key_id", next->id()},
-                                   {"note", "set secrets.key_file to the new key file: the old "
-                                            "key no longer opens the store"}});
+    return sendJson(res, 200,
+                    json{{"rotated", true},
+                         {"old_key_id", old_id},
+                         {"new_key_id", next->id()},
+                         {"note",
+                          "set secrets.key_file to the new key file: the old "
+                          "key no longer opens the store"}});
   }
   if (t.verb != "undelete" && t.verb != "destroy" && t.verb != "label") {
-    return sendError(res, 404, "no such endpoint: POST " +
-                                   (t.verb.empty() ? std::string("without a verb")
-                                                   : ":" + t.verb) +
-                                   " (POST takes :undelete, :destroy, :label, and :rotate-key on "
-                                   "/api/v1/secrets)");
+    return sendError(res, 404,
+                     "no such endpoint: POST " +
+                         (t.verb.empty() ? std::string("without a verb") : ":" + t.verb) +
+                         " (POST takes :undelete, :destroy, :label, and :rotate-key on "
+                         "/api/v1/secrets)");
   }
   auto path = pathOrError(t.path, res);
   if (!path) return;
@@ -336,7 +346,8 @@ void SecretsRoutes::post(const httplib::Request& req, httplib::Response& res) {
   if (t.verb == "destroy") {
     Status st = store.destroy(*actor, path->str(), version);
     if (!st.isOk()) return sendStoreError(res, st);
-    return sendJson(res, 200, json{{"path", path->str()}, {"version", version}, {"destroyed", true}});
+    return sendJson(res, 200,
+                    json{{"path", path->str()}, {"version", version}, {"destroyed", true}});
   }
   const auto l = body->find("label");
   if (l == body->end() || !l->is_string()) {

@@ -10,10 +10,10 @@
 // Thread-safety: handlers run on httplib's worker threads; SecretsStore serialises its calls.
 #pragma once
 
+#include <httplib.h>
+
 #include <functional>
 #include <memory>
-
-#include <httplib.h>
 
 namespace shipgate::secrets {
 class SecretsStore;

@@ -12,13 +12,20 @@ namespace {
 Status prefixed(const std::string& prefix, const Status& st) {
   std::string m = prefix + st.message();
   switch (st.code()) {
-    case Status::Code::kInvalidArgument: return Status::invalidArgument(std::move(m));
-    case Status::Code::kNotFound: return Status::notFound(std::move(m));
-    case Status::Code::kPermissionDenied: return Status::permissionDenied(std::move(m));
-    case Status::Code::kFailedPrecondition: return Status::failedPrecondition(std::move(m));
-    case Status::Code::kUnavailable: return Status::unavailable(std::move(m));
-    case Status::Code::kIoError: return Status::ioError(std::move(m));
-    default: return Status::internal(std::move(m));
+    case Status::Code::kInvalidArgument:
+      return Status::invalidArgument(std::move(m));
+    case Status::Code::kNotFound:
+      return Status::notFound(std::move(m));
+    case Status::Code::kPermissionDenied:
+      return Status::permissionDenied(std::move(m));
+    case Status::Code::kFailedPrecondition:
+      return Status::failedPrecondition(std::move(m));
+    case Status::Code::kUnavailable:
+      return Status::unavailable(std::move(m));
+    case Status::Code::kIoError:
+      return Status::ioError(std::move(m));
+    default:
+      return Status::internal(std::move(m));
   }
 }
 

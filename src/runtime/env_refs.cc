@@ -85,19 +85,24 @@ Result<std::optional<SecretRef>> parseSecretRef(std::string_view value) {
       int64_t v = 0;
       bool ok = !suffix.empty() && suffix.size() <= 18;
       for (char c : suffix) {
-        if (c < '0' || c > '9') ok = false;
-        else v = v * 10 + (c - '0');
+        if (c < '0' || c > '9')
+          ok = false;
+        else
+          v = v * 10 + (c - '0');
       }
       if (!ok || v < 1) {
-        return Status::invalidArgument("secret reference: the version after '#' must be a positive "
-                                       "integer (got \"" + std::string(suffix) + "\")");
+        return Status::invalidArgument(
+            "secret reference: the version after '#' must be a positive "
+            "integer (got \"" +
+            std::string(suffix) + "\")");
       }
       ref.version = v;
     } else {
       if (!validLabel(suffix)) {
         return Status::invalidArgument(
             "secret reference: the label after '@' must be 1..64 of letters, digits, _ - . and not "
-            "only digits (got \"" + std::string(suffix) + "\")");
+            "only digits (got \"" +
+            std::string(suffix) + "\")");
       }
       ref.label = std::string(suffix);
     }
@@ -117,7 +122,8 @@ EnvLookup processEnvironment() {
 }
 
 std::optional<VariableProblem> checkVariables(std::string_view text) {
-  return walk(text, [](std::string_view) { return true; }, [](std::string_view) {});
+  return walk(
+      text, [](std::string_view) { return true; }, [](std::string_view) {});
 }
 
 Result<std::string> expandVariables(std::string_view text, const EnvLookup& lookup) {

@@ -35,8 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!r.version || *r.version >= 1, "version below 1", input);
     auto again = parseSecretRef("secret:" + r.describe());
     check(again.isOk() && again->has_value(), "describe() does not parse back", input);
-    check((*again)->path == r.path && (*again)->version == r.version &&
-              (*again)->label == r.label,
+    check((*again)->path == r.path && (*again)->version == r.version && (*again)->label == r.label,
           "describe() parses to another reference", input);
   } else if (!ref.isOk()) {
     check(!ref.status().message().empty(), "error without a message", input);

@@ -5,23 +5,21 @@
 // process's environment, not /metrics, not an admin API answer — in its plain, hex and base64
 // spellings. Then the rolling restart: a new version of the secret redeploys the live version
 // (actor "secrets") under load with no failed request, and the new processes hold the new value.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/wait.h>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "release_util.h"
 #include "support/process.h"
@@ -343,7 +341,8 @@ TEST(SecretsLeak, ANewVersionRedeploysTheLiveReleaseWithNoFailedRequest) {
   EXPECT_EQ(listed["deployments"].size(), 2u) << listed.dump(2);
   ASSERT_TRUE(d.stopServe().has_value());
   SQLite::Database db(d.stateDir() + "/state.db", SQLite::OPEN_READONLY);
-  SQLite::Statement q(db, "SELECT actor, action, subject, reason FROM audit_log WHERE actor = 'secrets'");
+  SQLite::Statement q(
+      db, "SELECT actor, action, subject, reason FROM audit_log WHERE actor = 'secrets'");
   int rows = 0;
   while (q.executeStep()) {
     ++rows;

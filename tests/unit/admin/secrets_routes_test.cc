@@ -29,8 +29,8 @@ class SecretsRoutesTest : public ::testing::Test {
     ASSERT_TRUE(dir_.ok());
     auto backend = secrets::SqliteSecretsBackend::open(dir_.path());
     ASSERT_TRUE(backend.isOk()) << backend.status().message();
-    auto store = secrets::SecretsStore::open(std::move(backend).value(),
-                                             secrets::RootKey::random(), RealClock::instance());
+    auto store = secrets::SecretsStore::open(std::move(backend).value(), secrets::RootKey::random(),
+                                             RealClock::instance());
     ASSERT_TRUE(store.isOk()) << store.status().message();
     store_ = std::move(store).value();
     auto access = std::make_shared<secrets::SecretsConfig>();
@@ -154,17 +154,17 @@ TEST_F(SecretsRoutesTest, ListAndHistoryHoldMetadataOnly) {
 TEST_F(SecretsRoutesTest, DeleteUndeleteDestroyLabel) {
   ASSERT_EQ(call("PUT", "/api/v1/secrets/app/prod/db/url", "one").status, 201);
   ASSERT_EQ(call("PUT", "/api/v1/secrets/app/prod/db/url", kValue).status, 200);
-  Answer label = call("POST", "/api/v1/secrets/app/prod/db/url:label",
-                      R"({"version": 1, "label": "stable"})");
+  Answer label =
+      call("POST", "/api/v1/secrets/app/prod/db/url:label", R"({"version": 1, "label": "stable"})");
   EXPECT_EQ(label.status, 200) << label.body;
   EXPECT_EQ(call("GET", "/api/v1/secrets/app/prod/db/url?label=stable").body, "one");
-  EXPECT_EQ(call("POST", "/api/v1/secrets/app/prod/db/url:label", R"({"version": 1})").status,
-            400);
-  EXPECT_EQ(call("POST", "/api/v1/secrets/app/prod/db/url:label",
-                 R"({"version": 1, "label": "123"})").status,
-            422);
-  EXPECT_EQ(call("POST", "/api/v1/secrets/app/prod/db/url:label",
-                 R"({"version": 5, "label": "x"})").status,
+  EXPECT_EQ(call("POST", "/api/v1/secrets/app/prod/db/url:label", R"({"version": 1})").status, 400);
+  EXPECT_EQ(
+      call("POST", "/api/v1/secrets/app/prod/db/url:label", R"({"version": 1, "label": "123"})")
+          .status,
+      422);
+  EXPECT_EQ(call("POST", "/api/v1/secrets/app/prod/db/url:label", R"({"version": 5, "label": "x"})")
+                .status,
             404);
 
   EXPECT_EQ(call("DELETE", "/api/v1/secrets/app/prod/db/url").status, 200);
@@ -194,9 +194,9 @@ TEST_F(SecretsRoutesTest, EnvironmentAccessRulesAnswer403) {
 }
 
 TEST_F(SecretsRoutesTest, BodiesAreBounded) {
-  EXPECT_EQ(call("PUT", "/api/v1/secrets/app/prod/big", std::string(secrets::kMaxValueBytes, 'x'))
-                .status,
-            201);
+  EXPECT_EQ(
+      call("PUT", "/api/v1/secrets/app/prod/big", std::string(secrets::kMaxValueBytes, 'x')).status,
+      201);
   Answer big =
       call("PUT", "/api/v1/secrets/app/prod/big", std::string(secrets::kMaxValueBytes + 1, 'x'));
   EXPECT_EQ(big.status, 413) << big.body;
@@ -219,9 +219,9 @@ TEST_F(SecretsRoutesTest, AuditVerifyAndRotateKey) {
   ASSERT_EQ(rotate.status, 200) << rotate.body;
   EXPECT_EQ(rotate.js()["new_key_id"], secrets::RootKey::loadKeyFile(key_file)->id());
   EXPECT_EQ(call("GET", "/api/v1/secrets/app/prod/db/url").body, kValue);
-  EXPECT_EQ(call("POST", "/api/v1/secrets:rotate-key", R"({"new_key_file": "/nonexistent"})")
-                .status,
-            422);
+  EXPECT_EQ(
+      call("POST", "/api/v1/secrets:rotate-key", R"({"new_key_file": "/nonexistent"})").status,
+      422);
   EXPECT_EQ(call("POST", "/api/v1/secrets:rotate-key", "{}").status, 400);
 }
 

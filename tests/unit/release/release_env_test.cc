@@ -25,8 +25,8 @@ class ReleaseEnvTest : public ::testing::Test {
     ASSERT_TRUE(dir_.ok());
     auto backend = secrets::SqliteSecretsBackend::open(dir_.path());
     ASSERT_TRUE(backend.isOk()) << backend.status().message();
-    auto store = secrets::SecretsStore::open(std::move(backend).value(),
-                                             secrets::RootKey::random(), clock_);
+    auto store =
+        secrets::SecretsStore::open(std::move(backend).value(), secrets::RootKey::random(), clock_);
     ASSERT_TRUE(store.isOk()) << store.status().message();
     store_ = std::move(store).value();
     auto access = std::make_shared<secrets::SecretsConfig>();
@@ -87,8 +87,9 @@ TEST_F(ReleaseEnvTest, SecretsGoToTheSecretEnvAndVariablesAreExpanded) {
   EXPECT_EQ(r->runtime.argv,
             (std::vector<std::string>{"run", "--db", "db.internal", "--port", "{port}"}));
   // Plain variables only: the secret entries left runtime.env.
-  EXPECT_EQ(r->runtime.env, (std::vector<std::pair<std::string, std::string>>{
-                                {"NODE_ENV", "production"}, {"DB", "db.internal:5432 ${literal}"}}));
+  EXPECT_EQ(r->runtime.env,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"NODE_ENV", "production"}, {"DB", "db.internal:5432 ${literal}"}}));
   ASSERT_NE(r->secrets, nullptr);
   ASSERT_EQ(r->secrets->size(), 2u);
   EXPECT_EQ((*r->secrets)[0].name, "DATABASE_URL");
@@ -159,11 +160,13 @@ TEST_F(ReleaseEnvTest, AnUnsetVariableNamesItAndWhere) {
   env_.clear();
   Status in_command = failure(sources());
   EXPECT_EQ(in_command.code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(in_command.message(), "command: ${DB_HOST}: DB_HOST is not set in shipgate's environment");
+  EXPECT_EQ(in_command.message(),
+            "command: ${DB_HOST}: DB_HOST is not set in shipgate's environment");
   env_ = {{"DB_HOST", "h"}};
   app_.runtime.env = {{"TOKEN", "Bearer ${API_TOKEN}"}};
   Status in_env = failure(sources());
-  EXPECT_EQ(in_env.message(), "env TOKEN: ${API_TOKEN}: API_TOKEN is not set in shipgate's environment");
+  EXPECT_EQ(in_env.message(),
+            "env TOKEN: ${API_TOKEN}: API_TOKEN is not set in shipgate's environment");
 }
 
 TEST_F(ReleaseEnvTest, ANulByteCannotGoIntoTheEnvironment) {

@@ -42,8 +42,8 @@ class SecretWatchTest : public ::testing::Test {
     ASSERT_TRUE(dir_.ok());
     auto backend = secrets::SqliteSecretsBackend::open(dir_.path());
     ASSERT_TRUE(backend.isOk()) << backend.status().message();
-    auto store = secrets::SecretsStore::open(std::move(backend).value(),
-                                             secrets::RootKey::random(), clock_);
+    auto store =
+        secrets::SecretsStore::open(std::move(backend).value(), secrets::RootKey::random(), clock_);
     ASSERT_TRUE(store.isOk());
     store_ = std::move(store).value();
     put();  // version 1
@@ -169,7 +169,8 @@ TEST_F(SecretWatchTest, RedeployRulesOfTheController) {
   other.redeploy = true;
   auto not_live = bench_.c().deploy(other);
   ASSERT_FALSE(not_live.isOk());
-  EXPECT_EQ(not_live.status().message(), "redeploy: version 2.0.0 of app web is not live (live: 1.0.0)");
+  EXPECT_EQ(not_live.status().message(),
+            "redeploy: version 2.0.0 of app web is not live (live: 1.0.0)");
   same.redeploy = true;
   auto id = bench_.c().deploy(same);
   ASSERT_TRUE(id.isOk()) << id.status().message();

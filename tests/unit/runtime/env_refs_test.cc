@@ -50,13 +50,12 @@ TEST(SecretRefTest, RefusesMalformedReferencesWithTheReason) {
     const char* text;
     const char* expect;
   };
-  for (const Case& c : {Case{"secret:", "secret reference: "},
-                        Case{"secret:a/b", "secret reference: "},
-                        Case{"secret:/a/../b", "secret reference: "},
-                        Case{"secret:/a/b#0", "the version after '#' must be a positive integer"},
-                        Case{"secret:/a/b#x1", "(got \"x1\")"},
-                        Case{"secret:/a/b@", "the label after '@'"},
-                        Case{"secret:/a/b@123", "not only digits (got \"123\")"}}) {
+  for (const Case& c :
+       {Case{"secret:", "secret reference: "}, Case{"secret:a/b", "secret reference: "},
+        Case{"secret:/a/../b", "secret reference: "},
+        Case{"secret:/a/b#0", "the version after '#' must be a positive integer"},
+        Case{"secret:/a/b#x1", "(got \"x1\")"}, Case{"secret:/a/b@", "the label after '@'"},
+        Case{"secret:/a/b@123", "not only digits (got \"123\")"}}) {
     auto r = parseSecretRef(c.text);
     ASSERT_FALSE(r.isOk()) << c.text;
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << c.text;

@@ -3,15 +3,13 @@
 // the file open must not drop that process's locks: a write from another process (here a forked
 // child with its own connection, as `shipgate secrets put` is) stays visible, and the WAL stays
 // on disk.
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/Database.h>
-
 #include <cstdlib>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "shipgate/common/clock.h"
 #include "shipgate/secrets/root_key.h"
@@ -36,7 +34,8 @@ const bool kRunAsOtherProcess = [] {
   SimulatedClock clock;
   auto store = SecretsStore::open(std::move(backend).value(), *root, clock);
   if (!store.isOk()) ::_exit(4);
-  auto v = (*store)->put("cli", "/app/db/url", SecretBytes::copyOf(std::getenv("SG_SHARED_FILE_VALUE")));
+  auto v =
+      (*store)->put("cli", "/app/db/url", SecretBytes::copyOf(std::getenv("SG_SHARED_FILE_VALUE")));
   store->reset();
   ::_exit(v.isOk() ? 0 : 5);
 }();
