@@ -232,6 +232,11 @@ TEST(SecretsLeak, ADeployWithSecretsLeaksTheValueNowhere) {
     EXPECT_EQ(a.status, 200) << path << ": " << a.body;
     EXPECT_EQ(findSpelling(a.raw, value), "") << path;
   }
+  // Without the bearer token, the secrets routes answer 401 like every admin call.
+  auto anonymous = testsupport::httpRequest(d.adminPort(), "GET",
+                                            std::string("/api/v1/secrets") + kPath, {}, "");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(findSpelling(anonymous.raw, value), "");
   // The one answer that is the value: GET of the path.
   auto got = d.api("GET", std::string("/api/v1/secrets") + kPath);
   EXPECT_EQ(got.status, 200);
