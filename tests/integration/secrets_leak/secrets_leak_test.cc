@@ -139,7 +139,7 @@ std::string environOf(int pid, const std::string& name) {
   return "<unset>";
 }
 
-Deployer::Settings leakSettings(const std::string& dir_hint) {
+Deployer::Settings leakSettings() {
   Deployer::Settings s;
   s.approval = "none";
   s.bake = "1s";
@@ -149,7 +149,6 @@ Deployer::Settings leakSettings(const std::string& dir_hint) {
       "        env: {DATABASE_URL: \"secret:/coinestate/prod/database/url\", "
       "DB_HOST: \"${SECRETS_LEAK_DB_HOST}\", NODE_ENV: production}\n";
   s.serve_env = {{"SECRETS_LEAK_DB_HOST", "db.internal"}};
-  (void)dir_hint;
   return s;
 }
 
@@ -165,7 +164,7 @@ void addSecretsSection(Deployer& d) {
 }
 
 TEST(SecretsLeak, ADeployWithSecretsLeaksTheValueNowhere) {
-  Deployer d(leakSettings(""));
+  Deployer d(leakSettings());
   addSecretsSection(d);
   ASSERT_TRUE(d.startServe()) << d.serveLogs();
   const std::string value = randomValue();
@@ -252,7 +251,7 @@ TEST(SecretsLeak, ADeployWithSecretsLeaksTheValueNowhere) {
 }
 
 TEST(SecretsLeak, AForbiddenOrMissingSecretFailsTheStartNamingThePath) {
-  Deployer d(leakSettings(""));
+  Deployer d(leakSettings());
   addSecretsSection(d);
   ASSERT_TRUE(d.startServe()) << d.serveLogs();
   // Missing: nothing was put yet.
@@ -291,7 +290,7 @@ TEST(SecretsLeak, AForbiddenOrMissingSecretFailsTheStartNamingThePath) {
 }
 
 TEST(SecretsLeak, ANewVersionRedeploysTheLiveReleaseWithNoFailedRequest) {
-  Deployer::Settings s = leakSettings("");
+  Deployer::Settings s = leakSettings();
   s.release_yaml = "      restart_on_secret_change: true\n";
   Deployer d(s);
   addSecretsSection(d);
