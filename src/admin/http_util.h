@@ -29,4 +29,9 @@ int httpStatusFor(const Status& st);
 std::optional<nlohmann::json> parseBody(const httplib::Request& req, httplib::Response& res,
                                         std::initializer_list<const char*> allowed);
 
+// Only the query parameters a call names; a repeated or unknown one writes a 400 naming it and
+// returns false.
+bool checkQuery(const httplib::Request& req, httplib::Response& res,
+                std::initializer_list<const char*> allowed);
+
 }  // namespace shipgate::admin

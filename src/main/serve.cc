@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "serve_secrets.h"
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/admin/controller.h"
 #include "shipgate/common/clock.h"
@@ -182,6 +183,13 @@ int runServe(const ServeOptions& opts) {
   }
   std::unique_ptr<store::StateStore> state = std::move(store_or).value();
   log::info("state store: " + state_where);
+  // Secrets: the store (with secrets:), for release starts, the admin API and the watcher.
+  auto secrets_or = ServeSecrets::open(*cfg, release_cfg.state_dir, release_cfg.state_url);
+  if (!secrets_or) {
+    log::error("cannot open the secrets store: " + secrets_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<ServeSecrets> serve_secrets = std::move(secrets_or).value();
 
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread. The
@@ -252,6 +260,7 @@ int runServe(const ServeOptions& opts) {
   admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry,
                                controller_options);
   admin::AdminServer admin_server(controller, metrics, releases.get(), state.get());
+  serve_secrets->wire(gateway_control, slot_runtime, admin_server);
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
     if (!st.isOk()) {
@@ -288,6 +297,7 @@ int runServe(const ServeOptions& opts) {
     return 1;
   }
   admin_server.releasesReady();
+  serve_secrets->startWatcher(*releases, gateway_control, slot_runtime);
   log::info("release controller started");
   std::string summary = "shipgate serving:";
   for (const auto& [name, port] : gateway->listenerPorts()) {
@@ -308,6 +318,7 @@ int runServe(const ServeOptions& opts) {
     break;
   }
   admin_server.stop();
+  serve_secrets->stopWatcher();
   releases->stop();
   notifier.stop();
   monitor.stop();
