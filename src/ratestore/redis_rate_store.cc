@@ -2,6 +2,7 @@
 #include "shipgate/ratestore/redis_rate_store.h"
 
 #include <hiredis/async.h>
+#include <openssl/sha.h>
 #include <hiredis/hiredis.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -29,6 +30,18 @@ namespace {
 constexpr std::string_view kUpMetric = "shipgate_rate_limit_store_up";
 constexpr std::string_view kFallbackMetric = "shipgate_rate_limit_store_fallbacks_total";
 
+std::string sha1Hex(std::string_view text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 RedisRateStore* storeOf(const redisAsyncContext* ac) {
   return static_cast<RedisRateStore*>(ac->data);
 }
@@ -39,6 +52,7 @@ RedisRateStore::RedisRateStore(net::EventLoop& loop, metrics::Registry& metrics,
                                StoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
+      sha_(sha1Hex(shield::sharedWindowScript())),
       script_(shield::sharedWindowScript()),
       timeout_timer_(loop, [this] { onTimeout(); }),
       reconnect_timer_(loop, [this] { connect(); }) {
@@ -193,7 +207,10 @@ void RedisRateStore::markDown(const std::string& why) {
 
 bool RedisRateStore::send(std::span<const shield::SharedWindowCheck> checks, BatchWaiter* waiter) {
   if (state_ == State::kIdle) connect();
-  if (state_ != State::kReady || ac_ == nullptr || checks.empty()) {
+  // While connecting, the batch is queued behind SCRIPT LOAD (the first requests of a worker
+  // wait for the connection, within their timeout, instead of skipping the store).
+  const bool usable = state_ == State::kReady || state_ == State::kConnecting;
+  if (!usable || ac_ == nullptr || checks.empty()) {
     fallbacks_.add();
     return false;
   }
@@ -281,7 +298,7 @@ void RedisRateStore::onReply(Pending* raw, void* reply_ptr) {
       return;
     }
     if (p->script_load && reply->type == REDIS_REPLY_STRING) {
-      sha_.assign(reply->str, reply->len);
+      sha_.assign(reply->str, reply->len);  // the same SHA1 as ours
       markUp();
     }
     armTimeout();

@@ -7,8 +7,9 @@
 // right after connecting, and a NOSCRIPT answer is retried once as EVAL. The caller suspends
 // until its BatchWaiter is answered.
 //
-// Connection: lazy (the first send() starts connecting and answers false), pipelined (AUTH and
-// SELECT when the URL asks, then SCRIPT LOAD; the store is ready once SCRIPT LOAD answered),
+// Connection: lazy (the first send() starts connecting; batches sent while connecting queue
+// behind the handshake), pipelined (AUTH and SELECT when the URL asks, then SCRIPT LOAD; the
+// store is up once SCRIPT LOAD answered),
 // reconnected after a loss with exponential backoff (kBackoffMin doubling to kBackoffMax).
 //
 // Fallback: while not ready, send() answers false at once; a waiter whose answer does not come
@@ -117,7 +118,7 @@ class RedisRateStore final : private net::IoHandler {
   bool logged_down_ = false;
   bool error_logged_ = false;
   Millis backoff_ = kBackoffMin;
-  std::string sha_;         // SHA1 of the script, from SCRIPT LOAD
+  std::string sha_;         // SHA1 of the script (hex), as SCRIPT LOAD answers it
   std::string script_;
   std::deque<std::unique_ptr<Pending>> pending_;  // in the order Redis answers
   std::vector<shield::RateDecision> decisions_;   // scratch for one answer
