@@ -1,0 +1,232 @@
+// Rate limits shared across gateway nodes through Redis (waf.rate_limit.store), end to end: three
+// shipgate processes on loopback ports with one `100req/min` rule and the same redis-server.
+//   - 100 requests spread round-robin over the three nodes all pass; the 101st through any node
+//     gets 429 (per-node counters, the contrast, would let each node pass 100);
+//   - Redis SIGKILLed, restarted, then SIGSTOPped under continuous load from several client
+//     threads: no request fails (every answer is 200), store_up goes to 0 and
+//     fallbacks_total grows, and store_up is 1 again once Redis is back.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/gateway_process.h"
+#include "support/net.h"
+#include "support/paths.h"
+#include "support/raw_http_client.h"
+#include "support/redis_server.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kToken[] = "rate-store-test-token-0123456789abcdef";
+
+struct Node {
+  uint16_t http = 0;
+  uint16_t admin = 0;
+  std::unique_ptr<testsupport::GatewayProcess> gw;
+};
+
+class RedisRateLimit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string www = dir_.writeFile("www/index.html", "hello\n");
+    ASSERT_FALSE(www.empty());
+    token_ = dir_.writeFile("token", std::string(kToken) + "\n");
+    ASSERT_EQ(::chmod(token_.c_str(), 0600), 0);
+  }
+
+  std::string yaml(const Node& n, int index, const std::string& rate, const std::string& store) {
+    std::string y =
+        "server: {workers: 2, allow_root: true}\n"
+        "listeners: [{name: http, address: \"127.0.0.1:" + std::to_string(n.http) + "\"}]\n"
+        "admin: {address: \"127.0.0.1:" + std::to_string(n.admin) + "\", token_file: \"" +
+        token_ + "\"}\n"
+        "state: {dir: \"" + dir_.file("state" + std::to_string(index)) + "\"}\n"
+        "sites:\n  - {name: www, static: {root: \"" + dir_.file("www") + "\"}}\n"
+        "security_rules:\n"
+        "  - name: \"Rate limit site\"\n"
+        "    expression: 'http.request.uri.path contains \"/\"'\n"
+        "    action: rate_limit\n"
+        "    rate_limit: \"" + rate + "\"\n";
+    if (!store.empty()) {
+      y += "waf:\n  rate_limit: {store: \"" + store + "\", timeout: 50ms}\n";
+    }
+    return y;
+  }
+
+  ::testing::AssertionResult startNodes(const std::string& rate, const std::string& store) {
+    nodes_.clear();
+    for (int i = 0; i < 3; ++i) {
+      Node n;
+      n.http = testsupport::freePort();
+      n.admin = testsupport::freePort();
+      n.gw = std::make_unique<testsupport::GatewayProcess>();
+      auto started = n.gw->start(yaml(n, i, rate, store), {n.http, n.admin});
+      if (!started) return started;
+      nodes_.push_back(std::move(n));
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  int get(size_t node) {
+    return testsupport::httpGet(nodes_[node].http, "/", {}, 5000ms).status;
+  }
+
+  // The value of an unlabelled series on node's /metrics; -1 when absent.
+  double metric(size_t node, const std::string& name) {
+    auto r = testsupport::httpGet(nodes_[node].admin, "/metrics",
+                                  {{"Authorization", std::string("Bearer ") + kToken}});
+    if (r.status != 200) return -1;
+    size_t at = r.body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(r.body.substr(at + name.size() + 2));
+  }
+
+  // Polls until every node's metric satisfies `ok` (or the timeout).
+  template <typename Pred>
+  bool waitForAll(const std::string& name, Pred ok, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool all = true;
+      for (size_t i = 0; i < nodes_.size(); ++i) all = all && ok(metric(i, name));
+      if (all) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // Waits until a burst of `burst` fits in the current minute of Redis' clock (the windows are
+  // aligned to it).
+  void waitForFreshMinute(testsupport::RedisServer& redis, std::chrono::seconds burst) {
+    std::string t = redis.command({"TIME"});
+    int64_t ms = std::stoll(t.substr(0, t.find('\n'))) * 1000 +
+                 std::stoll(t.substr(t.find('\n') + 1)) / 1000;
+    int64_t into = ms % 60'000;
+    if (60'000 - into < burst.count() * 1000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(60'000 - into + 100));
+    }
+  }
+
+  std::string logs() {
+    std::string out;
+    for (auto& n : nodes_) out += n.gw->logs();
+    return out;
+  }
+
+  testsupport::TempDir dir_{"sg-rate-store"};
+  std::string token_;
+  std::vector<Node> nodes_;
+};
+
+TEST_F(RedisRateLimit, OneHundredPerMinuteHoldsAcrossThreeNodes) {
+  testsupport::RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  ASSERT_TRUE(startNodes("100req/min", redis.url()));
+  waitForFreshMinute(redis, 20s);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(get(i % 3), 200) << "request " << i + 1 << " through node " << i % 3 << "\n"
+                               << logs();
+  }
+  for (size_t n = 0; n < 3; ++n) {
+    EXPECT_EQ(get(n), 429) << "the 101st request, through node " << n;
+  }
+  // Every decision came from Redis: one shared counter at 100, no fallback.
+  EXPECT_EQ(redis.command({"HGET", "shipgate:rl:Rate limit site:127.0.0.1", "c"}), "100");
+  for (size_t n = 0; n < 3; ++n) {
+    EXPECT_EQ(metric(n, "shipgate_rate_limit_store_up"), 1) << "node " << n;
+    EXPECT_EQ(metric(n, "shipgate_rate_limit_store_fallbacks_total"), 0) << "node " << n;
+  }
+}
+
+TEST_F(RedisRateLimit, WithoutTheStoreEachNodeCountsAlone) {
+  ASSERT_TRUE(startNodes("100req/min", ""));
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(get(i % 3), 200) << "request " << i + 1;
+  // Per node, 33 or 34 requests so far: the 101st passes everywhere (up to 300 would).
+  for (size_t n = 0; n < 3; ++n) EXPECT_EQ(get(n), 200) << "node " << n;
+  EXPECT_EQ(metric(0, "shipgate_rate_limit_store_up"), -1) << "no store, no series";
+}
+
+TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
+  testsupport::RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  ASSERT_TRUE(startNodes("100000000req/min", redis.url()));
+  for (size_t n = 0; n < 3; ++n) ASSERT_EQ(get(n), 200);
+  ASSERT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s))
+      << logs();
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<int, int> statuses;  // status -> count (0 = no response)
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      std::map<int, int> mine;
+      for (size_t i = t; !stop.load(); ++i) {
+        ++mine[testsupport::httpGet(nodes_[i % 3].http, "/", {}, 5000ms).status];
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto [s, c] : mine) statuses[s] += c;
+    });
+  }
+  auto fallbacks = [&] {
+    double sum = 0;
+    for (size_t n = 0; n < 3; ++n) sum += metric(n, "shipgate_rate_limit_store_fallbacks_total");
+    return sum;
+  };
+  std::this_thread::sleep_for(500ms);
+  const double before_kill = fallbacks();
+
+  // SIGKILL: the connections break at once.
+  redis.kill();
+  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
+      << logs();
+  std::this_thread::sleep_for(700ms);
+  const double after_kill = fallbacks();
+  EXPECT_GT(after_kill, before_kill);
+
+  // Back on the same port: the nodes reconnect by themselves.
+  ASSERT_TRUE(redis.start());
+  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
+      << logs();
+  std::this_thread::sleep_for(300ms);
+
+  // SIGSTOP: a hung Redis that still accepts connections; requests must hit the timeout.
+  const double before_stop = fallbacks();
+  redis.pause();
+  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
+      << logs();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_GT(fallbacks(), before_stop);
+  redis.resume();
+  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
+      << logs();
+  std::this_thread::sleep_for(300ms);
+
+  stop = true;
+  for (auto& c : clients) c.join();
+  int total = 0;
+  std::string seen;
+  for (auto [s, c] : statuses) {
+    total += c;
+    seen += std::to_string(s) + "x" + std::to_string(c) + " ";
+  }
+  EXPECT_GT(statuses[200], 100) << seen;
+  EXPECT_EQ(statuses[200], total) << "every answer is a 200 (the limit is never reached): "
+                                  << seen << "\n"
+                                  << logs();
+  std::string log = logs();
+  EXPECT_NE(log.find("lost redis"), std::string::npos);
+  EXPECT_NE(log.find("connected to redis"), std::string::npos);
+}
+
+}  // namespace
