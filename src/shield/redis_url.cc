@@ -9,12 +9,30 @@ namespace {
 
 constexpr size_t kMaxUrl = 4096;
 
-Status bad(std::string_view text, const std::string& what) {
-  std::string shown(text.substr(0, 200));
-  // Never echo a password: cut the text at the userinfo's '@'.
-  if (size_t at = shown.rfind('@'); at != std::string::npos && shown.rfind("redis://", 0) == 0) {
-    shown = "redis://***" + shown.substr(at);
+// The input as quoted in a message: at most 200 bytes, anything but printable ASCII as \xNN (a
+// hostile value cannot inject control bytes into a log line), the password hidden.
+std::string shownUrl(std::string_view text) {
+  if (size_t at = text.rfind('@'); at != std::string_view::npos && text.rfind("redis://", 0) == 0) {
+    return "redis://***" + shownUrl(text.substr(at));
   }
+  std::string_view cut = text.substr(0, 200);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : cut) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  }
+  return out;
+}
+
+Status bad(std::string_view text, const std::string& what) {
+  const std::string shown = shownUrl(text);
   return Status::invalidArgument("redis URL \"" + shown + "\": " + what +
                                  " (expected redis://[:password@]host:port[/db] or "
                                  "unix:/path/to/redis.sock)");
@@ -146,16 +164,16 @@ Result<RedisUrl> parseRedisUrl(std::string_view text) {
     if (host.empty()) return bad(text, "missing host");
     for (char c : host) {
       if (!hostChar(c)) {
-        return bad(text, std::string("bad character '") + c + "' in the host");
+        return bad(text, "bad character '" + shownUrl(std::string_view(&c, 1)) + "' in the host");
       }
     }
   }
   url.host = std::string(host);
   if (!port.empty() && !number(port, 1, 65535, url.port)) {
-    return bad(text, "port \"" + std::string(port.substr(0, 16)) + "\" is not in 1..65535");
+    return bad(text, "port \"" + shownUrl(port.substr(0, 16)) + "\" is not in 1..65535");
   }
   if (!path.empty() && !number(path, 0, 1023, url.db)) {
-    return bad(text, "database \"/" + std::string(path.substr(0, 16)) + "\" is not in 0..1023");
+    return bad(text, "database \"/" + shownUrl(path.substr(0, 16)) + "\" is not in 0..1023");
   }
   return url;
 }

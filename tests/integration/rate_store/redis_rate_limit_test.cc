@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <iostream>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -221,6 +222,7 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
     seen += std::to_string(s) + "x" + std::to_string(c) + " ";
   }
   EXPECT_GT(statuses[200], 100) << seen;
+  std::cout << "answers by status: " << seen << "\n";
   EXPECT_EQ(statuses[200], total) << "every answer is a 200 (the limit is never reached): "
                                   << seen << "\n"
                                   << logs();
