@@ -306,6 +306,9 @@ void RedisRateStore::onReply(Pending* raw, void* reply_ptr) {
   }
   BatchWaiter* waiter = p->waiter;
   if (reply == nullptr) {  // connection lost or freed
+    // The disconnect callback comes after these answers: requests they resume must not send on
+    // the dying connection.
+    if (state_ == State::kReady || state_ == State::kConnecting) state_ = State::kBackoff;
     answer(waiter, {});
     return;
   }

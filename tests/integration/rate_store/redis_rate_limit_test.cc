@@ -5,7 +5,11 @@
 //   - Redis SIGKILLed, restarted, then SIGSTOPped under continuous load from several client
 //     threads: no request fails (every answer is 200), store_up goes to 0 and
 //     fallbacks_total grows, and store_up is 1 again once Redis is back.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -60,7 +64,7 @@ class RedisRateLimit : public ::testing::Test {
         "    action: rate_limit\n"
         "    rate_limit: \"" + rate + "\"\n";
     if (!store.empty()) {
-      y += "waf:\n  rate_limit: {store: \"" + store + "\", timeout: 50ms}\n";
+      y += "waf:\n  rate_limit: {store: \"" + store + "\", timeout: " + timeout_ + "}\n";
     }
     return y;
   }
@@ -93,13 +97,16 @@ class RedisRateLimit : public ::testing::Test {
     return std::stod(r.body.substr(at + name.size() + 2));
   }
 
-  // Polls until every node's metric satisfies `ok` (or the timeout).
+  // Polls until the metric of every node (or of node `only`) satisfies `ok` (or the timeout).
   template <typename Pred>
-  bool waitForAll(const std::string& name, Pred ok, std::chrono::milliseconds timeout) {
+  bool waitForAll(const std::string& name, Pred ok, std::chrono::milliseconds timeout,
+                  int only = -1) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       bool all = true;
-      for (size_t i = 0; i < nodes_.size(); ++i) all = all && ok(metric(i, name));
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        if (only < 0 || static_cast<size_t>(only) == i) all = all && ok(metric(i, name));
+      }
       if (all) return true;
       std::this_thread::sleep_for(50ms);
     }
@@ -126,6 +133,7 @@ class RedisRateLimit : public ::testing::Test {
 
   testsupport::TempDir dir_{"sg-rate-store"};
   std::string token_;
+  std::string timeout_ = "50ms";
   std::vector<Node> nodes_;
 };
 
@@ -229,6 +237,42 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
   std::string log = logs();
   EXPECT_NE(log.find("lost redis"), std::string::npos);
   EXPECT_NE(log.find("connected to redis"), std::string::npos);
+}
+
+// Clients that go away while their request waits for a hung Redis: the gateway drops those
+// requests (no crash, no leak of the waiting state) and, once Redis answers again, serves on.
+TEST_F(RedisRateLimit, ClientsGoneWhileWaitingForRedisAreDropped) {
+  testsupport::RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  timeout_ = "3s";  // long enough for the clients to leave first
+  ASSERT_TRUE(startNodes("1000000req/min", redis.url()));
+  ASSERT_EQ(get(0), 200);
+  ASSERT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s, 0));
+  redis.pause();
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(nodes_[0].http);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, req, sizeof req - 1, 0), static_cast<ssize_t>(sizeof req - 1));
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(300ms);
+  for (int fd : fds) ::close(fd);  // gone while suspended
+  std::this_thread::sleep_for(300ms);
+  redis.resume();  // the queued answers now arrive for requests that are gone
+  std::this_thread::sleep_for(3500ms);
+  ASSERT_TRUE(nodes_[0].gw->running()) << logs();
+  EXPECT_EQ(get(0), 200) << logs();
+  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s, 0))
+      << logs();
+  // The 20 abandoned requests were dropped, not decided per node: no fallback was counted.
+  EXPECT_EQ(metric(0, "shipgate_rate_limit_store_fallbacks_total"), 0) << logs();
 }
 
 }  // namespace
