@@ -127,9 +127,10 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
       if (const YNode* store = rm.take("store")) {
         w.rate_limit_store_where = store->where;
         if (!store->isScalar()) {
-          d.error(store->where, "waf.rate_limit.store: expected a URL like "
-                                "\"redis://127.0.0.1:6379\", got " +
-                                    std::string(store->kindName()));
+          d.error(store->where,
+                  "waf.rate_limit.store: expected a URL like "
+                  "\"redis://127.0.0.1:6379\", got " +
+                      std::string(store->kindName()));
         } else {
           w.rate_limit_store = store->scalar;
         }

@@ -2,8 +2,8 @@
 #include "shipgate/ratestore/redis_rate_store.h"
 
 #include <hiredis/async.h>
-#include <openssl/sha.h>
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
@@ -17,12 +17,12 @@ namespace shipgate::ratestore {
 struct RedisRateStore::Pending {
   enum class Kind { kSetup, kCheck };
   Kind kind = Kind::kCheck;
-  BatchWaiter* waiter = nullptr;       // null once answered or cancelled
+  BatchWaiter* waiter = nullptr;  // null once answered or cancelled
   Clock::time_point deadline{};
-  std::vector<int64_t> limits;         // kCheck: one per key
-  std::vector<std::string> args;       // kCheck: the EVALSHA arguments, for a retry as EVAL
-  bool retried = false;                // already sent as EVAL
-  bool script_load = false;            // kSetup: SCRIPT LOAD (its answer makes the store ready)
+  std::vector<int64_t> limits;    // kCheck: one per key
+  std::vector<std::string> args;  // kCheck: the EVALSHA arguments, for a retry as EVAL
+  bool retried = false;           // already sent as EVAL
+  bool script_load = false;       // kSetup: SCRIPT LOAD (its answer makes the store ready)
 };
 
 namespace {
@@ -166,7 +166,7 @@ void RedisRateStore::drop(const std::string& why) {
   markDown(why);
   if (ac_ != nullptr) {
     redisAsyncContext* ac = ac_;
-    ac_ = nullptr;  // disconnectCallback: we know
+    ac_ = nullptr;       // disconnectCallback: we know
     redisAsyncFree(ac);  // answers every pending command with a null reply
   }
   scheduleReconnect();
@@ -186,8 +186,8 @@ void RedisRateStore::markUp() {
   if (!was_up_) {
     was_up_ = true;
     logged_down_ = false;
-    log::info("rate limit store: worker " + std::to_string(options_.worker) + " connected to redis " +
-              options_.url.display() + "; rate limits are shared");
+    log::info("rate limit store: worker " + std::to_string(options_.worker) +
+              " connected to redis " + options_.url.display() + "; rate limits are shared");
   }
 }
 
@@ -243,8 +243,7 @@ void RedisRateStore::cancel(BatchWaiter* waiter) {
   }
 }
 
-void RedisRateStore::answer(BatchWaiter* waiter,
-                            std::span<const shield::RateDecision> decisions) {
+void RedisRateStore::answer(BatchWaiter* waiter, std::span<const shield::RateDecision> decisions) {
   if (waiter == nullptr) return;
   if (decisions.empty()) fallbacks_.add();
   waiter->onStoreAnswer(decisions);
@@ -291,10 +290,12 @@ void RedisRateStore::onReply(Pending* raw, void* reply_ptr) {
   if (p->kind == Pending::Kind::kSetup) {
     if (reply == nullptr) return;  // the connection went away: drop() or disconnectCallback
     if (reply->type == REDIS_REPLY_ERROR) {
-      std::string why = "redis answered " + std::string(reply->str, reply->len) + " to " +
-                        p->args[0];
+      std::string why =
+          "redis answered " + std::string(reply->str, reply->len) + " to " + p->args[0];
       // Not from inside hiredis' callback: free the connection on the next loop turn.
-      loop_.post([this, why] { if (ac_ != nullptr) drop(why); });
+      loop_.post([this, why] {
+        if (ac_ != nullptr) drop(why);
+      });
       return;
     }
     if (p->script_load && reply->type == REDIS_REPLY_STRING) {

@@ -65,10 +65,10 @@ bool RedisServer::running() { return server_ && server_->isRunning(); }
     if (!dir_->ok()) return ::testing::AssertionFailure() << "temp dir: " << dir_->error();
   }
   if (port_ == 0) port_ = freePort();
-  ProcessOptions o = testsupport::command({binary, "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", dir_->path(),
-                              "--daemonize", "no", "--protected-mode", "no", "--logfile", "",
-                              "--databases", "16"});
+  ProcessOptions o = testsupport::command({binary, "--port", std::to_string(port_), "--bind",
+                                           "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                                           dir_->path(), "--daemonize", "no", "--protected-mode",
+                                           "no", "--logfile", "", "--databases", "16"});
   server_ = std::make_unique<Process>(std::move(o));
   if (auto started = server_->start(); !started) return started;
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
@@ -79,9 +79,9 @@ bool RedisServer::running() { return server_ && server_->isRunning(); }
     if (command({"PING"}) == "PONG") return ::testing::AssertionSuccess();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ::testing::AssertionFailure() << "redis-server did not answer PING on port " << port_
-                                       << " in time\n"
-                                       << log();
+  return ::testing::AssertionFailure()
+         << "redis-server did not answer PING on port " << port_ << " in time\n"
+         << log();
 }
 
 void RedisServer::stop() {

@@ -8,13 +8,13 @@
 // command() runs one command over a short-lived hiredis connection (not while paused).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/paths.h"
 #include "support/process.h"

@@ -198,7 +198,7 @@ class Scratch {
   std::string key_;
   std::vector<PendingCount> pending_;
   std::vector<shield::SharedWindowCheck> store_checks_;
-  std::vector<size_t> store_rules_;  // the rule of each store check
+  std::vector<size_t> store_rules_;      // the rule of each store check
   const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
 };

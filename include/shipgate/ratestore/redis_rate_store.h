@@ -53,7 +53,7 @@ class BatchWaiter {
 
 struct StoreOptions {
   shield::RedisUrl url;
-  Millis timeout{50};           // per request
+  Millis timeout{50};            // per request
   Millis connect_timeout{1000};  // connect + AUTH/SELECT/SCRIPT LOAD answered
   int worker = 0;                // for log lines
 };
@@ -111,14 +111,14 @@ class RedisRateStore final : private net::IoHandler {
   metrics::Counter up_;
   metrics::Counter fallbacks_;
   redisAsyncContext* ac_ = nullptr;
-  int fd_ = -1;          // registered with the loop, or -1
+  int fd_ = -1;  // registered with the loop, or -1
   bool want_write_ = false;
   State state_ = State::kIdle;
-  bool was_up_ = false;     // this worker's last logged state
+  bool was_up_ = false;  // this worker's last logged state
   bool logged_down_ = false;
   bool error_logged_ = false;
   Millis backoff_ = kBackoffMin;
-  std::string sha_;         // SHA1 of the script (hex), as SCRIPT LOAD answers it
+  std::string sha_;  // SHA1 of the script (hex), as SCRIPT LOAD answers it
   std::string script_;
   std::deque<std::unique_ptr<Pending>> pending_;  // in the order Redis answers
   std::vector<shield::RateDecision> decisions_;   // scratch for one answer

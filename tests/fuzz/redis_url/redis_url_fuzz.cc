@@ -48,9 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(again.isOk() && again->host == u.host && again->port == u.port && again->db == u.db,
           "display() parses back", input);
     if (!u.password.empty()) {
-      check(u.display().find(u.password) == std::string::npos || u.host.find(u.password) !=
-                std::string::npos || std::to_string(u.port).find(u.password) != std::string::npos
-                || std::to_string(u.db).find(u.password) != std::string::npos,
+      check(u.display().find(u.password) == std::string::npos ||
+                u.host.find(u.password) != std::string::npos ||
+                std::to_string(u.port).find(u.password) != std::string::npos ||
+                std::to_string(u.db).find(u.password) != std::string::npos,
             "display() hides the password", input);
     }
   }

@@ -6,22 +6,21 @@
 //     threads: no request fails (every answer is 200), store_up goes to 0 and
 //     fallbacks_total grows, and store_up is 1 again once Redis is back.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <iostream>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/gateway_process.h"
 #include "support/net.h"
@@ -53,16 +52,24 @@ class RedisRateLimit : public ::testing::Test {
   std::string yaml(const Node& n, int index, const std::string& rate, const std::string& store) {
     std::string y =
         "server: {workers: 2, allow_root: true}\n"
-        "listeners: [{name: http, address: \"127.0.0.1:" + std::to_string(n.http) + "\"}]\n"
-        "admin: {address: \"127.0.0.1:" + std::to_string(n.admin) + "\", token_file: \"" +
-        token_ + "\"}\n"
-        "state: {dir: \"" + dir_.file("state" + std::to_string(index)) + "\"}\n"
-        "sites:\n  - {name: www, static: {root: \"" + dir_.file("www") + "\"}}\n"
+        "listeners: [{name: http, address: \"127.0.0.1:" +
+        std::to_string(n.http) +
+        "\"}]\n"
+        "admin: {address: \"127.0.0.1:" +
+        std::to_string(n.admin) + "\", token_file: \"" + token_ +
+        "\"}\n"
+        "state: {dir: \"" +
+        dir_.file("state" + std::to_string(index)) +
+        "\"}\n"
+        "sites:\n  - {name: www, static: {root: \"" +
+        dir_.file("www") +
+        "\"}}\n"
         "security_rules:\n"
         "  - name: \"Rate limit site\"\n"
         "    expression: 'http.request.uri.path contains \"/\"'\n"
         "    action: rate_limit\n"
-        "    rate_limit: \"" + rate + "\"\n";
+        "    rate_limit: \"" +
+        rate + "\"\n";
     if (!store.empty()) {
       y += "waf:\n  rate_limit: {store: \"" + store + "\", timeout: " + timeout_ + "}\n";
     }
@@ -83,9 +90,7 @@ class RedisRateLimit : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
-  int get(size_t node) {
-    return testsupport::httpGet(nodes_[node].http, "/", {}, 5000ms).status;
-  }
+  int get(size_t node) { return testsupport::httpGet(nodes_[node].http, "/", {}, 5000ms).status; }
 
   // The value of an unlabelled series on node's /metrics; -1 when absent.
   double metric(size_t node, const std::string& name) {
@@ -170,7 +175,8 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
   ASSERT_TRUE(redis.start());
   ASSERT_TRUE(startNodes("100000000req/min", redis.url()));
   for (size_t n = 0; n < 3; ++n) ASSERT_EQ(get(n), 200);
-  ASSERT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s))
+  ASSERT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s))
       << logs();
 
   std::atomic<bool> stop{false};
@@ -197,7 +203,8 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
 
   // SIGKILL: the connections break at once.
   redis.kill();
-  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
+  EXPECT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
       << logs();
   std::this_thread::sleep_for(700ms);
   const double after_kill = fallbacks();
@@ -205,19 +212,22 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
 
   // Back on the same port: the nodes reconnect by themselves.
   ASSERT_TRUE(redis.start());
-  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
+  EXPECT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
       << logs();
   std::this_thread::sleep_for(300ms);
 
   // SIGSTOP: a hung Redis that still accepts connections; requests must hit the timeout.
   const double before_stop = fallbacks();
   redis.pause();
-  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
+  EXPECT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 0; }, 10s))
       << logs();
   std::this_thread::sleep_for(700ms);
   EXPECT_GT(fallbacks(), before_stop);
   redis.resume();
-  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
+  EXPECT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s))
       << logs();
   std::this_thread::sleep_for(300ms);
 
@@ -231,8 +241,8 @@ TEST_F(RedisRateLimit, RedisKilledOrStoppedUnderLoadFailsNoRequest) {
   }
   EXPECT_GT(statuses[200], 100) << seen;
   std::cout << "answers by status: " << seen << "\n";
-  EXPECT_EQ(statuses[200], total) << "every answer is a 200 (the limit is never reached): "
-                                  << seen << "\n"
+  EXPECT_EQ(statuses[200], total) << "every answer is a 200 (the limit is never reached): " << seen
+                                  << "\n"
                                   << logs();
   std::string log = logs();
   EXPECT_NE(log.find("lost redis"), std::string::npos);
@@ -247,7 +257,8 @@ TEST_F(RedisRateLimit, ClientsGoneWhileWaitingForRedisAreDropped) {
   timeout_ = "3s";  // long enough for the clients to leave first
   ASSERT_TRUE(startNodes("1000000req/min", redis.url()));
   ASSERT_EQ(get(0), 200);
-  ASSERT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s, 0));
+  ASSERT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 10s, 0));
   redis.pause();
   std::vector<int> fds;
   for (int i = 0; i < 20; ++i) {
@@ -269,7 +280,8 @@ TEST_F(RedisRateLimit, ClientsGoneWhileWaitingForRedisAreDropped) {
   std::this_thread::sleep_for(3500ms);
   ASSERT_TRUE(nodes_[0].gw->running()) << logs();
   EXPECT_EQ(get(0), 200) << logs();
-  EXPECT_TRUE(waitForAll("shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s, 0))
+  EXPECT_TRUE(waitForAll(
+      "shipgate_rate_limit_store_up", [](double v) { return v == 1; }, 15s, 0))
       << logs();
   // The 20 abandoned requests were dropped, not decided per node: no fallback was counted.
   EXPECT_EQ(metric(0, "shipgate_rate_limit_store_fallbacks_total"), 0) << logs();

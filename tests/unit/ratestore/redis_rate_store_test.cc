@@ -4,12 +4,12 @@
 // and the up / fallback metrics.
 #include "shipgate/ratestore/redis_rate_store.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/redis_server.h"
 

@@ -52,19 +52,16 @@ TEST(RedisUrl, RejectsBadUrlsSayingWhat) {
     const char* url;
     const char* says;
   };
-  for (const Case& c : {Case{"", "empty"},
-                        Case{"http://127.0.0.1:6379", "unknown scheme"},
-                        Case{"rediss://127.0.0.1:6379", "TLS rediss:// is not supported"},
-                        Case{"redis://", "missing host"},
-                        Case{"redis://127.0.0.1:99999", "port \"99999\" is not in 1..65535"},
-                        Case{"redis://127.0.0.1:", "empty port"},
-                        Case{"redis://127.0.0.1:63a9", "port \"63a9\""},
-                        Case{"redis://127.0.0.1/x", "database \"/x\" is not in 0..1023"},
-                        Case{"redis://h st:1", "space or control character"},
-                        Case{"redis://[::1:6379", "missing ']'"},
-                        Case{"redis://:pw%4@h", "bad %-escape"},
-                        Case{"unix:relative.sock", "must be absolute"},
-                        Case{"unix:/tmp/r.sock?dbx=1", "db=N"}}) {
+  for (const Case& c :
+       {Case{"", "empty"}, Case{"http://127.0.0.1:6379", "unknown scheme"},
+        Case{"rediss://127.0.0.1:6379", "TLS rediss:// is not supported"},
+        Case{"redis://", "missing host"},
+        Case{"redis://127.0.0.1:99999", "port \"99999\" is not in 1..65535"},
+        Case{"redis://127.0.0.1:", "empty port"}, Case{"redis://127.0.0.1:63a9", "port \"63a9\""},
+        Case{"redis://127.0.0.1/x", "database \"/x\" is not in 0..1023"},
+        Case{"redis://h st:1", "space or control character"},
+        Case{"redis://[::1:6379", "missing ']'"}, Case{"redis://:pw%4@h", "bad %-escape"},
+        Case{"unix:relative.sock", "must be absolute"}, Case{"unix:/tmp/r.sock?dbx=1", "db=N"}}) {
     auto r = parseRedisUrl(c.url);
     ASSERT_FALSE(r.isOk()) << c.url;
     EXPECT_NE(r.status().message().find(c.says), std::string::npos)

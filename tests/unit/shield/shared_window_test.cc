@@ -3,12 +3,11 @@
 // previous window weighs in; mitigation blocks the key; keys expire.
 #include "shipgate/shield/shared_window.h"
 
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/redis_server.h"
 
@@ -90,8 +89,8 @@ TEST_F(SharedWindow, TheHundredAndFirstRequestInAFreshWindowIsLimited) {
   Answer limited = hit(c);
   EXPECT_EQ(limited.limited, 1);
   EXPECT_GE(limited.retry_ms, period - 5000);  // the rest of this window: no previous one
-  RateDecision d = sharedWindowDecision(100, limited.limited, limited.retry_ms,
-                                        limited.remaining, limited.reset_ms);
+  RateDecision d = sharedWindowDecision(100, limited.limited, limited.retry_ms, limited.remaining,
+                                        limited.reset_ms);
   EXPECT_TRUE(d.limited);
   EXPECT_EQ(d.remaining, 0);
   EXPECT_GE(d.retry_after_s, 1);
