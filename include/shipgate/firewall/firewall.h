@@ -231,7 +231,9 @@ class Firewall {
   // shared_window.h's way: rule name and client key). The caller asks the store and calls
   // finishInspect() with one decision per check, in order, or with none when the store could not
   // answer: the per-node limiters then decide (the fallback). Rules with a counting_expression
-  // always count per node. `request` and `scratch` must stay as they are in between.
+  // always count per node. `request` and `scratch` must stay as they are in between. Unlike the
+  // per-node path, which stops counting at the first limited rule, the store counts the request
+  // against every store-checked rule it matched (one atomic script for all of them).
   bool usesStore() const { return store_.has_value(); }
   // The store's address and how long a request waits for it (when usesStore()).
   const std::optional<shield::RedisUrl>& storeUrl() const { return store_; }

@@ -21,6 +21,9 @@
 // shared by the workers: the last transition any of them saw) is 1 while ready; each change of
 // this worker's state writes one log line.
 //
+// A host name in the URL is resolved by hiredis (getaddrinfo) on the loop's thread at each
+// connect: give an address (or a unix socket) where a slow resolver could stall the worker.
+//
 // Thread: the loop's thread only. The EventLoop and the Registry must outlive the store.
 #pragma once
 
