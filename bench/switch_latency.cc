@@ -14,7 +14,13 @@
 // With --waf-rules N the config also carries N regex WAF rules and a static site, the parts a
 // switch used to rebuild.
 //
+// With --pg-url URL --nodes N (N >= 2), N nodes share the state store in that PostgreSQL
+// database (state.url): the switch call goes to node 0's admin API and the load to the other
+// nodes, so latency is the switch's propagation: from the call's start to the moment every other
+// node has served the new slot (the latest of their first answers from it). Printed the same way.
+//
 // Usage: switch_latency --shipgate build/shipgate [--switches 200] [--clients 4] [--waf-rules 0]
+//                       [--pg-url postgres://... --nodes 3]
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -169,6 +175,8 @@ int main(int argc, char** argv) {
   int switches = 200;
   int clients = 4;
   int waf_rules = 0;
+  std::string pg_url;
+  int nodes = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--shipgate")
@@ -179,7 +187,15 @@ int main(int argc, char** argv) {
       clients = std::atoi(argv[i + 1]);
     else if (flag == "--waf-rules")
       waf_rules = std::atoi(argv[i + 1]);
+    else if (flag == "--pg-url")
+      pg_url = argv[i + 1];
+    else if (flag == "--nodes")
+      nodes = std::atoi(argv[i + 1]);
+    else
+      return fail("unknown flag " + flag);
   }
+  if (nodes < 1 || nodes > 8) return fail("--nodes must be 1..8");
+  if (nodes > 1 && pg_url.empty()) return fail("--nodes > 1 needs --pg-url (a shared state store)");
   signal(SIGPIPE, SIG_IGN);
   uint16_t blue_port = 0, green_port = 0;
   children.push_back(startUpstream("blue", blue_port));
@@ -211,42 +227,59 @@ int main(int argc, char** argv) {
            << "    action: block\n";
     }
   }
-  std::ofstream(dir + "/shipgate.yaml") << yaml.str();
-  const std::string ready = dir + "/ready.json";
-  pid_t gw = fork();
-  if (gw == 0) {
-    const std::string log = dir + "/shipgate.log";
-    FILE* f = std::fopen(log.c_str(), "w");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
+  std::vector<uint16_t> http_ports, admin_ports;
+  for (int n = 0; n < nodes; ++n) {
+    const std::string node_dir = dir + "/node" + std::to_string(n);
+    mkdir(node_dir.c_str(), 0755);
+    std::ofstream(node_dir + "/shipgate.yaml")
+        << yaml.str() << "state: {dir: \"" << node_dir << "/state\""
+        << (pg_url.empty() ? std::string() : ", url: \"" + pg_url + "\"") << "}\n";
+    const std::string ready = node_dir + "/ready.json";
+    pid_t gw = fork();
+    if (gw == 0) {
+      const std::string log = node_dir + "/shipgate.log";
+      FILE* f = std::fopen(log.c_str(), "w");
+      if (f) {
+        dup2(fileno(f), 1);
+        dup2(fileno(f), 2);
+      }
+      const std::string config = node_dir + "/shipgate.yaml";
+      const std::string node_id = "bench-node-" + std::to_string(n);
+      setenv("SHIPGATE_NODE_ID", node_id.c_str(), 1);
+      execl(shipgate.c_str(), shipgate.c_str(), "serve", "--config", config.c_str(),
+            "--ready-file", ready.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+      _exit(127);
     }
-    const std::string config = dir + "/shipgate.yaml";
-    execl(shipgate.c_str(), shipgate.c_str(), "serve", "--config", config.c_str(), "--ready-file",
-          ready.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
-    _exit(127);
+    children.push_back(gw);
+    nlohmann::json ports;
+    for (int i = 0; i < 1000 && ports.is_null(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::ifstream in(ready);
+      if (in) ports = nlohmann::json::parse(in, nullptr, false);
+      if (ports.is_discarded()) ports = nullptr;
+    }
+    if (ports.is_null()) return fail("shipgate did not start (see " + node_dir + "/shipgate.log)");
+    http_ports.push_back(ports["listeners"]["http"].get<uint16_t>());
+    admin_ports.push_back(ports["admin_port"].get<uint16_t>());
   }
-  children.push_back(gw);
-  nlohmann::json ports;
-  for (int i = 0; i < 500 && ports.is_null(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::ifstream in(ready);
-    if (in) ports = nlohmann::json::parse(in, nullptr, false);
-    if (ports.is_discarded()) ports = nullptr;
-  }
-  if (ports.is_null()) return fail("shipgate did not start (see " + dir + "/shipgate.log)");
-  const uint16_t http_port = ports["listeners"]["http"].get<uint16_t>();
-  const uint16_t admin_port = ports["admin_port"].get<uint16_t>();
+  const uint16_t admin_port = admin_ports[0];
+  // The nodes the load goes to: every node but the one switched through (the only node alone).
+  const int first_loaded = nodes > 1 ? 1 : 0;
+  const int loaded = nodes - first_loaded;
 
   std::atomic<bool> stop{false};
   std::atomic<int64_t> switch_start{INT64_MAX};
   std::atomic<int> target{0};  // 0 blue, 1 green
-  std::atomic<int64_t> first_new{INT64_MAX};
+  // Per loaded node: its first answer from the new slot to a request sent after the call.
+  std::vector<std::atomic<int64_t>> first_new(static_cast<size_t>(loaded));
+  for (auto& f : first_new) f.store(INT64_MAX);
   std::atomic<uint64_t> requests{0}, errors{0};
   std::vector<std::thread> load;
-  for (int c = 0; c < clients; ++c) {
-    load.emplace_back([&] {
-      Conn conn(http_port);
+  for (int c = 0; c < std::max(clients, loaded); ++c) {
+    const int node = c % loaded;
+    load.emplace_back([&, node] {
+      Conn conn(http_ports[static_cast<size_t>(first_loaded + node)]);
+      std::atomic<int64_t>& mine = first_new[static_cast<size_t>(node)];
       while (!stop.load(std::memory_order_relaxed)) {
         const int64_t sent = nowNs();
         const std::string body = conn.get("api.test");
@@ -259,13 +292,19 @@ int main(int argc, char** argv) {
         const int want = target.load(std::memory_order_acquire);
         if (sent >= switch_start.load(std::memory_order_acquire) &&
             body == (want == 0 ? "blue" : "green")) {
-          int64_t cur = first_new.load(std::memory_order_relaxed);
-          while (done < cur && !first_new.compare_exchange_weak(cur, done)) {
+          int64_t cur = mine.load(std::memory_order_relaxed);
+          while (done < cur && !mine.compare_exchange_weak(cur, done)) {
           }
         }
       }
     });
   }
+  // The latest node's first answer from the new slot; INT64_MAX while some node has none.
+  auto allFollowed = [&]() -> int64_t {
+    int64_t latest = 0;
+    for (auto& f : first_new) latest = std::max(latest, f.load());
+    return latest;
+  };
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // warm-up
 
   httplib::Client admin("127.0.0.1", admin_port);
@@ -275,7 +314,7 @@ int main(int argc, char** argv) {
   std::vector<double> latency_ms, call_ms;
   for (int i = 0; i < switches; ++i) {
     const int next = (i % 2 == 0) ? 1 : 0;
-    first_new.store(INT64_MAX);
+    for (auto& f : first_new) f.store(INT64_MAX);
     target.store(next, std::memory_order_release);
     const int64_t t0 = nowNs();
     switch_start.store(t0, std::memory_order_release);
@@ -290,22 +329,25 @@ int main(int argc, char** argv) {
                   (res ? std::to_string(res->status) + " " + res->body : std::string("no answer")));
     }
     call_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
-    for (int w = 0; w < 5000 && first_new.load() == INT64_MAX; ++w) {
+    for (int w = 0; w < 25000 && allFollowed() == INT64_MAX; ++w) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    if (first_new.load() == INT64_MAX) {
+    if (allFollowed() == INT64_MAX) {
       stop = true;
       for (auto& t : load) t.join();
       return fail("switch " + std::to_string(i) + " never took effect");
     }
-    latency_ms.push_back(static_cast<double>(first_new.load() - t0) / 1e6);
+    latency_ms.push_back(static_cast<double>(allFollowed() - t0) / 1e6);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let every client settle
   }
   stop = true;
   for (auto& t : load) t.join();
   stopChildren();
-  std::printf("# switch latency under load: %d switches, %d keep-alive clients, %llu requests\n",
-              switches, clients, static_cast<unsigned long long>(requests.load()));
+  std::printf("# switch latency under load: %d switches, %d keep-alive clients, %d node(s)%s, "
+              "%llu requests\n",
+              switches, std::max(clients, loaded), nodes,
+              nodes > 1 ? " on one PostgreSQL (switched through node 0, load on the others)" : "",
+              static_cast<unsigned long long>(requests.load()));
   std::printf(
       "switches=%d median_ms=%.3f p99_ms=%.3f max_ms=%.3f admin_call_median_ms=%.3f "
       "requests=%llu errors=%llu\n",
