@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "release_util.h"
 #include "support/postgres_server.h"
@@ -31,10 +32,15 @@ TEST(ReleasePostgres, DeploymentsLandInPostgresAndSurviveARestart) {
   s.state_url = pg.url("shipgate");
   Deployer d(s);
   ASSERT_TRUE(d.startServe());
-  EXPECT_NE(d.serveLogs().find("state store: PostgreSQL postgres@127.0.0.1:" +
-                               std::to_string(pg.port()) + "/shipgate"),
-            std::string::npos)
-      << d.serveLogs();
+  // serve's log is written asynchronously: wait for the line rather than read it once.
+  const std::string where =
+      "state store: PostgreSQL postgres@127.0.0.1:" + std::to_string(pg.port()) + "/shipgate";
+  const auto log_deadline = std::chrono::steady_clock::now() + 10s;
+  while (d.serveLogs().find(where) == std::string::npos &&
+         std::chrono::steady_clock::now() < log_deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(d.serveLogs().find(where), std::string::npos) << d.serveLogs();
 
   CliResult v1 = deploy(d, "v1");
   ASSERT_EQ(v1.exit_code, 0) << v1.out << v1.err << d.serveLogs();
