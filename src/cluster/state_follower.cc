@@ -26,9 +26,11 @@ Status StateFollower::connectAndListen() {
 }
 
 Result<int64_t> StateFollower::readVersion() {
-  auto rows = session_->query(
-      "SELECT CASE WHEN to_regclass('state_version') IS NULL THEN 0 ELSE "
-      "(SELECT coalesce(max(version), 0) FROM state_version WHERE id = 1) END");
+  // The table is the store's; a database the store has not set up yet reads as version 0.
+  auto exists = session_->query("SELECT to_regclass('state_version') IS NOT NULL");
+  if (!exists) return exists.status();
+  if (exists->empty() || (*exists)[0][0].value_or("f") != "t") return int64_t{0};
+  auto rows = session_->query("SELECT coalesce(max(version), 0) FROM state_version WHERE id = 1");
   if (!rows) return rows.status();
   if (rows->empty() || !(*rows)[0][0]) return int64_t{0};
   try {
