@@ -6,8 +6,8 @@
 namespace shipgate::cluster {
 namespace {
 
-// Serialises CREATE TABLE among nodes starting at once ("shipnode").
-constexpr char kDdlLockKey[] = "7523381998024140645";
+// Serialises CREATE TABLE among nodes starting at once ("sgnodes!"; not the leader lock).
+constexpr char kDdlLockKey[] = "8315736661667705633";
 
 constexpr char kColumns[] =
     "id, address, admin_address, version, started_at, heartbeat_at, state_version, leader";

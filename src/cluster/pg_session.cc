@@ -36,6 +36,8 @@ Status PgSession::ensureConnected() {
     close();
     return Status::unavailable("cannot connect to PostgreSQL at " + redactUrl(url_) + ": " + msg);
   }
+  // The server's notices ("relation ... already exists, skipping") are not errors: not logged.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   return Status::ok();
 }
 

@@ -103,7 +103,9 @@ Status SharedGateway::applyFromStore() {
   if (text->has_value()) {
     json j = json::parse(**text, nullptr, false);
     if (!j.is_object()) return Status::internal(std::string(kServedKey) + " is not a JSON object");
-    for (const auto& [app, slots] : j.value("slots", json::object()).items()) {
+    const json all_slots = j.value("slots", json::object());
+    const json all_roots = j.value("static_roots", json::object());
+    for (const auto& [app, slots] : all_slots.items()) {
       if (!slots.is_object()) continue;
       for (const auto& [slot_name, list] : slots.items()) {
         const int s = slot_name == "blue" ? 0 : slot_name == "green" ? 1 : -1;
@@ -116,7 +118,7 @@ Status SharedGateway::applyFromStore() {
         want[{app, s}] = std::move(eps);
       }
     }
-    for (const auto& [site, root] : j.value("static_roots", json::object()).items()) {
+    for (const auto& [site, root] : all_roots.items()) {
       if (root.is_string()) roots[site] = root.get<std::string>();
     }
   }

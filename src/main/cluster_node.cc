@@ -95,7 +95,7 @@ std::string defaultNodeId(const std::string& hostname, uint16_t port) {
 namespace shipgate::cli {
 
 std::string clusterUrl(const release::ReleaseConfig& config) {
-  // TODO(h-pg merge): config.state_url when it names PostgreSQL.
+  // Until state.url (h-pg) is merged: the URL from the environment, for trying the cluster out.
   (void)config;
   const char* env = std::getenv("SHIPGATE_TEST_CLUSTER_URL");
   return env != nullptr ? env : "";

@@ -33,8 +33,9 @@ namespace shipgate::cluster {
 
 class PgSession;
 
-// "shipgate" read as ASCII into 64 bits: the advisory lock every node competes for.
-inline constexpr int64_t kLeaderLockKey = 0x7368697067617465;
+// "sgleader" read as ASCII into 64 bits: the advisory lock every node competes for (distinct
+// from the store's migration lock, "shipgate").
+inline constexpr int64_t kLeaderLockKey = 0x73676c6561646572;
 
 struct ElectionOptions {
   std::string url;  // the PostgreSQL the nodes share

@@ -27,13 +27,19 @@ TEST(ClusterFailover, ADeployWhoseLeaderIsKilledDuringTheBakeFinishesUnderTheNew
   ASSERT_GE(leader, 0) << c.allLogs();
 
   const std::string v1 = c.deploy(leader, "v1");
-  ASSERT_EQ(c.waitForState(leader, v1, kTerminal, 90s)["state"], "succeeded") << c.allLogs();
+  {
+    json d = c.waitForState(leader, v1, kTerminal, 90s);
+    ASSERT_EQ(d["state"], "succeeded") << d.dump() << c.allLogs();
+  }
   for (int i = 0; i < c.size(); ++i) {
     ASSERT_TRUE(c.waitForVersion(i, "v1", 15s)) << c.node(i).id << "\n" << c.allLogs();
   }
 
   const std::string v2 = c.deploy(leader, "v2");
-  ASSERT_EQ(c.waitForState(leader, v2, {"baking"}, 90s)["state"], "baking") << c.allLogs();
+  {
+    json d = c.waitForState(leader, v2, {"baking"}, 90s);
+    ASSERT_EQ(d["state"], "baking") << d.dump() << c.allLogs();
+  }
   c.killNode(leader);
   const auto killed_at = std::chrono::steady_clock::now();
   const int next = c.waitForLeader(20s, leader);

@@ -21,7 +21,8 @@ using nlohmann::json;
 // The slot `version` runs in, from GET /api/v1/apps/api/releases of node i.
 std::string slotOf(Cluster& c, int i, const std::string& version) {
   json r = c.apiJson(i, "GET", "/api/v1/apps/api/releases");
-  for (const auto& [slot, v] : r.value("slots", json::object()).items()) {
+  const json slots = r.value("slots", json::object());
+  for (const auto& [slot, v] : slots.items()) {
     if (v.is_object() && v.value("version", json()) == version) return slot;
   }
   ADD_FAILURE() << "no slot runs " << version << ": " << r.dump();
@@ -69,9 +70,15 @@ TEST(ClusterFollow, DeploysThroughFollowersAndASwitchFollowedEverywhereUnderLoad
   json at_leader = c.apiJson(leader, "GET", "/api/v1/deployments/" + v1);
   EXPECT_EQ(at_leader["http_status"], 200) << at_leader.dump();
   EXPECT_EQ(at_leader.value("version", ""), "v1") << at_leader.dump();
-  ASSERT_EQ(c.waitForState(f2, v1, kTerminal, 90s)["state"], "succeeded") << c.allLogs();
+  {
+    json d = c.waitForState(f2, v1, kTerminal, 90s);
+    ASSERT_EQ(d["state"], "succeeded") << d.dump() << c.allLogs();
+  }
   const std::string v2 = c.deploy(f2, "v2");
-  ASSERT_EQ(c.waitForState(f1, v2, kTerminal, 90s)["state"], "succeeded") << c.allLogs();
+  {
+    json d = c.waitForState(f1, v2, kTerminal, 90s);
+    ASSERT_EQ(d["state"], "succeeded") << d.dump() << c.allLogs();
+  }
   for (int i = 0; i < c.size(); ++i) {
     ASSERT_TRUE(c.waitForVersion(i, "v2", 15s)) << c.node(i).id << "\n" << c.allLogs();
   }

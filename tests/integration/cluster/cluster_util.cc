@@ -84,7 +84,7 @@ std::string Cluster::yaml(int i) const {
   o.stdout_path = dir_.file(n.id + "-" + std::to_string(n.starts) + ".out");
   o.stderr_path = dir_.file(n.id + "-" + std::to_string(n.starts) + ".err");
   o.stop_timeout = 15000ms;
-  o.env = {{"SHIPGATE_NODE_ID", n.id}, {"SHIPGATE_TEST_CLUSTER_URL", pg_.url()}};
+  o.env = {{"SHIPGATE_NODE_ID", n.id}};
   n.serve = std::make_unique<testsupport::Process>(o);
   auto started = n.serve->start();
   if (!started) return started;
@@ -233,7 +233,6 @@ releasetest::CliResult Cluster::cli(int i, std::vector<std::string> args) {
   o.argv = {testsupport::buildDir() + "/shipgate"};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.argv.insert(o.argv.end(), {"--config", configPath(i)});
-  o.env = {{"SHIPGATE_TEST_CLUSTER_URL", pg_.url()}};
   o.cwd = dir_.path();
   testsupport::Process p(o);
   releasetest::CliResult r;
