@@ -156,6 +156,18 @@ Status AdminServer::start(const config::AdminConfig& config) {
                            req.get_header_value("Content-Type"), req.body};
         if (auto answer = forwarder_(fwd)) {
           res.status = answer->status;
+          if (answer->stream) {
+            auto stream = answer->stream;
+            res.set_chunked_content_provider(
+                answer->content_type, [stream](size_t, httplib::DataSink& sink) {
+                  stream([&sink](const std::string& chunk) {
+                    return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+                  });
+                  sink.done();
+                  return true;
+                });
+            return;
+          }
           res.set_content(answer->body, answer->content_type.empty()
                                             ? "application/json"
                                             : answer->content_type.c_str());

@@ -12,7 +12,7 @@ namespace shipgate::cluster {
 namespace {
 
 admin::ForwardResponse jsonError(int status, const std::string& message) {
-  return {status, "application/json", nlohmann::json{{"error", message}}.dump()};
+  return {status, "application/json", nlohmann::json{{"error", message}}.dump(), nullptr};
 }
 
 }  // namespace
@@ -63,13 +63,39 @@ std::optional<admin::ForwardResponse> LeaderForwarder::forward(const admin::Forw
   }
   httplib::Client client(host, port);
   client.set_connection_timeout(3, 0);
-  // An event stream lasts as long as its deployment.
-  const bool stream = path.size() > 7 && path.compare(path.size() - 7, 7, "/events") == 0;
-  client.set_read_timeout(stream ? 3600 : 120, 0);
+  client.set_read_timeout(120, 0);
   client.set_write_timeout(30, 0);
   httplib::Headers headers = {{"Authorization", req.authorization},
                               {"X-Shipgate-Forwarded-By", self_id_}};
   if (!req.actor.empty()) headers.emplace("X-Shipgate-Actor", req.actor);
+  const bool events = req.method == "GET" && path.size() > 7 &&
+                      path.compare(path.size() - 7, 7, "/events") == 0;
+  if (events) {
+    // An event stream is relayed as it comes. The deployment is looked up first, so an unknown
+    // id (or a refused token) gets the leader's plain answer instead of a stream.
+    httplib::Result check = client.Get(path.substr(0, path.size() - 7), headers);
+    if (!check) {
+      return jsonError(502, "the cluster leader " + to.id + " at " + to.admin_address +
+                                " did not answer: " + httplib::to_string(check.error()));
+    }
+    if (check->status != 200) {
+      return admin::ForwardResponse{check->status, check->get_header_value("Content-Type"),
+                                    check->body, nullptr};
+    }
+    admin::ForwardResponse out;
+    out.status = 200;
+    out.content_type = "text/event-stream";
+    const std::string target = req.target;
+    out.stream = [host, port, target, headers](const std::function<bool(const std::string&)>& write) {
+      httplib::Client relay(host, port);
+      relay.set_connection_timeout(3, 0);
+      relay.set_read_timeout(60, 0);  // the leader sends a keep-alive comment every 15 s
+      (void)relay.Get(target, headers, [&](const char* data, size_t n) {
+        return write(std::string(data, n));
+      });
+    };
+    return out;
+  }
   httplib::Result r = req.method == "POST"
                           ? client.Post(req.target, headers, req.body,
                                         req.content_type.empty() ? "application/json"

@@ -87,6 +87,9 @@ struct ForwardResponse {
   int status = 0;
   std::string content_type;
   std::string body;
+  // Set for a stream (an event stream relayed from the leader): called once on the worker
+  // thread with a writer (false once the client is gone); the answer ends when it returns.
+  std::function<void(const std::function<bool(const std::string&)>& write)> stream;
 };
 using Forwarder = std::function<std::optional<ForwardResponse>(const ForwardRequest&)>;
 

@@ -74,11 +74,15 @@ TEST(ClusterFollow, DeploysThroughFollowersAndASwitchFollowedEverywhereUnderLoad
     json d = c.waitForState(f2, v1, kTerminal, 90s);
     ASSERT_EQ(d["state"], "succeeded") << d.dump() << c.allLogs();
   }
-  const std::string v2 = c.deploy(f2, "v2");
-  {
-    json d = c.waitForState(f1, v2, kTerminal, 90s);
-    ASSERT_EQ(d["state"], "succeeded") << d.dump() << c.allLogs();
+  // The CLI through the other follower: its event stream is relayed from the leader.
+  releasetest::CliResult cli = c.deployCli(f2, "v2");
+  ASSERT_EQ(cli.exit_code, 0) << cli.out << cli.err << c.allLogs();
+  const std::string v2 = releasetest::acceptedId(cli.out);
+  ASSERT_FALSE(v2.empty()) << cli.out;
+  for (const char* step : {"health", "smoke", "switch", "bake"}) {
+    EXPECT_NE(cli.out.find(step), std::string::npos) << step << " missing:\n" << cli.out;
   }
+  EXPECT_EQ(c.apiJson(f1, "GET", "/api/v1/deployments/" + v2)["state"], "succeeded");
   for (int i = 0; i < c.size(); ++i) {
     ASSERT_TRUE(c.waitForVersion(i, "v2", 15s)) << c.node(i).id << "\n" << c.allLogs();
   }

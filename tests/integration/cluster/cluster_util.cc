@@ -228,20 +228,39 @@ bool Cluster::waitForVersion(int i, const std::string& version, std::chrono::mil
   return servedVersion(i) == version;
 }
 
+namespace {
+
+releasetest::CliResult runToEnd(testsupport::ProcessOptions o) {
+  testsupport::Process p(std::move(o));
+  releasetest::CliResult r;
+  if (!p.start()) return r;
+  auto code = p.wait(120s);
+  r.exit_code = code ? *code : -1;
+  r.out = p.stdoutText();
+  r.err = p.stderrText();
+  return r;
+}
+
+}  // namespace
+
+releasetest::CliResult Cluster::deployCli(int i, const std::string& version) {
+  testsupport::ProcessOptions o;
+  o.argv = {testsupport::buildDir() + "/shipgate", "deploy", "--app", "api", "--version", version,
+            "--artifact", releaseDir(version), "--lines", "--admin",
+            "http://127.0.0.1:" + std::to_string(nodes_[i].admin), "--token-file",
+            dir_.file("admin.token")};
+  o.env = {{"SHIPGATE_ACTOR", "ci-bot"}};
+  o.cwd = dir_.path();
+  return runToEnd(std::move(o));
+}
+
 releasetest::CliResult Cluster::cli(int i, std::vector<std::string> args) {
   testsupport::ProcessOptions o;
   o.argv = {testsupport::buildDir() + "/shipgate"};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.argv.insert(o.argv.end(), {"--config", configPath(i)});
   o.cwd = dir_.path();
-  testsupport::Process p(o);
-  releasetest::CliResult r;
-  if (!p.start()) return r;
-  auto code = p.wait(60s);
-  r.exit_code = code ? *code : -1;
-  r.out = p.stdoutText();
-  r.err = p.stderrText();
-  return r;
+  return runToEnd(std::move(o));
 }
 
 std::vector<int> Cluster::strayProcesses() const {

@@ -84,6 +84,9 @@ class Cluster {
   // Waits until node i serves `version`; false on timeout.
   bool waitForVersion(int i, const std::string& version, std::chrono::milliseconds timeout);
 
+  // `shipgate deploy --app api --version V --artifact DIR --lines` against node i's admin API, to
+  // completion (exit 0: the release is live and healthy).
+  releasetest::CliResult deployCli(int i, const std::string& version);
   // `shipgate ARGS --config <node i's config>` to completion: exit code, stdout, stderr.
   releasetest::CliResult cli(int i, std::vector<std::string> args);
 
