@@ -1,5 +1,6 @@
 // `shipgate secrets ...`: the secrets store on the local state directory, for the operator.
-// The config gives the state directory (state.dir) and the root key file (secrets.key_file).
+// The config gives the state store (state.dir, or state.url for PostgreSQL) and the root key file
+// (secrets.key_file).
 // Values come in from stdin or --from-file only (never from an argument, which `ps` and shell
 // history would show) and go out on stdout as raw bytes; neither is ever echoed anywhere else.
 //
@@ -20,9 +21,9 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/release/release_config.h"
+#include "shipgate/secrets/open_secrets_backend.h"
 #include "shipgate/secrets/secrets_config.h"
 #include "shipgate/secrets/secrets_store.h"
-#include "shipgate/secrets/sqlite_secrets_backend.h"
 
 namespace shipgate::cli {
 namespace {
@@ -83,8 +84,8 @@ std::optional<Opened> openStore(const std::string& config_path) {
     std::cerr << "shipgate secrets: " << root.status().message() << "\n";
     return std::nullopt;
   }
-  const std::string& dir = release::releaseConfigOf(*loaded.config).state_dir;
-  auto backend = secrets::SqliteSecretsBackend::open(dir);
+  const release::ReleaseConfig& release_cfg = release::releaseConfigOf(*loaded.config);
+  auto backend = secrets::openSecretsBackend(release_cfg.state_dir, release_cfg.state_url);
   if (!backend.isOk()) {
     std::cerr << "shipgate secrets: " << backend.status().message() << "\n";
     return std::nullopt;

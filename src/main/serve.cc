@@ -46,7 +46,7 @@
 #include "shipgate/runtime/process_supervisor.h"
 #include "shipgate/runtime/static_releases.h"
 #include "shipgate/server/gateway.h"
-#include "shipgate/store/sqlite_state_store.h"
+#include "shipgate/store/open_state_store.h"
 #include "shipgate/traffic/endpoint_health.h"
 #include "shipgate/traffic/health_registry.h"
 #include "shipgate/traffic/health_targets.h"
@@ -173,14 +173,16 @@ int runServe(const ServeOptions& opts) {
 
   // The state store: deployments, releases, the audit log and the runtime routing overlay.
   const release::ReleaseConfig& release_cfg = release::releaseConfigOf(*cfg);
-  auto store_or = store::SqliteStateStore::open(release_cfg.state_dir);
+  const std::string state_where =
+      store::describeStateLocation(release_cfg.state_dir, release_cfg.state_url);
+  auto store_or = store::openStateStore(release_cfg.state_dir, release_cfg.state_url);
   if (!store_or) {
-    log::error("cannot open the state store in " + release_cfg.state_dir + ": " +
+    log::error("cannot open the state store in " + state_where + ": " +
                store_or.status().message());
     return 1;
   }
-  std::unique_ptr<store::SqliteStateStore> state = std::move(store_or).value();
-  log::info("state store: " + release_cfg.state_dir);
+  std::unique_ptr<store::StateStore> state = std::move(store_or).value();
+  log::info("state store: " + state_where);
 
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread. The
@@ -212,7 +214,7 @@ int runServe(const ServeOptions& opts) {
   health::HealthMonitor monitor(endpoint_health, clock);
   monitor.update(traffic::appTargets(*cfg));
   if (Status st = traffic.restore(); !st.isOk()) {
-    log::error("cannot restore the runtime routing state from " + release_cfg.state_dir + ": " +
+    log::error("cannot restore the runtime routing state from " + state_where + ": " +
                st.message());
     return 1;
   }

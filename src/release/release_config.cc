@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "shipgate/store/postgres_connection.h"
 #include "shipgate/traffic/traffic_config.h"
 
 namespace shipgate::release {
@@ -296,6 +297,39 @@ config::Millis ReleaseConfig::scaleDownDelayOf(const AppRelease& app) const {
   return env != nullptr ? env->scale_down_delay : config::Millis{300'000};
 }
 
+namespace {
+
+// state.url: empty (SQLite in state.dir) or a postgres:// / postgresql:// URL libpq can parse.
+void loadStateUrl(MapView& m, ReleaseConfig& out) {
+  const YNode* node = m.take("url");
+  if (node == nullptr) return;
+  std::string url;
+  if (!config::asString(*node, m.sub("url"), m.diags(), url)) return;
+  if (url.empty()) return;
+  if (!store::pg::isPostgresUrl(url)) {
+    const size_t colon = url.find(':');
+    const std::string scheme = colon == std::string::npos ? std::string() : url.substr(0, colon);
+    std::string hint = config::didYouMean(scheme, {"postgres", "postgresql"});
+    if (hint.empty() && (scheme == "postgres" || scheme == "postgresql")) {
+      hint = " (write " + scheme + "://user@host:port/dbname)";
+    }
+    m.diags().error(node->where,
+                    m.sub("url") + ": the state store URL must start with postgres:// or "
+                                   "postgresql://" +
+                        (scheme.empty() ? std::string() : ", not " + scheme + ":") + hint +
+                        "; leave state.url out to keep the state in SQLite under state.dir");
+    return;
+  }
+  const Status valid = store::pg::validateUrl(url);
+  if (!valid.isOk()) {
+    m.diags().error(node->where, m.sub("url") + ": " + valid.message());
+    return;
+  }
+  out.state_url = url;
+}
+
+}  // namespace
+
 std::shared_ptr<const ReleaseConfig> validateReleaseConfig(const config::Config& c,
                                                            const YNode& document,
                                                            Diagnostics& d) {
@@ -311,6 +345,7 @@ std::shared_ptr<const ReleaseConfig> validateReleaseConfig(const config::Config&
   if (const YEntry* st = document.find("state")) {
     MapView m(st->value, "state", d);
     m.getPath("dir", out->state_dir);
+    loadStateUrl(m, *out);
     m.finish();
   }
   if (const YEntry* envs = document.find("environments")) loadEnvironments(envs->value, d, *out);

@@ -8,7 +8,9 @@
 // Defaults: no `environments:` means one environment "production" with approval required, bake
 // 1h, triggers on, scale_down_delay 5m. An app without `environment:` is in "production" when that
 // exists, else in the only environment there is (more than one: an error naming them).
-// `state.dir` defaults to "shipgate-state" beside the config file.
+// `state.dir` defaults to "shipgate-state" beside the config file. `state.url`
+// (postgres://user:password@host:port/dbname) puts the state store, and the secrets store, in
+// PostgreSQL instead; state.dir still holds the runtime's logs and static releases.
 //
 // Use: pass releaseSection().get() to config::loadFile() after traffic's section; the settings
 // land in Config::sections["release"] and releaseConfigOf() finds them there.
@@ -74,6 +76,9 @@ class ReleaseConfig : public config::SectionSettings {
  public:
   ReleaseConfig();  // the defaults: production only, no managed apps, state_dir "shipgate-state"
   std::string state_dir;  // absolute once validated
+  // state.url: empty for the SQLite store in state_dir, else a postgres:// or postgresql:// URL
+  // (PostgresStateStore; the secrets store then lives in the same database).
+  std::string state_url;
   std::vector<EnvironmentConfig> environments;
   std::vector<AppRelease> apps;  // managed apps only
   // Environment names of every app of `apps:` (managed or not).

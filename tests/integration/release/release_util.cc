@@ -71,7 +71,8 @@ std::string Deployer::yaml() const {
     << "listeners: [{name: http, address: \"127.0.0.1:" << http_ << "\"}]\n"
     << "admin: {address: \"127.0.0.1:" << admin_ << "\", token_file: \""
     << dir_.file("admin.token") << "\"}\n"
-    << "state: {dir: \"" << dir_.file("state") << "\"}\n"
+    << "state: {dir: \"" << dir_.file("state") << "\""
+    << (settings_.state_url.empty() ? "" : ", url: \"" + settings_.state_url + "\"") << "}\n"
     << "environments:\n"
     << "  production: {approval: " << settings_.approval << ", bake: " << settings_.bake
     << ", triggers: true, scale_down_delay: " << settings_.scale_down_delay << "}\n"

@@ -57,6 +57,7 @@ class Deployer {
     std::string health_timeout;         // release.health_timeout when set
     // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
     std::vector<std::pair<std::string, std::string>> serve_env;
+    std::string state_url;              // state.url when set (postgres://...)
   };
 
   explicit Deployer(Settings settings);

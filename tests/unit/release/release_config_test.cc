@@ -134,5 +134,30 @@ TEST(ReleaseConfig, MissingRuntime) {
   EXPECT_TRUE(hasDiag(r, "test.yaml:5:14", "runtime is required")) << r.toString();
 }
 
+TEST(ReleaseConfig, StateUrlSelectsPostgresAndIsCheckedWithoutLeakingThePassword) {
+  auto ok = load(kListeners + "state: {dir: /tmp/sg, url: \"postgres://sg:pw@db:5433/state\"}\n");
+  ASSERT_TRUE(ok.ok()) << ok.toString();
+  EXPECT_EQ(releaseConfigOf(*ok.config).state_url, "postgres://sg:pw@db:5433/state");
+  EXPECT_EQ(releaseConfigOf(*ok.config).state_dir, "/tmp/sg");
+  auto plain = load(kListeners + "state: {url: \"postgresql:///state?host=/run/pg\"}\n");
+  ASSERT_TRUE(plain.ok()) << plain.toString();
+  EXPECT_TRUE(releaseConfigOf(*load(kListeners).config).state_url.empty());
+
+  auto typo = load(kListeners + "state: {url: \"postgress://sg:s3cret@db/state\"}\n");
+  EXPECT_FALSE(typo.ok());
+  EXPECT_TRUE(hasDiag(typo, "test.yaml:3:14", "state.url: the state store URL must start with "
+                                              "postgres:// or postgresql://, not postgress: "
+                                              "(did you mean \"postgres\"?)"))
+      << typo.toString();
+  EXPECT_EQ(typo.toString().find("s3cret"), std::string::npos) << typo.toString();
+  auto other = load(kListeners + "state: {url: \"mysql://db/state\"}\n");
+  EXPECT_TRUE(hasDiag(other, "test.yaml:3:14", "not mysql:")) << other.toString();
+  auto bad = load(kListeners + "state: {url: \"postgres://sg:s3cret@db/state?nope=1\"}\n");
+  EXPECT_TRUE(hasDiag(bad, "test.yaml:3:14", "invalid URI query parameter")) << bad.toString();
+  EXPECT_EQ(bad.toString().find("s3cret"), std::string::npos) << bad.toString();
+  auto key = load(kListeners + "state: {uri: \"postgres://db/state\"}\n");
+  EXPECT_TRUE(hasDiag(key, "test.yaml:3:9", "did you mean \"url\"")) << key.toString();
+}
+
 }  // namespace
 }  // namespace shipgate::release

@@ -1,5 +1,6 @@
-// FailingStateStore over a real SqliteStateStore: exactly the chosen writes fail, with nothing of
-// them in the file (or, for kAfter, all of them), and reads and other writes pass through.
+// FailingStateStore over a real SqliteStateStore and a real PostgresStateStore: exactly the chosen
+// writes fail, with nothing of them stored (or, for kAfter, all of them), and reads and other
+// writes pass through.
 #include "shipgate/store/failing_state_store.h"
 
 #include <gtest/gtest.h>
@@ -43,7 +44,7 @@ class FailingStoreTest : public StoreTest {
   std::unique_ptr<FailingStateStore> failing_;
 };
 
-TEST_F(FailingStoreTest, FailsTheNthWriteOnlyAndNothingOfItIsStored) {
+TEST_P(FailingStoreTest, FailsTheNthWriteOnlyAndNothingOfItIsStored) {
   failing_->failWrite(3);
   EXPECT_EQ(appendN(5), (std::vector<int>{3}));
   EXPECT_EQ(storedActions(), (std::vector<std::string>{"a1", "a2", "a4", "a5"}));
@@ -51,7 +52,7 @@ TEST_F(FailingStoreTest, FailsTheNthWriteOnlyAndNothingOfItIsStored) {
   EXPECT_EQ(failing_->failuresInjected(), 1);
 }
 
-TEST_F(FailingStoreTest, FailsAnOperationByNameTheGivenNumberOfTimes) {
+TEST_P(FailingStoreTest, FailsAnOperationByNameTheGivenNumberOfTimes) {
   failing_->failOperation("saveStep", 2);
   auto id = failing_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
@@ -68,7 +69,7 @@ TEST_F(FailingStoreTest, FailsAnOperationByNameTheGivenNumberOfTimes) {
                                       "appendAudit"}));
 }
 
-TEST_F(FailingStoreTest, FailsEveryWriteFromAPointOnWhileReadsPassThrough) {
+TEST_P(FailingStoreTest, FailsEveryWriteFromAPointOnWhileReadsPassThrough) {
   failing_->failWritesFrom(4);
   EXPECT_EQ(appendN(6), (std::vector<int>{4, 5, 6}));
   EXPECT_EQ(failing_->listAudit(0, 0)->size(), 3u);
@@ -83,14 +84,14 @@ TEST_F(FailingStoreTest, FailsEveryWriteFromAPointOnWhileReadsPassThrough) {
   EXPECT_EQ(*store_->getRuntimeState("k"), std::nullopt);
 }
 
-TEST_F(FailingStoreTest, AfterModeLandsTheWriteButReportsAFailure) {
+TEST_P(FailingStoreTest, AfterModeLandsTheWriteButReportsAFailure) {
   failing_->failOperation("putRuntimeState", 1, When::kAfter);
   EXPECT_EQ(failing_->putRuntimeState("routing_overlay", R"({"v":1})", 1).code(),
             Status::Code::kUnavailable);
   EXPECT_EQ(*store_->getRuntimeState("routing_overlay"), std::optional<std::string>(R"({"v":1})"));
 }
 
-TEST_F(FailingStoreTest, AFailedWriteInsideAtomicallyRollsBackTheWholeBody) {
+TEST_P(FailingStoreTest, AFailedWriteInsideAtomicallyRollsBackTheWholeBody) {
   auto id = failing_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
   // The state change lands, the audit entry after it fails: neither may stay.
@@ -106,7 +107,7 @@ TEST_F(FailingStoreTest, AFailedWriteInsideAtomicallyRollsBackTheWholeBody) {
   EXPECT_TRUE(store_->listAudit(0, 0)->empty());
 }
 
-TEST_F(FailingStoreTest, AFailedCommitUndoesABodyThatSucceeded) {
+TEST_P(FailingStoreTest, AFailedCommitUndoesABodyThatSucceeded) {
   failing_->failOperation("commit");
   Status st = failing_->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(failing_->putRuntimeState("k", "1", 1));
@@ -124,7 +125,7 @@ TEST_F(FailingStoreTest, AFailedCommitUndoesABodyThatSucceeded) {
 }
 
 // Every write the header names can be failed by its name, and only that write fails.
-TEST_F(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
+TEST_P(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
   auto id = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
   auto incident = store_->openIncident(IncidentRecord{0, "api", "", "cause", "", 5, 0, 0});
@@ -194,11 +195,13 @@ TEST_F(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
   EXPECT_EQ(store_->listIncidents("api", false, 0)->size(), 2u);
 }
 
-TEST_F(FailingStoreTest, InnerErrorsPassThroughUnchanged) {
+TEST_P(FailingStoreTest, InnerErrorsPassThroughUnchanged) {
   Status st = failing_->createRelease(testutil::release("api", "v1"));
   EXPECT_EQ(st.code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(failing_->failuresInjected(), 0);
 }
+
+INSTANTIATE_BACKENDS(FailingStoreTest);
 
 }  // namespace
 }  // namespace shipgate::store

@@ -1,5 +1,5 @@
-// Every record kind written to a real SQLite file, read back field for field (also after the
-// store is closed and opened again), and the errors each write documents.
+// Every record kind written to a real SQLite file and a real PostgreSQL database, read back field
+// for field (also after the store is closed and opened again), and the errors each write documents.
 #include <gtest/gtest.h>
 
 #include "store_test_util.h"
@@ -9,7 +9,7 @@ namespace {
 
 using testutil::StoreTest;
 
-TEST_F(StoreTest, EnvironmentsAndAppsRoundTripAndUpsertReplaces) {
+TEST_P(StoreTest, EnvironmentsAndAppsRoundTripAndUpsertReplaces) {
   EnvironmentRecord prod{"production", true, 3'600'000, true, 300'000, 11};
   EnvironmentRecord dev{"development", false, 0, false, 0, 12};
   ASSERT_TRUE(store_->upsertEnvironment(prod).isOk());
@@ -35,7 +35,7 @@ TEST_F(StoreTest, EnvironmentsAndAppsRoundTripAndUpsertReplaces) {
   EXPECT_EQ(store_->upsertEnvironment(EnvironmentRecord{}).code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(StoreTest, ReleasesAreImmutableAndListedNewestFirst) {
+TEST_P(StoreTest, ReleasesAreImmutableAndListedNewestFirst) {
   ReleaseRecord v3 = testutil::release("api", "v3", 1'700'000'009'000);
   ASSERT_TRUE(store_->createRelease(v3).isOk());
   ReleaseRecord changed = v3;
@@ -66,7 +66,7 @@ TEST_F(StoreTest, ReleasesAreImmutableAndListedNewestFirst) {
             Status::Code::kInvalidArgument);
 }
 
-TEST_F(StoreTest, DeploymentWithStepsRoundTrips) {
+TEST_P(StoreTest, DeploymentWithStepsRoundTrips) {
   DeploymentRecord d = testutil::deployment("api", "v2");
   auto id = store_->createDeployment(d);
   ASSERT_TRUE(id.isOk()) << id.status().toString();
@@ -106,7 +106,7 @@ TEST_F(StoreTest, DeploymentWithStepsRoundTrips) {
   EXPECT_EQ((*listed)[0], without_steps);
 }
 
-TEST_F(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
+TEST_P(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
   auto id = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
   DeploymentRecord update = testutil::deployment("api", "v2");
@@ -138,7 +138,7 @@ TEST_F(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
   EXPECT_EQ(store_->saveStep(StepRecord{"d-404", 0, "preflight"}).code(), Status::Code::kNotFound);
 }
 
-TEST_F(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
+TEST_P(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
   auto first = store_->createDeployment(testutil::deployment("api", "v1"));
   ASSERT_TRUE(first.isOk());
   auto second = store_->createDeployment(testutil::deployment("api", "v2"));
@@ -169,7 +169,7 @@ TEST_F(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
   EXPECT_EQ((*listed)[2].id, "d-1");
 }
 
-TEST_F(StoreTest, CreateDeploymentRefusesBadInput) {
+TEST_P(StoreTest, CreateDeploymentRefusesBadInput) {
   DeploymentRecord unknown_release = testutil::deployment("api", "v7");
   EXPECT_EQ(store_->createDeployment(unknown_release).status().code(),
             Status::Code::kFailedPrecondition);
@@ -189,7 +189,7 @@ TEST_F(StoreTest, CreateDeploymentRefusesBadInput) {
   EXPECT_EQ(store_->listDeployments("api", 0)->size(), 1u);
 }
 
-TEST_F(StoreTest, IncidentsOpenResolveAndList) {
+TEST_P(StoreTest, IncidentsOpenResolveAndList) {
   auto d = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(d.isOk());
   IncidentRecord in{
@@ -227,7 +227,7 @@ TEST_F(StoreTest, IncidentsOpenResolveAndList) {
       Status::Code::kFailedPrecondition);
 }
 
-TEST_F(StoreTest, AuditLogAppendsInOrderAndPagesByAfterId) {
+TEST_P(StoreTest, AuditLogAppendsInOrderAndPagesByAfterId) {
   std::vector<AuditEntry> written;
   for (int i = 0; i < 5; ++i) {
     AuditEntry e = testutil::audit(i % 2 ? "approve" : "deploy", "d-" + std::to_string(i),
@@ -255,7 +255,7 @@ TEST_F(StoreTest, AuditLogAppendsInOrderAndPagesByAfterId) {
   EXPECT_EQ(store_->listAudit(0, 0)->size(), 5u);
 }
 
-TEST_F(StoreTest, SlotStatesRuntimeStateAndDeliveriesRoundTrip) {
+TEST_P(StoreTest, SlotStatesRuntimeStateAndDeliveriesRoundTrip) {
   SlotRecord blue{"api", "blue", "v1", SlotState::kWarm, 21};
   SlotRecord green{"api", "green", "v2", SlotState::kStarting, 22};
   ASSERT_TRUE(store_->setSlotState(green).isOk());
@@ -332,6 +332,8 @@ TEST(StoreEnums, ToStringAndParseAreInverse) {
   EXPECT_TRUE(isTerminal(DeploymentState::kRolledBack));
   EXPECT_FALSE(isTerminal(DeploymentState::kWaitingApproval));
 }
+
+INSTANTIATE_BACKENDS(StoreTest);
 
 }  // namespace
 }  // namespace shipgate::store

@@ -1,5 +1,7 @@
-// Helpers for the store's tests: a SqliteStateStore on a real file in a per-test temp dir, and
-// records filled in with distinct values so a round trip that drops or swaps a field shows.
+// Helpers for the store's tests: a StateStore of either backend -- SqliteStateStore on a real file
+// in a per-test temp dir, or PostgresStateStore on a fresh database of one real PostgreSQL server
+// per test binary (support/postgres_test_db.h) -- and records filled in with distinct values so a
+// round trip that drops or swaps a field shows.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,8 +10,10 @@
 #include <ostream>
 #include <string>
 
+#include "shipgate/store/open_state_store.h"
 #include "shipgate/store/sqlite_state_store.h"
 #include "support/paths.h"
+#include "support/postgres_test_db.h"
 
 namespace shipgate::store {
 
@@ -117,25 +121,36 @@ inline AuditEntry audit(const std::string& action, const std::string& subject,
   return AuditEntry{0, at, "alice", action, subject, "because", R"({"n":1})"};
 }
 
-// A store with app "api" (and releases v1, v2 of it) recorded.
-class StoreTest : public ::testing::Test {
+// A store with app "api" (and releases v1, v2 of it) recorded, for each backend:
+// TEST_P(StoreTest, ...) and INSTANTIATE_BACKENDS(StoreTest) run a test on both.
+class StoreTest : public ::testing::TestWithParam<testsupport::Backend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    store_ = openOrDie(dir_.path());
+    if (GetParam() == testsupport::Backend::kPostgres)
+      ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
+    store_ = openStore();
     ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->upsertApp(app("api")).isOk());
     ASSERT_TRUE(store_->createRelease(release("api", "v1")).isOk());
     ASSERT_TRUE(store_->createRelease(release("api", "v2", 1'700'000'001'500)).isOk());
   }
+  // Another store on the same file or database (through the config's factory).
+  std::unique_ptr<StateStore> openStore() {
+    auto store = openStateStore(dir_.path(), url_);
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    if (!store.isOk()) return nullptr;
+    return std::move(store).value();
+  }
   void reopen() {
     store_.reset();
-    store_ = openOrDie(dir_.path());
+    store_ = openStore();
     ASSERT_NE(store_, nullptr);
   }
 
   testsupport::TempDir dir_{"shipgate-store"};
-  std::unique_ptr<SqliteStateStore> store_;
+  std::string url_;  // empty: SQLite in dir_
+  std::unique_ptr<StateStore> store_;
 };
 
 }  // namespace shipgate::store::testutil

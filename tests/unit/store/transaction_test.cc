@@ -14,7 +14,7 @@ namespace {
 
 using testutil::StoreTest;
 
-TEST_F(StoreTest, AtomicallyCommitsTheChangeAndItsAuditEntryTogether) {
+TEST_P(StoreTest, AtomicallyCommitsTheChangeAndItsAuditEntryTogether) {
   auto id = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
   Status st = store_->atomically([&]() -> Status {
@@ -29,7 +29,7 @@ TEST_F(StoreTest, AtomicallyCommitsTheChangeAndItsAuditEntryTogether) {
   ASSERT_EQ(store_->listAudit(0, 0)->size(), 1u);
 }
 
-TEST_F(StoreTest, AtomicallyRollsBackTheChangeAndTheAuditEntryOnError) {
+TEST_P(StoreTest, AtomicallyRollsBackTheChangeAndTheAuditEntryOnError) {
   auto id = store_->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk());
   Status st = store_->atomically([&]() -> Status {
@@ -50,7 +50,7 @@ TEST_F(StoreTest, AtomicallyRollsBackTheChangeAndTheAuditEntryOnError) {
   EXPECT_TRUE(store_->listAudit(0, 0)->empty());
 }
 
-TEST_F(StoreTest, AtomicallyRollsBackOnAStoreErrorInsideTheBody) {
+TEST_P(StoreTest, AtomicallyRollsBackOnAStoreErrorInsideTheBody) {
   Status st = store_->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(store_->appendAudit(testutil::audit("deploy", "api")).status());
     // api v1 already exists: AlreadyExists ends the body.
@@ -60,7 +60,7 @@ TEST_F(StoreTest, AtomicallyRollsBackOnAStoreErrorInsideTheBody) {
   EXPECT_TRUE(store_->listAudit(0, 0)->empty());
 }
 
-TEST_F(StoreTest, AtomicallyRollsBackAndRethrowsAnException) {
+TEST_P(StoreTest, AtomicallyRollsBackAndRethrowsAnException) {
   EXPECT_THROW(
       {
         Status ignored = store_->atomically([&]() -> Status {
@@ -78,7 +78,7 @@ TEST_F(StoreTest, AtomicallyRollsBackAndRethrowsAnException) {
   EXPECT_EQ(store_->listAudit(0, 0)->size(), 1u);
 }
 
-TEST_F(StoreTest, NestedAtomicallyUndoesOnlyTheInnerBodyWhenTheOuterGoesOn) {
+TEST_P(StoreTest, NestedAtomicallyUndoesOnlyTheInnerBodyWhenTheOuterGoesOn) {
   Status st = store_->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(store_->appendAudit(testutil::audit("outer", "1")).status());
     Status inner = store_->atomically([&]() -> Status {
@@ -98,7 +98,7 @@ TEST_F(StoreTest, NestedAtomicallyUndoesOnlyTheInnerBodyWhenTheOuterGoesOn) {
   EXPECT_EQ((*entries)[1].action, "inner-ok");
 }
 
-TEST_F(StoreTest, OtherThreadsDoNotSeeAnOpenTransactionAndWaitForIt) {
+TEST_P(StoreTest, OtherThreadsDoNotSeeAnOpenTransactionAndWaitForIt) {
   std::atomic<bool> inside{false};
   std::atomic<bool> release{false};
   std::thread writer([&] {
@@ -130,7 +130,7 @@ TEST_F(StoreTest, OtherThreadsDoNotSeeAnOpenTransactionAndWaitForIt) {
   EXPECT_EQ(seen, std::optional<std::string>(R"("whole")"));
 }
 
-TEST_F(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
+TEST_P(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
   constexpr int kThreads = 6;
   constexpr int kEach = 40;
   for (int t = 0; t < kThreads; ++t) {
@@ -179,6 +179,8 @@ TEST_F(StoreTest, ConcurrentWritersFromSeveralThreadsLoseNothing) {
 
 namespace shipgate::store {
 namespace {
+
+INSTANTIATE_BACKENDS(StoreTest);
 
 // A full disk in the middle of a transaction (the file capped at a few pages more than it has):
 // the write fails with an error naming the file, and the transaction leaves nothing, even when
