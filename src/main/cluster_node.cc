@@ -95,10 +95,8 @@ std::string defaultNodeId(const std::string& hostname, uint16_t port) {
 namespace shipgate::cli {
 
 std::string clusterUrl(const release::ReleaseConfig& config) {
-  // Until state.url (h-pg) is merged: the URL from the environment, for trying the cluster out.
-  (void)config;
-  const char* env = std::getenv("SHIPGATE_TEST_CLUSTER_URL");
-  return env != nullptr ? env : "";
+  // openStateStore accepts only postgres:// and postgresql:// besides empty (SQLite).
+  return config.state_url;
 }
 
 cluster::NodeInfo clusterSelf(const config::Config& config, const server::Gateway& gateway,
