@@ -15,6 +15,7 @@
 #include "shipgate/admin/controller.h"
 #include "http_util.h"
 #include "release_routes.h"
+#include "secrets_routes.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/registry.h"
 
@@ -121,9 +122,16 @@ AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics,
                          release::ReleaseController* releases, store::StateStore* store)
     : controller_(controller),
       metrics_(metrics),
-      release_routes_(std::make_unique<ReleaseRoutes>(releases, store)) {}
+      release_routes_(std::make_unique<ReleaseRoutes>(releases, store)),
+      secrets_routes_(std::make_unique<SecretsRoutes>(SecretsSources{})) {}
 
 AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::setSecrets(
+    secrets::SecretsStore* store,
+    std::function<std::shared_ptr<const secrets::SecretsConfig>()> access) {
+  secrets_routes_ = std::make_unique<SecretsRoutes>(SecretsSources{store, std::move(access)});
+}
 
 Status AdminServer::start(const config::AdminConfig& config) {
   auto token = readTokenFile(config.token_file);
@@ -134,6 +142,9 @@ Status AdminServer::start(const config::AdminConfig& config) {
   // Event streams hold a worker each while they last: room for all of them plus ordinary calls.
   // (httplib owns the queue it is handed and deletes it.)
   s.new_task_queue = [] { return new httplib::ThreadPool(StreamSettings{}.max_streams + 8); };
+  // Every body is bounded (a secret's value is at most 64 KiB; JSON bodies are small): a longer
+  // one is answered 413 before any handler runs.
+  s.set_payload_max_length(1 << 20);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string auth = req.get_header_value("Authorization");
@@ -216,6 +227,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
   });
 
   release_routes_->install(routes);
+  secrets_routes_->install(s);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");

@@ -68,4 +68,21 @@ std::optional<json> parseBody(const httplib::Request& req, httplib::Response& re
   return body;
 }
 
+bool checkQuery(const httplib::Request& req, httplib::Response& res,
+                std::initializer_list<const char*> allowed) {
+  for (const auto& [name, value] : req.params) {
+    bool known = false;
+    for (const char* k : allowed) known |= name == k;
+    if (!known) {
+      sendError(res, 400, "unknown query parameter \"" + name + "\"", name);
+      return false;
+    }
+    if (req.get_param_value_count(name) > 1) {
+      sendError(res, 400, "query parameter \"" + name + "\" given more than once", name);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace shipgate::admin

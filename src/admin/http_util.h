@@ -31,6 +31,11 @@ int httpStatusFor(const Status& st);
 std::optional<nlohmann::json> parseBody(const httplib::Request& req, httplib::Response& res,
                                         std::initializer_list<const char*> allowed);
 
+// Only the query parameters a call names; a repeated or unknown one writes a 400 naming it and
+// returns false.
+bool checkQuery(const httplib::Request& req, httplib::Response& res,
+                std::initializer_list<const char*> allowed);
+
 // Where the API's routes are registered: the httplib server, with every handler passed through
 // `wrap` first (AdminServer wraps them so a cluster follower can hand a call to the leader).
 class Routes {

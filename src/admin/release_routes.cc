@@ -115,24 +115,6 @@ bool hexSha(const std::string& s) {
   return true;
 }
 
-// Only the query parameters a call names; a repeated or unknown one is a 400.
-bool checkQuery(const httplib::Request& req, httplib::Response& res,
-                std::initializer_list<const char*> allowed) {
-  for (const auto& [name, value] : req.params) {
-    bool known = false;
-    for (const char* k : allowed) known |= name == k;
-    if (!known) {
-      sendError(res, 400, "unknown query parameter \"" + name + "\"", name);
-      return false;
-    }
-    if (req.get_param_value_count(name) > 1) {
-      sendError(res, 400, "query parameter \"" + name + "\" given more than once", name);
-      return false;
-    }
-  }
-  return true;
-}
-
 bool parseNonNegative(const std::string& text, int64_t& out) {
   if (text.empty() || text.size() > 18) return false;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);

@@ -25,6 +25,7 @@
 
 #include "cluster_node.h"
 #include "commands.h"
+#include "serve_secrets.h"
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/admin/controller.h"
 #include "shipgate/common/clock.h"
@@ -183,6 +184,13 @@ int runServe(const ServeOptions& opts) {
   }
   std::unique_ptr<store::StateStore> state = std::move(store_or).value();
   log::info("state store: " + state_where);
+  // Secrets: the store (with secrets:), for release starts, the admin API and the watcher.
+  auto secrets_or = ServeSecrets::open(*cfg, release_cfg.state_dir, release_cfg.state_url);
+  if (!secrets_or) {
+    log::error("cannot open the secrets store: " + secrets_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<ServeSecrets> serve_secrets = std::move(secrets_or).value();
 
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread. The
@@ -260,6 +268,7 @@ int runServe(const ServeOptions& opts) {
       deps.notifier = release_deps.notifier;
       deps.rum = release_deps.rum;
       deps.labels = release_deps.labels;
+      deps.poll = release_deps.poll;
       return release::makeReleaseController(deps);
     };
     cluster = std::make_unique<ClusterNode>(std::move(co));
@@ -278,6 +287,7 @@ int runServe(const ServeOptions& opts) {
                                controller_options);
   admin::AdminServer admin_server(controller, metrics, release_api, state.get());
   if (cluster) admin_server.setForwarder(cluster->forwarder());
+  serve_secrets->wire(gateway_control, slot_runtime, admin_server);
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
     if (!st.isOk()) {
@@ -321,6 +331,8 @@ int runServe(const ServeOptions& opts) {
     return 1;
   }
   admin_server.releasesReady();
+  // In a cluster the watcher's redeploys reach the controller only on the leader.
+  serve_secrets->startWatcher(*release_api, gateway_control, slot_runtime);
   log::info(cluster ? "cluster node started" : "release controller started");
   std::string summary = "shipgate serving:";
   for (const auto& [name, port] : gateway->listenerPorts()) {
@@ -341,6 +353,7 @@ int runServe(const ServeOptions& opts) {
     break;
   }
   admin_server.stop();
+  serve_secrets->stopWatcher();
   if (cluster) cluster->stop();
   if (releases) releases->stop();
   notifier.stop();

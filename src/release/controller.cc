@@ -472,10 +472,15 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
   run->to = otherSlot(run->from);
   run->requested_mono_ms = monoMs();
   std::string previous = liveVersion(req.app, run->from);
-  if (previous == req.version) {
+  if (previous == req.version && !req.redeploy) {
     return Status::failedPrecondition("version " + req.version + " of app " + req.app +
                                       " is already live in slot " +
                                       traffic::slotName(run->from));
+  }
+  if (req.redeploy && previous != req.version) {
+    return Status::failedPrecondition("redeploy: version " + req.version + " of app " + req.app +
+                                      " is not live (live: " +
+                                      (previous.empty() ? std::string("none") : previous) + ")");
   }
   std::optional<store::ReleaseRecord> new_release;
   auto existing = deps_.store.findRelease(req.app, req.version);
@@ -495,8 +500,8 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
   } else {
     return existing.status();
   }
-  return createRun(run, req.version, previous, req.actor, req.reason, "deploy",
-                   new_release ? &*new_release : nullptr);
+  return createRun(run, req.version, previous, req.actor, req.reason,
+                   req.redeploy ? "redeploy" : "deploy", new_release ? &*new_release : nullptr);
 }
 
 Result<std::string> DeployController::rollback(const RollbackRequest& req) {

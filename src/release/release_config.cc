@@ -199,6 +199,7 @@ void loadAppRelease(const YEntry& e, const YNode& rel, Diagnostics& d, ReleaseCo
     d.error(m.take("health_timeout")->where, m.sub("health_timeout") + ": must be greater than 0");
   }
   m.getPath("release_root", app.release_root);
+  m.getBool("restart_on_secret_change", app.restart_on_secret_change);
   m.finish();
   out.apps.push_back(std::move(app));
 }

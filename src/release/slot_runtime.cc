@@ -44,7 +44,16 @@ Result<SlotStart> SupervisorSlotRuntime::start(const AppRelease& app, const std:
   } else {
     spec.release_dir = std::filesystem::current_path().string();
   }
-  spec.runtime = app.runtime;
+  // ${NAME} and secret: references are resolved for this start only; secret values stay in
+  // guarded memory in the spec (the supervisor needs them again for restarts).
+  auto resolved = resolveRuntime(app, sources_);
+  if (!resolved) return resolved.status();
+  spec.runtime = std::move(resolved->runtime);
+  spec.secret_env = std::move(resolved->secrets);
+  {
+    MutexLock lock(mu_);
+    versions_[{app.app, slot}] = resolved->versions;
+  }
   // A crash-looped or stopped earlier run of the slot is replaced by start(); a running one is
   // stopped first (the controller only starts into the idle slot).
   if (auto st = supervisor_.slotState(app.app, slot);
@@ -59,6 +68,13 @@ Result<SlotStart> SupervisorSlotRuntime::start(const AppRelease& app, const std:
     out.pids.push_back(static_cast<int>(r.pid));
   }
   return out;
+}
+
+std::map<std::string, int64_t> SupervisorSlotRuntime::secretVersions(
+    const std::string& app, const std::string& slot) const {
+  MutexLock lock(mu_);
+  auto it = versions_.find({app, slot});
+  return it == versions_.end() ? std::map<std::string, int64_t>() : it->second;
 }
 
 Status SupervisorSlotRuntime::stop(const AppRelease& app, const std::string& slot) {

@@ -1,6 +1,8 @@
 // The `release.runtime:` reader and the command-line helpers (see runtime_config.h).
 #include "shipgate/runtime/runtime_config.h"
 
+#include "shipgate/runtime/env_refs.h"
+
 #include <charconv>
 #include <set>
 
@@ -262,6 +264,15 @@ void readEnv(config::MapView& parent, RuntimeConfig& out) {
               epath + ": unknown placeholder {" + u.name + "}" + placeholderHint(u.name));
       continue;
     }
+    if (Result<std::optional<SecretRef>> ref = parseSecretRef(value); !ref.isOk()) {
+      d.error(e.value.where, epath + ": " + ref.status().message());
+      continue;
+    } else if (!ref->has_value()) {
+      if (auto problem = checkVariables(value)) {
+        d.error(d.locateInScalar(e.value.where, problem->offset), epath + ": " + problem->message);
+        continue;
+      }
+    }
     out.env.emplace_back(e.key, std::move(value));
   }
 }
@@ -297,6 +308,10 @@ bool readRuntime(config::MapView& view, RuntimeConfig& out) {
         d.error(d.locateInScalar(cmd->where, u.offset), view.sub("command") +
                                                             ": unknown placeholder {" + u.name +
                                                             "}" + placeholderHint(u.name));
+      }
+      if (auto problem = checkVariables(out.command)) {
+        d.error(d.locateInScalar(cmd->where, problem->offset),
+                view.sub("command") + ": " + problem->message);
       }
     }
   }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -233,7 +234,13 @@ Result<SlotStatus> ProcessSupervisor::Impl::doStart(const ProcessSpec& spec,
     for (const auto& [k, v] : base_env) set(k, v);
     for (const auto& [k, v] : rt.env) set(k, expandPlaceholders(v, values));
     set("PORT", std::to_string(ports[i]));
-    for (const auto& k : order) r->env.push_back(k + "=" + env_map[k]);
+    // Secret variables are added at each spawn (spawnReplica), never kept as plain strings.
+    if (spec.secret_env) {
+      for (const auto& s : *spec.secret_env) env_map.erase(s.name);
+    }
+    for (const auto& k : order) {
+      if (env_map.count(k) != 0) r->env.push_back(k + "=" + env_map[k]);
+    }
     r->log = std::make_unique<RotatingLog>(
         log_dir + "/replica-" + std::to_string(i) + log_suffix + ".log", rt.logs.max_bytes,
         rt.logs.keep);
@@ -262,10 +269,23 @@ Status ProcessSupervisor::Impl::spawnReplica(Slot& slot, Replica& r) {
   SpawnRequest req;
   req.program = slot.program;
   req.argv = r.argv;
+  const size_t secret_count = slot.spec.secret_env ? slot.spec.secret_env->size() : 0;
+  // Reserved up front: the vector never moves (or copies) a secret string.
+  req.env.reserve(r.env.size() + secret_count);
   req.env = r.env;
+  if (secret_count > 0) {
+    for (const auto& sv : *slot.spec.secret_env) {
+      // Built in place, sized once: no temporary or reallocation leaves a copy behind.
+      std::string& entry = req.env.emplace_back();
+      entry.reserve(sv.name.size() + 1 + sv.value.size());
+      entry.append(sv.name).append("=").append(sv.value.view());
+    }
+  }
   req.cwd = slot.spec.release_dir;
   r.state = ReplicaState::kStarting;
   Result<Spawned> s = spawnChild(req);
+  // The child has its copy: wipe ours (every entry: cheap, and no secret is missed).
+  for (std::string& e : req.env) ::explicit_bzero(e.data(), e.size());
   if (!s.isOk()) return s.status();
   r.pid = s->pid;
   r.output_fd = s->output_fd;

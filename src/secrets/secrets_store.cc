@@ -348,6 +348,18 @@ Result<std::vector<SecretMetadata>> SecretsStore::list(const std::string& actor,
   return out;
 }
 
+Result<std::optional<SecretMetadata>> SecretsStore::peekMetadata(const std::string& path_text) {
+  Result<SecretPath> path = SecretPath::parse(path_text);
+  if (!path.isOk()) return path.status();
+  MutexLock lock(mu_);
+  Result<std::optional<PathRow>> row = state_.backend->findPath(path->str());
+  if (!row.isOk()) return row.status();
+  if (!row->has_value()) return std::optional<SecretMetadata>();
+  const PathRow& r = **row;
+  return std::optional<SecretMetadata>(
+      SecretMetadata{r.path, r.current_version, r.created_at, r.updated_at, r.deleted_at});
+}
+
 Result<std::vector<VersionMetadata>> SecretsStore::history(const std::string& actor,
                                                            const std::string& path_text) {
   MutexLock lock(mu_);

@@ -169,9 +169,13 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
   }
   const std::string path = (fs::path(dir) / "state.db").string();
   // SQLite would create the file with the umask's mode; the state is the operator's alone.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::fromErrno("state database " + path, errno);
-  ::close(fd);
+  // Only a new file is opened here: closing a descriptor of a file this process already has open
+  // (the state store's connection in `shipgate serve`) would drop every POSIX lock the process
+  // holds on it, and the next process to close the database (the CLI) would then take itself
+  // for the last one and delete the WAL under the live connections.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) return Status::fromErrno("state database " + path, errno);
+  if (fd >= 0) ::close(fd);
 
   std::unique_ptr<SqliteSecretsBackend> backend;
   try {

@@ -28,6 +28,30 @@
 //   GET  /api/v1/incidents[?app=A&open=true&limit=N]  {"incidents": [{"id", "app",
 //                                            "deployment_id", "cause", "detail", "opened_at",
 //                                            "resolved_at", "open", "time_to_recover_ms"}]}
+// Secrets (the store `shipgate serve` opened; the same operations as `shipgate secrets`). PATH is a
+// secret path (/coinestate/prod/database/url); a bad one is 400 with the reason. Only GET of a
+// path answers a value; nothing else (lists, history, errors) ever holds one:
+//   PUT    /api/v1/secrets{PATH}[?cas=N]      body = the value (raw, at most 64 KiB, else 413)
+//                                            -> 201 (first version) / 200 {"path", "version"};
+//                                            CAS mismatch 409
+//   GET    /api/v1/secrets{PATH}[?version=N | ?label=L][&environment=E]  the value, raw
+//                                            (application/octet-stream, Cache-Control: no-store);
+//                                            with environment: 403 when the secrets.access rules
+//                                            do not let that environment's apps read PATH
+//   GET    /api/v1/secrets{PREFIX}/[?recursive=1&deleted=1]  (trailing '/'; /api/v1/secrets/ is
+//                                            everything) {"prefix", "secrets": [{"path",
+//                                            "current_version", "created_at", "updated_at",
+//                                            "deleted_at"}]}
+//   GET    /api/v1/secrets{PATH}:history     {"path", "versions": [{"version", "created_at",
+//                                            "created_by", "destroyed_at", "labels"}]}
+//   DELETE /api/v1/secrets{PATH}             soft delete -> {"path", "deleted": true}
+//   POST   /api/v1/secrets{PATH}:undelete    {} -> {"path", "deleted": false}
+//   POST   /api/v1/secrets{PATH}:destroy     {"version": N} -> {"path", "version", "destroyed"}
+//   POST   /api/v1/secrets{PATH}:label       {"version": N, "label": "stable"}
+//   POST   /api/v1/secrets:rotate-key        {"new_key_file": "/etc/shipgate/new.key"}
+//   GET    /api/v1/secrets:audit             {"intact", "entries", "first_broken"?, "problem"?}
+// Every call is in the secrets audit log with the actor below. 404: unknown path, version,
+// label or verb; 503: no secrets: section (no store).
 // The actor recorded for a change (deploy, approve, reject, rollback, switch, reload) is the
 // request's X-Shipgate-Actor header (1..128 printable characters, else 400), or "admin-api".
 //
@@ -64,11 +88,16 @@ class ReleaseController;
 namespace shipgate::store {
 class StateStore;
 }
+namespace shipgate::secrets {
+class SecretsStore;
+struct SecretsConfig;
+}  // namespace shipgate::secrets
 
 namespace shipgate::admin {
 
 class Controller;
 class ReleaseRoutes;
+class SecretsRoutes;
 
 // Cluster (several nodes on one PostgreSQL): a follower hands the calls on shared state to the
 // leader. After the token check, every routed request is offered to the forwarder; a response it
@@ -101,6 +130,10 @@ class AdminServer {
               release::ReleaseController* releases = nullptr, store::StateStore* store = nullptr);
   ~AdminServer();
 
+  // The secrets routes' store and access rules (secrets_routes.h); without a call they answer
+  // 503. REQUIRES: before start(); the store outlives the server.
+  void setSecrets(secrets::SecretsStore* store,
+                  std::function<std::shared_ptr<const secrets::SecretsConfig>()> access);
   // Reads the token file and binds; port 0 picks a free port (see port()).
   Status start(const config::AdminConfig& config);
   uint16_t port() const { return port_; }
@@ -116,6 +149,7 @@ class AdminServer {
   Controller& controller_;
   metrics::Registry& metrics_;
   std::unique_ptr<ReleaseRoutes> release_routes_;
+  std::unique_ptr<SecretsRoutes> secrets_routes_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::string token_;

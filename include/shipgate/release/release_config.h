@@ -69,6 +69,10 @@ struct AppRelease {
   std::optional<config::Millis> scale_down_delay;  // overrides the environment's
   config::Millis health_timeout{120'000};          // the health step's limit
   std::string release_root;  // process: releases live in <release_root>/<version> when set
+  // process: when a secret its runtime.env references (secret:/path, not pinned by #version)
+  // gets a new current version, the live version is deployed again through the normal procedure
+  // (release/secret_watch.h). Default false.
+  bool restart_on_secret_change = false;
   config::Location where;
 };
 

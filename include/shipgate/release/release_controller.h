@@ -112,6 +112,10 @@ struct DeployRequest {
   int64_t commit_time = 0;      // ms since epoch; 0 = unknown
   std::string actor;            // who asked; empty -> "unknown"
   std::string reason;           // optional for deploys
+  // Deploy the live version again through the normal procedure (start in the idle slot, health,
+  // smoke, approval, switch, bake), e.g. after a secret it uses changed. Without it, deploying
+  // the live version is FailedPrecondition; with it, a version that is not live is.
+  bool redeploy = false;
 };
 
 struct RollbackRequest {

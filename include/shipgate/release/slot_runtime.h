@@ -6,15 +6,18 @@
 // Thread-safety: implementations are thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "shipgate/common/mutex.h"
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
 #include "shipgate/release/release_config.h"
+#include "shipgate/release/release_env.h"
 
 namespace shipgate::runtime {
 class ProcessSupervisor;
@@ -59,6 +62,13 @@ class SlotRuntime {
 class SupervisorSlotRuntime final : public SlotRuntime {
  public:
   SupervisorSlotRuntime(runtime::ProcessSupervisor& supervisor, runtime::StaticReleases& releases);
+  // Where ${NAME} and secret: references of runtime.env are resolved from (release_env.h); the
+  // default resolves ${NAME} only. REQUIRES: called before the first start().
+  void setEnvSources(EnvSources sources) { sources_ = std::move(sources); }
+  // The current versions of the unpinned secrets the last start of app/slot read
+  // (ResolvedRuntime::versions); empty when it read none or never started.
+  std::map<std::string, int64_t> secretVersions(const std::string& app,
+                                                const std::string& slot) const;
   Result<SlotStart> start(const AppRelease& app, const std::string& slot,
                           const std::string& version, const std::string& artifact) override;
   Status stop(const AppRelease& app, const std::string& slot) override;
@@ -69,6 +79,10 @@ class SupervisorSlotRuntime final : public SlotRuntime {
  private:
   runtime::ProcessSupervisor& supervisor_;
   runtime::StaticReleases& releases_;
+  EnvSources sources_;
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int64_t>> versions_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace shipgate::release

@@ -4,7 +4,8 @@
 // with {port} {version} {release_dir} {replica} substituted (no shell), each replica on its own
 // port from the configured range (ports held by this supervisor or already bound on 127.0.0.1 are
 // skipped; a replica keeps its port across restarts), in its own process group, with a clean
-// environment: PATH, HOME and LANG of shipgate, then spec.runtime.env, then PORT. stdout and
+// environment: PATH, HOME and LANG of shipgate, then spec.runtime.env, then spec.secret_env,
+// then PORT. stdout and
 // stderr go (through one pipe the supervisor drains, so a child never blocks on it) to
 // <log_dir>/<app>/<version>/replica-N.log, rotated at logs.max_bytes with logs.keep old files
 // (replica-N.log.1 is the newest old one); lines the supervisor adds start with "[shipgate] ".
@@ -51,8 +52,19 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/common/status.h"
 #include "shipgate/runtime/runtime_config.h"
+#include "shipgate/secrets/secret_bytes.h"
 
 namespace shipgate::runtime {
+
+// An environment variable whose value is a secret (resolved from a `secret:` reference before
+// start). The value stays in guarded memory; the "NAME=value" string handed to execve is built
+// just before each spawn (the first and every restart) and wiped right after it. It never reaches
+// argv, a log line, a status or an error.
+struct SecretEnvVar {
+  std::string name;
+  secrets::SecretBytes value;
+};
+using SecretEnv = std::vector<SecretEnvVar>;
 
 // What to run: one release of one app in one slot.
 struct ProcessSpec {
@@ -61,6 +73,9 @@ struct ProcessSpec {
   std::string version;      // the release's version; names the log directory
   std::string release_dir;  // {release_dir}
   RuntimeConfig runtime;    // kind must be kProcess; argv must be filled (readRuntime does)
+  // Set after runtime.env (and over shipgate's PATH, HOME, LANG); runtime.env must not name them
+  // too. Null: none.
+  std::shared_ptr<const SecretEnv> secret_env;
 };
 
 // How a process ended.

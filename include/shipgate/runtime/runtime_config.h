@@ -17,6 +17,9 @@
 // The command is split into argv with shell-like quoting (splitCommand; no shell runs it), and
 // {port} {version} {release_dir} {replica} are substituted in every argument and env value after
 // splitting (expandPlaceholders), so a release_dir with spaces stays one argument.
+// An env value may be a secret reference (`secret:/path`, `#N`, `@label`) and env values and
+// arguments may use ${NAME} (env_refs.h): readRuntime checks their syntax and keeps them as
+// written; release/release_env.h resolves them at each start.
 // Thread: pure functions and plain values; safe from any thread.
 #pragma once
 

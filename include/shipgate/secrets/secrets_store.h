@@ -97,6 +97,10 @@ class SecretsStore {
   Status label(const std::string& actor, const std::string& path, int64_t version,
                const std::string& label);
   Status rotateRootKey(const std::string& actor, const RootKey& new_root);
+  // The metadata of one path, nothing else: not audited (the release controller polls the
+  // current versions of the secrets its live releases use every second or so; an entry per poll
+  // would drown the log). nullopt when the path has never existed; a bad path is InvalidArgument.
+  Result<std::optional<SecretMetadata>> peekMetadata(const std::string& path);
   // Checks the whole audit chain (audit_chain.h).
   Result<AuditVerification> verifyAudit();
 

@@ -89,7 +89,8 @@ std::string Deployer::yaml() const {
     << "        ports: \"" << ports_.first << "-" << ports_.second << "\"\n"
     << "        stop_grace: 2s\n"
     << "        restart: {initial_backoff: 50ms, max_backoff: 200ms, crash_loop_restarts: 3, "
-       "crash_loop_window: 30s}\n";
+       "crash_loop_window: 30s}\n"
+    << settings_.runtime_yaml;
   if (!settings_.smoke.empty()) {
     y << "      smoke:\n";
     for (const auto& s : settings_.smoke) y << "        - " << s << "\n";
@@ -98,7 +99,7 @@ std::string Deployer::yaml() const {
   if (!settings_.health_timeout.empty()) {
     y << "      health_timeout: " << settings_.health_timeout << "\n";
   }
-  y << settings_.app_yaml << settings_.extra_yaml;
+  y << settings_.release_yaml << settings_.app_yaml << settings_.extra_yaml;
   if (!settings_.triggers.empty()) {
     y << "rollback_triggers:\n";
     for (const auto& t : settings_.triggers) y << "  - " << t << "\n";

@@ -55,6 +55,8 @@ class Deployer {
     std::string sections;
     std::string app_yaml;               // appended under apps.api (4-space indent), e.g. health
     std::string health_timeout;         // release.health_timeout when set
+    std::string runtime_yaml;           // appended under apps.api.release.runtime (8 spaces)
+    std::string release_yaml;           // appended under apps.api.release (6 spaces)
     // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
     std::vector<std::pair<std::string, std::string>> serve_env;
     std::string state_url;              // state.url when set (postgres://...)

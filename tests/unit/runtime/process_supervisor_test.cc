@@ -181,6 +181,70 @@ TEST_F(SupervisorTest, PlaceholdersAndConfiguredEnvReachTheChildButNotTheParents
   EXPECT_TRUE(sup.stop("api", "blue").isOk());
 }
 
+// The NAME=value entries of /proc/PID/environ, in order.
+std::vector<std::string> environOf(pid_t pid) {
+  std::string env = readFile("/proc/" + std::to_string(pid) + "/environ");
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < env.size()) {
+    size_t end = env.find('\0', start);
+    if (end == std::string::npos) end = env.size();
+    out.push_back(env.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST_F(SupervisorTest, SecretEnvReachesOnlyTheChildsEnvironmentAlsoAfterARestart) {
+  const std::string value = "s3cret-value-for-the-supervisor-test";
+  ProcessSpec s = spec({"--port", "{port}", "--print-args"});
+  s.runtime.env = {{"NODE_ENV", "production"}};
+  s.runtime.restart.initial_backoff = 50ms;
+  auto secrets = std::make_shared<SecretEnv>();
+  secrets->push_back({"DATABASE_URL", secrets::SecretBytes::copyOf(value)});
+  secrets->push_back({"HOME", secrets::SecretBytes::copyOf("/secret-home")});  // over the base
+  s.secret_env = secrets;
+  ProcessSupervisor sup({logs_.path()});
+  auto started = sup.start(s);
+  ASSERT_TRUE(started.isOk()) << started.status().toString();
+  const std::string log_path = logs_.path() + "/api/v1/replica-0.log";
+  ASSERT_TRUE(waitForText(log_path, "listening on", 10s)) << readFile(log_path);
+  auto check = [&](pid_t pid) {
+    std::vector<std::string> env = environOf(pid);
+    int homes = 0;
+    bool db = false, node = false;
+    for (const auto& e : env) {
+      if (e.rfind("HOME=", 0) == 0) {
+        ++homes;
+        EXPECT_EQ(e, "HOME=/secret-home");
+      }
+      db |= e == "DATABASE_URL=" + value;
+      node |= e == "NODE_ENV=production";
+    }
+    EXPECT_EQ(homes, 1);
+    EXPECT_TRUE(db) << "pid " << pid;
+    EXPECT_TRUE(node);
+    EXPECT_EQ(readFile("/proc/" + std::to_string(pid) + "/cmdline").find(value), std::string::npos);
+  };
+  const pid_t first = started->replicas.at(0).pid;
+  check(first);
+  // Killed: the restarted replica gets the secret again (kept in guarded memory by the spec).
+  ::kill(first, SIGKILL);
+  auto restarted = sup.waitFor(
+      "api", "blue",
+      [&](const SlotStatus& st) {
+        return st.replicas.at(0).pid > 0 && st.replicas.at(0).pid != first &&
+               st.replicas.at(0).state == ReplicaState::kRunning;
+      },
+      20s);
+  ASSERT_TRUE(restarted.has_value());
+  const pid_t second = restarted->replicas.at(0).pid;
+  ASSERT_NE(second, first);
+  check(second);
+  EXPECT_EQ(readFile(log_path).find(value), std::string::npos);
+  EXPECT_TRUE(sup.stop("api", "blue").isOk());
+}
+
 TEST_F(SupervisorTest, LogsAreRotatedAtMaxBytesKeepingKeepOldFiles) {
   // 300 KB is several times a pipe's 64 KiB: the replica only gets to "logging done" (and to
   // listening) if the supervisor keeps draining its output.
