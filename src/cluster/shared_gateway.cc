@@ -10,18 +10,25 @@ namespace {
 
 using json = nlohmann::json;
 
+// "host:port" or "[v6]:port" (HostPort::toString's forms); port 1..65535, digits only.
 std::optional<config::HostPort> parseHostPort(const std::string& text) {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) return std::nullopt;
+  const std::string digits = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port <= 0 || port > 65535) return std::nullopt;
   config::HostPort hp;
   hp.host = text.substr(0, colon);
-  try {
-    const int port = std::stoi(text.substr(colon + 1));
-    if (port <= 0 || port > 65535) return std::nullopt;
-    hp.port = static_cast<uint16_t>(port);
-  } catch (...) {
-    return std::nullopt;
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
   }
+  if (hp.host.empty()) return std::nullopt;
+  hp.port = static_cast<uint16_t>(port);
   return hp;
 }
 
@@ -35,20 +42,57 @@ bool sameEndpoints(const std::vector<config::HostPort>& a, const std::vector<con
 
 }  // namespace
 
+std::string servedStateToJson(const ServedState& state) {
+  json j = {{"slots", json::object()}, {"static_roots", json::object()}};
+  for (const auto& [key, eps] : state.slots) {
+    json list = json::array();
+    for (const auto& hp : eps) list.push_back(hp.toString());
+    j["slots"][key.first][key.second == 0 ? "blue" : "green"] = list;
+  }
+  for (const auto& [site, root] : state.static_roots) j["static_roots"][site] = root;
+  return j.dump();
+}
+
+Result<ServedState> parseServedState(const std::string& text) {
+  const json j = json::parse(text, nullptr, false);
+  const std::string what = std::string(kServedKey) + ": ";
+  if (!j.is_object()) return Status::invalidArgument(what + "not a JSON object");
+  ServedState out;
+  const json slots = j.value("slots", json::object());
+  const json roots = j.value("static_roots", json::object());
+  if (!slots.is_object() || !roots.is_object()) {
+    return Status::invalidArgument(what + "\"slots\" and \"static_roots\" must be objects");
+  }
+  for (const auto& [app, per_slot] : slots.items()) {
+    if (!per_slot.is_object()) return Status::invalidArgument(what + "slots." + app + " is not an object");
+    for (const auto& [slot_name, list] : per_slot.items()) {
+      const int s = slot_name == "blue" ? 0 : slot_name == "green" ? 1 : -1;
+      if (s < 0) return Status::invalidArgument(what + "unknown slot " + app + "." + slot_name);
+      if (!list.is_array()) return Status::invalidArgument(what + app + "." + slot_name + " is not a list");
+      std::vector<config::HostPort> eps;
+      for (const auto& e : list) {
+        auto hp = e.is_string() ? parseHostPort(e.get<std::string>()) : std::nullopt;
+        if (!hp) return Status::invalidArgument(what + app + "." + slot_name + ": bad endpoint " + e.dump());
+        eps.push_back(*hp);
+      }
+      out.slots[{app, s}] = std::move(eps);
+    }
+  }
+  for (const auto& [site, root] : roots.items()) {
+    if (!root.is_string()) return Status::invalidArgument(what + "static_roots." + site + " is not a string");
+    out.static_roots[site] = root.get<std::string>();
+  }
+  return out;
+}
+
 SharedGateway::SharedGateway(release::LiveGatewayControl& live, store::StateStore& store)
     : live_(live), store_(store) {}
 
 std::shared_ptr<const config::Config> SharedGateway::config() const { return live_.config(); }
 
 Status SharedGateway::publishLocked() {
-  json j = {{"slots", json::object()}, {"static_roots", json::object()}};
-  for (const auto& [key, eps] : endpoints_) {
-    json list = json::array();
-    for (const auto& hp : eps) list.push_back(hp.toString());
-    j["slots"][key.first][traffic::slotName(static_cast<traffic::Slot>(key.second))] = list;
-  }
-  for (const auto& [site, root] : static_roots_) j["static_roots"][site] = root;
-  return store_.putRuntimeState(kServedKey, j.dump(), wallMs());
+  ServedState state{endpoints_, static_roots_};
+  return store_.putRuntimeState(kServedKey, servedStateToJson(state), wallMs());
 }
 
 Status SharedGateway::setSlotEndpoints(const std::string& app, traffic::Slot slot,
@@ -98,30 +142,14 @@ Status SharedGateway::restoreRouting() { return live_.restoreRouting(); }
 Status SharedGateway::applyFromStore() {
   auto text = store_.getRuntimeState(kServedKey);
   if (!text) return text.status();
-  std::map<SlotKey, std::vector<config::HostPort>> want;
-  std::map<std::string, std::string> roots;
+  ServedState served;
   if (text->has_value()) {
-    json j = json::parse(**text, nullptr, false);
-    if (!j.is_object()) return Status::internal(std::string(kServedKey) + " is not a JSON object");
-    const json all_slots = j.value("slots", json::object());
-    const json all_roots = j.value("static_roots", json::object());
-    for (const auto& [app, slots] : all_slots.items()) {
-      if (!slots.is_object()) continue;
-      for (const auto& [slot_name, list] : slots.items()) {
-        const int s = slot_name == "blue" ? 0 : slot_name == "green" ? 1 : -1;
-        if (s < 0 || !list.is_array()) continue;
-        std::vector<config::HostPort> eps;
-        for (const auto& e : list) {
-          if (!e.is_string()) continue;
-          if (auto hp = parseHostPort(e.get<std::string>())) eps.push_back(*hp);
-        }
-        want[{app, s}] = std::move(eps);
-      }
-    }
-    for (const auto& [site, root] : all_roots.items()) {
-      if (root.is_string()) roots[site] = root.get<std::string>();
-    }
+    auto parsed = parseServedState(**text);
+    if (!parsed) return parsed.status();
+    served = std::move(parsed).value();
   }
+  const auto& want = served.slots;
+  const auto& roots = served.static_roots;
   MutexLock lock(mu_);
   Status first = Status::ok();
   for (const auto& [key, eps] : want) {

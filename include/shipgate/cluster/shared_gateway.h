@@ -40,6 +40,17 @@ namespace shipgate::cluster {
 
 inline constexpr char kServedKey[] = "cluster_served";
 
+// What kServedKey holds: the replicas of each managed (app, slot) (slot 0 blue, 1 green) and the
+// release directory of each static site.
+struct ServedState {
+  std::map<std::pair<std::string, int>, std::vector<config::HostPort>> slots;
+  std::map<std::string, std::string> static_roots;
+};
+std::string servedStateToJson(const ServedState& state);
+// InvalidArgument naming what is wrong: not a JSON object, a slot other than blue/green, an
+// endpoint that is not "host:port" (port 1..65535), a root that is not a string.
+Result<ServedState> parseServedState(const std::string& text);
+
 class SharedGateway final : public release::GatewayControl {
  public:
   // REQUIRES: live and store outlive this.
