@@ -51,7 +51,9 @@ Status ClusterNode::start() {
   };
   el.on_deposed = [this] {
     releases_->stepDown();
-    if (options_.supervisor != nullptr) options_.supervisor->stopAll();
+    // Deposed while running: the next leader starts its own replicas, so this node's stop now.
+    // At shutdown serve stops them itself, after the gateway drained the requests in flight.
+    if (options_.supervisor != nullptr && !stopping_.load()) options_.supervisor->stopAll();
     (void)registry_->heartbeat();
     follower_->kick();
     log::warn("cluster: node " + options_.self.id + " follows; its release controller stopped");
@@ -70,6 +72,7 @@ Status ClusterNode::start() {
 }
 
 void ClusterNode::stop() {
+  stopping_.store(true);
   if (election_) election_->stop();
   if (follower_) follower_->stop();
   if (registry_) registry_->stop();

@@ -73,6 +73,7 @@ class ClusterNode {
   std::unique_ptr<cluster::NodeRegistry> registry_;
   std::unique_ptr<cluster::LeaderForwarder> forwarder_;
   std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
 };
 
 // The PostgreSQL URL the state lives in ("" with SQLite: a single node).
