@@ -4,8 +4,9 @@ namespace shipgate::cluster {
 namespace {
 
 Status notLeader() {
-  return Status::unavailable("this node is not the cluster leader (its release controller runs "
-                             "only while it leads); send the call to the leader");
+  return Status::unavailable(
+      "this node is not the cluster leader (its release controller runs "
+      "only while it leads); send the call to the leader");
 }
 
 }  // namespace

@@ -22,12 +22,19 @@ Status PgSession::ensureConnected() {
   if (connected()) return Status::ok();
   close();
   // expand_dbname: the first value is the URL (or keyword string); the later keywords add to it.
-  const char* keys[] = {"dbname",         "connect_timeout",   "keepalives",
-                        "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "tcp_user_timeout", "options",          "application_name",
+  const char* keys[] = {"dbname",
+                        "connect_timeout",
+                        "keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "options",
+                        "application_name",
                         nullptr};
-  const char* values[] = {url_.c_str(), "3", "1", "5", "1", "3", "5000",
-                          "-c statement_timeout=5000", "shipgate-cluster", nullptr};
+  const char* values[] = {
+      url_.c_str(),       "3",    "1", "5", "1", "3", "5000", "-c statement_timeout=5000",
+      "shipgate-cluster", nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return Status::unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -37,7 +44,8 @@ Status PgSession::ensureConnected() {
     return Status::unavailable("cannot connect to PostgreSQL at " + redactUrl(url_) + ": " + msg);
   }
   // The server's notices ("relation ... already exists, skipping") are not errors: not logged.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   return Status::ok();
 }
 

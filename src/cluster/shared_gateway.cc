@@ -64,22 +64,27 @@ Result<ServedState> parseServedState(const std::string& text) {
     return Status::invalidArgument(what + "\"slots\" and \"static_roots\" must be objects");
   }
   for (const auto& [app, per_slot] : slots.items()) {
-    if (!per_slot.is_object()) return Status::invalidArgument(what + "slots." + app + " is not an object");
+    if (!per_slot.is_object())
+      return Status::invalidArgument(what + "slots." + app + " is not an object");
     for (const auto& [slot_name, list] : per_slot.items()) {
       const int s = slot_name == "blue" ? 0 : slot_name == "green" ? 1 : -1;
       if (s < 0) return Status::invalidArgument(what + "unknown slot " + app + "." + slot_name);
-      if (!list.is_array()) return Status::invalidArgument(what + app + "." + slot_name + " is not a list");
+      if (!list.is_array())
+        return Status::invalidArgument(what + app + "." + slot_name + " is not a list");
       std::vector<config::HostPort> eps;
       for (const auto& e : list) {
         auto hp = e.is_string() ? parseHostPort(e.get<std::string>()) : std::nullopt;
-        if (!hp) return Status::invalidArgument(what + app + "." + slot_name + ": bad endpoint " + e.dump());
+        if (!hp)
+          return Status::invalidArgument(what + app + "." + slot_name + ": bad endpoint " +
+                                         e.dump());
         eps.push_back(*hp);
       }
       out.slots[{app, s}] = std::move(eps);
     }
   }
   for (const auto& [site, root] : roots.items()) {
-    if (!root.is_string()) return Status::invalidArgument(what + "static_roots." + site + " is not a string");
+    if (!root.is_string())
+      return Status::invalidArgument(what + "static_roots." + site + " is not a string");
     out.static_roots[site] = root.get<std::string>();
   }
   return out;
@@ -114,8 +119,8 @@ Status SharedGateway::setStaticRoot(const std::string& site, const std::string& 
   static_roots_[site] = root;
   Status st = publishLocked();
   if (!st.isOk()) {
-    log::warn("cluster: the static root of " + site + " was not shared with the other nodes: " +
-              st.message());
+    log::warn("cluster: the static root of " + site +
+              " was not shared with the other nodes: " + st.message());
   }
   return Status::ok();
 }
@@ -164,7 +169,8 @@ Status SharedGateway::applyFromStore() {
   }
   for (auto it = endpoints_.begin(); it != endpoints_.end();) {
     if (want.count(it->first) == 0 && !it->second.empty()) {
-      Status st = live_.setSlotEndpoints(it->first.first, static_cast<traffic::Slot>(it->first.second), {});
+      Status st =
+          live_.setSlotEndpoints(it->first.first, static_cast<traffic::Slot>(it->first.second), {});
       if (!st.isOk() && first.isOk()) first = st;
       it = endpoints_.erase(it);
     } else {

@@ -45,8 +45,8 @@ Status ClusterNode::start() {
     if (!marked.isOk()) log::warn("cluster: the leader mark was not written: " + marked.message());
     shared_.beginLeaderTerm();
     Status st = releases_->becomeLeader();
-    if (!st.isOk()) log::error("cluster: the release controller reconciled with an error: " +
-                               st.message());
+    if (!st.isOk())
+      log::error("cluster: the release controller reconciled with an error: " + st.message());
     log::info("cluster: node " + options_.self.id + " leads; the release controller runs here");
   };
   el.on_deposed = [this] {
@@ -59,8 +59,8 @@ Status ClusterNode::start() {
     log::warn("cluster: node " + options_.self.id + " follows; its release controller stopped");
   };
   election_ = std::make_unique<cluster::LeaderElection>(el);
-  forwarder_ = std::make_unique<cluster::LeaderForwarder>(
-      *registry_, options_.self.id, [this] { return election_->isLeader(); });
+  forwarder_ = std::make_unique<cluster::LeaderForwarder>(*registry_, options_.self.id,
+                                                          [this] { return election_->isLeader(); });
 
   SG_RETURN_IF_ERROR(registry_->start());
   SG_RETURN_IF_ERROR(follower_->start());
@@ -120,7 +120,8 @@ cluster::NodeInfo clusterSelf(const config::Config& config, const server::Gatewa
   }
   self.address = address;
   if (config.admin.enabled) {
-    const std::string ip = config.admin.address.host.empty() ? "127.0.0.1" : config.admin.address.host;
+    const std::string ip =
+        config.admin.address.host.empty() ? "127.0.0.1" : config.admin.address.host;
     self.admin_address = ip + ":" + std::to_string(admin_port);
   }
   self.id = defaultNodeId(host, config.admin.enabled ? admin_port : first_port);

@@ -3,9 +3,8 @@
 // older than cluster::kDownAfterMs), the heartbeat's age and the state version each serves.
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cluster_node.h"
 #include "commands.h"
@@ -58,10 +57,14 @@ int runNodes(const std::string& config_path, bool json_out) {
     if (!leader.empty()) out["leader"] = leader;
     for (const auto& n : *nodes) {
       const bool down = now - n.heartbeat_at > cluster::kDownAfterMs;
-      out["nodes"].push_back({{"id", n.id}, {"address", n.address},
-                              {"admin_address", n.admin_address}, {"version", n.version},
-                              {"leader", n.id == leader}, {"down", down},
-                              {"started_at", n.started_at}, {"heartbeat_at", n.heartbeat_at},
+      out["nodes"].push_back({{"id", n.id},
+                              {"address", n.address},
+                              {"admin_address", n.admin_address},
+                              {"version", n.version},
+                              {"leader", n.id == leader},
+                              {"down", down},
+                              {"started_at", n.started_at},
+                              {"heartbeat_at", n.heartbeat_at},
                               {"heartbeat_age_ms", now - n.heartbeat_at},
                               {"state_version", n.state_version}});
     }
@@ -69,8 +72,8 @@ int runNodes(const std::string& config_path, bool json_out) {
     return leader.empty() ? 1 : 0;
   }
   if (nodes->empty()) {
-    std::cout << "no nodes have joined yet (no cluster_nodes rows in "
-              << cluster::redactUrl(url) << ")\n";
+    std::cout << "no nodes have joined yet (no cluster_nodes rows in " << cluster::redactUrl(url)
+              << ")\n";
     return 1;
   }
   size_t w_id = 4, w_addr = 7, w_ver = 7;
@@ -82,7 +85,8 @@ int runNodes(const std::string& config_path, bool json_out) {
   std::cout << std::left << std::setw(static_cast<int>(w_id) + 2) << "NODE"
             << std::setw(static_cast<int>(w_addr) + 2) << "ADDRESS"
             << std::setw(static_cast<int>(w_ver) + 2) << "VERSION" << std::setw(10) << "ROLE"
-            << std::setw(14) << "HEARTBEAT" << "STATE VERSION\n";
+            << std::setw(14) << "HEARTBEAT"
+            << "STATE VERSION\n";
   size_t up = 0;
   for (const auto& n : *nodes) {
     const bool down = now - n.heartbeat_at > cluster::kDownAfterMs;

@@ -4,7 +4,8 @@
 // admin token), and the leader's answer is returned as it is:
 //   POST /api/v1/deployments, .../approve, .../reject, /api/v1/apps/{app}/rollback,
 //        /api/v1/apps/{app}/switch, /api/v1/apps/{app}/failover/approve
-//   GET  /api/v1/deployments[/...] (an event stream is relayed chunk by chunk as the leader sends it),
+//   GET  /api/v1/deployments[/...] (an event stream is relayed chunk by chunk as the leader sends
+//   it),
 //        /api/v1/apps/{app}/releases, /api/v1/incidents
 // Everything else (status, reload, metrics) is answered by the node itself. On the leader nothing
 // is forwarded. Answers of its own: 503 {"error": "no cluster leader ..."} when no node is the

@@ -21,10 +21,9 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shipgate/common/mutex.h"
 #include "shipgate/release/gateway_control.h"

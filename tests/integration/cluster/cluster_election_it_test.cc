@@ -1,12 +1,12 @@
 // Three real `shipgate serve` nodes on one PostgreSQL: exactly one leads, `shipgate nodes` shows
 // the three and the leader; SIGKILL the leader and another node leads within seconds, and
 // `shipgate nodes` shows the killed one down. A config without a PostgreSQL state url is refused.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <iostream>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cluster/cluster_util.h"
 

@@ -1,12 +1,12 @@
 // SIGKILL the leader in the middle of a deploy (while its bake runs): the deployment finishes
 // under the new leader (its bake resumes, or it rolls back), every surviving node serves the
 // release that outcome leaves live, and no release process outlives the nodes.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <iostream>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cluster/cluster_util.h"
 
@@ -46,7 +46,8 @@ TEST(ClusterFailover, ADeployWhoseLeaderIsKilledDuringTheBakeFinishesUnderTheNew
   ASSERT_GE(next, 0) << c.allLogs();
   std::cout << "[ cluster ] " << c.node(next).id << " leads "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - killed_at).count()
+                   std::chrono::steady_clock::now() - killed_at)
+                   .count()
             << " ms after the SIGKILL\n";
 
   // Asked through a node that is not the new leader (the call is forwarded), when one is left.
@@ -64,8 +65,9 @@ TEST(ClusterFailover, ADeployWhoseLeaderIsKilledDuringTheBakeFinishesUnderTheNew
   ASSERT_TRUE(c.pg().psql("SELECT 1", &stored));
   for (int i = 0; i < c.size(); ++i) {
     if (i == leader) continue;
-    EXPECT_TRUE(c.waitForVersion(i, live, 20s)) << c.node(i).id << " serves '"
-                                                << c.servedVersion(i) << "'\n" << c.allLogs();
+    EXPECT_TRUE(c.waitForVersion(i, live, 20s))
+        << c.node(i).id << " serves '" << c.servedVersion(i) << "'\n"
+        << c.allLogs();
   }
   // The killed leader's processes died with it; after a clean stop of the others none is left.
   for (int i = 0; i < c.size(); ++i) {

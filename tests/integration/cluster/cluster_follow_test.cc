@@ -1,14 +1,14 @@
 // Deploys sent to followers reach the leader, and a switch made through one node is followed by
 // the two others within a second while all three are under continuous load, with every request
 // answered 200 (counted by exact status). The measured propagation times are printed.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cluster/cluster_util.h"
 
@@ -44,7 +44,8 @@ std::vector<int64_t> switchAndMeasure(Cluster& c, int via, const std::string& sl
       while (std::chrono::steady_clock::now() < deadline) {
         if (c.servedVersion(i) == version) {
           ms[i] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0).count();
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
           return;
         }
         std::this_thread::sleep_for(2ms);

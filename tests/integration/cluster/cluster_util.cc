@@ -91,8 +91,8 @@ std::string Cluster::yaml(int i) const {
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!n.serve->isRunning()) {
-      return ::testing::AssertionFailure() << n.id << " exited: " << n.serve->describe()
-                                           << "\n" << logs(i);
+      return ::testing::AssertionFailure() << n.id << " exited: " << n.serve->describe() << "\n"
+                                           << logs(i);
     }
     if (testsupport::portAccepts(n.admin) && testsupport::portAccepts(n.http)) {
       auto r = api(i, "GET", "/api/v1/status");
@@ -189,8 +189,8 @@ json Cluster::apiJson(int i, const std::string& method, const std::string& path,
 
 std::string Cluster::deploy(int i, const std::string& version) {
   auto r = api(i, "POST", "/api/v1/deployments",
-               R"({"app":"api","version":")" + version + R"(","artifact":")" +
-                   releaseDir(version) + R"("})");
+               R"({"app":"api","version":")" + version + R"(","artifact":")" + releaseDir(version) +
+                   R"("})");
   EXPECT_EQ(r.status, 202) << r.raw;
   return json::parse(r.body, nullptr, false).value("id", "");
 }
@@ -245,9 +245,18 @@ releasetest::CliResult runToEnd(testsupport::ProcessOptions o) {
 
 releasetest::CliResult Cluster::deployCli(int i, const std::string& version) {
   testsupport::ProcessOptions o;
-  o.argv = {testsupport::buildDir() + "/shipgate", "deploy", "--app", "api", "--version", version,
-            "--artifact", releaseDir(version), "--lines", "--admin",
-            "http://127.0.0.1:" + std::to_string(nodes_[i].admin), "--token-file",
+  o.argv = {testsupport::buildDir() + "/shipgate",
+            "deploy",
+            "--app",
+            "api",
+            "--version",
+            version,
+            "--artifact",
+            releaseDir(version),
+            "--lines",
+            "--admin",
+            "http://127.0.0.1:" + std::to_string(nodes_[i].admin),
+            "--token-file",
             dir_.file("admin.token")};
   o.env = {{"SHIPGATE_ACTOR", "ci-bot"}};
   o.cwd = dir_.path();

@@ -5,15 +5,15 @@
 // started again. Not thread-safe (the load client, releasetest::Load, runs its own threads).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "release/release_util.h"
 #include "support/paths.h"

@@ -1,13 +1,13 @@
 // LeaderElection on a real PostgreSQL: one leader among several candidates, a new leader when
 // the leader stops, and a leader whose session the server ends is deposed and not leader while
 // it has no session.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shipgate/cluster/leader_election.h"
 #include "support/postgres_server.h"

@@ -1,11 +1,11 @@
 // StateFollower on a real PostgreSQL: a notification wakes it at once (well inside the resync
 // interval), a change made without one is found by the resync, and it follows again after the
 // server ended its session.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "shipgate/cluster/state_follower.h"
 #include "support/postgres_server.h"
@@ -23,8 +23,9 @@ constexpr char kSchema[] =
 std::string bump(bool notify) {
   std::string sql = "BEGIN; UPDATE state_version SET version = version + 1 WHERE id = 1;";
   if (notify) {
-    sql += "SELECT pg_notify('shipgate_state', (SELECT version FROM state_version WHERE id = 1)"
-           "::text || ' runtime routing_overlay');";
+    sql +=
+        "SELECT pg_notify('shipgate_state', (SELECT version FROM state_version WHERE id = 1)"
+        "::text || ' runtime routing_overlay');";
   }
   return sql + "COMMIT;";
 }
@@ -83,9 +84,7 @@ TEST(StateFollower, AFailedApplyIsRetriedAndALostSessionComesBack) {
   FollowerOptions o;
   o.url = pg.url();
   o.resync = 300ms;
-  o.apply = [&](int64_t) {
-    return fail.load() ? Status::unavailable("store busy") : Status::ok();
-  };
+  o.apply = [&](int64_t) { return fail.load() ? Status::unavailable("store busy") : Status::ok(); };
   StateFollower f(o);
   ASSERT_TRUE(f.start().isOk());
   fail.store(true);

@@ -1,10 +1,10 @@
 // LeaderForwarder: which admin API calls a follower hands to the leader, and how (against a real
 // PostgreSQL for the node registry and a real HTTP server standing in for the leader's admin API).
-#include <atomic>
-#include <thread>
-
 #include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <atomic>
+#include <thread>
 
 #include "shipgate/cluster/leader_forwarder.h"
 #include "shipgate/cluster/node_registry.h"
@@ -20,9 +20,9 @@ TEST(LeaderForwarder, SharedCallsAreTheReleaseAndRoutingChangesAndTheirReads) {
                         "/api/v1/apps/api/switch", "/api/v1/apps/api/failover/approve"}) {
     EXPECT_TRUE(LeaderForwarder::isSharedCall("POST", p)) << p;
   }
-  for (const char* p : {"/api/v1/deployments", "/api/v1/deployments/d-3",
-                        "/api/v1/deployments/d-3/events", "/api/v1/apps/api/releases",
-                        "/api/v1/incidents"}) {
+  for (const char* p :
+       {"/api/v1/deployments", "/api/v1/deployments/d-3", "/api/v1/deployments/d-3/events",
+        "/api/v1/apps/api/releases", "/api/v1/incidents"}) {
     EXPECT_TRUE(LeaderForwarder::isSharedCall("GET", p)) << p;
   }
   for (const char* p : {"/api/v1/status", "/metrics", "/api/v1/reload", "/api/v1/secrets/x",
@@ -78,8 +78,9 @@ TEST(LeaderForwarder, AFollowerForwardsToTheLiveLeaderAndSays503WithoutOne) {
   EXPECT_NE(none->body.find("no cluster leader"), std::string::npos) << none->body;
 
   RegistryOptions lo = fo;
-  lo.self = {"node-l", "http=127.0.0.1:3", "127.0.0.1:" + std::to_string(port), "0.1.0",
-             wallMs(), 0, 0, false};
+  lo.self = {
+      "node-l", "http=127.0.0.1:3", "127.0.0.1:" + std::to_string(port), "0.1.0", wallMs(), 0, 0,
+      false};
   lo.is_leader = [&] { return leader_leads; };
   NodeRegistry leader(lo);
   ASSERT_TRUE(leader.start().isOk());

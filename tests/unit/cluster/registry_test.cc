@@ -1,11 +1,11 @@
 // NodeRegistry on a real PostgreSQL: nodes starting together create the table once, each
 // heartbeat lands, markLeader leaves one leader row, a stale leader row is not believed.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shipgate/cluster/node_registry.h"
 #include "shipgate/cluster/pg_session.h"
@@ -36,7 +36,8 @@ TEST(NodeRegistry, ThreeNodesJoinAndOneIsMarkedLeader) {
   bool leader[3] = {false, false, false};
   std::vector<std::unique_ptr<NodeRegistry>> regs;
   for (int i = 0; i < 3; ++i) {
-    regs.push_back(std::make_unique<NodeRegistry>(node(pg.url(), "n" + std::to_string(i), &leader[i])));
+    regs.push_back(
+        std::make_unique<NodeRegistry>(node(pg.url(), "n" + std::to_string(i), &leader[i])));
   }
   // Concurrent starts: the table is created once.
   std::vector<std::thread> ts;
