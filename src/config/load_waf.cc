@@ -124,6 +124,26 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
     if (rm.isMap()) {
       int64_t keys = 0;
       if (rm.getInt64("max_keys", 1, int64_t{1} << 32, keys)) w.rate_limit_max_keys = keys;
+      if (const YNode* store = rm.take("store")) {
+        w.rate_limit_store_where = store->where;
+        if (!store->isScalar()) {
+          d.error(store->where,
+                  "waf.rate_limit.store: expected a URL like "
+                  "\"redis://127.0.0.1:6379\", got " +
+                      std::string(store->kindName()));
+        } else {
+          w.rate_limit_store = store->scalar;
+        }
+      }
+      Millis timeout = w.rate_limit_store_timeout;
+      if (rm.getDuration("timeout", timeout)) {
+        if (timeout.count() < 1 || timeout.count() > 10'000) {
+          d.error(rl->where, "waf.rate_limit.timeout: must be between 1ms and 10s, got " +
+                                 std::to_string(timeout.count()) + "ms");
+        } else {
+          w.rate_limit_store_timeout = timeout;
+        }
+      }
       rm.finish();
     }
   }

@@ -66,6 +66,8 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
   auto settings = firewallConfigOf(config);
   if (!settings.isOk()) return settings.status();
   fw->rules_ = settings.value()->rules;
+  fw->store_ = settings.value()->store;
+  fw->store_timeout_ = waf.rate_limit_store_timeout;
 
   // Per-rule runtime: stats, limiters (carried over when unchanged), block responses.
   fw->stats_ = GlobalStats::create(fw->enabled_ ? metrics : nullptr,
@@ -255,11 +257,51 @@ shield::RateKey Firewall::rateKey(size_t rule, const RequestView& view,
 
 Decision Firewall::inspect(const RequestView& view, Scratch& s) const {
   Decision d;
-  decide(view, s, d);
+  decide(view, s, d, false);
   return d;
 }
 
-void Firewall::decide(const RequestView& view, Scratch& s, Decision& d) const {
+void Firewall::inspectShared(const RequestView& view, Scratch& s, Decision& d) const {
+  decide(view, s, d, store_.has_value());
+}
+
+void Firewall::finishInspect(const RequestView& view, Scratch& s,
+                             std::span<const shield::RateDecision> shared, Decision& d) const {
+  d.awaiting_store = false;
+  if (shared.size() != s.store_checks_.size()) shared = {};
+  limitAndAct(view, s, d, shared, clientKey(view, s));
+}
+
+void Firewall::collectStoreChecks(const RequestView& view, Scratch& s) const {
+  s.store_checks_.clear();
+  s.store_rules_.clear();
+  const auto& rules = rules_->rules();
+  for (size_t i : s.eval_.rate_limit_matches) {
+    if (rules[i].counting_filter != nullptr) continue;  // counted per node
+    const RuleRuntime& rt = runtime_[i];
+    const auto& chars = rt.characteristics;
+    std::string_view client_key;
+    if (chars.size() == 1 && chars[0].kind == Characteristic::Kind::kIp) {
+      client_key = view.client_ip;
+    } else {
+      std::vector<std::optional<std::string_view>> parts;
+      parts.reserve(chars.size());
+      for (const auto& c : chars) parts.push_back(characteristicValue(c, view));
+      s.key_ = shield::composeRateKey(parts);
+      client_key = s.key_;
+    }
+    const shield::RateLimitConfig& lc = rt.limiter->config();
+    shield::SharedWindowCheck check;
+    check.key = shield::sharedWindowKey(rules[i].spec.name, client_key);
+    check.limit = lc.requests_per_period;
+    check.period_ms = lc.period.count() * 1000;
+    check.mitigation_ms = lc.mitigation_timeout.count() * 1000;
+    s.store_checks_.push_back(std::move(check));
+    s.store_rules_.push_back(i);
+  }
+}
+
+void Firewall::decide(const RequestView& view, Scratch& s, Decision& d, bool shared) const {
   s.pending_.clear();
   s.pending_owner_ = this;
   if (!enabled_) {
@@ -300,16 +342,35 @@ void Firewall::decide(const RequestView& view, Scratch& s, Decision& d) const {
     logDecision("log", i, view, s, d);
   }
 
+  if (shared && !s.eval_.rate_limit_matches.empty()) {
+    collectStoreChecks(view, s);
+    if (!s.store_checks_.empty()) {
+      d.awaiting_store = true;
+      return;
+    }
+  }
+  limitAndAct(view, s, d, {}, client);
+}
+
+void Firewall::limitAndAct(const RequestView& view, Scratch& s, Decision& d,
+                           std::span<const shield::RateDecision> shared,
+                           const shield::RateKey& client) const {
+  const auto& rules = rules_->rules();
   // Rate limits, in rule order.
   bool headers_set = false;
+  size_t next_shared = 0;  // the store's decision of the next store-checked rule
   for (size_t i : s.eval_.rate_limit_matches) {
     const RuleRuntime& rt = runtime_[i];
     const waf::RuleSet::Rule& rule = rules[i];
-    const shield::RateKey key = rateKey(i, view, client, s);
     shield::RateDecision rd;
     if (rule.counting_filter == nullptr) {
-      rd = rt.limiter->hit(key);
+      if (!shared.empty() && next_shared < shared.size() && s.store_rules_[next_shared] == i) {
+        rd = shared[next_shared++];
+      } else {
+        rd = rt.limiter->hit(rateKey(i, view, client, s));
+      }
     } else {
+      const shield::RateKey key = rateKey(i, view, client, s);
       rd = rt.limiter->check(key);
       if (!rd.limited) {
         if (rt.count_on_response) {

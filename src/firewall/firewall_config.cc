@@ -111,6 +111,15 @@ std::shared_ptr<const FirewallConfig> validateFirewallConfig(const config::Confi
     }
     out->rule_settings.push_back(std::move(settings));
   }
+  if (!config.waf.rate_limit_store.empty()) {
+    auto url = shield::parseRedisUrl(config.waf.rate_limit_store);
+    if (!url.isOk()) {
+      d.error(config.waf.rate_limit_store_where, "waf.rate_limit.store: " + url.status().message());
+      ok = false;
+    } else {
+      out->store = std::move(url.value());
+    }
+  }
   const waf::ListRegistry lists = buildNamedLists(config.waf);
   waf::RuleSetOptions options;
   options.compile = compileOptions(config.waf, &lists);

@@ -281,9 +281,14 @@ Snapshot Registry::snapshot(std::string_view prefix) const {
     }
   }
   for (const auto& c : cells_) {
-    if (wanted(c->name)) {
-      snap.counters.push_back({c->name, c->labels, c->value.load(std::memory_order_relaxed)});
+    if (!wanted(c->name)) continue;
+    const uint64_t v = c->value.load(std::memory_order_relaxed);
+    // A named cell of a family described as a gauge is a gauge (set through Counter::cell()).
+    if (auto f = families_.find(c->name); f != families_.end() && f->second.kind == Kind::kGauge) {
+      snap.gauges.push_back({c->name, c->labels, static_cast<int64_t>(v)});
+      continue;
     }
+    snap.counters.push_back({c->name, c->labels, v});
   }
   snap.overflowed_series = overflowed_series_.load(std::memory_order_relaxed);
   if (wanted(names::kSeriesOverflow)) {

@@ -67,12 +67,13 @@ bool sameWafSection(const config::Config& a, const config::Config& b) {
   if (std::tie(x.enabled, x.normalize, x.body_bytes, x.max_expression_length, x.max_nesting_depth,
                x.max_regex_length, x.max_set_size, x.lists, x.challenge_secret,
                x.challenge_difficulty_bits, x.challenge_ttl_s, x.bot_high_rate_per_minute,
-               x.bot_very_high_rate_per_minute, x.rate_limit_max_keys) !=
+               x.bot_very_high_rate_per_minute, x.rate_limit_max_keys, x.rate_limit_store,
+               x.rate_limit_store_timeout) !=
           std::tie(y.enabled, y.normalize, y.body_bytes, y.max_expression_length,
                    y.max_nesting_depth, y.max_regex_length, y.max_set_size, y.lists,
                    y.challenge_secret, y.challenge_difficulty_bits, y.challenge_ttl_s,
                    y.bot_high_rate_per_minute, y.bot_very_high_rate_per_minute,
-                   y.rate_limit_max_keys) ||
+                   y.rate_limit_max_keys, y.rate_limit_store, y.rate_limit_store_timeout) ||
       !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots)) {
     return false;
   }

@@ -5,6 +5,8 @@
 // (an app's upstream answers, suspending until it has) and log (metrics, firewall accounting,
 // access log).
 #include <algorithm>
+#include <memory>
+#include <span>
 
 #include "shipgate/http/cookies.h"
 #include "shipgate/rum/release_labels.h"
@@ -19,6 +21,55 @@ PhaseFactory& extraPhase() {
   static PhaseFactory factory;
   return factory;
 }
+
+// The firewall's decision as the request's outcome: a pass goes on (its RateLimit fields are
+// added to the response), anything else is answered here.
+PhaseResult concludeFirewall(RequestContext& ctx, const firewall::Firewall& fw,
+                             const firewall::Decision& d) {
+  if (!d.respond()) {
+    ctx.firewallPassed(fw, d);
+    return PhaseResult::kContinue;
+  }
+  std::vector<HeaderField>& fields = ctx.scratchFields();
+  bool cache_control = false;
+  for (const auto& [name, value] : d.headers) {
+    if (http::equalsIgnoreCase(name, "cache-control")) cache_control = true;
+    fields.emplace_back(name, value);
+  }
+  // Never cached: a challenge or a rate limit is about this client at this moment.
+  if (!cache_control) fields.emplace_back("Cache-Control", "no-store");
+  ctx.respond(d.status, d.body, &fields, d.content_type);
+  return PhaseResult::kDone;
+}
+
+// A request whose rate limits wait for the shared store (waf.rate_limit.store): the decision so
+// far, and the store it asked (kept alive until the answer or the abort).
+class StoreWait final : public SuspendedWork, public ratestore::BatchWaiter {
+ public:
+  StoreWait(RequestContext& ctx, const firewall::Firewall& fw,
+            std::shared_ptr<ratestore::RedisRateStore> store, const firewall::Decision& d)
+      : ctx_(ctx), fw_(fw), store_(std::move(store)), decision_(d) {}
+  ~StoreWait() override { store_->cancel(this); }
+
+  firewall::Decision& decision() { return decision_; }
+
+  void onStoreAnswer(std::span<const shield::RateDecision> decisions) override {
+    if (aborted_) return;
+    fw_.finishInspect(ctx_.wafView(), ctx_.wafScratch(), decisions, decision_);
+    ctx_.resume(concludeFirewall(ctx_, fw_, decision_));
+  }
+  void abort() override {
+    aborted_ = true;
+    store_->cancel(this);
+  }
+
+ private:
+  RequestContext& ctx_;
+  const firewall::Firewall& fw_;  // kept alive by the request's snapshot
+  std::shared_ptr<ratestore::RedisRateStore> store_;
+  firewall::Decision decision_;
+  bool aborted_ = false;
+};
 
 class FirewallPhase final : public Phase {
  public:
@@ -45,21 +96,27 @@ class FirewallPhase final : public Phase {
     v.body_size =
         req.contentLength() > 0 ? req.contentLength() : static_cast<int64_t>(body.size());
     v.request_id = ctx.requestId();
+    if (fw->usesStore()) return runShared(ctx, *fw, v, s);
     firewall::Decision d = fw->inspect(v, s);
-    if (!d.respond()) {
-      ctx.firewallPassed(*fw, d);
-      return PhaseResult::kContinue;
+    return concludeFirewall(ctx, *fw, d);
+  }
+
+ private:
+  // With a shared store: the rules run now, the rate limits once the store answered (one
+  // round trip for all of them), or now with the per-node counters when it cannot be asked.
+  static PhaseResult runShared(RequestContext& ctx, const firewall::Firewall& fw,
+                               const firewall::RequestView& v, firewall::Scratch& s) {
+    firewall::Decision d;
+    fw.inspectShared(v, s, d);
+    if (!d.awaiting_store) return concludeFirewall(ctx, fw, d);
+    const auto& store = ctx.worker().rateStore(fw);
+    auto wait = std::make_unique<StoreWait>(ctx, fw, store, d);
+    if (store->send(s.storeChecks(), wait.get())) {
+      ctx.hold(std::move(wait));
+      return PhaseResult::kSuspend;
     }
-    std::vector<HeaderField>& fields = ctx.scratchFields();
-    bool cache_control = false;
-    for (const auto& [name, value] : d.headers) {
-      if (http::equalsIgnoreCase(name, "cache-control")) cache_control = true;
-      fields.emplace_back(name, value);
-    }
-    // Never cached: a challenge or a rate limit is about this client at this moment.
-    if (!cache_control) fields.emplace_back("Cache-Control", "no-store");
-    ctx.respond(d.status, d.body, &fields, d.content_type);
-    return PhaseResult::kDone;
+    fw.finishInspect(v, s, {}, d);
+    return concludeFirewall(ctx, fw, d);
   }
 };
 

@@ -183,6 +183,26 @@ void Worker::run() {
   access_log_.flush();
 }
 
+const std::shared_ptr<ratestore::RedisRateStore>& Worker::rateStore(
+    const firewall::Firewall& fw) {
+  const shield::RedisUrl& url = *fw.storeUrl();
+  std::string identity = url.display() + "\n" + url.user + "\n" + url.password + "\n" +
+                         std::to_string(fw.storeTimeout().count());
+  if (rate_store_ == nullptr || identity != rate_store_identity_) {
+    if (rate_store_ != nullptr) {
+      // Not from inside a request: the old connection closes on the next loop turn.
+      loop_->post([old = rate_store_] {});
+    }
+    ratestore::StoreOptions options;
+    options.url = url;
+    options.timeout = fw.storeTimeout();
+    options.worker = index_;
+    rate_store_ = std::make_shared<ratestore::RedisRateStore>(*loop_, metrics(), options);
+    rate_store_identity_ = std::move(identity);
+  }
+  return rate_store_;
+}
+
 void Worker::refreshSnapshot() {
   snapshot_ = gateway_.snapshot();
   snapshot_version_ = snapshot_->version;

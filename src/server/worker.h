@@ -12,6 +12,7 @@
 
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/net/event_loop.h"
+#include "shipgate/ratestore/redis_rate_store.h"
 #include "shipgate/server/access_log.h"
 #include "shipgate/server/gateway.h"
 #include "buffer_pool.h"
@@ -69,6 +70,11 @@ class Worker {
   std::unique_ptr<firewall::Scratch> takeWafScratch();
   void giveBackWafScratch(std::unique_ptr<firewall::Scratch> scratch);
 
+  // This worker's connection to the shared rate-limit store `fw` names (REQUIRES:
+  // fw.usesStore()); made on first use, replaced when a reload changes the store's settings
+  // (requests still waiting on the old one keep it alive through their reference).
+  const std::shared_ptr<ratestore::RedisRateStore>& rateStore(const firewall::Firewall& fw);
+
   // A connection's request parser and context (request_slot.h), from a free list so a warm
   // worker allocates none per request; given back when the connection goes idle, or deferred
   // for deletion when the list is full (the slot may be on the caller's stack).
@@ -117,6 +123,8 @@ class Worker {
   net::Timer flush_timer_;
   net::Timer drain_timer_;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::shared_ptr<ratestore::RedisRateStore> rate_store_;
+  std::string rate_store_identity_;  // the settings rate_store_ was made with
   uint64_t snapshot_version_ = ~0ULL;
   uint64_t rng_;
   int64_t date_second_ = -1;

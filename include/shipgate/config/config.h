@@ -174,6 +174,13 @@ struct WafConfig {
   int64_t bot_high_rate_per_minute = 120;
   int64_t bot_very_high_rate_per_minute = 600;
   size_t rate_limit_max_keys = 100'000;  // per rate-limit rule
+  // waf.rate_limit.store: "" = per-node counters; "redis://[:password@]host:port[/db]" or
+  // "unix:/path/to/redis.sock[?db=N]" = counters shared through Redis (the firewall's section
+  // validates the URL: shield::parseRedisUrl). rate_limit_store_timeout: how long a request
+  // waits for Redis before the per-node counters decide it.
+  std::string rate_limit_store;
+  Location rate_limit_store_where;
+  Millis rate_limit_store_timeout{50};
   Location where;
 };
 

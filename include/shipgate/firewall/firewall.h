@@ -63,6 +63,8 @@
 #include "shipgate/shield/bot_scorer.h"
 #include "shipgate/shield/challenge.h"
 #include "shipgate/shield/rate_limiter.h"
+#include "shipgate/shield/redis_url.h"
+#include "shipgate/shield/shared_window.h"
 #include "shipgate/waf/eval_context.h"
 #include "shipgate/waf/request.h"
 #include "shipgate/waf/ruleset.h"
@@ -159,6 +161,9 @@ struct Decision {
   std::string rule;      // the deciding rule's name ("" on a plain pass)
   std::string event_id;  // set on block / challenge / rate limit
   int bot_score = 0;     // 0 = not computed
+  // inspectShared() only: the rate limits wait for the store (Scratch::storeChecks()); call
+  // finishInspect() with its answer. outcome is kPass until then.
+  bool awaiting_store = false;
   bool respond() const { return outcome != Outcome::kPass; }
 };
 
@@ -176,6 +181,9 @@ class Scratch {
   const shield::BotScore& botScore() const { return bot_; }
   // The context bound to the last inspected request (for RuleSet::describeMatch).
   waf::EvalContext& context() { return ctx_; }
+  // After inspectShared() left a Decision awaiting_store: the checks to send to the store, in
+  // rule order.
+  const std::vector<shield::SharedWindowCheck>& storeChecks() const { return store_checks_; }
 
  private:
   friend class Firewall;
@@ -189,6 +197,8 @@ class Scratch {
   shield::BotScore bot_;
   std::string key_;
   std::vector<PendingCount> pending_;
+  std::vector<shield::SharedWindowCheck> store_checks_;
+  std::vector<size_t> store_rules_;      // the rule of each store check
   const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
 };
@@ -213,6 +223,26 @@ class Firewall {
   bool enabled() const { return enabled_; }
 
   Decision inspect(const RequestView& request, Scratch& scratch) const;
+
+  // Shared rate limits (waf.rate_limit.store set): usesStore() is true, and the gateway calls
+  // inspectShared() instead of inspect(). It does what inspect() does up to the rate limits; when
+  // a matching rate_limit rule without a counting_expression applies, it stops there with
+  // d.awaiting_store set and the checks in scratch.storeChecks() (one per such rule, keyed
+  // shared_window.h's way: rule name and client key). The caller asks the store and calls
+  // finishInspect() with one decision per check, in order, or with none when the store could not
+  // answer: the per-node limiters then decide (the fallback). Rules with a counting_expression
+  // always count per node. `request` and `scratch` must stay as they are in between. Unlike the
+  // per-node path, which stops counting at the first limited rule, the store counts the request
+  // against every store-checked rule it matched (one atomic script for all of them).
+  bool usesStore() const { return store_.has_value(); }
+  // The store's address and how long a request waits for it (when usesStore()).
+  const std::optional<shield::RedisUrl>& storeUrl() const { return store_; }
+  Millis storeTimeout() const { return store_timeout_; }
+  void inspectShared(const RequestView& request, Scratch& scratch, Decision& d) const;
+  // REQUIRES: d came from inspectShared() with awaiting_store set; shared.size() is 0 or
+  // scratch.storeChecks().size(). Clears awaiting_store.
+  void finishInspect(const RequestView& request, Scratch& scratch,
+                     std::span<const shield::RateDecision> shared, Decision& d) const;
   // Counts the request for rate-limit rules whose counting_expression reads http.response.code.
   // Call once per inspected request that was not answered by the firewall, with the same view.
   void onResponse(const RequestView& request, int status, Scratch& scratch) const;
@@ -235,7 +265,13 @@ class Firewall {
   struct RuleRuntime;
   Firewall();
   // inspect() into `d` (a fresh Decision): inspect() returns it by name, so it is never copied.
-  void decide(const RequestView& view, Scratch& scratch, Decision& d) const;
+  void decide(const RequestView& view, Scratch& scratch, Decision& d, bool shared) const;
+  // decide() from the rate limits on; `shared` holds the store's decisions (or is empty).
+  void limitAndAct(const RequestView& view, Scratch& scratch, Decision& d,
+                   std::span<const shield::RateDecision> shared,
+                   const shield::RateKey& client) const;
+  // Fills scratch.store_checks_ for the rate limits of this request that go through the store.
+  void collectStoreChecks(const RequestView& view, Scratch& scratch) const;
   void fillRequest(const RequestView& view, Scratch& scratch) const;
   // The client's key in the per-client tables (the bot score's request rate and the rate-limit
   // rules keyed by ip.src alone), from the address fillRequest() parsed.
@@ -260,6 +296,8 @@ class Firewall {
   void answer(size_t rule, const RequestView& view, Scratch& scratch, const Decision& d) const;
 
   bool enabled_ = false;
+  std::optional<shield::RedisUrl> store_;  // waf.rate_limit.store
+  Millis store_timeout_{50};
   size_t body_bytes_ = 8192;
   config::WafBlockResponse block_defaults_;
   std::shared_ptr<const waf::RuleSet> rules_;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "shipgate/config/diagnostics.h"
 #include "shipgate/config/section.h"
 #include "shipgate/firewall/rule_specs.h"
+#include "shipgate/shield/redis_url.h"
 #include "shipgate/waf/ruleset.h"
 
 namespace shipgate::firewall {
@@ -34,6 +36,7 @@ class FirewallConfig : public config::SectionSettings {
  public:
   std::shared_ptr<const waf::RuleSet> rules;  // every security rule, compiled once, in order
   std::vector<RuleSettings> rule_settings;    // one per rule, in rule order
+  std::optional<shield::RedisUrl> store;      // waf.rate_limit.store, parsed; nullopt = per node
 };
 
 // The key of Config::sections that holds the FirewallConfig.

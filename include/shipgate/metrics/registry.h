@@ -88,6 +88,8 @@ class Registry {
   // The counter series name{labels}, created (at 0) on first use. Takes the registry lock: resolve
   // once and keep the handle. Labels are rendered in the order given.
   Counter counter(std::string_view name, const Labels& labels);
+  // A counter series of a family described as Kind::kGauge is rendered as a gauge: its owner
+  // sets the value through Counter::cell() (e.g. 0/1 for "up").
   // Help text (and, for counters, the scale of the rendered value: 1e-9 renders a count of
   // nanoseconds as seconds) of a family. The first description of a family wins; a family only
   // met through its series is rendered with its name as help until it is described.
