@@ -157,17 +157,48 @@ Status AdminServer::start(const config::AdminConfig& config) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // Every route's handler first offers the request to the cluster forwarder (when one is set).
+  Routes routes(s, [this](httplib::Server::Handler local) -> httplib::Server::Handler {
+    return [this, local = std::move(local)](const httplib::Request& req, httplib::Response& res) {
+      if (forwarder_) {
+        ForwardRequest fwd{req.method, req.target, req.get_header_value("Authorization"),
+                           req.get_header_value("X-Shipgate-Actor"),
+                           req.get_header_value("X-Shipgate-Forwarded-By"),
+                           req.get_header_value("Content-Type"), req.body};
+        if (auto answer = forwarder_(fwd)) {
+          res.status = answer->status;
+          if (answer->stream) {
+            auto stream = answer->stream;
+            res.set_chunked_content_provider(
+                answer->content_type, [stream](size_t, httplib::DataSink& sink) {
+                  stream([&sink](const std::string& chunk) {
+                    return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+                  });
+                  sink.done();
+                  return true;
+                });
+            return;
+          }
+          res.set_content(answer->body, answer->content_type.empty()
+                                            ? "application/json"
+                                            : answer->content_type.c_str());
+          return;
+        }
+      }
+      local(req, res);
+    };
+  });
 
-  s.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
+  routes.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
     sendJson(res, 200, controller_.status());
   });
 
-  s.Post(R"(/api/v1/apps/([^/]+)/switch)", [this](const httplib::Request& req,
+  routes.Post(R"(/api/v1/apps/([^/]+)/switch)", [this](const httplib::Request& req,
                                                   httplib::Response& res) {
     handleSwitch(controller_, req.matches[1], req, res);
   });
 
-  s.Post(R"(/api/v1/apps/([^/]+)/failover/approve)", [this](const httplib::Request& req,
+  routes.Post(R"(/api/v1/apps/([^/]+)/failover/approve)", [this](const httplib::Request& req,
                                                              httplib::Response& res) {
     auto body = parseBody(req, res, {"region"});
     if (!body) return;
@@ -185,7 +216,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
     sendJson(res, 200, json{{"approved", true}});
   });
 
-  s.Post("/api/v1/reload", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Post("/api/v1/reload", [this](const httplib::Request& req, httplib::Response& res) {
     if (!parseBody(req, res, {})) return;
     bool actor_ok = false;
     const std::string actor = actorOf(req, &actor_ok);
@@ -195,7 +226,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
     sendJson(res, 200, json{{"reloaded", true}});
   });
 
-  release_routes_->install(s);
+  release_routes_->install(routes);
   secrets_routes_->install(s);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

@@ -3,9 +3,11 @@
 // parsing (an unknown field is a 400 naming it), and the HTTP status of a Status.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -33,5 +35,23 @@ std::optional<nlohmann::json> parseBody(const httplib::Request& req, httplib::Re
 // returns false.
 bool checkQuery(const httplib::Request& req, httplib::Response& res,
                 std::initializer_list<const char*> allowed);
+
+// Where the API's routes are registered: the httplib server, with every handler passed through
+// `wrap` first (AdminServer wraps them so a cluster follower can hand a call to the leader).
+class Routes {
+ public:
+  using Wrap = std::function<httplib::Server::Handler(httplib::Server::Handler)>;
+  Routes(httplib::Server& server, Wrap wrap) : server_(server), wrap_(std::move(wrap)) {}
+  void Get(const std::string& pattern, httplib::Server::Handler h) {
+    server_.Get(pattern, wrap_(std::move(h)));
+  }
+  void Post(const std::string& pattern, httplib::Server::Handler h) {
+    server_.Post(pattern, wrap_(std::move(h)));
+  }
+
+ private:
+  httplib::Server& server_;
+  Wrap wrap_;
+};
 
 }  // namespace shipgate::admin

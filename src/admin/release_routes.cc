@@ -160,7 +160,7 @@ ReleaseRoutes::ReleaseRoutes(release::ReleaseController* releases, store::StateS
                              StreamSettings settings)
     : releases_(releases), store_(store), settings_(settings) {}
 
-void ReleaseRoutes::install(httplib::Server& s) {
+void ReleaseRoutes::install(Routes& s) {
   // Every release route needs the controller: without it (serve without managed apps would still
   // have one; a test server may not) they answer 503.
   auto need = [this](httplib::Response& res) {

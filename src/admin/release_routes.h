@@ -18,6 +18,8 @@ class StateStore;
 
 namespace shipgate::admin {
 
+class Routes;
+
 struct StreamSettings {
   // How long one wait for new events lasts before the stream checks for shutdown again.
   std::chrono::milliseconds poll{500};
@@ -33,7 +35,7 @@ class ReleaseRoutes {
   ReleaseRoutes(release::ReleaseController* releases, store::StateStore* store,
                 StreamSettings settings = {});
 
-  void install(httplib::Server& server);
+  void install(Routes& routes);
   // Ends every open event stream (their clients reconnect with Last-Event-ID); call before
   // stopping the server so that its workers are free to finish.
   void stopStreams() { stopping_.store(true); }

@@ -22,6 +22,9 @@ class App;
 
 namespace shipgate::cli {
 
+// What `shipgate --version` prints and what a cluster node reports in cluster_nodes.
+inline constexpr char kShipgateVersion[] = "0.1.0";
+
 // The section validators every command loads the config with, in the order they run (the
 // composition root's choice; see config/section.h).
 std::vector<const config::SectionValidator*> configSections();
@@ -34,6 +37,9 @@ struct ServeOptions {
 int runServe(const ServeOptions& options);
 
 int runCheck(const std::string& config_path);
+// `shipgate nodes`: 0 a leader is live, 1 none is, 2 usage (no PostgreSQL state url), 4 the
+// database cannot be reached.
+int runNodes(const std::string& config_path, bool json);
 int runHealth(const std::string& config_path, bool json);
 
 // Client commands talk to the admin API named by --admin/--token-file or by the config file.

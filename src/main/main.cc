@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   using namespace shipgate::cli;
   CLI::App app{"shipgate: edge gateway and release controller"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "shipgate 0.1.0");
+  app.set_version_flag("--version", std::string("shipgate ") + kShipgateVersion);
 
   ServeOptions serve_opts{defaultConfig(), "", ""};
   auto* serve = app.add_subcommand("serve", "Run the gateway");
@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
   auto* health = app.add_subcommand("health", "Run every configured health check once");
   health->add_option("-c,--config", health_config, "Config file")->capture_default_str();
   health->add_flag("--json", health_json, "Print JSON instead of a table");
+
+  std::string nodes_config = defaultConfig();
+  bool nodes_json = false;
+  auto* nodes = app.add_subcommand("nodes", "List the nodes of a cluster (state on PostgreSQL)");
+  nodes->add_option("-c,--config", nodes_config, "Config file")->capture_default_str();
+  nodes->add_flag("--json", nodes_json, "Print JSON instead of a table");
 
   ClientOptions client{defaultConfig(), "", "", ""};
   auto add_client_opts = [&client](CLI::App* sub) {
@@ -212,6 +218,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return runServe(serve_opts);
   if (check->parsed()) return runCheck(check_config);
   if (health->parsed()) return runHealth(health_config, health_json);
+  if (nodes->parsed()) return runNodes(nodes_config, nodes_json);
   if (status->parsed()) return runStatus(client, status_json);
   if (sw->parsed()) {
     if (sw_slot.empty() && sw_weights.empty()) {

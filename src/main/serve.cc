@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster_node.h"
 #include "commands.h"
 #include "serve_secrets.h"
 #include "shipgate/admin/admin_server.h"
@@ -247,8 +248,33 @@ int runServe(const ServeOptions& opts) {
   // The notifier's counters on /metrics (notify itself knows no registry).
   metrics.addCollector(
       [&notifier](std::string& out) { notify::renderNotifierMetrics(notifier.stats(), out); });
-  std::unique_ptr<release::ReleaseController> releases =
-      release::makeReleaseController(release_deps);
+  // ---- Cluster (state on PostgreSQL): the release controller runs only while this node leads
+  // (cluster_node.h); otherwise the single node's controller as before. ----
+  const std::string cluster_url = clusterUrl(release_cfg);
+  std::unique_ptr<ClusterNode> cluster;
+  std::unique_ptr<release::ReleaseController> releases;
+  if (cluster_url.empty()) {
+    releases = release::makeReleaseController(release_deps);
+  } else {
+    ClusterNodeOptions co;
+    co.url = cluster_url;
+    co.store = state.get();
+    co.live = &gateway_control;
+    co.supervisor = &supervisor;
+    co.make_controller = [release_deps](release::GatewayControl& shared) {
+      release::ControllerDeps deps{release_deps.clock, release_deps.store, shared,
+                                   release_deps.runtime, release_deps.telemetry};
+      deps.metrics = release_deps.metrics;
+      deps.notifier = release_deps.notifier;
+      deps.rum = release_deps.rum;
+      deps.labels = release_deps.labels;
+      deps.poll = release_deps.poll;
+      return release::makeReleaseController(deps);
+    };
+    cluster = std::make_unique<ClusterNode>(std::move(co));
+  }
+  release::ReleaseController* release_api = cluster ? &cluster->releases() : releases.get();
+  // ---- end cluster ----
 
   admin::ControllerOptions controller_options;
   controller_options.sections = configSections();
@@ -259,7 +285,8 @@ int runServe(const ServeOptions& opts) {
   };
   admin::Controller controller(opts.config_path, *gateway, monitor, traffic, registry,
                                controller_options);
-  admin::AdminServer admin_server(controller, metrics, releases.get(), state.get());
+  admin::AdminServer admin_server(controller, metrics, release_api, state.get());
+  if (cluster) admin_server.setForwarder(cluster->forwarder());
   serve_secrets->wire(gateway_control, slot_runtime, admin_server);
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
@@ -291,14 +318,22 @@ int runServe(const ServeOptions& opts) {
     if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
     return 1;
   }
-  if (Status st = releases->start(); !st.isOk()) {
+  if (cluster) {
+    cluster->setSelf(clusterSelf(*cfg, *gateway, admin_server.port()));
+    if (Status st = cluster->start(); !st.isOk()) {
+      log::error("cannot join the cluster: " + st.message());
+      if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
+      return 1;
+    }
+  } else if (Status st = releases->start(); !st.isOk()) {
     log::error("cannot start the release controller: " + st.message());
     if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
     return 1;
   }
   admin_server.releasesReady();
-  serve_secrets->startWatcher(*releases, gateway_control, slot_runtime);
-  log::info("release controller started");
+  // In a cluster the watcher's redeploys reach the controller only on the leader.
+  serve_secrets->startWatcher(*release_api, gateway_control, slot_runtime);
+  log::info(cluster ? "cluster node started" : "release controller started");
   std::string summary = "shipgate serving:";
   for (const auto& [name, port] : gateway->listenerPorts()) {
     summary += " " + name + "=" + std::to_string(port);
@@ -319,7 +354,8 @@ int runServe(const ServeOptions& opts) {
   }
   admin_server.stop();
   serve_secrets->stopWatcher();
-  releases->stop();
+  if (cluster) cluster->stop();
+  if (releases) releases->stop();
   notifier.stop();
   monitor.stop();
   gateway->shutdown(controller.config()->server.limits.drain_timeout);

@@ -69,6 +69,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -98,6 +99,29 @@ class Controller;
 class ReleaseRoutes;
 class SecretsRoutes;
 
+// Cluster (several nodes on one PostgreSQL): a follower hands the calls on shared state to the
+// leader. After the token check, every routed request is offered to the forwarder; a response it
+// returns is the answer, std::nullopt means "answer here" (this node is the leader, or the call is
+// local to the node).
+struct ForwardRequest {
+  std::string method;
+  std::string target;  // path and query, as received
+  std::string authorization;
+  std::string actor;         // X-Shipgate-Actor, empty when absent
+  std::string forwarded_by;  // X-Shipgate-Forwarded-By, empty when absent
+  std::string content_type;
+  std::string body;
+};
+struct ForwardResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  // Set for a stream (an event stream relayed from the leader): called once on the worker
+  // thread with a writer (false once the client is gone); the answer ends when it returns.
+  std::function<void(const std::function<bool(const std::string&)>& write)> stream;
+};
+using Forwarder = std::function<std::optional<ForwardResponse>(const ForwardRequest&)>;
+
 class AdminServer {
  public:
   // `releases` and `store` may be null: the routes that need them answer 503.
@@ -116,6 +140,8 @@ class AdminServer {
   // The release controller has started: the release routes answer from now on (503 "starting"
   // before, so no call reaches a controller that has not reconciled yet).
   void releasesReady();
+  // REQUIRES: called before start().
+  void setForwarder(Forwarder forwarder) { forwarder_ = std::move(forwarder); }
   // Ends the open event streams (clients reconnect), then stops serving.
   void stop();
 
@@ -128,6 +154,7 @@ class AdminServer {
   std::thread thread_;
   std::string token_;
   uint16_t port_ = 0;
+  Forwarder forwarder_;
 };
 
 // Reads a bearer token file: trimmed content, must be non-empty.
