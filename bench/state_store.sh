@@ -14,7 +14,7 @@
 # (fsync on, synchronous_commit on: the defaults, so a write is durable when it returns).
 # A figure that could not be measured fails the script.
 # Last line: switch_propagation_ms=X redis_ratio=Y switch_sqlite_ms=Z deploy_record_sqlite_ms=A
-#            deploy_record_pg_ms=B
+#            deploy_record_pg_ms=B switch_propagation_p99_ms=P
 # Knobs: DEPLOYS=200, SWITCHES=100, NODES=3, CLIENTS=4, plus bench/lib.sh's (BENCH_PAIRS, ...).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,12 +77,13 @@ switch_run() {  # EXTRA ARGS...
 }
 out=$(switch_run) || bench_die "switch_latency (SQLite, one node) failed: $out"
 echo "$out"
-switch_sqlite=$(tail -1 <<<"$out" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p')
+switch_sqlite=$(tail -1 <<<"$out" | sed -n 's/.*[[:space:]]median_ms=\([0-9.]*\).*/\1/p')
 out=$(switch_run --pg-url "$(pg_url cluster)" --nodes "$NODES") ||
   bench_die "switch_latency ($NODES nodes on PostgreSQL) failed: $out"
 echo "$out"
-propagation=$(tail -1 <<<"$out" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p')
-[ -n "$switch_sqlite" ] && [ -n "$propagation" ] || bench_die "no switch figures"
+propagation=$(tail -1 <<<"$out" | sed -n 's/.*[[:space:]]median_ms=\([0-9.]*\).*/\1/p')
+propagation_p99=$(tail -1 <<<"$out" | sed -n 's/.*[[:space:]]p99_ms=\([0-9.]*\).*/\1/p')
+[ -n "$switch_sqlite" ] && [ -n "$propagation" ] && [ -n "$propagation_p99" ] || bench_die "no switch figures"
 
 # 3. Redis-backed rate limit vs per node (its own servers; prints its own pairs).
 out=$(BENCH_NAME=redis_rate_limit "$BENCH_ROOT/bench/redis_rate_limit.sh") ||
@@ -93,5 +94,5 @@ redis_ratio=$(tail -1 <<<"$out" | sed -n 's/.*redis_ratio=\([0-9.]*\).*/\1/p')
 
 echo "---- $BENCH_NAME summary ----"
 echo "deploy record (24 durable writes), median: SQLite $deploy_sqlite ms, PostgreSQL $deploy_pg ms"
-echo "switch, one SQLite node, median: $switch_sqlite ms; propagation to $((NODES - 1)) other nodes on PostgreSQL, median: $propagation ms"
-echo "switch_propagation_ms=$propagation redis_ratio=$redis_ratio switch_sqlite_ms=$switch_sqlite deploy_record_sqlite_ms=$deploy_sqlite deploy_record_pg_ms=$deploy_pg"
+echo "switch, one SQLite node, median: $switch_sqlite ms; propagation to $((NODES - 1)) other nodes on PostgreSQL, median: $propagation ms, p99 $propagation_p99 ms"
+echo "switch_propagation_ms=$propagation redis_ratio=$redis_ratio switch_sqlite_ms=$switch_sqlite deploy_record_sqlite_ms=$deploy_sqlite deploy_record_pg_ms=$deploy_pg switch_propagation_p99_ms=$propagation_p99"
