@@ -338,6 +338,17 @@ int main(int argc, char** argv) {
       return fail("switch " + std::to_string(i) + " never took effect");
     }
     latency_ms.push_back(static_cast<double>(allFollowed() - t0) / 1e6);
+    if (latency_ms.back() > 100) {  // the tail, one line each: which switch, how slow, the call
+      std::string per_node;
+      for (size_t k = 0; k < first_new.size(); ++k) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " node %d %.3f ms", first_loaded + static_cast<int>(k),
+                      static_cast<double>(first_new[k].load() - t0) / 1e6);
+        per_node += buf;
+      }
+      std::printf("# slow switch %d: %.3f ms (admin call %.3f ms;%s)\n", i, latency_ms.back(),
+                  call_ms.back(), per_node.c_str());
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let every client settle
   }
   stop = true;

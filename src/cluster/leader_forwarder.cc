@@ -66,6 +66,7 @@ std::optional<admin::ForwardResponse> LeaderForwarder::forward(const admin::Forw
   }
   httplib::Client client(host, port);
   client.set_connection_timeout(3, 0);
+  client.set_tcp_nodelay(true);
   client.set_read_timeout(120, 0);
   client.set_write_timeout(30, 0);
   httplib::Headers headers = {{"Authorization", req.authorization},
@@ -93,6 +94,7 @@ std::optional<admin::ForwardResponse> LeaderForwarder::forward(const admin::Forw
                   headers](const std::function<bool(const std::string&)>& write) {
       httplib::Client relay(host, port);
       relay.set_connection_timeout(3, 0);
+      relay.set_tcp_nodelay(true);
       relay.set_read_timeout(60, 0);  // the leader sends a keep-alive comment every 15 s
       (void)relay.Get(target, headers,
                       [&](const char* data, size_t n) { return write(std::string(data, n)); });

@@ -79,6 +79,7 @@ Result<Target> resolveTarget(const ClientOptions& o) {
 Result<Reply> call(const Target& t, const std::string& method, const std::string& path,
                    const nlohmann::json* body, std::chrono::seconds read_timeout) {
   httplib::Client cli(t.host, t.port);
+  cli.set_tcp_nodelay(true);
   cli.set_connection_timeout(5, 0);
   cli.set_read_timeout(static_cast<time_t>(read_timeout.count()), 0);
   httplib::Headers headers = {{"Authorization", "Bearer " + t.token}};

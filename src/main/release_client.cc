@@ -57,6 +57,7 @@ enum class StreamEnd { kEnded, kLost, kRefused, kMalformed };
 StreamEnd readStream(const Target& t, const std::string& id, int64_t& after, DeployView& view,
                      std::string& error) {
   httplib::Client cli(t.host, t.port);
+  cli.set_tcp_nodelay(true);
   cli.set_connection_timeout(5, 0);
   cli.set_read_timeout(60, 0);  // the server sends a keep-alive comment every 15 s
   httplib::Headers headers = {{"Authorization", "Bearer " + t.token},
