@@ -42,15 +42,9 @@ Status readPage(const json& page, size_t index, AccessibilitySummary& sum, const
 }  // namespace
 
 Result<AccessibilitySummary> readAxe(std::string_view text, const std::string& name) {
-  if (text.size() > kMaxReportBytes) return detail::tooLarge(name, text.size());
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return bad(name, "not valid JSON at byte " + std::to_string(e.byte));
-  } catch (const std::exception& e) {
-    return bad(name, std::string("not valid JSON: ") + e.what());
-  }
+  auto parsed = detail::parseJson(text, name);
+  if (!parsed) return parsed.status();
+  const json& j = *parsed;
   AccessibilitySummary sum;
   if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) SG_RETURN_IF_ERROR(readPage(j[i], i, sum, name));

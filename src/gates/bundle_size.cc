@@ -24,7 +24,7 @@ const char* compressionName(Compression c) {
 
 namespace {
 
-bool matchFrom(std::string_view g, std::string_view p, int budget) {
+bool matchFrom(std::string_view g, std::string_view p, int& budget) {
   if (--budget < 0) return false;
   while (!g.empty()) {
     if (g.substr(0, 2) == "**") {
@@ -64,7 +64,8 @@ bool matchFrom(std::string_view g, std::string_view p, int budget) {
 
 bool globMatch(std::string_view glob, std::string_view path) {
   // The budget bounds the backtracking on pathological globs ("*a*a*a*...").
-  return matchFrom(glob, path, 1 << 20);
+  int budget = 1 << 20;
+  return matchFrom(glob, path, budget);
 }
 
 uint64_t gzipSize(std::string_view data) {

@@ -1,6 +1,7 @@
 // Private helpers of the report readers.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
 #include <charconv>
@@ -42,6 +43,19 @@ inline Status xmlError(const std::string& name, std::string_view text,
   return bad(name, "not well-formed XML at line " +
                        std::to_string(lineOf(text, static_cast<size_t>(r.offset))) + ": " +
                        r.description());
+}
+
+// Parses JSON without letting an exception out; the error names the byte offset.
+inline Result<nlohmann::json> parseJson(std::string_view text, const std::string& name) {
+  if (text.size() > kMaxReportBytes) return detail::tooLarge(name, text.size());
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    return bad(name, "not valid JSON at byte " + std::to_string(e.byte) + " (line " +
+                         std::to_string(detail::lineOf(text, e.byte > 0 ? e.byte - 1 : 0)) + ")");
+  } catch (const std::exception& e) {
+    return bad(name, std::string("not valid JSON: ") + e.what());
+  }
 }
 
 }  // namespace shipgate::gates::detail

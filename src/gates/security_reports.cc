@@ -22,19 +22,6 @@ Severity severityFromScore(double score) {
 
 namespace {
 
-// Parses JSON without letting an exception out; the error names the byte offset.
-Result<json> parseJson(std::string_view text, const std::string& name) {
-  if (text.size() > kMaxReportBytes) return detail::tooLarge(name, text.size());
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return bad(name, "not valid JSON at byte " + std::to_string(e.byte) + " (line " +
-                         std::to_string(detail::lineOf(text, e.byte > 0 ? e.byte - 1 : 0)) + ")");
-  } catch (const std::exception& e) {
-    return bad(name, std::string("not valid JSON: ") + e.what());
-  }
-}
-
 const json* member(const json& j, const char* key) {
   if (!j.is_object()) return nullptr;
   auto it = j.find(key);
@@ -86,7 +73,7 @@ bool securitySeverity(const json* props, double& score) {
 }  // namespace
 
 Result<VulnerabilitySummary> readNpmAudit(std::string_view text, const std::string& name) {
-  auto parsed = parseJson(text, name);
+  auto parsed = detail::parseJson(text, name);
   if (!parsed) return parsed.status();
   const json& j = *parsed;
   if (!j.is_object()) return bad(name, "not an npm audit report (expected a JSON object)");
@@ -128,7 +115,7 @@ Result<VulnerabilitySummary> readNpmAudit(std::string_view text, const std::stri
 }
 
 Result<VulnerabilitySummary> readSarif(std::string_view text, const std::string& name) {
-  auto parsed = parseJson(text, name);
+  auto parsed = detail::parseJson(text, name);
   if (!parsed) return parsed.status();
   const json& j = *parsed;
   if (!j.is_object()) return bad(name, "not a SARIF log (expected a JSON object)");
@@ -212,7 +199,7 @@ Result<VulnerabilitySummary> readSarif(std::string_view text, const std::string&
 }
 
 Result<VulnerabilitySummary> readTrivy(std::string_view text, const std::string& name) {
-  auto parsed = parseJson(text, name);
+  auto parsed = detail::parseJson(text, name);
   if (!parsed) return parsed.status();
   const json& j = *parsed;
   if (!j.is_object() || (!member(j, "SchemaVersion") && !member(j, "Results")))

@@ -79,6 +79,7 @@ constexpr UnitDef kSizeUnits[] = {{"B", 1},          {"KB", 1e3},         {"kB",
                                   {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
 
 bool parseWcag(Cursor& c, GateWording& out, WordingError& e) {
+  c.skipBlanks();
   size_t col = c.column();
   std::string_view ver = c.word();
   if (ver == "2.0") out.wcag_minor = 0;
