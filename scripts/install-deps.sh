@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nlohmann-json3-dev
   libcli11-dev libre2-dev libpq-dev libgtest-dev libgmock-dev
   libbenchmark-dev node-llhttp libcpp-httplib-dev liburiparser-dev brotli libsqlite3-dev
-  libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev libhiredis-dev)
+  libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev libhiredis-dev
+  libpugixml-dev zlib1g-dev libbrotli-dev)
 run_pkgs=(postgresql redis-server curl openssl ca-certificates python3)
 test_pkgs=(chromium nginx wrk prometheus)
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
