@@ -243,3 +243,25 @@ TEST_F(DbMigrate, ReadsTheDatabaseSectionOfAConfigFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// The README's example folder applies, verifies and rolls back cleanly.
+TEST_F(DbMigrate, TheCoinestateExampleMigrationsApplyAndRollBack) {
+  migrations_ = testsupport::sourceDir() + "/examples/coinestate/migrations";
+  auto up = db({"migrate"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_EQ(up.out,
+            "applied 20250610_001_create_listings\napplied 20250615_001_add_listing_owner\n");
+  EXPECT_EQ(db({"verify"}).code, 0);
+  EXPECT_EQ(query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'listings'"),
+            "5\n");
+  auto down = db({"rollback", "--migration", "20250610_001"});
+  ASSERT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(down.out, "rolled back 20250615_001_add_listing_owner\n"
+                      "rolled back 20250610_001_create_listings\n");
+  EXPECT_EQ(query("SELECT to_regclass('listings') IS NULL, count(*) FROM schema_migrations"),
+            "t|0\n");
+}
+
+}  // namespace
