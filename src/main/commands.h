@@ -114,6 +114,15 @@ struct SecretsOptions {
 CLI::App* addSecretsCommand(CLI::App& app, SecretsOptions& options);
 int runSecrets(const SecretsOptions& options);
 
+// `shipgate db status|migrate|rollback|verify` (db_command.cc): database migrations against
+// PostgreSQL. 0 done, 1 failed or drifted, 2 usage or config error.
+struct DbOptions {
+  std::string config_path, database_url, dir, by, deployment, migration;
+  std::string command;  // the subcommand given
+};
+CLI::App* addDbCommand(CLI::App& app, DbOptions& options);
+int runDb(const DbOptions& options);
+
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
 

@@ -61,6 +61,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"performance_slas", "watch"},
     {"rum", "rum"},        // rum/rum_config.h
     {"secrets", "secrets"},  // secrets/secrets_config.h
+    {"database", "migrate"},  // migrate/migrate_config.h
 };
 
 }  // namespace shipgate::config
