@@ -114,6 +114,16 @@ struct SecretsOptions {
 CLI::App* addSecretsCommand(CLI::App& app, SecretsOptions& options);
 int runSecrets(const SecretsOptions& options);
 
+// `shipgate policy check` (policy_command.cc): 0 no finding at error level, 1 some, 2 usage,
+// config or unreadable/unparsable input.
+struct PolicyOptions {
+  std::string dockerfile, image_config, config_path;
+  bool json = false;
+};
+// Declares `policy check` into `options`; returns the `policy` command.
+CLI::App* addPolicyCommand(CLI::App& app, PolicyOptions& options);
+int runPolicyCheck(const PolicyOptions& options);
+
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
 

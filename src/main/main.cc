@@ -207,6 +207,8 @@ int main(int argc, char** argv) {
   SecretsOptions secrets_opts;
   secrets_opts.config_path = defaultConfig();
   auto* secrets = addSecretsCommand(app, secrets_opts);
+  PolicyOptions policy_opts;
+  auto* policy = addPolicyCommand(app, policy_opts);
 
   try {
     app.parse(argc, argv);
@@ -260,5 +262,6 @@ int main(int argc, char** argv) {
   if (waf_test->parsed()) return runWafTest(waf_test_opts);
   if (waf_fmt->parsed()) return runWafFmt(waf_fmt_config, waf_fmt_expr);
   if (secrets->parsed()) return runSecrets(secrets_opts);
+  if (policy->parsed()) return runPolicyCheck(policy_opts);
   return 2;
 }
