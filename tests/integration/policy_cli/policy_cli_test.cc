@@ -74,15 +74,27 @@ TEST(PolicyCli, ImageConfigRunningAsRoot) {
       << r.out;
 }
 
-TEST(PolicyCli, ConfigTurnsChecksOff) {
+TEST(PolicyCli, ConfigBlockIsThePolicy) {
+  // The config's container_security: turns the user and package checks off and asks for another
+  // base image: only the base image and the digest pins remain.
   testsupport::TempDir dir;
   std::string cfg = dir.writeFile(
       "shipgate.yaml",
       "container_security:\n  base_image: \"ubuntu:22.04\"\n  non_root_user: false\n"
       "  minimal_packages: false\n");
-  auto r = shipgate({"policy", "check", "--dockerfile", fixture("bad.Dockerfile"), "--config", cfg});
-  EXPECT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_NE(r.err.find("2 finding(s), 0 at error level"), std::string::npos) << r.err;
+  std::string df = fixture("bad.Dockerfile");
+  auto r = shipgate({"policy", "check", "--dockerfile", df, "--config", cfg});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find(df + ":6 SG3001 error final stage is built on node:18-alpine, "
+                            "container_security.base_image is ubuntu:22.04"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("3 finding(s), 1 at error level"), std::string::npos) << r.err;
+
+  std::string bad_cfg =
+      dir.writeFile("bad.yaml", "container_security:\n  non_root_user: maybe\n");
+  auto b = shipgate({"policy", "check", "--dockerfile", df, "--config", bad_cfg});
+  EXPECT_EQ(b.code, 2) << b.out << b.err;
 }
 
 TEST(PolicyCli, UnreadableOrUnparsableInputExitTwo) {
