@@ -64,7 +64,9 @@ class DoraTest : public ::testing::Test {
     i.opened_at = opened;
     auto id = store_->openIncident(i);
     ASSERT_TRUE(id.isOk()) << id.status().toString();
-    if (resolved != 0) ASSERT_TRUE(store_->resolveIncident(*id, resolved).isOk());
+    if (resolved != 0) {
+      ASSERT_TRUE(store_->resolveIncident(*id, resolved).isOk());
+    }
   }
 
   void seed() {
