@@ -123,6 +123,26 @@ struct DbOptions {
 CLI::App* addDbCommand(CLI::App& app, DbOptions& options);
 int runDb(const DbOptions& options);
 
+// `shipgate policy check` (policy_command.cc): 0 no finding at error level, 1 some, 2 usage,
+// config or unreadable/unparsable input.
+struct PolicyOptions {
+  std::string dockerfile, image_config, config_path;
+  bool json = false;
+};
+// Declares `policy check` into `options`; returns the `policy` command.
+CLI::App* addPolicyCommand(CLI::App& app, PolicyOptions& options);
+int runPolicyCheck(const PolicyOptions& options);
+
+// `shipgate dora` (dora_command.cc): 0 printed, 2 usage, config or store errors.
+struct DoraCommandOptions {
+  std::string config_path;
+  std::string env = "production";
+  std::string window = "30d";
+  bool json = false;
+};
+CLI::App* addDoraCommand(CLI::App& app, DoraCommandOptions& options);
+int runDora(const DoraCommandOptions& options);
+
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
 

@@ -209,6 +209,11 @@ int main(int argc, char** argv) {
   auto* secrets = addSecretsCommand(app, secrets_opts);
   DbOptions db_opts;
   auto* db = addDbCommand(app, db_opts);
+  PolicyOptions policy_opts;
+  auto* policy = addPolicyCommand(app, policy_opts);
+  DoraCommandOptions dora_opts;
+  dora_opts.config_path = defaultConfig();
+  auto* dora = addDoraCommand(app, dora_opts);
 
   try {
     app.parse(argc, argv);
@@ -263,5 +268,7 @@ int main(int argc, char** argv) {
   if (waf_fmt->parsed()) return runWafFmt(waf_fmt_config, waf_fmt_expr);
   if (secrets->parsed()) return runSecrets(secrets_opts);
   if (db->parsed()) return runDb(db_opts);
+  if (policy->parsed()) return runPolicyCheck(policy_opts);
+  if (dora->parsed()) return runDora(dora_opts);
   return 2;
 }

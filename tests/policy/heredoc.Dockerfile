@@ -1,0 +1,4 @@
+FROM node:18-alpine
+RUN <<EOF
+apk add curl
+EOF
