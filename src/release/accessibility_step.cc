@@ -32,7 +32,10 @@ class StaticPreview {
       return false;
     }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    // The socket listens already (bind); wait for the accept loop, bounded.
+    for (int i = 0; i < 2000 && !server_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     return true;
   }
   ~StaticPreview() {

@@ -58,7 +58,10 @@ class Pages {
     server_.set_mount_point("/", dir_.file(""));
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    // The socket listens already (bind); wait for the accept loop, bounded.
+    for (int i = 0; i < 2000 && !server_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   ~Pages() {
     server_.stop();
