@@ -38,12 +38,17 @@ bool drain(int fd, CommandOutcome& out, size_t max) {
   }
 }
 
-// Non-blocking reap; true when the child was reaped (status filled).
-bool reaped(pid_t pid, int& status) {
+// Non-blocking reap; true when the child was reaped (status filled) or is gone (reaped
+// elsewhere, e.g. SIGCHLD ignored: `unknown` set).
+bool reaped(pid_t pid, int& status, bool& unknown) {
   for (;;) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) return true;
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == ECHILD) {
+      unknown = true;
+      return true;
+    }
     return false;
   }
 }
@@ -76,6 +81,7 @@ Result<CommandOutcome> runCommand(const CommandRequest& request) {
   CommandOutcome out;
   int status = 0;
   bool exited = false;
+  bool unknown = false;
   bool output_open = true;
   while (!exited) {
     const int wait_ms = remainingMs(deadline);
@@ -100,7 +106,7 @@ Result<CommandOutcome> runCommand(const CommandRequest& request) {
       return Status::fromErrno("poll", e);
     }
     if (output_open) output_open = drain(child->output_fd, out, request.max_output);
-    exited = reaped(pid, status);
+    exited = reaped(pid, status, unknown);
   }
   if (out.timed_out) {
     ::kill(-pid, SIGKILL);
@@ -113,7 +119,7 @@ Result<CommandOutcome> runCommand(const CommandRequest& request) {
   if (output_open) (void)drain(child->output_fd, out, request.max_output);
   ::close(child->output_fd);
   if (child->pidfd >= 0) ::close(child->pidfd);
-  if (!out.timed_out) {
+  if (!out.timed_out && !unknown) {
     if (WIFEXITED(status)) {
       out.exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {

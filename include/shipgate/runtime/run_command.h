@@ -6,7 +6,8 @@
 // The child runs in its own process group with stdin on /dev/null; when the timeout passes the
 // whole group gets SIGKILL and the outcome says timed_out. The child also dies with the calling
 // thread (PR_SET_PDEATHSIG).
-// Thread: any thread; blocks it until the child ended. REQUIRES: SIGCHLD not ignored.
+// Thread: any thread; blocks it until the child ended. With SIGCHLD ignored the exit status is
+// lost (exit_code -1, signal 0).
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,7 @@ struct CommandRequest {
 
 struct CommandOutcome {
   bool timed_out = false;
-  int exit_code = -1;   // when the child exited; -1 when it was killed by a signal
+  int exit_code = -1;   // when the child exited; -1 when killed by a signal or reaped elsewhere
   int signal = 0;       // the signal that ended it, 0 when it exited
   std::string output;   // stdout + stderr, at most max_output bytes
   bool output_truncated = false;
