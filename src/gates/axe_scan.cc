@@ -57,8 +57,8 @@ class ScratchDir {
  public:
   Status create() {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/shipgate-axe-XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/shipgate-axe-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       return Status::fromErrno("cannot create a temporary directory " + pattern, errno);
     }
@@ -104,7 +104,8 @@ Result<AxeScanResult> scanAccessibility(const AxeScanOptions& options) {
   if (options.urls.empty()) return Status::invalidArgument("accessibility scan: no URL to scan");
   GateWording wording;
   WordingError werr;
-  if (!parseGateWording(options.wording, wording, werr) || wording.kind != GateKind::kAccessibility) {
+  if (!parseGateWording(options.wording, wording, werr) ||
+      wording.kind != GateKind::kAccessibility) {
     return Status::invalidArgument("accessibility scan: \"" + options.wording +
                                    "\" is not a WCAG wording" +
                                    (werr.message.empty() ? "" : ": " + werr.message));
@@ -127,9 +128,9 @@ Result<AxeScanResult> scanAccessibility(const AxeScanOptions& options) {
   if (ec) return Status::ioError("cannot create " + profile + ": " + ec.message());
 
   runtime::CommandRequest req;
-  req.argv = {options.node, runner, "--page-timeout-ms",
-              std::to_string(options.page_timeout.count()), "--output", out_file,
-              "--user-data-dir", profile};
+  req.argv = {
+      options.node, runner,   "--page-timeout-ms", std::to_string(options.page_timeout.count()),
+      "--output",   out_file, "--user-data-dir",   profile};
   req.argv.insert(req.argv.end(), options.urls.begin(), options.urls.end());
   req.timeout = options.timeout;
   auto ran = runtime::runCommand(req);

@@ -59,7 +59,8 @@ std::string hostForUrl(const std::string& host) {
   return host;
 }
 
-json violationsJson(const gates::AccessibilitySummary& sum, const std::vector<std::string>& failing) {
+json violationsJson(const gates::AccessibilitySummary& sum,
+                    const std::vector<std::string>& failing) {
   json out = json::array();
   for (const gates::AxeViolation& v : sum.violations) {
     if (out.size() >= gates::kMaxListed) break;
@@ -121,10 +122,11 @@ AccessibilityOutcome runAccessibilityStep(const AccessibilityScan& scan, const s
   opts.timeout = scan.timeout;
   opts.page_timeout = std::min(scan.timeout, std::chrono::milliseconds(30'000));
   opts.wording = wording;
-  out.evidence = {{"wording", wording},
-                  {"base_url", base},
-                  {"pages", opts.urls},
-                  {"source", static_root.empty() ? "idle slot replica" : "static release directory"}};
+  out.evidence = {
+      {"wording", wording},
+      {"base_url", base},
+      {"pages", opts.urls},
+      {"source", static_root.empty() ? "idle slot replica" : "static release directory"}};
   if (!static_root.empty()) out.evidence["static_root"] = static_root;
   auto scanned = gates::scanAccessibility(opts);
   if (!scanned) {
@@ -136,7 +138,8 @@ AccessibilityOutcome runAccessibilityStep(const AccessibilityScan& scan, const s
   gates::GateWording w;
   gates::WordingError e;
   std::vector<std::string> failing;
-  if (gates::parseGateWording(wording, w, e)) failing = gates::wcagFailingTags(w.wcag_minor, w.wcag_level);
+  if (gates::parseGateWording(wording, w, e))
+    failing = gates::wcagFailingTags(w.wcag_minor, w.wcag_level);
   const gates::GateVerdict& v = scanned->verdict;
   out.evidence["verdict"] = v.pass ? "pass" : "fail";
   out.evidence["measured"] = v.measured_text;
@@ -144,7 +147,8 @@ AccessibilityOutcome runAccessibilityStep(const AccessibilityScan& scan, const s
   out.evidence["reason"] = v.reason;
   out.evidence["violations"] = violationsJson(scanned->summary, failing);
   out.evidence["violations_total"] = scanned->summary.violations.size();
-  out.verdict = v.pass ? AccessibilityOutcome::Verdict::kPassed : AccessibilityOutcome::Verdict::kFailed;
+  out.verdict =
+      v.pass ? AccessibilityOutcome::Verdict::kPassed : AccessibilityOutcome::Verdict::kFailed;
   out.result = v.pass ? "ok: " + v.measured_text : v.reason;
   return out;
 }

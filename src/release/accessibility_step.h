@@ -9,10 +9,9 @@
 // for at most the configured timeout (plus the preview server's start and stop).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shipgate/config/config.h"
 #include "shipgate/release/release_config.h"
@@ -22,7 +21,7 @@ namespace shipgate::release {
 struct AccessibilityOutcome {
   enum class Verdict { kSkipped, kPassed, kFailed };
   Verdict verdict = Verdict::kSkipped;
-  std::string result;  // the step's one-line result: why skipped / "ok: ..." / why it failed
+  std::string result;       // the step's one-line result: why skipped / "ok: ..." / why it failed
   nlohmann::json evidence;  // null when skipped
 };
 

@@ -10,8 +10,10 @@
 //
 // Where the runner is (defaultAxeRunner), first match:
 //   1. $SHIPGATE_AXE_RUNNER
-//   2. <directory of the shipgate binary>/../tools/axe-scan/axe-scan.js   (a build dir in the source tree)
-//   3. <directory of the shipgate binary>/../share/shipgate/axe-scan/axe-scan.js  (an installed tree)
+//   2. <directory of the shipgate binary>/../tools/axe-scan/axe-scan.js   (a build dir in the
+//   source tree)
+//   3. <directory of the shipgate binary>/../share/shipgate/axe-scan/axe-scan.js  (an installed
+//   tree)
 //   4. <the source tree shipgate was built from>/tools/axe-scan/axe-scan.js
 // Its node_modules (npm ci in tools/axe-scan; scripts/install-deps.sh does it) sit beside it.
 // Thread: any thread; scanAccessibility blocks it for the scan.

@@ -29,9 +29,9 @@ struct CommandRequest {
 
 struct CommandOutcome {
   bool timed_out = false;
-  int exit_code = -1;   // when the child exited; -1 when killed by a signal or reaped elsewhere
-  int signal = 0;       // the signal that ended it, 0 when it exited
-  std::string output;   // stdout + stderr, at most max_output bytes
+  int exit_code = -1;  // when the child exited; -1 when killed by a signal or reaped elsewhere
+  int signal = 0;      // the signal that ended it, 0 when it exited
+  std::string output;  // stdout + stderr, at most max_output bytes
   bool output_truncated = false;
 };
 

@@ -23,8 +23,7 @@ constexpr const char* kInitialPage = "initial page\n";
 
 std::string cleanPage(const std::string& version) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>CoinEstate " +
-         version +
-         "</title></head>\n<body><main><h1>release " + version +
+         version + "</title></head>\n<body><main><h1>release " + version +
          "</h1>\n<img src=\"house.png\" alt=\"A house\">\n"
          "<form><label for=\"q\">Search</label><input id=\"q\" name=\"q\"></form>\n"
          "</main></body></html>\n";

@@ -195,7 +195,8 @@ TEST(AxeScan, MissingRunnerOrNodeIsAClearError) {
   o.runner = "/nonexistent/axe-scan.js";
   auto r = scanAccessibility(o);
   ASSERT_FALSE(r.isOk());
-  EXPECT_EQ(r.status().message(), "the accessibility runner /nonexistent/axe-scan.js does not exist");
+  EXPECT_EQ(r.status().message(),
+            "the accessibility runner /nonexistent/axe-scan.js does not exist");
 
   o = options({"http://127.0.0.1:9/"});
   o.node = "/nonexistent/node";

@@ -22,7 +22,8 @@ config::LoadResult load(const std::string& accessibility) {
       "  api:\n"
       "    release:\n"
       "      runtime: {kind: process, command: \"./api --port {port}\", ports: \"9200-9299\"}\n"
-      "      accessibility: " + accessibility + "\n",
+      "      accessibility: " +
+          accessibility + "\n",
       "test.yaml", {&health::healthSection(), &traffic::trafficSection(), release.get()});
 }
 
@@ -42,7 +43,8 @@ TEST(AccessibilityConfig, DefaultsAndValues) {
   EXPECT_EQ(plain->accessibility.timeout, std::chrono::seconds(60));
   EXPECT_EQ(plain->accessibility.runner, "");
 
-  auto r = load("{url_paths: [\"/\", \"/properties?page=2\"], timeout: 90s, runner: /opt/axe/axe-scan.js}");
+  auto r = load(
+      "{url_paths: [\"/\", \"/properties?page=2\"], timeout: 90s, runner: /opt/axe/axe-scan.js}");
   ASSERT_TRUE(r.ok()) << r.toString();
   const AppRelease* api = releaseConfigOf(*r.config).findApp("api");
   ASSERT_NE(api, nullptr);
@@ -55,7 +57,8 @@ TEST(AccessibilityConfig, DefaultsAndValues) {
 }
 
 TEST(AccessibilityConfig, LocatedErrors) {
-  auto r = load("{url_paths: [\"properties\", \"//evil.test/\", \"/a b\", 3], timeout: 0s, runnr: x}");
+  auto r =
+      load("{url_paths: [\"properties\", \"//evil.test/\", \"/a b\", 3], timeout: 0s, runnr: x}");
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(hasDiag(r, "test.yaml:7:34",
                       "apps.api.release.accessibility.url_paths[0]: must be a path on the app that "
@@ -69,8 +72,8 @@ TEST(AccessibilityConfig, LocatedErrors) {
 
   auto missing = load("{timeout: 30s}");
   EXPECT_FALSE(missing.ok());
-  EXPECT_TRUE(hasDiag(missing, "test.yaml:7:22",
-                      "apps.api.release.accessibility: url_paths is required"))
+  EXPECT_TRUE(
+      hasDiag(missing, "test.yaml:7:22", "apps.api.release.accessibility: url_paths is required"))
       << missing.toString();
 
   auto empty = load("{url_paths: []}");
