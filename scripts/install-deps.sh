@@ -55,4 +55,11 @@ if [ "$what" != build ]; then
     echo "install-deps: npm ci in tests/js"
     (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  # The accessibility runner (axe-core + playwright-core) that `serve` spawns for a deploy's
+  # accessibility step: its own lock, installed beside it.
+  if [ ! -d tools/axe-scan/node_modules/axe-core ] || [ ! -d tools/axe-scan/node_modules/playwright-core ] ||
+    [ tools/axe-scan/package-lock.json -nt tools/axe-scan/node_modules/.package-lock.json ]; then
+    echo "install-deps: npm ci in tools/axe-scan"
+    (cd tools/axe-scan && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

@@ -16,8 +16,9 @@ using store::DeploymentKind;
 using store::DeploymentState;
 using store::StepState;
 
-const char* const kStepNames[kStepCount] = {"preflight", "start",  "health", "smoke",
-                                            "approval",  "switch", "bake",   "cleanup"};
+const char* const kStepNames[kStepCount] = {"preflight", "start",         "health",
+                                            "smoke",     "accessibility", "approval",
+                                            "switch",    "bake",          "cleanup"};
 
 traffic::Slot otherSlot(traffic::Slot s) {
   return s == traffic::Slot::kBlue ? traffic::Slot::kGreen : traffic::Slot::kBlue;

@@ -36,6 +36,7 @@ enum StepIndex : int {
   kStart,
   kHealth,
   kSmoke,
+  kAccessibility,
   kApproval,
   kSwitch,
   kBake,

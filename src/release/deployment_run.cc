@@ -1,4 +1,5 @@
-// The checklist of one deployment, run on its own worker thread: start, health, smoke, approval,
+// The checklist of one deployment, run on its own worker thread: start, health, smoke,
+// accessibility (accessibility_step.cc), approval,
 // switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "shipgate/watch/sla.h"
 #include "shipgate/watch/watch_config.h"
 #include "smoke.h"
+#include "accessibility_step.h"
 
 namespace shipgate::release {
 
@@ -207,6 +209,7 @@ class Worker {
   bool startStep();
   bool healthStep(traffic::Slot slot, int index);
   bool smokeStep();
+  bool accessibilityStep();  // accessibility_step.h
   bool approvalStep();
   bool switchStep();
   bool bakeStep(int64_t bake_ms);
@@ -383,6 +386,28 @@ bool Worker::smokeStep() {
     return false;
   }
   return endStep(kSmoke, StepState::kSucceeded, "ok", {{"requests", out.evidence}});
+}
+
+bool Worker::accessibilityStep() {
+  if (!beginStep(kAccessibility)) return false;
+  if (r_.kind != DeploymentKind::kDeploy) {
+    return skip(kAccessibility, "rollback: the accessibility scan never blocks a rollback");
+  }
+  if (r_.release.accessibility.url_paths.empty()) {
+    return skip(kAccessibility, "no accessibility.url_paths configured");
+  }
+  const std::shared_ptr<const config::Config> cfg = deps_.gateway.config();
+  auto it = cfg->quality_gates.find("accessibility");
+  AccessibilityOutcome out = runAccessibilityStep(
+      r_.release.accessibility,
+      accessibilityWording(it == cfg->quality_gates.end() ? "" : it->second), endpoints_,
+      static_root_);
+  if (out.verdict == AccessibilityOutcome::Verdict::kFailed) {
+    endStep(kAccessibility, StepState::kFailed, out.result, out.evidence);
+    failBeforeSwitch("accessibility: " + out.result);
+    return false;
+  }
+  return endStep(kAccessibility, StepState::kSucceeded, out.result, out.evidence);
 }
 
 bool Worker::approvalStep() {
@@ -909,7 +934,7 @@ void Worker::emergencyFlip() {
   }
   const std::string why =
       "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
-  for (int i : {kStart, kHealth, kSmoke, kApproval}) skip(i, why);
+  for (int i : {kStart, kHealth, kSmoke, kAccessibility, kApproval}) skip(i, why);
   endStep(kSwitch, StepState::kSucceeded, "ok",
           {{"from", traffic::slotName(r_.from)},
            {"to", traffic::slotName(r_.to)},
@@ -1062,9 +1087,13 @@ void Worker::execute() {
     if (!finished()) rejectedOrStopped();
     return;
   }
-  for (auto [fn, index] : {std::pair{0, kHealth}, std::pair{1, kSmoke}, std::pair{2, kApproval}}) {
+  for (auto [fn, index] : {std::pair{0, kHealth}, std::pair{1, kSmoke},
+                           std::pair{3, kAccessibility}, std::pair{2, kApproval}}) {
     if (rejectedOrStopped()) return;
-    bool ok = fn == 0 ? healthStep(r_.to, index) : fn == 1 ? smokeStep() : approvalStep();
+    bool ok = fn == 0   ? healthStep(r_.to, index)
+              : fn == 1 ? smokeStep()
+              : fn == 3 ? accessibilityStep()
+                        : approvalStep();
     if (!ok) {
       if (!finished() && !rejectedOrStopped()) failBeforeSwitch("stopped");
       return;

@@ -142,6 +142,46 @@ void loadSmoke(const YNode& n, const std::string& path, Diagnostics& d, AppRelea
   }
 }
 
+// accessibility: {url_paths: ["/", "/properties"], timeout: 60s, runner: PATH}
+void loadAccessibility(const YNode& n, const std::string& path, Diagnostics& d, AppRelease& app) {
+  MapView m(n, path, d);
+  if (!m.isMap()) return;
+  AccessibilityScan& a = app.accessibility;
+  a.where = n.where;
+  if (const YNode* paths = m.take("url_paths")) {
+    if (!paths->isSeq() || paths->items.empty()) {
+      d.error(paths->where, m.sub("url_paths") + ": expected a list of paths like [\"/\", \"/properties\"]");
+    } else {
+      for (size_t i = 0; i < paths->items.size(); ++i) {
+        const YNode& item = paths->items[i];
+        const std::string ipath = itemPath(m.sub("url_paths"), i);
+        std::string p;
+        if (!config::asString(item, ipath, d, p)) continue;
+        bool bad_char = std::any_of(p.begin(), p.end(), [](char c) {
+          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#' || c == '\\';
+        });
+        if (p.empty() || p[0] != '/' || p.rfind("//", 0) == 0) {
+          d.error(item.where, ipath + ": must be a path on the app that starts with one '/', got \"" + p + "\"");
+        } else if (bad_char) {
+          d.error(item.where, ipath + ": no spaces, control characters, '#' or '\\' in a path: \"" + p + "\"");
+        } else {
+          a.url_paths.push_back(p);
+        }
+      }
+    }
+  }
+  if (m.getDuration("timeout", a.timeout) && a.timeout.count() <= 0) {
+    d.error(m.take("timeout")->where, m.sub("timeout") + ": must be greater than 0");
+  }
+  if (m.getPath("runner", a.runner)) {
+    config::warnIfMissing(m.take("runner")->where, m.sub("runner"), a.runner, d);
+  }
+  if (a.url_paths.empty() && m.take("url_paths") == nullptr) {
+    d.error(n.where, path + ": url_paths is required (the pages to scan, e.g. [\"/\"])");
+  }
+  m.finish();
+}
+
 void loadSwitch(const YNode& n, const std::string& path, Diagnostics& d, AppRelease& app) {
   MapView m(n, path, d);
   if (!m.isMap()) return;
@@ -191,6 +231,9 @@ void loadAppRelease(const YEntry& e, const YNode& rel, Diagnostics& d, ReleaseCo
   }
   m.getInt("keep_releases", 1, 1000, app.keep_releases);
   if (const YNode* s = m.take("smoke")) loadSmoke(*s, m.sub("smoke"), d, app);
+  if (const YNode* s = m.take("accessibility")) {
+    loadAccessibility(*s, m.sub("accessibility"), d, app);
+  }
   if (const YNode* s = m.take("switch")) loadSwitch(*s, m.sub("switch"), d, app);
   config::Millis ms{0};
   if (m.getDuration("bake", ms)) app.bake = ms;

@@ -1,6 +1,6 @@
 // The release area's section of the config: `state:` (where the state store lives),
 // `environments:` (approval, bake, triggers, scale-down delay per environment) and, per app of
-// `apps:`, the `environment:` and `release:` keys (runtime, smoke checks, switch steps, bake,
+// `apps:`, the `environment:` and `release:` keys (runtime, smoke checks, accessibility scan, switch steps, bake,
 // scale-down delay, keep_releases; `release.runtime` is read by runtime::readRuntime). An app with a `release:` block is managed: the release
 // controller runs its releases and fills its slots with their replicas (traffic marks it
 // AppConfig::managed and accepts slots without endpoints).
@@ -58,6 +58,15 @@ struct SwitchSpec {
   config::Millis hold{30'000};
 };
 
+// `release.accessibility:` the deploy's accessibility step (release/accessibility_step.h): the
+// pages loaded from the idle slot in headless Chromium with axe-core before the switch.
+struct AccessibilityScan {
+  std::vector<std::string> url_paths;  // each starts with '/'; empty = the step is skipped
+  config::Millis timeout{60'000};      // the whole scan (all pages); > 0
+  std::string runner;                  // axe-scan.js; "" = gates::defaultAxeRunner()
+  config::Location where;
+};
+
 struct AppRelease {
   std::string app;
   std::string environment;  // resolved name
@@ -73,6 +82,7 @@ struct AppRelease {
   // gets a new current version, the live version is deployed again through the normal procedure
   // (release/secret_watch.h). Default false.
   bool restart_on_secret_change = false;
+  AccessibilityScan accessibility;
   config::Location where;
 };
 
