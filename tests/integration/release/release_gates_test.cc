@@ -226,7 +226,7 @@ TEST_F(GatesTest, PassingReleaseDeploysAndEachFailingGateRefusesTheNextOne) {
   Reports low_coverage;
   low_coverage.lcov = bad_lcov_;
   ASSERT_EQ(create("v2", low_coverage).exit_code, 0);
-  expectRefused(deploy("v2"), "unit_tests", "FAIL", "of lines");
+  expectRefused(deploy("v2"), "unit_tests", "FAIL", "lines covered");
   EXPECT_EQ(check("v2").exit_code, 1);
 
   // A failing test in ctest's own JUnit output.
