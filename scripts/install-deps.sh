@@ -11,7 +11,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev libhiredis-dev
   libpugixml-dev zlib1g-dev libbrotli-dev)
 run_pkgs=(postgresql redis-server curl openssl ca-certificates python3)
-test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage)
+test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage)  # lcov, coverage.py: the gates tests capture real reports
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
 
 pkgs=("${build_pkgs[@]}")

@@ -145,9 +145,10 @@ Status AdminServer::start(const config::AdminConfig& config) {
   // Event streams hold a worker each while they last: room for all of them plus ordinary calls.
   // (httplib owns the queue it is handed and deletes it.)
   s.new_task_queue = [] { return new httplib::ThreadPool(StreamSettings{}.max_streams + 8); };
-  // Every body is bounded (a secret's value is at most 64 KiB; JSON bodies are small): a longer
-  // one is answered 413 before any handler runs.
-  s.set_payload_max_length(1 << 20);
+  // Every body is bounded (a secret's value is at most 64 KiB; JSON bodies are small; a release's
+  // reports, uploaded with it, at most 16 MiB each): a longer one is answered 413 before any
+  // handler runs. Bodies are read only after the token was checked (pre-routing).
+  s.set_payload_max_length(64 << 20);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string auth = req.get_header_value("Authorization");

@@ -182,7 +182,7 @@ void ReleaseRoutes::install(Routes& s) {
   s.Post("/api/v1/deployments", [=, this](const httplib::Request& req, httplib::Response& res) {
     if (!need(res)) return;
     auto body = parseBody(req, res, {"app", "version", "env", "artifact", "commit_sha",
-                                     "commit_time", "reason"});
+                                     "commit_time", "reason", "override_gates"});
     if (!body) return;
     release::DeployRequest r;
     if (!actor(req, res, r.actor)) return;
@@ -192,8 +192,14 @@ void ReleaseRoutes::install(Routes& s) {
         !stringField(*body, "artifact", r.artifact, res, false) ||
         !stringField(*body, "commit_sha", r.commit_sha, res, false) ||
         !timeField(*body, "commit_time", r.commit_time, res) ||
-        !stringField(*body, "reason", r.reason, res, false, kMaxReasonBytes)) {
+        !stringField(*body, "reason", r.reason, res, false, kMaxReasonBytes) ||
+        !boolField(*body, "override_gates", r.override_gates, res)) {
       return;
+    }
+    if (r.override_gates && r.reason.empty()) {
+      return sendError(res, 400,
+                       "\"override_gates\" needs a \"reason\" (it is recorded with the actor)",
+                       "reason");
     }
     if (!plainName(r.app)) {
       return sendError(res, 422, "\"app\" must be an app name (letters, digits, '-', '_', '.')",
@@ -296,6 +302,14 @@ void ReleaseRoutes::install(Routes& s) {
     sendJson(res, 202, json{{"id", *id},
                             {"deployment", "/api/v1/deployments/" + *id},
                             {"events", "/api/v1/deployments/" + *id + "/events"}});
+  });
+
+  s.Post(R"(/api/v1/apps/([^/]+)/releases)", [=, this](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    if (!need(res)) return;
+    std::string who;
+    if (!actor(req, res, who)) return;
+    createRelease(req, res, who);
   });
 
   s.Get(R"(/api/v1/apps/([^/]+)/releases)", [=, this](const httplib::Request& req,

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include <httplib.h>
 
@@ -44,6 +45,9 @@ class ReleaseRoutes {
 
  private:
   void events(const httplib::Request& req, httplib::Response& res);
+  // POST /api/v1/apps/{app}/releases (release_create_route.cc).
+  void createRelease(const httplib::Request& req, httplib::Response& res,
+                     const std::string& actor);
 
   release::ReleaseController* const releases_;
   store::StateStore* const store_;

@@ -23,7 +23,7 @@ LeaderForwarder::LeaderForwarder(NodeRegistry& registry, std::string self_id,
 
 bool LeaderForwarder::isSharedCall(const std::string& method, const std::string& path) {
   static const std::regex post_calls(
-      R"(/api/v1/(deployments(/[^/]+/(approve|reject))?|apps/[^/]+/(rollback|switch|failover/approve)))");
+      R"(/api/v1/(deployments(/[^/]+/(approve|reject))?|apps/[^/]+/(rollback|switch|failover/approve|releases)))");
   static const std::regex get_calls(
       R"(/api/v1/(deployments(/[^/]+(/events)?)?|apps/[^/]+/releases|incidents))");
   if (method == "POST") return std::regex_match(path, post_calls);

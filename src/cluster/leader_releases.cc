@@ -47,6 +47,12 @@ Result<std::string> LeaderReleases::deploy(const release::DeployRequest& request
   return c->deploy(request);
 }
 
+Status LeaderReleases::createRelease(const release::CreateReleaseRequest& request) {
+  auto c = current();
+  if (!c) return notLeader();
+  return c->createRelease(request);
+}
+
 Status LeaderReleases::approve(const std::string& id, const std::string& actor) {
   auto c = current();
   if (!c) return notLeader();

@@ -4,6 +4,8 @@
 #include "commands.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
+#include "shipgate/gates/gates_config.h"
+#include "shipgate/release/gate_check.h"
 #include "shipgate/health/health_config.h"
 #include "shipgate/health/report.h"
 #include "shipgate/migrate/migrate_config.h"
@@ -25,12 +27,13 @@ std::vector<const config::SectionValidator*> configSections() {
   static const std::unique_ptr<config::SectionValidator> release = release::releaseSection();
   static const std::unique_ptr<config::SectionValidator> secrets = secrets::secretsSection();
   static const std::unique_ptr<config::SectionValidator> database = migrate::databaseSection();
+  static const std::unique_ptr<config::SectionValidator> quality = gates::gatesSection();
   // health before traffic: an app's health block is read with health's reader, and traffic reads
   // config.health_checks, which health's section also turns into component checks. release after
   // traffic: it reads the apps traffic validated (their environment and release keys).
   return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection(),
           watch.get(),  rum.get(), notify.get(), release.get(), secrets.get(),
-          database.get()};
+          database.get(), quality.get()};
 }
 
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
@@ -43,6 +46,50 @@ bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {
   }
   return errors == 0 && loaded.config != nullptr;
 }
+
+namespace {
+
+// What each quality gate is read as, and where it is enforced.
+void printGates(const config::Config& config) {
+  auto gc = gates::gatesConfigOf(config);
+  if (gc == nullptr || gc->gates.empty()) return;
+  const release::ReleaseConfig& rc = release::releaseConfigOf(config);
+  std::string envs;
+  for (const auto& e : gc->environments) envs += (envs.empty() ? "" : ", ") + e;
+  std::cout << "quality gates (deploy step `gates`, "
+            << (envs.empty() ? std::string("every environment") : "environments " + envs)
+            << "; `shipgate gate check`):\n";
+  for (const gates::GateSpec& g : gc->gates) {
+    std::cout << "  " << g.name << ": " << release::gateThresholdText(g.wording);
+    switch (g.wording.kind) {
+      case gates::GateKind::kSize:
+        std::cout << " for each file matching " << g.files << ", "
+                  << gates::compressionName(g.compression) << " size";
+        break;
+      case gates::GateKind::kApproval: {
+        const std::string& env = g.wording.environment;
+        const release::EnvironmentConfig* e = env.empty() ? nullptr : rc.findEnvironment(env);
+        if (env.empty()) {
+          std::cout << " -> the approval step of each environment";
+        } else if (e == nullptr) {
+          std::cout << " -> no environment named " << env << " is configured";
+        } else {
+          std::cout << " -> the approval step of environment " << env << " (approval "
+                    << (e->approval_required ? "required" : "none: the gate is NOT met") << ")";
+        }
+        break;
+      }
+      default: {
+        std::string kinds;
+        for (auto k : g.reports) kinds += (kinds.empty() ? "" : ", ") + std::string(gates::reportKindName(k));
+        std::cout << " from the release's " << kinds << " report(s)";
+      }
+    }
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
 
 int runCheck(const std::string& config_path) {
   config::LoadResult loaded = config::loadFile(config_path, configSections());
@@ -67,6 +114,7 @@ int runCheck(const std::string& config_path) {
     return 1;
   }
   std::cout << config_path << ": OK (" << warnings << " warning(s))\n";
+  printGates(*loaded.config);
   return 0;
 }
 

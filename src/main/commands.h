@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct DeployOptions {
   std::string app, version, env, artifact, commit_sha, commit_time, reason;
   ViewMode view = ViewMode::kAuto;
   bool no_wait = false;
+  bool override_gates = false;  // let failing quality gates through; needs reason
   // How long a lost event stream is retried (a restarted server picks the deployment up again).
   int reconnect_seconds = 120;
 };
@@ -82,6 +84,27 @@ int runReject(const ClientOptions& client, const std::string& id, const std::str
 int runDeployments(const ClientOptions& client, const std::string& app, int limit, bool json);
 int runDeployment(const ClientOptions& client, const std::string& id, bool json);
 int runReleases(const ClientOptions& client, const std::string& app, bool json);
+
+// `shipgate release create` (gate_command.cc): records a release with its reports through the
+// admin API (multipart upload). 0 created, 1 refused (exists, unreadable report, unknown app),
+// 2 usage (a bad KIND=FILE, an unreadable file), 4 the admin API cannot be reached.
+struct ReleaseCreateOptions {
+  std::string app, version, artifact, commit_sha, commit_time;
+  std::vector<std::string> reports;  // KIND=FILE
+};
+CLI::App* addReleaseCommand(CLI::App& app, ReleaseCreateOptions& options,
+                            const std::function<void(CLI::App*)>& add_client_opts);
+int runReleaseCreate(const ClientOptions& client, const ReleaseCreateOptions& options);
+
+// `shipgate gate check` (gate_command.cc): the quality gates of a release, from the state store
+// the config names. 0 every gate passes, 1 one fails, 2 a report is missing or unreadable, or
+// usage/config/store errors.
+struct GateCheckOptions {
+  std::string config_path, app, version;
+  bool json = false;
+};
+CLI::App* addGateCommand(CLI::App& app, GateCheckOptions& options);
+int runGateCheck(const GateCheckOptions& options);
 int runIncidents(const ClientOptions& client, const std::string& app, bool open_only, bool json);
 
 // `shipgate waf test`: the WAF's verdict on one request (exit 0 pass, 1 blocked, 2 usage/config).

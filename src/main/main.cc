@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
                      "Commit time: RFC 3339 (git show -s --format=%cI) or Unix seconds")
       ->needs(commit_opt);
   deploy->add_option("--reason", deploy_opts.reason, "Why (recorded)");
+  deploy->add_flag("--override-gates", deploy_opts.override_gates,
+                   "Deploy even when quality gates fail or miss a report (needs --reason; the "
+                   "actor and reason are recorded)");
   deploy->add_flag("--no-wait", deploy_opts.no_wait, "Print the deployment id and return");
   deploy->add_option("--reconnect", deploy_opts.reconnect_seconds,
                      "Seconds to keep retrying a lost admin API while following")
@@ -214,6 +217,11 @@ int main(int argc, char** argv) {
   DoraCommandOptions dora_opts;
   dora_opts.config_path = defaultConfig();
   auto* dora = addDoraCommand(app, dora_opts);
+  ReleaseCreateOptions release_opts;
+  auto* release_create = addReleaseCommand(app, release_opts, add_client_opts);
+  GateCheckOptions gate_opts;
+  gate_opts.config_path = defaultConfig();
+  auto* gate_check = addGateCommand(app, gate_opts);
 
   try {
     app.parse(argc, argv);
@@ -270,5 +278,7 @@ int main(int argc, char** argv) {
   if (db->parsed()) return runDb(db_opts);
   if (policy->parsed()) return runPolicyCheck(policy_opts);
   if (dora->parsed()) return runDora(dora_opts);
+  if (release_create->parsed()) return runReleaseCreate(client, release_opts);
+  if (gate_check->parsed()) return runGateCheck(gate_opts);
   return 2;
 }

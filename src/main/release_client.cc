@@ -303,6 +303,14 @@ int runDeploy(const ClientOptions& o, const DeployOptions& d) {
     body["commit_time"] = *ms;
   }
   if (!d.reason.empty()) body["reason"] = d.reason;
+  if (d.override_gates) {
+    if (d.reason.empty()) {
+      std::cerr << "shipgate deploy: --override-gates needs --reason \"why\" (recorded with who "
+                   "overrode the quality gates)\n";
+      return kUsage;
+    }
+    body["override_gates"] = true;
+  }
   auto t = target(o, what);
   if (!t) return kUsage;
   return startAndFollow(*t, "/api/v1/deployments", body, d.view, d.no_wait, d.reconnect_seconds,

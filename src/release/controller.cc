@@ -16,9 +16,9 @@ using store::DeploymentKind;
 using store::DeploymentState;
 using store::StepState;
 
-const char* const kStepNames[kStepCount] = {"preflight", "start",         "health",
-                                            "smoke",     "accessibility", "approval",
-                                            "switch",    "bake",          "cleanup"};
+const char* const kStepNames[kStepCount] = {"gates",         "preflight", "start",  "health",
+                                            "smoke",         "accessibility", "approval",
+                                            "switch",        "bake",      "cleanup"};
 
 traffic::Slot otherSlot(traffic::Slot s) {
   return s == traffic::Slot::kBlue ? traffic::Slot::kGreen : traffic::Slot::kBlue;
@@ -426,7 +426,7 @@ Result<std::string> DeployController::createRun(std::shared_ptr<Run> run,
   }
   emit(*run, "state", {{"state", "pending"}});
   emit(*run, "step_finished", {{"step", "preflight"},
-                               {"index", 0},
+                               {"index", static_cast<int>(kPreflight)},
                                {"state", "succeeded"},
                                {"duration_ms", 0},
                                {"result", "ok"},
@@ -440,6 +440,10 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
   if (!validVersion(req.version)) {
     return Status::invalidArgument("deploy: version \"" + req.version +
                                    "\" is not valid (1 to 64 of letters, digits, . _ + -)");
+  }
+  if (req.override_gates && req.reason.empty()) {
+    return Status::invalidArgument("deploy: --override-gates needs a reason (who overrides the "
+                                   "quality gates, and why, is recorded)");
   }
   if (stopping_) return Status::unavailable("the release controller is stopping");
   auto cfg = deps_.gateway.config();
@@ -467,6 +471,7 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
   auto run = std::make_shared<Run>();
   run->app = req.app;
   run->kind = DeploymentKind::kDeploy;
+  run->override_gates = req.override_gates;
   run->release = *app;
   run->env = *env;
   run->from = liveSlotOf(deps_.store, *app, eff->active_slot);

@@ -32,7 +32,8 @@ class SlaWatch;
 
 // Step indexes of the checklist.
 enum StepIndex : int {
-  kPreflight = 0,
+  kGates = 0,
+  kPreflight,
   kStart,
   kHealth,
   kSmoke,
@@ -60,6 +61,7 @@ struct Run {
   traffic::Slot from = traffic::Slot::kBlue;  // live before
   traffic::Slot to = traffic::Slot::kGreen;   // the slot the new release goes to
   bool emergency_flip = false;                // emergency rollback to a warm slot
+  bool override_gates = false;                // deploy --override-gates (reason: record.reason)
   bool resume_bake = false;                   // reconciled: resume the bake after a restart
   int64_t requested_mono_ms = 0;              // when the request came in (emergency timing)
 
@@ -93,6 +95,7 @@ class DeployController final : public ReleaseController {
   Status start() override;
   void stop() override;
   Result<std::string> deploy(const DeployRequest& request) override;
+  Status createRelease(const CreateReleaseRequest& request) override;  // release_create.cc
   Status approve(const std::string& id, const std::string& actor) override;
   Status reject(const std::string& id, const std::string& actor,
                 const std::string& reason) override;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "controller_impl.h"
+#include "gate_step.h"
 #include "incidents.h"
 #include "release_metrics.h"
 #include "sla_watch.h"
@@ -206,6 +207,8 @@ class Worker {
   }
 
   // ---- steps ----
+  bool gatesStep();
+  bool gates_refused_ = false;  // the gates step ended the deployment: nothing was started
   bool startStep();
   bool healthStep(traffic::Slot slot, int index);
   bool smokeStep();
@@ -261,6 +264,27 @@ class Worker {
 };
 
 json textOrNullStr(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+bool Worker::gatesStep() {
+  if (!beginStep(kGates)) return false;
+  std::string actor;
+  {
+    MutexLock lock(r_.mu);
+    actor = r_.record.actor;
+  }
+  GateStepResult g = runGateStep(*deps_.gateway.config(), deps_.store,
+                                 {r_.app, version(), r_.env.name, r_.artifact, r_.kind,
+                                  r_.override_gates, actor, reason()});
+  if (g.overridden) {
+    Status st = deps_.store.appendAudit(audit(actor, "gates_overridden", reason(), g.evidence)).status();
+    if (!st.isOk()) storeFailure(st);
+  }
+  if (!endStep(kGates, g.state, g.result, g.evidence)) return false;
+  if (g.state != StepState::kFailed) return true;
+  gates_refused_ = true;
+  failBeforeSwitch("gates: " + g.result);
+  return false;
+}
 
 bool Worker::startStep() {
   if (!beginStep(kStart)) return false;
@@ -716,6 +740,7 @@ void Worker::handleWatchEnd(WatchEnd end) {
 }
 
 void Worker::stopNewSlot() {
+  if (gates_refused_) return;  // nothing started; the idle slot may hold the warm release
   if (static_root_.empty()) {
     (void)deps_.gateway.setSlotEndpoints(r_.app, r_.to, {});
     Status st = deps_.runtime.stop(r_.release, traffic::slotName(r_.to));
@@ -934,7 +959,7 @@ void Worker::emergencyFlip() {
   }
   const std::string why =
       "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
-  for (int i : {kStart, kHealth, kSmoke, kAccessibility, kApproval}) skip(i, why);
+  for (int i : {kGates, kStart, kHealth, kSmoke, kAccessibility, kApproval}) skip(i, why);
   endStep(kSwitch, StepState::kSucceeded, "ok",
           {{"from", traffic::slotName(r_.from)},
            {"to", traffic::slotName(r_.to)},
@@ -1083,6 +1108,10 @@ void Worker::execute() {
     MutexLock lock(r_.mu);
     return r_.finished;
   };
+  if (!gatesStep() || rejectedOrStopped()) {
+    if (!finished()) rejectedOrStopped();
+    return;
+  }
   if (!startStep()) {
     if (!finished()) rejectedOrStopped();
     return;

@@ -150,6 +150,9 @@ Status FailingStateStore::putRuntimeState(const std::string& key, const std::str
 Status FailingStateStore::eraseRuntimeState(const std::string& key) {
   return run("eraseRuntimeState", [&] { return inner_.eraseRuntimeState(key); });
 }
+Status FailingStateStore::addReleaseReport(const ReleaseReportRecord& report) {
+  return run("addReleaseReport", [&] { return inner_.addReleaseReport(report); });
+}
 Result<int64_t> FailingStateStore::recordDelivery(const DeliveryRecord& delivery) {
   return run("recordDelivery", [&] { return inner_.recordDelivery(delivery); });
 }
@@ -170,6 +173,16 @@ Result<ReleaseRecord> FailingStateStore::findRelease(const std::string& app,
 Result<std::vector<ReleaseRecord>> FailingStateStore::listReleases(const std::string& app,
                                                                    int limit) {
   return inner_.listReleases(app, limit);
+}
+Result<std::vector<ReleaseReportRecord>> FailingStateStore::listReleaseReports(
+    const std::string& app, const std::string& version) {
+  return inner_.listReleaseReports(app, version);
+}
+Result<ReleaseReportRecord> FailingStateStore::readReleaseReport(const std::string& app,
+                                                                 const std::string& version,
+                                                                 const std::string& kind,
+                                                                 const std::string& name) {
+  return inner_.readReleaseReport(app, version, kind, name);
 }
 Result<DeploymentRecord> FailingStateStore::getDeployment(const std::string& id) {
   return inner_.getDeployment(id);

@@ -145,10 +145,31 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_by_channel ON deliveries (channel, id);
 )sql";
 
+constexpr std::string_view kReleaseReports = R"sql(
+CREATE TABLE release_reports (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  app        TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind <> ''),
+  name       TEXT NOT NULL CHECK (name <> ''),
+  sha256     TEXT NOT NULL,
+  size       INTEGER NOT NULL CHECK (size >= 0),
+  content    BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (app, version, kind, name),
+  FOREIGN KEY (app, version) REFERENCES releases (app, version)
+) STRICT;
+CREATE TRIGGER release_reports_are_immutable BEFORE UPDATE ON release_reports
+BEGIN
+  SELECT RAISE(ABORT, 'release reports are immutable');
+END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "release records: environments, apps, releases, deployments, steps, incidents, audit log",
      kReleaseRecords},
     {2, "runtime state: slots, routing overlay, notification deliveries", kRuntimeState},
+    {3, "release reports: the quality-gate reports a release carries", kReleaseReports},
 };
 
 }  // namespace

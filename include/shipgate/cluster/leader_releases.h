@@ -36,6 +36,7 @@ class LeaderReleases final : public release::ReleaseController {
   Status start() override { return Status::ok(); }
   void stop() override { stepDown(); }
   Result<std::string> deploy(const release::DeployRequest& request) override;
+  Status createRelease(const release::CreateReleaseRequest& request) override;
   Status approve(const std::string& id, const std::string& actor) override;
   Status reject(const std::string& id, const std::string& actor,
                 const std::string& reason) override;

@@ -215,7 +215,7 @@ struct Config {
   std::vector<SecurityRule> security_rules;
   WafConfig waf;
   std::vector<RegionHealthCheck> health_checks;
-  std::map<std::string, std::string> quality_gates;       // not in effect yet (warned)
+  std::map<std::string, std::string> quality_gates;       // read by gates/gates_config.h
   std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)
   std::vector<Diagnostic> warnings;  // non-fatal findings from the loader
   // The settings each SectionValidator given to the loader returned, by its key() (section.h):

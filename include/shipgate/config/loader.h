@@ -46,8 +46,8 @@
 // default policy of every app region with that name (traffic's section, which also warns about a
 // region no app declares), and each endpoint becomes an http check ("health_checks.<name>") that
 // `shipgate health` runs (health's section).
-// quality_gates are stored and each key is warned (not enforced yet). container_security keys
-// are stored; all but non_root_user are warned. non_root_user: true is in effect: shipgate never
+// quality_gates are stored; the gates' section (gates/gates_config.h) reads each wording.
+// container_security keys are stored; all but non_root_user are warned. non_root_user: true is in effect: shipgate never
 // serves as root (started as root it drops to server.user; with no server.user it refuses to
 // start as root, which is warned), and server.allow_root: true next to it is an error.
 #pragma once

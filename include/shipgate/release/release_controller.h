@@ -96,6 +96,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +117,27 @@ struct DeployRequest {
   // smoke, approval, switch, bake), e.g. after a secret it uses changed. Without it, deploying
   // the live version is FailedPrecondition; with it, a version that is not live is.
   bool redeploy = false;
+  // Let the deployment through failing or missing quality gates (the `gates` step records the
+  // verdicts, the actor and `reason`, which is then required).
+  bool override_gates = false;
+};
+
+// A report uploaded with a release (`release create --report KIND=FILE`).
+struct ReleaseReportUpload {
+  std::string kind;     // gates::parseReportKind names: lcov, cobertura, junit, npm-audit, ...
+  std::string name;     // the file name
+  std::string content;  // the bytes, at most store::kMaxReleaseReportBytes
+  std::string sha256;   // hex of content
+};
+
+struct CreateReleaseRequest {
+  std::string app;
+  std::string version;      // [A-Za-z0-9._+-]{1,64}
+  std::string artifact;     // as DeployRequest's
+  std::string commit_sha;   // optional
+  int64_t commit_time = 0;  // ms since epoch; 0 = unknown
+  std::string actor;
+  std::vector<ReleaseReportUpload> reports;
 };
 
 struct RollbackRequest {
@@ -136,6 +158,12 @@ class ReleaseController {
   virtual void stop() = 0;
 
   virtual Result<std::string> deploy(const DeployRequest& request) = 0;
+  // Records a release with its reports, all or nothing (one transaction), and an audit entry
+  // "release_created". The reports are stored as given (the caller has read each with its
+  // kind's reader). NotFound: no managed app of that name. InvalidArgument: bad version, an
+  // unknown report kind, a report over the size limit, two reports of one kind and name.
+  // AlreadyExists: the app already has this version (releases are immutable).
+  virtual Status createRelease(const CreateReleaseRequest& request) = 0;
   // Idempotent: approving an approved (still running) deployment is ok. A finished deployment:
   // FailedPrecondition naming its state. A deployment not waiting for approval (e.g. still
   // health-checking): FailedPrecondition unless the environment requires approval, in which case

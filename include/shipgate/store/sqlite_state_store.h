@@ -101,6 +101,12 @@ class SqliteStateStore final : public StateStore {
   Status createRelease(const ReleaseRecord& release) override;
   Result<ReleaseRecord> findRelease(const std::string& app, const std::string& version) override;
   Result<std::vector<ReleaseRecord>> listReleases(const std::string& app, int limit) override;
+  Status addReleaseReport(const ReleaseReportRecord& report) override;
+  Result<std::vector<ReleaseReportRecord>> listReleaseReports(const std::string& app,
+                                                              const std::string& version) override;
+  Result<ReleaseReportRecord> readReleaseReport(const std::string& app, const std::string& version,
+                                                const std::string& kind,
+                                                const std::string& name) override;
 
   Result<std::string> createDeployment(const DeploymentRecord& deployment) override;
   Status updateDeployment(const DeploymentRecord& deployment) override;

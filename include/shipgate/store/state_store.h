@@ -113,6 +113,23 @@ struct ReleaseRecord {
   friend bool operator==(const ReleaseRecord&, const ReleaseRecord&) = default;
 };
 
+// A report a release carries (`release create --report KIND=FILE`). Immutable once added.
+struct ReleaseReportRecord {
+  std::string app;
+  std::string version;
+  std::string kind;     // lcov, cobertura, junit, npm-audit, sarif, trivy, axe (not checked here)
+  std::string name;     // the file name as uploaded
+  std::string sha256;   // hex of the content
+  int64_t size = 0;     // bytes of content (set by the store from content)
+  std::string content;  // the bytes; empty in listReleaseReports' answers
+  int64_t created_at = 0;
+
+  friend bool operator==(const ReleaseReportRecord&, const ReleaseReportRecord&) = default;
+};
+
+// The largest report a release may carry.
+inline constexpr int64_t kMaxReleaseReportBytes = 16ll << 20;  // 16 MiB
+
 struct StepRecord {
   std::string deployment_id;  // set by the store on createDeployment
   int index = 0;              // 0-based position in the checklist
@@ -236,6 +253,22 @@ class StateStore {
   virtual Result<ReleaseRecord> findRelease(const std::string& app, const std::string& version) = 0;
   // Newest first (created_at, then creation order). limit <= 0: all. An unknown app: empty.
   virtual Result<std::vector<ReleaseRecord>> listReleases(const std::string& app, int limit) = 0;
+
+  // -- Reports of a release (immutable). --
+  // InvalidArgument: empty app, version, kind or name, or content larger than
+  // kMaxReleaseReportBytes (the message names both sizes). FailedPrecondition: the release (app,
+  // version) is not recorded. AlreadyExists: the release already has a report of that kind and
+  // name. `size` is taken from content.
+  virtual Status addReleaseReport(const ReleaseReportRecord& report) = 0;
+  // The release's reports without their content (content empty), by kind then name. An unknown
+  // release: empty.
+  virtual Result<std::vector<ReleaseReportRecord>> listReleaseReports(
+      const std::string& app, const std::string& version) = 0;
+  // One report with its content. NotFound: no such report.
+  virtual Result<ReleaseReportRecord> readReleaseReport(const std::string& app,
+                                                       const std::string& version,
+                                                       const std::string& kind,
+                                                       const std::string& name) = 0;
 
   // -- Deployments and their steps. --
   // Records `deployment` with its planned steps (deployment.steps; their deployment_id is

@@ -18,7 +18,15 @@ TEST(CliCheck, AcceptsTheCoinestateExampleWithTheSeedBlocksAndWarnsAboutWhatIsNo
   // Warnings are located and name what is not enforced yet.
   EXPECT_NE(r.err.find("shipgate.yaml:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("quality"), std::string::npos) << r.err;
+  // The quality gates are in effect: check says how each is read and where it is enforced.
+  EXPECT_EQ(r.err.find("quality_gates"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("quality gates (deploy step `gates`, environments staging, production"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("manual_approval: Required for production -> the approval step of "
+                       "environment production (approval required)"),
+            std::string::npos)
+      << r.out;
 
   auto demo = runCli({"check", "--config", testsupport::sourceDir() + "/examples/coinestate/demo.yaml"});
   EXPECT_EQ(demo.exit_code, 0) << demo.out << demo.err;

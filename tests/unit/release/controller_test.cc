@@ -11,6 +11,15 @@ using json = nlohmann::json;
 using testing::Bench;
 using traffic::Slot;
 
+// The step of deployment JSON `d` called `name` (by name: the checklist grows).
+json stepOf(const json& d, const std::string& name) {
+  for (const auto& s : d["steps"]) {
+    if (s["name"] == name) return s;
+  }
+  ADD_FAILURE() << "no step named " << name << " in " << d["steps"].dump();
+  return json::object();
+}
+
 std::vector<std::string> auditActions(store::StateStore& s, const std::string& subject) {
   std::vector<std::string> out;
   auto all = s.listAudit(0, 0);
@@ -34,19 +43,22 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(d["from_slot"], "blue");
   EXPECT_EQ(d["to_slot"], "green");
   EXPECT_TRUE(d["previous_version"].is_null());
-  ASSERT_EQ(d["steps"].size(), 9u);
+  ASSERT_EQ(d["steps"].size(), 10u);
   std::vector<std::string> names, states;
   for (const auto& s : d["steps"]) {
     names.push_back(s["name"]);
     states.push_back(s["state"]);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"preflight", "start", "health", "smoke",
+  EXPECT_EQ(names, (std::vector<std::string>{"gates", "preflight", "start", "health", "smoke",
                                              "accessibility", "approval", "switch", "bake",
                                              "cleanup"}));
+  // No quality_gates configured: the gates step is skipped with the reason.
+  EXPECT_EQ(stepOf(d, "gates")["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "gates")["result"], "no quality_gates configured");
   // staging: no smoke checks or accessibility url_paths configured for web, no approval.
-  EXPECT_EQ(states[3], "skipped");
-  EXPECT_EQ(states[4], "skipped");
-  EXPECT_EQ(states[5], "skipped");
+  EXPECT_EQ(stepOf(d, "smoke")["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "accessibility")["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "approval")["state"], "skipped");
   EXPECT_EQ(b.stepState(id, "bake"), "succeeded");
   // Nothing was live before v1: no traffic to shift by weight, all of it to green at once.
   EXPECT_EQ(b.gateway().history(), (std::vector<std::string>{"web:green"}));
@@ -55,7 +67,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   EXPECT_EQ(b.labels().version("web", "green"), "v1");  // pages served by green say "web@v1"
   // The bake lasted the environment's 2 minutes of simulated time.
-  json bake = d["steps"][7];
+  json bake = stepOf(d, "bake");
   EXPECT_GE(bake["duration_ms"].get<int64_t>(), 120'000);
   EXPECT_EQ(bake["evidence"]["bake_ms"], 120'000);
 
@@ -90,7 +102,7 @@ TEST(ReleaseController, TriggerValuesAtZeroAreNotBreaching) {
   Bench b(yaml);
   b.healthyTraffic("web", "green");
   std::string id = b.deployAndFinish("web", "v1");
-  json bake = b.deployment(id)["steps"][7];
+  json bake = stepOf(b.deployment(id), "bake");
   const json& values = bake["evidence"]["values"];
   ASSERT_EQ(values.size(), 3u) << bake.dump(2);
   for (const auto& v : values) {
@@ -139,7 +151,7 @@ TEST(ReleaseController, ProductionWaitsForApprovalAndApproveIsIdempotent) {
   ASSERT_TRUE(id.isOk()) << id.status().toString();
   ASSERT_TRUE(b.driveToState(*id, "waiting_approval"));
   // Smoke checks ran for real against both replicas before the approval.
-  json smoke = b.deployment(*id)["steps"][3];
+  json smoke = stepOf(b.deployment(*id), "smoke");
   EXPECT_EQ(smoke["state"], "succeeded");
   EXPECT_EQ(smoke["evidence"]["requests"].size(), 4u);
   EXPECT_EQ(smoke["evidence"]["requests"][0]["status"], 200);
@@ -162,7 +174,7 @@ TEST(ReleaseController, ProductionWaitsForApprovalAndApproveIsIdempotent) {
   ASSERT_TRUE(b.driveToState(*id, "succeeded", std::chrono::seconds(5)));
   json d = b.deployment(*id);
   EXPECT_EQ(d["approved_by"], "bob");
-  EXPECT_EQ(d["steps"][5]["result"], "approved by bob");
+  EXPECT_EQ(stepOf(d, "approval")["result"], "approved by bob");
   Status late = b.c().approve(*id, "carol");
   EXPECT_EQ(late.code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(late.message().find("succeeded"), std::string::npos) << late.message();
@@ -201,9 +213,9 @@ TEST(ReleaseController, SmokeFailureFailsBeforeTheSwitch) {
   EXPECT_NE(failure.find("smoke: GET 127.0.0.1:"), std::string::npos) << failure;
   EXPECT_NE(failure.find("/api/health: expected status 200, got 503"), std::string::npos)
       << failure;
-  EXPECT_EQ(d["steps"][3]["state"], "failed");
-  EXPECT_EQ(d["steps"][3]["evidence"]["requests"][0]["body"], "down");
-  EXPECT_EQ(d["steps"][6]["state"], "pending");  // never switched
+  EXPECT_EQ(stepOf(d, "smoke")["state"], "failed");
+  EXPECT_EQ(stepOf(d, "smoke")["evidence"]["requests"][0]["body"], "down");
+  EXPECT_EQ(stepOf(d, "switch")["state"], "pending");  // never switched
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   EXPECT_EQ(b.runtime().running("api", "blue"), "");
 }
@@ -266,12 +278,12 @@ TEST(ReleaseController, ErrorRateTriggerRollsBackAndOpensAnIncident) {
   EXPECT_EQ(d["rollback"]["values"].size(), 60u);
   EXPECT_DOUBLE_EQ(d["rollback"]["values"][0]["value"].get<double>(), 30.0);
   EXPECT_NE(d["failure"].get<std::string>().find("error_rate > 5%"), std::string::npos);
-  EXPECT_EQ(d["steps"][7]["state"], "failed");
+  EXPECT_EQ(stepOf(d, "bake")["state"], "failed");
   // The rule watched from the first weight step on (the holds count): it fired one window (a
   // minute) after the switch began, well before the 2-minute bake was over. (The test's clock
   // runs ahead of the worker by a few steps, so only the bounds are exact.)
-  int64_t watched = d["steps"][7]["ended_at"].get<int64_t>() -
-                    d["steps"][6]["started_at"].get<int64_t>();
+  int64_t watched = stepOf(d, "bake")["ended_at"].get<int64_t>() -
+                    stepOf(d, "switch")["started_at"].get<int64_t>();
   EXPECT_GE(watched, 60'000);
   EXPECT_LT(watched, 20'000 + 120'000);
   const json& window = d["rollback"]["values"];
@@ -306,8 +318,8 @@ TEST(ReleaseController, HealthTriggerFiresDuringAWeightStepHold) {
   ASSERT_TRUE(b.driveToState(*id, "rolled_back", std::chrono::milliseconds(100)));
   json d = b.deployment(*id);
   EXPECT_EQ(d["rollback"]["trigger"], "health_failures");
-  EXPECT_EQ(d["steps"][6]["state"], "failed");
-  EXPECT_NE(d["steps"][6]["result"].get<std::string>().find("hold at 10%"), std::string::npos);
+  EXPECT_EQ(stepOf(d, "switch")["state"], "failed");
+  EXPECT_NE(stepOf(d, "switch")["result"].get<std::string>().find("hold at 10%"), std::string::npos);
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   EXPECT_FALSE(b.gateway().weighted("web"));
   EXPECT_EQ(b.gateway().history().back(), "web:green");
@@ -329,16 +341,16 @@ TEST(ReleaseController, EmergencyRollbackFlipsToTheWarmSlot) {
   EXPECT_EQ(d["previous_version"], "v2");
   EXPECT_EQ(d["actor"], "carol");
   EXPECT_EQ(d["reason"], "checkout broken");
-  EXPECT_EQ(d["steps"][6]["state"], "succeeded");
-  EXPECT_TRUE(d["steps"][6]["evidence"].contains("request_to_switch_ms"));
-  EXPECT_EQ(d["steps"][1]["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "switch")["state"], "succeeded");
+  EXPECT_TRUE(stepOf(d, "switch")["evidence"].contains("request_to_switch_ms"));
+  EXPECT_EQ(stepOf(d, "start")["state"], "skipped");
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   // The bad release stops; the earlier deployment's cleanup knows its slot was taken over.
   ASSERT_TRUE(b.driveCleanup(*id));
   EXPECT_EQ(b.runtime().running("web", "blue"), "");
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   ASSERT_TRUE(b.driveCleanup(v2));
-  EXPECT_NE(b.deployment(v2)["steps"][8]["result"].get<std::string>().find("taken over"),
+  EXPECT_NE(stepOf(b.deployment(v2), "cleanup")["result"].get<std::string>().find("taken over"),
             std::string::npos);
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   auto actions = auditActions(b.store(), *id);
@@ -358,10 +370,9 @@ TEST(ReleaseController, EmergencyRollbackWithoutAWarmSlotSkipsApprovalAndSmoke) 
   // production needs approval, but not for an emergency rollback.
   ASSERT_TRUE(b.driveToState(*id, "succeeded"));
   json d = b.deployment(*id);
-  EXPECT_EQ(d["steps"][1]["state"], "succeeded");  // started again
-  EXPECT_EQ(d["steps"][3]["state"], "skipped");
-  EXPECT_EQ(d["steps"][4]["state"], "skipped");
-  EXPECT_EQ(d["steps"][5]["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "start")["state"], "succeeded");  // started again
+  EXPECT_EQ(stepOf(d, "smoke")["state"], "skipped");
+  EXPECT_EQ(stepOf(d, "approval")["state"], "skipped");
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   EXPECT_EQ(b.runtime().running("api", "green"), "v1");
 }
@@ -381,7 +392,7 @@ TEST(ReleaseController, StandardRollbackGoesThroughTheProcedure) {
   EXPECT_EQ(d["kind"], "rollback");
   EXPECT_EQ(d["version"], "v1");
   EXPECT_EQ(d["reason"], "regression in search");
-  EXPECT_EQ(d["steps"][3]["state"], "succeeded");  // smoke ran
+  EXPECT_EQ(stepOf(d, "smoke")["state"], "succeeded");  // smoke ran
   EXPECT_EQ(b.c().rollback({"api", std::string("v9"), "x", "dave", false}).status().code(),
             Status::Code::kNotFound);
 }

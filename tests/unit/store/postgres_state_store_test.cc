@@ -384,7 +384,8 @@ TEST_F(PostgresStoreTest, OlderDatabaseIsUpgradedInPlaceKeepingItsData) {
   EXPECT_TRUE(store->putRuntimeState("k", "1", 1).isOk());
   EXPECT_EQ(psqlValue("SELECT string_agg(name, ' | ' ORDER BY version) FROM schema_migrations"),
             std::string(PostgresStateStore::migrations()[0].name) + " | " +
-                std::string(PostgresStateStore::migrations()[1].name));
+                std::string(PostgresStateStore::migrations()[1].name) + " | " +
+                std::string(PostgresStateStore::migrations()[2].name));
 }
 
 TEST_F(PostgresStoreTest, NewerSchemaIsRefusedNamingBothVersions) {

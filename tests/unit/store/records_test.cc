@@ -78,7 +78,7 @@ TEST_P(StoreTest, DeploymentWithStepsRoundTrips) {
   d.rollback_json = "";
   d.updated_at = 1'700'000'005'000;
   ASSERT_TRUE(store_->updateDeployment(d).isOk());
-  StepRecord smoke = d.steps[3];
+  StepRecord smoke = d.steps[4];
   smoke.deployment_id = *id;
   smoke.state = StepState::kSucceeded;
   smoke.started_at = 1'700'000'003'000;
@@ -94,7 +94,7 @@ TEST_P(StoreTest, DeploymentWithStepsRoundTrips) {
   ASSERT_TRUE(got.isOk()) << got.status().toString();
   DeploymentRecord want = d;
   for (auto& s : want.steps) s.deployment_id = *id;
-  want.steps[3] = smoke;
+  want.steps[4] = smoke;
   want.steps.push_back(extra);
   EXPECT_EQ(*got, want);
 
@@ -161,7 +161,7 @@ TEST_P(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
   ASSERT_TRUE(unfinished.isOk());
   ASSERT_EQ(unfinished->size(), 1u);
   EXPECT_EQ((*unfinished)[0].id, *third);
-  EXPECT_EQ((*unfinished)[0].steps.size(), 7u);  // with steps, for reconciliation
+  EXPECT_EQ((*unfinished)[0].steps.size(), 8u);  // with steps, for reconciliation
   auto listed = store_->listDeployments("", 0);
   ASSERT_TRUE(listed.isOk());
   ASSERT_EQ(listed->size(), 3u);
@@ -334,6 +334,93 @@ TEST(StoreEnums, ToStringAndParseAreInverse) {
 }
 
 INSTANTIATE_BACKENDS(StoreTest);
+
+}  // namespace
+}  // namespace shipgate::store
+
+namespace shipgate::store {
+namespace {
+
+using testutil::StoreTest;
+
+ReleaseReportRecord report(const std::string& version, const std::string& kind,
+                           const std::string& name, std::string content) {
+  ReleaseReportRecord r;
+  r.app = "api";
+  r.version = version;
+  r.kind = kind;
+  r.name = name;
+  r.sha256 = "ab12";
+  r.size = static_cast<int64_t>(content.size());
+  r.content = std::move(content);
+  r.created_at = 1'700'000'004'000;
+  return r;
+}
+
+TEST_P(StoreTest, ReleaseReportsRoundTripByteForByteAndAreListedWithoutContent) {
+  std::string binary("SF:a.c\nDA:1,1\n\0\xff\x01end_of_record\n", 31);
+  ReleaseReportRecord lcov = report("v2", "lcov", "lcov.info", binary);
+  ReleaseReportRecord junit = report("v2", "junit", "junit.xml", "<testsuite tests=\"1\"/>");
+  ReleaseReportRecord empty = report("v2", "axe", "axe.json", "");
+  ASSERT_TRUE(store_->addReleaseReport(lcov).isOk());
+  ASSERT_TRUE(store_->addReleaseReport(junit).isOk());
+  ASSERT_TRUE(store_->addReleaseReport(empty).isOk());
+  ASSERT_TRUE(store_->addReleaseReport(report("v1", "lcov", "lcov.info", "other")).isOk());
+  reopen();
+
+  auto listed = store_->listReleaseReports("api", "v2");
+  ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].kind, "axe");  // by kind, then name
+  EXPECT_EQ((*listed)[1].kind, "junit");
+  EXPECT_EQ((*listed)[2].kind, "lcov");
+  EXPECT_EQ((*listed)[2].size, 31);
+  EXPECT_EQ((*listed)[2].sha256, "ab12");
+  EXPECT_TRUE((*listed)[2].content.empty());
+
+  auto got = store_->readReleaseReport("api", "v2", "lcov", "lcov.info");
+  ASSERT_TRUE(got.isOk()) << got.status().toString();
+  EXPECT_EQ(*got, lcov);
+  auto none = store_->readReleaseReport("api", "v2", "axe", "axe.json");
+  ASSERT_TRUE(none.isOk());
+  EXPECT_EQ(*none, empty);
+  EXPECT_EQ(store_->readReleaseReport("api", "v2", "sarif", "x.sarif").status().code(),
+            Status::Code::kNotFound);
+  EXPECT_TRUE(store_->listReleaseReports("api", "v9")->empty());
+}
+
+TEST_P(StoreTest, ReleaseReportsAreImmutableBoundedAndNeedTheirRelease) {
+  ASSERT_TRUE(store_->addReleaseReport(report("v2", "junit", "junit.xml", "a")).isOk());
+  Status again = store_->addReleaseReport(report("v2", "junit", "junit.xml", "b"));
+  EXPECT_EQ(again.code(), Status::Code::kAlreadyExists) << again.toString();
+  EXPECT_EQ(store_->readReleaseReport("api", "v2", "junit", "junit.xml")->content, "a");
+
+  EXPECT_EQ(store_->addReleaseReport(report("v9", "junit", "junit.xml", "a")).code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(store_->addReleaseReport(report("v2", "", "junit.xml", "a")).code(),
+            Status::Code::kInvalidArgument);
+  std::string big(static_cast<size_t>(kMaxReleaseReportBytes) + 1, 'x');
+  Status too_big = store_->addReleaseReport(report("v2", "lcov", "big.info", big));
+  EXPECT_EQ(too_big.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(too_big.message().find("16777217 bytes; the limit is 16777216 bytes (16 MiB)"),
+            std::string::npos)
+      << too_big.message();
+  // A report of exactly the limit is stored.
+  std::string limit(static_cast<size_t>(kMaxReleaseReportBytes), 'y');
+  ASSERT_TRUE(store_->addReleaseReport(report("v2", "lcov", "limit.info", limit)).isOk());
+  EXPECT_EQ(store_->readReleaseReport("api", "v2", "lcov", "limit.info")->content.size(),
+            limit.size());
+
+  // Inside atomically(), a failing report undoes the release created with it.
+  Status all_or_nothing = store_->atomically([&]() -> Status {
+    SG_RETURN_IF_ERROR(store_->createRelease(testutil::release("api", "v5")));
+    SG_RETURN_IF_ERROR(store_->addReleaseReport(report("v5", "junit", "junit.xml", "a")));
+    return store_->addReleaseReport(report("v5", "junit", "junit.xml", "b"));
+  });
+  EXPECT_EQ(all_or_nothing.code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->findRelease("api", "v5").status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->listReleaseReports("api", "v5")->empty());
+}
 
 }  // namespace
 }  // namespace shipgate::store

@@ -106,8 +106,8 @@ inline DeploymentRecord deployment(const std::string& app, const std::string& ve
   d.baseline_json = R"({"latency_ms":12.5,"percentile":95})";
   d.created_at = 1'700'000'002'000;
   d.updated_at = 1'700'000'002'000;
-  const char* names[] = {"preflight", "start",  "health", "smoke",
-                         "accessibility", "approval", "switch", "bake"};
+  const char* names[] = {"gates", "preflight", "start", "health", "smoke", "accessibility",
+                         "approval", "switch", "bake"};
   for (int i = 0; i < static_cast<int>(std::size(names)); ++i) {
     StepRecord s;
     s.index = i;
