@@ -124,14 +124,22 @@ async function main() {
   }
   const executable = process.env.CHROMIUM || '/usr/bin/chromium';
   const profile = opts.userDataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'sg-axe-'));
-  const cleanup = () => fs.rmSync(profile, { recursive: true, force: true });
+  const cleanup = () => {
+    try {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      process.stderr.write(`axe-scan: cannot remove ${profile}: ${e.message}\n`);
+    }
+  };
+  let context;
   for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
+    process.on(sig, async () => {
+      // Chromium first (it writes its profile while it shuts down), then the profile.
+      if (context) await within(context.close(), 5000, 'close').catch(() => {});
       cleanup();
       process.exit(1);
     });
   }
-  let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: executable,
