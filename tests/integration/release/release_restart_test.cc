@@ -188,8 +188,8 @@ TEST(Restart, DeployCliFollowsThroughARestart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, KillAtStep,
-                         ::testing::Values("start", "health", "smoke", "approval", "switch",
-                                           "bake", "cleanup"),
+                         ::testing::Values("start", "health", "smoke", "accessibility", "approval",
+                                           "switch", "bake", "cleanup"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
