@@ -1,6 +1,7 @@
 // The accessibility scan (contract in shipgate/gates/axe_scan.h).
 #include "shipgate/gates/axe_scan.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "shipgate/gates/wording.h"
 #include "shipgate/runtime/run_command.h"
@@ -76,6 +78,30 @@ class ScratchDir {
   std::string path_;
 };
 
+// A runner killed (timeout) or dead leaves its Chromium behind: Chromium runs in a process group
+// of its own and writes its profile while it shuts down. Its pid is in the profile's
+// SingletonLock ("<host>-<pid>"); when that process is the Chromium of this profile it gets SIGKILL
+// and is waited for (2 s at most) so the profile can be removed for good.
+void killLeftoverChromium(const std::string& profile) {
+  std::error_code ec;
+  fs::path lock = fs::read_symlink(fs::path(profile) / "SingletonLock", ec);
+  if (ec) return;
+  const std::string target = lock.string();
+  const size_t dash = target.rfind('-');
+  if (dash == std::string::npos) return;
+  char* end = nullptr;
+  const long pid = std::strtol(target.c_str() + dash + 1, &end, 10);
+  if (end == nullptr || *end != '\0' || pid <= 1) return;
+  // Only that Chromium: its command line names this profile (a reused pid does not).
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  if (args.find("--user-data-dir=" + profile) == std::string::npos) return;
+  if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0) return;
+  for (int i = 0; i < 200 && ::kill(static_cast<pid_t>(pid), 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 Result<std::string> defaultAxeRunner() {
@@ -134,6 +160,7 @@ Result<AxeScanResult> scanAccessibility(const AxeScanOptions& options) {
   req.argv.insert(req.argv.end(), options.urls.begin(), options.urls.end());
   req.timeout = options.timeout;
   auto ran = runtime::runCommand(req);
+  if (!ran || ran->timed_out || ran->exit_code != 0) killLeftoverChromium(profile);
   if (!ran) {
     std::string why = "accessibility scan: " + ran.status().message();
     if (ran.status().code() != Status::Code::kNotFound) return Status::ioError(why);

@@ -1,6 +1,6 @@
 // The checklist of one deployment, run on its own worker thread: start, health, smoke,
-// accessibility (accessibility_step.cc), approval,
-// switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
+// accessibility (accessibility_step.cc), approval, switch, bake, cleanup (preflight ran in
+// deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
 #include <algorithm>
 #include <cmath>
@@ -18,8 +18,8 @@
 #include "shipgate/rum/rum_store.h"
 #include "shipgate/watch/sla.h"
 #include "shipgate/watch/watch_config.h"
-#include "smoke.h"
 #include "accessibility_step.h"
+#include "smoke.h"
 
 namespace shipgate::release {
 

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <set>
 
+#include <unistd.h>
+
 #include "shipgate/store/postgres_connection.h"
 #include "shipgate/traffic/traffic_config.h"
 
@@ -173,8 +175,10 @@ void loadAccessibility(const YNode& n, const std::string& path, Diagnostics& d, 
   if (m.getDuration("timeout", a.timeout) && a.timeout.count() <= 0) {
     d.error(m.take("timeout")->where, m.sub("timeout") + ": must be greater than 0");
   }
-  if (m.getPath("runner", a.runner)) {
-    config::warnIfMissing(m.take("runner")->where, m.sub("runner"), a.runner, d);
+  if (m.getPath("runner", a.runner) && ::access(a.runner.c_str(), R_OK) != 0) {
+    d.warning(m.take("runner")->where,
+              m.sub("runner") + " \"" + a.runner +
+                  "\" does not exist (yet); the deploy's accessibility step fails until it does");
   }
   if (a.url_paths.empty() && m.take("url_paths") == nullptr) {
     d.error(n.where, path + ": url_paths is required (the pages to scan, e.g. [\"/\"])");

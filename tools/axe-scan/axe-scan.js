@@ -75,6 +75,14 @@ function within(promise, ms, what) {
 
 async function scanPage(context, axeSource, url, ms) {
   const page = await context.newPage();
+  // The main document's status, also when Chromium shows its own error page instead (an error
+  // status with an empty body fails goto() with net::ERR_HTTP_RESPONSE_CODE_FAILURE).
+  let documentStatus = 0;
+  page.on('response', (r) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) {
+      documentStatus = r.status();
+    }
+  });
   try {
     let response;
     try {
@@ -82,6 +90,7 @@ async function scanPage(context, axeSource, url, ms) {
     } catch (e) {
       const first = String(e.message || e).split('\n')[0];
       if (/Timeout/i.test(first)) throw new Error(`${url}: navigation timed out after ${ms} ms`);
+      if (documentStatus >= 300) throw new Error(`${url}: HTTP ${documentStatus}, expected 2xx`);
       throw new Error(`${url}: ${first}`);
     }
     if (response === null) throw new Error(`${url}: no response`);
@@ -115,14 +124,22 @@ async function main() {
   }
   const executable = process.env.CHROMIUM || '/usr/bin/chromium';
   const profile = opts.userDataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'sg-axe-'));
-  const cleanup = () => fs.rmSync(profile, { recursive: true, force: true });
+  const cleanup = () => {
+    try {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      process.stderr.write(`axe-scan: cannot remove ${profile}: ${e.message}\n`);
+    }
+  };
+  let context;
   for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
+    process.on(sig, async () => {
+      // Chromium first (it writes its profile while it shuts down), then the profile.
+      if (context) await within(context.close(), 5000, 'close').catch(() => {});
       cleanup();
       process.exit(1);
     });
   }
-  let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: executable,

@@ -58,8 +58,11 @@ TEST_P(KillAtStep, RestartReconcilesToAHealthySlot) {
   const std::string step = GetParam();
   Deployer::Settings s;
   s.approval = "required";
-  // The start step is over in a millisecond: held for the test so the kill lands inside it.
-  if (step == "start") s.serve_env = {{"SHIPGATE_TEST_HOLD_STEP", "start:3000"}};
+  // The start step (and the accessibility step, skipped without url_paths) is over in a
+  // millisecond: held for the test so the kill lands inside it.
+  if (step == "start" || step == "accessibility") {
+    s.serve_env = {{"SHIPGATE_TEST_HOLD_STEP", step + ":3000"}};
+  }
   s.bake = "4s";
   s.scale_down_delay = "3s";
   Deployer d(s);
@@ -188,8 +191,8 @@ TEST(Restart, DeployCliFollowsThroughARestart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, KillAtStep,
-                         ::testing::Values("start", "health", "smoke", "approval", "switch",
-                                           "bake", "cleanup"),
+                         ::testing::Values("start", "health", "smoke", "accessibility", "approval",
+                                           "switch", "bake", "cleanup"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
