@@ -70,7 +70,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_TRUE(contains(actions, "deploy"));
   EXPECT_TRUE(contains(actions, "switch"));
   EXPECT_TRUE(contains(actions, "deploy_succeeded"));
-  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 7);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 8);  // gates + the 7 after preflight
   auto rel = b.c().releases("web");
   ASSERT_TRUE(rel.isOk());
   EXPECT_EQ((*rel)["live_slot"], "green");
