@@ -304,13 +304,13 @@ TEST_F(GatesTest, PassingReleaseDeploysAndEachFailingGateRefusesTheNextOne) {
   EXPECT_EQ(ov["evidence"]["passed"], false);
   // The audit log has who overrode the gates and why (read from the state file as an auditor
   // would, with sqlite3).
-  testsupport::RunResult audit = testsupport::runToEnd(
+  testsupport::RunResult audit_log = testsupport::runToEnd(
       {"sqlite3", "-readonly", d_.stateDir() + "/state.db",
        "SELECT actor || '|' || reason FROM audit_log WHERE action = 'gates_overridden' AND "
        "subject = '" + acceptedId(overridden.out) + "'"},
       30s);
-  EXPECT_EQ(audit.code, 0) << audit.err;
-  EXPECT_EQ(audit.out, "alice|hotfix: coverage tooling broken\n") << audit.err;
+  EXPECT_EQ(audit_log.code, 0) << audit_log.err;
+  EXPECT_EQ(audit_log.out, "alice|hotfix: coverage tooling broken\n") << audit_log.err;
 
   // A rollback is never blocked by the gates.
   CliResult back = d_.cli({"rollback", "--app", "api", "--reason", "back to v1", "--lines"});
