@@ -156,7 +156,7 @@ class GatesTest : public ::testing::Test {
   }
   json gatesStep(const std::string& id) {
     json dep = d_.apiJson("GET", "/api/v1/deployments/" + id);
-    return dep["steps"][0];
+    return stepOf(dep, "gates");
   }
   // The deployment a refused deploy made: failed at its gates step, nothing started, v1 served.
   void expectRefused(const CliResult& r, const std::string& gate, const std::string& outcome,
@@ -167,7 +167,7 @@ class GatesTest : public ::testing::Test {
     json dep = d_.apiJson("GET", "/api/v1/deployments/" + id);
     EXPECT_EQ(dep["state"], "failed") << dep.dump(2);
     EXPECT_NE(dep["failure"].get<std::string>().find("gates: "), std::string::npos) << dep;
-    json step = dep["steps"][0];
+    json step = stepOf(dep, "gates");
     EXPECT_EQ(step["name"], "gates");
     EXPECT_EQ(step["state"], "failed");
     EXPECT_NE(step["result"].get<std::string>().find(gate + " " + outcome + ": "),
@@ -183,8 +183,7 @@ class GatesTest : public ::testing::Test {
       EXPECT_EQ(g["outcome"], lower) << g;
     }
     EXPECT_TRUE(found) << step.dump(2);
-    EXPECT_EQ(dep["steps"][2]["name"], "start");
-    EXPECT_EQ(dep["steps"][2]["state"], "pending");  // nothing was started
+    EXPECT_EQ(stepOf(dep, "start")["state"], "pending");  // nothing was started
     EXPECT_EQ(d_.servedVersion(), "v1");
   }
 
@@ -302,6 +301,15 @@ TEST_F(GatesTest, PassingReleaseDeploysAndEachFailingGateRefusesTheNextOne) {
   EXPECT_EQ(ov["evidence"]["override"]["reason"], "hotfix: coverage tooling broken");
   EXPECT_EQ(ov["evidence"]["override"]["not_passed"], json::array({"unit_tests"}));
   EXPECT_EQ(ov["evidence"]["passed"], false);
+  // The audit log has who overrode the gates and why (read from the state file as an auditor
+  // would, with sqlite3).
+  testsupport::RunResult audit_log = testsupport::runToEnd(
+      {"sqlite3", "-readonly", d_.stateDir() + "/state.db",
+       "SELECT actor || '|' || reason FROM audit_log WHERE action = 'gates_overridden' AND "
+       "subject = '" + acceptedId(overridden.out) + "'"},
+      30s);
+  EXPECT_EQ(audit_log.code, 0) << audit_log.err;
+  EXPECT_EQ(audit_log.out, "alice|hotfix: coverage tooling broken\n") << audit_log.err;
 
   // A rollback is never blocked by the gates.
   CliResult back = d_.cli({"rollback", "--app", "api", "--reason", "back to v1", "--lines"});

@@ -20,13 +20,6 @@ using nlohmann::json;
 
 const std::vector<std::string> kTerminal = {"succeeded", "failed", "rejected", "rolled_back"};
 
-json stepOf(const json& dep, const std::string& name) {
-  for (const auto& s : dep.value("steps", json::array())) {
-    if (s.value("name", "") == name) return s;
-  }
-  return json();
-}
-
 // Starts v2's deployment and polls until `step` is running; returns the deployment id. v2 answers
 // each /api/ request after 1 s, so the smoke step lasts long enough to be caught running.
 std::string deployUntil(Deployer& d, const std::string& step) {

@@ -260,6 +260,13 @@ std::string Deployer::servedVersion() {
   return "";
 }
 
+nlohmann::json stepOf(const nlohmann::json& dep, const std::string& name) {
+  for (const auto& s : dep.value("steps", nlohmann::json::array())) {
+    if (s.value("name", "") == name) return s;
+  }
+  return nlohmann::json();
+}
+
 std::string acceptedId(const std::string& out) {
   static const std::regex kAccepted(R"(deployment (\S+) accepted)");
   std::smatch m;

@@ -128,6 +128,9 @@ std::string metricLine(Deployer& d, const std::string& series);
 // "deployment d-3 accepted" in a deploy/rollback's output -> "d-3".
 std::string acceptedId(const std::string& out);
 
+// The step called `name` of a deployment's JSON (by name: the checklist grows); null when absent.
+nlohmann::json stepOf(const nlohmann::json& dep, const std::string& name);
+
 // Hammers GET /api/properties (Host api.test) over keep-alive connections from `threads` threads
 // until stop(); counts every answer by exact status (0 = no answer: connect/read error) and the
 // X-App-Version of the 200s.

@@ -17,7 +17,8 @@ namespace {
 TEST(LeaderForwarder, SharedCallsAreTheReleaseAndRoutingChangesAndTheirReads) {
   for (const char* p : {"/api/v1/deployments", "/api/v1/deployments/d-3/approve",
                         "/api/v1/deployments/d-3/reject", "/api/v1/apps/api/rollback",
-                        "/api/v1/apps/api/switch", "/api/v1/apps/api/failover/approve"}) {
+                        "/api/v1/apps/api/switch", "/api/v1/apps/api/failover/approve",
+                        "/api/v1/apps/api/releases"}) {
     EXPECT_TRUE(LeaderForwarder::isSharedCall("POST", p)) << p;
   }
   for (const char* p :

@@ -436,4 +436,14 @@ class Bench {
   std::unique_ptr<ReleaseController> controller_;
 };
 
+// The step called `name` of deployment JSON `d` (by name: the checklist grows); a test failure
+// and an empty object when there is none.
+inline nlohmann::json stepOf(const nlohmann::json& d, const std::string& name) {
+  for (const auto& s : d["steps"]) {
+    if (s["name"] == name) return s;
+  }
+  ADD_FAILURE() << "no step named " << name << " in " << d["steps"].dump();
+  return nlohmann::json::object();
+}
+
 }  // namespace shipgate::release::testing

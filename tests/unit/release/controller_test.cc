@@ -9,16 +9,8 @@ namespace {
 
 using json = nlohmann::json;
 using testing::Bench;
+using testing::stepOf;
 using traffic::Slot;
-
-// The step of deployment JSON `d` called `name` (by name: the checklist grows).
-json stepOf(const json& d, const std::string& name) {
-  for (const auto& s : d["steps"]) {
-    if (s["name"] == name) return s;
-  }
-  ADD_FAILURE() << "no step named " << name << " in " << d["steps"].dump();
-  return json::object();
-}
 
 std::vector<std::string> auditActions(store::StateStore& s, const std::string& subject) {
   std::vector<std::string> out;
@@ -81,6 +73,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_TRUE(contains(actions, "deploy"));
   EXPECT_TRUE(contains(actions, "switch"));
   EXPECT_TRUE(contains(actions, "deploy_succeeded"));
+  // Every step but preflight (recorded at creation) starts: gates first.
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 8);
   auto rel = b.c().releases("web");
   ASSERT_TRUE(rel.isOk());

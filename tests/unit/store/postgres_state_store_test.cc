@@ -153,7 +153,7 @@ TEST_F(PostgresStoreTest, SeveralStoresOpeningAnEmptyDatabaseAtOnceMigrateOnce) 
   for (int i = 0; i < kStores; ++i) EXPECT_TRUE(results[i].isOk()) << results[i].toString();
   EXPECT_EQ(psqlValue("SELECT string_agg(version::text, ',' ORDER BY version) "
                       "FROM schema_migrations"),
-            "1,2");
+            "1,2,3");
   ASSERT_NE(stores[0], nullptr);
   EXPECT_EQ(*stores[0]->schemaVersion(), PostgresStateStore::kSchemaVersion);
   EXPECT_EQ(PostgresStateStore::kSchemaVersion, SqliteStateStore::kSchemaVersion);
