@@ -29,6 +29,14 @@
 namespace shipgate::release {
 namespace {
 
+nlohmann::json stepNamed(const nlohmann::json& d, const std::string& name) {
+  for (const auto& s : d["steps"]) {
+    if (s["name"] == name) return s;
+  }
+  ADD_FAILURE() << "no step named " << name;
+  return nlohmann::json::object();
+}
+
 std::string yaml(const std::string& state_dir) {
   return std::string(R"(
 listeners:
@@ -122,8 +130,8 @@ TEST(ReleaseLive, DeploysRealProcessesBehindTheGateway) {
   for (int i = 0; i < 4; ++i) EXPECT_NE(get(port).find("version=v2"), std::string::npos);
   // The health step saw both replicas pass their checks; smoke reached them directly.
   auto d = *controller->deployment(*v2);
-  EXPECT_EQ(testing::stepOf(d, "health")["evidence"]["endpoints"].size(), 2u);
-  EXPECT_EQ(testing::stepOf(d, "smoke")["evidence"]["requests"][0]["status"], 200);
+  EXPECT_EQ(stepNamed(d, "health")["evidence"]["endpoints"].size(), 2u);
+  EXPECT_EQ(stepNamed(d, "smoke")["evidence"]["requests"][0]["status"], 200);
 
   // A rollback to v1 through the procedure; v2's replicas stop after it.
   auto rb = controller->rollback({"api", std::string("v1"), "test", "carol", false});
