@@ -44,13 +44,7 @@ DoraGauges::DoraGauges(store::StateStore& store, metrics::Registry& registry, co
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      text_(std::make_shared<Text>()),
-      thread_([this] { return std::chrono::duration_cast<Clock::time_point::duration>(
-                           options_.interval); },
-              [this] {
-                Status st = computeNow();
-                if (!st.isOk()) log::warn("dora gauges: " + st.message());
-              }) {
+      text_(std::make_shared<Text>()) {
   std::shared_ptr<Text> text = text_;
   registry.addCollector([text](std::string& out) {
     MutexLock lock(text->mu);
@@ -63,12 +57,43 @@ DoraGauges::~DoraGauges() { stop(); }
 void DoraGauges::start() {
   Status st = computeNow();
   if (!st.isOk()) log::warn("dora gauges: " + st.message());
-  thread_.start();
+  {
+    MutexLock lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
 }
 
-void DoraGauges::stop() { thread_.stop(); }
+void DoraGauges::stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notifyAll();
+  if (thread_.joinable()) thread_.join();
+}
 
-void DoraGauges::refresh() { thread_.wake(); }
+void DoraGauges::refresh() {
+  MutexLock lock(mu_);
+  pending_ = true;
+  cv_.notifyAll();
+}
+
+void DoraGauges::run() {
+  for (;;) {
+    {
+      MutexLock lock(mu_);
+      const auto deadline = std::chrono::steady_clock::now() + options_.interval;
+      while (!stopping_ && !pending_ && std::chrono::steady_clock::now() < deadline) {
+        cv_.waitFor(lock, deadline - std::chrono::steady_clock::now());
+      }
+      if (stopping_) return;
+      pending_ = false;
+    }
+    Status st = computeNow();
+    if (!st.isOk()) log::warn("dora gauges: " + st.message());
+  }
+}
 
 Status DoraGauges::computeNow() {
   MutexLock compute(compute_mu_);

@@ -25,11 +25,11 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shipgate/common/clock.h"
 #include "shipgate/common/mutex.h"
-#include "shipgate/common/periodic_thread.h"
 #include "shipgate/dora/dora.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/store/state_store.h"
@@ -59,7 +59,8 @@ class DoraGauges {
   // Computes once now (on the caller's thread), then every interval on the background thread.
   void start();
   void stop();
-  // Asks the background thread to recompute now (returns at once). Before start(): no effect.
+  // Asks the background thread to recompute now (returns at once; never lost: a request made
+  // while it computes makes it compute again). Before start(): remembered for the first pass.
   void refresh();
   // Recomputes on the caller's thread. Errors: the store's (the last text is kept).
   Status computeNow();
@@ -75,7 +76,12 @@ class DoraGauges {
   const DoraGaugeOptions options_;
   std::shared_ptr<Text> text_;
   Mutex compute_mu_;  // one computation at a time
-  PeriodicThread thread_;
+  void run();
+  Mutex mu_;
+  CondVar cv_;
+  bool pending_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
 };
 
 }  // namespace shipgate::dora
