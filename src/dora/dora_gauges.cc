@@ -111,9 +111,11 @@ Status DoraGauges::computeNow() {
                  "DORA deployment frequency: succeeded deploys per day of the window.", {}};
   Family per_week{"shipgate_dora_deployment_frequency_per_week",
                   "DORA deployment frequency: succeeded deploys per week of the window.", {}};
-  Family lead{"shipgate_dora_lead_time_seconds",
-              "DORA lead time for changes: commit time to live, nearest-rank quantiles.", {}};
-  Family restore{"shipgate_dora_time_to_restore_seconds",
+  Family lead{"shipgate_dora_lead_time_median_seconds",
+              "DORA lead time for changes: commit time to live, median (nearest rank).", {}};
+  Family lead90{"shipgate_dora_lead_time_p90_seconds",
+                "DORA lead time for changes: commit time to live, p90 (nearest rank).", {}};
+  Family restore{"shipgate_dora_time_to_restore_median_seconds",
                  "DORA time to restore service: incident opened to resolved, median.", {}};
   Family restore_mean{"shipgate_dora_time_to_restore_mean_seconds",
                       "DORA time to restore service: incident opened to resolved, mean.", {}};
@@ -139,13 +141,13 @@ Status DoraGauges::computeNow() {
       line(per_day, "", static_cast<double>(r->successful) * 86400e3 / static_cast<double>(w.ms));
       line(per_week, "", r->deployments_per_week);
       if (r->lead_time_median_ms) {
-        line(lead, ",quantile=\"0.5\"", static_cast<double>(*r->lead_time_median_ms) / 1e3);
+        line(lead, "", static_cast<double>(*r->lead_time_median_ms) / 1e3);
       }
       if (r->lead_time_p90_ms) {
-        line(lead, ",quantile=\"0.9\"", static_cast<double>(*r->lead_time_p90_ms) / 1e3);
+        line(lead90, "", static_cast<double>(*r->lead_time_p90_ms) / 1e3);
       }
       if (r->restore_median_ms) {
-        line(restore, ",quantile=\"0.5\"", static_cast<double>(*r->restore_median_ms) / 1e3);
+        line(restore, "", static_cast<double>(*r->restore_median_ms) / 1e3);
       }
       if (r->restore_mean_ms) {
         line(restore_mean, "", static_cast<double>(*r->restore_mean_ms) / 1e3);
@@ -154,7 +156,7 @@ Status DoraGauges::computeNow() {
     }
   }
   std::string out;
-  for (Family* f : {&deployments, &changes, &failed, &per_day, &per_week, &lead, &restore,
+  for (Family* f : {&deployments, &changes, &failed, &per_day, &per_week, &lead, &lead90, &restore,
                     &restore_mean, &ratio}) {
     out += std::string("# HELP ") + f->name + " " + f->help + "\n";
     out += std::string("# TYPE ") + f->name + " gauge\n";

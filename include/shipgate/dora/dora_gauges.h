@@ -12,9 +12,11 @@
 //   shipgate_dora_failed_changes                rolled back, or named by an incident
 //   shipgate_dora_deployment_frequency_per_day  succeeded deploys per day of the window
 //   shipgate_dora_deployment_frequency_per_week succeeded deploys per week of the window
-//   shipgate_dora_lead_time_seconds{quantile="0.5"|"0.9"}  commit time to live, nearest rank
-//   shipgate_dora_time_to_restore_seconds{quantile="0.5"}  incident opened to resolved, median
-//   shipgate_dora_time_to_restore_mean_seconds             the same, mean
+//   shipgate_dora_lead_time_median_seconds      commit time to live, median (nearest rank)
+//   shipgate_dora_lead_time_p90_seconds         the same, p90 (nearest rank)
+//   shipgate_dora_time_to_restore_median_seconds  incident opened to resolved, median
+//   shipgate_dora_time_to_restore_mean_seconds    the same, mean
+// (plain gauges, not a summary: promtool refuses a "quantile" label on a gauge)
 //   shipgate_dora_change_failure_ratio          failed changes / changes
 //   shipgate_dora_last_computed_timestamp_seconds  (no labels) wall time of the last computation
 // Thread-safety: every method is thread-safe. REQUIRES: store, registry and clock outlive this;

@@ -152,15 +152,15 @@ TEST(DoraHistory, SeededMonthMatchesTheFiguresComputedByHand) {
                    14.0 / 30);
   EXPECT_DOUBLE_EQ(gauge(d, series("shipgate_dora_deployment_frequency_per_week", "30d")),
                    14.0 * 7 / 30);
-  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_seconds", "30d", ",quantile=\"0.5\"")), 2100);
-  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_seconds", "30d", ",quantile=\"0.9\"")), 5400);
-  EXPECT_EQ(gauge(d, series("shipgate_dora_time_to_restore_seconds", "30d", ",quantile=\"0.5\"")),
+  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_median_seconds", "30d")), 2100);
+  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_p90_seconds", "30d")), 5400);
+  EXPECT_EQ(gauge(d, series("shipgate_dora_time_to_restore_median_seconds", "30d")),
             600);
   EXPECT_EQ(gauge(d, series("shipgate_dora_time_to_restore_mean_seconds", "30d")), 660);
   EXPECT_DOUBLE_EQ(gauge(d, series("shipgate_dora_change_failure_ratio", "30d")), 3.0 / 14);
   EXPECT_EQ(gauge(d, series("shipgate_dora_deployments", "7d")), 7);
   EXPECT_DOUBLE_EQ(gauge(d, series("shipgate_dora_deployment_frequency_per_day", "7d")), 1.0);
-  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_seconds", "7d", ",quantile=\"0.5\"")), 1800);
+  EXPECT_EQ(gauge(d, series("shipgate_dora_lead_time_median_seconds", "7d")), 1800);
   EXPECT_DOUBLE_EQ(gauge(d, series("shipgate_dora_change_failure_ratio", "7d")), 1.0 / 7);
 }
 

@@ -12,6 +12,7 @@
 
 #include "shipgate/store/sqlite_state_store.h"
 #include "support/paths.h"
+#include "support/process.h"
 
 namespace shipgate::dora {
 namespace {
@@ -109,9 +110,9 @@ TEST_F(DoraGaugesTest, ExactValuesPerWindow) {
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_deployment_frequency_per_day", "30d")], 3.0 / 30);
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_deployment_frequency_per_week", "30d")], 3.0 * 7 / 30);
   // lead times {600, 1800, 3600}: median rank ceil(1.5) = 2 -> 1800, p90 rank ceil(2.7) = 3.
-  EXPECT_EQ(s[series("shipgate_dora_lead_time_seconds", "30d", ",quantile=\"0.5\"")], 1800);
-  EXPECT_EQ(s[series("shipgate_dora_lead_time_seconds", "30d", ",quantile=\"0.9\"")], 3600);
-  EXPECT_EQ(s[series("shipgate_dora_time_to_restore_seconds", "30d", ",quantile=\"0.5\"")], 1200);
+  EXPECT_EQ(s[series("shipgate_dora_lead_time_median_seconds", "30d")], 1800);
+  EXPECT_EQ(s[series("shipgate_dora_lead_time_p90_seconds", "30d")], 3600);
+  EXPECT_EQ(s[series("shipgate_dora_time_to_restore_median_seconds", "30d")], 1200);
   EXPECT_EQ(s[series("shipgate_dora_time_to_restore_mean_seconds", "30d")], 1200);
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_change_failure_ratio", "30d")], 0.5);  // 2 / 4
 
@@ -120,10 +121,19 @@ TEST_F(DoraGaugesTest, ExactValuesPerWindow) {
   EXPECT_EQ(s[series("shipgate_dora_changes", "7d")], 3);
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_deployment_frequency_per_day", "7d")], 2.0 / 7);
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_deployment_frequency_per_week", "7d")], 2.0);
-  EXPECT_EQ(s[series("shipgate_dora_lead_time_seconds", "7d", ",quantile=\"0.5\"")], 600);
-  EXPECT_EQ(s[series("shipgate_dora_lead_time_seconds", "7d", ",quantile=\"0.9\"")], 1800);
+  EXPECT_EQ(s[series("shipgate_dora_lead_time_median_seconds", "7d")], 600);
+  EXPECT_EQ(s[series("shipgate_dora_lead_time_p90_seconds", "7d")], 1800);
   EXPECT_DOUBLE_EQ(s[series("shipgate_dora_change_failure_ratio", "7d")], 2.0 / 3);
   EXPECT_EQ(s["shipgate_dora_last_computed_timestamp_seconds"], 100.0 * 86400);
+
+  // The text is valid exposition format (promtool, from scripts/install-deps.sh's prometheus).
+  const std::string file = dir_.writeFile("metrics.txt", text);
+  testsupport::ProcessOptions o;
+  o.argv = {"/bin/sh", "-c", "promtool check metrics < '" + file + "'"};
+  testsupport::Process promtool(o);
+  ASSERT_TRUE(promtool.start());
+  auto code = promtool.wait(std::chrono::seconds(30));
+  EXPECT_EQ(code, std::optional<int>(0)) << promtool.stdoutText() << promtool.stderrText();
 }
 
 TEST_F(DoraGaugesTest, SeriesWithoutDataAreLeftOut) {
@@ -133,9 +143,8 @@ TEST_F(DoraGaugesTest, SeriesWithoutDataAreLeftOut) {
   EXPECT_EQ(s.count(series("shipgate_dora_deployments", "30d")), 1u);
   EXPECT_EQ(s[series("shipgate_dora_deployments", "30d")], 0);
   EXPECT_EQ(s.count(series("shipgate_dora_change_failure_ratio", "30d")), 0u);
-  EXPECT_EQ(s.count(series("shipgate_dora_lead_time_seconds", "30d", ",quantile=\"0.5\"")), 0u);
-  EXPECT_EQ(s.count(series("shipgate_dora_time_to_restore_seconds", "30d",
-                           ",quantile=\"0.5\"")), 0u);
+  EXPECT_EQ(s.count(series("shipgate_dora_lead_time_median_seconds", "30d")), 0u);
+  EXPECT_EQ(s.count(series("shipgate_dora_time_to_restore_median_seconds", "30d")), 0u);
 }
 
 // A scrape renders the last computation; refresh() recomputes on the background thread.
