@@ -124,6 +124,20 @@ TEST(RuntimeUser, NonRootUserWithoutAUserIsRefusedAtStart) {
   EXPECT_TRUE(pidsIn(dir).empty());
 }
 
+// The release directory is the user's to read: a directory it cannot enter fails the start step
+// with the account and the system's reason, instead of a replica that never answers.
+TEST(RuntimeUser, AReleaseDirectoryTheUserCannotReachFailsTheStartStep) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks the drop from root (CI runs as root)";
+  struct passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  Deployer d(settings(true, "nobody"));  // the test's temp dir stays 0700 (root's)
+  ASSERT_TRUE(d.startServe());
+  CliResult v1 = deploy(d, "v1");
+  EXPECT_EQ(v1.exit_code, 1) << v1.out << v1.err;
+  EXPECT_NE(v1.out.find("as uid " + std::to_string(nobody->pw_uid)), std::string::npos) << v1.out;
+  EXPECT_NE(v1.out.find("Permission denied"), std::string::npos) << v1.out;
+}
+
 TEST(RuntimeUser, WithoutNonRootUserTheReleaseRunsAsBefore) {
   Deployer d(settings(false, ""));
   openUp(d);
