@@ -267,19 +267,13 @@ void loadContainerSecurity(const YEntry& e, const YNode& root, Config& c, Diags&
                                      "build or scan container images)");
       continue;
     }
-    // non_root_user: true is in effect: shipgate never serves as root. Started as root it binds
-    // its ports and drops to server.user; with no server.user it refuses to start as root.
-    // server.allow_root: true contradicts it and is an error.
+    // non_root_user: true is in effect twice: shipgate never serves as root unless
+    // server.allow_root says so (started as root it binds its ports and drops to server.user),
+    // and the process runtime never starts a release as root (the app's release.runtime.user,
+    // runtime/run_as.h), so with server.allow_root: true the releases still run unprivileged.
     bool non_root = false;
     if (!asBool(entry.value, path, d, non_root) || !non_root) continue;
-    const YEntry* server = root.isMap() ? root.find("server") : nullptr;
-    const YEntry* allow =
-        server != nullptr && server->value.isMap() ? server->value.find("allow_root") : nullptr;
-    if (c.server.allow_root) {
-      d.error(allow != nullptr ? allow->value.where : entry.value.where,
-              "server.allow_root: true contradicts container_security.non_root_user: true (" +
-                  entry.value.where.toString() + ")");
-    } else if (c.server.user.empty()) {
+    if (!c.server.allow_root && c.server.user.empty()) {
       d.warning(entry.value.where,
                 path +
                     ": server.user is empty, so shipgate refuses to start as root; set "

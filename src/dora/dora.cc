@@ -90,6 +90,26 @@ Result<DoraReport> computeDora(store::StateStore& store, const DoraOptions& opti
     if (!i.deployment_id.empty()) incident_deployments.insert(i.deployment_id);
   }
 
+  // A rollback (standard or emergency) of the environment fails the change it undid: the latest
+  // succeeded deploy of the app, of the version the rollback replaced (its previous_version),
+  // finished before the rollback was asked for.
+  for (const auto& rb : *deployments) {
+    if (rb.kind == store::DeploymentKind::kDeploy || rb.environment != options.environment ||
+        rb.previous_version.empty()) {
+      continue;
+    }
+    const store::DeploymentRecord* undone = nullptr;
+    for (const auto& d : *deployments) {
+      if (d.kind != store::DeploymentKind::kDeploy || d.app != rb.app ||
+          d.environment != rb.environment || d.version != rb.previous_version ||
+          d.state != store::DeploymentState::kSucceeded || d.finished_at > rb.created_at) {
+        continue;
+      }
+      if (undone == nullptr || d.finished_at > undone->finished_at) undone = &d;
+    }
+    if (undone != nullptr) incident_deployments.insert(undone->id);
+  }
+
   std::vector<int64_t> lead_times;
   for (const auto& d : *deployments) {
     if (d.kind != store::DeploymentKind::kDeploy || d.environment != options.environment) continue;

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "shipgate/common/clock.h"
+#include "shipgate/common/clock_file.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/dora/dora.h"
 #include "shipgate/release/release_config.h"
@@ -68,7 +69,7 @@ int runDora(const DoraCommandOptions& options) {
   dora::DoraOptions o;
   o.environment = options.env;
   o.window_ms = window->count();
-  o.now_ms = RealClock::instance().wallMillis();
+  o.now_ms = recordClock().wallMillis();  // SHIPGATE_CLOCK_FILE: test-only
   auto r = dora::computeDora(**store, o);
   if (!r.isOk()) {
     std::cerr << "shipgate dora: " << r.status().message() << "\n";

@@ -29,6 +29,8 @@
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/admin/controller.h"
 #include "shipgate/common/clock.h"
+#include "shipgate/common/clock_file.h"
+#include "shipgate/dora/dora_gauges.h"
 #include "shipgate/common/log.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
@@ -240,7 +242,12 @@ int runServe(const ServeOptions& opts) {
   notifier_options.log = &delivery_log;
   notifier_options.clock = &clock;
   notify::Notifier notifier(notify::notifyConfigOf(*cfg), notifier_options);
-  release::ControllerDeps release_deps{clock, *state, gateway_control, slot_runtime, telemetry};
+  // DORA gauges on /metrics, recomputed every minute and after each finished deployment.
+  // recordClock() is the real clock unless the test-only SHIPGATE_CLOCK_FILE is set.
+  dora::DoraGauges dora_gauges(*state, metrics, recordClock());
+  release::ControllerDeps release_deps{recordClock(), *state, gateway_control, slot_runtime,
+                                       telemetry};
+  release_deps.on_finished = [&dora_gauges] { dora_gauges.refresh(); };
   release_deps.metrics = &metrics;
   release_deps.notifier = &notifier;
   release_deps.rum = rum_store.get();
@@ -269,6 +276,7 @@ int runServe(const ServeOptions& opts) {
       deps.rum = release_deps.rum;
       deps.labels = release_deps.labels;
       deps.poll = release_deps.poll;
+      deps.on_finished = release_deps.on_finished;
       return release::makeReleaseController(deps);
     };
     cluster = std::make_unique<ClusterNode>(std::move(co));
@@ -308,6 +316,7 @@ int runServe(const ServeOptions& opts) {
   }
   monitor.start();
   sampler.start();
+  dora_gauges.start();
   if (Status st = gateway->start(); !st.isOk()) {
     log::error("cannot start workers: " + st.message());
     if (!opts.ready_file.empty()) unlink(opts.ready_file.c_str());
@@ -357,6 +366,7 @@ int runServe(const ServeOptions& opts) {
   if (cluster) cluster->stop();
   if (releases) releases->stop();
   notifier.stop();
+  dora_gauges.stop();
   monitor.stop();
   gateway->shutdown(controller.config()->server.limits.drain_timeout);
   supervisor.stopAll();

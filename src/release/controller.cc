@@ -275,9 +275,12 @@ std::optional<DeployController::Warm> DeployController::takeWarm(const std::stri
 }
 
 void DeployController::finishRun(Run& r) {
-  MutexLock lock(mu_);
-  auto it = active_.find(r.app);
-  if (it != active_.end() && it->second == r.id) active_.erase(it);
+  {
+    MutexLock lock(mu_);
+    auto it = active_.find(r.app);
+    if (it != active_.end() && it->second == r.id) active_.erase(it);
+  }
+  if (deps_.on_finished) deps_.on_finished();
 }
 
 std::shared_ptr<Run> DeployController::activeRun(const std::string& app) const {

@@ -398,6 +398,11 @@ std::shared_ptr<const ReleaseConfig> validateReleaseConfig(const config::Config&
   }
   if (const YEntry* envs = document.find("environments")) loadEnvironments(envs->value, d, *out);
   if (const YEntry* apps = document.find("apps")) loadApps(apps->value, d, *out);
+  // The seed's container_security.non_root_user reaches each process runtime (run_as.h).
+  if (auto it = c.container_security.find("non_root_user"); it != c.container_security.end()) {
+    const bool on = it->second == "true" || it->second == "yes" || it->second == "on";
+    for (auto& app : out->apps) app.runtime.non_root_user = on;
+  }
   checkAgainstTraffic(c, d, *out);
   if (errorCount() > errors_before) return nullptr;
   return out;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "shipgate/config/yaml.h"
+#include "run_as.h"
 #include "supervisor_impl.h"
 
 namespace shipgate::runtime {
@@ -92,6 +93,10 @@ Result<SlotStatus> ProcessSupervisor::Impl::start(const ProcessSpec& spec) {
     return Status::failedPrecondition("the process supervisor has no log directory");
   }
   SG_RETURN_IF_ERROR(validate(spec));
+  // The account to run as (run_as.h): refused here, before anything starts, with the reason.
+  if (Result<RunAs> as = resolveRunAs(spec.app, spec.runtime, ::geteuid()); !as.isOk()) {
+    return as.status();
+  }
   // A crash-looped run is replaced: what still runs of it is stopped first (gracefully).
   if (auto st = status(spec.app, spec.slot); st && st->state == SlotState::kCrashLoop) {
     SG_RETURN_IF_ERROR(stop(spec.app, spec.slot));

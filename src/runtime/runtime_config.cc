@@ -335,6 +335,14 @@ bool readRuntime(config::MapView& view, RuntimeConfig& out) {
   readLogs(view, out.logs);
   readRestart(view, out.restart);
   readStatic(view, out.static_site);
+  const bool has_user = view.getString("user", out.user);
+  const bool has_group = view.getString("group", out.group);
+  if (has_user && out.user.empty()) {
+    d.error(view.node().find("user")->value.where, view.sub("user") + ": must not be empty");
+  }
+  if (has_group && out.user.empty()) {
+    d.error(view.node().find("group")->key_where, view.sub("group") + ": needs user");
+  }
 
   if (out.kind == RuntimeKind::kProcess) {
     if (cmd == nullptr) {
@@ -355,6 +363,9 @@ bool readRuntime(config::MapView& view, RuntimeConfig& out) {
     if (cmd != nullptr) {
       d.error(view.node().find("command")->key_where,
               view.sub("command") + ": only for kind: process (a static release is served, not run)");
+    }
+    if (has_user) {
+      d.error(view.node().find("user")->key_where, view.sub("user") + ": only for kind: process");
     }
   }
   view.finish();

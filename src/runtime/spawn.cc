@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -68,6 +69,9 @@ Result<Spawned> spawnChild(const SpawnRequest& request) {
   envp.push_back(nullptr);
   const char* program = request.program.c_str();
   const char* cwd = request.cwd.empty() ? nullptr : request.cwd.c_str();
+  const bool set_ids = request.set_ids;
+  const uid_t uid = request.uid;
+  const gid_t gid = request.gid;
 
   int out[2];
   int err[2];
@@ -99,8 +103,19 @@ Result<Spawned> spawnChild(const SpawnRequest& request) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    int e[2] = {0, 0};  // {stage: 1 chdir, 2 exec; errno}
-    if (cwd != nullptr && ::chdir(cwd) != 0) {
+    int e[2] = {0, 0};  // {stage: 1 chdir, 2 exec, 3 setgroups, 4 setgid, 5 setuid; errno}
+    if (set_ids && ::setgroups(1, &gid) != 0) {
+      e[0] = 3;
+      e[1] = errno;
+    } else if (set_ids && ::setgid(gid) != 0) {
+      e[0] = 4;
+      e[1] = errno;
+    } else if (set_ids && ::setuid(uid) != 0) {
+      e[0] = 5;
+      e[1] = errno;
+    } else if (set_ids && (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)) {
+      ::_exit(127);  // a change of credentials cleared PDEATHSIG: armed again, or the parent died
+    } else if (cwd != nullptr && ::chdir(cwd) != 0) {
       e[0] = 1;
       e[1] = errno;
     } else {
@@ -136,11 +151,21 @@ Result<Spawned> spawnChild(const SpawnRequest& request) {
     }
     ::close(out[0]);
     int child_errno = failure[1];
-    std::string what = failure[0] == 1 ? "cannot run " + request.program +
-                                             ": its working directory " + request.cwd + ": " +
-                                             std::strerror(child_errno)
-                                       : "cannot run " + request.program + ": " +
-                                             std::strerror(child_errno);
+    const std::string as =
+        request.set_ids ? " as uid " + std::to_string(request.uid) + " gid " +
+                              std::to_string(request.gid)
+                        : "";
+    std::string what;
+    if (failure[0] == 1) {
+      what = "cannot run " + request.program + as + ": its working directory " + request.cwd +
+             ": " + std::strerror(child_errno);
+    } else if (failure[0] >= 3) {
+      const char* call = failure[0] == 3 ? "setgroups" : failure[0] == 4 ? "setgid" : "setuid";
+      what = "cannot run " + request.program + as + ": " + call + ": " +
+             std::strerror(child_errno);
+    } else {
+      what = "cannot run " + request.program + as + ": " + std::strerror(child_errno);
+    }
     if (child_errno == ENOENT || child_errno == EACCES || child_errno == ENOTDIR) {
       return Status::notFound(what);
     }

@@ -1,7 +1,9 @@
 // spawnChild: fork + exec of one replica for the ProcessSupervisor (private to runtime/).
 // Everything the child needs (argv, envp, the program path) is built before fork; between fork
 // and exec the child only makes async-signal-safe calls: setpgid, prctl(PR_SET_PDEATHSIG),
-// getppid, sigprocmask, sigaction, dup2, chdir, close_range, execve, write, _exit.
+// getppid, sigprocmask, sigaction, dup2, setgroups, setgid, setuid (then PR_SET_PDEATHSIG again:
+// a change of credentials clears it), chdir, close_range, execve,
+// write, _exit.
 // REQUIRES: called on the thread whose exit should kill the child (PDEATHSIG follows the thread).
 #pragma once
 
@@ -19,6 +21,11 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] included
   std::vector<std::string> env;   // "NAME=value"
   std::string cwd;                // empty = inherit
+  // When set, the child drops to uid/gid before chdir and exec: setgroups({gid}), setgid(gid),
+  // setuid(uid), in that order, each checked (a failure fails the spawn with the call's errno).
+  bool set_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 struct Spawned {

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "shipgate/common/log.h"
+#include "run_as.h"
 #include "spawn.h"
 #include "supervisor_impl.h"
 
@@ -282,6 +283,11 @@ Status ProcessSupervisor::Impl::spawnReplica(Slot& slot, Replica& r) {
     }
   }
   req.cwd = slot.spec.release_dir;
+  Result<RunAs> run_as = resolveRunAs(slot.spec.app, slot.spec.runtime, ::geteuid());
+  if (!run_as.isOk()) return run_as.status();
+  req.set_ids = run_as->drop;
+  req.uid = run_as->uid;
+  req.gid = run_as->gid;
   r.state = ReplicaState::kStarting;
   Result<Spawned> s = spawnChild(req);
   // The child has its copy: wipe ours (every entry: cheap, and no secret is missed).

@@ -8,8 +8,10 @@
 // - deployment frequency: the succeeded changes, per week of the window.
 // - lead time: for each succeeded change whose release has a commit_time, finished_at minus
 //   commit_time; median and p90 (nearest rank).
-// - a failed change: a rolled_back change, or a succeeded one an incident names (deployment_id).
-//   change failure rate = failed changes / changes.
+// - a failed change: a rolled_back change, a succeeded one an incident names (deployment_id), or
+//   a succeeded one a later rollback undid (a rollback or emergency rollback deployment whose
+//   previous_version is its version: the latest such deploy of the app finished before the
+//   rollback was created). change failure rate = failed changes / changes.
 // - time to restore: the incidents of the environment's apps (the app's environment, or the
 //   deployment's the incident names) opened inside the window and resolved: resolved_at minus
 //   opened_at; mean and median. Open ones are counted apart.

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "shipgate/common/clock.h"
@@ -49,6 +50,9 @@ struct ControllerDeps {
   rum::ReleaseLabelTable* labels = nullptr;
   // How often worker threads re-read the clock while they wait (real time).
   std::chrono::milliseconds poll{20};
+  // Called (on the deployment's worker thread, no lock held) after each deployment finishes, in
+  // any terminal state; e.g. the DORA gauges recompute. Empty: nothing.
+  std::function<void()> on_finished;
   // Smoke requests: the HTTP client's limits come from each check's timeout.
 };
 

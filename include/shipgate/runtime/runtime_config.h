@@ -13,6 +13,8 @@
 //     restart: {initial_backoff: 200ms, max_backoff: 10s, crash_loop_restarts: 5,
 //               crash_loop_window: 60s}
 //     static: {site: frontend, max_archive_bytes: 512MiB, max_entries: 100000}   # kind: static
+//     user: nobody                 # kind process: run as this account (see run_as.h)
+//     group: nogroup               # optional; default the user's primary group
 //
 // The command is split into argv with shell-like quoting (splitCommand; no shell runs it), and
 // {port} {version} {release_dir} {replica} are substituted in every argument and env value after
@@ -77,6 +79,13 @@ struct RuntimeConfig {
   LogPolicy logs;
   RestartPolicy restart;
   StaticPolicy static_site;           // the `static:` map
+  // kind process: the account the replicas run as (empty: shipgate's own) and its group (empty:
+  // the user's primary group). The child drops to them before exec when shipgate runs as root.
+  std::string user;
+  std::string group;
+  // The seed's container_security.non_root_user (set by the release area, not read here): when
+  // true and shipgate runs as root, a replica never runs as root (run_as.h).
+  bool non_root_user = false;
   config::Location where;             // of the runtime: map, for messages
 };
 

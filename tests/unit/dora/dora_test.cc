@@ -153,6 +153,36 @@ TEST_F(DoraTest, EmptyStoreAndBadOptions) {
   EXPECT_FALSE(computeDora(*store_, o).isOk());
 }
 
+// A rollback fails the change it undid (its previous_version), not an earlier deploy of the same
+// version, and a rollback asked before a deploy finished undoes nothing of it.
+TEST_F(DoraTest, RollbackFailsTheChangeItUndid) {
+  using S = store::DeploymentState;
+  release("web", "v1", 0);
+  release("web", "v2", 0);
+  deploy("a", "web", "production", "v1", S::kSucceeded, 80 * kDay);
+  deploy("b", "web", "production", "v2", S::kSucceeded, 81 * kDay);
+  deploy("c", "web", "production", "v1", S::kSucceeded, 82 * kDay);
+  deploy("d", "web", "production", "v2", S::kSucceeded, 83 * kDay);
+  store::DeploymentRecord rb;  // emergency rollback from v2 (d) to v1, asked at day 84
+  rb.id = "e";
+  rb.app = "web";
+  rb.environment = "production";
+  rb.version = "v1";
+  rb.previous_version = "v2";
+  rb.kind = store::DeploymentKind::kEmergencyRollback;
+  rb.state = S::kSucceeded;
+  rb.created_at = 84 * kDay;
+  rb.updated_at = rb.finished_at = 84 * kDay + kMin;
+  ASSERT_TRUE(store_->createDeployment(rb).isOk());
+  DoraOptions o;
+  o.now_ms = 100 * kDay;
+  auto r = computeDora(*store_, o);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(r->changes, 4);          // a b c d (the rollback is not a change)
+  EXPECT_EQ(r->failed_changes, 1);   // d only: b was not the one undone
+  EXPECT_EQ(r->change_failure_rate, std::optional<double>(0.25));
+}
+
 TEST(DoraPercentile, NearestRank) {
   EXPECT_EQ(percentile({}, 50), std::nullopt);
   EXPECT_EQ(percentile({5}, 90), std::optional<int64_t>(5));

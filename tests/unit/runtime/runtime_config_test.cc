@@ -215,3 +215,33 @@ TEST(PortRangeTest, Parses) {
 
 }  // namespace
 }  // namespace shipgate::runtime
+
+namespace shipgate::runtime {
+namespace {
+
+TEST(RuntimeConfigTest, UserAndGroup) {
+  Loaded l = load(R"(
+x-runtime: {kind: process, command: "./run", ports: "9200-9201", user: nobody, group: nogroup}
+)");
+  ASSERT_NE(l.runtime, nullptr) << l.errors;
+  EXPECT_EQ(l.runtime->user, "nobody");
+  EXPECT_EQ(l.runtime->group, "nogroup");
+  EXPECT_FALSE(l.runtime->non_root_user);  // the release area sets it from container_security
+
+  Loaded bad = load(R"(
+x-runtime: {kind: process, command: "./run", ports: "9200-9201", group: nogroup}
+)");
+  EXPECT_EQ(bad.runtime, nullptr);
+  EXPECT_NE(bad.errors.find("shipgate.yaml:2:66: error: apps.api.release.runtime.group: needs user"),
+            std::string::npos)
+      << bad.errors;
+  Loaded stat = load(R"(
+x-runtime: {kind: static, static: {site: web}, user: nobody}
+)");
+  EXPECT_NE(stat.errors.find("apps.api.release.runtime.user: only for kind: process"),
+            std::string::npos)
+      << stat.errors;
+}
+
+}  // namespace
+}  // namespace shipgate::runtime
