@@ -16,8 +16,8 @@ using store::DeploymentKind;
 using store::DeploymentState;
 using store::StepState;
 
-const char* const kStepNames[kStepCount] = {"preflight", "start",  "health", "smoke",
-                                            "approval",  "switch", "bake",   "cleanup"};
+const char* const kStepNames[kStepCount] = {"preflight", "migrate", "start",  "health", "smoke",
+                                            "approval",  "switch",  "bake",   "cleanup"};
 
 traffic::Slot otherSlot(traffic::Slot s) {
   return s == traffic::Slot::kBlue ? traffic::Slot::kGreen : traffic::Slot::kBlue;
@@ -548,6 +548,11 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
   run->to = otherSlot(live);
   run->requested_mono_ms = monoMs();
   run->kind = req.emergency ? DeploymentKind::kEmergencyRollback : DeploymentKind::kRollback;
+  if (req.with_migrations && req.emergency) {
+    return Status::invalidArgument("rollback: --with-migrations cannot go with --emergency (an "
+                                   "emergency rollback never touches the database)");
+  }
+  run->with_migrations = req.with_migrations;
 
   std::string target;
   if (req.emergency) {

@@ -33,6 +33,7 @@ class SlaWatch;
 // Step indexes of the checklist.
 enum StepIndex : int {
   kPreflight = 0,
+  kMigrate,  // migration_step.h
   kStart,
   kHealth,
   kSmoke,
@@ -60,6 +61,7 @@ struct Run {
   traffic::Slot to = traffic::Slot::kGreen;   // the slot the new release goes to
   bool emergency_flip = false;                // emergency rollback to a warm slot
   bool resume_bake = false;                   // reconciled: resume the bake after a restart
+  bool with_migrations = false;               // rollback: take the database back too
   int64_t requested_mono_ms = 0;              // when the request came in (emergency timing)
 
   mutable Mutex mu;

@@ -1,4 +1,4 @@
-// The checklist of one deployment, run on its own worker thread: start, health, smoke, approval,
+// The checklist of one deployment, run on its own worker thread: migrate, start, health, smoke, approval,
 // switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
 #include <algorithm>
@@ -7,6 +7,7 @@
 
 #include "controller_impl.h"
 #include "incidents.h"
+#include "migration_step.h"
 #include "release_metrics.h"
 #include "sla_watch.h"
 #include "shipgate/common/log.h"
@@ -204,6 +205,7 @@ class Worker {
   }
 
   // ---- steps ----
+  bool migrateStep();
   bool startStep();
   bool healthStep(traffic::Slot slot, int index);
   bool smokeStep();
@@ -258,6 +260,30 @@ class Worker {
 };
 
 json textOrNullStr(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+bool Worker::migrateStep() {
+  if (!beginStep(kMigrate)) return false;
+  MigrateStepInput in;
+  in.release = &r_.release;
+  in.env = &r_.env;
+  in.kind = r_.kind;
+  in.deployment_id = r_.id;
+  in.version = version();
+  in.previous_version = previousVersion();
+  in.artifact = r_.artifact;
+  in.with_migrations = r_.with_migrations;
+  {
+    MutexLock lock(r_.mu);
+    in.actor = r_.record.actor;
+  }
+  MigrateStepOutcome out = runMigrateStep(in, deps_.store, deps_.runtime);
+  if (out.state == StepState::kFailed) {
+    endStep(kMigrate, StepState::kFailed, out.result, out.evidence);
+    failBeforeSwitch("migrate: " + out.result);
+    return false;
+  }
+  return endStep(kMigrate, out.state, out.result, out.evidence);
+}
 
 bool Worker::startStep() {
   if (!beginStep(kStart)) return false;
@@ -909,6 +935,7 @@ void Worker::emergencyFlip() {
   }
   const std::string why =
       "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
+  skip(kMigrate, "emergency rollback: the database is never touched");
   for (int i : {kStart, kHealth, kSmoke, kApproval}) skip(i, why);
   endStep(kSwitch, StepState::kSucceeded, "ok",
           {{"from", traffic::slotName(r_.from)},
@@ -1058,7 +1085,7 @@ void Worker::execute() {
     MutexLock lock(r_.mu);
     return r_.finished;
   };
-  if (!startStep()) {
+  if (!migrateStep() || rejectedOrStopped() || !startStep()) {
     if (!finished()) rejectedOrStopped();
     return;
   }

@@ -111,6 +111,9 @@ void loadDatabase(const YNode& n, const std::string& path, Diagnostics& d, AppRe
         if (auto problem = runtime::checkVariables(db.url)) {
           d.error(url->where, m.sub("url") + ": " + problem->message);
         }
+      } else if (!store::pg::isPostgresUrl(db.url)) {
+        d.error(url->where, m.sub("url") + ": not a postgres:// URL, a secret:/path reference or "
+                                           "${VAR} (postgres://user@host:port/dbname)");
       } else if (Status s = store::pg::validateUrl(db.url); !s.isOk()) {
         d.error(url->where, m.sub("url") + ": " + s.message());
       }

@@ -50,7 +50,8 @@ TEST(ReleaseCli, DeployV1ThenV2WithApprovalThroughTheCli) {
   // The checklist filled in: every step with its decision, the approver, the previous release.
   CliResult shown = d.cli({"deployment", v2});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  for (const char* step : {"preflight", "start", "health", "smoke", "approval", "switch", "bake"}) {
+  for (const char* step :
+       {"preflight", "migrate", "start", "health", "smoke", "approval", "switch", "bake"}) {
     EXPECT_NE(shown.out.find(step), std::string::npos) << step << " missing:\n" << shown.out;
   }
   EXPECT_NE(shown.out.find("approved: alice"), std::string::npos) << shown.out;
@@ -177,7 +178,7 @@ TEST(ReleaseCli, TtyViewRedrawsTheStepsInPlace) {
   const size_t last = v1.out.rfind("deployment " + acceptedId(v1.out) + "\x1b[0m");
   ASSERT_NE(last, std::string::npos) << v1.out;
   const std::string final_block = v1.out.substr(last);
-  for (const char* step : {"preflight", "start", "health", "smoke", "switch", "bake"}) {
+  for (const char* step : {"preflight", "migrate", "start", "health", "smoke", "switch", "bake"}) {
     EXPECT_NE(final_block.find(step), std::string::npos) << step << "\n" << final_block;
   }
   EXPECT_NE(final_block.find("api v1 is live on"), std::string::npos) << final_block;

@@ -136,7 +136,7 @@ TEST(ReleaseSla, SlowApiResponsesRollBackInTheBake) {
   EXPECT_NE(dep["failure"].get<std::string>().find("api_response_time p95 over 3s"),
             std::string::npos)
       << dep.dump(2);
-  EXPECT_EQ(dep["steps"][6]["state"], "failed") << dep.dump(2);
+  EXPECT_EQ(dep["steps"][7]["state"], "failed") << dep.dump(2);
 
   json list = waitForIncidents(d, allResolved);
   ASSERT_EQ(list.size(), 1u) << list.dump(2);

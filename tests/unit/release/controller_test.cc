@@ -34,17 +34,18 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(d["from_slot"], "blue");
   EXPECT_EQ(d["to_slot"], "green");
   EXPECT_TRUE(d["previous_version"].is_null());
-  ASSERT_EQ(d["steps"].size(), 8u);
+  ASSERT_EQ(d["steps"].size(), 9u);
   std::vector<std::string> names, states;
   for (const auto& s : d["steps"]) {
     names.push_back(s["name"]);
     states.push_back(s["state"]);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"preflight", "start", "health", "smoke", "approval",
-                                             "switch", "bake", "cleanup"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"preflight", "migrate", "start", "health", "smoke",
+                                             "approval", "switch", "bake", "cleanup"}));
+  EXPECT_EQ(states[1], "skipped");  // no database configured
   // staging: no smoke checks configured for web, no approval.
-  EXPECT_EQ(states[3], "skipped");
   EXPECT_EQ(states[4], "skipped");
+  EXPECT_EQ(states[5], "skipped");
   EXPECT_EQ(b.stepState(id, "bake"), "succeeded");
   // Nothing was live before v1: no traffic to shift by weight, all of it to green at once.
   EXPECT_EQ(b.gateway().history(), (std::vector<std::string>{"web:green"}));
@@ -53,7 +54,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   EXPECT_EQ(b.labels().version("web", "green"), "v1");  // pages served by green say "web@v1"
   // The bake lasted the environment's 2 minutes of simulated time.
-  json bake = d["steps"][6];
+  json bake = d["steps"][7];
   EXPECT_GE(bake["duration_ms"].get<int64_t>(), 120'000);
   EXPECT_EQ(bake["evidence"]["bake_ms"], 120'000);
 
@@ -67,7 +68,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_TRUE(contains(actions, "deploy"));
   EXPECT_TRUE(contains(actions, "switch"));
   EXPECT_TRUE(contains(actions, "deploy_succeeded"));
-  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 7);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 8);
   auto rel = b.c().releases("web");
   ASSERT_TRUE(rel.isOk());
   EXPECT_EQ((*rel)["live_slot"], "green");
@@ -88,7 +89,7 @@ TEST(ReleaseController, TriggerValuesAtZeroAreNotBreaching) {
   Bench b(yaml);
   b.healthyTraffic("web", "green");
   std::string id = b.deployAndFinish("web", "v1");
-  json bake = b.deployment(id)["steps"][6];
+  json bake = b.deployment(id)["steps"][7];
   const json& values = bake["evidence"]["values"];
   ASSERT_EQ(values.size(), 3u) << bake.dump(2);
   for (const auto& v : values) {
@@ -137,7 +138,7 @@ TEST(ReleaseController, ProductionWaitsForApprovalAndApproveIsIdempotent) {
   ASSERT_TRUE(id.isOk()) << id.status().toString();
   ASSERT_TRUE(b.driveToState(*id, "waiting_approval"));
   // Smoke checks ran for real against both replicas before the approval.
-  json smoke = b.deployment(*id)["steps"][3];
+  json smoke = b.deployment(*id)["steps"][4];
   EXPECT_EQ(smoke["state"], "succeeded");
   EXPECT_EQ(smoke["evidence"]["requests"].size(), 4u);
   EXPECT_EQ(smoke["evidence"]["requests"][0]["status"], 200);
@@ -160,7 +161,7 @@ TEST(ReleaseController, ProductionWaitsForApprovalAndApproveIsIdempotent) {
   ASSERT_TRUE(b.driveToState(*id, "succeeded", std::chrono::seconds(5)));
   json d = b.deployment(*id);
   EXPECT_EQ(d["approved_by"], "bob");
-  EXPECT_EQ(d["steps"][4]["result"], "approved by bob");
+  EXPECT_EQ(d["steps"][5]["result"], "approved by bob");
   Status late = b.c().approve(*id, "carol");
   EXPECT_EQ(late.code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(late.message().find("succeeded"), std::string::npos) << late.message();
@@ -199,9 +200,9 @@ TEST(ReleaseController, SmokeFailureFailsBeforeTheSwitch) {
   EXPECT_NE(failure.find("smoke: GET 127.0.0.1:"), std::string::npos) << failure;
   EXPECT_NE(failure.find("/api/health: expected status 200, got 503"), std::string::npos)
       << failure;
-  EXPECT_EQ(d["steps"][3]["state"], "failed");
-  EXPECT_EQ(d["steps"][3]["evidence"]["requests"][0]["body"], "down");
-  EXPECT_EQ(d["steps"][5]["state"], "pending");  // never switched
+  EXPECT_EQ(d["steps"][4]["state"], "failed");
+  EXPECT_EQ(d["steps"][4]["evidence"]["requests"][0]["body"], "down");
+  EXPECT_EQ(d["steps"][6]["state"], "pending");  // never switched
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   EXPECT_EQ(b.runtime().running("api", "blue"), "");
 }
@@ -264,12 +265,12 @@ TEST(ReleaseController, ErrorRateTriggerRollsBackAndOpensAnIncident) {
   EXPECT_EQ(d["rollback"]["values"].size(), 60u);
   EXPECT_DOUBLE_EQ(d["rollback"]["values"][0]["value"].get<double>(), 30.0);
   EXPECT_NE(d["failure"].get<std::string>().find("error_rate > 5%"), std::string::npos);
-  EXPECT_EQ(d["steps"][6]["state"], "failed");
+  EXPECT_EQ(d["steps"][7]["state"], "failed");
   // The rule watched from the first weight step on (the holds count): it fired one window (a
   // minute) after the switch began, well before the 2-minute bake was over. (The test's clock
   // runs ahead of the worker by a few steps, so only the bounds are exact.)
-  int64_t watched = d["steps"][6]["ended_at"].get<int64_t>() -
-                    d["steps"][5]["started_at"].get<int64_t>();
+  int64_t watched = d["steps"][7]["ended_at"].get<int64_t>() -
+                    d["steps"][6]["started_at"].get<int64_t>();
   EXPECT_GE(watched, 60'000);
   EXPECT_LT(watched, 20'000 + 120'000);
   const json& window = d["rollback"]["values"];
@@ -304,8 +305,8 @@ TEST(ReleaseController, HealthTriggerFiresDuringAWeightStepHold) {
   ASSERT_TRUE(b.driveToState(*id, "rolled_back", std::chrono::milliseconds(100)));
   json d = b.deployment(*id);
   EXPECT_EQ(d["rollback"]["trigger"], "health_failures");
-  EXPECT_EQ(d["steps"][5]["state"], "failed");
-  EXPECT_NE(d["steps"][5]["result"].get<std::string>().find("hold at 10%"), std::string::npos);
+  EXPECT_EQ(d["steps"][6]["state"], "failed");
+  EXPECT_NE(d["steps"][6]["result"].get<std::string>().find("hold at 10%"), std::string::npos);
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   EXPECT_FALSE(b.gateway().weighted("web"));
   EXPECT_EQ(b.gateway().history().back(), "web:green");
@@ -327,16 +328,16 @@ TEST(ReleaseController, EmergencyRollbackFlipsToTheWarmSlot) {
   EXPECT_EQ(d["previous_version"], "v2");
   EXPECT_EQ(d["actor"], "carol");
   EXPECT_EQ(d["reason"], "checkout broken");
-  EXPECT_EQ(d["steps"][5]["state"], "succeeded");
-  EXPECT_TRUE(d["steps"][5]["evidence"].contains("request_to_switch_ms"));
-  EXPECT_EQ(d["steps"][1]["state"], "skipped");
+  EXPECT_EQ(d["steps"][6]["state"], "succeeded");
+  EXPECT_TRUE(d["steps"][6]["evidence"].contains("request_to_switch_ms"));
+  EXPECT_EQ(d["steps"][2]["state"], "skipped");
   EXPECT_EQ(b.gateway().active("web"), Slot::kGreen);
   // The bad release stops; the earlier deployment's cleanup knows its slot was taken over.
   ASSERT_TRUE(b.driveCleanup(*id));
   EXPECT_EQ(b.runtime().running("web", "blue"), "");
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   ASSERT_TRUE(b.driveCleanup(v2));
-  EXPECT_NE(b.deployment(v2)["steps"][7]["result"].get<std::string>().find("taken over"),
+  EXPECT_NE(b.deployment(v2)["steps"][8]["result"].get<std::string>().find("taken over"),
             std::string::npos);
   EXPECT_EQ(b.runtime().running("web", "green"), "v1");
   auto actions = auditActions(b.store(), *id);
@@ -356,9 +357,9 @@ TEST(ReleaseController, EmergencyRollbackWithoutAWarmSlotSkipsApprovalAndSmoke) 
   // production needs approval, but not for an emergency rollback.
   ASSERT_TRUE(b.driveToState(*id, "succeeded"));
   json d = b.deployment(*id);
-  EXPECT_EQ(d["steps"][1]["state"], "succeeded");  // started again
-  EXPECT_EQ(d["steps"][3]["state"], "skipped");
+  EXPECT_EQ(d["steps"][2]["state"], "succeeded");  // started again
   EXPECT_EQ(d["steps"][4]["state"], "skipped");
+  EXPECT_EQ(d["steps"][5]["state"], "skipped");
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   EXPECT_EQ(b.runtime().running("api", "green"), "v1");
 }
@@ -378,7 +379,7 @@ TEST(ReleaseController, StandardRollbackGoesThroughTheProcedure) {
   EXPECT_EQ(d["kind"], "rollback");
   EXPECT_EQ(d["version"], "v1");
   EXPECT_EQ(d["reason"], "regression in search");
-  EXPECT_EQ(d["steps"][3]["state"], "succeeded");  // smoke ran
+  EXPECT_EQ(d["steps"][4]["state"], "succeeded");  // smoke ran
   EXPECT_EQ(b.c().rollback({"api", std::string("v9"), "x", "dave", false}).status().code(),
             Status::Code::kNotFound);
 }

@@ -122,8 +122,8 @@ TEST(ReleaseLive, DeploysRealProcessesBehindTheGateway) {
   for (int i = 0; i < 4; ++i) EXPECT_NE(get(port).find("version=v2"), std::string::npos);
   // The health step saw both replicas pass their checks; smoke reached them directly.
   auto d = *controller->deployment(*v2);
-  EXPECT_EQ(d["steps"][2]["evidence"]["endpoints"].size(), 2u);
-  EXPECT_EQ(d["steps"][3]["evidence"]["requests"][0]["status"], 200);
+  EXPECT_EQ(d["steps"][3]["evidence"]["endpoints"].size(), 2u);
+  EXPECT_EQ(d["steps"][4]["evidence"]["requests"][0]["status"], 200);
 
   // A rollback to v1 through the procedure; v2's replicas stop after it.
   auto rb = controller->rollback({"api", std::string("v1"), "test", "carol", false});

@@ -127,7 +127,7 @@ TEST_P(RestartAt, ReconcilesFromTheStore) {
     EXPECT_EQ(b.runtime().running(app, "green"), "v1");  // warm for a fast rollback
     ASSERT_TRUE(b.driveToState(*id, "succeeded"));
     json done = b.deployment(*id);
-    EXPECT_EQ(done["steps"][6]["evidence"]["resumed_after_restart"], true);
+    EXPECT_EQ(done["steps"][7]["evidence"]["resumed_after_restart"], true);
     expectServing(b, app, "v2");
     expectWhole(b.store(), *id);
   }
