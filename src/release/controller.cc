@@ -507,6 +507,10 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
 Result<std::string> DeployController::rollback(const RollbackRequest& req) {
   if (req.app.empty()) return Status::invalidArgument("rollback: app is required");
   if (req.reason.empty()) return Status::invalidArgument("rollback: a reason is required");
+  if (req.with_migrations && req.emergency) {
+    return Status::invalidArgument("rollback: --with-migrations cannot go with --emergency (an "
+                                   "emergency rollback never touches the database)");
+  }
   if (req.to_version && !validVersion(*req.to_version)) {
     return Status::invalidArgument("rollback: version \"" + *req.to_version + "\" is not valid");
   }
@@ -548,10 +552,6 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
   run->to = otherSlot(live);
   run->requested_mono_ms = monoMs();
   run->kind = req.emergency ? DeploymentKind::kEmergencyRollback : DeploymentKind::kRollback;
-  if (req.with_migrations && req.emergency) {
-    return Status::invalidArgument("rollback: --with-migrations cannot go with --emergency (an "
-                                   "emergency rollback never touches the database)");
-  }
   run->with_migrations = req.with_migrations;
 
   std::string target;

@@ -383,6 +383,17 @@ TEST_F(ReleaseMigrate, StandardRollbackLeavesTheDatabaseAndEmergencyNeverTouches
   EXPECT_EQ(both.exit_code, 2) << both.out << both.err;
   EXPECT_NE(both.err.find("--with-migrations cannot go with --emergency"), std::string::npos)
       << both.err;
+  // The admin API: with_migrations is a boolean, and not for an emergency rollback.
+  auto bad = d.api("POST", "/api/v1/apps/api/rollback",
+                   R"({"reason": "x", "with_migrations": "yes"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("with_migrations\\\" must be true or false"), std::string::npos)
+      << bad.body;
+  auto em_api = d.api("POST", "/api/v1/apps/api/rollback",
+                      R"({"reason": "x", "emergency": true, "with_migrations": true})");
+  EXPECT_EQ(em_api.status, 422) << em_api.body;
+  EXPECT_NE(em_api.body.find("never touches the database"), std::string::npos) << em_api.body;
+  EXPECT_TRUE(tableExists("gadgets"));
 }
 
 TEST_F(ReleaseMigrate, RollbackWithMigrationsRefusesBeforeTouchingAnythingWithoutADownFile) {
