@@ -8,15 +8,16 @@
 //   - failed (the deployment fails before any slot starts): the URL cannot be resolved, the
 //     folder cannot be read, the database cannot be reached, an applied migration's up file
 //     changed (checksum drift: the result names the file) or is gone, the environment's
-//     `migrations_tested_in: ENV` rule finds no succeeded deployment of this app and version in
-//     ENV whose migrate step applied them (or found nothing pending), or a migration fails. A
+//     `migrations_tested_in: ENV` rule finds no succeeded deployment of this app (or of
+//     release.database.tested_as) and version in ENV whose migrate step applied them (or found
+//     nothing pending), or a migration fails. A
 //     failing migration is rolled back entirely ("file:line:col: <database error>"); the ones
 //     this run applied before it stay applied (each migration is its own transaction) and are
 //     listed in the evidence as "applied"; a later deployment continues from the failed one.
 //   - succeeded: each pending migration applied in id order under the advisory lock, recorded
 //     in schema_migrations with applied_by = the deployment's actor and deployment = its id.
 //   Evidence: {"database": "user@host:port/db" (never a password), "folder", "applied": [labels],
-//   "pending": [labels], "tested_in": {"environment", "deployment"} when the rule applies}.
+//   "pending": [labels], "tested_in": {"environment", "app", "deployment"} when the rule applies}.
 //
 // Rollback (kind rollback): with `with_migrations`, the migrations recorded by the deployments
 // of the rolled-back release (the live one, previous_version) are rolled back newest first with
