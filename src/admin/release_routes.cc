@@ -282,7 +282,7 @@ void ReleaseRoutes::install(Routes& s) {
   s.Post(R"(/api/v1/apps/([^/]+)/rollback)", [=, this](const httplib::Request& req,
                                                       httplib::Response& res) {
     if (!need(res)) return;
-    auto body = parseBody(req, res, {"reason", "to", "emergency"});
+    auto body = parseBody(req, res, {"reason", "to", "emergency", "with_migrations"});
     if (!body) return;
     release::RollbackRequest r;
     r.app = req.matches[1];
@@ -290,7 +290,8 @@ void ReleaseRoutes::install(Routes& s) {
     std::string to;
     if (!stringField(*body, "reason", r.reason, res, true, kMaxReasonBytes) ||
         !stringField(*body, "to", to, res, false) ||
-        !boolField(*body, "emergency", r.emergency, res)) {
+        !boolField(*body, "emergency", r.emergency, res) ||
+        !boolField(*body, "with_migrations", r.with_migrations, res)) {
       return;
     }
     if (body->contains("to") && !(*body)["to"].is_null()) {

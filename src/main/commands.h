@@ -73,6 +73,7 @@ int runDeploy(const ClientOptions& client, const DeployOptions& options);
 struct RollbackOptions {
   std::string app, reason, to;
   bool emergency = false;
+  bool with_migrations = false;  // standard rollback: the migrate step takes the database back
   ViewMode view = ViewMode::kAuto;
   bool no_wait = false;
   int reconnect_seconds = 120;

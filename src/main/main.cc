@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
   rollback->add_flag("--emergency", rb_opts.emergency,
                      "Flip to the warm previous slot now (or start the previous release "
                      "without approval and smoke checks)");
+  rollback->add_flag("--with-migrations", rb_opts.with_migrations,
+                     "Also roll back the database migrations the rolled-back release applied "
+                     "(its down files, newest first) before the switch back");
   rollback->add_flag("--no-wait", rb_opts.no_wait, "Print the deployment id and return");
   rollback->add_option("--reconnect", rb_opts.reconnect_seconds,
                        "Seconds to keep retrying a lost admin API while following")

@@ -328,7 +328,13 @@ int runRollback(const ClientOptions& o, const RollbackOptions& r) {
     std::cerr << "shipgate rollback: --to must be a version (got '" << r.to << "')\n";
     return kUsage;
   }
+  if (r.with_migrations && r.emergency) {
+    std::cerr << "shipgate rollback: --with-migrations cannot go with --emergency (an emergency "
+                 "rollback never touches the database)\n";
+    return kUsage;
+  }
   json body{{"reason", r.reason}, {"emergency", r.emergency}};
+  if (r.with_migrations) body["with_migrations"] = true;
   if (!r.to.empty()) body["to"] = r.to;
   auto t = target(o, what);
   if (!t) return kUsage;

@@ -348,6 +348,63 @@ Result<std::vector<std::string>> rollback(PgConnection& conn,
   return done;
 }
 
+Result<std::vector<std::string>> appliedByDeployment(PgConnection& conn,
+                                                     const std::string& deployment) {
+  SG_PG_ASSIGN(std::vector<Applied> applied, readApplied(conn));
+  std::vector<std::string> out;
+  for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+    if (!deployment.empty() && it->deployment == deployment) out.push_back(it->id);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> rollbackDeployment(PgConnection& conn,
+                                                    const std::vector<Migration>& migrations,
+                                                    const std::vector<std::string>& deployments) {
+  Lock lock(conn);
+  SG_RETURN_IF_ERROR(lock.acquire());
+  SG_PG_ASSIGN(std::vector<Applied> applied, readApplied(conn));
+  std::vector<const Migration*> plan;
+  std::string refused;
+  for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+    if (it->deployment.empty() ||
+        std::find(deployments.begin(), deployments.end(), it->deployment) == deployments.end()) {
+      continue;
+    }
+    auto m = std::find_if(migrations.begin(), migrations.end(),
+                          [&](const Migration& x) { return x.id == it->id; });
+    if (m == migrations.end()) {
+      refused += "\n  " + it->id + "_" + it->name + ": its files are gone";
+    } else if (!m->down_path) {
+      refused += "\n  " + m->label() + ": no down file " + m->label() + ".down.sql";
+    } else {
+      plan.push_back(&*m);
+    }
+  }
+  if (!refused.empty()) {
+    std::string which;
+    for (const auto& d : deployments) which += (which.empty() ? "" : ", ") + d;
+    return Status::failedPrecondition("cannot roll back the migrations of deployment " + which +
+                                      "; nothing was rolled back:" + refused);
+  }
+  std::vector<std::string> done;
+  for (const Migration* m : plan) {
+    SG_PG_ASSIGN(std::string down_sql, readFile(*m->down_path));
+    SG_RETURN_IF_ERROR(conn.run("BEGIN"));
+    Status s = runFile(conn, *m->down_path, down_sql);
+    if (s.isOk()) s = conn.run("DELETE FROM schema_migrations WHERE id = $1", {pgText(m->id)});
+    if (s.isOk()) s = conn.run("COMMIT");
+    if (!s.isOk()) {
+      (void)conn.run("ROLLBACK");
+      std::string msg = "rolling back " + m->label() + " failed (it stays applied): " + s.message();
+      if (!done.empty()) msg += " (rolled back before it: " + std::to_string(done.size()) + ")";
+      return Status::failedPrecondition(msg);
+    }
+    done.push_back(m->label());
+  }
+  return done;
+}
+
 std::string lineColumn(std::string_view text, int64_t position) {
   int64_t line = 1, col = 1, chars = 1;
   for (size_t i = 0; i < text.size() && chars < position; ++i) {

@@ -16,9 +16,9 @@ using store::DeploymentKind;
 using store::DeploymentState;
 using store::StepState;
 
-const char* const kStepNames[kStepCount] = {"gates",         "preflight", "start",  "health",
-                                            "smoke",         "accessibility", "approval",
-                                            "switch",        "bake",      "cleanup"};
+const char* const kStepNames[kStepCount] = {
+    "gates", "preflight", "migrate", "start", "health", "smoke", "accessibility",
+    "approval", "switch", "bake", "cleanup"};
 
 traffic::Slot otherSlot(traffic::Slot s) {
   return s == traffic::Slot::kBlue ? traffic::Slot::kGreen : traffic::Slot::kBlue;
@@ -516,6 +516,10 @@ Result<std::string> DeployController::deploy(const DeployRequest& req) {
 Result<std::string> DeployController::rollback(const RollbackRequest& req) {
   if (req.app.empty()) return Status::invalidArgument("rollback: app is required");
   if (req.reason.empty()) return Status::invalidArgument("rollback: a reason is required");
+  if (req.with_migrations && req.emergency) {
+    return Status::invalidArgument("rollback: --with-migrations cannot go with --emergency (an "
+                                   "emergency rollback never touches the database)");
+  }
   if (req.to_version && !validVersion(*req.to_version)) {
     return Status::invalidArgument("rollback: version \"" + *req.to_version + "\" is not valid");
   }
@@ -557,6 +561,7 @@ Result<std::string> DeployController::rollback(const RollbackRequest& req) {
   run->to = otherSlot(live);
   run->requested_mono_ms = monoMs();
   run->kind = req.emergency ? DeploymentKind::kEmergencyRollback : DeploymentKind::kRollback;
+  run->with_migrations = req.with_migrations;
 
   std::string target;
   if (req.emergency) {

@@ -34,6 +34,7 @@ class SlaWatch;
 enum StepIndex : int {
   kGates = 0,
   kPreflight,
+  kMigrate,  // migration_step.h
   kStart,
   kHealth,
   kSmoke,
@@ -63,6 +64,7 @@ struct Run {
   bool emergency_flip = false;                // emergency rollback to a warm slot
   bool override_gates = false;                // deploy --override-gates (reason: record.reason)
   bool resume_bake = false;                   // reconciled: resume the bake after a restart
+  bool with_migrations = false;               // rollback: take the database back too
   int64_t requested_mono_ms = 0;              // when the request came in (emergency timing)
 
   mutable Mutex mu;

@@ -1,6 +1,6 @@
-// The checklist of one deployment, run on its own worker thread: start, health, smoke,
-// accessibility (accessibility_step.cc), approval, switch, bake, cleanup (preflight ran in
-// deploy()/rollback()), the trigger watch during the
+// The checklist of one deployment, run on its own worker thread: gates (gate_step.cc), migrate
+// (migration_step.cc), start, health, smoke, accessibility (accessibility_step.cc), approval,
+// switch, bake, cleanup (preflight ran in deploy()/rollback()), the trigger watch during the
 // switch holds and the bake, the automatic rollback when a rule fires, and the emergency flip.
 #include <algorithm>
 #include <cmath>
@@ -9,6 +9,7 @@
 #include "controller_impl.h"
 #include "gate_step.h"
 #include "incidents.h"
+#include "migration_step.h"
 #include "release_metrics.h"
 #include "sla_watch.h"
 #include "shipgate/common/log.h"
@@ -209,6 +210,7 @@ class Worker {
   // ---- steps ----
   bool gatesStep();
   bool gates_refused_ = false;  // the gates step ended the deployment: nothing was started
+  bool migrateStep();
   bool startStep();
   bool healthStep(traffic::Slot slot, int index);
   bool smokeStep();
@@ -284,6 +286,30 @@ bool Worker::gatesStep() {
   gates_refused_ = true;
   failBeforeSwitch("gates: " + g.result);
   return false;
+}
+
+bool Worker::migrateStep() {
+  if (!beginStep(kMigrate)) return false;
+  MigrateStepInput in;
+  in.release = &r_.release;
+  in.env = &r_.env;
+  in.kind = r_.kind;
+  in.deployment_id = r_.id;
+  in.version = version();
+  in.previous_version = previousVersion();
+  in.artifact = r_.artifact;
+  in.with_migrations = r_.with_migrations;
+  {
+    MutexLock lock(r_.mu);
+    in.actor = r_.record.actor;
+  }
+  MigrateStepOutcome out = runMigrateStep(in, deps_.store, deps_.runtime);
+  if (out.state == StepState::kFailed) {
+    endStep(kMigrate, StepState::kFailed, out.result, out.evidence);
+    failBeforeSwitch("migrate: " + out.result);
+    return false;
+  }
+  return endStep(kMigrate, out.state, out.result, out.evidence);
 }
 
 bool Worker::startStep() {
@@ -959,6 +985,7 @@ void Worker::emergencyFlip() {
   }
   const std::string why =
       "the previous release was still warm in " + std::string(traffic::slotName(r_.to));
+  skip(kMigrate, "emergency rollback: the database is never touched");
   for (int i : {kGates, kStart, kHealth, kSmoke, kAccessibility, kApproval}) skip(i, why);
   endStep(kSwitch, StepState::kSucceeded, "ok",
           {{"from", traffic::slotName(r_.from)},
@@ -1112,7 +1139,7 @@ void Worker::execute() {
     if (!finished()) rejectedOrStopped();
     return;
   }
-  if (!startStep()) {
+  if (!migrateStep() || rejectedOrStopped() || !startStep()) {
     if (!finished()) rejectedOrStopped();
     return;
   }

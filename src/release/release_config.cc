@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include "shipgate/runtime/env_refs.h"
 #include "shipgate/store/postgres_connection.h"
 #include "shipgate/traffic/traffic_config.h"
 
@@ -34,6 +35,7 @@ void loadEnvironments(const YNode& n, Diagnostics& d, ReleaseConfig& out) {
     return;
   }
   out.environments.clear();
+  std::map<std::string, config::Location> tested_in_where;
   for (const YEntry& e : n.entries) {
     std::string path = childPath("environments", e.key);
     EnvironmentConfig env;
@@ -53,6 +55,9 @@ void loadEnvironments(const YNode& n, Diagnostics& d, ReleaseConfig& out) {
       d.error(m.take("bake")->where, m.sub("bake") + ": must not be negative");
     }
     m.getBool("triggers", env.triggers);
+    if (m.getString("migrations_tested_in", env.migrations_tested_in)) {
+      tested_in_where[env.name] = m.take("migrations_tested_in")->where;
+    }
     if (m.getDuration("scale_down_delay", env.scale_down_delay) &&
         env.scale_down_delay.count() < 0) {
       d.error(m.take("scale_down_delay")->where, m.sub("scale_down_delay") + ": must not be negative");
@@ -64,6 +69,86 @@ void loadEnvironments(const YNode& n, Diagnostics& d, ReleaseConfig& out) {
     d.error(n.where, "environments: names no environment (leave it out for the default "
                      "\"production\")");
   }
+  // migrations_tested_in names another environment of the list.
+  std::vector<std::string> names;
+  for (const auto& env : out.environments) names.push_back(env.name);
+  for (const auto& env : out.environments) {
+    const std::string& other = env.migrations_tested_in;
+    if (other.empty()) continue;
+    const std::string path = childPath(childPath("environments", env.name), "migrations_tested_in");
+    if (other == env.name) {
+      d.error(tested_in_where[env.name],
+              path + ": names its own environment; name the one migrations are tried in first "
+                     "(e.g. staging)");
+    } else if (std::find(names.begin(), names.end(), other) == names.end()) {
+      d.error(tested_in_where[env.name], path + ": \"" + other +
+                                             "\" is not an environment of environments:" +
+                                             config::didYouMean(other, names));
+    }
+  }
+}
+
+// release.database: {url, migrations}. The URL is checked as far as it can be before it is
+// resolved: a secret: reference must parse, ${VAR} must be well formed, a plain URL must be one
+// libpq accepts.
+void loadDatabase(const YNode& n, const std::string& path, Diagnostics& d, AppRelease& app) {
+  MapView m(n, path, d);
+  if (!m.isMap()) {
+    d.error(n.where, path + ": expected a map {url: postgres://..., migrations: DIR}, got " +
+                         n.kindName());
+    return;
+  }
+  AppDatabase db;
+  db.where = n.where;
+  const YNode* url = m.take("url");
+  if (url == nullptr) {
+    d.error(n.where, path + ": url is required (postgres://user@host:port/db, secret:/path or "
+                            "${VAR})");
+  } else if (m.getString("url", db.url)) {
+    auto ref = runtime::parseSecretRef(db.url);
+    if (!ref.isOk()) {
+      d.error(url->where, m.sub("url") + ": " + ref.status().message());
+    } else if (!ref->has_value()) {
+      if (db.url.find("${") != std::string::npos) {
+        if (auto problem = runtime::checkVariables(db.url)) {
+          d.error(url->where, m.sub("url") + ": " + problem->message);
+        }
+      } else if (!store::pg::isPostgresUrl(db.url)) {
+        d.error(url->where, m.sub("url") + ": not a postgres:// URL, a secret:/path reference or "
+                                           "${VAR} (postgres://user@host:port/dbname)");
+      } else if (Status s = store::pg::validateUrl(db.url); !s.isOk()) {
+        d.error(url->where, m.sub("url") + ": " + s.message());
+      }
+    }
+  }
+  if (const YNode* dir = m.take("migrations")) {
+    if (m.getString("migrations", db.migrations)) {
+      std::string bad;
+      if (db.migrations.empty()) bad = "must name a folder";
+      if (db.migrations.find('\0') != std::string::npos) bad = "holds a NUL byte";
+      if (bad.empty() && db.migrations[0] != '/') {
+        // Relative: inside the release's artifact, never above it.
+        size_t start = 0;
+        while (start <= db.migrations.size()) {
+          size_t slash = db.migrations.find('/', start);
+          if (slash == std::string::npos) slash = db.migrations.size();
+          if (db.migrations.compare(start, slash - start, "..") == 0 && slash - start == 2) {
+            bad = "a relative folder is inside the release's artifact and may not contain \"..\"";
+          }
+          start = slash + 1;
+        }
+      }
+      if (!bad.empty()) d.error(dir->where, m.sub("migrations") + ": " + bad);
+    }
+  }
+  if (m.getString("tested_as", db.tested_as)) {
+    db.tested_as_where = m.take("tested_as")->where;
+    if (!config::validName(db.tested_as)) {
+      d.error(db.tested_as_where, m.sub("tested_as") + ": not a valid app name");
+    }
+  }
+  m.finish();
+  app.database = std::move(db);
 }
 
 void loadRuntime(const YNode& n, const std::string& path, Diagnostics& d, AppRelease& app) {
@@ -247,6 +332,7 @@ void loadAppRelease(const YEntry& e, const YNode& rel, Diagnostics& d, ReleaseCo
   }
   m.getPath("release_root", app.release_root);
   m.getBool("restart_on_secret_change", app.restart_on_secret_change);
+  if (const YNode* db = m.take("database")) loadDatabase(*db, m.sub("database"), d, app);
   m.finish();
   out.apps.push_back(std::move(app));
 }
@@ -404,6 +490,18 @@ std::shared_ptr<const ReleaseConfig> validateReleaseConfig(const config::Config&
     for (auto& app : out->apps) app.runtime.non_root_user = on;
   }
   checkAgainstTraffic(c, d, *out);
+  // release.database.tested_as names an app of apps:.
+  for (const auto& app : out->apps) {
+    if (!app.database || app.database->tested_as.empty()) continue;
+    const std::string& other = app.database->tested_as;
+    if (out->app_environment.count(other) == 0) {
+      std::vector<std::string> names;
+      for (const auto& [name, env] : out->app_environment) names.push_back(name);
+      d.error(app.database->tested_as_where,
+              "apps." + app.app + ".release.database.tested_as: \"" + other +
+                  "\" is not an app of apps:" + config::didYouMean(other, names));
+    }
+  }
   if (errorCount() > errors_before) return nullptr;
   return out;
 }

@@ -31,7 +31,7 @@ Status prefixed(const std::string& prefix, const Status& st) {
 
 Result<secrets::SecretBytes> readSecret(const AppRelease& app, const std::string& var,
                                         const runtime::SecretRef& ref, const EnvSources& sources) {
-  const std::string where = "env " + var + ": secret " + ref.describe();
+  const std::string where = var + ": secret " + ref.describe();
   if (sources.store == nullptr) {
     return Status::failedPrecondition(where +
                                       ": no secrets store (the config has no secrets: section)");
@@ -80,7 +80,7 @@ Result<ResolvedRuntime> resolveRuntime(const AppRelease& app, const EnvSources& 
         auto meta = sources.store->peekMetadata(r.path);
         if (meta.isOk() && meta->has_value()) out.versions[r.path] = (*meta)->current_version;
       }
-      auto secret = readSecret(app, name, r, sources);
+      auto secret = readSecret(app, "env " + name, r, sources);
       if (!secret.isOk()) return secret.status();
       secret_env->push_back(runtime::SecretEnvVar{name, std::move(secret).value()});
       continue;
@@ -92,6 +92,21 @@ Result<ResolvedRuntime> resolveRuntime(const AppRelease& app, const EnvSources& 
   out.runtime.env = std::move(plain);
   if (!secret_env->empty()) out.secrets = std::move(secret_env);
   return out;
+}
+
+Result<std::string> resolveSetting(const AppRelease& app, const std::string& what,
+                                   const std::string& value, const EnvSources& sources) {
+  auto ref = runtime::parseSecretRef(value);
+  if (!ref.isOk()) return prefixed(what + ": ", ref.status());
+  if (ref->has_value()) {
+    auto secret = readSecret(app, what, **ref, sources);
+    if (!secret.isOk()) return secret.status();
+    return std::string(secret->view());
+  }
+  const runtime::EnvLookup lookup = sources.lookup ? sources.lookup : runtime::processEnvironment();
+  auto expanded = runtime::expandVariables(value, lookup);
+  if (!expanded.isOk()) return prefixed(what + ": ", expanded.status());
+  return expanded;
 }
 
 std::map<std::string, runtime::SecretRef> secretRefsOf(const runtime::RuntimeConfig& runtime) {

@@ -7,6 +7,55 @@
 
 namespace shipgate::release {
 
+namespace {
+
+// A process release's directory: the artifact, else <release_root>/<version>, else the current
+// directory.
+std::string processReleaseDir(const AppRelease& app, const std::string& version,
+                              const std::string& artifact) {
+  if (!artifact.empty()) return std::filesystem::absolute(artifact).lexically_normal().string();
+  if (!app.release_root.empty()) {
+    return (std::filesystem::path(app.release_root) / version).string();
+  }
+  return std::filesystem::current_path().string();
+}
+
+}  // namespace
+
+Result<std::string> SlotRuntime::releaseFiles(const AppRelease& app, const std::string& version,
+                                              const std::string& artifact) const {
+  return processReleaseDir(app, version, artifact);
+}
+
+Result<std::string> SlotRuntime::resolveSetting(const AppRelease& app, const std::string& what,
+                                                const std::string& value) const {
+  return release::resolveSetting(app, what, value, EnvSources{});
+}
+
+Result<std::string> SupervisorSlotRuntime::releaseFiles(const AppRelease& app,
+                                                        const std::string& version,
+                                                        const std::string& artifact) const {
+  if (app.runtime.kind != runtime::RuntimeKind::kStatic) {
+    return processReleaseDir(app, version, artifact);
+  }
+  std::error_code ec;
+  if (!artifact.empty() && std::filesystem::is_directory(artifact, ec)) {
+    return std::filesystem::absolute(artifact).lexically_normal().string();
+  }
+  auto imported = releases_.path(app.app, version);
+  if (imported) return imported;
+  return Status::failedPrecondition(
+      "static release " + version + " of " + app.app +
+      ": its migrations are read from a folder artifact or an imported release (an archive is "
+      "imported only when the release starts)");
+}
+
+Result<std::string> SupervisorSlotRuntime::resolveSetting(const AppRelease& app,
+                                                          const std::string& what,
+                                                          const std::string& value) const {
+  return release::resolveSetting(app, what, value, sources_);
+}
+
 SupervisorSlotRuntime::SupervisorSlotRuntime(runtime::ProcessSupervisor& supervisor,
                                              runtime::StaticReleases& releases)
     : supervisor_(supervisor), releases_(releases) {}
@@ -37,13 +86,7 @@ Result<SlotStart> SupervisorSlotRuntime::start(const AppRelease& app, const std:
   spec.app = app.app;
   spec.slot = slot;
   spec.version = version;
-  if (!artifact.empty()) {
-    spec.release_dir = std::filesystem::absolute(artifact).lexically_normal().string();
-  } else if (!app.release_root.empty()) {
-    spec.release_dir = (std::filesystem::path(app.release_root) / version).string();
-  } else {
-    spec.release_dir = std::filesystem::current_path().string();
-  }
+  spec.release_dir = processReleaseDir(app, version, artifact);
   // ${NAME} and secret: references are resolved for this start only; secret values stay in
   // guarded memory in the spec (the supervisor needs them again for restarts).
   auto resolved = resolveRuntime(app, sources_);

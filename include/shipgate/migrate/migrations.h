@@ -94,6 +94,21 @@ Result<std::vector<std::string>> rollback(store::pg::PgConnection& conn,
                                           const std::vector<Migration>& migrations,
                                           const std::string& to_id);
 
+// The ids of the migrations recorded as applied by `deployment` (schema_migrations.deployment),
+// newest first; empty when there are none or no table yet. Reads only.
+Result<std::vector<std::string>> appliedByDeployment(store::pg::PgConnection& conn,
+                                                     const std::string& deployment);
+
+// Rolls back exactly the migrations recorded as applied by one of `deployments`, newest first, each down file and the
+// deletion of its row in one transaction, under the advisory lock. Refuses (FailedPrecondition)
+// before touching anything when one of them has no down file in `migrations` (or no files at
+// all), naming each. A failing down file stops there (it stays applied, the ones before it are
+// rolled back) with "file:line:col: <database error>". Returns the labels rolled back, newest
+// first (empty when those deployments applied none).
+Result<std::vector<std::string>> rollbackDeployment(store::pg::PgConnection& conn,
+                                                    const std::vector<Migration>& migrations,
+                                                    const std::vector<std::string>& deployments);
+
 // "line:col" (1-based) of the 1-based character position `position` in `text` (UTF-8).
 std::string lineColumn(std::string_view text, int64_t position);
 

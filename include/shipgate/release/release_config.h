@@ -39,6 +39,10 @@ struct EnvironmentConfig {
   config::Millis bake{3'600'000};
   bool triggers = true;
   config::Millis scale_down_delay{300'000};
+  // `migrations_tested_in: staging`: a deployment here whose release has pending migrations is
+  // refused unless a succeeded deployment of the same app and version in that environment
+  // applied them (its migrate step succeeded); empty = no such rule.
+  std::string migrations_tested_in;
   config::Location where;
 };
 
@@ -67,6 +71,23 @@ struct AccessibilityScan {
   config::Location where;
 };
 
+// `release.database`: the app's own PostgreSQL database, which the deploy step `migrate` brings
+// up to the new release's migrations (release/migration_step.h).
+//   url         postgres://user@host:port/db, a `secret:/path` reference (#version, @label) or
+//               text with ${VAR}, resolved at each deployment like runtime.env values
+//   migrations  the folder of YYYYMMDD_NNN_name.up.sql files: relative paths are inside the
+//               release's artifact (its release directory), absolute ones are used as they are;
+//               default "migrations"
+//   tested_as   the app's name in the environment its migrations are tested in (the
+//               environment's migrations_tested_in), e.g. api-staging; default: its own name
+struct AppDatabase {
+  std::string url;
+  std::string migrations = "migrations";
+  std::string tested_as;
+  config::Location where;
+  config::Location tested_as_where;
+};
+
 struct AppRelease {
   std::string app;
   std::string environment;  // resolved name
@@ -83,6 +104,7 @@ struct AppRelease {
   // (release/secret_watch.h). Default false.
   bool restart_on_secret_change = false;
   AccessibilityScan accessibility;
+  std::optional<AppDatabase> database;  // none: the migrate step is skipped
   config::Location where;
 };
 

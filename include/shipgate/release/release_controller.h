@@ -11,6 +11,8 @@
 // The checklist (step names, in order; a deployment records the ones it runs):
 //   preflight  config valid, previous release recorded as the rollback target, no deployment
 //              running for the app, the release recorded in the store
+//   migrate    the app's database (release.database) brought to the release's migrations; a
+//              rollback with_migrations takes the rolled-back release's back (migration_step.h)
 //   start      the runtime starts the release in the idle slot; the gateway's idle slot lists
 //              the replicas (127.0.0.1:port)
 //   health     the idle slot's endpoints pass their health check `rise` times (timeout: fail)
@@ -146,6 +148,9 @@ struct RollbackRequest {
   std::string reason;                     // required
   std::string actor;
   bool emergency = false;
+  // Standard rollback: the migrate step rolls back the migrations the rolled-back release's
+  // deployments applied (migration_step.h). Not with `emergency` (InvalidArgument).
+  bool with_migrations = false;
 };
 
 class ReleaseController {

@@ -53,6 +53,12 @@ struct ResolvedRuntime {
 // message starts with "env NAME: " or "command: ".
 Result<ResolvedRuntime> resolveRuntime(const AppRelease& app, const EnvSources& sources);
 
+// One setting of an app resolved the way an env value is (`secret:/path` read under the access
+// rules as "release:<app>", else ${NAME} expanded), e.g. release.database.url. `what` names the
+// setting in messages ("database.url: ..."), which never carry the value.
+Result<std::string> resolveSetting(const AppRelease& app, const std::string& what,
+                                   const std::string& value, const EnvSources& sources);
+
 // The `secret:` references of an app's runtime.env, by variable name (malformed ones skipped:
 // the config check reports them).
 std::map<std::string, runtime::SecretRef> secretRefsOf(const runtime::RuntimeConfig& runtime);

@@ -56,6 +56,15 @@ class SlotRuntime {
   virtual Result<std::string> staticRoot(const AppRelease& app, const std::string& version) const {
     return Status::notFound("app " + app.app + " has no static releases");
   }
+  // The folder that holds `version`'s files before it starts (where its `migrations/` is):
+  // process: the release directory start() would use; static: the artifact when it is a
+  // folder, else the imported release. The default: the artifact, else the current directory.
+  virtual Result<std::string> releaseFiles(const AppRelease& app, const std::string& version,
+                                           const std::string& artifact) const;
+  // A setting resolved like an env value (release_env.h resolveSetting) with this runtime's
+  // sources; the default resolves ${NAME} from shipgate's environment only.
+  virtual Result<std::string> resolveSetting(const AppRelease& app, const std::string& what,
+                                             const std::string& value) const;
 };
 
 // The real SlotRuntime. REQUIRES: supervisor and releases outlive this.
@@ -75,6 +84,10 @@ class SupervisorSlotRuntime final : public SlotRuntime {
   SlotRunState state(const AppRelease& app, const std::string& slot) const override;
   void prune(const AppRelease& app, const std::set<std::string>& keep) override;
   Result<std::string> staticRoot(const AppRelease& app, const std::string& version) const override;
+  Result<std::string> releaseFiles(const AppRelease& app, const std::string& version,
+                                   const std::string& artifact) const override;
+  Result<std::string> resolveSetting(const AppRelease& app, const std::string& what,
+                                     const std::string& value) const override;
 
  private:
   runtime::ProcessSupervisor& supervisor_;

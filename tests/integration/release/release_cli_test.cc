@@ -50,7 +50,7 @@ TEST(ReleaseCli, DeployV1ThenV2WithApprovalThroughTheCli) {
   // The checklist filled in: every step with its decision, the approver, the previous release.
   CliResult shown = d.cli({"deployment", v2});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  for (const char* step : {"gates", "preflight", "start", "health", "smoke", "accessibility",
+  for (const char* step : {"gates", "preflight", "migrate", "start", "health", "smoke", "accessibility",
                            "approval", "switch", "bake"}) {
     EXPECT_NE(shown.out.find(step), std::string::npos) << step << " missing:\n" << shown.out;
   }
@@ -178,7 +178,7 @@ TEST(ReleaseCli, TtyViewRedrawsTheStepsInPlace) {
   const size_t last = v1.out.rfind("deployment " + acceptedId(v1.out) + "\x1b[0m");
   ASSERT_NE(last, std::string::npos) << v1.out;
   const std::string final_block = v1.out.substr(last);
-  for (const char* step : {"gates", "preflight", "start", "health", "smoke", "accessibility",
+  for (const char* step : {"gates", "preflight", "migrate", "start", "health", "smoke", "accessibility",
                            "switch", "bake"}) {
     EXPECT_NE(final_block.find(step), std::string::npos) << step << "\n" << final_block;
   }

@@ -75,12 +75,13 @@ std::string Deployer::yaml() const {
     << (settings_.state_url.empty() ? "" : ", url: \"" + settings_.state_url + "\"") << "}\n"
     << "environments:\n"
     << "  production: {approval: " << settings_.approval << ", bake: " << settings_.bake
-    << ", triggers: true, scale_down_delay: " << settings_.scale_down_delay << "}\n"
-    << settings_.sections << "sites:\n"
+    << ", triggers: true, scale_down_delay: " << settings_.scale_down_delay
+    << settings_.production_extra << "}\n"
+    << settings_.environments_extra << settings_.sections << "sites:\n"
     << "  - {name: api, hosts: [api.test], path_prefix: /api/, app: api}\n"
     << settings_.extra_sites << "apps:\n"
     << "  api:\n"
-    << "    environment: production\n"
+    << "    environment: " << settings_.app_environment << "\n"
     << "    release:\n"
     << "      runtime:\n"
     << "        kind: process\n"

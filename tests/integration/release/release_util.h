@@ -60,6 +60,9 @@ class Deployer {
     // Environment of `shipgate serve` (e.g. SHIPGATE_TEST_HOLD_STEP=start:3000).
     std::vector<std::pair<std::string, std::string>> serve_env;
     std::string state_url;              // state.url when set (postgres://...)
+    std::string app_environment = "production";  // apps.api.environment
+    std::string production_extra;       // appended inside production's {...}, e.g. ", x: y"
+    std::string environments_extra;     // more environments (2-space indent), e.g. staging
   };
 
   explicit Deployer(Settings settings);

@@ -35,18 +35,19 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_EQ(d["from_slot"], "blue");
   EXPECT_EQ(d["to_slot"], "green");
   EXPECT_TRUE(d["previous_version"].is_null());
-  ASSERT_EQ(d["steps"].size(), 10u);
+  ASSERT_EQ(d["steps"].size(), 11u);
   std::vector<std::string> names, states;
   for (const auto& s : d["steps"]) {
     names.push_back(s["name"]);
     states.push_back(s["state"]);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"gates", "preflight", "start", "health", "smoke",
-                                             "accessibility", "approval", "switch", "bake",
-                                             "cleanup"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"gates", "preflight", "migrate", "start", "health",
+                                             "smoke", "accessibility", "approval", "switch",
+                                             "bake", "cleanup"}));
   // No quality_gates configured: the gates step is skipped with the reason.
   EXPECT_EQ(stepOf(d, "gates")["state"], "skipped");
   EXPECT_EQ(stepOf(d, "gates")["result"], "no quality_gates configured");
+  EXPECT_EQ(stepOf(d, "migrate")["state"], "skipped");  // no database configured
   // staging: no smoke checks or accessibility url_paths configured for web, no approval.
   EXPECT_EQ(stepOf(d, "smoke")["state"], "skipped");
   EXPECT_EQ(stepOf(d, "accessibility")["state"], "skipped");

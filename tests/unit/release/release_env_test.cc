@@ -186,5 +186,29 @@ TEST_F(ReleaseEnvTest, SecretRefsOfListsTheReferences) {
   EXPECT_EQ(refs.at("C").version, 2);
 }
 
+TEST_F(ReleaseEnvTest, ResolveSettingReadsSecretsAndVariablesLikeEnvValues) {
+  put("/coinestate/prod/database/url", kValue);
+  auto url = resolveSetting(app_, "database.url", "secret:/coinestate/prod/database/url", sources());
+  ASSERT_TRUE(url.isOk()) << url.status().message();
+  EXPECT_EQ(*url, kValue);
+  auto var = resolveSetting(app_, "database.url", "postgres://app@${DB_HOST}/prod", sources());
+  ASSERT_TRUE(var.isOk()) << var.status().message();
+  EXPECT_EQ(*var, "postgres://app@db.internal/prod");
+
+  // Errors name the setting and the path, never a value.
+  auto unset = resolveSetting(app_, "database.url", "${NOPE}", sources());
+  ASSERT_FALSE(unset.isOk());
+  EXPECT_EQ(unset.status().message().rfind("database.url: ", 0), 0u) << unset.status().message();
+  EXPECT_NE(unset.status().message().find("NOPE"), std::string::npos);
+  put("/coinestate/staging/database/url", kValue);
+  auto denied =
+      resolveSetting(app_, "database.url", "secret:/coinestate/staging/database/url", sources());
+  ASSERT_FALSE(denied.isOk());
+  EXPECT_EQ(denied.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(),
+            "database.url: secret /coinestate/staging/database/url: apps of environment "
+            "production may not read it (no secrets.access rule allows it)");
+}
+
 }  // namespace
 }  // namespace shipgate::release
