@@ -214,6 +214,9 @@ int main(int argc, char** argv) {
   DoraCommandOptions dora_opts;
   dora_opts.config_path = defaultConfig();
   auto* dora = addDoraCommand(app, dora_opts);
+  FlagsOptions flags_opts;
+  flags_opts.config_path = defaultConfig();
+  auto* flags_cmd = addFlagsCommand(app, flags_opts);
 
   try {
     app.parse(argc, argv);
@@ -270,5 +273,6 @@ int main(int argc, char** argv) {
   if (db->parsed()) return runDb(db_opts);
   if (policy->parsed()) return runPolicyCheck(policy_opts);
   if (dora->parsed()) return runDora(dora_opts);
+  if (flags_cmd->parsed()) return runFlags(flags_opts);
   return 2;
 }

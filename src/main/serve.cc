@@ -25,6 +25,7 @@
 
 #include "cluster_node.h"
 #include "commands.h"
+#include "serve_flags.h"
 #include "serve_secrets.h"
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/admin/controller.h"
@@ -191,6 +192,14 @@ int runServe(const ServeOptions& opts) {
     return 1;
   }
   std::unique_ptr<ServeSecrets> serve_secrets = std::move(secrets_or).value();
+  // Feature flags: OFREP on the public listeners, reloaded when the store changes.
+  auto flags_or = ServeFlags::open(*cfg, release_cfg.state_dir, release_cfg.state_url);
+  if (!flags_or) {
+    log::error("cannot open the flag store: " + flags_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<ServeFlags> serve_flags = std::move(flags_or).value();
+  serve_flags->start();
 
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread. The
@@ -360,6 +369,7 @@ int runServe(const ServeOptions& opts) {
   monitor.stop();
   gateway->shutdown(controller.config()->server.limits.drain_timeout);
   supervisor.stopAll();
+  serve_flags->stop();
   log::info("shipgate stopped");
   return 0;
 }
