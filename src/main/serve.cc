@@ -297,6 +297,7 @@ int runServe(const ServeOptions& opts) {
   admin::AdminServer admin_server(controller, metrics, release_api, state.get());
   if (cluster) admin_server.setForwarder(cluster->forwarder());
   serve_secrets->wire(gateway_control, slot_runtime, admin_server);
+  admin_server.setFlags(&serve_flags->store(), [&serve_flags] { serve_flags->pollNow(); });
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
     if (!st.isOk()) {

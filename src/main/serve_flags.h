@@ -22,6 +22,8 @@ class ServeFlags {
   // Loads the flags, starts polling and installs them for the gateway's OFREP route.
   void start();
   void stop();
+  // Reloads now when the store changed (after an admin API write).
+  void pollNow() { poller_.pollNow(); }
   flags::FlagStore& store() { return *store_; }
 
  private:
