@@ -254,6 +254,10 @@ int runServe(const ServeOptions& opts) {
   release_deps.notifier = &notifier;
   release_deps.rum = rum_store.get();
   release_deps.labels = &release_labels;  // RUM beacons name the version behind each slot
+  release_deps.flag_versions = [&serve_flags](const std::string& env) {
+    auto v = serve_flags->store().versionsInForce(env);
+    return v.isOk() ? v.value() : std::map<std::string, int64_t>{};
+  };
   // The notifier's counters on /metrics (notify itself knows no registry).
   metrics.addCollector(
       [&notifier](std::string& out) { notify::renderNotifierMetrics(notifier.stats(), out); });
@@ -278,6 +282,7 @@ int runServe(const ServeOptions& opts) {
       deps.rum = release_deps.rum;
       deps.labels = release_deps.labels;
       deps.poll = release_deps.poll;
+      deps.flag_versions = release_deps.flag_versions;
       return release::makeReleaseController(deps);
     };
     cluster = std::make_unique<ClusterNode>(std::move(co));

@@ -11,7 +11,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "shipgate/common/clock.h"
 #include "shipgate/release/gateway_control.h"
@@ -49,6 +53,9 @@ struct ControllerDeps {
   rum::ReleaseLabelTable* labels = nullptr;
   // How often worker threads re-read the clock while they wait (real time).
   std::chrono::milliseconds poll{20};
+  // The feature flags in force in an environment ({flag key -> version}, flags::FlagStore::
+  // versionsInForce), recorded in the switch step's evidence as "flags". null: not recorded.
+  std::function<std::map<std::string, int64_t>(const std::string& environment)> flag_versions;
   // Smoke requests: the HTTP client's limits come from each check's timeout.
 };
 
