@@ -62,6 +62,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"rum", "rum"},        // rum/rum_config.h
     {"secrets", "secrets"},  // secrets/secrets_config.h
     {"database", "migrate"},  // migrate/migrate_config.h
+    {"flags", "flags"},       // flags/flags_config.h
 };
 
 }  // namespace shipgate::config
