@@ -13,6 +13,7 @@
 #include "support/net.h"
 #include "support/paths.h"
 #include "support/process.h"
+#include "support/raw_http_client.h"
 
 namespace {
 
@@ -112,6 +113,76 @@ TEST(OfrepGateway, OpenFeatureClientEvaluatesFlagsThroughTheGateway) {
   json w = runNode({base, "wait", "banner-text", "Spring sale: 0% fees", "5000"});
   EXPECT_EQ(w["seen"], true) << w.dump() << gw.logs();
   EXPECT_EQ(w["last"], "Spring sale: 0% fees");
+  EXPECT_TRUE(gw.stop().has_value());
+}
+
+// The admin API's flag routes on the same store, and OFREP answering from a write at once;
+// the OFREP token when flags.token_file is set.
+TEST(OfrepGateway, AdminApiWritesFlagsAndOfrepTokenIsChecked) {
+  testsupport::TempDir dir("sg-ofrep-admin");
+  const uint16_t http = testsupport::freePort(), admin = testsupport::freePort();
+  const std::string token = "admintoken-0123456789";
+  const std::string token_file = dir.writeFile("admin.token", token + "\n");
+  const std::string ofrep_token = dir.writeFile("ofrep.token", "ofrep-secret\n");
+  dir.writeFile("site/index.html", "<p>hi</p>");
+  const std::string yaml =
+      "server: {workers: 1, allow_root: true}\n"
+      "listeners: [{name: http, address: \"127.0.0.1:" + std::to_string(http) + "\"}]\n"
+      "admin: {address: \"127.0.0.1:" + std::to_string(admin) + "\", token_file: \"" +
+      token_file + "\"}\n"
+      "sites:\n  - {name: web, static: {root: \"" + dir.file("site") + "\"}}\n"
+      "state: {dir: \"" + dir.file("state") + "\"}\n"
+      "flags: {environment: staging, token_file: \"" + ofrep_token + "\", poll_interval: 60s}\n";
+  testsupport::GatewayProcess gw;
+  ASSERT_TRUE(gw.start(yaml, {http, admin}));
+  const testsupport::Headers auth = {{"Authorization", "Bearer " + token},
+                                     {"X-Shipgate-Actor", "ci-bot"},
+                                     {"Content-Type", "application/json"}};
+  const std::string one =
+      R"({"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"})";
+
+  auto r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode", {}, one);
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode?reason=try", auth,
+                               R"({"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "x"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"],
+            "flag 'dark-mode' at /defaultVariant: \"x\" is not one of its variants (on)");
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode?reason=try", auth, one);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["written"][0]["version"], 1);
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode?cas=0", auth, one);
+  EXPECT_EQ(r.status, 409) << r.body;
+  r = testsupport::httpGet(admin, "/api/v1/flags/staging/dark-mode", auth);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json v = json::parse(r.body);
+  EXPECT_EQ(v["created_by"], "ci-bot");
+  EXPECT_EQ(v["reason"], "try");
+  EXPECT_EQ(v["definition"]["defaultVariant"], "on");
+  r = testsupport::httpGet(admin, "/api/v1/flags/staging/dark-mode/history", auth);
+  EXPECT_EQ(json::parse(r.body)["versions"].size(), 1u);
+  r = testsupport::httpGet(admin, "/api/v1/flags/staging/nope", auth);
+  EXPECT_EQ(r.status, 404);
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging", auth,
+                               std::string(2 << 20, ' '));
+  EXPECT_EQ(r.status, 413);
+
+  // OFREP (environment staging, a token required) answers from the write at once, although the
+  // poll interval is a minute.
+  const std::string body = R"({"context": {"targetingKey": "u"}})";
+  r = testsupport::httpRequest(http, "POST", "/ofrep/v1/evaluate/flags/dark-mode",
+                               {{"Content-Type", "application/json"}}, body);
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = testsupport::httpRequest(http, "POST", "/ofrep/v1/evaluate/flags/dark-mode",
+                               {{"Content-Type", "application/json"}, {"Authorization", "Bearer nope"}},
+                               body);
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = testsupport::httpRequest(http, "POST", "/ofrep/v1/evaluate/flags/dark-mode",
+                               {{"Content-Type", "application/json"}, {"X-API-Key", "ofrep-secret"}},
+                               body);
+  ASSERT_EQ(r.status, 200) << r.body << gw.logs();
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"key": "dark-mode", "value": true,
+      "reason": "STATIC", "variant": "on", "metadata": {}})"));
   EXPECT_TRUE(gw.stop().has_value());
 }
 
