@@ -34,12 +34,13 @@ Result<SetOutcome> FlagStore::set(const std::string& env, const std::vector<Flag
                                    std::to_string(flags.size()));
   }
   MutexLock lock(mu_);
+  FlagsBackend& backend = *backend_;  // the lambda runs under this lock
   SetOutcome out;
-  Status s = backend_->atomically([&]() -> Status {
+  Status s = backend.atomically([&]() -> Status {
     out = SetOutcome{};
-    SG_PG_ASSIGN(int64_t seq, backend_->changeMark());
+    SG_PG_ASSIGN(int64_t seq, backend.changeMark());
     for (const Flag& f : flags) {
-      SG_PG_ASSIGN(auto current, backend_->find(env, f.key, std::nullopt));
+      SG_PG_ASSIGN(auto current, backend.find(env, f.key, std::nullopt));
       const int64_t have = current ? current->version : 0;
       if (cas && *cas != have) {
         return Status::failedPrecondition("flag '" + f.key + "' in " + env + " is at version " +
@@ -60,10 +61,10 @@ Result<SetOutcome> FlagStore::set(const std::string& env, const std::vector<Flag
       v.created_by = actor;
       v.reason = reason;
       v.seq = ++seq;
-      SG_RETURN_IF_ERROR(backend_->appendAudit(
+      SG_RETURN_IF_ERROR(backend.appendAudit(
           FlagAuditEntry{v.seq, now_ms, actor, current ? "update" : "create", env, f.key,
                          v.version, reason}));
-      SG_RETURN_IF_ERROR(backend_->insertVersion(v));
+      SG_RETURN_IF_ERROR(backend.insertVersion(v));
       out.written.push_back(std::move(v));
     }
     return Status::ok();
