@@ -15,6 +15,7 @@
 #include "shipgate/admin/controller.h"
 #include "http_util.h"
 #include "release_routes.h"
+#include "flags_routes.h"
 #include "secrets_routes.h"
 #include "shipgate/common/log.h"
 #include "shipgate/metrics/registry.h"
@@ -123,7 +124,8 @@ AdminServer::AdminServer(Controller& controller, metrics::Registry& metrics,
     : controller_(controller),
       metrics_(metrics),
       release_routes_(std::make_unique<ReleaseRoutes>(releases, store)),
-      secrets_routes_(std::make_unique<SecretsRoutes>(SecretsSources{})) {}
+      secrets_routes_(std::make_unique<SecretsRoutes>(SecretsSources{})),
+      flags_routes_(std::make_unique<FlagsRoutes>(nullptr, nullptr)) {}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -131,6 +133,10 @@ void AdminServer::setSecrets(
     secrets::SecretsStore* store,
     std::function<std::shared_ptr<const secrets::SecretsConfig>()> access) {
   secrets_routes_ = std::make_unique<SecretsRoutes>(SecretsSources{store, std::move(access)});
+}
+
+void AdminServer::setFlags(flags::FlagStore* store, std::function<void()> changed) {
+  flags_routes_ = std::make_unique<FlagsRoutes>(store, std::move(changed));
 }
 
 Status AdminServer::start(const config::AdminConfig& config) {
@@ -232,6 +238,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
 
   release_routes_->install(routes);
   secrets_routes_->install(s);
+  flags_routes_->install(s);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.renderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");

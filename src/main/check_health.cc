@@ -8,6 +8,7 @@
 #include "shipgate/release/gate_check.h"
 #include "shipgate/health/health_config.h"
 #include "shipgate/health/report.h"
+#include "shipgate/flags/flags_config.h"
 #include "shipgate/migrate/migrate_config.h"
 #include "shipgate/notify/notify_config.h"
 #include "shipgate/release/release_config.h"
@@ -28,12 +29,13 @@ std::vector<const config::SectionValidator*> configSections() {
   static const std::unique_ptr<config::SectionValidator> secrets = secrets::secretsSection();
   static const std::unique_ptr<config::SectionValidator> database = migrate::databaseSection();
   static const std::unique_ptr<config::SectionValidator> quality = gates::gatesSection();
+  static const std::unique_ptr<config::SectionValidator> flags = flags::flagsSection();
   // health before traffic: an app's health block is read with health's reader, and traffic reads
   // config.health_checks, which health's section also turns into component checks. release after
   // traffic: it reads the apps traffic validated (their environment and release keys).
   return {&health::healthSection(), &traffic::trafficSection(), &firewall::firewallSection(),
           watch.get(),  rum.get(), notify.get(), release.get(), secrets.get(),
-          database.get(), quality.get()};
+          database.get(), quality.get(), flags.get()};
 }
 
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings) {

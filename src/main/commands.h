@@ -167,6 +167,16 @@ struct DoraCommandOptions {
 CLI::App* addDoraCommand(CLI::App& app, DoraCommandOptions& options);
 int runDora(const DoraCommandOptions& options);
 
+// `shipgate flags get|set|list|history` (flags_command.cc): 0 done, 1 refused or failed (not
+// found, CAS mismatch, invalid definitions), 2 usage, config or store errors.
+struct FlagsOptions {
+  std::string config_path, actor, command, env, key, file, reason;
+  std::optional<int64_t> version, cas;
+  bool json = false;
+};
+CLI::App* addFlagsCommand(CLI::App& app, FlagsOptions& options);
+int runFlags(const FlagsOptions& options);
+
 // Prints loader diagnostics to stderr; returns true when there is no error.
 bool printDiagnostics(const std::string& config_path, bool quiet_warnings = false);
 

@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
   GateCheckOptions gate_opts;
   gate_opts.config_path = defaultConfig();
   auto* gate_check = addGateCommand(app, gate_opts);
+  FlagsOptions flags_opts;
+  flags_opts.config_path = defaultConfig();
+  auto* flags_cmd = addFlagsCommand(app, flags_opts);
 
   try {
     app.parse(argc, argv);
@@ -283,5 +286,6 @@ int main(int argc, char** argv) {
   if (dora->parsed()) return runDora(dora_opts);
   if (release_create->parsed()) return runReleaseCreate(client, release_opts);
   if (gate_check->parsed()) return runGateCheck(gate_opts);
+  if (flags_cmd->parsed()) return runFlags(flags_opts);
   return 2;
 }

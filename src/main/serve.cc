@@ -25,6 +25,7 @@
 
 #include "cluster_node.h"
 #include "commands.h"
+#include "serve_flags.h"
 #include "serve_secrets.h"
 #include "shipgate/admin/admin_server.h"
 #include "shipgate/admin/controller.h"
@@ -193,6 +194,14 @@ int runServe(const ServeOptions& opts) {
     return 1;
   }
   std::unique_ptr<ServeSecrets> serve_secrets = std::move(secrets_or).value();
+  // Feature flags: OFREP on the public listeners, reloaded when the store changes.
+  auto flags_or = ServeFlags::open(*cfg, release_cfg.state_dir, release_cfg.state_url);
+  if (!flags_or) {
+    log::error("cannot open the flag store: " + flags_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<ServeFlags> serve_flags = std::move(flags_or).value();
+  serve_flags->start();
 
   metrics::Registry metrics;
   // The registry's windows (what the release controller reads), closed on their own thread. The
@@ -252,6 +261,10 @@ int runServe(const ServeOptions& opts) {
   release_deps.notifier = &notifier;
   release_deps.rum = rum_store.get();
   release_deps.labels = &release_labels;  // RUM beacons name the version behind each slot
+  release_deps.flag_versions = [&serve_flags](const std::string& env) {
+    auto v = serve_flags->store().versionsInForce(env);
+    return v.isOk() ? v.value() : std::map<std::string, int64_t>{};
+  };
   // The notifier's counters on /metrics (notify itself knows no registry).
   metrics.addCollector(
       [&notifier](std::string& out) { notify::renderNotifierMetrics(notifier.stats(), out); });
@@ -277,6 +290,7 @@ int runServe(const ServeOptions& opts) {
       deps.labels = release_deps.labels;
       deps.poll = release_deps.poll;
       deps.on_finished = release_deps.on_finished;
+      deps.flag_versions = release_deps.flag_versions;
       return release::makeReleaseController(deps);
     };
     cluster = std::make_unique<ClusterNode>(std::move(co));
@@ -296,6 +310,7 @@ int runServe(const ServeOptions& opts) {
   admin::AdminServer admin_server(controller, metrics, release_api, state.get());
   if (cluster) admin_server.setForwarder(cluster->forwarder());
   serve_secrets->wire(gateway_control, slot_runtime, admin_server);
+  admin_server.setFlags(&serve_flags->store(), [&serve_flags] { serve_flags->pollNow(); });
   if (cfg->admin.enabled) {
     Status st = admin_server.start(cfg->admin);
     if (!st.isOk()) {
@@ -370,6 +385,7 @@ int runServe(const ServeOptions& opts) {
   monitor.stop();
   gateway->shutdown(controller.config()->server.limits.drain_timeout);
   supervisor.stopAll();
+  serve_flags->stop();
   log::info("shipgate stopped");
   return 0;
 }

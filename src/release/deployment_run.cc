@@ -674,6 +674,8 @@ bool Worker::switchStep() {
     evidence["steps"] = done;
   }
   evidence["switch_ms"] = c_.monoMs() - step_started_mono_[kSwitch];
+  // The feature flags the new release went live with (flag key -> version).
+  if (deps_.flag_versions) evidence["flags"] = deps_.flag_versions(r_.env.name);
   setSlot(r_.to, version(), store::SlotState::kLive);
   if (!previousVersion().empty()) {
     // A static release stays on disk (kept by keep_releases), so its slot is warm too: the

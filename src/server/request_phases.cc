@@ -1,6 +1,7 @@
 // The gateway's request phases: firewall (the snapshot's WAF answers blocks, challenges and rate
 // limits; a pass adds its fields to the response and counts the final status), rum (the RUM
-// intake answers beacons and serves rum.js on its own paths, before any routing), route (host and
+// intake answers beacons and serves rum.js on its own paths, before any routing), ofrep (the
+// feature flags' OFREP evaluations, ofrep_phase.cc), route (host and
 // path to a site, 404 when none), redirect (HTTP to HTTPS), static (a static site answers), proxy
 // (an app's upstream answers, suspending until it has) and log (metrics, firewall accounting,
 // access log).
@@ -10,6 +11,7 @@
 
 #include "shipgate/http/cookies.h"
 #include "shipgate/rum/release_labels.h"
+#include "ofrep_phase.h"
 #include "proxy_exchange.h"
 #include "request_context.h"
 #include "request_phase.h"
@@ -254,6 +256,7 @@ PhaseList defaultPhases() {
   list.steps.push_back(std::make_unique<FirewallPhase>());
   if (extraPhase()) list.steps.push_back(extraPhase()());
   list.steps.push_back(std::make_unique<RumPhase>());
+  list.steps.push_back(makeOfrepPhase());
   list.steps.push_back(std::make_unique<RoutePhase>());
   list.steps.push_back(std::make_unique<RedirectPhase>());
   list.steps.push_back(std::make_unique<StaticPhase>());

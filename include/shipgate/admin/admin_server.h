@@ -92,12 +92,16 @@ namespace shipgate::secrets {
 class SecretsStore;
 struct SecretsConfig;
 }  // namespace shipgate::secrets
+namespace shipgate::flags {
+class FlagStore;
+}
 
 namespace shipgate::admin {
 
 class Controller;
 class ReleaseRoutes;
 class SecretsRoutes;
+class FlagsRoutes;
 
 // Cluster (several nodes on one PostgreSQL): a follower hands the calls on shared state to the
 // leader. After the token check, every routed request is offered to the forwarder; a response it
@@ -134,6 +138,10 @@ class AdminServer {
   // 503. REQUIRES: before start(); the store outlives the server.
   void setSecrets(secrets::SecretsStore* store,
                   std::function<std::shared_ptr<const secrets::SecretsConfig>()> access);
+  // The feature flag routes' store (flags_routes.h: /api/v1/flags/...); `changed` runs after a
+  // write. Without a call they answer 503. REQUIRES: before start(); the store outlives the
+  // server.
+  void setFlags(flags::FlagStore* store, std::function<void()> changed);
   // Reads the token file and binds; port 0 picks a free port (see port()).
   Status start(const config::AdminConfig& config);
   uint16_t port() const { return port_; }
@@ -150,6 +158,7 @@ class AdminServer {
   metrics::Registry& metrics_;
   std::unique_ptr<ReleaseRoutes> release_routes_;
   std::unique_ptr<SecretsRoutes> secrets_routes_;
+  std::unique_ptr<FlagsRoutes> flags_routes_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::string token_;

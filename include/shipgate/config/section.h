@@ -63,6 +63,7 @@ inline constexpr AreaSection kAreaSections[] = {
     {"secrets", "secrets"},  // secrets/secrets_config.h
     {"database", "migrate"},  // migrate/migrate_config.h
     {"gates", "gates"},       // gates/gates_config.h (with the seed's quality_gates)
+    {"flags", "flags"},       // flags/flags_config.h
 };
 
 }  // namespace shipgate::config

@@ -11,8 +11,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "shipgate/common/clock.h"
 #include "shipgate/release/gateway_control.h"
@@ -53,6 +56,9 @@ struct ControllerDeps {
   // Called (on the deployment's worker thread, no lock held) after each deployment finishes, in
   // any terminal state; e.g. the DORA gauges recompute. Empty: nothing.
   std::function<void()> on_finished;
+  // The feature flags in force in an environment ({flag key -> version}, flags::FlagStore::
+  // versionsInForce), recorded in the switch step's evidence as "flags". null: not recorded.
+  std::function<std::map<std::string, int64_t>(const std::string& environment)> flag_versions;
   // Smoke requests: the HTTP client's limits come from each check's timeout.
 };
 

@@ -334,6 +334,11 @@ class Bench {
     deps.metrics = &registry_;
     deps.labels = &labels_;
     deps.poll = std::chrono::milliseconds(1);
+    // The flags in force per environment, as serve's FlagStore::versionsInForce answers.
+    deps.flag_versions = [](const std::string& env) {
+      return std::map<std::string, int64_t>{{"new-checkout", env == "production" ? 3 : 1},
+                                            {"banner-text", 2}};
+    };
     controller_ = makeReleaseController(deps);
   }
   // A "crash": the controller's threads stop (state stays as the store has it), the processes

@@ -26,6 +26,21 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+TEST(ReleaseController, TheSwitchRecordsTheFlagVersionsInForce) {
+  Bench b;
+  b.healthyTraffic("web", "green");
+  std::string id = b.deployAndFinish("web", "v1");
+  json d = b.deployment(id);
+  json switch_step;
+  for (const auto& s : d["steps"]) {
+    if (s["name"] == "switch") switch_step = s;
+  }
+  ASSERT_TRUE(switch_step.is_object()) << d.dump(2);
+  EXPECT_EQ(switch_step["state"], "succeeded");
+  // web is in staging (kConfig): its environment's flags, key -> version.
+  EXPECT_EQ(switch_step["evidence"]["flags"], json::parse(R"({"banner-text": 2, "new-checkout": 1})"));
+}
+
 TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   Bench b;
   b.healthyTraffic("web", "green");
