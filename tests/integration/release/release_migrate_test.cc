@@ -111,8 +111,9 @@ TEST_F(ReleaseMigrate, DeployAppliesTheMigrationsBeforeTheSlotStarts) {
   ASSERT_EQ(dep["state"], "succeeded") << dep.dump(2);
   std::vector<std::string> names;
   for (const auto& s : dep["steps"]) names.push_back(s["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"preflight", "migrate", "start", "health", "smoke",
-                                             "approval", "switch", "bake", "cleanup"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"gates", "preflight", "migrate", "start", "health",
+                                             "smoke", "accessibility", "approval", "switch",
+                                             "bake", "cleanup"}));
   json m = step(dep, "migrate");
   EXPECT_EQ(m["state"], "succeeded") << m.dump(2);
   EXPECT_EQ(m["result"], "applied 1 migration to " + described());

@@ -90,7 +90,7 @@ TEST(ReleaseController, StagingDeployRunsTheWholeChecklist) {
   EXPECT_TRUE(contains(actions, "switch"));
   EXPECT_TRUE(contains(actions, "deploy_succeeded"));
   // Every step but preflight (recorded at creation) starts: gates first.
-  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 8);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "step_started"), 10);
   auto rel = b.c().releases("web");
   ASSERT_TRUE(rel.isOk());
   EXPECT_EQ((*rel)["live_slot"], "green");

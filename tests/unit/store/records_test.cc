@@ -161,7 +161,7 @@ TEST_P(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {
   ASSERT_TRUE(unfinished.isOk());
   ASSERT_EQ(unfinished->size(), 1u);
   EXPECT_EQ((*unfinished)[0].id, *third);
-  EXPECT_EQ((*unfinished)[0].steps.size(), 8u);  // with steps, for reconciliation
+  EXPECT_EQ((*unfinished)[0].steps.size(), 9u);  // with steps, for reconciliation
   auto listed = store_->listDeployments("", 0);
   ASSERT_TRUE(listed.isOk());
   ASSERT_EQ(listed->size(), 3u);
