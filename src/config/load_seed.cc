@@ -1,6 +1,6 @@
 // The seed's four blocks, loaded verbatim: security_rules, health_checks, quality_gates and
-// container_security. What is not in effect yet gets a located warning, so `check` tells the
-// operator exactly which lines are recorded but not acted on. security_rules also takes the
+// container_security, every key of them in effect (a container_security key shipgate does not
+// know gets a located warning). security_rules also takes the
 // extensions (normalize, enabled, description, block, skip, ratelimit). What needs the rules engine
 // (expressions, the rate_limit shorthand, rate-limit characteristics) is the firewall's section
 // validator's job (firewall/firewall_config.h).
@@ -261,10 +261,17 @@ void loadContainerSecurity(const YEntry& e, const YNode& root, Config& c, Diags&
     std::string value;
     if (!asString(entry.value, path, d, value)) continue;
     c.container_security[entry.key] = value;
+    // base_image and minimal_packages are checked by `shipgate policy check` against the
+    // Dockerfile (policy/container_policy.h); security_scanning: true makes the deploy's gates
+    // step require a clean scan report (gates/gates_config.h).
+    if (entry.key == "base_image" || entry.key == "minimal_packages" ||
+        entry.key == "security_scanning") {
+      continue;
+    }
     if (entry.key != "non_root_user") {
-      d.warning(entry.key_where, path +
-                                     " is recorded but not in effect yet (shipgate does not "
-                                     "build or scan container images)");
+      d.warning(entry.key_where,
+                path + " is not a container_security key shipgate knows (base_image, "
+                       "security_scanning, non_root_user, minimal_packages); it is ignored");
       continue;
     }
     // non_root_user: true is in effect twice: shipgate never serves as root unless

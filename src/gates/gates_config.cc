@@ -115,6 +115,19 @@ void readGateSettings(const YEntry& e, GateSpec& spec, config::Diagnostics& d) {
   m.finish("x-");
 }
 
+// The gate container_security.security_scanning: true stands for when quality_gates has none.
+constexpr std::string_view kImpliedScanWording = "0 critical vulnerabilities";
+
+// container_security.security_scanning when it is the scalar true; nullptr otherwise (the seed
+// loader reports a value that is not a boolean).
+const YEntry* securityScanning(const YNode& document) {
+  const YEntry* cs = document.isMap() ? document.find("container_security") : nullptr;
+  if (cs == nullptr || !cs->value.isMap()) return nullptr;
+  const YEntry* e = cs->value.find("security_scanning");
+  if (e == nullptr || !e->value.isScalar() || e->value.scalar != "true") return nullptr;
+  return e;
+}
+
 class GatesSection final : public config::SectionValidator {
  public:
   std::string_view key() const override { return "gates"; }
@@ -123,7 +136,8 @@ class GatesSection final : public config::SectionValidator {
       const config::Config&, const YNode& document, config::Diagnostics& d) const override {
     const YEntry* qg = document.isMap() ? document.find("quality_gates") : nullptr;
     const YEntry* settings = document.isMap() ? document.find("gates") : nullptr;
-    if (qg == nullptr || !qg->value.isMap()) {
+    const YEntry* scanning = securityScanning(document);
+    if ((qg == nullptr || !qg->value.isMap()) && scanning == nullptr) {
       if (settings != nullptr && !settings->value.isNull()) {
         d.error(settings->key_where, "gates: there is no quality_gates: block to configure");
       }
@@ -131,7 +145,9 @@ class GatesSection final : public config::SectionValidator {
     }
     const bool had_errors = d.hasErrors();
     auto out = std::make_shared<GatesConfig>();
-    for (const YEntry& e : qg->value.entries) {
+    static const YNode kNoGates;
+    const YNode& gate_map = qg != nullptr && qg->value.isMap() ? qg->value : kNoGates;
+    for (const YEntry& e : gate_map.entries) {
       if (!e.value.isScalar()) continue;  // reported by the loader
       GateSpec spec;
       spec.name = e.key;
@@ -144,6 +160,21 @@ class GatesSection final : public config::SectionValidator {
                         "\")");
         continue;
       }
+      spec.reports = defaultReportKinds(spec.wording.kind);
+      out->gates.push_back(std::move(spec));
+    }
+    // container_security.security_scanning: true means a deploy needs a clean scan report. With
+    // no vulnerability gate in quality_gates, the checklist's "Security scan completed (0
+    // critical issues)" is that gate, named security_scan.
+    if (scanning != nullptr &&
+        std::none_of(out->gates.begin(), out->gates.end(), [](const GateSpec& g) {
+          return g.wording.kind == GateKind::kVulnerabilities;
+        })) {
+      GateSpec spec;
+      spec.name = "security_scan";
+      spec.where = scanning->value.where;
+      WordingError err;
+      parseGateWording(kImpliedScanWording, spec.wording, err);
       spec.reports = defaultReportKinds(spec.wording.kind);
       out->gates.push_back(std::move(spec));
     }
@@ -164,7 +195,7 @@ class GatesSection final : public config::SectionValidator {
             if (g.name == e.key) spec = &g;
           }
           if (spec == nullptr) {
-            if (qg->value.find(e.key) == nullptr) {
+            if (gate_map.find(e.key) == nullptr) {
               d.error(e.key_where, "gates." + e.key + ": there is no quality_gates." + e.key);
             }
             continue;

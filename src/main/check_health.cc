@@ -91,6 +91,40 @@ void printGates(const config::Config& config) {
   }
 }
 
+// Where each container_security key takes effect.
+void printContainerPolicy(const config::Config& config) {
+  const auto& cs = config.container_security;
+  if (cs.empty()) return;
+  std::cout << "container policy (container_security):\n";
+  auto value = [&](const char* key) {
+    auto it = cs.find(key);
+    return it == cs.end() ? std::string() : it->second;
+  };
+  if (auto v = value("base_image"); !v.empty()) {
+    std::cout << "  base_image: " << v << " -> `shipgate policy check` (SG3001, SG3002)\n";
+  }
+  if (value("minimal_packages") == "true") {
+    std::cout << "  minimal_packages -> `shipgate policy check` (SG3004, SG3005)\n";
+  }
+  if (value("non_root_user") == "true") {
+    std::cout << "  non_root_user -> releases run as release.runtime.user, never root; "
+                 "`shipgate policy check` (SG3003, SG3006, SG3007)\n";
+  }
+  if (value("security_scanning") == "true") {
+    auto gc = gates::gatesConfigOf(config);
+    const gates::GateSpec* g = nullptr;
+    if (gc != nullptr) {
+      for (const auto& s : gc->gates) {
+        if (s.wording.kind == gates::GateKind::kVulnerabilities) g = &s;
+      }
+    }
+    if (g != nullptr) {
+      std::cout << "  security_scanning -> the gates step's " << g->name << " gate ("
+                << g->wording.text << ")\n";
+    }
+  }
+}
+
 }  // namespace
 
 int runCheck(const std::string& config_path) {
@@ -117,6 +151,7 @@ int runCheck(const std::string& config_path) {
   }
   std::cout << config_path << ": OK (" << warnings << " warning(s))\n";
   printGates(*loaded.config);
+  printContainerPolicy(*loaded.config);
   return 0;
 }
 

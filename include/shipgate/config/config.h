@@ -216,7 +216,7 @@ struct Config {
   WafConfig waf;
   std::vector<RegionHealthCheck> health_checks;
   std::map<std::string, std::string> quality_gates;       // read by gates/gates_config.h
-  std::map<std::string, std::string> container_security;  // partly in effect (non_root_user)
+  std::map<std::string, std::string> container_security;  // policy/container_policy.h, runtime/run_as.h, gates_config.h
   std::vector<Diagnostic> warnings;  // non-fatal findings from the loader
   // The settings each SectionValidator given to the loader returned, by its key() (section.h):
   // "health" (checks:), "traffic" (apps:, sites:), "firewall". Copies of a Config share them.

@@ -145,5 +145,33 @@ TEST(GatesConfig, NoQualityGatesMeansNoSettings) {
       << all(orphan);
 }
 
+// container_security.security_scanning: true without a vulnerability gate: the deploy still
+// needs a clean scan ("Security scan completed (0 critical issues)"), as an implied gate located
+// at the key. With the seed's own security_scan gate, nothing is added.
+TEST(GatesConfig, SecurityScanningImpliesAScanGate) {
+  auto r = load("container_security:\n  security_scanning: true\n");
+  ASSERT_TRUE(r.ok()) << all(r);
+  auto g = gatesConfigOf(*r.config);
+  ASSERT_NE(g, nullptr);
+  ASSERT_EQ(g->gates.size(), 1u);
+  const GateSpec& scan = g->gates[0];
+  EXPECT_EQ(scan.name, "security_scan");
+  EXPECT_EQ(scan.wording.kind, GateKind::kVulnerabilities);
+  EXPECT_EQ(scan.wording.text, "0 critical vulnerabilities");
+  EXPECT_EQ(scan.where.line, 3);
+  EXPECT_EQ(scan.reports, (std::vector<ReportKind>{ReportKind::kNpmAudit, ReportKind::kSarif,
+                                                    ReportKind::kTrivy}));
+
+  auto seed = load(std::string(kSeedBlock) + "container_security:\n  security_scanning: true\n");
+  ASSERT_TRUE(seed.ok()) << all(seed);
+  auto sg = gatesConfigOf(*seed.config);
+  ASSERT_EQ(sg->gates.size(), 6u);
+  EXPECT_EQ(sg->find("security_scan")->wording.text, "0 high/critical vulnerabilities");
+
+  auto off = load("container_security:\n  security_scanning: false\n");
+  ASSERT_TRUE(off.ok()) << all(off);
+  EXPECT_EQ(gatesConfigOf(*off.config), nullptr);
+}
+
 }  // namespace
 }  // namespace shipgate::gates
