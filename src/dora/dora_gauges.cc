@@ -4,22 +4,14 @@
 #include <cstdlib>
 
 #include "shipgate/common/log.h"
+#include "shipgate/metrics/prometheus.h"
 
 namespace shipgate::dora {
 namespace {
 
 std::string escape(const std::string& v) {
   std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
+  metrics::appendEscapedLabelValue(out, v);
   return out;
 }
 

@@ -7,19 +7,6 @@
 namespace shipgate::metrics {
 namespace {
 
-void appendEscaped(std::string& out, std::string_view v) {
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-}
-
 // {a="x",b="y"} (with `extra` last when given); nothing when there are no labels.
 void appendLabels(std::string& out, const Labels& labels, std::string_view extra_name = {},
                   std::string_view extra_value = {}) {
@@ -31,7 +18,7 @@ void appendLabels(std::string& out, const Labels& labels, std::string_view extra
     first = false;
     out += name;
     out += "=\"";
-    appendEscaped(out, value);
+    appendEscapedLabelValue(out, value);
     out += '"';
   };
   for (const auto& l : labels) one(l.name, l.value);
@@ -66,6 +53,19 @@ seriesOf(const std::vector<T>& all, const std::string& name) {
 }
 
 }  // namespace
+
+void appendEscapedLabelValue(std::string& out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
 
 void renderPrometheusText(const Snapshot& snapshot, std::string& out) {
   for (const FamilyInfo& f : snapshot.families) {

@@ -3,21 +3,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "shipgate/metrics/prometheus.h"
+
 namespace shipgate::release {
 namespace {
 
 std::string escape(const std::string& v) {
   std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
+  metrics::appendEscapedLabelValue(out, v);
   return out;
 }
 

@@ -5,10 +5,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "shipgate/metrics/snapshot.h"
 
 namespace shipgate::metrics {
+
+// Appends `value` escaped for a label value (backslash, double quote, newline) to `out`: for
+// collectors that write their own series lines.
+void appendEscapedLabelValue(std::string& out, std::string_view value);
 
 // Appends the text of `snapshot` to `out`.
 void renderPrometheusText(const Snapshot& snapshot, std::string& out);
