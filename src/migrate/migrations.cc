@@ -304,6 +304,36 @@ Result<std::vector<std::string>> migrate(PgConnection& conn,
   return done;
 }
 
+namespace {
+
+// Runs the down files of `plan` in order, each with the removal of its schema_migrations row in
+// one transaction; stops at the first failure, which stays applied. Returns the labels rolled
+// back. With count_done, a failure's message also says how many were rolled back before it.
+Result<std::vector<std::string>> runDowns(PgConnection& conn,
+                                          const std::vector<const Migration*>& plan,
+                                          bool count_done) {
+  std::vector<std::string> done;
+  for (const Migration* m : plan) {
+    SG_PG_ASSIGN(std::string down_sql, readFile(*m->down_path));
+    SG_RETURN_IF_ERROR(conn.run("BEGIN"));
+    Status s = runFile(conn, *m->down_path, down_sql);
+    if (s.isOk()) s = conn.run("DELETE FROM schema_migrations WHERE id = $1", {pgText(m->id)});
+    if (s.isOk()) s = conn.run("COMMIT");
+    if (!s.isOk()) {
+      (void)conn.run("ROLLBACK");
+      std::string msg = "rolling back " + m->label() + " failed (it stays applied): " + s.message();
+      if (count_done && !done.empty()) {
+        msg += " (rolled back before it: " + std::to_string(done.size()) + ")";
+      }
+      return Status::failedPrecondition(msg);
+    }
+    done.push_back(m->label());
+  }
+  return done;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> rollback(PgConnection& conn,
                                           const std::vector<Migration>& migrations,
                                           const std::string& to_id) {
@@ -331,21 +361,7 @@ Result<std::vector<std::string>> rollback(PgConnection& conn,
     return Status::failedPrecondition("cannot roll back to " + to_id +
                                       "; nothing was rolled back:" + refused);
   }
-  std::vector<std::string> done;
-  for (const Migration* m : plan) {
-    SG_PG_ASSIGN(std::string down_sql, readFile(*m->down_path));
-    SG_RETURN_IF_ERROR(conn.run("BEGIN"));
-    Status s = runFile(conn, *m->down_path, down_sql);
-    if (s.isOk()) s = conn.run("DELETE FROM schema_migrations WHERE id = $1", {pgText(m->id)});
-    if (s.isOk()) s = conn.run("COMMIT");
-    if (!s.isOk()) {
-      (void)conn.run("ROLLBACK");
-      return Status::failedPrecondition("rolling back " + m->label() + " failed (it stays applied): " +
-                                  s.message());
-    }
-    done.push_back(m->label());
-  }
-  return done;
+  return runDowns(conn, plan, /*count_done=*/false);
 }
 
 Result<std::vector<std::string>> appliedByDeployment(PgConnection& conn,
@@ -387,22 +403,7 @@ Result<std::vector<std::string>> rollbackDeployment(PgConnection& conn,
     return Status::failedPrecondition("cannot roll back the migrations of deployment " + which +
                                       "; nothing was rolled back:" + refused);
   }
-  std::vector<std::string> done;
-  for (const Migration* m : plan) {
-    SG_PG_ASSIGN(std::string down_sql, readFile(*m->down_path));
-    SG_RETURN_IF_ERROR(conn.run("BEGIN"));
-    Status s = runFile(conn, *m->down_path, down_sql);
-    if (s.isOk()) s = conn.run("DELETE FROM schema_migrations WHERE id = $1", {pgText(m->id)});
-    if (s.isOk()) s = conn.run("COMMIT");
-    if (!s.isOk()) {
-      (void)conn.run("ROLLBACK");
-      std::string msg = "rolling back " + m->label() + " failed (it stays applied): " + s.message();
-      if (!done.empty()) msg += " (rolled back before it: " + std::to_string(done.size()) + ")";
-      return Status::failedPrecondition(msg);
-    }
-    done.push_back(m->label());
-  }
-  return done;
+  return runDowns(conn, plan, /*count_done=*/true);
 }
 
 std::string lineColumn(std::string_view text, int64_t position) {
