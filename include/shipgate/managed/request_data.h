@@ -1,0 +1,74 @@
+// RequestData: the request as the SecRule variables see it, built once per request from the
+// gateway's views: ARGS (query string and body), ARGS_NAMES, REQUEST_HEADERS, REQUEST_COOKIES,
+// FILES, XML, REQUEST_URI, REQUEST_FILENAME, REQUEST_LINE, REQUEST_BODY, ...
+//
+// Body processors, chosen by Content-Type as libmodsecurity 3 with modsecurity.conf-recommended
+// does (rules 200000/200001): application/x-www-form-urlencoded -> URLENCODED, multipart/form-data
+// -> MULTIPART, application/json and */*+json -> JSON, text/xml, application/xml and */*+xml ->
+// XML; anything else: the body is only REQUEST_BODY. A body its processor cannot parse sets
+// REQBODY_ERROR=1 and REQBODY_ERROR_MSG (the CRS then sees no body arguments, like ModSecurity).
+// Names and values are decoded as ModSecurity decodes them (the query string and urlencoded
+// bodies: '+' is a space, percent-escapes decoded once, invalid escapes kept); JSON keys are
+// joined with '.' ("user.address.city", arrays by index "ids.0"); XML: every text node and
+// attribute value is one XML element (name "XML:/*" selects them all).
+//
+// Reused per worker thread: build() clears and refills without giving back memory.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shipgate/managed/seclang.h"
+#include "shipgate/waf/request.h"
+
+namespace shipgate::managed {
+
+// What the gateway knows of one request (views into its buffers, valid during evaluation).
+struct HttpRequestView {
+  std::string_view method;                 // "GET"
+  std::string_view uri;                    // raw request-target as received: "/a/b?x=1"
+  std::string_view protocol = "HTTP/1.1";  // "HTTP/1.1", "HTTP/2.0"
+  std::span<const waf::Header> headers;    // received order, duplicates kept
+  std::string_view body;                   // the body (or its first N bytes, see body_complete)
+  bool body_complete = true;               // false: `body` is a prefix of a longer body
+  std::string_view client_ip;              // REMOTE_ADDR
+  int client_port = 0;
+  std::string_view server_name;            // SERVER_NAME (the Host header's name part when empty)
+  int server_port = 0;
+  std::string_view unique_id;              // UNIQUE_ID (the gateway's request id)
+};
+
+struct Element {
+  std::string name;
+  std::string value;
+};
+
+class RequestData {
+ public:
+  void build(const HttpRequestView& request);
+
+  // The elements of a request collection (kArgs, kArgsNames, kRequestHeaders, kXml, ...), in
+  // request order. ARGS = ARGS_GET then ARGS_POST. *_NAMES elements have name = value = the name.
+  // REQUEST_HEADERS names are as received (lookups are case-insensitive in the engine).
+  // Empty for engine collections (TX, IP, ...), which the engine owns.
+  const std::vector<Element>& collection(Var v) const;
+  // A request scalar (kRequestUri, kRequestFilename, kQueryString, kReqbodyError, ...): its
+  // value, "" when absent. REQUEST_BODY_LENGTH, ARGS_COMBINED_SIZE, FILES_COMBINED_SIZE are
+  // decimal text.
+  std::string_view scalar(Var v) const;
+  // Whether a scalar is present at all (&REQUEST_BASENAME-style counts; REQUEST_BODY without a
+  // body is absent).
+  bool hasScalar(Var v) const;
+  // "URLENCODED", "MULTIPART", "JSON", "XML" or "" (REQBODY_PROCESSOR).
+  std::string_view bodyProcessor() const { return scalar(Var::kReqbodyProcessor); }
+
+ private:
+  std::vector<std::vector<Element>> collections_;
+  std::vector<std::string> scalars_;
+  std::vector<uint8_t> present_;
+};
+
+}  // namespace shipgate::managed

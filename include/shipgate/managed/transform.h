@@ -1,0 +1,67 @@
+// SecRule transformations (the `t:` action): the value a rule's operator sees is its variable's
+// value passed through the rule's transformation chain, in order. Semantics follow ModSecurity
+// v3's reference manual (and libmodsecurity 3.0.9's behaviour where the manual is silent); each
+// transform's comment in transform.cc says what it does to edge cases (invalid escapes are kept
+// as written, never dropped).
+//
+// Pure functions, no state, thread-safe. The engine caches one transformed value per
+// (value, chain), so a chain runs once per value per request however many rules share it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace shipgate::managed {
+
+enum class Transform : uint8_t {
+  kNone,  // t:none: clears the chain inherited so far (SecDefaultAction's); never applied
+  kLowercase,
+  kUppercase,
+  kUrlDecode,
+  kUrlDecodeUni,
+  kHtmlEntityDecode,
+  kJsDecode,
+  kCssDecode,
+  kCmdLine,
+  kCompressWhitespace,
+  kRemoveWhitespace,
+  kRemoveNulls,
+  kReplaceNulls,
+  kReplaceComments,
+  kRemoveComments,
+  kRemoveCommentsChar,
+  kNormalisePath,     // also spelled normalizePath
+  kNormalisePathWin,  // also spelled normalizePathWin
+  kUtf8ToUnicode,
+  kBase64Decode,
+  kBase64DecodeExt,
+  kBase64Encode,
+  kHexDecode,
+  kHexEncode,
+  kSqlHexDecode,
+  kEscapeSeqDecode,
+  kUrlEncode,
+  kTrim,
+  kTrimLeft,
+  kTrimRight,
+  kLength,
+  kMd5,
+  kSha1,
+  kParityEven7bit,
+  kParityOdd7bit,
+  kParityZero7bit,
+};
+
+// The transform for a `t:` name as the rule files spell it ("urlDecodeUni", "normalizePath"...).
+// nullopt for an unknown name (the reader reports it at file:line).
+std::optional<Transform> parseTransform(std::string_view name);
+// The canonical spelling ("urlDecodeUni").
+std::string_view transformName(Transform t);
+
+// Applies `t` to `in`, writing the result to `out` (cleared first; `out` must not alias `in`).
+// Returns true when the result differs from the input. kNone copies.
+bool applyTransform(Transform t, std::string_view in, std::string& out);
+
+}  // namespace shipgate::managed
