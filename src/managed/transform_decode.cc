@@ -102,8 +102,8 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
 
 // htmlEntityDecode: &#xHH (1-2 hex digits), &#DDD (1-3 decimal digits, the value's low byte),
 // &quot; &amp; &lt; &gt; &nbsp; (case-insensitive; nbsp is the byte 0xA0), each with or without
-// the ';'. A named entity is recognised by its prefix, as ModSecurity does: "&ltx;" decodes to
-// '<' and swallows "x;". Anything else starting with '&' is kept as written.
+// the ';'. A name is the whole run of letters and digits after '&' ("&ltx;" is no entity).
+// Anything else starting with '&' is kept as written.
 bool htmlEntityDecode(std::string_view in, std::string& out) {
   if (std::memchr(in.data(), '&', in.size()) == nullptr) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
@@ -145,19 +145,19 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     size_t k = j;
     while (j < n && isAlnum(s[j])) ++j;
     std::string_view name(in.data() + k, j - k);
-    auto startsWith = [&](std::string_view entity) {
-      if (name.size() < entity.size()) return false;
+    auto is = [&](std::string_view entity) {
+      if (name.size() != entity.size()) return false;
       for (size_t x = 0; x < entity.size(); ++x) {
         if (lowerAscii(name[x]) != entity[x]) return false;
       }
       return true;
     };
     int decoded = -1;
-    if (startsWith("quot")) decoded = '"';
-    else if (startsWith("amp")) decoded = '&';
-    else if (startsWith("lt")) decoded = '<';
-    else if (startsWith("gt")) decoded = '>';
-    else if (startsWith("nbsp")) decoded = 0xa0;
+    if (is("quot")) decoded = '"';
+    else if (is("amp")) decoded = '&';
+    else if (is("lt")) decoded = '<';
+    else if (is("gt")) decoded = '>';
+    else if (is("nbsp")) decoded = 0xa0;
     if (decoded < 0) {
       w.put(s[i++]);
       continue;

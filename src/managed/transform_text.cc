@@ -101,7 +101,8 @@ bool replaceComments(std::string_view in, std::string& out) {
 
 // removeComments: deletes C comments /* ... */ and HTML comments <!-- ... --> (either closer ends
 // either kind, as in libmodsecurity 3); an unterminated comment runs to the end and leaves one
-// space. "--" and "#" start a comment to the end of the value, which becomes one space.
+// space. "--" and "#" start a comment to the end of the value, which is dropped with them
+// ("1 or 1=1-- x" -> "1 or 1=1").
 bool removeComments(std::string_view in, std::string& out) {
   if (in.find_first_of("/<-#") == std::string_view::npos) return copyUnchanged(in, out);
   const size_t n = in.size();
@@ -120,7 +121,6 @@ bool removeComments(std::string_view in, std::string& out) {
         inComment = true;
         i += 4;
       } else if ((c == '-' && i + 1 < n && in[i + 1] == '-') || c == '#') {
-        *d++ = ' ';
         break;
       } else {
         *d++ = c;

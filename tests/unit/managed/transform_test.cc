@@ -144,7 +144,8 @@ TEST(Transform, HtmlEntityDecode) {
       {"&LT;&Gt;", "<>"},
       {"&quot;&amp;&nbsp;", "\"&\xa0"},
       {"&lt", "<"},               // without ';'
-      {"&ltx;", "<"},             // prefix match swallows the rest of the name
+      {"&ltx;", "&ltx;"},         // the whole name must match
+      {"&gtoq", "&gtoq"},
       {"&#60;&#x3c;&#X3C;", "<<<"},
       {"&#60&#x3c", "<<"},
       {"&#0000060;", "\0" "0060;"s},  // at most 3 decimal digits
@@ -263,8 +264,9 @@ TEST(Transform, Comments) {
       {"union/**/select", "unionselect"},
       {"a<!-- x -->b", "ab"},
       {"a/* x -->b", "ab"},                 // either closer ends either kind
-      {"1 or 1=1-- rest", "1 or 1=1 "},
-      {"1#rest", "1 "},
+      {"1 or 1=1-- rest", "1 or 1=1"},   // dropped from "--" or "#" on
+      {"1#rest", "1"},
+      {"#", ""},
       {"a/*open", "a "},
       {"a-b", "a-b"},
       {"-", "-"},
@@ -348,12 +350,13 @@ TEST(Transform, Utf8ToUnicode) {
       {"\xef\xbc\x9c", "%uff1c"},
       {"\xf0\x9f\x98\x80", "%u1f600"},
       {"\xf4\x8f\xbf\xbf", "%u10ffff"},
-      {"\xc3", "\xc3"},                       // truncated: kept
-      {"\xc3(", "\xc3("},                     // bad continuation: kept
-      {"\xc0\xaf", "\xc0\xaf"},               // overlong '/': kept
-      {"\xed\xa0\x80", "\xed\xa0\x80"},       // surrogate: kept
-      {"\xf4\x90\x80\x80", "\xf4\x90\x80\x80"},  // above U+10FFFF: kept
-      {"\xff\xfe", "\xff\xfe"},
+      {"\xc3", ""},                           // truncated: the lead byte is dropped
+      {"\xc3(", "("},                         // bad continuation: likewise
+      {"\xe2\x88", "\x88"},                   // the continuation byte is then read on its own
+      {"\xc0\xaf", "%u002f\xc0"},             // overlong '/': code point, then the lead byte
+      {"\xed\xa0\x80", "%ud800\xed"},          // surrogate: likewise
+      {"\xf5\x80\x80\x80", "\xf5%u140000"},     // F5-F7 lead copied first
+      {"\xff\xfe\x80", "\xff\xfe\x80"},          // never a lead byte: copied
       {"\0\xc3\xa9"s, "\0%u00e9"s},
   });
 }
