@@ -1,6 +1,8 @@
 // The escape decoders of the `t:` action. Each decodes one level, never grows the value, and
 // keeps an escape it cannot decode as written (byte for byte) unless its comment says otherwise.
 // Decoded bytes are raw: %00 becomes a NUL byte, %FF the byte 0xFF.
+#include <cstdint>
+#include <climits>
 #include <cstring>
 
 #include "transform_impl.h"
@@ -9,6 +11,8 @@ namespace shipgate::managed::detail {
 namespace {
 
 using uchar = unsigned char;
+
+constexpr uint64_t kLongMax = static_cast<uint64_t>(LONG_MAX);
 
 // Decoders write into a buffer the size of the input and shrink it at the end.
 struct Writer {
@@ -100,7 +104,8 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
   return std::string_view(out) != in;
 }
 
-// htmlEntityDecode: &#xHH (1-2 hex digits), &#DDD (1-3 decimal digits, the value's low byte),
+// htmlEntityDecode: &#xH.. and &#D.. (any number of digits, as libmodsecurity 3.0.9 reads them:
+// the low byte of strtol's value, which saturates at LONG_MAX, so an overlong run gives 0xFF),
 // &quot; &amp; &lt; &gt; &nbsp; (case-insensitive; nbsp is the byte 0xA0), each with or without
 // the ';'. A name is the whole run of letters and digits after '&' ("&ltx;" is no entity).
 // Anything else starting with '&' is kept as written.
@@ -119,25 +124,21 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     size_t j = i + 1;
     if (s[j] == '#') {
       ++j;
-      if (j < n && (s[j] | 0x20) == 'x') {
+      const bool hexadecimal = j < n && (s[j] | 0x20) == 'x';
+      if (hexadecimal) ++j;
+      const unsigned base = hexadecimal ? 16 : 10;
+      size_t k = j;
+      uint64_t v = 0;
+      while (j < n && (hexadecimal ? isHex(s[j]) : (s[j] >= '0' && s[j] <= '9'))) {
+        // strtol's value: saturates at LONG_MAX, whose low byte is 0xFF.
+        const uint64_t digit = hexVal(s[j]);
+        v = v > (kLongMax - digit) / base ? kLongMax : v * base + digit;
         ++j;
-        size_t k = j;
-        unsigned v = 0;
-        while (j < n && j - k < 2 && isHex(s[j])) v = v * 16 + hexVal(s[j++]);
-        if (j > k) {
-          w.put(static_cast<uchar>(v));
-          i = skipSemicolon(j);
-          continue;
-        }
-      } else {
-        size_t k = j;
-        unsigned v = 0;
-        while (j < n && j - k < 3 && s[j] >= '0' && s[j] <= '9') v = v * 10 + (s[j++] - '0');
-        if (j > k) {
-          w.put(static_cast<uchar>(v & 0xff));
-          i = skipSemicolon(j);
-          continue;
-        }
+      }
+      if (j > k) {
+        w.put(static_cast<uchar>(v & 0xff));
+        i = skipSemicolon(j);
+        continue;
       }
       w.put(s[i++]);  // "&#" or "&#x" without digits: kept, the loop copies the rest
       continue;

@@ -148,9 +148,14 @@ TEST(Transform, HtmlEntityDecode) {
       {"&gtoq", "&gtoq"},
       {"&#60;&#x3c;&#X3C;", "<<<"},
       {"&#60&#x3c", "<<"},
-      {"&#0000060;", "\0" "0060;"s},  // at most 3 decimal digits
-      {"&#x0003c;", "\0" "03c;"s},    // at most 2 hex digits
+      {"&#0000060;", "<"},        // any number of digits
+      {"&#x0003c;", "<"},
       {"&#256;", "\0"s},          // low byte of the value
+      {"&#x141;x", "Ax"},
+      {"&#99999999999999999999999;", "\xff"},  // strtol saturates at LONG_MAX
+      {"&#9223372036854775800;", "\xf8"},       // just below it
+      {"&#x7ffffffffffffffe;", "\xfe"},
+      {"&#x8000000000000001;", "\xff"},
       {"&#;", "&#;"},
       {"&#x;", "&#x;"},
       {"&#", "&#"},
