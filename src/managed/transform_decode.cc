@@ -40,16 +40,13 @@ bool isAlnum(uchar c) {
   return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9');
 }
 
-bool hasAny(std::string_view in, const char* set) {
-  return in.find_first_of(set) != std::string_view::npos;
-}
 
 }  // namespace
 
 // urlDecode: %HH to the byte, '+' to a space. A '%' without two hex digits after it (invalid or
 // cut short) is kept with what follows.
 bool urlDecode(std::string_view in, std::string& out) {
-  if (!hasAny(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -71,7 +68,7 @@ bool urlDecode(std::string_view in, std::string& out) {
 // the full-width range U+FF01..U+FF5E mapped to ASCII. An invalid or cut-short %u keeps "%u" and
 // goes on after it.
 bool urlDecodeUni(std::string_view in, std::string& out) {
-  if (!hasAny(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);

@@ -104,7 +104,7 @@ bool replaceComments(std::string_view in, std::string& out) {
 // space. "--" and "#" start a comment to the end of the value, which is dropped with them
 // ("1 or 1=1-- x" -> "1 or 1=1").
 bool removeComments(std::string_view in, std::string& out) {
-  if (in.find_first_of("/<-#") == std::string_view::npos) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/<-#")) return copyUnchanged(in, out);
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
@@ -144,7 +144,7 @@ bool removeComments(std::string_view in, std::string& out) {
 // removeCommentsChar: deletes the comment markers themselves — "/*", "*/", "<!--", "-->", "--"
 // and "#" — keeping what is between them.
 bool removeCommentsChar(std::string_view in, std::string& out) {
-  if (in.find_first_of("/*<-#") == std::string_view::npos) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/*<-#")) return copyUnchanged(in, out);
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
