@@ -1,8 +1,8 @@
 // The escape decoders of the `t:` action. Each decodes one level, never grows the value, and
 // keeps an escape it cannot decode as written (byte for byte) unless its comment says otherwise.
 // Decoded bytes are raw: %00 becomes a NUL byte, %FF the byte 0xFF.
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "transform_impl.h"
@@ -36,10 +36,7 @@ uchar lowByteWithFullWidth(const uchar* p) {
   return b;
 }
 
-bool isAlnum(uchar c) {
-  return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9');
-}
-
+bool isAlnum(uchar c) { return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9'); }
 
 }  // namespace
 
@@ -76,8 +73,7 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
     uchar c = s[i];
     if (c == '%') {
       if (i + 1 < n && (s[i + 1] | 0x20) == 'u') {
-        if (i + 5 < n && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) &&
-            isHex(s[i + 5])) {
+        if (i + 5 < n && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
           w.put(lowByteWithFullWidth(s + i + 2));
           i += 6;
         } else {
@@ -151,11 +147,16 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
       return true;
     };
     int decoded = -1;
-    if (is("quot")) decoded = '"';
-    else if (is("amp")) decoded = '&';
-    else if (is("lt")) decoded = '<';
-    else if (is("gt")) decoded = '>';
-    else if (is("nbsp")) decoded = 0xa0;
+    if (is("quot"))
+      decoded = '"';
+    else if (is("amp"))
+      decoded = '&';
+    else if (is("lt"))
+      decoded = '<';
+    else if (is("gt"))
+      decoded = '>';
+    else if (is("nbsp"))
+      decoded = 0xa0;
     if (decoded < 0) {
       w.put(s[i++]);
       continue;
@@ -198,14 +199,29 @@ bool jsDecode(std::string_view in, std::string& out) {
       i = j;
     } else {
       switch (c) {
-        case 'a': c = '\a'; break;
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-        case 'v': c = '\v'; break;
-        default: break;
+        case 'a':
+          c = '\a';
+          break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        case 'v':
+          c = '\v';
+          break;
+        default:
+          break;
       }
       w.put(c);
       i += 2;
@@ -273,15 +289,35 @@ bool escapeSeqDecode(std::string_view in, std::string& out) {
     uchar c = s[i + 1];
     int v = -1;
     switch (c) {
-      case 'a': v = '\a'; break;
-      case 'b': v = '\b'; break;
-      case 'f': v = '\f'; break;
-      case 'n': v = '\n'; break;
-      case 'r': v = '\r'; break;
-      case 't': v = '\t'; break;
-      case 'v': v = '\v'; break;
-      case '\\': case '?': case '\'': case '"': v = c; break;
-      default: break;
+      case 'a':
+        v = '\a';
+        break;
+      case 'b':
+        v = '\b';
+        break;
+      case 'f':
+        v = '\f';
+        break;
+      case 'n':
+        v = '\n';
+        break;
+      case 'r':
+        v = '\r';
+        break;
+      case 't':
+        v = '\t';
+        break;
+      case 'v':
+        v = '\v';
+        break;
+      case '\\':
+      case '?':
+      case '\'':
+      case '"':
+        v = c;
+        break;
+      default:
+        break;
     }
     if (v >= 0) {
       w.put(static_cast<uchar>(v));

@@ -13,9 +13,7 @@ inline bool isSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r
 inline bool isHex(unsigned char c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
-inline unsigned hexVal(unsigned char c) {
-  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+inline unsigned hexVal(unsigned char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 inline unsigned char hexByte(unsigned char hi, unsigned char lo) {
   return static_cast<unsigned char>((hexVal(hi) << 4) | hexVal(lo));
 }

@@ -20,15 +20,24 @@ bool cmdLine(std::string_view in, std::string& out) {
   bool space = false;
   for (char c : in) {
     switch (c) {
-      case '"': case '\'': case '\\': case '^':
+      case '"':
+      case '\'':
+      case '\\':
+      case '^':
         break;
-      case ' ': case ',': case ';': case '\t': case '\r': case '\n':
+      case ' ':
+      case ',':
+      case ';':
+      case '\t':
+      case '\r':
+      case '\n':
         if (!space) {
           *d++ = ' ';
           space = true;
         }
         break;
-      case '/': case '(':
+      case '/':
+      case '(':
         if (space && d > start) --d;
         space = false;
         *d++ = c;

@@ -2,7 +2,8 @@
 // the engine the CRS's reference figures come from), on random inputs built from each
 // transform's interesting bytes. Every transform the CRS uses is compared, on inputs without NUL
 // bytes; a case whose result holds a NUL decoded from an escape ("\\0" in cssDecode) is not
-// compared either: libmodsecurity 3.0.9 cuts such results at the NUL, which we do not. Not compared, on purpose (transform.cc's comments say what we do instead):
+// compared either: libmodsecurity 3.0.9 cuts such results at the NUL, which we do not. Not
+// compared, on purpose (transform.cc's comments say what we do instead):
 //   normalisePath[Win]  libmodsecurity treats any segment ending in ".." as a back-reference and
 //                       drops the root of "/." and "/a/..";
 //   base64Decode        libmodsecurity returns nothing for input that is not strict base64; we
