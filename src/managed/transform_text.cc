@@ -178,6 +178,31 @@ bool removeCommentsChar(std::string_view in, std::string& out) {
   return out.size() != n;
 }
 
+namespace {
+
+// Whether normalisePath would return `in` unchanged: no '\\' (Windows), no empty segment but a
+// leading or trailing one (the root, a trailing '/'), no "." or ".." segment. "/api/v1/users"
+// and "index.html" are; most request paths are.
+bool alreadyNormal(std::string_view in, bool windows) {
+  const size_t n = in.size();
+  size_t start = 0;
+  for (size_t i = 0; i <= n; ++i) {
+    if (i < n && in[i] != '/') {
+      if (windows && in[i] == '\\') return false;
+      continue;
+    }
+    const size_t len = i - start;
+    if (len == 0 && start != 0 && i != n) return false;  // "//"
+    if (len == 1 && in[start] == '.') return false;
+    if (len == 2 && in[start] == '.' && in[start + 1] == '.') return false;
+    if (len == 0 && start == 0 && n == 1) return true;  // "/"
+    start = i + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 // normalisePath: collapses runs of '/', drops "." segments, and lets ".." remove the segment
 // before it. An absolute path never climbs above its root ("/../a" -> "/a"); a relative one keeps
 // the ".." it cannot resolve ("a/../../b" -> "../b"). A trailing '/' is kept only when the input
@@ -188,6 +213,7 @@ bool normalisePath(std::string_view in, std::string& out, bool windows) {
   const size_t n = in.size();
   out.clear();
   if (n == 0) return false;
+  if (alreadyNormal(in, windows)) return copyUnchanged(in, out);
   out.reserve(n);
   const bool absolute = isSep(in[0]);
   const bool trailing = isSep(in[n - 1]);
