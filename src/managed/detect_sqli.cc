@@ -6,7 +6,8 @@
 //
 //   s string   1 number   n bareword   k keyword   B order by/group by/having   f function call
 //   E statement keyword that starts a real statement (select ..., drop table, waitfor delay ...)
-//   U union    o operator  = comparison (= <> like is ...)   & logic (and or xor && ||)
+//   U union    o operator  = comparison (= <> ...)  L comparison word (like is regexp ...)
+//   & logic (and or xor && ||)
 //   ( ) , ;    c comment reaching the end of the input   v variable (@x, @@x)   x other punctuation
 //
 // Folding: comments followed by more code are dropped (space2comment), MySQL's /*! ... */ is read
@@ -61,8 +62,8 @@ struct Word {
 constexpr Word kWords[] = {
     {"and", '&'}, {"or", '&'}, {"xor", '&'}, {"not", 'N'},
     {"div", 'o'}, {"mod", 'o'},
-    {"like", '='}, {"rlike", '='}, {"ilike", '='}, {"regexp", '='}, {"glob", '='},
-    {"is", '='}, {"sounds", '='},
+    {"like", 'L'}, {"rlike", 'L'}, {"ilike", 'L'}, {"regexp", 'L'}, {"glob", 'L'},
+    {"is", 'L'}, {"sounds", 'L'},
     {"union", 'U'}, {"intersect", 'U'},
     {"select", 'E'}, {"insert", 'E'}, {"update", 'E'}, {"delete", 'E'}, {"drop", 'E'},
     {"create", 'E'}, {"alter", 'E'}, {"truncate", 'E'}, {"exec", 'E'}, {"execute", 'E'},
@@ -389,7 +390,7 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
         tok.type == 'N' || (tok.type == 'o' && (tok.text == "+" || tok.text == "-"));
     if (unary_candidate) {
       char prev = out.empty() ? '^' : out.back().type;
-      bool prev_allows = prev == '^' || prev == 'o' || prev == '=' || prev == '&' ||
+      bool prev_allows = prev == '^' || prev == 'o' || prev == '=' || prev == 'L' || prev == '&' ||
                          prev == '(' || prev == ',' || prev == ';' || prev == 'k' ||
                          prev == 'E' || prev == 'U' || prev == 'N';
       if (tok.type == 'N' || prev_allows) continue;
@@ -447,7 +448,7 @@ constexpr std::string_view kQuoteShapes[] = {
     "sf(",      "sof(", "so(E", "s)E", "s))E", "sE",
     "s)&[(1sfv]", "s))&[(1sfv]", "s)&n=",
     "sB",       "s)B",  "s))B",  "s&sB",
-    "s=s=",     "s=v",  "s=f(", "s=(E", "s=1=",
+    "s=s=",     "s=v",  "s=f(", "s=(E", "s=1=", "s&[1s]L", "s&nL[1s]", "sL[1s]$", "sL[1s]&", "sL[1s]c",
 };
 
 // Shapes that need no quote.
@@ -458,7 +459,7 @@ constexpr std::string_view kPlainShapes[] = {
     "1UE",   "nUE",   "1)UE",  "n)UE",  "1U(E", "UE", "vUE",
     "1)&(1", "1)&1=", "1)&(s", "1))&",  "1)&f(", "n)&(n=",
     "1of(",  "1c$",
-    "1B1c",  "nB1c",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
+    "1B1c",  "nB1c",  "1&[1s]L", "1&nL[1s]",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
 };
 
 // Shapes matched anywhere in the fingerprint.

@@ -298,6 +298,19 @@ std::vector<std::string> benignCorpus() {
   for (size_t i = 0; i < mans.size() && lines.size() < 15000; ++i) {
     addLines(readGzip(mans[i]), lines, 15000);
   }
+  // Code: C headers (quotes, parentheses, operators, comments, semicolons).
+  std::vector<fs::path> headers;
+  for (const auto& e : fs::directory_iterator("/usr/include", ec)) {
+    if (e.path().extension() == ".h") headers.push_back(e.path());
+  }
+  std::sort(headers.begin(), headers.end());
+  for (const auto& p : headers) addLines(readFile(p), lines, 20000);
+  // Paths: the files of the doc tree.
+  size_t paths = 0;
+  for (const auto& p : copyrights) {
+    if (paths++ >= 2000) break;
+    lines.push_back(p.string());
+  }
   return lines;
 }
 
@@ -370,6 +383,9 @@ TEST(DetectSqliTable, Attacks) {
       "1\" and \"1\"=\"1",
       "' and 1=0 union select null, table_name from information_schema.tables--",
       "1 AND 5151=5151",
+      "' or username like '%admin%",
+      "1 or 1 like 1",
+      "' or 'a' like 'a",
   };
   for (const char* a : attacks) {
     std::string fp;
@@ -410,6 +426,10 @@ TEST(DetectSqliTable, OrdinaryInputs) {
       "null",
       "x = 1",
       "a || b",
+      "the `ARGP_KEY_' and opt is a user key",
+      "users' and I like it",
+      "what's up and is it fine",
+      "Bob's and Alice's",
   };
   for (const char* o : ordinary) {
     std::string fp;
