@@ -72,7 +72,7 @@ constexpr Word kWords[] = {
     {"from", 'k'}, {"where", 'k'}, {"into", 'k'}, {"values", 'k'}, {"null", 'k'}, {"in", 'k'},
     {"as", 'k'}, {"case", 'k'}, {"when", 'k'}, {"then", 'k'}, {"else", 'k'}, {"end", 'k'},
     {"all", 'k'}, {"distinct", 'k'}, {"top", 'k'}, {"delay", 'k'}, {"time", 'k'}, {"join", 'k'},
-    {"on", 'k'}, {"set", 'k'}, {"exists", 'k'}, {"between", 'k'}, {"limit", 'k'},
+    {"on", 'k'}, {"set", 'k'}, {"exists", 'k'}, {"between", 'L'}, {"limit", 'k'},
     {"offset", 'k'}, {"table", 'k'}, {"database", 'k'}, {"schema", 'k'}, {"procedure", 'k'},
     {"function", 'k'}, {"view", 'k'}, {"index", 'k'}, {"trigger", 'k'}, {"user", 'k'},
     {"true", '1'}, {"false", '1'},
@@ -458,7 +458,7 @@ constexpr std::string_view kPlainShapes[] = {
     "1;E",   "n;E",   "1);E",  "n);E",  ";E",
     "1UE",   "nUE",   "1)UE",  "n)UE",  "1U(E", "UE", "vUE",
     "1)&(1", "1)&1=", "1)&(s", "1))&",  "1)&f(", "n)&(n=",
-    "1of(",  "1c$",
+    "1of(",  "1c$",   "1E",    "1)E",
     "1B1c",  "nB1c",  "1&[1s]L", "1&nL[1s]",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
 };
 
@@ -505,10 +505,10 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
     if (plainStart(f, fp)) return true;
   }
   for (std::string_view shape : kAnywhereShapes) {
-    for (size_t i = 1; i < window.size(); ++i) {
+    for (size_t i = 0; i < window.size(); ++i) {
       if (shapeMatches(shape, std::string_view(window).substr(i))) {
         // "&f(", "&v" and "&1=1" only count when the logic word joins something SQL-like.
-        char before = window[i - 1];
+        char before = i > 0 ? window[i - 1] : '^';
         if ((shape == "&f(" || shape == "&v" || shape == "&1=1") &&
             !(before == '1' || before == 's' || before == ')' || before == 'v' ||
               (shape == "&1=1" && before == '='))) {
