@@ -321,7 +321,7 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
                            w == "procedure" || w == "function" || w == "view" ||
                            w == "index" || w == "trigger");
   }
-  if (kw == "waitfor") return true;  // folded with its delay/time already
+  if (kw == "waitfor" || kw == "into") return true;  // folded with delay/time, outfile/dumpfile
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
     std::string w = text(i + 1);
@@ -373,6 +373,12 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
       }
       if (prev.type == 'E' && lowerCopy(prev.text) == "waitfor" && tok.type == 'k' &&
           (w == "delay" || w == "time")) {
+        continue;
+      }
+      // "into outfile" / "into dumpfile": writing a file, a statement of its own.
+      if (prev.type == 'k' && lowerCopy(prev.text) == "into" &&
+          (w == "outfile" || w == "dumpfile")) {
+        prev.type = 'E';
         continue;
       }
     }
@@ -458,7 +464,8 @@ constexpr std::string_view kPlainShapes[] = {
     "1;E",   "n;E",   "1);E",  "n);E",  ";E",
     "1UE",   "nUE",   "1)UE",  "n)UE",  "1U(E", "UE", "vUE",
     "1)&(1", "1)&1=", "1)&(s", "1))&",  "1)&f(", "n)&(n=",
-    "1of(",  "1c$",   "1E",    "1)E",
+    "1of(",  "1c$",   "1E",    "1)E",   "nEs", "1Es",
+    "f(1,f(", "f(s,f(", "f(E", "f(1,1,f(",
     "1B1c",  "nB1c",  "1&[1s]L", "1&nL[1s]",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
 };
 
@@ -474,6 +481,12 @@ bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   }
   if (!fp.empty() && fp[0] == 'E') return true;
   return false;
+}
+
+// Shapes of kPlainShapes that start with a call need a function of our table, not any word
+// glued to '(' ("RunScripts(f(x))").
+bool needsKnownCall(std::string_view shape, const std::vector<Token>& f) {
+  return !shape.empty() && shape[0] == 'f' && !f[0].known;
 }
 
 bool decide(const std::vector<Token>& f, const std::string& window, char quote,
@@ -500,7 +513,7 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
     }
   } else {
     for (std::string_view shape : kPlainShapes) {
-      if (shapeMatches(shape, fp)) return true;
+      if (shapeMatches(shape, fp) && !needsKnownCall(shape, f)) return true;
     }
     if (plainStart(f, fp)) return true;
   }

@@ -415,6 +415,8 @@ TEST(DetectSqliTable, Attacks) {
       "1 AND 1234=CONVERT(INT,(SELECT CHAR(113)))",
       "1' AND 1234=DBMS_PIPE.RECEIVE_MESSAGE(CHR(65),5) AND 'a'='a",
       "1 OR 1234=1234#",
+      "/config.ini' into outfile '/var/www/x.php'; --",
+      "concat(0x223e3c62723e,version(),0x3c696d67207372633d22)",
   };
   for (const char* a : attacks) {
     std::string fp;
@@ -459,6 +461,9 @@ TEST(DetectSqliTable, OrdinaryInputs) {
       "users' and I like it",
       "what's up and is it fine",
       "Bob's and Alice's",
+      "RunScripts(f(x)) is called",
+      "put it into the file",
+      "max(1, min(2, 3))",
   };
   for (const char* o : ordinary) {
     std::string fp;
