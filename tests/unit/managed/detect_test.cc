@@ -464,6 +464,30 @@ TEST(DetectSqliTable, OrdinaryInputs) {
       "RunScripts(f(x)) is called",
       "put it into the file",
       "max(1, min(2, 3))",
+      // Form and API values.
+      "Siobhán O'Brien-D'Angelo",
+      "12 O'Connell St., Apt. 3",
+      "how to select a union rep",
+      "drop shipping from China",
+      "order by phone or email",
+      "I said 'no' and left",
+      "5' 11\" tall",
+      "Size: 10\" x 12\"",
+      "The \"best\" or the \"cheapest\"?",
+      "How do I write select * from users in Python?",
+      "P@ss'w0rd=1",
+      "100% - 20% = 80%",
+      "Re: [PATCH] fix; update docs",
+      "user_id=42&sort=-created_at",
+      "SELECT is a keyword in SQL, as is UNION",
+      "1 or 2 items",
+      "between 1 and 2 days",
+      "Tom's Diner; open 9-5",
+      "#1 fan -- since 1999",
+      "sleep well tonight",
+      "\"quoted\" and 'single' and `back`",
+      "['a', 'b', 'c']",
+      "{\"q\": \"o'reilly\", \"limit\": 10}",
   };
   for (const char* o : ordinary) {
     std::string fp;
@@ -533,6 +557,16 @@ TEST(DetectXssTable, Attacks) {
       "<ScRiPt>alert(1)</sCrIpT>",
       "<input autofocus onfocus=alert(1)>",
       "<video><source onerror=\"alert(1)\">",
+      "\" autofocus onfocus=alert(1) x=\"",
+      "<details/open/ontoggle=alert(1)>",
+      "<IMG SRC=JaVaScRiPt:alert('XSS')>",
+      "<IMG \"\"\"><SCRIPT>alert(\"XSS\")</SCRIPT>\">",
+      "<<SCRIPT>alert(\"XSS\");//<</SCRIPT>",
+      "<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+      "<a href=\"&#106;avascript:alert(1)\">",
+      "<img src=1 oNeRrOr=alert(1)>",
+      "<x onclick=alert(1)>click",
+      "<a href=\"javascript&colon;alert(1)\">",
   };
   for (const char* a : attacks) EXPECT_TRUE(detectXss(a)) << a;
 }
@@ -564,6 +598,15 @@ TEST(DetectXssTable, OrdinaryInputs) {
       "--style=compact",
       "data: 42",
       "",
+      "I <3 this",
+      "x < 5 and y > 3",
+      "a<b>c</b>",
+      "<em>note</em>: use <code>ls -l</code>",
+      "Re: <no subject>",
+      "see http://example.com/?a=1&b=<2>",
+      "\"onload\" is an event",
+      "'only' once",
+      "formation=ok",
   };
   for (const char* o : ordinary) EXPECT_FALSE(detectXss(o)) << o;
 }
