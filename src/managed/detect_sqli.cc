@@ -31,8 +31,8 @@ namespace sqli {
 namespace {
 
 constexpr size_t kMaxRawTokens = 40;
-constexpr size_t kMaxFingerprint = 8;   // tokens the prefix shapes see
-constexpr size_t kMaxWindow = 16;       // tokens the anywhere shapes see
+constexpr size_t kMaxFingerprint = 8;  // tokens the prefix shapes see
+constexpr size_t kMaxWindow = 16;      // tokens the anywhere shapes see
 
 bool isSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xa0 ||
@@ -60,37 +60,127 @@ struct Word {
 // Our table of SQL words (MySQL, PostgreSQL, MSSQL, Oracle, SQLite). Functions are typed 'f' only
 // when a '(' follows; otherwise they are barewords.
 constexpr Word kWords[] = {
-    {"and", '&'}, {"or", '&'}, {"xor", '&'}, {"not", 'N'},
-    {"div", 'o'}, {"mod", 'o'},
-    {"like", 'L'}, {"rlike", 'L'}, {"ilike", 'L'}, {"regexp", 'L'}, {"glob", 'L'},
-    {"is", 'L'}, {"sounds", 'L'},
-    {"union", 'U'}, {"intersect", 'U'},
-    {"select", 'E'}, {"insert", 'E'}, {"update", 'E'}, {"delete", 'E'}, {"drop", 'E'},
-    {"create", 'E'}, {"alter", 'E'}, {"truncate", 'E'}, {"exec", 'E'}, {"execute", 'E'},
-    {"declare", 'E'}, {"waitfor", 'E'}, {"shutdown", 'E'},
-    {"order", 'O'}, {"group", 'O'}, {"having", 'B'}, {"by", 'k'},
-    {"from", 'k'}, {"where", 'k'}, {"into", 'k'}, {"values", 'k'}, {"null", 'k'}, {"in", 'k'},
-    {"as", 'k'}, {"case", 'k'}, {"when", 'k'}, {"then", 'k'}, {"else", 'k'}, {"end", 'k'},
-    {"all", 'k'}, {"distinct", 'k'}, {"top", 'k'}, {"delay", 'k'}, {"time", 'k'}, {"join", 'k'},
-    {"on", 'k'}, {"set", 'k'}, {"exists", 'k'}, {"between", 'L'}, {"limit", 'k'},
-    {"offset", 'k'}, {"table", 'k'}, {"database", 'k'}, {"schema", 'k'}, {"procedure", 'k'},
-    {"function", 'k'}, {"view", 'k'}, {"index", 'k'}, {"trigger", 'k'}, {"user", 'k'},
-    {"true", '1'}, {"false", '1'},
+    {"and", '&'},
+    {"or", '&'},
+    {"xor", '&'},
+    {"not", 'N'},
+    {"div", 'o'},
+    {"mod", 'o'},
+    {"like", 'L'},
+    {"rlike", 'L'},
+    {"ilike", 'L'},
+    {"regexp", 'L'},
+    {"glob", 'L'},
+    {"is", 'L'},
+    {"sounds", 'L'},
+    {"union", 'U'},
+    {"intersect", 'U'},
+    {"select", 'E'},
+    {"insert", 'E'},
+    {"update", 'E'},
+    {"delete", 'E'},
+    {"drop", 'E'},
+    {"create", 'E'},
+    {"alter", 'E'},
+    {"truncate", 'E'},
+    {"exec", 'E'},
+    {"execute", 'E'},
+    {"declare", 'E'},
+    {"waitfor", 'E'},
+    {"shutdown", 'E'},
+    {"order", 'O'},
+    {"group", 'O'},
+    {"having", 'B'},
+    {"by", 'k'},
+    {"from", 'k'},
+    {"where", 'k'},
+    {"into", 'k'},
+    {"values", 'k'},
+    {"null", 'k'},
+    {"in", 'k'},
+    {"as", 'k'},
+    {"case", 'k'},
+    {"when", 'k'},
+    {"then", 'k'},
+    {"else", 'k'},
+    {"end", 'k'},
+    {"all", 'k'},
+    {"distinct", 'k'},
+    {"top", 'k'},
+    {"delay", 'k'},
+    {"time", 'k'},
+    {"join", 'k'},
+    {"on", 'k'},
+    {"set", 'k'},
+    {"exists", 'k'},
+    {"between", 'L'},
+    {"limit", 'k'},
+    {"offset", 'k'},
+    {"table", 'k'},
+    {"database", 'k'},
+    {"schema", 'k'},
+    {"procedure", 'k'},
+    {"function", 'k'},
+    {"view", 'k'},
+    {"index", 'k'},
+    {"trigger", 'k'},
+    {"user", 'k'},
+    {"true", '1'},
+    {"false", '1'},
     // Functions.
-    {"sleep", 'F', true}, {"benchmark", 'F', true}, {"pg_sleep", 'F', true},
-    {"extractvalue", 'F', true}, {"updatexml", 'F', true}, {"load_file", 'F', true},
-    {"xmltype", 'F', true}, {"randomblob", 'F', true}, {"dbms_pipe.receive_message", 'F', true},
-    {"utl_inaddr.get_host_name", 'F', true}, {"utl_http.request", 'F', true},
-    {"xp_cmdshell", 'F', true}, {"sp_executesql", 'F', true}, {"openrowset", 'F', true},
-    {"opendatasource", 'F', true}, {"group_concat", 'F', true}, {"concat_ws", 'F', true},
-    {"name_const", 'F', true}, {"make_set", 'F', true}, {"gtid_subset", 'F', true},
-    {"json_keys", 'F', true}, {"unhex", 'F', true}, {"current_user", 'F', true},
-    {"system_user", 'F', true}, {"session_user", 'F', true}, {"information_schema", 'n'},
-    {"char", 'F'}, {"chr", 'F'}, {"nchar", 'F'}, {"concat", 'F'}, {"ascii", 'F'}, {"ord", 'F'},
-    {"substring", 'F'}, {"substr", 'F'}, {"mid", 'F'}, {"hex", 'F'}, {"version", 'F'},
-    {"if", 'F'}, {"ifnull", 'F'}, {"isnull", 'F'}, {"nullif", 'F'}, {"coalesce", 'F'},
-    {"cast", 'F'}, {"convert", 'F'}, {"count", 'F'}, {"length", 'F'}, {"len", 'F'},
-    {"md5", 'F'}, {"sha1", 'F'}, {"rand", 'F'}, {"floor", 'F'}, {"elt", 'F'}, {"exp", 'F'},
+    {"sleep", 'F', true},
+    {"benchmark", 'F', true},
+    {"pg_sleep", 'F', true},
+    {"extractvalue", 'F', true},
+    {"updatexml", 'F', true},
+    {"load_file", 'F', true},
+    {"xmltype", 'F', true},
+    {"randomblob", 'F', true},
+    {"dbms_pipe.receive_message", 'F', true},
+    {"utl_inaddr.get_host_name", 'F', true},
+    {"utl_http.request", 'F', true},
+    {"xp_cmdshell", 'F', true},
+    {"sp_executesql", 'F', true},
+    {"openrowset", 'F', true},
+    {"opendatasource", 'F', true},
+    {"group_concat", 'F', true},
+    {"concat_ws", 'F', true},
+    {"name_const", 'F', true},
+    {"make_set", 'F', true},
+    {"gtid_subset", 'F', true},
+    {"json_keys", 'F', true},
+    {"unhex", 'F', true},
+    {"current_user", 'F', true},
+    {"system_user", 'F', true},
+    {"session_user", 'F', true},
+    {"information_schema", 'n'},
+    {"char", 'F'},
+    {"chr", 'F'},
+    {"nchar", 'F'},
+    {"concat", 'F'},
+    {"ascii", 'F'},
+    {"ord", 'F'},
+    {"substring", 'F'},
+    {"substr", 'F'},
+    {"mid", 'F'},
+    {"hex", 'F'},
+    {"version", 'F'},
+    {"if", 'F'},
+    {"ifnull", 'F'},
+    {"isnull", 'F'},
+    {"nullif", 'F'},
+    {"coalesce", 'F'},
+    {"cast", 'F'},
+    {"convert", 'F'},
+    {"count", 'F'},
+    {"length", 'F'},
+    {"len", 'F'},
+    {"md5", 'F'},
+    {"sha1", 'F'},
+    {"rand", 'F'},
+    {"floor", 'F'},
+    {"elt", 'F'},
+    {"exp", 'F'},
 };
 
 const Word* findWord(std::string_view lowered) {
@@ -184,8 +274,8 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     }
     if (isDigit(c) || (c == '.' && i + 1 < n && isDigit(static_cast<unsigned char>(in[i + 1])))) {
       size_t j = i;
-      if (c == '0' && i + 1 < n && (in[i + 1] == 'x' || in[i + 1] == 'X' || in[i + 1] == 'b' ||
-                                    in[i + 1] == 'B')) {
+      if (c == '0' && i + 1 < n &&
+          (in[i + 1] == 'x' || in[i + 1] == 'X' || in[i + 1] == 'b' || in[i + 1] == 'B')) {
         j = i + 2;
         while (j < n && std::isxdigit(static_cast<unsigned char>(in[j]))) ++j;
       } else {
@@ -264,9 +354,22 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     }
     // Operators, longest first.
     static constexpr std::array<std::pair<std::string_view, char>, 16> kOps = {{
-        {"<=>", '='}, {"<>", '='}, {"!=", '='}, {"<=", '='}, {">=", '='}, {"||", '&'},
-        {"&&", '&'}, {"<<", 'o'}, {">>", 'o'}, {":=", 'o'}, {"::", 'o'}, {"=", '='},
-        {"<", '='}, {">", '='}, {"!", 'N'}, {"~", 'N'},
+        {"<=>", '='},
+        {"<>", '='},
+        {"!=", '='},
+        {"<=", '='},
+        {">=", '='},
+        {"||", '&'},
+        {"&&", '&'},
+        {"<<", 'o'},
+        {">>", 'o'},
+        {":=", 'o'},
+        {"::", 'o'},
+        {"=", '='},
+        {"<", '='},
+        {">", '='},
+        {"!", 'N'},
+        {"~", 'N'},
     }};
     bool matched = false;
     for (const auto& [op, type] : kOps) {
@@ -311,22 +414,21 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   if (kw == "delete") {
     if (!(next == 'k' && text(i + 1) == "from") || type(i + 2) != 'n') return false;
     char after = type(i + 3);
-    return after == '$' || after == 'c' || after == ';' ||
-           (after == 'k' && text(i + 3) == "where");
+    return after == '$' || after == 'c' || after == ';' || (after == 'k' && text(i + 3) == "where");
   }
   if (kw == "update") return next == 'n' && type(i + 2) == 'k' && text(i + 2) == "set";
   if (kw == "drop" || kw == "create" || kw == "alter" || kw == "truncate") {
     std::string w = text(i + 1);
-    return next == 'k' && (w == "table" || w == "database" || w == "schema" || w == "user" ||
-                           w == "procedure" || w == "function" || w == "view" ||
-                           w == "index" || w == "trigger");
+    return next == 'k' &&
+           (w == "table" || w == "database" || w == "schema" || w == "user" || w == "procedure" ||
+            w == "function" || w == "view" || w == "index" || w == "trigger");
   }
   if (kw == "waitfor" || kw == "into") return true;  // folded with delay/time, outfile/dumpfile
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
     std::string w = text(i + 1);
-    return next == 'n' && (w.rfind("xp_", 0) == 0 || w.rfind("sp_", 0) == 0 ||
-                           w.rfind("master.", 0) == 0);
+    return next == 'n' &&
+           (w.rfind("xp_", 0) == 0 || w.rfind("sp_", 0) == 0 || w.rfind("master.", 0) == 0);
   }
   if (kw == "shutdown") return next == '$' || next == 'c' || next == ';';
   if (kw == "declare") return next == 'v';
@@ -397,8 +499,8 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     if (unary_candidate) {
       char prev = out.empty() ? '^' : out.back().type;
       bool prev_allows = prev == '^' || prev == 'o' || prev == '=' || prev == 'L' || prev == '&' ||
-                         prev == '(' || prev == ',' || prev == ';' || prev == 'k' ||
-                         prev == 'E' || prev == 'U' || prev == 'N';
+                         prev == '(' || prev == ',' || prev == ';' || prev == 'k' || prev == 'E' ||
+                         prev == 'U' || prev == 'N';
       if (tok.type == 'N' || prev_allows) continue;
     }
     // "1 + 1" -> 1.
@@ -445,28 +547,23 @@ bool shapeMatches(std::string_view shape, std::string_view fp) {
 
 // Shapes of injections that close a quoted string first.
 constexpr std::string_view kQuoteShapes[] = {
-    "s&[1sv]=", "s&n=", "s&1$", "s&1c", "s&1;", "s&f(", "s&([1sfvE(]", "s&(n=", "s&E", "s&v",
-    "s&1&",     "s&1o", "s&[1s]B",
-    "s=s$",     "s=s&", "s=sc", "s=1&", "s=1c", "s=[1s]o",
-    "sc$",      "s)c$", "s))c$", "s;c$",
-    "s;E",      "s);E", "s));E",
-    "sUE",      "s)UE", "s))UE", "sU(E", "s)U(E",
-    "sf(",      "sof(", "so(E", "s)E", "s))E", "sE",
-    "s)&[(1sfv]", "s))&[(1sfv]", "s)&n=",
-    "sB",       "s)B",  "s))B",  "s&sB",
-    "s=s=",     "s=v",  "s=f(", "s=(E", "s=1=", "s&[1s]L", "s&nL[1s]", "sL[1s]$", "sL[1s]&", "sL[1s]c",
+    "s&[1sv]=", "s&n=",    "s&1$",     "s&1c",    "s&1;",    "s&f(",       "s&([1sfvE(]", "s&(n=",
+    "s&E",      "s&v",     "s&1&",     "s&1o",    "s&[1s]B", "s=s$",       "s=s&",        "s=sc",
+    "s=1&",     "s=1c",    "s=[1s]o",  "sc$",     "s)c$",    "s))c$",      "s;c$",        "s;E",
+    "s);E",     "s));E",   "sUE",      "s)UE",    "s))UE",   "sU(E",       "s)U(E",       "sf(",
+    "sof(",     "so(E",    "s)E",      "s))E",    "sE",      "s)&[(1sfv]", "s))&[(1sfv]", "s)&n=",
+    "sB",       "s)B",     "s))B",     "s&sB",    "s=s=",    "s=v",        "s=f(",        "s=(E",
+    "s=1=",     "s&[1s]L", "s&nL[1s]", "sL[1s]$", "sL[1s]&", "sL[1s]c",
 };
 
 // Shapes that need no quote.
 constexpr std::string_view kPlainShapes[] = {
-    "1&1=",  "1&s=",  "1&n=",  "1&v",   "1&f(",  "1&([1sfvE(]", "1&1c", "1&1;", "1&1B",
-    "n&1=1", "n&s=s", "n&f(",  "v&1=",
-    "1;E",   "n;E",   "1);E",  "n);E",  ";E",
-    "1UE",   "nUE",   "1)UE",  "n)UE",  "1U(E", "UE", "vUE",
-    "1)&(1", "1)&1=", "1)&(s", "1))&",  "1)&f(", "n)&(n=",
-    "1of(",  "1c$",   "1E",    "1)E",   "nEs", "1Es",
-    "f(1,f(", "f(s,f(", "f(E", "f(1,1,f(",
-    "1B1c",  "nB1c",  "1&[1s]L", "1&nL[1s]",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
+    "1&1=",  "1&s=",   "1&n=",   "1&v",    "1&f(",     "1&([1sfvE(]", "1&1c", "1&1;",    "1&1B",
+    "n&1=1", "n&s=s",  "n&f(",   "v&1=",   "1;E",      "n;E",         "1);E", "n);E",    ";E",
+    "1UE",   "nUE",    "1)UE",   "n)UE",   "1U(E",     "UE",          "vUE",  "1)&(1",   "1)&1=",
+    "1)&(s", "1))&",   "1)&f(",  "n)&(n=", "1of(",     "1c$",         "1E",   "1)E",     "nEs",
+    "1Es",   "f(1,f(", "f(s,f(", "f(E",    "f(1,1,f(", "1B1c",        "nB1c", "1&[1s]L", "1&nL[1s]",
+    "&1=1",  "&1==1",  "&(1=1",  "&1=(",   "&s=s",
 };
 
 // Shapes matched anywhere in the fingerprint.
@@ -507,8 +604,8 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
       }
     }
     // "\" | type %SystemDrive% | \"": a command pipe right after a closed empty string.
-    if (first_is_quote && fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() &&
-        fp[1] == 'o' && f[1].text == "|" && (fp[2] == 'n' || fp[2] == '1')) {
+    if (first_is_quote && fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() && fp[1] == 'o' &&
+        f[1].text == "|" && (fp[2] == 'n' || fp[2] == '1')) {
       return true;
     }
   } else {
@@ -558,8 +655,7 @@ bool detectSqli(std::string_view input, std::string* fingerprint) {
       sqli::detectInContext(input, '\'', fingerprint)) {
     return true;
   }
-  if (input.find('"') != std::string_view::npos &&
-      sqli::detectInContext(input, '"', fingerprint)) {
+  if (input.find('"') != std::string_view::npos && sqli::detectInContext(input, '"', fingerprint)) {
     return true;
   }
   return false;

@@ -5,6 +5,8 @@
 //  (2) false-positive rate on a few thousand lines of ordinary prose, code and paths from texts on
 //      this machine (licenses, copyright files, man pages), with a ceiling;
 //  (3) hand-picked tables of attacks and of ordinary inputs, and the fingerprints of a few shapes.
+#include "shipgate/managed/detect.h"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -21,7 +23,6 @@
 #include <vector>
 
 #include "managed/detect_sqli_impl.h"
-#include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
 namespace {
@@ -94,8 +95,8 @@ std::vector<Case> loadCases(const std::string& file, const std::string& rule_id,
       Case c;
       c.title = test["test_title"].as<std::string>();
       std::string needle = "id \"" + rule_id + "\"";
-      if (outp["log_contains"] && outp["log_contains"].as<std::string>().find(needle) !=
-                                      std::string::npos) {
+      if (outp["log_contains"] &&
+          outp["log_contains"].as<std::string>().find(needle) != std::string::npos) {
         c.expect_hit = true;
       } else if (outp["no_log_contains"] &&
                  outp["no_log_contains"].as<std::string>().find(needle) != std::string::npos) {
