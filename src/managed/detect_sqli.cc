@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "detect_sqli_impl.h"
 #include "shipgate/managed/detect.h"
@@ -44,12 +46,6 @@ bool isWordStart(unsigned char c) {
 }
 bool isWordChar(unsigned char c) { return isWordStart(c) || isDigit(c) || c == '.' || c == '@'; }
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowerCopy(std::string_view s) {
-  std::string out(s.size(), '\0');
-  for (size_t i = 0; i < s.size(); ++i) out[i] = lower(s[i]);
-  return out;
-}
 
 struct Word {
   std::string_view name;
@@ -181,13 +177,31 @@ constexpr Word kWords[] = {
     {"floor", 'F'},
     {"elt", 'F'},
     {"exp", 'F'},
+    {"outfile", 'n'},
+    {"dumpfile", 'n'},
 };
 
-const Word* findWord(std::string_view lowered) {
-  for (const Word& w : kWords) {
-    if (w.name == lowered) return &w;
+// The table entry of `word` (any case), or nullptr. No allocation: words longer than any entry
+// are not looked up.
+const Word* findWord(std::string_view word) {
+  static const auto* const kIndex = [] {
+    auto* index = new std::unordered_map<std::string_view, const Word*>();  // never freed
+    for (const Word& w : kWords) index->emplace(w.name, &w);
+    return index;
+  }();
+  char buf[32];
+  if (word.size() > sizeof buf) return nullptr;
+  for (size_t i = 0; i < word.size(); ++i) buf[i] = lower(word[i]);
+  auto it = kIndex->find(std::string_view(buf, word.size()));
+  return it == kIndex->end() ? nullptr : it->second;
+}
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(s[i]) != prefix[i]) return false;
   }
-  return nullptr;
+  return true;
 }
 
 }  // namespace
@@ -197,7 +211,10 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
   size_t i = 0;
   const size_t n = in.size();
   auto addToken = [&](char type, size_t begin, size_t end) {
-    out.push_back(Token{type, in.substr(begin, end - begin)});
+    Token token;
+    token.type = type;
+    token.text = in.substr(begin, end - begin);
+    out.push_back(token);
   };
   auto restIsBlank = [&](size_t from) {
     for (size_t j = from; j < n; ++j) {
@@ -390,9 +407,9 @@ namespace {
 
 // Is the statement keyword at tokens[i] the start of a real statement?
 bool validStatement(const std::vector<Token>& t, size_t i) {
-  std::string kw = lowerCopy(t[i].text);
+  std::string_view kw = t[i].word;
   auto type = [&](size_t k) { return k < t.size() ? t[k].type : '$'; };
-  auto text = [&](size_t k) { return k < t.size() ? lowerCopy(t[k].text) : std::string(); };
+  auto text = [&](size_t k) { return k < t.size() ? t[k].word : std::string_view(); };
   char next = type(i + 1);
   if (kw == "select") {
     char prev = i > 0 ? t[i - 1].type : '^';
@@ -400,7 +417,7 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
     if (next == '1' || next == 's' || next == 'v' || next == 'f' || next == '(') return true;
     if (next == 'o' && t[i + 1].text == "*") return true;
     if (next == 'k') {
-      std::string w = text(i + 1);
+      std::string_view w = text(i + 1);
       return w == "null" || w == "distinct" || w == "top";
     }
     if (next == 'n') {
@@ -418,7 +435,7 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   }
   if (kw == "update") return next == 'n' && type(i + 2) == 'k' && text(i + 2) == "set";
   if (kw == "drop" || kw == "create" || kw == "alter" || kw == "truncate") {
-    std::string w = text(i + 1);
+    std::string_view w = text(i + 1);
     return next == 'k' &&
            (w == "table" || w == "database" || w == "schema" || w == "user" || w == "procedure" ||
             w == "function" || w == "view" || w == "index" || w == "trigger");
@@ -426,9 +443,9 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   if (kw == "waitfor" || kw == "into") return true;  // folded with delay/time, outfile/dumpfile
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
-    std::string w = text(i + 1);
-    return next == 'n' &&
-           (w.rfind("xp_", 0) == 0 || w.rfind("sp_", 0) == 0 || w.rfind("master.", 0) == 0);
+    std::string_view w = i + 1 < t.size() ? t[i + 1].text : std::string_view();
+    return next == 'n' && (startsWithNoCase(w, "xp_") || startsWithNoCase(w, "sp_") ||
+                           startsWithNoCase(w, "master."));
   }
   if (kw == "shutdown") return next == '$' || next == 'c' || next == ';';
   if (kw == "declare") return next == 'v';
@@ -444,8 +461,9 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
   for (size_t i = 0; i < raw.size(); ++i) {
     Token tok = raw[i];
     if (tok.type == 'w') {
-      std::string w = lowerCopy(tok.text);
-      const Word* entry = findWord(w);
+      const Word* entry = findWord(tok.text);
+      std::string_view w = entry != nullptr ? entry->name : std::string_view();
+      tok.word = w;
       bool call_follows = i + 1 < raw.size() && raw[i + 1].type == '(';
       if (entry == nullptr) {
         // A word glued to '(' is a call of some function ("foo(1)").
@@ -467,19 +485,18 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     // Merges with the previous token.
     if (!t.empty()) {
       Token& prev = t.back();
-      std::string w = tok.type == 'k' || tok.type == 'n' ? lowerCopy(tok.text) : std::string();
+      std::string_view w = tok.word;
       if (prev.type == 'U' && tok.type == 'k' && (w == "all" || w == "distinct")) continue;
       if (prev.type == 'O' && tok.type == 'k' && w == "by") {
         prev.type = 'B';
         continue;
       }
-      if (prev.type == 'E' && lowerCopy(prev.text) == "waitfor" && tok.type == 'k' &&
+      if (prev.type == 'E' && prev.word == "waitfor" && tok.type == 'k' &&
           (w == "delay" || w == "time")) {
         continue;
       }
       // "into outfile" / "into dumpfile": writing a file, a statement of its own.
-      if (prev.type == 'k' && lowerCopy(prev.text) == "into" &&
-          (w == "outfile" || w == "dumpfile")) {
+      if (prev.type == 'k' && prev.word == "into" && (w == "outfile" || w == "dumpfile")) {
         prev.type = 'E';
         continue;
       }
@@ -569,6 +586,40 @@ constexpr std::string_view kPlainShapes[] = {
 // Shapes matched anywhere in the fingerprint.
 constexpr std::string_view kAnywhereShapes[] = {"UE", "U(E", ";E", "(E", "&f(", "&v", "&1=1"};
 
+// The shapes of a table bucketed by their first two characters, so a fingerprint is tried only
+// against the shapes that can match it (shapes whose first two characters are not literal go in
+// every bucket).
+class ShapeIndex {
+ public:
+  template <size_t N>
+  explicit ShapeIndex(const std::string_view (&shapes)[N]) {
+    for (std::string_view shape : shapes) {
+      bool literal = shape.size() >= 2 && shape[0] != '[' && shape[0] != '?' && shape[0] != '$' &&
+                     shape[1] != '[' && shape[1] != '?' && shape[1] != '$';
+      if (literal) {
+        buckets_[key(shape[0], shape[1])].push_back(shape);
+      } else {
+        generic_.push_back(shape);
+      }
+    }
+    for (auto& [k, list] : buckets_) list.insert(list.end(), generic_.begin(), generic_.end());
+  }
+
+  const std::vector<std::string_view>& candidates(std::string_view fp) const {
+    if (fp.size() < 2) return generic_;
+    auto it = buckets_.find(key(fp[0], fp[1]));
+    return it == buckets_.end() ? generic_ : it->second;
+  }
+
+ private:
+  static uint16_t key(char a, char b) {
+    return static_cast<uint16_t>(static_cast<unsigned char>(a) << 8 |
+                                 static_cast<unsigned char>(b));
+  }
+  std::unordered_map<uint16_t, std::vector<std::string_view>> buckets_;
+  std::vector<std::string_view> generic_;
+};
+
 bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A whole value that is a dangerous call ("sleep(20)", "load_file('/etc/passwd')") or a
   // statement ("select * from users", "drop table users").
@@ -590,7 +641,8 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
             bool first_is_quote) {
   const std::string fp = window.substr(0, kMaxFingerprint);
   if (quote != 0) {
-    for (std::string_view shape : kQuoteShapes) {
+    static const ShapeIndex kQuoteIndex(kQuoteShapes);
+    for (std::string_view shape : kQuoteIndex.candidates(fp)) {
       if (shapeMatches(shape, fp)) {
         if ((shape == "sf(" || shape == "sof(") && !f[shape.size() - 2].known) continue;
         if (shape == "sc$" || shape == "s)c$" || shape == "s))c$" || shape == "s;c$") {
@@ -609,7 +661,8 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
       return true;
     }
   } else {
-    for (std::string_view shape : kPlainShapes) {
+    static const ShapeIndex kPlainIndex(kPlainShapes);
+    for (std::string_view shape : kPlainIndex.candidates(fp)) {
       if (shapeMatches(shape, fp) && !needsKnownCall(shape, f)) return true;
     }
     if (plainStart(f, fp)) return true;
@@ -635,7 +688,8 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
 }  // namespace
 
 bool detectInContext(std::string_view input, char quote, std::string* fingerprint) {
-  std::vector<Token> raw;
+  thread_local std::vector<Token> raw;  // reused: no allocation per value
+  raw.clear();
   raw.reserve(kMaxRawTokens);
   tokenize(input, quote, raw);
   std::vector<Token> folded = fold(raw);
@@ -649,7 +703,16 @@ bool detectInContext(std::string_view input, char quote, std::string* fingerprin
 
 bool detectSqli(std::string_view input, std::string* fingerprint) {
   if (fingerprint != nullptr) fingerprint->clear();
-  if (input.empty()) return false;
+  // One word or number with nothing SQL can join it with ("12345", "john.doe@example.com",
+  // "2024-05-17") cannot be an injection.
+  bool single_word = true;
+  for (size_t i = 0; i < input.size() && single_word; ++i) {
+    unsigned char c = static_cast<unsigned char>(input[i]);
+    bool plain = std::isalnum(c) || c == '.' || c == '_' || c == '@' || c >= 0x80 ||
+                 (c == '-' && (i + 1 == input.size() || input[i + 1] != '-'));
+    single_word = plain;
+  }
+  if (single_word) return false;
   if (sqli::detectInContext(input, 0, fingerprint)) return true;
   if (input.find('\'') != std::string_view::npos &&
       sqli::detectInContext(input, '\'', fingerprint)) {

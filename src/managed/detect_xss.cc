@@ -499,7 +499,9 @@ bool detectXss(std::string_view input) {
   if (input.empty()) return false;
   // A whole value that is a script URL lands in whatever href/src it is written to.
   if (isScriptUrl(input, /*whole_input=*/true)) return true;
-  if (Scanner(input).run(State::kData)) return true;
+  // Every other finding needs a tag opening or an attribute assignment.
+  if (input.find_first_of("<=") == std::string_view::npos) return false;
+  if (input.find('<') != std::string_view::npos && Scanner(input).run(State::kData)) return true;
   if (input.find('"') != std::string_view::npos && Scanner(input).run(State::kAttrValueDq)) {
     return true;
   }
