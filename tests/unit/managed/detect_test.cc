@@ -489,6 +489,21 @@ TEST(DetectSqliTable, OrdinaryInputs) {
       "\"quoted\" and 'single' and `back`",
       "['a', 'b', 'c']",
       "{\"q\": \"o'reilly\", \"limit\": 10}",
+      // Headers the CRS runs the detectors on: User-Agent, Referer, cookies.
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+      "Safari/537.36",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+      "Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+      "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; .NET CLR 2.0.50727)",
+      "curl/7.88.1",
+      "python-requests/2.31.0",
+      "Googlebot/2.1 (+http://www.google.com/bot.html)",
+      "https://www.example.com/search?q=select+a+plan&page=2",
+      "https://shop.example.com/products/123?sort=price&order=asc",
+      "_ga=GA1.2.1234567890.1700000000",
+      "session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc-def_ghi",
+      "theme=dark; lang=en-US",
   };
   for (const char* o : ordinary) {
     std::string fp;
@@ -608,6 +623,10 @@ TEST(DetectXssTable, OrdinaryInputs) {
       "\"onload\" is an event",
       "'only' once",
       "formation=ok",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+      "Safari/537.36",
+      "https://www.example.com/search?q=a<b&x=\"y\"",
+      "_ga=GA1.2.1234567890.1700000000",
   };
   for (const char* o : ordinary) EXPECT_FALSE(detectXss(o)) << o;
 }
