@@ -303,6 +303,11 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   if (kw == "update") return next == 'n' && type(i + 2) == 'k' && text(i + 2) == "set";
   if (kw == "drop" || kw == "create" || kw == "alter" || kw == "truncate") {
     std::string_view w = text(i + 1);
+    // "drop sampletable;--": a bare name ended by ';' or a comment.
+    if ((kw == "drop" || kw == "truncate") && next == 'n' &&
+        (type(i + 2) == ';' || type(i + 2) == 'c')) {
+      return true;
+    }
     return next == 'k' &&
            (w == "table" || w == "database" || w == "schema" || w == "user" || w == "procedure" ||
             w == "function" || w == "view" || w == "index" || w == "trigger");
@@ -513,11 +518,13 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
   for (std::string_view shape : kAnywhereShapes) {
     for (size_t i = 0; i < window.size(); ++i) {
       if (shapeMatches(shape, std::string_view(window).substr(i))) {
-        // "&f(", "&v" and "&1=1" only count when the logic word joins something SQL-like.
+        // "&f(", "&v" and the tautologies only count when the logic word joins something
+        // SQL-like.
         char before = i > 0 ? window[i - 1] : '^';
-        if ((shape == "&f(" || shape == "&v" || shape == "&1=1") &&
+        bool tautology = shape == "&1=[1s(]" || shape == "&(1=1";
+        if ((shape == "&f(" || shape == "&v" || tautology) &&
             !(before == '1' || before == 's' || before == ')' || before == 'v' ||
-              (shape == "&1=1" && before == '='))) {
+              (tautology && before == '='))) {
           continue;
         }
         if (shape == "&f(" && quote == 0 && !f[i + 1].strong) continue;

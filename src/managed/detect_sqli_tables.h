@@ -164,7 +164,7 @@ inline constexpr std::string_view kPlainShapes[] = {
 };
 
 // Shapes matched anywhere in the fingerprint.
-inline constexpr std::string_view kAnywhereShapes[] = {"UE",  "U(E", ";E",  "(E",
-                                                       "&f(", "&v",  "&1=1"};
+inline constexpr std::string_view kAnywhereShapes[] = {"UE",  "U(E", ";E",       "(E",
+                                                       "&f(", "&v",  "&1=[1s(]", "&(1=1"};
 
 }  // namespace shipgate::managed::sqli

@@ -205,8 +205,9 @@ TEST(DetectCrsRegression, Xss941100And941101Recall) {
   EXPECT_TRUE(r.false_hits.empty()) << r.false_hits.front();
 }
 
-// Not asserted beyond a floor: the payloads of every SQLi / XSS rule of the CRS (most are meant for
-// the regex rules, not for libinjection), to show how much the detectors alone catch.
+// Asserted only against a floor below what we measured (942: 140/502, 941: 41/101): the payloads of
+// every SQLi / XSS rule of the CRS (most are meant for the regex rules, not for libinjection), to
+// show how much the detectors alone catch.
 TEST(DetectCrsRegression, WholeCategoriesForInformation) {
   for (const auto& [sub, prefix, fn] :
        std::vector<std::tuple<std::string, std::string, std::function<bool(std::string_view)>>>{
@@ -238,7 +239,7 @@ TEST(DetectCrsRegression, WholeCategoriesForInformation) {
     std::printf("[ recall ] all %s* payloads through the detector alone: %d/%d (%.1f %%)\n",
                 prefix.c_str(), total.caught, total.positives,
                 100.0 * total.caught / std::max(1, total.positives));
-    EXPECT_GE(total.caught * 100, total.positives * (prefix == "942" ? 20 : 35));
+    EXPECT_GE(total.caught * 100, total.positives * (prefix == "942" ? 25 : 38));
   }
 }
 
@@ -418,6 +419,9 @@ TEST(DetectSqliTable, Attacks) {
       "1 OR 1234=1234#",
       "/config.ini' into outfile '/var/www/x.php'; --",
       "concat(0x223e3c62723e,version(),0x3c696d67207372633d22)",
+      "pay=or 1='",
+      "x=OR (7319=8742)",
+      "DROP sampletable;--",
   };
   for (const char* a : attacks) {
     std::string fp;
