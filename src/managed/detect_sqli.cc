@@ -312,7 +312,7 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
            (w == "table" || w == "database" || w == "schema" || w == "user" || w == "procedure" ||
             w == "function" || w == "view" || w == "index" || w == "trigger");
   }
-  if (kw == "waitfor" || kw == "into") return true;  // folded with delay/time, outfile/dumpfile
+  if (kw == "waitfor delay" || kw == "into outfile") return true;  // merged in fold()
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
     std::string_view w = i + 1 < t.size() ? t[i + 1].text : std::string_view();
@@ -358,18 +358,31 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     if (!t.empty()) {
       Token& prev = t.back();
       std::string_view w = tok.word;
-      if (prev.type == 'U' && tok.type == 'k' && (w == "all" || w == "distinct")) continue;
+      // A merged token spans both words.
+      auto span = [&] {
+        prev.text = std::string_view(prev.text.data(),
+                                     tok.text.data() + tok.text.size() - prev.text.data());
+      };
+      if (prev.type == 'U' && tok.type == 'k' && (w == "all" || w == "distinct")) {
+        span();
+        continue;
+      }
       if (prev.type == 'O' && tok.type == 'k' && w == "by") {
         prev.type = 'B';
+        span();
         continue;
       }
       if (prev.type == 'E' && prev.word == "waitfor" && tok.type == 'k' &&
           (w == "delay" || w == "time")) {
+        prev.word = "waitfor delay";
+        span();
         continue;
       }
       // "into outfile" / "into dumpfile": writing a file, a statement of its own.
       if (prev.type == 'k' && prev.word == "into" && (w == "outfile" || w == "dumpfile")) {
         prev.type = 'E';
+        prev.word = "into outfile";
+        span();
         continue;
       }
     }
@@ -471,12 +484,51 @@ class ShapeIndex {
 bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A whole value that is a dangerous call ("sleep(20)", "load_file('/etc/passwd')") or a
   // statement ("select * from users", "drop table users").
+  // The call must be glued to its '(' as SQL needs ("sleep (1) and (2)" is prose).
   if (fp.size() >= 3 && fp[0] == 'f' && f[0].strong && fp[1] == '(' &&
+      f[1].text.data() == f[0].text.data() + f[0].text.size() &&
       (fp[2] == '1' || fp[2] == 's' || fp[2] == 'f' || fp[2] == 'v')) {
     return true;
   }
-  if (!fp.empty() && fp[0] == 'E') return true;
-  return false;
+  if (fp.empty() || fp[0] != 'E') return false;
+  // A value that starts with a statement keyword must look like a whole statement.
+  std::string_view kw = f[0].word;
+  if (kw == "select") {
+    if (fp.find('k') != std::string::npos) {
+      for (const Token& t : f) {
+        if (t.type == 'k' && t.word == "from") return true;
+      }
+    }
+    if (fp.size() < 2) return false;
+    if (fp[1] == 'v' || (fp[1] == 'f' && f[1].known) || (fp[1] == 'n' && f[1].strong)) return true;
+    // select(user(  select (case ...  select (select ...
+    if (fp[1] == '(' && fp.size() >= 3 &&
+        (fp[2] == 'E' || fp[2] == 'f' || (fp[2] == 'k' && f[2].word == "case"))) {
+      return true;
+    }
+    if (fp[1] == '1' && f[1].text.size() > 2 && f[1].text[0] == '0' &&
+        (f[1].text[1] == 'x' || f[1].text[1] == 'X')) {
+      return true;  // select 0x616263
+    }
+    return fp.size() >= 3 && (fp[1] == '1' || fp[1] == 's') && fp[2] == ',';
+  }
+  if (kw == "exec" || kw == "execute") {
+    return fp.size() >= 2 &&
+           (fp[1] == 'n' || (fp.size() >= 3 && fp[1] == '(' && (fp[2] == 'v' || fp[2] == 's')));
+  }
+  return true;
+}
+
+// In a quote context, an input that starts with the quote and closes it right after one word is
+// a quoted word ("\"select\" means what?"), not an injection.
+bool quotedWord(const std::vector<Token>& f, const std::string& fp) {
+  if (!(fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() && fp[2] == 's' &&
+        std::string_view("EBLkUnf1").find(fp[1]) != std::string_view::npos)) {
+    return false;
+  }
+  // The word touches both quotes: "select", not " waitfor delay '.
+  const char* open_end = f[0].text.data() + 1;
+  return f[1].text.data() == open_end && f[2].text.data() == f[1].text.data() + f[1].text.size();
 }
 
 // Shapes of kPlainShapes that start with a call need a function of our table, not any word
@@ -488,6 +540,7 @@ bool needsKnownCall(std::string_view shape, const std::vector<Token>& f) {
 bool decide(const std::vector<Token>& f, const std::string& window, char quote,
             bool first_is_quote) {
   const std::string fp = window.substr(0, kMaxFingerprint);
+  if (quote != 0 && quotedWord(f, fp)) return false;
   if (quote != 0) {
     static const ShapeIndex kQuoteIndex(kQuoteShapes);
     for (std::string_view shape : kQuoteIndex.candidates(fp)) {
