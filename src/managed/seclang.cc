@@ -432,7 +432,16 @@ Result<std::vector<Target>> parseTargets(std::string_view text) {
     size_t bar = s.find('|', i);
     size_t end;
     if (colon != std::string_view::npos && (bar == std::string_view::npos || colon < bar)) {
-      end = selectorEnd(s, colon + 1);
+      // XML's selector is an XPath expression ("XML:/*"), never a /regex/.
+      std::string_view vname = s.substr(i, colon - i);
+      while (!vname.empty() && (vname[0] == '!' || vname[0] == '&' || isSpace(vname[0]))) {
+        vname.remove_prefix(1);
+      }
+      if (equalsIgnoreCase(trimView(vname), "XML")) {
+        end = bar == std::string_view::npos ? s.size() : bar;
+      } else {
+        end = selectorEnd(s, colon + 1);
+      }
       if (end == std::string_view::npos) {
         return Status::invalidArgument("unterminated quote in target list " + std::string(s));
       }
