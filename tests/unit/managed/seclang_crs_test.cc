@@ -13,6 +13,9 @@
 #include <set>
 #include <sstream>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "shipgate/managed/seclang.h"
 
 namespace shipgate::managed {
@@ -215,6 +218,75 @@ TEST(SecLangCrs, KnownRulesReadAsModSecurityReadsThem) {
     }
   }
   EXPECT_GT(chains, 50);
+}
+
+// Compiles `re` as the operators part does (DOTALL | DOLLAR_ENDONLY); "" when it compiles.
+std::string pcreError(const std::string& re) {
+  int code = 0;
+  PCRE2_SIZE off = 0;
+  pcre2_code* c = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(),
+                                PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &code, &off, nullptr);
+  if (c != nullptr) {
+    pcre2_code_free(c);
+    return "";
+  }
+  PCRE2_UCHAR buf[256];
+  pcre2_get_error_message(code, buf, sizeof buf);
+  return std::string(reinterpret_cast<char*>(buf)) + " at offset " + std::to_string(off);
+}
+
+bool pcreMatches(const std::string& re, std::string_view subject) {
+  int code = 0;
+  PCRE2_SIZE off = 0;
+  pcre2_code* c = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.data()), re.size(),
+                                PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &code, &off, nullptr);
+  if (c == nullptr) return false;
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(c, nullptr);
+  int rc = pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md,
+                       nullptr);
+  pcre2_match_data_free(md);
+  pcre2_code_free(c);
+  return rc >= 0;
+}
+
+// The quoting rules decide what the regex engine sees: every @rx (and every /regex/ selector) of
+// the CRS, as read, compiles with PCRE2.
+TEST(SecLangCrs, EveryRegexAsReadCompiles) {
+  auto files = parseAll();
+  int compiled = 0;
+  forEachRule(files, [&](const Rule& r) {
+    if (r.op.name == "rx" && r.op.param.find("%{") == std::string::npos) {
+      EXPECT_EQ(pcreError(r.op.param), "") << r.where.toString() << " " << r.op.param;
+      ++compiled;
+    }
+    for (const Target& t : r.targets) {
+      if (t.selector_is_regex) {
+        EXPECT_EQ(pcreError(t.selector), "") << r.where.toString() << " " << t.selector;
+      }
+    }
+  });
+  EXPECT_GT(compiled, 250);
+}
+
+// What the CRS regression tests expect of 920460 (abnormal escapes): a single backslash before
+// a letter is caught, a doubled one is not. That holds only when "\\\\" in the file reads as
+// one escaped backslash.
+TEST(SecLangCrs, BackslashesAsTheRegressionTestsExpect) {
+  auto files = parseAll();
+  const Rule* r = findRule(files, 920460);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(pcreMatches(r->op.param, "file=cat /etc/\\passw\\d"));
+  EXPECT_TRUE(pcreMatches(r->op.param, "\\c"));
+  EXPECT_FALSE(pcreMatches(r->op.param, "\\\\c"));
+  EXPECT_FALSE(pcreMatches(r->op.param, "plain text"));
+  // The 932 (RCE) rules write [\\\\'\"] in the file: the class of backslash and both quotes.
+  int with_class = 0;
+  forEachRule(files, [&](const Rule& rule) {
+    if (rule.where.file != "REQUEST-932-APPLICATION-ATTACK-RCE.conf") return;
+    EXPECT_EQ(rule.op.param.find(R"([\\\\)"), std::string::npos) << rule.where.toString();
+    if (rule.op.param.find(R"x([\\'"]*)x") != std::string::npos) ++with_class;
+  });
+  EXPECT_GE(with_class, 2);
 }
 
 }  // namespace
