@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <initializer_list>
 #include <string>
 #include <utility>
 
@@ -252,6 +253,72 @@ std::optional<Transform> lookupTransform(std::string_view name) {
   return std::nullopt;
 }
 
+// Every %{VAR} or %{COLLECTION.key} macro in `text` is closed and names a known variable.
+Status checkMacros(std::string_view text, std::string_view where) {
+  size_t i = 0;
+  while ((i = text.find("%{", i)) != std::string_view::npos) {
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      return Status::invalidArgument("unclosed macro %{ in " + std::string(where));
+    }
+    std::string_view inner = text.substr(i + 2, close - i - 2);
+    std::string_view var = inner.substr(0, inner.find('.'));
+    if (!parseVar(var)) {
+      return Status::invalidArgument("unknown variable in macro %{" + std::string(inner) +
+                                     "} in " + std::string(where));
+    }
+    i = close + 1;
+  }
+  return Status::ok();
+}
+
+bool oneOf(std::string_view v, std::initializer_list<std::string_view> options) {
+  for (auto o : options) {
+    if (equalsIgnoreCase(o, v)) return true;
+  }
+  return false;
+}
+
+// The value of a ctl: option, where it has a form to check (and holds no macro).
+Status checkCtlValue(const std::string& name, const std::string& value) {
+  const std::string where = "ctl:" + name + "=" + value;
+  SG_RETURN_IF_ERROR(checkMacros(value, where));
+  if (value.find("%{") != std::string::npos) return Status::ok();
+  auto bad = [&](std::string_view expected) {
+    return Status::invalidArgument("bad value in " + where + " (expected " +
+                                   std::string(expected) + ")");
+  };
+  if (name == "ruleRemoveById") {
+    auto ids = parseIdRanges(value);
+    if (!ids.isOk()) return Status::invalidArgument(where + ": " + ids.status().message());
+  } else if (name == "ruleRemoveTargetById" || name == "ruleRemoveTargetByTag" ||
+             name == "ruleRemoveTargetByMsg") {
+    size_t semi = value.find(';');
+    if (semi == std::string::npos || semi == 0) return bad("RULE;TARGET");
+    if (name == "ruleRemoveTargetById") {
+      auto ids = parseIdRanges(value.substr(0, semi));
+      if (!ids.isOk()) return Status::invalidArgument(where + ": " + ids.status().message());
+    }
+    auto t = parseTargets(std::string_view(value).substr(semi + 1));
+    if (!t.isOk()) return Status::invalidArgument(where + ": " + t.status().message());
+  } else if (name == "ruleRemoveByTag" || name == "ruleRemoveByMsg") {
+    if (value.empty()) return bad("a tag or message");
+  } else if (name == "ruleEngine") {
+    if (!oneOf(value, {"On", "Off", "DetectionOnly"})) return bad("On, Off or DetectionOnly");
+  } else if (name == "requestBodyProcessor") {
+    if (!oneOf(value, {"URLENCODED", "MULTIPART", "XML", "JSON"})) {
+      return bad("URLENCODED, MULTIPART, XML or JSON");
+    }
+  } else if (name == "requestBodyAccess" || name == "responseBodyAccess" ||
+             name == "forceRequestBodyVariable" || name == "hashEngine" ||
+             name == "hashEnforcement" || name == "parseXmlIntoArgs") {
+    if (!oneOf(value, {"On", "Off"})) return bad("On or Off");
+  } else if (name == "auditEngine") {
+    if (!oneOf(value, {"On", "Off", "RelevantOnly"})) return bad("On, Off or RelevantOnly");
+  }
+  return Status::ok();
+}
+
 Status applyAction(std::string_view name, std::optional<std::string> value, Actions& a) {
   auto need = [&](std::string_view what) -> Status {
     if (!value) {
@@ -325,8 +392,10 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
   } else if (name == "auditlog" || name == "noauditlog") {
     a.auditlog = name == "auditlog";
   } else if (name == "msg") {
+    SG_RETURN_IF_ERROR(checkMacros(val, "msg"));
     a.msg = val;
   } else if (name == "logdata") {
+    SG_RETURN_IF_ERROR(checkMacros(val, "logdata"));
     a.logdata = val;
   } else if (name == "severity") {
     SG_RETURN_IF_ERROR(need("severity:CRITICAL or 0..7"));
@@ -353,6 +422,7 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
     a.skip = n;
   } else if (name == "setvar") {
     SG_RETURN_IF_ERROR(need("setvar:tx.name=value"));
+    SG_RETURN_IF_ERROR(checkMacros(val, "setvar:" + val));
     auto sv = parseSetVar(val);
     if (!sv.isOk()) return sv.status();
     a.setvars.push_back(std::move(sv.value()));
@@ -366,10 +436,13 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
     bool known = false;
     for (auto c : kCtlNames) known = known || c == cname;
     if (!known) return Status::invalidArgument("unknown ctl option " + cname);
-    a.ctls.push_back(Ctl{cname, std::string(trimView(std::string_view(val).substr(eq + 1)))});
+    std::string cval = std::string(trimView(std::string_view(val).substr(eq + 1)));
+    SG_RETURN_IF_ERROR(checkCtlValue(cname, cval));
+    a.ctls.push_back(Ctl{std::move(cname), std::move(cval)});
   } else {
     for (auto o : kOtherActions) {
       if (o == name) {
+        SG_RETURN_IF_ERROR(checkMacros(val, std::string(name) + ":" + val));
         a.other.emplace_back(std::string(name), val);
         return Status::ok();
       }
@@ -413,6 +486,8 @@ bool isCollection(Var v) {
   }
   return false;
 }
+
+Status checkOperatorMacros(std::string_view param) { return checkMacros(param, "operator"); }
 
 bool isKnownOperator(std::string_view lower_name) {
   for (auto o : kOperators) {

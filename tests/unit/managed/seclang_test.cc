@@ -244,6 +244,28 @@ TEST(SecLang, ActionErrors) {
   EXPECT_EQ(err("status:99"), "bad status '99' (100..599)");
   EXPECT_EQ(err("tag"), "action tag needs a value (tag:text)");
   EXPECT_EQ(err("ctl:ruleEngine"), "ctl:ruleEngine: expected ctl:option=value");
+  // ctl: values with a form are checked (unless they hold a macro).
+  EXPECT_EQ(err("ctl:ruleEngine=Maybe"),
+            "bad value in ctl:ruleEngine=Maybe (expected On, Off or DetectionOnly)");
+  EXPECT_EQ(err("ctl:ruleRemoveById=9-1"),
+            "ctl:ruleRemoveById=9-1: bad rule id range '9-1' (expected N or N-M with N <= M)");
+  EXPECT_EQ(err("ctl:ruleRemoveTargetById=942100"),
+            "bad value in ctl:ruleRemoveTargetById=942100 (expected RULE;TARGET)");
+  EXPECT_EQ(err("ctl:ruleRemoveTargetById=942100;ARG:x"),
+            "ctl:ruleRemoveTargetById=942100;ARG:x: unknown variable ARG");
+  EXPECT_EQ(err("ctl:ruleRemoveTargetByTag=attack-sqli;"),
+            "ctl:ruleRemoveTargetByTag=attack-sqli;: empty target list");
+  EXPECT_EQ(err("ctl:requestBodyProcessor=YAML"),
+            "bad value in ctl:requestBodyProcessor=YAML (expected URLENCODED, MULTIPART, XML or "
+            "JSON)");
+  EXPECT_TRUE(parseActions("ctl:ruleRemoveById=%{tx.id}").isOk());
+  EXPECT_TRUE(parseActions("ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:pwd").isOk());
+  EXPECT_TRUE(parseActions("ctl:ruleEngine=detectiononly").isOk());
+  // Macros are closed and name known variables.
+  EXPECT_EQ(err("msg:'at %{tx.0'"), "unclosed macro %{ in msg");
+  EXPECT_EQ(err("logdata:'%{FOO.bar}'"), "unknown variable in macro %{FOO.bar} in logdata");
+  EXPECT_EQ(err("setvar:'tx.a=%{nope}'"), "unknown variable in macro %{nope} in setvar:tx.a=%{nope}");
+  EXPECT_TRUE(parseActions("msg:'%{MATCHED_VAR_NAME} %{rule.id} %{request_headers.host}'").isOk());
 }
 
 TEST(SecLang, Chains) {
@@ -355,6 +377,10 @@ TEST(SecLang, ErrorsAreLocated) {
             "t.conf:1: SecRuleUpdateTargetById with a replacement target (third argument) is not "
             "supported");
   EXPECT_EQ(parseErr("SecAction \"id:3,chain\"\n"), "t.conf:1: SecAction cannot start a chain");
+  EXPECT_EQ(parseErr("SecRule ARGS \"@within %{tx.allowed\" \"id:4\"\n"),
+            "t.conf:1: unclosed macro %{ in operator");
+  EXPECT_EQ(parseErr("\nSecRule ARGS \"@rx a\" \"id:5,ctl:ruleRemoveTargetById=1;NOPE\"\n"),
+            "t.conf:2: ctl:ruleRemoveTargetById=1;NOPE: unknown variable NOPE");
 }
 
 }  // namespace
