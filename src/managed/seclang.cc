@@ -579,12 +579,13 @@ Result<Actions> parseActions(std::string_view text) {
       while (j < text.size() && isSpace(text[j])) ++j;
       std::string v;
       if (j < text.size() && text[j] == '\'') {
-        // '...' with \' for a quote; other backslashes kept as written.
+        // '...' with \' for a quote and \\ for a backslash; other backslashes kept as written.
         size_t k = j + 1;
         bool closed = false;
         for (; k < text.size(); ++k) {
-          if (text[k] == '\\' && k + 1 < text.size() && text[k + 1] == '\'') {
-            v.push_back('\'');
+          if (text[k] == '\\' && k + 1 < text.size() &&
+              (text[k + 1] == '\'' || text[k + 1] == '\\')) {
+            v.push_back(text[k + 1]);
             ++k;
           } else if (text[k] == '\'') {
             closed = true;

@@ -8,7 +8,9 @@
 // quotes or bare. As Apache httpd reads them (the CRS is written for it): inside "...", \" is a
 // quote and \\ one backslash, every other backslash is kept (a regex's \d reaches the engine as
 // \d, the file's "[^\\\\]" as [^\\]); in a bare argument \\ is one backslash. A rule's action
-// list is split on commas outside single quotes ('...' with \' escapes; the quotes are removed).
+// list is split on commas outside single quotes ('...' with \' and \\ escapes; the quotes are
+// removed). ctl: values with a form (id ranges, RULE;TARGET, On/Off...) and %{macros} (closed,
+// naming a known variable) are checked.
 // Directive names and variable names are case-insensitive, action names case-sensitive,
 // operator and `t:` names case-insensitive. A selector is a key, a /regex/ (which may hold '|'),
 // or either in single quotes; XML's selector is an XPath ("XML:/*") and never a regex.
@@ -191,6 +193,13 @@ Result<std::vector<Target>> parseTargets(std::string_view text);
 Result<std::vector<IdRange>> parseIdRanges(std::string_view text);
 // Parses an action list ("id:1,phase:2,t:none,pass"), for SecAction-style config and tests.
 Result<Actions> parseActions(std::string_view text);
+
+// The model back to SecRule text that parseSecLang reads to the same model (one directive per
+// line, every argument double-quoted, action values single-quoted, chained rules indented):
+// print(parse(print(parse(x)))) == print(parse(x)). Locations are not printed.
+std::string printSecLang(const std::vector<Directive>& directives);
+std::string printTargets(const std::vector<Target>& targets);  // "ARGS|!ARGS:foo|&TX:x"
+std::string printActions(const Actions& actions);              // "id:1,phase:2,pass,..."
 
 // A *.data file for @pmFromFile / @ipMatchFromFile: one phrase per line, '#' comments and blank
 // lines skipped, surrounding whitespace trimmed.

@@ -220,6 +220,25 @@ TEST(SecLangCrs, KnownRulesReadAsModSecurityReadsThem) {
   EXPECT_GT(chains, 50);
 }
 
+// The printer: printing the whole CRS and reading it back gives the same model (its printed
+// form is a fixed point), with the same rule count.
+TEST(SecLangCrs, PrintedRuleSetReadsBackTheSame) {
+  auto files = parseAll();
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    std::string printed = printSecLang(f.directives);
+    auto again = parseSecLang(printed, f.name);
+    ASSERT_TRUE(again.isOk()) << f.name << ": " << again.status().message();
+    EXPECT_EQ(again->size(), f.directives.size()) << f.name;
+    EXPECT_EQ(printSecLang(again.value()), printed) << f.name;
+  }
+  const Rule* r = findRule(files, 942100);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(printTargets(r->targets),
+            "REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/|REQUEST_COOKIES_NAMES|REQUEST_HEADERS:User-Agent|"
+            "REQUEST_HEADERS:Referer|ARGS_NAMES|ARGS|XML:/*");
+}
+
 // Compiles `re` as the operators part does (DOTALL | DOLLAR_ENDONLY); "" when it compiles.
 std::string pcreError(const std::string& re) {
   int code = 0;

@@ -333,6 +333,40 @@ TEST(SecLang, OtherDirectives) {
   EXPECT_EQ(d[11].value, "&");
 }
 
+// print(parse(x)) reads back to a model that prints the same, for every tricky form.
+TEST(SecLang, PrintReadsBack) {
+  const char* texts[] = {
+      R"x(SecRule "ARGS|!ARGS:foo|&TX:x|ARGS:/^id_(a|b)/|XML:/*|REQUEST_COOKIES:'/^x/|y/'|ARGS:' sp '|ARGS:'a|b'" "!@rx \d+\"x\\\\y" "id:1,phase:2,block,t:none,t:urlDecodeUni,msg:'a, \'b\' \\c',setvar:tx.a=+1,setvar:!tx.b,setvar:tx.c,ctl:ruleRemoveTargetById=1;ARGS:x,ver:'v',sanitiseMatched,chain"
+  SecRule TX:0 "@within %{tx.allowed}" "t:lowercase,capture"
+)x",
+      R"x(SecAction "id:2,phase:1,nolog,pass,setvar:'tx.x=%{tx.y} PUT'"
+SecDefaultAction "phase:2,log,auditlog,pass"
+SecMarker END
+SecRuleRemoveById 1 5-9
+SecRuleRemoveByTag attack-sqli
+SecRuleUpdateTargetById 3 "!ARGS:p|!REQUEST_COOKIES:/^s/"
+SecRuleUpdateTargetByTag t !ARGS:q
+SecRuleUpdateActionById 4 "deny,status:403"
+SecRuleEngine On
+SecRule ARGS "@rx a" "id:5,redirect:'http://x/'"
+SecRule ARGS "@rx a" "id:6,allow:phase"
+)x",
+  };
+  for (const char* t : texts) {
+    auto d = parseSecLang(t, "t.conf");
+    ASSERT_TRUE(d.isOk()) << d.status().message();
+    std::string printed = printSecLang(d.value());
+    auto again = parseSecLang(printed, "p.conf");
+    ASSERT_TRUE(again.isOk()) << again.status().message() << "\n" << printed;
+    EXPECT_EQ(again->size(), d->size());
+    EXPECT_EQ(printSecLang(again.value()), printed);
+  }
+  auto d = parseOk(R"x(SecRule ARGS:'a|b'|ARGS:/x/|XML:/* "@rx a\d" "id:1,msg:'it\'s',pass")x");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(printSecLang(d),
+            R"x(SecRule "ARGS:'a|b'|ARGS:/x/|XML:/*" "@rx a\\d" "id:1,pass,msg:'it\\'s'")x" "\n");
+}
+
 TEST(SecLang, IdRanges) {
   auto r = parseIdRanges("942100, 942200-942299 1");
   ASSERT_TRUE(r.isOk());
