@@ -175,7 +175,7 @@ Status parseOneTarget(std::string_view text, Target& t) {
     }
     return Status::ok();
   }
-  std::string_view sel = s.substr(colon + 1);
+  std::string_view sel = trimView(s.substr(colon + 1));
   if (sel.size() >= 2 && sel.front() == '\'' && sel.back() == '\'') {
     sel = sel.substr(1, sel.size() - 2);
   } else if (!sel.empty() && sel.front() == '\'') {
@@ -515,7 +515,9 @@ Result<std::vector<Target>> parseTargets(std::string_view text) {
       if (equalsIgnoreCase(trimView(vname), "XML")) {
         end = bar == std::string_view::npos ? s.size() : bar;
       } else {
-        end = selectorEnd(s, colon + 1);
+        size_t sel_at = colon + 1;
+        while (sel_at < s.size() && isSpace(s[sel_at])) ++sel_at;
+        end = selectorEnd(s, sel_at);
       }
       if (end == std::string_view::npos) {
         return Status::invalidArgument("unterminated quote in target list " + std::string(s));

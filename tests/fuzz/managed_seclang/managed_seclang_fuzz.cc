@@ -2,7 +2,8 @@
 // bytes through parseTargets, parseActions, parseIdRanges and parseDataFile (the entry points
 // shipgate's own config feeds). Besides memory errors it traps on broken contracts: an error
 // names "fuzz.conf:LINE: " with LINE inside the text, a parsed rule (not chained) has an id, a
-// chain never ends in a rule that still says `chain`, and id ranges are ordered.
+// chain never ends in a rule that still says `chain`, id ranges are ordered, and the printed
+// form of what was read reads back to the same model (printSecLang is a fixed point).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -34,6 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (ir.first > ir.last) abort();
       }
     }
+    // The printed form reads back to a model that prints the same.
+    std::string printed = printSecLang(parsed.value());
+    auto again = parseSecLang(printed, "printed.conf");
+    if (!again.isOk() || again.value().size() != parsed.value().size()) abort();
+    if (printSecLang(again.value()) != printed) abort();
   } else {
     const std::string& m = parsed.status().message();
     if (m.rfind("fuzz.conf:", 0) != 0) abort();
@@ -41,8 +47,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (line < 1 || line > lines) abort();
   }
 
-  (void)parseTargets(input);
-  (void)parseActions(input);
+  auto targets = parseTargets(input);
+  if (targets.isOk()) {
+    auto back = parseTargets(printTargets(targets.value()));
+    if (!back.isOk() || printTargets(back.value()) != printTargets(targets.value())) abort();
+  }
+  auto actions = parseActions(input);
+  if (actions.isOk()) {
+    auto back = parseActions(printActions(actions.value()));
+    if (!back.isOk() || printActions(back.value()) != printActions(actions.value())) abort();
+  }
   auto ids = parseIdRanges(input);
   if (ids.isOk()) {
     for (const IdRange& ir : ids.value()) {
