@@ -239,6 +239,64 @@ TEST(SecLangCrs, PrintedRuleSetReadsBackTheSame) {
             "REQUEST_HEADERS:Referer|ARGS_NAMES|ARGS|XML:/*");
 }
 
+// The examples the CRS gives in comments (crs-setup.conf, the REQUEST-900 and RESPONSE-999
+// exclusion templates) are what teams copy into their own exclusion files: uncommented, every
+// one reads (one prose line without an id is rejected, as ModSecurity rejects it).
+TEST(SecLangCrs, CommentedExamplesOfTheTemplatesParse) {
+  const std::string_view kDirectives[] = {
+      "SecRule ", "SecAction", "SecDefaultAction ", "SecRuleRemoveById ", "SecRuleRemoveByTag ",
+      "SecRuleUpdateTargetById ", "SecRuleUpdateTargetByTag ", "SecRuleUpdateActionById "};
+  int examples = 0;
+  for (const char* name : {"crs-setup.conf", "REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf",
+                           "RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf"}) {
+    std::string text = readFile(kSetupDir / name);
+    ASSERT_FALSE(text.empty()) << name;
+    std::istringstream in(text);
+    std::string line, block;
+    bool continuing = false;
+    std::vector<std::string> blocks;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] != '#') {
+        continuing = false;
+        continue;
+      }
+      std::string body = line.substr(1);
+      size_t first = body.find_first_not_of(" \t");
+      std::string trimmed = first == std::string::npos ? "" : body.substr(first);
+      bool starts = false;
+      for (auto d : kDirectives) starts = starts || trimmed.rfind(d, 0) == 0;
+      if (starts && trimmed.find("->") == std::string::npos &&
+          trimmed.find(", ") == std::string::npos) {
+        blocks.push_back(trimmed + "\n");
+      } else if (continuing) {
+        blocks.back() += body + "\n";
+      } else {
+        continue;
+      }
+      size_t last = body.find_last_not_of(" \t");
+      continuing = last != std::string::npos && body[last] == '\\';
+    }
+    // A chain's next rule is its own commented block: join them.
+    std::string all;
+    for (const auto& b : blocks) all += b;
+    auto r = parseSecLang(all, name);
+    if (std::string_view(name) == "crs-setup.conf") {
+      // "SecRule REQUEST_URI "@beginsWith /wordpress/" setvar:..." is prose: it has no id.
+      ASSERT_FALSE(r.isOk());
+      EXPECT_NE(r.status().message().find("rule has no id action"), std::string::npos)
+          << r.status().message();
+      size_t at = all.find("SecRule REQUEST_URI \"@beginsWith /wordpress/\" setvar");
+      ASSERT_NE(at, std::string::npos);
+      all.erase(at, all.find('\n', at) + 1 - at);
+      r = parseSecLang(all, name);
+    }
+    ASSERT_TRUE(r.isOk()) << r.status().message() << "\n" << all;
+    examples += static_cast<int>(r->size());
+  }
+  std::printf("examples in the CRS's comments that read: %d\n", examples);
+  EXPECT_GT(examples, 40);
+}
+
 // Compiles `re` as the operators part does (DOTALL | DOLLAR_ENDONLY); "" when it compiles.
 std::string pcreError(const std::string& re) {
   int code = 0;
