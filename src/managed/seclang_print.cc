@@ -99,7 +99,7 @@ std::string printTargets(const std::vector<Target>& targets) {
     // Quoted where the bare form would read differently: a '|' that would end the target (for
     // a /regex/, a "/|" that would end it early), or whitespace the reader would trim.
     bool quote = t.var != Var::kXml &&
-                 (sel.find(t.selector_is_regex ? "/|" : "|") != std::string::npos ||
+                 (t.selector.find(t.selector_is_regex ? "/|" : "|") != std::string::npos ||
                   isSpace(sel.front()) || isSpace(sel.back()));
     out += quote ? "'" + sel + "'" : sel;
   }
