@@ -1,6 +1,7 @@
 // The SecRule printer: the typed model back to text the reader reads to the same model. Every
-// argument is double-quoted (\" and \\ escaped), every action value single-quoted (\' and \\
-// escaped), one directive per line, chained rules indented under their starter.
+// argument is double-quoted (with " and backslash escaped), every action value single-quoted
+// (with ' and backslash escaped), one directive per line, chained rules indented under their
+// starter.
 #include <string>
 
 #include "seclang_impl.h"
