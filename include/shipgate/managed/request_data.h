@@ -73,6 +73,13 @@ class RequestData {
   // (body_complete=false) is parsed as far as it goes and is never an error for being cut.
   void build(const HttpRequestView& request);
 
+  // ctl:requestBodyProcessor=<name>: re-reads the body of `request` (the view given to build())
+  // with `processor` ("URLENCODED", "MULTIPART", "JSON", "XML", any case; anything else: none)
+  // in place of the one the Content-Type chose. Replaces what build() derived from the body
+  // (ARGS_POST and its part of ARGS, FILES*, XML, MULTIPART_*, REQBODY_*, ARGS_COMBINED_SIZE);
+  // the rest stays. REQUIRES: build(request) was called last.
+  void setBodyProcessor(const HttpRequestView& request, std::string_view processor);
+
   // The elements of a request collection (kArgs, kArgsNames, kRequestHeaders, kXml, ...), in
   // request order. ARGS = ARGS_GET then ARGS_POST (JSON and XML-less body arguments are POST).
   // *_NAMES elements have name = value = the name. REQUEST_HEADERS names are as received
@@ -99,6 +106,8 @@ class RequestData {
   std::vector<std::vector<Element>> collections_;
   std::vector<std::string> scalars_;
   std::vector<uint8_t> present_;
+  std::string content_type_;    // the first Content-Type header (for setBodyProcessor)
+  bool query_args_cut_ = false;  // the query string alone passed kMaxArguments
 };
 
 }  // namespace shipgate::managed

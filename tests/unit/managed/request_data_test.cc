@@ -415,5 +415,45 @@ TEST(RequestDataReuse, BuildClearsThePreviousRequest) {
   EXPECT_TRUE(rd.collection(Var::kTx).empty());
 }
 
+TEST(RequestDataCtl, SetBodyProcessorRereadsTheBody) {
+  // ctl:requestBodyProcessor=URLENCODED on a text/plain body (CRS 901350).
+  Req r = post("text/plain", "a=%27x&b=2");
+  r.uri = "/p?q=1";
+  std::vector<waf::Header> h;
+  RequestData rd;
+  HttpRequestView view = r.view(h);
+  rd.build(view);
+  EXPECT_EQ(rd.collection(Var::kArgs).size(), 1u);
+  rd.setBodyProcessor(view, "urlencoded");
+  EXPECT_EQ(rd.bodyProcessor(), "URLENCODED");
+  EXPECT_EQ(pairs(rd, Var::kArgs), (Pairs{{"q", "1"}, {"a", "'x"}, {"b", "2"}}));
+  EXPECT_EQ(pairs(rd, Var::kArgsPostNames), (Pairs{{"a", "a"}, {"b", "b"}}));
+  EXPECT_EQ(rd.scalar(Var::kArgsCombinedSize), "7");
+  // ctl:requestBodyProcessor=JSON on the same body: not JSON, an error, no POST arguments.
+  rd.setBodyProcessor(view, "JSON");
+  EXPECT_EQ(rd.bodyProcessor(), "JSON");
+  EXPECT_EQ(pairs(rd, Var::kArgs), (Pairs{{"q", "1"}}));
+  EXPECT_TRUE(rd.collection(Var::kArgsPost).empty());
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "1");
+  // An unknown name: no processor.
+  rd.setBodyProcessor(view, "YAML");
+  EXPECT_FALSE(rd.hasScalar(Var::kReqbodyProcessor));
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "0");
+  EXPECT_EQ(rd.scalar(Var::kRequestBody), "a=%27x&b=2");
+}
+
+TEST(RequestDataCtl, XmlProcessorOnJsonContentType) {
+  Req r = post("application/json", "<a k='v'>t</a>");
+  std::vector<waf::Header> h;
+  RequestData rd;
+  HttpRequestView view = r.view(h);
+  rd.build(view);
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "1");
+  rd.setBodyProcessor(view, "XML");
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "0");
+  EXPECT_FALSE(rd.hasScalar(Var::kReqbodyErrorMsg));
+  EXPECT_EQ(pairs(rd, Var::kXml), (Pairs{{"/a/@k", "v"}, {"/a", "t"}}));
+}
+
 }  // namespace
 }  // namespace shipgate::managed
