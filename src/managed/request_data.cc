@@ -189,11 +189,10 @@ bool RequestDataBuilder::addArgument(bool post, std::string_view name, std::stri
     bodyError("more than 1000 arguments: the rest are not inspected");
     return false;
   }
-  args.push_back(Element{std::string(name), std::string(value)});
-  col(Var::kArgsNames).push_back(Element{std::string(name), std::string(name)});
-  col(post ? Var::kArgsPost : Var::kArgsGet).push_back(Element{std::string(name), std::string(value)});
-  col(post ? Var::kArgsPostNames : Var::kArgsGetNames)
-      .push_back(Element{std::string(name), std::string(name)});
+  push(Var::kArgs, name, value);
+  push(Var::kArgsNames, name, name);
+  push(post ? Var::kArgsPost : Var::kArgsGet, name, value);
+  push(post ? Var::kArgsPostNames : Var::kArgsGetNames, name, name);
   args_combined_size += name.size() + value.size();
   return true;
 }
@@ -234,8 +233,19 @@ std::string_view RequestData::scalar(Var v) const {
 
 bool RequestData::hasScalar(Var v) const { return present_[static_cast<size_t>(v)] != 0; }
 
+void RequestData::recycle(std::vector<Element>& c, size_t keep) {
+  while (c.size() > keep) {
+    Element& e = c.back();
+    // A one-off huge value (a file's content) is not kept for every later request.
+    if (e.value.capacity() > 65536) std::string().swap(e.value);
+    if (e.name.capacity() > 65536) std::string().swap(e.name);
+    spare_.push_back(std::move(e));
+    c.pop_back();
+  }
+}
+
 void RequestData::build(const HttpRequestView& request) {
-  for (auto& c : collections_) c.clear();
+  for (auto& c : collections_) recycle(c, 0);
   for (auto& s : scalars_) s.clear();
   std::fill(present_.begin(), present_.end(), 0);
   query_args_cut_ = false;
@@ -290,8 +300,8 @@ void RequestData::build(const HttpRequestView& request) {
   bool has_content_type = false;
   std::string_view host;
   for (const waf::Header& h : request.headers) {
-    b.col(Var::kRequestHeaders).push_back(Element{std::string(h.name), std::string(h.value)});
-    b.col(Var::kRequestHeadersNames).push_back(Element{std::string(h.name), std::string(h.name)});
+    b.push(Var::kRequestHeaders, h.name, h.value);
+    b.push(Var::kRequestHeadersNames, h.name, h.name);
     if (equalsNoCase(h.name, "cookie")) {
       std::string_view v = h.value;
       while (!v.empty() && isSpace(v.back())) v.remove_suffix(1);
@@ -302,8 +312,8 @@ void RequestData::build(const HttpRequestView& request) {
         std::string_view val = eq == std::string_view::npos ? std::string_view() : c.substr(eq + 1);
         while (!key.empty() && isSpace(key.front())) key.remove_prefix(1);
         if (key.empty()) return;
-        b.col(Var::kRequestCookies).push_back(Element{std::string(key), std::string(val)});
-        b.col(Var::kRequestCookiesNames).push_back(Element{std::string(key), std::string(key)});
+        b.push(Var::kRequestCookies, key, val);
+        b.push(Var::kRequestCookiesNames, key, key);
       });
     } else if (equalsNoCase(h.name, "content-type")) {
       if (!has_content_type) content_type = h.value;
@@ -353,11 +363,11 @@ void RequestData::build(const HttpRequestView& request) {
 void RequestData::setBodyProcessor(const HttpRequestView& request, std::string_view processor) {
   // Drop what the body gave: ARGS keeps its ARGS_GET prefix.
   size_t get_count = collections_[static_cast<size_t>(Var::kArgsGet)].size();
-  collections_[static_cast<size_t>(Var::kArgs)].resize(get_count);
-  collections_[static_cast<size_t>(Var::kArgsNames)].resize(get_count);
+  recycle(collections_[static_cast<size_t>(Var::kArgs)], get_count);
+  recycle(collections_[static_cast<size_t>(Var::kArgsNames)], get_count);
   for (Var v : {Var::kArgsPost, Var::kArgsPostNames, Var::kFiles, Var::kFilesNames,
                 Var::kFilesSizes, Var::kMultipartPartHeaders, Var::kXml}) {
-    collections_[static_cast<size_t>(v)].clear();
+    recycle(collections_[static_cast<size_t>(v)], 0);
   }
   for (Var v : {Var::kReqbodyProcessor, Var::kReqbodyErrorMsg, Var::kMultipartStrictError,
                 Var::kMultipartUnmatchedBoundary, Var::kFilesCombinedSize,

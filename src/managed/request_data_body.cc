@@ -269,12 +269,12 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       content = body.substr(pos, content_end - pos);
     }
     for (const std::string& h : header_lines) {
-      col(Var::kMultipartPartHeaders).push_back(Element{disp.name, h});
+      push(Var::kMultipartPartHeaders, disp.name, h);
     }
     if (disp.has_filename) {
-      col(Var::kFiles).push_back(Element{disp.name, disp.filename});
-      col(Var::kFilesNames).push_back(Element{disp.name, disp.name});
-      col(Var::kFilesSizes).push_back(Element{disp.name, std::to_string(content.size())});
+      push(Var::kFiles, disp.name, disp.filename);
+      push(Var::kFilesNames, disp.name, disp.name);
+      push(Var::kFilesSizes, disp.name, std::to_string(content.size()));
       files_size += content.size();
     } else if (!addArgument(/*post=*/true, disp.name, content)) {
       break;
@@ -437,7 +437,6 @@ void RequestDataBuilder::parseXml(std::string_view body, bool complete) {
   for (pugi::xml_node child = doc.last_child(); child; child = child.previous_sibling()) {
     stack.push_back(Frame{child, 0});
   }
-  std::vector<Element>& xml = col(Var::kXml);
   bool too_deep = false;
   while (!stack.empty()) {
     Frame f = stack.back();
@@ -445,14 +444,15 @@ void RequestDataBuilder::parseXml(std::string_view body, bool complete) {
     path.resize(f.path_len);
     pugi::xml_node n = f.node;
     if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) {
-      xml.push_back(Element{path.empty() ? "/" : path, n.value()});
+      push(Var::kXml, path.empty() ? std::string_view("/") : std::string_view(path), n.value());
       continue;
     }
     if (n.type() != pugi::node_element) continue;
     path.push_back('/');
     path.append(n.name());
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
-      xml.push_back(Element{path + "/@" + a.name(), a.value()});
+      Element& e = push(Var::kXml, path, a.value());
+      e.name.append("/@").append(a.name());
     }
     size_t depth = 0;
     for (char c : path) depth += c == '/';

@@ -20,7 +20,9 @@
 // splitting follow libmodsecurity 3: '&' only; an argument without '=' has an empty value;
 // cookies split on ';', the name left-trimmed, values not decoded.
 //
-// Reused per worker thread: build() clears and refills without giving back memory.
+// Reused per worker thread: build() clears and refills without giving back memory (dropped
+// elements keep their string buffers for the next request: no allocation once warm for
+// requests no bigger than earlier ones). Not thread-safe: one RequestData per worker.
 #pragma once
 
 #include <cstdint>
@@ -103,7 +105,11 @@ class RequestData {
  private:
   friend struct RequestDataBuilder;  // the body processors (request_data_body.cc)
 
+  // Moves the elements past `keep` to spare_, whose strings the next build reuses.
+  void recycle(std::vector<Element>& c, size_t keep);
+
   std::vector<std::vector<Element>> collections_;
+  std::vector<Element> spare_;  // dropped elements, their string buffers kept
   std::vector<std::string> scalars_;
   std::vector<uint8_t> present_;
   std::string content_type_;    // the first Content-Type header (for setBodyProcessor)

@@ -4,7 +4,8 @@
 // query string doubles as a Cookie header. Besides memory errors it traps on broken
 // invariants: ARGS is ARGS_GET then ARGS_POST, *_NAMES mirror their collections, at most
 // kMaxArguments arguments, REQBODY_ERROR is "0" or "1" with a message when "1", the FILES
-// collections agree, and a reused RequestData equals a fresh one.
+// collections agree, a reused RequestData equals a fresh one, and setBodyProcessor (with a
+// processor picked by the input size) keeps all that and ARGS_GET.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -32,6 +33,27 @@ void checkNames(const RequestData& rd, Var col, Var names) {
   for (size_t i = 0; i < c.size(); ++i) {
     if (n[i].name != c[i].name || n[i].value != c[i].name) abort();
   }
+}
+
+void checkInvariants(const RequestData& rd) {
+  const auto& args = rd.collection(Var::kArgs);
+  const auto& get = rd.collection(Var::kArgsGet);
+  const auto& post = rd.collection(Var::kArgsPost);
+  if (args.size() != get.size() + post.size()) abort();
+  if (args.size() > RequestData::kMaxArguments) abort();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Element& e = i < get.size() ? get[i] : post[i - get.size()];
+    if (e.name != args[i].name || e.value != args[i].value) abort();
+  }
+  checkNames(rd, Var::kArgs, Var::kArgsNames);
+  checkNames(rd, Var::kArgsGet, Var::kArgsGetNames);
+  checkNames(rd, Var::kArgsPost, Var::kArgsPostNames);
+  checkNames(rd, Var::kRequestCookies, Var::kRequestCookiesNames);
+  checkNames(rd, Var::kFiles, Var::kFilesNames);
+  if (rd.collection(Var::kFilesSizes).size() != rd.collection(Var::kFiles).size()) abort();
+  std::string_view err = rd.scalar(Var::kReqbodyError);
+  if (err != "0" && err != "1") abort();
+  if (err == "1" && rd.scalar(Var::kReqbodyErrorMsg).empty()) abort();
 }
 
 }  // namespace
@@ -67,24 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fresh.build(req);
   const RequestData& rd = *reused;
 
-  const auto& args = rd.collection(Var::kArgs);
-  const auto& get = rd.collection(Var::kArgsGet);
-  const auto& post = rd.collection(Var::kArgsPost);
-  if (args.size() != get.size() + post.size()) abort();
-  if (args.size() > RequestData::kMaxArguments) abort();
-  for (size_t i = 0; i < args.size(); ++i) {
-    const Element& e = i < get.size() ? get[i] : post[i - get.size()];
-    if (e.name != args[i].name || e.value != args[i].value) abort();
-  }
-  checkNames(rd, Var::kArgs, Var::kArgsNames);
-  checkNames(rd, Var::kArgsGet, Var::kArgsGetNames);
-  checkNames(rd, Var::kArgsPost, Var::kArgsPostNames);
-  checkNames(rd, Var::kRequestCookies, Var::kRequestCookiesNames);
-  checkNames(rd, Var::kFiles, Var::kFilesNames);
-  if (rd.collection(Var::kFilesSizes).size() != rd.collection(Var::kFiles).size()) abort();
-  std::string_view err = rd.scalar(Var::kReqbodyError);
-  if (err != "0" && err != "1") abort();
-  if (err == "1" && rd.scalar(Var::kReqbodyErrorMsg).empty()) abort();
+  checkInvariants(rd);
   if (rd.scalar(Var::kRequestFilename) != "/fuzz/pAth") abort();
 
   for (Var v : {Var::kArgs, Var::kArgsNames, Var::kRequestHeaders, Var::kRequestCookies,
@@ -96,5 +101,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 Var::kMultipartStrictError, Var::kRequestUri}) {
     if (rd.scalar(v) != fresh.scalar(v) || rd.hasScalar(v) != fresh.hasScalar(v)) abort();
   }
+
+  // ctl:requestBodyProcessor: any processor on any body keeps the invariants and ARGS_GET.
+  static constexpr std::string_view kProcessors[] = {"URLENCODED", "multipart", "JSON", "XML",
+                                                     "none"};
+  size_t get_before = rd.collection(Var::kArgsGet).size();
+  reused->setBodyProcessor(req, kProcessors[size % 5]);
+  checkInvariants(rd);
+  if (rd.collection(Var::kArgsGet).size() != get_before) abort();
   return 0;
 }
