@@ -208,13 +208,15 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     }
 
     // Part headers up to the empty line; folded lines continue the previous header.
-    std::vector<std::string> header_lines;
+    std::vector<std::string> header_lines;  // unfolded, without line ends
+    std::vector<std::string> raw_lines;     // as received, line ends kept (as libmodsecurity)
     bool headers_done = false;
     bool header_error = false;
     while (true) {
       size_t next = 0;
       if (!readLine(body, pos, &line, &next, &lf_only)) break;
       if (lf_only) strict = true;
+      std::string_view raw = body.substr(pos, next - pos);
       pos = next;
       if (line.empty()) {
         headers_done = true;
@@ -223,6 +225,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       if (isBlank(line.front()) && !header_lines.empty()) {
         header_lines.back().push_back(' ');
         header_lines.back().append(trimSpace(line));
+        raw_lines.back().append(raw);
         continue;
       }
       size_t colon = line.find(':');
@@ -231,6 +234,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
         break;
       }
       header_lines.emplace_back(line);
+      raw_lines.emplace_back(raw);
     }
     if (header_error) {
       fail("invalid part header");
@@ -268,7 +272,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     } else {
       content = body.substr(pos, content_end - pos);
     }
-    for (const std::string& h : header_lines) {
+    for (const std::string& h : raw_lines) {
       push(Var::kMultipartPartHeaders, disp.name, h);
     }
     if (disp.has_filename) {

@@ -87,7 +87,8 @@ class RequestData {
   // *_NAMES elements have name = value = the name. REQUEST_HEADERS names are as received
   // (lookups are case-insensitive in the engine). FILES: name = the field name, value = the
   // file name; FILES_SIZES: the field name and the size in bytes; MULTIPART_PART_HEADERS: the
-  // field name and each header line of its part as received ("Content-Type: text/plain").
+  // field name and each header line of its part as received, line end included, as libmodsecurity
+  // 3.0.9 gives it ("Content-Type: text/plain\r\n").
   // XML: name = the node's path ("/a/b" for the text of <b>, "/a/b/@id" for an attribute),
   // value = the text or attribute value.
   // Empty for engine collections (TX, IP, ...), which the engine owns.

@@ -241,12 +241,13 @@ TEST(RequestDataMultipart, FieldsFilesSizesAndPartHeaders) {
   EXPECT_EQ(pairs(rd, Var::kFilesSizes), (Pairs{{"upload", "28"}, {"second", "5"}}));
   EXPECT_EQ(rd.scalar(Var::kFilesCombinedSize), "33");
   EXPECT_EQ(pairs(rd, Var::kMultipartPartHeaders),
-            (Pairs{{"title", "Content-Disposition: form-data; name=\"title\""},
-                   {"upload", "Content-Disposition: form-data; name=\"upload\"; filename=\"evil.php\""},
-                   {"upload", "Content-Type: application/x-php"},
+            (Pairs{{"title", "Content-Disposition: form-data; name=\"title\"\r\n"},
+                   {"upload",
+                    "Content-Disposition: form-data; name=\"upload\"; filename=\"evil.php\"\r\n"},
+                   {"upload", "Content-Type: application/x-php\r\n"},
                    {"second",
-                    "Content-Disposition: form-data; name=\"second\"; filename=\"a \\\"q\\\".txt\""},
-                   {"note", "Content-Disposition: form-data; name=\"note\""}}));
+                    "Content-Disposition: form-data; name=\"second\"; filename=\"a \\\"q\\\".txt\"\r\n"},
+                   {"note", "Content-Disposition: form-data; name=\"note\"\r\n"}}));
   EXPECT_EQ(rd.scalar(Var::kMultipartUnmatchedBoundary), "1");
   EXPECT_EQ(rd.scalar(Var::kMultipartStrictError), "0");
 }
