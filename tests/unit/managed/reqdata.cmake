@@ -5,3 +5,6 @@ shipgate_add_gtest(managed_reqdata_test SOURCES request_data_test.cc LIBS shipga
 pkg_check_modules(MODSECURITY_REF REQUIRED IMPORTED_TARGET modsecurity)
 shipgate_add_gtest(managed_reqdata_modsec_test SOURCES request_data_modsec_test.cc
   LIBS shipgate_managed PkgConfig::MODSECURITY_REF)
+# The same against every request of the CRS v3.3.4 regression suite (../shared/crs).
+shipgate_add_gtest(managed_reqdata_crs_corpus_test SOURCES request_data_crs_corpus_test.cc
+  LIBS shipgate_managed PkgConfig::MODSECURITY_REF yaml-cpp)
