@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <string>
 #include <utility>
@@ -148,10 +149,15 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
                                         bool complete) {
   bool strict = false;
   bool unmatched = false;
+  bool saw_second_delimiter = false;
   uint64_t files_size = 0;
   auto finish = [&] {
     setScalar(Var::kMultipartStrictError, (strict || body_error) ? "1" : "0");
-    setScalar(Var::kMultipartUnmatchedBoundary, unmatched ? "1" : "0");
+    // libmodsecurity 3 says "2" once a delimiter follows a part (its "permissive" value, which
+    // modsecurity.conf-recommended's "@eq 1" lets pass) and "1" for a line that looks like a
+    // delimiter but is not; unlike libmodsecurity a later good delimiter does not turn 1 into 2.
+    setScalar(Var::kMultipartUnmatchedBoundary,
+              unmatched ? "1" : (saw_second_delimiter ? "2" : "0"));
     std::string total = std::to_string(files_size);
     setScalar(Var::kFilesCombinedSize, total);
   };
@@ -169,6 +175,25 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     return;
   }
   if (boundary.size() > 70) strict = true;  // RFC 2046: 1 to 70 characters
+  {
+    // libmodsecurity's strict flags on the parameter: a quoted boundary, whitespace around
+    // '=' or inside the value.
+    std::string lower;
+    for (char c : content_type) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    size_t at = lower.find("boundary");
+    if (at != std::string::npos) {
+      std::string_view p = std::string_view(content_type).substr(at + 8);
+      size_t eq = p.find('=');
+      if (eq != 0 && eq != std::string_view::npos) strict = true;  // "boundary =x"
+      if (eq != std::string_view::npos && eq + 1 < p.size()) {
+        char first = p[eq + 1];
+        if (first == '"' || isBlank(first)) strict = true;
+      }
+    }
+    for (char c : boundary) {
+      if (isBlank(c)) strict = true;
+    }
+  }
   std::string delim = "--" + boundary;
 
   size_t ignored = 0;
@@ -271,6 +296,14 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       content = body.substr(pos);
     } else {
       content = body.substr(pos, content_end - pos);
+    }
+    if (content.find(delim) != std::string_view::npos) unmatched = true;
+    if (next_d != std::string_view::npos) {
+      // libmodsecurity only counts a later delimiter whose line is ended (a closing delimiter
+      // at the very end of the body is not).
+      std::string_view tail = body.substr(next_d + delim.size());
+      if (tail.starts_with("--")) tail.remove_prefix(2);
+      if (tail.starts_with("\r\n") || tail.starts_with("\n")) saw_second_delimiter = true;
     }
     for (const std::string& h : raw_lines) {
       push(Var::kMultipartPartHeaders, disp.name, h);

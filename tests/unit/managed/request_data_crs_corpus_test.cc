@@ -188,6 +188,28 @@ TEST(RequestDataCrsCorpus, CollectionsAgreeWithLibModSecurity) {
     checkSet("FILES_NAMES", ours(rd, Var::kFilesNames), theirs(t.m_variableFilesNames));
     checkSet("MULTIPART_PART_HEADERS", ours(rd, Var::kMultipartPartHeaders),
              theirs(t.m_variableMultipartPartHeaders));
+    checkSet("REQUEST_COOKIES_NAMES", ours(rd, Var::kRequestCookiesNames),
+             theirs(t.m_variableRequestCookiesNames));
+    checkSet("FILES_SIZES", ours(rd, Var::kFilesSizes), theirs(t.m_variableFilesSizes));
+    if (!t.m_variableMultipartStrictError.m_value.empty()) {
+      checkScalar("MULTIPART_STRICT_ERROR", rd.scalar(Var::kMultipartStrictError),
+                  t.m_variableMultipartStrictError.m_value);
+    }
+    if (!t.m_variableMultipartUnmatchedBoundary.m_value.empty()) {
+      checkScalar("MULTIPART_UNMATCHED_BOUNDARY", rd.scalar(Var::kMultipartUnmatchedBoundary),
+                  t.m_variableMultipartUnmatchedBoundary.m_value);
+    }
+    if (!t.m_variableFilesCombinedSize.m_value.empty()) {
+      checkScalar("FILES_COMBINED_SIZE", rd.scalar(Var::kFilesCombinedSize),
+                  t.m_variableFilesCombinedSize.m_value);
+    }
+    checkScalar("REQUEST_BODY_LENGTH", rd.scalar(Var::kRequestBodyLength),
+                t.m_variableRequestBodyLength.m_value);
+    checkScalar("SERVER_NAME", rd.scalar(Var::kServerName), t.m_variableServerName.m_value);
+    if (rd.bodyProcessor() != "MULTIPART") {  // libmodsecurity 3 leaves multipart fields out
+      checkScalar("ARGS_COMBINED_SIZE", rd.scalar(Var::kArgsCombinedSize),
+                  std::to_string(static_cast<uint64_t>(t.m_ARGScombinedSizeDouble)));
+    }
     checkScalar("REQUEST_URI", rd.scalar(Var::kRequestUri), t.m_variableRequestURI.m_value);
     checkScalar("REQUEST_URI_RAW", rd.scalar(Var::kRequestUriRaw), t.m_variableRequestURIRaw.m_value);
     checkScalar("REQUEST_FILENAME", rd.scalar(Var::kRequestFilename),

@@ -265,6 +265,24 @@ TEST(RequestDataMultipart, QuotedBoundaryAndLfOnlyLinesAreStrictErrors) {
   EXPECT_EQ(rd.scalar(Var::kMultipartStrictError), "1");
 }
 
+TEST(RequestDataMultipart, UnmatchedBoundaryValuesAndBoundaryParameterFlags) {
+  const std::string two =
+      "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x\r\n"
+      "Content-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n--x--\r\n";
+  RequestData ok = build(post("multipart/form-data; boundary=x", two));
+  EXPECT_EQ(ok.scalar(Var::kMultipartUnmatchedBoundary), "2");  // libmodsecurity's "fine"
+  EXPECT_EQ(ok.scalar(Var::kMultipartStrictError), "0");
+  RequestData inner = build(post("multipart/form-data; boundary=x",
+                                 "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+                                 "text --x inside\r\n--x--"));
+  EXPECT_EQ(inner.scalar(Var::kMultipartUnmatchedBoundary), "1");
+  EXPECT_EQ(pairs(inner, Var::kArgsPost), (Pairs{{"a", "text --x inside"}}));
+  // Whitespace in the boundary parameter (CRS test 920470-12) is a strict error, no body needed.
+  RequestData ws = build(post("multipart/form-data; boundary=  test_data_123456", ""));
+  EXPECT_EQ(ws.scalar(Var::kMultipartStrictError), "1");
+  EXPECT_EQ(ws.scalar(Var::kReqbodyError), "0");
+}
+
 TEST(RequestDataMultipart, MalformedBodiesSetReqbodyError) {
   struct Case {
     std::string ct;
