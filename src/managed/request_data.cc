@@ -304,8 +304,13 @@ void RequestData::build(const HttpRequestView& request) {
     b.push(Var::kRequestHeadersNames, h.name, h.name);
     if (equalsNoCase(h.name, "cookie")) {
       std::string_view v = h.value;
-      while (!v.empty() && isSpace(v.back())) v.remove_suffix(1);
+      // The last cookie-pair (as getline splits: a final ';' ends it) loses trailing blanks.
+      const char* v_end = v.data() + v.size();
       splitGetline(v, ';', [&](std::string_view c) {
+        const char* c_end = c.data() + c.size();
+        if (c_end == v_end || c_end + 1 == v_end) {
+          while (!c.empty() && isSpace(c.back())) c.remove_suffix(1);
+        }
         if (c.empty()) return;
         size_t eq = c.find('=');
         std::string_view key = c.substr(0, eq);
