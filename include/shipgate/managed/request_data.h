@@ -5,8 +5,16 @@
 // Body processors, chosen by Content-Type as libmodsecurity 3 with modsecurity.conf-recommended
 // does (rules 200000/200001): application/x-www-form-urlencoded -> URLENCODED, multipart/form-data
 // -> MULTIPART, application/json and */*+json -> JSON, text/xml, application/xml and */*+xml ->
-// XML; anything else: the body is only REQUEST_BODY. A body its processor cannot parse sets
-// REQBODY_ERROR=1 and REQBODY_ERROR_MSG (the CRS then sees no body arguments, like ModSecurity).
+// XML; anything else: the body is only REQUEST_BODY (always set when there is a body, as
+// ctl:forceRequestBodyVariable would). A body its processor cannot parse sets REQBODY_ERROR=1 and
+// REQBODY_ERROR_MSG; the arguments read before the error are kept (libmodsecurity keeps them for
+// JSON too). An empty body is never a parse error.
+// Where we differ from libmodsecurity 3.0.9 on purpose: JSON arguments are in ARGS_POST as well
+// as ARGS; vendor types (+json, +xml) get their processor; ARGS_COMBINED_SIZE counts multipart
+// fields; SERVER_NAME keeps an IPv6 Host's brackets; MULTIPART_UNMATCHED_BOUNDARY stays 1 once
+// set; an unterminated quote in Content-Disposition is an error; XML elements are per node.
+// The rest is compared with libmodsecurity in tests/unit/managed/request_data_modsec_test.cc and
+// request_data_crs_corpus_test.cc.
 // Names and values are decoded as ModSecurity decodes them (the query string and urlencoded
 // bodies: '+' is a space, percent-escapes decoded once, invalid escapes kept); JSON names follow
 // libmodsecurity 3.0.9: the root is "json", keys are joined with '.', array elements are
