@@ -359,5 +359,36 @@ TEST(RequestDataVsModSecurity, HostileMultipartAgrees) {
   EXPECT_EQ(agreed, 1500);
 }
 
+// JSON edge cases: escapes, unicode, big and odd numbers, empty and duplicate keys, deep
+// mixed nesting, invalid documents. ARGS and REQBODY_ERROR must agree.
+TEST(RequestDataVsModSecurity, JsonEdgeCasesAgree) {
+  ModSec modsec;
+  const std::vector<std::string> bodies = {
+      R"({"a\"b":"c\u0027d","\u00e9":"\ud83d\ude00","e":"\/\b\f\n\r\t"})",
+      R"({"n":[1.5e3,-2,0.0001,1E+2,12345678901234567890123,3.0]})",
+      R"({"":{"":[{"":""}]},"a":{"":1}})",
+      R"({"k":1,"k":2,"k":{"k":[]}})",
+      R"([[],[[]],{},[{}],[[1,[2,[3]]]]])",
+      R"({"a":"x"} trailing)",
+      R"({"a":)",
+      R"({"a":'single'})",
+      R"({"a":1,})",
+      R"(  "just a string"  )",
+      R"(42)",
+      R"(null)",
+      "{\"bad\":\"\xff\xfe\"}",
+      R"({"a":"\u12"})",
+      R"({"a" "b"})",
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body);
+    Case c{"json", "POST", "/api", {{"Host", "h"}, {"Content-Type", "application/json"}}, body};
+    auto t = modsec.run(c);
+    RequestData rd = build(c);
+    EXPECT_EQ(rd.scalar(Var::kReqbodyError), t->m_variableReqbodyError.m_value);
+    EXPECT_EQ(ours(rd, Var::kArgs), theirs(t->m_variableArgs));
+  }
+}
+
 }  // namespace
 }  // namespace shipgate::managed
