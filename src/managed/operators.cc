@@ -16,6 +16,12 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <unistd.h>
+#include <cstdlib>
+#include <cstdio>
 
 #include "shipgate/managed/detect.h"
 
@@ -407,6 +413,127 @@ Status prepareScratch(void* db, std::unique_ptr<MultiRegex::Scratch>& scratch) {
   return growScratch(db, *scratch);
 }
 
+// ---- the on-disk cache of compiled MultiRegex databases ----
+std::mutex g_cache_mu;
+std::optional<std::string> g_cache_dir;  // set by MultiRegex::setCacheDir
+
+constexpr char kCacheMagic[8] = {'S', 'G', 'H', 'S', 'C', 'A', '0', '1'};
+
+struct Fnv {
+  uint64_t h;
+  explicit Fnv(uint64_t seed) : h(seed) {}
+  void add(std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  }
+  void addNum(uint64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    add(std::string_view(b, 8));
+  }
+};
+
+std::string cacheKey(const std::vector<std::string>& patterns, unsigned flags) {
+  Fnv a(1469598103934665603ULL);
+  Fnv b(0x9E3779B97F4A7C15ULL);
+  for (Fnv* f : {&a, &b}) {
+    f->add(hs_version());
+    f->addNum(flags);
+    f->addNum(patterns.size());
+    for (const std::string& p : patterns) {
+      f->addNum(p.size());
+      f->add(p);
+    }
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(a.h),
+                static_cast<unsigned long long>(b.h));
+  return buf;
+}
+
+void putU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+bool getU32(std::string_view& in, uint32_t* v) {
+  if (in.size() < 4) return false;
+  std::memcpy(v, in.data(), 4);
+  in.remove_prefix(4);
+  return true;
+}
+
+// Cache entry: magic, pattern count, always count, (index, message length, message)..., then
+// Hyperscan's serialized database (possibly empty).
+bool loadCached(const std::string& path, size_t count, void** db, std::vector<uint32_t>* always,
+                std::vector<std::string>* rejections) {
+  auto text = readFile(path);
+  if (!text) return false;
+  std::string_view in = *text;
+  if (in.size() < sizeof(kCacheMagic) || std::memcmp(in.data(), kCacheMagic, 8) != 0) return false;
+  in.remove_prefix(8);
+  uint32_t n = 0;
+  uint32_t na = 0;
+  if (!getU32(in, &n) || n != count || !getU32(in, &na) || na > count) return false;
+  std::vector<uint32_t> a;
+  std::vector<std::string> r;
+  for (uint32_t k = 0; k < na; ++k) {
+    uint32_t idx = 0;
+    uint32_t len = 0;
+    if (!getU32(in, &idx) || idx >= count || !getU32(in, &len) || len > in.size()) return false;
+    a.push_back(idx);
+    r.emplace_back(in.substr(0, len));
+    in.remove_prefix(len);
+  }
+  hs_database_t* d = nullptr;
+  if (!in.empty()) {
+    if (hs_deserialize_database(in.data(), in.size(), &d) != HS_SUCCESS) return false;
+  } else if (na != count) {
+    return false;
+  }
+  *db = d;
+  *always = std::move(a);
+  *rejections = std::move(r);
+  return true;
+}
+
+void storeCached(const std::string& dir, const std::string& path, size_t count, void* db,
+                 const std::vector<uint32_t>& always, const std::vector<std::string>& rejections) {
+  std::string out(kCacheMagic, 8);
+  putU32(out, static_cast<uint32_t>(count));
+  putU32(out, static_cast<uint32_t>(always.size()));
+  for (size_t k = 0; k < always.size(); ++k) {
+    putU32(out, always[k]);
+    putU32(out, static_cast<uint32_t>(rejections[k].size()));
+    out += rejections[k];
+  }
+  if (db != nullptr) {
+    char* bytes = nullptr;
+    size_t len = 0;
+    if (hs_serialize_database(static_cast<hs_database_t*>(db), &bytes, &len) != HS_SUCCESS) return;
+    out.append(bytes, len);
+    std::free(bytes);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(reinterpret_cast<uintptr_t>(&out));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return;
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!f) {
+      f.close();
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
 }  // namespace
 
 // ================= Regex =================
@@ -473,11 +600,40 @@ MultiRegex::Scratch::~Scratch() {
   if (hs != nullptr) hs_free_scratch(static_cast<hs_scratch_t*>(hs));
 }
 
+void MultiRegex::setCacheDir(std::string dir) {
+  std::lock_guard<std::mutex> lock(g_cache_mu);
+  g_cache_dir = std::move(dir);
+}
+
+std::string MultiRegex::cacheDir() {
+  {
+    std::lock_guard<std::mutex> lock(g_cache_mu);
+    if (g_cache_dir) return *g_cache_dir;
+  }
+  if (const char* d = std::getenv("SHIPGATE_HS_CACHE_DIR")) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x == '/') {
+    return std::string(x) + "/shipgate/hyperscan";
+  }
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') {
+    return std::string(h) + "/.cache/shipgate/hyperscan";
+  }
+  return "";
+}
+
 Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::string>& patterns) {
   std::unique_ptr<MultiRegex> m(new MultiRegex());
   m->count_ = patterns.size();
   const unsigned kFlags =
       HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY;
+  const std::string cache_dir = patterns.empty() ? std::string() : cacheDir();
+  std::string cache_path;
+  if (!cache_dir.empty()) {
+    cache_path = cache_dir + "/" + cacheKey(patterns, kFlags) + ".hsdb";
+    if (loadCached(cache_path, patterns.size(), &m->db_, &m->always_, &m->rejections_)) {
+      m->from_cache_ = true;
+      return m;
+    }
+  }
   std::vector<uint32_t> live;  // indices still in the set
   live.reserve(patterns.size());
   for (uint32_t i = 0; i < patterns.size(); ++i) {
@@ -558,6 +714,9 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
   }
   m->always_ = std::move(a2);
   m->rejections_ = std::move(r2);
+  if (!cache_path.empty()) {
+    storeCached(cache_dir, cache_path, m->count_, m->db_, m->always_, m->rejections_);
+  }
   return m;
 }
 

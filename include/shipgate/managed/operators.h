@@ -76,7 +76,20 @@ class MultiRegex {
     void* hs = nullptr;  // hs_scratch_t*
   };
   static std::unique_ptr<Scratch> newScratch() { return std::make_unique<Scratch>(); }
+  // Compiling is the expensive part: Hyperscan needs ~20 s of CPU for the CRS's 264 @rx in one
+  // database (superlinear in the set; scanning one database is ~1.5x faster than several). So a
+  // compiled set is cached on disk under cacheDir(), keyed by a hash of the Hyperscan version,
+  // the flags and the patterns, and loaded from there on the next compile of the same set (a
+  // restart, a reload, a test). Files are written atomically (temporary + rename); an unreadable
+  // or corrupt entry is ignored and rewritten; a cache that cannot be written is no error.
   static Result<std::unique_ptr<MultiRegex>> compile(const std::vector<std::string>& patterns);
+  // The cache directory: the last setCacheDir() if called, else $SHIPGATE_HS_CACHE_DIR when set
+  // ("" disables), else $XDG_CACHE_HOME/shipgate/hyperscan, else $HOME/.cache/shipgate/hyperscan,
+  // else none. Created (mode 0700) on first write.
+  static void setCacheDir(std::string dir);
+  static std::string cacheDir();
+  // True when this set was loaded from the cache instead of compiled.
+  bool fromCache() const { return from_cache_; }
   ~MultiRegex();
   MultiRegex(const MultiRegex&) = delete;
   MultiRegex& operator=(const MultiRegex&) = delete;
@@ -97,6 +110,7 @@ class MultiRegex {
   void* db_ = nullptr;  // hs_database_t*
   std::vector<uint32_t> always_;  // patterns Hyperscan could not compile
   std::vector<std::string> rejections_;
+  bool from_cache_ = false;
 };
 
 // Case-insensitive "contains any of these phrases" (@pm, @pmFromFile), Hyperscan literal mode.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -205,6 +206,55 @@ TEST(MultiRegex, EmptySetAndEmptyMatchingPattern) {
   EXPECT_TRUE((*empty)->alwaysCandidates().empty());
   (*empty)->scan("", *scratch, cand);
   EXPECT_EQ(cand, (std::vector<uint8_t>{1, 1}));
+}
+
+TEST(MultiRegex, CompiledSetsAreCachedOnDisk) {
+  fs::path dir = fs::temp_directory_path() / ("ops_hs_cache_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  MultiRegex::setCacheDir(dir.string());
+  std::vector<std::string> pats{"(?i)union\\s+select", "a(?C1)b", "^/admin"};
+  auto first = MultiRegex::compile(pats);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_FALSE((*first)->fromCache());
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    ++files;
+    EXPECT_EQ(e.path().extension(), ".hsdb");
+  }
+  EXPECT_EQ(files, 1u);
+  EXPECT_EQ(fs::status(dir).permissions() & fs::perms::all, fs::perms::owner_all);
+  auto second = MultiRegex::compile(pats);
+  ASSERT_TRUE(second.isOk());
+  EXPECT_TRUE((*second)->fromCache());
+  EXPECT_EQ((*second)->alwaysCandidates(), (*first)->alwaysCandidates());
+  EXPECT_EQ((*second)->rejections(), (*first)->rejections());
+  auto scratch = MultiRegex::newScratch();
+  std::vector<uint8_t> a;
+  std::vector<uint8_t> b;
+  for (const char* t : {"1 UNION SELECT 2", "/admin", "nothing", ""}) {
+    (*first)->scan(t, *scratch, a);
+    (*second)->scan(t, *scratch, b);
+    EXPECT_EQ(a, b) << t;
+  }
+  // Another set is another entry; a corrupt entry is recompiled and rewritten.
+  auto other = MultiRegex::compile({"x+y"});
+  ASSERT_TRUE(other.isOk());
+  EXPECT_FALSE((*other)->fromCache());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::ofstream(e.path(), std::ios::trunc) << "garbage";
+  }
+  auto third = MultiRegex::compile(pats);
+  ASSERT_TRUE(third.isOk());
+  EXPECT_FALSE((*third)->fromCache());
+  (*third)->scan("1 UNION SELECT 2", *scratch, a);
+  EXPECT_EQ(a, (std::vector<uint8_t>{1, 1, 0}));
+  EXPECT_TRUE((*MultiRegex::compile(pats))->fromCache());
+  // An empty directory name disables the cache.
+  MultiRegex::setCacheDir("");
+  auto uncached = MultiRegex::compile(pats);
+  ASSERT_TRUE(uncached.isOk());
+  EXPECT_FALSE((*uncached)->fromCache());
+  fs::remove_all(dir);
 }
 
 TEST(PhraseSet, CaseInsensitiveAndReportsThePhrase) {
@@ -695,7 +745,14 @@ std::vector<std::string> sampleStrings() {
   return {samples.begin(), samples.end()};
 }
 
+// The CRS set takes Hyperscan ~20 s of CPU to compile: cache it in the build directory.
+void useBuildCache() {
+  const char* b = std::getenv("SHIPGATE_BUILD_DIR");
+  MultiRegex::setCacheDir(b != nullptr ? std::string(b) + "/managed_hs_cache" : std::string());
+}
+
 TEST(CrsRx, EveryPatternCompilesInPcreAndMostInHyperscanPrefilter) {
+  useBuildCache();
   std::vector<CrsPattern> pats = crsRxPatterns();
   ASSERT_GT(pats.size(), 200u) << "the CRS rule files are missing (" << kCrsRules << ")";
   std::vector<std::string> texts;
@@ -706,8 +763,12 @@ TEST(CrsRx, EveryPatternCompilesInPcreAndMostInHyperscanPrefilter) {
     if (re.isOk()) ++pcre_ok;
     texts.push_back(p.pattern);
   }
+  auto t0 = std::chrono::steady_clock::now();
   auto m = MultiRegex::compile(texts);
   ASSERT_TRUE(m.isOk()) << m.status().message();
+  std::printf("MultiRegex::compile of the CRS @rx set: %.1f s%s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+              (*m)->fromCache() ? " (from the cache)" : "");
   size_t rejected = (*m)->alwaysCandidates().size();
   std::printf("CRS @rx patterns: %zu, PCRE2 compiles %zu, Hyperscan prefilter compiles %zu, "
               "rejected %zu\n",
@@ -723,6 +784,7 @@ TEST(CrsRx, EveryPatternCompilesInPcreAndMostInHyperscanPrefilter) {
 }
 
 TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
+  useBuildCache();
   std::vector<CrsPattern> pats = crsRxPatterns();
   ASSERT_GT(pats.size(), 200u);
   std::vector<std::unique_ptr<Regex>> regexes;
@@ -746,12 +808,18 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
   size_t misses = 0;
   uint64_t limit_before = Regex::matchLimitHits();
   std::vector<uint8_t> cand;
+  std::vector<double> spent(regexes.size(), 0.0);
+  const bool timing = std::getenv("OPS_DEBUG_TIME") != nullptr;
   for (const std::string& s : samples) {
     (*m)->scan(s, *scratch, cand);
     for (size_t i = 0; i < regexes.size(); ++i) {
       candidates += cand[i];
       uint64_t h0 = Regex::matchLimitHits();
+      auto t0 = std::chrono::steady_clock::now();
       bool hit = regexes[i]->match(s);
+      if (timing) {
+        spent[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
       if (std::getenv("OPS_DEBUG_LIMIT") && Regex::matchLimitHits() != h0) {
         std::printf("LIMIT %s len=%zu pattern=%.60s\n", pats[i].file.c_str(), s.size(),
                     pats[i].pattern.c_str());
@@ -773,6 +841,15 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
               true_matches ? static_cast<double>(candidates) / true_matches : 0.0,
               static_cast<double>(candidates) / samples.size(), regexes.size(),
               static_cast<unsigned long long>(Regex::matchLimitHits() - limit_before));
+  if (timing) {
+    std::vector<size_t> order(regexes.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spent[a] > spent[b]; });
+    for (size_t k = 0; k < 10 && k < order.size(); ++k) {
+      std::printf("TIME %.3fs %s %.70s\n", spent[order[k]], pats[order[k]].file.c_str(),
+                  pats[order[k]].pattern.c_str());
+    }
+  }
   EXPECT_EQ(misses, 0u);
   EXPECT_GT(true_matches, 500u);
   // At the default limit no attack string of the corpus is cut short (no lost recall).
