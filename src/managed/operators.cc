@@ -97,22 +97,6 @@ std::vector<std::string> splitWhitespace(std::string_view s) {
   return out;
 }
 
-// Same rules as seclang.h's parseDataFile (one phrase per line, '#' comments and blank lines
-// skipped, whitespace trimmed); local so the operators do not depend on the reader's progress.
-std::vector<std::string> readDataLines(std::string_view text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-    line = trim(line);
-    if (!line.empty() && line.front() != '#') out.emplace_back(line);
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
-  return out;
-}
-
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::notFound("cannot read " + path);
@@ -138,7 +122,7 @@ Result<std::vector<std::string>> readDataFiles(std::string_view param, const Ope
     if (!text) {
       return Status::invalidArgument("@" + std::string(op) + ": cannot read data file " + path);
     }
-    for (auto& l : readDataLines(*text)) lines.push_back(std::move(l));
+    for (auto& l : parseDataFile(*text)) lines.push_back(std::move(l));
   }
   return lines;
 }
