@@ -22,6 +22,7 @@
 
 #include "shipgate/managed/detect.h"
 #include "shipgate/managed/operators.h"
+#include "shipgate/managed/seclang.h"
 
 namespace shipgate::managed {
 namespace {
@@ -563,9 +564,8 @@ TEST(Operators, UnsupportedOperatorsSayWhy) {
 
 // ---------------- the CRS's @rx set ----------------
 
-// The operator argument of every SecRule in the CRS files: joins `\` continuations, takes the
-// second argument (double-quoted, \" unescaped), and keeps @rx (or bare) patterns without
-// %{macros}. Our own small extraction, independent of the SecRule reader.
+// Every static @rx of the CRS files as the SecRule reader reads them (chained rules included,
+// %{macro} patterns left out: those are compiled per request, never grouped).
 struct CrsPattern {
   std::string file;
   std::string pattern;
@@ -579,60 +579,19 @@ std::vector<CrsPattern> crsRxPatterns() {
   }
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
-    std::ifstream in(f);
-    std::string line;
-    std::string logical;
-    std::vector<std::string> directives;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty() && line.back() == '\\') {
-        logical += line.substr(0, line.size() - 1);
-        continue;
-      }
-      logical += line;
-      directives.push_back(logical);
-      logical.clear();
-    }
-    for (const std::string& d : directives) {
-      size_t i = d.find_first_not_of(" \t");
-      if (i == std::string::npos || d.compare(i, 8, "SecRule ") != 0) continue;
-      i += 8;
-      auto skipSpace = [&] {
-        while (i < d.size() && (d[i] == ' ' || d[i] == '\t')) ++i;
-      };
-      auto readArg = [&]() {
-        skipSpace();
-        std::string a;
-        if (i < d.size() && d[i] == '"') {
-          ++i;
-          while (i < d.size() && d[i] != '"') {
-            if (d[i] == '\\' && i + 1 < d.size() && d[i + 1] == '"') {
-              a += '"';
-              i += 2;
-              continue;
-            }
-            a += d[i++];
-          }
-          ++i;
-        } else {
-          while (i < d.size() && d[i] != ' ' && d[i] != '\t') a += d[i++];
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto dirs = parseSecLang(ss.str(), f.filename().string());
+    EXPECT_TRUE(dirs.isOk()) << dirs.status().message();
+    if (!dirs.isOk()) continue;
+    for (const Directive& d : *dirs) {
+      if (d.kind != DirectiveKind::kRule) continue;
+      for (const Rule* r = d.rule.get(); r != nullptr; r = r->chained.get()) {
+        if (r->op.name == "rx" && r->op.param.find("%{") == std::string::npos) {
+          out.push_back({f.filename().string(), r->op.param});
         }
-        return a;
-      };
-      readArg();  // targets
-      std::string o = readArg();
-      std::string pat;
-      if (o.rfind("@rx ", 0) == 0) {
-        pat = o.substr(4);
-      } else if (o.rfind("!@rx ", 0) == 0) {
-        pat = o.substr(5);
-      } else if (!o.empty() && o[0] != '@' && o[0] != '!') {
-        pat = o;
-      } else {
-        continue;
       }
-      if (pat.find("%{") != std::string::npos) continue;
-      out.push_back({f.filename().string(), pat});
     }
   }
   return out;
