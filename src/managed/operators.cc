@@ -6,22 +6,22 @@
 #include <arpa/inet.h>
 #include <hs/hs.h>
 #include <pcre2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <unordered_map>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
-#include <unistd.h>
-#include <cstdlib>
-#include <cstdio>
+#include <sstream>
+#include <unordered_map>
 
 #include "shipgate/managed/detect.h"
 
@@ -69,7 +69,8 @@ PcreThreadState& pcreState() {
 
 std::string pcreMessage(int code) {
   PCRE2_UCHAR buf[256];
-  if (pcre2_get_error_message(code, buf, sizeof(buf)) < 0) return "PCRE2 error " + std::to_string(code);
+  if (pcre2_get_error_message(code, buf, sizeof(buf)) < 0)
+    return "PCRE2 error " + std::to_string(code);
   return std::string(reinterpret_cast<const char*>(buf));
 }
 
@@ -346,9 +347,8 @@ bool icaseContains(std::string_view hay, std::string_view needle_lower) {
   if (needle_lower.size() > hay.size()) return false;
   for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
     size_t k = 0;
-    while (k < needle_lower.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) ==
-               static_cast<unsigned char>(needle_lower[k])) {
+    while (k < needle_lower.size() && std::tolower(static_cast<unsigned char>(hay[i + k])) ==
+                                          static_cast<unsigned char>(needle_lower[k])) {
       ++k;
     }
     if (k == needle_lower.size()) return true;
@@ -643,9 +643,9 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
     }
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
-    hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                                     static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                                     &db, &err);
+    hs_error_t rc =
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db, &err);
     if (rc == HS_SUCCESS) {
       m->db_ = db;
       break;
@@ -671,7 +671,7 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
       } else {
         m->always_.push_back(i);
         m->rejections_.push_back(e1 != nullptr && e1->message != nullptr ? e1->message
-                                                                          : "compile failed");
+                                                                         : "compile failed");
         hs_free_compile_error(e1);
       }
     }
@@ -801,9 +801,28 @@ bool PhraseSet::match(std::string_view text, MultiRegex::Scratch& scratch,
 namespace {
 
 enum class Kind {
-  kRx, kPm, kStreq, kContains, kContainsWord, kBeginsWith, kEndsWith, kWithin, kStrmatch,
-  kEq, kGe, kGt, kLe, kLt, kIpMatch, kValidateByteRange, kValidateUrlEncoding,
-  kValidateUtf8Encoding, kDetectSqli, kDetectXss, kUnconditional, kNoMatch,
+  kRx,
+  kPm,
+  kStreq,
+  kContains,
+  kContainsWord,
+  kBeginsWith,
+  kEndsWith,
+  kWithin,
+  kStrmatch,
+  kEq,
+  kGe,
+  kGt,
+  kLe,
+  kLt,
+  kIpMatch,
+  kValidateByteRange,
+  kValidateUrlEncoding,
+  kValidateUtf8Encoding,
+  kDetectSqli,
+  kDetectXss,
+  kUnconditional,
+  kNoMatch,
 };
 
 class Op final : public CompiledOperator {
@@ -865,8 +884,7 @@ class Op final : public CompiledOperator {
       case Kind::kContainsWord:
         return containsWord(value, p) && setMatched(matched, p);
       case Kind::kBeginsWith:
-        return value.substr(0, p.size()) == p && value.size() >= p.size() &&
-               setMatched(matched, p);
+        return value.substr(0, p.size()) == p && value.size() >= p.size() && setMatched(matched, p);
       case Kind::kEndsWith:
         return value.size() >= p.size() && value.substr(value.size() - p.size()) == p &&
                setMatched(matched, p);
@@ -979,12 +997,18 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
   }
   auto make = [&](Kind k, bool dyn) { return std::make_unique<Op>(k, name, op.param, dyn); };
   static const std::pair<const char*, Kind> kSimple[] = {
-      {"streq", Kind::kStreq},         {"contains", Kind::kContains},
-      {"containsword", Kind::kContainsWord}, {"beginswith", Kind::kBeginsWith},
-      {"endswith", Kind::kEndsWith},   {"within", Kind::kWithin},
-      {"strmatch", Kind::kStrmatch},   {"eq", Kind::kEq},
-      {"ge", Kind::kGe},               {"gt", Kind::kGt},
-      {"le", Kind::kLe},               {"lt", Kind::kLt},
+      {"streq", Kind::kStreq},
+      {"contains", Kind::kContains},
+      {"containsword", Kind::kContainsWord},
+      {"beginswith", Kind::kBeginsWith},
+      {"endswith", Kind::kEndsWith},
+      {"within", Kind::kWithin},
+      {"strmatch", Kind::kStrmatch},
+      {"eq", Kind::kEq},
+      {"ge", Kind::kGe},
+      {"gt", Kind::kGt},
+      {"le", Kind::kLe},
+      {"lt", Kind::kLt},
   };
   for (const auto& [n, k] : kSimple) {
     if (name == n) return std::unique_ptr<CompiledOperator>(make(k, dynamic));
@@ -1048,7 +1072,8 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
   if (name == "validateutf8encoding") {
     return std::unique_ptr<CompiledOperator>(make(Kind::kValidateUtf8Encoding, false));
   }
-  if (name == "detectsqli") return std::unique_ptr<CompiledOperator>(make(Kind::kDetectSqli, false));
+  if (name == "detectsqli")
+    return std::unique_ptr<CompiledOperator>(make(Kind::kDetectSqli, false));
   if (name == "detectxss") return std::unique_ptr<CompiledOperator>(make(Kind::kDetectXss, false));
   if (name == "unconditionalmatch") {
     return std::unique_ptr<CompiledOperator>(make(Kind::kUnconditional, false));

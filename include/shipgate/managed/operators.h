@@ -107,7 +107,7 @@ class MultiRegex {
  private:
   MultiRegex() = default;
   size_t count_ = 0;
-  void* db_ = nullptr;  // hs_database_t*
+  void* db_ = nullptr;            // hs_database_t*
   std::vector<uint32_t> always_;  // patterns Hyperscan could not compile
   std::vector<std::string> rejections_;
   bool from_cache_ = false;
@@ -156,7 +156,9 @@ class CompiledOperator {
   // For @rx with a static pattern: the pattern (the engine groups these into a MultiRegex and
   // calls match() only on candidates). Empty otherwise.
   virtual std::string_view groupablePattern() const { return {}; }
-  virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const { return Status::ok(); }
+  virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const {
+    return Status::ok();
+  }
   std::string_view name() const { return name_; }
 
  protected:

@@ -2,8 +2,9 @@
 // PCRE2 Regex (flags, captures, match limit), the Hyperscan PhraseSet, and the MultiRegex
 // contract on the whole CRS's @rx set: every pattern whose Regex matches a sample is among the
 // MultiRegex's candidates for it (the differential test that proves grouping @rx is safe).
-#include <gtest/gtest.h>
+#include "shipgate/managed/operators.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,12 +17,11 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shipgate/managed/detect.h"
-#include "shipgate/managed/operators.h"
 #include "shipgate/managed/seclang.h"
 
 namespace shipgate::managed {
@@ -121,8 +121,7 @@ TEST(Regex, AtMostTenCaptureEntries) {
 TEST(Regex, InvalidPatternIsAnErrorWithOffset) {
   auto re = Regex::compile("ab(c");
   ASSERT_FALSE(re.isOk());
-  EXPECT_NE(re.status().message().find("invalid regular expression at offset 4"),
-            std::string::npos)
+  EXPECT_NE(re.status().message().find("invalid regular expression at offset 4"), std::string::npos)
       << re.status().message();
 }
 
@@ -494,23 +493,27 @@ TEST(Operators, ValidateUtf8Encoding) {
   OpRun v = mk("validateUtf8Encoding", "");
   EXPECT_FALSE(v("plain ascii"));
   EXPECT_FALSE(v("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
-  EXPECT_TRUE(v("\xc3"));                  // truncated
-  EXPECT_TRUE(v("\x80"));                  // stray continuation
-  EXPECT_TRUE(v("\xc0\xaf"));              // overlong '/'
-  EXPECT_TRUE(v("\xe0\x80\xaf"));          // overlong 3-byte
-  EXPECT_TRUE(v("\xf0\x80\x80\xaf"));      // overlong 4-byte
-  EXPECT_TRUE(v("\xed\xa0\x80"));          // surrogate U+D800
-  EXPECT_TRUE(v("\xf4\x90\x80\x80"));      // above U+10FFFF
-  EXPECT_TRUE(v("\xc3\x28"));              // bad continuation
+  EXPECT_TRUE(v("\xc3"));              // truncated
+  EXPECT_TRUE(v("\x80"));              // stray continuation
+  EXPECT_TRUE(v("\xc0\xaf"));          // overlong '/'
+  EXPECT_TRUE(v("\xe0\x80\xaf"));      // overlong 3-byte
+  EXPECT_TRUE(v("\xf0\x80\x80\xaf"));  // overlong 4-byte
+  EXPECT_TRUE(v("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_TRUE(v("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_TRUE(v("\xc3\x28"));          // bad continuation
   EXPECT_TRUE(v("\xff"));
 }
 
 TEST(Operators, DetectSqliAndXssCallTheDetectors) {
   OpRun sqli = mk("detectSQLi", "");
   OpRun xss = mk("detectXSS", "");
-  const char* samples[] = {"1' or '1'='1", "1 UNION SELECT password FROM users--",
-                           "hello world", "<script>alert(1)</script>",
-                           "<img src=x onerror=alert(1)>", "O'Reilly", "a=b&c=d"};
+  const char* samples[] = {"1' or '1'='1",
+                           "1 UNION SELECT password FROM users--",
+                           "hello world",
+                           "<script>alert(1)</script>",
+                           "<img src=x onerror=alert(1)>",
+                           "O'Reilly",
+                           "a=b&c=d"};
   for (const char* s : samples) {
     std::string fp;
     bool want = detectSqli(s, &fp);
@@ -690,15 +693,28 @@ std::vector<std::string> sampleStrings() {
     }
   }
   const char* benign[] = {
-      "Hello world", "/index.html", "/api/v1/users?id=42&sort=name", "application/json",
+      "Hello world",
+      "/index.html",
+      "/api/v1/users?id=42&sort=name",
+      "application/json",
       "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
       "{\"name\":\"Alice O'Brien\",\"note\":\"select the best option, then update\"}",
       "The union of two sets contains every element of either.",
-      "Please drop me a line at alice@example.com", "/static/css/site.min.css",
-      "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "en-US,en;q=0.5",
-      "gzip, deflate, br", "keep-alive", "session=abc123; theme=dark", "", "1", "true",
-      "C:\\Program Files\\App\\bin", "/usr/share/doc/readme.txt", "x=1 or maybe 2",
-      "if (a < b) { return a; } else { return b; }", "SELECT is a word in a sentence here",
+      "Please drop me a line at alice@example.com",
+      "/static/css/site.min.css",
+      "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+      "en-US,en;q=0.5",
+      "gzip, deflate, br",
+      "keep-alive",
+      "session=abc123; theme=dark",
+      "",
+      "1",
+      "true",
+      "C:\\Program Files\\App\\bin",
+      "/usr/share/doc/readme.txt",
+      "x=1 or maybe 2",
+      "if (a < b) { return a; } else { return b; }",
+      "SELECT is a word in a sentence here",
   };
   for (const char* b : benign) samples.insert(b);
   return {samples.begin(), samples.end()};
@@ -729,9 +745,10 @@ TEST(CrsRx, EveryPatternCompilesInPcreAndMostInHyperscanPrefilter) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
               (*m)->fromCache() ? " (from the cache)" : "");
   size_t rejected = (*m)->alwaysCandidates().size();
-  std::printf("CRS @rx patterns: %zu, PCRE2 compiles %zu, Hyperscan prefilter compiles %zu, "
-              "rejected %zu\n",
-              pats.size(), pcre_ok, pats.size() - rejected, rejected);
+  std::printf(
+      "CRS @rx patterns: %zu, PCRE2 compiles %zu, Hyperscan prefilter compiles %zu, "
+      "rejected %zu\n",
+      pats.size(), pcre_ok, pats.size() - rejected, rejected);
   for (size_t k = 0; k < rejected; ++k) {
     uint32_t i = (*m)->alwaysCandidates()[k];
     std::printf("  rejected: %s: %.80s... (%s)\n", pats[i].file.c_str(), pats[i].pattern.c_str(),
@@ -793,13 +810,14 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
       }
     }
   }
-  std::printf("samples %zu, patterns %zu, PCRE matches %zu, candidates %zu "
-              "(candidate/true-match ratio %.2f, candidates per sample %.2f of %zu), "
-              "match-limit hits %llu\n",
-              samples.size(), regexes.size(), true_matches, candidates,
-              true_matches ? static_cast<double>(candidates) / true_matches : 0.0,
-              static_cast<double>(candidates) / samples.size(), regexes.size(),
-              static_cast<unsigned long long>(Regex::matchLimitHits() - limit_before));
+  std::printf(
+      "samples %zu, patterns %zu, PCRE matches %zu, candidates %zu "
+      "(candidate/true-match ratio %.2f, candidates per sample %.2f of %zu), "
+      "match-limit hits %llu\n",
+      samples.size(), regexes.size(), true_matches, candidates,
+      true_matches ? static_cast<double>(candidates) / true_matches : 0.0,
+      static_cast<double>(candidates) / samples.size(), regexes.size(),
+      static_cast<unsigned long long>(Regex::matchLimitHits() - limit_before));
   if (timing) {
     std::vector<size_t> order(regexes.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
