@@ -18,11 +18,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
 
+#include "shipgate/common/mutex.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
@@ -398,8 +398,8 @@ Status prepareScratch(void* db, std::unique_ptr<MultiRegex::Scratch>& scratch) {
 }
 
 // ---- the on-disk cache of compiled MultiRegex databases ----
-std::mutex g_cache_mu;
-std::optional<std::string> g_cache_dir;  // set by MultiRegex::setCacheDir
+Mutex g_cache_mu;
+std::optional<std::string> g_cache_dir GUARDED_BY(g_cache_mu);  // MultiRegex::setCacheDir
 
 constexpr char kCacheMagic[8] = {'S', 'G', 'H', 'S', 'C', 'A', '0', '1'};
 
@@ -585,13 +585,13 @@ MultiRegex::Scratch::~Scratch() {
 }
 
 void MultiRegex::setCacheDir(std::string dir) {
-  std::lock_guard<std::mutex> lock(g_cache_mu);
+  MutexLock lock(g_cache_mu);
   g_cache_dir = std::move(dir);
 }
 
 std::string MultiRegex::cacheDir() {
   {
-    std::lock_guard<std::mutex> lock(g_cache_mu);
+    MutexLock lock(g_cache_mu);
     if (g_cache_dir) return *g_cache_dir;
   }
   if (const char* d = std::getenv("SHIPGATE_HS_CACHE_DIR")) return d;
