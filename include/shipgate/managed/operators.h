@@ -140,8 +140,12 @@ struct OperatorEnv {
 class CompiledOperator {
  public:
   // Compiles `op` (errors say what is wrong with the parameter; the engine prefixes file:line).
-  // An operator that cannot be evaluated here (@rbl, @geoLookup, ...) is an error whose message
-  // starts with "unsupported operator".
+  // An operator that cannot be evaluated here (@rbl, @geoLookup, @inspectFile, @fuzzyHash,
+  // @validateDTD/@validateSchema, @verifyCC/CPF/SSN/SVNR, @gsbLookup, @rsub, @validateHash, and
+  // @pmFromFile/@ipMatchFromFile with a URL) is an error "unsupported operator @x: <why>"; a name
+  // not known at all is "unknown operator @x". Names are case-insensitive. @pmFromFile (@pmf) and
+  // @ipMatchFromFile (@ipMatchF) read space-separated files, relative to env.data_dir unless
+  // absolute, with parseDataFile().
   static Result<std::unique_ptr<CompiledOperator>> compile(const Operator& op,
                                                            const OperatorEnv& env);
   virtual ~CompiledOperator() = default;

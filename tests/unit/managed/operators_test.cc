@@ -257,6 +257,32 @@ TEST(MultiRegex, CompiledSetsAreCachedOnDisk) {
   fs::remove_all(dir);
 }
 
+TEST(MultiRegex, OneScratchPerThreadSharesTheSets) {
+  auto m = MultiRegex::compile({"(?i)union\\s+select", "<script", "\\.\\./"});
+  ASSERT_TRUE(m.isOk());
+  auto p = PhraseSet::compile({"passwd", "shadow"});
+  ASSERT_TRUE(p.isOk());
+  std::atomic<int> good{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&] {
+      std::unique_ptr<MultiRegex::Scratch> scratch;
+      if (!(*m)->prepare(scratch).isOk() || !(*p)->prepare(scratch).isOk()) return;
+      std::vector<uint8_t> cand;
+      std::string found;
+      for (int i = 0; i < 1000; ++i) {
+        (*m)->scan("a/../b UNION  SELECT " + std::to_string(i), *scratch, cand);
+        bool ok = cand == std::vector<uint8_t>{1, 0, 1};
+        ok = ok && (*p)->match("/etc/shadow?" + std::to_string(i), *scratch, &found) &&
+             found == "shadow";
+        if (ok) ++good;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(good.load(), 4000);
+}
+
 TEST(PhraseSet, CaseInsensitiveAndReportsThePhrase) {
   auto p = PhraseSet::compile({"passwd", "etc/shadow", "<?php"});
   ASSERT_TRUE(p.isOk());
