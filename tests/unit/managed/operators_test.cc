@@ -861,5 +861,47 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
   }
 }
 
+TEST(CrsPm, PhraseSetAgreesWithAPlainSearchOnEveryCrsDataFile) {
+  std::vector<std::string> samples = sampleStrings();
+  ASSERT_GT(samples.size(), 300u);
+  auto lower = [](std::string v) {
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return v;
+  };
+  std::unique_ptr<MultiRegex::Scratch> scratch;
+  size_t files = 0;
+  size_t hits = 0;
+  for (const auto& e : fs::directory_iterator(kCrsRules)) {
+    if (e.path().extension() != ".data") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<std::string> phrases = parseDataFile(ss.str());
+    auto set = PhraseSet::compile(phrases);
+    ASSERT_TRUE(set.isOk()) << e.path() << ": " << set.status().message();
+    ASSERT_TRUE((*set)->prepare(scratch).isOk());
+    ++files;
+    std::vector<std::string> lowered;
+    for (const auto& ph : phrases) lowered.push_back(lower(ph));
+    for (const std::string& s : samples) {
+      std::string ls = lower(s);
+      bool want = std::any_of(lowered.begin(), lowered.end(), [&](const std::string& ph) {
+        return !ph.empty() && ls.find(ph) != std::string::npos;
+      });
+      std::string found;
+      bool got = (*set)->match(s, *scratch, &found);
+      ASSERT_EQ(got, want) << e.path().filename() << " on \"" << s << "\"";
+      if (got) {
+        ++hits;
+        EXPECT_NE(ls.find(lower(found)), std::string::npos) << found << " not in " << s;
+      }
+    }
+  }
+  EXPECT_GE(files, 15u);
+  EXPECT_GT(hits, 100u);
+  std::printf("CRS data files %zu, samples %zu, phrase hits %zu\n", files, samples.size(), hits);
+}
+
 }  // namespace
 }  // namespace shipgate::managed
