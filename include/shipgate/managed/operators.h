@@ -29,27 +29,76 @@ struct Captures {
 };
 
 // A single PCRE, thread-safe after compile (per-thread match data is made on demand).
+// Compiled with PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, no UTF (bytes), JIT when available. A match
+// that hits the match limit (SecPcreMatchLimit; the depth limit is the same number) is "no match"
+// and counted in matchLimitHits(); it never crashes or throws. The default is 10000, not
+// ModSecurity v2's documented 1000: PCRE2 counts finer than PCRE1 did, and at 1000 the CRS's
+// 942/941 patterns lost 17 true matches on the CRS regression corpus (84 limit hits on 200-char
+// attack strings); at 10000 there are none (libmodsecurity v3 sets no limit by default). A JIT
+// stack overflow retries once in the interpreter under the same limit.
 class Regex {
  public:
+  static constexpr uint32_t kDefaultMatchLimit = 10000;
   static Result<std::unique_ptr<Regex>> compile(std::string_view pattern);
   ~Regex();
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+  // `captures`, when given, receives the whole match and up to 9 groups (10 entries at most;
+  // an unset group is ""). Left untouched when there is no match.
   bool match(std::string_view text, Captures* captures = nullptr) const;
   const std::string& pattern() const { return pattern_; }
+  // Process-wide limit for every later match (SecPcreMatchLimit); 0 = PCRE2's own default.
+  static void setMatchLimit(uint32_t limit);
+  static uint32_t matchLimit();
+  // How many matches (process-wide, since start) ended at the match limit or another PCRE2
+  // resource error and were therefore reported as "no match".
+  static uint64_t matchLimitHits();
 
  private:
   Regex() = default;
   std::string pattern_;
   void* code_ = nullptr;  // pcre2_code_8*
+  bool jit_ = false;
 };
 
 // Many PCREs scanned at once (Hyperscan, prefilter mode). Patterns Hyperscan cannot take even as
 // a prefilter are always reported as candidates.
 class MultiRegex {
  public:
-  class Scratch;  // per thread; made by newScratch(), reused for every MultiRegex of an engine
+  // Per thread; made by newScratch() (or by prepare() when null), reused for every MultiRegex and
+  // PhraseSet of an engine. Not thread-safe: one per thread.
+  class Scratch {
+   public:
+    Scratch() = default;
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    void* hs = nullptr;  // hs_scratch_t*
+  };
+  static std::unique_ptr<Scratch> newScratch() { return std::make_unique<Scratch>(); }
+  // Compiling is the expensive part: Hyperscan needs ~20 s of CPU for the CRS's 264 @rx in one
+  // database (superlinear in the set; scanning one database is ~1.5x faster than several). So a
+  // compiled set is cached on disk under cacheDir(), keyed by a hash of the Hyperscan version,
+  // the flags and the patterns, and loaded from there on the next compile of the same set (a
+  // restart, a reload, a test). Files are written atomically (temporary + rename); an unreadable
+  // or corrupt entry is ignored and rewritten; a cache that cannot be written is no error.
   static Result<std::unique_ptr<MultiRegex>> compile(const std::vector<std::string>& patterns);
+  // The cache directory: the last setCacheDir() if called, else $SHIPGATE_HS_CACHE_DIR when set
+  // ("" disables), else $XDG_CACHE_HOME/shipgate/hyperscan, else $HOME/.cache/shipgate/hyperscan,
+  // else none. Created (mode 0700) on first write.
+  static void setCacheDir(std::string dir);
+  static std::string cacheDir();
+  // True when this set was loaded from the cache instead of compiled.
+  bool fromCache() const { return from_cache_; }
   ~MultiRegex();
-  // Sets candidates[i] = 1 for every pattern i that may match `text` (others 0); resizes.
+  MultiRegex(const MultiRegex&) = delete;
+  MultiRegex& operator=(const MultiRegex&) = delete;
+  // Indices of the patterns Hyperscan rejected even in prefilter mode (always candidates).
+  const std::vector<uint32_t>& alwaysCandidates() const { return always_; }
+  // Why each of alwaysCandidates() was rejected (Hyperscan's message), same order.
+  const std::vector<std::string>& rejections() const { return rejections_; }
+  // Sets candidates[i] = 1 for every pattern i that may match `text` (others 0); resizes. Should
+  // the scan itself fail (a scratch not prepared for this set), every pattern is a candidate.
   void scan(std::string_view text, Scratch& scratch, std::vector<uint8_t>& candidates) const;
   size_t size() const { return count_; }
   // Allocates (or grows) `scratch` for this set; call once per thread per MultiRegex at startup.
@@ -58,16 +107,23 @@ class MultiRegex {
  private:
   MultiRegex() = default;
   size_t count_ = 0;
-  void* db_ = nullptr;  // hs_database_t*
+  void* db_ = nullptr;            // hs_database_t*
   std::vector<uint32_t> always_;  // patterns Hyperscan could not compile
+  std::vector<std::string> rejections_;
+  bool from_cache_ = false;
 };
 
 // Case-insensitive "contains any of these phrases" (@pm, @pmFromFile), Hyperscan literal mode.
 class PhraseSet {
  public:
+  // An empty list compiles to a set that never matches.
   static Result<std::unique_ptr<PhraseSet>> compile(const std::vector<std::string>& phrases);
   ~PhraseSet();
-  // The first phrase found (for MATCHED_VAR's data / capture), or false.
+  PhraseSet(const PhraseSet&) = delete;
+  PhraseSet& operator=(const PhraseSet&) = delete;
+  size_t size() const { return phrases_.size(); }
+  // The first phrase found (the match that ends first; for MATCHED_VAR's data / capture), or
+  // false. An unprepared scratch is prepared on the spot (slow path, not thread-unsafe).
   bool match(std::string_view text, MultiRegex::Scratch& scratch, std::string* found) const;
   Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const;
 
@@ -84,8 +140,12 @@ struct OperatorEnv {
 class CompiledOperator {
  public:
   // Compiles `op` (errors say what is wrong with the parameter; the engine prefixes file:line).
-  // An operator that cannot be evaluated here (@rbl, @geoLookup, ...) is an error whose message
-  // starts with "unsupported operator".
+  // An operator that cannot be evaluated here (@rbl, @geoLookup, @inspectFile, @fuzzyHash,
+  // @validateDTD/@validateSchema, @verifyCC/CPF/SSN/SVNR, @gsbLookup, @rsub, @validateHash, and
+  // @pmFromFile/@ipMatchFromFile with a URL) is an error "unsupported operator @x: <why>"; a name
+  // not known at all is "unknown operator @x". Names are case-insensitive. @pmFromFile (@pmf) and
+  // @ipMatchFromFile (@ipMatchF) read space-separated files, relative to env.data_dir unless
+  // absolute, with parseDataFile().
   static Result<std::unique_ptr<CompiledOperator>> compile(const Operator& op,
                                                            const OperatorEnv& env);
   virtual ~CompiledOperator() = default;
@@ -100,7 +160,9 @@ class CompiledOperator {
   // For @rx with a static pattern: the pattern (the engine groups these into a MultiRegex and
   // calls match() only on candidates). Empty otherwise.
   virtual std::string_view groupablePattern() const { return {}; }
-  virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const { return Status::ok(); }
+  virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const {
+    return Status::ok();
+  }
   std::string_view name() const { return name_; }
 
  protected:
