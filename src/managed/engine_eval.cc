@@ -307,6 +307,10 @@ struct Evaluator {
     std::string param;
     if (link.cop && link.cop->dynamicParam()) param = expand(link.op.param);
     have_captures = false;
+    if (link.targets.empty()) {  // SecAction: one unconditional match
+      evalValue(link, "", "", "", 0, param);
+      return;
+    }
     for (const CTarget& t : link.targets) {
       std::string_view vname = varName(t.var);
       if (isRequestCollection(t.var)) {

@@ -13,6 +13,9 @@ using testing::Req;
 using testing::run;
 
 std::shared_ptr<const Engine> crs(int pl, std::vector<Exclusion> ex = {}) {
+  // Loading compiles every Hyperscan group (seconds): the plain engines are shared.
+  static std::shared_ptr<const Engine> plain[5];
+  if (ex.empty() && plain[pl]) return plain[pl];
   CrsSettings s;
   s.paranoia_level = pl;
   s.exclusions = std::move(ex);
@@ -20,6 +23,7 @@ std::shared_ptr<const Engine> crs(int pl, std::vector<Exclusion> ex = {}) {
   auto e = Engine::load(s, &report);
   EXPECT_TRUE(e.isOk()) << e.status().message();
   if (!e.isOk()) return nullptr;
+  if (s.exclusions.empty()) plain[pl] = *e;
   return *e;
 }
 
