@@ -226,6 +226,36 @@ struct Evaluator {
     return buf;
   }
 
+  static int onAtom(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                    void* ctx) {
+    static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
+    return 0;
+  }
+
+  // The candidate patterns of a chain's group for one transformed value.
+  void scanGroup(const engine_internal::ChainGroup& g, std::string_view text,
+                 std::vector<uint8_t>& cand) {
+    if (g.multi) {
+      g.multi->scan(text, *s.hs, cand);
+      return;
+    }
+    cand.assign(g.patterns.size(), 0);
+    for (uint32_t i : g.always) cand[i] = 1;
+    if (!g.filter) return;
+    s.atoms.clear();
+    if (g.atoms_db) {
+      const char* data = text.data() == nullptr ? "" : text.data();
+      if (hs_scan(g.atoms_db.get(), data, static_cast<unsigned>(text.size()), 0,
+                  s.atoms_scratch.get(), onAtom, &s.atoms) != HS_SUCCESS) {
+        std::fill(cand.begin(), cand.end(), 1);  // never a false negative
+        return;
+      }
+    }
+    s.potentials.clear();
+    g.filter->AllPotentials(s.atoms, &s.potentials);
+    for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
+  }
+
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
@@ -233,7 +263,7 @@ struct Evaluator {
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
-        impl.chains[link.chain].multi->scan(text, *s.hs, entry->cand);
+        scanGroup(impl.chains[link.chain], text, entry->cand);
         entry->scanned = true;
       }
       r = static_cast<size_t>(link.group_bit) < entry->cand.size() && entry->cand[link.group_bit]

@@ -175,6 +175,56 @@ void mergeActions(CRule& c, const Actions& u, const Actions* def) {
   if (!u.skip_after.empty()) c.skip_after = u.skip_after;
 }
 
+// The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
+bool buildLiteralFilter(ChainGroup& g) {
+  auto f = std::make_unique<re2::FilteredRE2>(3);
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as the PCREs (no UTF mode) see them
+  o.set_dot_nl(true);
+  o.set_log_errors(false);
+  o.set_max_mem(16 << 20);
+  std::vector<uint32_t> map, always;
+  for (uint32_t i = 0; i < g.patterns.size(); ++i) {
+    int id = -1;
+    if (f->Add(g.patterns[i], o, &id) == RE2::NoError && id >= 0) {
+      if (map.size() <= static_cast<size_t>(id)) map.resize(id + 1);
+      map[id] = i;
+    } else {
+      always.push_back(i);
+    }
+  }
+  std::vector<std::string> atoms;
+  if (f->NumRegexps() > 0) f->Compile(&atoms);
+  for (const auto& a : atoms)
+    for (unsigned char c : a)
+      if (c >= 0x80) return false;
+  if (!atoms.empty()) {
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> flags(atoms.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    std::vector<unsigned> ids;
+    for (unsigned i = 0; i < atoms.size(); ++i) {
+      exprs.push_back(atoms[i].data());
+      lens.push_back(atoms[i].size());
+      ids.push_back(i);
+    }
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(atoms.size()), HS_MODE_BLOCK, nullptr, &db,
+                             &err) != HS_SUCCESS) {
+      if (err) hs_free_compile_error(err);
+      return false;
+    }
+    g.atoms_db.reset(db);
+  }
+  g.atom_count = atoms.size();
+  g.filter = f->NumRegexps() > 0 ? std::move(f) : nullptr;
+  g.filter_to_pattern = std::move(map);
+  g.always = std::move(always);
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
@@ -398,9 +448,16 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       c.links.push_back(std::move(link));
     }
   }
-  size_t grouped = 0, always = 0;
+  size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0;
   for (ChainGroup& g : impl->chains) {
     if (g.patterns.empty()) continue;
+    if (buildLiteralFilter(g)) {
+      ++literal_groups;
+      atoms_total += g.atom_count;
+      grouped += g.patterns.size() - g.always.size();
+      always += g.always.size();
+      continue;
+    }
     auto mr = MultiRegex::compile(g.patterns);
     if (mr) {
       g.multi = std::move(mr).value();
@@ -411,12 +468,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                                     mr.status().message());
     }
   }
-  if (always > 0) {
-    // Rules of a group that did not compile run their PCRE on every value.
-    for (CRule& c : L.rules)
-      for (Link& l : c.links)
-        if (l.group_bit >= 0 && !impl->chains[l.chain].multi) l.group_bit = -1;
-  }
+  // Rules of a group that did not compile run their PCRE on every value.
+  for (CRule& c : L.rules)
+    for (Link& l : c.links)
+      if (l.group_bit >= 0 && !impl->chains[l.chain].active()) l.group_bit = -1;
 
   // Programs per phase: rules in file order, markers in both phases.
   impl->rules = std::move(L.rules);
@@ -465,8 +520,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                       std::to_string(counts[1]) + ", phase 2: " + std::to_string(counts[2]) +
                       "), " + std::to_string(marker_count) + " markers, " +
                       std::to_string(impl->chains.size()) + " transformation chains, " +
-                      std::to_string(grouped) + " regex patterns in Hyperscan groups, " +
-                      std::to_string(always) + " always candidates, " +
+                      std::to_string(grouped) + " regex patterns prefiltered (" +
+                      std::to_string(literal_groups) + " literal groups, " +
+                      std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
+                      " always candidates, " +
                       std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
@@ -485,8 +542,14 @@ std::string_view Engine::version() const { return impl_->version; }
 std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   auto scratch = std::make_unique<Scratch>();
   Scratch::State* s = &scratch->state();
-  for (const auto& g : impl_->chains)
+  for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
+    if (g.atoms_db) {
+      hs_scratch_t* hs = s->atoms_scratch.release();
+      if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS) s->atoms_scratch.reset(hs);
+      else s->atoms_scratch.reset(hs);
+    }
+  }
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
