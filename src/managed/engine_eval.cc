@@ -251,6 +251,11 @@ struct Evaluator {
         return;
       }
     }
+    if (s.atoms.empty()) {
+      // The common case (no atom in the value): the patterns without atoms, computed at load.
+      for (uint32_t i : g.unfiltered) cand[i] = 1;
+      return;
+    }
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;

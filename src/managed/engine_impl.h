@@ -83,6 +83,7 @@ struct ChainGroup {
   std::unique_ptr<re2::FilteredRE2> filter;
   std::vector<uint32_t> filter_to_pattern;  // FilteredRE2 regex id -> index in patterns
   std::vector<uint32_t> always;             // pattern indices that are always candidates
+  std::vector<uint32_t> unfiltered;  // patterns the filter passes when no atom is present
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;
   size_t atom_count = 0;
   bool active() const { return multi || filter || !always.empty(); }

@@ -219,6 +219,11 @@ bool buildLiteralFilter(ChainGroup& g) {
     g.atoms_db.reset(db);
   }
   g.atom_count = atoms.size();
+  if (f->NumRegexps() > 0) {
+    std::vector<int> none, pass;
+    f->AllPotentials(none, &pass);
+    for (int id : pass) g.unfiltered.push_back(map[id]);
+  }
   g.filter = f->NumRegexps() > 0 ? std::move(f) : nullptr;
   g.filter_to_pattern = std::move(map);
   g.always = std::move(always);
