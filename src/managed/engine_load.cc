@@ -436,7 +436,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (op) {
         link.cop = std::move(op).value();
         std::string_view pat = link.cop->groupablePattern();
-        if (!pat.empty() && !link.multi_match) {
+        if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);

@@ -60,6 +60,9 @@ struct CrsSettings {
   int paranoia_level = 1;     // 1..4
   int inbound_threshold = 5;  // tx.inbound_anomaly_score_threshold
   std::vector<Exclusion> exclusions;
+  // false: every @rx runs its PCRE on every value (no per-chain prefilter); for the
+  // differential test that the prefilter never loses a match.
+  bool prefilter = true;
   // Extra rule text read after the CRS (tests, and `shipgate waf crs --rules`).
   std::vector<std::pair<std::string, std::string>> extra_files;  // (name, text)
 };
