@@ -11,7 +11,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev libhiredis-dev
   libpugixml-dev zlib1g-dev libbrotli-dev libhyperscan-dev libpcre2-dev)
 run_pkgs=(postgresql redis-server curl openssl ca-certificates python3 modsecurity-crs)  # the CRS: waf.managed_rules
-test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage sqlmap)  # lcov, coverage.py: the gates tests capture real reports; sqlmap: the managed rules' attack test
+test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage sqlmap libmodsecurity-dev)  # lcov, coverage.py: the gates tests capture real reports; sqlmap: the managed rules' attack test; libmodsecurity-dev: the transformations' differential test
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
 
 pkgs=("${build_pkgs[@]}")
