@@ -22,8 +22,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "detect_sqli_impl.h"
+#include "detect_sqli_tables.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
@@ -31,8 +34,8 @@ namespace sqli {
 namespace {
 
 constexpr size_t kMaxRawTokens = 40;
-constexpr size_t kMaxFingerprint = 8;   // tokens the prefix shapes see
-constexpr size_t kMaxWindow = 16;       // tokens the anywhere shapes see
+constexpr size_t kMaxFingerprint = 8;  // tokens the prefix shapes see
+constexpr size_t kMaxWindow = 16;      // tokens the anywhere shapes see
 
 bool isSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xa0 ||
@@ -45,59 +48,27 @@ bool isWordStart(unsigned char c) {
 bool isWordChar(unsigned char c) { return isWordStart(c) || isDigit(c) || c == '.' || c == '@'; }
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string lowerCopy(std::string_view s) {
-  std::string out(s.size(), '\0');
-  for (size_t i = 0; i < s.size(); ++i) out[i] = lower(s[i]);
-  return out;
+// The table entry of `word` (any case), or nullptr. No allocation: words longer than any entry
+// are not looked up.
+const Word* findWord(std::string_view word) {
+  static const auto* const kIndex = [] {
+    auto* index = new std::unordered_map<std::string_view, const Word*>();  // never freed
+    for (const Word& w : kWords) index->emplace(w.name, &w);
+    return index;
+  }();
+  char buf[32];
+  if (word.size() > sizeof buf) return nullptr;
+  for (size_t i = 0; i < word.size(); ++i) buf[i] = lower(word[i]);
+  auto it = kIndex->find(std::string_view(buf, word.size()));
+  return it == kIndex->end() ? nullptr : it->second;
 }
 
-struct Word {
-  std::string_view name;
-  char type;
-  bool strong = false;  // functions: rarely seen outside SQL (sleep, benchmark, extractvalue ...)
-};
-
-// Our table of SQL words (MySQL, PostgreSQL, MSSQL, Oracle, SQLite). Functions are typed 'f' only
-// when a '(' follows; otherwise they are barewords.
-constexpr Word kWords[] = {
-    {"and", '&'}, {"or", '&'}, {"xor", '&'}, {"not", 'N'},
-    {"div", 'o'}, {"mod", 'o'},
-    {"like", 'L'}, {"rlike", 'L'}, {"ilike", 'L'}, {"regexp", 'L'}, {"glob", 'L'},
-    {"is", 'L'}, {"sounds", 'L'},
-    {"union", 'U'}, {"intersect", 'U'},
-    {"select", 'E'}, {"insert", 'E'}, {"update", 'E'}, {"delete", 'E'}, {"drop", 'E'},
-    {"create", 'E'}, {"alter", 'E'}, {"truncate", 'E'}, {"exec", 'E'}, {"execute", 'E'},
-    {"declare", 'E'}, {"waitfor", 'E'}, {"shutdown", 'E'},
-    {"order", 'O'}, {"group", 'O'}, {"having", 'B'}, {"by", 'k'},
-    {"from", 'k'}, {"where", 'k'}, {"into", 'k'}, {"values", 'k'}, {"null", 'k'}, {"in", 'k'},
-    {"as", 'k'}, {"case", 'k'}, {"when", 'k'}, {"then", 'k'}, {"else", 'k'}, {"end", 'k'},
-    {"all", 'k'}, {"distinct", 'k'}, {"top", 'k'}, {"delay", 'k'}, {"time", 'k'}, {"join", 'k'},
-    {"on", 'k'}, {"set", 'k'}, {"exists", 'k'}, {"between", 'L'}, {"limit", 'k'},
-    {"offset", 'k'}, {"table", 'k'}, {"database", 'k'}, {"schema", 'k'}, {"procedure", 'k'},
-    {"function", 'k'}, {"view", 'k'}, {"index", 'k'}, {"trigger", 'k'}, {"user", 'k'},
-    {"true", '1'}, {"false", '1'},
-    // Functions.
-    {"sleep", 'F', true}, {"benchmark", 'F', true}, {"pg_sleep", 'F', true},
-    {"extractvalue", 'F', true}, {"updatexml", 'F', true}, {"load_file", 'F', true},
-    {"xmltype", 'F', true}, {"randomblob", 'F', true}, {"dbms_pipe.receive_message", 'F', true},
-    {"utl_inaddr.get_host_name", 'F', true}, {"utl_http.request", 'F', true},
-    {"xp_cmdshell", 'F', true}, {"sp_executesql", 'F', true}, {"openrowset", 'F', true},
-    {"opendatasource", 'F', true}, {"group_concat", 'F', true}, {"concat_ws", 'F', true},
-    {"name_const", 'F', true}, {"make_set", 'F', true}, {"gtid_subset", 'F', true},
-    {"json_keys", 'F', true}, {"unhex", 'F', true}, {"current_user", 'F', true},
-    {"system_user", 'F', true}, {"session_user", 'F', true}, {"information_schema", 'n'},
-    {"char", 'F'}, {"chr", 'F'}, {"nchar", 'F'}, {"concat", 'F'}, {"ascii", 'F'}, {"ord", 'F'},
-    {"substring", 'F'}, {"substr", 'F'}, {"mid", 'F'}, {"hex", 'F'}, {"version", 'F'},
-    {"if", 'F'}, {"ifnull", 'F'}, {"isnull", 'F'}, {"nullif", 'F'}, {"coalesce", 'F'},
-    {"cast", 'F'}, {"convert", 'F'}, {"count", 'F'}, {"length", 'F'}, {"len", 'F'},
-    {"md5", 'F'}, {"sha1", 'F'}, {"rand", 'F'}, {"floor", 'F'}, {"elt", 'F'}, {"exp", 'F'},
-};
-
-const Word* findWord(std::string_view lowered) {
-  for (const Word& w : kWords) {
-    if (w.name == lowered) return &w;
+bool startsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(s[i]) != prefix[i]) return false;
   }
-  return nullptr;
+  return true;
 }
 
 }  // namespace
@@ -107,7 +78,10 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
   size_t i = 0;
   const size_t n = in.size();
   auto addToken = [&](char type, size_t begin, size_t end) {
-    out.push_back(Token{type, in.substr(begin, end - begin)});
+    Token token;
+    token.type = type;
+    token.text = in.substr(begin, end - begin);
+    out.push_back(token);
   };
   auto restIsBlank = [&](size_t from) {
     for (size_t j = from; j < n; ++j) {
@@ -184,8 +158,8 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     }
     if (isDigit(c) || (c == '.' && i + 1 < n && isDigit(static_cast<unsigned char>(in[i + 1])))) {
       size_t j = i;
-      if (c == '0' && i + 1 < n && (in[i + 1] == 'x' || in[i + 1] == 'X' || in[i + 1] == 'b' ||
-                                    in[i + 1] == 'B')) {
+      if (c == '0' && i + 1 < n &&
+          (in[i + 1] == 'x' || in[i + 1] == 'X' || in[i + 1] == 'b' || in[i + 1] == 'B')) {
         j = i + 2;
         while (j < n && std::isxdigit(static_cast<unsigned char>(in[j]))) ++j;
       } else {
@@ -264,9 +238,22 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     }
     // Operators, longest first.
     static constexpr std::array<std::pair<std::string_view, char>, 16> kOps = {{
-        {"<=>", '='}, {"<>", '='}, {"!=", '='}, {"<=", '='}, {">=", '='}, {"||", '&'},
-        {"&&", '&'}, {"<<", 'o'}, {">>", 'o'}, {":=", 'o'}, {"::", 'o'}, {"=", '='},
-        {"<", '='}, {">", '='}, {"!", 'N'}, {"~", 'N'},
+        {"<=>", '='},
+        {"<>", '='},
+        {"!=", '='},
+        {"<=", '='},
+        {">=", '='},
+        {"||", '&'},
+        {"&&", '&'},
+        {"<<", 'o'},
+        {">>", 'o'},
+        {":=", 'o'},
+        {"::", 'o'},
+        {"=", '='},
+        {"<", '='},
+        {">", '='},
+        {"!", 'N'},
+        {"~", 'N'},
     }};
     bool matched = false;
     for (const auto& [op, type] : kOps) {
@@ -287,9 +274,9 @@ namespace {
 
 // Is the statement keyword at tokens[i] the start of a real statement?
 bool validStatement(const std::vector<Token>& t, size_t i) {
-  std::string kw = lowerCopy(t[i].text);
+  std::string_view kw = t[i].word;
   auto type = [&](size_t k) { return k < t.size() ? t[k].type : '$'; };
-  auto text = [&](size_t k) { return k < t.size() ? lowerCopy(t[k].text) : std::string(); };
+  auto text = [&](size_t k) { return k < t.size() ? t[k].word : std::string_view(); };
   char next = type(i + 1);
   if (kw == "select") {
     char prev = i > 0 ? t[i - 1].type : '^';
@@ -297,7 +284,7 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
     if (next == '1' || next == 's' || next == 'v' || next == 'f' || next == '(') return true;
     if (next == 'o' && t[i + 1].text == "*") return true;
     if (next == 'k') {
-      std::string w = text(i + 1);
+      std::string_view w = text(i + 1);
       return w == "null" || w == "distinct" || w == "top";
     }
     if (next == 'n') {
@@ -311,22 +298,26 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   if (kw == "delete") {
     if (!(next == 'k' && text(i + 1) == "from") || type(i + 2) != 'n') return false;
     char after = type(i + 3);
-    return after == '$' || after == 'c' || after == ';' ||
-           (after == 'k' && text(i + 3) == "where");
+    return after == '$' || after == 'c' || after == ';' || (after == 'k' && text(i + 3) == "where");
   }
   if (kw == "update") return next == 'n' && type(i + 2) == 'k' && text(i + 2) == "set";
   if (kw == "drop" || kw == "create" || kw == "alter" || kw == "truncate") {
-    std::string w = text(i + 1);
-    return next == 'k' && (w == "table" || w == "database" || w == "schema" || w == "user" ||
-                           w == "procedure" || w == "function" || w == "view" ||
-                           w == "index" || w == "trigger");
+    std::string_view w = text(i + 1);
+    // "drop sampletable;--": a bare name ended by ';' or a comment.
+    if ((kw == "drop" || kw == "truncate") && next == 'n' &&
+        (type(i + 2) == ';' || type(i + 2) == 'c')) {
+      return true;
+    }
+    return next == 'k' &&
+           (w == "table" || w == "database" || w == "schema" || w == "user" || w == "procedure" ||
+            w == "function" || w == "view" || w == "index" || w == "trigger");
   }
-  if (kw == "waitfor" || kw == "into") return true;  // folded with delay/time, outfile/dumpfile
+  if (kw == "waitfor delay" || kw == "into outfile") return true;  // merged in fold()
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
-    std::string w = text(i + 1);
-    return next == 'n' && (w.rfind("xp_", 0) == 0 || w.rfind("sp_", 0) == 0 ||
-                           w.rfind("master.", 0) == 0);
+    std::string_view w = i + 1 < t.size() ? t[i + 1].text : std::string_view();
+    return next == 'n' && (startsWithNoCase(w, "xp_") || startsWithNoCase(w, "sp_") ||
+                           startsWithNoCase(w, "master."));
   }
   if (kw == "shutdown") return next == '$' || next == 'c' || next == ';';
   if (kw == "declare") return next == 'v';
@@ -342,8 +333,9 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
   for (size_t i = 0; i < raw.size(); ++i) {
     Token tok = raw[i];
     if (tok.type == 'w') {
-      std::string w = lowerCopy(tok.text);
-      const Word* entry = findWord(w);
+      const Word* entry = findWord(tok.text);
+      std::string_view w = entry != nullptr ? entry->name : std::string_view();
+      tok.word = w;
       bool call_follows = i + 1 < raw.size() && raw[i + 1].type == '(';
       if (entry == nullptr) {
         // A word glued to '(' is a call of some function ("foo(1)").
@@ -365,20 +357,32 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     // Merges with the previous token.
     if (!t.empty()) {
       Token& prev = t.back();
-      std::string w = tok.type == 'k' || tok.type == 'n' ? lowerCopy(tok.text) : std::string();
-      if (prev.type == 'U' && tok.type == 'k' && (w == "all" || w == "distinct")) continue;
-      if (prev.type == 'O' && tok.type == 'k' && w == "by") {
-        prev.type = 'B';
+      std::string_view w = tok.word;
+      // A merged token spans both words.
+      auto span = [&] {
+        prev.text = std::string_view(prev.text.data(),
+                                     tok.text.data() + tok.text.size() - prev.text.data());
+      };
+      if (prev.type == 'U' && tok.type == 'k' && (w == "all" || w == "distinct")) {
+        span();
         continue;
       }
-      if (prev.type == 'E' && lowerCopy(prev.text) == "waitfor" && tok.type == 'k' &&
+      if (prev.type == 'O' && tok.type == 'k' && w == "by") {
+        prev.type = 'B';
+        span();
+        continue;
+      }
+      if (prev.type == 'E' && prev.word == "waitfor" && tok.type == 'k' &&
           (w == "delay" || w == "time")) {
+        prev.word = "waitfor delay";
+        span();
         continue;
       }
       // "into outfile" / "into dumpfile": writing a file, a statement of its own.
-      if (prev.type == 'k' && lowerCopy(prev.text) == "into" &&
-          (w == "outfile" || w == "dumpfile")) {
+      if (prev.type == 'k' && prev.word == "into" && (w == "outfile" || w == "dumpfile")) {
         prev.type = 'E';
+        prev.word = "into outfile";
+        span();
         continue;
       }
     }
@@ -397,8 +401,8 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     if (unary_candidate) {
       char prev = out.empty() ? '^' : out.back().type;
       bool prev_allows = prev == '^' || prev == 'o' || prev == '=' || prev == 'L' || prev == '&' ||
-                         prev == '(' || prev == ',' || prev == ';' || prev == 'k' ||
-                         prev == 'E' || prev == 'U' || prev == 'N';
+                         prev == '(' || prev == ',' || prev == ';' || prev == 'k' || prev == 'E' ||
+                         prev == 'U' || prev == 'N';
       if (tok.type == 'N' || prev_allows) continue;
     }
     // "1 + 1" -> 1.
@@ -443,44 +447,88 @@ bool shapeMatches(std::string_view shape, std::string_view fp) {
   return true;
 }
 
-// Shapes of injections that close a quoted string first.
-constexpr std::string_view kQuoteShapes[] = {
-    "s&[1sv]=", "s&n=", "s&1$", "s&1c", "s&1;", "s&f(", "s&([1sfvE(]", "s&(n=", "s&E", "s&v",
-    "s&1&",     "s&1o", "s&[1s]B",
-    "s=s$",     "s=s&", "s=sc", "s=1&", "s=1c", "s=[1s]o",
-    "sc$",      "s)c$", "s))c$", "s;c$",
-    "s;E",      "s);E", "s));E",
-    "sUE",      "s)UE", "s))UE", "sU(E", "s)U(E",
-    "sf(",      "sof(", "so(E", "s)E", "s))E", "sE",
-    "s)&[(1sfv]", "s))&[(1sfv]", "s)&n=",
-    "sB",       "s)B",  "s))B",  "s&sB",
-    "s=s=",     "s=v",  "s=f(", "s=(E", "s=1=", "s&[1s]L", "s&nL[1s]", "sL[1s]$", "sL[1s]&", "sL[1s]c",
-};
+// The shapes of a table bucketed by their first two characters, so a fingerprint is tried only
+// against the shapes that can match it (shapes whose first two characters are not literal go in
+// every bucket).
+class ShapeIndex {
+ public:
+  template <size_t N>
+  explicit ShapeIndex(const std::string_view (&shapes)[N]) {
+    for (std::string_view shape : shapes) {
+      bool literal = shape.size() >= 2 && shape[0] != '[' && shape[0] != '?' && shape[0] != '$' &&
+                     shape[1] != '[' && shape[1] != '?' && shape[1] != '$';
+      if (literal) {
+        buckets_[key(shape[0], shape[1])].push_back(shape);
+      } else {
+        generic_.push_back(shape);
+      }
+    }
+    for (auto& [k, list] : buckets_) list.insert(list.end(), generic_.begin(), generic_.end());
+  }
 
-// Shapes that need no quote.
-constexpr std::string_view kPlainShapes[] = {
-    "1&1=",  "1&s=",  "1&n=",  "1&v",   "1&f(",  "1&([1sfvE(]", "1&1c", "1&1;", "1&1B",
-    "n&1=1", "n&s=s", "n&f(",  "v&1=",
-    "1;E",   "n;E",   "1);E",  "n);E",  ";E",
-    "1UE",   "nUE",   "1)UE",  "n)UE",  "1U(E", "UE", "vUE",
-    "1)&(1", "1)&1=", "1)&(s", "1))&",  "1)&f(", "n)&(n=",
-    "1of(",  "1c$",   "1E",    "1)E",   "nEs", "1Es",
-    "f(1,f(", "f(s,f(", "f(E", "f(1,1,f(",
-    "1B1c",  "nB1c",  "1&[1s]L", "1&nL[1s]",  "&1=1", "&1==1", "&(1=1", "&1=(", "&s=s",
-};
+  const std::vector<std::string_view>& candidates(std::string_view fp) const {
+    if (fp.size() < 2) return generic_;
+    auto it = buckets_.find(key(fp[0], fp[1]));
+    return it == buckets_.end() ? generic_ : it->second;
+  }
 
-// Shapes matched anywhere in the fingerprint.
-constexpr std::string_view kAnywhereShapes[] = {"UE", "U(E", ";E", "(E", "&f(", "&v", "&1=1"};
+ private:
+  static uint16_t key(char a, char b) {
+    return static_cast<uint16_t>(static_cast<unsigned char>(a) << 8 |
+                                 static_cast<unsigned char>(b));
+  }
+  std::unordered_map<uint16_t, std::vector<std::string_view>> buckets_;
+  std::vector<std::string_view> generic_;
+};
 
 bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A whole value that is a dangerous call ("sleep(20)", "load_file('/etc/passwd')") or a
   // statement ("select * from users", "drop table users").
+  // The call must be glued to its '(' as SQL needs ("sleep (1) and (2)" is prose).
   if (fp.size() >= 3 && fp[0] == 'f' && f[0].strong && fp[1] == '(' &&
+      f[1].text.data() == f[0].text.data() + f[0].text.size() &&
       (fp[2] == '1' || fp[2] == 's' || fp[2] == 'f' || fp[2] == 'v')) {
     return true;
   }
-  if (!fp.empty() && fp[0] == 'E') return true;
-  return false;
+  if (fp.empty() || fp[0] != 'E') return false;
+  // A value that starts with a statement keyword must look like a whole statement.
+  std::string_view kw = f[0].word;
+  if (kw == "select") {
+    if (fp.find('k') != std::string::npos) {
+      for (const Token& t : f) {
+        if (t.type == 'k' && t.word == "from") return true;
+      }
+    }
+    if (fp.size() < 2) return false;
+    if (fp[1] == 'v' || (fp[1] == 'f' && f[1].known) || (fp[1] == 'n' && f[1].strong)) return true;
+    // select(user(  select (case ...  select (select ...
+    if (fp[1] == '(' && fp.size() >= 3 &&
+        (fp[2] == 'E' || fp[2] == 'f' || (fp[2] == 'k' && f[2].word == "case"))) {
+      return true;
+    }
+    if (fp[1] == '1' && f[1].text.size() > 2 && f[1].text[0] == '0' &&
+        (f[1].text[1] == 'x' || f[1].text[1] == 'X')) {
+      return true;  // select 0x616263
+    }
+    return fp.size() >= 3 && (fp[1] == '1' || fp[1] == 's') && fp[2] == ',';
+  }
+  if (kw == "exec" || kw == "execute") {
+    return fp.size() >= 2 &&
+           (fp[1] == 'n' || (fp.size() >= 3 && fp[1] == '(' && (fp[2] == 'v' || fp[2] == 's')));
+  }
+  return true;
+}
+
+// In a quote context, an input that starts with the quote and closes it right after one word is
+// a quoted word ("\"select\" means what?"), not an injection.
+bool quotedWord(const std::vector<Token>& f, const std::string& fp) {
+  if (!(fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() && fp[2] == 's' &&
+        std::string_view("EBLkUnf1").find(fp[1]) != std::string_view::npos)) {
+    return false;
+  }
+  // The word touches both quotes: "select", not " waitfor delay '.
+  const char* open_end = f[0].text.data() + 1;
+  return f[1].text.data() == open_end && f[2].text.data() == f[1].text.data() + f[1].text.size();
 }
 
 // Shapes of kPlainShapes that start with a call need a function of our table, not any word
@@ -492,8 +540,10 @@ bool needsKnownCall(std::string_view shape, const std::vector<Token>& f) {
 bool decide(const std::vector<Token>& f, const std::string& window, char quote,
             bool first_is_quote) {
   const std::string fp = window.substr(0, kMaxFingerprint);
+  if (quote != 0 && quotedWord(f, fp)) return false;
   if (quote != 0) {
-    for (std::string_view shape : kQuoteShapes) {
+    static const ShapeIndex kQuoteIndex(kQuoteShapes);
+    for (std::string_view shape : kQuoteIndex.candidates(fp)) {
       if (shapeMatches(shape, fp)) {
         if ((shape == "sf(" || shape == "sof(") && !f[shape.size() - 2].known) continue;
         if (shape == "sc$" || shape == "s)c$" || shape == "s))c$" || shape == "s;c$") {
@@ -507,12 +557,13 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
       }
     }
     // "\" | type %SystemDrive% | \"": a command pipe right after a closed empty string.
-    if (first_is_quote && fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() &&
-        fp[1] == 'o' && f[1].text == "|" && (fp[2] == 'n' || fp[2] == '1')) {
+    if (first_is_quote && fp.size() >= 3 && fp[0] == 's' && f[0].text.empty() && fp[1] == 'o' &&
+        f[1].text == "|" && (fp[2] == 'n' || fp[2] == '1')) {
       return true;
     }
   } else {
-    for (std::string_view shape : kPlainShapes) {
+    static const ShapeIndex kPlainIndex(kPlainShapes);
+    for (std::string_view shape : kPlainIndex.candidates(fp)) {
       if (shapeMatches(shape, fp) && !needsKnownCall(shape, f)) return true;
     }
     if (plainStart(f, fp)) return true;
@@ -520,11 +571,13 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
   for (std::string_view shape : kAnywhereShapes) {
     for (size_t i = 0; i < window.size(); ++i) {
       if (shapeMatches(shape, std::string_view(window).substr(i))) {
-        // "&f(", "&v" and "&1=1" only count when the logic word joins something SQL-like.
+        // "&f(", "&v" and the tautologies only count when the logic word joins something
+        // SQL-like.
         char before = i > 0 ? window[i - 1] : '^';
-        if ((shape == "&f(" || shape == "&v" || shape == "&1=1") &&
+        bool tautology = shape == "&1=[1s(]" || shape == "&(1=1";
+        if ((shape == "&f(" || shape == "&v" || tautology) &&
             !(before == '1' || before == 's' || before == ')' || before == 'v' ||
-              (shape == "&1=1" && before == '='))) {
+              (tautology && before == '='))) {
           continue;
         }
         if (shape == "&f(" && quote == 0 && !f[i + 1].strong) continue;
@@ -538,7 +591,8 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
 }  // namespace
 
 bool detectInContext(std::string_view input, char quote, std::string* fingerprint) {
-  std::vector<Token> raw;
+  thread_local std::vector<Token> raw;  // reused: no allocation per value
+  raw.clear();
   raw.reserve(kMaxRawTokens);
   tokenize(input, quote, raw);
   std::vector<Token> folded = fold(raw);
@@ -552,14 +606,22 @@ bool detectInContext(std::string_view input, char quote, std::string* fingerprin
 
 bool detectSqli(std::string_view input, std::string* fingerprint) {
   if (fingerprint != nullptr) fingerprint->clear();
-  if (input.empty()) return false;
+  // One word or number with nothing SQL can join it with ("12345", "john.doe@example.com",
+  // "2024-05-17") cannot be an injection.
+  bool single_word = true;
+  for (size_t i = 0; i < input.size() && single_word; ++i) {
+    unsigned char c = static_cast<unsigned char>(input[i]);
+    bool plain = std::isalnum(c) || c == '.' || c == '_' || c == '@' || c >= 0x80 ||
+                 (c == '-' && (i + 1 == input.size() || input[i + 1] != '-'));
+    single_word = plain;
+  }
+  if (single_word) return false;
   if (sqli::detectInContext(input, 0, fingerprint)) return true;
   if (input.find('\'') != std::string_view::npos &&
       sqli::detectInContext(input, '\'', fingerprint)) {
     return true;
   }
-  if (input.find('"') != std::string_view::npos &&
-      sqli::detectInContext(input, '"', fingerprint)) {
+  if (input.find('"') != std::string_view::npos && sqli::detectInContext(input, '"', fingerprint)) {
     return true;
   }
   return false;

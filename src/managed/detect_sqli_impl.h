@@ -14,8 +14,9 @@ namespace shipgate::managed::sqli {
 struct Token {
   char type = 0;
   std::string_view text;
-  bool strong = false;  // a function name seldom seen outside SQL (sleep, benchmark ...)
-  bool known = true;    // a word of our table (false: a bareword glued to '(' taken as a call)
+  std::string_view word;  // a word's entry in our table, lowercase (empty when not a table word)
+  bool strong = false;    // a function name seldom seen outside SQL (sleep, benchmark ...)
+  bool known = true;      // a word of our table (false: a bareword glued to '(' taken as a call)
 };
 
 // Tokenizes `input` as SQL, starting inside a string opened by `quote` ('\'' or '"') or in plain

@@ -6,7 +6,8 @@
 //     vmlframe, and the closing tag of script;
 //   - an event-handler attribute (onerror=, onload=, ...; our list of handler names) on any tag,
 //     even when the tag is never closed;
-//   - javascript:, vbscript:, livescript:, mocha:, data:text/html (and other scriptable data: types)
+//   - javascript:, vbscript:, livescript:, mocha:, data:text/html (and other scriptable data:
+//   types)
 //     in a URL-valued attribute (href, src, action, formaction, data, xlink:href ...), after
 //     removing control characters, whitespace and character references inside the scheme
 //     ("java&#x09;script:", "jav\tascript:"), and a whole input that starts with such a URL;
@@ -19,10 +20,15 @@
 #include <string>
 #include <string_view>
 
+#include "detect_xss_tables.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
 namespace {
+
+using xss::kDangerousTags;
+using xss::kEvents;
+using xss::kUrlAttributes;
 
 enum class State {
   kData,
@@ -40,47 +46,6 @@ enum class State {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-
-constexpr std::string_view kDangerousTags[] = {
-    "script", "iframe", "frame",   "frameset", "object", "embed",    "applet", "base",
-    "link",   "style",  "svg",     "math",     "form",   "meta",     "import", "isindex",
-    "xml",    "xss",    "vmlframe", "bgsound", "layer",  "ilayer",   "template", "portal",
-};
-
-// Event-handler attribute names (without the "on").
-constexpr std::string_view kEvents[] = {
-    "abort", "activate", "afterprint", "afterscriptexecute", "afterupdate", "animationcancel",
-    "animationend", "animationiteration", "animationstart", "auxclick", "beforeactivate",
-    "beforecopy", "beforecut", "beforedeactivate", "beforeeditfocus", "beforeinput",
-    "beforepaste", "beforeprint", "beforescriptexecute", "beforetoggle", "beforeunload",
-    "beforeupdate", "begin", "blur", "bounce", "cancel", "canplay", "canplaythrough", "cellchange",
-    "change", "click", "close", "contextmenu", "controlselect", "copy", "cuechange", "cut",
-    "dataavailable", "datasetchanged", "datasetcomplete", "dblclick", "deactivate", "drag",
-    "dragend", "dragenter", "dragexit", "dragleave", "dragover", "dragstart", "drop",
-    "durationchange", "emptied", "end", "ended", "error", "errorupdate", "filterchange", "finish",
-    "focus", "focusin", "focusout", "formdata", "fullscreenchange", "hashchange", "help", "input",
-    "invalid", "keydown", "keypress", "keyup", "layoutcomplete", "load", "loadeddata",
-    "loadedmetadata", "loadend", "loadstart", "losecapture", "message", "mousedown",
-    "mouseenter", "mouseleave", "mousemove", "mouseout", "mouseover", "mouseup", "mousewheel",
-    "move", "moveend", "movestart", "offline", "online", "pagehide", "pageshow", "paste", "pause",
-    "play", "playing", "pointercancel", "pointerdown", "pointerenter", "pointerleave",
-    "pointermove", "pointerout", "pointerover", "pointerrawupdate", "pointerup", "popstate",
-    "progress", "propertychange", "ratechange", "readystatechange", "repeat", "reset", "resize",
-    "resizeend", "resizestart", "rowenter", "rowexit", "rowsdelete", "rowsinserted", "scroll",
-    "scrollend", "search", "seek", "seeked", "seeking", "select", "selectionchange",
-    "selectstart", "show", "stalled", "start", "stop", "storage", "submit", "suspend",
-    "timeupdate", "toggle", "touchcancel", "touchend", "touchmove", "touchstart",
-    "transitioncancel", "transitionend", "transitionrun", "transitionstart", "unhandledrejection",
-    "unload", "volumechange", "waiting", "webkitanimationend", "webkitanimationiteration",
-    "webkitanimationstart", "webkittransitionend", "wheel",
-};
-
-constexpr std::string_view kUrlAttributes[] = {
-    "href", "src", "action", "formaction", "data", "xlink:href", "background", "lowsrc", "dynsrc",
-    "poster", "codebase", "cite", "longdesc", "usemap", "profile", "classid", "archive", "code",
-    "values", "to", "from", "by", "ping", "icon", "manifest", "xmlns", "content", "srcset",
-    "folder", "datasrc", "imagesrcset", "attributename",
-};
 
 template <size_t N>
 bool inList(const std::string_view (&list)[N], std::string_view name) {
@@ -119,7 +84,7 @@ uint32_t readReference(std::string_view v, size_t& i) {
     return cp;
   }
   static constexpr std::pair<std::string_view, char> kNamed[] = {
-      {"tab;", '\t'}, {"newline;", '\n'}, {"colon;", ':'}, {"lpar;", '('}, {"rpar;", ')'},
+      {"tab;", '\t'}, {"newline;", '\n'}, {"colon;", ':'}, {"lpar;", '('},  {"rpar;", ')'},
       {"sol;", '/'},  {"nbsp;", ' '},     {"quot;", '"'},  {"apos;", '\''},
   };
   for (const auto& [name, ch] : kNamed) {
@@ -191,9 +156,8 @@ bool isScriptUrl(std::string_view value, bool whole_input = false) {
 
 bool isDangerousStyle(std::string_view value) {
   std::string p = normalizedPrefix(value, 4096);
-  for (std::string_view needle :
-       {"expression(", "url(javascript:", "url(vbscript:", "behavior:", "-moz-binding",
-        "javascript:"}) {
+  for (std::string_view needle : {"expression(", "url(javascript:", "url(vbscript:", "behavior:",
+                                  "-moz-binding", "javascript:"}) {
     if (p.find(needle) != std::string::npos) return true;
   }
   return false;
@@ -367,7 +331,9 @@ bool detectXss(std::string_view input) {
   if (input.empty()) return false;
   // A whole value that is a script URL lands in whatever href/src it is written to.
   if (isScriptUrl(input, /*whole_input=*/true)) return true;
-  if (Scanner(input).run(State::kData)) return true;
+  // Every other finding needs a tag opening or an attribute assignment.
+  if (input.find_first_of("<=") == std::string_view::npos) return false;
+  if (input.find('<') != std::string_view::npos && Scanner(input).run(State::kData)) return true;
   if (input.find('"') != std::string_view::npos && Scanner(input).run(State::kAttrValueDq)) {
     return true;
   }

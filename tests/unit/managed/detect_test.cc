@@ -5,6 +5,8 @@
 //  (2) false-positive rate on a few thousand lines of ordinary prose, code and paths from texts on
 //      this machine (licenses, copyright files, man pages), with a ceiling;
 //  (3) hand-picked tables of attacks and of ordinary inputs, and the fingerprints of a few shapes.
+#include "shipgate/managed/detect.h"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -21,7 +23,6 @@
 #include <vector>
 
 #include "managed/detect_sqli_impl.h"
-#include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
 namespace {
@@ -94,8 +95,8 @@ std::vector<Case> loadCases(const std::string& file, const std::string& rule_id,
       Case c;
       c.title = test["test_title"].as<std::string>();
       std::string needle = "id \"" + rule_id + "\"";
-      if (outp["log_contains"] && outp["log_contains"].as<std::string>().find(needle) !=
-                                      std::string::npos) {
+      if (outp["log_contains"] &&
+          outp["log_contains"].as<std::string>().find(needle) != std::string::npos) {
         c.expect_hit = true;
       } else if (outp["no_log_contains"] &&
                  outp["no_log_contains"].as<std::string>().find(needle) != std::string::npos) {
@@ -204,8 +205,9 @@ TEST(DetectCrsRegression, Xss941100And941101Recall) {
   EXPECT_TRUE(r.false_hits.empty()) << r.false_hits.front();
 }
 
-// Not asserted beyond a floor: the payloads of every SQLi / XSS rule of the CRS (most are meant for
-// the regex rules, not for libinjection), to show how much the detectors alone catch.
+// Asserted only against a floor below what we measured (942: 137/502, 941: 41/101): the payloads of
+// every SQLi / XSS rule of the CRS (most are meant for the regex rules, not for libinjection), to
+// show how much the detectors alone catch.
 TEST(DetectCrsRegression, WholeCategoriesForInformation) {
   for (const auto& [sub, prefix, fn] :
        std::vector<std::tuple<std::string, std::string, std::function<bool(std::string_view)>>>{
@@ -237,7 +239,7 @@ TEST(DetectCrsRegression, WholeCategoriesForInformation) {
     std::printf("[ recall ] all %s* payloads through the detector alone: %d/%d (%.1f %%)\n",
                 prefix.c_str(), total.caught, total.positives,
                 100.0 * total.caught / std::max(1, total.positives));
-    EXPECT_GE(total.caught * 100, total.positives * (prefix == "942" ? 20 : 35));
+    EXPECT_GE(total.caught * 100, total.positives * (prefix == "942" ? 25 : 38));
   }
 }
 
@@ -417,6 +419,13 @@ TEST(DetectSqliTable, Attacks) {
       "1 OR 1234=1234#",
       "/config.ini' into outfile '/var/www/x.php'; --",
       "concat(0x223e3c62723e,version(),0x3c696d67207372633d22)",
+      "pay=or 1='",
+      "x=OR (7319=8742)",
+      "DROP sampletable;--",
+      "select(user())",
+      "' waitfor delay '0:0:5'--",
+      "SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END)",
+      "exec (@q)",
   };
   for (const char* a : attacks) {
     std::string fp;
@@ -488,11 +497,64 @@ TEST(DetectSqliTable, OrdinaryInputs) {
       "\"quoted\" and 'single' and `back`",
       "['a', 'b', 'c']",
       "{\"q\": \"o'reilly\", \"limit\": 10}",
+      // Headers the CRS runs the detectors on: User-Agent, Referer, cookies.
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+      "Safari/537.36",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+      "Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+      "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; .NET CLR 2.0.50727)",
+      "curl/7.88.1",
+      "python-requests/2.31.0",
+      "Googlebot/2.1 (+http://www.google.com/bot.html)",
+      "https://www.example.com/search?q=select+a+plan&page=2",
+      "https://shop.example.com/products/123?sort=price&order=asc",
+      "_ga=GA1.2.1234567890.1700000000",
+      "session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc-def_ghi",
+      "theme=dark; lang=en-US",
   };
   for (const char* o : ordinary) {
     std::string fp;
     EXPECT_FALSE(detectSqli(o, &fp)) << o << " fingerprint " << fp;
   }
+}
+
+// Search queries and form fields full of SQL words, as a search box or a contact form sees them:
+// every combination must pass both detectors.
+TEST(DetectSqliTable, SearchQueriesWithSqlWords) {
+  const char* words[] = {"select",   "update",    "union", "order by", "insert",   "delete",
+                         "drop",     "where",     "from",  "join",     "group by", "having",
+                         "table",    "and",       "or",    "like",     "between",  "limit",
+                         "null",     "case when", "sleep", "exec",     "waitfor",  "declare",
+                         "truncate", "benchmark", "char",  "concat"};
+  const char* templates[] = {"%s a plan",
+                             "how to %s my address",
+                             "%s station opening hours",
+                             "can I %s my order?",
+                             "best way to %s a spreadsheet",
+                             "%s two lists in python",
+                             "why does my query need %s",
+                             "credit %s fees",
+                             "%s shoes size 42",
+                             "what's a %s, and why?",
+                             "Tom's %s notes (draft)",
+                             "\"%s\" means what?",
+                             "%s 1 or 2 items",
+                             "%s (1) and (2)",
+                             "it's the %s; isn't it",
+                             "%s - 20% off"};
+  int tried = 0;
+  for (const char* w : words) {
+    for (const char* t : templates) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, t, w);
+      std::string fp;
+      EXPECT_FALSE(detectSqli(buf, &fp)) << buf << " fingerprint " << fp;
+      EXPECT_FALSE(detectXss(buf)) << buf;
+      ++tried;
+    }
+  }
+  EXPECT_EQ(tried, 28 * 16);
 }
 
 TEST(DetectSqliTable, Fingerprints) {
@@ -607,6 +669,10 @@ TEST(DetectXssTable, OrdinaryInputs) {
       "\"onload\" is an event",
       "'only' once",
       "formation=ok",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+      "Safari/537.36",
+      "https://www.example.com/search?q=a<b&x=\"y\"",
+      "_ga=GA1.2.1234567890.1700000000",
   };
   for (const char* o : ordinary) EXPECT_FALSE(detectXss(o)) << o;
 }
