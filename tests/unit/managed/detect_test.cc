@@ -577,6 +577,30 @@ TEST(DetectSqliTable, Fingerprints) {
   EXPECT_EQ(fp, "");
 }
 
+// Pathological inputs of a megabyte: the detectors read each byte a bounded number of times (no
+// backtracking, no recursion), so these finish; the answers are checked, not the time.
+TEST(DetectLimits, LongInputs) {
+  const size_t kSize = 1 << 20;
+  auto repeat = [&](std::string_view unit) {
+    std::string s;
+    while (s.size() < kSize) s += unit;
+    return s;
+  };
+  EXPECT_FALSE(detectSqli(repeat("/**/ ")));
+  EXPECT_FALSE(detectSqli(repeat("#\n")));
+  EXPECT_FALSE(detectSqli(repeat("a")));
+  EXPECT_FALSE(detectSqli(repeat("'")));
+  EXPECT_FALSE(detectSqli(repeat("(")));
+  EXPECT_TRUE(detectSqli("1 union select 1" + repeat(" ")));
+  EXPECT_TRUE(detectSqli("' or 1=1 --" + repeat("x")));
+  EXPECT_FALSE(detectXss(repeat("<a ")));
+  EXPECT_FALSE(detectXss(repeat("&#")));
+  EXPECT_FALSE(detectXss(repeat(" ")));
+  EXPECT_FALSE(detectXss("<p style=\"" + repeat("a") + "\">"));
+  EXPECT_TRUE(detectXss(repeat("x") + "<script>"));
+  EXPECT_TRUE(detectXss("<img " + repeat("a=b ") + "onerror=alert(1)>"));
+}
+
 TEST(DetectXssTable, Attacks) {
   const char* attacks[] = {
       "<script>alert(1)</script>",
