@@ -261,6 +261,40 @@ struct Evaluator {
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
   }
 
+  // The transformed, scanned cache entry of element i of collection v for the link's chain.
+  Engine::Scratch::State::Entry& entryFor(const Link& link, Var v, size_t i,
+                                          std::string_view value) {
+    uint64_t key = ((static_cast<uint64_t>(v) + 1) << 48) |
+                   (static_cast<uint64_t>(i & 0xffffffff) << 16) |
+                   static_cast<uint64_t>(link.chain);
+    Engine::Scratch::State::Entry& e = s.lookup(key);
+    if (!e.transformed) {
+      if (link.transforms.empty()) e.identity = true;
+      else transformInto(link, value, e.text, s.tmp1);
+      e.transformed = true;
+    }
+    if (!e.scanned) {
+      scanGroup(impl.chains[link.chain], e.identity ? value : std::string_view(e.text), e.cand);
+      e.scanned = true;
+    }
+    return e;
+  }
+
+  // Whether some value of the collection is a candidate for the link's grouped pattern.
+  bool anyCandidate(const Link& link, Var v, const std::vector<Element>& els) {
+    size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(link.chain);
+    std::vector<uint8_t>& u = s.unions[idx];
+    if (!s.union_done[idx]) {
+      u.assign(impl.chains[link.chain].patterns.size(), 0);
+      for (size_t i = 0; i < els.size(); ++i) {
+        const auto& e = entryFor(link, v, i, els[i].value);
+        for (size_t b = 0; b < e.cand.size() && b < u.size(); ++b) u[b] |= e.cand[b];
+      }
+      s.union_done[idx] = 1;
+    }
+    return static_cast<size_t>(link.group_bit) < u.size() && u[link.group_bit];
+  }
+
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
@@ -358,6 +392,9 @@ struct Evaluator {
           evalValue(link, vname, "", v, 0, param);
           continue;
         }
+        if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
+            !anyCandidate(link, t.var, els))
+          continue;  // no value of the collection can match the pattern
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
           if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
@@ -590,6 +627,7 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.data.build(request);
   s.vars.clear();
   s.resetCache();
+  std::fill(s.union_done.begin(), s.union_done.end(), 0);
   s.removed_ids.clear();
   s.removed_tags.clear();
   s.removed_targets.clear();

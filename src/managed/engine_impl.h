@@ -120,6 +120,10 @@ struct Engine::Scratch::State {
   std::unique_ptr<MultiRegex::Scratch> hs;
   std::unique_ptr<hs_scratch_t, HsScratchDeleter> atoms_scratch;  // for ChainGroup::atoms_db
   std::vector<int> atoms, potentials;
+  // Per (collection, chain): the union of the candidate bits of all its values (computed on
+  // first use in a request), so a rule whose pattern no value can match skips the collection.
+  std::vector<uint8_t> union_done;               // [var * chains + chain]
+  std::vector<std::vector<uint8_t>> unions;      // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   std::unordered_map<std::string, std::string> vars;
   // Value cache: key (var, element index, chain) -> entry index.

@@ -559,6 +559,9 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
   s->table.assign(1024, {0, 0});
+  size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
+  s->union_done.assign(nvars * impl_->chains.size(), 0);
+  s->unions.resize(nvars * impl_->chains.size());
   return scratch;
 }
 
