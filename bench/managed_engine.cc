@@ -45,8 +45,8 @@ std::vector<Req> mix() {
       "ordered+a+table+last+week+and+would+like+to+know+when+it+ships.+Thanks+a+lot%21";
   return {
       {"GET", "/products/garden/chairs", "", browser},
-      {"GET", "/api/v1/orders?page=2&per_page=50&sort=-created_at&status=shipped&q=blue+chair",
-       "", with({{"Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.abc"}})},
+      {"GET", "/api/v1/orders?page=2&per_page=50&sort=-created_at&status=shipped&q=blue+chair", "",
+       with({{"Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.abc"}})},
       {"POST", "/api/v1/orders", json,
        with({{"Content-Type", "application/json"},
              {"Content-Length", std::to_string(json.size())}})},

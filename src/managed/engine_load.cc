@@ -33,8 +33,9 @@ Result<CTarget> compileTarget(const Target& t) {
   if (t.var == Var::kXml) return c;  // XML:/* and any XPath select every XML element
   if (t.selector_is_regex) {
     auto re = Regex::compile("(?i)" + t.selector);
-    if (!re) return Status::invalidArgument("bad selector regex /" + t.selector + "/: " +
-                                            re.status().message());
+    if (!re)
+      return Status::invalidArgument("bad selector regex /" + t.selector +
+                                     "/: " + re.status().message());
     c.re = std::shared_ptr<Regex>(std::move(re).value().release());
   } else {
     c.key = lower(t.selector);
@@ -59,7 +60,11 @@ struct Loader {
   std::vector<std::vector<Target>> extra_excludes;  // per rule: "!" targets
   std::vector<const Directive*> pending;
   std::vector<std::pair<int, std::string>> markers;  // (order index, name) interleaved below
-  struct Order { bool marker; size_t index; std::string name; };
+  struct Order {
+    bool marker;
+    size_t index;
+    std::string name;
+  };
   std::vector<Order> order;
   std::string version;
   Engine::Impl::Mode mode = Engine::Impl::Mode::kOn;
@@ -81,11 +86,17 @@ std::vector<Transform> foldTransforms(const Actions* defaults, const Actions& a)
   std::vector<Transform> out;
   if (defaults) {
     for (Transform t : defaults->transforms) {
-      if (t == Transform::kNone) out.clear(); else out.push_back(t);
+      if (t == Transform::kNone)
+        out.clear();
+      else
+        out.push_back(t);
     }
   }
   for (Transform t : a.transforms) {
-    if (t == Transform::kNone) out.clear(); else out.push_back(t);
+    if (t == Transform::kNone)
+      out.clear();
+    else
+      out.push_back(t);
   }
   return out;
 }
@@ -98,7 +109,8 @@ Status addRule(Loader& L, const Directive& d) {
   c.where = d.where;
   c.id = a.id.value_or(0);
   c.phase = phase;
-  const Actions* def = (phase >= 1 && phase <= 5 && L.defaults[phase]) ? &*L.defaults[phase] : nullptr;
+  const Actions* def =
+      (phase >= 1 && phase <= 5 && L.defaults[phase]) ? &*L.defaults[phase] : nullptr;
   Disruptive dd = def ? def->disruptive : Disruptive::kPass;
   if (dd == Disruptive::kNone || dd == Disruptive::kBlock) dd = Disruptive::kPass;
   Disruptive rd = a.disruptive;
@@ -136,8 +148,8 @@ Status addRule(Loader& L, const Directive& d) {
         L.by_id.erase(it);
       } else {
         return Status::invalidArgument(d.where.toString() + ": duplicate rule id " +
-                                     std::to_string(c.id) + " (first at " +
-                                     prev.where.toString() + ")");
+                                       std::to_string(c.id) + " (first at " +
+                                       prev.where.toString() + ")");
       }
     }
   }
@@ -156,7 +168,8 @@ Status addRule(Loader& L, const Directive& d) {
 }
 
 bool matchesIds(const std::vector<IdRange>& ids, int64_t id) {
-  for (const IdRange& r : ids) if (r.contains(id)) return true;
+  for (const IdRange& r : ids)
+    if (r.contains(id)) return true;
   return false;
 }
 
@@ -253,12 +266,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   {
     std::string pl = std::to_string(s.paranoia_level);
     std::string gen =
-        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=" + pl + "\"\n"
+        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=" + pl +
+        "\"\n"
         "SecAction \"id:900001,phase:1,nolog,pass,t:none,setvar:tx.executing_paranoia_level=" +
-        pl + "\"\n"
+        pl +
+        "\"\n"
         "SecAction \"id:900110,phase:1,nolog,pass,t:none,"
-        "setvar:tx.inbound_anomaly_score_threshold=" + std::to_string(s.inbound_threshold) +
-        ",setvar:tx.outbound_anomaly_score_threshold=4\"\n";
+        "setvar:tx.inbound_anomaly_score_threshold=" +
+        std::to_string(s.inbound_threshold) + ",setvar:tx.outbound_anomaly_score_threshold=4\"\n";
     files.emplace_back("shipgate-settings", std::move(gen));
   }
   fs::path setup_dir = s.setup_file.empty() ? fs::path() : fs::path(s.setup_file).parent_path();
@@ -320,9 +335,12 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
               L.version = L.version.substr(1, L.version.size() - 2);
           } else if (d.name == "SecRuleEngine") {
             std::string v = lower(d.value);
-            if (v == "off") L.mode = Impl::Mode::kOff;
-            else if (v == "detectiononly") L.mode = Impl::Mode::kDetectionOnly;
-            else L.mode = Impl::Mode::kOn;
+            if (v == "off")
+              L.mode = Impl::Mode::kOff;
+            else if (v == "detectiononly")
+              L.mode = Impl::Mode::kDetectionOnly;
+            else
+              L.mode = Impl::Mode::kOn;
           }
           break;
       }
@@ -331,19 +349,25 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
 
   // Removal and update directives, then the configured exclusions.
   auto hasTag = [](const CRule& c, const std::string& tag) {
-    for (const auto& t : c.tags) if (t == tag) return true;
+    for (const auto& t : c.tags)
+      if (t == tag) return true;
     return false;
   };
   for (const Directive* d : L.pending) {
     switch (d->kind) {
       case DirectiveKind::kRemoveById:
-        for (auto& c : L.rules) if (matchesIds(d->ids, c.id)) c.removed = true;
+        for (auto& c : L.rules)
+          if (matchesIds(d->ids, c.id)) c.removed = true;
         break;
       case DirectiveKind::kRemoveByTag: {
         auto re = Regex::compile(d->name);
         if (!re) return Status::invalidArgument(d->where.toString() + ": " + re.status().message());
         for (auto& c : L.rules)
-          for (const auto& t : c.tags) if ((*re)->match(t)) { c.removed = true; break; }
+          for (const auto& t : c.tags)
+            if ((*re)->match(t)) {
+              c.removed = true;
+              break;
+            }
         break;
       }
       case DirectiveKind::kUpdateTargetById:
@@ -357,12 +381,20 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         for (size_t i = 0; i < L.rules.size(); ++i) {
           const CRule& c = L.rules[i];
           bool hit = false;
-          if (re) { for (const auto& t : c.tags) if (re->match(t)) { hit = true; break; } }
-          else hit = matchesIds(d->ids, c.id);
+          if (re) {
+            for (const auto& t : c.tags)
+              if (re->match(t)) {
+                hit = true;
+                break;
+              }
+          } else
+            hit = matchesIds(d->ids, c.id);
           if (!hit) continue;
           for (const Target& t : d->targets) {
-            if (t.exclude) L.extra_excludes[i].push_back(t);
-            else L.extra_targets[i].push_back(t);
+            if (t.exclude)
+              L.extra_excludes[i].push_back(t);
+            else
+              L.extra_targets[i].push_back(t);
           }
         }
         break;
@@ -381,12 +413,16 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   for (const Exclusion& e : s.exclusions) {
     for (size_t i = 0; i < L.rules.size(); ++i) {
       CRule& c = L.rules[i];
-      bool hit = (!e.ids.empty() && matchesIds(e.ids, c.id)) || (!e.tag.empty() && hasTag(c, e.tag));
+      bool hit =
+          (!e.ids.empty() && matchesIds(e.ids, c.id)) || (!e.tag.empty() && hasTag(c, e.tag));
       if (!hit) continue;
       if (e.targets.empty()) {
         c.removed = true;
       } else {
-        for (Target t : e.targets) { t.exclude = true; L.extra_excludes[i].push_back(t); }
+        for (Target t : e.targets) {
+          t.exclude = true;
+          L.extra_excludes[i].push_back(t);
+        }
       }
     }
   }
@@ -413,12 +449,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
       for (const Target& t : targets) {
         auto ct = compileTarget(t);
-        if (!ct) return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
+        if (!ct)
+          return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
         (t.exclude ? link.excludes : link.targets).push_back(std::move(ct).value());
       }
       link.op = r.op;
       link.transforms = foldTransforms(def, r.actions);
-      auto [it, inserted] = chain_ids.emplace(link.transforms, static_cast<int>(impl->chains.size()));
+      auto [it, inserted] =
+          chain_ids.emplace(link.transforms, static_cast<int>(impl->chains.size()));
       if (inserted) {
         ChainGroup g;
         g.transforms = link.transforms;
@@ -469,8 +507,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       grouped += g.patterns.size();
     } else {
       always += g.patterns.size();
-      if (report) report->push_back("pattern group failed to compile, its rules run every regex: " +
-                                    mr.status().message());
+      if (report)
+        report->push_back("pattern group failed to compile, its rules run every regex: " +
+                          mr.status().message());
     }
   }
   // Rules of a group that did not compile run their PCRE on every value.
@@ -500,7 +539,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     std::vector<std::pair<std::string, int>> marks;  // (name, step index)
     size_t step = 0;
     for (const auto& o : L.order) {
-      if (o.marker) { marks.emplace_back(o.name, static_cast<int>(step)); ++step; continue; }
+      if (o.marker) {
+        marks.emplace_back(o.name, static_cast<int>(step));
+        ++step;
+        continue;
+      }
       const CRule& c = impl->rules[o.index];
       if (c.removed || c.phase - 1 != ph) continue;
       ++step;
@@ -512,7 +555,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (c.skip_after.empty()) continue;
       st.skip_to = static_cast<int>(impl->phases[ph].size());
       for (const auto& [name, at] : marks) {
-        if (name == c.skip_after && at > static_cast<int>(si)) { st.skip_to = at; break; }
+        if (name == c.skip_after && at > static_cast<int>(si)) {
+          st.skip_to = at;
+          break;
+        }
       }
     }
   }
@@ -520,16 +566,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
                         " rules of phases 3-5 (response, logging) are read but not evaluated");
-    report->push_back((L.version.empty() ? std::string("rule set") : L.version) + ": " +
-                      std::to_string(impl->head_count) + " rules (phase 1: " +
-                      std::to_string(counts[1]) + ", phase 2: " + std::to_string(counts[2]) +
-                      "), " + std::to_string(marker_count) + " markers, " +
-                      std::to_string(impl->chains.size()) + " transformation chains, " +
-                      std::to_string(grouped) + " regex patterns prefiltered (" +
-                      std::to_string(literal_groups) + " literal groups, " +
-                      std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
-                      " always candidates, " +
-                      std::to_string(unsupported) + " unsupported operators");
+    report->push_back(
+        (L.version.empty() ? std::string("rule set") : L.version) + ": " +
+        std::to_string(impl->head_count) + " rules (phase 1: " + std::to_string(counts[1]) +
+        ", phase 2: " + std::to_string(counts[2]) + "), " + std::to_string(marker_count) +
+        " markers, " + std::to_string(impl->chains.size()) + " transformation chains, " +
+        std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
+        " literal groups, " + std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
+        " always candidates, " + std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;
@@ -551,8 +595,10 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
     if (g.multi) (void)g.multi->prepare(s->hs);
     if (g.atoms_db) {
       hs_scratch_t* hs = s->atoms_scratch.release();
-      if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS) s->atoms_scratch.reset(hs);
-      else s->atoms_scratch.reset(hs);
+      if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)
+        s->atoms_scratch.reset(hs);
+      else
+        s->atoms_scratch.reset(hs);
     }
   }
   for (const auto& c : impl_->rules)

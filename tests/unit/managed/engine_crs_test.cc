@@ -28,7 +28,8 @@ std::shared_ptr<const Engine> crs(int pl, std::vector<Exclusion> ex = {}) {
 }
 
 bool hasPrefix(const Verdict& v, int64_t lo, int64_t hi) {
-  for (int64_t id : v.matched_ids) if (id >= lo && id <= hi) return true;
+  for (int64_t id : v.matched_ids)
+    if (id >= lo && id <= hi) return true;
   return false;
 }
 
@@ -54,8 +55,9 @@ std::vector<Req> benign() {
       get("/static/css/site.css?v=3"),
       get("/api/v1/orders?page=2&per_page=50&sort=created_at&status=shipped"),
       get("/search?q=how+to+choose+a+good+book"),
-      post("/api/v1/orders", "application/json",
-           R"({"customer":{"name":"Ana Silva","email":"ana@example.com"},"items":[{"sku":"A-1","qty":2}],"note":"leave at the door"})"),
+      post(
+          "/api/v1/orders", "application/json",
+          R"({"customer":{"name":"Ana Silva","email":"ana@example.com"},"items":[{"sku":"A-1","qty":2}],"note":"leave at the door"})"),
       post("/contact", "application/x-www-form-urlencoded",
            "name=John+Smith&email=john%40example.com&message=Hello%2C+I+would+like+to+order+a+"
            "table+for+four+people+next+Friday.+Thanks%21"),
@@ -77,8 +79,9 @@ std::vector<Attack> attacks() {
       {"sqli-union", get("/item?id=1%20UNION%20SELECT%20username,password%20FROM%20users--"),
        942000, 942999},
       {"java", get("/api?data=java.lang.Runtime.getRuntime().exec(%22id%22)"), 944000, 944999},
-      {"php", post("/upload", "application/x-www-form-urlencoded",
-                   "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
+      {"php",
+       post("/upload", "application/x-www-form-urlencoded",
+            "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
        933000, 933999},
   };
 }
@@ -178,7 +181,11 @@ TEST(CrsExclusions, RemovingOneRuleByIdRemovesOnlyIt) {
   Verdict v0 = run(*base, *s0, attack);
   ASSERT_FALSE(v0.matched_ids.empty());
   int64_t first = 0;
-  for (int64_t id : v0.matched_ids) if (id >= 942000 && id <= 942999) { first = id; break; }
+  for (int64_t id : v0.matched_ids)
+    if (id >= 942000 && id <= 942999) {
+      first = id;
+      break;
+    }
   ASSERT_NE(first, 0) << ids(v0);
   Exclusion ex;
   ex.ids = {IdRange{first, first}};

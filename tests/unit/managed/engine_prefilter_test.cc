@@ -3,9 +3,9 @@
 // with the prefilter as with every @rx run on every value, at paranoia level 4 (all rules).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <set>
 
 #include "engine_test_util.h"
