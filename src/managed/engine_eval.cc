@@ -635,15 +635,17 @@ struct Evaluator {
   bool evalRule(const CRule& r) {
     rule = &r;
     s.prev_matched.clear();
+    // A link's setvar and ctl actions run as soon as that link matches, before the next link is
+    // evaluated, whether or not the rest of the chain matches (as libmodsecurity does): CRS rule
+    // 920450 sets tx.header_name_<name> in its head and reads TX:/^header_name_/ in its chain.
     for (const Link& link : r.links) {
       s.matched.clear();
       evalLink(link);
       if (s.matched.empty()) return false;
       std::swap(s.prev_matched, s.matched);
-    }
-    for (const Link& link : r.links) {
       for (const SetVar& sv : link.setvars) runSetVar(sv);
       for (const Ctl& c : link.ctls) runCtl(c);
+      if (stop) return false;
     }
     if (r.log && r.id != 0) {
       MatchedRule m;

@@ -83,6 +83,9 @@ std::vector<Attack> attacks() {
        post("/upload", "application/x-www-form-urlencoded",
             "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
        933000, 933999},
+      // 920450 sets tx.header_name_<name> in its head and reads it in its chain: the head's
+      // setvar must run before the chain is evaluated.
+      {"restricted-header", get("/").header("Accept-Charset", "utf-8"), 920450, 920450},
   };
 }
 
