@@ -74,9 +74,13 @@ bool sameWafSection(const config::Config& a, const config::Config& b) {
                    y.challenge_secret, y.challenge_difficulty_bits, y.challenge_ttl_s,
                    y.bot_high_rate_per_minute, y.bot_very_high_rate_per_minute,
                    y.rate_limit_max_keys, y.rate_limit_store, y.rate_limit_store_timeout) ||
-      !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots)) {
+      !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots) ||
+      x.crs.has_value() != y.crs.has_value() || x.mask_upstream_errors != y.mask_upstream_errors) {
     return false;
   }
+  // Managed rules: a config with them always rebuilds (the engine itself is shared when its
+  // settings and files are unchanged: firewall::loadCrsEngine).
+  if (x.crs.has_value()) return false;
   if (a.security_rules.size() != b.security_rules.size()) return false;
   for (size_t i = 0; i < a.security_rules.size(); ++i) {
     if (!sameRule(a.security_rules[i], b.security_rules[i])) return false;
