@@ -262,6 +262,16 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
                                   &deps_.metrics);
     if (!fw.isOk()) return fw.status();
     snap->firewall = std::move(fw).value();
+    // The managed rules' report, once per engine loaded (a reload sharing it stays quiet).
+    const managed::Engine* crs = snap->firewall->managedRules();
+    const managed::Engine* prev_crs =
+        prev && prev->firewall ? prev->firewall->managedRules() : nullptr;
+    if (crs != nullptr && crs != prev_crs) {
+      for (const auto& line : snap->firewall->managedReport()) log::info("waf managed: " + line);
+      log::info("waf managed: " + std::string(crs->version()) + " loaded, " +
+                std::to_string(crs->ruleCount()) + " rules, paranoia_level " +
+                std::to_string(crs->settings().paranoia_level));
+    }
   }
   // The RUM intake: kept while rum: is unchanged; a new one keeps the rate-limit state.
   // Beacons are attributed only to releases of this config's apps and sites.
