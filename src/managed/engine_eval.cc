@@ -22,12 +22,12 @@ inline uint64_t mixKey(uint64_t k) {
 }
 }  // namespace
 
-void Engine::Scratch::resetCache() {
+void Engine::Scratch::State::resetCache() {
   std::fill(table.begin(), table.end(), std::pair<uint64_t, uint32_t>{0, 0});
   used = 0;
 }
 
-Engine::Scratch::Entry& Engine::Scratch::lookup(uint64_t key) {
+Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
   if ((used + 1) * 2 >= table.size()) {
     // Grow and re-insert (keys are kept in a parallel walk of the old table).
     std::vector<std::pair<uint64_t, uint32_t>> old;
@@ -125,7 +125,7 @@ std::string_view severityName(std::string_view s) {
 
 struct Evaluator {
   const Engine::Impl& impl;
-  Engine::Scratch& s;
+  Engine::Scratch::State& s;
   Verdict& out;
   const CRule* rule = nullptr;
   bool stop = false;
@@ -227,7 +227,7 @@ struct Evaluator {
   }
 
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
-  bool runOp(const Link& link, std::string_view text, Engine::Scratch::Entry* entry,
+  bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
     if (!link.cop) return false;
     bool r;
@@ -282,7 +282,7 @@ struct Evaluator {
       return;
     }
     if (cache_key != 0) {
-      Engine::Scratch::Entry& e = s.lookup(cache_key | static_cast<uint64_t>(link.chain));
+      Engine::Scratch::State::Entry& e = s.lookup(cache_key | static_cast<uint64_t>(link.chain));
       std::string_view text;
       if (!e.transformed) {
         if (link.transforms.empty()) {
@@ -445,7 +445,7 @@ struct Evaluator {
     } else if (ieq(c.name, "ruleRemoveTargetById") || ieq(c.name, "ruleRemoveTargetByTag")) {
       size_t semi = v.find(';');
       if (semi == std::string::npos) return;
-      Engine::Scratch::TargetRemoval tr;
+      Engine::Scratch::State::TargetRemoval tr;
       if (!parseTarget(std::string_view(v).substr(semi + 1), tr.target)) return;
       if (ieq(c.name, "ruleRemoveTargetById")) {
         auto r = parseIdRanges(v.substr(0, semi));
@@ -544,7 +544,8 @@ struct Evaluator {
 
 }  // namespace
 
-void Engine::evaluate(const HttpRequestView& request, Scratch& s, Verdict& out) const {
+void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict& out) const {
+  Scratch::State& s = scratch.state();
   out.clear();
   if (impl_->mode == Impl::Mode::kOff) return;
   s.data.build(request);

@@ -81,8 +81,7 @@ struct Engine::Impl {
 };
 
 // Per thread: every per-request buffer.
-class Engine::Scratch {
- public:
+struct Engine::Scratch::State {
   struct Entry {
     std::string text;               // transformed value (unused when identity)
     bool identity = false;          // chain is empty: the text is the value itself

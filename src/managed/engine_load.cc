@@ -476,19 +476,22 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
 }
 
 Engine::~Engine() = default;
+Engine::Scratch::Scratch() : state_(std::make_unique<State>()) {}
+Engine::Scratch::~Scratch() = default;
 
 size_t Engine::ruleCount() const { return impl_->head_count; }
 std::string_view Engine::version() const { return impl_->version; }
 
 std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
-  auto s = std::make_unique<Scratch>();
+  auto scratch = std::make_unique<Scratch>();
+  Scratch::State* s = &scratch->state();
   for (const auto& g : impl_->chains)
     if (g.multi) (void)g.multi->prepare(s->hs);
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
   s->table.assign(1024, {0, 0});
-  return s;
+  return scratch;
 }
 
 void Verdict::clear() {
