@@ -96,7 +96,7 @@ TEST(ManagedConfig, ReadsEveryKey) {
   EXPECT_EQ(settings->exclusions[1].targets[0].selector, "password");
   EXPECT_EQ(settings->exclusions[1].targets[1].var, managed::Var::kRequestCookies);
   EXPECT_TRUE(settings->exclusions[1].targets[1].selector_is_regex);
-  EXPECT_EQ(settings->exclusions[1].targets[1].selector, "^sess/");
+  EXPECT_EQ(settings->exclusions[1].targets[1].selector, "^sess");
   EXPECT_EQ(settings->exclusions[2].tag, "attack-xss");
   EXPECT_EQ(settings->paranoia_level, 3);
   EXPECT_EQ(settings->inbound_threshold, 7);
@@ -132,14 +132,14 @@ TEST(ManagedConfig, BadValuesAreLocatedErrors) {
       {"waf:\n  managed_rules:\n    crs:\n      action: drop\n",
        "test.yaml:4:15: error: waf.managed_rules.crs.action"},
       {"waf:\n  managed_rules:\n    crs:\n      paranoia: 2\n",
-       "test.yaml:4:7: error: waf.managed_rules.crs: unknown key \"paranoia\""},
-      {"waf:\n  managed_rules:\n    owasp: {}\n", "test.yaml:3:5: error: waf.managed_rules: unknown key"},
+       "test.yaml:4:7: error: unknown key \"paranoia\" in waf.managed_rules.crs"},
+      {"waf:\n  managed_rules:\n    owasp: {}\n", "test.yaml:3:5: error: unknown key \"owasp\" in waf.managed_rules"},
       {"waf:\n  managed_rules:\n    crs:\n      exclusions:\n        - {id: 942100, tag: x}\n",
        "waf.managed_rules.crs.exclusions[0]: needs exactly one of id, ids or tag"},
       {"waf:\n  managed_rules:\n    crs:\n      exclusions:\n        - targets: [ARGS]\n",
        "waf.managed_rules.crs.exclusions[0]: needs exactly one of id, ids or tag"},
       {"waf:\n  managed_rules:\n    crs:\n      exclusions:\n        - {id: 942100, color: red}\n",
-       "test.yaml:5:24: error: waf.managed_rules.crs.exclusions[0]: unknown key \"color\""},
+       "test.yaml:5:24: error: unknown key \"color\" in waf.managed_rules.crs.exclusions[0]"},
       {"waf:\n  managed_rules:\n    crs:\n      exclusions: {id: 1}\n",
        "test.yaml:4:19: error: waf.managed_rules.crs.exclusions: expected a list"},
       {"waf:\n  mask_upstream_errors: sometimes\n", "test.yaml:2:25: error: waf.mask_upstream_errors"},
@@ -158,7 +158,7 @@ TEST(ManagedConfig, BadExclusionsAreLocatedErrors) {
     const char* expect;
   };
   const Case cases[] = {
-      {"[{ids: \"942x\"}]", "test.yaml:7:25: error: waf.managed_rules.crs.exclusions[0]: \"942x\" "
+      {"[{ids: \"942x\"}]", "test.yaml:7:26: error: waf.managed_rules.crs.exclusions[0]: \"942x\" "
                             "is not a rule id or id range"},
       {"[{id: 942100, targets: [\"NOPE:x\"]}]",
        "waf.managed_rules.crs.exclusions[0].targets[0]: \"NOPE:x\" is not one target"},
@@ -180,7 +180,7 @@ TEST(ManagedConfig, WafFieldsNeedManagedRules) {
     action: block
 )");
   EXPECT_FALSE(r.ok());
-  EXPECT_NE(firstError(r).find("test.yaml:3:62: error: security_rules[0].expression: cf.waf.score "
+  EXPECT_NE(firstError(r).find("test.yaml:3:61: error: security_rules[0].expression: cf.waf.score "
                                "needs the managed rules: configure waf.managed_rules.crs"),
             std::string::npos)
       << r.toString();
