@@ -297,7 +297,13 @@ std::map<std::string, std::set<int64_t>> ruleIdsByRequestId(const std::string& l
       if (j > i) {
         std::string tok = line.substr(i, j - i);
         if (wanted.count(tok) != 0) {
+          // shipgate's line names the rules as ` rules=942100,949110 `; other logs: any id.
           std::string rest = line.substr(0, i) + " " + line.substr(j);
+          size_t r = rest.find(" rules=");
+          if (r != std::string::npos) {
+            size_t e = rest.find(' ', r + 7);
+            rest = rest.substr(r + 7, e == std::string::npos ? std::string::npos : e - r - 7);
+          }
           auto ids = ruleIdsIn(rest);
           out[tok].insert(ids.begin(), ids.end());
           break;

@@ -7,3 +7,6 @@ target_link_libraries(crs_ftw_lib PUBLIC shipgate_test_support PRIVATE yaml-cpp)
 target_include_directories(crs_ftw_lib PUBLIC ${CMAKE_SOURCE_DIR}/tests ${CMAKE_CURRENT_LIST_DIR})
 add_executable(crs_ftw ${CMAKE_CURRENT_LIST_DIR}/crs_ftw_main.cc)
 target_link_libraries(crs_ftw PRIVATE crs_ftw_lib)
+shipgate_add_gtest(crs_regression_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/crs_regression_test.cc
+  LIBS crs_ftw_lib LABEL integration)
+shipgate_binary_tests(TIMEOUT 900 TESTS crs_regression_test)
