@@ -1,11 +1,101 @@
 // The waf: section: rule-set defaults (normalisers, body bytes, engine limits), named lists, the
-// block page, the managed challenge, verified bots, the bot score's rate thresholds and the rate limiters' key budget.
+// block page, the managed challenge, verified bots, the bot score's rate thresholds, the rate
+// limiters' key budget, the managed rules (managed_rules.crs) and mask_upstream_errors.
 #include <string>
 #include <vector>
 
 #include "sections.h"
 
 namespace shipgate::config::internal {
+
+namespace {
+
+// waf.managed_rules: {crs: {...}}.
+void loadManagedRules(const YNode& n, WafConfig& w, Diags& d) {
+  MapView mm(n, "waf.managed_rules", d);
+  if (!mm.isMap()) return;
+  if (const YNode* crs = mm.take("crs")) {
+    MapView cm(*crs, "waf.managed_rules.crs", d);
+    if (cm.isMap()) {
+      WafCrsConfig c;
+      c.where = crs->where;
+      cm.getInt("paranoia_level", 1, 4, c.paranoia_level);
+      cm.getInt("inbound_threshold", 1, 100000, c.inbound_threshold);
+      int action = 0;
+      if (cm.getChoice("action", {"block", "log"}, action)) {
+        c.action = action == 0 ? CrsAction::kBlock : CrsAction::kLog;
+      }
+      cm.getPath("rules_dir", c.rules_dir);
+      cm.getPath("setup_file", c.setup_file);
+      if (cm.getSize("body_bytes", 0, c.body_bytes) && c.body_bytes > (size_t{64} << 20)) {
+        d.error(cm.take("body_bytes")->where, "waf.managed_rules.crs.body_bytes: at most 64MiB");
+      }
+      if (const YNode* ex = cm.take("exclusions")) {
+        if (ex->isSeq()) {
+          for (size_t i = 0; i < ex->items.size(); ++i) {
+            const YNode& item = ex->items[i];
+            std::string path = itemPath("waf.managed_rules.crs.exclusions", i);
+            MapView em(item, path, d);
+            if (!em.isMap()) continue;
+            WafCrsExclusion e;
+            e.where = item.where;
+            int kinds = 0;
+            if (const YNode* id = em.take("id")) {
+              ++kinds;
+              e.ids_where = id->where;
+              if (!id->isScalar()) {
+                d.error(id->where, path + ".id: expected a rule id such as 942100, got " +
+                                       std::string(id->kindName()));
+              } else {
+                e.ids = id->scalar;
+              }
+            }
+            if (const YNode* ids = em.take("ids")) {
+              ++kinds;
+              e.ids_where = ids->where;
+              if (!ids->isScalar()) {
+                d.error(ids->where, path + ".ids: expected rule ids such as \"942100-942199\", got " +
+                                        std::string(ids->kindName()));
+              } else {
+                e.ids = ids->scalar;
+              }
+            }
+            if (const YNode* tag = em.take("tag")) {
+              ++kinds;
+              if (!tag->isScalar() || tag->scalar.empty()) {
+                d.error(tag->where, path + ".tag: expected a tag such as attack-sqli");
+              } else {
+                e.tag = tag->scalar;
+              }
+            }
+            if (kinds != 1) {
+              d.error(item.where, path + ": needs exactly one of id, ids or tag" +
+                                      std::string(kinds == 0 ? "" : " (found several)"));
+            }
+            if (const YNode* targets = em.take("targets")) {
+              if (asStringList(*targets, path + ".targets", d, e.targets)) {
+                for (size_t t = 0; t < e.targets.size(); ++t) {
+                  e.targets_where.push_back(targets->isSeq() ? targets->items[t].where
+                                                             : targets->where);
+                }
+              }
+            }
+            em.finish();
+            c.exclusions.push_back(std::move(e));
+          }
+        } else if (!ex->isNull()) {
+          d.error(ex->where, std::string("waf.managed_rules.crs.exclusions: expected a list, got ") +
+                                 ex->kindName());
+        }
+      }
+      cm.finish();
+      w.crs = std::move(c);
+    }
+  }
+  mm.finish();
+}
+
+}  // namespace
 
 void loadWaf(const YNode& n, Config& c, Diags& d) {
   MapView m(n, "waf", d);
@@ -147,6 +237,8 @@ void loadWaf(const YNode& n, Config& c, Diags& d) {
       rm.finish();
     }
   }
+  if (const YNode* managed = m.take("managed_rules")) loadManagedRules(*managed, w, d);
+  m.getBool("mask_upstream_errors", w.mask_upstream_errors);
   m.finish();
 }
 

@@ -58,20 +58,30 @@ Result<std::shared_ptr<const Firewall>> Firewall::build(const config::Config& co
   std::shared_ptr<Firewall> fw(new Firewall());
   const config::WafConfig& waf = config.waf;
   fw->clock_ = &clock;
-  fw->enabled_ = waf.enabled.value_or(true) && !config.security_rules.empty();
   fw->body_bytes_ = waf.body_bytes;
   fw->block_defaults_ = waf.block;
 
-  // Rules: compiled once, by the section validator (firewall_config.h).
+  // Rules: compiled once, by the section validator (firewall_config.h); so is the CRS engine.
   auto settings = firewallConfigOf(config);
   if (!settings.isOk()) return settings.status();
   fw->rules_ = settings.value()->rules;
+  fw->crs_ = settings.value()->crs;
+  fw->crs_report_ = settings.value()->crs_report;
+  if (waf.crs) {
+    fw->crs_block_ = waf.crs->action == config::CrsAction::kBlock;
+    fw->crs_body_bytes_ = waf.crs->body_bytes;
+  }
+  fw->enabled_ =
+      waf.enabled.value_or(true) && (!config.security_rules.empty() || fw->crs_ != nullptr);
   fw->store_ = settings.value()->store;
   fw->store_timeout_ = waf.rate_limit_store_timeout;
 
   // Per-rule runtime: stats, limiters (carried over when unchanged), block responses.
   fw->stats_ = GlobalStats::create(fw->enabled_ ? metrics : nullptr,
                                    previous != nullptr ? previous->stats_.get() : nullptr);
+  if (fw->crs_ != nullptr) {
+    fw->managed_stats_ = createManagedStats(fw->stats_->registry(), *fw->crs_);
+  }
   const auto& rules = fw->rules_->rules();
   fw->runtime_.resize(rules.size());
   for (size_t i = 0; i < rules.size(); ++i) {
@@ -323,6 +333,8 @@ void Firewall::decide(const RequestView& view, Scratch& s, Decision& d, bool sha
     scoreBot(view, client, s);
     d.bot_score = s.bot_.score;
   }
+  s.managed_ran_ = false;
+  if (crs_ != nullptr) evaluateManaged(view, s);
   const bool timed = s.timing_tick_++ % kTimingSample == 0;
   rules_->evaluate(s.request_, s.ctx_, s.eval_, timed ? clock_ : nullptr);
   const auto& rules = rules_->rules();
@@ -416,6 +428,10 @@ void Firewall::limitAndAct(const RequestView& view, Scratch& s, Decision& d,
   }
 
   if (!s.eval_.action || !s.eval_.terminating_rule) {
+    if (s.managed_ran_) {
+      enforceManaged(view, s, d, false);
+      if (d.respond()) return;
+    }
     stats_->add(ActionLabel::kPass);
     return;
   }
@@ -434,6 +450,10 @@ void Firewall::limitAndAct(const RequestView& view, Scratch& s, Decision& d,
     }
     case waf::ActionKind::kChallenge: {
       if (hasValidClearance(view)) {
+        if (s.managed_ran_) {
+          enforceManaged(view, s, d, false);
+          if (d.respond()) return;
+        }
         stats_->add(ActionLabel::kPass);
         d.rule = name;
         return;
@@ -441,14 +461,20 @@ void Firewall::limitAndAct(const RequestView& view, Scratch& s, Decision& d,
       return challenge(t, view, s, d);
     }
     case waf::ActionKind::kAllow:
+      if (s.managed_ran_) enforceManaged(view, s, d, true);
       stats_->add(ActionLabel::kAllow);
       d.rule = name;
       return;
     case waf::ActionKind::kSkip:
+      if (s.managed_ran_) enforceManaged(view, s, d, true);
       stats_->add(ActionLabel::kSkip);
       d.rule = name;
       return;
     default:
+      if (s.managed_ran_) {
+        enforceManaged(view, s, d, false);
+        if (d.respond()) return;
+      }
       stats_->add(ActionLabel::kPass);
       return;
   }
@@ -482,6 +508,7 @@ void Firewall::answer(size_t rule, const RequestView& view, Scratch& s, const De
     case Outcome::kPass:
       return;  // not an answer
   }
+  if (s.managed_ran_) logManaged(view, s, "custom_rule", false);
   stats_->blocked.fetch_add(1, std::memory_order_relaxed);
   runtime_[rule].stats->blocked.fetch_add(1, std::memory_order_relaxed);
   s.pending_.clear();  // the upstream will not answer: nothing to count on the response

@@ -138,6 +138,38 @@ std::shared_ptr<const FirewallConfig> validateFirewallConfig(const config::Confi
     }
     return nullptr;
   }
+  // cf.waf.* fields need the managed rules: without them they would never have a value.
+  if (!config.waf.crs) {
+    const auto& compiled_rules = compiled.value()->rules();
+    const auto& fields = compiled.value()->scheme().fields();
+    for (size_t i = 0; i < compiled_rules.size() && i < config.security_rules.size(); ++i) {
+      for (uint32_t id : compiled_rules[i].field_ids) {
+        const std::string& name = fields[id].name;
+        if (name.rfind("cf.waf.", 0) != 0) continue;
+        const config::SecurityRule& rule = config.security_rules[i];
+        size_t offset = rule.expression.find(name);
+        config::Location at = d.locateInScalar(
+            rule.expression_where, offset == std::string::npos ? 0 : offset);
+        d.error(at, rulePath(i) + ".expression: " + name +
+                        " needs the managed rules: configure waf.managed_rules.crs (the field "
+                        "holds their result)");
+        ok = false;
+      }
+    }
+  } else {
+    auto settings = crsSettingsOf(*config.waf.crs, d);
+    if (!settings) {
+      ok = false;
+    } else {
+      auto engine = loadCrsEngine(*settings, &out->crs_report);
+      if (!engine.isOk()) {
+        d.error(config.waf.crs->where, "waf.managed_rules.crs: " + engine.status().message());
+        ok = false;
+      } else {
+        out->crs = std::move(engine.value());
+      }
+    }
+  }
   if (!ok) return nullptr;
   out->rules = std::move(compiled.value());
   return out;

@@ -64,6 +64,10 @@ class GlobalStats {
   std::atomic<uint64_t>* decisions_[static_cast<size_t>(ActionLabel::kCount)] = {};
 };
 
+// The managed rules' counters (managed.cc), in `registry`; the rules-loaded gauge set from `e`.
+std::shared_ptr<ManagedStats> createManagedStats(metrics::Registry& registry,
+                                                 const managed::Engine& e);
+
 // One rule's runtime state next to its compiled form.
 struct Firewall::RuleRuntime {
   std::shared_ptr<RuleStats> stats;

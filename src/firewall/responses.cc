@@ -151,6 +151,23 @@ void Firewall::blockResponse(size_t rule, Decision& d) const {
   d.headers.add("Cache-Control", "no-store");
 }
 
+void Firewall::managedBlockResponse(const RequestView& view, const managed::Verdict& v,
+                                    Decision& d) const {
+  (void)view;
+  const config::WafBlockResponse& b = block_defaults_;
+  const int64_t rule = v.intercepting_rule != 0 ? v.intercepting_rule : 949110;
+  d.status = b.status == 403 && v.status >= 400 && v.status <= 599 ? v.status : b.status;
+  d.content_type = b.content_type;
+  const bool html = b.content_type.find("html") != std::string::npos;
+  d.body = b.body.empty() ? std::string(kDefaultBlockPage) : b.body;
+  const std::string name = "managed rules (OWASP CRS " + std::to_string(rule) + ")";
+  replaceAll(d.body, "{rule}", html ? htmlEscape(name) : name);
+  replaceAll(d.body, "{event_id}", d.event_id);
+  d.headers.add("X-Shipgate-Block", "managed=\"crs\"; rule=" + std::to_string(rule) +
+                                        "; event=" + d.event_id);
+  d.headers.add("Cache-Control", "no-store");
+}
+
 void Firewall::challengeResponse(const RequestView& view, Decision& d) const {
   std::string_view ua = headerValue(view, "user-agent").value_or(std::string_view());
   shield::ChallengePage page = challenge_->page(view.client_ip, ua);

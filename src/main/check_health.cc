@@ -125,6 +125,19 @@ void printContainerPolicy(const config::Config& config) {
   }
 }
 
+// The managed rules the firewall's section loaded: count, version, the engine's report lines.
+void printManagedRules(const config::Config& c) {
+  auto fw = c.section<firewall::FirewallConfig>(firewall::kFirewallSection);
+  if (fw == nullptr || fw->crs == nullptr || !c.waf.crs) return;
+  const config::WafCrsConfig& crs = *c.waf.crs;
+  std::cout << "managed rules: " << fw->crs->version() << ", " << fw->crs->ruleCount()
+            << " rules from " << crs.rules_dir << " (paranoia_level " << crs.paranoia_level
+            << ", inbound_threshold " << crs.inbound_threshold << ", action "
+            << (crs.action == config::CrsAction::kBlock ? "block" : "log") << ", "
+            << crs.exclusions.size() << " exclusion(s))\n";
+  for (const auto& line : fw->crs_report) std::cout << "  " << line << "\n";
+}
+
 }  // namespace
 
 int runCheck(const std::string& config_path) {
@@ -152,6 +165,7 @@ int runCheck(const std::string& config_path) {
   std::cout << config_path << ": OK (" << warnings << " warning(s))\n";
   printGates(*loaded.config);
   printContainerPolicy(*loaded.config);
+  printManagedRules(*loaded.config);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // `shipgate waf test` and `shipgate waf fmt`: try the WAF on one request without a running
-// server, and print rules in canonical form. Exit codes: waf test 0 = the request would pass,
+// server (the custom rules and, with waf.managed_rules, the OWASP CRS: its matched rules, anomaly
+// scores, cf.waf.* scores and decision), and print rules in canonical form. Exit codes: waf test 0 = the request would pass,
 // 1 = blocked / challenged / rate limited, 2 = usage or config error; waf fmt 0 / 2.
 #include <fstream>
 #include <iostream>
@@ -171,7 +172,10 @@ int runWafTest(const WafTestOptions& o) {
   std::cout << "request: " << r.method << " " << r.target << " from " << o.client_ip
             << (tls ? " (tls)" : "") << "\n";
   std::cout << "path: " << r.path << "\n";
-  if (!fw.enabled()) std::cout << "waf: disabled (waf.enabled: false or no security_rules)\n";
+  if (!fw.enabled()) {
+    std::cout << "waf: disabled (waf.enabled: false, or neither security_rules nor "
+                 "waf.managed_rules)\n";
+  }
   if (scratch.botScore().score != 0) {
     std::cout << "bot: " << scratch.botScore().describe()
               << (scratch.botScore().verified_bot ? " verified_bot" : "") << "\n";
@@ -186,6 +190,32 @@ int runWafTest(const WafTestOptions& o) {
       std::cout << "  " << fw.ruleSet().describeMatch(i, scratch.context(), 80);
     }
     std::cout << "\n";
+  }
+  if (const managed::Engine* crs = fw.managedRules(); crs != nullptr && fw.enabled()) {
+    const managed::Verdict& mv = scratch.managedVerdict();
+    const config::WafCrsConfig& c = *cfg->waf.crs;
+    std::cout << "managed: " << crs->version() << " paranoia_level=" << c.paranoia_level
+              << " inbound_threshold=" << c.inbound_threshold << " action="
+              << (c.action == config::CrsAction::kBlock ? "block" : "log") << "\n";
+    for (const auto& m : mv.matched) {
+      std::string data = m.data.size() > 80 ? m.data.substr(0, 80) + "..." : m.data;
+      std::cout << "  rule " << m.id << " [" << m.severity << "] " << m.msg;
+      if (!m.matched_var.empty()) std::cout << "  " << m.matched_var;
+      if (!data.empty()) std::cout << " \"" << data << "\"";
+      std::cout << "\n";
+    }
+    std::cout << "  anomaly=" << mv.anomaly_score << " sqli=" << mv.sqli << " xss=" << mv.xss
+              << " rce=" << mv.rce << " lfi=" << mv.lfi << " rfi=" << mv.rfi << " php=" << mv.php
+              << " protocol=" << mv.protocol << "\n";
+    std::cout << "  cf.waf.score=" << mv.waf_score << " cf.waf.score.sqli=" << mv.waf_sqli
+              << " cf.waf.score.xss=" << mv.waf_xss << " cf.waf.score.rce=" << mv.waf_rce
+              << "\n";
+    std::cout << "  decision: "
+              << (!mv.intercepted ? "pass"
+                  : c.action == config::CrsAction::kBlock
+                      ? "block (rule " + std::to_string(mv.intercepting_rule) + ")"
+                      : "log (would block: rule " + std::to_string(mv.intercepting_rule) + ")")
+              << "\n";
   }
   std::cout << "final: " << firewall::outcomeName(d.outcome);
   if (d.respond()) std::cout << " " << d.status;

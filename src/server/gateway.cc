@@ -74,9 +74,13 @@ bool sameWafSection(const config::Config& a, const config::Config& b) {
                    y.challenge_secret, y.challenge_difficulty_bits, y.challenge_ttl_s,
                    y.bot_high_rate_per_minute, y.bot_very_high_rate_per_minute,
                    y.rate_limit_max_keys, y.rate_limit_store, y.rate_limit_store_timeout) ||
-      !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots)) {
+      !sameBlock(x.block, y.block) || !sameOptional(x.verified_bots, y.verified_bots, sameBots) ||
+      x.crs.has_value() != y.crs.has_value() || x.mask_upstream_errors != y.mask_upstream_errors) {
     return false;
   }
+  // Managed rules: a config with them always rebuilds (the engine itself is shared when its
+  // settings and files are unchanged: firewall::loadCrsEngine).
+  if (x.crs.has_value()) return false;
   if (a.security_rules.size() != b.security_rules.size()) return false;
   for (size_t i = 0; i < a.security_rules.size(); ++i) {
     if (!sameRule(a.security_rules[i], b.security_rules[i])) return false;
@@ -258,6 +262,16 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
                                   &deps_.metrics);
     if (!fw.isOk()) return fw.status();
     snap->firewall = std::move(fw).value();
+    // The managed rules' report, once per engine loaded (a reload sharing it stays quiet).
+    const managed::Engine* crs = snap->firewall->managedRules();
+    const managed::Engine* prev_crs =
+        prev && prev->firewall ? prev->firewall->managedRules() : nullptr;
+    if (crs != nullptr && crs != prev_crs) {
+      for (const auto& line : snap->firewall->managedReport()) log::info("waf managed: " + line);
+      log::info("waf managed: " + std::string(crs->version()) + " loaded, " +
+                std::to_string(crs->ruleCount()) + " rules, paranoia_level " +
+                std::to_string(crs->settings().paranoia_level));
+    }
   }
   // The RUM intake: kept while rum: is unchanged; a new one keeps the rate-limit state.
   // Beacons are attributed only to releases of this config's apps and sites.

@@ -93,8 +93,8 @@ class FirewallPhase final : public Phase {
     v.client_ip = ctx.clientIp();
     v.tls = ctx.isTls();
     v.http_major = req.versionMajor();
-    v.body = std::string_view(body).substr(
-        0, std::min(body.size(), ctx.snapshot().config->waf.body_bytes));
+    v.http_minor = req.versionMinor();
+    v.body = std::string_view(body).substr(0, std::min(body.size(), fw->bodyBytes()));
     v.body_size =
         req.contentLength() > 0 ? req.contentLength() : static_cast<int64_t>(body.size());
     v.request_id = ctx.requestId();

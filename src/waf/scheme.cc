@@ -216,6 +216,17 @@ Value getBotScore(EvalContext& c) {
   return c.request().bot_score ? Value::ofInt(*c.request().bot_score) : Value();
 }
 Value getVerifiedBot(EvalContext& c) { return Value::ofBool(c.request().verified_bot); }
+Value optionalInt(const std::optional<int64_t>& v) { return v ? Value::ofInt(*v) : Value(); }
+Value getWafScore(EvalContext& c) { return optionalInt(c.request().waf_score); }
+Value getWafScoreSqli(EvalContext& c) { return optionalInt(c.request().waf_score_sqli); }
+Value getWafScoreXss(EvalContext& c) { return optionalInt(c.request().waf_score_xss); }
+Value getWafScoreRce(EvalContext& c) { return optionalInt(c.request().waf_score_rce); }
+Value getManagedMatchedRules(EvalContext& c) {
+  std::span<const int64_t> ids = c.request().managed_matched_rules;
+  Value* v = c.newValues(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) v[i] = Value::ofInt(ids[i]);
+  return Value::ofArray(v, static_cast<uint32_t>(ids.size()));
+}
 
 }  // namespace
 
@@ -276,6 +287,12 @@ Scheme Scheme::http() {
       {"http.response.code", Type::integer(), getResponseCode, false},
       {"cf.bot_management.score", Type::integer(), getBotScore, false},
       {"cf.bot_management.verified_bot", Type::boolean(), getVerifiedBot, false},
+      {"cf.waf.score", Type::integer(), getWafScore, false},
+      {"cf.waf.score.sqli", Type::integer(), getWafScoreSqli, false},
+      {"cf.waf.score.xss", Type::integer(), getWafScoreXss, false},
+      {"cf.waf.score.rce", Type::integer(), getWafScoreRce, false},
+      {"cf.waf.managed.matched_rules", *Type::arrayOf(Type::integer()), getManagedMatchedRules,
+       false},
       {"raw.http.request.uri", b, getRawUri, false},
       {"raw.http.request.uri.path", b, getRawPath, false},
       {"raw.http.request.uri.query", b, getQuery, false},

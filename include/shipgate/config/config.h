@@ -152,6 +152,33 @@ struct WafVerifiedBot {
   std::vector<std::string> cidrs;
 };
 
+// waf.managed_rules.crs.exclusions[]: removes rules (by id or id range, or by tag) or, with
+// targets, removes those targets from them (the CRS's SecRuleRemoveById / SecRuleUpdateTargetById
+// semantics). Exactly one of id / ids / tag. Kept as text; the firewall's section validator
+// parses the ranges and targets (managed::parseIdRanges / parseTargets).
+struct WafCrsExclusion {
+  std::string ids;                   // "942100" (from id:) or "942100-942199,920300" (ids:)
+  std::string tag;                   // "attack-sqli"
+  std::vector<std::string> targets;  // "ARGS:password", "REQUEST_COOKIES:/^sess/"
+  Location where;
+  Location ids_where;                // the id/ids scalar
+  std::vector<Location> targets_where;
+};
+
+// waf.managed_rules.crs: the OWASP Core Rule Set, run by shipgate's managed-rules engine.
+enum class CrsAction { kBlock, kLog };
+struct WafCrsConfig {
+  int paranoia_level = 1;            // 1..4
+  int inbound_threshold = 5;         // >= 1
+  CrsAction action = CrsAction::kBlock;
+  std::string rules_dir = "/usr/share/modsecurity-crs/rules";
+  std::string setup_file = "/etc/modsecurity/crs/crs-setup.conf";
+  // The request body the managed rules see (ModSecurity's SecRequestBodyNoFilesLimit).
+  size_t body_bytes = 131072;
+  std::vector<WafCrsExclusion> exclusions;
+  Location where;
+};
+
 struct WafConfig {
   // Default: on when security_rules has rules. `waf: {enabled: false}` turns it off.
   std::optional<bool> enabled;
@@ -181,6 +208,11 @@ struct WafConfig {
   std::string rate_limit_store;
   Location rate_limit_store_where;
   Millis rate_limit_store_timeout{50};
+  // waf.managed_rules.crs; nullopt = no managed rules (cf.waf.* fields are then a config error).
+  std::optional<WafCrsConfig> crs;
+  // waf.mask_upstream_errors: an upstream 5xx answer carrying database or stack-trace text is
+  // replaced by a generic error page with the request id (logged in full on the gateway).
+  bool mask_upstream_errors = false;
   Location where;
 };
 

@@ -44,6 +44,7 @@
 // unchanged. A disabled firewall counts into a registry of its own.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -59,6 +60,7 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/common/status.h"
 #include "shipgate/config/config.h"
+#include "shipgate/managed/engine.h"
 #include "shipgate/metrics/registry.h"
 #include "shipgate/shield/bot_scorer.h"
 #include "shipgate/shield/challenge.h"
@@ -80,9 +82,15 @@ struct RequestView {
   std::string_view client_ip;            // textual address of the peer (ip.src)
   bool tls = false;
   int http_major = 1;
-  std::string_view body;        // the body bytes received so far (cut to waf.body_bytes)
+  // The body bytes received so far, cut to bodyBytes() (the custom rules see the first
+  // waf.body_bytes of it, the managed rules the first waf.managed_rules.crs.body_bytes).
+  std::string_view body;
   int64_t body_size = 0;        // declared size (Content-Length), 0 when none
-  std::string_view request_id;  // for log lines; may be empty
+  std::string_view request_id;  // for log lines (and the managed block's event); may be empty
+  // For the managed rules (REQUEST_PROTOCOL, REMOTE_PORT, SERVER_PORT); 0 = unknown.
+  int http_minor = 1;
+  int client_port = 0;
+  int server_port = 0;
 };
 
 // The headers of a Decision: (name, value) pairs in the order added, iterated as
@@ -181,6 +189,8 @@ class Scratch {
   const shield::BotScore& botScore() const { return bot_; }
   // The context bound to the last inspected request (for RuleSet::describeMatch).
   waf::EvalContext& context() { return ctx_; }
+  // The managed rules' verdict of the last inspected request (when they are configured).
+  const managed::Verdict& managedVerdict() const { return managed_verdict_; }
   // After inspectShared() left a Decision awaiting_store: the checks to send to the store, in
   // rule order.
   const std::vector<shield::SharedWindowCheck>& storeChecks() const { return store_checks_; }
@@ -201,10 +211,16 @@ class Scratch {
   std::vector<size_t> store_rules_;      // the rule of each store check
   const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
+  // Managed rules: the engine's per-thread scratch (remade when the engine changes).
+  std::unique_ptr<managed::Engine::Scratch> managed_scratch_;
+  const managed::Engine* managed_owner_ = nullptr;
+  managed::Verdict managed_verdict_;
+  bool managed_ran_ = false;
 };
 
-struct RuleStats;   // per rule counters (firewall_stats.h)
-class GlobalStats;  // per action counters
+struct RuleStats;     // per rule counters (firewall_stats.h)
+class GlobalStats;    // per action counters
+struct ManagedStats;  // the managed rules' counters
 
 class Firewall {
  public:
@@ -257,6 +273,12 @@ class Firewall {
   static constexpr uint32_t kTimingSample = 16;
 
   const waf::RuleSet& ruleSet() const { return *rules_; }
+  // The CRS engine (waf.managed_rules.crs), or null; its report lines from the load.
+  const managed::Engine* managedRules() const { return crs_.get(); }
+  const std::vector<std::string>& managedReport() const { return crs_report_; }
+  // How many body bytes the firewall reads (RequestView::body): the larger of waf.body_bytes
+  // and, with managed rules, waf.managed_rules.crs.body_bytes.
+  size_t bodyBytes() const { return std::max(body_bytes_, crs_ ? crs_body_bytes_ : size_t{0}); }
   const shield::Challenge& challenge() const { return *challenge_; }
   // The limiter of rule `index`, or null when it is not a rate-limit rule.
   shield::RateLimiter* limiter(size_t index) const;
@@ -295,7 +317,24 @@ class Firewall {
   // pending response-phase counts.
   void answer(size_t rule, const RequestView& view, Scratch& scratch, const Decision& d) const;
 
+  // Managed rules: evaluated before the custom rules (their result is in cf.waf.*), enforced
+  // after them (managed.cc).
+  void evaluateManaged(const RequestView& view, Scratch& scratch) const;
+  // After the custom rules passed the request (no block, challenge or rate limit): `exempt` when
+  // a custom allow / skip rule matched. Makes `d` the managed block when the CRS intercepted and
+  // the action is block (and not exempt); logs one line when any managed rule matched.
+  void enforceManaged(const RequestView& view, Scratch& scratch, Decision& d, bool exempt) const;
+  // The one log line of a request some managed rule matched: warn when `warn`, else info.
+  void logManaged(const RequestView& view, const Scratch& scratch, std::string_view action,
+                  bool warn) const;
+  void managedBlockResponse(const RequestView& view, const managed::Verdict& v, Decision& d) const;
+
   bool enabled_ = false;
+  std::shared_ptr<const managed::Engine> crs_;
+  std::vector<std::string> crs_report_;
+  bool crs_block_ = true;
+  size_t crs_body_bytes_ = 131072;
+  std::shared_ptr<ManagedStats> managed_stats_;
   std::optional<shield::RedisUrl> store_;  // waf.rate_limit.store
   Millis store_timeout_{50};
   size_t body_bytes_ = 8192;

@@ -4,6 +4,9 @@
 // and reports each finding at its file line:column (inside the expression, with the engine's caret
 // rendering and, for the seed's tolerated quirks, the canonical Cloudflare rewrite). Its result,
 // FirewallConfig, is what Firewall::build() builds from, so a reload compiles each rule once.
+// With waf.managed_rules.crs it also loads the CRS engine (a load error is a config error at
+// waf.managed_rules.crs naming the rule file:line), and a rule reading cf.waf.* without it is an
+// error at the field.
 //
 // Use: pass &firewallSection() to config::loadFile(); the settings land in
 // Config::sections["firewall"] and firewallConfigOf() finds them there.
@@ -22,6 +25,7 @@
 #include "shipgate/config/diagnostics.h"
 #include "shipgate/config/section.h"
 #include "shipgate/firewall/rule_specs.h"
+#include "shipgate/managed/engine.h"
 #include "shipgate/shield/redis_url.h"
 #include "shipgate/waf/ruleset.h"
 
@@ -37,7 +41,22 @@ class FirewallConfig : public config::SectionSettings {
   std::shared_ptr<const waf::RuleSet> rules;  // every security rule, compiled once, in order
   std::vector<RuleSettings> rule_settings;    // one per rule, in rule order
   std::optional<shield::RedisUrl> store;      // waf.rate_limit.store, parsed; nullopt = per node
+  // waf.managed_rules.crs: the CRS engine, loaded once per config load (and shared with the
+  // previous load when its settings are the same); null when not configured. crs_report: the
+  // engine's report lines (what it read but does not evaluate, and its summary).
+  std::shared_ptr<const managed::Engine> crs;
+  std::vector<std::string> crs_report;
 };
+
+// The engine's settings for waf.managed_rules.crs: exclusions parsed (ids, targets), each bad
+// one reported at its place. Nullopt when one is bad.
+std::optional<managed::CrsSettings> crsSettingsOf(const config::WafCrsConfig& crs,
+                                                  config::Diagnostics& diags);
+
+// Engine::load with a process-wide cache: the same settings (and unchanged rule files: same
+// sizes and modification times) give the same engine, so a reload that keeps them shares it.
+Result<std::shared_ptr<const managed::Engine>> loadCrsEngine(const managed::CrsSettings& settings,
+                                                             std::vector<std::string>* report);
 
 // The key of Config::sections that holds the FirewallConfig.
 inline constexpr std::string_view kFirewallSection = "firewall";

@@ -98,7 +98,18 @@ int attackScore(int64_t anomaly_points);
 
 class Engine {
  public:
-  class Scratch;  // per worker thread
+  // Per worker thread: every per-request buffer (made by newScratch(), reused across requests).
+  class Scratch {
+   public:
+    Scratch();
+    ~Scratch();
+    struct State;  // src/managed/engine_impl.h
+    State& state() { return *state_; }
+
+   private:
+    std::unique_ptr<State> state_;
+  };
+  struct Impl;     // the compiled rule set (opaque; src/managed/engine_impl.h)
   // Reads and compiles the rule set. Errors (unreadable file, syntax error, unknown vocabulary,
   // a bad exclusion) fail the load with "file:line: what". `report`, when given, receives one
   // line per thing read but not evaluated ("REQUEST-910-IP-REPUTATION.conf:102: operator @rbl is
@@ -118,7 +129,6 @@ class Engine {
  private:
   Engine() = default;
   CrsSettings settings_;
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

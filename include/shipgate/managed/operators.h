@@ -29,27 +29,59 @@ struct Captures {
 };
 
 // A single PCRE, thread-safe after compile (per-thread match data is made on demand).
+// Compiled with PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, no UTF (bytes), JIT when available. A match
+// that hits the match limit (ModSecurity's SecPcreMatchLimit, default 1000 as in ModSecurity) is
+// "no match" and counted in matchLimitHits(); it never crashes or throws.
 class Regex {
  public:
+  static constexpr uint32_t kDefaultMatchLimit = 1000;
   static Result<std::unique_ptr<Regex>> compile(std::string_view pattern);
   ~Regex();
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+  // `captures`, when given, receives the whole match and up to 9 groups (10 entries at most;
+  // an unset group is ""). Left untouched when there is no match.
   bool match(std::string_view text, Captures* captures = nullptr) const;
   const std::string& pattern() const { return pattern_; }
+  // Process-wide limit for every later match (SecPcreMatchLimit); 0 = PCRE2's own default.
+  static void setMatchLimit(uint32_t limit);
+  static uint32_t matchLimit();
+  // How many matches (process-wide, since start) ended at the match limit or another PCRE2
+  // resource error and were therefore reported as "no match".
+  static uint64_t matchLimitHits();
 
  private:
   Regex() = default;
   std::string pattern_;
   void* code_ = nullptr;  // pcre2_code_8*
+  bool jit_ = false;
 };
 
 // Many PCREs scanned at once (Hyperscan, prefilter mode). Patterns Hyperscan cannot take even as
 // a prefilter are always reported as candidates.
 class MultiRegex {
  public:
-  class Scratch;  // per thread; made by newScratch(), reused for every MultiRegex of an engine
+  // Per thread; made by newScratch() (or by prepare() when null), reused for every MultiRegex and
+  // PhraseSet of an engine. Not thread-safe: one per thread.
+  class Scratch {
+   public:
+    Scratch() = default;
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    void* hs = nullptr;  // hs_scratch_t*
+  };
+  static std::unique_ptr<Scratch> newScratch() { return std::make_unique<Scratch>(); }
   static Result<std::unique_ptr<MultiRegex>> compile(const std::vector<std::string>& patterns);
   ~MultiRegex();
-  // Sets candidates[i] = 1 for every pattern i that may match `text` (others 0); resizes.
+  MultiRegex(const MultiRegex&) = delete;
+  MultiRegex& operator=(const MultiRegex&) = delete;
+  // Indices of the patterns Hyperscan rejected even in prefilter mode (always candidates).
+  const std::vector<uint32_t>& alwaysCandidates() const { return always_; }
+  // Why each of alwaysCandidates() was rejected (Hyperscan's message), same order.
+  const std::vector<std::string>& rejections() const { return rejections_; }
+  // Sets candidates[i] = 1 for every pattern i that may match `text` (others 0); resizes. Should
+  // the scan itself fail (a scratch not prepared for this set), every pattern is a candidate.
   void scan(std::string_view text, Scratch& scratch, std::vector<uint8_t>& candidates) const;
   size_t size() const { return count_; }
   // Allocates (or grows) `scratch` for this set; call once per thread per MultiRegex at startup.
@@ -60,14 +92,20 @@ class MultiRegex {
   size_t count_ = 0;
   void* db_ = nullptr;  // hs_database_t*
   std::vector<uint32_t> always_;  // patterns Hyperscan could not compile
+  std::vector<std::string> rejections_;
 };
 
 // Case-insensitive "contains any of these phrases" (@pm, @pmFromFile), Hyperscan literal mode.
 class PhraseSet {
  public:
+  // An empty list compiles to a set that never matches.
   static Result<std::unique_ptr<PhraseSet>> compile(const std::vector<std::string>& phrases);
   ~PhraseSet();
-  // The first phrase found (for MATCHED_VAR's data / capture), or false.
+  PhraseSet(const PhraseSet&) = delete;
+  PhraseSet& operator=(const PhraseSet&) = delete;
+  size_t size() const { return phrases_.size(); }
+  // The first phrase found (the match that ends first; for MATCHED_VAR's data / capture), or
+  // false. An unprepared scratch is prepared on the spot (slow path, not thread-unsafe).
   bool match(std::string_view text, MultiRegex::Scratch& scratch, std::string* found) const;
   Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const;
 

@@ -8,9 +8,17 @@
 // XML; anything else: the body is only REQUEST_BODY. A body its processor cannot parse sets
 // REQBODY_ERROR=1 and REQBODY_ERROR_MSG (the CRS then sees no body arguments, like ModSecurity).
 // Names and values are decoded as ModSecurity decodes them (the query string and urlencoded
-// bodies: '+' is a space, percent-escapes decoded once, invalid escapes kept); JSON keys are
-// joined with '.' ("user.address.city", arrays by index "ids.0"); XML: every text node and
-// attribute value is one XML element (name "XML:/*" selects them all).
+// bodies: '+' is a space, percent-escapes decoded once, invalid escapes kept); JSON names follow
+// libmodsecurity 3.0.9: the root is "json", keys are joined with '.', array elements are
+// "array_<index>" ({"user":{"city":"x"},"ids":[1,2]} -> json.user.city, json.ids.array_0,
+// json.ids.array_1); XML: every text node and attribute value is one XML element (name
+// "XML:/*" selects them all).
+// REQUEST_URI is the target percent-decoded once (no '+'), without a #fragment, and for an
+// absolute-form target without scheme and host; REQUEST_URI_RAW is the target as received;
+// REQUEST_FILENAME is the path before '?' percent-decoded once (as libmodsecurity 3 does), and
+// REQUEST_BASENAME its part after the last '/' or '\\' (absent when empty). Query and cookie
+// splitting follow libmodsecurity 3: '&' only; an argument without '=' has an empty value;
+// cookies split on ';', the name left-trimmed, values not decoded.
 //
 // Reused per worker thread: build() clears and refills without giving back memory.
 #pragma once
@@ -48,11 +56,31 @@ struct Element {
 
 class RequestData {
  public:
+  // Limits (settings of ModSecurity's recommended configuration, fixed here). Past them the
+  // rest is not collected and REQBODY_ERROR=1 with a REQBODY_ERROR_MSG naming the limit, so a
+  // rule set that blocks on REQBODY_ERROR (modsecurity.conf-recommended rule 200002) cannot be
+  // bypassed by padding a request with arguments, parts or nesting.
+  static constexpr size_t kMaxArguments = 1000;  // ARGS (GET + POST), like SecArgumentsLimit 1000
+  static constexpr int kMaxJsonDepth = 64;       // nested JSON objects/arrays
+  static constexpr size_t kMaxMultipartParts = 100;
+  static constexpr int kMaxXmlDepth = 64;        // elements nested (pugixml is not recursive-safe)
+
+  RequestData();
+
+  // Clears and refills every collection and scalar from `request`. Never fails: a body that
+  // does not parse sets REQBODY_ERROR=1 / REQBODY_ERROR_MSG (and for multipart
+  // MULTIPART_STRICT_ERROR=1); what was parsed before the error is kept. A body prefix
+  // (body_complete=false) is parsed as far as it goes and is never an error for being cut.
   void build(const HttpRequestView& request);
 
   // The elements of a request collection (kArgs, kArgsNames, kRequestHeaders, kXml, ...), in
-  // request order. ARGS = ARGS_GET then ARGS_POST. *_NAMES elements have name = value = the name.
-  // REQUEST_HEADERS names are as received (lookups are case-insensitive in the engine).
+  // request order. ARGS = ARGS_GET then ARGS_POST (JSON and XML-less body arguments are POST).
+  // *_NAMES elements have name = value = the name. REQUEST_HEADERS names are as received
+  // (lookups are case-insensitive in the engine). FILES: name = the field name, value = the
+  // file name; FILES_SIZES: the field name and the size in bytes; MULTIPART_PART_HEADERS: the
+  // field name and each header line of its part as received ("Content-Type: text/plain").
+  // XML: name = the node's path ("/a/b" for the text of <b>, "/a/b/@id" for an attribute),
+  // value = the text or attribute value.
   // Empty for engine collections (TX, IP, ...), which the engine owns.
   const std::vector<Element>& collection(Var v) const;
   // A request scalar (kRequestUri, kRequestFilename, kQueryString, kReqbodyError, ...): its
@@ -66,6 +94,8 @@ class RequestData {
   std::string_view bodyProcessor() const { return scalar(Var::kReqbodyProcessor); }
 
  private:
+  friend struct RequestDataBuilder;  // the body processors (request_data_body.cc)
+
   std::vector<std::vector<Element>> collections_;
   std::vector<std::string> scalars_;
   std::vector<uint8_t> present_;

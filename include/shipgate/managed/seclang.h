@@ -142,7 +142,7 @@ enum class DirectiveKind : uint8_t {
 struct Rule {
   SourceLocation where;
   std::vector<Target> targets;  // empty for SecAction
-  Operator op;                  // "unconditionalMatch" for SecAction
+  Operator op;                  // name "unconditionalmatch" for SecAction
   Actions actions;
   std::unique_ptr<Rule> chained;
 };

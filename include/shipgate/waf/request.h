@@ -39,6 +39,14 @@ struct Request {
   std::optional<int64_t> bot_score;  // cf.bot_management.score; nullopt = not computed (missing)
   bool verified_bot = false;         // cf.bot_management.verified_bot
   std::optional<int64_t> response_code;  // http.response.code; only in the response phase
+  // The managed rules' result (the firewall evaluates the CRS before the custom rules when
+  // waf.managed_rules is configured): cf.waf.score, cf.waf.score.sqli / .xss / .rce (1..99,
+  // lower = more likely an attack) and cf.waf.managed.matched_rules. nullopt / empty = not run.
+  std::optional<int64_t> waf_score;
+  std::optional<int64_t> waf_score_sqli;
+  std::optional<int64_t> waf_score_xss;
+  std::optional<int64_t> waf_score_rce;
+  std::span<const int64_t> managed_matched_rules;  // valid during the evaluation
 };
 
 // A Request with its own storage. Copying is disabled because views point into this object.

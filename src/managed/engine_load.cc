@@ -1,0 +1,513 @@
+// Engine::load: reads the rule files in the order engine.h states, applies the removal and
+// update directives and the configured exclusions, compiles operators and the per-chain
+// MultiRegex groups.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "engine_impl.h"
+
+namespace shipgate::managed {
+
+using engine_internal::ChainGroup;
+using engine_internal::CRule;
+using engine_internal::CTarget;
+using engine_internal::Link;
+using engine_internal::Step;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Result<CTarget> compileTarget(const Target& t) {
+  CTarget c;
+  c.var = t.var;
+  c.count = t.count;
+  if (t.var == Var::kXml) return c;  // XML:/* and any XPath select every XML element
+  if (t.selector_is_regex) {
+    auto re = Regex::compile("(?i)" + t.selector);
+    if (!re) return Status::invalidArgument("bad selector regex /" + t.selector + "/: " +
+                                            re.status().message());
+    c.re = std::shared_ptr<Regex>(std::move(re).value().release());
+  } else {
+    c.key = lower(t.selector);
+  }
+  return c;
+}
+
+struct Pending {
+  const Directive* d;
+};
+
+struct Loader {
+  const CrsSettings& s;
+  std::vector<std::string>* report;
+  std::vector<std::vector<Directive>> parsed;  // keeps directives alive
+  std::optional<Actions> defaults[6];
+  std::map<int64_t, size_t> by_id;
+  std::vector<CRule> rules;
+  // Raw per-rule data needed until compile: the Rule* of every link.
+  std::vector<std::vector<const Rule*>> raw_links;
+  std::vector<std::vector<Target>> extra_targets;   // per rule: added by UpdateTarget (head)
+  std::vector<std::vector<Target>> extra_excludes;  // per rule: "!" targets
+  std::vector<const Directive*> pending;
+  std::vector<std::pair<int, std::string>> markers;  // (order index, name) interleaved below
+  struct Order { bool marker; size_t index; std::string name; };
+  std::vector<Order> order;
+  std::string version;
+  Engine::Impl::Mode mode = Engine::Impl::Mode::kOn;
+  bool reported_persistent = false;
+  size_t response_rules = 0;
+};
+
+Status readFile(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::ioError(path + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return Status::ok();
+}
+
+// Folds SecDefaultAction's transforms with the rule's own (t:none clears).
+std::vector<Transform> foldTransforms(const Actions* defaults, const Actions& a) {
+  std::vector<Transform> out;
+  if (defaults) {
+    for (Transform t : defaults->transforms) {
+      if (t == Transform::kNone) out.clear(); else out.push_back(t);
+    }
+  }
+  for (Transform t : a.transforms) {
+    if (t == Transform::kNone) out.clear(); else out.push_back(t);
+  }
+  return out;
+}
+
+Status addRule(Loader& L, const Directive& d) {
+  const Rule& r = *d.rule;
+  const Actions& a = r.actions;
+  int phase = a.phase.value_or(2);
+  CRule c;
+  c.where = d.where;
+  c.id = a.id.value_or(0);
+  c.phase = phase;
+  const Actions* def = (phase >= 1 && phase <= 5 && L.defaults[phase]) ? &*L.defaults[phase] : nullptr;
+  Disruptive dd = def ? def->disruptive : Disruptive::kPass;
+  if (dd == Disruptive::kNone || dd == Disruptive::kBlock) dd = Disruptive::kPass;
+  Disruptive rd = a.disruptive;
+  if (rd == Disruptive::kNone || rd == Disruptive::kBlock) rd = dd;
+  c.disruptive = rd;
+  c.status = a.status.value_or(def && def->status ? *def->status : 403);
+  bool log = true;
+  if (def && def->log) log = *def->log;
+  if (a.log) log = *a.log;
+  c.log = log;
+  c.msg = a.msg;
+  c.logdata = a.logdata;
+  c.severity = a.severity.value_or("");
+  c.tags = a.tags;
+  c.skip_after = a.skip_after;
+  c.skip = a.skip;
+  std::vector<const Rule*> links;
+  for (const Rule* link = &r; link; link = link->chained.get()) links.push_back(link);
+  for (const Rule* link : links) {
+    for (const SetVar& sv : link->actions.setvars) {
+      if (sv.collection != "tx" && !L.reported_persistent && L.report) {
+        L.report->push_back(d.where.toString() + ": setvar on collection " + sv.collection +
+                            " is kept per transaction (persistent collections are not stored)");
+        L.reported_persistent = true;
+      }
+    }
+  }
+  if (c.id != 0) {
+    auto it = L.by_id.find(c.id);
+    if (it != L.by_id.end()) {
+      CRule& prev = L.rules[it->second];
+      if (prev.where.file == "shipgate-settings") return Status::ok();  // ours wins
+      if (d.where.file == "shipgate-settings") {
+        prev.removed = true;  // the setup file set it too: shipgate's config wins
+        L.by_id.erase(it);
+      } else {
+        return Status::invalidArgument(d.where.toString() + ": duplicate rule id " +
+                                     std::to_string(c.id) + " (first at " +
+                                     prev.where.toString() + ")");
+      }
+    }
+  }
+  if (phase > 2) {
+    ++L.response_rules;
+    return Status::ok();
+  }
+  size_t index = L.rules.size();
+  if (c.id != 0) L.by_id[c.id] = index;
+  L.rules.push_back(std::move(c));
+  L.raw_links.push_back(std::move(links));
+  L.extra_targets.emplace_back();
+  L.extra_excludes.emplace_back();
+  L.order.push_back({false, index, {}});
+  return Status::ok();
+}
+
+bool matchesIds(const std::vector<IdRange>& ids, int64_t id) {
+  for (const IdRange& r : ids) if (r.contains(id)) return true;
+  return false;
+}
+
+void mergeActions(CRule& c, const Actions& u, const Actions* def) {
+  if (u.disruptive != Disruptive::kNone) {
+    Disruptive dd = def ? def->disruptive : Disruptive::kPass;
+    if (dd == Disruptive::kNone || dd == Disruptive::kBlock) dd = Disruptive::kPass;
+    c.disruptive = u.disruptive == Disruptive::kBlock ? dd : u.disruptive;
+  }
+  if (u.status) c.status = *u.status;
+  if (u.log) c.log = *u.log;
+  if (!u.msg.empty()) c.msg = u.msg;
+  if (!u.logdata.empty()) c.logdata = u.logdata;
+  if (u.severity) c.severity = *u.severity;
+  for (const auto& t : u.tags) c.tags.push_back(t);
+  if (!u.skip_after.empty()) c.skip_after = u.skip_after;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
+                                                   std::vector<std::string>* report) {
+  namespace fs = std::filesystem;
+  if (s.paranoia_level < 1 || s.paranoia_level > 4)
+    return Status::invalidArgument("paranoia_level must be 1..4, got " +
+                                   std::to_string(s.paranoia_level));
+  if (s.inbound_threshold < 1)
+    return Status::invalidArgument("inbound_threshold must be at least 1");
+  Loader L{s, report};
+  // The files, in order.
+  std::vector<std::pair<std::string, std::string>> files;  // (name, text)
+  auto addPath = [&](const std::string& path) -> Status {
+    std::string text;
+    SG_RETURN_IF_ERROR(readFile(path, text));
+    files.emplace_back(fs::path(path).filename().string(), std::move(text));
+    return Status::ok();
+  };
+  if (!s.setup_file.empty()) SG_RETURN_IF_ERROR(addPath(s.setup_file));
+  {
+    std::string pl = std::to_string(s.paranoia_level);
+    std::string gen =
+        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=" + pl + "\"\n"
+        "SecAction \"id:900001,phase:1,nolog,pass,t:none,setvar:tx.executing_paranoia_level=" +
+        pl + "\"\n"
+        "SecAction \"id:900110,phase:1,nolog,pass,t:none,"
+        "setvar:tx.inbound_anomaly_score_threshold=" + std::to_string(s.inbound_threshold) +
+        ",setvar:tx.outbound_anomaly_score_threshold=4\"\n";
+    files.emplace_back("shipgate-settings", std::move(gen));
+  }
+  fs::path setup_dir = s.setup_file.empty() ? fs::path() : fs::path(s.setup_file).parent_path();
+  std::error_code ec;
+  if (s.include_exclusion_templates && !setup_dir.empty()) {
+    fs::path p = setup_dir / "REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf";
+    if (fs::exists(p, ec)) SG_RETURN_IF_ERROR(addPath(p.string()));
+  }
+  if (!s.rules_dir.empty()) {
+    std::vector<std::string> confs;
+    fs::directory_iterator it(s.rules_dir, ec), end;
+    if (ec) return Status::ioError(s.rules_dir + ": " + ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) break;
+      if (it->path().extension() == ".conf") confs.push_back(it->path().string());
+    }
+    std::sort(confs.begin(), confs.end());
+    for (const auto& c : confs) SG_RETURN_IF_ERROR(addPath(c));
+  }
+  if (s.include_exclusion_templates && !setup_dir.empty()) {
+    fs::path p = setup_dir / "RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf";
+    if (fs::exists(p, ec)) SG_RETURN_IF_ERROR(addPath(p.string()));
+  }
+  for (const auto& e : s.extra_files) files.push_back(e);
+
+  // Read.
+  for (const auto& [name, text] : files) {
+    auto parsed = parseSecLang(text, name);
+    if (!parsed) return parsed.status();
+    L.parsed.push_back(std::move(parsed).value());
+  }
+  for (const auto& list : L.parsed) {
+    for (const Directive& d : list) {
+      switch (d.kind) {
+        case DirectiveKind::kDefaultAction: {
+          if (!d.rule) break;
+          int ph = d.rule->actions.phase.value_or(2);
+          if (ph >= 1 && ph <= 5) L.defaults[ph] = d.rule->actions;
+          break;
+        }
+        case DirectiveKind::kRule:
+        case DirectiveKind::kAction:
+          if (d.rule) SG_RETURN_IF_ERROR(addRule(L, d));
+          break;
+        case DirectiveKind::kMarker:
+          L.order.push_back({true, 0, d.name});
+          break;
+        case DirectiveKind::kRemoveById:
+        case DirectiveKind::kRemoveByTag:
+        case DirectiveKind::kUpdateTargetById:
+        case DirectiveKind::kUpdateTargetByTag:
+        case DirectiveKind::kUpdateActionById:
+          L.pending.push_back(&d);
+          break;
+        case DirectiveKind::kSetting:
+          if (d.name == "SecComponentSignature") {
+            L.version = d.value;
+            if (L.version.size() >= 2 && L.version.front() == '"')
+              L.version = L.version.substr(1, L.version.size() - 2);
+          } else if (d.name == "SecRuleEngine") {
+            std::string v = lower(d.value);
+            if (v == "off") L.mode = Impl::Mode::kOff;
+            else if (v == "detectiononly") L.mode = Impl::Mode::kDetectionOnly;
+            else L.mode = Impl::Mode::kOn;
+          }
+          break;
+      }
+    }
+  }
+
+  // Removal and update directives, then the configured exclusions.
+  auto hasTag = [](const CRule& c, const std::string& tag) {
+    for (const auto& t : c.tags) if (t == tag) return true;
+    return false;
+  };
+  for (const Directive* d : L.pending) {
+    switch (d->kind) {
+      case DirectiveKind::kRemoveById:
+        for (auto& c : L.rules) if (matchesIds(d->ids, c.id)) c.removed = true;
+        break;
+      case DirectiveKind::kRemoveByTag: {
+        auto re = Regex::compile(d->name);
+        if (!re) return Status::invalidArgument(d->where.toString() + ": " + re.status().message());
+        for (auto& c : L.rules)
+          for (const auto& t : c.tags) if ((*re)->match(t)) { c.removed = true; break; }
+        break;
+      }
+      case DirectiveKind::kUpdateTargetById:
+      case DirectiveKind::kUpdateTargetByTag: {
+        std::unique_ptr<Regex> re;
+        if (d->kind == DirectiveKind::kUpdateTargetByTag) {
+          auto r = Regex::compile(d->name);
+          if (!r) return Status::invalidArgument(d->where.toString() + ": " + r.status().message());
+          re = std::move(r).value();
+        }
+        for (size_t i = 0; i < L.rules.size(); ++i) {
+          const CRule& c = L.rules[i];
+          bool hit = false;
+          if (re) { for (const auto& t : c.tags) if (re->match(t)) { hit = true; break; } }
+          else hit = matchesIds(d->ids, c.id);
+          if (!hit) continue;
+          for (const Target& t : d->targets) {
+            if (t.exclude) L.extra_excludes[i].push_back(t);
+            else L.extra_targets[i].push_back(t);
+          }
+        }
+        break;
+      }
+      case DirectiveKind::kUpdateActionById:
+        if (!d->actions) break;
+        for (auto& c : L.rules) {
+          if (!matchesIds(d->ids, c.id)) continue;
+          mergeActions(c, *d->actions, L.defaults[c.phase] ? &*L.defaults[c.phase] : nullptr);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  for (const Exclusion& e : s.exclusions) {
+    for (size_t i = 0; i < L.rules.size(); ++i) {
+      CRule& c = L.rules[i];
+      bool hit = (!e.ids.empty() && matchesIds(e.ids, c.id)) || (!e.tag.empty() && hasTag(c, e.tag));
+      if (!hit) continue;
+      if (e.targets.empty()) {
+        c.removed = true;
+      } else {
+        for (Target t : e.targets) { t.exclude = true; L.extra_excludes[i].push_back(t); }
+      }
+    }
+  }
+
+  // Compile.
+  auto impl = std::make_unique<Impl>();
+  impl->version = L.version;
+  impl->mode = L.mode;
+  OperatorEnv env;
+  env.data_dir = s.rules_dir;
+  std::map<std::vector<Transform>, int> chain_ids;
+  size_t unsupported = 0;
+  for (size_t i = 0; i < L.rules.size(); ++i) {
+    CRule& c = L.rules[i];
+    const Actions* def = L.defaults[c.phase] ? &*L.defaults[c.phase] : nullptr;
+    for (size_t k = 0; k < L.raw_links[i].size(); ++k) {
+      const Rule& r = *L.raw_links[i][k];
+      Link link;
+      link.where = r.where.file.empty() ? c.where : r.where;
+      std::vector<Target> targets = r.targets;
+      if (k == 0) {
+        for (const Target& t : L.extra_targets[i]) targets.push_back(t);
+        for (const Target& t : L.extra_excludes[i]) targets.push_back(t);
+      }
+      for (const Target& t : targets) {
+        auto ct = compileTarget(t);
+        if (!ct) return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
+        (t.exclude ? link.excludes : link.targets).push_back(std::move(ct).value());
+      }
+      link.op = r.op;
+      link.transforms = foldTransforms(def, r.actions);
+      auto [it, inserted] = chain_ids.emplace(link.transforms, static_cast<int>(impl->chains.size()));
+      if (inserted) {
+        ChainGroup g;
+        g.transforms = link.transforms;
+        impl->chains.push_back(std::move(g));
+      }
+      link.chain = it->second;
+      link.capture = r.actions.capture;
+      link.multi_match = r.actions.multi_match;
+      link.setvars = r.actions.setvars;
+      link.ctls = r.actions.ctls;
+      if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
+        link.op.name = "unconditionalmatch";
+      }
+      auto op = CompiledOperator::compile(link.op, env);
+      if (op) {
+        link.cop = std::move(op).value();
+        std::string_view pat = link.cop->groupablePattern();
+        if (!pat.empty() && !link.multi_match) {
+          ChainGroup& g = impl->chains[link.chain];
+          link.group_bit = static_cast<int>(g.patterns.size());
+          g.patterns.emplace_back(pat);
+        }
+      } else {
+        const std::string& m = op.status().message();
+        if (m.rfind("unsupported operator", 0) != 0)
+          return Status::invalidArgument(link.where.toString() + ": @" + link.op.name + ": " + m);
+        ++unsupported;
+        if (report)
+          report->push_back(link.where.toString() + ": operator @" + link.op.name +
+                            " is not evaluated: rule " + std::to_string(c.id) + " never matches");
+      }
+      c.links.push_back(std::move(link));
+    }
+  }
+  size_t grouped = 0, always = 0;
+  for (ChainGroup& g : impl->chains) {
+    if (g.patterns.empty()) continue;
+    auto mr = MultiRegex::compile(g.patterns);
+    if (mr) {
+      g.multi = std::move(mr).value();
+      grouped += g.patterns.size();
+    } else {
+      always += g.patterns.size();
+      if (report) report->push_back("pattern group failed to compile, its rules run every regex: " +
+                                    mr.status().message());
+    }
+  }
+  if (always > 0) {
+    // Rules of a group that did not compile run their PCRE on every value.
+    for (CRule& c : L.rules)
+      for (Link& l : c.links)
+        if (l.group_bit >= 0 && !impl->chains[l.chain].multi) l.group_bit = -1;
+  }
+
+  // Programs per phase: rules in file order, markers in both phases.
+  impl->rules = std::move(L.rules);
+  size_t counts[3] = {0, 0, 0};
+  size_t marker_count = 0;
+  for (const auto& o : L.order) {
+    if (o.marker) {
+      ++marker_count;
+      for (auto& ph : impl->phases) ph.push_back(Step{-1, -1});
+      // Name is kept aside for skipAfter resolution.
+      continue;
+    }
+    const CRule& c = impl->rules[o.index];
+    if (c.removed) continue;
+    impl->phases[c.phase - 1].push_back(Step{static_cast<int>(o.index), -1});
+    ++counts[c.phase];
+    ++impl->head_count;
+  }
+  // Resolve skipAfter: marker positions per phase, in order.
+  for (int ph = 0; ph < 2; ++ph) {
+    std::vector<std::pair<std::string, int>> marks;  // (name, step index)
+    size_t step = 0;
+    for (const auto& o : L.order) {
+      if (o.marker) { marks.emplace_back(o.name, static_cast<int>(step)); ++step; continue; }
+      const CRule& c = impl->rules[o.index];
+      if (c.removed || c.phase - 1 != ph) continue;
+      ++step;
+    }
+    for (size_t si = 0; si < impl->phases[ph].size(); ++si) {
+      Step& st = impl->phases[ph][si];
+      if (st.rule < 0) continue;
+      const CRule& c = impl->rules[st.rule];
+      if (c.skip_after.empty()) continue;
+      st.skip_to = static_cast<int>(impl->phases[ph].size());
+      for (const auto& [name, at] : marks) {
+        if (name == c.skip_after && at > static_cast<int>(si)) { st.skip_to = at; break; }
+      }
+    }
+  }
+  if (report) {
+    if (L.response_rules > 0)
+      report->push_back(std::to_string(L.response_rules) +
+                        " rules of phases 3-5 (response, logging) are read but not evaluated");
+    report->push_back((L.version.empty() ? std::string("rule set") : L.version) + ": " +
+                      std::to_string(impl->head_count) + " rules (phase 1: " +
+                      std::to_string(counts[1]) + ", phase 2: " + std::to_string(counts[2]) +
+                      "), " + std::to_string(marker_count) + " markers, " +
+                      std::to_string(impl->chains.size()) + " transformation chains, " +
+                      std::to_string(grouped) + " regex patterns in Hyperscan groups, " +
+                      std::to_string(always) + " always candidates, " +
+                      std::to_string(unsupported) + " unsupported operators");
+  }
+  std::shared_ptr<Engine> e(new Engine());
+  e->settings_ = s;
+  e->impl_ = std::move(impl);
+  return std::shared_ptr<const Engine>(std::move(e));
+}
+
+Engine::~Engine() = default;
+Engine::Scratch::Scratch() : state_(std::make_unique<State>()) {}
+Engine::Scratch::~Scratch() = default;
+
+size_t Engine::ruleCount() const { return impl_->head_count; }
+std::string_view Engine::version() const { return impl_->version; }
+
+std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
+  auto scratch = std::make_unique<Scratch>();
+  Scratch::State* s = &scratch->state();
+  for (const auto& g : impl_->chains)
+    if (g.multi) (void)g.multi->prepare(s->hs);
+  for (const auto& c : impl_->rules)
+    for (const auto& l : c.links)
+      if (l.cop) (void)l.cop->prepare(s->hs);
+  s->table.assign(1024, {0, 0});
+  return scratch;
+}
+
+void Verdict::clear() {
+  matched.clear();
+  matched_ids.clear();
+  anomaly_score = sqli = xss = rce = lfi = rfi = php = protocol = session = 0;
+  waf_score = waf_sqli = waf_xss = waf_rce = 99;
+  intercepted = false;
+  status = 0;
+  intercepting_rule = 0;
+}
+
+int attackScore(int64_t points) {
+  if (points <= 0) return 99;
+  int64_t v = 99 - 16 * points;
+  return v < 1 ? 1 : static_cast<int>(v);
+}
+
+}  // namespace shipgate::managed

@@ -1,0 +1,15 @@
+// Private helpers shared by the SecRule reader's files (seclang.cc, seclang_reader.cc).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace shipgate::managed {
+
+// ASCII whitespace trimmed from both ends.
+std::string_view trimView(std::string_view s);
+std::string asciiLowerCopy(std::string_view s);
+// True when `name` (any case, without '@') is an operator of the SecRule language.
+bool isKnownOperator(std::string_view name);
+
+}  // namespace shipgate::managed

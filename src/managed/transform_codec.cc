@@ -1,0 +1,227 @@
+// Encodings, hashes and bit-level transforms of the `t:` action.
+#include <openssl/evp.h>
+
+#include <cstring>
+
+#include "transform_impl.h"
+
+namespace shipgate::managed::detail {
+namespace {
+
+using uchar = unsigned char;
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The value of a base64 alphabet byte, -1 for any other byte.
+int base64Value(uchar c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Decodes the base64 alphabet bytes of `in`; at any other byte it stops (skipInvalid false) or
+// skips it (true). A final group of 2 or 3 symbols yields its 1 or 2 whole bytes; a lone symbol
+// left over yields nothing.
+bool base64DecodeImpl(std::string_view in, std::string& out, bool skipInvalid) {
+  out.resize(in.size() / 4 * 3 + 3);
+  char* d = out.data();
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    int v = base64Value(static_cast<uchar>(ch));
+    if (v < 0) {
+      if (skipInvalid) continue;
+      break;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      *d++ = static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  out.resize(static_cast<size_t>(d - out.data()));
+  return std::string_view(out) != in;
+}
+
+bool digest(const EVP_MD* md, std::string_view in, std::string& out) {
+  unsigned char buf[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(in.data(), in.size(), buf, &len, md, nullptr) != 1) len = 0;
+  out.assign(reinterpret_cast<const char*>(buf), len);
+  return std::string_view(out) != in;
+}
+
+}  // namespace
+
+// base64Decode: standard alphabet; decoding stops at the first byte outside it (padding '=',
+// whitespace, '-' ...), keeping what was decoded so far.
+bool base64Decode(std::string_view in, std::string& out) {
+  return base64DecodeImpl(in, out, false);
+}
+
+// base64DecodeExt: forgiving; bytes outside the alphabet (padding, whitespace, '.') are skipped.
+bool base64DecodeExt(std::string_view in, std::string& out) {
+  return base64DecodeImpl(in, out, true);
+}
+
+// base64Encode: RFC 4648 with '=' padding, no line breaks.
+bool base64Encode(std::string_view in, std::string& out) {
+  const auto* s = reinterpret_cast<const uchar*>(in.data());
+  const size_t n = in.size();
+  out.resize((n + 2) / 3 * 4);
+  char* d = out.data();
+  size_t i = 0;
+  for (; i + 2 < n; i += 3) {
+    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
+    *d++ = kBase64Alphabet[v >> 18];
+    *d++ = kBase64Alphabet[(v >> 12) & 63];
+    *d++ = kBase64Alphabet[(v >> 6) & 63];
+    *d++ = kBase64Alphabet[v & 63];
+  }
+  if (i < n) {
+    uint32_t v = uint32_t{s[i]} << 16;
+    if (i + 1 < n) v |= uint32_t{s[i + 1]} << 8;
+    *d++ = kBase64Alphabet[v >> 18];
+    *d++ = kBase64Alphabet[(v >> 12) & 63];
+    *d++ = (i + 1 < n) ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    *d++ = '=';
+  }
+  return std::string_view(out) != in;
+}
+
+// hexDecode: each pair of hex digits (either case) becomes its byte. Pairs are read from the
+// start; a pair that is not two hex digits, and an odd last byte, are kept as written.
+bool hexDecode(std::string_view in, std::string& out) {
+  const auto* s = reinterpret_cast<const uchar*>(in.data());
+  const size_t n = in.size();
+  out.resize(n);
+  char* d = out.data();
+  size_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    if (isHex(s[i]) && isHex(s[i + 1])) {
+      *d++ = static_cast<char>(hexByte(s[i], s[i + 1]));
+    } else {
+      *d++ = static_cast<char>(s[i]);
+      *d++ = static_cast<char>(s[i + 1]);
+    }
+  }
+  if (i < n) *d++ = static_cast<char>(s[i]);
+  out.resize(static_cast<size_t>(d - out.data()));
+  return std::string_view(out) != in;
+}
+
+// hexEncode: every byte as two lowercase hex digits.
+bool hexEncode(std::string_view in, std::string& out) {
+  out.resize(in.size() * 2);
+  char* d = out.data();
+  for (char ch : in) {
+    auto c = static_cast<uchar>(ch);
+    *d++ = kHexDigits[c >> 4];
+    *d++ = kHexDigits[c & 15];
+  }
+  return !in.empty();
+}
+
+// urlEncode: ASCII letters, digits and '*' kept, space to '+', every other byte to %hh
+// (lowercase hex), as libmodsecurity 3 does.
+bool urlEncode(std::string_view in, std::string& out) {
+  out.resize(in.size() * 3);
+  char* d = out.data();
+  for (char ch : in) {
+    auto c = static_cast<uchar>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '*') {
+      *d++ = ch;
+    } else if (c == ' ') {
+      *d++ = '+';
+    } else {
+      *d++ = '%';
+      *d++ = kHexDigits[c >> 4];
+      *d++ = kHexDigits[c & 15];
+    }
+  }
+  out.resize(static_cast<size_t>(d - out.data()));
+  return std::string_view(out) != in;
+}
+
+// utf8toUnicode: each well-formed multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, at most U+10FFFF) becomes %uHHHH (lowercase hex, at least four digits: U+1F600 is
+// %u1f600). ASCII bytes and every byte of a malformed sequence are kept as they are. (Where
+// libmodsecurity 3 emits a code point and then repeats the lead byte of an overlong form, we keep
+// the malformed bytes unchanged instead.)
+bool utf8ToUnicode(std::string_view in, std::string& out) {
+  const auto* s = reinterpret_cast<const uchar*>(in.data());
+  const size_t n = in.size();
+  size_t first = 0;
+  while (first < n && s[first] < 0x80) ++first;
+  if (first == n) return copyUnchanged(in, out);
+  out.resize(n * 3 + 8);  // a 2-byte sequence becomes 6 bytes, the worst case
+  char* d = out.data();
+  std::memcpy(d, s, first);
+  d += first;
+  bool changed = false;
+  size_t i = first;
+  while (i < n) {
+    uchar c = s[i];
+    if (c < 0x80) {
+      *d++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0, min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    }
+    bool ok = len != 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
+    if (!ok) {
+      *d++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    *d++ = '%';
+    *d++ = 'u';
+    int digits = cp > 0xFFFFF ? 6 : cp > 0xFFFF ? 5 : 4;
+    for (int k = digits - 1; k >= 0; --k) *d++ = kHexDigits[(cp >> (4 * k)) & 15];
+    i += len;
+    changed = true;
+  }
+  out.resize(static_cast<size_t>(d - out.data()));
+  return changed;
+}
+
+// md5 / sha1: the raw binary digest (16 / 20 bytes), as the CRS's t:sha1,t:hexEncode expects.
+bool md5(std::string_view in, std::string& out) { return digest(EVP_md5(), in, out); }
+bool sha1(std::string_view in, std::string& out) { return digest(EVP_sha1(), in, out); }
+
+// parityEven7bit / parityOdd7bit: bit 7 of each byte set so that the byte has even / odd parity
+// over its low seven bits plus bit 7; parityZero7bit: bit 7 cleared. (libmodsecurity 3 counts
+// the incoming bit 7 in the parity too; for ASCII input the results are the same.)
+bool parity7bit(std::string_view in, std::string& out, int mode) {
+  out.assign(in.data(), in.size());
+  for (char& ch : out) {
+    auto c = static_cast<uchar>(static_cast<uchar>(ch) & 0x7f);
+    if (mode != 2) {
+      bool odd = __builtin_parity(c) != 0;
+      if ((mode == 0 && odd) || (mode == 1 && !odd)) c |= 0x80;
+    }
+    ch = static_cast<char>(c);
+  }
+  return std::string_view(out) != in;
+}
+
+}  // namespace shipgate::managed::detail

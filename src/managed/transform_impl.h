@@ -1,0 +1,61 @@
+// Private to the transformations (transform*.cc): one function per Transform. Each writes its
+// result into `out` (replaced; never aliases `in`) and returns whether the result differs from
+// `in`. Every one is a single pass over `in` and allocates nothing beyond `out`'s buffer.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace shipgate::managed::detail {
+
+// Bytes C's isspace() accepts in the C locale: space, \t, \n, \v, \f, \r.
+inline bool isSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+inline bool isHex(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+inline unsigned hexVal(unsigned char c) {
+  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+inline unsigned char hexByte(unsigned char hi, unsigned char lo) {
+  return static_cast<unsigned char>((hexVal(hi) << 4) | hexVal(lo));
+}
+inline bool isOctal(unsigned char c) { return c >= '0' && c <= '7'; }
+inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// Sets out to `in` and returns false (the "nothing to do" fast path).
+inline bool copyUnchanged(std::string_view in, std::string& out) {
+  out.assign(in.data(), in.size());
+  return false;
+}
+
+// transform_decode.cc: the escape decoders.
+bool urlDecode(std::string_view in, std::string& out);
+bool urlDecodeUni(std::string_view in, std::string& out);
+bool htmlEntityDecode(std::string_view in, std::string& out);
+bool jsDecode(std::string_view in, std::string& out);
+bool cssDecode(std::string_view in, std::string& out);
+bool escapeSeqDecode(std::string_view in, std::string& out);
+bool sqlHexDecode(std::string_view in, std::string& out);
+
+// transform_codec.cc: encodings, hashes and the bit-level transforms.
+bool base64Decode(std::string_view in, std::string& out);
+bool base64DecodeExt(std::string_view in, std::string& out);
+bool base64Encode(std::string_view in, std::string& out);
+bool hexDecode(std::string_view in, std::string& out);
+bool hexEncode(std::string_view in, std::string& out);
+bool urlEncode(std::string_view in, std::string& out);
+bool utf8ToUnicode(std::string_view in, std::string& out);
+bool md5(std::string_view in, std::string& out);
+bool sha1(std::string_view in, std::string& out);
+bool parity7bit(std::string_view in, std::string& out, int mode);  // 0 even, 1 odd, 2 zero
+
+// transform_text.cc: whitespace, comments, command lines and paths.
+bool cmdLine(std::string_view in, std::string& out);
+bool compressWhitespace(std::string_view in, std::string& out);
+bool removeWhitespace(std::string_view in, std::string& out);
+bool replaceComments(std::string_view in, std::string& out);
+bool removeComments(std::string_view in, std::string& out);
+bool removeCommentsChar(std::string_view in, std::string& out);
+bool normalisePath(std::string_view in, std::string& out, bool windows);
+
+}  // namespace shipgate::managed::detail

@@ -1,0 +1,353 @@
+// The engine on small rule texts: chains, markers, skipAfter, skip, setvar arithmetic, macros,
+// captures, ctl exclusions, update-target, multiMatch, counts, default actions, t:none, and the
+// load-time errors and report lines.
+#include <gtest/gtest.h>
+
+#include "engine_test_util.h"
+
+namespace shipgate::managed {
+namespace {
+
+using testing::has;
+using testing::ids;
+using testing::Req;
+using testing::RuleDir;
+using testing::run;
+
+struct Loaded {
+  std::shared_ptr<const Engine> engine;
+  std::unique_ptr<Engine::Scratch> scratch;
+  std::vector<std::string> report;
+  Verdict eval(const Req& r) { return run(*engine, *scratch, r); }
+};
+
+Loaded load(const RuleDir& dir, const std::string& rules, std::vector<Exclusion> ex = {}) {
+  Loaded l;
+  CrsSettings s = dir.settings(rules);
+  s.exclusions = std::move(ex);
+  auto e = Engine::load(s, &l.report);
+  EXPECT_TRUE(e.isOk()) << e.status().message();
+  if (!e.isOk()) return l;
+  l.engine = *e;
+  l.scratch = l.engine->newScratch();
+  return l;
+}
+
+Req get(std::string uri) {
+  Req r;
+  r.uri = std::move(uri);
+  return r;
+}
+
+TEST(ManagedEngine, DenyInterceptsWithStatusAndExpandedMessage) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS:id "@rx ^(\d+)x$" "id:10,phase:2,deny,status:406,capture,msg:'bad id %{TX.1} in %{MATCHED_VAR_NAME}',logdata:'%{MATCHED_VAR}'"
+)");
+  Verdict v = l.eval(get("/p?id=42x"));
+  EXPECT_TRUE(v.intercepted);
+  EXPECT_EQ(v.status, 406);
+  EXPECT_EQ(v.intercepting_rule, 10);
+  ASSERT_EQ(v.matched.size(), 1u);
+  EXPECT_EQ(v.matched[0].msg, "bad id 42 in ARGS:id");
+  EXPECT_EQ(v.matched[0].data, "42x");
+  EXPECT_EQ(v.matched[0].matched_var, "ARGS:id");
+  EXPECT_FALSE(l.eval(get("/p?id=42")).intercepted);
+  EXPECT_FALSE(l.eval(get("/p?other=42x")).intercepted);
+  // Selectors are case-insensitive.
+  EXPECT_TRUE(l.eval(get("/p?ID=7x")).intercepted);
+}
+
+TEST(ManagedEngine, ChainNeedsEveryLinkAndRunsInnerSetvars) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS:a "@streq 1" "id:20,phase:1,pass,chain,setvar:tx.head=1"
+  SecRule ARGS:b "@streq 2" "setvar:tx.inner=1"
+SecRule TX:head "@eq 1" "id:21,phase:1,pass,msg:'head ran'"
+SecRule TX:inner "@eq 1" "id:22,phase:1,pass,msg:'inner ran'"
+)");
+  Verdict both = l.eval(get("/?a=1&b=2"));
+  EXPECT_TRUE(has(both, 20)) << ids(both);
+  EXPECT_TRUE(has(both, 21)) << ids(both);
+  EXPECT_TRUE(has(both, 22)) << ids(both);
+  Verdict one = l.eval(get("/?a=1&b=3"));
+  EXPECT_EQ(one.matched_ids.size(), 0u) << ids(one);
+}
+
+TEST(ManagedEngine, MatchedVarsFeedTheNextLink) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS "@rx ^x" "id:30,phase:2,pass,chain"
+  SecRule MATCHED_VARS "@rx y$"
+)");
+  EXPECT_TRUE(has(l.eval(get("/?p=xay")), 30));
+  EXPECT_FALSE(has(l.eval(get("/?p=xa&q=ay")), 30));
+}
+
+TEST(ManagedEngine, SkipAfterJumpsToTheMarkerInTheSamePhase) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS:skip "@streq 1" "id:40,phase:2,pass,nolog,skipAfter:END-40"
+SecRule ARGS "@rx attack" "id:41,phase:2,pass,msg:'caught'"
+SecMarker END-40
+SecRule ARGS "@rx attack" "id:42,phase:2,pass,msg:'after marker'"
+)");
+  Verdict a = l.eval(get("/?x=attack"));
+  EXPECT_TRUE(has(a, 41));
+  EXPECT_TRUE(has(a, 42));
+  EXPECT_FALSE(has(a, 40));  // nolog
+  Verdict b = l.eval(get("/?x=attack&skip=1"));
+  EXPECT_FALSE(has(b, 41)) << ids(b);
+  EXPECT_TRUE(has(b, 42)) << ids(b);
+}
+
+TEST(ManagedEngine, SkipCountsRules) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecAction "id:50,phase:1,pass,nolog,skip:1"
+SecAction "id:51,phase:1,pass,log,msg:'skipped'"
+SecAction "id:52,phase:1,pass,log,msg:'runs'"
+)");
+  Verdict v = l.eval(get("/"));
+  EXPECT_FALSE(has(v, 51));
+  EXPECT_TRUE(has(v, 52));
+}
+
+TEST(ManagedEngine, SetvarArithmeticAndDelete) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecAction "id:60,phase:1,pass,nolog,setvar:tx.score=5,setvar:tx.step=3"
+SecAction "id:61,phase:1,pass,nolog,setvar:'tx.score=+%{tx.step}',setvar:tx.gone=1"
+SecAction "id:62,phase:1,pass,nolog,setvar:tx.score=-1,setvar:!tx.gone"
+SecRule TX:score "@eq 7" "id:63,phase:1,pass,msg:'score %{tx.score}'"
+SecRule &TX:gone "@eq 0" "id:64,phase:1,pass,msg:'deleted'"
+SecRule TX:/^sc/ "@eq 7" "id:65,phase:1,pass,msg:'regex selector'"
+)");
+  Verdict v = l.eval(get("/"));
+  EXPECT_TRUE(has(v, 63)) << ids(v);
+  EXPECT_TRUE(has(v, 64)) << ids(v);
+  EXPECT_TRUE(has(v, 65)) << ids(v);
+  ASSERT_FALSE(v.matched.empty());
+  EXPECT_EQ(v.matched[0].msg, "score 7");
+}
+
+TEST(ManagedEngine, MacrosOfRequestAndRule) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule REQUEST_METHOD "@streq GET" "id:70,phase:1,pass,severity:'2',msg:'m',logdata:'%{request_headers.host} %{REQUEST_LINE} %{rule.id} %{rule.severity} %{ARGS.q} %{remote_addr}'"
+)");
+  Verdict v = l.eval(get("/a?q=zz"));
+  ASSERT_EQ(v.matched.size(), 1u);
+  EXPECT_EQ(v.matched[0].data, "example.com GET /a?q=zz HTTP/1.1 70 CRITICAL zz 127.0.0.1");
+  EXPECT_EQ(v.matched[0].severity, "CRITICAL");
+}
+
+TEST(ManagedEngine, DynamicOperatorParameter) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecAction "id:80,phase:1,pass,nolog,setvar:tx.limit=3"
+SecRule &ARGS "@gt %{tx.limit}" "id:81,phase:2,deny,msg:'too many args'"
+)");
+  EXPECT_FALSE(l.eval(get("/?a=1&b=2&c=3")).intercepted);
+  Verdict v = l.eval(get("/?a=1&b=2&c=3&d=4"));
+  EXPECT_TRUE(v.intercepted);
+  EXPECT_EQ(v.status, 403);
+}
+
+TEST(ManagedEngine, CtlRemovesRulesAndTargetsForThisRequestOnly) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule REQUEST_URI "@beginsWith /admin" "id:90,phase:1,pass,nolog,ctl:ruleRemoveById=95"
+SecRule REQUEST_URI "@beginsWith /login" "id:91,phase:1,pass,nolog,ctl:ruleRemoveTargetById=96;ARGS:password"
+SecRule REQUEST_URI "@beginsWith /tag" "id:92,phase:1,pass,nolog,ctl:ruleRemoveByTag=attack-x"
+SecRule ARGS "@rx evil" "id:95,phase:2,deny,tag:'attack-x'"
+SecRule ARGS "@rx bad" "id:96,phase:2,deny"
+)");
+  EXPECT_TRUE(l.eval(get("/x?q=evil")).intercepted);
+  EXPECT_FALSE(l.eval(get("/admin?q=evil")).intercepted);
+  EXPECT_FALSE(l.eval(get("/tag?q=evil")).intercepted);
+  EXPECT_TRUE(l.eval(get("/x?password=bad")).intercepted);
+  EXPECT_FALSE(l.eval(get("/login?password=bad")).intercepted);
+  EXPECT_TRUE(l.eval(get("/login?user=bad")).intercepted);
+  // The ctl of one request does not leak into the next on the same scratch.
+  EXPECT_TRUE(l.eval(get("/x?q=evil")).intercepted);
+}
+
+TEST(ManagedEngine, RemoveAndUpdateDirectivesAfterTheRules) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS "@rx evil" "id:100,phase:2,deny"
+SecRule ARGS "@rx bad" "id:101,phase:2,deny"
+SecRule ARGS "@rx worse" "id:102,phase:2,deny"
+SecRuleRemoveById 100
+SecRuleUpdateTargetById 101 "!ARGS:comment"
+SecRuleUpdateActionById 102 "pass"
+)");
+  EXPECT_FALSE(l.eval(get("/?q=evil")).intercepted);
+  EXPECT_TRUE(l.eval(get("/?q=bad")).intercepted);
+  EXPECT_FALSE(l.eval(get("/?comment=bad")).intercepted);
+  Verdict v = l.eval(get("/?q=worse"));
+  EXPECT_FALSE(v.intercepted);
+  EXPECT_TRUE(has(v, 102));
+}
+
+TEST(ManagedEngine, ConfiguredExclusionsByIdTagAndTarget) {
+  RuleDir dir;
+  const char* rules = R"(
+SecRule ARGS "@rx evil" "id:110,phase:2,deny,tag:'attack-x'"
+)";
+  auto none = load(dir, rules);
+  EXPECT_TRUE(none.eval(get("/?q=evil")).intercepted);
+
+  Exclusion by_id;
+  by_id.ids = {IdRange{100, 119}};
+  EXPECT_FALSE(load(dir, rules, {by_id}).eval(get("/?q=evil")).intercepted);
+
+  Exclusion by_tag;
+  by_tag.tag = "attack-x";
+  EXPECT_FALSE(load(dir, rules, {by_tag}).eval(get("/?q=evil")).intercepted);
+
+  Exclusion by_target;
+  by_target.ids = {IdRange{110, 110}};
+  Target t;
+  t.var = Var::kArgs;
+  t.selector = "q";
+  by_target.targets = {t};
+  auto l = load(dir, rules, {by_target});
+  EXPECT_FALSE(l.eval(get("/?q=evil")).intercepted);
+  EXPECT_TRUE(l.eval(get("/?r=evil")).intercepted);
+}
+
+TEST(ManagedEngine, CountsAndNegatedExclusionTargets) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule &REQUEST_HEADERS:X-Token "@eq 0" "id:120,phase:1,pass,msg:'no token'"
+SecRule &ARGS "@eq 2" "id:121,phase:2,pass,msg:'two args'"
+SecRule ARGS|!ARGS:safe "@rx x" "id:122,phase:2,pass,msg:'x outside safe'"
+SecRule ARGS_NAMES "@rx ^n" "id:123,phase:2,pass,msg:'name'"
+)");
+  Verdict v = l.eval(get("/?safe=x&nab=1"));
+  EXPECT_TRUE(has(v, 120));
+  EXPECT_TRUE(has(v, 121));
+  EXPECT_FALSE(has(v, 122)) << ids(v);
+  EXPECT_TRUE(has(v, 123));
+  Req r = get("/?a=x");
+  r.header("x-token", "1");
+  Verdict w = l.eval(r);
+  EXPECT_FALSE(has(w, 120)) << ids(w);
+  EXPECT_FALSE(has(w, 121));
+  EXPECT_TRUE(has(w, 122));
+}
+
+TEST(ManagedEngine, DefaultActionTransformsAndTnone) {
+  RuleDir dir(
+      "SecDefaultAction \"phase:1,log,pass,t:lowercase\"\n"
+      "SecDefaultAction \"phase:2,log,pass,t:lowercase\"\n");
+  auto l = load(dir, R"(
+SecRule ARGS "@streq abc" "id:130,phase:2,pass,msg:'folded'"
+SecRule ARGS "@streq abc" "id:131,phase:2,pass,t:none,msg:'not folded'"
+SecRule ARGS "@streq abc" "id:132,phase:2,pass,t:none,t:lowercase,msg:'explicit'"
+)");
+  Verdict v = l.eval(get("/?q=ABC"));
+  EXPECT_TRUE(has(v, 130));
+  EXPECT_FALSE(has(v, 131));
+  EXPECT_TRUE(has(v, 132));
+}
+
+TEST(ManagedEngine, BlockTakesTheDefaultDisruptiveAction) {
+  RuleDir pass_dir;
+  auto p = load(pass_dir, R"(SecRule ARGS "@rx evil" "id:140,phase:2,block")");
+  Verdict v = p.eval(get("/?q=evil"));
+  EXPECT_FALSE(v.intercepted);
+  EXPECT_TRUE(has(v, 140));
+
+  RuleDir deny_dir("SecDefaultAction \"phase:2,log,deny,status:418\"\n");
+  auto d = load(deny_dir, R"(SecRule ARGS "@rx evil" "id:140,phase:2,block")");
+  Verdict w = d.eval(get("/?q=evil"));
+  EXPECT_TRUE(w.intercepted);
+  EXPECT_EQ(w.status, 418);
+}
+
+TEST(ManagedEngine, MultiMatchTriesEveryStageOfTheChain) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule ARGS "@rx ^%41$" "id:150,phase:2,pass,t:none,t:urlDecode,multiMatch,msg:'raw'"
+SecRule ARGS "@rx ^%41$" "id:151,phase:2,pass,t:none,t:urlDecode,msg:'final only'"
+)");
+  Verdict v = l.eval(get("/?q=%2541"));
+  EXPECT_TRUE(has(v, 150)) << ids(v);
+  EXPECT_FALSE(has(v, 151)) << ids(v);
+}
+
+TEST(ManagedEngine, AllowStopsAndRuleEngineOffStops) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule REQUEST_URI "@beginsWith /health" "id:160,phase:1,allow,nolog"
+SecRule REQUEST_URI "@beginsWith /off" "id:161,phase:1,pass,nolog,ctl:ruleEngine=Off"
+SecRule REQUEST_URI "@beginsWith /detect" "id:162,phase:1,pass,nolog,ctl:ruleEngine=DetectionOnly"
+SecRule ARGS "@rx evil" "id:163,phase:2,deny"
+)");
+  EXPECT_TRUE(l.eval(get("/x?q=evil")).intercepted);
+  EXPECT_FALSE(l.eval(get("/health?q=evil")).intercepted);
+  EXPECT_FALSE(l.eval(get("/off?q=evil")).intercepted);
+  Verdict d = l.eval(get("/detect?q=evil"));
+  EXPECT_FALSE(d.intercepted);
+  EXPECT_TRUE(has(d, 163));
+}
+
+TEST(ManagedEngine, GroupedRegexesAgreeWithSingleRegexes) {
+  // Many @rx rules on one chain: the Hyperscan group must not lose a match.
+  RuleDir dir;
+  std::string rules;
+  for (int i = 0; i < 40; ++i) {
+    rules += "SecRule ARGS \"@rx (?i)word" + std::to_string(i) + "\\b\" \"id:" +
+             std::to_string(1000 + i) + ",phase:2,pass,t:none,t:urlDecodeUni,msg:'w'\"\n";
+  }
+  auto l = load(dir, rules);
+  for (int i = 0; i < 40; i += 7) {
+    Verdict v = l.eval(get("/?a=x%20WORD" + std::to_string(i) + "%20y&b=word" +
+                           std::to_string(i) + "1"));
+    ASSERT_EQ(v.matched_ids.size(), 1u) << ids(v);
+    EXPECT_EQ(v.matched_ids[0], 1000 + i);
+  }
+}
+
+TEST(ManagedEngine, LoadErrorsNameFileAndLine) {
+  RuleDir dir;
+  auto dup = Engine::load(dir.settings("SecAction \"id:1,phase:1,pass\"\n\nSecAction \"id:1,phase:1,pass\"\n"));
+  ASSERT_FALSE(dup.isOk());
+  EXPECT_NE(dup.status().message().find("test.conf:3: duplicate rule id 1"), std::string::npos)
+      << dup.status().message();
+
+  std::vector<std::string> report;
+  auto rbl = Engine::load(
+      dir.settings("\n# comment\nSecRule REMOTE_ADDR \"@rbl sbl.example\" \"id:2,phase:1,deny\"\n"),
+      &report);
+  ASSERT_TRUE(rbl.isOk()) << rbl.status().message();
+  bool found = false;
+  for (const auto& line : report)
+    if (line.find("test.conf:3: operator @rbl is not evaluated: rule 2 never matches") !=
+        std::string::npos)
+      found = true;
+  EXPECT_TRUE(found);
+  auto s = (*rbl)->newScratch();
+  EXPECT_FALSE(run(**rbl, *s, get("/")).intercepted);
+
+  auto bad = Engine::load(dir.settings("SecRule ARGS \"@rx (\" \"id:3,phase:1,deny\"\n"));
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_NE(bad.status().message().find("test.conf:1"), std::string::npos)
+      << bad.status().message();
+}
+
+TEST(ManagedEngine, AttackScoreBands) {
+  EXPECT_EQ(attackScore(0), 99);
+  EXPECT_EQ(attackScore(5), 19);
+  EXPECT_EQ(attackScore(4), 35);
+  EXPECT_EQ(attackScore(3), 51);
+  EXPECT_EQ(attackScore(2), 67);
+  EXPECT_EQ(attackScore(7), 1);
+  EXPECT_EQ(attackScore(100), 1);
+}
+
+}  // namespace
+}  // namespace shipgate::managed
