@@ -89,7 +89,8 @@ bool agrees(const Stage& stage, const std::set<int64_t>& fired);
 std::set<int64_t> ruleIdsIn(const std::string& text);
 
 // Rule ids per request id from a gateway log: for each line that contains a request id of
-// `wanted`, the ids ruleIdsIn() finds in it (after removing the request id itself).
+// `wanted`, the ids in its ` rules=ID,ID ` field (shipgate's `waf managed:` line), or, in a line
+// without that field, every id ruleIdsIn() finds (after removing the request id itself).
 std::map<std::string, std::set<int64_t>> ruleIdsByRequestId(const std::string& log,
                                                             const std::set<std::string>& wanted);
 
