@@ -8,6 +8,7 @@
 // or when more than 1 % of the benign corpus is blocked at paranoia level 1. Prints the table and
 // writes it to <build>/crs_regression.md (the README's figures come from there).
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -113,11 +114,14 @@ void runAtLevel(int pl, size_t benign_count, double max_benign_blocked_percent) 
   ASSERT_EQ(corpus.size(), benign_count) << error;
   int blocked = 0, benign_errors = 0;
   std::string blocked_examples;
+  std::vector<std::string> blocked_ids;  // request ids of the blocked benign requests
   for (const auto& r : corpus) {
     crsftw::Outcome o = crsftw::sendRaw(port, r.bytes, false);
     if (o.status == 0) ++benign_errors;
     if (o.status == 403) {
-      if (++blocked <= 5) blocked_examples += r.bytes.substr(0, r.bytes.find('\r')) + "\n";
+      ++blocked;
+      blocked_ids.push_back(o.request_id);
+      if (blocked <= 5) blocked_examples += r.bytes.substr(0, r.bytes.find('\r')) + "\n";
     }
   }
 
@@ -128,6 +132,16 @@ void runAtLevel(int pl, size_t benign_count, double max_benign_blocked_percent) 
     if (!o.request_id.empty()) ids.insert(o.request_id);
   }
   auto fired = crsftw::ruleIdsByRequestId(gw.logs(), ids);
+  // Which rules blocked the benign requests (rule id -> requests).
+  std::set<std::string> benign_wanted(blocked_ids.begin(), blocked_ids.end());
+  std::map<int64_t, int> benign_rules;
+  for (const auto& [rid, rules] : crsftw::ruleIdsByRequestId(gw.logs(), benign_wanted)) {
+    for (int64_t id : rules) ++benign_rules[id];
+  }
+  std::string benign_rule_text;
+  for (const auto& [id, n] : benign_rules) {
+    benign_rule_text += " " + std::to_string(id) + "x" + std::to_string(n);
+  }
   for (auto& o : outcomes) {
     if (o.request_id.empty()) continue;  // no answer or no id: agreement not judged
     auto it = fired.find(o.request_id);
@@ -159,7 +173,8 @@ void runAtLevel(int pl, size_t benign_count, double max_benign_blocked_percent) 
   if (max_benign_blocked_percent >= 0) {
     EXPECT_LE(crsftw::percent(blocked, static_cast<int>(corpus.size())),
               max_benign_blocked_percent)
-        << "benign requests blocked, e.g.:\n"
+        << "benign requests blocked by the rules (id x requests):" << benign_rule_text
+        << "\ne.g.:\n"
         << blocked_examples;
   }
   EXPECT_EQ(benign_errors, 0);
