@@ -10,3 +10,5 @@ target_link_libraries(crs_ftw PRIVATE crs_ftw_lib)
 shipgate_add_gtest(crs_regression_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/crs_regression_test.cc
   LIBS crs_ftw_lib LABEL integration)
 shipgate_binary_tests(TIMEOUT 900 TESTS crs_regression_test)
+# The runner's own semantics (no server).
+shipgate_add_gtest(crs_ftw_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/crs_ftw_test.cc LIBS crs_ftw_lib)
