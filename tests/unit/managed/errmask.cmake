@@ -1,0 +1,3 @@
+# errmask: the upstream error-leak detector (waf.mask_upstream_errors).
+shipgate_add_gtest(managed_error_leaks_test SOURCES error_leaks_test.cc
+  LIBS shipgate_managed shipgate_test_support)
