@@ -324,8 +324,8 @@ void ProxyExchange::forwardBody(const char* data, size_t len) {
 }
 
 bool ProxyExchange::shouldHold(int status) const {
-  return status >= 500 && !head_request_ && snap_->config && snap_->config->waf.mask_upstream_errors &&
-         errorLeakDetector() != nullptr;
+  return status >= 500 && !head_request_ && snap_->config &&
+         snap_->config->waf.mask_upstream_errors && errorLeakDetector() != nullptr;
 }
 
 void ProxyExchange::hold(const char* data, size_t len) {
@@ -346,11 +346,11 @@ bool ProxyExchange::releaseHeld(bool complete) {
   if (!leak) {
     writeClientHead();
     if (!held_.empty()) forwardBody(held_.data(), held_.size());
-    held_.clear();
+    std::string().swap(held_);  // not kept across requests
     return false;
   }
   writeMaskedAnswer(*leak, body, body.size());
-  held_.clear();
+  std::string().swap(held_);
   masked_cut_ = !complete;
   return true;
 }
@@ -375,7 +375,8 @@ void ProxyExchange::writeMaskedAnswer(const std::string& matched, std::string_vi
   log::warn(line);
   worker_.metrics().addCounter("shipgate_upstream_errors_masked_total", "app", app_->name);
   std::vector<HeaderField>& fields = down_.responseFields();
-  fields.emplace_back("Content-Type", page[0] == '{' ? "application/json" : "text/html; charset=utf-8");
+  fields.emplace_back("Content-Type",
+                      page[0] == '{' ? "application/json" : "text/html; charset=utf-8");
   fields.emplace_back("Cache-Control", "no-store");
   if (!set_cookie_.empty()) fields.emplace_back("Set-Cookie", set_cookie_);
   ResponseHeaders head;
