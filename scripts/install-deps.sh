@@ -9,9 +9,10 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libcli11-dev libre2-dev libpq-dev libgtest-dev libgmock-dev
   libbenchmark-dev node-llhttp libcpp-httplib-dev liburiparser-dev brotli libsqlite3-dev
   libsqlitecpp-dev libcurl4-openssl-dev libarchive-dev libsodium-dev libhiredis-dev
-  libpugixml-dev zlib1g-dev libbrotli-dev libhyperscan-dev libpcre2-dev)
+  libpugixml-dev zlib1g-dev libbrotli-dev libhyperscan-dev libpcre2-dev
+  libmodsecurity-dev)  # libmodsecurity-dev: managed_reqdata_modsec_test, the reference to differ against
 run_pkgs=(postgresql redis-server curl openssl ca-certificates python3 modsecurity-crs)  # the CRS: waf.managed_rules
-test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage sqlmap)  # lcov, coverage.py: the gates tests capture real reports; sqlmap: the managed rules' attack test
+test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage sqlmap libmodsecurity-dev)  # lcov, coverage.py: the gates tests capture real reports; sqlmap: the managed rules' attack test; libmodsecurity-dev: the transformations' differential test
 bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest)
 
 pkgs=("${build_pkgs[@]}")

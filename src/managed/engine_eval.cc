@@ -83,11 +83,21 @@ int64_t toInt(std::string_view s) {
 
 bool isRequestCollection(Var v) {
   switch (v) {
-    case Var::kArgs: case Var::kArgsGet: case Var::kArgsPost: case Var::kArgsNames:
-    case Var::kArgsGetNames: case Var::kArgsPostNames: case Var::kRequestHeaders:
-    case Var::kRequestHeadersNames: case Var::kRequestCookies: case Var::kRequestCookiesNames:
-    case Var::kFiles: case Var::kFilesNames: case Var::kFilesSizes:
-    case Var::kMultipartPartHeaders: case Var::kXml:
+    case Var::kArgs:
+    case Var::kArgsGet:
+    case Var::kArgsPost:
+    case Var::kArgsNames:
+    case Var::kArgsGetNames:
+    case Var::kArgsPostNames:
+    case Var::kRequestHeaders:
+    case Var::kRequestHeadersNames:
+    case Var::kRequestCookies:
+    case Var::kRequestCookiesNames:
+    case Var::kFiles:
+    case Var::kFilesNames:
+    case Var::kFilesSizes:
+    case Var::kMultipartPartHeaders:
+    case Var::kXml:
       return true;
     default:
       return false;
@@ -96,7 +106,11 @@ bool isRequestCollection(Var v) {
 
 bool isEngineCollection(Var v) {
   switch (v) {
-    case Var::kTx: case Var::kIp: case Var::kGlobal: case Var::kSession: case Var::kUser:
+    case Var::kTx:
+    case Var::kIp:
+    case Var::kGlobal:
+    case Var::kSession:
+    case Var::kUser:
     case Var::kResource:
       return true;
     default:
@@ -106,19 +120,26 @@ bool isEngineCollection(Var v) {
 
 std::string_view collectionPrefix(Var v) {
   switch (v) {
-    case Var::kTx: return "tx.";
-    case Var::kIp: return "ip.";
-    case Var::kGlobal: return "global.";
-    case Var::kSession: return "session.";
-    case Var::kUser: return "user.";
-    case Var::kResource: return "resource.";
-    default: return "";
+    case Var::kTx:
+      return "tx.";
+    case Var::kIp:
+      return "ip.";
+    case Var::kGlobal:
+      return "global.";
+    case Var::kSession:
+      return "session.";
+    case Var::kUser:
+      return "user.";
+    case Var::kResource:
+      return "resource.";
+    default:
+      return "";
   }
 }
 
 std::string_view severityName(std::string_view s) {
-  static constexpr std::string_view kNames[] = {"EMERGENCY", "ALERT", "CRITICAL", "ERROR",
-                                                "WARNING", "NOTICE", "INFO", "DEBUG"};
+  static constexpr std::string_view kNames[] = {"EMERGENCY", "ALERT",  "CRITICAL", "ERROR",
+                                                "WARNING",   "NOTICE", "INFO",     "DEBUG"};
   if (s.size() == 1 && s[0] >= '0' && s[0] <= '7') return kNames[s[0] - '0'];
   return s;
 }
@@ -134,14 +155,21 @@ struct Evaluator {
   void resolve(std::string_view ref, std::string& dst, int depth) {
     std::string_view coll = ref, key;
     size_t dot = ref.find('.');
-    if (dot != std::string_view::npos) { coll = ref.substr(0, dot); key = ref.substr(dot + 1); }
+    if (dot != std::string_view::npos) {
+      coll = ref.substr(0, dot);
+      key = ref.substr(dot + 1);
+    }
     if (dot != std::string_view::npos) {
       if (ieq(coll, "rule")) {
         if (!rule) return;
-        if (ieq(key, "id")) dst += std::to_string(rule->id);
-        else if (ieq(key, "msg") && depth < 2) expandInto(rule->msg, dst, depth + 1);
-        else if (ieq(key, "logdata") && depth < 2) expandInto(rule->logdata, dst, depth + 1);
-        else if (ieq(key, "severity")) dst += severityName(rule->severity);
+        if (ieq(key, "id"))
+          dst += std::to_string(rule->id);
+        else if (ieq(key, "msg") && depth < 2)
+          expandInto(rule->msg, dst, depth + 1);
+        else if (ieq(key, "logdata") && depth < 2)
+          expandInto(rule->logdata, dst, depth + 1);
+        else if (ieq(key, "severity"))
+          dst += severityName(rule->severity);
         return;
       }
       auto var = parseVar(coll);
@@ -155,15 +183,24 @@ struct Evaluator {
       }
       if (isRequestCollection(*var)) {
         for (const Element& e : s.data.collection(*var)) {
-          if (ieq(e.name, key)) { dst += e.value; return; }
+          if (ieq(e.name, key)) {
+            dst += e.value;
+            return;
+          }
         }
       }
       return;
     }
     auto var = parseVar(ref);
     if (!var) return;
-    if (*var == Var::kMatchedVar) { dst += s.matched_var; return; }
-    if (*var == Var::kMatchedVarName) { dst += s.matched_var_name; return; }
+    if (*var == Var::kMatchedVar) {
+      dst += s.matched_var;
+      return;
+    }
+    if (*var == Var::kMatchedVarName) {
+      dst += s.matched_var_name;
+      return;
+    }
     if (!isCollection(*var)) dst += s.data.scalar(*var);
   }
 
@@ -171,9 +208,15 @@ struct Evaluator {
     size_t i = 0;
     while (i < t.size()) {
       size_t p = t.find("%{", i);
-      if (p == std::string_view::npos) { dst.append(t.substr(i)); return; }
+      if (p == std::string_view::npos) {
+        dst.append(t.substr(i));
+        return;
+      }
       size_t e = t.find('}', p + 2);
-      if (e == std::string_view::npos) { dst.append(t.substr(i)); return; }
+      if (e == std::string_view::npos) {
+        dst.append(t.substr(i));
+        return;
+      }
       dst.append(t.substr(i, p - i));
       resolve(t.substr(p + 2, e - p - 2), dst, depth);
       i = e + 1;
@@ -182,7 +225,10 @@ struct Evaluator {
 
   std::string expand(std::string_view t) {
     std::string r;
-    if (t.find("%{") == std::string_view::npos) { r.assign(t); return r; }
+    if (t.find("%{") == std::string_view::npos) {
+      r.assign(t);
+      return r;
+    }
     expandInto(t, r);
     return r;
   }
@@ -195,13 +241,22 @@ struct Evaluator {
       if (x.key.empty()) return true;
       return ieq(x.key, name);
     };
-    for (const CTarget& x : link.excludes) if (hit(x)) return true;
+    for (const CTarget& x : link.excludes)
+      if (hit(x)) return true;
     if (!s.removed_targets.empty()) {
       for (const auto& rt : s.removed_targets) {
         bool applies = false;
-        for (const IdRange& r : rt.ids) if (r.contains(rule->id)) { applies = true; break; }
+        for (const IdRange& r : rt.ids)
+          if (r.contains(rule->id)) {
+            applies = true;
+            break;
+          }
         if (!applies && !rt.tag.empty())
-          for (const auto& t : rule->tags) if (ieq(t, rt.tag)) { applies = true; break; }
+          for (const auto& t : rule->tags)
+            if (ieq(t, rt.tag)) {
+              applies = true;
+              break;
+            }
         if (applies && hit(rt.target)) return true;
       }
     }
@@ -226,6 +281,77 @@ struct Evaluator {
     return buf;
   }
 
+  static int onAtom(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                    void* ctx) {
+    static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
+    return 0;
+  }
+
+  // The candidate patterns of a chain's group for one transformed value.
+  void scanGroup(const engine_internal::ChainGroup& g, std::string_view text,
+                 std::vector<uint8_t>& cand) {
+    if (g.multi) {
+      g.multi->scan(text, *s.hs, cand);
+      return;
+    }
+    cand.assign(g.patterns.size(), 0);
+    for (uint32_t i : g.always) cand[i] = 1;
+    if (!g.filter) return;
+    s.atoms.clear();
+    if (g.atoms_db) {
+      const char* data = text.data() == nullptr ? "" : text.data();
+      if (hs_scan(g.atoms_db.get(), data, static_cast<unsigned>(text.size()), 0,
+                  s.atoms_scratch.get(), onAtom, &s.atoms) != HS_SUCCESS) {
+        std::fill(cand.begin(), cand.end(), 1);  // never a false negative
+        return;
+      }
+    }
+    if (s.atoms.empty()) {
+      // The common case (no atom in the value): the patterns without atoms, computed at load.
+      for (uint32_t i : g.unfiltered) cand[i] = 1;
+      return;
+    }
+    s.potentials.clear();
+    g.filter->AllPotentials(s.atoms, &s.potentials);
+    for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
+  }
+
+  // The transformed, scanned cache entry of element i of collection v for the link's chain.
+  Engine::Scratch::State::Entry& entryFor(const Link& link, Var v, size_t i,
+                                          std::string_view value) {
+    uint64_t key = ((static_cast<uint64_t>(v) + 1) << 48) |
+                   (static_cast<uint64_t>(i & 0xffffffff) << 16) |
+                   static_cast<uint64_t>(link.chain);
+    Engine::Scratch::State::Entry& e = s.lookup(key);
+    if (!e.transformed) {
+      if (link.transforms.empty())
+        e.identity = true;
+      else
+        transformInto(link, value, e.text, s.tmp1);
+      e.transformed = true;
+    }
+    if (!e.scanned) {
+      scanGroup(impl.chains[link.chain], e.identity ? value : std::string_view(e.text), e.cand);
+      e.scanned = true;
+    }
+    return e;
+  }
+
+  // Whether some value of the collection is a candidate for the link's grouped pattern.
+  bool anyCandidate(const Link& link, Var v, const std::vector<Element>& els) {
+    size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(link.chain);
+    std::vector<uint8_t>& u = s.unions[idx];
+    if (!s.union_done[idx]) {
+      u.assign(impl.chains[link.chain].patterns.size(), 0);
+      for (size_t i = 0; i < els.size(); ++i) {
+        const auto& e = entryFor(link, v, i, els[i].value);
+        for (size_t b = 0; b < e.cand.size() && b < u.size(); ++b) u[b] |= e.cand[b];
+      }
+      s.union_done[idx] = 1;
+    }
+    return static_cast<size_t>(link.group_bit) < u.size() && u[link.group_bit];
+  }
+
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
@@ -233,7 +359,7 @@ struct Evaluator {
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
-        impl.chains[link.chain].multi->scan(text, *s.hs, entry->cand);
+        scanGroup(impl.chains[link.chain], text, entry->cand);
         entry->scanned = true;
       }
       r = static_cast<size_t>(link.group_bit) < entry->cand.size() && entry->cand[link.group_bit]
@@ -255,7 +381,10 @@ struct Evaluator {
   void onMatch(const Link& link, std::string_view name_coll, std::string_view name_key,
                std::string_view value) {
     std::string name(name_coll);
-    if (!name_key.empty()) { name += ':'; name += name_key; }
+    if (!name_key.empty()) {
+      name += ':';
+      name += name_key;
+    }
     s.matched.emplace_back(name, std::string(value));
     s.matched_var.assign(value);
     s.matched_var_name = std::move(name);
@@ -307,6 +436,10 @@ struct Evaluator {
     std::string param;
     if (link.cop && link.cop->dynamicParam()) param = expand(link.op.param);
     have_captures = false;
+    if (link.targets.empty()) {  // SecAction: one unconditional match
+      evalValue(link, "", "", "", 0, param);
+      return;
+    }
     for (const CTarget& t : link.targets) {
       std::string_view vname = varName(t.var);
       if (isRequestCollection(t.var)) {
@@ -319,6 +452,9 @@ struct Evaluator {
           evalValue(link, vname, "", v, 0, param);
           continue;
         }
+        if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
+            !anyCandidate(link, t.var, els))
+          continue;  // no value of the collection can match the pattern
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
           if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
@@ -362,10 +498,15 @@ struct Evaluator {
         case Var::kMatchedVars:
         case Var::kMatchedVarsNames: {
           auto prev = s.prev_matched;  // copy: evalValue appends to s.matched, not prev
-          if (t.count) { evalValue(link, vname, "", std::to_string(prev.size()), 0, param); break; }
+          if (t.count) {
+            evalValue(link, vname, "", std::to_string(prev.size()), 0, param);
+            break;
+          }
           for (const auto& [n, v] : prev) {
-            if (t.var == Var::kMatchedVars) evalValue(link, vname, n, v, 0, param);
-            else evalValue(link, vname, n, n, 0, param);
+            if (t.var == Var::kMatchedVars)
+              evalValue(link, vname, n, v, 0, param);
+            else
+              evalValue(link, vname, n, n, 0, param);
           }
           break;
         }
@@ -379,8 +520,12 @@ struct Evaluator {
           evalValue(link, vname, "", v, 0, param);
           break;
         }
-        case Var::kRule: case Var::kGeo: case Var::kEnv:
-        case Var::kResponseBody: case Var::kResponseStatus: case Var::kResponseHeaders:
+        case Var::kRule:
+        case Var::kGeo:
+        case Var::kEnv:
+        case Var::kResponseBody:
+        case Var::kResponseStatus:
+        case Var::kResponseHeaders:
         case Var::kResponseHeadersNames:
           if (t.count) evalValue(link, vname, "", "0", 0, param);
           break;
@@ -389,7 +534,10 @@ struct Evaluator {
           break;
         default: {
           bool present = s.data.hasScalar(t.var);
-          if (t.count) { evalValue(link, vname, "", present ? "1" : "0", 0, param); break; }
+          if (t.count) {
+            evalValue(link, vname, "", present ? "1" : "0", 0, param);
+            break;
+          }
           if (!present) break;
           if (excluded(link, t.var, "")) break;
           uint64_t key = (static_cast<uint64_t>(t.var) + 1) << 48;
@@ -401,8 +549,10 @@ struct Evaluator {
     if (have_captures) {
       for (size_t i = 0; i < 10; ++i) {
         std::string k = "tx." + std::to_string(i);
-        if (i < last_captures.size()) s.vars[k] = last_captures[i];
-        else s.vars.erase(k);
+        if (i < last_captures.size())
+          s.vars[k] = last_captures[i];
+        else
+          s.vars.erase(k);
       }
     }
   }
@@ -411,9 +561,15 @@ struct Evaluator {
   void runSetVar(const SetVar& sv) {
     std::string name = sv.collection + ".";
     appendLower(name, expand(sv.name));
-    if (sv.op == SetVar::Op::kDelete) { s.vars.erase(name); return; }
+    if (sv.op == SetVar::Op::kDelete) {
+      s.vars.erase(name);
+      return;
+    }
     std::string value = expand(sv.value);
-    if (sv.op == SetVar::Op::kSet) { s.vars[name] = std::move(value); return; }
+    if (sv.op == SetVar::Op::kSet) {
+      s.vars[name] = std::move(value);
+      return;
+    }
     auto& cur = s.vars[name];
     int64_t a = toInt(cur), b = toInt(value);
     cur = std::to_string(sv.op == SetVar::Op::kAdd ? a + b : a - b);
@@ -439,7 +595,8 @@ struct Evaluator {
     };
     if (ieq(c.name, "ruleRemoveById")) {
       auto r = parseIdRanges(v);
-      if (r) for (const IdRange& x : *r) s.removed_ids.push_back(x);
+      if (r)
+        for (const IdRange& x : *r) s.removed_ids.push_back(x);
     } else if (ieq(c.name, "ruleRemoveByTag")) {
       s.removed_tags.push_back(v);
     } else if (ieq(c.name, "ruleRemoveTargetById") || ieq(c.name, "ruleRemoveTargetByTag")) {
@@ -456,17 +613,21 @@ struct Evaluator {
       }
       s.removed_targets.push_back(std::move(tr));
     } else if (ieq(c.name, "ruleEngine")) {
-      if (ieq(v, "off")) stop = true;
-      else if (ieq(v, "detectiononly")) s.detection_only = true;
+      if (ieq(v, "off"))
+        stop = true;
+      else if (ieq(v, "detectiononly"))
+        s.detection_only = true;
     }
     // requestBodyProcessor, forceRequestBodyVariable, auditEngine, auditLogParts,
     // requestBodyAccess: accepted, no effect here (the body processor is chosen by RequestData).
   }
 
   bool ruleRemoved(const CRule& r) const {
-    for (const IdRange& x : s.removed_ids) if (x.contains(r.id)) return true;
+    for (const IdRange& x : s.removed_ids)
+      if (x.contains(r.id)) return true;
     for (const auto& tag : s.removed_tags)
-      for (const auto& t : r.tags) if (ieq(t, tag)) return true;
+      for (const auto& t : r.tags)
+        if (ieq(t, tag)) return true;
     return false;
   }
 
@@ -519,12 +680,21 @@ struct Evaluator {
     size_t i = 0;
     while (i < steps.size() && !stop) {
       const Step& st = steps[i];
-      if (st.rule < 0) { ++i; continue; }
+      if (st.rule < 0) {
+        ++i;
+        continue;
+      }
       const CRule& r = impl.rules[st.rule];
-      if ((!s.removed_ids.empty() || !s.removed_tags.empty()) && ruleRemoved(r)) { ++i; continue; }
+      if ((!s.removed_ids.empty() || !s.removed_tags.empty()) && ruleRemoved(r)) {
+        ++i;
+        continue;
+      }
       bool m = evalRule(r);
       if (stop) return;
-      if (m && st.skip_to >= 0) { i = static_cast<size_t>(st.skip_to); continue; }
+      if (m && st.skip_to >= 0) {
+        i = static_cast<size_t>(st.skip_to);
+        continue;
+      }
       ++i;
       if (m && r.skip > 0) {
         int n = r.skip;
@@ -551,6 +721,7 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.data.build(request);
   s.vars.clear();
   s.resetCache();
+  std::fill(s.union_done.begin(), s.union_done.end(), 0);
   s.removed_ids.clear();
   s.removed_tags.clear();
   s.removed_targets.clear();

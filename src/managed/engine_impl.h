@@ -2,6 +2,9 @@
 // engine_eval.cc runs it) and the per-thread Scratch.
 #pragma once
 
+#include <hs/hs.h>
+#include <re2/filtered_re2.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,9 +22,9 @@ namespace shipgate::managed::engine_internal {
 // One target of a compiled rule link (or one exclusion from it).
 struct CTarget {
   Var var = Var::kArgs;
-  std::string key;             // lower-case selector; "" = every element
-  std::shared_ptr<Regex> re;   // selector /regex/ (case-insensitive)
-  bool count = false;          // &VAR
+  std::string key;            // lower-case selector; "" = every element
+  std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive)
+  bool count = false;         // &VAR
 };
 
 // One SecRule of a chain (the head is links[0]).
@@ -57,14 +60,33 @@ struct CRule {
 
 // A step of a phase's program: a rule or a marker.
 struct Step {
-  int rule = -1;        // index into Impl::rules; -1 = marker
-  int skip_to = -1;     // for rules with skipAfter: the step index of the marker (-1: phase end)
+  int rule = -1;     // index into Impl::rules; -1 = marker
+  int skip_to = -1;  // for rules with skipAfter: the step index of the marker (-1: phase end)
 };
 
+// The static @rx patterns of the rules that share one transformation chain. A value is
+// scanned once per chain for the candidate patterns:
+//  - preferred: a literal prefilter. RE2's FilteredRE2 derives from each pattern the literal
+//    atoms every match must contain (an and/or tree); one Hyperscan literal scan (caseless)
+//    finds the atoms present in the value, and the tree gives the patterns that may match.
+//    Patterns RE2 cannot read (look-arounds, back-references) or without atoms are always
+//    candidates. Never a false negative: a pattern's PCRE decides on every candidate.
+//  - fallback: a Hyperscan prefilter MultiRegex of the patterns (when the atoms are not plain
+//    ASCII, where caseless literal matching would differ from the regex's case folding).
+struct HsDbDeleter {
+  void operator()(hs_database_t* db) const { hs_free_database(db); }
+};
 struct ChainGroup {
   std::vector<Transform> transforms;
   std::vector<std::string> patterns;
-  std::unique_ptr<MultiRegex> multi;  // null when no groupable pattern (or compile failed)
+  std::unique_ptr<MultiRegex> multi;  // fallback (null when the literal prefilter is used)
+  std::unique_ptr<re2::FilteredRE2> filter;
+  std::vector<uint32_t> filter_to_pattern;  // FilteredRE2 regex id -> index in patterns
+  std::vector<uint32_t> always;             // pattern indices that are always candidates
+  std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is present
+  std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;
+  size_t atom_count = 0;
+  bool active() const { return multi || filter || !always.empty(); }
 };
 
 }  // namespace shipgate::managed::engine_internal
@@ -81,17 +103,27 @@ struct Engine::Impl {
 };
 
 // Per thread: every per-request buffer.
+struct HsScratchDeleter {
+  void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
+};
+
 struct Engine::Scratch::State {
   struct Entry {
-    std::string text;               // transformed value (unused when identity)
-    bool identity = false;          // chain is empty: the text is the value itself
+    std::string text;       // transformed value (unused when identity)
+    bool identity = false;  // chain is empty: the text is the value itself
     bool transformed = false;
     bool scanned = false;
-    std::vector<uint8_t> cand;      // MultiRegex candidates for the chain
+    std::vector<uint8_t> cand;  // MultiRegex candidates for the chain
   };
 
   RequestData data;
   std::unique_ptr<MultiRegex::Scratch> hs;
+  std::unique_ptr<hs_scratch_t, HsScratchDeleter> atoms_scratch;  // for ChainGroup::atoms_db
+  std::vector<int> atoms, potentials;
+  // Per (collection, chain): the union of the candidate bits of all its values (computed on
+  // first use in a request), so a rule whose pattern no value can match skips the collection.
+  std::vector<uint8_t> union_done;           // [var * chains + chain]
+  std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   std::unordered_map<std::string, std::string> vars;
   // Value cache: key (var, element index, chain) -> entry index.

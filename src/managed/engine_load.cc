@@ -33,8 +33,9 @@ Result<CTarget> compileTarget(const Target& t) {
   if (t.var == Var::kXml) return c;  // XML:/* and any XPath select every XML element
   if (t.selector_is_regex) {
     auto re = Regex::compile("(?i)" + t.selector);
-    if (!re) return Status::invalidArgument("bad selector regex /" + t.selector + "/: " +
-                                            re.status().message());
+    if (!re)
+      return Status::invalidArgument("bad selector regex /" + t.selector +
+                                     "/: " + re.status().message());
     c.re = std::shared_ptr<Regex>(std::move(re).value().release());
   } else {
     c.key = lower(t.selector);
@@ -59,7 +60,11 @@ struct Loader {
   std::vector<std::vector<Target>> extra_excludes;  // per rule: "!" targets
   std::vector<const Directive*> pending;
   std::vector<std::pair<int, std::string>> markers;  // (order index, name) interleaved below
-  struct Order { bool marker; size_t index; std::string name; };
+  struct Order {
+    bool marker;
+    size_t index;
+    std::string name;
+  };
   std::vector<Order> order;
   std::string version;
   Engine::Impl::Mode mode = Engine::Impl::Mode::kOn;
@@ -81,11 +86,17 @@ std::vector<Transform> foldTransforms(const Actions* defaults, const Actions& a)
   std::vector<Transform> out;
   if (defaults) {
     for (Transform t : defaults->transforms) {
-      if (t == Transform::kNone) out.clear(); else out.push_back(t);
+      if (t == Transform::kNone)
+        out.clear();
+      else
+        out.push_back(t);
     }
   }
   for (Transform t : a.transforms) {
-    if (t == Transform::kNone) out.clear(); else out.push_back(t);
+    if (t == Transform::kNone)
+      out.clear();
+    else
+      out.push_back(t);
   }
   return out;
 }
@@ -98,7 +109,8 @@ Status addRule(Loader& L, const Directive& d) {
   c.where = d.where;
   c.id = a.id.value_or(0);
   c.phase = phase;
-  const Actions* def = (phase >= 1 && phase <= 5 && L.defaults[phase]) ? &*L.defaults[phase] : nullptr;
+  const Actions* def =
+      (phase >= 1 && phase <= 5 && L.defaults[phase]) ? &*L.defaults[phase] : nullptr;
   Disruptive dd = def ? def->disruptive : Disruptive::kPass;
   if (dd == Disruptive::kNone || dd == Disruptive::kBlock) dd = Disruptive::kPass;
   Disruptive rd = a.disruptive;
@@ -136,8 +148,8 @@ Status addRule(Loader& L, const Directive& d) {
         L.by_id.erase(it);
       } else {
         return Status::invalidArgument(d.where.toString() + ": duplicate rule id " +
-                                     std::to_string(c.id) + " (first at " +
-                                     prev.where.toString() + ")");
+                                       std::to_string(c.id) + " (first at " +
+                                       prev.where.toString() + ")");
       }
     }
   }
@@ -156,7 +168,8 @@ Status addRule(Loader& L, const Directive& d) {
 }
 
 bool matchesIds(const std::vector<IdRange>& ids, int64_t id) {
-  for (const IdRange& r : ids) if (r.contains(id)) return true;
+  for (const IdRange& r : ids)
+    if (r.contains(id)) return true;
   return false;
 }
 
@@ -173,6 +186,61 @@ void mergeActions(CRule& c, const Actions& u, const Actions* def) {
   if (u.severity) c.severity = *u.severity;
   for (const auto& t : u.tags) c.tags.push_back(t);
   if (!u.skip_after.empty()) c.skip_after = u.skip_after;
+}
+
+// The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
+bool buildLiteralFilter(ChainGroup& g) {
+  auto f = std::make_unique<re2::FilteredRE2>(3);
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as the PCREs (no UTF mode) see them
+  o.set_dot_nl(true);
+  o.set_log_errors(false);
+  o.set_max_mem(16 << 20);
+  std::vector<uint32_t> map, always;
+  for (uint32_t i = 0; i < g.patterns.size(); ++i) {
+    int id = -1;
+    if (f->Add(g.patterns[i], o, &id) == RE2::NoError && id >= 0) {
+      if (map.size() <= static_cast<size_t>(id)) map.resize(id + 1);
+      map[id] = i;
+    } else {
+      always.push_back(i);
+    }
+  }
+  std::vector<std::string> atoms;
+  if (f->NumRegexps() > 0) f->Compile(&atoms);
+  for (const auto& a : atoms)
+    for (unsigned char c : a)
+      if (c >= 0x80) return false;
+  if (!atoms.empty()) {
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> flags(atoms.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    std::vector<unsigned> ids;
+    for (unsigned i = 0; i < atoms.size(); ++i) {
+      exprs.push_back(atoms[i].data());
+      lens.push_back(atoms[i].size());
+      ids.push_back(i);
+    }
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(atoms.size()), HS_MODE_BLOCK, nullptr, &db,
+                             &err) != HS_SUCCESS) {
+      if (err) hs_free_compile_error(err);
+      return false;
+    }
+    g.atoms_db.reset(db);
+  }
+  g.atom_count = atoms.size();
+  if (f->NumRegexps() > 0) {
+    std::vector<int> none, pass;
+    f->AllPotentials(none, &pass);
+    for (int id : pass) g.unfiltered.push_back(map[id]);
+  }
+  g.filter = f->NumRegexps() > 0 ? std::move(f) : nullptr;
+  g.filter_to_pattern = std::move(map);
+  g.always = std::move(always);
+  return true;
 }
 
 }  // namespace
@@ -198,12 +266,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   {
     std::string pl = std::to_string(s.paranoia_level);
     std::string gen =
-        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=" + pl + "\"\n"
+        "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=" + pl +
+        "\"\n"
         "SecAction \"id:900001,phase:1,nolog,pass,t:none,setvar:tx.executing_paranoia_level=" +
-        pl + "\"\n"
+        pl +
+        "\"\n"
         "SecAction \"id:900110,phase:1,nolog,pass,t:none,"
-        "setvar:tx.inbound_anomaly_score_threshold=" + std::to_string(s.inbound_threshold) +
-        ",setvar:tx.outbound_anomaly_score_threshold=4\"\n";
+        "setvar:tx.inbound_anomaly_score_threshold=" +
+        std::to_string(s.inbound_threshold) + ",setvar:tx.outbound_anomaly_score_threshold=4\"\n";
     files.emplace_back("shipgate-settings", std::move(gen));
   }
   fs::path setup_dir = s.setup_file.empty() ? fs::path() : fs::path(s.setup_file).parent_path();
@@ -265,9 +335,12 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
               L.version = L.version.substr(1, L.version.size() - 2);
           } else if (d.name == "SecRuleEngine") {
             std::string v = lower(d.value);
-            if (v == "off") L.mode = Impl::Mode::kOff;
-            else if (v == "detectiononly") L.mode = Impl::Mode::kDetectionOnly;
-            else L.mode = Impl::Mode::kOn;
+            if (v == "off")
+              L.mode = Impl::Mode::kOff;
+            else if (v == "detectiononly")
+              L.mode = Impl::Mode::kDetectionOnly;
+            else
+              L.mode = Impl::Mode::kOn;
           }
           break;
       }
@@ -276,19 +349,25 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
 
   // Removal and update directives, then the configured exclusions.
   auto hasTag = [](const CRule& c, const std::string& tag) {
-    for (const auto& t : c.tags) if (t == tag) return true;
+    for (const auto& t : c.tags)
+      if (t == tag) return true;
     return false;
   };
   for (const Directive* d : L.pending) {
     switch (d->kind) {
       case DirectiveKind::kRemoveById:
-        for (auto& c : L.rules) if (matchesIds(d->ids, c.id)) c.removed = true;
+        for (auto& c : L.rules)
+          if (matchesIds(d->ids, c.id)) c.removed = true;
         break;
       case DirectiveKind::kRemoveByTag: {
         auto re = Regex::compile(d->name);
         if (!re) return Status::invalidArgument(d->where.toString() + ": " + re.status().message());
         for (auto& c : L.rules)
-          for (const auto& t : c.tags) if ((*re)->match(t)) { c.removed = true; break; }
+          for (const auto& t : c.tags)
+            if ((*re)->match(t)) {
+              c.removed = true;
+              break;
+            }
         break;
       }
       case DirectiveKind::kUpdateTargetById:
@@ -302,12 +381,20 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         for (size_t i = 0; i < L.rules.size(); ++i) {
           const CRule& c = L.rules[i];
           bool hit = false;
-          if (re) { for (const auto& t : c.tags) if (re->match(t)) { hit = true; break; } }
-          else hit = matchesIds(d->ids, c.id);
+          if (re) {
+            for (const auto& t : c.tags)
+              if (re->match(t)) {
+                hit = true;
+                break;
+              }
+          } else
+            hit = matchesIds(d->ids, c.id);
           if (!hit) continue;
           for (const Target& t : d->targets) {
-            if (t.exclude) L.extra_excludes[i].push_back(t);
-            else L.extra_targets[i].push_back(t);
+            if (t.exclude)
+              L.extra_excludes[i].push_back(t);
+            else
+              L.extra_targets[i].push_back(t);
           }
         }
         break;
@@ -326,12 +413,16 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   for (const Exclusion& e : s.exclusions) {
     for (size_t i = 0; i < L.rules.size(); ++i) {
       CRule& c = L.rules[i];
-      bool hit = (!e.ids.empty() && matchesIds(e.ids, c.id)) || (!e.tag.empty() && hasTag(c, e.tag));
+      bool hit =
+          (!e.ids.empty() && matchesIds(e.ids, c.id)) || (!e.tag.empty() && hasTag(c, e.tag));
       if (!hit) continue;
       if (e.targets.empty()) {
         c.removed = true;
       } else {
-        for (Target t : e.targets) { t.exclude = true; L.extra_excludes[i].push_back(t); }
+        for (Target t : e.targets) {
+          t.exclude = true;
+          L.extra_excludes[i].push_back(t);
+        }
       }
     }
   }
@@ -358,12 +449,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
       for (const Target& t : targets) {
         auto ct = compileTarget(t);
-        if (!ct) return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
+        if (!ct)
+          return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
         (t.exclude ? link.excludes : link.targets).push_back(std::move(ct).value());
       }
       link.op = r.op;
       link.transforms = foldTransforms(def, r.actions);
-      auto [it, inserted] = chain_ids.emplace(link.transforms, static_cast<int>(impl->chains.size()));
+      auto [it, inserted] =
+          chain_ids.emplace(link.transforms, static_cast<int>(impl->chains.size()));
       if (inserted) {
         ChainGroup g;
         g.transforms = link.transforms;
@@ -381,7 +474,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (op) {
         link.cop = std::move(op).value();
         std::string_view pat = link.cop->groupablePattern();
-        if (!pat.empty() && !link.multi_match) {
+        if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);
@@ -398,25 +491,31 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       c.links.push_back(std::move(link));
     }
   }
-  size_t grouped = 0, always = 0;
+  size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0;
   for (ChainGroup& g : impl->chains) {
     if (g.patterns.empty()) continue;
+    if (buildLiteralFilter(g)) {
+      ++literal_groups;
+      atoms_total += g.atom_count;
+      grouped += g.patterns.size() - g.always.size();
+      always += g.always.size();
+      continue;
+    }
     auto mr = MultiRegex::compile(g.patterns);
     if (mr) {
       g.multi = std::move(mr).value();
       grouped += g.patterns.size();
     } else {
       always += g.patterns.size();
-      if (report) report->push_back("pattern group failed to compile, its rules run every regex: " +
-                                    mr.status().message());
+      if (report)
+        report->push_back("pattern group failed to compile, its rules run every regex: " +
+                          mr.status().message());
     }
   }
-  if (always > 0) {
-    // Rules of a group that did not compile run their PCRE on every value.
-    for (CRule& c : L.rules)
-      for (Link& l : c.links)
-        if (l.group_bit >= 0 && !impl->chains[l.chain].multi) l.group_bit = -1;
-  }
+  // Rules of a group that did not compile run their PCRE on every value.
+  for (CRule& c : L.rules)
+    for (Link& l : c.links)
+      if (l.group_bit >= 0 && !impl->chains[l.chain].active()) l.group_bit = -1;
 
   // Programs per phase: rules in file order, markers in both phases.
   impl->rules = std::move(L.rules);
@@ -440,7 +539,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     std::vector<std::pair<std::string, int>> marks;  // (name, step index)
     size_t step = 0;
     for (const auto& o : L.order) {
-      if (o.marker) { marks.emplace_back(o.name, static_cast<int>(step)); ++step; continue; }
+      if (o.marker) {
+        marks.emplace_back(o.name, static_cast<int>(step));
+        ++step;
+        continue;
+      }
       const CRule& c = impl->rules[o.index];
       if (c.removed || c.phase - 1 != ph) continue;
       ++step;
@@ -452,7 +555,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (c.skip_after.empty()) continue;
       st.skip_to = static_cast<int>(impl->phases[ph].size());
       for (const auto& [name, at] : marks) {
-        if (name == c.skip_after && at > static_cast<int>(si)) { st.skip_to = at; break; }
+        if (name == c.skip_after && at > static_cast<int>(si)) {
+          st.skip_to = at;
+          break;
+        }
       }
     }
   }
@@ -460,14 +566,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
                         " rules of phases 3-5 (response, logging) are read but not evaluated");
-    report->push_back((L.version.empty() ? std::string("rule set") : L.version) + ": " +
-                      std::to_string(impl->head_count) + " rules (phase 1: " +
-                      std::to_string(counts[1]) + ", phase 2: " + std::to_string(counts[2]) +
-                      "), " + std::to_string(marker_count) + " markers, " +
-                      std::to_string(impl->chains.size()) + " transformation chains, " +
-                      std::to_string(grouped) + " regex patterns in Hyperscan groups, " +
-                      std::to_string(always) + " always candidates, " +
-                      std::to_string(unsupported) + " unsupported operators");
+    report->push_back(
+        (L.version.empty() ? std::string("rule set") : L.version) + ": " +
+        std::to_string(impl->head_count) + " rules (phase 1: " + std::to_string(counts[1]) +
+        ", phase 2: " + std::to_string(counts[2]) + "), " + std::to_string(marker_count) +
+        " markers, " + std::to_string(impl->chains.size()) + " transformation chains, " +
+        std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
+        " literal groups, " + std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
+        " always candidates, " + std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;
@@ -485,12 +591,23 @@ std::string_view Engine::version() const { return impl_->version; }
 std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   auto scratch = std::make_unique<Scratch>();
   Scratch::State* s = &scratch->state();
-  for (const auto& g : impl_->chains)
+  for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
+    if (g.atoms_db) {
+      hs_scratch_t* hs = s->atoms_scratch.release();
+      if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)
+        s->atoms_scratch.reset(hs);
+      else
+        s->atoms_scratch.reset(hs);
+    }
+  }
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
   s->table.assign(1024, {0, 0});
+  size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
+  s->union_done.assign(nvars * impl_->chains.size(), 0);
+  s->unions.resize(nvars * impl_->chains.size());
   return scratch;
 }
 

@@ -6,17 +6,23 @@
 #include <arpa/inet.h>
 #include <hs/hs.h>
 #include <pcre2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
+#include "shipgate/common/mutex.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
@@ -63,7 +69,8 @@ PcreThreadState& pcreState() {
 
 std::string pcreMessage(int code) {
   PCRE2_UCHAR buf[256];
-  if (pcre2_get_error_message(code, buf, sizeof(buf)) < 0) return "PCRE2 error " + std::to_string(code);
+  if (pcre2_get_error_message(code, buf, sizeof(buf)) < 0)
+    return "PCRE2 error " + std::to_string(code);
   return std::string(reinterpret_cast<const char*>(buf));
 }
 
@@ -87,22 +94,6 @@ std::vector<std::string> splitWhitespace(std::string_view s) {
     size_t start = i;
     while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     if (i > start) out.emplace_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
-// Same rules as seclang.h's parseDataFile (one phrase per line, '#' comments and blank lines
-// skipped, whitespace trimmed); local so the operators do not depend on the reader's progress.
-std::vector<std::string> readDataLines(std::string_view text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-    line = trim(line);
-    if (!line.empty() && line.front() != '#') out.emplace_back(line);
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
   }
   return out;
 }
@@ -132,7 +123,7 @@ Result<std::vector<std::string>> readDataFiles(std::string_view param, const Ope
     if (!text) {
       return Status::invalidArgument("@" + std::string(op) + ": cannot read data file " + path);
     }
-    for (auto& l : readDataLines(*text)) lines.push_back(std::move(l));
+    for (auto& l : parseDataFile(*text)) lines.push_back(std::move(l));
   }
   return lines;
 }
@@ -356,9 +347,8 @@ bool icaseContains(std::string_view hay, std::string_view needle_lower) {
   if (needle_lower.size() > hay.size()) return false;
   for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
     size_t k = 0;
-    while (k < needle_lower.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) ==
-               static_cast<unsigned char>(needle_lower[k])) {
+    while (k < needle_lower.size() && std::tolower(static_cast<unsigned char>(hay[i + k])) ==
+                                          static_cast<unsigned char>(needle_lower[k])) {
       ++k;
     }
     if (k == needle_lower.size()) return true;
@@ -405,6 +395,127 @@ Status growScratch(void* db, MultiRegex::Scratch& scratch) {
 Status prepareScratch(void* db, std::unique_ptr<MultiRegex::Scratch>& scratch) {
   if (!scratch) scratch = MultiRegex::newScratch();
   return growScratch(db, *scratch);
+}
+
+// ---- the on-disk cache of compiled MultiRegex databases ----
+Mutex g_cache_mu;
+std::optional<std::string> g_cache_dir GUARDED_BY(g_cache_mu);  // MultiRegex::setCacheDir
+
+constexpr char kCacheMagic[8] = {'S', 'G', 'H', 'S', 'C', 'A', '0', '1'};
+
+struct Fnv {
+  uint64_t h;
+  explicit Fnv(uint64_t seed) : h(seed) {}
+  void add(std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  }
+  void addNum(uint64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    add(std::string_view(b, 8));
+  }
+};
+
+std::string cacheKey(const std::vector<std::string>& patterns, unsigned flags) {
+  Fnv a(1469598103934665603ULL);
+  Fnv b(0x9E3779B97F4A7C15ULL);
+  for (Fnv* f : {&a, &b}) {
+    f->add(hs_version());
+    f->addNum(flags);
+    f->addNum(patterns.size());
+    for (const std::string& p : patterns) {
+      f->addNum(p.size());
+      f->add(p);
+    }
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(a.h),
+                static_cast<unsigned long long>(b.h));
+  return buf;
+}
+
+void putU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+bool getU32(std::string_view& in, uint32_t* v) {
+  if (in.size() < 4) return false;
+  std::memcpy(v, in.data(), 4);
+  in.remove_prefix(4);
+  return true;
+}
+
+// Cache entry: magic, pattern count, always count, (index, message length, message)..., then
+// Hyperscan's serialized database (possibly empty).
+bool loadCached(const std::string& path, size_t count, void** db, std::vector<uint32_t>* always,
+                std::vector<std::string>* rejections) {
+  auto text = readFile(path);
+  if (!text) return false;
+  std::string_view in = *text;
+  if (in.size() < sizeof(kCacheMagic) || std::memcmp(in.data(), kCacheMagic, 8) != 0) return false;
+  in.remove_prefix(8);
+  uint32_t n = 0;
+  uint32_t na = 0;
+  if (!getU32(in, &n) || n != count || !getU32(in, &na) || na > count) return false;
+  std::vector<uint32_t> a;
+  std::vector<std::string> r;
+  for (uint32_t k = 0; k < na; ++k) {
+    uint32_t idx = 0;
+    uint32_t len = 0;
+    if (!getU32(in, &idx) || idx >= count || !getU32(in, &len) || len > in.size()) return false;
+    a.push_back(idx);
+    r.emplace_back(in.substr(0, len));
+    in.remove_prefix(len);
+  }
+  hs_database_t* d = nullptr;
+  if (!in.empty()) {
+    if (hs_deserialize_database(in.data(), in.size(), &d) != HS_SUCCESS) return false;
+  } else if (na != count) {
+    return false;
+  }
+  *db = d;
+  *always = std::move(a);
+  *rejections = std::move(r);
+  return true;
+}
+
+void storeCached(const std::string& dir, const std::string& path, size_t count, void* db,
+                 const std::vector<uint32_t>& always, const std::vector<std::string>& rejections) {
+  std::string out(kCacheMagic, 8);
+  putU32(out, static_cast<uint32_t>(count));
+  putU32(out, static_cast<uint32_t>(always.size()));
+  for (size_t k = 0; k < always.size(); ++k) {
+    putU32(out, always[k]);
+    putU32(out, static_cast<uint32_t>(rejections[k].size()));
+    out += rejections[k];
+  }
+  if (db != nullptr) {
+    char* bytes = nullptr;
+    size_t len = 0;
+    if (hs_serialize_database(static_cast<hs_database_t*>(db), &bytes, &len) != HS_SUCCESS) return;
+    out.append(bytes, len);
+    std::free(bytes);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(reinterpret_cast<uintptr_t>(&out));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return;
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!f) {
+      f.close();
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
 }
 
 }  // namespace
@@ -473,11 +584,40 @@ MultiRegex::Scratch::~Scratch() {
   if (hs != nullptr) hs_free_scratch(static_cast<hs_scratch_t*>(hs));
 }
 
+void MultiRegex::setCacheDir(std::string dir) {
+  MutexLock lock(g_cache_mu);
+  g_cache_dir = std::move(dir);
+}
+
+std::string MultiRegex::cacheDir() {
+  {
+    MutexLock lock(g_cache_mu);
+    if (g_cache_dir) return *g_cache_dir;
+  }
+  if (const char* d = std::getenv("SHIPGATE_HS_CACHE_DIR")) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x == '/') {
+    return std::string(x) + "/shipgate/hyperscan";
+  }
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') {
+    return std::string(h) + "/.cache/shipgate/hyperscan";
+  }
+  return "";
+}
+
 Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::string>& patterns) {
   std::unique_ptr<MultiRegex> m(new MultiRegex());
   m->count_ = patterns.size();
   const unsigned kFlags =
       HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY;
+  const std::string cache_dir = patterns.empty() ? std::string() : cacheDir();
+  std::string cache_path;
+  if (!cache_dir.empty()) {
+    cache_path = cache_dir + "/" + cacheKey(patterns, kFlags) + ".hsdb";
+    if (loadCached(cache_path, patterns.size(), &m->db_, &m->always_, &m->rejections_)) {
+      m->from_cache_ = true;
+      return m;
+    }
+  }
   std::vector<uint32_t> live;  // indices still in the set
   live.reserve(patterns.size());
   for (uint32_t i = 0; i < patterns.size(); ++i) {
@@ -503,9 +643,9 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
     }
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
-    hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                                     static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                                     &db, &err);
+    hs_error_t rc =
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db, &err);
     if (rc == HS_SUCCESS) {
       m->db_ = db;
       break;
@@ -531,7 +671,7 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
       } else {
         m->always_.push_back(i);
         m->rejections_.push_back(e1 != nullptr && e1->message != nullptr ? e1->message
-                                                                          : "compile failed");
+                                                                         : "compile failed");
         hs_free_compile_error(e1);
       }
     }
@@ -558,6 +698,9 @@ Result<std::unique_ptr<MultiRegex>> MultiRegex::compile(const std::vector<std::s
   }
   m->always_ = std::move(a2);
   m->rejections_ = std::move(r2);
+  if (!cache_path.empty()) {
+    storeCached(cache_dir, cache_path, m->count_, m->db_, m->always_, m->rejections_);
+  }
   return m;
 }
 
@@ -658,9 +801,28 @@ bool PhraseSet::match(std::string_view text, MultiRegex::Scratch& scratch,
 namespace {
 
 enum class Kind {
-  kRx, kPm, kStreq, kContains, kContainsWord, kBeginsWith, kEndsWith, kWithin, kStrmatch,
-  kEq, kGe, kGt, kLe, kLt, kIpMatch, kValidateByteRange, kValidateUrlEncoding,
-  kValidateUtf8Encoding, kDetectSqli, kDetectXss, kUnconditional, kNoMatch,
+  kRx,
+  kPm,
+  kStreq,
+  kContains,
+  kContainsWord,
+  kBeginsWith,
+  kEndsWith,
+  kWithin,
+  kStrmatch,
+  kEq,
+  kGe,
+  kGt,
+  kLe,
+  kLt,
+  kIpMatch,
+  kValidateByteRange,
+  kValidateUrlEncoding,
+  kValidateUtf8Encoding,
+  kDetectSqli,
+  kDetectXss,
+  kUnconditional,
+  kNoMatch,
 };
 
 class Op final : public CompiledOperator {
@@ -722,8 +884,7 @@ class Op final : public CompiledOperator {
       case Kind::kContainsWord:
         return containsWord(value, p) && setMatched(matched, p);
       case Kind::kBeginsWith:
-        return value.substr(0, p.size()) == p && value.size() >= p.size() &&
-               setMatched(matched, p);
+        return value.substr(0, p.size()) == p && value.size() >= p.size() && setMatched(matched, p);
       case Kind::kEndsWith:
         return value.size() >= p.size() && value.substr(value.size() - p.size()) == p &&
                setMatched(matched, p);
@@ -836,12 +997,18 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
   }
   auto make = [&](Kind k, bool dyn) { return std::make_unique<Op>(k, name, op.param, dyn); };
   static const std::pair<const char*, Kind> kSimple[] = {
-      {"streq", Kind::kStreq},         {"contains", Kind::kContains},
-      {"containsword", Kind::kContainsWord}, {"beginswith", Kind::kBeginsWith},
-      {"endswith", Kind::kEndsWith},   {"within", Kind::kWithin},
-      {"strmatch", Kind::kStrmatch},   {"eq", Kind::kEq},
-      {"ge", Kind::kGe},               {"gt", Kind::kGt},
-      {"le", Kind::kLe},               {"lt", Kind::kLt},
+      {"streq", Kind::kStreq},
+      {"contains", Kind::kContains},
+      {"containsword", Kind::kContainsWord},
+      {"beginswith", Kind::kBeginsWith},
+      {"endswith", Kind::kEndsWith},
+      {"within", Kind::kWithin},
+      {"strmatch", Kind::kStrmatch},
+      {"eq", Kind::kEq},
+      {"ge", Kind::kGe},
+      {"gt", Kind::kGt},
+      {"le", Kind::kLe},
+      {"lt", Kind::kLt},
   };
   for (const auto& [n, k] : kSimple) {
     if (name == n) return std::unique_ptr<CompiledOperator>(make(k, dynamic));
@@ -905,7 +1072,8 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
   if (name == "validateutf8encoding") {
     return std::unique_ptr<CompiledOperator>(make(Kind::kValidateUtf8Encoding, false));
   }
-  if (name == "detectsqli") return std::unique_ptr<CompiledOperator>(make(Kind::kDetectSqli, false));
+  if (name == "detectsqli")
+    return std::unique_ptr<CompiledOperator>(make(Kind::kDetectSqli, false));
   if (name == "detectxss") return std::unique_ptr<CompiledOperator>(make(Kind::kDetectXss, false));
   if (name == "unconditionalmatch") {
     return std::unique_ptr<CompiledOperator>(make(Kind::kUnconditional, false));

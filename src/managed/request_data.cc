@@ -58,6 +58,40 @@ bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// The processor chosen by Content-Type (see the header), "" for none.
+std::string_view processorFor(std::string_view content_type) {
+  std::string type = mediaType(content_type);
+  if (type.starts_with("multipart/form-data")) return "MULTIPART";
+  if (type.starts_with("application/x-www-form-urlencoded")) return "URLENCODED";
+  if (type.starts_with("application/json") || endsWith(type, "+json")) return "JSON";
+  if (type.starts_with("text/xml") || type.starts_with("application/xml") ||
+      type.starts_with("application/soap+xml") || endsWith(type, "+xml")) {
+    return "XML";
+  }
+  return "";
+}
+
+void runProcessor(RequestDataBuilder& b, std::string_view processor,
+                  std::string_view content_type, std::string_view body, bool complete) {
+  if (processor.empty()) return;
+  b.setScalar(Var::kReqbodyProcessor, processor);
+  if (processor == "MULTIPART") {
+    b.parseMultipart(content_type, body, complete);
+  } else if (processor == "URLENCODED") {
+    b.parseUrlencoded(body, /*post=*/true);
+  } else if (processor == "JSON") {
+    if (!body.empty()) b.parseJson(body, complete);
+  } else if (processor == "XML") {
+    if (!body.empty()) b.parseXml(body, complete);
+  }
+}
+
+void finishSizes(RequestDataBuilder& b) {
+  std::string size = std::to_string(b.args_combined_size);
+  b.setScalar(Var::kArgsCombinedSize, size);
+  if (!b.rd.hasScalar(Var::kFilesCombinedSize)) b.setScalar(Var::kFilesCombinedSize, "0");
+}
+
 }  // namespace
 
 void urlDecodeNonStrict(std::string_view in, std::string& out) {
@@ -155,11 +189,10 @@ bool RequestDataBuilder::addArgument(bool post, std::string_view name, std::stri
     bodyError("more than 1000 arguments: the rest are not inspected");
     return false;
   }
-  args.push_back(Element{std::string(name), std::string(value)});
-  col(Var::kArgsNames).push_back(Element{std::string(name), std::string(name)});
-  col(post ? Var::kArgsPost : Var::kArgsGet).push_back(Element{std::string(name), std::string(value)});
-  col(post ? Var::kArgsPostNames : Var::kArgsGetNames)
-      .push_back(Element{std::string(name), std::string(name)});
+  push(Var::kArgs, name, value);
+  push(Var::kArgsNames, name, name);
+  push(post ? Var::kArgsPost : Var::kArgsGet, name, value);
+  push(post ? Var::kArgsPostNames : Var::kArgsGetNames, name, name);
   args_combined_size += name.size() + value.size();
   return true;
 }
@@ -200,10 +233,22 @@ std::string_view RequestData::scalar(Var v) const {
 
 bool RequestData::hasScalar(Var v) const { return present_[static_cast<size_t>(v)] != 0; }
 
+void RequestData::recycle(std::vector<Element>& c, size_t keep) {
+  while (c.size() > keep) {
+    Element& e = c.back();
+    // A one-off huge value (a file's content) is not kept for every later request.
+    if (e.value.capacity() > 65536) std::string().swap(e.value);
+    if (e.name.capacity() > 65536) std::string().swap(e.name);
+    spare_.push_back(std::move(e));
+    c.pop_back();
+  }
+}
+
 void RequestData::build(const HttpRequestView& request) {
-  for (auto& c : collections_) c.clear();
+  for (auto& c : collections_) recycle(c, 0);
   for (auto& s : scalars_) s.clear();
   std::fill(present_.begin(), present_.end(), 0);
+  query_args_cut_ = false;
   RequestDataBuilder b{*this};
   b.setScalar(Var::kReqbodyError, "0");  // bodyError() turns it to "1"
 
@@ -247,6 +292,7 @@ void RequestData::build(const HttpRequestView& request) {
     std::string_view query = no_fragment.substr(qmark + 1);
     b.setScalar(Var::kQueryString, query);
     b.parseUrlencoded(query, /*post=*/false);
+    query_args_cut_ = b.body_error;
   }
 
   // Headers and cookies (Transaction::addRequestHeader).
@@ -254,20 +300,25 @@ void RequestData::build(const HttpRequestView& request) {
   bool has_content_type = false;
   std::string_view host;
   for (const waf::Header& h : request.headers) {
-    b.col(Var::kRequestHeaders).push_back(Element{std::string(h.name), std::string(h.value)});
-    b.col(Var::kRequestHeadersNames).push_back(Element{std::string(h.name), std::string(h.name)});
+    b.push(Var::kRequestHeaders, h.name, h.value);
+    b.push(Var::kRequestHeadersNames, h.name, h.name);
     if (equalsNoCase(h.name, "cookie")) {
       std::string_view v = h.value;
-      while (!v.empty() && isSpace(v.back())) v.remove_suffix(1);
+      // The last cookie-pair (as getline splits: a final ';' ends it) loses trailing blanks.
+      const char* v_end = v.data() + v.size();
       splitGetline(v, ';', [&](std::string_view c) {
+        const char* c_end = c.data() + c.size();
+        if (c_end == v_end || c_end + 1 == v_end) {
+          while (!c.empty() && isSpace(c.back())) c.remove_suffix(1);
+        }
         if (c.empty()) return;
         size_t eq = c.find('=');
         std::string_view key = c.substr(0, eq);
         std::string_view val = eq == std::string_view::npos ? std::string_view() : c.substr(eq + 1);
         while (!key.empty() && isSpace(key.front())) key.remove_prefix(1);
         if (key.empty()) return;
-        b.col(Var::kRequestCookies).push_back(Element{std::string(key), std::string(val)});
-        b.col(Var::kRequestCookiesNames).push_back(Element{std::string(key), std::string(key)});
+        b.push(Var::kRequestCookies, key, val);
+        b.push(Var::kRequestCookiesNames, key, key);
       });
     } else if (equalsNoCase(h.name, "content-type")) {
       if (!has_content_type) content_type = h.value;
@@ -307,27 +358,44 @@ void RequestData::build(const HttpRequestView& request) {
     appendDecimal(scalars_[static_cast<size_t>(Var::kRequestBodyLength)], body.size());
     present_[static_cast<size_t>(Var::kRequestBodyLength)] = 1;
   }
-  if (has_content_type) {
-    std::string type = mediaType(content_type);
-    if (type.starts_with("multipart/form-data")) {
-      b.setScalar(Var::kReqbodyProcessor, "MULTIPART");
-      b.parseMultipart(content_type, body, request.body_complete);
-    } else if (type.starts_with("application/x-www-form-urlencoded")) {
-      b.setScalar(Var::kReqbodyProcessor, "URLENCODED");
-      b.parseUrlencoded(body, /*post=*/true);
-    } else if (type.starts_with("application/json") || endsWith(type, "+json")) {
-      b.setScalar(Var::kReqbodyProcessor, "JSON");
-      if (!body.empty()) b.parseJson(body, request.body_complete);
-    } else if (type.starts_with("text/xml") || type.starts_with("application/xml") ||
-               type.starts_with("application/soap+xml") || endsWith(type, "+xml")) {
-      b.setScalar(Var::kReqbodyProcessor, "XML");
-      if (!body.empty()) b.parseXml(body, request.body_complete);
-    }
-  }
+  std::string_view processor = has_content_type ? processorFor(content_type) : std::string_view();
+  runProcessor(b, processor, content_type, body, request.body_complete);
+  content_type_.assign(content_type);
 
-  appendDecimal(scalars_[static_cast<size_t>(Var::kArgsCombinedSize)], b.args_combined_size);
-  present_[static_cast<size_t>(Var::kArgsCombinedSize)] = 1;
-  if (!hasScalar(Var::kFilesCombinedSize)) b.setScalar(Var::kFilesCombinedSize, "0");
+  finishSizes(b);
+}
+
+void RequestData::setBodyProcessor(const HttpRequestView& request, std::string_view processor) {
+  // Drop what the body gave: ARGS keeps its ARGS_GET prefix.
+  size_t get_count = collections_[static_cast<size_t>(Var::kArgsGet)].size();
+  recycle(collections_[static_cast<size_t>(Var::kArgs)], get_count);
+  recycle(collections_[static_cast<size_t>(Var::kArgsNames)], get_count);
+  for (Var v : {Var::kArgsPost, Var::kArgsPostNames, Var::kFiles, Var::kFilesNames,
+                Var::kFilesSizes, Var::kMultipartPartHeaders, Var::kXml}) {
+    recycle(collections_[static_cast<size_t>(v)], 0);
+  }
+  for (Var v : {Var::kReqbodyProcessor, Var::kReqbodyErrorMsg, Var::kMultipartStrictError,
+                Var::kMultipartUnmatchedBoundary, Var::kFilesCombinedSize,
+                Var::kArgsCombinedSize}) {
+    scalars_[static_cast<size_t>(v)].clear();
+    present_[static_cast<size_t>(v)] = 0;
+  }
+  RequestDataBuilder b{*this};
+  b.setScalar(Var::kReqbodyError, "0");
+  for (const Element& e : collections_[static_cast<size_t>(Var::kArgsGet)]) {
+    b.args_combined_size += e.name.size() + e.value.size();
+  }
+  if (get_count >= kMaxArguments && query_args_cut_) {
+    b.bodyError("more than 1000 arguments: the rest are not inspected");
+  }
+  std::string upper;
+  for (char c : processor) upper.push_back((c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c);
+  std::string_view known;
+  for (std::string_view k : {"URLENCODED", "MULTIPART", "JSON", "XML"}) {
+    if (upper == k) known = k;
+  }
+  runProcessor(b, known, content_type_, request.body, request.body_complete);
+  finishSizes(b);
 }
 
 }  // namespace shipgate::managed

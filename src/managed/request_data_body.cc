@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <string>
 #include <utility>
@@ -29,81 +30,164 @@ bool readLine(std::string_view s, size_t pos, std::string_view* line, size_t* ne
   return true;
 }
 
-// A Content-Disposition parameter value: a quoted string (backslash escapes resolved) or a
-// token up to ';'. Advances `v` past it.
-std::string takeParamValue(std::string_view& v) {
-  std::string out;
-  if (!v.empty() && v.front() == '"') {
-    size_t i = 1;
-    for (; i < v.size() && v[i] != '"'; ++i) {
-      if (v[i] == '\\' && i + 1 < v.size() && (v[i + 1] == '"' || v[i + 1] == '\\')) ++i;
-      out.push_back(v[i]);
-    }
-    v.remove_prefix(std::min(i + 1, v.size()));
-  } else {
-    size_t end = v.find(';');
-    if (end == std::string_view::npos) end = v.size();
-    out.assign(trimSpace(v.substr(0, end)));
-    v.remove_prefix(end);
+bool isTokenChar(unsigned char c) {
+  if (c <= 32 || c >= 127) return false;
+  switch (c) {
+    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':': case '\\':
+    case '"': case '/': case '[': case ']': case '?': case '=':
+      return false;
+    default:
+      return true;
   }
-  return out;
 }
 
 struct Disposition {
-  bool form_data = false;
   bool has_name = false;
   bool has_filename = false;
   std::string name;
   std::string filename;
-  bool malformed = false;  // unknown or repeated parameter, stray text
+  bool invalid_quoting = false;  // single quotes, or a quote after a token value
+  const char* error = nullptr;   // the header cannot be read (as libmodsecurity 3 rejects it)
 };
 
+// Content-Disposition's value as libmodsecurity 3 reads it: "form-data" then ';'-separated
+// name=value parameters; values are a token or a quoted string ('"' or '\'', backslash escaping
+// the quote or a backslash); only name, filename and filename* (charset'language'pct-encoded,
+// checked, not used as the file name) are allowed, each once.
 Disposition parseDisposition(std::string_view v) {
   Disposition d;
-  v = trimSpace(v);
-  size_t semi = v.find(';');
-  d.form_data = equalsNoCase(trimSpace(v.substr(0, semi)), "form-data");
-  if (semi == std::string_view::npos) return d;
-  v.remove_prefix(semi + 1);
-  while (true) {
-    while (!v.empty() && (isBlank(v.front()) || v.front() == ';')) v.remove_prefix(1);
-    if (v.empty()) break;
-    size_t eq = v.find('=');
-    if (eq == std::string_view::npos) {
-      d.malformed = true;
-      break;
+  while (!v.empty() && isBlank(v.front())) v.remove_prefix(1);
+  if (!startsWithNoCase(v, "form-data")) {
+    d.error = "Content-Disposition is not form-data";
+    return d;
+  }
+  size_t p = 9;
+  while (p < v.size() && isBlank(v[p])) ++p;
+  if (p == v.size()) return d;
+  if (v[p] != ';') {
+    d.error = "invalid Content-Disposition";
+    return d;
+  }
+  ++p;
+  bool has_star = false;
+  while (p < v.size()) {
+    while (p < v.size() && isBlank(v[p])) ++p;
+    if (p == v.size()) {
+      d.error = "invalid Content-Disposition parameter";
+      return d;
     }
-    std::string_view pname = trimSpace(v.substr(0, eq));
-    v.remove_prefix(eq + 1);
-    while (!v.empty() && isBlank(v.front())) v.remove_prefix(1);
-    std::string value = takeParamValue(v);
-    if (equalsNoCase(pname, "name")) {
-      if (d.has_name) d.malformed = true;
+    size_t start = p;
+    while (p < v.size() && v[p] != '=' && !isBlank(v[p])) ++p;
+    std::string_view pname = v.substr(start, p - start);
+    while (p < v.size() && isBlank(v[p])) ++p;
+    if (p == v.size() || v[p] != '=') {
+      d.error = "invalid Content-Disposition parameter";
+      return d;
+    }
+    ++p;
+    while (p < v.size() && isBlank(v[p])) ++p;
+    if (p == v.size()) {
+      d.error = "invalid Content-Disposition parameter";
+      return d;
+    }
+    std::string value;
+    if (pname == "filename*") {
+      size_t cs = p;
+      while (p < v.size() && (std::isalnum(static_cast<unsigned char>(v[p])) ||
+                              std::string_view("!#$%&+-^_`{}~").find(v[p]) != std::string_view::npos)) {
+        ++p;
+      }
+      if (p == v.size() || v[p] != '\'' || p == cs) {
+        d.error = "invalid Content-Disposition filename*";
+        return d;
+      }
+      ++p;
+      while (p < v.size() && v[p] != '\'') ++p;
+      if (p == v.size()) {
+        d.error = "invalid Content-Disposition filename*";
+        return d;
+      }
+      ++p;
+      size_t vs = p;
+      while (p < v.size() && v[p] != ';') {
+        if (v[p] == '%') {
+          if (p + 2 >= v.size() || !std::isxdigit(static_cast<unsigned char>(v[p + 1])) ||
+              !std::isxdigit(static_cast<unsigned char>(v[p + 2]))) {
+            d.error = "invalid Content-Disposition filename*";
+            return d;
+          }
+          p += 3;
+        } else if (std::isalnum(static_cast<unsigned char>(v[p])) ||
+                   std::string_view("!#$&+-.^_`|~").find(v[p]) != std::string_view::npos) {
+          ++p;
+        } else {
+          d.error = "invalid Content-Disposition filename*";
+          return d;
+        }
+      }
+      value.assign(v.substr(vs, p - vs));
+    } else if (v[p] == '"' || v[p] == '\'') {
+      char quote = v[p];
+      if (quote == '\'') d.invalid_quoting = true;
+      ++p;
+      if (p == v.size()) {
+        d.error = "invalid Content-Disposition quoting";
+        return d;
+      }
+      while (p < v.size()) {
+        if (v[p] == '\\') {
+          if (p + 1 == v.size()) {
+            d.error = "invalid Content-Disposition escaping";
+            return d;
+          }
+          if (v[p + 1] == quote || v[p + 1] == '\\') ++p;
+        } else if (v[p] == quote) {
+          break;
+        }
+        value.push_back(v[p++]);
+      }
+      if (p == v.size()) {
+        d.error = "unterminated quote in Content-Disposition";
+        return d;
+      }
+      ++p;  // the closing quote
+    } else {
+      size_t vs = p;
+      while (p < v.size() && isTokenChar(static_cast<unsigned char>(v[p]))) ++p;
+      value.assign(v.substr(vs, p - vs));
+    }
+    if (pname == "name") {
+      if (d.has_name) {
+        d.error = "duplicate Content-Disposition name";
+        return d;
+      }
       d.has_name = true;
       d.name = std::move(value);
-    } else if (equalsNoCase(pname, "filename")) {
-      if (d.has_filename) d.malformed = true;
+    } else if (pname == "filename") {
+      if (d.has_filename) {
+        d.error = "duplicate Content-Disposition filename";
+        return d;
+      }
       d.has_filename = true;
       d.filename = std::move(value);
-    } else if (equalsNoCase(pname, "filename*")) {
-      // RFC 5987 ext-value: charset'language'percent-encoded.
-      std::string_view ext = value;
-      size_t q1 = ext.find('\'');
-      size_t q2 = q1 == std::string_view::npos ? q1 : ext.find('\'', q1 + 1);
-      if (q2 != std::string_view::npos) ext.remove_prefix(q2 + 1);
-      if (d.has_filename) d.malformed = true;
-      d.has_filename = true;
-      d.filename.clear();
-      uriDecode(ext, d.filename);
+    } else if (pname == "filename*") {
+      if (has_star) {
+        d.error = "duplicate Content-Disposition filename*";
+        return d;
+      }
+      has_star = true;
     } else {
-      d.malformed = true;
+      d.error = "unknown Content-Disposition parameter";
+      return d;
     }
-    while (!v.empty() && isBlank(v.front())) v.remove_prefix(1);
-    if (!v.empty() && v.front() != ';') {
-      d.malformed = true;
-      size_t next = v.find(';');
-      if (next == std::string_view::npos) break;
-      v.remove_prefix(next);
+    while (p < v.size() && isBlank(v[p])) ++p;
+    if (p < v.size()) {
+      if (v[p] != ';') {
+        if (v[p - 1] == '\'' || v[p - 1] == '"') d.invalid_quoting = true;
+        d.error = "invalid Content-Disposition parameter end";
+        return d;
+      }
+      ++p;
     }
   }
   return d;
@@ -148,10 +232,15 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
                                         bool complete) {
   bool strict = false;
   bool unmatched = false;
+  bool saw_second_delimiter = false;
   uint64_t files_size = 0;
   auto finish = [&] {
     setScalar(Var::kMultipartStrictError, (strict || body_error) ? "1" : "0");
-    setScalar(Var::kMultipartUnmatchedBoundary, unmatched ? "1" : "0");
+    // libmodsecurity 3 says "2" once a delimiter follows a part (its "permissive" value, which
+    // modsecurity.conf-recommended's "@eq 1" lets pass) and "1" for a line that looks like a
+    // delimiter but is not; unlike libmodsecurity a later good delimiter does not turn 1 into 2.
+    setScalar(Var::kMultipartUnmatchedBoundary,
+              unmatched ? "1" : (saw_second_delimiter ? "2" : "0"));
     std::string total = std::to_string(files_size);
     setScalar(Var::kFilesCombinedSize, total);
   };
@@ -169,6 +258,25 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     return;
   }
   if (boundary.size() > 70) strict = true;  // RFC 2046: 1 to 70 characters
+  {
+    // libmodsecurity's strict flags on the parameter: a quoted boundary, whitespace around
+    // '=' or inside the value.
+    std::string lower;
+    for (char c : content_type) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    size_t at = lower.find("boundary");
+    if (at != std::string::npos) {
+      std::string_view p = std::string_view(content_type).substr(at + 8);
+      size_t eq = p.find('=');
+      if (eq != 0 && eq != std::string_view::npos) strict = true;  // "boundary =x"
+      if (eq != std::string_view::npos && eq + 1 < p.size()) {
+        char first = p[eq + 1];
+        if (first == '"' || isBlank(first)) strict = true;
+      }
+    }
+    for (char c : boundary) {
+      if (isBlank(c)) strict = true;
+    }
+  }
   std::string delim = "--" + boundary;
 
   size_t ignored = 0;
@@ -208,13 +316,15 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     }
 
     // Part headers up to the empty line; folded lines continue the previous header.
-    std::vector<std::string> header_lines;
+    std::vector<std::string> header_lines;  // unfolded, without line ends
+    std::vector<std::string> raw_lines;     // as received, line ends kept (as libmodsecurity)
     bool headers_done = false;
     bool header_error = false;
     while (true) {
       size_t next = 0;
       if (!readLine(body, pos, &line, &next, &lf_only)) break;
       if (lf_only) strict = true;
+      std::string_view raw = body.substr(pos, next - pos);
       pos = next;
       if (line.empty()) {
         headers_done = true;
@@ -223,6 +333,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       if (isBlank(line.front()) && !header_lines.empty()) {
         header_lines.back().push_back(' ');
         header_lines.back().append(trimSpace(line));
+        raw_lines.back().append(raw);
         continue;
       }
       size_t colon = line.find(':');
@@ -231,6 +342,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
         break;
       }
       header_lines.emplace_back(line);
+      raw_lines.emplace_back(raw);
     }
     if (header_error) {
       fail("invalid part header");
@@ -254,11 +366,15 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       fail("part without Content-Disposition");
       break;
     }
-    if (!disp.form_data || !disp.has_name) {
-      fail(disp.form_data ? "part without a name" : "Content-Disposition is not form-data");
+    if (disp.error != nullptr) {
+      fail(disp.error);
       break;
     }
-    if (disp.malformed) strict = true;
+    if (!disp.has_name || disp.name.empty()) {
+      fail("part without a name");
+      break;
+    }
+    if (disp.invalid_quoting) strict = true;
 
     size_t content_end = 0;
     size_t next_d = findDelimiter(body, delim, pos, false, &content_end, &unmatched);
@@ -268,13 +384,21 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     } else {
       content = body.substr(pos, content_end - pos);
     }
-    for (const std::string& h : header_lines) {
-      col(Var::kMultipartPartHeaders).push_back(Element{disp.name, h});
+    if (content.find(delim) != std::string_view::npos) unmatched = true;
+    if (next_d != std::string_view::npos) {
+      // libmodsecurity only counts a later delimiter whose line is ended (a closing delimiter
+      // at the very end of the body is not).
+      std::string_view tail = body.substr(next_d + delim.size());
+      if (tail.starts_with("--")) tail.remove_prefix(2);
+      if (tail.starts_with("\r\n") || tail.starts_with("\n")) saw_second_delimiter = true;
+    }
+    for (const std::string& h : raw_lines) {
+      push(Var::kMultipartPartHeaders, disp.name, h);
     }
     if (disp.has_filename) {
-      col(Var::kFiles).push_back(Element{disp.name, disp.filename});
-      col(Var::kFilesNames).push_back(Element{disp.name, disp.name});
-      col(Var::kFilesSizes).push_back(Element{disp.name, std::to_string(content.size())});
+      push(Var::kFiles, disp.name, disp.filename);
+      push(Var::kFilesNames, disp.name, disp.name);
+      push(Var::kFilesSizes, disp.name, std::to_string(content.size()));
       files_size += content.size();
     } else if (!addArgument(/*post=*/true, disp.name, content)) {
       break;
@@ -437,7 +561,6 @@ void RequestDataBuilder::parseXml(std::string_view body, bool complete) {
   for (pugi::xml_node child = doc.last_child(); child; child = child.previous_sibling()) {
     stack.push_back(Frame{child, 0});
   }
-  std::vector<Element>& xml = col(Var::kXml);
   bool too_deep = false;
   while (!stack.empty()) {
     Frame f = stack.back();
@@ -445,14 +568,15 @@ void RequestDataBuilder::parseXml(std::string_view body, bool complete) {
     path.resize(f.path_len);
     pugi::xml_node n = f.node;
     if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) {
-      xml.push_back(Element{path.empty() ? "/" : path, n.value()});
+      push(Var::kXml, path.empty() ? std::string_view("/") : std::string_view(path), n.value());
       continue;
     }
     if (n.type() != pugi::node_element) continue;
     path.push_back('/');
     path.append(n.name());
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
-      xml.push_back(Element{path + "/@" + a.name(), a.value()});
+      Element& e = push(Var::kXml, path, a.value());
+      e.name.append("/@").append(a.name());
     }
     size_t depth = 0;
     for (char c : path) depth += c == '/';

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "shipgate/common/status.h"
+
 namespace shipgate::managed {
 
 // ASCII whitespace trimmed from both ends.
@@ -11,5 +13,7 @@ std::string_view trimView(std::string_view s);
 std::string asciiLowerCopy(std::string_view s);
 // True when `name` (any case, without '@') is an operator of the SecRule language.
 bool isKnownOperator(std::string_view name);
+// Every %{...} macro in an operator's parameter is closed and names a known variable.
+Status checkOperatorMacros(std::string_view param);
 
 }  // namespace shipgate::managed

@@ -95,6 +95,7 @@ Result<Operator> parseOperator(std::string_view text) {
     while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
   }
   op.param = std::string(s);
+  SG_RETURN_IF_ERROR(checkOperatorMacros(op.param));
   return op;
 }
 

@@ -150,42 +150,78 @@ std::string_view transformName(Transform t) {
 bool applyTransform(Transform t, std::string_view in, std::string& out) {
   using namespace detail;
   switch (t) {
-    case Transform::kNone: return copyUnchanged(in, out);
-    case Transform::kLowercase: return changeCase(in, out, false);
-    case Transform::kUppercase: return changeCase(in, out, true);
-    case Transform::kUrlDecode: return urlDecode(in, out);
-    case Transform::kUrlDecodeUni: return urlDecodeUni(in, out);
-    case Transform::kHtmlEntityDecode: return htmlEntityDecode(in, out);
-    case Transform::kJsDecode: return jsDecode(in, out);
-    case Transform::kCssDecode: return cssDecode(in, out);
-    case Transform::kCmdLine: return cmdLine(in, out);
-    case Transform::kCompressWhitespace: return compressWhitespace(in, out);
-    case Transform::kRemoveWhitespace: return removeWhitespace(in, out);
-    case Transform::kRemoveNulls: return removeNulls(in, out);
-    case Transform::kReplaceNulls: return replaceNulls(in, out);
-    case Transform::kReplaceComments: return replaceComments(in, out);
-    case Transform::kRemoveComments: return removeComments(in, out);
-    case Transform::kRemoveCommentsChar: return removeCommentsChar(in, out);
-    case Transform::kNormalisePath: return normalisePath(in, out, false);
-    case Transform::kNormalisePathWin: return normalisePath(in, out, true);
-    case Transform::kUtf8ToUnicode: return utf8ToUnicode(in, out);
-    case Transform::kBase64Decode: return base64Decode(in, out);
-    case Transform::kBase64DecodeExt: return base64DecodeExt(in, out);
-    case Transform::kBase64Encode: return base64Encode(in, out);
-    case Transform::kHexDecode: return hexDecode(in, out);
-    case Transform::kHexEncode: return hexEncode(in, out);
-    case Transform::kSqlHexDecode: return sqlHexDecode(in, out);
-    case Transform::kEscapeSeqDecode: return escapeSeqDecode(in, out);
-    case Transform::kUrlEncode: return urlEncode(in, out);
-    case Transform::kTrim: return trim(in, out, true, true);
-    case Transform::kTrimLeft: return trim(in, out, true, false);
-    case Transform::kTrimRight: return trim(in, out, false, true);
-    case Transform::kLength: return length(in, out);
-    case Transform::kMd5: return md5(in, out);
-    case Transform::kSha1: return sha1(in, out);
-    case Transform::kParityEven7bit: return parity7bit(in, out, 0);
-    case Transform::kParityOdd7bit: return parity7bit(in, out, 1);
-    case Transform::kParityZero7bit: return parity7bit(in, out, 2);
+    case Transform::kNone:
+      return copyUnchanged(in, out);
+    case Transform::kLowercase:
+      return changeCase(in, out, false);
+    case Transform::kUppercase:
+      return changeCase(in, out, true);
+    case Transform::kUrlDecode:
+      return urlDecode(in, out);
+    case Transform::kUrlDecodeUni:
+      return urlDecodeUni(in, out);
+    case Transform::kHtmlEntityDecode:
+      return htmlEntityDecode(in, out);
+    case Transform::kJsDecode:
+      return jsDecode(in, out);
+    case Transform::kCssDecode:
+      return cssDecode(in, out);
+    case Transform::kCmdLine:
+      return cmdLine(in, out);
+    case Transform::kCompressWhitespace:
+      return compressWhitespace(in, out);
+    case Transform::kRemoveWhitespace:
+      return removeWhitespace(in, out);
+    case Transform::kRemoveNulls:
+      return removeNulls(in, out);
+    case Transform::kReplaceNulls:
+      return replaceNulls(in, out);
+    case Transform::kReplaceComments:
+      return replaceComments(in, out);
+    case Transform::kRemoveComments:
+      return removeComments(in, out);
+    case Transform::kRemoveCommentsChar:
+      return removeCommentsChar(in, out);
+    case Transform::kNormalisePath:
+      return normalisePath(in, out, false);
+    case Transform::kNormalisePathWin:
+      return normalisePath(in, out, true);
+    case Transform::kUtf8ToUnicode:
+      return utf8ToUnicode(in, out);
+    case Transform::kBase64Decode:
+      return base64Decode(in, out);
+    case Transform::kBase64DecodeExt:
+      return base64DecodeExt(in, out);
+    case Transform::kBase64Encode:
+      return base64Encode(in, out);
+    case Transform::kHexDecode:
+      return hexDecode(in, out);
+    case Transform::kHexEncode:
+      return hexEncode(in, out);
+    case Transform::kSqlHexDecode:
+      return sqlHexDecode(in, out);
+    case Transform::kEscapeSeqDecode:
+      return escapeSeqDecode(in, out);
+    case Transform::kUrlEncode:
+      return urlEncode(in, out);
+    case Transform::kTrim:
+      return trim(in, out, true, true);
+    case Transform::kTrimLeft:
+      return trim(in, out, true, false);
+    case Transform::kTrimRight:
+      return trim(in, out, false, true);
+    case Transform::kLength:
+      return length(in, out);
+    case Transform::kMd5:
+      return md5(in, out);
+    case Transform::kSha1:
+      return sha1(in, out);
+    case Transform::kParityEven7bit:
+      return parity7bit(in, out, 0);
+    case Transform::kParityOdd7bit:
+      return parity7bit(in, out, 1);
+    case Transform::kParityZero7bit:
+      return parity7bit(in, out, 2);
   }
   return copyUnchanged(in, out);
 }

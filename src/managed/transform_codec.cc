@@ -149,30 +149,26 @@ bool urlEncode(std::string_view in, std::string& out) {
   return std::string_view(out) != in;
 }
 
-// utf8toUnicode: each well-formed multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no
-// surrogates, at most U+10FFFF) becomes %uHHHH (lowercase hex, at least four digits: U+1F600 is
-// %u1f600). ASCII bytes and every byte of a malformed sequence are kept as they are. (Where
-// libmodsecurity 3 emits a code point and then repeats the lead byte of an overlong form, we keep
-// the malformed bytes unchanged instead.)
+// utf8toUnicode, as libmodsecurity 3 does it: each 2-, 3- or 4-byte UTF-8 sequence whose
+// continuation bytes are all 10xxxxxx becomes %u and its code point in lowercase hex, at least
+// four digits (U+00E9 -> %u00e9, U+1F600 -> %u1f600). Quirks kept for agreement with the CRS's
+// reference: a lead byte without its continuation bytes is dropped (the bytes after it are read
+// again on their own); an overlong form or a surrogate is emitted as its code point followed by
+// its lead byte ("\xC0\xAF" -> "%u002f\xC0"); a lead byte F5-F7 is copied before its sequence.
+// ASCII (NUL included), stray continuation bytes and F8-FF are copied as they are.
 bool utf8ToUnicode(std::string_view in, std::string& out) {
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   size_t first = 0;
   while (first < n && s[first] < 0x80) ++first;
   if (first == n) return copyUnchanged(in, out);
-  out.resize(n * 3 + 8);  // a 2-byte sequence becomes 6 bytes, the worst case
+  out.resize(n * 4 + 8);  // "\xC0\x80" becomes "%u0000\xC0": 7 bytes for 2
   char* d = out.data();
   std::memcpy(d, s, first);
   d += first;
-  bool changed = false;
   size_t i = first;
   while (i < n) {
     uchar c = s[i];
-    if (c < 0x80) {
-      *d++ = static_cast<char>(c);
-      ++i;
-      continue;
-    }
     size_t len = 0;
     uint32_t cp = 0, min = 0;
     if ((c & 0xE0) == 0xC0) {
@@ -181,15 +177,19 @@ bool utf8ToUnicode(std::string_view in, std::string& out) {
       len = 3, cp = c & 0x0F, min = 0x800;
     } else if ((c & 0xF8) == 0xF0) {
       len = 4, cp = c & 0x07, min = 0x10000;
+      if (c >= 0xF5) *d++ = static_cast<char>(c);
     }
-    bool ok = len != 0 && i + len <= n;
+    if (len == 0) {  // ASCII, a stray continuation byte, or F8-FF
+      *d++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    bool ok = i + len <= n;
     for (size_t k = 1; ok && k < len; ++k) {
       if ((s[i + k] & 0xC0) != 0x80) ok = false;
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
-    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
-    if (!ok) {
-      *d++ = static_cast<char>(c);
+    if (!ok) {  // the lead byte is dropped
       ++i;
       continue;
     }
@@ -197,11 +197,11 @@ bool utf8ToUnicode(std::string_view in, std::string& out) {
     *d++ = 'u';
     int digits = cp > 0xFFFFF ? 6 : cp > 0xFFFF ? 5 : 4;
     for (int k = digits - 1; k >= 0; --k) *d++ = kHexDigits[(cp >> (4 * k)) & 15];
+    if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF)) *d++ = static_cast<char>(c);
     i += len;
-    changed = true;
   }
   out.resize(static_cast<size_t>(d - out.data()));
-  return changed;
+  return std::string_view(out) != in;
 }
 
 // md5 / sha1: the raw binary digest (16 / 20 bytes), as the CRS's t:sha1,t:hexEncode expects.

@@ -1,6 +1,8 @@
 // The escape decoders of the `t:` action. Each decodes one level, never grows the value, and
 // keeps an escape it cannot decode as written (byte for byte) unless its comment says otherwise.
 // Decoded bytes are raw: %00 becomes a NUL byte, %FF the byte 0xFF.
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "transform_impl.h"
@@ -9,6 +11,8 @@ namespace shipgate::managed::detail {
 namespace {
 
 using uchar = unsigned char;
+
+constexpr uint64_t kLongMax = static_cast<uint64_t>(LONG_MAX);
 
 // Decoders write into a buffer the size of the input and shrink it at the end.
 struct Writer {
@@ -32,20 +36,14 @@ uchar lowByteWithFullWidth(const uchar* p) {
   return b;
 }
 
-bool isAlnum(uchar c) {
-  return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool hasAny(std::string_view in, const char* set) {
-  return in.find_first_of(set) != std::string_view::npos;
-}
+bool isAlnum(uchar c) { return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9'); }
 
 }  // namespace
 
 // urlDecode: %HH to the byte, '+' to a space. A '%' without two hex digits after it (invalid or
 // cut short) is kept with what follows.
 bool urlDecode(std::string_view in, std::string& out) {
-  if (!hasAny(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -67,7 +65,7 @@ bool urlDecode(std::string_view in, std::string& out) {
 // the full-width range U+FF01..U+FF5E mapped to ASCII. An invalid or cut-short %u keeps "%u" and
 // goes on after it.
 bool urlDecodeUni(std::string_view in, std::string& out) {
-  if (!hasAny(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -75,8 +73,7 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
     uchar c = s[i];
     if (c == '%') {
       if (i + 1 < n && (s[i + 1] | 0x20) == 'u') {
-        if (i + 5 < n && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) &&
-            isHex(s[i + 5])) {
+        if (i + 5 < n && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
           w.put(lowByteWithFullWidth(s + i + 2));
           i += 6;
         } else {
@@ -100,10 +97,11 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
   return std::string_view(out) != in;
 }
 
-// htmlEntityDecode: &#xHH (1-2 hex digits), &#DDD (1-3 decimal digits, the value's low byte),
+// htmlEntityDecode: &#xH.. and &#D.. (any number of digits, as libmodsecurity 3.0.9 reads them:
+// the low byte of strtol's value, which saturates at LONG_MAX, so an overlong run gives 0xFF),
 // &quot; &amp; &lt; &gt; &nbsp; (case-insensitive; nbsp is the byte 0xA0), each with or without
-// the ';'. A named entity is recognised by its prefix, as ModSecurity does: "&ltx;" decodes to
-// '<' and swallows "x;". Anything else starting with '&' is kept as written.
+// the ';'. A name is the whole run of letters and digits after '&' ("&ltx;" is no entity).
+// Anything else starting with '&' is kept as written.
 bool htmlEntityDecode(std::string_view in, std::string& out) {
   if (std::memchr(in.data(), '&', in.size()) == nullptr) return copyUnchanged(in, out);
   const auto* s = reinterpret_cast<const uchar*>(in.data());
@@ -119,25 +117,21 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     size_t j = i + 1;
     if (s[j] == '#') {
       ++j;
-      if (j < n && (s[j] | 0x20) == 'x') {
+      const bool hexadecimal = j < n && (s[j] | 0x20) == 'x';
+      if (hexadecimal) ++j;
+      const unsigned base = hexadecimal ? 16 : 10;
+      size_t k = j;
+      uint64_t v = 0;
+      while (j < n && (hexadecimal ? isHex(s[j]) : (s[j] >= '0' && s[j] <= '9'))) {
+        // strtol's value: saturates at LONG_MAX, whose low byte is 0xFF.
+        const uint64_t digit = hexVal(s[j]);
+        v = v > (kLongMax - digit) / base ? kLongMax : v * base + digit;
         ++j;
-        size_t k = j;
-        unsigned v = 0;
-        while (j < n && j - k < 2 && isHex(s[j])) v = v * 16 + hexVal(s[j++]);
-        if (j > k) {
-          w.put(static_cast<uchar>(v));
-          i = skipSemicolon(j);
-          continue;
-        }
-      } else {
-        size_t k = j;
-        unsigned v = 0;
-        while (j < n && j - k < 3 && s[j] >= '0' && s[j] <= '9') v = v * 10 + (s[j++] - '0');
-        if (j > k) {
-          w.put(static_cast<uchar>(v & 0xff));
-          i = skipSemicolon(j);
-          continue;
-        }
+      }
+      if (j > k) {
+        w.put(static_cast<uchar>(v & 0xff));
+        i = skipSemicolon(j);
+        continue;
       }
       w.put(s[i++]);  // "&#" or "&#x" without digits: kept, the loop copies the rest
       continue;
@@ -145,19 +139,24 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     size_t k = j;
     while (j < n && isAlnum(s[j])) ++j;
     std::string_view name(in.data() + k, j - k);
-    auto startsWith = [&](std::string_view entity) {
-      if (name.size() < entity.size()) return false;
+    auto is = [&](std::string_view entity) {
+      if (name.size() != entity.size()) return false;
       for (size_t x = 0; x < entity.size(); ++x) {
         if (lowerAscii(name[x]) != entity[x]) return false;
       }
       return true;
     };
     int decoded = -1;
-    if (startsWith("quot")) decoded = '"';
-    else if (startsWith("amp")) decoded = '&';
-    else if (startsWith("lt")) decoded = '<';
-    else if (startsWith("gt")) decoded = '>';
-    else if (startsWith("nbsp")) decoded = 0xa0;
+    if (is("quot"))
+      decoded = '"';
+    else if (is("amp"))
+      decoded = '&';
+    else if (is("lt"))
+      decoded = '<';
+    else if (is("gt"))
+      decoded = '>';
+    else if (is("nbsp"))
+      decoded = 0xa0;
     if (decoded < 0) {
       w.put(s[i++]);
       continue;
@@ -200,14 +199,29 @@ bool jsDecode(std::string_view in, std::string& out) {
       i = j;
     } else {
       switch (c) {
-        case 'a': c = '\a'; break;
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-        case 'v': c = '\v'; break;
-        default: break;
+        case 'a':
+          c = '\a';
+          break;
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        case 'v':
+          c = '\v';
+          break;
+        default:
+          break;
       }
       w.put(c);
       i += 2;
@@ -275,15 +289,35 @@ bool escapeSeqDecode(std::string_view in, std::string& out) {
     uchar c = s[i + 1];
     int v = -1;
     switch (c) {
-      case 'a': v = '\a'; break;
-      case 'b': v = '\b'; break;
-      case 'f': v = '\f'; break;
-      case 'n': v = '\n'; break;
-      case 'r': v = '\r'; break;
-      case 't': v = '\t'; break;
-      case 'v': v = '\v'; break;
-      case '\\': case '?': case '\'': case '"': v = c; break;
-      default: break;
+      case 'a':
+        v = '\a';
+        break;
+      case 'b':
+        v = '\b';
+        break;
+      case 'f':
+        v = '\f';
+        break;
+      case 'n':
+        v = '\n';
+        break;
+      case 'r':
+        v = '\r';
+        break;
+      case 't':
+        v = '\t';
+        break;
+      case 'v':
+        v = '\v';
+        break;
+      case '\\':
+      case '?':
+      case '\'':
+      case '"':
+        v = c;
+        break;
+      default:
+        break;
     }
     if (v >= 0) {
       w.put(static_cast<uchar>(v));

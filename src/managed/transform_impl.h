@@ -13,14 +13,24 @@ inline bool isSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r
 inline bool isHex(unsigned char c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
-inline unsigned hexVal(unsigned char c) {
-  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+inline unsigned hexVal(unsigned char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 inline unsigned char hexByte(unsigned char hi, unsigned char lo) {
   return static_cast<unsigned char>((hexVal(hi) << 4) | hexVal(lo));
 }
 inline bool isOctal(unsigned char c) { return c >= '0' && c <= '7'; }
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// Whether `in` holds any of the bytes of `set` (a short literal). A plain loop: string_view's
+// find_first_of calls memchr on the set once per input byte.
+template <size_t N>
+inline bool containsAnyOf(std::string_view in, const char (&set)[N]) {
+  for (char c : in) {
+    for (size_t k = 0; k + 1 < N; ++k) {
+      if (c == set[k]) return true;
+    }
+  }
+  return false;
+}
 
 // Sets out to `in` and returns false (the "nothing to do" fast path).
 inline bool copyUnchanged(std::string_view in, std::string& out) {

@@ -20,15 +20,24 @@ bool cmdLine(std::string_view in, std::string& out) {
   bool space = false;
   for (char c : in) {
     switch (c) {
-      case '"': case '\'': case '\\': case '^':
+      case '"':
+      case '\'':
+      case '\\':
+      case '^':
         break;
-      case ' ': case ',': case ';': case '\t': case '\r': case '\n':
+      case ' ':
+      case ',':
+      case ';':
+      case '\t':
+      case '\r':
+      case '\n':
         if (!space) {
           *d++ = ' ';
           space = true;
         }
         break;
-      case '/': case '(':
+      case '/':
+      case '(':
         if (space && d > start) --d;
         space = false;
         *d++ = c;
@@ -101,9 +110,10 @@ bool replaceComments(std::string_view in, std::string& out) {
 
 // removeComments: deletes C comments /* ... */ and HTML comments <!-- ... --> (either closer ends
 // either kind, as in libmodsecurity 3); an unterminated comment runs to the end and leaves one
-// space. "--" and "#" start a comment to the end of the value, which becomes one space.
+// space. "--" and "#" start a comment to the end of the value, which is dropped with them
+// ("1 or 1=1-- x" -> "1 or 1=1").
 bool removeComments(std::string_view in, std::string& out) {
-  if (in.find_first_of("/<-#") == std::string_view::npos) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/<-#")) return copyUnchanged(in, out);
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
@@ -120,7 +130,6 @@ bool removeComments(std::string_view in, std::string& out) {
         inComment = true;
         i += 4;
       } else if ((c == '-' && i + 1 < n && in[i + 1] == '-') || c == '#') {
-        *d++ = ' ';
         break;
       } else {
         *d++ = c;
@@ -144,7 +153,7 @@ bool removeComments(std::string_view in, std::string& out) {
 // removeCommentsChar: deletes the comment markers themselves — "/*", "*/", "<!--", "-->", "--"
 // and "#" — keeping what is between them.
 bool removeCommentsChar(std::string_view in, std::string& out) {
-  if (in.find_first_of("/*<-#") == std::string_view::npos) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/*<-#")) return copyUnchanged(in, out);
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
@@ -169,6 +178,31 @@ bool removeCommentsChar(std::string_view in, std::string& out) {
   return out.size() != n;
 }
 
+namespace {
+
+// Whether normalisePath would return `in` unchanged: no '\\' (Windows), no empty segment but a
+// leading or trailing one (the root, a trailing '/'), no "." or ".." segment. "/api/v1/users"
+// and "index.html" are; most request paths are.
+bool alreadyNormal(std::string_view in, bool windows) {
+  const size_t n = in.size();
+  size_t start = 0;
+  for (size_t i = 0; i <= n; ++i) {
+    if (i < n && in[i] != '/') {
+      if (windows && in[i] == '\\') return false;
+      continue;
+    }
+    const size_t len = i - start;
+    if (len == 0 && start != 0 && i != n) return false;  // "//"
+    if (len == 1 && in[start] == '.') return false;
+    if (len == 2 && in[start] == '.' && in[start + 1] == '.') return false;
+    if (len == 0 && start == 0 && n == 1) return true;  // "/"
+    start = i + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 // normalisePath: collapses runs of '/', drops "." segments, and lets ".." remove the segment
 // before it. An absolute path never climbs above its root ("/../a" -> "/a"); a relative one keeps
 // the ".." it cannot resolve ("a/../../b" -> "../b"). A trailing '/' is kept only when the input
@@ -179,6 +213,7 @@ bool normalisePath(std::string_view in, std::string& out, bool windows) {
   const size_t n = in.size();
   out.clear();
   if (n == 0) return false;
+  if (alreadyNormal(in, windows)) return copyUnchanged(in, out);
   out.reserve(n);
   const bool absolute = isSep(in[0]);
   const bool trailing = isSep(in[n - 1]);

@@ -45,10 +45,10 @@ namespace shipgate::managed {
 // or by tag; without targets the rules are removed (SecRuleRemoveById / ByTag), with targets the
 // targets are removed from them (SecRuleUpdateTargetById / ByTag with "!TARGET").
 struct Exclusion {
-  std::vector<IdRange> ids;         // "942100" or "942100-942199"
-  std::string tag;                  // "attack-sqli", "paranoia-level/2" (exact tag match)
-  std::vector<Target> targets;      // ARGS:password, REQUEST_COOKIES:/^sess/ (no '!': implied)
-  std::string where;                // "waf.managed_rules.crs.exclusions[2]" for messages
+  std::vector<IdRange> ids;     // "942100" or "942100-942199"
+  std::string tag;              // "attack-sqli", "paranoia-level/2" (exact tag match)
+  std::vector<Target> targets;  // ARGS:password, REQUEST_COOKIES:/^sess/ (no '!': implied)
+  std::string where;            // "waf.managed_rules.crs.exclusions[2]" for messages
 };
 
 struct CrsSettings {
@@ -60,6 +60,9 @@ struct CrsSettings {
   int paranoia_level = 1;     // 1..4
   int inbound_threshold = 5;  // tx.inbound_anomaly_score_threshold
   std::vector<Exclusion> exclusions;
+  // false: every @rx runs its PCRE on every value (no per-chain prefilter); for the
+  // differential test that the prefilter never loses a match.
+  bool prefilter = true;
   // Extra rule text read after the CRS (tests, and `shipgate waf crs --rules`).
   std::vector<std::pair<std::string, std::string>> extra_files;  // (name, text)
 };
@@ -68,9 +71,9 @@ struct CrsSettings {
 // bookkeeping rules).
 struct MatchedRule {
   int64_t id = 0;
-  std::string msg;       // expanded
-  std::string data;      // logdata expanded, at most 200 bytes
-  std::string severity;  // "CRITICAL"...
+  std::string msg;          // expanded
+  std::string data;         // logdata expanded, at most 200 bytes
+  std::string severity;     // "CRITICAL"...
   std::string matched_var;  // MATCHED_VAR_NAME ("ARGS:id")
 };
 
@@ -85,8 +88,8 @@ struct Verdict {
   // Cloudflare-style attack scores, 1..99 (lower = more likely an attack): 99 when nothing
   // matched; see attackScore().
   int waf_score = 99, waf_sqli = 99, waf_xss = 99, waf_rce = 99;
-  bool intercepted = false;      // a deny/drop action fired (949110 in the CRS)
-  int status = 0;                // its status (403)
+  bool intercepted = false;  // a deny/drop action fired (949110 in the CRS)
+  int status = 0;            // its status (403)
   int64_t intercepting_rule = 0;
   void clear();
 };
@@ -109,7 +112,7 @@ class Engine {
    private:
     std::unique_ptr<State> state_;
   };
-  struct Impl;     // the compiled rule set (opaque; src/managed/engine_impl.h)
+  struct Impl;  // the compiled rule set (opaque; src/managed/engine_impl.h)
   // Reads and compiles the rule set. Errors (unreadable file, syntax error, unknown vocabulary,
   // a bad exclusion) fail the load with "file:line: what". `report`, when given, receives one
   // line per thing read but not evaluated ("REQUEST-910-IP-REPUTATION.conf:102: operator @rbl is

@@ -20,7 +20,9 @@
 // splitting follow libmodsecurity 3: '&' only; an argument without '=' has an empty value;
 // cookies split on ';', the name left-trimmed, values not decoded.
 //
-// Reused per worker thread: build() clears and refills without giving back memory.
+// Reused per worker thread: build() clears and refills without giving back memory (dropped
+// elements keep their string buffers for the next request: no allocation once warm for
+// requests no bigger than earlier ones). Not thread-safe: one RequestData per worker.
 #pragma once
 
 #include <cstdint>
@@ -73,12 +75,20 @@ class RequestData {
   // (body_complete=false) is parsed as far as it goes and is never an error for being cut.
   void build(const HttpRequestView& request);
 
+  // ctl:requestBodyProcessor=<name>: re-reads the body of `request` (the view given to build())
+  // with `processor` ("URLENCODED", "MULTIPART", "JSON", "XML", any case; anything else: none)
+  // in place of the one the Content-Type chose. Replaces what build() derived from the body
+  // (ARGS_POST and its part of ARGS, FILES*, XML, MULTIPART_*, REQBODY_*, ARGS_COMBINED_SIZE);
+  // the rest stays. REQUIRES: build(request) was called last.
+  void setBodyProcessor(const HttpRequestView& request, std::string_view processor);
+
   // The elements of a request collection (kArgs, kArgsNames, kRequestHeaders, kXml, ...), in
   // request order. ARGS = ARGS_GET then ARGS_POST (JSON and XML-less body arguments are POST).
   // *_NAMES elements have name = value = the name. REQUEST_HEADERS names are as received
   // (lookups are case-insensitive in the engine). FILES: name = the field name, value = the
   // file name; FILES_SIZES: the field name and the size in bytes; MULTIPART_PART_HEADERS: the
-  // field name and each header line of its part as received ("Content-Type: text/plain").
+  // field name and each header line of its part as received, line end included, as libmodsecurity
+  // 3.0.9 gives it ("Content-Type: text/plain\r\n").
   // XML: name = the node's path ("/a/b" for the text of <b>, "/a/b/@id" for an attribute),
   // value = the text or attribute value.
   // Empty for engine collections (TX, IP, ...), which the engine owns.
@@ -96,9 +106,15 @@ class RequestData {
  private:
   friend struct RequestDataBuilder;  // the body processors (request_data_body.cc)
 
+  // Moves the elements past `keep` to spare_, whose strings the next build reuses.
+  void recycle(std::vector<Element>& c, size_t keep);
+
   std::vector<std::vector<Element>> collections_;
+  std::vector<Element> spare_;  // dropped elements, their string buffers kept
   std::vector<std::string> scalars_;
   std::vector<uint8_t> present_;
+  std::string content_type_;    // the first Content-Type header (for setBodyProcessor)
+  bool query_args_cut_ = false;  // the query string alone passed kMaxArguments
 };
 
 }  // namespace shipgate::managed

@@ -3,14 +3,29 @@
 // model the engine compiles. The reader knows the syntax and the vocabulary; it knows nothing of
 // requests.
 //
-// Syntax handled: one directive per logical line, `\` line continuation, `#` comments, arguments
-// in double quotes (with \" and \\ escapes) or bare; a rule's action list split on commas outside
-// single quotes ('...' with \' escapes). Directives: SecRule, SecAction, SecMarker,
-// SecDefaultAction, SecComponentSignature, SecCollectionTimeout, SecRuleRemoveById,
-// SecRuleRemoveByTag, SecRuleUpdateTargetById, SecRuleUpdateTargetByTag, SecRuleUpdateActionById,
-// and the engine switches (SecRuleEngine, SecRequestBodyAccess, SecRequestBodyLimit,
+// Syntax handled: one directive per logical line, `\` line continuation (the next physical line is
+// appended as written), `#` comments (a line whose first non-blank is '#'), arguments in double
+// quotes or bare. As Apache httpd reads them (the CRS is written for it): inside "...", \" is a
+// quote and \\ one backslash, every other backslash is kept (a regex's \d reaches the engine as
+// \d, the file's "[^\\\\]" as [^\\]); in a bare argument \\ is one backslash. A rule's action
+// list is split on commas outside single quotes ('...' with \' and \\ escapes; the quotes are
+// removed). ctl: values with a form (id ranges, RULE;TARGET, On/Off...) and %{macros} (closed,
+// naming a known variable) are checked.
+// Directive names and variable names are case-insensitive, action names case-sensitive,
+// operator and `t:` names case-insensitive. A selector is a key, a /regex/ (which may hold '|'),
+// or either in single quotes; XML's selector is an XPath ("XML:/*") and never a regex.
+//
+// Directives: SecRule, SecAction, SecMarker, SecDefaultAction, SecComponentSignature,
+// SecCollectionTimeout, SecRuleRemoveById, SecRuleRemoveByTag, SecRuleUpdateTargetById,
+// SecRuleUpdateTargetByTag, SecRuleUpdateActionById, and the engine switches (SecRuleEngine, SecRequestBodyAccess, SecRequestBodyLimit,
 // SecRequestBodyNoFilesLimit, SecRequestBodyLimitAction, SecArgumentSeparator,
-// SecPcreMatchLimit, SecPcreMatchLimitRecursion) kept as key/value settings.
+// SecPcreMatchLimit, SecPcreMatchLimitRecursion, SecRequestBodyInMemoryLimit,
+// SecRequestBodyJsonDepthLimit, SecArgumentsLimit, SecResponseBodyAccess,
+// SecResponseBodyMimeType, SecResponseBodyLimit, SecResponseBodyLimitAction) kept as key/value
+// settings in canonical spelling. Not supported (an error): SecRuleRemoveByMsg,
+// SecRuleUpdateTargetBy* with a replacement target, SecRuleUpdateActionById on ID:offset.
+// Checked here: a top-level SecRule/SecAction has an id; a chained rule holds no id, phase,
+// disruptive action, skip or skipAfter; SecDefaultAction has a phase and no id/chain/skip.
 //
 // Anything else — an unknown directive, variable, operator, action or transformation, a
 // malformed quote, a chain left open at the end of a file — is an error at file:line
@@ -119,7 +134,9 @@ struct Actions {
   int skip = 0;            // skip:N
   std::vector<SetVar> setvars;
   std::vector<Ctl> ctls;
-  std::vector<std::pair<std::string, std::string>> other;  // initcol, expirevar, ver, ... (name, value)
+  // initcol, expirevar, ver, ... (name, value as written, unquoted). Also the parameters of
+  // disruptive actions: ("redirect", URL) and ("allow", "phase"|"request") for allow:phase.
+  std::vector<std::pair<std::string, std::string>> other;
 };
 
 struct Rule;
@@ -176,6 +193,13 @@ Result<std::vector<Target>> parseTargets(std::string_view text);
 Result<std::vector<IdRange>> parseIdRanges(std::string_view text);
 // Parses an action list ("id:1,phase:2,t:none,pass"), for SecAction-style config and tests.
 Result<Actions> parseActions(std::string_view text);
+
+// The model back to SecRule text that parseSecLang reads to the same model (one directive per
+// line, every argument double-quoted, action values single-quoted, chained rules indented):
+// print(parse(print(parse(x)))) == print(parse(x)). Locations are not printed.
+std::string printSecLang(const std::vector<Directive>& directives);
+std::string printTargets(const std::vector<Target>& targets);  // "ARGS|!ARGS:foo|&TX:x"
+std::string printActions(const Actions& actions);              // "id:1,phase:2,pass,..."
 
 // A *.data file for @pmFromFile / @ipMatchFromFile: one phrase per line, '#' comments and blank
 // lines skipped, surrounding whitespace trimmed.

@@ -1,9 +1,14 @@
 // SecRule transformations (the `t:` action): the value a rule's operator sees is its variable's
 // value passed through the rule's transformation chain, in order. Semantics follow ModSecurity
-// v3's reference manual (and libmodsecurity 3.0.9's behaviour where the manual is silent); each
-// transform's comment in transform.cc says what it does to edge cases (invalid escapes are kept
-// as written, never dropped).
+// v3's reference manual and libmodsecurity 3.0.9's behaviour (Debian's, against which
+// tests/unit/managed/transform_modsec_diff_test.cc compares them); each transform's comment in
+// src/managed/transform*.cc says what it does to edge cases and where it departs from 3.0.9 on
+// purpose (3.0.9 cuts some results at a decoded NUL byte; we never do). Invalid escapes are kept
+// as written unless that comment says otherwise.
 //
+// Cost: one pass over the input, no allocation beyond `out`'s buffer (reuse one `out` per chain
+// step and it stops allocating), and a plain copy when the transform cannot change the value
+// (urlDecode of a value without '%' or '+', lowercase of one without A-Z, ...).
 // Pure functions, no state, thread-safe. The engine caches one transformed value per
 // (value, chain), so a chain runs once per value per request however many rules share it.
 #pragma once

@@ -12,14 +12,22 @@
 #include "shipgate/common/clock.h"
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall.h"
+#include "shipgate/firewall/firewall_config.h"
 #include "support/paths.h"
 
 namespace shipgate::firewall::testing {
 
+// The example config without its managed rules (waf.managed_rules.crs): these tests are about
+// the seed's security_rules, the rate limits and the bot score (firewall_managed_test.cc tests
+// the CRS, and the allocation-free pass below is the custom rules' own property).
 inline std::shared_ptr<const config::Config> exampleConfig() {
   auto r = config::loadFile(testsupport::sourceDir() + "/examples/coinestate/shipgate.yaml");
   EXPECT_TRUE(r.ok()) << r.toString();
-  return r.config;
+  if (!r.config) return nullptr;
+  auto c = std::make_shared<config::Config>(*r.config);
+  c->waf.crs.reset();
+  c->sections.erase(std::string(kFirewallSection));
+  return c;
 }
 
 inline std::shared_ptr<const config::Config> configFrom(const std::string& yaml) {

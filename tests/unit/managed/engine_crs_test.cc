@@ -13,6 +13,9 @@ using testing::Req;
 using testing::run;
 
 std::shared_ptr<const Engine> crs(int pl, std::vector<Exclusion> ex = {}) {
+  // Loading compiles every Hyperscan group (seconds): the plain engines are shared.
+  static std::shared_ptr<const Engine> plain[5];
+  if (ex.empty() && plain[pl]) return plain[pl];
   CrsSettings s;
   s.paranoia_level = pl;
   s.exclusions = std::move(ex);
@@ -20,11 +23,13 @@ std::shared_ptr<const Engine> crs(int pl, std::vector<Exclusion> ex = {}) {
   auto e = Engine::load(s, &report);
   EXPECT_TRUE(e.isOk()) << e.status().message();
   if (!e.isOk()) return nullptr;
+  if (s.exclusions.empty()) plain[pl] = *e;
   return *e;
 }
 
 bool hasPrefix(const Verdict& v, int64_t lo, int64_t hi) {
-  for (int64_t id : v.matched_ids) if (id >= lo && id <= hi) return true;
+  for (int64_t id : v.matched_ids)
+    if (id >= lo && id <= hi) return true;
   return false;
 }
 
@@ -50,8 +55,9 @@ std::vector<Req> benign() {
       get("/static/css/site.css?v=3"),
       get("/api/v1/orders?page=2&per_page=50&sort=created_at&status=shipped"),
       get("/search?q=how+to+choose+a+good+book"),
-      post("/api/v1/orders", "application/json",
-           R"({"customer":{"name":"Ana Silva","email":"ana@example.com"},"items":[{"sku":"A-1","qty":2}],"note":"leave at the door"})"),
+      post(
+          "/api/v1/orders", "application/json",
+          R"({"customer":{"name":"Ana Silva","email":"ana@example.com"},"items":[{"sku":"A-1","qty":2}],"note":"leave at the door"})"),
       post("/contact", "application/x-www-form-urlencoded",
            "name=John+Smith&email=john%40example.com&message=Hello%2C+I+would+like+to+order+a+"
            "table+for+four+people+next+Friday.+Thanks%21"),
@@ -70,9 +76,12 @@ std::vector<Attack> attacks() {
       {"xss", get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 941100, 941110},
       {"lfi", get("/download?file=../../etc/passwd"), 930100, 930120},
       {"rce", get("/ping?cmd=;cat%20/etc/passwd"), 932000, 932999},
-      {"java", get("/api?data=rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ"), 944000, 944999},
-      {"php", post("/upload", "application/x-www-form-urlencoded",
-                   "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
+      {"sqli-union", get("/item?id=1%20UNION%20SELECT%20username,password%20FROM%20users--"),
+       942000, 942999},
+      {"java", get("/api?data=java.lang.Runtime.getRuntime().exec(%22id%22)"), 944000, 944999},
+      {"php",
+       post("/upload", "application/x-www-form-urlencoded",
+            "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
        933000, 933999},
   };
 }
@@ -172,7 +181,11 @@ TEST(CrsExclusions, RemovingOneRuleByIdRemovesOnlyIt) {
   Verdict v0 = run(*base, *s0, attack);
   ASSERT_FALSE(v0.matched_ids.empty());
   int64_t first = 0;
-  for (int64_t id : v0.matched_ids) if (id >= 942000 && id <= 942999) { first = id; break; }
+  for (int64_t id : v0.matched_ids)
+    if (id >= 942000 && id <= 942999) {
+      first = id;
+      break;
+    }
   ASSERT_NE(first, 0) << ids(v0);
   Exclusion ex;
   ex.ids = {IdRange{first, first}};

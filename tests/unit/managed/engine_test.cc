@@ -300,13 +300,14 @@ TEST(ManagedEngine, GroupedRegexesAgreeWithSingleRegexes) {
   RuleDir dir;
   std::string rules;
   for (int i = 0; i < 40; ++i) {
-    rules += "SecRule ARGS \"@rx (?i)word" + std::to_string(i) + "\\b\" \"id:" +
-             std::to_string(1000 + i) + ",phase:2,pass,t:none,t:urlDecodeUni,msg:'w'\"\n";
+    rules += "SecRule ARGS \"@rx (?i)word" + std::to_string(i) +
+             "\\b\" \"id:" + std::to_string(1000 + i) +
+             ",phase:2,pass,t:none,t:urlDecodeUni,msg:'w'\"\n";
   }
   auto l = load(dir, rules);
   for (int i = 0; i < 40; i += 7) {
-    Verdict v = l.eval(get("/?a=x%20WORD" + std::to_string(i) + "%20y&b=word" +
-                           std::to_string(i) + "1"));
+    Verdict v =
+        l.eval(get("/?a=x%20WORD" + std::to_string(i) + "%20y&b=word" + std::to_string(i) + "1"));
     ASSERT_EQ(v.matched_ids.size(), 1u) << ids(v);
     EXPECT_EQ(v.matched_ids[0], 1000 + i);
   }
@@ -314,7 +315,8 @@ TEST(ManagedEngine, GroupedRegexesAgreeWithSingleRegexes) {
 
 TEST(ManagedEngine, LoadErrorsNameFileAndLine) {
   RuleDir dir;
-  auto dup = Engine::load(dir.settings("SecAction \"id:1,phase:1,pass\"\n\nSecAction \"id:1,phase:1,pass\"\n"));
+  auto dup = Engine::load(
+      dir.settings("SecAction \"id:1,phase:1,pass\"\n\nSecAction \"id:1,phase:1,pass\"\n"));
   ASSERT_FALSE(dup.isOk());
   EXPECT_NE(dup.status().message().find("test.conf:3: duplicate rule id 1"), std::string::npos)
       << dup.status().message();

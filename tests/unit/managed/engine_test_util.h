@@ -16,8 +16,9 @@ namespace shipgate::managed::testing {
 // A temp dir with an empty rules directory and a setup file holding `setup`.
 class RuleDir {
  public:
-  explicit RuleDir(const std::string& setup = "SecDefaultAction \"phase:1,log,pass\"\n"
-                                              "SecDefaultAction \"phase:2,log,pass\"\n") {
+  explicit RuleDir(const std::string& setup =
+                       "SecDefaultAction \"phase:1,log,pass\"\n"
+                       "SecDefaultAction \"phase:2,log,pass\"\n") {
     char tmpl[] = "/tmp/managed_engine_XXXXXX";
     dir_ = mkdtemp(tmpl);
     std::filesystem::create_directories(dir_ + "/rules");

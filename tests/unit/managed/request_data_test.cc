@@ -241,12 +241,13 @@ TEST(RequestDataMultipart, FieldsFilesSizesAndPartHeaders) {
   EXPECT_EQ(pairs(rd, Var::kFilesSizes), (Pairs{{"upload", "28"}, {"second", "5"}}));
   EXPECT_EQ(rd.scalar(Var::kFilesCombinedSize), "33");
   EXPECT_EQ(pairs(rd, Var::kMultipartPartHeaders),
-            (Pairs{{"title", "Content-Disposition: form-data; name=\"title\""},
-                   {"upload", "Content-Disposition: form-data; name=\"upload\"; filename=\"evil.php\""},
-                   {"upload", "Content-Type: application/x-php"},
+            (Pairs{{"title", "Content-Disposition: form-data; name=\"title\"\r\n"},
+                   {"upload",
+                    "Content-Disposition: form-data; name=\"upload\"; filename=\"evil.php\"\r\n"},
+                   {"upload", "Content-Type: application/x-php\r\n"},
                    {"second",
-                    "Content-Disposition: form-data; name=\"second\"; filename=\"a \\\"q\\\".txt\""},
-                   {"note", "Content-Disposition: form-data; name=\"note\""}}));
+                    "Content-Disposition: form-data; name=\"second\"; filename=\"a \\\"q\\\".txt\"\r\n"},
+                   {"note", "Content-Disposition: form-data; name=\"note\"\r\n"}}));
   EXPECT_EQ(rd.scalar(Var::kMultipartUnmatchedBoundary), "1");
   EXPECT_EQ(rd.scalar(Var::kMultipartStrictError), "0");
 }
@@ -262,6 +263,24 @@ TEST(RequestDataMultipart, QuotedBoundaryAndLfOnlyLinesAreStrictErrors) {
   EXPECT_EQ(pairs(rd, Var::kArgsPost), (Pairs{{"x", "v"}}));
   EXPECT_EQ(rd.scalar(Var::kReqbodyError), "0");
   EXPECT_EQ(rd.scalar(Var::kMultipartStrictError), "1");
+}
+
+TEST(RequestDataMultipart, UnmatchedBoundaryValuesAndBoundaryParameterFlags) {
+  const std::string two =
+      "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x\r\n"
+      "Content-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n--x--\r\n";
+  RequestData ok = build(post("multipart/form-data; boundary=x", two));
+  EXPECT_EQ(ok.scalar(Var::kMultipartUnmatchedBoundary), "2");  // libmodsecurity's "fine"
+  EXPECT_EQ(ok.scalar(Var::kMultipartStrictError), "0");
+  RequestData inner = build(post("multipart/form-data; boundary=x",
+                                 "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+                                 "text --x inside\r\n--x--"));
+  EXPECT_EQ(inner.scalar(Var::kMultipartUnmatchedBoundary), "1");
+  EXPECT_EQ(pairs(inner, Var::kArgsPost), (Pairs{{"a", "text --x inside"}}));
+  // Whitespace in the boundary parameter (CRS test 920470-12) is a strict error, no body needed.
+  RequestData ws = build(post("multipart/form-data; boundary=  test_data_123456", ""));
+  EXPECT_EQ(ws.scalar(Var::kMultipartStrictError), "1");
+  EXPECT_EQ(ws.scalar(Var::kReqbodyError), "0");
 }
 
 TEST(RequestDataMultipart, MalformedBodiesSetReqbodyError) {
@@ -413,6 +432,46 @@ TEST(RequestDataReuse, BuildClearsThePreviousRequest) {
   EXPECT_EQ(rd.scalar(Var::kRequestFilename), "/z");
   EXPECT_EQ(rd.scalar(Var::kRequestBasename), "z");
   EXPECT_TRUE(rd.collection(Var::kTx).empty());
+}
+
+TEST(RequestDataCtl, SetBodyProcessorRereadsTheBody) {
+  // ctl:requestBodyProcessor=URLENCODED on a text/plain body (CRS 901350).
+  Req r = post("text/plain", "a=%27x&b=2");
+  r.uri = "/p?q=1";
+  std::vector<waf::Header> h;
+  RequestData rd;
+  HttpRequestView view = r.view(h);
+  rd.build(view);
+  EXPECT_EQ(rd.collection(Var::kArgs).size(), 1u);
+  rd.setBodyProcessor(view, "urlencoded");
+  EXPECT_EQ(rd.bodyProcessor(), "URLENCODED");
+  EXPECT_EQ(pairs(rd, Var::kArgs), (Pairs{{"q", "1"}, {"a", "'x"}, {"b", "2"}}));
+  EXPECT_EQ(pairs(rd, Var::kArgsPostNames), (Pairs{{"a", "a"}, {"b", "b"}}));
+  EXPECT_EQ(rd.scalar(Var::kArgsCombinedSize), "7");
+  // ctl:requestBodyProcessor=JSON on the same body: not JSON, an error, no POST arguments.
+  rd.setBodyProcessor(view, "JSON");
+  EXPECT_EQ(rd.bodyProcessor(), "JSON");
+  EXPECT_EQ(pairs(rd, Var::kArgs), (Pairs{{"q", "1"}}));
+  EXPECT_TRUE(rd.collection(Var::kArgsPost).empty());
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "1");
+  // An unknown name: no processor.
+  rd.setBodyProcessor(view, "YAML");
+  EXPECT_FALSE(rd.hasScalar(Var::kReqbodyProcessor));
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "0");
+  EXPECT_EQ(rd.scalar(Var::kRequestBody), "a=%27x&b=2");
+}
+
+TEST(RequestDataCtl, XmlProcessorOnJsonContentType) {
+  Req r = post("application/json", "<a k='v'>t</a>");
+  std::vector<waf::Header> h;
+  RequestData rd;
+  HttpRequestView view = r.view(h);
+  rd.build(view);
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "1");
+  rd.setBodyProcessor(view, "XML");
+  EXPECT_EQ(rd.scalar(Var::kReqbodyError), "0");
+  EXPECT_FALSE(rd.hasScalar(Var::kReqbodyErrorMsg));
+  EXPECT_EQ(pairs(rd, Var::kXml), (Pairs{{"/a/@k", "v"}, {"/a", "t"}}));
 }
 
 }  // namespace
