@@ -21,7 +21,8 @@ struct OwnPattern {
 constexpr OwnPattern kOwnPatterns[] = {
     {"python traceback", R"(Traceback \(most recent call last\):)"},
     {"python traceback", R"(File "[^"\n]{1,512}", line \d+, in )"},
-    {"python exception", R"((?m)^(?:[\w.]+\.)?(?:sqlite3|psycopg2?|pymysql|MySQLdb|django\.db|sqlalchemy)\.[\w.]*(?:Error|Exception)\b)"},
+    {"postgresql error", R"(\b(?:syntax error|unterminated quoted string|unterminated dollar-quoted string) at or near ")"},
+    {"python exception", R"(\b(?:[\w.]+\.)?(?:sqlite3|psycopg2?|pymysql|MySQLdb|django\.db|sqlalchemy)\.[\w.]*(?:Error|Exception)\b)"},
     {"node.js stack", R"((?m)^\s+at (?:[^\n()]{1,256} \()?(?:/|[A-Za-z]:\\|file://|node:)[^\n()]{0,512}:\d+:\d+\)?$)"},
     {"node.js stack", R"(\bat Object\.<anonymous> )"},
     {"go panic", R"(goroutine \d+ \[running\]:)"},

@@ -71,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(
                       LeakCase{"mysql_json.txt", "sql-errors.data"},
                       LeakCase{"postgres_error.txt", "postgresql error"},
                       LeakCase{"oracle_error.txt", "oracle error"},
-                      LeakCase{"pdo_error.txt", "sql-errors.data"}),
+                      LeakCase{"pdo_error.txt", "postgresql error"}),
     [](const ::testing::TestParamInfo<LeakCase>& info) {
       std::string n = info.param.file;
       for (char& c : n) {
