@@ -142,6 +142,19 @@ TEST_F(ErrorMasking, LeaksAreMaskedAndLoggedOrdinaryAnswersPass) {
     ++masked_lines;
   }
   EXPECT_EQ(masked_lines, 6u);
+
+  // And /metrics counts them per app.
+  testsupport::RawHttpClient admin;
+  ASSERT_TRUE(admin.connect(admin_)) << admin.error();
+  HttpResponse metrics = admin.roundTrip(
+      "GET /metrics HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer "
+      "0123456789abcdef0123456789abcdef\r\n\r\n");
+  ASSERT_EQ(metrics.status, 200) << metrics.raw;
+  EXPECT_NE(metrics.body.find("# TYPE shipgate_upstream_errors_masked_total counter"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 6\n"),
+            std::string::npos)
+      << metrics.body;
 }
 
 TEST_F(ErrorMasking, OffPassesEverythingUnchanged) {
