@@ -73,10 +73,6 @@ Registry::Registry(RegistryOptions options)
   describeLocked(names::kActiveConnections, "Client connections open now.", Kind::kGauge, 1.0);
   describeLocked(names::kUpstreamRetries, "Upstream requests retried, by app.", Kind::kCounter,
                  1.0);
-  describeLocked("shipgate_upstream_errors_masked_total",  // written by server/proxy_exchange.cc
-                 "Upstream 5xx answers with database or stack-trace text replaced by a generic "
-                 "page (waf.mask_upstream_errors), by app.",
-                 Kind::kCounter, 1.0);
   describeLocked(names::kClientSendTimeouts,
                  "Client connections closed because they took no output for send_timeout, by "
                  "app.",
