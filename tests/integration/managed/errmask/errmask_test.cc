@@ -143,6 +143,18 @@ TEST_F(ErrorMasking, LeaksAreMaskedAndLoggedOrdinaryAnswersPass) {
   }
   EXPECT_EQ(masked_lines, 6u);
 
+  // A masked answer keeps the client's connection: the next request on it is served.
+  {
+    testsupport::RawHttpClient c;
+    ASSERT_TRUE(c.connect(http_)) << c.error();
+    const std::string head = " HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\n\r\n";
+    HttpResponse first = c.roundTrip("GET /api/java" + head);
+    expectMasked(first, 500, "java.lang");
+    HttpResponse second = c.roundTrip("GET /api/busy" + head);
+    ASSERT_EQ(second.status, 503) << second.error;
+    EXPECT_EQ(second.body, "{\"error\":\"busy\"}");
+  }
+
   // And /metrics counts them per app.
   testsupport::RawHttpClient admin;
   ASSERT_TRUE(admin.connect(admin_)) << admin.error();
@@ -152,7 +164,7 @@ TEST_F(ErrorMasking, LeaksAreMaskedAndLoggedOrdinaryAnswersPass) {
   ASSERT_EQ(metrics.status, 200) << metrics.raw;
   EXPECT_NE(metrics.body.find("# TYPE shipgate_upstream_errors_masked_total counter"),
             std::string::npos);
-  EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 6\n"),
+  EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 7\n"),
             std::string::npos)
       << metrics.body;
 }
