@@ -12,6 +12,7 @@
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
 #include "connection_limits.h"
+#include "error_mask.h"
 #include "memory_return.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -343,6 +344,8 @@ Result<std::shared_ptr<const Snapshot>> Gateway::buildSnapshot(
     snap->tls[i] = std::move(ctx).value();
     snap->tls_fingerprints[i] = fingerprint;
   }
+  // waf.mask_upstream_errors: build the leak detector now, not on a worker at the first 5xx.
+  if (config->waf.mask_upstream_errors) errorLeakDetector();
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 

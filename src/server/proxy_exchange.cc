@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "error_mask.h"
+#include "shipgate/common/log.h"
 #include "shipgate/http/cookies.h"
 #include "response_head.h"
 #include "worker.h"
@@ -45,6 +47,8 @@ void ProxyExchange::start(const Snapshot& snap, int app_index) {
   set_cookie_.clear();
   status_ = 0;
   head_written_ = interim_ = paused_ = tunnel_eof_ = false;
+  holding_ = masked_cut_ = false;
+  held_.clear();
   buildHead();
   attempt(nullptr, false);
 }
@@ -235,8 +239,9 @@ void ProxyExchange::readUpstream() {
       break;
     }
     if (n == 0 && parser_.finishOnEof() == http::ResponseParser::State::kComplete &&
-        head_written_) {
+        (head_written_ || holding_)) {
       reading_ = false;
+      if (holding_) releaseHeld(true);
       finish();
       return;
     }
@@ -270,10 +275,22 @@ void ProxyExchange::processUpstream() {
           continue;
         }
         status_ = status;
+        if (shouldHold(status)) {
+          holding_ = true;
+          held_.clear();
+          continue;
+        }
         writeClientHead();
         continue;
       }
       case http::ResponseParser::State::kNeedMore:
+        if (holding_ && n > 0) {
+          hold(in.data(), n);
+          in.consume(n);
+          if (holding_ || !masked_cut_) return;
+          finish();  // masked on the first kErrorHoldLimit bytes: the rest is not read
+          return;
+        }
         if (!interim_ && head_written_ && n > 0) forwardBody(in.data(), n);
         in.consume(n);
         return;
@@ -283,6 +300,13 @@ void ProxyExchange::processUpstream() {
           interim_ = false;
           parser_.start(head_request_);
           continue;
+        }
+        if (holding_) {
+          held_.append(in.data(), n);
+          in.consume(n);
+          releaseHeld(true);
+          finish();
+          return;
         }
         if (n > 0) forwardBody(in.data(), n);
         in.consume(n);
@@ -299,11 +323,78 @@ void ProxyExchange::forwardBody(const char* data, size_t len) {
   down_.encodeData(std::string_view(data, len));
 }
 
+bool ProxyExchange::shouldHold(int status) const {
+  return status >= 500 && !head_request_ && snap_->config &&
+         snap_->config->waf.mask_upstream_errors && errorLeakDetector() != nullptr;
+}
+
+void ProxyExchange::hold(const char* data, size_t len) {
+  held_.append(data, len);
+  if (held_.size() >= kErrorHoldLimit) releaseHeld(false);
+}
+
+bool ProxyExchange::releaseHeld(bool complete) {
+  holding_ = false;
+  const http::Response& r = parser_.response();
+  std::string decoded;
+  std::string_view body = held_;
+  if (r.chunked()) {
+    decoded = decodeChunkedPrefix(held_);
+    body = decoded;
+  }
+  std::optional<std::string> leak = errorLeakDetector()->find(body);
+  if (!leak) {
+    writeClientHead();
+    if (!held_.empty()) forwardBody(held_.data(), held_.size());
+    std::string().swap(held_);  // not kept across requests
+    return false;
+  }
+  writeMaskedAnswer(*leak, body, body.size());
+  std::string().swap(held_);
+  masked_cut_ = !complete;
+  return true;
+}
+
+void ProxyExchange::writeMaskedAnswer(const std::string& matched, std::string_view body,
+                                      size_t body_size) {
+  DownstreamCallbacks::Identity id = down_.identity();
+  std::string page = maskedErrorBody(prefersJson(down_.request().header("accept")), status_,
+                                     id.request_id);
+  std::string line = "upstream error masked: request_id=";
+  line += id.request_id;
+  line += " app=";
+  line += app_->name;
+  line += " upstream=";
+  line += endpoint_ ? endpoint_->address.toString() : std::string("-");
+  line += " status=";
+  line += std::to_string(status_);
+  line += " matched=";
+  line += matched;
+  line += " body=";
+  line += bodyForLog(body, body_size);
+  log::warn(line);
+  worker_.metrics().addCounter("shipgate_upstream_errors_masked_total", "app", app_->name);
+  std::vector<HeaderField>& fields = down_.responseFields();
+  fields.emplace_back("Content-Type",
+                      page[0] == '{' ? "application/json" : "text/html; charset=utf-8");
+  fields.emplace_back("Cache-Control", "no-store");
+  if (!set_cookie_.empty()) fields.emplace_back("Set-Cookie", set_cookie_);
+  ResponseHeaders head;
+  head.status = status_;
+  head.content_length = static_cast<int64_t>(page.size());
+  head.local = true;
+  head.fields = &fields;
+  head.endpoint = endpoint_;
+  down_.encodeHeaders(head);
+  head_written_ = true;
+  down_.encodeData(page);
+}
+
 void ProxyExchange::finish() {
   timer_.cancel();
   const http::Response& r = parser_.response();
   bool reusable = r.keepAlive() && request_keep_alive_ && conn_ && conn_->in().empty() &&
-                  !peer_closed_ && !worker_.draining() &&
+                  !peer_closed_ && !worker_.draining() && !masked_cut_ &&
                   !upgrade_;
   if (request_open_) {
     snap_->plan->onRequestEnd(*endpoint_, status_ >= 500 ? traffic::Outcome::kHttp5xx

@@ -15,6 +15,15 @@
 // when its exchange leaves it open: the response keeps alive, the forwarded request asked for
 // keep-alive (HTTP/1.1, or not HTTP/1.0) and no FIN/RST was seen. After a 101 it pumps bytes both
 // ways (WebSocket tunnels).
+// Error masking (waf.mask_upstream_errors on): a final answer with status >= 500 (not to HEAD) is
+// held, head and body, until its end or kErrorHoldLimit body bytes (error_mask.h), with nothing
+// sent to the client meanwhile; when its (dechunked) body carries database or stack-trace text
+// (managed::ErrorLeakDetector) the client gets the same status with a generic page (JSON when
+// the request's Accept prefers it) carrying the request id and a Content-Length, and one warn
+// line logs the request id, the endpoint, what matched and the original body (8 KiB at most);
+// the rest of a longer answer is not read (the upstream connection is closed). Otherwise the
+// held head and bytes go out unchanged and the answer streams on as above. Answers below 500
+// are never held.
 // Loop thread only.
 #pragma once
 
@@ -63,6 +72,12 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
   void processUpstream();
   void writeClientHead();
   void forwardBody(const char* data, size_t len);
+  // Error masking: hold(upstream body bytes), then decide; releaseHeld() returns true when it
+  // answered a masked page (the caller then finishes the exchange).
+  bool shouldHold(int status) const;
+  void hold(const char* data, size_t len);
+  bool releaseHeld(bool complete);
+  void writeMaskedAnswer(const std::string& matched, std::string_view body, size_t body_size);
   // The client's queue is at its ceiling: stop reading the upstream and its read timeout.
   void pauseForClient();
   void finish();
@@ -108,6 +123,9 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
   bool write_failed_ = false;        // this attempt's request write failed
   bool peer_closed_ = false;         // this attempt saw the upstream's FIN, RST or an error
   int status_ = 0;
+  bool holding_ = false;          // a 5xx answer's head and body are held (error masking)
+  bool masked_cut_ = false;       // masked before the upstream's answer ended: do not pool
+  std::string held_;              // the held body bytes as received
 };
 
 }  // namespace shipgate::server

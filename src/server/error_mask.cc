@@ -1,0 +1,143 @@
+#include "error_mask.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include "response_head.h"
+#include "shipgate/common/log.h"
+
+namespace shipgate::server {
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The q of one Accept element's parameters ("; q=0.5"); 1 when absent.
+double qualityOf(std::string_view params) {
+  size_t at = params.find("q=");
+  if (at == std::string_view::npos) return 1.0;
+  std::string v(params.substr(at + 2));
+  return std::atof(v.c_str());
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+const managed::ErrorLeakDetector* errorLeakDetector() {
+  static const managed::ErrorLeakDetector* detector = [] {
+    auto d = managed::ErrorLeakDetector::load(managed::ErrorLeakDetector::kDebianRulesDir);
+    if (!d.isOk()) {
+      log::warn("waf.mask_upstream_errors: " + d.status().message() +
+                "; masking with shipgate's own patterns only");
+      d = managed::ErrorLeakDetector::load("");
+    }
+    if (!d.isOk()) {
+      log::error("waf.mask_upstream_errors: " + d.status().message() + "; masking is off");
+      return static_cast<const managed::ErrorLeakDetector*>(nullptr);
+    }
+    return static_cast<const managed::ErrorLeakDetector*>(std::move(d).value().release());
+  }();
+  return detector;
+}
+
+std::string decodeChunkedPrefix(std::string_view raw) {
+  std::string out;
+  size_t i = 0;
+  while (i < raw.size()) {
+    size_t eol = raw.find("\r\n", i);
+    if (eol == std::string_view::npos) return out;  // a size line cut short
+    uint64_t size = 0;
+    size_t j = i;
+    int digits = 0;
+    for (; j < eol && hexValue(raw[j]) >= 0 && digits < 16; ++j, ++digits) {
+      size = size * 16 + static_cast<uint64_t>(hexValue(raw[j]));
+    }
+    if (digits == 0) {
+      out.append(raw.substr(i));  // not chunked framing after all
+      return out;
+    }
+    if (size == 0) return out;  // last chunk; trailers dropped
+    size_t data = eol + 2;
+    size_t take = std::min<uint64_t>(size, raw.size() - data);
+    out.append(raw.substr(data, take));
+    i = data + take + 2;  // the CRLF after the data
+  }
+  return out;
+}
+
+bool prefersJson(std::string_view accept) {
+  double json = -1, html = -1;
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view elem = trim(accept.substr(0, comma));
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    size_t semi = elem.find(';');
+    std::string type = lower(trim(elem.substr(0, semi)));
+    double q = semi == std::string_view::npos ? 1.0 : qualityOf(elem.substr(semi));
+    bool is_json = type == "application/json" ||
+                   (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+    bool is_html = type == "text/html" || type == "application/xhtml+xml";
+    if (is_json) json = std::max(json, q);
+    if (is_html) html = std::max(html, q);
+  }
+  return json > 0 && json > html;
+}
+
+std::string maskedErrorBody(bool json, int status, std::string_view request_id) {
+  std::string id;
+  for (char c : request_id) {  // our own ids are [0-9a-zA-Z-]; anything else is left out
+    if (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') id += c;
+  }
+  if (json) return R"({"error":"internal error","request_id":")" + id + "\"}\n";
+  std::string code = std::to_string(status);
+  std::string reason(reasonPhrase(status));
+  return "<!DOCTYPE html>\n<html><head><title>" + code + " " + reason +
+         "</title></head>\n<body><h1>" + code + " " + reason +
+         "</h1>\n<p>The server could not complete this request.</p>\n<p>Request id: " + id +
+         "</p></body></html>\n";
+}
+
+std::string bodyForLog(std::string_view body, size_t total_size) {
+  std::string out;
+  std::string_view part = body.substr(0, kErrorLogLimit);
+  out.reserve(part.size() + 32);
+  for (char ch : part) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  if (total_size > part.size()) out += "...(" + std::to_string(total_size) + " bytes)";
+  return out;
+}
+
+}  // namespace shipgate::server

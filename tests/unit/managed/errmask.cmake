@@ -1,0 +1,5 @@
+# errmask: the upstream error-leak detector (waf.mask_upstream_errors).
+shipgate_add_gtest(managed_error_leaks_test SOURCES error_leaks_test.cc
+  LIBS shipgate_managed shipgate_test_support)
+shipgate_add_gtest(managed_error_mask_test SOURCES error_mask_test.cc LIBS shipgate_server)
+target_include_directories(managed_error_mask_test PRIVATE ${CMAKE_SOURCE_DIR}/src/server)
