@@ -23,6 +23,16 @@ std::string envOr(const char* name, const char* fallback) {
 std::string sourceDir() { return envOr("SHIPGATE_SOURCE_DIR", SHIPGATE_TEST_DEFAULT_SOURCE_DIR); }
 std::string buildDir() { return envOr("SHIPGATE_BUILD_DIR", SHIPGATE_TEST_DEFAULT_BUILD_DIR); }
 
+std::string crsRegressionTests() {
+  if (const char* env = ::getenv("SHIPGATE_CRS_TESTS"); env != nullptr && *env != '\0') return env;
+  for (const char* up : {"/../shared", "/../../shared"}) {
+    std::string dir = sourceDir() + up + "/crs/v3.3.4/tests/regression/tests";
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec)) return std::filesystem::weakly_canonical(dir, ec).string();
+  }
+  return {};
+}
+
 TempDir::TempDir(std::string_view prefix) {
   std::string base = envOr("TMPDIR", "/tmp");
   std::string templ = base + "/" + std::string(prefix) + "-XXXXXX";

@@ -12,6 +12,12 @@ namespace testsupport {
 std::string sourceDir();
 std::string buildDir();
 
+// The OWASP CRS v3.3.4 regression tests (the ftw YAML files, ../shared/crs/v3.3.4/tests/regression/
+// tests next to the source tree; see ../shared/crs/README.md): $SHIPGATE_CRS_TESTS when set, else
+// that directory beside sourceDir() or one level further up when it exists, else "" (callers
+// fail the test: the suite is data the tests need, never a reason to skip).
+std::string crsRegressionTests();
+
 // A fresh directory under $TMPDIR (or /tmp), created by the constructor and removed recursively by
 // the destructor. Move-only. If creation fails, path() is empty and error() says why.
 class TempDir {

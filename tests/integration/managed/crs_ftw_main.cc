@@ -13,6 +13,7 @@
 //   share answered 403.
 // --floors FILE: exit status 1 when a category is below its floor for --pl.
 // Exit status: 0 ok, 1 below a floor, 2 usage or load error.
+#include "support/paths.h"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,11 +29,7 @@
 
 namespace {
 
-std::string defaultTestsDir() {
-  const char* env = std::getenv("SHIPGATE_CRS_TESTS");
-  if (env != nullptr && *env != '\0') return env;
-  return "/work/shared/crs/v3.3.4/tests/regression/tests";
-}
+std::string defaultTestsDir() { return testsupport::crsRegressionTests(); }
 
 int usage(const std::string& why) {
   std::cerr << "crs_ftw: " << why << "\n"

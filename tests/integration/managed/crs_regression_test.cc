@@ -24,17 +24,7 @@
 
 namespace {
 
-std::string testsDir() {
-  const char* env = std::getenv("SHIPGATE_CRS_TESTS");
-  if (env != nullptr && *env != '\0') return env;
-  for (const std::string& base : {testsupport::sourceDir() + "/../shared",
-                                  testsupport::sourceDir() + "/../../shared",
-                                  std::string("/work/shared")}) {
-    std::string d = base + "/crs/v3.3.4/tests/regression/tests";
-    if (std::ifstream(d + "/REQUEST-942-APPLICATION-ATTACK-SQLI/942100.yaml")) return d;
-  }
-  return "";
-}
+std::string testsDir() { return testsupport::crsRegressionTests(); }
 
 // nginx answering 200 "hello world" to everything, on 127.0.0.1:port.
 class Upstream {

@@ -5,6 +5,7 @@
 //  (2) false-positive rate on a few thousand lines of ordinary prose, code and paths from texts on
 //      this machine (licenses, copyright files, man pages), with a ceiling;
 //  (3) hand-picked tables of attacks and of ordinary inputs, and the fingerprints of a few shapes.
+#include "support/paths.h"
 #include "shipgate/managed/detect.h"
 
 #include <gtest/gtest.h>
@@ -29,12 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kCrsTests = "/work/shared/crs/v3.3.4/tests/regression/tests";
-
-std::string crsDir() {
-  const char* env = std::getenv("SHIPGATE_CRS_TESTS");
-  return env != nullptr ? env : kCrsTests;
-}
+std::string crsDir() { return testsupport::crsRegressionTests(); }
 
 // %XX and '+' decoding (the CRS's urlDecodeUni on these payloads; %uXXXX left as is).
 std::string urlDecode(std::string_view s) {

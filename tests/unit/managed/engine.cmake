@@ -1,3 +1,3 @@
 # The engine: small rule texts, and the full Debian CRS at paranoia levels 1 and 4.
 shipgate_add_gtest(managed_engine_test SOURCES engine_test.cc engine_crs_test.cc engine_prefilter_test.cc
-  LIBS shipgate_managed)
+  LIBS shipgate_managed shipgate_test_support)

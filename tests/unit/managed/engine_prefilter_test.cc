@@ -1,6 +1,7 @@
 // The per-chain prefilter never loses a match: every request line of the CRS v3.3.4 regression
 // tests (their URIs as GETs, their one-line bodies as form POSTs) gives the same matched rules
 // with the prefilter as with every @rx run on every value, at paranoia level 4 (all rules).
+#include "support/paths.h"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -38,8 +39,8 @@ std::string unquote(std::string v) {
 std::vector<Req> regressionRequests() {
   std::vector<Req> out;
   // The regression tests of the CRS release the Debian package ships (see the crsproof README).
-  const char* env = std::getenv("SHIPGATE_CRS_REGRESSION_DIR");
-  const std::string root = env ? env : "/work/shared/crs/v3.3.4/tests/regression/tests";
+  const std::string root = testsupport::crsRegressionTests();
+  if (root.empty()) return out;  // the caller fails on an empty list
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))
     if (e.path().extension() == ".yaml") files.push_back(e.path().string());

@@ -2,6 +2,7 @@
 // PCRE2 Regex (flags, captures, match limit), the Hyperscan PhraseSet, and the MultiRegex
 // contract on the whole CRS's @rx set: every pattern whose Regex matches a sample is among the
 // MultiRegex's candidates for it (the differential test that proves grouping @rx is safe).
+#include "support/paths.h"
 #include "shipgate/managed/operators.h"
 
 #include <gtest/gtest.h>
@@ -30,20 +31,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* kCrsRules = "/usr/share/modsecurity-crs/rules";
-// The CRS v3.3.4 regression tests (../shared/crs, see its README): $SHIPGATE_CRS_TESTS, else next
-// to the source tree, else /work/shared. A missing suite fails the corpus tests (no skip).
-std::string crsTestsDir() {
-  const char* env = std::getenv("SHIPGATE_CRS_TESTS");
-  if (env != nullptr && *env != '\0') return env;
-  const char* src = std::getenv("SHIPGATE_SOURCE_DIR");
-  std::string root = src != nullptr ? src : ".";
-  for (const std::string& base :
-       {root + "/../shared", root + "/../../shared", std::string("/work/shared")}) {
-    std::string d = base + "/crs/v3.3.4/tests/regression/tests";
-    if (std::ifstream(d + "/REQUEST-942-APPLICATION-ATTACK-SQLI/942100.yaml")) return d;
-  }
-  return "/work/shared/crs/v3.3.4/tests/regression/tests";
-}
+// The CRS v3.3.4 regression tests (testsupport::crsRegressionTests). A missing suite fails the
+// corpus tests (no skip).
+std::string crsTestsDir() { return testsupport::crsRegressionTests(); }
 
 std::unique_ptr<CompiledOperator> op(const std::string& name, const std::string& param,
                                      const std::string& data_dir = kCrsRules) {

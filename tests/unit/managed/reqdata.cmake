@@ -7,4 +7,4 @@ shipgate_add_gtest(managed_reqdata_modsec_test SOURCES request_data_modsec_test.
   LIBS shipgate_managed PkgConfig::MODSECURITY_REF)
 # The same against every request of the CRS v3.3.4 regression suite (../shared/crs).
 shipgate_add_gtest(managed_reqdata_crs_corpus_test SOURCES request_data_crs_corpus_test.cc
-  LIBS shipgate_managed PkgConfig::MODSECURITY_REF yaml-cpp)
+  LIBS shipgate_managed PkgConfig::MODSECURITY_REF yaml-cpp shipgate_test_support)

@@ -4,6 +4,7 @@
 // the collections the CRS reads must agree with the engine the suite was written for.
 // The suite is found from $SHIPGATE_CRS_TESTS, else ../shared or ../../shared next to
 // $SHIPGATE_SOURCE_DIR; not finding it is a failure.
+#include "support/paths.h"
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -35,16 +36,7 @@ SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "i
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 )";
 
-fs::path suiteDir() {
-  if (const char* env = std::getenv("SHIPGATE_CRS_TESTS")) return env;
-  const char* src = std::getenv("SHIPGATE_SOURCE_DIR");
-  fs::path base = src ? fs::path(src) : fs::current_path();
-  for (const char* up : {"../shared", "../../shared"}) {
-    fs::path p = base / up / "crs/v3.3.4/tests/regression/tests";
-    if (fs::is_directory(p)) return p;
-  }
-  return {};
-}
+fs::path suiteDir() { return testsupport::crsRegressionTests(); }
 
 struct Input {
   std::string where;
