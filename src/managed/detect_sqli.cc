@@ -564,7 +564,14 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
   } else {
     static const ShapeIndex kPlainIndex(kPlainShapes);
     for (std::string_view shape : kPlainIndex.candidates(fp)) {
-      if (shapeMatches(shape, fp) && !needsKnownCall(shape, f)) return true;
+      if (!shapeMatches(shape, fp) || needsKnownCall(shape, f)) continue;
+      // A number then a statement keyword must be followed by a whole statement ("1 select *
+      // from users"), not be an address or prose ("3 Select Court", libinjection passes it).
+      if (shape == "1E" &&
+          !plainStart(std::vector<Token>(f.begin() + 1, f.end()), fp.substr(1))) {
+        continue;
+      }
+      return true;
     }
     if (plainStart(f, fp)) return true;
   }

@@ -11,6 +11,7 @@
 
 #include "benign_corpus.h"
 #include "engine_test_util.h"
+#include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
 namespace {
@@ -71,8 +72,10 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
       ++intercepted;
       ++k.second;
       if (std::getenv("FP_SHOW"))
-        std::printf("blocked [%s] %s\n  %s\n", testing::ids(v).c_str(), r.uri.c_str(),
-                    r.body.substr(0, 300).c_str());
+        for (const auto& m : v.matched)
+          if (m.id != 949110)
+            std::printf("blocked %lld %s [%s] %s\n", static_cast<long long>(m.id),
+                        m.matched_var.c_str(), m.data.c_str(), r.uri.c_str());
     }
   }
   double share = 100.0 * intercepted / static_cast<double>(corpus.size());
@@ -82,8 +85,19 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   for (const auto& [id, n] : per_rule) std::printf("  rule %lld fires on %d\n", static_cast<long long>(id), n);
 
   auto fires = [&](int64_t id) { return per_rule.count(id) ? per_rule[id] : 0; };
-  EXPECT_LE(fires(942100), 1000);
-  EXPECT_LE(share, 100.0);
+  // 942100 (our detectSqli) fires on 2 ("select notes from meeting", as libinjection does); it
+  // fired on 55 before the address "3 Select Court" stopped counting as "1E".
+  EXPECT_LE(fires(942100), 2);
+  EXPECT_LE(intercepted, 110);  // 3.67 %, the share ModSecurity + CRS blocks on this corpus
+}
+
+TEST(ManagedFp, DetectSqliNumberThenKeyword) {
+  EXPECT_FALSE(detectSqli("3 Select Court"));
+  EXPECT_FALSE(detectSqli("12 Union Street"));
+  EXPECT_FALSE(detectSqli("221 Update Lane, Springfield"));
+  EXPECT_TRUE(detectSqli("1 select * from users"));
+  EXPECT_TRUE(detectSqli("1 union select password from users"));
+  EXPECT_TRUE(detectSqli("1' union select 1,2--"));
 }
 
 }  // namespace
