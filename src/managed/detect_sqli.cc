@@ -494,6 +494,10 @@ bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A value that starts with a statement keyword must look like a whole statement.
   std::string_view kw = f[0].word;
   if (kw == "select") {
+    // Four plain words, the second keyword "from" ("select notes from meeting"): a phrase of
+    // prose, not a query anyone can run from a value (libinjection passes it too). A real select
+    // list or source has an operator, a function, a quote or more words ("select * from users").
+    if (fp == "Enkn") return false;
     if (fp.find('k') != std::string::npos) {
       for (const Token& t : f) {
         if (t.type == 'k' && t.word == "from") return true;

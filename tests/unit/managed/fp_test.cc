@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -66,6 +67,16 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
       seen.push_back(id);
       ++per_rule[id];
     }
+    // FP_DUMP=DIR: writes each request (DIR/NNNN.req) and the rules that fired on it
+    // (DIR/ours.txt: "NNNN kind id id ..."), to replay the corpus against another WAF.
+    if (const char* dump = std::getenv("FP_DUMP")) {
+      size_t n = static_cast<size_t>(&raw - corpus.data());
+      char name[16];
+      std::snprintf(name, sizeof name, "%04zu", n);
+      std::ofstream(std::string(dump) + "/" + name + ".req", std::ios::binary) << raw.bytes;
+      std::ofstream(std::string(dump) + "/ours.txt", std::ios::app)
+          << name << " " << raw.kind << " " << testing::ids(v) << "\n";
+    }
     auto& k = per_kind[raw.kind];
     ++k.first;
     if (v.intercepted) {
@@ -85,10 +96,12 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   for (const auto& [id, n] : per_rule) std::printf("  rule %lld fires on %d\n", static_cast<long long>(id), n);
 
   auto fires = [&](int64_t id) { return per_rule.count(id) ? per_rule[id] : 0; };
-  // 942100 (our detectSqli) fires on 2 ("select notes from meeting", as libinjection does); it
-  // fired on 55 before the address "3 Select Court" stopped counting as "1E".
-  EXPECT_LE(fires(942100), 2);
-  EXPECT_LE(intercepted, 110);  // 3.67 %, the share ModSecurity + CRS blocks on this corpus
+  // 942100 (our detectSqli) fired on 55: the address "3 Select Court" (53, as "1E") and the
+  // search "select notes from meeting" (2). libinjection (ModSecurity) fires it on 2 others.
+  EXPECT_EQ(fires(942100), 0);
+  // 108 = 3.60 %; ModSecurity + CRS blocks 110 = 3.67 % of this corpus. Every rule left fires on
+  // the same requests under ModSecurity (942360, 932150, 932115 ...: the CRS's own FPs).
+  EXPECT_LE(intercepted, 108);
 }
 
 TEST(ManagedFp, DetectSqliNumberThenKeyword) {
@@ -98,6 +111,14 @@ TEST(ManagedFp, DetectSqliNumberThenKeyword) {
   EXPECT_TRUE(detectSqli("1 select * from users"));
   EXPECT_TRUE(detectSqli("1 union select password from users"));
   EXPECT_TRUE(detectSqli("1' union select 1,2--"));
+}
+
+TEST(ManagedFp, DetectSqliSelectPhrase) {
+  EXPECT_FALSE(detectSqli("select notes from meeting"));
+  EXPECT_TRUE(detectSqli("select * from users"));
+  EXPECT_TRUE(detectSqli("select password from users where id=1"));
+  EXPECT_TRUE(detectSqli("select user() from dual"));
+  EXPECT_TRUE(detectSqli("1;select password from users"));
 }
 
 }  // namespace
