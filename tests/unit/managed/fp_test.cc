@@ -46,7 +46,12 @@ testing::Req parseRaw(const std::string& bytes) {
 
 TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   std::string error;
-  auto corpus = benign::generate(1, 3000, "localhost", &error);
+  // FP_SEED / FP_COUNT explore other corpora (the ceilings below hold for seed 1, 3000).
+  const char* seed_env = std::getenv("FP_SEED");
+  const char* count_env = std::getenv("FP_COUNT");
+  const bool standard = seed_env == nullptr && count_env == nullptr;
+  auto corpus = benign::generate(seed_env ? std::stoull(seed_env) : 1,
+                                 count_env ? std::stoul(count_env) : 3000, "localhost", &error);
   ASSERT_FALSE(corpus.empty()) << error;
   CrsSettings s;
   s.paranoia_level = 1;
@@ -98,6 +103,7 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   auto fires = [&](int64_t id) { return per_rule.count(id) ? per_rule[id] : 0; };
   // 942100 (our detectSqli) fired on 55: the address "3 Select Court" (53, as "1E") and the
   // search "select notes from meeting" (2). libinjection (ModSecurity) fires it on 2 others.
+  if (!standard) return;
   EXPECT_EQ(fires(942100), 0);
   // 108 = 3.60 %; ModSecurity + CRS blocks 110 = 3.67 % of this corpus. Every rule left fires on
   // the same requests under ModSecurity (942360, 932150, 932115 ...: the CRS's own FPs).
