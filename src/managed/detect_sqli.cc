@@ -481,6 +481,23 @@ class ShapeIndex {
   std::vector<std::string_view> generic_;
 };
 
+// "select notes from meeting", "select notes from meeting All rights reserved": select, one
+// plain word, from, then only plain words and the keywords prose uses (all, as, in, on, time,
+// end); no clause (where, join, limit ...), operator, number, string or call follows.
+bool selectPhrase(const std::vector<Token>& f, const std::string& fp) {
+  if (fp.size() < 4 || fp.compare(0, 4, "Enkn") != 0 || f[2].word != "from") return false;
+  for (size_t i = 4; i < f.size(); ++i) {
+    if (f[i].type == 'n') continue;
+    std::string_view w = f[i].word;
+    if (f[i].type == 'k' &&
+        (w == "all" || w == "as" || w == "in" || w == "on" || w == "time" || w == "end")) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
 bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A whole value that is a dangerous call ("sleep(20)", "load_file('/etc/passwd')") or a
   // statement ("select * from users", "drop table users").
@@ -497,7 +514,7 @@ bool plainStart(const std::vector<Token>& f, const std::string& fp) {
     // Four plain words, the second keyword "from" ("select notes from meeting"): a phrase of
     // prose, not a query anyone can run from a value (libinjection passes it too). A real select
     // list or source has an operator, a function, a quote or more words ("select * from users").
-    if (fp == "Enkn") return false;
+    if (selectPhrase(f, fp)) return false;
     if (fp.find('k') != std::string::npos) {
       for (const Token& t : f) {
         if (t.type == 'k' && t.word == "from") return true;

@@ -121,6 +121,11 @@ TEST(ManagedFp, DetectSqliNumberThenKeyword) {
 
 TEST(ManagedFp, DetectSqliSelectPhrase) {
   EXPECT_FALSE(detectSqli("select notes from meeting"));
+  EXPECT_FALSE(detectSqli("select notes from meeting You may charge a"));
+  EXPECT_FALSE(detectSqli("select notes from meeting All rights reserved License"));
+  EXPECT_TRUE(detectSqli("select password from users where username is admin"));
+  EXPECT_TRUE(detectSqli("select password from users limit 1"));
+  EXPECT_TRUE(detectSqli("select name from users join roles on x"));
   EXPECT_TRUE(detectSqli("select * from users"));
   EXPECT_TRUE(detectSqli("select password from users where id=1"));
   EXPECT_TRUE(detectSqli("select user() from dual"));
