@@ -49,12 +49,13 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   // FP_SEED / FP_COUNT explore other corpora (the ceilings below hold for seed 1, 3000).
   const char* seed_env = std::getenv("FP_SEED");
   const char* count_env = std::getenv("FP_COUNT");
-  const bool standard = seed_env == nullptr && count_env == nullptr;
+  const char* pl_env = std::getenv("FP_PL");  // and other paranoia levels
+  const bool standard = seed_env == nullptr && count_env == nullptr && pl_env == nullptr;
   auto corpus = benign::generate(seed_env ? std::stoull(seed_env) : 1,
                                  count_env ? std::stoul(count_env) : 3000, "localhost", &error);
   ASSERT_FALSE(corpus.empty()) << error;
   CrsSettings s;
-  s.paranoia_level = 1;
+  s.paranoia_level = pl_env ? std::stoi(pl_env) : 1;
   std::vector<std::string> report;
   auto e = Engine::load(s, &report);
   ASSERT_TRUE(e.isOk()) << e.status().message();
