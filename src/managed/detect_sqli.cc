@@ -481,6 +481,23 @@ class ShapeIndex {
   std::vector<std::string_view> generic_;
 };
 
+// "select notes from meeting", "select notes from meeting All rights reserved": select, one
+// plain word, from, then only plain words and the keywords prose uses (all, as, in, on, time,
+// end); no clause (where, join, limit ...), operator, number, string or call follows.
+bool selectPhrase(const std::vector<Token>& f, const std::string& fp) {
+  if (fp.size() < 4 || fp.compare(0, 4, "Enkn") != 0 || f[2].word != "from") return false;
+  for (size_t i = 4; i < f.size(); ++i) {
+    if (f[i].type == 'n') continue;
+    std::string_view w = f[i].word;
+    if (f[i].type == 'k' &&
+        (w == "all" || w == "as" || w == "in" || w == "on" || w == "time" || w == "end")) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
 bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A whole value that is a dangerous call ("sleep(20)", "load_file('/etc/passwd')") or a
   // statement ("select * from users", "drop table users").
@@ -494,6 +511,10 @@ bool plainStart(const std::vector<Token>& f, const std::string& fp) {
   // A value that starts with a statement keyword must look like a whole statement.
   std::string_view kw = f[0].word;
   if (kw == "select") {
+    // Four plain words, the second keyword "from" ("select notes from meeting"): a phrase of
+    // prose, not a query anyone can run from a value (libinjection passes it too). A real select
+    // list or source has an operator, a function, a quote or more words ("select * from users").
+    if (selectPhrase(f, fp)) return false;
     if (fp.find('k') != std::string::npos) {
       for (const Token& t : f) {
         if (t.type == 'k' && t.word == "from") return true;
@@ -564,7 +585,14 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
   } else {
     static const ShapeIndex kPlainIndex(kPlainShapes);
     for (std::string_view shape : kPlainIndex.candidates(fp)) {
-      if (shapeMatches(shape, fp) && !needsKnownCall(shape, f)) return true;
+      if (!shapeMatches(shape, fp) || needsKnownCall(shape, f)) continue;
+      // A number then a statement keyword must be followed by a whole statement ("1 select *
+      // from users"), not be an address or prose ("3 Select Court", libinjection passes it).
+      if (shape == "1E" &&
+          !plainStart(std::vector<Token>(f.begin() + 1, f.end()), fp.substr(1))) {
+        continue;
+      }
+      return true;
     }
     if (plainStart(f, fp)) return true;
   }
