@@ -295,6 +295,18 @@ struct Evaluator {
       return;
     }
     cand.assign(g.patterns.size(), 0);
+    filterGroup(g, text, cand);
+    if (g.weak_multi) {
+      // The filter passed every weak pattern: the Hyperscan prefilter decides for them.
+      g.weak_multi->scan(text, *s.hs, s.cand_tmp);
+      for (size_t j = 0; j < g.weak.size(); ++j)
+        cand[g.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
+    }
+  }
+
+  // The literal filter's candidates (cand is zeroed, sized to the group).
+  void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
+                   std::vector<uint8_t>& cand) {
     for (uint32_t i : g.always) cand[i] = 1;
     if (!g.filter) return;
     s.atoms.clear();
@@ -311,6 +323,7 @@ struct Evaluator {
       for (uint32_t i : g.unfiltered) cand[i] = 1;
       return;
     }
+    s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
