@@ -1,4 +1,5 @@
 // Engine::evaluate: phases 1 and 2 of the compiled rule set against one request.
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -135,6 +136,16 @@ std::string_view collectionPrefix(Var v) {
     default:
       return "";
   }
+}
+
+// varName() walks the variable table; the evaluator asks for it per target of every link.
+std::string_view cachedVarName(Var v) {
+  static const auto table = [] {
+    std::array<std::string_view, 256> t;
+    for (size_t i = 0; i < t.size(); ++i) t[i] = varName(static_cast<Var>(i));
+    return t;
+  }();
+  return table[static_cast<uint8_t>(v)];
 }
 
 std::string_view severityName(std::string_view s) {
@@ -454,7 +465,7 @@ struct Evaluator {
       return;
     }
     for (const CTarget& t : link.targets) {
-      std::string_view vname = varName(t.var);
+      std::string_view vname = cachedVarName(t.var);
       if (isRequestCollection(t.var)) {
         const auto& els = s.data.collection(t.var);
         if (t.count) {
