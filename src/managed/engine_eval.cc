@@ -1,4 +1,5 @@
 // Engine::evaluate: phases 1 and 2 of the compiled rule set against one request.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -369,7 +370,15 @@ struct Evaluator {
       u.assign(impl.chains[link.chain].patterns.size(), 0);
       for (size_t i = 0; i < els.size(); ++i) {
         const auto& e = entryFor(link, v, i, els[i].value);
-        for (size_t b = 0; b < e.cand.size() && b < u.size(); ++b) u[b] |= e.cand[b];
+        size_t n = std::min(e.cand.size(), u.size()), b = 0;
+        for (; b + 8 <= n; b += 8) {  // eight candidate bytes at a time
+          uint64_t x, y;
+          std::memcpy(&x, u.data() + b, 8);
+          std::memcpy(&y, e.cand.data() + b, 8);
+          x |= y;
+          std::memcpy(u.data() + b, &x, 8);
+        }
+        for (; b < n; ++b) u[b] |= e.cand[b];
       }
       s.union_done[idx] = 1;
     }
