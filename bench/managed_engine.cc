@@ -107,6 +107,12 @@ void BM_CrsMix(benchmark::State& state) {
 }
 BENCHMARK(BM_CrsMix)->Arg(1)->Arg(4)->Unit(benchmark::kMicrosecond);
 
+// A fixed number of requests (50 of each kind), for instruction counts that do not depend on the
+// machine's load: valgrind --tool=callgrind --toggle-collect='shipgate::managed::Engine::evaluate*'
+//   build/bench/managed_engine_bench --benchmark_filter='BM_CrsMixFixed/1/'  (Ir / 250 = per request)
+void BM_CrsMixFixed(benchmark::State& state) { BM_CrsMix(state); }
+BENCHMARK(BM_CrsMixFixed)->Arg(1)->Arg(4)->Iterations(250)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

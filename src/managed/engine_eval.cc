@@ -1,4 +1,6 @@
 // Engine::evaluate: phases 1 and 2 of the compiled rule set against one request.
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -135,6 +137,16 @@ std::string_view collectionPrefix(Var v) {
     default:
       return "";
   }
+}
+
+// varName() walks the variable table; the evaluator asks for it per target of every link.
+std::string_view cachedVarName(Var v) {
+  static const auto table = [] {
+    std::array<std::string_view, 256> t;
+    for (size_t i = 0; i < t.size(); ++i) t[i] = varName(static_cast<Var>(i));
+    return t;
+  }();
+  return table[static_cast<uint8_t>(v)];
 }
 
 std::string_view severityName(std::string_view s) {
@@ -295,6 +307,18 @@ struct Evaluator {
       return;
     }
     cand.assign(g.patterns.size(), 0);
+    filterGroup(g, text, cand);
+    if (g.weak_multi) {
+      // The filter passed every weak pattern: the Hyperscan prefilter decides for them.
+      g.weak_multi->scan(text, *s.hs, s.cand_tmp);
+      for (size_t j = 0; j < g.weak.size(); ++j)
+        cand[g.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
+    }
+  }
+
+  // The literal filter's candidates (cand is zeroed, sized to the group).
+  void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
+                   std::vector<uint8_t>& cand) {
     for (uint32_t i : g.always) cand[i] = 1;
     if (!g.filter) return;
     s.atoms.clear();
@@ -311,6 +335,7 @@ struct Evaluator {
       for (uint32_t i : g.unfiltered) cand[i] = 1;
       return;
     }
+    s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
@@ -345,7 +370,15 @@ struct Evaluator {
       u.assign(impl.chains[link.chain].patterns.size(), 0);
       for (size_t i = 0; i < els.size(); ++i) {
         const auto& e = entryFor(link, v, i, els[i].value);
-        for (size_t b = 0; b < e.cand.size() && b < u.size(); ++b) u[b] |= e.cand[b];
+        size_t n = std::min(e.cand.size(), u.size()), b = 0;
+        for (; b + 8 <= n; b += 8) {  // eight candidate bytes at a time
+          uint64_t x, y;
+          std::memcpy(&x, u.data() + b, 8);
+          std::memcpy(&y, e.cand.data() + b, 8);
+          x |= y;
+          std::memcpy(u.data() + b, &x, 8);
+        }
+        for (; b < n; ++b) u[b] |= e.cand[b];
       }
       s.union_done[idx] = 1;
     }
@@ -441,7 +474,7 @@ struct Evaluator {
       return;
     }
     for (const CTarget& t : link.targets) {
-      std::string_view vname = varName(t.var);
+      std::string_view vname = cachedVarName(t.var);
       if (isRequestCollection(t.var)) {
         const auto& els = s.data.collection(t.var);
         if (t.count) {

@@ -71,8 +71,10 @@ struct Step {
 //    finds the atoms present in the value, and the tree gives the patterns that may match.
 //    Patterns RE2 cannot read (look-arounds, back-references) or without atoms are always
 //    candidates. Never a false negative: a pattern's PCRE decides on every candidate.
-//  - fallback: a Hyperscan prefilter MultiRegex of the patterns (when the atoms are not plain
-//    ASCII, where caseless literal matching would differ from the regex's case folding).
+//    Atoms with non-ASCII bytes (where caseless literal matching could differ from the
+//    regex's case folding) are not scanned for: they count as present in every value.
+//  - fallback: a Hyperscan prefilter MultiRegex of the patterns (when the literal database
+//    does not compile).
 struct HsDbDeleter {
   void operator()(hs_database_t* db) const { hs_free_database(db); }
 };
@@ -82,8 +84,15 @@ struct ChainGroup {
   std::unique_ptr<MultiRegex> multi;  // fallback (null when the literal prefilter is used)
   std::unique_ptr<re2::FilteredRE2> filter;
   std::vector<uint32_t> filter_to_pattern;  // FilteredRE2 regex id -> index in patterns
-  std::vector<uint32_t> always;             // pattern indices that are always candidates
-  std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is present
+  std::vector<uint32_t> always;             // pattern indices the literal filter cannot judge
+  // The patterns the literal filter passes for every value (`always` and `unfiltered`): a
+  // Hyperscan prefilter of their own decides for them (bit j = pattern weak[j]); null: they are
+  // candidates for every value.
+  std::vector<uint32_t> weak;
+  std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
+  std::unique_ptr<MultiRegex> weak_multi;
+  std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
+  std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;
   size_t atom_count = 0;
   bool active() const { return multi || filter || !always.empty(); }

@@ -208,23 +208,53 @@ bool buildLiteralFilter(ChainGroup& g) {
   }
   std::vector<std::string> atoms;
   if (f->NumRegexps() > 0) f->Compile(&atoms);
-  for (const auto& a : atoms)
-    for (unsigned char c : a)
-      if (c >= 0x80) return false;
-  if (!atoms.empty()) {
-    std::vector<const char*> exprs;
-    std::vector<size_t> lens;
-    std::vector<unsigned> flags(atoms.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    std::vector<unsigned> ids;
-    for (unsigned i = 0; i < atoms.size(); ++i) {
+  // Hyperscan's caseless matching folds ASCII letters only, as the PCREs (no UTF mode, C
+  // tables) do. An atom with Latin-1 letters (which RE2 may have lower-cased) is scanned in
+  // every case variant of those letters under the atom's id; one with too many such letters
+  // counts as present in every value (the and/or tree has no negation, so an atom wrongly taken
+  // as present only adds candidates, never loses a match).
+  std::vector<int> forced;
+  std::vector<std::string> variants;  // owns the non-ASCII atoms' variants
+  std::vector<unsigned> variant_ids;
+  std::vector<const char*> exprs;
+  std::vector<size_t> lens;
+  std::vector<unsigned> ids;
+  auto latin1Letter = [](unsigned char c) {
+    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xDF && c != 0xFF;
+  };
+  for (unsigned i = 0; i < atoms.size(); ++i) {
+    std::vector<size_t> letters;
+    for (size_t k = 0; k < atoms[i].size(); ++k)
+      if (latin1Letter(static_cast<unsigned char>(atoms[i][k]))) letters.push_back(k);
+    if (letters.empty()) {
       exprs.push_back(atoms[i].data());
       lens.push_back(atoms[i].size());
       ids.push_back(i);
+      continue;
     }
+    if (letters.size() > 6) {
+      forced.push_back(static_cast<int>(i));
+      continue;
+    }
+    for (unsigned mask = 0; mask < (1u << letters.size()); ++mask) {
+      std::string v = atoms[i];
+      for (size_t b = 0; b < letters.size(); ++b)
+        if (mask & (1u << b)) v[letters[b]] = static_cast<char>(v[letters[b]] ^ 0x20);
+      variants.push_back(std::move(v));
+      variant_ids.push_back(i);
+    }
+  }
+  for (size_t k = 0; k < variants.size(); ++k) {
+    exprs.push_back(variants[k].data());
+    lens.push_back(variants[k].size());
+    ids.push_back(variant_ids[k]);
+  }
+  if (!exprs.empty()) {
+    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
     if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(atoms.size()), HS_MODE_BLOCK, nullptr, &db,
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
                              &err) != HS_SUCCESS) {
       if (err) hs_free_compile_error(err);
       return false;
@@ -232,9 +262,10 @@ bool buildLiteralFilter(ChainGroup& g) {
     g.atoms_db.reset(db);
   }
   g.atom_count = atoms.size();
+  g.forced_atoms = forced;
   if (f->NumRegexps() > 0) {
-    std::vector<int> none, pass;
-    f->AllPotentials(none, &pass);
+    std::vector<int> pass;
+    f->AllPotentials(forced, &pass);
     for (int id : pass) g.unfiltered.push_back(map[id]);
   }
   g.filter = f->NumRegexps() > 0 ? std::move(f) : nullptr;
@@ -478,6 +509,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);
+          // A rule tagged above the configured paranoia level is skipped by the CRS's own
+          // markers: its pattern stays out of the weak prefilter (see ChainGroup::weak).
+          bool active = true;
+          for (const auto& t : c.tags)
+            if (t.size() == 16 && t.compare(0, 15, "paranoia-level/") == 0 &&
+                t[15] - '0' > s.paranoia_level)
+              active = false;
+          g.at_level.push_back(active ? 1 : 0);
         }
       } else {
         const std::string& m = op.status().message();
@@ -495,6 +534,27 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   for (ChainGroup& g : impl->chains) {
     if (g.patterns.empty()) continue;
     if (buildLiteralFilter(g)) {
+      // The patterns the filter passes for every value (RE2 cannot read them, or they need no
+      // atom) and whose rules run at the configured paranoia level: a Hyperscan prefilter of
+      // their own (the others stay candidates for every value).
+      std::vector<uint8_t> is_weak(g.patterns.size(), 0);
+      for (uint32_t i : g.always) is_weak[i] = 1;
+      for (uint32_t i : g.unfiltered) is_weak[i] = 1;
+      std::vector<std::string> ps;
+      for (uint32_t i = 0; i < g.patterns.size(); ++i)
+        if (is_weak[i] && g.at_level[i]) {
+          g.weak.push_back(i);
+          ps.push_back(g.patterns[i]);
+        }
+      if (ps.empty()) {
+        g.weak.clear();
+      } else {
+        auto mr = MultiRegex::compile(ps);
+        if (mr)
+          g.weak_multi = std::move(mr).value();
+        else
+          g.weak.clear();
+      }
       ++literal_groups;
       atoms_total += g.atom_count;
       grouped += g.patterns.size() - g.always.size();
@@ -593,6 +653,7 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   Scratch::State* s = &scratch->state();
   for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
+    if (g.weak_multi) (void)g.weak_multi->prepare(s->hs);
     if (g.atoms_db) {
       hs_scratch_t* hs = s->atoms_scratch.release();
       if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)

@@ -1,6 +1,6 @@
 // The per-chain prefilter never loses a match: every request line of the CRS v3.3.4 regression
 // tests (their URIs as GETs, their one-line bodies as form POSTs) gives the same matched rules
-// with the prefilter as with every @rx run on every value, at paranoia level 4 (all rules).
+// with the prefilter as with every @rx run on every value, at paranoia levels 1 and 4.
 #include "support/paths.h"
 #include <gtest/gtest.h>
 
@@ -75,11 +75,13 @@ std::vector<Req> regressionRequests() {
   return out;
 }
 
-TEST(ManagedEnginePrefilter, SameMatchesAsRunningEveryRegex) {
+class ManagedEnginePrefilter : public ::testing::TestWithParam<int> {};
+
+TEST_P(ManagedEnginePrefilter, SameMatchesAsRunningEveryRegex) {
   auto reqs = regressionRequests();
   ASSERT_GT(reqs.size(), 1000u) << "CRS regression tests not found";
   CrsSettings on, off;
-  on.paranoia_level = off.paranoia_level = 4;
+  on.paranoia_level = off.paranoia_level = GetParam();
   off.prefilter = false;
   auto a = Engine::load(on);
   auto b = Engine::load(off);
@@ -99,9 +101,13 @@ TEST(ManagedEnginePrefilter, SameMatchesAsRunningEveryRegex) {
     }
   }
   EXPECT_EQ(differ, 0u);
-  EXPECT_GT(matched, reqs.size() / 2);  // the corpus exercises the rules
-  std::printf("%zu requests, %zu with matches, %zu differ\n", reqs.size(), matched, differ);
+  EXPECT_GT(matched, reqs.size() * 2 / 5);  // the corpus exercises the rules
+  std::printf("PL%d: %zu requests, %zu with matches, %zu differ\n", GetParam(), reqs.size(),
+              matched, differ);
 }
+
+// PL4 runs every rule; PL1 is the default, whose skipAfter paths differ.
+INSTANTIATE_TEST_SUITE_P(Levels, ManagedEnginePrefilter, ::testing::Values(1, 4));
 
 }  // namespace
 }  // namespace shipgate::managed
