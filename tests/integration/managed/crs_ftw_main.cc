@@ -13,7 +13,6 @@
 //   share answered 403.
 // --floors FILE: exit status 1 when a category is below its floor for --pl.
 // Exit status: 0 ok, 1 below a floor, 2 usage or load error.
-#include "support/paths.h"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +25,7 @@
 
 #include "benign_corpus.h"
 #include "crs_ftw.h"
+#include "support/paths.h"
 
 namespace {
 

@@ -5,7 +5,6 @@
 //  (2) false-positive rate on a few thousand lines of ordinary prose, code and paths from texts on
 //      this machine (licenses, copyright files, man pages), with a ceiling;
 //  (3) hand-picked tables of attacks and of ordinary inputs, and the fingerprints of a few shapes.
-#include "support/paths.h"
 #include "shipgate/managed/detect.h"
 
 #include <gtest/gtest.h>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "managed/detect_sqli_impl.h"
+#include "support/paths.h"
 
 namespace shipgate::managed {
 namespace {

@@ -1,7 +1,6 @@
 // The per-chain prefilter never loses a match: every request line of the CRS v3.3.4 regression
 // tests (their URIs as GETs, their one-line bodies as form POSTs) gives the same matched rules
 // with the prefilter as with every @rx run on every value, at paranoia levels 1 and 4.
-#include "support/paths.h"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <set>
 
 #include "engine_test_util.h"
+#include "support/paths.h"
 
 namespace shipgate::managed {
 namespace {

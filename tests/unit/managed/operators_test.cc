@@ -2,7 +2,6 @@
 // PCRE2 Regex (flags, captures, match limit), the Hyperscan PhraseSet, and the MultiRegex
 // contract on the whole CRS's @rx set: every pattern whose Regex matches a sample is among the
 // MultiRegex's candidates for it (the differential test that proves grouping @rx is safe).
-#include "support/paths.h"
 #include "shipgate/managed/operators.h"
 
 #include <gtest/gtest.h>
@@ -24,6 +23,7 @@
 
 #include "shipgate/managed/detect.h"
 #include "shipgate/managed/seclang.h"
+#include "support/paths.h"
 
 namespace shipgate::managed {
 namespace {

@@ -4,7 +4,6 @@
 // the collections the CRS reads must agree with the engine the suite was written for.
 // The suite is found from $SHIPGATE_CRS_TESTS, else ../shared or ../../shared next to
 // $SHIPGATE_SOURCE_DIR; not finding it is a failure.
-#include "support/paths.h"
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -23,6 +22,7 @@
 #include <modsecurity/variable_value.h>
 
 #include "shipgate/managed/request_data.h"
+#include "support/paths.h"
 
 namespace shipgate::managed {
 namespace {
