@@ -4,7 +4,8 @@
 //
 //   request NAME          a request; then lines "key: value" (method, target, header
 //                         ("header: Name: value"), ip, tls, body, body_size, bot_score,
-//                         verified_bot, response_code) and/or raw HTTP lines prefixed "> "
+//                         verified_bot, response_code, waf_score, waf_score_sqli / _xss / _rce,
+//                         managed_matched_rules: 942100,949110) and/or raw HTTP lines prefixed "> "
 //                         (a lone ">" is the blank line before the body). Raw lines come first.
 //   list NAME bytes|int|ip
 //                         a named list for `in $NAME`; one item per line (verbatim)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -98,6 +99,21 @@ std::unique_ptr<OwnedRequest> buildRequest(const TableBlock& b) {
       r.verified_bot = value == "true";
     } else if (key == "response_code") {
       r.response_code = std::stoll(value);
+    } else if (key == "waf_score") {
+      r.waf_score = std::stoll(value);
+    } else if (key == "waf_score_sqli") {
+      r.waf_score_sqli = std::stoll(value);
+    } else if (key == "waf_score_xss") {
+      r.waf_score_xss = std::stoll(value);
+    } else if (key == "waf_score_rce") {
+      r.waf_score_rce = std::stoll(value);
+    } else if (key == "managed_matched_rules") {
+      // Comma-separated rule ids; kept for the whole test run (the request holds a span).
+      static std::deque<std::vector<int64_t>> lists;
+      std::vector<int64_t>& ids = lists.emplace_back();
+      std::stringstream in(value);
+      for (std::string id; std::getline(in, id, ',');) ids.push_back(std::stoll(id));
+      r.managed_matched_rules = ids;
     } else {
       ADD_FAILURE() << where(b) << ": unknown request key " << key;
       return nullptr;
