@@ -425,6 +425,26 @@ struct Evaluator {
       last_captures = s.captures.groups;
       have_captures = true;
     }
+    // A setvar whose NAME is built from the match (tx.header_name_%{tx.0}) runs once per matched
+    // value, with that value's captures, as libmodsecurity runs a rule's setvars per match: CRS
+    // 920450 records every header name this way and its chain then checks them all.
+    if (link.has_per_match_setvars) {
+      if (link.capture) setCaptureVars(s.captures.groups);
+      for (const SetVar& sv : link.setvars)
+        if (perMatch(sv)) runSetVar(sv);
+    }
+  }
+
+  static bool perMatch(const SetVar& sv) { return sv.name.find("%{") != std::string::npos; }
+
+  void setCaptureVars(const std::vector<std::string>& groups) {
+    for (size_t i = 0; i < 10; ++i) {
+      std::string k = "tx." + std::to_string(i);
+      if (i < groups.size())
+        s.vars[k] = groups[i];
+      else
+        s.vars.erase(k);
+    }
   }
 
   // Evaluates one value of a target. cache_key 0 = not cacheable.
@@ -579,15 +599,7 @@ struct Evaluator {
         }
       }
     }
-    if (have_captures) {
-      for (size_t i = 0; i < 10; ++i) {
-        std::string k = "tx." + std::to_string(i);
-        if (i < last_captures.size())
-          s.vars[k] = last_captures[i];
-        else
-          s.vars.erase(k);
-      }
-    }
+    if (have_captures) setCaptureVars(last_captures);
   }
 
   // ---- actions ----
@@ -676,7 +688,8 @@ struct Evaluator {
       evalLink(link);
       if (s.matched.empty()) return false;
       std::swap(s.prev_matched, s.matched);
-      for (const SetVar& sv : link.setvars) runSetVar(sv);
+      for (const SetVar& sv : link.setvars)
+        if (!link.has_per_match_setvars || !perMatch(sv)) runSetVar(sv);  // per-match ones ran
       for (const Ctl& c : link.ctls) runCtl(c);
       if (stop) return false;
     }

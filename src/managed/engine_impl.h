@@ -40,6 +40,7 @@ struct Link {
   bool capture = false;
   bool multi_match = false;
   std::vector<SetVar> setvars;
+  bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
 };
 

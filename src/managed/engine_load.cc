@@ -497,6 +497,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       link.capture = r.actions.capture;
       link.multi_match = r.actions.multi_match;
       link.setvars = r.actions.setvars;
+      for (const SetVar& sv : link.setvars)
+        if (sv.name.find("%{") != std::string::npos) link.has_per_match_setvars = true;
       link.ctls = r.actions.ctls;
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";

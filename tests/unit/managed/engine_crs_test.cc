@@ -84,8 +84,15 @@ std::vector<Attack> attacks() {
             "content=%3C%3Fphp+system%28%24_GET%5B%27c%27%5D%29%3B+%3F%3E"),
        933000, 933999},
       // 920450 sets tx.header_name_<name> in its head and reads it in its chain: the head's
-      // setvar must run before the chain is evaluated.
-      {"restricted-header", get("/").header("Accept-Charset", "utf-8"), 920450, 920450},
+      // setvar must run before the chain is evaluated, once per header name (the restricted
+      // header is not the last one).
+      {"restricted-header",
+       [] {
+         Req r = get("/");
+         r.headers.insert(r.headers.begin() + 1, {"Accept-Charset", "ISO-8859-1,utf-8;q=0.7"});
+         return r;
+       }(),
+       920450, 920450},
   };
 }
 
