@@ -108,9 +108,9 @@ std::shared_ptr<ManagedStats> createManagedStats(metrics::Registry& r, const man
 }
 
 void Firewall::evaluateManaged(const RequestView& view, Scratch& s) const {
-  if (s.managed_owner_ != crs_.get() || s.managed_scratch_ == nullptr) {
+  if (s.managed_owner_ != crs_ || s.managed_scratch_ == nullptr) {
     s.managed_scratch_ = crs_->newScratch();
-    s.managed_owner_ = crs_.get();
+    s.managed_owner_ = crs_;
   }
   managed::HttpRequestView r;
   r.method = view.method;

@@ -211,9 +211,12 @@ class Scratch {
   std::vector<size_t> store_rules_;      // the rule of each store check
   const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
-  // Managed rules: the engine's per-thread scratch (remade when the engine changes).
+  // Managed rules: the engine's per-thread scratch (remade when the engine changes). The scratch
+  // is sized for one engine, so it holds that engine alive: a raw pointer could match a new
+  // engine allocated at a freed one's address after a reload and hand it a foreign scratch.
+  // Declared first so it is destroyed after the scratch.
+  std::shared_ptr<const managed::Engine> managed_owner_;
   std::unique_ptr<managed::Engine::Scratch> managed_scratch_;
-  const managed::Engine* managed_owner_ = nullptr;
   managed::Verdict managed_verdict_;
   bool managed_ran_ = false;
 };
