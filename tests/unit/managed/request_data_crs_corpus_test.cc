@@ -16,11 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include <modsecurity/modsecurity.h>
-#include <modsecurity/rules_set.h>
 #include <modsecurity/transaction.h>
-#include <modsecurity/variable_value.h>
 
+#include "modsec_reference.h"
 #include "shipgate/managed/request_data.h"
 #include "support/paths.h"
 
@@ -28,13 +26,9 @@ namespace shipgate::managed {
 namespace {
 
 namespace fs = std::filesystem;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
-
-constexpr const char* kRules = R"(SecRuleEngine DetectionOnly
-SecRequestBodyAccess On
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-)";
+using testing::ours;
+using testing::Pairs;
+using testing::theirs;
 
 fs::path suiteDir() { return testsupport::crsRegressionTests(); }
 
@@ -92,49 +86,20 @@ std::vector<Input> loadInputs(const fs::path& dir) {
   return out;
 }
 
-Pairs sorted(Pairs p) {
-  std::sort(p.begin(), p.end());
-  return p;
-}
-
-Pairs theirs(modsecurity::AnchoredSetVariable& v) {
-  std::vector<const modsecurity::VariableValue*> l;
-  v.resolve(&l);
-  Pairs out;
-  for (const modsecurity::VariableValue* e : l) {
-    out.emplace_back(e->getKey(), e->getValue());
-    delete e;
-  }
-  return sorted(out);
-}
-
-Pairs ours(const RequestData& rd, Var v) {
-  Pairs out;
-  for (const Element& e : rd.collection(v)) out.emplace_back(e.name, e.value);
-  return sorted(out);
-}
-
 TEST(RequestDataCrsCorpus, CollectionsAgreeWithLibModSecurity) {
   fs::path dir = suiteDir();
   ASSERT_FALSE(dir.empty()) << "CRS regression tests not found: set SHIPGATE_CRS_TESTS";
   std::vector<Input> inputs = loadInputs(dir);
   ASSERT_GT(inputs.size(), 2000u);
 
-  modsecurity::ModSecurity ms;
-  modsecurity::RulesSet rules;
-  ASSERT_GE(rules.load(kRules), 0) << rules.getParserError();
+  testing::ModSecReference modsec;
 
   std::map<std::string, int> mismatches;
   std::map<std::string, std::vector<std::string>> examples;
   RequestData rd;
   for (const Input& in : inputs) {
-    modsecurity::Transaction t(&ms, &rules, nullptr);
-    t.processConnection("192.0.2.7", 51234, "127.0.0.1", 80);
-    t.processURI(in.uri.c_str(), in.method.c_str(), in.version.c_str());
-    for (const auto& [n, v] : in.headers) t.addRequestHeader(n, v);
-    t.processRequestHeaders();
-    t.appendRequestBody(reinterpret_cast<const unsigned char*>(in.body.data()), in.body.size());
-    t.processRequestBody();
+    auto tp = modsec.run(in.method, in.uri, in.version, in.headers, in.body, 80);
+    modsecurity::Transaction& t = *tp;
 
     std::vector<waf::Header> headers;
     for (const auto& [n, v] : in.headers) headers.push_back(waf::Header{n, v});

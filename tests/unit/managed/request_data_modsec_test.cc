@@ -11,17 +11,17 @@
 #include <utility>
 #include <vector>
 
-#include <modsecurity/modsecurity.h>
-#include <modsecurity/rules_set.h>
 #include <modsecurity/transaction.h>
-#include <modsecurity/variable_value.h>
 
+#include "modsec_reference.h"
 #include "shipgate/managed/request_data.h"
 
 namespace shipgate::managed {
 namespace {
 
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using testing::ours;
+using testing::Pairs;
+using testing::theirs;
 
 struct Case {
   std::string label;
@@ -31,57 +31,16 @@ struct Case {
   std::string body;
 };
 
-// modsecurity.conf-recommended's body processor selection (rules 200000, 200001).
-constexpr const char* kRules = R"(SecRuleEngine DetectionOnly
-SecRequestBodyAccess On
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-)";
-
+// libmodsecurity with the recommended body-processor rules, on one Case.
 class ModSec {
  public:
-  ModSec() {
-    rules_ = std::make_unique<modsecurity::RulesSet>();
-    if (rules_->load(kRules) < 0) ADD_FAILURE() << rules_->getParserError();
-  }
-
   std::unique_ptr<modsecurity::Transaction> run(const Case& c) {
-    auto t = std::make_unique<modsecurity::Transaction>(&ms_, rules_.get(), nullptr);
-    t->processConnection("192.0.2.7", 51234, "127.0.0.1", 8080);
-    t->processURI(c.uri.c_str(), c.method.c_str(), "1.1");
-    for (const auto& [n, v] : c.headers) t->addRequestHeader(n, v);
-    t->processRequestHeaders();
-    t->appendRequestBody(reinterpret_cast<const unsigned char*>(c.body.data()), c.body.size());
-    t->processRequestBody();
-    return t;
+    return ref_.run(c.method, c.uri, "1.1", c.headers, c.body, 8080);
   }
 
  private:
-  modsecurity::ModSecurity ms_;
-  std::unique_ptr<modsecurity::RulesSet> rules_;
+  testing::ModSecReference ref_;
 };
-
-Pairs sorted(Pairs p) {
-  std::sort(p.begin(), p.end());
-  return p;
-}
-
-Pairs theirs(modsecurity::AnchoredSetVariable& v) {
-  std::vector<const modsecurity::VariableValue*> l;
-  v.resolve(&l);
-  Pairs out;
-  for (const modsecurity::VariableValue* e : l) {
-    out.emplace_back(e->getKey(), e->getValue());
-    delete e;
-  }
-  return sorted(out);
-}
-
-Pairs ours(const RequestData& rd, Var v) {
-  Pairs out;
-  for (const Element& e : rd.collection(v)) out.emplace_back(e.name, e.value);
-  return sorted(out);
-}
 
 RequestData build(const Case& c) {
   std::vector<waf::Header> headers;
