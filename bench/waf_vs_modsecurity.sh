@@ -30,6 +30,7 @@
 # Knobs: those of bench/lib.sh (BENCH_PAIRS = rounds, BENCH_DURATION, BENCH_WARMUP, BENCH_CONNS...).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/modsec_crs_conf.sh"
 
 MODSEC_MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
 NDK_MODULE=/usr/lib/nginx/modules/ndk_http_module.so
@@ -97,28 +98,7 @@ start_nginx_modsec() {  # PORT UPSTREAM_PORT
   # modsecurity.conf-recommended with the engine on (it ships DetectionOnly), the audit log and
   # unicode map in the bench dir; then CRS as the package loads it (owasp-crs.load). CRS 3.3's
   # default paranoia level is 1 (crs-setup.conf leaves tx.paranoia_level unset).
-  sed -e 's/^SecRuleEngine .*/SecRuleEngine On/' \
-    -e "s#^SecAuditLog .*#SecAuditLog $dir/modsec_audit.log#" \
-    -e "s#^SecUnicodeMapFile unicode.mapping#SecUnicodeMapFile $dir/unicode.mapping#" \
-    -e "s#^SecTmpDir .*#SecTmpDir $dir/#" -e "s#^SecDataDir .*#SecDataDir $dir/#" \
-    "$MODSEC_BASE" >"$dir/modsecurity.conf"
-  local map
-  for map in "$(dirname "$MODSEC_BASE")/unicode.mapping" /etc/nginx/unicode.mapping \
-    /usr/share/nginx/docs/modsecurity/unicode.mapping; do
-    if [ -f "$map" ]; then cp "$map" "$dir/unicode.mapping" && break; fi
-  done
-  [ -f "$dir/unicode.mapping" ] || sed -i '/^SecUnicodeMapFile/d' "$dir/modsecurity.conf"
-  {
-    echo "Include $dir/modsecurity.conf"
-    echo "Include $CRS_SETUP"
-    echo "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1\""
-    [ -f /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf ] &&
-      echo "Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf"
-    echo "Include $CRS_RULES/*.conf"
-    [ -f /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf ] &&
-      echo "Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf"
-    true
-  } >"$dir/main.conf"
+  modsec_crs_conf "$dir" 1 "$MODSEC_BASE" "$CRS_SETUP" "$CRS_RULES"
   local modules="load_module $MODSEC_MODULE;"
   if [ -f "$NDK_MODULE" ]; then modules="load_module $NDK_MODULE;
 $modules"; fi

@@ -14,6 +14,7 @@ set -euo pipefail
 PL=${1:-1}
 BENIGN=${2:-3000}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+source "$ROOT/bench/modsec_crs_conf.sh"
 BUILD=${SHIPGATE_BUILD_DIR:-$ROOT/build}
 FTW=${CRS_FTW:-$BUILD/tests/integration/managed/crs_ftw}
 MODSEC_MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
@@ -67,28 +68,7 @@ nginx -e /dev/null -p "$DIR/up" -c "$DIR/up/nginx.conf" &
 PIDS+=($!)
 wait_port "$UP"
 
-sed -e 's/^SecRuleEngine .*/SecRuleEngine On/' \
-  -e "s#^SecAuditLog .*#SecAuditLog $DIR/ms/audit.log#" \
-  -e "s#^SecAuditEngine .*#SecAuditEngine Off#" \
-  -e "s#^SecUnicodeMapFile unicode.mapping#SecUnicodeMapFile $DIR/ms/unicode.mapping#" \
-  -e "s#^SecTmpDir .*#SecTmpDir $DIR/ms/#" -e "s#^SecDataDir .*#SecDataDir $DIR/ms/#" \
-  "$MODSEC_BASE" >"$DIR/ms/modsecurity.conf"
-for map in "$(dirname "$MODSEC_BASE")/unicode.mapping" /etc/nginx/unicode.mapping \
-  /etc/modsecurity/unicode.mapping; do
-  if [ -f "$map" ]; then cp "$map" "$DIR/ms/unicode.mapping" && break; fi
-done
-[ -f "$DIR/ms/unicode.mapping" ] || sed -i '/^SecUnicodeMapFile/d' "$DIR/ms/modsecurity.conf"
-{
-  echo "Include $DIR/ms/modsecurity.conf"
-  echo "Include $CRS_SETUP"
-  echo "SecAction \"id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=$PL\""
-  [ -f /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf ] &&
-    echo "Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf"
-  echo "Include $CRS_RULES/*.conf"
-  [ -f /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf ] &&
-    echo "Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf"
-  true
-} >"$DIR/ms/main.conf"
+modsec_crs_conf "$DIR/ms" "$PL" "$MODSEC_BASE" "$CRS_SETUP" "$CRS_RULES" audit_off
 MS=$(free_port)
 modules="load_module $MODSEC_MODULE;"
 [ -f /usr/lib/nginx/modules/ndk_http_module.so ] &&
