@@ -175,7 +175,8 @@ struct Decision {
   bool respond() const { return outcome != Outcome::kPass; }
 };
 
-// Per-thread scratch state. Not thread-safe; reuse one per worker thread.
+// Scratch state of one request at a time: reuse one per worker thread, or (the gateway) one per
+// request in flight, kept from inspect() to onResponse(). Not thread-safe.
 class Scratch {
  public:
   Scratch() = default;
@@ -211,12 +212,10 @@ class Scratch {
   std::vector<size_t> store_rules_;      // the rule of each store check
   const void* pending_owner_ = nullptr;  // the Firewall that filled pending_
   uint32_t timing_tick_ = 0;             // which requests time their rules (see kTimingSample)
-  // Managed rules: the engine's per-thread scratch (remade when the engine changes). The scratch
-  // is sized for one engine, so it holds that engine alive: a raw pointer could match a new
-  // engine allocated at a freed one's address after a reload and hand it a foreign scratch.
-  // Declared first so it is destroyed after the scratch.
-  std::shared_ptr<const managed::Engine> managed_owner_;
-  std::unique_ptr<managed::Engine::Scratch> managed_scratch_;
+  // Managed rules: the verdict of this request (read after the custom rules, and after a store
+  // wait). The engine's own scratch is not here but one per thread (managed.cc): the gateway
+  // keeps a Scratch per request in flight, and a cold engine scratch per connection cost more
+  // than the engine's evaluation of a small request.
   managed::Verdict managed_verdict_;
   bool managed_ran_ = false;
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "shipgate/config/loader.h"
 #include "shipgate/firewall/firewall_config.h"
@@ -343,6 +344,41 @@ TEST_F(ManagedFirewall, CustomAllowExemptsAPath) {
             Outcome::kPass);
   EXPECT_EQ(inspect(*fw, TestRequest::chrome("/public/sql?q=1%27%20OR%201%3D1--")).outcome,
             Outcome::kBlock);
+}
+
+// The gateway keeps one Scratch per request in flight; the engine's own buffers are one per
+// thread. Requests of two engines (a reload) interleaved over several Scratches each keep their
+// own verdict, on two threads at once.
+TEST_F(ManagedFirewall, ScratchesOfRequestsInFlightKeepTheirVerdicts) {
+  const std::string attack = "/products?id=1%27%20OR%201%3D1--";
+  auto blocked = build(crsYaml());
+  ASSERT_NE(blocked, nullptr);
+  auto excluded = build(crsYaml("block", "[{tag: attack-sqli}]"));
+  ASSERT_NE(excluded, nullptr);
+  ASSERT_NE(blocked->managedRules(), excluded->managedRules());
+  auto run = [&](int rounds, int* wrong) {
+    Scratch a, b, c;
+    for (int i = 0; i < rounds; ++i) {
+      TestRequest ra = TestRequest::chrome(attack), rb = TestRequest::chrome(attack),
+                  rc = TestRequest::chrome("/products?id=42");
+      RequestView va = ra.view(), vb = rb.view(), vc = rc.view();
+      Decision da = blocked->inspect(va, a);
+      Decision db = excluded->inspect(vb, b);
+      Decision dc = blocked->inspect(vc, c);
+      *wrong += da.outcome != Outcome::kBlock || db.outcome != Outcome::kPass ||
+                dc.outcome != Outcome::kPass;
+      // Each verdict is still its own request's after the others ran.
+      *wrong += !a.managedVerdict().intercepted || a.managedVerdict().sqli < 5 ||
+                b.managedVerdict().intercepted || b.managedVerdict().sqli != 0 ||
+                c.managedVerdict().intercepted || c.managedVerdict().anomaly_score != 0;
+    }
+  };
+  int wrong_main = 0, wrong_other = 0;
+  std::thread other(run, 20, &wrong_other);
+  run(20, &wrong_main);
+  other.join();
+  EXPECT_EQ(wrong_main, 0);
+  EXPECT_EQ(wrong_other, 0);
 }
 
 }  // namespace
