@@ -205,6 +205,9 @@ void Firewall::logManaged(const RequestView& view, const Scratch& s, std::string
                           bool warn) const {
   const managed::Verdict& v = s.managed_verdict_;
   if (v.matched.empty() && !v.intercepted) return;
+  // An info line nobody will see is not formatted: a benign request that only trips a warning
+  // rule (920350, a numeric Host, on every request to an address) is the common case.
+  if (!warn && log::level() > log::Level::kInfo) return;
   std::string line = "waf managed: request_id=";
   line.append(view.request_id.empty() ? "-" : view.request_id);
   line += " action=";
