@@ -5,6 +5,8 @@
 //   BM_GatewayMixEngine      Engine::evaluate alone, caches warm (as managed_engine_bench does)
 //   BM_GatewayMixEngineCold  the same, with kPollute bytes of memory touched between requests
 //                            (untimed), as the gateway's network path and kernel do between them
+//   BM_GatewayMixEngineNet   the same, with a loopback TCP exchange between requests (untimed):
+//                            the kernel's network path the gateway runs between evaluations
 //   BM_GatewayMixFirewall/N  Firewall::inspect (the gateway's managed glue: request view, engine,
 //                            cf.waf.* fields, metrics, the per-request log line) with the
 //                            gateway's RequestView, rotating through N firewall::Scratch as the
@@ -15,6 +17,11 @@
 // Not built by default, not run by ctest:
 //   cmake --build build --target gateway_mix_bench && build/bench/managed/gateway_mix_bench
 #include <benchmark/benchmark.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -129,7 +136,61 @@ std::vector<managed::HttpRequestView> engineViews(const std::vector<MixRequest>&
 // the gateway leaves of the engine's working set.
 constexpr size_t kPollute = 4 << 20;
 
-void engineMix(benchmark::State& state, bool cold) {
+// A loopback TCP connection that carries one request-sized message each way per request
+// (untimed): the kernel's network path the gateway runs between two evaluations (read the
+// client's request, send it upstream, receive the answer, send it to the client), with what it
+// leaves of the caches, TLB and branch predictors.
+class LoopbackTraffic {
+ public:
+  LoopbackTraffic() {
+    int l = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof(a);
+    if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&a), n) != 0 || ::listen(l, 1) != 0 ||
+        ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &n) != 0) {
+      die("loopback listen");
+    }
+    client_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (client_ < 0 || ::connect(client_, reinterpret_cast<sockaddr*>(&a), n) != 0) {
+      die("loopback connect");
+    }
+    server_ = ::accept(l, nullptr, nullptr);
+    ::close(l);
+    if (server_ < 0) die("loopback accept");
+  }
+  ~LoopbackTraffic() {
+    ::close(client_);
+    ::close(server_);
+  }
+  void exchange() {
+    char buf[400] = {};
+    for (int k = 0; k < 2; ++k) {  // client -> gateway -> upstream, and the answer back
+      pass(client_, server_, buf, sizeof(buf));
+      pass(server_, client_, buf, sizeof(buf));
+    }
+  }
+
+ private:
+  static void pass(int from, int to, char* buf, size_t n) {
+    if (::send(from, buf, n, 0) != static_cast<ssize_t>(n)) die("loopback send");
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::recv(to, buf + got, n - got, 0);
+      if (r <= 0) die("loopback recv");
+      got += static_cast<size_t>(r);
+    }
+  }
+  int client_ = -1, server_ = -1;
+};
+
+enum class Between { kNothing, kPolluteMemory, kLoopbackTraffic };
+
+void engineMix(benchmark::State& state, Between between) {
+  const bool cold = between == Between::kPolluteMemory;
+  std::unique_ptr<LoopbackTraffic> net;
+  if (between == Between::kLoopbackTraffic) net = std::make_unique<LoopbackTraffic>();
   auto fw = crsFirewall();
   const managed::Engine& e = *fw->managedRules();
   auto scratch = e.newScratch();
@@ -144,6 +205,10 @@ void engineMix(benchmark::State& state, bool cold) {
       for (size_t k = 0; k < junk.size(); k += 64) junk[k] = static_cast<char>(junk[k] + 1);
       benchmark::DoNotOptimize(junk.data());
       state.ResumeTiming();
+    } else if (net) {
+      state.PauseTiming();
+      net->exchange();
+      state.ResumeTiming();
     }
     out.clear();
     e.evaluate(views[i], *scratch, out);
@@ -157,10 +222,16 @@ void engineMix(benchmark::State& state, bool cold) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_GatewayMixEngine(benchmark::State& state) { engineMix(state, false); }
-void BM_GatewayMixEngineCold(benchmark::State& state) { engineMix(state, true); }
+void BM_GatewayMixEngine(benchmark::State& state) { engineMix(state, Between::kNothing); }
+void BM_GatewayMixEngineCold(benchmark::State& state) {
+  engineMix(state, Between::kPolluteMemory);
+}
+void BM_GatewayMixEngineNet(benchmark::State& state) {
+  engineMix(state, Between::kLoopbackTraffic);
+}
 BENCHMARK(BM_GatewayMixEngine)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GatewayMixEngineCold)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GatewayMixEngineNet)->Unit(benchmark::kMicrosecond);
 
 // Arg: how many firewall::Scratch the requests rotate through. The gateway keeps one per
 // request in flight (per keep-alive connection with a request: 64 under the bench's wrk -c64),
@@ -198,7 +269,7 @@ void BM_GatewayMixFirewall(benchmark::State& state) {
 BENCHMARK(BM_GatewayMixFirewall)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 // 50 of each request of the mix, for instruction counts (see the top).
-void BM_GatewayMixEngineFixed(benchmark::State& state) { engineMix(state, false); }
+void BM_GatewayMixEngineFixed(benchmark::State& state) { engineMix(state, Between::kNothing); }
 void BM_GatewayMixFirewallFixed(benchmark::State& state) { BM_GatewayMixFirewall(state); }
 BENCHMARK(BM_GatewayMixEngineFixed)->Iterations(500)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GatewayMixFirewallFixed)->Arg(1)->Arg(64)->Iterations(500)->Unit(benchmark::kMicrosecond);
