@@ -27,6 +27,40 @@ inline uint64_t mixKey(uint64_t k) {
 void Engine::Scratch::State::resetCache() {
   std::fill(table.begin(), table.end(), std::pair<uint64_t, uint32_t>{0, 0});
   used = 0;
+  std::fill(text_table.begin(), text_table.end(), 0);
+  text_used = 0;
+}
+
+Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_view text) {
+  if (text_table.empty() || (text_used + 1) * 2 >= text_table.size()) {
+    std::vector<uint32_t> old;
+    old.swap(text_table);
+    text_table.assign(old.empty() ? 256 : old.size() * 2, 0);
+    size_t mask = text_table.size() - 1;
+    for (uint32_t v : old) {
+      if (v == 0) continue;
+      size_t h = mixKey(text_scans[v - 1]->hash) & mask;
+      while (text_table[h] != 0) h = (h + 1) & mask;
+      text_table[h] = v;
+    }
+  }
+  // Keyed by the bytes' address and length: chains see the same text as the same bytes when
+  // their steps changed nothing (TransformNode); equal texts elsewhere are scanned apart.
+  uint64_t hash = reinterpret_cast<uintptr_t>(text.data()) ^ (static_cast<uint64_t>(text.size()) << 40);
+  size_t mask = text_table.size() - 1;
+  size_t h = mixKey(hash) & mask;
+  while (text_table[h] != 0) {
+    TextScan& t = *text_scans[text_table[h] - 1];
+    if (t.text.data() == text.data() && t.text.size() == text.size()) return t;
+    h = (h + 1) & mask;
+  }
+  if (text_used == text_scans.size()) text_scans.push_back(std::make_unique<TextScan>());
+  TextScan& t = *text_scans[text_used];
+  t.hash = hash;
+  t.text = text;
+  t.atoms_done = false;
+  text_table[h] = static_cast<uint32_t>(++text_used);
+  return t;
 }
 
 Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
@@ -53,7 +87,6 @@ Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
   Entry& e = *entries[used];
   e.transformed = false;
   e.scanned = false;
-  e.identity = false;
   table[h] = {key, static_cast<uint32_t>(used)};
   ++used;
   return e;
@@ -322,7 +355,26 @@ struct Evaluator {
     for (uint32_t i : g.always) cand[i] = 1;
     if (!g.filter) return;
     s.atoms.clear();
-    if (g.atoms_db) {
+    if (!g.atom_local.empty()) {
+      Engine::Scratch::State::TextScan& ts = s.textScan(text);
+      if (!ts.atoms_done) {
+        ts.atoms.clear();
+        const char* data = text.data() == nullptr ? "" : text.data();
+        if (hs_scan(impl.shared.atoms.get(), data, static_cast<unsigned>(text.size()), 0,
+                    s.atoms_scratch.get(), onAtom, &ts.atoms) != HS_SUCCESS) {
+          ts.atoms.assign(1, -1);  // never a false negative: every pattern is a candidate
+        }
+        ts.atoms_done = true;
+      }
+      if (!ts.atoms.empty() && ts.atoms[0] < 0) {
+        std::fill(cand.begin(), cand.end(), 1);
+        return;
+      }
+      for (int a : ts.atoms) {
+        int local = g.atom_local[static_cast<size_t>(a)];
+        if (local >= 0) s.atoms.push_back(local);
+      }
+    } else if (g.atoms_db) {
       const char* data = text.data() == nullptr ? "" : text.data();
       if (hs_scan(g.atoms_db.get(), data, static_cast<unsigned>(text.size()), 0,
                   s.atoms_scratch.get(), onAtom, &s.atoms) != HS_SUCCESS) {
@@ -341,22 +393,35 @@ struct Evaluator {
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
   }
 
+  // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
+  // text transformed (once per request).
+  Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
+    Engine::Scratch::State::Entry& e = s.lookup(base | static_cast<uint64_t>(node));
+    if (!e.transformed) {
+      if (node == 0) {
+        e.view = value;
+      } else {
+        const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
+        // Entries are heap objects: `e` stays valid while the parent's entry is added.
+        std::string_view in = nodeEntry(base, n.parent, value).view;
+        e.view = applyTransform(n.transform, in, e.text) ? std::string_view(e.text) : in;
+      }
+      e.transformed = true;
+    }
+    return e;
+  }
+
+  static uint64_t valueKey(Var v, size_t i) {
+    return ((static_cast<uint64_t>(v) + 1) << 48) | (static_cast<uint64_t>(i & 0xffffffff) << 16);
+  }
+
   // The transformed, scanned cache entry of element i of collection v for the link's chain.
   Engine::Scratch::State::Entry& entryFor(const Link& link, Var v, size_t i,
                                           std::string_view value) {
-    uint64_t key = ((static_cast<uint64_t>(v) + 1) << 48) |
-                   (static_cast<uint64_t>(i & 0xffffffff) << 16) |
-                   static_cast<uint64_t>(link.chain);
-    Engine::Scratch::State::Entry& e = s.lookup(key);
-    if (!e.transformed) {
-      if (link.transforms.empty())
-        e.identity = true;
-      else
-        transformInto(link, value, e.text, s.tmp1);
-      e.transformed = true;
-    }
+    const engine_internal::ChainGroup& g = impl.chains[link.chain];
+    Engine::Scratch::State::Entry& e = nodeEntry(valueKey(v, i), g.node, value);
     if (!e.scanned) {
-      scanGroup(impl.chains[link.chain], e.identity ? value : std::string_view(e.text), e.cand);
+      scanGroup(g, e.view, e.cand);
       e.scanned = true;
     }
     return e;
@@ -464,18 +529,9 @@ struct Evaluator {
       return;
     }
     if (cache_key != 0) {
-      Engine::Scratch::State::Entry& e = s.lookup(cache_key | static_cast<uint64_t>(link.chain));
-      std::string_view text;
-      if (!e.transformed) {
-        if (link.transforms.empty()) {
-          e.identity = true;
-        } else {
-          transformInto(link, value, e.text, s.tmp1);
-        }
-        e.transformed = true;
-      }
-      text = e.identity ? value : std::string_view(e.text);
-      if (runOp(link, text, &e, param)) onMatch(link, coll, key, text);
+      Engine::Scratch::State::Entry& e =
+          nodeEntry(cache_key, impl.chains[link.chain].node, value);
+      if (runOp(link, e.view, &e, param)) onMatch(link, coll, key, e.view);
       return;
     }
     const std::string& t = transformInto(link, value, s.tmp2, s.tmp3);
@@ -511,9 +567,7 @@ struct Evaluator {
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
           if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
-          uint64_t key = ((static_cast<uint64_t>(t.var) + 1) << 48) |
-                         (static_cast<uint64_t>(i & 0xffffffff) << 16);
-          evalValue(link, vname, e.name, e.value, key, param);
+          evalValue(link, vname, e.name, e.value, valueKey(t.var, i), param);
         }
         continue;
       }
@@ -593,8 +647,7 @@ struct Evaluator {
           }
           if (!present) break;
           if (excluded(link, t.var, "")) break;
-          uint64_t key = (static_cast<uint64_t>(t.var) + 1) << 48;
-          evalValue(link, vname, "", s.data.scalar(t.var), key, param);
+          evalValue(link, vname, "", s.data.scalar(t.var), valueKey(t.var, 0), param);
           break;
         }
       }

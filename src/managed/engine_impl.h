@@ -81,6 +81,7 @@ struct HsDbDeleter {
 };
 struct ChainGroup {
   std::vector<Transform> transforms;
+  int node = 0;  // its node in Impl::nodes
   std::vector<std::string> patterns;
   std::unique_ptr<MultiRegex> multi;  // fallback (null when the literal prefilter is used)
   std::unique_ptr<re2::FilteredRE2> filter;
@@ -94,9 +95,30 @@ struct ChainGroup {
   std::unique_ptr<MultiRegex> weak_multi;
   std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
   std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
-  std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;
+  std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
   size_t atom_count = 0;
+  std::vector<std::string> atoms;  // FilteredRE2's atoms (index = atom id), for SharedScan
+  std::vector<int> atom_local;     // SharedScan atom id -> this chain's atom id, -1 = not ours
   bool active() const { return multi || filter || !always.empty(); }
+};
+
+// The transformation chains as a tree of their prefixes: node 0 is the value itself, node n
+// applies `transform` to its parent's text. A value is transformed once per node it needs, so
+// chains that start alike (urlDecodeUni, then lowercase or htmlEntityDecode or cmdLine...) share
+// their common steps, and a step that changes nothing passes its input on without a copy.
+struct TransformNode {
+  int parent = -1;
+  Transform transform = Transform::kNone;
+};
+
+// The literal atoms of every chain in one caseless Hyperscan literal database (distinct atom
+// strings): a value is mostly unchanged by urlDecodeUni, htmlEntityDecode, lowercase..., so
+// many chains see the very same text (the same bytes: an unchanged transform passes its input
+// on), and that text is scanned for atoms once per request, the result read by every chain
+// that sees it. Null when it does not compile: the chains then scan their own atoms_db.
+struct SharedScan {
+  std::unique_ptr<hs_database_t, HsDbDeleter> atoms;
+  size_t atom_count = 0;
 };
 
 }  // namespace shipgate::managed::engine_internal
@@ -107,6 +129,8 @@ struct Engine::Impl {
   std::vector<engine_internal::CRule> rules;
   std::vector<engine_internal::Step> phases[2];  // phase 1, phase 2
   std::vector<engine_internal::ChainGroup> chains;
+  std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
+  engine_internal::SharedScan shared;
   std::string version;
   enum class Mode { kOn, kDetectionOnly, kOff } mode = Mode::kOn;
   size_t head_count = 0;
@@ -118,12 +142,13 @@ struct HsScratchDeleter {
 };
 
 struct Engine::Scratch::State {
+  // One value at one TransformNode; for a node that ends a chain also the chain's candidates.
   struct Entry {
-    std::string text;       // transformed value (unused when identity)
-    bool identity = false;  // chain is empty: the text is the value itself
+    std::string text;        // the node's output, when its transform changed its input
+    std::string_view view;   // the node's output: `text`, or the parent's view, or the value
     bool transformed = false;
     bool scanned = false;
-    std::vector<uint8_t> cand;  // MultiRegex candidates for the chain
+    std::vector<uint8_t> cand;  // the candidates of the chain ending at this node
   };
 
   RequestData data;
@@ -136,7 +161,7 @@ struct Engine::Scratch::State {
   std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   std::unordered_map<std::string, std::string> vars;
-  // Value cache: key (var, element index, chain) -> entry index.
+  // Value cache: key (var, element index, TransformNode) -> entry index.
   std::vector<std::pair<uint64_t, uint32_t>> table;  // open addressing; key 0 = empty
   std::vector<std::unique_ptr<Entry>> entries;
   size_t used = 0;
@@ -158,7 +183,21 @@ struct Engine::Scratch::State {
   std::vector<uint8_t> cand_tmp;
   std::string name_buf;
 
+  // The shared scans of the distinct texts of the request (see engine_internal::SharedScan),
+  // found by hash in an open-addressing table; `text` points into a value of `data` or into an
+  // Entry's text, both unchanged until the next request.
+  struct TextScan {
+    uint64_t hash = 0;
+    std::string_view text;
+    bool atoms_done = false;
+    std::vector<int> atoms;  // SharedScan atom ids found
+  };
+  std::vector<uint32_t> text_table;  // TextScan index + 1; 0 = empty
+  std::vector<std::unique_ptr<TextScan>> text_scans;
+  size_t text_used = 0;
+
   Entry& lookup(uint64_t key);
+  TextScan& textScan(std::string_view text);
   void resetCache();
 };
 

@@ -188,6 +188,89 @@ void mergeActions(CRule& c, const Actions& u, const Actions* def) {
   if (!u.skip_after.empty()) c.skip_after = u.skip_after;
 }
 
+// Hyperscan's caseless matching folds ASCII letters only, as the PCREs (no UTF mode, C tables)
+// do. An atom with Latin-1 letters (which RE2 may have lower-cased) is scanned in every case
+// variant of those letters under the atom's id; one with too many such letters is not scanned
+// for (add() returns false): it counts as present in every value (the and/or tree has no
+// negation, so an atom wrongly taken as present only adds candidates, never loses a match).
+class LiteralSet {
+ public:
+  bool add(const std::string& atom, unsigned id) {
+    std::vector<size_t> letters;
+    for (size_t k = 0; k < atom.size(); ++k)
+      if (latin1Letter(static_cast<unsigned char>(atom[k]))) letters.push_back(k);
+    if (letters.size() > 6) return false;
+    for (unsigned mask = 0; mask < (1u << letters.size()); ++mask) {
+      std::string v = atom;
+      for (size_t b = 0; b < letters.size(); ++b)
+        if (mask & (1u << b)) v[letters[b]] = static_cast<char>(v[letters[b]] ^ 0x20);
+      items_.emplace_back(std::move(v), id);
+    }
+    return true;
+  }
+  bool empty() const { return items_.empty(); }
+  // A caseless single-match literal database of the added atoms; null when it does not compile.
+  hs_database_t* compile() const {
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> ids;
+    for (const auto& [text, id] : items_) {
+      exprs.push_back(text.data());
+      lens.push_back(text.size());
+      ids.push_back(id);
+    }
+    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                             &err) != HS_SUCCESS) {
+      if (err) hs_free_compile_error(err);
+      return nullptr;
+    }
+    return db;
+  }
+
+ private:
+  static bool latin1Letter(unsigned char c) {
+    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xDF && c != 0xFF;
+  }
+  std::vector<std::pair<std::string, unsigned>> items_;
+};
+
+// One database of every literal-filtered chain's scanned atoms (see SharedScan). Leaves
+// shared.atoms null when it does not compile (each chain then scans its own).
+void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedScan& shared) {
+  std::map<std::string, unsigned> ids;
+  LiteralSet lits;
+  for (ChainGroup& g : chains) {
+    if (!g.atoms_db) continue;
+    for (size_t i = 0; i < g.atoms.size(); ++i) {
+      if (std::find(g.forced_atoms.begin(), g.forced_atoms.end(), static_cast<int>(i)) !=
+          g.forced_atoms.end())
+        continue;
+      auto [it, inserted] = ids.emplace(g.atoms[i], static_cast<unsigned>(ids.size()));
+      if (inserted) lits.add(it->first, it->second);
+    }
+  }
+  if (lits.empty()) return;
+  hs_database_t* db = lits.compile();
+  if (!db) return;
+  shared.atoms.reset(db);
+  shared.atom_count = ids.size();
+  for (ChainGroup& g : chains) {
+    if (!g.atoms_db) continue;
+    g.atom_local.assign(ids.size(), -1);
+    for (size_t i = 0; i < g.atoms.size(); ++i) {
+      auto it = ids.find(g.atoms[i]);
+      if (it != ids.end() && std::find(g.forced_atoms.begin(), g.forced_atoms.end(),
+                                       static_cast<int>(i)) == g.forced_atoms.end())
+        g.atom_local[it->second] = static_cast<int>(i);
+    }
+    g.atoms_db.reset();
+  }
+}
+
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
   auto f = std::make_unique<re2::FilteredRE2>(3);
@@ -208,61 +291,18 @@ bool buildLiteralFilter(ChainGroup& g) {
   }
   std::vector<std::string> atoms;
   if (f->NumRegexps() > 0) f->Compile(&atoms);
-  // Hyperscan's caseless matching folds ASCII letters only, as the PCREs (no UTF mode, C
-  // tables) do. An atom with Latin-1 letters (which RE2 may have lower-cased) is scanned in
-  // every case variant of those letters under the atom's id; one with too many such letters
-  // counts as present in every value (the and/or tree has no negation, so an atom wrongly taken
-  // as present only adds candidates, never loses a match).
   std::vector<int> forced;
-  std::vector<std::string> variants;  // owns the non-ASCII atoms' variants
-  std::vector<unsigned> variant_ids;
-  std::vector<const char*> exprs;
-  std::vector<size_t> lens;
-  std::vector<unsigned> ids;
-  auto latin1Letter = [](unsigned char c) {
-    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xDF && c != 0xFF;
-  };
-  for (unsigned i = 0; i < atoms.size(); ++i) {
-    std::vector<size_t> letters;
-    for (size_t k = 0; k < atoms[i].size(); ++k)
-      if (latin1Letter(static_cast<unsigned char>(atoms[i][k]))) letters.push_back(k);
-    if (letters.empty()) {
-      exprs.push_back(atoms[i].data());
-      lens.push_back(atoms[i].size());
-      ids.push_back(i);
-      continue;
-    }
-    if (letters.size() > 6) {
-      forced.push_back(static_cast<int>(i));
-      continue;
-    }
-    for (unsigned mask = 0; mask < (1u << letters.size()); ++mask) {
-      std::string v = atoms[i];
-      for (size_t b = 0; b < letters.size(); ++b)
-        if (mask & (1u << b)) v[letters[b]] = static_cast<char>(v[letters[b]] ^ 0x20);
-      variants.push_back(std::move(v));
-      variant_ids.push_back(i);
-    }
-  }
-  for (size_t k = 0; k < variants.size(); ++k) {
-    exprs.push_back(variants[k].data());
-    lens.push_back(variants[k].size());
-    ids.push_back(variant_ids[k]);
-  }
-  if (!exprs.empty()) {
-    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                             &err) != HS_SUCCESS) {
-      if (err) hs_free_compile_error(err);
-      return false;
-    }
+  LiteralSet lits;
+  for (unsigned i = 0; i < atoms.size(); ++i)
+    if (!lits.add(atoms[i], i)) forced.push_back(static_cast<int>(i));
+  if (!lits.empty()) {
+    hs_database_t* db = lits.compile();
+    if (!db) return false;
     g.atoms_db.reset(db);
   }
   g.atom_count = atoms.size();
   g.forced_atoms = forced;
+  g.atoms = std::move(atoms);
   if (f->NumRegexps() > 0) {
     std::vector<int> pass;
     f->AllPotentials(forced, &pass);
@@ -465,6 +505,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   OperatorEnv env;
   env.data_dir = s.rules_dir;
   std::map<std::vector<Transform>, int> chain_ids;
+  std::map<std::pair<int, Transform>, int> node_ids;  // (parent, transform) -> node
   size_t unsupported = 0;
   for (size_t i = 0; i < L.rules.size(); ++i) {
     CRule& c = L.rules[i];
@@ -491,6 +532,13 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (inserted) {
         ChainGroup g;
         g.transforms = link.transforms;
+        if (impl->nodes.empty()) impl->nodes.push_back({});
+        for (Transform t : g.transforms) {
+          auto [n, added] = node_ids.emplace(std::make_pair(g.node, t),
+                                             static_cast<int>(impl->nodes.size()));
+          if (added) impl->nodes.push_back({g.node, t});
+          g.node = n->second;
+        }
         impl->chains.push_back(std::move(g));
       }
       link.chain = it->second;
@@ -542,21 +590,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       std::vector<uint8_t> is_weak(g.patterns.size(), 0);
       for (uint32_t i : g.always) is_weak[i] = 1;
       for (uint32_t i : g.unfiltered) is_weak[i] = 1;
-      std::vector<std::string> ps;
       for (uint32_t i = 0; i < g.patterns.size(); ++i)
-        if (is_weak[i] && g.at_level[i]) {
-          g.weak.push_back(i);
-          ps.push_back(g.patterns[i]);
-        }
-      if (ps.empty()) {
-        g.weak.clear();
-      } else {
-        auto mr = MultiRegex::compile(ps);
-        if (mr)
-          g.weak_multi = std::move(mr).value();
-        else
-          g.weak.clear();
-      }
+        if (is_weak[i] && g.at_level[i]) g.weak.push_back(i);
       ++literal_groups;
       atoms_total += g.atom_count;
       grouped += g.patterns.size() - g.always.size();
@@ -574,6 +609,21 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                           mr.status().message());
     }
   }
+  // The weak patterns of each chain: a Hyperscan prefilter of their own. (One database of all
+  // chains' weak patterns, scanned once per distinct text, costs more: Hyperscan's prefilter
+  // NFAs for patterns without literals do not share work, and a text then runs the patterns
+  // of chains that do not produce it.)
+  for (ChainGroup& g : impl->chains) {
+    if (g.weak.empty()) continue;
+    std::vector<std::string> ps;
+    for (uint32_t i : g.weak) ps.push_back(g.patterns[i]);
+    auto mr = MultiRegex::compile(ps);
+    if (mr)
+      g.weak_multi = std::move(mr).value();
+    else
+      g.weak.clear();
+  }
+  buildSharedAtoms(impl->chains, impl->shared);
   // Rules of a group that did not compile run their PCRE on every value.
   for (CRule& c : L.rules)
     for (Link& l : c.links)
@@ -634,7 +684,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         ", phase 2: " + std::to_string(counts[2]) + "), " + std::to_string(marker_count) +
         " markers, " + std::to_string(impl->chains.size()) + " transformation chains, " +
         std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
-        " literal groups, " + std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
+        " literal groups, " + std::to_string(atoms_total) + " atoms, " + std::to_string(impl->shared.atom_count) +
+        " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
@@ -664,9 +715,15 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
         s->atoms_scratch.reset(hs);
     }
   }
+  if (impl_->shared.atoms) {
+    hs_scratch_t* hs = s->atoms_scratch.release();
+    (void)hs_alloc_scratch(impl_->shared.atoms.get(), &hs);
+    s->atoms_scratch.reset(hs);
+  }
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
+  s->text_table.assign(256, 0);
   s->table.assign(1024, {0, 0});
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   s->union_done.assign(nvars * impl_->chains.size(), 0);
