@@ -89,9 +89,12 @@ struct ChainGroup {
   std::vector<uint32_t> always;             // pattern indices the literal filter cannot judge
   // The patterns the literal filter passes for every value (`always` and `unfiltered`): a
   // Hyperscan prefilter of their own decides for them (bit j = pattern weak[j]); null: they are
-  // candidates for every value.
+  // candidates for every value. Only patterns at the paranoia level, of links on request values,
+  // and not cheap for PCRE alone (see engine_load.cc) are in it; the others are candidates.
   std::vector<uint32_t> weak;
   std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
+  // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
+  std::vector<uint8_t> scanned;
   std::unique_ptr<MultiRegex> weak_multi;
   std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
   std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value

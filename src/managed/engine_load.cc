@@ -271,6 +271,44 @@ void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedSc
   }
 }
 
+// Whether a link reads a request value the engine caches per chain (a request collection or
+// scalar, not a count): only for those is a value scanned for the chain's candidates.
+bool scannedTargets(const std::vector<CTarget>& targets) {
+  for (const CTarget& t : targets) {
+    if (t.count) continue;
+    switch (t.var) {
+      case Var::kTx:
+      case Var::kIp:
+      case Var::kGlobal:
+      case Var::kSession:
+      case Var::kUser:
+      case Var::kResource:
+      case Var::kMatchedVar:
+      case Var::kMatchedVars:
+      case Var::kMatchedVarName:
+      case Var::kMatchedVarsNames:
+      case Var::kRule:
+      case Var::kGeo:
+      case Var::kEnv:
+      case Var::kDuration:
+        continue;
+      default:
+        return true;
+    }
+  }
+  return false;
+}
+
+// A pattern PCRE rejects about as fast as a prefilter would: anchored at the start ("^0$",
+// "^[\d.:]+$": one attempt) or short ("\x25", "[\n\r]": a first-byte search). Such a
+// pattern stays out of the weak prefilter (ChainGroup::weak), whose scan of every value costs
+// more than running it on the values of its own targets.
+bool cheapForPcre(std::string_view p) {
+  if (p.rfind("(?i)", 0) == 0) p.remove_prefix(4);
+  if (!p.empty() && p[0] == '^') return true;
+  return p.size() <= 12;
+}
+
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
   auto f = std::make_unique<re2::FilteredRE2>(3);
@@ -567,6 +605,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                 t[15] - '0' > s.paranoia_level)
               active = false;
           g.at_level.push_back(active ? 1 : 0);
+          g.scanned.push_back(scannedTargets(link.targets) && !cheapForPcre(pat) ? 1 : 0);
         }
       } else {
         const std::string& m = op.status().message();
@@ -591,7 +630,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       for (uint32_t i : g.always) is_weak[i] = 1;
       for (uint32_t i : g.unfiltered) is_weak[i] = 1;
       for (uint32_t i = 0; i < g.patterns.size(); ++i)
-        if (is_weak[i] && g.at_level[i]) g.weak.push_back(i);
+        if (is_weak[i] && g.at_level[i] && g.scanned[i]) g.weak.push_back(i);
       ++literal_groups;
       atoms_total += g.atom_count;
       grouped += g.patterns.size() - g.always.size();
