@@ -94,18 +94,20 @@ Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
 
 namespace {
 
+// ASCII case folding (what std::tolower does in the C locale, without the call).
+inline char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
   return true;
 }
 
 void appendLower(std::string& out, std::string_view s) {
-  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  size_t n = out.size();
+  out.resize(n + s.size());
+  for (size_t i = 0; i < s.size(); ++i) out[n + i] = lowerAscii(s[i]);
 }
 
 int64_t toInt(std::string_view s) {
@@ -478,14 +480,18 @@ struct Evaluator {
 
   void onMatch(const Link& link, std::string_view name_coll, std::string_view name_key,
                std::string_view value) {
-    std::string name(name_coll);
+    // The pairs of s.matched are kept across requests (s.matched_n counts the live ones), so
+    // their strings reuse their buffers.
+    if (s.matched_n == s.matched.size()) s.matched.emplace_back();
+    auto& [name, val] = s.matched[s.matched_n++];
+    name.assign(name_coll);
     if (!name_key.empty()) {
       name += ':';
       name += name_key;
     }
-    s.matched.emplace_back(name, std::string(value));
+    val.assign(value);
     s.matched_var.assign(value);
-    s.matched_var_name = std::move(name);
+    s.matched_var_name.assign(name);
     if (link.capture && !s.captures.groups.empty()) {
       last_captures = s.captures.groups;
       have_captures = true;
@@ -495,20 +501,21 @@ struct Evaluator {
     // 920450 records every header name this way and its chain then checks them all.
     if (link.has_per_match_setvars) {
       if (link.capture) setCaptureVars(s.captures.groups);
-      for (const SetVar& sv : link.setvars)
-        if (perMatch(sv)) runSetVar(sv);
+      for (size_t k = 0; k < link.setvars.size(); ++k)
+        if (perMatch(link.setvars[k])) runSetVar(link.setvars[k], link.setvar_keys[k]);
     }
   }
 
   static bool perMatch(const SetVar& sv) { return sv.name.find("%{") != std::string::npos; }
 
   void setCaptureVars(const std::vector<std::string>& groups) {
-    for (size_t i = 0; i < 10; ++i) {
-      std::string k = "tx." + std::to_string(i);
+    static const std::array<std::string, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
+                                                      "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
+    for (size_t i = 0; i < kKeys.size(); ++i) {
       if (i < groups.size())
-        s.vars[k] = groups[i];
+        s.vars[kKeys[i]] = groups[i];
       else
-        s.vars.erase(k);
+        s.vars.erase(kKeys[i]);
     }
   }
 
@@ -534,11 +541,12 @@ struct Evaluator {
       if (runOp(link, e.view, &e, param)) onMatch(link, coll, key, e.view);
       return;
     }
-    const std::string& t = transformInto(link, value, s.tmp2, s.tmp3);
-    if (runOp(link, t, nullptr, param)) {
-      std::string copy = t;
-      onMatch(link, coll, key, copy);
+    if (link.transforms.empty()) {
+      if (runOp(link, value, nullptr, param)) onMatch(link, coll, key, value);
+      return;
     }
+    const std::string& t = transformInto(link, value, s.tmp2, s.tmp3);
+    if (runOp(link, t, nullptr, param)) onMatch(link, coll, key, t);
   }
 
   void evalLink(const Link& link) {
@@ -582,8 +590,9 @@ struct Evaluator {
             continue;
           }
           if (it == s.vars.end() || excluded(link, t.var, t.key)) continue;
-          std::string v = it->second;
-          evalValue(link, vname, t.key, v, 0, param);
+          // A copy: a setvar of this link (per match) may change or erase the variable.
+          s.tx_value.assign(it->second);
+          evalValue(link, vname, t.key, s.tx_value, 0, param);
           continue;
         }
         // Snapshot: matching may not touch vars, but keep the walk simple and safe.
@@ -604,12 +613,13 @@ struct Evaluator {
       switch (t.var) {
         case Var::kMatchedVars:
         case Var::kMatchedVarsNames: {
-          auto prev = s.prev_matched;  // copy: evalValue appends to s.matched, not prev
+          // evalValue appends to s.matched, never to s.prev_matched.
           if (t.count) {
-            evalValue(link, vname, "", std::to_string(prev.size()), 0, param);
+            evalValue(link, vname, "", std::to_string(s.prev_matched_n), 0, param);
             break;
           }
-          for (const auto& [n, v] : prev) {
+          for (size_t m = 0; m < s.prev_matched_n; ++m) {
+            const auto& [n, v] = s.prev_matched[m];
             if (t.var == Var::kMatchedVars)
               evalValue(link, vname, n, v, 0, param);
             else
@@ -656,21 +666,36 @@ struct Evaluator {
   }
 
   // ---- actions ----
-  void runSetVar(const SetVar& sv) {
-    std::string name = sv.collection + ".";
-    appendLower(name, expand(sv.name));
+  // `key`: the variable's "collection.name" (lower-case) when its name has no macro, else "".
+  void runSetVar(const SetVar& sv, const std::string& key) {
+    const std::string* name = &key;
+    if (key.empty()) {
+      s.setvar_name.assign(sv.collection);
+      s.setvar_name += '.';
+      s.expand_buf.clear();
+      expandInto(sv.name, s.expand_buf);
+      appendLower(s.setvar_name, s.expand_buf);
+      name = &s.setvar_name;
+    }
     if (sv.op == SetVar::Op::kDelete) {
-      s.vars.erase(name);
+      s.vars.erase(*name);
       return;
     }
-    std::string value = expand(sv.value);
+    std::string_view value = sv.value;
+    if (value.find("%{") != std::string_view::npos) {
+      s.setvar_value.clear();
+      expandInto(sv.value, s.setvar_value);
+      value = s.setvar_value;
+    }
+    auto& cur = s.vars[*name];
     if (sv.op == SetVar::Op::kSet) {
-      s.vars[name] = std::move(value);
+      cur.assign(value);
       return;
     }
-    auto& cur = s.vars[name];
     int64_t a = toInt(cur), b = toInt(value);
-    cur = std::to_string(sv.op == SetVar::Op::kAdd ? a + b : a - b);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, sv.op == SetVar::Op::kAdd ? a + b : a - b);
+    cur.assign(buf, r.ptr);
   }
 
   void runCtl(const Ctl& c) {
@@ -732,17 +757,19 @@ struct Evaluator {
   // Returns whether the rule (the whole chain) matched.
   bool evalRule(const CRule& r) {
     rule = &r;
-    s.prev_matched.clear();
+    s.prev_matched_n = 0;
     // A link's setvar and ctl actions run as soon as that link matches, before the next link is
     // evaluated, whether or not the rest of the chain matches (as libmodsecurity does): CRS rule
     // 920450 sets tx.header_name_<name> in its head and reads TX:/^header_name_/ in its chain.
     for (const Link& link : r.links) {
-      s.matched.clear();
+      s.matched_n = 0;
       evalLink(link);
-      if (s.matched.empty()) return false;
+      if (s.matched_n == 0) return false;
       std::swap(s.prev_matched, s.matched);
-      for (const SetVar& sv : link.setvars)
-        if (!link.has_per_match_setvars || !perMatch(sv)) runSetVar(sv);  // per-match ones ran
+      std::swap(s.prev_matched_n, s.matched_n);
+      for (size_t k = 0; k < link.setvars.size(); ++k)  // per-match ones ran in onMatch
+        if (!link.has_per_match_setvars || !perMatch(link.setvars[k]))
+          runSetVar(link.setvars[k], link.setvar_keys[k]);
       for (const Ctl& c : link.ctls) runCtl(c);
       if (stop) return false;
     }
@@ -827,8 +854,8 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.removed_tags.clear();
   s.removed_targets.clear();
   s.detection_only = impl_->mode == Impl::Mode::kDetectionOnly;
-  s.matched.clear();
-  s.prev_matched.clear();
+  s.matched_n = 0;
+  s.prev_matched_n = 0;
   s.matched_var.clear();
   s.matched_var_name.clear();
   Evaluator ev{*impl_, s, out};

@@ -40,6 +40,7 @@ struct Link {
   bool capture = false;
   bool multi_match = false;
   std::vector<SetVar> setvars;
+  std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
 };
@@ -179,10 +180,12 @@ struct Engine::Scratch::State {
   std::vector<TargetRemoval> removed_targets;
   bool detection_only = false;
   // Matched variables of the current link and the previous one (for MATCHED_VARS).
+  // The first matched_n / prev_matched_n pairs are live; the rest keep their buffers.
   std::vector<std::pair<std::string, std::string>> matched, prev_matched;
+  size_t matched_n = 0, prev_matched_n = 0;
   std::string matched_var, matched_var_name;
   Captures captures;
-  std::string tmp1, tmp2, tmp3, expand_buf;
+  std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value;
   std::vector<uint8_t> cand_tmp;
   std::string name_buf;
 

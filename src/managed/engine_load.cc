@@ -583,8 +583,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       link.capture = r.actions.capture;
       link.multi_match = r.actions.multi_match;
       link.setvars = r.actions.setvars;
-      for (const SetVar& sv : link.setvars)
-        if (sv.name.find("%{") != std::string::npos) link.has_per_match_setvars = true;
+      for (const SetVar& sv : link.setvars) {
+        bool dynamic = sv.name.find("%{") != std::string::npos;
+        if (dynamic) link.has_per_match_setvars = true;
+        link.setvar_keys.push_back(dynamic ? std::string() : sv.collection + "." + lower(sv.name));
+      }
       link.ctls = r.actions.ctls;
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";
