@@ -335,7 +335,7 @@ struct Evaluator {
   }
 
   // The candidate patterns of a chain's group for one transformed value.
-  void scanGroup(const engine_internal::ChainGroup& g, std::string_view text,
+  void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
                  std::vector<uint8_t>& cand) {
     if (g.multi) {
       g.multi->scan(text, *s.hs, cand);
@@ -343,11 +343,15 @@ struct Evaluator {
     }
     cand.assign(g.patterns.size(), 0);
     filterGroup(g, text, cand);
-    if (g.weak_multi) {
-      // The filter passed every weak pattern: the Hyperscan prefilter decides for them.
-      g.weak_multi->scan(text, *s.hs, s.cand_tmp);
-      for (size_t j = 0; j < g.weak.size(); ++j)
-        cand[g.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
+    size_t v = static_cast<size_t>(var);
+    int set = v < g.weak_by_var.size() ? g.weak_by_var[v] : -1;
+    if (set >= 0 && g.weak_sets[static_cast<size_t>(set)].multi) {
+      // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
+      // links that read this variable.
+      const auto& ws = g.weak_sets[static_cast<size_t>(set)];
+      ws.multi->scan(text, *s.hs, s.cand_tmp);
+      for (size_t j = 0; j < ws.weak.size(); ++j)
+        cand[ws.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
     }
   }
 
@@ -400,6 +404,7 @@ struct Evaluator {
   Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
     Engine::Scratch::State::Entry& e = s.lookup(base | static_cast<uint64_t>(node));
     if (!e.transformed) {
+      e.var = static_cast<Var>((base >> 48) - 1);
       if (node == 0) {
         e.view = value;
       } else {
@@ -423,7 +428,7 @@ struct Evaluator {
     const engine_internal::ChainGroup& g = impl.chains[link.chain];
     Engine::Scratch::State::Entry& e = nodeEntry(valueKey(v, i), g.node, value);
     if (!e.scanned) {
-      scanGroup(g, e.view, e.cand);
+      scanGroup(g, e.var, e.view, e.cand);
       e.scanned = true;
     }
     return e;
@@ -459,7 +464,7 @@ struct Evaluator {
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
-        scanGroup(impl.chains[link.chain], text, entry->cand);
+        scanGroup(impl.chains[link.chain], entry->var, text, entry->cand);
         entry->scanned = true;
       }
       r = static_cast<size_t>(link.group_bit) < entry->cand.size() && entry->cand[link.group_bit]

@@ -93,10 +93,19 @@ struct ChainGroup {
   // candidates for every value. Only patterns at the paranoia level, of links on request values,
   // and not cheap for PCRE alone (see engine_load.cc) are in it; the others are candidates.
   std::vector<uint32_t> weak;
+  // The weak patterns split by variable: a value of variable v is scanned only for the weak
+  // patterns of links that read v (a header is not scanned for the patterns of the rules on
+  // ARGS). weak_by_var[v] indexes weak_sets (-1: none); equal subsets share one set.
+  struct WeakSet {
+    std::vector<uint32_t> weak;         // pattern indices; bit j of `multi` = pattern weak[j]
+    std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
+  };
+  std::vector<WeakSet> weak_sets;
+  std::vector<int> weak_by_var;
+  std::vector<std::vector<Var>> pattern_vars;  // per pattern: the variables its link reads
   std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
   // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
   std::vector<uint8_t> scanned;
-  std::unique_ptr<MultiRegex> weak_multi;
   std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
   std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
@@ -150,6 +159,7 @@ struct Engine::Scratch::State {
   struct Entry {
     std::string text;        // the node's output, when its transform changed its input
     std::string_view view;   // the node's output: `text`, or the parent's view, or the value
+    Var var = Var::kArgs;    // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
     std::vector<uint8_t> cand;  // the candidates of the chain ending at this node

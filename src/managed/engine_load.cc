@@ -609,6 +609,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
               active = false;
           g.at_level.push_back(active ? 1 : 0);
           g.scanned.push_back(scannedTargets(link.targets) && !cheapForPcre(pat) ? 1 : 0);
+          std::vector<Var> vars;
+          for (const CTarget& t : link.targets)
+            if (!t.count) vars.push_back(t.var);
+          g.pattern_vars.push_back(std::move(vars));
         }
       } else {
         const std::string& m = op.status().message();
@@ -655,15 +659,32 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // chains' weak patterns, scanned once per distinct text, costs more: Hyperscan's prefilter
   // NFAs for patterns without literals do not share work, and a text then runs the patterns
   // of chains that do not produce it.)
+  // Each chain's weak patterns are split by the variable their links read (ChainGroup::WeakSet).
+  const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   for (ChainGroup& g : impl->chains) {
     if (g.weak.empty()) continue;
-    std::vector<std::string> ps;
-    for (uint32_t i : g.weak) ps.push_back(g.patterns[i]);
-    auto mr = MultiRegex::compile(ps);
-    if (mr)
-      g.weak_multi = std::move(mr).value();
-    else
-      g.weak.clear();
+    std::map<std::vector<uint32_t>, int> sets;
+    g.weak_by_var.assign(nvars, -1);
+    for (size_t v = 0; v < nvars; ++v) {
+      std::vector<uint32_t> subset;
+      for (uint32_t i : g.weak) {
+        const auto& vars = g.pattern_vars[i];
+        if (std::find(vars.begin(), vars.end(), static_cast<Var>(v)) != vars.end())
+          subset.push_back(i);
+      }
+      if (subset.empty()) continue;
+      auto [it, inserted] = sets.emplace(subset, static_cast<int>(g.weak_sets.size()));
+      if (inserted) {
+        ChainGroup::WeakSet ws;
+        std::vector<std::string> ps;
+        for (uint32_t i : subset) ps.push_back(g.patterns[i]);
+        auto mr = MultiRegex::compile(ps);
+        if (mr) ws.multi = std::move(mr).value();
+        ws.weak = std::move(subset);
+        g.weak_sets.push_back(std::move(ws));
+      }
+      g.weak_by_var[v] = it->second;
+    }
   }
   buildSharedAtoms(impl->chains, impl->shared);
   // Rules of a group that did not compile run their PCRE on every value.
@@ -748,7 +769,8 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   Scratch::State* s = &scratch->state();
   for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
-    if (g.weak_multi) (void)g.weak_multi->prepare(s->hs);
+    for (const auto& ws : g.weak_sets)
+      if (ws.multi) (void)ws.multi->prepare(s->hs);
     if (g.atoms_db) {
       hs_scratch_t* hs = s->atoms_scratch.release();
       if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)
