@@ -12,6 +12,7 @@ using engine_internal::CRule;
 using engine_internal::CTarget;
 using engine_internal::Link;
 using engine_internal::Step;
+using engine_internal::VarTable;
 
 // ---- Scratch value cache -------------------------------------------------------------------
 
@@ -224,8 +225,7 @@ struct Evaluator {
       if (isEngineCollection(*var)) {
         s.name_buf.assign(collectionPrefix(*var));
         appendLower(s.name_buf, key);
-        auto it = s.vars.find(s.name_buf);
-        if (it != s.vars.end()) dst += it->second;
+        if (const std::string* v = s.vars.find(s.name_buf, VarTable::hash(s.name_buf))) dst += *v;
         return;
       }
       if (isRequestCollection(*var)) {
@@ -507,20 +507,25 @@ struct Evaluator {
     if (link.has_per_match_setvars) {
       if (link.capture) setCaptureVars(s.captures.groups);
       for (size_t k = 0; k < link.setvars.size(); ++k)
-        if (perMatch(link.setvars[k])) runSetVar(link.setvars[k], link.setvar_keys[k]);
+        if (perMatch(link.setvars[k])) runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
     }
   }
 
   static bool perMatch(const SetVar& sv) { return sv.name.find("%{") != std::string::npos; }
 
   void setCaptureVars(const std::vector<std::string>& groups) {
-    static const std::array<std::string, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
-                                                      "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
+    static const std::array<std::string_view, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
+                                                           "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
+    static const std::array<uint64_t, 10> kHashes = [] {
+      std::array<uint64_t, 10> h;
+      for (size_t i = 0; i < h.size(); ++i) h[i] = VarTable::hash(kKeys[i]);
+      return h;
+    }();
     for (size_t i = 0; i < kKeys.size(); ++i) {
       if (i < groups.size())
-        s.vars[kKeys[i]] = groups[i];
+        s.vars.set(kKeys[i], kHashes[i]).assign(groups[i]);
       else
-        s.vars.erase(kKeys[i]);
+        s.vars.erase(kKeys[i], kHashes[i]);
     }
   }
 
@@ -587,27 +592,25 @@ struct Evaluator {
       if (isEngineCollection(t.var)) {
         std::string_view prefix = collectionPrefix(t.var);
         if (!t.re && !t.key.empty()) {
-          s.name_buf.assign(prefix);
-          s.name_buf += t.key;
-          auto it = s.vars.find(s.name_buf);
+          const std::string* found = s.vars.find(t.full_key, t.full_key_hash);
           if (t.count) {
-            evalValue(link, vname, "", it == s.vars.end() ? "0" : "1", 0, param);
+            evalValue(link, vname, "", found ? "1" : "0", 0, param);
             continue;
           }
-          if (it == s.vars.end() || excluded(link, t.var, t.key)) continue;
+          if (!found || excluded(link, t.var, t.key)) continue;
           // A copy: a setvar of this link (per match) may change or erase the variable.
-          s.tx_value.assign(it->second);
+          s.tx_value.assign(*found);
           evalValue(link, vname, t.key, s.tx_value, 0, param);
           continue;
         }
         // Snapshot: matching may not touch vars, but keep the walk simple and safe.
         std::vector<std::pair<std::string, std::string>> items;
-        for (const auto& [k, v] : s.vars) {
-          if (k.compare(0, prefix.size(), prefix) != 0) continue;
-          std::string_view n = std::string_view(k).substr(prefix.size());
-          if (!selected(t, n) || excluded(link, t.var, n)) continue;
-          items.emplace_back(std::string(n), v);
-        }
+        s.vars.forEach([&](std::string_view k, std::string_view v) {
+          if (k.substr(0, prefix.size()) != prefix) return;
+          std::string_view n = k.substr(prefix.size());
+          if (!selected(t, n) || excluded(link, t.var, n)) return;
+          items.emplace_back(std::string(n), std::string(v));
+        });
         if (t.count) {
           evalValue(link, vname, "", std::to_string(items.size()), 0, param);
           continue;
@@ -672,8 +675,9 @@ struct Evaluator {
 
   // ---- actions ----
   // `key`: the variable's "collection.name" (lower-case) when its name has no macro, else "".
-  void runSetVar(const SetVar& sv, const std::string& key) {
+  void runSetVar(const SetVar& sv, const std::string& key, uint64_t key_hash) {
     const std::string* name = &key;
+    uint64_t h = key_hash;
     if (key.empty()) {
       s.setvar_name.assign(sv.collection);
       s.setvar_name += '.';
@@ -681,9 +685,10 @@ struct Evaluator {
       expandInto(sv.name, s.expand_buf);
       appendLower(s.setvar_name, s.expand_buf);
       name = &s.setvar_name;
+      h = VarTable::hash(s.setvar_name);
     }
     if (sv.op == SetVar::Op::kDelete) {
-      s.vars.erase(*name);
+      s.vars.erase(*name, h);
       return;
     }
     std::string_view value = sv.value;
@@ -692,7 +697,7 @@ struct Evaluator {
       expandInto(sv.value, s.setvar_value);
       value = s.setvar_value;
     }
-    auto& cur = s.vars[*name];
+    std::string& cur = s.vars.set(*name, h);
     if (sv.op == SetVar::Op::kSet) {
       cur.assign(value);
       return;
@@ -774,7 +779,7 @@ struct Evaluator {
       std::swap(s.prev_matched_n, s.matched_n);
       for (size_t k = 0; k < link.setvars.size(); ++k)  // per-match ones ran in onMatch
         if (!link.has_per_match_setvars || !perMatch(link.setvars[k]))
-          runSetVar(link.setvars[k], link.setvar_keys[k]);
+          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
       for (const Ctl& c : link.ctls) runCtl(c);
       if (stop) return false;
     }
@@ -839,9 +844,9 @@ struct Evaluator {
     }
   }
 
-  int64_t txInt(const char* name) const {
-    auto it = s.vars.find(name);
-    return it == s.vars.end() ? 0 : toInt(it->second);
+  int64_t txInt(std::string_view name) const {
+    const std::string* v = s.vars.find(name, VarTable::hash(name));
+    return v ? toInt(*v) : 0;
   }
 };
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_vars.h"
 #include "shipgate/managed/engine.h"
 #include "shipgate/managed/operators.h"
 #include "shipgate/managed/request_data.h"
@@ -25,6 +26,10 @@ struct CTarget {
   std::string key;            // lower-case selector; "" = every element
   std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive)
   bool count = false;         // &VAR
+  // For an engine collection's named element (TX:anomaly_score): "tx.anomaly_score" and its
+  // VarTable hash.
+  std::string full_key;
+  uint64_t full_key_hash = 0;
 };
 
 // One SecRule of a chain (the head is links[0]).
@@ -41,6 +46,7 @@ struct Link {
   bool multi_match = false;
   std::vector<SetVar> setvars;
   std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
+  std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
 };
@@ -174,7 +180,7 @@ struct Engine::Scratch::State {
   std::vector<uint8_t> union_done;           // [var * chains + chain]
   std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
-  std::unordered_map<std::string, std::string> vars;
+  engine_internal::VarTable vars;
   // Value cache: key (var, element index, TransformNode) -> entry index.
   std::vector<std::pair<uint64_t, uint32_t>> table;  // open addressing; key 0 = empty
   std::vector<std::unique_ptr<Entry>> entries;

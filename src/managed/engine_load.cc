@@ -39,6 +39,8 @@ Result<CTarget> compileTarget(const Target& t) {
     c.re = std::shared_ptr<Regex>(std::move(re).value().release());
   } else {
     c.key = lower(t.selector);
+    c.full_key = lower(varName(t.var)) + "." + c.key;
+    c.full_key_hash = engine_internal::VarTable::hash(c.full_key);
   }
   return c;
 }
@@ -587,6 +589,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         bool dynamic = sv.name.find("%{") != std::string::npos;
         if (dynamic) link.has_per_match_setvars = true;
         link.setvar_keys.push_back(dynamic ? std::string() : sv.collection + "." + lower(sv.name));
+        link.setvar_hashes.push_back(engine_internal::VarTable::hash(link.setvar_keys.back()));
       }
       link.ctls = r.actions.ctls;
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
