@@ -507,7 +507,8 @@ struct Evaluator {
     if (link.has_per_match_setvars) {
       if (link.capture) setCaptureVars(s.captures.groups);
       for (size_t k = 0; k < link.setvars.size(); ++k)
-        if (perMatch(link.setvars[k])) runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
+        if (perMatch(link.setvars[k]))
+          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
     }
   }
 
@@ -559,6 +560,24 @@ struct Evaluator {
     if (runOp(link, t, nullptr, param)) onMatch(link, coll, key, t);
   }
 
+  // The indices of the elements of target k of the link that it selects and does not exclude
+  // (a range of s.resolved_pool), computed on first use in a request and shared by every link
+  // with the same targets and exclusions (Link::target_set).
+  // REQUIRES: s.removed_targets is empty (ctl exclusions depend on the rule).
+  std::pair<uint32_t, uint32_t> resolvedTarget(const Link& link, size_t k, const CTarget& t,
+                                               const std::vector<Element>& els) {
+    size_t slot = impl.target_set_base[static_cast<size_t>(link.target_set)] + k;
+    auto& r = s.resolved[slot];
+    if (r.first == UINT32_MAX) {
+      uint32_t b = static_cast<uint32_t>(s.resolved_pool.size());
+      for (size_t i = 0; i < els.size(); ++i)
+        if (selected(t, els[i].name) && !excluded(link, t.var, els[i].name))
+          s.resolved_pool.push_back(static_cast<uint32_t>(i));
+      r = {b, static_cast<uint32_t>(s.resolved_pool.size())};
+    }
+    return r;
+  }
+
   void evalLink(const Link& link) {
     std::string param;
     if (link.cop && link.cop->dynamicParam()) param = expand(link.op.param);
@@ -567,7 +586,8 @@ struct Evaluator {
       evalValue(link, "", "", "", 0, param);
       return;
     }
-    for (const CTarget& t : link.targets) {
+    for (size_t k = 0; k < link.targets.size(); ++k) {
+      const CTarget& t = link.targets[k];
       std::string_view vname = cachedVarName(t.var);
       if (isRequestCollection(t.var)) {
         const auto& els = s.data.collection(t.var);
@@ -582,6 +602,21 @@ struct Evaluator {
         if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
             !anyCandidate(link, t.var, els))
           continue;  // no value of the collection can match the pattern
+        if (s.removed_targets.empty()) {
+          if (t.key.empty() && !t.re && link.excludes.empty()) {  // every element
+            for (size_t i = 0; i < els.size(); ++i)
+              evalValue(link, vname, els[i].name, els[i].value, valueKey(t.var, i), param);
+            continue;
+          }
+          if (link.target_set >= 0) {  // the elements selected, resolved once per request
+            auto [b, end] = resolvedTarget(link, k, t, els);
+            for (uint32_t p = b; p < end; ++p) {
+              uint32_t i = s.resolved_pool[p];
+              evalValue(link, vname, els[i].name, els[i].value, valueKey(t.var, i), param);
+            }
+            continue;
+          }
+        }
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
           if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
@@ -859,6 +894,9 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.data.build(request);
   s.vars.clear();
   s.resetCache();
+  s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),
+                    {UINT32_MAX, UINT32_MAX});
+  s.resolved_pool.clear();
   std::fill(s.union_done.begin(), s.union_done.end(), 0);
   s.removed_ids.clear();
   s.removed_tags.clear();

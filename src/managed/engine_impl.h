@@ -25,6 +25,7 @@ struct CTarget {
   Var var = Var::kArgs;
   std::string key;            // lower-case selector; "" = every element
   std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive)
+  std::string re_text;        // its pattern
   bool count = false;         // &VAR
   // For an engine collection's named element (TX:anomaly_score): "tx.anomaly_score" and its
   // VarTable hash.
@@ -41,6 +42,9 @@ struct Link {
   std::unique_ptr<CompiledOperator> cop;  // null: unsupported operator, never matches
   std::vector<Transform> transforms;      // effective chain (defaults folded, t:none applied)
   int chain = 0;                          // index into Impl::chains
+  // Links with the same targets and exclusions share an id (Impl::target_set_base): the
+  // elements their targets select are resolved once per request.
+  int target_set = -1;
   int group_bit = -1;                     // bit in the chain's MultiRegex, -1 = not grouped
   bool capture = false;
   bool multi_match = false;
@@ -150,6 +154,9 @@ struct Engine::Impl {
   std::vector<engine_internal::ChainGroup> chains;
   std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
   engine_internal::SharedScan shared;
+  // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
+  // element is the slot count.
+  std::vector<uint32_t> target_set_base;
   std::string version;
   enum class Mode { kOn, kDetectionOnly, kOff } mode = Mode::kOn;
   size_t head_count = 0;
@@ -203,6 +210,10 @@ struct Engine::Scratch::State {
   Captures captures;
   std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value;
   std::vector<uint8_t> cand_tmp;
+  // Per (target set, target): the elements selected, as a range of resolved_pool; {-1, -1} =
+  // not yet resolved in this request.
+  std::vector<std::pair<uint32_t, uint32_t>> resolved;
+  std::vector<uint32_t> resolved_pool;
   std::string name_buf;
 
   // The shared scans of the distinct texts of the request (see engine_internal::SharedScan),

@@ -37,6 +37,7 @@ Result<CTarget> compileTarget(const Target& t) {
       return Status::invalidArgument("bad selector regex /" + t.selector +
                                      "/: " + re.status().message());
     c.re = std::shared_ptr<Regex>(std::move(re).value().release());
+    c.re_text = t.selector;
   } else {
     c.key = lower(t.selector);
     c.full_key = lower(varName(t.var)) + "." + c.key;
@@ -627,6 +628,31 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                             " is not evaluated: rule " + std::to_string(c.id) + " never matches");
       }
       c.links.push_back(std::move(link));
+    }
+  }
+  // Target sets: links with equal targets and exclusions.
+  {
+    auto describe = [](const CTarget& t) {
+      std::string d = std::to_string(static_cast<int>(t.var)) + (t.count ? "&" : ":");
+      if (t.re) d += "/" + t.re_text + "/";
+      d += t.key;
+      return std::to_string(d.size()) + "#" + d;
+    };
+    std::map<std::string, int> sets;
+    impl->target_set_base.assign(1, 0);
+    for (CRule& c : L.rules) {
+      for (Link& l : c.links) {
+        if (l.targets.empty()) continue;
+        std::string sig;
+        for (const CTarget& t : l.targets) sig += describe(t);
+        sig += "!";
+        for (const CTarget& t : l.excludes) sig += describe(t);
+        auto [it, inserted] = sets.emplace(sig, static_cast<int>(sets.size()));
+        if (inserted)
+          impl->target_set_base.push_back(impl->target_set_base.back() +
+                                          static_cast<uint32_t>(l.targets.size()));
+        l.target_set = it->second;
+      }
     }
   }
   size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0;
