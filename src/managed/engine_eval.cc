@@ -341,7 +341,6 @@ struct Evaluator {
       g.multi->scan(text, *s.hs, cand);
       return;
     }
-    cand.assign(g.patterns.size(), 0);
     filterGroup(g, text, cand);
     size_t v = static_cast<size_t>(var);
     int set = v < g.weak_by_var.size() ? g.weak_by_var[v] : -1;
@@ -355,10 +354,10 @@ struct Evaluator {
     }
   }
 
-  // The literal filter's candidates (cand is zeroed, sized to the group).
+  // The literal filter's candidates (cand is resized to the group).
   void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
                    std::vector<uint8_t>& cand) {
-    for (uint32_t i : g.always) cand[i] = 1;
+    cand = g.always_cand;
     if (!g.filter) return;
     s.atoms.clear();
     if (!g.atom_local.empty()) {
@@ -390,7 +389,7 @@ struct Evaluator {
     }
     if (s.atoms.empty()) {
       // The common case (no atom in the value): the patterns without atoms, computed at load.
-      for (uint32_t i : g.unfiltered) cand[i] = 1;
+      cand = g.no_atom_cand;
       return;
     }
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());

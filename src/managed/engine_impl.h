@@ -117,6 +117,8 @@ struct ChainGroup {
   // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
   std::vector<uint8_t> scanned;
   std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
+  // The candidate vectors of `always`, and of `always` and `unfiltered` (no atom found).
+  std::vector<uint8_t> always_cand, no_atom_cand;
   std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
   size_t atom_count = 0;

@@ -716,6 +716,12 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     }
   }
   buildSharedAtoms(impl->chains, impl->shared);
+  for (ChainGroup& g : impl->chains) {
+    g.always_cand.assign(g.patterns.size(), 0);
+    for (uint32_t i : g.always) g.always_cand[i] = 1;
+    g.no_atom_cand = g.always_cand;
+    for (uint32_t i : g.unfiltered) g.no_atom_cand[i] = 1;
+  }
   // Rules of a group that did not compile run their PCRE on every value.
   for (CRule& c : L.rules)
     for (Link& l : c.links)
