@@ -533,6 +533,20 @@ struct Evaluator {
   void evalValue(const Link& link, std::string_view coll, std::string_view key,
                  std::string_view value, uint64_t cache_key, std::string_view param) {
     s.captures.groups.clear();
+    if (link.multi_match && cache_key != 0) {
+      // The operator runs on the value and after every step that changed it: the steps' outputs
+      // are the chain's nodes, cached and shared with the other chains.
+      bool any = runOp(link, value, nullptr, param);
+      std::string_view prev = value;
+      for (int node : impl.chains[link.chain].path) {
+        std::string_view cur = nodeEntry(cache_key, node, value).view;
+        bool changed = cur.data() != prev.data() || cur.size() != prev.size();
+        if (changed && runOp(link, cur, nullptr, param)) any = true;
+        prev = cur;
+      }
+      if (any) onMatch(link, coll, key, prev);
+      return;
+    }
     if (link.multi_match) {
       bool any = false;
       std::string cur(value), next;

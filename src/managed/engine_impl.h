@@ -92,7 +92,8 @@ struct HsDbDeleter {
 };
 struct ChainGroup {
   std::vector<Transform> transforms;
-  int node = 0;  // its node in Impl::nodes
+  int node = 0;           // its node in Impl::nodes
+  std::vector<int> path;  // the nodes of its steps, first to last (path.back() == node)
   std::vector<std::string> patterns;
   std::unique_ptr<MultiRegex> multi;  // fallback (null when the literal prefilter is used)
   std::unique_ptr<re2::FilteredRE2> filter;

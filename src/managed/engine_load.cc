@@ -579,6 +579,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                                              static_cast<int>(impl->nodes.size()));
           if (added) impl->nodes.push_back({g.node, t});
           g.node = n->second;
+          g.path.push_back(g.node);
         }
         impl->chains.push_back(std::move(g));
       }
