@@ -26,32 +26,44 @@ inline uint64_t mixKey(uint64_t k) {
 }  // namespace
 
 void Engine::Scratch::State::resetCache() {
-  std::fill(table.begin(), table.end(), std::pair<uint64_t, uint32_t>{0, 0});
+  // The tables are not cleared: a slot stamped with an older generation is empty.
+  if (++generation == 0) {  // wrapped: no stamp may look current
+    for (auto& x : table) x.gen = 0;
+    for (auto& x : text_table) x.gen = 0;
+    std::fill(union_done.begin(), union_done.end(), 0u);
+    generation = 1;
+  }
   used = 0;
-  std::fill(text_table.begin(), text_table.end(), 0);
   text_used = 0;
 }
 
-Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_view text) {
-  if (text_table.empty() || (text_used + 1) * 2 >= text_table.size()) {
-    std::vector<uint32_t> old;
-    old.swap(text_table);
-    text_table.assign(old.empty() ? 256 : old.size() * 2, 0);
-    size_t mask = text_table.size() - 1;
-    for (uint32_t v : old) {
-      if (v == 0) continue;
-      size_t h = mixKey(text_scans[v - 1]->hash) & mask;
-      while (text_table[h] != 0) h = (h + 1) & mask;
-      text_table[h] = v;
-    }
+namespace {
+// Grows an open-addressing table of Slots to twice its size (at least `min`), keeping the slots
+// of the current generation.
+void growTable(std::vector<Engine::Scratch::State::Slot>& t, uint32_t gen, size_t min) {
+  std::vector<Engine::Scratch::State::Slot> old;
+  old.swap(t);
+  t.assign(std::max(min, old.size() * 2), Engine::Scratch::State::Slot{});
+  size_t mask = t.size() - 1;
+  for (const auto& x : old) {
+    if (x.gen != gen) continue;
+    size_t h = mixKey(x.key) & mask;
+    while (t[h].gen == gen) h = (h + 1) & mask;
+    t[h] = x;
   }
+}
+}  // namespace
+
+Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_view text) {
+  if ((text_used + 1) * 2 >= text_table.size()) growTable(text_table, generation, 256);
   // Keyed by the bytes' address and length: chains see the same text as the same bytes when
   // their steps changed nothing (TransformNode); equal texts elsewhere are scanned apart.
-  uint64_t hash = reinterpret_cast<uintptr_t>(text.data()) ^ (static_cast<uint64_t>(text.size()) << 40);
+  uint64_t hash =
+      reinterpret_cast<uintptr_t>(text.data()) ^ (static_cast<uint64_t>(text.size()) << 40);
   size_t mask = text_table.size() - 1;
   size_t h = mixKey(hash) & mask;
-  while (text_table[h] != 0) {
-    TextScan& t = *text_scans[text_table[h] - 1];
+  while (text_table[h].gen == generation) {
+    TextScan& t = *text_scans[text_table[h].index];
     if (t.text.data() == text.data() && t.text.size() == text.size()) return t;
     h = (h + 1) & mask;
   }
@@ -60,35 +72,24 @@ Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_v
   t.hash = hash;
   t.text = text;
   t.atoms_done = false;
-  text_table[h] = static_cast<uint32_t>(++text_used);
+  text_table[h] = Slot{hash, static_cast<uint32_t>(text_used), generation};
+  ++text_used;
   return t;
 }
 
 Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
-  if ((used + 1) * 2 >= table.size()) {
-    // Grow and re-insert (keys are kept in a parallel walk of the old table).
-    std::vector<std::pair<uint64_t, uint32_t>> old;
-    old.swap(table);
-    table.assign(old.size() * 2, {0, 0});
-    size_t mask = table.size() - 1;
-    for (const auto& kv : old) {
-      if (kv.first == 0) continue;
-      size_t h = mixKey(kv.first) & mask;
-      while (table[h].first != 0) h = (h + 1) & mask;
-      table[h] = kv;
-    }
-  }
+  if ((used + 1) * 2 >= table.size()) growTable(table, generation, 1024);
   size_t mask = table.size() - 1;
   size_t h = mixKey(key) & mask;
-  while (table[h].first != 0) {
-    if (table[h].first == key) return *entries[table[h].second];
+  while (table[h].gen == generation) {
+    if (table[h].key == key) return *entries[table[h].index];
     h = (h + 1) & mask;
   }
   if (used == entries.size()) entries.push_back(std::make_unique<Entry>());
   Entry& e = *entries[used];
   e.transformed = false;
   e.scanned = false;
-  table[h] = {key, static_cast<uint32_t>(used)};
+  table[h] = Slot{key, static_cast<uint32_t>(used), generation};
   ++used;
   return e;
 }
@@ -437,7 +438,7 @@ struct Evaluator {
   bool anyCandidate(const Link& link, Var v, const std::vector<Element>& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(link.chain);
     std::vector<uint8_t>& u = s.unions[idx];
-    if (!s.union_done[idx]) {
+    if (s.union_done[idx] != s.generation) {
       u.assign(impl.chains[link.chain].patterns.size(), 0);
       for (size_t i = 0; i < els.size(); ++i) {
         const auto& e = entryFor(link, v, i, els[i].value);
@@ -451,7 +452,7 @@ struct Evaluator {
         }
         for (; b < n; ++b) u[b] |= e.cand[b];
       }
-      s.union_done[idx] = 1;
+      s.union_done[idx] = s.generation;
     }
     return static_cast<size_t>(link.group_bit) < u.size() && u[link.group_bit];
   }
@@ -910,7 +911,6 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),
                     {UINT32_MAX, UINT32_MAX});
   s.resolved_pool.clear();
-  std::fill(s.union_done.begin(), s.union_done.end(), 0);
   s.removed_ids.clear();
   s.removed_tags.clear();
   s.removed_targets.clear();

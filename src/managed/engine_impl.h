@@ -187,12 +187,21 @@ struct Engine::Scratch::State {
   std::vector<int> atoms, potentials;
   // Per (collection, chain): the union of the candidate bits of all its values (computed on
   // first use in a request), so a rule whose pattern no value can match skips the collection.
-  std::vector<uint8_t> union_done;           // [var * chains + chain]
+  // union_done[var * chains + chain] == generation: computed in this request.
+  std::vector<uint32_t> union_done;
+  uint32_t generation = 0;  // of the request, for union_done and the tables' slots
   std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
-  // Value cache: key (var, element index, TransformNode) -> entry index.
-  std::vector<std::pair<uint64_t, uint32_t>> table;  // open addressing; key 0 = empty
+  // A slot of the open-addressing tables below: empty unless gen == generation (the tables are
+  // not cleared per request; resetCache() starts a new generation).
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t index = 0;
+    uint32_t gen = 0;
+  };
+  // Value cache: key (var, element index, TransformNode) -> entries index.
+  std::vector<Slot> table;
   std::vector<std::unique_ptr<Entry>> entries;
   size_t used = 0;
   // Per-request ctl state.
@@ -228,7 +237,7 @@ struct Engine::Scratch::State {
     bool atoms_done = false;
     std::vector<int> atoms;  // SharedScan atom ids found
   };
-  std::vector<uint32_t> text_table;  // TextScan index + 1; 0 = empty
+  std::vector<Slot> text_table;     // key: TextScan::hash
   std::vector<std::unique_ptr<TextScan>> text_scans;
   size_t text_used = 0;
 

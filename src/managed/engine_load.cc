@@ -823,8 +823,8 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links)
       if (l.cop) (void)l.cop->prepare(s->hs);
-  s->text_table.assign(256, 0);
-  s->table.assign(1024, {0, 0});
+  s->text_table.assign(256, Scratch::State::Slot{});
+  s->table.assign(1024, Scratch::State::Slot{});
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   s->union_done.assign(nvars * impl_->chains.size(), 0);
   s->unions.resize(nvars * impl_->chains.size());
