@@ -593,8 +593,12 @@ struct Evaluator {
   }
 
   void evalLink(const Link& link) {
-    std::string param;
-    if (link.cop && link.cop->dynamicParam()) param = expand(link.op.param);
+    std::string_view param;
+    if (link.dynamic_param) {  // evalLink does not nest: one buffer serves every link
+      s.param_buf.clear();
+      expandInto(link.op.param, s.param_buf);
+      param = s.param_buf;
+    }
     have_captures = false;
     if (link.targets.empty()) {  // SecAction: one unconditional match
       evalValue(link, "", "", "", 0, param);

@@ -40,6 +40,7 @@ struct Link {
   std::vector<CTarget> excludes;  // !VAR:key from the rule, updates and exclusions
   Operator op;
   std::unique_ptr<CompiledOperator> cop;  // null: unsupported operator, never matches
+  bool dynamic_param = false;             // cop->dynamicParam(): expand op.param per request
   std::vector<Transform> transforms;      // effective chain (defaults folded, t:none applied)
   int chain = 0;                          // index into Impl::chains
   // Links with the same targets and exclusions share an id (Impl::target_set_base): the
@@ -220,7 +221,7 @@ struct Engine::Scratch::State {
   size_t matched_n = 0, prev_matched_n = 0;
   std::string matched_var, matched_var_name;
   Captures captures;
-  std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value;
+  std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value, param_buf;
   std::vector<uint8_t> cand_tmp;
   // Per (target set, target): the elements selected, as a range of resolved_pool; {-1, -1} =
   // not yet resolved in this request.

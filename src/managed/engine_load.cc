@@ -600,6 +600,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       auto op = CompiledOperator::compile(link.op, env);
       if (op) {
         link.cop = std::move(op).value();
+        link.dynamic_param = link.cop->dynamicParam();
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
