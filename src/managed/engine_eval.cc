@@ -480,6 +480,16 @@ struct Evaluator {
     return r != link.op.negated;
   }
 
+  // runOp for one step of a multiMatch link; its Hyperscan prefilter (Link::multi_prefilter)
+  // first, when it has one.
+  bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
+    if (link.multi_prefilter) {
+      link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);
+      if (!s.cand_tmp.empty() && !s.cand_tmp[0]) return false;  // REQUIRES: !op.negated
+    }
+    return runOp(link, text, nullptr, param);
+  }
+
   std::vector<std::string> last_captures;
   bool have_captures = false;
 
@@ -537,12 +547,12 @@ struct Evaluator {
     if (link.multi_match && cache_key != 0) {
       // The operator runs on the value and after every step that changed it: the steps' outputs
       // are the chain's nodes, cached and shared with the other chains.
-      bool any = runOp(link, value, nullptr, param);
+      bool any = multiMatchOp(link, value, param);
       std::string_view prev = value;
       for (int node : impl.chains[link.chain].path) {
         std::string_view cur = nodeEntry(cache_key, node, value).view;
         bool changed = cur.data() != prev.data() || cur.size() != prev.size();
-        if (changed && runOp(link, cur, nullptr, param)) any = true;
+        if (changed && multiMatchOp(link, cur, param)) any = true;
         prev = cur;
       }
       if (any) onMatch(link, coll, key, prev);

@@ -41,6 +41,9 @@ struct Link {
   Operator op;
   std::unique_ptr<CompiledOperator> cop;  // null: unsupported operator, never matches
   bool dynamic_param = false;             // cop->dynamicParam(): expand op.param per request
+  // A multiMatch @rx (not negated) runs on the value and after each step: a Hyperscan
+  // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
+  std::unique_ptr<MultiRegex> multi_prefilter;
   std::vector<Transform> transforms;      // effective chain (defaults folded, t:none applied)
   int chain = 0;                          // index into Impl::chains
   // Links with the same targets and exclusions share an id (Impl::target_set_base): the

@@ -602,6 +602,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         link.cop = std::move(op).value();
         link.dynamic_param = link.cop->dynamicParam();
         std::string_view pat = link.cop->groupablePattern();
+        if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
+          auto mr = MultiRegex::compile({std::string(pat)});
+          if (mr) link.multi_prefilter = std::move(mr).value();
+        }
         if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
@@ -822,8 +826,10 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
     s->atoms_scratch.reset(hs);
   }
   for (const auto& c : impl_->rules)
-    for (const auto& l : c.links)
+    for (const auto& l : c.links) {
       if (l.cop) (void)l.cop->prepare(s->hs);
+      if (l.multi_prefilter) (void)l.multi_prefilter->prepare(s->hs);
+    }
   s->text_table.assign(256, Scratch::State::Slot{});
   s->table.assign(1024, Scratch::State::Slot{});
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
