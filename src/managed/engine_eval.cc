@@ -571,8 +571,7 @@ struct Evaluator {
       return;
     }
     if (cache_key != 0) {
-      Engine::Scratch::State::Entry& e =
-          nodeEntry(cache_key, impl.chains[link.chain].node, value);
+      Engine::Scratch::State::Entry& e = nodeEntry(cache_key, impl.chains[link.chain].node, value);
       if (runOp(link, e.view, &e, param)) onMatch(link, coll, key, e.view);
       return;
     }

@@ -44,18 +44,18 @@ struct Link {
   // A multiMatch @rx (not negated) runs on the value and after each step: a Hyperscan
   // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
   std::unique_ptr<MultiRegex> multi_prefilter;
-  std::vector<Transform> transforms;      // effective chain (defaults folded, t:none applied)
-  int chain = 0;                          // index into Impl::chains
+  std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
+  int chain = 0;                      // index into Impl::chains
   // Links with the same targets and exclusions share an id (Impl::target_set_base): the
   // elements their targets select are resolved once per request.
   int target_set = -1;
-  int group_bit = -1;                     // bit in the chain's MultiRegex, -1 = not grouped
+  int group_bit = -1;  // bit in the chain's MultiRegex, -1 = not grouped
   bool capture = false;
   bool multi_match = false;
   std::vector<SetVar> setvars;
   std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
   std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
-  bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
+  bool has_per_match_setvars = false;    // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
 };
 
@@ -121,10 +121,10 @@ struct ChainGroup {
   std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
   // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
   std::vector<uint8_t> scanned;
-  std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
+  std::vector<uint32_t> unfiltered;  // patterns the filter passes when no atom is found
   // The candidate vectors of `always`, and of `always` and `unfiltered` (no atom found).
   std::vector<uint8_t> always_cand, no_atom_cand;
-  std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
+  std::vector<int> forced_atoms;  // non-ASCII atoms, taken as present in every value
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
   size_t atom_count = 0;
   std::vector<std::string> atoms;  // FilteredRE2's atoms (index = atom id), for SharedScan
@@ -177,9 +177,9 @@ struct HsScratchDeleter {
 struct Engine::Scratch::State {
   // One value at one TransformNode; for a node that ends a chain also the chain's candidates.
   struct Entry {
-    std::string text;        // the node's output, when its transform changed its input
-    std::string_view view;   // the node's output: `text`, or the parent's view, or the value
-    Var var = Var::kArgs;    // the value's variable (from the cache key)
+    std::string text;       // the node's output, when its transform changed its input
+    std::string_view view;  // the node's output: `text`, or the parent's view, or the value
+    Var var = Var::kArgs;   // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
     std::vector<uint8_t> cand;  // the candidates of the chain ending at this node
@@ -193,7 +193,7 @@ struct Engine::Scratch::State {
   // first use in a request), so a rule whose pattern no value can match skips the collection.
   // union_done[var * chains + chain] == generation: computed in this request.
   std::vector<uint32_t> union_done;
-  uint32_t generation = 0;  // of the request, for union_done and the tables' slots
+  uint32_t generation = 0;                   // of the request, for union_done and the tables' slots
   std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
@@ -241,7 +241,7 @@ struct Engine::Scratch::State {
     bool atoms_done = false;
     std::vector<int> atoms;  // SharedScan atom ids found
   };
-  std::vector<Slot> text_table;     // key: TextScan::hash
+  std::vector<Slot> text_table;  // key: TextScan::hash
   std::vector<std::unique_ptr<TextScan>> text_scans;
   size_t text_used = 0;
 

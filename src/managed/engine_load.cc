@@ -575,8 +575,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         g.transforms = link.transforms;
         if (impl->nodes.empty()) impl->nodes.push_back({});
         for (Transform t : g.transforms) {
-          auto [n, added] = node_ids.emplace(std::make_pair(g.node, t),
-                                             static_cast<int>(impl->nodes.size()));
+          auto [n, added] =
+              node_ids.emplace(std::make_pair(g.node, t), static_cast<int>(impl->nodes.size()));
           if (added) impl->nodes.push_back({g.node, t});
           g.node = n->second;
           g.path.push_back(g.node);
@@ -788,8 +788,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         ", phase 2: " + std::to_string(counts[2]) + "), " + std::to_string(marker_count) +
         " markers, " + std::to_string(impl->chains.size()) + " transformation chains, " +
         std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
-        " literal groups, " + std::to_string(atoms_total) + " atoms, " + std::to_string(impl->shared.atom_count) +
-        " distinct), " + std::to_string(always) +
+        " literal groups, " + std::to_string(atoms_total) + " atoms, " +
+        std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
