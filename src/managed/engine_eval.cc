@@ -12,6 +12,7 @@ using engine_internal::CRule;
 using engine_internal::CTarget;
 using engine_internal::Link;
 using engine_internal::Step;
+using engine_internal::VarTable;
 
 // ---- Scratch value cache -------------------------------------------------------------------
 
@@ -25,54 +26,90 @@ inline uint64_t mixKey(uint64_t k) {
 }  // namespace
 
 void Engine::Scratch::State::resetCache() {
-  std::fill(table.begin(), table.end(), std::pair<uint64_t, uint32_t>{0, 0});
+  // The tables are not cleared: a slot stamped with an older generation is empty.
+  if (++generation == 0) {  // wrapped: no stamp may look current
+    for (auto& x : table) x.gen = 0;
+    for (auto& x : text_table) x.gen = 0;
+    std::fill(union_done.begin(), union_done.end(), 0u);
+    generation = 1;
+  }
   used = 0;
+  text_used = 0;
+}
+
+namespace {
+// Grows an open-addressing table of Slots to twice its size (at least `min`), keeping the slots
+// of the current generation.
+void growTable(std::vector<Engine::Scratch::State::Slot>& t, uint32_t gen, size_t min) {
+  std::vector<Engine::Scratch::State::Slot> old;
+  old.swap(t);
+  t.assign(std::max(min, old.size() * 2), Engine::Scratch::State::Slot{});
+  size_t mask = t.size() - 1;
+  for (const auto& x : old) {
+    if (x.gen != gen) continue;
+    size_t h = mixKey(x.key) & mask;
+    while (t[h].gen == gen) h = (h + 1) & mask;
+    t[h] = x;
+  }
+}
+}  // namespace
+
+Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_view text) {
+  if ((text_used + 1) * 2 >= text_table.size()) growTable(text_table, generation, 256);
+  // Keyed by the bytes' address and length: chains see the same text as the same bytes when
+  // their steps changed nothing (TransformNode); equal texts elsewhere are scanned apart.
+  uint64_t hash =
+      reinterpret_cast<uintptr_t>(text.data()) ^ (static_cast<uint64_t>(text.size()) << 40);
+  size_t mask = text_table.size() - 1;
+  size_t h = mixKey(hash) & mask;
+  while (text_table[h].gen == generation) {
+    TextScan& t = *text_scans[text_table[h].index];
+    if (t.text.data() == text.data() && t.text.size() == text.size()) return t;
+    h = (h + 1) & mask;
+  }
+  if (text_used == text_scans.size()) text_scans.push_back(std::make_unique<TextScan>());
+  TextScan& t = *text_scans[text_used];
+  t.hash = hash;
+  t.text = text;
+  t.atoms_done = false;
+  text_table[h] = Slot{hash, static_cast<uint32_t>(text_used), generation};
+  ++text_used;
+  return t;
 }
 
 Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
-  if ((used + 1) * 2 >= table.size()) {
-    // Grow and re-insert (keys are kept in a parallel walk of the old table).
-    std::vector<std::pair<uint64_t, uint32_t>> old;
-    old.swap(table);
-    table.assign(old.size() * 2, {0, 0});
-    size_t mask = table.size() - 1;
-    for (const auto& kv : old) {
-      if (kv.first == 0) continue;
-      size_t h = mixKey(kv.first) & mask;
-      while (table[h].first != 0) h = (h + 1) & mask;
-      table[h] = kv;
-    }
-  }
+  if ((used + 1) * 2 >= table.size()) growTable(table, generation, 1024);
   size_t mask = table.size() - 1;
   size_t h = mixKey(key) & mask;
-  while (table[h].first != 0) {
-    if (table[h].first == key) return *entries[table[h].second];
+  while (table[h].gen == generation) {
+    if (table[h].key == key) return *entries[table[h].index];
     h = (h + 1) & mask;
   }
   if (used == entries.size()) entries.push_back(std::make_unique<Entry>());
   Entry& e = *entries[used];
   e.transformed = false;
   e.scanned = false;
-  e.identity = false;
-  table[h] = {key, static_cast<uint32_t>(used)};
+  table[h] = Slot{key, static_cast<uint32_t>(used), generation};
   ++used;
   return e;
 }
 
 namespace {
 
+// ASCII case folding (what std::tolower does in the C locale, without the call).
+inline char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
   return true;
 }
 
 void appendLower(std::string& out, std::string_view s) {
-  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  size_t n = out.size();
+  out.resize(n + s.size());
+  for (size_t i = 0; i < s.size(); ++i) out[n + i] = lowerAscii(s[i]);
 }
 
 int64_t toInt(std::string_view s) {
@@ -189,8 +226,7 @@ struct Evaluator {
       if (isEngineCollection(*var)) {
         s.name_buf.assign(collectionPrefix(*var));
         appendLower(s.name_buf, key);
-        auto it = s.vars.find(s.name_buf);
-        if (it != s.vars.end()) dst += it->second;
+        if (const std::string* v = s.vars.find(s.name_buf, VarTable::hash(s.name_buf))) dst += *v;
         return;
       }
       if (isRequestCollection(*var)) {
@@ -300,29 +336,51 @@ struct Evaluator {
   }
 
   // The candidate patterns of a chain's group for one transformed value.
-  void scanGroup(const engine_internal::ChainGroup& g, std::string_view text,
+  void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
                  std::vector<uint8_t>& cand) {
     if (g.multi) {
       g.multi->scan(text, *s.hs, cand);
       return;
     }
-    cand.assign(g.patterns.size(), 0);
     filterGroup(g, text, cand);
-    if (g.weak_multi) {
-      // The filter passed every weak pattern: the Hyperscan prefilter decides for them.
-      g.weak_multi->scan(text, *s.hs, s.cand_tmp);
-      for (size_t j = 0; j < g.weak.size(); ++j)
-        cand[g.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
+    size_t v = static_cast<size_t>(var);
+    int set = v < g.weak_by_var.size() ? g.weak_by_var[v] : -1;
+    if (set >= 0 && g.weak_sets[static_cast<size_t>(set)].multi) {
+      // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
+      // links that read this variable.
+      const auto& ws = g.weak_sets[static_cast<size_t>(set)];
+      ws.multi->scan(text, *s.hs, s.cand_tmp);
+      for (size_t j = 0; j < ws.weak.size(); ++j)
+        cand[ws.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
     }
   }
 
-  // The literal filter's candidates (cand is zeroed, sized to the group).
+  // The literal filter's candidates (cand is resized to the group).
   void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
                    std::vector<uint8_t>& cand) {
-    for (uint32_t i : g.always) cand[i] = 1;
+    cand = g.always_cand;
     if (!g.filter) return;
     s.atoms.clear();
-    if (g.atoms_db) {
+    if (!g.atom_local.empty()) {
+      Engine::Scratch::State::TextScan& ts = s.textScan(text);
+      if (!ts.atoms_done) {
+        ts.atoms.clear();
+        const char* data = text.data() == nullptr ? "" : text.data();
+        if (hs_scan(impl.shared.atoms.get(), data, static_cast<unsigned>(text.size()), 0,
+                    s.atoms_scratch.get(), onAtom, &ts.atoms) != HS_SUCCESS) {
+          ts.atoms.assign(1, -1);  // never a false negative: every pattern is a candidate
+        }
+        ts.atoms_done = true;
+      }
+      if (!ts.atoms.empty() && ts.atoms[0] < 0) {
+        std::fill(cand.begin(), cand.end(), 1);
+        return;
+      }
+      for (int a : ts.atoms) {
+        int local = g.atom_local[static_cast<size_t>(a)];
+        if (local >= 0) s.atoms.push_back(local);
+      }
+    } else if (g.atoms_db) {
       const char* data = text.data() == nullptr ? "" : text.data();
       if (hs_scan(g.atoms_db.get(), data, static_cast<unsigned>(text.size()), 0,
                   s.atoms_scratch.get(), onAtom, &s.atoms) != HS_SUCCESS) {
@@ -332,7 +390,7 @@ struct Evaluator {
     }
     if (s.atoms.empty()) {
       // The common case (no atom in the value): the patterns without atoms, computed at load.
-      for (uint32_t i : g.unfiltered) cand[i] = 1;
+      cand = g.no_atom_cand;
       return;
     }
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
@@ -341,22 +399,36 @@ struct Evaluator {
     for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
   }
 
+  // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
+  // text transformed (once per request).
+  Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
+    Engine::Scratch::State::Entry& e = s.lookup(base | static_cast<uint64_t>(node));
+    if (!e.transformed) {
+      e.var = static_cast<Var>((base >> 48) - 1);
+      if (node == 0) {
+        e.view = value;
+      } else {
+        const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
+        // Entries are heap objects: `e` stays valid while the parent's entry is added.
+        std::string_view in = nodeEntry(base, n.parent, value).view;
+        e.view = applyTransform(n.transform, in, e.text) ? std::string_view(e.text) : in;
+      }
+      e.transformed = true;
+    }
+    return e;
+  }
+
+  static uint64_t valueKey(Var v, size_t i) {
+    return ((static_cast<uint64_t>(v) + 1) << 48) | (static_cast<uint64_t>(i & 0xffffffff) << 16);
+  }
+
   // The transformed, scanned cache entry of element i of collection v for the link's chain.
   Engine::Scratch::State::Entry& entryFor(const Link& link, Var v, size_t i,
                                           std::string_view value) {
-    uint64_t key = ((static_cast<uint64_t>(v) + 1) << 48) |
-                   (static_cast<uint64_t>(i & 0xffffffff) << 16) |
-                   static_cast<uint64_t>(link.chain);
-    Engine::Scratch::State::Entry& e = s.lookup(key);
-    if (!e.transformed) {
-      if (link.transforms.empty())
-        e.identity = true;
-      else
-        transformInto(link, value, e.text, s.tmp1);
-      e.transformed = true;
-    }
+    const engine_internal::ChainGroup& g = impl.chains[link.chain];
+    Engine::Scratch::State::Entry& e = nodeEntry(valueKey(v, i), g.node, value);
     if (!e.scanned) {
-      scanGroup(impl.chains[link.chain], e.identity ? value : std::string_view(e.text), e.cand);
+      scanGroup(g, e.var, e.view, e.cand);
       e.scanned = true;
     }
     return e;
@@ -366,7 +438,7 @@ struct Evaluator {
   bool anyCandidate(const Link& link, Var v, const std::vector<Element>& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(link.chain);
     std::vector<uint8_t>& u = s.unions[idx];
-    if (!s.union_done[idx]) {
+    if (s.union_done[idx] != s.generation) {
       u.assign(impl.chains[link.chain].patterns.size(), 0);
       for (size_t i = 0; i < els.size(); ++i) {
         const auto& e = entryFor(link, v, i, els[i].value);
@@ -380,7 +452,7 @@ struct Evaluator {
         }
         for (; b < n; ++b) u[b] |= e.cand[b];
       }
-      s.union_done[idx] = 1;
+      s.union_done[idx] = s.generation;
     }
     return static_cast<size_t>(link.group_bit) < u.size() && u[link.group_bit];
   }
@@ -392,7 +464,7 @@ struct Evaluator {
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
-        scanGroup(impl.chains[link.chain], text, entry->cand);
+        scanGroup(impl.chains[link.chain], entry->var, text, entry->cand);
         entry->scanned = true;
       }
       r = static_cast<size_t>(link.group_bit) < entry->cand.size() && entry->cand[link.group_bit]
@@ -408,19 +480,33 @@ struct Evaluator {
     return r != link.op.negated;
   }
 
+  // runOp for one step of a multiMatch link; its Hyperscan prefilter (Link::multi_prefilter)
+  // first, when it has one.
+  bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
+    if (link.multi_prefilter) {
+      link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);
+      if (!s.cand_tmp.empty() && !s.cand_tmp[0]) return false;  // REQUIRES: !op.negated
+    }
+    return runOp(link, text, nullptr, param);
+  }
+
   std::vector<std::string> last_captures;
   bool have_captures = false;
 
   void onMatch(const Link& link, std::string_view name_coll, std::string_view name_key,
                std::string_view value) {
-    std::string name(name_coll);
+    // The pairs of s.matched are kept across requests (s.matched_n counts the live ones), so
+    // their strings reuse their buffers.
+    if (s.matched_n == s.matched.size()) s.matched.emplace_back();
+    auto& [name, val] = s.matched[s.matched_n++];
+    name.assign(name_coll);
     if (!name_key.empty()) {
       name += ':';
       name += name_key;
     }
-    s.matched.emplace_back(name, std::string(value));
+    val.assign(value);
     s.matched_var.assign(value);
-    s.matched_var_name = std::move(name);
+    s.matched_var_name.assign(name);
     if (link.capture && !s.captures.groups.empty()) {
       last_captures = s.captures.groups;
       have_captures = true;
@@ -430,20 +516,27 @@ struct Evaluator {
     // 920450 records every header name this way and its chain then checks them all.
     if (link.has_per_match_setvars) {
       if (link.capture) setCaptureVars(s.captures.groups);
-      for (const SetVar& sv : link.setvars)
-        if (perMatch(sv)) runSetVar(sv);
+      for (size_t k = 0; k < link.setvars.size(); ++k)
+        if (perMatch(link.setvars[k]))
+          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
     }
   }
 
   static bool perMatch(const SetVar& sv) { return sv.name.find("%{") != std::string::npos; }
 
   void setCaptureVars(const std::vector<std::string>& groups) {
-    for (size_t i = 0; i < 10; ++i) {
-      std::string k = "tx." + std::to_string(i);
+    static const std::array<std::string_view, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
+                                                           "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
+    static const std::array<uint64_t, 10> kHashes = [] {
+      std::array<uint64_t, 10> h;
+      for (size_t i = 0; i < h.size(); ++i) h[i] = VarTable::hash(kKeys[i]);
+      return h;
+    }();
+    for (size_t i = 0; i < kKeys.size(); ++i) {
       if (i < groups.size())
-        s.vars[k] = groups[i];
+        s.vars.set(kKeys[i], kHashes[i]).assign(groups[i]);
       else
-        s.vars.erase(k);
+        s.vars.erase(kKeys[i], kHashes[i]);
     }
   }
 
@@ -451,6 +544,20 @@ struct Evaluator {
   void evalValue(const Link& link, std::string_view coll, std::string_view key,
                  std::string_view value, uint64_t cache_key, std::string_view param) {
     s.captures.groups.clear();
+    if (link.multi_match && cache_key != 0) {
+      // The operator runs on the value and after every step that changed it: the steps' outputs
+      // are the chain's nodes, cached and shared with the other chains.
+      bool any = multiMatchOp(link, value, param);
+      std::string_view prev = value;
+      for (int node : impl.chains[link.chain].path) {
+        std::string_view cur = nodeEntry(cache_key, node, value).view;
+        bool changed = cur.data() != prev.data() || cur.size() != prev.size();
+        if (changed && multiMatchOp(link, cur, param)) any = true;
+        prev = cur;
+      }
+      if (any) onMatch(link, coll, key, prev);
+      return;
+    }
     if (link.multi_match) {
       bool any = false;
       std::string cur(value), next;
@@ -464,36 +571,50 @@ struct Evaluator {
       return;
     }
     if (cache_key != 0) {
-      Engine::Scratch::State::Entry& e = s.lookup(cache_key | static_cast<uint64_t>(link.chain));
-      std::string_view text;
-      if (!e.transformed) {
-        if (link.transforms.empty()) {
-          e.identity = true;
-        } else {
-          transformInto(link, value, e.text, s.tmp1);
-        }
-        e.transformed = true;
-      }
-      text = e.identity ? value : std::string_view(e.text);
-      if (runOp(link, text, &e, param)) onMatch(link, coll, key, text);
+      Engine::Scratch::State::Entry& e = nodeEntry(cache_key, impl.chains[link.chain].node, value);
+      if (runOp(link, e.view, &e, param)) onMatch(link, coll, key, e.view);
+      return;
+    }
+    if (link.transforms.empty()) {
+      if (runOp(link, value, nullptr, param)) onMatch(link, coll, key, value);
       return;
     }
     const std::string& t = transformInto(link, value, s.tmp2, s.tmp3);
-    if (runOp(link, t, nullptr, param)) {
-      std::string copy = t;
-      onMatch(link, coll, key, copy);
+    if (runOp(link, t, nullptr, param)) onMatch(link, coll, key, t);
+  }
+
+  // The indices of the elements of target k of the link that it selects and does not exclude
+  // (a range of s.resolved_pool), computed on first use in a request and shared by every link
+  // with the same targets and exclusions (Link::target_set).
+  // REQUIRES: s.removed_targets is empty (ctl exclusions depend on the rule).
+  std::pair<uint32_t, uint32_t> resolvedTarget(const Link& link, size_t k, const CTarget& t,
+                                               const std::vector<Element>& els) {
+    size_t slot = impl.target_set_base[static_cast<size_t>(link.target_set)] + k;
+    auto& r = s.resolved[slot];
+    if (r.first == UINT32_MAX) {
+      uint32_t b = static_cast<uint32_t>(s.resolved_pool.size());
+      for (size_t i = 0; i < els.size(); ++i)
+        if (selected(t, els[i].name) && !excluded(link, t.var, els[i].name))
+          s.resolved_pool.push_back(static_cast<uint32_t>(i));
+      r = {b, static_cast<uint32_t>(s.resolved_pool.size())};
     }
+    return r;
   }
 
   void evalLink(const Link& link) {
-    std::string param;
-    if (link.cop && link.cop->dynamicParam()) param = expand(link.op.param);
+    std::string_view param;
+    if (link.dynamic_param) {  // evalLink does not nest: one buffer serves every link
+      s.param_buf.clear();
+      expandInto(link.op.param, s.param_buf);
+      param = s.param_buf;
+    }
     have_captures = false;
     if (link.targets.empty()) {  // SecAction: one unconditional match
       evalValue(link, "", "", "", 0, param);
       return;
     }
-    for (const CTarget& t : link.targets) {
+    for (size_t k = 0; k < link.targets.size(); ++k) {
+      const CTarget& t = link.targets[k];
       std::string_view vname = cachedVarName(t.var);
       if (isRequestCollection(t.var)) {
         const auto& els = s.data.collection(t.var);
@@ -508,38 +629,50 @@ struct Evaluator {
         if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
             !anyCandidate(link, t.var, els))
           continue;  // no value of the collection can match the pattern
+        if (s.removed_targets.empty()) {
+          if (t.key.empty() && !t.re && link.excludes.empty()) {  // every element
+            for (size_t i = 0; i < els.size(); ++i)
+              evalValue(link, vname, els[i].name, els[i].value, valueKey(t.var, i), param);
+            continue;
+          }
+          if (link.target_set >= 0) {  // the elements selected, resolved once per request
+            auto [b, end] = resolvedTarget(link, k, t, els);
+            for (uint32_t p = b; p < end; ++p) {
+              uint32_t i = s.resolved_pool[p];
+              evalValue(link, vname, els[i].name, els[i].value, valueKey(t.var, i), param);
+            }
+            continue;
+          }
+        }
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
           if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
-          uint64_t key = ((static_cast<uint64_t>(t.var) + 1) << 48) |
-                         (static_cast<uint64_t>(i & 0xffffffff) << 16);
-          evalValue(link, vname, e.name, e.value, key, param);
+          evalValue(link, vname, e.name, e.value, valueKey(t.var, i), param);
         }
         continue;
       }
       if (isEngineCollection(t.var)) {
         std::string_view prefix = collectionPrefix(t.var);
         if (!t.re && !t.key.empty()) {
-          s.name_buf.assign(prefix);
-          s.name_buf += t.key;
-          auto it = s.vars.find(s.name_buf);
+          const std::string* found = s.vars.find(t.full_key, t.full_key_hash);
           if (t.count) {
-            evalValue(link, vname, "", it == s.vars.end() ? "0" : "1", 0, param);
+            evalValue(link, vname, "", found ? "1" : "0", 0, param);
             continue;
           }
-          if (it == s.vars.end() || excluded(link, t.var, t.key)) continue;
-          std::string v = it->second;
-          evalValue(link, vname, t.key, v, 0, param);
+          if (!found || excluded(link, t.var, t.key)) continue;
+          // A copy: a setvar of this link (per match) may change or erase the variable.
+          s.tx_value.assign(*found);
+          evalValue(link, vname, t.key, s.tx_value, 0, param);
           continue;
         }
         // Snapshot: matching may not touch vars, but keep the walk simple and safe.
         std::vector<std::pair<std::string, std::string>> items;
-        for (const auto& [k, v] : s.vars) {
-          if (k.compare(0, prefix.size(), prefix) != 0) continue;
-          std::string_view n = std::string_view(k).substr(prefix.size());
-          if (!selected(t, n) || excluded(link, t.var, n)) continue;
-          items.emplace_back(std::string(n), v);
-        }
+        s.vars.forEach([&](std::string_view k, std::string_view v) {
+          if (k.substr(0, prefix.size()) != prefix) return;
+          std::string_view n = k.substr(prefix.size());
+          if (!selected(t, n) || excluded(link, t.var, n)) return;
+          items.emplace_back(std::string(n), std::string(v));
+        });
         if (t.count) {
           evalValue(link, vname, "", std::to_string(items.size()), 0, param);
           continue;
@@ -550,12 +683,13 @@ struct Evaluator {
       switch (t.var) {
         case Var::kMatchedVars:
         case Var::kMatchedVarsNames: {
-          auto prev = s.prev_matched;  // copy: evalValue appends to s.matched, not prev
+          // evalValue appends to s.matched, never to s.prev_matched.
           if (t.count) {
-            evalValue(link, vname, "", std::to_string(prev.size()), 0, param);
+            evalValue(link, vname, "", std::to_string(s.prev_matched_n), 0, param);
             break;
           }
-          for (const auto& [n, v] : prev) {
+          for (size_t m = 0; m < s.prev_matched_n; ++m) {
+            const auto& [n, v] = s.prev_matched[m];
             if (t.var == Var::kMatchedVars)
               evalValue(link, vname, n, v, 0, param);
             else
@@ -593,8 +727,7 @@ struct Evaluator {
           }
           if (!present) break;
           if (excluded(link, t.var, "")) break;
-          uint64_t key = (static_cast<uint64_t>(t.var) + 1) << 48;
-          evalValue(link, vname, "", s.data.scalar(t.var), key, param);
+          evalValue(link, vname, "", s.data.scalar(t.var), valueKey(t.var, 0), param);
           break;
         }
       }
@@ -603,21 +736,38 @@ struct Evaluator {
   }
 
   // ---- actions ----
-  void runSetVar(const SetVar& sv) {
-    std::string name = sv.collection + ".";
-    appendLower(name, expand(sv.name));
+  // `key`: the variable's "collection.name" (lower-case) when its name has no macro, else "".
+  void runSetVar(const SetVar& sv, const std::string& key, uint64_t key_hash) {
+    const std::string* name = &key;
+    uint64_t h = key_hash;
+    if (key.empty()) {
+      s.setvar_name.assign(sv.collection);
+      s.setvar_name += '.';
+      s.expand_buf.clear();
+      expandInto(sv.name, s.expand_buf);
+      appendLower(s.setvar_name, s.expand_buf);
+      name = &s.setvar_name;
+      h = VarTable::hash(s.setvar_name);
+    }
     if (sv.op == SetVar::Op::kDelete) {
-      s.vars.erase(name);
+      s.vars.erase(*name, h);
       return;
     }
-    std::string value = expand(sv.value);
+    std::string_view value = sv.value;
+    if (value.find("%{") != std::string_view::npos) {
+      s.setvar_value.clear();
+      expandInto(sv.value, s.setvar_value);
+      value = s.setvar_value;
+    }
+    std::string& cur = s.vars.set(*name, h);
     if (sv.op == SetVar::Op::kSet) {
-      s.vars[name] = std::move(value);
+      cur.assign(value);
       return;
     }
-    auto& cur = s.vars[name];
     int64_t a = toInt(cur), b = toInt(value);
-    cur = std::to_string(sv.op == SetVar::Op::kAdd ? a + b : a - b);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, sv.op == SetVar::Op::kAdd ? a + b : a - b);
+    cur.assign(buf, r.ptr);
   }
 
   void runCtl(const Ctl& c) {
@@ -679,17 +829,19 @@ struct Evaluator {
   // Returns whether the rule (the whole chain) matched.
   bool evalRule(const CRule& r) {
     rule = &r;
-    s.prev_matched.clear();
+    s.prev_matched_n = 0;
     // A link's setvar and ctl actions run as soon as that link matches, before the next link is
     // evaluated, whether or not the rest of the chain matches (as libmodsecurity does): CRS rule
     // 920450 sets tx.header_name_<name> in its head and reads TX:/^header_name_/ in its chain.
     for (const Link& link : r.links) {
-      s.matched.clear();
+      s.matched_n = 0;
       evalLink(link);
-      if (s.matched.empty()) return false;
+      if (s.matched_n == 0) return false;
       std::swap(s.prev_matched, s.matched);
-      for (const SetVar& sv : link.setvars)
-        if (!link.has_per_match_setvars || !perMatch(sv)) runSetVar(sv);  // per-match ones ran
+      std::swap(s.prev_matched_n, s.matched_n);
+      for (size_t k = 0; k < link.setvars.size(); ++k)  // per-match ones ran in onMatch
+        if (!link.has_per_match_setvars || !perMatch(link.setvars[k]))
+          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
       for (const Ctl& c : link.ctls) runCtl(c);
       if (stop) return false;
     }
@@ -754,9 +906,9 @@ struct Evaluator {
     }
   }
 
-  int64_t txInt(const char* name) const {
-    auto it = s.vars.find(name);
-    return it == s.vars.end() ? 0 : toInt(it->second);
+  int64_t txInt(std::string_view name) const {
+    const std::string* v = s.vars.find(name, VarTable::hash(name));
+    return v ? toInt(*v) : 0;
   }
 };
 
@@ -769,13 +921,15 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.data.build(request);
   s.vars.clear();
   s.resetCache();
-  std::fill(s.union_done.begin(), s.union_done.end(), 0);
+  s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),
+                    {UINT32_MAX, UINT32_MAX});
+  s.resolved_pool.clear();
   s.removed_ids.clear();
   s.removed_tags.clear();
   s.removed_targets.clear();
   s.detection_only = impl_->mode == Impl::Mode::kDetectionOnly;
-  s.matched.clear();
-  s.prev_matched.clear();
+  s.matched_n = 0;
+  s.prev_matched_n = 0;
   s.matched_var.clear();
   s.matched_var_name.clear();
   Evaluator ev{*impl_, s, out};

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_vars.h"
 #include "shipgate/managed/engine.h"
 #include "shipgate/managed/operators.h"
 #include "shipgate/managed/request_data.h"
@@ -24,7 +25,12 @@ struct CTarget {
   Var var = Var::kArgs;
   std::string key;            // lower-case selector; "" = every element
   std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive)
+  std::string re_text;        // its pattern
   bool count = false;         // &VAR
+  // For an engine collection's named element (TX:anomaly_score): "tx.anomaly_score" and its
+  // VarTable hash.
+  std::string full_key;
+  uint64_t full_key_hash = 0;
 };
 
 // One SecRule of a chain (the head is links[0]).
@@ -34,13 +40,22 @@ struct Link {
   std::vector<CTarget> excludes;  // !VAR:key from the rule, updates and exclusions
   Operator op;
   std::unique_ptr<CompiledOperator> cop;  // null: unsupported operator, never matches
-  std::vector<Transform> transforms;      // effective chain (defaults folded, t:none applied)
-  int chain = 0;                          // index into Impl::chains
-  int group_bit = -1;                     // bit in the chain's MultiRegex, -1 = not grouped
+  bool dynamic_param = false;             // cop->dynamicParam(): expand op.param per request
+  // A multiMatch @rx (not negated) runs on the value and after each step: a Hyperscan
+  // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
+  std::unique_ptr<MultiRegex> multi_prefilter;
+  std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
+  int chain = 0;                      // index into Impl::chains
+  // Links with the same targets and exclusions share an id (Impl::target_set_base): the
+  // elements their targets select are resolved once per request.
+  int target_set = -1;
+  int group_bit = -1;  // bit in the chain's MultiRegex, -1 = not grouped
   bool capture = false;
   bool multi_match = false;
   std::vector<SetVar> setvars;
-  bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
+  std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
+  std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
+  bool has_per_match_setvars = false;    // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
 };
 
@@ -81,6 +96,8 @@ struct HsDbDeleter {
 };
 struct ChainGroup {
   std::vector<Transform> transforms;
+  int node = 0;           // its node in Impl::nodes
+  std::vector<int> path;  // the nodes of its steps, first to last (path.back() == node)
   std::vector<std::string> patterns;
   std::unique_ptr<MultiRegex> multi;  // fallback (null when the literal prefilter is used)
   std::unique_ptr<re2::FilteredRE2> filter;
@@ -88,15 +105,50 @@ struct ChainGroup {
   std::vector<uint32_t> always;             // pattern indices the literal filter cannot judge
   // The patterns the literal filter passes for every value (`always` and `unfiltered`): a
   // Hyperscan prefilter of their own decides for them (bit j = pattern weak[j]); null: they are
-  // candidates for every value.
+  // candidates for every value. Only patterns at the paranoia level, of links on request values,
+  // and not cheap for PCRE alone (see engine_load.cc) are in it; the others are candidates.
   std::vector<uint32_t> weak;
+  // The weak patterns split by variable: a value of variable v is scanned only for the weak
+  // patterns of links that read v (a header is not scanned for the patterns of the rules on
+  // ARGS). weak_by_var[v] indexes weak_sets (-1: none); equal subsets share one set.
+  struct WeakSet {
+    std::vector<uint32_t> weak;         // pattern indices; bit j of `multi` = pattern weak[j]
+    std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
+  };
+  std::vector<WeakSet> weak_sets;
+  std::vector<int> weak_by_var;
+  std::vector<std::vector<Var>> pattern_vars;  // per pattern: the variables its link reads
   std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
-  std::unique_ptr<MultiRegex> weak_multi;
-  std::vector<uint32_t> unfiltered;         // patterns the filter passes when no atom is found
-  std::vector<int> forced_atoms;            // non-ASCII atoms, taken as present in every value
-  std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;
+  // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
+  std::vector<uint8_t> scanned;
+  std::vector<uint32_t> unfiltered;  // patterns the filter passes when no atom is found
+  // The candidate vectors of `always`, and of `always` and `unfiltered` (no atom found).
+  std::vector<uint8_t> always_cand, no_atom_cand;
+  std::vector<int> forced_atoms;  // non-ASCII atoms, taken as present in every value
+  std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
   size_t atom_count = 0;
+  std::vector<std::string> atoms;  // FilteredRE2's atoms (index = atom id), for SharedScan
+  std::vector<int> atom_local;     // SharedScan atom id -> this chain's atom id, -1 = not ours
   bool active() const { return multi || filter || !always.empty(); }
+};
+
+// The transformation chains as a tree of their prefixes: node 0 is the value itself, node n
+// applies `transform` to its parent's text. A value is transformed once per node it needs, so
+// chains that start alike (urlDecodeUni, then lowercase or htmlEntityDecode or cmdLine...) share
+// their common steps, and a step that changes nothing passes its input on without a copy.
+struct TransformNode {
+  int parent = -1;
+  Transform transform = Transform::kNone;
+};
+
+// The literal atoms of every chain in one caseless Hyperscan literal database (distinct atom
+// strings): a value is mostly unchanged by urlDecodeUni, htmlEntityDecode, lowercase..., so
+// many chains see the very same text (the same bytes: an unchanged transform passes its input
+// on), and that text is scanned for atoms once per request, the result read by every chain
+// that sees it. Null when it does not compile: the chains then scan their own atoms_db.
+struct SharedScan {
+  std::unique_ptr<hs_database_t, HsDbDeleter> atoms;
+  size_t atom_count = 0;
 };
 
 }  // namespace shipgate::managed::engine_internal
@@ -107,6 +159,11 @@ struct Engine::Impl {
   std::vector<engine_internal::CRule> rules;
   std::vector<engine_internal::Step> phases[2];  // phase 1, phase 2
   std::vector<engine_internal::ChainGroup> chains;
+  std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
+  engine_internal::SharedScan shared;
+  // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
+  // element is the slot count.
+  std::vector<uint32_t> target_set_base;
   std::string version;
   enum class Mode { kOn, kDetectionOnly, kOff } mode = Mode::kOn;
   size_t head_count = 0;
@@ -118,12 +175,14 @@ struct HsScratchDeleter {
 };
 
 struct Engine::Scratch::State {
+  // One value at one TransformNode; for a node that ends a chain also the chain's candidates.
   struct Entry {
-    std::string text;       // transformed value (unused when identity)
-    bool identity = false;  // chain is empty: the text is the value itself
+    std::string text;       // the node's output, when its transform changed its input
+    std::string_view view;  // the node's output: `text`, or the parent's view, or the value
+    Var var = Var::kArgs;   // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
-    std::vector<uint8_t> cand;  // MultiRegex candidates for the chain
+    std::vector<uint8_t> cand;  // the candidates of the chain ending at this node
   };
 
   RequestData data;
@@ -132,12 +191,21 @@ struct Engine::Scratch::State {
   std::vector<int> atoms, potentials;
   // Per (collection, chain): the union of the candidate bits of all its values (computed on
   // first use in a request), so a rule whose pattern no value can match skips the collection.
-  std::vector<uint8_t> union_done;           // [var * chains + chain]
+  // union_done[var * chains + chain] == generation: computed in this request.
+  std::vector<uint32_t> union_done;
+  uint32_t generation = 0;                   // of the request, for union_done and the tables' slots
   std::vector<std::vector<uint8_t>> unions;  // same index
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
-  std::unordered_map<std::string, std::string> vars;
-  // Value cache: key (var, element index, chain) -> entry index.
-  std::vector<std::pair<uint64_t, uint32_t>> table;  // open addressing; key 0 = empty
+  engine_internal::VarTable vars;
+  // A slot of the open-addressing tables below: empty unless gen == generation (the tables are
+  // not cleared per request; resetCache() starts a new generation).
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t index = 0;
+    uint32_t gen = 0;
+  };
+  // Value cache: key (var, element index, TransformNode) -> entries index.
+  std::vector<Slot> table;
   std::vector<std::unique_ptr<Entry>> entries;
   size_t used = 0;
   // Per-request ctl state.
@@ -151,14 +219,34 @@ struct Engine::Scratch::State {
   std::vector<TargetRemoval> removed_targets;
   bool detection_only = false;
   // Matched variables of the current link and the previous one (for MATCHED_VARS).
+  // The first matched_n / prev_matched_n pairs are live; the rest keep their buffers.
   std::vector<std::pair<std::string, std::string>> matched, prev_matched;
+  size_t matched_n = 0, prev_matched_n = 0;
   std::string matched_var, matched_var_name;
   Captures captures;
-  std::string tmp1, tmp2, tmp3, expand_buf;
+  std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value, param_buf;
   std::vector<uint8_t> cand_tmp;
+  // Per (target set, target): the elements selected, as a range of resolved_pool; {-1, -1} =
+  // not yet resolved in this request.
+  std::vector<std::pair<uint32_t, uint32_t>> resolved;
+  std::vector<uint32_t> resolved_pool;
   std::string name_buf;
 
+  // The shared scans of the distinct texts of the request (see engine_internal::SharedScan),
+  // found by hash in an open-addressing table; `text` points into a value of `data` or into an
+  // Entry's text, both unchanged until the next request.
+  struct TextScan {
+    uint64_t hash = 0;
+    std::string_view text;
+    bool atoms_done = false;
+    std::vector<int> atoms;  // SharedScan atom ids found
+  };
+  std::vector<Slot> text_table;  // key: TextScan::hash
+  std::vector<std::unique_ptr<TextScan>> text_scans;
+  size_t text_used = 0;
+
   Entry& lookup(uint64_t key);
+  TextScan& textScan(std::string_view text);
   void resetCache();
 };
 

@@ -37,8 +37,11 @@ Result<CTarget> compileTarget(const Target& t) {
       return Status::invalidArgument("bad selector regex /" + t.selector +
                                      "/: " + re.status().message());
     c.re = std::shared_ptr<Regex>(std::move(re).value().release());
+    c.re_text = t.selector;
   } else {
     c.key = lower(t.selector);
+    c.full_key = lower(varName(t.var)) + "." + c.key;
+    c.full_key_hash = engine_internal::VarTable::hash(c.full_key);
   }
   return c;
 }
@@ -188,6 +191,127 @@ void mergeActions(CRule& c, const Actions& u, const Actions* def) {
   if (!u.skip_after.empty()) c.skip_after = u.skip_after;
 }
 
+// Hyperscan's caseless matching folds ASCII letters only, as the PCREs (no UTF mode, C tables)
+// do. An atom with Latin-1 letters (which RE2 may have lower-cased) is scanned in every case
+// variant of those letters under the atom's id; one with too many such letters is not scanned
+// for (add() returns false): it counts as present in every value (the and/or tree has no
+// negation, so an atom wrongly taken as present only adds candidates, never loses a match).
+class LiteralSet {
+ public:
+  bool add(const std::string& atom, unsigned id) {
+    std::vector<size_t> letters;
+    for (size_t k = 0; k < atom.size(); ++k)
+      if (latin1Letter(static_cast<unsigned char>(atom[k]))) letters.push_back(k);
+    if (letters.size() > 6) return false;
+    for (unsigned mask = 0; mask < (1u << letters.size()); ++mask) {
+      std::string v = atom;
+      for (size_t b = 0; b < letters.size(); ++b)
+        if (mask & (1u << b)) v[letters[b]] = static_cast<char>(v[letters[b]] ^ 0x20);
+      items_.emplace_back(std::move(v), id);
+    }
+    return true;
+  }
+  bool empty() const { return items_.empty(); }
+  // A caseless single-match literal database of the added atoms; null when it does not compile.
+  hs_database_t* compile() const {
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> ids;
+    for (const auto& [text, id] : items_) {
+      exprs.push_back(text.data());
+      lens.push_back(text.size());
+      ids.push_back(id);
+    }
+    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                             &err) != HS_SUCCESS) {
+      if (err) hs_free_compile_error(err);
+      return nullptr;
+    }
+    return db;
+  }
+
+ private:
+  static bool latin1Letter(unsigned char c) {
+    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xDF && c != 0xFF;
+  }
+  std::vector<std::pair<std::string, unsigned>> items_;
+};
+
+// One database of every literal-filtered chain's scanned atoms (see SharedScan). Leaves
+// shared.atoms null when it does not compile (each chain then scans its own).
+void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedScan& shared) {
+  std::map<std::string, unsigned> ids;
+  LiteralSet lits;
+  for (ChainGroup& g : chains) {
+    if (!g.atoms_db) continue;
+    for (size_t i = 0; i < g.atoms.size(); ++i) {
+      if (std::find(g.forced_atoms.begin(), g.forced_atoms.end(), static_cast<int>(i)) !=
+          g.forced_atoms.end())
+        continue;
+      auto [it, inserted] = ids.emplace(g.atoms[i], static_cast<unsigned>(ids.size()));
+      if (inserted) lits.add(it->first, it->second);
+    }
+  }
+  if (lits.empty()) return;
+  hs_database_t* db = lits.compile();
+  if (!db) return;
+  shared.atoms.reset(db);
+  shared.atom_count = ids.size();
+  for (ChainGroup& g : chains) {
+    if (!g.atoms_db) continue;
+    g.atom_local.assign(ids.size(), -1);
+    for (size_t i = 0; i < g.atoms.size(); ++i) {
+      auto it = ids.find(g.atoms[i]);
+      if (it != ids.end() && std::find(g.forced_atoms.begin(), g.forced_atoms.end(),
+                                       static_cast<int>(i)) == g.forced_atoms.end())
+        g.atom_local[it->second] = static_cast<int>(i);
+    }
+    g.atoms_db.reset();
+  }
+}
+
+// Whether a link reads a request value the engine caches per chain (a request collection or
+// scalar, not a count): only for those is a value scanned for the chain's candidates.
+bool scannedTargets(const std::vector<CTarget>& targets) {
+  for (const CTarget& t : targets) {
+    if (t.count) continue;
+    switch (t.var) {
+      case Var::kTx:
+      case Var::kIp:
+      case Var::kGlobal:
+      case Var::kSession:
+      case Var::kUser:
+      case Var::kResource:
+      case Var::kMatchedVar:
+      case Var::kMatchedVars:
+      case Var::kMatchedVarName:
+      case Var::kMatchedVarsNames:
+      case Var::kRule:
+      case Var::kGeo:
+      case Var::kEnv:
+      case Var::kDuration:
+        continue;
+      default:
+        return true;
+    }
+  }
+  return false;
+}
+
+// A pattern PCRE rejects about as fast as a prefilter would: anchored at the start ("^0$",
+// "^[\d.:]+$": one attempt) or short ("\x25", "[\n\r]": a first-byte search). Such a
+// pattern stays out of the weak prefilter (ChainGroup::weak), whose scan of every value costs
+// more than running it on the values of its own targets.
+bool cheapForPcre(std::string_view p) {
+  if (p.rfind("(?i)", 0) == 0) p.remove_prefix(4);
+  if (!p.empty() && p[0] == '^') return true;
+  return p.size() <= 12;
+}
+
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
   auto f = std::make_unique<re2::FilteredRE2>(3);
@@ -208,61 +332,18 @@ bool buildLiteralFilter(ChainGroup& g) {
   }
   std::vector<std::string> atoms;
   if (f->NumRegexps() > 0) f->Compile(&atoms);
-  // Hyperscan's caseless matching folds ASCII letters only, as the PCREs (no UTF mode, C
-  // tables) do. An atom with Latin-1 letters (which RE2 may have lower-cased) is scanned in
-  // every case variant of those letters under the atom's id; one with too many such letters
-  // counts as present in every value (the and/or tree has no negation, so an atom wrongly taken
-  // as present only adds candidates, never loses a match).
   std::vector<int> forced;
-  std::vector<std::string> variants;  // owns the non-ASCII atoms' variants
-  std::vector<unsigned> variant_ids;
-  std::vector<const char*> exprs;
-  std::vector<size_t> lens;
-  std::vector<unsigned> ids;
-  auto latin1Letter = [](unsigned char c) {
-    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xDF && c != 0xFF;
-  };
-  for (unsigned i = 0; i < atoms.size(); ++i) {
-    std::vector<size_t> letters;
-    for (size_t k = 0; k < atoms[i].size(); ++k)
-      if (latin1Letter(static_cast<unsigned char>(atoms[i][k]))) letters.push_back(k);
-    if (letters.empty()) {
-      exprs.push_back(atoms[i].data());
-      lens.push_back(atoms[i].size());
-      ids.push_back(i);
-      continue;
-    }
-    if (letters.size() > 6) {
-      forced.push_back(static_cast<int>(i));
-      continue;
-    }
-    for (unsigned mask = 0; mask < (1u << letters.size()); ++mask) {
-      std::string v = atoms[i];
-      for (size_t b = 0; b < letters.size(); ++b)
-        if (mask & (1u << b)) v[letters[b]] = static_cast<char>(v[letters[b]] ^ 0x20);
-      variants.push_back(std::move(v));
-      variant_ids.push_back(i);
-    }
-  }
-  for (size_t k = 0; k < variants.size(); ++k) {
-    exprs.push_back(variants[k].data());
-    lens.push_back(variants[k].size());
-    ids.push_back(variant_ids[k]);
-  }
-  if (!exprs.empty()) {
-    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                             &err) != HS_SUCCESS) {
-      if (err) hs_free_compile_error(err);
-      return false;
-    }
+  LiteralSet lits;
+  for (unsigned i = 0; i < atoms.size(); ++i)
+    if (!lits.add(atoms[i], i)) forced.push_back(static_cast<int>(i));
+  if (!lits.empty()) {
+    hs_database_t* db = lits.compile();
+    if (!db) return false;
     g.atoms_db.reset(db);
   }
   g.atom_count = atoms.size();
   g.forced_atoms = forced;
+  g.atoms = std::move(atoms);
   if (f->NumRegexps() > 0) {
     std::vector<int> pass;
     f->AllPotentials(forced, &pass);
@@ -465,6 +546,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   OperatorEnv env;
   env.data_dir = s.rules_dir;
   std::map<std::vector<Transform>, int> chain_ids;
+  std::map<std::pair<int, Transform>, int> node_ids;  // (parent, transform) -> node
   size_t unsupported = 0;
   for (size_t i = 0; i < L.rules.size(); ++i) {
     CRule& c = L.rules[i];
@@ -491,14 +573,26 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (inserted) {
         ChainGroup g;
         g.transforms = link.transforms;
+        if (impl->nodes.empty()) impl->nodes.push_back({});
+        for (Transform t : g.transforms) {
+          auto [n, added] =
+              node_ids.emplace(std::make_pair(g.node, t), static_cast<int>(impl->nodes.size()));
+          if (added) impl->nodes.push_back({g.node, t});
+          g.node = n->second;
+          g.path.push_back(g.node);
+        }
         impl->chains.push_back(std::move(g));
       }
       link.chain = it->second;
       link.capture = r.actions.capture;
       link.multi_match = r.actions.multi_match;
       link.setvars = r.actions.setvars;
-      for (const SetVar& sv : link.setvars)
-        if (sv.name.find("%{") != std::string::npos) link.has_per_match_setvars = true;
+      for (const SetVar& sv : link.setvars) {
+        bool dynamic = sv.name.find("%{") != std::string::npos;
+        if (dynamic) link.has_per_match_setvars = true;
+        link.setvar_keys.push_back(dynamic ? std::string() : sv.collection + "." + lower(sv.name));
+        link.setvar_hashes.push_back(engine_internal::VarTable::hash(link.setvar_keys.back()));
+      }
       link.ctls = r.actions.ctls;
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";
@@ -506,7 +600,12 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       auto op = CompiledOperator::compile(link.op, env);
       if (op) {
         link.cop = std::move(op).value();
+        link.dynamic_param = link.cop->dynamicParam();
         std::string_view pat = link.cop->groupablePattern();
+        if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
+          auto mr = MultiRegex::compile({std::string(pat)});
+          if (mr) link.multi_prefilter = std::move(mr).value();
+        }
         if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
@@ -519,6 +618,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
                 t[15] - '0' > s.paranoia_level)
               active = false;
           g.at_level.push_back(active ? 1 : 0);
+          g.scanned.push_back(scannedTargets(link.targets) && !cheapForPcre(pat) ? 1 : 0);
+          std::vector<Var> vars;
+          for (const CTarget& t : link.targets)
+            if (!t.count) vars.push_back(t.var);
+          g.pattern_vars.push_back(std::move(vars));
         }
       } else {
         const std::string& m = op.status().message();
@@ -532,6 +636,31 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       c.links.push_back(std::move(link));
     }
   }
+  // Target sets: links with equal targets and exclusions.
+  {
+    auto describe = [](const CTarget& t) {
+      std::string d = std::to_string(static_cast<int>(t.var)) + (t.count ? "&" : ":");
+      if (t.re) d += "/" + t.re_text + "/";
+      d += t.key;
+      return std::to_string(d.size()) + "#" + d;
+    };
+    std::map<std::string, int> sets;
+    impl->target_set_base.assign(1, 0);
+    for (CRule& c : L.rules) {
+      for (Link& l : c.links) {
+        if (l.targets.empty()) continue;
+        std::string sig;
+        for (const CTarget& t : l.targets) sig += describe(t);
+        sig += "!";
+        for (const CTarget& t : l.excludes) sig += describe(t);
+        auto [it, inserted] = sets.emplace(sig, static_cast<int>(sets.size()));
+        if (inserted)
+          impl->target_set_base.push_back(impl->target_set_base.back() +
+                                          static_cast<uint32_t>(l.targets.size()));
+        l.target_set = it->second;
+      }
+    }
+  }
   size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0;
   for (ChainGroup& g : impl->chains) {
     if (g.patterns.empty()) continue;
@@ -542,21 +671,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       std::vector<uint8_t> is_weak(g.patterns.size(), 0);
       for (uint32_t i : g.always) is_weak[i] = 1;
       for (uint32_t i : g.unfiltered) is_weak[i] = 1;
-      std::vector<std::string> ps;
       for (uint32_t i = 0; i < g.patterns.size(); ++i)
-        if (is_weak[i] && g.at_level[i]) {
-          g.weak.push_back(i);
-          ps.push_back(g.patterns[i]);
-        }
-      if (ps.empty()) {
-        g.weak.clear();
-      } else {
-        auto mr = MultiRegex::compile(ps);
-        if (mr)
-          g.weak_multi = std::move(mr).value();
-        else
-          g.weak.clear();
-      }
+        if (is_weak[i] && g.at_level[i] && g.scanned[i]) g.weak.push_back(i);
       ++literal_groups;
       atoms_total += g.atom_count;
       grouped += g.patterns.size() - g.always.size();
@@ -573,6 +689,44 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         report->push_back("pattern group failed to compile, its rules run every regex: " +
                           mr.status().message());
     }
+  }
+  // The weak patterns of each chain: a Hyperscan prefilter of their own. (One database of all
+  // chains' weak patterns, scanned once per distinct text, costs more: Hyperscan's prefilter
+  // NFAs for patterns without literals do not share work, and a text then runs the patterns
+  // of chains that do not produce it.)
+  // Each chain's weak patterns are split by the variable their links read (ChainGroup::WeakSet).
+  const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
+  for (ChainGroup& g : impl->chains) {
+    if (g.weak.empty()) continue;
+    std::map<std::vector<uint32_t>, int> sets;
+    g.weak_by_var.assign(nvars, -1);
+    for (size_t v = 0; v < nvars; ++v) {
+      std::vector<uint32_t> subset;
+      for (uint32_t i : g.weak) {
+        const auto& vars = g.pattern_vars[i];
+        if (std::find(vars.begin(), vars.end(), static_cast<Var>(v)) != vars.end())
+          subset.push_back(i);
+      }
+      if (subset.empty()) continue;
+      auto [it, inserted] = sets.emplace(subset, static_cast<int>(g.weak_sets.size()));
+      if (inserted) {
+        ChainGroup::WeakSet ws;
+        std::vector<std::string> ps;
+        for (uint32_t i : subset) ps.push_back(g.patterns[i]);
+        auto mr = MultiRegex::compile(ps);
+        if (mr) ws.multi = std::move(mr).value();
+        ws.weak = std::move(subset);
+        g.weak_sets.push_back(std::move(ws));
+      }
+      g.weak_by_var[v] = it->second;
+    }
+  }
+  buildSharedAtoms(impl->chains, impl->shared);
+  for (ChainGroup& g : impl->chains) {
+    g.always_cand.assign(g.patterns.size(), 0);
+    for (uint32_t i : g.always) g.always_cand[i] = 1;
+    g.no_atom_cand = g.always_cand;
+    for (uint32_t i : g.unfiltered) g.no_atom_cand[i] = 1;
   }
   // Rules of a group that did not compile run their PCRE on every value.
   for (CRule& c : L.rules)
@@ -634,7 +788,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         ", phase 2: " + std::to_string(counts[2]) + "), " + std::to_string(marker_count) +
         " markers, " + std::to_string(impl->chains.size()) + " transformation chains, " +
         std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
-        " literal groups, " + std::to_string(atoms_total) + " atoms), " + std::to_string(always) +
+        " literal groups, " + std::to_string(atoms_total) + " atoms, " +
+        std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
@@ -655,7 +810,8 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   Scratch::State* s = &scratch->state();
   for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
-    if (g.weak_multi) (void)g.weak_multi->prepare(s->hs);
+    for (const auto& ws : g.weak_sets)
+      if (ws.multi) (void)ws.multi->prepare(s->hs);
     if (g.atoms_db) {
       hs_scratch_t* hs = s->atoms_scratch.release();
       if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)
@@ -664,10 +820,18 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
         s->atoms_scratch.reset(hs);
     }
   }
+  if (impl_->shared.atoms) {
+    hs_scratch_t* hs = s->atoms_scratch.release();
+    (void)hs_alloc_scratch(impl_->shared.atoms.get(), &hs);
+    s->atoms_scratch.reset(hs);
+  }
   for (const auto& c : impl_->rules)
-    for (const auto& l : c.links)
+    for (const auto& l : c.links) {
       if (l.cop) (void)l.cop->prepare(s->hs);
-  s->table.assign(1024, {0, 0});
+      if (l.multi_prefilter) (void)l.multi_prefilter->prepare(s->hs);
+    }
+  s->text_table.assign(256, Scratch::State::Slot{});
+  s->table.assign(1024, Scratch::State::Slot{});
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   s->union_done.assign(nvars * impl_->chains.size(), 0);
   s->unions.resize(nvars * impl_->chains.size());

@@ -1,0 +1,129 @@
+// VarTable: the engine collections of one transaction (TX, and IP, GLOBAL, ... kept per
+// transaction), "collection.name" (lower-case) -> value, for one Scratch (one thread).
+//
+// Built for reuse across requests: a name keeps its slot, and the slot its string buffers, after
+// clear(), so a warm table allocates nothing for the names the rule set sets on every request
+// (tx.anomaly_score, tx.sql_injection_score, ...). Names come and go per request (setvar,
+// setvar:!name, the capture variables tx.0-tx.9); clear() forgets every value. Names built from
+// request data (tx.header_name_<name>) would grow the table without bound across requests, so
+// clear() drops every slot once the table holds more than kMaxSlots names.
+//
+// Lookups take the key's hash (VarTable::hash(key)), which callers compute once at load for
+// the names written in the rules. Iteration (forEach) visits the live names in slot order.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shipgate::managed::engine_internal {
+
+class VarTable {
+ public:
+  static constexpr size_t kMaxSlots = 4096;
+
+  static uint64_t hash(std::string_view key) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ key.size();
+    size_t i = 0;
+    for (; i + 8 <= key.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, key.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, key.data() + i, key.size() - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return h;
+  }
+
+  // Forgets every value (and, past kMaxSlots names, every name).
+  void clear() {
+    if (slots_.size() > kMaxSlots) {
+      slots_.clear();
+      index_.assign(index_.size(), 0);
+    }
+    for (Slot& s : slots_) s.live = false;
+    live_ = 0;
+  }
+
+  // The value of a live name, or null.
+  const std::string* find(std::string_view key, uint64_t h) const {
+    const Slot* s = slot(key, h);
+    return s && s->live ? &s->value : nullptr;
+  }
+
+  // The value of `key`, made live (an empty string when it was not).
+  std::string& set(std::string_view key, uint64_t h) {
+    Slot* s = slot(key, h);
+    if (!s) s = insert(key, h);
+    if (!s->live) {
+      s->live = true;
+      s->value.clear();
+      ++live_;
+    }
+    return s->value;
+  }
+
+  void erase(std::string_view key, uint64_t h) {
+    Slot* s = slot(key, h);
+    if (s && s->live) {
+      s->live = false;
+      --live_;
+    }
+  }
+
+  // f(key, value) for every live name, in slot order.
+  template <typename F>
+  void forEach(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.live) f(std::string_view(s.key), std::string_view(s.value));
+  }
+
+ private:
+  struct Slot {
+    std::string key, value;
+    uint64_t hash = 0;
+    bool live = false;
+  };
+
+  Slot* slot(std::string_view key, uint64_t h) const {
+    if (index_.empty()) return nullptr;
+    size_t mask = index_.size() - 1;
+    for (size_t i = h & mask; index_[i] != 0; i = (i + 1) & mask) {
+      const Slot& s = slots_[index_[i] - 1];
+      if (s.hash == h && s.key == key) return const_cast<Slot*>(&s);
+    }
+    return nullptr;
+  }
+
+  Slot* insert(std::string_view key, uint64_t h) {
+    if ((slots_.size() + 1) * 2 > index_.size()) {
+      index_.assign(index_.empty() ? 256 : index_.size() * 2, 0);
+      size_t mask = index_.size() - 1;
+      for (size_t k = 0; k < slots_.size(); ++k) {
+        size_t i = slots_[k].hash & mask;
+        while (index_[i] != 0) i = (i + 1) & mask;
+        index_[i] = static_cast<uint32_t>(k + 1);
+      }
+    }
+    slots_.emplace_back();
+    Slot& s = slots_.back();
+    s.key.assign(key);
+    s.hash = h;
+    size_t mask = index_.size() - 1;
+    size_t i = h & mask;
+    while (index_[i] != 0) i = (i + 1) & mask;
+    index_[i] = static_cast<uint32_t>(slots_.size());
+    return &s;
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> index_;  // open addressing: slot index + 1, 0 = empty
+  size_t live_ = 0;
+};
+
+}  // namespace shipgate::managed::engine_internal

@@ -1,0 +1,73 @@
+// VarTable (src/managed/engine_vars.h): the engine collections of one transaction, reused across
+// requests without keeping any value.
+#include "managed/engine_vars.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shipgate::managed::engine_internal {
+namespace {
+
+using H = VarTable;
+
+std::vector<std::pair<std::string, std::string>> all(const VarTable& t) {
+  std::vector<std::pair<std::string, std::string>> out;
+  t.forEach([&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
+  return out;
+}
+
+TEST(ManagedEngineVars, SetFindEraseClear) {
+  VarTable t;
+  EXPECT_EQ(t.find("tx.a", H::hash("tx.a")), nullptr);
+  t.set("tx.a", H::hash("tx.a")) = "1";
+  t.set("tx.b", H::hash("tx.b")) = "two";
+  ASSERT_NE(t.find("tx.a", H::hash("tx.a")), nullptr);
+  EXPECT_EQ(*t.find("tx.a", H::hash("tx.a")), "1");
+  EXPECT_EQ(*t.find("tx.b", H::hash("tx.b")), "two");
+  t.erase("tx.a", H::hash("tx.a"));
+  EXPECT_EQ(t.find("tx.a", H::hash("tx.a")), nullptr);
+  EXPECT_EQ(all(t), (std::vector<std::pair<std::string, std::string>>{{"tx.b", "two"}}));
+  // A name set again after erase starts empty, as a new variable does.
+  EXPECT_EQ(t.set("tx.a", H::hash("tx.a")), "");
+  t.clear();
+  EXPECT_EQ(t.find("tx.b", H::hash("tx.b")), nullptr);
+  EXPECT_TRUE(all(t).empty());
+  EXPECT_EQ(t.set("tx.b", H::hash("tx.b")), "");  // no value survives clear()
+}
+
+TEST(ManagedEngineVars, ManyNamesAndTheBoundAcrossRequests) {
+  VarTable t;
+  for (int i = 0; i < 3000; ++i) {
+    std::string k = "tx.header_name_" + std::to_string(i);
+    t.set(k, H::hash(k)) = std::to_string(i);
+  }
+  for (int i = 0; i < 3000; ++i) {
+    std::string k = "tx.header_name_" + std::to_string(i);
+    const std::string* v = t.find(k, H::hash(k));
+    ASSERT_NE(v, nullptr) << k;
+    EXPECT_EQ(*v, std::to_string(i));
+  }
+  EXPECT_EQ(all(t).size(), 3000u);
+  // Past kMaxSlots names the next clear() forgets the names too; the table still works.
+  for (size_t i = 0; i < VarTable::kMaxSlots; ++i) {
+    std::string k = "tx.other_" + std::to_string(i);
+    t.set(k, H::hash(k)) = "x";
+  }
+  t.clear();
+  EXPECT_TRUE(all(t).empty());
+  t.set("tx.anomaly_score", H::hash("tx.anomaly_score")) = "5";
+  EXPECT_EQ(*t.find("tx.anomaly_score", H::hash("tx.anomaly_score")), "5");
+  EXPECT_EQ(t.find("tx.other_1", H::hash("tx.other_1")), nullptr);
+}
+
+TEST(ManagedEngineVars, HashSeparatesLengthsAndTails) {
+  EXPECT_NE(H::hash("tx.a"), H::hash(std::string_view("tx.a\0", 5)));
+  EXPECT_NE(H::hash("tx.abcdefgh1"), H::hash("tx.abcdefgh2"));
+  EXPECT_EQ(H::hash(""), H::hash(std::string()));
+}
+
+}  // namespace
+}  // namespace shipgate::managed::engine_internal
