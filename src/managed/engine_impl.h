@@ -16,6 +16,7 @@
 #include "shipgate/managed/operators.h"
 #include "shipgate/managed/request_data.h"
 #include "shipgate/managed/seclang.h"
+#include "engine_confirm.h"
 
 namespace shipgate::managed::engine_internal {
 
@@ -42,6 +43,7 @@ struct Link {
   std::vector<SetVar> setvars;
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
+  confirm::Fn confirm = nullptr;  // engine_confirm.h: set for the listed rules when enabled
 };
 
 struct CRule {

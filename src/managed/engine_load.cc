@@ -500,6 +500,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       for (const SetVar& sv : link.setvars)
         if (sv.name.find("%{") != std::string::npos) link.has_per_match_setvars = true;
       link.ctls = r.actions.ctls;
+      if (s.confirm_matches && k == 0 && r.actions.capture && !r.op.negated)
+        link.confirm = confirm::forRule(c.id);
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";
       }
