@@ -1,6 +1,7 @@
 // Match confirmation for FP-prone CRS rules (see engine_confirm.h for the list and the logic).
 #include "engine_confirm.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
@@ -113,6 +114,8 @@ bool proseTail(std::string_view tail) {
 }  // namespace
 
 bool sqlStatement(std::string_view value, size_t pos, size_t len) {
+  if (pos > value.size()) return true;
+  len = std::min(len, value.size() - pos);
   std::string_view m = value.substr(pos, len);
   // The leading-keyword branch: a [\W\d]+ prefix anchored at the value's start, then a keyword.
   size_t k = 0;
@@ -146,6 +149,8 @@ bool sqlStatement(std::string_view value, size_t pos, size_t len) {
 }
 
 bool unixCommand(std::string_view value, size_t pos, size_t len) {
+  if (pos > value.size()) return true;
+  len = std::min(len, value.size() - pos);
   std::string_view m = value.substr(pos, len);
   // The rule is anchored at the value's start or after '='; a match elsewhere is one the retry's
   // substring made up.
@@ -163,28 +168,35 @@ bool unixCommand(std::string_view value, size_t pos, size_t len) {
 bool shellSeparator(std::string_view value, size_t pos, size_t len) {
   (void)len;
   if (pos >= value.size() || value[pos] != '`') return true;
-  // A command substitution needs its closing backtick; scan as a shell would (quotes, escapes).
+  // An old-style command substitution runs to the next backtick not preceded by a backslash
+  // (POSIX: quotes do not end it); without one there is nothing the shell would run.
+  size_t close = pos + 1;
+  for (; close < value.size(); ++close) {
+    if (value[close] == '\\') ++close;
+    else if (value[close] == '`') break;
+  }
+  if (close >= value.size()) return false;
+  // Its content must parse: a quote left open (the TeX-style `...' of a license text) is a
+  // syntax error, and nothing runs. A comment (# at a word's start) ends the scan.
   enum { kPlain, kSingle, kDouble } state = kPlain;
-  for (size_t i = pos + 1; i < value.size(); ++i) {
+  for (size_t i = pos + 1; i < close; ++i) {
     char c = value[i];
-    switch (state) {
-      case kPlain:
-        if (c == '\\') ++i;
-        else if (c == '\'') state = kSingle;
-        else if (c == '"') state = kDouble;
-        else if (c == '`') return true;
-        break;
-      case kSingle:
-        if (c == '\'') state = kPlain;
-        break;
-      case kDouble:
-        if (c == '\\') ++i;
-        else if (c == '"') state = kPlain;
-        else if (c == '`') return true;  // a backtick inside "..." still substitutes
-        break;
+    if (state == kSingle) {
+      if (c == '\'') state = kPlain;
+    } else if (state == kDouble) {
+      if (c == '\\') ++i;
+      else if (c == '"') state = kPlain;
+    } else if (c == '\\') {
+      ++i;
+    } else if (c == '\'') {
+      state = kSingle;
+    } else if (c == '"') {
+      state = kDouble;
+    } else if (c == '#' && (i == pos + 1 || isSpace(static_cast<unsigned char>(value[i - 1])))) {
+      break;
     }
   }
-  return false;  // never closed: the shell would report a syntax error, nothing runs
+  return state == kPlain;
 }
 
 Fn forRule(int64_t id) {

@@ -17,9 +17,10 @@
 //           ` * = ~ { } ( ) quote, no -option, no dotted name such as host.tld or file.ext).
 //           A match the regex ends with ; | & < > (not a space) always counts.
 //   932100, 932115  a match that starts at a backtick counts only when the backtick opens a
-//           command substitution a shell can run: a closing backtick follows, outside single and
-//           double quotes. The TeX-style quote of Debian's license texts, `/usr/share/...', is
-//           not one. Matches at the other separators (; | & newline $( ...) always count.
+//           command substitution a shell can run: a closing backtick follows (the next one not
+//           escaped, as POSIX ends it) and the text between leaves no quote open (outside a
+//           comment). The TeX-style quote of Debian's license texts, `/usr/share/...', is not
+//           one. Matches at the other separators (; | & newline $( ...) always count.
 //
 // Pure functions of their arguments; thread-safe.
 #pragma once

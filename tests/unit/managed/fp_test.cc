@@ -17,33 +17,6 @@
 namespace shipgate::managed {
 namespace {
 
-// Splits a complete HTTP/1.1 request into the Req the engine helpers take.
-testing::Req parseRaw(const std::string& bytes) {
-  testing::Req r;
-  r.headers.clear();
-  size_t head_end = bytes.find("\r\n\r\n");
-  std::string head = bytes.substr(0, head_end);
-  r.body = head_end == std::string::npos ? "" : bytes.substr(head_end + 4);
-  size_t eol = head.find("\r\n");
-  std::string line = head.substr(0, eol);
-  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-  r.method = line.substr(0, sp1);
-  r.uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  size_t pos = eol == std::string::npos ? head.size() : eol + 2;
-  while (pos < head.size()) {
-    size_t e = head.find("\r\n", pos);
-    if (e == std::string::npos) e = head.size();
-    std::string h = head.substr(pos, e - pos);
-    size_t colon = h.find(':');
-    if (colon != std::string::npos) {
-      size_t v = h.find_first_not_of(' ', colon + 1);
-      r.headers.emplace_back(h.substr(0, colon), v == std::string::npos ? "" : h.substr(v));
-    }
-    pos = e + 2;
-  }
-  return r;
-}
-
 TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   std::string error;
   // FP_SEED / FP_COUNT explore other corpora (the ceilings below hold for seed 1, 3000).
@@ -65,7 +38,7 @@ TEST(ManagedFp, BenignCorpusAtParanoiaLevel1) {
   std::map<std::string, std::pair<int, int>> per_kind;
   int intercepted = 0;
   for (const auto& raw : corpus) {
-    testing::Req r = parseRaw(raw.bytes);
+    testing::Req r = testing::parseRaw(raw.bytes);
     Verdict v = testing::run(**e, scratch, r);
     std::vector<int64_t> seen;
     for (int64_t id : v.matched_ids) {
