@@ -37,12 +37,13 @@ constexpr std::array<std::string_view, 11> kLeadingKeywords = {
     "select", "delete", "desc", "load", "create"};
 
 // Words that, after a leading statement keyword, make the value read as SQL, not as prose.
-constexpr std::array<std::string_view, 40> kSqlWords = {
+constexpr std::array<std::string_view, 43> kSqlWords = {
     "select", "union", "insert", "update", "delete", "from", "where", "into", "values",
     "table", "database", "schema", "null", "distinct", "all", "concat", "char", "chr",
     "group_concat", "load_file", "information_schema", "sleep", "benchmark", "limit",
     "having", "join", "version", "exec", "execute", "declare", "waitfor", "drop", "top",
-    "like", "regexp", "xor", "case", "when", "outfile", "dumpfile"};
+    "like", "regexp", "xor", "case", "when", "outfile", "dumpfile", "infile", "set",
+    "identified"};
 
 // Characters that have a meaning in SQL and seldom appear in a street address or a sentence.
 bool sqlPunctuation(std::string_view s) {

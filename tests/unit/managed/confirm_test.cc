@@ -46,6 +46,9 @@ TEST(ManagedConfirm, SqlStatementAcceptsInjections) {
   EXPECT_TRUE(judge(confirm::sqlStatement, "0 select", "0 select"));  // nothing after it
   EXPECT_TRUE(judge(confirm::sqlStatement, "/CREATE TABLE Persons", "/CREATE TABLE"));
   EXPECT_TRUE(judge(confirm::sqlStatement, "1/**/union/**/select/**/1", "1/**/union"));
+  EXPECT_TRUE(judge(confirm::sqlStatement, "1 load data infile x", "1 load"));
+  EXPECT_TRUE(judge(confirm::sqlStatement, "1 update users set admin 1", "1 update"));
+  EXPECT_TRUE(judge(confirm::sqlStatement, "1 truncate table users", "1 truncate"));
   // The rule's other branches always count.
   EXPECT_TRUE(judge(confirm::sqlStatement, ") AS orders FROM", ") AS orders FROM"));
   EXPECT_TRUE(judge(confirm::sqlStatement, "select char(", "select char("));
