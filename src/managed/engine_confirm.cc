@@ -33,16 +33,25 @@ bool inList(std::string_view word, const std::array<std::string_view, N>& list) 
 
 // The statement keywords of 942360's leading-keyword branch (the first word of each).
 constexpr std::array<std::string_view, 11> kLeadingKeywords = {
-    "alter", "union", "update", "truncate", "rename", "insert",
-    "select", "delete", "desc", "load", "create"};
+    "alter",  "union",  "update", "truncate", "rename", "insert",
+    "select", "delete", "desc",   "load",     "create"};
 
 // Words that, after a leading statement keyword, make the value read as SQL, not as prose.
 constexpr std::array<std::string_view, 43> kSqlWords = {
-    "select", "union", "insert", "update", "delete", "from", "where", "into", "values",
-    "table", "database", "schema", "null", "distinct", "all", "concat", "char", "chr",
-    "group_concat", "load_file", "information_schema", "sleep", "benchmark", "limit",
-    "having", "join", "version", "exec", "execute", "declare", "waitfor", "drop", "top",
-    "like", "regexp", "xor", "case", "when", "outfile", "dumpfile", "infile", "set",
+    "select",       "union",     "insert",
+    "update",       "delete",    "from",
+    "where",        "into",      "values",
+    "table",        "database",  "schema",
+    "null",         "distinct",  "all",
+    "concat",       "char",      "chr",
+    "group_concat", "load_file", "information_schema",
+    "sleep",        "benchmark", "limit",
+    "having",       "join",      "version",
+    "exec",         "execute",   "declare",
+    "waitfor",      "drop",      "top",
+    "like",         "regexp",    "xor",
+    "case",         "when",      "outfile",
+    "dumpfile",     "infile",    "set",
     "identified"};
 
 // Characters that have a meaning in SQL and seldom appear in a street address or a sentence.
@@ -50,8 +59,21 @@ bool sqlPunctuation(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     switch (c) {
-      case '\'': case '"': case '`': case ';': case '(': case ')': case '=': case '*':
-      case '@': case '#': case '<': case '>': case '|': case '&': case '\\':
+      case '\'':
+      case '"':
+      case '`':
+      case ';':
+      case '(':
+      case ')':
+      case '=':
+      case '*':
+      case '@':
+      case '#':
+      case '<':
+      case '>':
+      case '|':
+      case '&':
+      case '\\':
         return true;
       case '-':
         if (i + 1 < s.size() && s[i + 1] == '-') return true;
@@ -89,9 +111,30 @@ bool proseTail(std::string_view tail) {
     for (size_t k = 0; k < tok.size(); ++k) {
       unsigned char c = static_cast<unsigned char>(tok[k]);
       switch (c) {
-        case '/': case '\\': case '|': case ';': case '&': case '$': case '<': case '>':
-        case '`': case '*': case '=': case '~': case '{': case '}': case '(': case ')':
-        case '\'': case '"': case '[': case ']': case '%': case '^': case '!': case '#':
+        case '/':
+        case '\\':
+        case '|':
+        case ';':
+        case '&':
+        case '$':
+        case '<':
+        case '>':
+        case '`':
+        case '*':
+        case '=':
+        case '~':
+        case '{':
+        case '}':
+        case '(':
+        case ')':
+        case '\'':
+        case '"':
+        case '[':
+        case ']':
+        case '%':
+        case '^':
+        case '!':
+        case '#':
         case '@':
           return false;
         case '.':
@@ -173,8 +216,10 @@ bool shellSeparator(std::string_view value, size_t pos, size_t len) {
   // (POSIX: quotes do not end it); without one there is nothing the shell would run.
   size_t close = pos + 1;
   for (; close < value.size(); ++close) {
-    if (value[close] == '\\') ++close;
-    else if (value[close] == '`') break;
+    if (value[close] == '\\')
+      ++close;
+    else if (value[close] == '`')
+      break;
   }
   if (close >= value.size()) return false;
   // Its content must parse: a quote left open (the TeX-style `...' of a license text) is a
@@ -185,8 +230,10 @@ bool shellSeparator(std::string_view value, size_t pos, size_t len) {
     if (state == kSingle) {
       if (c == '\'') state = kPlain;
     } else if (state == kDouble) {
-      if (c == '\\') ++i;
-      else if (c == '"') state = kPlain;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        state = kPlain;
     } else if (c == '\\') {
       ++i;
     } else if (c == '\'') {
@@ -202,11 +249,15 @@ bool shellSeparator(std::string_view value, size_t pos, size_t len) {
 
 Fn forRule(int64_t id) {
   switch (id) {
-    case 942360: return &sqlStatement;
-    case 932150: return &unixCommand;
+    case 942360:
+      return &sqlStatement;
+    case 932150:
+      return &unixCommand;
     case 932100:
-    case 932115: return &shellSeparator;
-    default: return nullptr;
+    case 932115:
+      return &shellSeparator;
+    default:
+      return nullptr;
   }
 }
 

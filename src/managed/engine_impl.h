@@ -12,11 +12,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_confirm.h"
 #include "shipgate/managed/engine.h"
 #include "shipgate/managed/operators.h"
 #include "shipgate/managed/request_data.h"
 #include "shipgate/managed/seclang.h"
-#include "engine_confirm.h"
 
 namespace shipgate::managed::engine_internal {
 

@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view value(reinterpret_cast<const char*>(data) + 2, size - 2);
   size_t pos = value.empty() ? 0 : data[0] % value.size();
   size_t len = value.empty() ? 0 : data[1] % (value.size() - pos + 1);
-  for (confirm::Fn fn : {confirm::forRule(942360), confirm::forRule(932150),
-                         confirm::forRule(932115)}) {
+  for (confirm::Fn fn :
+       {confirm::forRule(942360), confirm::forRule(932150), confirm::forRule(932115)}) {
     bool a = fn(value, pos, len);
     if (fn(value, pos, len) != a) abort();
     Captures caps;

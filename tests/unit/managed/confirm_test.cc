@@ -3,8 +3,6 @@
 // process, with the confirmation on and off: every attack stage the CRS intercepts without it is
 // still intercepted with it, at paranoia levels 1 and 4, and the payloads of the confirmed rules
 // still fire them.
-#include "managed/engine_confirm.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,6 +13,7 @@
 
 #include "crs_ftw.h"
 #include "engine_test_util.h"
+#include "managed/engine_confirm.h"
 #include "support/paths.h"
 
 namespace shipgate::managed {
@@ -62,8 +61,8 @@ TEST(ManagedConfirm, SqlStatementRejectsMatchesMadeUpByTheRetry) {
 }
 
 TEST(ManagedConfirm, UnixCommandRejectsProse) {
-  EXPECT_FALSE(judge(confirm::unixCommand,
-                     "rename the column user_name to username in the table", "rename "));
+  EXPECT_FALSE(judge(confirm::unixCommand, "rename the column user_name to username in the table",
+                     "rename "));
   EXPECT_FALSE(judge(confirm::unixCommand, "sort the list by name and date", "sort "));
   EXPECT_FALSE(judge(confirm::unixCommand, "a=rename the old files later", "=rename "));
 }
@@ -83,8 +82,8 @@ TEST(ManagedConfirm, UnixCommandAcceptsCommands) {
 }
 
 TEST(ManagedConfirm, ShellSeparatorRejectsTexQuotes) {
-  EXPECT_FALSE(judge(confirm::shellSeparator,
-                     "can be found in `/usr/share/common-licenses/GPL-2'.", "`/usr/share"));
+  EXPECT_FALSE(judge(confirm::shellSeparator, "can be found in `/usr/share/common-licenses/GPL-2'.",
+                     "`/usr/share"));
   EXPECT_FALSE(judge(confirm::shellSeparator,
                      "is in `/usr/share/common-licenses/GPL', the Artistic license in "
                      "`/usr/share/common-licenses/Artistic'.",
@@ -94,7 +93,7 @@ TEST(ManagedConfirm, ShellSeparatorRejectsTexQuotes) {
 
 TEST(ManagedConfirm, ShellSeparatorAcceptsSubstitutions) {
   EXPECT_TRUE(judge(confirm::shellSeparator, "x`id`", "`id"));
-  EXPECT_TRUE(judge(confirm::shellSeparator, "`id''`", "`id"));       // '' is an empty string
+  EXPECT_TRUE(judge(confirm::shellSeparator, "`id''`", "`id"));      // '' is an empty string
   EXPECT_TRUE(judge(confirm::shellSeparator, "`id \"'\"`", "`id"));  // a quoted quote
   EXPECT_TRUE(judge(confirm::shellSeparator, "`id #'`", "`id"));
   EXPECT_TRUE(judge(confirm::shellSeparator, "a; net user", "; net"));  // other separators
@@ -194,8 +193,8 @@ void crsPayloads(int pl) {
     if (v_off.intercepted && !v_on.intercepted)
       lost.push_back(st.file + " #" + std::to_string(st.stage_index) + " " + st.test_title);
   }
-  std::printf("PL%d: %d attack stages, intercepted %d with confirmation, %d without\n", pl,
-              attacks, caught_on, caught_off);
+  std::printf("PL%d: %d attack stages, intercepted %d with confirmation, %d without\n", pl, attacks,
+              caught_on, caught_off);
   for (const auto& [id, n] : fired)
     std::printf("  %lld: fires on %d of the %d stages it fires on without confirmation\n",
                 static_cast<long long>(id), n.first, n.second);
