@@ -21,6 +21,7 @@ void loadManagedRules(const YNode& n, WafConfig& w, Diags& d) {
       c.where = crs->where;
       cm.getInt("paranoia_level", 1, 4, c.paranoia_level);
       cm.getInt("inbound_threshold", 1, 100000, c.inbound_threshold);
+      cm.getBool("confirm_matches", c.confirm_matches);
       int action = 0;
       if (cm.getChoice("action", {"block", "log"}, action)) {
         c.action = action == 0 ? CrsAction::kBlock : CrsAction::kLog;

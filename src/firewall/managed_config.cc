@@ -21,7 +21,8 @@ std::string engineKey(const managed::CrsSettings& s) {
   std::string key = s.rules_dir + "\n" + s.setup_file + "\n" +
                     std::to_string(s.paranoia_level) + "\n" +
                     std::to_string(s.inbound_threshold) + "\n" +
-                    (s.include_exclusion_templates ? "t" : "f") + "\n";
+                    (s.include_exclusion_templates ? "t" : "f") +
+                    (s.confirm_matches ? "c" : "n") + "\n";
   for (const auto& e : s.exclusions) {
     key += "x:";
     for (const auto& r : e.ids) key += std::to_string(r.first) + "-" + std::to_string(r.last) + ",";
@@ -74,6 +75,7 @@ std::optional<managed::CrsSettings> crsSettingsOf(const config::WafCrsConfig& cr
   s.setup_file = crs.setup_file;
   s.paranoia_level = crs.paranoia_level;
   s.inbound_threshold = crs.inbound_threshold;
+  s.confirm_matches = crs.confirm_matches;
   bool ok = true;
   for (size_t i = 0; i < crs.exclusions.size(); ++i) {
     const config::WafCrsExclusion& x = crs.exclusions[i];

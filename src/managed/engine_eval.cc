@@ -477,6 +477,10 @@ struct Evaluator {
       if (r && link.capture && s.captures.groups.empty() && !found.empty())
         s.captures.groups.push_back(found);
     }
+    if (r && link.confirm)
+      r = confirm::confirmed(link.confirm, text, s.captures, [&](std::string_view rest) {
+        return link.cop->match(rest, param, *s.hs, &s.captures, nullptr);
+      });
     return r != link.op.negated;
   }
 

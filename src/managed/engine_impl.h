@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine_confirm.h"
 #include "engine_vars.h"
 #include "shipgate/managed/engine.h"
 #include "shipgate/managed/operators.h"
@@ -57,6 +58,7 @@ struct Link {
   std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
   bool has_per_match_setvars = false;    // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
+  confirm::Fn confirm = nullptr;  // engine_confirm.h: set for the listed rules when enabled
 };
 
 struct CRule {

@@ -594,6 +594,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         link.setvar_hashes.push_back(engine_internal::VarTable::hash(link.setvar_keys.back()));
       }
       link.ctls = r.actions.ctls;
+      if (s.confirm_matches && k == 0 && r.actions.capture && !r.op.negated)
+        link.confirm = confirm::forRule(c.id);
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";
       }

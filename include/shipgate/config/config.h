@@ -176,6 +176,9 @@ struct WafCrsConfig {
   // The request body the managed rules see (ModSecurity's SecRequestBodyNoFilesLimit).
   size_t body_bytes = 131072;
   std::vector<WafCrsExclusion> exclusions;
+  // A context check of shipgate's own confirms the matches of a few FP-prone rules (942360,
+  // 932150, 932115, 932100; src/managed/engine_confirm.h); false: the CRS's own verdicts.
+  bool confirm_matches = true;
   Location where;
 };
 

@@ -82,4 +82,31 @@ inline std::string ids(const Verdict& v) {
   return s;
 }
 
+// Splits a complete HTTP/1.1 request into the Req the engine helpers take.
+inline Req parseRaw(const std::string& bytes) {
+  Req r;
+  r.headers.clear();
+  size_t head_end = bytes.find("\r\n\r\n");
+  std::string head = bytes.substr(0, head_end);
+  r.body = head_end == std::string::npos ? "" : bytes.substr(head_end + 4);
+  size_t eol = head.find("\r\n");
+  std::string line = head.substr(0, eol);
+  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+  r.method = line.substr(0, sp1);
+  r.uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  size_t pos = eol == std::string::npos ? head.size() : eol + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string h = head.substr(pos, e - pos);
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      size_t v = h.find_first_not_of(' ', colon + 1);
+      r.headers.emplace_back(h.substr(0, colon), v == std::string::npos ? "" : h.substr(v));
+    }
+    pos = e + 2;
+  }
+  return r;
+}
+
 }  // namespace shipgate::managed::testing
