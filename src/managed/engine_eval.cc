@@ -11,6 +11,7 @@ namespace shipgate::managed {
 using engine_internal::CRule;
 using engine_internal::CTarget;
 using engine_internal::Link;
+using engine_internal::isEngineCollection;
 using engine_internal::Step;
 using engine_internal::VarTable;
 
@@ -137,20 +138,6 @@ bool isRequestCollection(Var v) {
     case Var::kFilesSizes:
     case Var::kMultipartPartHeaders:
     case Var::kXml:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool isEngineCollection(Var v) {
-  switch (v) {
-    case Var::kTx:
-    case Var::kIp:
-    case Var::kGlobal:
-    case Var::kSession:
-    case Var::kUser:
-    case Var::kResource:
       return true;
     default:
       return false;

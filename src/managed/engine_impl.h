@@ -21,6 +21,22 @@
 
 namespace shipgate::managed::engine_internal {
 
+// The engine's own collections (TX and the persistent ones), held in the scratch's VarTable
+// rather than read from the request.
+inline bool isEngineCollection(Var v) {
+  switch (v) {
+    case Var::kTx:
+    case Var::kIp:
+    case Var::kGlobal:
+    case Var::kSession:
+    case Var::kUser:
+    case Var::kResource:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // One target of a compiled rule link (or one exclusion from it).
 struct CTarget {
   Var var = Var::kArgs;

@@ -15,6 +15,7 @@ namespace shipgate::managed {
 using engine_internal::ChainGroup;
 using engine_internal::CRule;
 using engine_internal::CTarget;
+using engine_internal::isEngineCollection;
 using engine_internal::Link;
 using engine_internal::Step;
 
@@ -278,14 +279,8 @@ void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedSc
 // scalar, not a count): only for those is a value scanned for the chain's candidates.
 bool scannedTargets(const std::vector<CTarget>& targets) {
   for (const CTarget& t : targets) {
-    if (t.count) continue;
+    if (t.count || isEngineCollection(t.var)) continue;
     switch (t.var) {
-      case Var::kTx:
-      case Var::kIp:
-      case Var::kGlobal:
-      case Var::kSession:
-      case Var::kUser:
-      case Var::kResource:
       case Var::kMatchedVar:
       case Var::kMatchedVars:
       case Var::kMatchedVarName:
