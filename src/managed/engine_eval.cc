@@ -10,8 +10,8 @@ namespace shipgate::managed {
 
 using engine_internal::CRule;
 using engine_internal::CTarget;
-using engine_internal::Link;
 using engine_internal::isEngineCollection;
+using engine_internal::Link;
 using engine_internal::Step;
 using engine_internal::VarTable;
 
