@@ -5,11 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <thread>
+#include <unordered_set>
 
 namespace testsupport {
 
-uint16_t freePort() {
+namespace {
+
+// One bind to port 0: the port the kernel chose, or 0.
+uint16_t bindEphemeral() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
@@ -25,6 +30,23 @@ uint16_t freePort() {
   }
   ::close(fd);
   return port;
+}
+
+}  // namespace
+
+uint16_t freePort() {
+  // The kernel may hand the same port to two binds in a row once the first socket is closed, so a
+  // test asking for a listener port and an admin port could get one port twice (seen in CI:
+  // "admin.address collides with listener"). Never return a port this process was already given.
+  static std::mutex mu;
+  static std::unordered_set<uint16_t> given;
+  std::lock_guard<std::mutex> lock(mu);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    uint16_t port = bindEphemeral();
+    if (port == 0) return 0;
+    if (given.insert(port).second) return port;
+  }
+  return 0;
 }
 
 bool portAccepts(uint16_t port, const std::string& host) {

@@ -8,7 +8,7 @@
 namespace testsupport {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
-// Returns 0 if no socket could be bound.
+// Never the same port twice in one process. Returns 0 if no socket could be bound.
 uint16_t freePort();
 
 // Polls connect() to host:port until it succeeds or `timeout` passes. True when something accepts.
