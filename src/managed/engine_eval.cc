@@ -11,6 +11,7 @@ namespace shipgate::managed {
 using engine_internal::CRule;
 using engine_internal::CTarget;
 using engine_internal::isEngineCollection;
+using engine_internal::isRequestCollection;
 using engine_internal::Link;
 using engine_internal::Step;
 using engine_internal::VarTable;
@@ -119,29 +120,6 @@ int64_t toInt(std::string_view s) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
-}
-
-bool isRequestCollection(Var v) {
-  switch (v) {
-    case Var::kArgs:
-    case Var::kArgsGet:
-    case Var::kArgsPost:
-    case Var::kArgsNames:
-    case Var::kArgsGetNames:
-    case Var::kArgsPostNames:
-    case Var::kRequestHeaders:
-    case Var::kRequestHeadersNames:
-    case Var::kRequestCookies:
-    case Var::kRequestCookiesNames:
-    case Var::kFiles:
-    case Var::kFilesNames:
-    case Var::kFilesSizes:
-    case Var::kMultipartPartHeaders:
-    case Var::kXml:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string_view collectionPrefix(Var v) {
@@ -410,9 +388,8 @@ struct Evaluator {
   }
 
   // The transformed, scanned cache entry of element i of collection v for the link's chain.
-  Engine::Scratch::State::Entry& entryFor(const Link& link, Var v, size_t i,
-                                          std::string_view value) {
-    const engine_internal::ChainGroup& g = impl.chains[link.chain];
+  Engine::Scratch::State::Entry& entryFor(int chain, Var v, size_t i, std::string_view value) {
+    const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
     Engine::Scratch::State::Entry& e = nodeEntry(valueKey(v, i), g.node, value);
     if (!e.scanned) {
       scanGroup(g, e.var, e.view, e.cand);
@@ -422,13 +399,13 @@ struct Evaluator {
   }
 
   // Whether some value of the collection is a candidate for the link's grouped pattern.
-  bool anyCandidate(const Link& link, Var v, const std::vector<Element>& els) {
-    size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(link.chain);
+  bool anyCandidate(int chain, int group_bit, Var v, const std::vector<Element>& els) {
+    size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
     std::vector<uint8_t>& u = s.unions[idx];
     if (s.union_done[idx] != s.generation) {
-      u.assign(impl.chains[link.chain].patterns.size(), 0);
+      u.assign(impl.chains[static_cast<size_t>(chain)].patterns.size(), 0);
       for (size_t i = 0; i < els.size(); ++i) {
-        const auto& e = entryFor(link, v, i, els[i].value);
+        const auto& e = entryFor(chain, v, i, els[i].value);
         size_t n = std::min(e.cand.size(), u.size()), b = 0;
         for (; b + 8 <= n; b += 8) {  // eight candidate bytes at a time
           uint64_t x, y;
@@ -441,7 +418,7 @@ struct Evaluator {
       }
       s.union_done[idx] = s.generation;
     }
-    return static_cast<size_t>(link.group_bit) < u.size() && u[link.group_bit];
+    return static_cast<size_t>(group_bit) < u.size() && u[group_bit];
   }
 
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
@@ -618,7 +595,7 @@ struct Evaluator {
           continue;
         }
         if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
-            !anyCandidate(link, t.var, els))
+            !anyCandidate(link.chain, link.group_bit, t.var, els))
           continue;  // no value of the collection can match the pattern
         if (s.removed_targets.empty()) {
           if (t.key.empty() && !t.re && link.excludes.empty()) {  // every element
@@ -867,11 +844,37 @@ struct Evaluator {
     return true;
   }
 
+  // Whether no value the step's rule reads can match its head link's pattern (Step::quick).
+  // Computes and caches the same candidate bits the rule's own evaluation would.
+  bool quickReject(const Step& st) {
+    for (uint64_t m = st.collections; m != 0; m &= m - 1) {
+      const auto v = static_cast<Var>(__builtin_ctzll(m));
+      const auto& els = s.data.collection(v);
+      if (!els.empty() && anyCandidate(st.chain, st.group_bit, v, els)) return false;
+    }
+    for (uint32_t k = st.keys_begin; k < st.keys_end; ++k) {
+      const engine_internal::QuickKey& q = impl.quick_keys[k];
+      const auto& els = s.data.collection(q.var);
+      for (size_t i = 0; i < els.size(); ++i) {
+        if (!ieq(q.key, els[i].name)) continue;
+        const auto& e = entryFor(st.chain, q.var, i, els[i].value);
+        if (static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit]) return false;
+      }
+    }
+    for (uint64_t m = st.scalars; m != 0; m &= m - 1) {
+      const auto v = static_cast<Var>(__builtin_ctzll(m));
+      if (!s.data.hasScalar(v)) continue;
+      const auto& e = entryFor(st.chain, v, 0, s.data.scalar(v));
+      if (static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit]) return false;
+    }
+    return true;
+  }
+
   void runPhase(const std::vector<Step>& steps) {
     size_t i = 0;
     while (i < steps.size() && !stop) {
       const Step& st = steps[i];
-      if (st.rule < 0) {
+      if (st.rule < 0 || (st.quick && quickReject(st))) {
         ++i;
         continue;
       }

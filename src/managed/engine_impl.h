@@ -37,6 +37,37 @@ inline bool isEngineCollection(Var v) {
   }
 }
 
+// The collections the request supplies (RequestData::collection).
+inline bool isRequestCollection(Var v) {
+  switch (v) {
+    case Var::kArgs:
+    case Var::kArgsGet:
+    case Var::kArgsPost:
+    case Var::kArgsNames:
+    case Var::kArgsGetNames:
+    case Var::kArgsPostNames:
+    case Var::kRequestHeaders:
+    case Var::kRequestHeadersNames:
+    case Var::kRequestCookies:
+    case Var::kRequestCookiesNames:
+    case Var::kFiles:
+    case Var::kFilesNames:
+    case Var::kFilesSizes:
+    case Var::kMultipartPartHeaders:
+    case Var::kXml:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The scalars the request supplies (RequestData::hasScalar/scalar), which the evaluator reads
+// as one value with a cache key: REQUEST_URI ... UNIQUE_ID.
+inline bool isRequestScalar(Var v) {
+  return static_cast<unsigned>(v) >= static_cast<unsigned>(Var::kRequestUri) &&
+         static_cast<unsigned>(v) <= static_cast<unsigned>(Var::kUniqueId);
+}
+
 // One target of a compiled rule link (or one exclusion from it).
 struct CTarget {
   Var var = Var::kArgs;
@@ -50,52 +81,78 @@ struct CTarget {
   uint64_t full_key_hash = 0;
 };
 
-// One SecRule of a chain (the head is links[0]).
+// One SecRule of a chain (the head is links[0]). The fields every evaluation reads come first, so
+// that the two cache lines runPhase prefetches (Step::head) hold them.
 struct Link {
-  SourceLocation where;
   std::vector<CTarget> targets;
-  std::vector<CTarget> excludes;  // !VAR:key from the rule, updates and exclusions
-  Operator op;
+  std::vector<CTarget> excludes;          // !VAR:key from the rule, updates and exclusions
   std::unique_ptr<CompiledOperator> cop;  // null: unsupported operator, never matches
-  bool dynamic_param = false;             // cop->dynamicParam(): expand op.param per request
+  int chain = 0;                          // index into Impl::chains
+  // Links with the same targets and exclusions share an id (Impl::target_set_base): the
+  // elements their targets select are resolved once per request.
+  int target_set = -1;
+  int group_bit = -1;          // bit in the chain's MultiRegex, -1 = not grouped
+  bool dynamic_param = false;  // cop->dynamicParam(): expand op.param per request
+  bool capture = false;
+  bool multi_match = false;
+  bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
+  confirm::Fn confirm = nullptr;       // engine_confirm.h: set for the listed rules when enabled
+  Operator op;
   // A multiMatch @rx (not negated) runs on the value and after each step: a Hyperscan
   // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
   std::unique_ptr<MultiRegex> multi_prefilter;
   std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
-  int chain = 0;                      // index into Impl::chains
-  // Links with the same targets and exclusions share an id (Impl::target_set_base): the
-  // elements their targets select are resolved once per request.
-  int target_set = -1;
-  int group_bit = -1;  // bit in the chain's MultiRegex, -1 = not grouped
-  bool capture = false;
-  bool multi_match = false;
   std::vector<SetVar> setvars;
   std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
   std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
-  bool has_per_match_setvars = false;    // a setvar name holds %{...}: run per matched value
   std::vector<Ctl> ctls;
-  confirm::Fn confirm = nullptr;  // engine_confirm.h: set for the listed rules when enabled
+  SourceLocation where;
 };
 
 struct CRule {
+  std::vector<Link> links;
   int64_t id = 0;
   int phase = 2;
   bool removed = false;
-  std::vector<Link> links;
+  bool log = true;
   Disruptive disruptive = Disruptive::kPass;  // effective (block resolved)
   int status = 403;
-  bool log = true;
+  int skip = 0;
   std::string msg, logdata, severity;
   std::vector<std::string> tags;
   std::string skip_after;
-  int skip = 0;
   SourceLocation where;
 };
 
 // A step of a phase's program: a rule or a marker.
+// A step of a phase's program: a rule or a marker.
+//
+// Most rules of the CRS are one @rx on whole request collections and a few request scalars
+// (ARGS|ARGS_NAMES|REQUEST_COOKIES|...|REQUEST_FILENAME|XML:/*), and on an ordinary request
+// none of their values is a candidate for the pattern (the chain's literal prefilter, see
+// ChainGroup). For such a rule (`quick`, set at load) the step holds what deciding that takes:
+// the chain, the pattern's bit, the collections and scalars it reads. runPhase then passes over
+// the rule without reading the rule itself: walking the rule set rule by rule, link by link,
+// target by target was most of the evaluator's time in the gateway, where the kernel and the
+// gateway's own work evict the rule set from the caches between requests.
 struct Step {
   int rule = -1;     // index into Impl::rules; -1 = marker
   int skip_to = -1;  // for rules with skipAfter: the step index of the marker (-1: phase end)
+  bool quick = false;
+  int chain = -1;
+  int group_bit = -1;
+  // Bit v: Var v. Collections: the rule reads them whole (or XML by path, a subset); scalars:
+  // request scalars. A superset of what the rule reads is always safe (it only rejects less).
+  uint64_t collections = 0;
+  uint64_t scalars = 0;
+  // Named elements it reads (REQUEST_HEADERS:User-Agent): Impl::quick_keys[keys_begin, keys_end).
+  uint32_t keys_begin = 0, keys_end = 0;
+};
+
+// A named element of a request collection read by a quick step's rule (key lower-case).
+struct QuickKey {
+  Var var = Var::kRequestHeaders;
+  std::string key;
 };
 
 // The static @rx patterns of the rules that share one transformation chain. A value is
@@ -179,6 +236,7 @@ struct Engine::Impl {
   std::vector<engine_internal::ChainGroup> chains;
   std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
   engine_internal::SharedScan shared;
+  std::vector<engine_internal::QuickKey> quick_keys;  // see Step
   // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
   // element is the slot count.
   std::vector<uint32_t> target_set_base;

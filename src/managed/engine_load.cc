@@ -16,6 +16,8 @@ using engine_internal::ChainGroup;
 using engine_internal::CRule;
 using engine_internal::CTarget;
 using engine_internal::isEngineCollection;
+using engine_internal::isRequestCollection;
+using engine_internal::isRequestScalar;
 using engine_internal::Link;
 using engine_internal::Step;
 
@@ -658,7 +660,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
     }
   }
-  size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0;
+  size_t grouped = 0, always = 0, literal_groups = 0, atoms_total = 0, quick_steps = 0;
   for (ChainGroup& g : impl->chains) {
     if (g.patterns.empty()) continue;
     if (buildLiteralFilter(g)) {
@@ -775,6 +777,50 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
     }
   }
+  // Quick rejection (see Step): a head link that is a grouped, not negated @rx (one value in,
+  // one match decision: not multiMatch, not a count) whose every target is a request collection
+  // read whole, by name or XML by path, or a request scalar.
+  for (auto& ph : impl->phases) {
+    for (Step& st : ph) {
+      if (st.rule < 0) continue;
+      const CRule& r = impl->rules[st.rule];
+      if (r.links.empty()) continue;
+      const Link& h = r.links[0];
+      if (h.group_bit < 0 || h.op.negated || h.multi_match || !h.cop || h.targets.empty()) continue;
+      bool ok = true;
+      uint64_t colls = 0, scalars = 0;
+      const auto keys_begin = static_cast<uint32_t>(impl->quick_keys.size());
+      for (const CTarget& t : h.targets) {
+        const auto v = static_cast<unsigned>(t.var);
+        if (t.count || v >= 64) {
+          ok = false;
+          break;
+        }
+        if (isRequestCollection(t.var) && ((t.key.empty() && !t.re) || t.var == Var::kXml)) {
+          colls |= uint64_t{1} << v;
+        } else if (isRequestCollection(t.var) && !t.re) {
+          impl->quick_keys.push_back({t.var, t.key});
+        } else if (isRequestScalar(t.var)) {
+          scalars |= uint64_t{1} << v;
+        } else {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) {
+        impl->quick_keys.resize(keys_begin);
+        continue;
+      }
+      st.quick = true;
+      st.keys_begin = keys_begin;
+      st.keys_end = static_cast<uint32_t>(impl->quick_keys.size());
+      st.chain = h.chain;
+      st.group_bit = h.group_bit;
+      st.collections = colls;
+      st.scalars = scalars;
+      ++quick_steps;
+    }
+  }
   if (report) {
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
@@ -787,7 +833,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(grouped) + " regex patterns prefiltered (" + std::to_string(literal_groups) +
         " literal groups, " + std::to_string(atoms_total) + " atoms, " +
         std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
-        " always candidates, " + std::to_string(unsupported) + " unsupported operators");
+        " always candidates, " + std::to_string(quick_steps) +
+        " rules rejected by their candidates alone, " + std::to_string(unsupported) +
+        " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

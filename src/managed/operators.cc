@@ -90,7 +90,9 @@ std::vector<std::string> splitWhitespace(std::string_view s) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    // isspace in the C locale, without the locale lookup (the numeric operators run on every
+    // request: the CRS's paranoia-level and setup rules compare TX variables).
+    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
     size_t start = i;
     while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     if (i > start) out.emplace_back(s.substr(start, i - start));
@@ -132,7 +134,9 @@ Result<std::vector<std::string>> readDataFiles(std::string_view param, const Ope
 // anything else is 0. Saturates instead of overflowing.
 int64_t atoiLike(std::string_view s) {
   size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  // isspace in the C locale, without the locale lookup (the numeric operators run on every
+  // request: the CRS's paranoia-level and setup rules compare TX variables).
+  while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
   bool neg = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     neg = s[i] == '-';
@@ -551,7 +555,10 @@ bool Regex::match(std::string_view text, Captures* captures) const {
   if (st.data == nullptr || st.ctx == nullptr) return false;
   auto* code = static_cast<pcre2_code*>(code_);
   auto subject = reinterpret_cast<PCRE2_SPTR>(text.data() == nullptr ? "" : text.data());
-  int rc = pcre2_match(code, subject, text.size(), 0, 0, st.data, st.ctx);
+  // pcre2_jit_match skips pcre2_match's checks and dispatch, which cost more than a typical CRS
+  // pattern's compiled code itself (the engine runs ~150 of them per ordinary request).
+  int rc = jit_ ? pcre2_jit_match(code, subject, text.size(), 0, 0, st.data, st.ctx)
+                : pcre2_match(code, subject, text.size(), 0, 0, st.data, st.ctx);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
     // The JIT ran out of stack: try the interpreter, still bounded by the match limit.
     rc = pcre2_match(code, subject, text.size(), 0, PCRE2_NO_JIT, st.data, st.ctx);
@@ -828,7 +835,7 @@ enum class Kind {
 class Op final : public CompiledOperator {
  public:
   Op(Kind kind, std::string name, std::string param, bool dynamic)
-      : kind_(kind), param_(std::move(param)) {
+      : kind_(kind), param_(std::move(param)), param_number_(atoiLike(param_)) {
     name_ = std::move(name);
     dynamic_ = dynamic;
   }
@@ -848,6 +855,9 @@ class Op final : public CompiledOperator {
     if (!scratch) scratch = MultiRegex::newScratch();
     return Status::ok();
   }
+
+  // The numeric operators' parameter: read once when it is static.
+  int64_t number(std::string_view p) const { return dynamic_ ? atoiLike(p) : param_number_; }
 
   bool match(std::string_view value, std::string_view param, MultiRegex::Scratch& scratch,
              Captures* captures, std::string* matched) const override {
@@ -891,15 +901,15 @@ class Op final : public CompiledOperator {
       case Kind::kWithin:
         return p.find(value) != std::string_view::npos && setMatched(matched, value);
       case Kind::kEq:
-        return atoiLike(value) == atoiLike(p);
+        return atoiLike(value) == number(p);
       case Kind::kGe:
-        return atoiLike(value) >= atoiLike(p);
+        return atoiLike(value) >= number(p);
       case Kind::kGt:
-        return atoiLike(value) > atoiLike(p);
+        return atoiLike(value) > number(p);
       case Kind::kLe:
-        return atoiLike(value) <= atoiLike(p);
+        return atoiLike(value) <= number(p);
       case Kind::kLt:
-        return atoiLike(value) < atoiLike(p);
+        return atoiLike(value) < number(p);
       case Kind::kIpMatch: {
         if (!dynamic_) return ipInNets(value, nets);
         auto n = parseIpList(splitIpParam(p));
@@ -961,6 +971,7 @@ class Op final : public CompiledOperator {
 
   Kind kind_;
   std::string param_;
+  int64_t param_number_ = 0;  // atoiLike(param_), for the numeric operators
 };
 
 struct Unsupported {
