@@ -33,6 +33,7 @@ void Engine::Scratch::State::resetCache() {
     for (auto& x : table) x.gen = 0;
     for (auto& x : text_table) x.gen = 0;
     std::fill(union_done.begin(), union_done.end(), 0u);
+    std::fill(pm_union_done.begin(), pm_union_done.end(), 0u);
     generation = 1;
   }
   used = 0;
@@ -91,6 +92,7 @@ Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
   Entry& e = *entries[used];
   e.transformed = false;
   e.scanned = false;
+  e.pm_scanned = false;
   table[h] = Slot{key, static_cast<uint32_t>(used), generation};
   ++used;
   return e;
@@ -398,6 +400,39 @@ struct Evaluator {
     return e;
   }
 
+  static int onPhraseList(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                          void* ctx) {
+    *static_cast<uint64_t*>(ctx) |= uint64_t{1} << id;
+    return 0;
+  }
+
+  // The @pm lists of the chain found in the entry's text (ChainGroup::pm_db), scanned once.
+  uint64_t pmBits(Engine::Scratch::State::Entry& e, const engine_internal::ChainGroup& g) {
+    if (!e.pm_scanned) {
+      e.pm_scanned = true;
+      e.pm_bits = 0;
+      const char* data = e.view.data() == nullptr ? "" : e.view.data();
+      if (!g.pm_db || hs_scan(g.pm_db.get(), data, static_cast<unsigned>(e.view.size()), 0,
+                              s.atoms_scratch.get(), onPhraseList, &e.pm_bits) != HS_SUCCESS)
+        e.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
+    }
+    return e.pm_bits;
+  }
+
+  // Whether some value of the collection holds a phrase of @pm list `bit` of the chain.
+  bool anyPhrase(int chain, int bit, Var v, const std::vector<Element>& els) {
+    size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
+    if (s.pm_union_done[idx] != s.generation) {
+      const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
+      uint64_t u = 0;
+      for (size_t i = 0; i < els.size(); ++i)
+        u |= pmBits(nodeEntry(valueKey(v, i), g.node, els[i].value), g);
+      s.pm_unions[idx] = u;
+      s.pm_union_done[idx] = s.generation;
+    }
+    return (s.pm_unions[idx] >> bit) & 1;
+  }
+
   // Whether some value of the collection is a candidate for the link's grouped pattern.
   bool anyCandidate(int chain, int group_bit, Var v, const std::vector<Element>& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
@@ -425,6 +460,9 @@ struct Evaluator {
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
     if (!link.cop) return false;
+    if (link.pm_bit >= 0 && entry &&
+        !((pmBits(*entry, impl.chains[link.chain]) >> link.pm_bit) & 1))
+      return link.op.negated;  // none of the list's phrases is in the text
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
@@ -847,25 +885,31 @@ struct Evaluator {
   // Whether no value the step's rule reads can match its head link's pattern (Step::quick).
   // Computes and caches the same candidate bits the rule's own evaluation would.
   bool quickReject(const Step& st) {
+    const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(st.chain)];
+    // Whether the value (element i of v) can match the head link's pattern or phrase list.
+    auto may = [&](Var v, size_t i, std::string_view value) {
+      if (st.pm)
+        return ((pmBits(nodeEntry(valueKey(v, i), g.node, value), g) >> st.group_bit) & 1) != 0;
+      const auto& e = entryFor(st.chain, v, i, value);
+      return static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit] != 0;
+    };
     for (uint64_t m = st.collections; m != 0; m &= m - 1) {
       const auto v = static_cast<Var>(__builtin_ctzll(m));
       const auto& els = s.data.collection(v);
-      if (!els.empty() && anyCandidate(st.chain, st.group_bit, v, els)) return false;
+      if (els.empty()) continue;
+      if (st.pm ? anyPhrase(st.chain, st.group_bit, v, els)
+                : anyCandidate(st.chain, st.group_bit, v, els))
+        return false;
     }
     for (uint32_t k = st.keys_begin; k < st.keys_end; ++k) {
       const engine_internal::QuickKey& q = impl.quick_keys[k];
       const auto& els = s.data.collection(q.var);
-      for (size_t i = 0; i < els.size(); ++i) {
-        if (!ieq(q.key, els[i].name)) continue;
-        const auto& e = entryFor(st.chain, q.var, i, els[i].value);
-        if (static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit]) return false;
-      }
+      for (size_t i = 0; i < els.size(); ++i)
+        if (ieq(q.key, els[i].name) && may(q.var, i, els[i].value)) return false;
     }
     for (uint64_t m = st.scalars; m != 0; m &= m - 1) {
       const auto v = static_cast<Var>(__builtin_ctzll(m));
-      if (!s.data.hasScalar(v)) continue;
-      const auto& e = entryFor(st.chain, v, 0, s.data.scalar(v));
-      if (static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit]) return false;
+      if (s.data.hasScalar(v) && may(v, 0, s.data.scalar(v))) return false;
     }
     return true;
   }

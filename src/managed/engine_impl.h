@@ -92,6 +92,7 @@ struct Link {
   // elements their targets select are resolved once per request.
   int target_set = -1;
   int group_bit = -1;          // bit in the chain's MultiRegex, -1 = not grouped
+  int pm_bit = -1;             // a static @pm/@pmFromFile: its bit in the chain's pm_db, -1 = none
   bool dynamic_param = false;  // cop->dynamicParam(): expand op.param per request
   bool capture = false;
   bool multi_match = false;
@@ -139,6 +140,7 @@ struct Step {
   int rule = -1;     // index into Impl::rules; -1 = marker
   int skip_to = -1;  // for rules with skipAfter: the step index of the marker (-1: phase end)
   bool quick = false;
+  bool pm = false;  // the head is an @pm: `group_bit` is its Link::pm_bit
   int chain = -1;
   int group_bit = -1;
   // Bit v: Var v. Collections: the rule reads them whole (or XML by path, a subset); scalars:
@@ -204,6 +206,11 @@ struct ChainGroup {
   size_t atom_count = 0;
   std::vector<std::string> atoms;  // FilteredRE2's atoms (index = atom id), for SharedScan
   std::vector<int> atom_local;     // SharedScan atom id -> this chain's atom id, -1 = not ours
+  // The phrase lists of the chain's static @pm/@pmFromFile links (at most 64, bit = Link::pm_bit)
+  // in one caseless Hyperscan literal database: a value is scanned once for all of them, and a
+  // link's own PhraseSet runs only where its bit is set. Null: every bit counts as set.
+  std::vector<const std::vector<std::string>*> pm_lists;  // during load only
+  std::unique_ptr<hs_database_t, HsDbDeleter> pm_db;
   bool active() const { return multi || filter || !always.empty(); }
 };
 
@@ -258,6 +265,8 @@ struct Engine::Scratch::State {
     Var var = Var::kArgs;   // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
+    bool pm_scanned = false;
+    uint64_t pm_bits = 0;       // ChainGroup::pm_db's lists found in `view` (when pm_scanned)
     std::vector<uint8_t> cand;  // the candidates of the chain ending at this node
   };
 
@@ -271,6 +280,9 @@ struct Engine::Scratch::State {
   std::vector<uint32_t> union_done;
   uint32_t generation = 0;                   // of the request, for union_done and the tables' slots
   std::vector<std::vector<uint8_t>> unions;  // same index
+  // The same for the @pm bits (Entry::pm_bits).
+  std::vector<uint32_t> pm_union_done;
+  std::vector<uint64_t> pm_unions;
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
   // A slot of the open-addressing tables below: empty unless gen == generation (the tables are

@@ -623,6 +623,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
             if (!t.count) vars.push_back(t.var);
           g.pattern_vars.push_back(std::move(vars));
         }
+        const std::vector<std::string>* phrases = link.cop->phraseList();
+        if (phrases != nullptr && !phrases->empty() && !link.multi_match && s.prefilter) {
+          ChainGroup& g = impl->chains[link.chain];
+          if (g.pm_lists.size() < 64) {
+            link.pm_bit = static_cast<int>(g.pm_lists.size());
+            g.pm_lists.push_back(phrases);
+          }
+        }
       } else {
         const std::string& m = op.status().message();
         if (m.rfind("unsupported operator", 0) != 0)
@@ -722,6 +730,33 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   }
   buildSharedAtoms(impl->chains, impl->shared);
   for (ChainGroup& g : impl->chains) {
+    if (g.pm_lists.empty()) continue;
+    // As PhraseSet compiles one list: caseless literals, one report per list.
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> ids;
+    for (size_t b = 0; b < g.pm_lists.size(); ++b)
+      for (const std::string& ph : *g.pm_lists[b]) {
+        if (ph.empty()) continue;
+        exprs.push_back(ph.data());
+        lens.push_back(ph.size());
+        ids.push_back(static_cast<unsigned>(b));
+      }
+    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (!exprs.empty() && hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                                               static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                                               nullptr, &db, &err) == HS_SUCCESS) {
+      g.pm_db.reset(db);
+    } else {
+      hs_free_compile_error(err);
+      if (report)
+        report->push_back("a chain's @pm lists failed to compile together: each runs alone");
+    }
+    g.pm_lists.clear();
+  }
+  for (ChainGroup& g : impl->chains) {
     g.always_cand.assign(g.patterns.size(), 0);
     for (uint32_t i : g.always) g.always_cand[i] = 1;
     g.no_atom_cand = g.always_cand;
@@ -786,7 +821,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       const CRule& r = impl->rules[st.rule];
       if (r.links.empty()) continue;
       const Link& h = r.links[0];
-      if (h.group_bit < 0 || h.op.negated || h.multi_match || !h.cop || h.targets.empty()) continue;
+      const bool pm = h.group_bit < 0 && h.pm_bit >= 0 && impl->chains[h.chain].pm_db;
+      if ((h.group_bit < 0 && !pm) || h.op.negated || h.multi_match || !h.cop || h.targets.empty())
+        continue;
       bool ok = true;
       uint64_t colls = 0, scalars = 0;
       const auto keys_begin = static_cast<uint32_t>(impl->quick_keys.size());
@@ -814,8 +851,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       st.quick = true;
       st.keys_begin = keys_begin;
       st.keys_end = static_cast<uint32_t>(impl->quick_keys.size());
+      st.pm = pm;
       st.chain = h.chain;
-      st.group_bit = h.group_bit;
+      st.group_bit = pm ? h.pm_bit : h.group_bit;
       st.collections = colls;
       st.scalars = scalars;
       ++quick_steps;
@@ -865,6 +903,12 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
         s->atoms_scratch.reset(hs);
     }
   }
+  for (const auto& g : impl_->chains) {
+    if (!g.pm_db) continue;
+    hs_scratch_t* hs = s->atoms_scratch.release();
+    (void)hs_alloc_scratch(g.pm_db.get(), &hs);
+    s->atoms_scratch.reset(hs);
+  }
   if (impl_->shared.atoms) {
     hs_scratch_t* hs = s->atoms_scratch.release();
     (void)hs_alloc_scratch(impl_->shared.atoms.get(), &hs);
@@ -880,6 +924,8 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   s->union_done.assign(nvars * impl_->chains.size(), 0);
   s->unions.resize(nvars * impl_->chains.size());
+  s->pm_union_done.assign(nvars * impl_->chains.size(), 0);
+  s->pm_unions.assign(nvars * impl_->chains.size(), 0);
   return scratch;
 }
 

@@ -850,6 +850,10 @@ class Op final : public CompiledOperator {
                                                     : std::string_view();
   }
 
+  const std::vector<std::string>* phraseList() const override {
+    return kind_ == Kind::kPm && !dynamic_ && phrases ? &phrases->phrases() : nullptr;
+  }
+
   Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const override {
     if (phrases) return phrases->prepare(scratch);
     if (!scratch) scratch = MultiRegex::newScratch();

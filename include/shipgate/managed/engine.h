@@ -60,8 +60,9 @@ struct CrsSettings {
   int paranoia_level = 1;     // 1..4
   int inbound_threshold = 5;  // tx.inbound_anomaly_score_threshold
   std::vector<Exclusion> exclusions;
-  // false: every @rx runs its PCRE on every value (no per-chain prefilter); for the
-  // differential test that the prefilter never loses a match.
+  // false: every @rx runs its PCRE and every @pm its own phrase scan on every value (no
+  // per-chain prefilter, no combined @pm scan, no rule passed over from its step); for the
+  // differential test that none of them ever loses a match.
   bool prefilter = true;
   // true: the match of a few FP-prone rules (942360, 932150, 932115, 932100) counts only when
   // a context check confirms it (src/managed/engine_confirm.h); false: the CRS's verdicts as

@@ -122,6 +122,7 @@ class PhraseSet {
   PhraseSet(const PhraseSet&) = delete;
   PhraseSet& operator=(const PhraseSet&) = delete;
   size_t size() const { return phrases_.size(); }
+  const std::vector<std::string>& phrases() const { return phrases_; }
   // The first phrase found (the match that ends first; for MATCHED_VAR's data / capture), or
   // false. An unprepared scratch is prepared on the spot (slow path, not thread-unsafe).
   bool match(std::string_view text, MultiRegex::Scratch& scratch, std::string* found) const;
@@ -160,6 +161,10 @@ class CompiledOperator {
   // For @rx with a static pattern: the pattern (the engine groups these into a MultiRegex and
   // calls match() only on candidates). Empty otherwise.
   virtual std::string_view groupablePattern() const { return {}; }
+  // For @pm/@pmFromFile with a static list: its phrases (the engine scans all the lists of one
+  // transformation chain in one pass and calls match() only where the list's phrases occur).
+  // Null otherwise.
+  virtual const std::vector<std::string>* phraseList() const { return nullptr; }
   virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const {
     return Status::ok();
   }

@@ -1,6 +1,8 @@
 // The per-chain prefilter never loses a match: every request line of the CRS v3.3.4 regression
 // tests (their URIs as GETs, their one-line bodies as form POSTs) gives the same matched rules
-// with the prefilter as with every @rx run on every value, at paranoia levels 1 and 4; and so
+// with the prefilter (the chains' literal and weak prefilters, their combined @pm scans, and the
+// rules passed over from their steps when no value is a candidate) as with every @rx and @pm run
+// on every value, at paranoia levels 1 and 4; and so
 // does each of them again with the payload in request headers and cookies (the prefilter's
 // per-variable weak sets, target sets and cookie exclusions see other variables).
 #include <gtest/gtest.h>
