@@ -93,6 +93,15 @@ Registry::~Registry() = default;
 bool Registry::fullLocked() const { return all_.size() + cells_.size() >= options_.max_series; }
 
 Registry::Series* Registry::series(const RequestLabels& l) {
+  // The label set this thread met last (a worker meets the same one request after request):
+  // four short comparisons instead of building and hashing the key. Registry ids are never
+  // reused and a registry never drops a series, so the pointer is valid while the id matches.
+  thread_local uint64_t last_id = 0;
+  thread_local Series* last = nullptr;
+  if (last_id == id_ && last->site == l.site && last->app == l.app && last->slot == l.slot &&
+      last->region == l.region) {
+    return last;
+  }
   // Per-thread cache: the lock is taken only the first time a thread meets a label set.
   thread_local std::unordered_map<std::string, Series*> cache;
   thread_local std::string key;
@@ -104,7 +113,13 @@ Registry::Series* Registry::series(const RequestLabels& l) {
   appendPart(key, l.slot);
   appendPart(key, l.region);
   auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
+  if (it != cache.end()) {
+    if (it->second != overflow_series_.get()) {  // its empty labels would match the wrong sets
+      last_id = id_;
+      last = it->second;
+    }
+    return it->second;
+  }
   Series* found = nullptr;
   {
     MutexLock lock(mu_);
@@ -126,7 +141,7 @@ Registry::Series* Registry::series(const RequestLabels& l) {
     }
   }
   rememberForThread(cache, key, found);
-  return found;
+  return found;  // remembered as the last one when the next request meets it in the cache
 }
 
 void Registry::recordRequest(const RequestLabels& labels, int status, double seconds) {

@@ -50,10 +50,25 @@ bool stillOpen(int fd) {
 
 }  // namespace
 
+UpstreamPool::IdleList* UpstreamPool::idleList(const std::string& key, bool create) {
+  if (last_list_ != nullptr && key == last_key_) return last_list_;
+  IdleList* list = nullptr;
+  if (create) {
+    list = &idle_[key];
+  } else {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    list = &it->second;
+  }
+  last_key_ = key;
+  last_list_ = list;
+  return list;
+}
+
 std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, bool verify) {
-  auto it = idle_.find(key);
-  if (it == idle_.end()) return nullptr;
-  auto& list = it->second;
+  IdleList* found = idleList(key, false);
+  if (found == nullptr) return nullptr;
+  auto& list = *found;
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(list.back());
     list.pop_back();
@@ -65,7 +80,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, b
 }
 
 void UpstreamPool::put(std::unique_ptr<UpstreamConnection> conn) {
-  auto& list = idle_[conn->key()];
+  auto& list = *idleList(conn->key(), true);
   if (list.size() >= kMaxIdlePerKey) {
     discard(std::move(conn));
     return;
@@ -90,9 +105,9 @@ void UpstreamPool::discard(std::unique_ptr<UpstreamConnection> conn) {
 }
 
 void UpstreamPool::removeIdle(UpstreamConnection* conn) {
-  auto it = idle_.find(conn->key());
-  if (it == idle_.end()) return;
-  auto& list = it->second;
+  IdleList* found = idleList(conn->key(), false);
+  if (found == nullptr) return;
+  auto& list = *found;
   for (auto i = list.begin(); i != list.end(); ++i) {
     if (i->get() == conn) {
       std::unique_ptr<UpstreamConnection> owned = std::move(*i);
@@ -126,6 +141,8 @@ void UpstreamPool::closeAll() {
     }
     list.clear();
   }
+  last_list_ = nullptr;
+  last_key_.clear();
   idle_.clear();
   dead_.clear();
 }

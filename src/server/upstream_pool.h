@@ -81,11 +81,20 @@ class UpstreamPool {
 
  private:
   friend class UpstreamConnection;
+  using IdleList = std::vector<std::unique_ptr<UpstreamConnection>>;
   void onIdleEvent(UpstreamConnection* conn);
   void removeIdle(UpstreamConnection* conn);
+  // The idle list of key (created when create is set, else nullptr when there is none). The
+  // list met last is remembered: a worker proxying to one endpoint takes and puts back a
+  // connection of the same key on every request, and a string comparison is cheaper than hashing
+  // the key twice per request. Lists are never erased before closeAll() (which forgets it), and
+  // unordered_map elements do not move when it rehashes, so the pointer stays valid.
+  IdleList* idleList(const std::string& key, bool create);
 
   net::EventLoop& loop_;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  std::unordered_map<std::string, IdleList> idle_;
+  std::string last_key_;
+  IdleList* last_list_ = nullptr;
   std::vector<std::unique_ptr<UpstreamConnection>> dead_;
   std::vector<std::unique_ptr<http::ResponseParser>> parsers_;
 };

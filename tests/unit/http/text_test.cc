@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "shipgate/common/strings.h"
 #include "shipgate/http/cookies.h"
 #include "shipgate/http/percent.h"
 #include "shipgate/http/query.h"
@@ -17,6 +18,39 @@ std::string decode(std::string_view in, uint32_t flags, DecodeError* e = nullptr
   DecodeError got = percentDecode(in, out, flags);
   if (e != nullptr) *e = got;
   return out;
+}
+
+// equalsIgnoreCase compares eight bytes at a time; it must agree with the byte-by-byte rule
+// (only 'A'..'Z' fold, bytes >= 0x80 and the characters next to the letters do not) for every
+// byte pair, at every length and position.
+bool byteWiseEqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+TEST(EqualsIgnoreCaseTest, AgreesWithTheByteRuleForEveryBytePairLengthAndPosition) {
+  for (size_t len : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23}) {
+    for (size_t pos : {size_t{0}, len / 2, len - 1}) {
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          std::string a(len, 'k'), b(len, 'K');
+          a[pos] = static_cast<char>(x);
+          b[pos] = static_cast<char>(y);
+          ASSERT_EQ(equalsIgnoreCase(a, b), byteWiseEqualsIgnoreCase(a, b))
+              << "len " << len << " pos " << pos << " bytes " << x << " " << y;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(equalsIgnoreCase("", ""));
+  EXPECT_TRUE(equalsIgnoreCase("Content-Length", "content-length"));
+  EXPECT_TRUE(equalsIgnoreCase("X-Forwarded-Proto", "x-forwarded-PROTO"));
+  EXPECT_FALSE(equalsIgnoreCase("content-length", "content-lengtH2"));
+  EXPECT_FALSE(equalsIgnoreCase("Connection", "Connectiom"));
+  EXPECT_FALSE(equalsIgnoreCase("@[`{", "`{@["));  // next to the letters: no folding
 }
 
 TEST(PercentDecodeTest, LenientAndStrict) {
