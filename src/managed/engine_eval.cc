@@ -400,6 +400,11 @@ struct Evaluator {
     return e;
   }
 
+  // Whether bit `bit` of a candidate vector (Entry::cand, a union) is set.
+  static bool candidate(const std::vector<uint8_t>& cand, int bit) {
+    return static_cast<size_t>(bit) < cand.size() && cand[static_cast<size_t>(bit)] != 0;
+  }
+
   static int onPhraseList(unsigned int id, unsigned long long, unsigned long long, unsigned int,
                           void* ctx) {
     *static_cast<uint64_t*>(ctx) |= uint64_t{1} << id;
@@ -417,6 +422,9 @@ struct Evaluator {
         e.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
     }
     return e.pm_bits;
+  }
+  bool hasPhrase(Engine::Scratch::State::Entry& e, const engine_internal::ChainGroup& g, int bit) {
+    return ((pmBits(e, g) >> bit) & 1) != 0;
   }
 
   // Whether some value of the collection holds a phrase of @pm list `bit` of the chain.
@@ -453,15 +461,14 @@ struct Evaluator {
       }
       s.union_done[idx] = s.generation;
     }
-    return static_cast<size_t>(group_bit) < u.size() && u[group_bit];
+    return candidate(u, group_bit);
   }
 
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
     if (!link.cop) return false;
-    if (link.pm_bit >= 0 && entry &&
-        !((pmBits(*entry, impl.chains[link.chain]) >> link.pm_bit) & 1))
+    if (link.pm_bit >= 0 && entry && !hasPhrase(*entry, impl.chains[link.chain], link.pm_bit))
       return link.op.negated;  // none of the list's phrases is in the text
     bool r;
     if (link.group_bit >= 0 && entry) {
@@ -469,7 +476,7 @@ struct Evaluator {
         scanGroup(impl.chains[link.chain], entry->var, text, entry->cand);
         entry->scanned = true;
       }
-      r = static_cast<size_t>(link.group_bit) < entry->cand.size() && entry->cand[link.group_bit]
+      r = candidate(entry->cand, link.group_bit)
               ? link.cop->match(text, param, *s.hs, link.capture ? &s.captures : nullptr, nullptr)
               : false;
     } else {
@@ -888,10 +895,8 @@ struct Evaluator {
     const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(st.chain)];
     // Whether the value (element i of v) can match the head link's pattern or phrase list.
     auto may = [&](Var v, size_t i, std::string_view value) {
-      if (st.pm)
-        return ((pmBits(nodeEntry(valueKey(v, i), g.node, value), g) >> st.group_bit) & 1) != 0;
-      const auto& e = entryFor(st.chain, v, i, value);
-      return static_cast<size_t>(st.group_bit) < e.cand.size() && e.cand[st.group_bit] != 0;
+      if (st.pm) return hasPhrase(nodeEntry(valueKey(v, i), g.node, value), g, st.group_bit);
+      return candidate(entryFor(st.chain, v, i, value).cand, st.group_bit);
     };
     for (uint64_t m = st.collections; m != 0; m &= m - 1) {
       const auto v = static_cast<Var>(__builtin_ctzll(m));

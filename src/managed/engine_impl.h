@@ -82,7 +82,7 @@ struct CTarget {
 };
 
 // One SecRule of a chain (the head is links[0]). The fields every evaluation reads come first, so
-// that the two cache lines runPhase prefetches (Step::head) hold them.
+// that evaluating a link touches few cache lines.
 struct Link {
   std::vector<CTarget> targets;
   std::vector<CTarget> excludes;          // !VAR:key from the rule, updates and exclusions

@@ -812,9 +812,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
     }
   }
-  // Quick rejection (see Step): a head link that is a grouped, not negated @rx (one value in,
-  // one match decision: not multiMatch, not a count) whose every target is a request collection
-  // read whole, by name or XML by path, or a request scalar.
+  // Quick rejection (see Step): a head link that is a grouped @rx or a combined-scan @pm, not
+  // negated (one value in, one match decision: not multiMatch, not a count), whose every target
+  // is a request collection read whole, by name or XML by path, or a request scalar.
   for (auto& ph : impl->phases) {
     for (Step& st : ph) {
       if (st.rule < 0) continue;

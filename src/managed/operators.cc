@@ -24,6 +24,7 @@
 
 #include "shipgate/common/mutex.h"
 #include "shipgate/managed/detect.h"
+#include "transform_impl.h"
 
 namespace shipgate::managed {
 namespace {
@@ -90,9 +91,7 @@ std::vector<std::string> splitWhitespace(std::string_view s) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < s.size()) {
-    // isspace in the C locale, without the locale lookup (the numeric operators run on every
-    // request: the CRS's paranoia-level and setup rules compare TX variables).
-    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     size_t start = i;
     while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     if (i > start) out.emplace_back(s.substr(start, i - start));
@@ -136,7 +135,7 @@ int64_t atoiLike(std::string_view s) {
   size_t i = 0;
   // isspace in the C locale, without the locale lookup (the numeric operators run on every
   // request: the CRS's paranoia-level and setup rules compare TX variables).
-  while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
+  while (i < s.size() && detail::isSpace(static_cast<unsigned char>(s[i]))) ++i;
   bool neg = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     neg = s[i] == '-';

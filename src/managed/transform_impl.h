@@ -1,6 +1,7 @@
-// Private to the transformations (transform*.cc): one function per Transform. Each writes its
-// result into `out` (replaced; never aliases `in`) and returns whether the result differs from
-// `in`. Every one is a single pass over `in` and allocates nothing beyond `out`'s buffer.
+// Private to the transformations (transform*.cc; operators.cc reads its byte classes): one
+// function per Transform. Each writes its result into `out` (replaced; never aliases `in`) and
+// returns whether the result differs from `in`. Every one is a single pass over `in` and allocates
+// nothing beyond `out`'s buffer.
 #pragma once
 
 #include <string>
