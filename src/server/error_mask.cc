@@ -6,6 +6,10 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <vector>
+
+#include <brotli/decode.h>
+#include <zlib.h>
 
 #include "response_head.h"
 #include "shipgate/common/log.h"
@@ -42,7 +46,94 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// One zlib stream format over `in`: windowBits 15 + 32 (gzip or zlib header, detected), 15
+// (zlib) or -15 (raw deflate). Concatenated gzip members are read in turn. False when the data
+// is invalid before any output; a stream that ends early or turns invalid later keeps its output.
+bool inflateInto(std::string_view in, int window_bits, std::string& out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, window_bits) != Z_OK) return false;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  char buf[16384];
+  bool valid = true;
+  while (out.size() < kErrorInspectLimit) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    size_t got = sizeof(buf) - zs.avail_out;
+    out.append(buf, std::min(got, kErrorInspectLimit - out.size()));
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0 || window_bits != 15 + 32 || inflateReset(&zs) != Z_OK) break;
+      continue;  // the next gzip member
+    }
+    if (rc != Z_OK) {  // Z_BUF_ERROR: the input is cut short; anything else: invalid data
+      valid = rc == Z_BUF_ERROR || !out.empty();
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  return valid;
+}
+
+bool brotliInto(std::string_view in, std::string& out) {
+  BrotliDecoderState* st = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+  if (st == nullptr) return false;
+  const uint8_t* next_in = reinterpret_cast<const uint8_t*>(in.data());
+  size_t avail_in = in.size();
+  uint8_t buf[16384];
+  bool valid = true;
+  while (out.size() < kErrorInspectLimit) {
+    uint8_t* next_out = buf;
+    size_t avail_out = sizeof(buf);
+    BrotliDecoderResult rc =
+        BrotliDecoderDecompressStream(st, &avail_in, &next_in, &avail_out, &next_out, nullptr);
+    size_t got = sizeof(buf) - avail_out;
+    out.append(reinterpret_cast<const char*>(buf), std::min(got, kErrorInspectLimit - out.size()));
+    // A cut stream reports needing input while its ring buffer still holds decoded bytes; they
+    // come out a buffer at a time.
+    if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT ||
+        (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT && avail_out == 0)) {
+      continue;
+    }
+    valid = rc != BROTLI_DECODER_RESULT_ERROR || !out.empty();
+    break;  // done, cut short (needs more input) or invalid
+  }
+  BrotliDecoderDestroyInstance(st);
+  return valid;
+}
+
 }  // namespace
+
+std::optional<std::string> decodeContentCodings(std::string_view codings, std::string_view body) {
+  std::vector<std::string> list;
+  while (!codings.empty()) {
+    size_t comma = codings.find(',');
+    std::string c = lower(trim(codings.substr(0, comma)));
+    codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
+    if (!c.empty() && c != "identity") list.push_back(std::move(c));
+  }
+  std::string text(body.substr(0, std::min(body.size(), kErrorInspectLimit)));
+  for (auto it = list.rbegin(); it != list.rend(); ++it) {
+    std::string out;
+    bool ok;
+    if (*it == "gzip" || *it == "x-gzip") {
+      ok = inflateInto(text, 15 + 32, out);
+    } else if (*it == "deflate") {
+      ok = inflateInto(text, 15, out);
+      if (!ok) {
+        out.clear();
+        ok = inflateInto(text, -15, out);
+      }
+    } else if (*it == "br") {
+      ok = brotliInto(text, out);
+    } else {
+      return std::nullopt;
+    }
+    if (!ok) return std::nullopt;
+    text = std::move(out);
+  }
+  return text;
+}
 
 const managed::ErrorLeakDetector* errorLeakDetector() {
   static const managed::ErrorLeakDetector* detector = [] {

@@ -342,7 +342,21 @@ bool ProxyExchange::releaseHeld(bool complete) {
     decoded = decodeChunkedPrefix(held_);
     body = decoded;
   }
-  std::optional<std::string> leak = errorLeakDetector()->find(body);
+  // A compressed answer is inspected as the client will read it; one in a coding shipgate does
+  // not read is passed on uninspected, and counted.
+  std::optional<std::string> text;
+  std::string_view codings = r.header("content-encoding");
+  if (!codings.empty()) {
+    text = decodeContentCodings(codings, body);
+    if (text) {
+      body = *text;
+    } else {
+      worker_.metrics().addCounter("shipgate_upstream_errors_uninspected_total", "app",
+                                   app_->name);
+    }
+  }
+  std::optional<std::string> leak =
+      codings.empty() || text ? errorLeakDetector()->find(body) : std::nullopt;
   if (!leak) {
     writeClientHead();
     if (!held_.empty()) forwardBody(held_.data(), held_.size());

@@ -1,9 +1,12 @@
 // libFuzzer entry point for error masking's readers of untrusted upstream bytes: the chunked
-// prefix decoder, the leak detector (CRS lists + our patterns), the Accept reader and the log
-// escaper. Traps on broken invariants: decoding never grows the bytes, the log form of a body is
-// one line and bounded, the masked page never carries what the detector flags.
+// prefix decoder, the content-coding reader (gzip, deflate, br: the input read as each, and as
+// the list named by its first byte), the leak detector (CRS lists + our patterns), the Accept
+// reader and the log escaper. Traps on broken invariants: chunk decoding never grows the bytes,
+// decompressed text stays within kErrorInspectLimit, the log form of a body is one line and
+// bounded, the masked page never carries what the detector flags.
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (decoded.size() > input.size()) abort();
   (void)detector->find(input);
   (void)detector->find(decoded);
+  static const char* const kCodings[] = {"gzip", "deflate", "br", "gzip, br", "br, deflate",
+                                         "identity, x-gzip"};
+  const char* listed = size > 0 ? kCodings[data[0] % 6] : "gzip";
+  for (const char* coding : {"gzip", "deflate", "br", listed}) {
+    std::optional<std::string> text = server::decodeContentCodings(coding, input.substr(1));
+    if (text && text->size() > server::kErrorInspectLimit) abort();
+    if (text) (void)detector->find(*text);
+  }
   bool json = server::prefersJson(input.substr(0, 512));
   std::string page = server::maskedErrorBody(json, 500, input.substr(0, 64));
   if (detector->find(page).has_value()) abort();

@@ -2,9 +2,14 @@
 // (leaky_upstream.py) answers 5xx with a Python traceback, a MySQL error, a chunked Java stack, a
 // close-delimited PHP error; the client gets the same status with a generic page carrying the
 // request id and none of the trace, and the gateway's log has the original. Ordinary 5xx bodies,
-// 2xx bodies that mention SQL errors, and everything with the key off pass unchanged.
+// 2xx bodies that mention SQL errors, and everything with the key off pass unchanged. Compressed
+// answers (gzip, deflate, br, a list of them, chunked, longer than the part held) are read as the
+// client would read them; one in a coding the gateway does not read passes, counted.
 #include <chrono>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -165,6 +170,62 @@ TEST_F(ErrorMasking, LeaksAreMaskedAndLoggedOrdinaryAnswersPass) {
   EXPECT_NE(metrics.body.find("# TYPE shipgate_upstream_errors_masked_total counter"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 7\n"),
+            std::string::npos)
+      << metrics.body;
+}
+
+TEST_F(ErrorMasking, CompressedAnswersAreReadAsTheClientWouldReadThem) {
+  testsupport::GatewayProcess gw;
+  ASSERT_TRUE(gw.start(yaml(true), {http_, admin_}));
+
+  std::vector<std::pair<HttpResponse, std::string>> masked;  // answer, text of the original
+  for (auto [path, status, original] :
+       {std::tuple{"/api/py-gzip", 500, "sqlite3.OperationalError: unrecognized token"},
+        std::tuple{"/api/mysql-deflate", 502, "You have an error in your SQL syntax"},
+        std::tuple{"/api/java-br-chunked", 500, "at com.shop.OrderService.find"},
+        std::tuple{"/api/php-gzip-br", 500, "Uncaught PDOException: SQLSTATE[42000]"},
+        std::tuple{"/api/long-leak-gzip", 500, "sqlite3.OperationalError: unrecognized token"}}) {
+    SCOPED_TRACE(path);
+    HttpResponse r = get(path);
+    expectMasked(r, status, original);
+    EXPECT_EQ(r.header("Content-Encoding"), "") << r.raw;  // the generic page is plain
+    masked.emplace_back(r, original);
+  }
+
+  // An ordinary compressed 5xx passes unchanged, still compressed.
+  HttpResponse busy = get("/api/busy-gzip");
+  ASSERT_EQ(busy.status, 503) << busy.error;
+  EXPECT_EQ(busy.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(busy.body.rfind("\x1f\x8b", 0), 0u);
+  EXPECT_EQ(busy.header("Content-Length"), std::to_string(busy.body.size()));
+
+  // A coding the gateway does not read: passed on as it came, and counted.
+  HttpResponse zstd = get("/api/py-zstd");
+  ASSERT_EQ(zstd.status, 500) << zstd.error;
+  EXPECT_EQ(zstd.header("Content-Encoding"), "zstd");
+  EXPECT_EQ(zstd.body.rfind("Traceback (most recent call last):", 0), 0u) << zstd.body;
+
+  // The log has the decoded original of each masked answer.
+  ASSERT_TRUE(gw.waitForLog("request_id=" + masked.back().first.header("X-Request-Id"), 5s))
+      << gw.logs();
+  std::string logs = gw.logs();
+  for (const auto& [r, original] : masked) {
+    size_t at = logs.find("upstream error masked: request_id=" + r.header("X-Request-Id"));
+    ASSERT_NE(at, std::string::npos) << logs;
+    std::string line = logs.substr(at, logs.find('\n', at) - at);
+    EXPECT_NE(line.find(original), std::string::npos) << line;
+  }
+
+  testsupport::RawHttpClient admin;
+  ASSERT_TRUE(admin.connect(admin_)) << admin.error();
+  HttpResponse metrics = admin.roundTrip(
+      "GET /metrics HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer "
+      "0123456789abcdef0123456789abcdef\r\n\r\n");
+  ASSERT_EQ(metrics.status, 200) << metrics.raw;
+  EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 5\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("shipgate_upstream_errors_uninspected_total{app=\"api\"} 1\n"),
             std::string::npos)
       << metrics.body;
 }
