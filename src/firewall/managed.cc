@@ -115,22 +115,24 @@ namespace {
 // firewall::Scratch the request holds: the gateway keeps one firewall::Scratch per request in
 // flight (per busy keep-alive connection), and rotating through 64 engine scratches left each
 // request a cold one (bench/managed/gateway_mix_bench: 110 us per request against 71 us with
-// one). The scratch is sized for one engine, so it holds that engine alive (a raw pointer
-// could match a new engine allocated at a freed one's address after a reload); it is remade for
-// the thread's next request on a new engine, and freed when the thread exits.
+// one). The scratch is sized for one engine; the thread remembers that engine weakly, so a
+// reload that drops it (the CRS turned off, or its settings changed) frees it even though
+// worker threads live on. The comparison is by control block (owner_before), which a weak_ptr
+// keeps allocated: an engine made at a freed one's address is still a different owner. The
+// scratch itself (Hyperscan scratch and buffers, no pointer into the engine) is remade on the
+// thread's next request with another engine, and freed when the thread exits.
 class ThreadEngineScratch {
  public:
   managed::Engine::Scratch& forEngine(const std::shared_ptr<const managed::Engine>& engine) {
-    if (owner_ != engine || scratch_ == nullptr) {
-      scratch_.reset();  // before its engine may go
-      owner_ = engine;
+    if (scratch_ == nullptr || owner_.owner_before(engine) || engine.owner_before(owner_)) {
       scratch_ = engine->newScratch();
+      owner_ = engine;
     }
     return *scratch_;
   }
 
  private:
-  std::shared_ptr<const managed::Engine> owner_;  // declared first: outlives the scratch
+  std::weak_ptr<const managed::Engine> owner_;
   std::unique_ptr<managed::Engine::Scratch> scratch_;
 };
 

@@ -277,6 +277,9 @@ class Firewall {
   const waf::RuleSet& ruleSet() const { return *rules_; }
   // The CRS engine (waf.managed_rules.crs), or null; its report lines from the load.
   const managed::Engine* managedRules() const { return crs_.get(); }
+  // The same engine as an owner: shared by every firewall built from the same CRS settings, and
+  // freed when the last of them goes (tests watch that through a weak_ptr).
+  std::shared_ptr<const managed::Engine> sharedManagedRules() const { return crs_; }
   const std::vector<std::string>& managedReport() const { return crs_report_; }
   // How many body bytes the firewall reads (RequestView::body): the larger of waf.body_bytes
   // and, with managed rules, waf.managed_rules.crs.body_bytes.

@@ -258,6 +258,27 @@ TEST_F(ManagedFirewall, LoadsTheDebianCrsOnceAndSharesIt) {
   EXPECT_EQ(other->managedRules(), fw->managedRules());
 }
 
+// A worker thread outlives every snapshot: the engine it last ran must not outlive the last
+// firewall that holds it (a reload that turns the CRS off would keep it otherwise).
+TEST_F(ManagedFirewall, AThreadThatRanTheEngineDoesNotKeepIt) {
+  std::weak_ptr<const managed::Engine> engine;
+  {
+    auto fw = build(crsYaml());
+    ASSERT_NE(fw, nullptr);
+    engine = fw->sharedManagedRules();
+    Decision d = inspect(*fw, TestRequest::chrome("/products?id=1%27%20OR%201%3D1--"));
+    ASSERT_EQ(d.outcome, Outcome::kBlock);
+    config_.reset();
+  }
+  EXPECT_TRUE(engine.expired());
+  // The thread's next request on a new engine is evaluated with that engine.
+  auto fw = build(crsYaml());
+  ASSERT_NE(fw, nullptr);
+  EXPECT_EQ(inspect(*fw, TestRequest::chrome("/products?id=1%27%20OR%201%3D1--")).outcome,
+            Outcome::kBlock);
+  EXPECT_EQ(inspect(*fw, TestRequest::chrome("/products?id=2")).outcome, Outcome::kPass);
+}
+
 TEST_F(ManagedFirewall, SqliQueryAndXssFormPostAreBlocked) {
   auto fw = build(crsYaml());
   ASSERT_NE(fw, nullptr);
