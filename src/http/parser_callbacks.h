@@ -43,6 +43,15 @@ class ParserCallbacks {
       }
     }
   }
+  // For a head read in one piece (ResponseParser::scanPlainHead): the head's bytes become raw_
+  // in one copy, and the spans are offsets into them.
+  static void addField(MessageHead& m, size_t name_off, size_t name_len, size_t value_off,
+                       size_t value_len) {
+    MessageHead::Field& f = m.headers_.emplace_back();
+    f.name = {static_cast<uint32_t>(name_off), static_cast<uint32_t>(name_len)};
+    f.value = {static_cast<uint32_t>(value_off), static_cast<uint32_t>(value_len)};
+  }
+  static void adoptHead(MessageHead& m, const char* data, size_t len) { m.raw_.assign(data, len); }
   static MessageHead::Span& target(Request& r) { return r.target_; }
   static MessageHead::Span& reason(Response& r) { return r.reason_; }
 };

@@ -146,10 +146,14 @@ bool ResponseParser::scanPlainHead(const char* data, size_t len, size_t* head_le
     status = status * 10 + (data[i] - '0');
   }
   if (status < 200 || status > 599 || cr[1] != '\n' || !allText(data + 13, cr)) return false;
+  // The head is copied into the response once, at the end; the spans are offsets into it. The
+  // size counted against max_header_bytes_ is what llhttp's callbacks would have stored.
   Response& m = response_;
   m.clear();
-  bool ok = ParserCallbacks::extendSpan(m, ParserCallbacks::reason(m), data + 13,
-                                        static_cast<size_t>(cr - data - 13), max_header_bytes_);
+  const size_t reason_len = static_cast<size_t>(cr - data - 13);
+  size_t stored = reason_len;
+  auto fits = [&] { return stored + 4 * m.headerCount() + 16 <= max_header_bytes_; };
+  bool ok = fits();
   bool has_length = false;
   bool close = false;
   bool keep_alive = false;
@@ -174,27 +178,44 @@ bool ResponseParser::scanPlainHead(const char* data, size_t len, size_t* head_le
     while (v < cr && (*v == ' ' || *v == '\t')) ++v;
     if (v == cr || cr[-1] == ' ' || cr[-1] == '\t' || !allText(v, cr)) break;
     std::string_view value(v, static_cast<size_t>(cr - v));
-    if (tokenEqualsLower(name, "content-length")) {
-      if (has_length || value.size() > 18) break;
-      bool digits = true;
-      for (char c : value) digits = digits && c >= '0' && c <= '9';
-      if (!digits) break;
-      for (char c : value) length = length * 10 + static_cast<uint64_t>(c - '0');
-      has_length = true;
-    } else if (tokenEqualsLower(name, "connection")) {
-      if (equalsIgnoreCase(value, "close")) {
-        close = true;
-      } else if (equalsIgnoreCase(value, "keep-alive")) {
-        keep_alive = true;
-      } else {
+    // The names the scan acts on, told apart by length first.
+    switch (name.size()) {
+      case 14:  // content-length
+        if (tokenEqualsLower(name, "content-length")) {
+          if (has_length || value.size() > 18) ok = false;
+          for (char c : value) ok = ok && c >= '0' && c <= '9';
+          if (!ok) break;
+          for (char c : value) length = length * 10 + static_cast<uint64_t>(c - '0');
+          has_length = true;
+        }
         break;
-      }
-    } else if (tokenEqualsLower(name, "transfer-encoding") ||
-               tokenEqualsLower(name, "proxy-connection") || tokenEqualsLower(name, "upgrade")) {
-      break;
+      case 10:  // connection
+        if (tokenEqualsLower(name, "connection")) {
+          if (equalsIgnoreCase(value, "close")) {
+            close = true;
+          } else if (equalsIgnoreCase(value, "keep-alive")) {
+            keep_alive = true;
+          } else {
+            ok = false;
+          }
+        }
+        break;
+      case 17:  // transfer-encoding
+      case 16:  // proxy-connection
+      case 7:   // upgrade
+        if (tokenEqualsLower(name, "transfer-encoding") ||
+            tokenEqualsLower(name, "proxy-connection") || tokenEqualsLower(name, "upgrade")) {
+          ok = false;
+        }
+        break;
+      default:
+        break;
     }
-    ok = ParserCallbacks::headerField(m, name.data(), name.size(), max_header_bytes_) &&
-         ParserCallbacks::headerValue(m, value.data(), value.size(), max_header_bytes_);
+    if (!ok) break;
+    ParserCallbacks::addField(m, static_cast<size_t>(p - data), name.size(),
+                              static_cast<size_t>(v - data), value.size());
+    stored += name.size() + value.size();
+    ok = fits();
     p = cr + 2;
   }
   // What llhttp's on_headers_complete reports for the same head; a close-delimited body (no
@@ -205,6 +226,8 @@ bool ResponseParser::scanPlainHead(const char* data, size_t len, size_t* head_le
     return false;
   }
   *head_len = static_cast<size_t>(p + 2 - data);
+  ParserCallbacks::adoptHead(m, data, *head_len);
+  ParserCallbacks::reason(m) = {13, static_cast<uint32_t>(reason_len)};
   m.status_ = status;
   m.major_ = 1;
   m.minor_ = data[7] - '0';
