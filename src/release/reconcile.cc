@@ -114,6 +114,15 @@ struct Reconciler {
   }
 };
 
+// Whether the stored steps are this build's checklist, by name and in order.
+bool sameChecklist(const store::DeploymentRecord& d) {
+  if (d.steps.size() != static_cast<size_t>(kStepCount)) return false;
+  for (int i = 0; i < kStepCount; ++i) {
+    if (d.steps[static_cast<size_t>(i)].name != kStepNames[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status DeployController::reconcile() {
@@ -138,8 +147,15 @@ Status DeployController::reconcile() {
       continue;
     }
     const EnvironmentConfig* env = rc.findEnvironment(app->environment);
-    const bool baking = d.state == DeploymentState::kBaking &&
-                        d.steps.size() > kBake && d.steps[kSwitch].state == StepState::kSucceeded;
+    // A bake resumes only on this build's checklist: the run reads its steps by index, so a
+    // deployment recorded by a shipgate with other steps (an upgrade during a bake) rolls back.
+    const bool same_checklist = sameChecklist(d);
+    if (d.state == DeploymentState::kBaking && !same_checklist) {
+      log::warn("reconcile: " + d.id + " was recorded with another checklist (" +
+                std::to_string(d.steps.size()) + " steps); its bake is not resumed");
+    }
+    const bool baking = d.state == DeploymentState::kBaking && same_checklist &&
+                        d.steps[kSwitch].state == StepState::kSucceeded;
     if (baking) {
       Status st = rec.startSlot(*app, *to, d.version, /*live=*/true);
       if (st.isOk()) {

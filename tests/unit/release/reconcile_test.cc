@@ -3,6 +3,8 @@
 // the same store; and a store that fails each write of a deployment in turn. Either way the
 // deployment ends failed/rolled back or resumes, traffic is on a slot that runs a release, and
 // nothing in the store is half-written.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "controller_fixture.h"
@@ -155,6 +157,38 @@ TEST(Reconcile, ABakeThatFailsAfterTheRestartStillRollsBack) {
   ASSERT_TRUE(b.driveToState(*id, "rolled_back"));
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   ASSERT_TRUE(b.drive([&] { return b.runtime().running("api", "blue").empty(); }));
+  expectServing(b, "api", "v1");
+}
+
+// A deployment recorded by a shipgate with another checklist (here: another step where this
+// build has its accessibility step; the store keeps steps by index) is not resumed by index
+// after an upgrade during its bake: it rolls back, and the app serves the release from before.
+TEST(Reconcile, ABakeRecordedWithAnotherChecklistRollsBack) {
+  Bench b;
+  b.healthyTraffic("api", "green");
+  b.healthyTraffic("api", "blue");
+  b.deployAndFinish("api", "v1");
+  auto id = b.c().deploy({"api", "v2", "", "", "", 0, "alice", ""});
+  ASSERT_TRUE(id.isOk());
+  ASSERT_TRUE(b.drive([&] {
+    if (b.state(*id) == "waiting_approval") (void)b.c().approve(*id, "bob");
+    return b.state(*id) == "baking";
+  }));
+  b.c().stop();  // its threads write no more; the store is edited as an older build left it
+  auto rec = b.store().getDeployment(*id);
+  ASSERT_TRUE(rec.isOk());
+  auto& steps = rec->steps;
+  auto at = std::find_if(steps.begin(), steps.end(),
+                         [](const store::StepRecord& s) { return s.name == "accessibility"; });
+  ASSERT_NE(at, steps.end());
+  at->name = "visual-diff";
+  ASSERT_TRUE(b.store().saveStep(*at).isOk());
+  ASSERT_TRUE(b.restart().isOk());
+  json d = b.deployment(*id);
+  EXPECT_EQ(d["state"], "rolled_back") << d.dump(2);
+  std::string failure = d["failure"];
+  EXPECT_NE(failure.find("shipgate restarted during bake"), std::string::npos) << failure;
+  EXPECT_EQ(b.runtime().running("api", "blue"), "");
   expectServing(b, "api", "v1");
 }
 
