@@ -141,20 +141,28 @@ INSTANTIATE_TEST_SUITE_P(EachStep, RestartAt, ::testing::Range(0, 4),
                            return std::string(stopPoints()[info.param].name);
                          });
 
-TEST(Reconcile, ABakeThatFailsAfterTheRestartStillRollsBack) {
-  Bench b;
+// api v1 live on green, v2 deployed to blue and baking (approved by bob where asked); the id in
+// `id`.
+void deployToBake(Bench& b, std::string& id) {
   b.healthyTraffic("api", "green");
   b.healthyTraffic("api", "blue");
   b.deployAndFinish("api", "v1");
-  auto id = b.c().deploy({"api", "v2", "", "", "", 0, "alice", ""});
-  ASSERT_TRUE(id.isOk());
+  auto made = b.c().deploy({"api", "v2", "", "", "", 0, "alice", ""});
+  ASSERT_TRUE(made.isOk());
+  id = *made;
   ASSERT_TRUE(b.drive([&] {
-    if (b.state(*id) == "waiting_approval") (void)b.c().approve(*id, "bob");
-    return b.state(*id) == "baking";
+    if (b.state(id) == "waiting_approval") (void)b.c().approve(id, "bob");
+    return b.state(id) == "baking";
   }));
+}
+
+TEST(Reconcile, ABakeThatFailsAfterTheRestartStillRollsBack) {
+  Bench b;
+  std::string id;
+  ASSERT_NO_FATAL_FAILURE(deployToBake(b, id));
   ASSERT_TRUE(b.restart().isOk());
   b.telemetry().set("api", "blue", 100, 50, 0.02);
-  ASSERT_TRUE(b.driveToState(*id, "rolled_back"));
+  ASSERT_TRUE(b.driveToState(id, "rolled_back"));
   EXPECT_EQ(b.gateway().active("api"), Slot::kGreen);
   ASSERT_TRUE(b.drive([&] { return b.runtime().running("api", "blue").empty(); }));
   expectServing(b, "api", "v1");
@@ -165,17 +173,10 @@ TEST(Reconcile, ABakeThatFailsAfterTheRestartStillRollsBack) {
 // after an upgrade during its bake: it rolls back, and the app serves the release from before.
 TEST(Reconcile, ABakeRecordedWithAnotherChecklistRollsBack) {
   Bench b;
-  b.healthyTraffic("api", "green");
-  b.healthyTraffic("api", "blue");
-  b.deployAndFinish("api", "v1");
-  auto id = b.c().deploy({"api", "v2", "", "", "", 0, "alice", ""});
-  ASSERT_TRUE(id.isOk());
-  ASSERT_TRUE(b.drive([&] {
-    if (b.state(*id) == "waiting_approval") (void)b.c().approve(*id, "bob");
-    return b.state(*id) == "baking";
-  }));
+  std::string id;
+  ASSERT_NO_FATAL_FAILURE(deployToBake(b, id));
   b.c().stop();  // its threads write no more; the store is edited as an older build left it
-  auto rec = b.store().getDeployment(*id);
+  auto rec = b.store().getDeployment(id);
   ASSERT_TRUE(rec.isOk());
   auto& steps = rec->steps;
   auto at = std::find_if(steps.begin(), steps.end(),
@@ -184,7 +185,7 @@ TEST(Reconcile, ABakeRecordedWithAnotherChecklistRollsBack) {
   at->name = "visual-diff";
   ASSERT_TRUE(b.store().saveStep(*at).isOk());
   ASSERT_TRUE(b.restart().isOk());
-  json d = b.deployment(*id);
+  json d = b.deployment(id);
   EXPECT_EQ(d["state"], "rolled_back") << d.dump(2);
   std::string failure = d["failure"];
   EXPECT_NE(failure.find("shipgate restarted during bake"), std::string::npos) << failure;

@@ -62,6 +62,18 @@ class ErrorMasking : public ::testing::Test {
                        "\r\nUser-Agent: errmask-test\r\n\r\n");
   }
 
+  HttpResponse adminMetrics() {
+    testsupport::RawHttpClient admin;
+    if (!admin.connect(admin_)) {
+      HttpResponse r;
+      r.error = "connect: " + admin.error();
+      return r;
+    }
+    return admin.roundTrip(
+        "GET /metrics HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer "
+        "0123456789abcdef0123456789abcdef\r\n\r\n");
+  }
+
   uint16_t http_ = testsupport::freePort();
   uint16_t admin_ = testsupport::freePort();
   uint16_t up_port_ = 0;
@@ -161,12 +173,8 @@ TEST_F(ErrorMasking, LeaksAreMaskedAndLoggedOrdinaryAnswersPass) {
   }
 
   // And /metrics counts them per app.
-  testsupport::RawHttpClient admin;
-  ASSERT_TRUE(admin.connect(admin_)) << admin.error();
-  HttpResponse metrics = admin.roundTrip(
-      "GET /metrics HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer "
-      "0123456789abcdef0123456789abcdef\r\n\r\n");
-  ASSERT_EQ(metrics.status, 200) << metrics.raw;
+  HttpResponse metrics = adminMetrics();
+  ASSERT_EQ(metrics.status, 200) << metrics.error << metrics.raw;
   EXPECT_NE(metrics.body.find("# TYPE shipgate_upstream_errors_masked_total counter"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 7\n"),
@@ -216,12 +224,8 @@ TEST_F(ErrorMasking, CompressedAnswersAreReadAsTheClientWouldReadThem) {
     EXPECT_NE(line.find(original), std::string::npos) << line;
   }
 
-  testsupport::RawHttpClient admin;
-  ASSERT_TRUE(admin.connect(admin_)) << admin.error();
-  HttpResponse metrics = admin.roundTrip(
-      "GET /metrics HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer "
-      "0123456789abcdef0123456789abcdef\r\n\r\n");
-  ASSERT_EQ(metrics.status, 200) << metrics.raw;
+  HttpResponse metrics = adminMetrics();
+  ASSERT_EQ(metrics.status, 200) << metrics.error << metrics.raw;
   EXPECT_NE(metrics.body.find("shipgate_upstream_errors_masked_total{app=\"api\"} 5\n"),
             std::string::npos)
       << metrics.body;
