@@ -209,7 +209,6 @@ struct ChainGroup {
   // The phrase lists of the chain's static @pm/@pmFromFile links (at most 64, bit = Link::pm_bit)
   // in one caseless Hyperscan literal database: a value is scanned once for all of them, and a
   // link's own PhraseSet runs only where its bit is set. Null: every bit counts as set.
-  std::vector<const std::vector<std::string>*> pm_lists;  // during load only
   std::unique_ptr<hs_database_t, HsDbDeleter> pm_db;
   bool active() const { return multi || filter || !always.empty(); }
 };

@@ -543,6 +543,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   OperatorEnv env;
   env.data_dir = s.rules_dir;
   std::map<std::vector<Transform>, int> chain_ids;
+  // Per chain: its static @pm/@pmFromFile lists in bit order, for ChainGroup::pm_db.
+  std::vector<std::vector<const std::vector<std::string>*>> pm_lists;
   std::map<std::pair<int, Transform>, int> node_ids;  // (parent, transform) -> node
   size_t unsupported = 0;
   for (size_t i = 0; i < L.rules.size(); ++i) {
@@ -625,10 +627,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         }
         const std::vector<std::string>* phrases = link.cop->phraseList();
         if (phrases != nullptr && !phrases->empty() && !link.multi_match && s.prefilter) {
-          ChainGroup& g = impl->chains[link.chain];
-          if (g.pm_lists.size() < 64) {
-            link.pm_bit = static_cast<int>(g.pm_lists.size());
-            g.pm_lists.push_back(phrases);
+          if (pm_lists.size() < impl->chains.size()) pm_lists.resize(impl->chains.size());
+          auto& lists = pm_lists[static_cast<size_t>(link.chain)];
+          if (lists.size() < 64) {
+            link.pm_bit = static_cast<int>(lists.size());
+            lists.push_back(phrases);
           }
         }
       } else {
@@ -729,14 +732,16 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     }
   }
   buildSharedAtoms(impl->chains, impl->shared);
-  for (ChainGroup& g : impl->chains) {
-    if (g.pm_lists.empty()) continue;
+  for (size_t c = 0; c < pm_lists.size(); ++c) {
+    const auto& lists = pm_lists[c];
+    if (lists.empty()) continue;
+    ChainGroup& g = impl->chains[c];
     // As PhraseSet compiles one list: caseless literals, one report per list.
     std::vector<const char*> exprs;
     std::vector<size_t> lens;
     std::vector<unsigned> ids;
-    for (size_t b = 0; b < g.pm_lists.size(); ++b)
-      for (const std::string& ph : *g.pm_lists[b]) {
+    for (size_t b = 0; b < lists.size(); ++b)
+      for (const std::string& ph : *lists[b]) {
         if (ph.empty()) continue;
         exprs.push_back(ph.data());
         lens.push_back(ph.size());
@@ -754,7 +759,6 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (report)
         report->push_back("a chain's @pm lists failed to compile together: each runs alone");
     }
-    g.pm_lists.clear();
   }
   for (ChainGroup& g : impl->chains) {
     g.always_cand.assign(g.patterns.size(), 0);
@@ -891,29 +895,20 @@ std::string_view Engine::version() const { return impl_->version; }
 std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   auto scratch = std::make_unique<Scratch>();
   Scratch::State* s = &scratch->state();
+  // One Hyperscan scratch serves every literal database: grown to fit each in turn.
+  auto fitAtomsScratch = [s](const hs_database_t* db) {
+    hs_scratch_t* hs = s->atoms_scratch.release();
+    (void)hs_alloc_scratch(db, &hs);
+    s->atoms_scratch.reset(hs);
+  };
   for (const auto& g : impl_->chains) {
     if (g.multi) (void)g.multi->prepare(s->hs);
     for (const auto& ws : g.weak_sets)
       if (ws.multi) (void)ws.multi->prepare(s->hs);
-    if (g.atoms_db) {
-      hs_scratch_t* hs = s->atoms_scratch.release();
-      if (hs_alloc_scratch(g.atoms_db.get(), &hs) == HS_SUCCESS)
-        s->atoms_scratch.reset(hs);
-      else
-        s->atoms_scratch.reset(hs);
-    }
+    if (g.atoms_db) fitAtomsScratch(g.atoms_db.get());
+    if (g.pm_db) fitAtomsScratch(g.pm_db.get());
   }
-  for (const auto& g : impl_->chains) {
-    if (!g.pm_db) continue;
-    hs_scratch_t* hs = s->atoms_scratch.release();
-    (void)hs_alloc_scratch(g.pm_db.get(), &hs);
-    s->atoms_scratch.reset(hs);
-  }
-  if (impl_->shared.atoms) {
-    hs_scratch_t* hs = s->atoms_scratch.release();
-    (void)hs_alloc_scratch(impl_->shared.atoms.get(), &hs);
-    s->atoms_scratch.reset(hs);
-  }
+  if (impl_->shared.atoms) fitAtomsScratch(impl_->shared.atoms.get());
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links) {
       if (l.cop) (void)l.cop->prepare(s->hs);
