@@ -250,12 +250,7 @@ struct Evaluator {
 
   // ---- targets ----
   bool excluded(const Link& link, Var v, std::string_view name) const {
-    auto hit = [&](const CTarget& x) {
-      if (x.var != v) return false;
-      if (x.re) return x.re->match(name);
-      if (x.key.empty()) return true;
-      return ieq(x.key, name);
-    };
+    auto hit = [&](const CTarget& x) { return x.var == v && selectorMatches(x, name); };
     for (const CTarget& x : link.excludes)
       if (hit(x)) return true;
     if (!s.removed_targets.empty()) {
@@ -279,9 +274,7 @@ struct Evaluator {
   }
 
   static bool selected(const CTarget& t, std::string_view name) {
-    if (t.re) return t.re->match(name);
-    if (t.key.empty()) return true;
-    return ieq(t.key, name);
+    return selectorMatches(t, name);
   }
 
   const std::string& transformInto(const Link& link, std::string_view value, std::string& buf,
@@ -639,11 +632,11 @@ struct Evaluator {
           evalValue(link, vname, "", v, 0, param);
           continue;
         }
-        if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.re &&
+        if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.isRegex() &&
             !anyCandidate(link.chain, link.group_bit, t.var, els))
           continue;  // no value of the collection can match the pattern
         if (s.removed_targets.empty()) {
-          if (t.key.empty() && !t.re && link.excludes.empty()) {  // every element
+          if (t.key.empty() && !t.isRegex() && link.excludes.empty()) {  // every element
             for (size_t i = 0; i < els.size(); ++i)
               evalValue(link, vname, els[i].name, els[i].value, valueKey(t.var, i), param);
             continue;
@@ -666,7 +659,7 @@ struct Evaluator {
       }
       if (isEngineCollection(t.var)) {
         std::string_view prefix = collectionPrefix(t.var);
-        if (!t.re && !t.key.empty()) {
+        if (!t.isRegex() && !t.key.empty()) {
           const std::string* found = s.vars.find(t.full_key, t.full_key_hash);
           if (t.count) {
             evalValue(link, vname, "", found ? "1" : "0", 0, param);
@@ -792,9 +785,7 @@ struct Evaluator {
       out.var = t.var;
       out.count = false;
       if (t.selector_is_regex) {
-        auto re = Regex::compile("(?i)" + t.selector);
-        if (!re) return false;
-        out.re = std::shared_ptr<Regex>(std::move(re).value().release());
+        if (!compileSelectorRegex(t.selector, out).isOk()) return false;
       } else {
         out.key.clear();
         appendLower(out.key, t.selector);

@@ -72,14 +72,30 @@ inline bool isRequestScalar(Var v) {
 struct CTarget {
   Var var = Var::kArgs;
   std::string key;            // lower-case selector; "" = every element
-  std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive)
+  std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive); null when `literal` decides
   std::string re_text;        // its pattern
+  // A selector /regex/ that is a plain literal, optionally anchored (the CRS's /__utm/ and
+  // /_pk_ref/ exclusions on cookies, 920450's TX:/^header_name_/), is matched by an ASCII
+  // case-insensitive comparison with `literal_text` (lower-case) instead of PCRE: 920450's chain
+  // walks every TX variable of the request with it. kNone: `re` decides.
+  enum class Literal : uint8_t { kNone, kContains, kPrefix, kSuffix, kExact };
+  Literal literal = Literal::kNone;
+  std::string literal_text;
+  bool isRegex() const { return re != nullptr || literal != Literal::kNone; }
   bool count = false;         // &VAR
   // For an engine collection's named element (TX:anomaly_score): "tx.anomaly_score" and its
   // VarTable hash.
   std::string full_key;
   uint64_t full_key_hash = 0;
 };
+
+// Compiles a selector /regex/ (case-insensitive, as ModSecurity reads it) into t.re, or into
+// t.literal when the pattern is a plain literal with optional ^ and $. Fails on a bad pattern.
+Status compileSelectorRegex(std::string_view pattern, CTarget& t);
+
+// Whether the element name is selected by a target's selector: every name (no key), the key
+// (ASCII case-insensitive), or the /regex/.
+bool selectorMatches(const CTarget& t, std::string_view name);
 
 // One SecRule of a chain (the head is links[0]). The fields every evaluation reads come first, so
 // that evaluating a link touches few cache lines.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine_impl.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::managed {
 
@@ -29,18 +30,72 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
+namespace engine_internal {
+
+Status compileSelectorRegex(std::string_view pattern, CTarget& t) {
+  t.re_text = std::string(pattern);
+  t.re.reset();
+  t.literal = CTarget::Literal::kNone;
+  t.literal_text.clear();
+  std::string_view body = pattern;
+  bool anchored_start = !body.empty() && body.front() == '^';
+  if (anchored_start) body.remove_prefix(1);
+  bool anchored_end = !body.empty() && body.back() == '$';
+  if (anchored_end) body.remove_suffix(1);
+  // Printable ASCII without a metacharacter: PCRE's caseless match is then ASCII case folding.
+  bool plain = !body.empty() && std::all_of(body.begin(), body.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c > 0x20 && c < 0x7f && std::string_view("\\^$.|?*+()[]{}#").find(ch) ==
+                                       std::string_view::npos;
+  });
+  if (plain) {
+    t.literal = anchored_start ? (anchored_end ? CTarget::Literal::kExact : CTarget::Literal::kPrefix)
+                               : (anchored_end ? CTarget::Literal::kSuffix
+                                               : CTarget::Literal::kContains);
+    t.literal_text = lower(body);
+    return Status::ok();
+  }
+  auto re = Regex::compile("(?i)" + std::string(pattern));
+  if (!re)
+    return Status::invalidArgument("bad selector regex /" + std::string(pattern) +
+                                   "/: " + re.status().message());
+  t.re = std::shared_ptr<Regex>(std::move(re).value().release());
+  return Status::ok();
+}
+
+bool selectorMatches(const CTarget& t, std::string_view name) {
+  using L = CTarget::Literal;
+  if (t.literal != L::kNone) {
+    std::string_view lit = t.literal_text;
+    // Regex::compile sets PCRE2_DOLLAR_ENDONLY (as ModSecurity does): $ is the subject's end.
+    switch (t.literal) {
+      case L::kContains: return containsLowerNeedle(name, lit);
+      case L::kPrefix: return startsWithIgnoreCase(name, lit);
+      case L::kSuffix:
+        return name.size() >= lit.size() &&
+               equalsIgnoreCase(name.substr(name.size() - lit.size()), lit);
+      case L::kExact: return equalsIgnoreCase(name, lit);
+      case L::kNone: break;
+    }
+  }
+  if (t.re) return t.re->match(name);
+  if (t.key.empty()) return true;
+  return equalsIgnoreCase(t.key, name);
+}
+
+}  // namespace engine_internal
+
+namespace {
+
 Result<CTarget> compileTarget(const Target& t) {
   CTarget c;
   c.var = t.var;
   c.count = t.count;
   if (t.var == Var::kXml) return c;  // XML:/* and any XPath select every XML element
   if (t.selector_is_regex) {
-    auto re = Regex::compile("(?i)" + t.selector);
-    if (!re)
-      return Status::invalidArgument("bad selector regex /" + t.selector +
-                                     "/: " + re.status().message());
-    c.re = std::shared_ptr<Regex>(std::move(re).value().release());
-    c.re_text = t.selector;
+    if (Status st = engine_internal::compileSelectorRegex(t.selector, c); !st.isOk()) return st;
   } else {
     c.key = lower(t.selector);
     c.full_key = lower(varName(t.var)) + "." + c.key;
@@ -650,7 +705,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   {
     auto describe = [](const CTarget& t) {
       std::string d = std::to_string(static_cast<int>(t.var)) + (t.count ? "&" : ":");
-      if (t.re) d += "/" + t.re_text + "/";
+      if (t.isRegex()) d += "/" + t.re_text + "/";
       d += t.key;
       return std::to_string(d.size()) + "#" + d;
     };
@@ -837,9 +892,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           ok = false;
           break;
         }
-        if (isRequestCollection(t.var) && ((t.key.empty() && !t.re) || t.var == Var::kXml)) {
+        if (isRequestCollection(t.var) && ((t.key.empty() && !t.isRegex()) || t.var == Var::kXml)) {
           colls |= uint64_t{1} << v;
-        } else if (isRequestCollection(t.var) && !t.re) {
+        } else if (isRequestCollection(t.var) && !t.isRegex()) {
           impl->quick_keys.push_back({t.var, t.key});
         } else if (isRequestScalar(t.var)) {
           scalars |= uint64_t{1} << v;
