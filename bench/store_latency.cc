@@ -85,7 +85,7 @@ bool deployRecord(Backend& b, int n) {
         auto r = b.store->createDeployment(d);
         if (!r.isOk()) return r.status();
         id = r.value();
-        return Status::ok();
+        return Status::success();
       })) {
     return false;
   }

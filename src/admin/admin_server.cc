@@ -263,7 +263,7 @@ Status AdminServer::start(const config::AdminConfig& config) {
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   log::info("admin API listening on " + host + ":" + std::to_string(port_));
-  return Status::ok();
+  return Status::success();
 }
 
 void AdminServer::releasesReady() { release_routes_->setReady(); }

@@ -76,7 +76,7 @@ Status Controller::reload(const std::string& actor) {
     }
     log::info("config reloaded from " + config_path_);
     audit(actor, "reload", config_path_, {{"result", "ok"}});
-    return Status::ok();
+    return Status::success();
   }
   Status st = gateway_.apply(loaded.config);
   if (!st.isOk()) {
@@ -89,34 +89,34 @@ Status Controller::reload(const std::string& actor) {
   monitor_.update(traffic::appTargets(*loaded.config));
   log::info("config reloaded from " + config_path_);
   audit(actor, "reload", config_path_, {{"result", "ok"}});
-  return Status::ok();
+  return Status::success();
 }
 
 Status Controller::switchSlot(const std::string& app, Slot slot, const std::string& actor) {
   SG_RETURN_IF_ERROR(traffic_.switchSlot(app, slot));
   audit(actor, "switch", app, {{"slot", traffic::slotName(slot)}});
-  return Status::ok();
+  return Status::success();
 }
 
 Status Controller::setWeights(const std::string& app, int blue, int green,
                               const std::string& actor) {
   SG_RETURN_IF_ERROR(traffic_.setWeights(app, blue, green));
   audit(actor, "switch", app, {{"weights", {{"blue", blue}, {"green", green}}}});
-  return Status::ok();
+  return Status::success();
 }
 
 Status Controller::approveFailover(const std::string& app, const std::string& region,
                                    const std::string& actor) {
   SG_RETURN_IF_ERROR(traffic_.approveFailover(app, region));
   audit(actor, "failover_approve", app, {{"region", region}});
-  return Status::ok();
+  return Status::success();
 }
 
 Status Controller::revokeFailover(const std::string& app, const std::string& region,
                                   const std::string& actor) {
   SG_RETURN_IF_ERROR(traffic_.revokeFailover(app, region));
   audit(actor, "failover_revoke", app, {{"region", region}});
-  return Status::ok();
+  return Status::success();
 }
 
 nlohmann::json Controller::status() const {

@@ -52,7 +52,7 @@ Status NodeRegistry::start() {
     stopping_ = false;
   }
   thread_ = std::thread([this] { run(); });
-  return Status::ok();
+  return Status::success();
 }
 
 void NodeRegistry::stop() {

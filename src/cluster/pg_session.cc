@@ -19,7 +19,7 @@ void PgSession::close() {
 bool PgSession::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 Status PgSession::ensureConnected() {
-  if (connected()) return Status::ok();
+  if (connected()) return Status::success();
   close();
   // expand_dbname: the first value is the URL (or keyword string); the later keywords add to it.
   const char* keys[] = {"dbname",
@@ -46,7 +46,7 @@ Status PgSession::ensureConnected() {
   // The server's notices ("relation ... already exists, skipping") are not errors: not logged.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
-  return Status::ok();
+  return Status::success();
 }
 
 Result<std::vector<PgRow>> PgSession::query(const std::string& sql,
@@ -89,7 +89,7 @@ Result<std::vector<PgRow>> PgSession::query(const std::string& sql,
 
 Status PgSession::exec(const std::string& sql, const std::vector<std::string>& params) {
   auto r = query(sql, params);
-  return r ? Status::ok() : r.status();
+  return r ? Status::success() : r.status();
 }
 
 int PgSession::socket() const { return connected() ? PQsocket(conn_) : -1; }

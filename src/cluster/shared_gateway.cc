@@ -110,7 +110,7 @@ Status SharedGateway::setSlotEndpoints(const std::string& app, traffic::Slot slo
     log::warn("cluster: the endpoints of " + app + "/" + traffic::slotName(slot) +
               " were not shared with the other nodes: " + st.message());
   }
-  return Status::ok();  // this node serves them; the next change (or term) shares them again
+  return Status::success();  // this node serves them; the next change (or term) shares them again
 }
 
 Status SharedGateway::setStaticRoot(const std::string& site, const std::string& root) {
@@ -122,7 +122,7 @@ Status SharedGateway::setStaticRoot(const std::string& site, const std::string& 
     log::warn("cluster: the static root of " + site +
               " was not shared with the other nodes: " + st.message());
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status SharedGateway::switchSlot(const std::string& app, traffic::Slot slot) {
@@ -156,7 +156,7 @@ Status SharedGateway::applyFromStore() {
   const auto& want = served.slots;
   const auto& roots = served.static_roots;
   MutexLock lock(mu_);
-  Status first = Status::ok();
+  Status first = Status::success();
   for (const auto& [key, eps] : want) {
     auto it = endpoints_.find(key);
     if (it != endpoints_.end() && sameEndpoints(it->second, eps)) continue;

@@ -43,8 +43,8 @@ Result<int64_t> StateFollower::readVersion() {
 Status StateFollower::applyNow(bool force) {
   auto version = readVersion();
   if (!version) return version.status();
-  if (!force && *version == applied_.load()) return Status::ok();
-  Status st = options_.apply ? options_.apply(*version) : Status::ok();
+  if (!force && *version == applied_.load()) return Status::success();
+  Status st = options_.apply ? options_.apply(*version) : Status::success();
   if (st.isOk()) applied_.store(*version);
   return st;
 }
@@ -54,7 +54,7 @@ Status StateFollower::start() {
   SG_RETURN_IF_ERROR(applyNow(/*force=*/true));
   stopping_.store(false);
   thread_ = std::thread([this] { run(); });
-  return Status::ok();
+  return Status::success();
 }
 
 void StateFollower::stop() {

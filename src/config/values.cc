@@ -66,7 +66,7 @@ bool isHostName(std::string_view h) {
 
 // Validates a host written without brackets: "*", an IPv4 literal or a DNS name.
 Status checkHost(std::string_view host) {
-  if (host == "*") return Status::ok();
+  if (host == "*") return Status::success();
   bool dotted_digits = !host.empty();
   for (char c : host) dotted_digits = dotted_digits && (isDigit(c) || c == '.');
   if (dotted_digits) {
@@ -74,12 +74,12 @@ Status checkHost(std::string_view host) {
     if (inet_pton(AF_INET, std::string(host).c_str(), &a) != 1) {
       return Status::invalidArgument("\"" + std::string(host) + "\" is not a valid IPv4 address");
     }
-    return Status::ok();
+    return Status::success();
   }
   if (!isHostName(host)) {
     return Status::invalidArgument("\"" + std::string(host) + "\" is not a valid host name");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

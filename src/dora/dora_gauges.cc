@@ -161,7 +161,7 @@ Status DoraGauges::computeNow() {
          number(static_cast<double>(now) / 1e3) + "\n";
   MutexLock lock(text_->mu);
   text_->prometheus = std::move(out);
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace shipgate::dora

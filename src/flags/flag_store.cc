@@ -20,7 +20,7 @@ Status checkEnv(const std::string& env) {
     return Status::invalidArgument("environment \"" + env +
                                    "\": 1..64 of lowercase letters, digits, '_' and '-'");
   }
-  return Status::ok();
+  return Status::success();
 }
 }  // namespace
 
@@ -67,7 +67,7 @@ Result<SetOutcome> FlagStore::set(const std::string& env, const std::vector<Flag
       SG_RETURN_IF_ERROR(backend.insertVersion(v));
       out.written.push_back(std::move(v));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;

@@ -215,11 +215,11 @@ class Evaluator {
         SG_RETURN_IF_ERROR(eval(e, depth + 1, v));
         out.push_back(std::move(v));
       }
-      return Status::ok();
+      return Status::success();
     }
     if (!rule.is_object() || rule.size() != 1) {
       out = rule;
-      return Status::ok();
+      return Status::success();
     }
     const std::string& op = rule.begin().key();
     const json& raw = rule.begin().value();
@@ -245,7 +245,7 @@ class Evaluator {
       SG_RETURN_IF_ERROR(eval(a, depth + 1, v));
       values.push_back(std::move(v));
     }
-    return Status::ok();
+    return Status::success();
   }
 
   json lookup(const json& data, const json& path_value, bool& found) {
@@ -305,11 +305,11 @@ class Evaluator {
         SG_RETURN_IF_ERROR(withData(scope, rule, depth, acc));
       }
       out = std::move(acc);
-      return Status::ok();
+      return Status::success();
     }
     if (op == "all" && items.empty()) {
       out = false;
-      return Status::ok();
+      return Status::success();
     }
     json mapped = json::array();
     bool all = true, some = false;
@@ -337,7 +337,7 @@ class Evaluator {
     } else {
       out = !some;
     }
-    return Status::ok();
+    return Status::success();
   }
 
   Status withData(const json& data, const json& rule, int depth, json& out) {
@@ -356,7 +356,7 @@ class Evaluator {
     std::vector<json> v;
     SG_RETURN_IF_ERROR(evalAll(args, depth, v));
     out = nullptr;
-    if (v.empty()) return Status::ok();
+    if (v.empty()) return Status::success();
     std::string bucket_by;
     size_t first = 0;
     if (v[0].is_string()) {
@@ -367,7 +367,7 @@ class Evaluator {
       auto tk = d.find("targetingKey");
       if (tk == d.end() || !tk->is_string() || tk->get_ref<const std::string&>().empty()) {
         targeting_key_missing_ = true;
-        return Status::ok();
+        return Status::success();
       }
       bucket_by = std::string(in_.flag_key) + tk->get<std::string>();
     }
@@ -379,29 +379,29 @@ class Evaluator {
     double total = 0;
     for (size_t i = first; i < v.size(); ++i) {
       const json& d = v[i];
-      if (!d.is_array() || d.empty() || d.size() > 2) return Status::ok();
-      if (!d[0].is_string() && !d[0].is_boolean() && !d[0].is_number()) return Status::ok();
+      if (!d.is_array() || d.empty() || d.size() > 2) return Status::success();
+      if (!d[0].is_string() && !d[0].is_boolean() && !d[0].is_number()) return Status::success();
       double w = 1;
       if (d.size() == 2) {
-        if (!d[1].is_number()) return Status::ok();
+        if (!d[1].is_number()) return Status::success();
         w = d[1].get<double>();
-        if (!(w >= 0) || !std::isfinite(w)) return Status::ok();
+        if (!(w >= 0) || !std::isfinite(w)) return Status::success();
       }
       dist.push_back({d[0].is_string() ? d[0].get<std::string>() : toText(d[0]), w});
       total += w;
     }
-    if (dist.empty() || total <= 0) return Status::ok();
+    if (dist.empty() || total <= 0) return Status::success();
     const double bucket = fractionalBucket(bucket_by);
     double end = 0;
     for (const Weighted& w : dist) {
       end += 100.0 * w.weight / total;
       if (bucket < end) {
         out = w.variant;
-        return Status::ok();
+        return Status::success();
       }
     }
     out = dist.back().variant;  // bucket == 100 (hash INT32_MIN) and rounding: the last one
-    return Status::ok();
+    return Status::success();
   }
 
   const LogicInput& in_;
@@ -423,7 +423,7 @@ Status Evaluator::apply(const std::string& op, const json& args, int depth, json
     bool found = false;
     json got = lookup(data(), arg(0), found);
     out = (!found || got.is_null()) && v.size() > 1 ? v[1] : got;
-    return Status::ok();
+    return Status::success();
   }
   if (op == "missing") {
     SG_RETURN_IF_ERROR(all());
@@ -437,7 +437,7 @@ Status Evaluator::apply(const std::string& op, const json& args, int depth, json
         out.push_back(k);
       }
     }
-    return Status::ok();
+    return Status::success();
   }
   if (op == "missing_some") {
     SG_RETURN_IF_ERROR(all());
@@ -453,7 +453,7 @@ Status Evaluator::apply(const std::string& op, const json& args, int depth, json
     }
     double present = static_cast<double>(keys.size() - missing.size());
     out = present >= need ? json::array() : missing;
-    return Status::ok();
+    return Status::success();
   }
   if (op == "if" || op == "?:") {
     size_t i = 0;
@@ -464,16 +464,16 @@ Status Evaluator::apply(const std::string& op, const json& args, int depth, json
     }
     if (i < args.size()) return eval(args[i], depth + 1, out);
     out = nullptr;
-    return Status::ok();
+    return Status::success();
   }
   if (op == "or" || op == "and") {
     out = nullptr;
     for (size_t i = 0; i < args.size(); ++i) {
       SG_RETURN_IF_ERROR(eval(args[i], depth + 1, out));
       bool t = truthy(out);
-      if (op == "or" ? t : !t) return Status::ok();
+      if (op == "or" ? t : !t) return Status::success();
     }
-    return Status::ok();
+    return Status::success();
   }
   if (op == "map" || op == "filter" || op == "reduce" || op == "all" || op == "some" ||
       op == "none") {
@@ -592,7 +592,7 @@ Status Evaluator::apply(const std::string& op, const json& args, int depth, json
   } else {
     return Status::invalidArgument("targeting: unknown operator \"" + op + "\"");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ FlagsPoller::FlagsPoller(FlagStore& store, LiveFlags& live, Millis interval)
 FlagsPoller::~FlagsPoller() { stop(); }
 
 Status FlagsPoller::start() {
-  Status first = Status::ok();
+  Status first = Status::success();
   {
     MutexLock lock(mu_);
     std::string skipped;

@@ -81,7 +81,7 @@ Result<std::unique_ptr<PostgresFlagsBackend>> PostgresFlagsBackend::open(const s
                " version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"));
     SG_PG_ASSIGN(auto seen, db.exec("SELECT COALESCE(MAX(version), 0) FROM flags_schema"));
     newest = seen.int64(0, 0);
-    if (newest >= 1) return Status::ok();
+    if (newest >= 1) return Status::success();
     SG_RETURN_IF_ERROR(db.run(kFlagsV1));
     return db.run(
         "INSERT INTO flags_schema (version, name, applied_at) VALUES "
@@ -103,7 +103,7 @@ Result<std::unique_ptr<PostgresFlagsBackend>> PostgresFlagsBackend::open(const s
 
 Status PostgresFlagsBackend::ready() {
   if (depth_ == 0 && conn_->broken()) return conn_->reset();
-  return Status::ok();
+  return Status::success();
 }
 
 Status PostgresFlagsBackend::atomically(const std::function<Status()>& body) {

@@ -103,7 +103,7 @@ Result<std::unique_ptr<SqliteFlagsBackend>> SqliteFlagsBackend::open(
     const std::string mode = wal.executeStep() ? wal.getColumn(0).getString() : "";
     if (mode != "wal") return Status::ioError("state database " + path + ": cannot use WAL mode");
     db.exec("PRAGMA synchronous=FULL");
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   int newest = 0;
@@ -115,12 +115,12 @@ Result<std::unique_ptr<SqliteFlagsBackend>> SqliteFlagsBackend::open(
       SQLite::Statement seen(db, "SELECT COALESCE(MAX(version), 0) FROM flags_schema");
       seen.executeStep();
       newest = seen.getColumn(0).getInt();
-      if (newest >= 1) return Status::ok();
+      if (newest >= 1) return Status::success();
       db.exec(kFlagsV1);
       db.exec(
           "INSERT INTO flags_schema (version, name, applied_at) VALUES "
           "(1, 'flags: versions, audit', unixepoch() * 1000)");
-      return Status::ok();
+      return Status::success();
     });
   });
   if (!status.isOk()) {
@@ -160,7 +160,7 @@ Status SqliteFlagsBackend::atomically(const std::function<Status()>& body) {
   if (depth_ > 0) return body();
   Status status = run([&]() -> Status {
     db_->exec("BEGIN IMMEDIATE");
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   ++depth_;
@@ -169,7 +169,7 @@ Status SqliteFlagsBackend::atomically(const std::function<Status()>& body) {
   if (status.isOk()) {
     status = run([&]() -> Status {
       db_->exec("COMMIT");
-      return Status::ok();
+      return Status::success();
     });
   }
   if (!status.isOk() && sqlite3_get_autocommit(db_->getHandle()) == 0) {
@@ -191,7 +191,7 @@ Result<std::optional<FlagVersion>> SqliteFlagsBackend::find(const std::string& e
     st.bind(2, key);
     if (version) st.bind(3, static_cast<int64_t>(*version));
     if (st.executeStep()) out = versionRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;
@@ -208,7 +208,7 @@ Result<std::vector<FlagVersion>> SqliteFlagsBackend::latest(const std::string& e
     st.bind(1, env);
     st.bind(2, env);
     while (st.executeStep()) out.push_back(versionRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;
@@ -225,7 +225,7 @@ Result<std::vector<FlagVersion>> SqliteFlagsBackend::versions(const std::string&
     st.bind(2, key);
     st.bind(3, key);
     while (st.executeStep()) out.push_back(versionRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;
@@ -244,7 +244,7 @@ Status SqliteFlagsBackend::insertVersion(const FlagVersion& v) {
     st.bind(7, v.reason);
     st.bind(8, static_cast<int64_t>(v.seq));
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -262,7 +262,7 @@ Status SqliteFlagsBackend::appendAudit(const FlagAuditEntry& e) {
     st.bind(7, static_cast<int64_t>(e.version));
     st.bind(8, e.reason);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -280,7 +280,7 @@ Result<std::vector<FlagAuditEntry>> SqliteFlagsBackend::audit(const std::string&
                                    st.getColumn(4).getString(), st.getColumn(5).getString(),
                                    st.getColumn(6).getInt64(), st.getColumn(7).getString()});
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;
@@ -291,7 +291,7 @@ Result<int64_t> SqliteFlagsBackend::changeMark() {
   Status s = run([&]() -> Status {
     SQLite::Statement st(*db_, "SELECT COALESCE(MAX(seq), 0) FROM flags_audit");
     if (st.executeStep()) out = st.getColumn(0).getInt64();
-    return Status::ok();
+    return Status::success();
   });
   if (!s.isOk()) return s;
   return out;

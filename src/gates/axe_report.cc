@@ -36,7 +36,7 @@ Status readPage(const json& page, size_t index, AccessibilitySummary& sum, const
     sum.violations.push_back(std::move(out));
   }
   ++sum.pages;
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

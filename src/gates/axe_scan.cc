@@ -67,7 +67,7 @@ class ScratchDir {
       return Status::fromErrno("cannot create a temporary directory " + pattern, errno);
     }
     path_ = pattern;
-    return Status::ok();
+    return Status::success();
   }
   ~ScratchDir() {
     if (path_.empty()) return;

@@ -58,7 +58,7 @@ Result<CoverageSummary> readLcov(std::string_view text, const std::string& name)
     sum.branches_hit += brh;
     ++sum.files;
     rec = LcovRecord{};
-    return Status::ok();
+    return Status::success();
   };
   size_t pos = 0;
   while (pos < text.size()) {
@@ -91,7 +91,7 @@ Result<CoverageSummary> readLcov(std::string_view text, const std::string& name)
     if (!rec.open) return at(std::string(key) + ": outside an SF: record");
     auto number = [&](int64_t& out) -> Status {
       if (!parseCount(val, out)) return at(std::string(key) + ": \"" + std::string(val.substr(0, 40)) + "\" is not a count");
-      return Status::ok();
+      return Status::success();
     };
     if (key == "LF") { SG_RETURN_IF_ERROR(number(rec.lf)); rec.has_lf = true; }
     else if (key == "LH") { SG_RETURN_IF_ERROR(number(rec.lh)); rec.has_lh = true; }
@@ -161,14 +161,14 @@ Result<CoverageSummary> readCobertura(std::string_view text, const std::string& 
   }
   auto rate = [&](const char* attr, double& out) -> Status {
     pugi::xml_attribute a = root.attribute(attr);
-    if (!a) return Status::ok();
+    if (!a) return Status::success();
     std::string v = a.value();
     char* end = nullptr;
     double d = std::strtod(v.c_str(), &end);
     if (v.empty() || end != v.c_str() + v.size() || !(d >= 0 && d <= 1))
       return bad(name, std::string(attr) + "=\"" + v.substr(0, 20) + "\" is not a rate between 0 and 1");
     out = d * 100.0;
-    return Status::ok();
+    return Status::success();
   };
   double line_rate = -1, branch_rate = -1;
   SG_RETURN_IF_ERROR(rate("line-rate", line_rate));

@@ -70,7 +70,7 @@ Status suite(const pugi::xml_node& s, Walk& w, int depth, const std::string& nam
     w.attr_errors += attrCount(s, "errors");
     w.attr_skipped += attrCount(s, "skipped") + attrCount(s, "disabled");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

@@ -92,11 +92,11 @@ Result<VulnerabilitySummary> readNpmAudit(std::string_view text, const std::stri
   sum.format = "npm-audit";
   auto get = [&](const char* key, int64_t& out) -> Status {
     const json* v = member(*counts, key);
-    if (!v) return Status::ok();
+    if (!v) return Status::success();
     if (!v->is_number_integer() || v->get<int64_t>() < 0)
       return bad(name, std::string("metadata.vulnerabilities.") + key + " is not a count");
     out = v->get<int64_t>();
-    return Status::ok();
+    return Status::success();
   };
   SG_RETURN_IF_ERROR(get("info", sum.info));
   SG_RETURN_IF_ERROR(get("low", sum.counts[static_cast<int>(Severity::kLow)]));

@@ -33,7 +33,7 @@ Status ClusterNode::start() {
   fol.url = options_.url;
   // The leader serves what it writes itself; a follower re-reads the shared state.
   fol.apply = [this](int64_t) -> Status {
-    if (election_ && election_->isLeader()) return Status::ok();
+    if (election_ && election_->isLeader()) return Status::success();
     return shared_.applyFromStore();
   };
   follower_ = std::make_unique<cluster::StateFollower>(fol);
@@ -68,7 +68,7 @@ Status ClusterNode::start() {
   started_.store(true);
   log::info("cluster: node " + options_.self.id + " joined (PostgreSQL " +
             cluster::redactUrl(options_.url) + ")");
-  return Status::ok();
+  return Status::success();
 }
 
 void ClusterNode::stop() {

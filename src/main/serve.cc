@@ -71,11 +71,11 @@ log::Level toLogLevel(config::LogLevel level) {
 
 // Started as root: drop to server.user, or refuse unless allow_root.
 Status dropPrivileges(const config::Config& cfg) {
-  if (geteuid() != 0) return Status::ok();
+  if (geteuid() != 0) return Status::success();
   if (cfg.server.user.empty()) {
     if (cfg.server.allow_root) {
       log::warn("serving as root because server.allow_root is true");
-      return Status::ok();
+      return Status::success();
     }
     return Status::permissionDenied(
         "refusing to serve as root: set server.user to an unprivileged user (the seed's "
@@ -89,7 +89,7 @@ Status dropPrivileges(const config::Config& cfg) {
   if (setuid(pw->pw_uid) != 0) return Status::fromErrno("setuid", errno);
   if (setuid(0) == 0) return Status::internal("privileges could not be dropped (setuid(0) worked)");
   log::info("dropped privileges to user " + cfg.server.user);
-  return Status::ok();
+  return Status::success();
 }
 
 // The ready file: {"pid", "listeners": {name: port}, "admin_port"}, written atomically (a
@@ -114,7 +114,7 @@ Status writeReadyFile(const std::string& path, const server::Gateway& gateway, u
     unlink(tmp.c_str());
     return Status::fromErrno("cannot write --ready-file: rename " + tmp + " to " + path, err);
   }
-  return Status::ok();
+  return Status::success();
 }
 
 // Static sites keep files open and every connection is an fd: use the whole hard limit, as nginx's

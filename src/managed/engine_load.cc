@@ -55,14 +55,14 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t) {
                                : (anchored_end ? CTarget::Literal::kSuffix
                                                : CTarget::Literal::kContains);
     t.literal_text = lower(body);
-    return Status::ok();
+    return Status::success();
   }
   auto re = Regex::compile("(?i)" + std::string(pattern));
   if (!re)
     return Status::invalidArgument("bad selector regex /" + std::string(pattern) +
                                    "/: " + re.status().message());
   t.re = std::shared_ptr<Regex>(std::move(re).value().release());
-  return Status::ok();
+  return Status::success();
 }
 
 bool selectorMatches(const CTarget& t, std::string_view name) {
@@ -139,7 +139,7 @@ Status readFile(const std::string& path, std::string& out) {
   std::ostringstream ss;
   ss << in.rdbuf();
   out = ss.str();
-  return Status::ok();
+  return Status::success();
 }
 
 // Folds SecDefaultAction's transforms with the rule's own (t:none clears).
@@ -203,7 +203,7 @@ Status addRule(Loader& L, const Directive& d) {
     auto it = L.by_id.find(c.id);
     if (it != L.by_id.end()) {
       CRule& prev = L.rules[it->second];
-      if (prev.where.file == "shipgate-settings") return Status::ok();  // ours wins
+      if (prev.where.file == "shipgate-settings") return Status::success();  // ours wins
       if (d.where.file == "shipgate-settings") {
         prev.removed = true;  // the setup file set it too: shipgate's config wins
         L.by_id.erase(it);
@@ -216,7 +216,7 @@ Status addRule(Loader& L, const Directive& d) {
   }
   if (phase > 2) {
     ++L.response_rules;
-    return Status::ok();
+    return Status::success();
   }
   size_t index = L.rules.size();
   if (c.id != 0) L.by_id[c.id] = index;
@@ -225,7 +225,7 @@ Status addRule(Loader& L, const Directive& d) {
   L.extra_targets.emplace_back();
   L.extra_excludes.emplace_back();
   L.order.push_back({false, index, {}});
-  return Status::ok();
+  return Status::success();
 }
 
 bool matchesIds(const std::vector<IdRange>& ids, int64_t id) {
@@ -424,7 +424,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     std::string text;
     SG_RETURN_IF_ERROR(readFile(path, text));
     files.emplace_back(fs::path(path).filename().string(), std::move(text));
-    return Status::ok();
+    return Status::success();
   };
   if (!s.setup_file.empty()) SG_RETURN_IF_ERROR(addPath(s.setup_file));
   {

@@ -385,14 +385,14 @@ int onPhrase(unsigned int id, unsigned long long /*from*/, unsigned long long /*
 }
 
 Status growScratch(void* db, MultiRegex::Scratch& scratch) {
-  if (db == nullptr) return Status::ok();
+  if (db == nullptr) return Status::success();
   auto* s = static_cast<hs_scratch_t*>(scratch.hs);
   hs_error_t err = hs_alloc_scratch(static_cast<hs_database_t*>(db), &s);
   scratch.hs = s;
   if (err != HS_SUCCESS) {
     return Status::internal("hs_alloc_scratch failed (" + std::to_string(err) + ")");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status prepareScratch(void* db, std::unique_ptr<MultiRegex::Scratch>& scratch) {
@@ -856,7 +856,7 @@ class Op final : public CompiledOperator {
   Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const override {
     if (phrases) return phrases->prepare(scratch);
     if (!scratch) scratch = MultiRegex::newScratch();
-    return Status::ok();
+    return Status::success();
   }
 
   // The numeric operators' parameter: read once when it is static.

@@ -148,7 +148,7 @@ Status parseOneTarget(std::string_view text, Target& t) {
     if (t.exclude) {
       return Status::invalidArgument("exclusion !" + std::string(name) + " needs a selector");
     }
-    return Status::ok();
+    return Status::success();
   }
   std::string_view sel = trimView(s.substr(colon + 1));
   if (sel.size() >= 2 && sel.front() == '\'' && sel.back() == '\'') {
@@ -169,7 +169,7 @@ Status parseOneTarget(std::string_view text, Target& t) {
                                    " has no elements to select (" + std::string(text) + ")");
   }
   t.selector = std::string(sel);
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

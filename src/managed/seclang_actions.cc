@@ -119,7 +119,7 @@ Status checkMacros(std::string_view text, std::string_view where) {
     }
     i = close + 1;
   }
-  return Status::ok();
+  return Status::success();
 }
 
 bool oneOf(std::string_view v, std::initializer_list<std::string_view> options) {
@@ -133,7 +133,7 @@ bool oneOf(std::string_view v, std::initializer_list<std::string_view> options) 
 Status checkCtlValue(const std::string& name, const std::string& value) {
   const std::string where = "ctl:" + name + "=" + value;
   SG_RETURN_IF_ERROR(checkMacros(value, where));
-  if (value.find("%{") != std::string::npos) return Status::ok();
+  if (value.find("%{") != std::string::npos) return Status::success();
   auto bad = [&](std::string_view expected) {
     return Status::invalidArgument("bad value in " + where + " (expected " +
                                    std::string(expected) + ")");
@@ -166,7 +166,7 @@ Status checkCtlValue(const std::string& name, const std::string& value) {
   } else if (name == "auditEngine") {
     if (!oneOf(value, {"On", "Off", "RelevantOnly"})) return bad("On, Off or RelevantOnly");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status applyAction(std::string_view name, std::optional<std::string> value, Actions& a) {
@@ -175,7 +175,7 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
       return Status::invalidArgument("action " + std::string(name) + " needs a value (" +
                                      std::string(what) + ")");
     }
-    return Status::ok();
+    return Status::success();
   };
   const std::string val = value.value_or("");
   if (name == "id") {
@@ -294,12 +294,12 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
       if (o == name) {
         SG_RETURN_IF_ERROR(checkMacros(val, std::string(name) + ":" + val));
         a.other.emplace_back(std::string(name), val);
-        return Status::ok();
+        return Status::success();
       }
     }
     return Status::invalidArgument("unknown action " + std::string(name));
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ Status splitArgs(std::string_view line, std::vector<Arg>& out) {
     }
     out.push_back(std::move(a));
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Result<Operator> parseOperator(std::string_view text) {
@@ -154,7 +154,7 @@ class Reader {
     std::vector<Arg> args;
     Status st = splitArgs(line, args);
     if (!st.isOk()) return fail(ln, st.message());
-    if (args.empty()) return Status::ok();
+    if (args.empty()) return Status::success();
     const std::string& dname = args[0].text;
     std::vector<Arg> rest(args.begin() + 1, args.end());
     bool is_rule = equalsIgnoreCase(dname, "SecRule");
@@ -169,7 +169,7 @@ class Reader {
         return fail(ln, dname + " takes " + std::string(usage) + ", got " +
                             std::to_string(rest.size()) + " argument(s)");
       }
-      return Status::ok();
+      return Status::success();
     };
     auto actionsOf = [&](const std::string& text) -> Result<Actions> {
       auto a = parseActions(text);
@@ -218,7 +218,7 @@ class Reader {
       d.kind = DirectiveKind::kDefaultAction;
       d.rule = std::move(rule);
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     if (equalsIgnoreCase(dname, "SecMarker")) {
       SG_RETURN_IF_ERROR(nargs(1, 1, "a marker name"));
@@ -226,7 +226,7 @@ class Reader {
       d.kind = DirectiveKind::kMarker;
       d.name = rest[0].text;
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     if (equalsIgnoreCase(dname, "SecRuleRemoveById")) {
       SG_RETURN_IF_ERROR(nargs(1, 1000, "rule ids or ranges"));
@@ -237,14 +237,14 @@ class Reader {
       d.kind = DirectiveKind::kRemoveById;
       d.ids = std::move(ids.value());
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     if (equalsIgnoreCase(dname, "SecRuleRemoveByTag")) {
       SG_RETURN_IF_ERROR(nargs(1, 1, "a tag (regex)"));
       d.kind = DirectiveKind::kRemoveByTag;
       d.name = rest[0].text;
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     if (equalsIgnoreCase(dname, "SecRuleUpdateTargetById") ||
         equalsIgnoreCase(dname, "SecRuleUpdateTargetByTag")) {
@@ -266,7 +266,7 @@ class Reader {
       if (!t.isOk()) return fail(ln, t.status().message());
       d.targets = std::move(t.value());
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     if (equalsIgnoreCase(dname, "SecRuleUpdateActionById")) {
       SG_RETURN_IF_ERROR(nargs(2, 2, "ID \"ACTIONS\""));
@@ -282,7 +282,7 @@ class Reader {
       d.ids = std::move(ids.value());
       d.actions = std::move(a.value());
       out_.push_back(std::move(d));
-      return Status::ok();
+      return Status::success();
     }
     for (auto s : kSettings) {
       if (equalsIgnoreCase(s, dname)) {
@@ -294,7 +294,7 @@ class Reader {
           d.value += rest[i].text;
         }
         out_.push_back(std::move(d));
-        return Status::ok();
+        return Status::success();
       }
     }
     return fail(ln, "unknown directive " + dname);
@@ -325,7 +325,7 @@ class Reader {
     } else {
       open_tail_ = nullptr;
     }
-    return Status::ok();
+    return Status::success();
   }
 
   std::string_view text_;

@@ -90,7 +90,7 @@ class Lock {
     SG_RETURN_IF_ERROR(conn_.run("RESET lock_timeout"));
     if (!s.isOk()) return s;
     held_ = true;
-    return Status::ok();
+    return Status::success();
   }
   ~Lock() {
     if (held_) (void)conn_.run("SELECT pg_advisory_unlock($1)", {store::pg::pgInt(kMigrationLockKey)});
@@ -108,7 +108,7 @@ Status runFile(PgConnection& conn, const std::string& path, const std::string& s
   store::pg::PgResult owned(res);
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
-    return Status::ok();
+    return Status::success();
   }
   const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message = primary ? primary : "";

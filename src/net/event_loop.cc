@@ -75,7 +75,7 @@ Status EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
   ev.events = events | EPOLLET;
   ev.data.ptr = handler;
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return Status::fromErrno("epoll_ctl add", errno);
-  return Status::ok();
+  return Status::success();
 }
 
 Status EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
@@ -83,7 +83,7 @@ Status EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
   ev.events = events | EPOLLET;
   ev.data.ptr = handler;
   if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) return Status::fromErrno("epoll_ctl mod", errno);
-  return Status::ok();
+  return Status::success();
 }
 
 void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }

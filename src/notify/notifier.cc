@@ -82,7 +82,7 @@ class Notifier::Impl {
       MutexLock lock(mu_);
       if (started_ || stopping_) return Status::failedPrecondition("notifier already started");
     }
-    if (channels_.empty()) return Status::ok();
+    if (channels_.empty()) return Status::success();
     for (auto& ch : channels_) {
       if (ch.kind == ChannelKind::kSlack) {
         ch.url = config_.slack->webhook_url;
@@ -116,7 +116,7 @@ class Notifier::Impl {
     MutexLock lock(mu_);
     started_ = true;
     worker_ = std::thread([this] { run(); });
-    return Status::ok();
+    return Status::success();
   }
 
   void stop() {

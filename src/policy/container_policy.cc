@@ -154,7 +154,7 @@ Result<PolicySettings> settingsFromSeed(const std::map<std::string, std::string>
   PolicySettings s;
   auto boolean = [&](const char* key, bool& out) -> Status {
     auto it = block.find(key);
-    if (it == block.end()) return Status::ok();
+    if (it == block.end()) return Status::success();
     std::string v = lower(it->second);
     if (v == "true") {
       out = true;
@@ -164,7 +164,7 @@ Result<PolicySettings> settingsFromSeed(const std::map<std::string, std::string>
       return Status::invalidArgument(std::string("container_security.") + key +
                                      ": expected true or false, got \"" + it->second + "\"");
     }
-    return Status::ok();
+    return Status::success();
   };
   if (auto it = block.find("base_image"); it != block.end()) s.base_image = it->second;
   SG_RETURN_IF_ERROR(boolean("non_root_user", s.non_root_user));

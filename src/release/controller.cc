@@ -210,7 +210,7 @@ Status DeployController::saveRecord(Run& r,
       auto id = deps_.store.appendAudit(*audit);
       if (!id) return id.status();
     }
-    return Status::ok();
+    return Status::success();
   });
   // The in-memory record changes after the store (so a caller that sees the new state finds it
   // stored too), and also when the store refused: memory says what happened.
@@ -227,7 +227,7 @@ Status DeployController::saveStep(Run& r, const store::StepRecord& step,
   Status st = deps_.store.atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(deps_.store.saveStep(step));
     auto id = deps_.store.appendAudit(audit);
-    return id ? Status::ok() : id.status();
+    return id ? Status::success() : id.status();
   });
   MutexLock lock(r.mu);
   for (auto& s : r.record.steps) {
@@ -412,7 +412,7 @@ Result<std::string> DeployController::createRun(std::shared_ptr<Run> run,
                              {"kind", std::string(store::toString(rec.kind))}}
                             .dump();
     auto a = deps_.store.appendAudit(audit);
-    return a ? Status::ok() : a.status();
+    return a ? Status::success() : a.status();
   });
   if (!st.isOk()) return st;
   rec.id = id;
@@ -626,7 +626,7 @@ Status DeployController::approve(const std::string& id, const std::string& actor
                                         std::string(store::toString(r->record.state)) +
                                         (r->rejected ? " (rejected)" : ""));
     }
-    if (r->approved) return Status::ok();
+    if (r->approved) return Status::success();
     if (!r->env.approval_required || r->kind == DeploymentKind::kEmergencyRollback) {
       return Status::failedPrecondition("deployment " + id + " needs no approval (environment " +
                                         r->env.name + ")");
@@ -646,7 +646,7 @@ Status DeployController::approve(const std::string& id, const std::string& actor
     r->cv.notifyAll();
   }
   emit(*r, "message", {{"text", "approved by " + who}});
-  return Status::ok();
+  return Status::success();
 }
 
 Status DeployController::reject(const std::string& id, const std::string& actor,
@@ -655,12 +655,12 @@ Status DeployController::reject(const std::string& id, const std::string& actor,
   if (!r) {
     auto d = deps_.store.getDeployment(id);
     if (!d) return d.status();
-    if (d->state == DeploymentState::kRejected) return Status::ok();
+    if (d->state == DeploymentState::kRejected) return Status::success();
     return Status::failedPrecondition("deployment " + id + " is " +
                                       std::string(store::toString(d->state)));
   }
   MutexLock lock(r->mu);
-  if (r->rejected) return Status::ok();
+  if (r->rejected) return Status::success();
   if (r->finished) {
     return Status::failedPrecondition("deployment " + id + " is " +
                                       std::string(store::toString(r->record.state)));
@@ -675,7 +675,7 @@ Status DeployController::reject(const std::string& id, const std::string& actor,
   r->reject_actor = actorOr(actor);
   r->reject_reason = reason;
   r->cv.notifyAll();
-  return Status::ok();
+  return Status::success();
 }
 
 Result<json> DeployController::deployment(const std::string& id) const {

@@ -57,7 +57,7 @@ Status LiveGatewayControl::applyLocked() {
   served_ = derived;
   traffic_.setConfig(derived);
   monitor_.update(traffic::appTargets(*derived));
-  return Status::ok();
+  return Status::success();
 }
 
 Status LiveGatewayControl::reload(std::shared_ptr<const config::Config> config) {

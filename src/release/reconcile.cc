@@ -62,7 +62,7 @@ struct Reconciler {
     started.insert({app.app, traffic::slotName(slot)});
     if (!s->static_root.empty()) {
       if (live) return deps.gateway.setStaticRoot(app.runtime.static_site.site, s->static_root);
-      return Status::ok();
+      return Status::success();
     }
     return deps.gateway.setSlotEndpoints(app.app, slot, s->endpoints);
   }
@@ -99,7 +99,7 @@ struct Reconciler {
       a.reason = why;
       a.detail_json = dumpJson(detail);
       auto id = deps.store.appendAudit(a);
-      return id ? Status::ok() : id.status();
+      return id ? Status::success() : id.status();
     });
   }
 
@@ -266,7 +266,7 @@ Status DeployController::reconcile() {
       }
     }
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace shipgate::release

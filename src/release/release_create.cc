@@ -87,7 +87,7 @@ Status DeployController::createRelease(const CreateReleaseRequest& req) {
                              {"reports", reports}}
                             .dump();
     auto a = deps_.store.appendAudit(audit);
-    return a ? Status::ok() : a.status();
+    return a ? Status::success() : a.status();
   });
 }
 

@@ -121,9 +121,9 @@ std::map<std::string, int64_t> SupervisorSlotRuntime::secretVersions(
 }
 
 Status SupervisorSlotRuntime::stop(const AppRelease& app, const std::string& slot) {
-  if (app.runtime.kind == runtime::RuntimeKind::kStatic) return Status::ok();
+  if (app.runtime.kind == runtime::RuntimeKind::kStatic) return Status::success();
   Status st = supervisor_.stop(app.app, slot);
-  if (st.code() == Status::Code::kNotFound) return Status::ok();
+  if (st.code() == Status::Code::kNotFound) return Status::success();
   return st;
 }
 

@@ -123,7 +123,7 @@ Status ProcessSupervisor::Impl::stop(const std::string& app, const std::string& 
     auto it = slots_.find({app, slot});
     if (it == slots_.end() || it->second.get() != req.stopped ||
         it->second->state == SlotState::kStopped) {
-      return Status::ok();
+      return Status::success();
     }
     changed_.waitFor(lock, std::chrono::milliseconds(100));
   }
@@ -215,7 +215,7 @@ Status ProcessSupervisor::Impl::validate(const ProcessSpec& spec) {
       rt.ports.first > rt.ports.last) {
     return Status::invalidArgument("app " + spec.app + ": the runtime has no port range");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 std::vector<std::pair<std::string, std::string>> ProcessSupervisor::Impl::baseEnvironment() {

@@ -22,13 +22,13 @@ RotatingLog::~RotatingLog() {
 }
 
 Status RotatingLog::open() {
-  if (fd_ >= 0) return Status::ok();
+  if (fd_ >= 0) return Status::success();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) return Status::fromErrno("cannot open log " + path_, errno);
   struct stat st {};
   size_ = ::fstat(fd_, &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
   if (size_ >= max_bytes_) rotate();
-  return Status::ok();
+  return Status::success();
 }
 
 void RotatingLog::rotate() {

@@ -95,7 +95,7 @@ Status fillFromFolder(const std::string& source, const std::string& dest,
   SG_RETURN_IF_ERROR(tree.finish());
   counts.bytes = tree.bytes();
   counts.entries = tree.entries();
-  return Status::ok();
+  return Status::success();
 }
 
 // libarchive's message for the last error; it may have none (null).
@@ -192,7 +192,7 @@ Status fillFromArchive(const std::string& source, const std::string& dest,
   SG_RETURN_IF_ERROR(tree.finish());
   counts.bytes = tree.bytes();
   counts.entries = tree.entries();
-  return Status::ok();
+  return Status::success();
 }
 
 int64_t mtimeMillis(const struct stat& st) {

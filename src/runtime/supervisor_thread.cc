@@ -301,7 +301,7 @@ Status ProcessSupervisor::Impl::spawnReplica(Slot& slot, Replica& r) {
   r.last_start_ms = clock_.wallMillis();
   r.state = ReplicaState::kRunning;
   slot.dirty = true;
-  return Status::ok();
+  return Status::success();
 }
 
 void ProcessSupervisor::Impl::killNow(Replica& r) {

@@ -67,7 +67,7 @@ class TreeWriter {
       if (slash == std::string_view::npos) break;
       i = slash + 1;
     }
-    return Status::ok();
+    return Status::success();
   }
 
   Status countEntry(std::string_view raw) {
@@ -76,7 +76,7 @@ class TreeWriter {
                                      std::to_string(limits_.max_entries) +
                                      " entries (limit static.max_entries), at " + quoteName(raw));
     }
-    return Status::ok();
+    return Status::success();
   }
 
   // Bytes about to be written (declared sizes checked before, actual sizes while writing).
@@ -88,17 +88,17 @@ class TreeWriter {
                                      quoteName(raw));
     }
     bytes_ += n;
-    return Status::ok();
+    return Status::success();
   }
 
   Status addDir(std::string_view raw, const std::string& rel) {
-    if (rel.empty()) return Status::ok();
+    if (rel.empty()) return Status::success();
     SG_RETURN_IF_ERROR(parents(raw, rel));
     std::string p = dest_ + "/" + rel;
-    if (::mkdir(p.c_str(), 0755) == 0) return Status::ok();
+    if (::mkdir(p.c_str(), 0755) == 0) return Status::success();
     struct stat st {};
     if (errno == EEXIST && ::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return Status::ok();
+      return Status::success();
     }
     return refuse(raw, "a directory where another entry already is");
   }
@@ -114,7 +114,7 @@ class TreeWriter {
       return Status::fromErrno(label_ + ": cannot create " + p, errno);
     }
     files_.push_back({rel, executable});
-    return Status::ok();
+    return Status::success();
   }
 
   Status addSymlink(std::string_view raw, const std::string& rel, std::string_view target) {
@@ -158,7 +158,7 @@ class TreeWriter {
       return Status::fromErrno(label_ + ": cannot create link " + p, errno);
     }
     links_.push_back(rel);
-    return Status::ok();
+    return Status::success();
   }
 
   Status addHardlink(std::string_view raw, const std::string& rel, std::string_view target_raw) {
@@ -180,7 +180,7 @@ class TreeWriter {
       if (errno == EEXIST) return refuse(raw, "a duplicate entry");
       return Status::fromErrno(label_ + ": cannot create hard link " + p, errno);
     }
-    return Status::ok();
+    return Status::success();
   }
 
   // After the tree is complete: every symbolic link, resolved for real, stays inside; files made
@@ -201,7 +201,7 @@ class TreeWriter {
     for (const auto& f : files_) {
       ::chmod((dest_ + "/" + f.rel).c_str(), f.executable ? 0555 : 0444);
     }
-    return Status::ok();
+    return Status::success();
   }
 
   Status refuse(std::string_view raw, const std::string& why) const {
@@ -223,7 +223,7 @@ class TreeWriter {
       }
       ++pos;
     }
-    return Status::ok();
+    return Status::success();
   }
 
   struct File {
@@ -249,7 +249,7 @@ inline Status writeAll(int fd, const char* data, size_t n) {
     data += w;
     n -= static_cast<size_t>(w);
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace shipgate::runtime

@@ -150,7 +150,7 @@ Result<std::unique_ptr<PostgresSecretsBackend>> PostgresSecretsBackend::open(
                  " version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"));
       SG_PG_ASSIGN(auto seen,
                    db.exec("SELECT 1 FROM secrets_schema WHERE version = $1", {pgInt(v.version)}));
-      if (seen.rows() > 0) return Status::ok();
+      if (seen.rows() > 0) return Status::success();
       SG_RETURN_IF_ERROR(db.run(v.sql));
       return db.run(
           "INSERT INTO secrets_schema (version, name, applied_at) "
@@ -175,7 +175,7 @@ Result<std::unique_ptr<PostgresSecretsBackend>> PostgresSecretsBackend::open(
 
 Status PostgresSecretsBackend::ready() {
   if (depth_ == 0 && conn_->broken()) return conn_->reset();
-  return Status::ok();
+  return Status::success();
 }
 
 Status PostgresSecretsBackend::atomically(const std::function<Status()>& body) {
@@ -247,7 +247,7 @@ Status PostgresSecretsBackend::rewrapKey(uint32_t id, const std::string& wrapped
                                    {PgParam::bytes(wrapped), pgText(root_key_id), pgInt(id)}));
   if (r.affected() != 1)
     return Status::notFound("data key " + std::to_string(id) + ": no such key");
-  return Status::ok();
+  return Status::success();
 }
 
 Result<std::optional<PathRow>> PostgresSecretsBackend::findPath(const std::string& path) {
@@ -324,7 +324,7 @@ Status PostgresSecretsBackend::destroyVersion(const std::string& path, int64_t v
   if (r.affected() != 1) {
     return Status::notFound(path + " has no version " + std::to_string(version));
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status PostgresSecretsBackend::putLabel(const LabelRow& row) {

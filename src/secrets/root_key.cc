@@ -232,7 +232,7 @@ Status RootKey::writeKeyFile(const std::string& path) {
     ::unlink(path.c_str());
     return Status::fromErrno(what, err);
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Result<RootKey> RootKey::fromPassphrase(const SecretBytes& passphrase, const KdfParams& params) {

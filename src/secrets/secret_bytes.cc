@@ -12,7 +12,7 @@ Status sodiumReady() {
   // sodium_init is thread-safe and returns 1 once it has run; -1 means no usable entropy.
   static const int kInit = sodium_init();
   if (kInit < 0) return Status::internal("libsodium cannot start (no entropy source?)");
-  return Status::ok();
+  return Status::success();
 }
 
 SecretBytes::SecretBytes(size_t size) : size_(size) {

@@ -88,7 +88,7 @@ Status checkLabel(const std::string& label) {
   }
   // A label of digits would read like a version number.
   if (digits_only) return Status::invalidArgument(what + ": only digits (that is a version)");
-  return Status::ok();
+  return Status::success();
 }
 
 Result<PathRow> requirePath(SecretsBackend& backend, const SecretPath& path, bool live) {
@@ -173,7 +173,7 @@ Result<std::unique_ptr<SecretsStore>> SecretsStore::open(std::unique_ptr<Secrets
           "secrets store: its value key or audit key is missing (tampered "
           "with?)");
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return std::make_unique<SecretsStore>(Key{}, std::move(s), clock);
@@ -211,7 +211,7 @@ Status SecretsStore::audited(State& s, const std::string& actor, std::string_vie
   Status status = s.backend->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(body(s));
     body_ok = true;
-    return audit(s, actor, action, path, version, Status::ok());
+    return audit(s, actor, action, path, version, Status::success());
   });
   if (status.isOk()) return status;
   if (body_ok) {
@@ -316,7 +316,7 @@ Result<SecretBytes> SecretsStore::get(const std::string& actor, const std::strin
         secrets::open(key->second, *record, valueAd(path->str(), version, record->key_id), what);
     if (!opened.isOk()) return opened.status();
     value = std::move(opened).value();
-    return Status::ok();
+    return Status::success();
   });
   // The value leaves only with its audit entry committed.
   if (!status.isOk()) return status;
@@ -342,7 +342,7 @@ Result<std::vector<SecretMetadata>> SecretsStore::list(const std::string& actor,
       out.push_back(
           {row.path, row.current_version, row.created_at, row.updated_at, row.deleted_at});
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -381,7 +381,7 @@ Result<std::vector<VersionMetadata>> SecretsStore::history(const std::string& ac
       }
       out.push_back(std::move(m));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -396,7 +396,7 @@ Status SecretsStore::remove(const std::string& actor, const std::string& path_te
     Result<PathRow> row = requirePath(*s.backend, *path, false);
     if (!row.isOk()) return row.status();
     version = row->current_version;
-    if (row->deleted_at != 0) return Status::ok();  // already deleted: nothing to change
+    if (row->deleted_at != 0) return Status::success();  // already deleted: nothing to change
     row->deleted_at = clock_.wallMillis();
     row->updated_at = row->deleted_at;
     return s.backend->upsertPath(*row);
@@ -412,7 +412,7 @@ Status SecretsStore::undelete(const std::string& actor, const std::string& path_
     Result<PathRow> row = requirePath(*s.backend, *path, false);
     if (!row.isOk()) return row.status();
     version = row->current_version;
-    if (row->deleted_at == 0) return Status::ok();
+    if (row->deleted_at == 0) return Status::success();
     row->deleted_at = 0;
     row->updated_at = clock_.wallMillis();
     return s.backend->upsertPath(*row);
@@ -433,7 +433,7 @@ Status SecretsStore::destroy(const std::string& actor, const std::string& path_t
     if (!v->has_value()) {
       return Status::notFound(path->str() + " has no version " + std::to_string(version));
     }
-    if (!(*v)->sealed) return Status::ok();  // already destroyed
+    if (!(*v)->sealed) return Status::success();  // already destroyed
     return s.backend->destroyVersion(path->str(), version, clock_.wallMillis());
   });
 }
@@ -507,7 +507,7 @@ Result<AuditVerification> SecretsStore::verifyAudit() {
     if (!recorded.isOk()) return recorded.status();
     rows = std::move(listed).value();
     head = recorded->value_or("");
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return verifyChain(state_.audit_key, rows, head);

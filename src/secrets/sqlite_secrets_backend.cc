@@ -195,7 +195,7 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
     }
     db.exec("PRAGMA synchronous=FULL");
     db.exec("PRAGMA foreign_keys=ON");
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   for (const SchemaVersion& v : kSchema) {
@@ -207,7 +207,7 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
             "STRICT");
         SQLite::Statement seen(db, "SELECT 1 FROM secrets_schema WHERE version = ?");
         seen.bind(1, v.version);
-        if (seen.executeStep()) return Status::ok();
+        if (seen.executeStep()) return Status::success();
         db.exec(std::string(v.sql));
         SQLite::Statement add(db,
                               "INSERT INTO secrets_schema (version, name, applied_at) "
@@ -215,7 +215,7 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
         add.bind(1, v.version);
         add.bind(2, std::string(v.name));
         add.exec();
-        return Status::ok();
+        return Status::success();
       });
     });
     if (!status.isOk()) {
@@ -229,7 +229,7 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
     SQLite::Statement st(db, "SELECT COALESCE(MAX(version), 0) FROM secrets_schema");
     st.executeStep();
     newest = st.getColumn(0).getInt();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   if (newest > kSchemaVersion) {
@@ -278,7 +278,7 @@ Status SqliteSecretsBackend::atomically(const std::function<Status()>& body) {
   if (depth_ > 0) return body();  // joins the open transaction
   Status status = run([&]() -> Status {
     db_->exec("BEGIN IMMEDIATE");
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   ++depth_;
@@ -293,7 +293,7 @@ Status SqliteSecretsBackend::atomically(const std::function<Status()>& body) {
   if (status.isOk()) {
     status = run([&]() -> Status {
       db_->exec("COMMIT");
-      return Status::ok();
+      return Status::success();
     });
   }
   if (!status.isOk() && sqlite3_get_autocommit(db_->getHandle()) == 0) {
@@ -309,7 +309,7 @@ Result<std::optional<std::string>> SqliteSecretsBackend::getMeta(const std::stri
     SQLite::Statement st(*db_, "SELECT value FROM secrets_meta WHERE key = ?");
     st.bind(1, key);
     if (st.executeStep()) out = st.getColumn(0).getString();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -323,7 +323,7 @@ Status SqliteSecretsBackend::putMeta(const std::string& key, const std::string& 
     st.bind(1, key);
     st.bind(2, value);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -341,7 +341,7 @@ Result<std::vector<KeyRow>> SqliteSecretsBackend::listKeys() {
       r.created_at = st.getColumn(4).getInt64();
       out.push_back(std::move(r));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -358,7 +358,7 @@ Status SqliteSecretsBackend::insertKey(const KeyRow& row) {
     st.bind(4, row.root_key_id);
     st.bind(5, row.created_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -370,7 +370,7 @@ Status SqliteSecretsBackend::rewrapKey(uint32_t id, const std::string& wrapped,
     st.bind(2, root_key_id);
     st.bind(3, static_cast<int64_t>(id));
     if (st.exec() != 1) return Status::notFound("data key " + std::to_string(id) + ": no such key");
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -381,7 +381,7 @@ Result<std::optional<PathRow>> SqliteSecretsBackend::findPath(const std::string&
                          std::string("SELECT ") + kPathCols + " FROM secrets_paths WHERE path = ?");
     st.bind(1, path);
     if (st.executeStep()) out = pathRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -401,7 +401,7 @@ Status SqliteSecretsBackend::upsertPath(const PathRow& row) {
     st.bind(4, row.updated_at);
     st.bind(5, row.deleted_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -419,7 +419,7 @@ Result<std::vector<PathRow>> SqliteSecretsBackend::pathsUnder(const std::string&
     st.bind(2, base + "/");
     st.bind(3, base + "0");
     while (st.executeStep()) out.push_back(pathRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -441,7 +441,7 @@ Status SqliteSecretsBackend::insertVersion(const VersionRow& row) {
     st.bind(5, row.created_by);
     st.bind(6, row.destroyed_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -454,7 +454,7 @@ Result<std::optional<VersionRow>> SqliteSecretsBackend::findVersion(const std::s
     st.bind(1, path);
     st.bind(2, version);
     if (st.executeStep()) out = versionRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -467,7 +467,7 @@ Result<std::vector<VersionRow>> SqliteSecretsBackend::versionsOf(const std::stri
                                    " FROM secrets_versions WHERE path = ? ORDER BY version");
     st.bind(1, path);
     while (st.executeStep()) out.push_back(versionRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -492,7 +492,7 @@ Status SqliteSecretsBackend::destroyVersion(const std::string& path, int64_t ver
     if (st.exec() != 1) {
       return Status::notFound(path + " has no version " + std::to_string(version));
     }
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -507,7 +507,7 @@ Status SqliteSecretsBackend::putLabel(const LabelRow& row) {
     st.bind(3, row.version);
     st.bind(4, row.updated_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -521,7 +521,7 @@ Result<std::optional<LabelRow>> SqliteSecretsBackend::findLabel(const std::strin
     st.bind(1, path);
     st.bind(2, label);
     if (st.executeStep()) out = labelRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -535,7 +535,7 @@ Result<std::vector<LabelRow>> SqliteSecretsBackend::labelsOf(const std::string& 
                          "WHERE path = ? ORDER BY label");
     st.bind(1, path);
     while (st.executeStep()) out.push_back(labelRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -555,7 +555,7 @@ Status SqliteSecretsBackend::appendAudit(const AuditRow& row) {
     bindBlob(st, 8, row.prev_hash);
     bindBlob(st, 9, row.hash);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -565,7 +565,7 @@ Result<std::vector<AuditRow>> SqliteSecretsBackend::listAudit() {
     SQLite::Statement st(*db_,
                          std::string("SELECT ") + kAuditCols + " FROM secrets_audit ORDER BY seq");
     while (st.executeStep()) out.push_back(auditRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

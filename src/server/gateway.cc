@@ -365,7 +365,7 @@ Status Gateway::start() {
   memory_return_ = std::make_unique<MemoryReturn>(connections_, deps_.clock);
   memory_return_->start();
   started_ = true;
-  return Status::ok();
+  return Status::success();
 }
 
 Status Gateway::apply(const std::shared_ptr<const config::Config>& config) {
@@ -377,7 +377,7 @@ Status Gateway::apply(const std::shared_ptr<const config::Config>& config) {
   snapshot_ = std::move(snap).value();
   version_.store(next, std::memory_order_release);
   if (firewall_slot_) firewall_slot_->set(snapshot_->firewall);
-  return Status::ok();
+  return Status::success();
 }
 
 std::shared_ptr<const Snapshot> Gateway::snapshot() const {

@@ -93,7 +93,7 @@ Status validateRateLimitConfig(const RateLimitConfig& c) {
   }
   if (c.max_keys == 0) return Status::invalidArgument("rate limit: max_keys must be > 0");
   if (c.shards == 0) return Status::invalidArgument("rate limit: shards must be > 0");
-  return Status::ok();
+  return Status::success();
 }
 
 Result<Rate> parseRateShorthand(std::string_view text) {

@@ -104,10 +104,10 @@ Status FailingStateStore::atomically(const std::function<Status()>& body) {
   } leave;
   return inner_.atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(body());
-    if (!outermost) return Status::ok();
+    if (!outermost) return Status::success();
     const Decision d = decide("commit");
     // A failed commit undoes the body either way; kAfter cannot apply to a rolled-back commit.
-    return d.fail ? injected("commit", 0) : Status::ok();
+    return d.fail ? injected("commit", 0) : Status::success();
   });
 }
 

@@ -84,7 +84,7 @@ Status validateUrl(const std::string& url) {
     if (error) PQfreemem(error);
     return Status::invalidArgument("state.url " + withoutPassword(url) + ": " + reason);
   }
-  return Status::ok();
+  return Status::success();
 }
 
 std::string describeUrl(const std::string& url) {
@@ -204,7 +204,7 @@ Result<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgPa
 
 Status PgConnection::run(std::string_view sql, const std::vector<PgParam>& params) {
   auto r = exec(sql, params);
-  return r.isOk() ? Status::ok() : r.status();
+  return r.isOk() ? Status::success() : r.status();
 }
 
 bool PgConnection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
@@ -212,7 +212,7 @@ bool PgConnection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
 Status PgConnection::reset() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return connectionError("cannot reconnect");
-  return Status::ok();
+  return Status::success();
 }
 
 Status PgConnection::connectionError(const std::string& what) const {

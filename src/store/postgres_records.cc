@@ -34,7 +34,7 @@ Status readApps(PgConnection& db, const std::string* name, std::vector<AppRecord
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(AppRecord{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3)});
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace
@@ -69,7 +69,7 @@ Result<std::vector<EnvironmentRecord>> PostgresStateStore::listEnvironments() {
       out.push_back(EnvironmentRecord{r.text(i, 0), r.int64(i, 1) != 0, r.int64(i, 2),
                                       r.int64(i, 3) != 0, r.int64(i, 4), r.int64(i, 5)});
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -175,7 +175,7 @@ Result<IncidentRecord> PostgresStateStore::findIncident(int64_t id) {
                         {pgInt(id)}));
     if (r.rows() == 0) return Status::notFound("no incident " + std::to_string(id));
     out = incidentFromRow(r, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -191,7 +191,7 @@ Result<std::vector<IncidentRecord>> PostgresStateStore::listIncidents(const std:
                                      "AND ($2 = 0 OR resolved_at = 0) ORDER BY id DESC LIMIT $3",
                                  {pgText(app), pgInt(open_only ? 1 : 0), pgLimit(limit)}));
     for (int i = 0; i < r.rows(); ++i) out.push_back(incidentFromRow(r, i));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -211,7 +211,7 @@ Result<int64_t> PostgresStateStore::appendAudit(const AuditEntry& e) {
                                  {pgInt(e.at), pgText(e.actor), pgText(e.action), pgText(e.subject),
                                   pgText(e.reason), pgText(e.detail_json)}));
     id = r.int64(0, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -228,7 +228,7 @@ Result<std::vector<AuditEntry>> PostgresStateStore::listAudit(int64_t after_id, 
       out.push_back(AuditEntry{r.int64(i, 0), r.int64(i, 1), r.text(i, 2), r.text(i, 3),
                                r.text(i, 4), r.text(i, 5), r.text(i, 6)});
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -276,7 +276,7 @@ Result<std::vector<SlotRecord>> PostgresStateStore::slotStates(const std::string
       s.updated_at = r.int64(i, 4);
       out.push_back(std::move(s));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -307,7 +307,7 @@ Result<std::optional<std::string>> PostgresStateStore::getRuntimeState(const std
   Status status = read([&](PgConnection& db) -> Status {
     SG_PG_ASSIGN(auto r, db.exec("SELECT value FROM runtime_state WHERE key = $1", {pgText(key)}));
     if (r.rows() > 0) out = r.text(0, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -318,7 +318,7 @@ Status PostgresStateStore::eraseRuntimeState(const std::string& key) {
   return write([&](PgConnection& db) -> Status {
     SG_RETURN_IF_ERROR(lockVersion(db));
     SG_PG_ASSIGN(auto r, db.exec("DELETE FROM runtime_state WHERE key = $1", {pgText(key)}));
-    if (r.affected() == 0) return Status::ok();  // nothing changed, nothing to notify
+    if (r.affected() == 0) return Status::success();  // nothing changed, nothing to notify
     return bump(db, "runtime", key);
   });
 }
@@ -343,7 +343,7 @@ Result<int64_t> PostgresStateStore::recordDelivery(const DeliveryRecord& d) {
                           pgInt(d.attempt), pgText(std::string(toString(d.outcome))),
                           pgInt(d.http_status), pgText(d.error)}));
     id = r.int64(0, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -377,7 +377,7 @@ Result<std::vector<DeliveryRecord>> PostgresStateStore::listDeliveries(const std
       d.error = r.text(i, 8);
       out.push_back(std::move(d));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

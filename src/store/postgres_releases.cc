@@ -58,7 +58,7 @@ Status deploymentFromRow(const PgResult& r, int row, DeploymentRecord& d) {
   d.created_at = r.int64(row, 15);
   d.updated_at = r.int64(row, 16);
   d.finished_at = r.int64(row, 17);
-  return Status::ok();
+  return Status::success();
 }
 
 Status loadSteps(PgConnection& db, DeploymentRecord& d) {
@@ -85,7 +85,7 @@ Status loadSteps(PgConnection& db, DeploymentRecord& d) {
     s.evidence_json = r.text(i, 6);
     d.steps.push_back(std::move(s));
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status validateStep(const StepRecord& s) {
@@ -95,7 +95,7 @@ Status validateStep(const StepRecord& s) {
   if (s.name.empty()) {
     return Status::invalidArgument("step " + std::to_string(s.index) + ": empty name");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status upsertStep(PgConnection& db, const std::string& deployment_id, const StepRecord& s) {
@@ -162,7 +162,7 @@ Result<ReleaseRecord> PostgresStateStore::findRelease(const std::string& app,
                                  {pgText(app), pgText(version)}));
     if (r.rows() == 0) return Status::notFound("no release " + app + " " + version);
     out = releaseFromRow(r, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -178,7 +178,7 @@ Result<std::vector<ReleaseRecord>> PostgresStateStore::listReleases(const std::s
                                      "ORDER BY created_at DESC, seq DESC LIMIT $2",
                                  {pgText(app), pgLimit(limit)}));
     for (int i = 0; i < r.rows(); ++i) out.push_back(releaseFromRow(r, i));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -340,7 +340,7 @@ Result<std::vector<DeploymentRecord>> PostgresStateStore::listDeployments(const 
       SG_RETURN_IF_ERROR(deploymentFromRow(r, i, d));
       out.push_back(std::move(d));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -360,7 +360,7 @@ Result<std::vector<DeploymentRecord>> PostgresStateStore::unfinishedDeployments(
       out.push_back(std::move(d));
     }
     for (DeploymentRecord& d : out) SG_RETURN_IF_ERROR(loadSteps(db, d));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

@@ -67,7 +67,7 @@ Result<std::vector<ReleaseReportRecord>> PostgresStateStore::listReleaseReports(
                                      "ORDER BY kind, name",
                                  {pgText(app), pgText(version)}));
     for (int i = 0; i < r.rows(); ++i) out.push_back(reportFromRow(r, i));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -90,7 +90,7 @@ Result<ReleaseReportRecord> PostgresStateStore::readReleaseReport(const std::str
     }
     out = reportFromRow(r, 0);
     out.content = r.bytes(0, 7);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

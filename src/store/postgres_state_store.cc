@@ -9,15 +9,15 @@ namespace shipgate::store {
 namespace pg_detail {
 
 Status checkJson(PgConnection& db, const std::string& what, const std::string& text) {
-  if (text.empty()) return Status::ok();
+  if (text.empty()) return Status::success();
   SG_PG_ASSIGN(auto r, db.exec("SELECT shipgate_json_valid($1)", {pgText(text)}));
-  if (r.rows() == 1 && r.text(0, 0) == "t") return Status::ok();
+  if (r.rows() == 1 && r.text(0, 0) == "t") return Status::success();
   return Status::invalidArgument(what + ": not valid JSON");
 }
 
 Status requireApp(PgConnection& db, const std::string& name) {
   SG_PG_ASSIGN(auto r, db.exec("SELECT 1 FROM apps WHERE name = $1", {pgText(name)}));
-  if (r.rows() > 0) return Status::ok();
+  if (r.rows() > 0) return Status::success();
   return Status::failedPrecondition("app '" + name + "' is not recorded in the state store");
 }
 
@@ -75,7 +75,7 @@ Result<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(const std::
   Status status = store->write([&](pg::PgConnection& db) -> Status {
     SG_RETURN_IF_ERROR(locked(db));
     SG_PG_ASSIGN(applied, appliedVersion(db));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   if (applied > kSchemaVersion) {
@@ -91,7 +91,7 @@ Result<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(const std::
       SG_RETURN_IF_ERROR(locked(db));
       SG_PG_ASSIGN(auto seen, db.exec("SELECT 1 FROM schema_migrations WHERE version = $1",
                                       {pgInt(m.version)}));
-      if (seen.rows() > 0) return Status::ok();  // another process applied it meanwhile
+      if (seen.rows() > 0) return Status::success();  // another process applied it meanwhile
       SG_RETURN_IF_ERROR(db.run(m.sql));
       return db.run(
           "INSERT INTO schema_migrations (version, name, applied_at) "
@@ -128,7 +128,7 @@ Result<int> PostgresStateStore::schemaVersion() {
   Status status = read([&](pg::PgConnection& db) -> Status {
     SG_PG_ASSIGN(auto r, db.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     version = static_cast<int>(r.int64(0, 0));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return version;
@@ -141,7 +141,7 @@ Result<int64_t> PostgresStateStore::stateVersion() {
     SG_PG_ASSIGN(auto r, db.exec("SELECT version FROM state_version WHERE id = 1"));
     if (r.rows() != 1) return Status::internal(where_ + ": state_version has no row");
     version = r.int64(0, 0);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return version;

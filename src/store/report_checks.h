@@ -20,7 +20,7 @@ inline Status checkReleaseReport(const ReleaseReportRecord& r) {
                                    " bytes; the limit is " +
                                    std::to_string(kMaxReleaseReportBytes) + " bytes (16 MiB)");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace shipgate::store

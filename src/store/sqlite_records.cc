@@ -45,7 +45,7 @@ Status SqliteStateStore::upsertEnvironment(const EnvironmentRecord& e) {
     SQLite::bind(st, e.name, e.approval_required ? 1 : 0, e.bake_ms, e.triggers ? 1 : 0,
                  e.scale_down_delay_ms, e.updated_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -66,7 +66,7 @@ Result<std::vector<EnvironmentRecord>> SqliteStateStore::listEnvironments() {
       e.updated_at = st.getColumn(5).getInt64();
       out.push_back(std::move(e));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -83,7 +83,7 @@ Status SqliteStateStore::upsertApp(const AppRecord& a) {
                          "runtime_kind = excluded.runtime_kind, updated_at = excluded.updated_at");
     SQLite::bind(st, a.name, a.environment, a.runtime_kind, a.updated_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -101,7 +101,7 @@ Status readApps(SQLite::Database& db, const std::string* name, std::vector<AppRe
     a.updated_at = st.getColumn(3).getInt64();
     out.push_back(std::move(a));
   }
-  return Status::ok();
+  return Status::success();
 }
 }  // namespace
 
@@ -148,7 +148,7 @@ Result<int64_t> SqliteStateStore::openIncident(const IncidentRecord& i) {
     SQLite::bind(st, i.app, i.deployment_id, i.cause, i.detail_json, i.opened_at);
     st.exec();
     id = db.getLastInsertRowid();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -177,7 +177,7 @@ Status SqliteStateStore::resolveIncident(int64_t id, int64_t resolved_at) {
                          "WHERE id = ?");
     SQLite::bind(st, resolved_at, resolved_at - opened_at, id);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -190,7 +190,7 @@ Result<IncidentRecord> SqliteStateStore::findIncident(int64_t id) {
     st.bind(1, id);
     if (!st.executeStep()) return Status::notFound("no incident " + std::to_string(id));
     out = incidentFromRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -206,7 +206,7 @@ Result<std::vector<IncidentRecord>> SqliteStateStore::listIncidents(const std::s
                                  "AND (?2 = 0 OR resolved_at = 0) ORDER BY id DESC LIMIT ?3");
     SQLite::bind(st, app, open_only ? 1 : 0, sqlLimit(limit));
     while (st.executeStep()) out.push_back(incidentFromRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -227,7 +227,7 @@ Result<int64_t> SqliteStateStore::appendAudit(const AuditEntry& e) {
     SQLite::bind(st, e.at, e.actor, e.action, e.subject, e.reason, e.detail_json);
     st.exec();
     id = db.getLastInsertRowid();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -252,7 +252,7 @@ Result<std::vector<AuditEntry>> SqliteStateStore::listAudit(int64_t after_id, in
       e.detail_json = st.getColumn(6).getString();
       out.push_back(std::move(e));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -273,7 +273,7 @@ Status SqliteStateStore::setSlotState(const SlotRecord& s) {
                          "updated_at = excluded.updated_at");
     SQLite::bind(st, s.app, s.slot, s.version, std::string(toString(s.state)), s.updated_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -300,7 +300,7 @@ Result<std::vector<SlotRecord>> SqliteStateStore::slotStates(const std::string& 
       s.updated_at = st.getColumn(4).getInt64();
       out.push_back(std::move(s));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -321,7 +321,7 @@ Status SqliteStateStore::putRuntimeState(const std::string& key, const std::stri
                          "updated_at = excluded.updated_at");
     SQLite::bind(st, key, json, updated_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -332,7 +332,7 @@ Result<std::optional<std::string>> SqliteStateStore::getRuntimeState(const std::
     SQLite::Statement st(db, "SELECT value FROM runtime_state WHERE key = ?");
     st.bind(1, key);
     if (st.executeStep()) out = st.getColumn(0).getString();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -344,7 +344,7 @@ Status SqliteStateStore::eraseRuntimeState(const std::string& key) {
     SQLite::Statement st(db, "DELETE FROM runtime_state WHERE key = ?");
     st.bind(1, key);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -368,7 +368,7 @@ Result<int64_t> SqliteStateStore::recordDelivery(const DeliveryRecord& d) {
                  std::string(toString(d.outcome)), d.http_status, d.error);
     st.exec();
     id = db.getLastInsertRowid();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -403,7 +403,7 @@ Result<std::vector<DeliveryRecord>> SqliteStateStore::listDeliveries(const std::
       d.error = st.getColumn(8).getString();
       out.push_back(std::move(d));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

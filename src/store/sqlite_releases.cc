@@ -60,7 +60,7 @@ Status deploymentFromRow(SQLite::Statement& st, DeploymentRecord& d) {
   d.created_at = st.getColumn(15).getInt64();
   d.updated_at = st.getColumn(16).getInt64();
   d.finished_at = st.getColumn(17).getInt64();
-  return Status::ok();
+  return Status::success();
 }
 
 Status loadSteps(SQLite::Database& db, DeploymentRecord& d) {
@@ -87,7 +87,7 @@ Status loadSteps(SQLite::Database& db, DeploymentRecord& d) {
     s.evidence_json = st.getColumn(6).getString();
     d.steps.push_back(std::move(s));
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status validateStep(const StepRecord& s) {
@@ -97,7 +97,7 @@ Status validateStep(const StepRecord& s) {
   if (s.name.empty()) {
     return Status::invalidArgument("step " + std::to_string(s.index) + ": empty name");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 void upsertStep(SQLite::Database& db, const std::string& deployment_id, const StepRecord& s) {
@@ -151,7 +151,7 @@ Status SqliteStateStore::createRelease(const ReleaseRecord& r) {
     SQLite::bind(st, r.app, r.version, r.artifact, r.commit_sha, r.commit_time, r.created_by,
                  r.created_at);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -165,7 +165,7 @@ Result<ReleaseRecord> SqliteStateStore::findRelease(const std::string& app,
     SQLite::bind(st, app, version);
     if (!st.executeStep()) return Status::notFound("no release " + app + " " + version);
     out = releaseFromRow(st);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -181,7 +181,7 @@ Result<std::vector<ReleaseRecord>> SqliteStateStore::listReleases(const std::str
                                  "ORDER BY created_at DESC, seq DESC LIMIT ?");
     SQLite::bind(st, app, sqlLimit(limit));
     while (st.executeStep()) out.push_back(releaseFromRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -244,7 +244,7 @@ Result<std::string> SqliteStateStore::createDeployment(const DeploymentRecord& d
                  d.rollback_json, d.created_at, d.updated_at, d.finished_at);
     st.exec();
     for (const StepRecord& s : d.steps) upsertStep(db, id, s);
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return id;
@@ -277,7 +277,7 @@ Status SqliteStateStore::updateDeployment(const DeploymentRecord& d) {
                  d.approved_by, d.failure, d.baseline_json, d.rollback_json, d.updated_at,
                  d.finished_at, d.id);
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -290,7 +290,7 @@ Status SqliteStateStore::saveStep(const StepRecord& s) {
     }
     SG_RETURN_IF_ERROR(checkJson(db, "step " + s.name + " evidence_json", s.evidence_json));
     upsertStep(db, s.deployment_id, s);
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -323,7 +323,7 @@ Result<std::vector<DeploymentRecord>> SqliteStateStore::listDeployments(const st
       SG_RETURN_IF_ERROR(deploymentFromRow(st, d));
       out.push_back(std::move(d));
     }
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -342,7 +342,7 @@ Result<std::vector<DeploymentRecord>> SqliteStateStore::unfinishedDeployments() 
       out.push_back(std::move(d));
     }
     for (DeploymentRecord& d : out) SG_RETURN_IF_ERROR(loadSteps(db, d));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

@@ -45,7 +45,7 @@ Status SqliteStateStore::addReleaseReport(const ReleaseReportRecord& r) {
                  static_cast<int64_t>(r.content.size()), r.created_at);
     st.bind(8, r.content.data(), static_cast<int>(r.content.size()));
     st.exec();
-    return Status::ok();
+    return Status::success();
   });
 }
 
@@ -59,7 +59,7 @@ Result<std::vector<ReleaseReportRecord>> SqliteStateStore::listReleaseReports(
                                  "ORDER BY kind, name");
     SQLite::bind(st, app, version);
     while (st.executeStep()) out.push_back(reportFromRow(st));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;
@@ -83,7 +83,7 @@ Result<ReleaseReportRecord> SqliteStateStore::readReleaseReport(const std::strin
     out = reportFromRow(st);
     SQLite::Column c = st.getColumn(7);
     out.content.assign(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return out;

@@ -24,13 +24,13 @@ Status createDirectory(const std::string& dir) {
     if (!fs::is_directory(dir, ec)) {
       return Status::ioError("state directory " + dir + ": exists and is not a directory");
     }
-    return Status::ok();
+    return Status::success();
   }
   fs::create_directories(dir, ec);
   if (ec) return Status::ioError("state directory " + dir + ": cannot create: " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return Status::ioError("state directory " + dir + ": cannot chmod 0700: " + ec.message());
-  return Status::ok();
+  return Status::success();
 }
 
 // SQLite would create the file with the umask's mode; the state is the operator's alone.
@@ -38,7 +38,7 @@ Status createFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::fromErrno("state database " + path, errno);
   ::close(fd);
-  return Status::ok();
+  return Status::success();
 }
 
 std::string pragmaText(SQLite::Database& db, const std::string& pragma) {
@@ -59,10 +59,10 @@ bool undo(sqlite3* db, bool top, const std::string& savepoint) {
 }
 
 Status checkJson(SQLite::Database& db, const std::string& what, const std::string& text) {
-  if (text.empty()) return Status::ok();
+  if (text.empty()) return Status::success();
   SQLite::Statement st(db, "SELECT json_valid(?)");
   st.bind(1, text);
-  if (st.executeStep() && st.getColumn(0).getInt() == 1) return Status::ok();
+  if (st.executeStep() && st.getColumn(0).getInt() == 1) return Status::success();
   return Status::invalidArgument(what + ": not valid JSON");
 }
 
@@ -73,7 +73,7 @@ bool appExists(SQLite::Database& db, const std::string& name) {
 }
 
 Status requireApp(SQLite::Database& db, const std::string& name) {
-  if (appExists(db, name)) return Status::ok();
+  if (appExists(db, name)) return Status::success();
   return Status::failedPrecondition("app '" + name + "' is not recorded in the state store");
 }
 
@@ -135,7 +135,7 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
     SQLite::Statement st(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     st.executeStep();
     applied = st.getColumn(0).getInt();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   if (applied > kSchemaVersion) {
@@ -152,13 +152,13 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
       // Another process may have applied it since we looked.
       SQLite::Statement seen(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
       seen.bind(1, m.version);
-      if (seen.executeStep()) return Status::ok();
+      if (seen.executeStep()) return Status::success();
       db.exec(std::string(m.sql));
       SQLite::Statement add(
           db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
       SQLite::bind(add, m.version, std::string(m.name), RealClock::instance().wallMillis());
       add.exec();
-      return Status::ok();
+      return Status::success();
     });
     if (!status.isOk()) {
       return Status::internal("state database " + path + ": migration " +
@@ -176,7 +176,7 @@ Result<int> SqliteStateStore::schemaVersion() {
     SQLite::Statement st(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     st.executeStep();
     version = st.getColumn(0).getInt();
-    return Status::ok();
+    return Status::success();
   });
   if (!status.isOk()) return status;
   return version;

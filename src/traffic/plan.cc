@@ -126,7 +126,7 @@ Status buildApp(const config::Config& cfg, const AppConfig& app, HealthRegistry&
       }
     }
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

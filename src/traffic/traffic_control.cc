@@ -33,12 +33,12 @@ TrafficControl::TrafficControl(HealthRegistry& registry,
     : registry_(registry), store_(store), config_(std::move(config)) {}
 
 Status TrafficControl::restore() {
-  if (store_ == nullptr) return Status::ok();
+  if (store_ == nullptr) return Status::success();
   MutexLock lock(mu_);
   auto saved = store_->load();
   if (!saved.isOk()) return saved.status();
   registry_.routing().publish(prune(std::move(saved).value(), *config_));
-  return Status::ok();
+  return Status::success();
 }
 
 const AppConfig* TrafficControl::findApp(const std::string& name) const {
@@ -54,7 +54,7 @@ Status TrafficControl::publishLocked(RoutingOverlay next) {
     }
   }
   registry_.routing().publish(std::move(next));
-  return Status::ok();
+  return Status::success();
 }
 
 void TrafficControl::setConfig(std::shared_ptr<const config::Config> config) {
@@ -92,7 +92,7 @@ Status TrafficControl::switchSlot(const std::string& app_name, Slot slot) {
   next.apps[app_name].slot = SlotOverride{slot, std::nullopt, app->active_slot, app->weights};
   SG_RETURN_IF_ERROR(publishLocked(std::move(next)));
   log::info("app " + app_name + ": traffic switched to slot " + slotName(slot));
-  return Status::ok();
+  return Status::success();
 }
 
 Status TrafficControl::setWeights(const std::string& app_name, int blue, int green) {
@@ -117,7 +117,7 @@ Status TrafficControl::setWeights(const std::string& app_name, int blue, int gre
   SG_RETURN_IF_ERROR(publishLocked(std::move(next)));
   log::info("app " + app_name + ": weights set to blue=" + std::to_string(blue) +
             " green=" + std::to_string(green));
-  return Status::ok();
+  return Status::success();
 }
 
 Status TrafficControl::approveFailover(const std::string& app_name, const std::string& region) {
@@ -140,7 +140,7 @@ Status TrafficControl::approveFailover(const std::string& app_name, const std::s
   }
   registry_.noteApproval(app_name, region, true);
   log::info("app " + app_name + ": failover to region " + region + " approved");
-  return Status::ok();
+  return Status::success();
 }
 
 Status TrafficControl::revokeFailover(const std::string& app_name, const std::string& region) {
@@ -149,14 +149,14 @@ Status TrafficControl::revokeFailover(const std::string& app_name, const std::st
     if (findApp(app_name) == nullptr) return Status::notFound("no app named '" + app_name + "'");
     RoutingOverlay next = *registry_.routing().load();
     auto it = next.apps.find(app_name);
-    if (it == next.apps.end() || !it->second.approved(region)) return Status::ok();
+    if (it == next.apps.end() || !it->second.approved(region)) return Status::success();
     auto& regions = it->second.approved_regions;
     regions.erase(std::remove(regions.begin(), regions.end(), region), regions.end());
     if (!it->second.slot && regions.empty()) next.apps.erase(it);
     SG_RETURN_IF_ERROR(publishLocked(std::move(next)));
   }
   registry_.noteApproval(app_name, region, false);
-  return Status::ok();
+  return Status::success();
 }
 
 std::shared_ptr<const RoutingOverlay> TrafficControl::overlay() const {

@@ -241,7 +241,7 @@ Status Scheme::addField(std::string name, Type type, FieldGetter get, bool norma
   }
   FieldDef def{std::move(name), type, get, normalizable, static_cast<uint32_t>(fields_.size())};
   fields_.push_back(std::move(def));
-  return Status::ok();
+  return Status::success();
 }
 
 const FieldDef* Scheme::find(std::string_view name) const {

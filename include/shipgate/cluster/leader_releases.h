@@ -33,7 +33,7 @@ class LeaderReleases final : public release::ReleaseController {
   bool leading() const;
 
   // ReleaseController: start()/stop() of the proxy do nothing (leadership drives the real one).
-  Status start() override { return Status::ok(); }
+  Status start() override { return Status::success(); }
   void stop() override { stepDown(); }
   Result<std::string> deploy(const release::DeployRequest& request) override;
   Status createRelease(const release::CreateReleaseRequest& request) override;

@@ -16,7 +16,9 @@ class [[nodiscard]] Status {
                     kPermissionDenied, kAlreadyExists, kFailedPrecondition };
 
   Status() = default;
-  static Status ok() { return Status(); }
+  // Not named ok(): a static ok() could be called through an instance (`st.ok()`), compiling to
+  // an always-OK check; the query is isOk().
+  static Status success() { return Status(); }
   static Status invalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
   static Status notFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status ioError(std::string m) { return Status(Code::kIoError, std::move(m)); }

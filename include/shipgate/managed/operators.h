@@ -166,7 +166,7 @@ class CompiledOperator {
   // Null otherwise.
   virtual const std::vector<std::string>* phraseList() const { return nullptr; }
   virtual Status prepare(std::unique_ptr<MultiRegex::Scratch>& scratch) const {
-    return Status::ok();
+    return Status::success();
   }
   std::string_view name() const { return name_; }
 

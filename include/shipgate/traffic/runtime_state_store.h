@@ -25,7 +25,7 @@ class InMemoryRuntimeStateStore final : public RuntimeStateStore {
   Status save(const RoutingOverlay& overlay) override {
     saved_ = overlay;
     ++saves_;
-    return Status::ok();
+    return Status::success();
   }
   Result<RoutingOverlay> load() override { return saved_; }
   int saves() const { return saves_; }

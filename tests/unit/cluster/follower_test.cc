@@ -51,7 +51,7 @@ TEST(StateFollower, NotificationsWakeItAndTheResyncRepairsAMissedOne) {
   o.apply = [&](int64_t v) {
     last.store(v);
     applies.fetch_add(1);
-    return Status::ok();
+    return Status::success();
   };
   {
     StateFollower f(o);
@@ -84,7 +84,9 @@ TEST(StateFollower, AFailedApplyIsRetriedAndALostSessionComesBack) {
   FollowerOptions o;
   o.url = pg.url();
   o.resync = 300ms;
-  o.apply = [&](int64_t) { return fail.load() ? Status::unavailable("store busy") : Status::ok(); };
+  o.apply = [&](int64_t) {
+    return fail.load() ? Status::unavailable("store busy") : Status::success();
+  };
   StateFollower f(o);
   ASSERT_TRUE(f.start().isOk());
   fail.store(true);
@@ -106,7 +108,7 @@ TEST(StateFollower, AMissingStateVersionTableReadsAsZero) {
   ASSERT_TRUE(pg.start());
   FollowerOptions o;
   o.url = pg.url();
-  o.apply = [](int64_t) { return Status::ok(); };
+  o.apply = [](int64_t) { return Status::success(); };
   StateFollower f(o);
   ASSERT_TRUE(f.start().isOk());
   EXPECT_EQ(f.applied(), 0);

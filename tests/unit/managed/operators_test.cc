@@ -53,7 +53,7 @@ Status compileError(const std::string& name, const std::string& param) {
   o.name = name;
   o.param = param;
   auto c = CompiledOperator::compile(o, OperatorEnv{});
-  return c.isOk() ? Status::ok() : c.status();
+  return c.isOk() ? Status::success() : c.status();
 }
 
 struct OpRun {

@@ -62,12 +62,12 @@ class FakeGateway final : public GatewayControl {
                           const std::vector<config::HostPort>& endpoints) override {
     std::lock_guard<std::mutex> lock(mu_);
     endpoints_[{app, slot}] = endpoints;
-    return Status::ok();
+    return Status::success();
   }
   Status setStaticRoot(const std::string& site, const std::string& root) override {
     std::lock_guard<std::mutex> lock(mu_);
     static_roots_[site] = root;
-    return Status::ok();
+    return Status::success();
   }
   Status switchSlot(const std::string& app, Slot slot) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -78,14 +78,14 @@ class FakeGateway final : public GatewayControl {
     active_[app] = slot;
     weights_.erase(app);
     history_.push_back(app + ":" + traffic::slotName(slot));
-    return Status::ok();
+    return Status::success();
   }
   Status setWeights(const std::string& app, int blue, int green) override {
     std::lock_guard<std::mutex> lock(mu_);
     weights_[app] = {blue, green};
     active_[app] = green > blue ? Slot::kGreen : Slot::kBlue;
     history_.push_back(app + ":" + std::to_string(blue) + "/" + std::to_string(green));
-    return Status::ok();
+    return Status::success();
   }
   Result<traffic::EffectiveSlot> effective(const std::string& app) const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -116,7 +116,7 @@ class FakeGateway final : public GatewayControl {
   }
   Status restoreRouting() override {
     restores_++;
-    return Status::ok();
+    return Status::success();
   }
 
   // ---- for tests ----
@@ -212,7 +212,7 @@ class FakeRuntime final : public SlotRuntime {
     std::lock_guard<std::mutex> lock(mu_);
     running_.erase({app.app, slot});
     stops_.push_back(app.app + ":" + slot);
-    return Status::ok();
+    return Status::success();
   }
   SlotRunState state(const AppRelease& app, const std::string& slot) const override {
     std::lock_guard<std::mutex> lock(mu_);

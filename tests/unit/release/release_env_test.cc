@@ -62,7 +62,7 @@ class ReleaseEnvTest : public ::testing::Test {
   Status failure(const EnvSources& s) {
     auto r = resolveRuntime(app_, s);
     EXPECT_FALSE(r.isOk());
-    if (r.isOk()) return Status::ok();
+    if (r.isOk()) return Status::success();
     EXPECT_EQ(r.status().message().find(kValue), std::string::npos) << r.status().message();
     return r.status();
   }

@@ -90,7 +90,7 @@ TEST_F(PostgresStoreTest, TwoConnectionsCreatingADeploymentForOneAppOnlyOneSucce
     // b waits on the app's row lock (no timing asserted: a correct store waits however long).
     std::this_thread::sleep_for(200ms);
     EXPECT_FALSE(b_done.load());
-    return Status::ok();
+    return Status::success();
   });
   if (other.joinable()) other.join();
   ASSERT_TRUE(a_status.isOk()) << a_status.toString();
@@ -232,7 +232,7 @@ TEST_F(PostgresStoreTest, NoNotificationBeforeCommitNorForARolledBackTransaction
     SG_RETURN_IF_ERROR(store->putRuntimeState("a", "1", 1));
     SG_RETURN_IF_ERROR(store->putRuntimeState("b", "2", 1));
     EXPECT_EQ(next(*listen, 300ms), "") << "a notification before the commit";
-    return Status::ok();
+    return Status::success();
   });
   ASSERT_TRUE(st.isOk()) << st.toString();
   EXPECT_EQ(next(*listen), "1 runtime a");
@@ -282,7 +282,7 @@ TEST_F(PostgresStoreTest, AWriteWaitingOnAnotherNodesTransactionGivesUpUnavailab
   Status st = a->atomically([&]() -> Status {
     SG_RETURN_IF_ERROR(a->putRuntimeState("k", "1", 1));
     blocked = b->putRuntimeState("k", "2", 2);  // waits for a's lock (5 s), then gives up
-    return Status::ok();
+    return Status::success();
   });
   ASSERT_TRUE(st.isOk()) << st.toString();
   EXPECT_EQ(blocked.code(), Status::Code::kUnavailable) << blocked.toString();
@@ -323,7 +323,7 @@ TEST_F(PostgresStoreTest, AConnectionLostInsideAtomicallyFailsTheTransactionWhol
                           dbname() + "'",
                       &killed, dbname()));
     (void)store->putRuntimeState("y", "2", 2);  // fails; the body carries on regardless
-    return Status::ok();
+    return Status::success();
   });
   EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
   EXPECT_FALSE(store->getRuntimeState("x")->has_value());

@@ -89,7 +89,7 @@ TEST_P(StoreTest, NestedAtomicallyUndoesOnlyTheInnerBodyWhenTheOuterGoesOn) {
     Status inner_ok = store_->atomically(
         [&]() { return store_->appendAudit(testutil::audit("inner-ok", "3")).status(); });
     EXPECT_TRUE(inner_ok.isOk());
-    return Status::ok();
+    return Status::success();
   });
   ASSERT_TRUE(st.isOk()) << st.toString();
   auto entries = store_->listAudit(0, 0);
@@ -217,7 +217,7 @@ TEST(StoreFull, AFullDiskInsideAtomicallyLeavesNothingEvenIfTheBodyCarriesOn) {
     }
     // Carry on as if nothing happened.
     (void)store.putRuntimeState("after", "2", 2);
-    return Status::ok();
+    return Status::success();
   });
   ASSERT_FALSE(first_error.isOk()) << "the cap never filled the file";
   EXPECT_NE(first_error.message().find(store.path()), std::string::npos) << first_error.message();

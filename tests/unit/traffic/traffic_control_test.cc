@@ -40,7 +40,7 @@ class FailingStore final : public RuntimeStateStore {
  public:
   bool fail = true;
   Status save(const RoutingOverlay&) override {
-    return fail ? Status::ioError("disk full") : Status::ok();
+    return fail ? Status::ioError("disk full") : Status::success();
   }
   Result<RoutingOverlay> load() override { return RoutingOverlay{}; }
 };
