@@ -910,12 +910,30 @@ struct Evaluator {
     return true;
   }
 
+  // A TxStep rule: what evalRule would decide, and the match state it would leave (a later
+  // rule may read MATCHED_VAR and MATCHED_VAR_NAME; MATCHED_VARS starts empty in every rule).
+  bool txDecide(const engine_internal::TxStep& x) {
+    const std::string* v = s.vars.find(x.full_key, x.hash);
+    if (v == nullptr) return false;  // no value: the rule does not match, negated or not
+    if (x.cop->match(*v, {}, *s.hs, nullptr, nullptr) == x.negated) return false;
+    s.matched_var.assign(*v);
+    s.matched_var_name.assign(x.matched_name);
+    return true;
+  }
+
   void runPhase(const std::vector<Step>& steps) {
     size_t i = 0;
     while (i < steps.size() && !stop) {
       const Step& st = steps[i];
       if (st.rule < 0 || (st.quick && quickReject(st))) {
         ++i;
+        continue;
+      }
+      if (st.tx >= 0 && s.removed_ids.empty() && s.removed_tags.empty() &&
+          s.removed_targets.empty()) {
+        i = txDecide(impl.tx_steps[static_cast<size_t>(st.tx)]) && st.skip_to >= 0
+                ? static_cast<size_t>(st.skip_to)
+                : i + 1;
         continue;
       }
       const CRule& r = impl.rules[st.rule];

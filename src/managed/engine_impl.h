@@ -165,6 +165,20 @@ struct Step {
   uint64_t scalars = 0;
   // Named elements it reads (REQUEST_HEADERS:User-Agent): Impl::quick_keys[keys_begin, keys_end).
   uint32_t keys_begin = 0, keys_end = 0;
+  int tx = -1;  // index into Impl::tx_steps: the rule is one operator on one TX variable (TxStep)
+};
+
+// A rule whose only effect is its match and the step's skipAfter: one link, one operator with a
+// static parameter on one named TX variable, no transformation, capture, setvar, ctl or log, and
+// `pass`. The CRS has ~56 of these per request at paranoia level 1, the gates at the top of every
+// file (`SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "...,pass,nolog,skipAfter:END-..."`).
+// runPhase decides such a rule from here without reading the rule, its link or its target.
+struct TxStep {
+  std::string full_key;      // "tx.executing_paranoia_level"
+  uint64_t hash = 0;         // its VarTable hash
+  std::string matched_name;  // MATCHED_VAR_NAME after a match: "TX:executing_paranoia_level"
+  const CompiledOperator* cop = nullptr;
+  bool negated = false;
 };
 
 // A named element of a request collection read by a quick step's rule (key lower-case).
@@ -259,6 +273,7 @@ struct Engine::Impl {
   std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
   engine_internal::SharedScan shared;
   std::vector<engine_internal::QuickKey> quick_keys;  // see Step
+  std::vector<engine_internal::TxStep> tx_steps;      // see Step::tx
   // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
   // element is the slot count.
   std::vector<uint32_t> target_set_base;

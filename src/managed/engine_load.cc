@@ -918,6 +918,35 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       ++quick_steps;
     }
   }
+  // Rules decided on one TX variable (see TxStep). With the prefilters off (the reference path
+  // of managed_engine_prefilter_test) every rule is evaluated in full.
+  size_t tx_steps = 0;
+  for (auto& ph : impl->phases) {
+    for (Step& st : ph) {
+      if (st.rule < 0 || st.quick || !s.prefilter) continue;
+      const CRule& r = impl->rules[st.rule];
+      if (r.links.size() != 1 || (r.log && r.id != 0) || r.disruptive != Disruptive::kPass ||
+          r.skip != 0)
+        continue;
+      const Link& h = r.links[0];
+      if (h.targets.size() != 1 || !h.excludes.empty() || !h.cop || h.dynamic_param ||
+          h.capture || h.multi_match || h.has_per_match_setvars || !h.transforms.empty() ||
+          !h.setvars.empty() || !h.ctls.empty() || h.confirm != nullptr || h.group_bit >= 0 ||
+          h.pm_bit >= 0)
+        continue;
+      const CTarget& t = h.targets[0];
+      if (t.var != Var::kTx || t.count || t.isRegex() || t.key.empty()) continue;
+      engine_internal::TxStep x;
+      x.full_key = t.full_key;
+      x.hash = t.full_key_hash;
+      x.matched_name = std::string(varName(t.var)) + ":" + t.key;
+      x.cop = h.cop.get();
+      x.negated = h.op.negated;
+      st.tx = static_cast<int>(impl->tx_steps.size());
+      impl->tx_steps.push_back(std::move(x));
+      ++tx_steps;
+    }
+  }
   if (report) {
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
@@ -931,7 +960,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         " literal groups, " + std::to_string(atoms_total) + " atoms, " +
         std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(quick_steps) +
-        " rules rejected by their candidates alone, " + std::to_string(unsupported) +
+        " rules rejected by their candidates alone, " + std::to_string(tx_steps) +
+        " decided on one TX variable, " + std::to_string(unsupported) +
         " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());

@@ -106,6 +106,59 @@ SecRule ARGS "@rx attack" "id:42,phase:2,pass,msg:'after marker'"
   EXPECT_TRUE(has(b, 42)) << ids(b);
 }
 
+// A rule that is one operator on one TX variable with no effect but its match and skipAfter (the
+// CRS's paranoia-level gates) is decided without walking the rule; it must decide, skip and leave
+// MATCHED_VAR_NAME as the full evaluation does (the reference: the same rules with the fast paths
+// off), and a ctl exclusion of the request still applies to it.
+TEST(ManagedEngine, TxGatesDecideAsTheFullRuleWould) {
+  RuleDir dir;
+  const std::string rules = R"(
+SecAction "id:200,phase:1,pass,nolog,setvar:tx.level=1"
+SecRule ARGS:lvl "@rx ^(\d)$" "id:201,phase:1,pass,nolog,capture,setvar:tx.level=%{tx.1}"
+SecRule ARGS:nogate "@streq 1" "id:199,phase:1,pass,nolog,ctl:ruleRemoveById=202"
+SecRule TX:LEVEL "@lt 2" "id:202,phase:1,pass,nolog,skipAfter:END-GATE"
+SecRule ARGS "@rx attack" "id:203,phase:1,pass,msg:'level 2 rule'"
+SecMarker END-GATE
+SecRule TX:missing "!@eq 5" "id:204,phase:1,pass,nolog,skipAfter:END-MISSING"
+SecAction "id:205,phase:1,pass,msg:'after missing'"
+SecMarker END-MISSING
+SecRule TX:level "!@eq 3" "id:206,phase:1,pass,nolog"
+SecRule MATCHED_VAR_NAME "@streq TX:level" "id:207,phase:1,pass,msg:'after 206'"
+)";
+  auto fast = load(dir, rules);
+  ASSERT_NE(fast.engine, nullptr);
+  bool counted = false;
+  for (const std::string& line : fast.report)
+    if (line.find(" 3 decided on one TX variable") != std::string::npos) counted = true;
+  EXPECT_TRUE(counted) << ::testing::PrintToString(fast.report);
+  Loaded full;
+  CrsSettings off = dir.settings(rules);
+  off.prefilter = false;
+  auto e = Engine::load(off, &full.report);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  full.engine = *e;
+  full.scratch = full.engine->newScratch();
+
+  struct Case {
+    const char* uri;
+    std::vector<int64_t> want, not_want;
+  };
+  const Case cases[] = {
+      {"/?x=attack", {205, 207}, {203}},           // level 1: the gate skips 203
+      {"/?lvl=2&x=attack", {203, 205, 207}, {}},   // level 2: no skip
+      {"/?lvl=3", {205}, {207}},                   // 206 does not match: 201 matched last
+      {"/?nogate=1&x=attack", {203, 205, 207}, {}},  // ctl removes the gate for this request
+      {"/?x=attack", {205, 207}, {203}},           // ... and only for that one
+  };
+  for (const Case& c : cases) {
+    Verdict a = fast.eval(get(c.uri));
+    Verdict b = full.eval(get(c.uri));
+    EXPECT_EQ(ids(a), ids(b)) << c.uri;
+    for (int64_t id : c.want) EXPECT_TRUE(has(a, id)) << c.uri << " " << id << ": " << ids(a);
+    for (int64_t id : c.not_want) EXPECT_FALSE(has(a, id)) << c.uri << " " << id << ": " << ids(a);
+  }
+}
+
 TEST(ManagedEngine, SkipCountsRules) {
   RuleDir dir;
   auto l = load(dir, R"(
