@@ -44,6 +44,13 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t) {
   if (anchored_start) body.remove_prefix(1);
   bool anchored_end = !body.empty() && body.back() == '$';
   if (anchored_end) body.remove_suffix(1);
+  // An atom repeated zero or more times at an unanchored end can match nothing, so it does not
+  // change which names match: /paramcounter_.*/ and 922's /MULTIPART_HEADERS_CONTENT_TYPES_*/
+  // select the names that contain the rest. (A stripped escape leaves a backslash: not plain.)
+  if (!anchored_end)
+    while (body.size() >= 2 && body.back() == '*' && body[body.size() - 2] != '*')
+      body.remove_suffix(2);
+  if (!anchored_start && body.size() >= 2 && body.substr(0, 2) == ".*") body.remove_prefix(2);
   // Printable ASCII without a metacharacter: PCRE's caseless match is then ASCII case folding.
   bool plain = !body.empty() && std::all_of(body.begin(), body.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);

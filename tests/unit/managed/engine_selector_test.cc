@@ -13,12 +13,17 @@ namespace {
 TEST(ManagedSelector, LiteralSelectorsSelectWhatTheirRegexSelects) {
   const std::vector<std::string> patterns = {
       "__utm", "_pk_ref", "^header_name_", "suf$", "^exact$", "A-b", "x:y",
+      // A trailing atom* (or a leading .*) of an unanchored end matches nothing as well.
+      "paramcounter_.*", "MULTIPART_HEADERS_CONTENT_TYPES_*", ".*abc", "ab*", "a\\.*", "abc.*$",
+      "^ab*", "a\\**", "(ab)*", "[ab]*", "ab*c*",
       // Not literals: PCRE decides.
       "S?DW[a-f0-9]+", "^a.c$", "a\\.b", "^", "$", "a|b", "a b"};
   const std::vector<std::string> names = {
       "", "__utma", "x__UTMz", "__ut", "_PK_REF.1", "header_name_host", "HEADER_NAME_x",
       "xheader_name_", "asuf", "aSUF", "suf\n", "suf\n\n", "sufx", "exact", "EXACT", "exact\n",
-      "exactly", "\nexact", "a-B", "X:Y", "sdw0f", "abc", "a.b", "axb", "a b", "a\xc3\xa9"};
+      "exactly", "\nexact", "a-B", "X:Y", "sdw0f", "abc", "a.b", "axb", "a b", "a\xc3\xa9",
+      "paramcounter_ARGS:a", "tx.PARAMCOUNTER_", "paramcounter", "MULTIPART_HEADERS_CONTENT_TYPES",
+      "multipart_headers_content_types_x", "xab", "a", "a.", "a\\", "a*", "zabc\n", "b", "ba"};
   for (const std::string& p : patterns) {
     CTarget fast;
     ASSERT_TRUE(compileSelectorRegex(p, fast).isOk()) << p;
@@ -39,6 +44,9 @@ TEST(ManagedSelector, PlainLiteralsSkipPcreAndBadPatternsFail) {
   EXPECT_EQ(t.re_text, "^header_name_");
   ASSERT_TRUE(compileSelectorRegex("__utm", t).isOk());
   EXPECT_EQ(t.literal, CTarget::Literal::kContains);
+  ASSERT_TRUE(compileSelectorRegex("MULTIPART_HEADERS_CONTENT_TYPES_*", t).isOk());
+  EXPECT_EQ(t.literal, CTarget::Literal::kContains);
+  EXPECT_EQ(t.literal_text, "multipart_headers_content_types");
   ASSERT_TRUE(compileSelectorRegex("S?SESS[a-f0-9]+", t).isOk());
   EXPECT_EQ(t.literal, CTarget::Literal::kNone);
   EXPECT_NE(t.re, nullptr);
