@@ -273,10 +273,6 @@ struct Evaluator {
     return false;
   }
 
-  static bool selected(const CTarget& t, std::string_view name) {
-    return selectorMatches(t, name);
-  }
-
   const std::string& transformInto(const Link& link, std::string_view value, std::string& buf,
                                    std::string& other) {
     std::string_view cur = value;
@@ -600,7 +596,7 @@ struct Evaluator {
     if (r.first == UINT32_MAX) {
       uint32_t b = static_cast<uint32_t>(s.resolved_pool.size());
       for (size_t i = 0; i < els.size(); ++i)
-        if (selected(t, els[i].name) && !excluded(link, t.var, els[i].name))
+        if (selectorMatches(t, els[i].name) && !excluded(link, t.var, els[i].name))
           s.resolved_pool.push_back(static_cast<uint32_t>(i));
       r = {b, static_cast<uint32_t>(s.resolved_pool.size())};
     }
@@ -627,7 +623,7 @@ struct Evaluator {
         if (t.count) {
           int64_t n = 0;
           for (const Element& e : els)
-            if (selected(t, e.name) && !excluded(link, t.var, e.name)) ++n;
+            if (selectorMatches(t, e.name) && !excluded(link, t.var, e.name)) ++n;
           std::string v = std::to_string(n);
           evalValue(link, vname, "", v, 0, param);
           continue;
@@ -652,7 +648,7 @@ struct Evaluator {
         }
         for (size_t i = 0; i < els.size(); ++i) {
           const Element& e = els[i];
-          if (!selected(t, e.name) || excluded(link, t.var, e.name)) continue;
+          if (!selectorMatches(t, e.name) || excluded(link, t.var, e.name)) continue;
           evalValue(link, vname, e.name, e.value, valueKey(t.var, i), param);
         }
         continue;
@@ -676,7 +672,7 @@ struct Evaluator {
         s.vars.forEach([&](std::string_view k, std::string_view v) {
           if (k.substr(0, prefix.size()) != prefix) return;
           std::string_view n = k.substr(prefix.size());
-          if (!selected(t, n) || excluded(link, t.var, n)) return;
+          if (!selectorMatches(t, n) || excluded(link, t.var, n)) return;
           items.emplace_back(std::string(n), std::string(v));
         });
         if (t.count) {

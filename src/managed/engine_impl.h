@@ -75,9 +75,11 @@ struct CTarget {
   std::shared_ptr<Regex> re;  // selector /regex/ (case-insensitive); null when `literal` decides
   std::string re_text;        // its pattern
   // A selector /regex/ that is a plain literal, optionally anchored (the CRS's /__utm/ and
-  // /_pk_ref/ exclusions on cookies, 920450's TX:/^header_name_/), is matched by an ASCII
-  // case-insensitive comparison with `literal_text` (lower-case) instead of PCRE: 920450's chain
-  // walks every TX variable of the request with it. kNone: `re` decides.
+  // /_pk_ref/ exclusions on cookies, 920450's TX:/^header_name_/, 922's
+  // /MULTIPART_HEADERS_CONTENT_TYPES_*/ once its end that can match nothing is dropped), is
+  // matched by an ASCII case-insensitive comparison with `literal_text` (lower-case) instead of
+  // PCRE: 920450's chain and 922 walk every TX variable of the request with it. kNone: `re`
+  // decides.
   enum class Literal : uint8_t { kNone, kContains, kPrefix, kSuffix, kExact };
   Literal literal = Literal::kNone;
   std::string literal_text;
@@ -90,7 +92,8 @@ struct CTarget {
 };
 
 // Compiles a selector /regex/ (case-insensitive, as ModSecurity reads it) into t.re, or into
-// t.literal when the pattern is a plain literal with optional ^ and $. Fails on a bad pattern.
+// t.literal when the pattern is a plain literal with optional ^ and $ (after dropping what can
+// match nothing: atom* at an unanchored end, .* at an unanchored start). Fails on a bad pattern.
 Status compileSelectorRegex(std::string_view pattern, CTarget& t);
 
 // Whether the element name is selected by a target's selector: every name (no key), the key

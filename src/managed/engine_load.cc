@@ -929,8 +929,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // of managed_engine_prefilter_test) every rule is evaluated in full.
   size_t tx_steps = 0;
   for (auto& ph : impl->phases) {
+    if (!s.prefilter) break;
     for (Step& st : ph) {
-      if (st.rule < 0 || st.quick || !s.prefilter) continue;
+      if (st.rule < 0 || st.quick) continue;
       const CRule& r = impl->rules[st.rule];
       if (r.links.size() != 1 || (r.log && r.id != 0) || r.disruptive != Disruptive::kPass ||
           r.skip != 0)
