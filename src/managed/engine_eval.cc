@@ -168,83 +168,54 @@ struct Evaluator {
   bool stop = false;
 
   // ---- macros ----
-  void resolve(std::string_view ref, std::string& dst, int depth) {
-    std::string_view coll = ref, key;
-    size_t dot = ref.find('.');
-    if (dot != std::string_view::npos) {
-      coll = ref.substr(0, dot);
-      key = ref.substr(dot + 1);
-    }
-    if (dot != std::string_view::npos) {
-      if (ieq(coll, "rule")) {
-        if (!rule) return;
-        if (ieq(key, "id"))
-          dst += std::to_string(rule->id);
-        else if (ieq(key, "msg") && depth < 2)
-          expandInto(rule->msg, dst, depth + 1);
-        else if (ieq(key, "logdata") && depth < 2)
-          expandInto(rule->logdata, dst, depth + 1);
-        else if (ieq(key, "severity"))
-          dst += severityName(rule->severity);
-        return;
-      }
-      auto var = parseVar(coll);
-      if (!var) return;
-      if (isEngineCollection(*var)) {
-        s.name_buf.assign(collectionPrefix(*var));
-        appendLower(s.name_buf, key);
-        if (const std::string* v = s.vars.find(s.name_buf, VarTable::hash(s.name_buf))) dst += *v;
-        return;
-      }
-      if (isRequestCollection(*var)) {
-        for (const Element& e : s.data.collection(*var)) {
-          if (ieq(e.name, key)) {
-            dst += e.value;
-            return;
+  // Appends the expansion of m (compileMacro) to dst. `depth` bounds %{rule.msg} in msg.
+  void expandInto(const engine_internal::Macro& m, std::string& dst, int depth = 0) {
+    using Kind = engine_internal::MacroPart::Kind;
+    for (const engine_internal::MacroPart& p : m.parts) {
+      switch (p.kind) {
+        case Kind::kLiteral:
+          dst += p.text;
+          break;
+        case Kind::kEngineVar:
+          if (const std::string* v = s.vars.find(p.text, p.hash)) dst += *v;
+          break;
+        case Kind::kRequestVar:
+          for (const Element& e : s.data.collection(p.var)) {
+            if (ieq(e.name, p.text)) {
+              dst += e.value;
+              break;
+            }
           }
-        }
+          break;
+        case Kind::kScalar:
+          dst += s.data.scalar(p.var);
+          break;
+        case Kind::kMatchedVar:
+          dst += s.matched_var;
+          break;
+        case Kind::kMatchedVarName:
+          dst += s.matched_var_name;
+          break;
+        case Kind::kRuleId:
+          if (rule) dst += std::to_string(rule->id);
+          break;
+        case Kind::kRuleMsg:
+          if (rule && depth < 2) expandInto(rule->msg_macro, dst, depth + 1);
+          break;
+        case Kind::kRuleLogdata:
+          if (rule && depth < 2) expandInto(rule->logdata_macro, dst, depth + 1);
+          break;
+        case Kind::kRuleSeverity:
+          if (rule) dst += severityName(rule->severity);
+          break;
       }
-      return;
-    }
-    auto var = parseVar(ref);
-    if (!var) return;
-    if (*var == Var::kMatchedVar) {
-      dst += s.matched_var;
-      return;
-    }
-    if (*var == Var::kMatchedVarName) {
-      dst += s.matched_var_name;
-      return;
-    }
-    if (!isCollection(*var)) dst += s.data.scalar(*var);
-  }
-
-  void expandInto(std::string_view t, std::string& dst, int depth = 0) {
-    size_t i = 0;
-    while (i < t.size()) {
-      size_t p = t.find("%{", i);
-      if (p == std::string_view::npos) {
-        dst.append(t.substr(i));
-        return;
-      }
-      size_t e = t.find('}', p + 2);
-      if (e == std::string_view::npos) {
-        dst.append(t.substr(i));
-        return;
-      }
-      dst.append(t.substr(i, p - i));
-      resolve(t.substr(p + 2, e - p - 2), dst, depth);
-      i = e + 1;
     }
   }
 
-  std::string expand(std::string_view t) {
+  std::string expand(const engine_internal::Macro& m) {
+    if (!m.dynamic) return std::string(m.literal());
     std::string r;
-    if (t.find("%{") == std::string_view::npos) {
-      r.assign(t);
-      return r;
-    }
-    expandInto(t, r);
+    expandInto(m, r);
     return r;
   }
 
@@ -518,13 +489,10 @@ struct Evaluator {
     // 920450 records every header name this way and its chain then checks them all.
     if (link.has_per_match_setvars) {
       if (link.capture) setCaptureVars(s.captures.groups);
-      for (size_t k = 0; k < link.setvars.size(); ++k)
-        if (perMatch(link.setvars[k]))
-          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
+      for (const engine_internal::CSetVar& sv : link.setvars)
+        if (sv.per_match) runSetVar(sv);
     }
   }
-
-  static bool perMatch(const SetVar& sv) { return sv.name.find("%{") != std::string::npos; }
 
   void setCaptureVars(const std::vector<std::string>& groups) {
     static const std::array<std::string_view, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
@@ -607,7 +575,7 @@ struct Evaluator {
     std::string_view param;
     if (link.dynamic_param) {  // evalLink does not nest: one buffer serves every link
       s.param_buf.clear();
-      expandInto(link.op.param, s.param_buf);
+      expandInto(link.param, s.param_buf);
       param = s.param_buf;
     }
     have_captures = false;
@@ -738,11 +706,10 @@ struct Evaluator {
   }
 
   // ---- actions ----
-  // `key`: the variable's "collection.name" (lower-case) when its name has no macro, else "".
-  void runSetVar(const SetVar& sv, const std::string& key, uint64_t key_hash) {
-    const std::string* name = &key;
-    uint64_t h = key_hash;
-    if (key.empty()) {
+  void runSetVar(const engine_internal::CSetVar& sv) {
+    const std::string* name = &sv.key;
+    uint64_t h = sv.hash;
+    if (sv.per_match) {
       s.setvar_name.assign(sv.collection);
       s.setvar_name += '.';
       s.expand_buf.clear();
@@ -755,8 +722,8 @@ struct Evaluator {
       s.vars.erase(*name, h);
       return;
     }
-    std::string_view value = sv.value;
-    if (value.find("%{") != std::string_view::npos) {
+    std::string_view value = sv.value.literal();
+    if (sv.value.dynamic) {
       s.setvar_value.clear();
       expandInto(sv.value, s.setvar_value);
       value = s.setvar_value;
@@ -772,7 +739,7 @@ struct Evaluator {
     cur.assign(buf, r.ptr);
   }
 
-  void runCtl(const Ctl& c) {
+  void runCtl(const engine_internal::CCtl& c) {
     std::string v = expand(c.value);
     auto parseTarget = [&](std::string_view text, CTarget& out) -> bool {
       auto ts = parseTargets(text);
@@ -839,17 +806,16 @@ struct Evaluator {
       if (s.matched_n == 0) return false;
       std::swap(s.prev_matched, s.matched);
       std::swap(s.prev_matched_n, s.matched_n);
-      for (size_t k = 0; k < link.setvars.size(); ++k)  // per-match ones ran in onMatch
-        if (!link.has_per_match_setvars || !perMatch(link.setvars[k]))
-          runSetVar(link.setvars[k], link.setvar_keys[k], link.setvar_hashes[k]);
-      for (const Ctl& c : link.ctls) runCtl(c);
+      for (const engine_internal::CSetVar& sv : link.setvars)  // per-match ones ran in onMatch
+        if (!sv.per_match) runSetVar(sv);
+      for (const engine_internal::CCtl& c : link.ctls) runCtl(c);
       if (stop) return false;
     }
     if (r.log && r.id != 0) {
       MatchedRule m;
       m.id = r.id;
-      m.msg = expand(r.msg);
-      m.data = expand(r.logdata);
+      m.msg = expand(r.msg_macro);
+      m.data = expand(r.logdata_macro);
       if (m.data.size() > 200) m.data.resize(200);
       m.severity = std::string(severityName(r.severity));
       m.matched_var = s.matched_var_name;
@@ -1004,3 +970,70 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
 }
 
 }  // namespace shipgate::managed
+
+namespace shipgate::managed::engine_internal {
+
+Macro compileMacro(std::string_view t) {
+  Macro m;
+  auto literal = [&](std::string_view text) {
+    if (text.empty()) return;
+    if (!m.parts.empty() && m.parts.back().kind == MacroPart::Kind::kLiteral) {
+      m.parts.back().text += text;
+    } else {
+      m.parts.push_back({MacroPart::Kind::kLiteral, Var::kArgs, std::string(text), 0});
+    }
+  };
+  auto ref = [&](MacroPart::Kind kind, Var var = Var::kArgs, std::string text = {}) {
+    m.parts.push_back({kind, var, std::move(text), 0});
+    m.dynamic = true;
+  };
+  // One %{...} reference; one that names nothing expands to nothing.
+  auto reference = [&](std::string_view r) {
+    size_t dot = r.find('.');
+    if (dot == std::string_view::npos) {
+      auto var = parseVar(r);
+      if (!var) return;
+      if (*var == Var::kMatchedVar) {
+        ref(MacroPart::Kind::kMatchedVar);
+      } else if (*var == Var::kMatchedVarName) {
+        ref(MacroPart::Kind::kMatchedVarName);
+      } else if (!isCollection(*var)) {
+        ref(MacroPart::Kind::kScalar, *var);
+      }
+      return;
+    }
+    std::string_view coll = r.substr(0, dot), key = r.substr(dot + 1);
+    if (ieq(coll, "rule")) {
+      if (ieq(key, "id")) ref(MacroPart::Kind::kRuleId);
+      if (ieq(key, "msg")) ref(MacroPart::Kind::kRuleMsg);
+      if (ieq(key, "logdata")) ref(MacroPart::Kind::kRuleLogdata);
+      if (ieq(key, "severity")) ref(MacroPart::Kind::kRuleSeverity);
+      return;
+    }
+    auto var = parseVar(coll);
+    if (!var) return;
+    if (isEngineCollection(*var)) {
+      std::string name(collectionPrefix(*var));
+      appendLower(name, key);
+      ref(MacroPart::Kind::kEngineVar, *var, std::move(name));
+      m.parts.back().hash = VarTable::hash(m.parts.back().text);
+    } else if (isRequestCollection(*var)) {
+      ref(MacroPart::Kind::kRequestVar, *var, std::string(key));
+    }
+  };
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t p = t.find("%{", i);
+    size_t e = p == std::string_view::npos ? p : t.find('}', p + 2);
+    if (e == std::string_view::npos) {  // no reference, or an unterminated one: literal text
+      literal(t.substr(i));
+      break;
+    }
+    literal(t.substr(i, p - i));
+    reference(t.substr(p + 2, e - p - 2));
+    i = e + 1;
+  }
+  return m;
+}
+
+}  // namespace shipgate::managed::engine_internal

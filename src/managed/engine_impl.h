@@ -100,6 +100,54 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t);
 // (ASCII case-insensitive), or the /regex/.
 bool selectorMatches(const CTarget& t, std::string_view name);
 
+// A text that may hold %{...} references (an operator's parameter, a setvar's name and value, a
+// ctl value, msg, logdata), split once at load into literal runs and resolved references
+// (compileMacro), so that a request expands it without parsing it (Evaluator::expandInto).
+struct MacroPart {
+  enum class Kind : uint8_t {
+    kLiteral,         // `text`
+    kEngineVar,       // the engine variable named `text` ("tx.name", lower-case), `hash`
+    kRequestVar,      // the first element of request collection `var` named `text` (any case)
+    kScalar,          // request scalar `var`
+    kMatchedVar,      // MATCHED_VAR
+    kMatchedVarName,  // MATCHED_VAR_NAME
+    kRuleId,          // %{rule.id}, %{rule.msg}, ... of the rule being evaluated
+    kRuleMsg,
+    kRuleLogdata,
+    kRuleSeverity,
+  };
+  Kind kind = Kind::kLiteral;
+  Var var = Var::kArgs;
+  std::string text;
+  uint64_t hash = 0;
+};
+struct Macro {
+  std::vector<MacroPart> parts;  // a reference to nothing (%{unknown}) has no part
+  bool dynamic = false;          // holds a reference; otherwise the text is literal()
+  std::string_view literal() const {
+    return parts.empty() ? std::string_view() : std::string_view(parts[0].text);
+  }
+};
+Macro compileMacro(std::string_view text);
+
+// A setvar action, compiled.
+struct CSetVar {
+  SetVar::Op op = SetVar::Op::kSet;
+  std::string collection;  // "tx", ...
+  std::string key;         // "tx.name" lower-case when the name holds no macro; else ""
+  uint64_t hash = 0;       // VarTable hash of `key`
+  Macro name, value;
+  // The name is built from the match (tx.header_name_%{tx.0}): the setvar runs once per matched
+  // value, with that value's captures, as libmodsecurity runs a rule's setvars per match.
+  bool per_match = false;
+};
+
+// A ctl action, compiled.
+struct CCtl {
+  std::string name;  // as written ("ruleRemoveTargetById")
+  Macro value;
+};
+
 // One SecRule of a chain (the head is links[0]). The fields every evaluation reads come first, so
 // that evaluating a link touches few cache lines.
 struct Link {
@@ -112,7 +160,7 @@ struct Link {
   int target_set = -1;
   int group_bit = -1;          // bit in the chain's MultiRegex, -1 = not grouped
   int pm_bit = -1;             // a static @pm/@pmFromFile: its bit in the chain's pm_db, -1 = none
-  bool dynamic_param = false;  // cop->dynamicParam(): expand op.param per request
+  bool dynamic_param = false;  // cop->dynamicParam(): expand `param` per request
   bool capture = false;
   bool multi_match = false;
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
@@ -122,10 +170,9 @@ struct Link {
   // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
   std::unique_ptr<MultiRegex> multi_prefilter;
   std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
-  std::vector<SetVar> setvars;
-  std::vector<std::string> setvar_keys;  // per setvar: "tx.name" lower-case; "" = name has %{}
-  std::vector<uint64_t> setvar_hashes;   // their VarTable hashes
-  std::vector<Ctl> ctls;
+  Macro param;                        // op.param, when dynamic_param
+  std::vector<CSetVar> setvars;
+  std::vector<CCtl> ctls;
   SourceLocation where;
 };
 
@@ -139,12 +186,12 @@ struct CRule {
   int status = 403;
   int skip = 0;
   std::string msg, logdata, severity;
+  Macro msg_macro, logdata_macro;  // msg and logdata, compiled when the rule set is
   std::vector<std::string> tags;
   std::string skip_after;
   SourceLocation where;
 };
 
-// A step of a phase's program: a rule or a marker.
 // A step of a phase's program: a rule or a marker.
 //
 // Most rules of the CRS are one @rx on whole request collections and a few request scalars

@@ -13,8 +13,11 @@
 
 namespace shipgate::managed {
 
+using engine_internal::CCtl;
 using engine_internal::ChainGroup;
+using engine_internal::compileMacro;
 using engine_internal::CRule;
+using engine_internal::CSetVar;
 using engine_internal::CTarget;
 using engine_internal::isEngineCollection;
 using engine_internal::isRequestCollection;
@@ -611,6 +614,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   size_t unsupported = 0;
   for (size_t i = 0; i < L.rules.size(); ++i) {
     CRule& c = L.rules[i];
+    c.msg_macro = compileMacro(c.msg);
+    c.logdata_macro = compileMacro(c.logdata);
     const Actions* def = L.defaults[c.phase] ? &*L.defaults[c.phase] : nullptr;
     for (size_t k = 0; k < L.raw_links[i].size(); ++k) {
       const Rule& r = *L.raw_links[i][k];
@@ -647,14 +652,19 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       link.chain = it->second;
       link.capture = r.actions.capture;
       link.multi_match = r.actions.multi_match;
-      link.setvars = r.actions.setvars;
-      for (const SetVar& sv : link.setvars) {
-        bool dynamic = sv.name.find("%{") != std::string::npos;
-        if (dynamic) link.has_per_match_setvars = true;
-        link.setvar_keys.push_back(dynamic ? std::string() : sv.collection + "." + lower(sv.name));
-        link.setvar_hashes.push_back(engine_internal::VarTable::hash(link.setvar_keys.back()));
+      for (const SetVar& sv : r.actions.setvars) {
+        CSetVar& x = link.setvars.emplace_back();
+        x.op = sv.op;
+        x.collection = sv.collection;
+        x.name = compileMacro(sv.name);
+        x.value = compileMacro(sv.value);
+        x.per_match = x.name.dynamic;
+        if (x.per_match) link.has_per_match_setvars = true;
+        if (!x.per_match) x.key = sv.collection + "." + lower(sv.name);
+        x.hash = engine_internal::VarTable::hash(x.key);
       }
-      link.ctls = r.actions.ctls;
+      for (const Ctl& ctl : r.actions.ctls)
+        link.ctls.push_back({ctl.name, compileMacro(ctl.value)});
       if (s.confirm_matches && k == 0 && r.actions.capture && !r.op.negated)
         link.confirm = confirm::forRule(c.id);
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
@@ -664,6 +674,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (op) {
         link.cop = std::move(op).value();
         link.dynamic_param = link.cop->dynamicParam();
+        if (link.dynamic_param) link.param = compileMacro(link.op.param);
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
           auto mr = MultiRegex::compile({std::string(pat)});

@@ -200,6 +200,23 @@ SecRule REQUEST_METHOD "@streq GET" "id:70,phase:1,pass,severity:'2',msg:'m',log
   EXPECT_EQ(v.matched[0].severity, "CRITICAL");
 }
 
+// Macros are split into literal text and references when the rules load (the reader has
+// refused unclosed ones and unknown variables): a collection without a key and an unknown
+// rule field expand to nothing, names are case-insensitive, a setvar name built from a macro
+// is one variable, and %{rule.msg} expands the rule's own (expanded) msg.
+TEST(ManagedEngine, MacroEdgeCases) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecAction "id:68,phase:1,pass,nolog,setvar:tx.Mixed_Case=v1"
+SecAction "id:69,phase:1,pass,nolog,setvar:'tx.%{tx.mixed_case}_x=%{REQUEST_METHOD}%{tx.mixed_case}'"
+SecRule REQUEST_METHOD "@streq GET" "id:71,phase:1,pass,msg:'M %{rule.id}',logdata:'[%{rule.msg}][%{ARGS}%{rule.nope}][%{TX.mixed_case}%{tx.MIXED_CASE}|%{tx.v1_x}]'"
+)");
+  Verdict v = l.eval(get("/a"));
+  ASSERT_EQ(v.matched.size(), 1u);
+  EXPECT_EQ(v.matched[0].msg, "M 71");
+  EXPECT_EQ(v.matched[0].data, "[M 71][][v1v1|GETv1]");
+}
+
 TEST(ManagedEngine, DynamicOperatorParameter) {
   RuleDir dir;
   auto l = load(dir, R"(
