@@ -34,6 +34,7 @@ void Engine::Scratch::State::resetCache() {
     for (auto& x : text_table) x.gen = 0;
     std::fill(union_done.begin(), union_done.end(), 0u);
     std::fill(pm_union_done.begin(), pm_union_done.end(), 0u);
+    std::fill(sig_done.begin(), sig_done.end(), 0u);
     generation = 1;
   }
   used = 0;
@@ -264,9 +265,12 @@ struct Evaluator {
 
   // The candidate patterns of a chain's group for one transformed value.
   void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
-                 std::vector<uint8_t>& cand) {
+                 engine_internal::Candidates& cand) {
     if (g.multi) {
-      g.multi->scan(text, *s.hs, cand);
+      g.multi->scan(text, *s.hs, s.cand_tmp);
+      cand.reset(g.patterns.size());
+      for (size_t j = 0; j < g.patterns.size(); ++j)
+        if (j >= s.cand_tmp.size() || s.cand_tmp[j]) cand.set(j);
       return;
     }
     filterGroup(g, text, cand);
@@ -277,14 +281,21 @@ struct Evaluator {
       // links that read this variable.
       const auto& ws = g.weak_sets[static_cast<size_t>(set)];
       ws.multi->scan(text, *s.hs, s.cand_tmp);
-      for (size_t j = 0; j < ws.weak.size(); ++j)
-        cand[ws.weak[j]] = j < s.cand_tmp.size() ? s.cand_tmp[j] : 1;
+      for (size_t j = 0; j < ws.weak.size(); ++j) {
+        const size_t i = ws.weak[j];
+        const uint64_t bit = uint64_t{1} << (i & 63);
+        if (j >= s.cand_tmp.size() || s.cand_tmp[j]) {
+          cand.words[i >> 6] |= bit;
+        } else {
+          cand.words[i >> 6] &= ~bit;
+        }
+      }
     }
   }
 
   // The literal filter's candidates (cand is resized to the group).
   void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
-                   std::vector<uint8_t>& cand) {
+                   engine_internal::Candidates& cand) {
     cand = g.always_cand;
     if (!g.filter) return;
     s.atoms.clear();
@@ -300,7 +311,7 @@ struct Evaluator {
         ts.atoms_done = true;
       }
       if (!ts.atoms.empty() && ts.atoms[0] < 0) {
-        std::fill(cand.begin(), cand.end(), 1);
+        cand.setAll(g.patterns.size());
         return;
       }
       for (int a : ts.atoms) {
@@ -311,7 +322,7 @@ struct Evaluator {
       const char* data = text.data() == nullptr ? "" : text.data();
       if (hs_scan(g.atoms_db.get(), data, static_cast<unsigned>(text.size()), 0,
                   s.atoms_scratch.get(), onAtom, &s.atoms) != HS_SUCCESS) {
-        std::fill(cand.begin(), cand.end(), 1);  // never a false negative
+        cand.setAll(g.patterns.size());  // never a false negative
         return;
       }
     }
@@ -323,7 +334,7 @@ struct Evaluator {
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
-    for (int id : s.potentials) cand[g.filter_to_pattern[id]] = 1;
+    for (int id : s.potentials) cand.set(static_cast<size_t>(g.filter_to_pattern[id]));
   }
 
   // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
@@ -360,9 +371,9 @@ struct Evaluator {
     return e;
   }
 
-  // Whether bit `bit` of a candidate vector (Entry::cand, a union) is set.
-  static bool candidate(const std::vector<uint8_t>& cand, int bit) {
-    return static_cast<size_t>(bit) < cand.size() && cand[static_cast<size_t>(bit)] != 0;
+  // Whether bit `bit` of a candidate set (Entry::cand, a union) is set.
+  static bool candidate(const engine_internal::Candidates& cand, int bit) {
+    return cand.test(static_cast<size_t>(bit));
   }
 
   static int onPhraseList(unsigned int id, unsigned long long, unsigned long long, unsigned int,
@@ -387,8 +398,9 @@ struct Evaluator {
     return ((pmBits(e, g) >> bit) & 1) != 0;
   }
 
-  // Whether some value of the collection holds a phrase of @pm list `bit` of the chain.
-  bool anyPhrase(int chain, int bit, Var v, const std::vector<Element>& els) {
+  // The @pm list bits of the chain found in some value of the collection (computed once per
+  // request per collection and chain).
+  uint64_t collectionPhrases(int chain, Var v, const std::vector<Element>& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
     if (s.pm_union_done[idx] != s.generation) {
       const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
@@ -398,30 +410,21 @@ struct Evaluator {
       s.pm_unions[idx] = u;
       s.pm_union_done[idx] = s.generation;
     }
-    return (s.pm_unions[idx] >> bit) & 1;
+    return s.pm_unions[idx];
   }
 
-  // Whether some value of the collection is a candidate for the link's grouped pattern.
-  bool anyCandidate(int chain, int group_bit, Var v, const std::vector<Element>& els) {
+  // The candidate bits of the chain's patterns for some value of the collection (computed once
+  // per request per collection and chain).
+  const engine_internal::Candidates& collectionCandidates(int chain, Var v,
+                                                          const std::vector<Element>& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
-    std::vector<uint8_t>& u = s.unions[idx];
+    engine_internal::Candidates& u = s.unions[idx];
     if (s.union_done[idx] != s.generation) {
-      u.assign(impl.chains[static_cast<size_t>(chain)].patterns.size(), 0);
-      for (size_t i = 0; i < els.size(); ++i) {
-        const auto& e = entryFor(chain, v, i, els[i].value);
-        size_t n = std::min(e.cand.size(), u.size()), b = 0;
-        for (; b + 8 <= n; b += 8) {  // eight candidate bytes at a time
-          uint64_t x, y;
-          std::memcpy(&x, u.data() + b, 8);
-          std::memcpy(&y, e.cand.data() + b, 8);
-          x |= y;
-          std::memcpy(u.data() + b, &x, 8);
-        }
-        for (; b < n; ++b) u[b] |= e.cand[b];
-      }
+      u.reset(impl.chains[static_cast<size_t>(chain)].patterns.size());
+      for (size_t i = 0; i < els.size(); ++i) u.add(entryFor(chain, v, i, els[i].value).cand);
       s.union_done[idx] = s.generation;
     }
-    return candidate(u, group_bit);
+    return u;
   }
 
   // Runs the operator on one transformed value. `entry` (cached) enables the group prefilter.
@@ -597,7 +600,7 @@ struct Evaluator {
           continue;
         }
         if (link.group_bit >= 0 && !link.op.negated && t.key.empty() && !t.isRegex() &&
-            !anyCandidate(link.chain, link.group_bit, t.var, els))
+            !candidate(collectionCandidates(link.chain, t.var, els), link.group_bit))
           continue;  // no value of the collection can match the pattern
         if (s.removed_targets.empty()) {
           if (t.key.empty() && !t.isRegex() && link.excludes.empty()) {  // every element
@@ -842,34 +845,51 @@ struct Evaluator {
     return true;
   }
 
-  // Whether no value the step's rule reads can match its head link's pattern (Step::quick).
-  // Computes and caches the same candidate bits the rule's own evaluation would.
+  // Whether no value the quick step's rule reads can match its head link's pattern or @pm list
+  // (Step::sig). Computes and caches the same candidate bits the rule's own evaluation would.
   bool quickReject(const Step& st) {
-    const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(st.chain)];
-    // Whether the value (element i of v) can match the head link's pattern or phrase list.
-    auto may = [&](Var v, size_t i, std::string_view value) {
-      if (st.pm) return hasPhrase(nodeEntry(valueKey(v, i), g.node, value), g, st.group_bit);
-      return candidate(entryFor(st.chain, v, i, value).cand, st.group_bit);
+    const auto k = static_cast<size_t>(st.sig);
+    const engine_internal::QuickSig& q = impl.quick_sigs[k];
+    if (s.sig_done[k] != s.generation) sigUnion(q, k);
+    if (q.pm) return ((s.sig_pm[k] >> st.group_bit) & 1) == 0;
+    return !candidate(s.sig_cand[k], st.group_bit);
+  }
+
+  // The union of the candidate bits (or @pm bits) of every value quick signature k reads.
+  void sigUnion(const engine_internal::QuickSig& q, size_t k) {
+    const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(q.chain)];
+    engine_internal::Candidates& u = s.sig_cand[k];
+    uint64_t pm = 0;
+    if (!q.pm) u.reset(g.patterns.size());
+    auto add = [&](Var v, size_t i, std::string_view value) {
+      if (q.pm) {
+        pm |= pmBits(nodeEntry(valueKey(v, i), g.node, value), g);
+      } else {
+        u.add(entryFor(q.chain, v, i, value).cand);
+      }
     };
-    for (uint64_t m = st.collections; m != 0; m &= m - 1) {
+    for (uint64_t m = q.collections; m != 0; m &= m - 1) {
       const auto v = static_cast<Var>(__builtin_ctzll(m));
       const auto& els = s.data.collection(v);
       if (els.empty()) continue;
-      if (st.pm ? anyPhrase(st.chain, st.group_bit, v, els)
-                : anyCandidate(st.chain, st.group_bit, v, els))
-        return false;
+      if (q.pm) {
+        pm |= collectionPhrases(q.chain, v, els);
+      } else {
+        u.add(collectionCandidates(q.chain, v, els));
+      }
     }
-    for (uint32_t k = st.keys_begin; k < st.keys_end; ++k) {
-      const engine_internal::QuickKey& q = impl.quick_keys[k];
-      const auto& els = s.data.collection(q.var);
+    for (uint32_t j = q.keys_begin; j < q.keys_end; ++j) {
+      const engine_internal::QuickKey& key = impl.quick_keys[j];
+      const auto& els = s.data.collection(key.var);
       for (size_t i = 0; i < els.size(); ++i)
-        if (ieq(q.key, els[i].name) && may(q.var, i, els[i].value)) return false;
+        if (ieq(key.key, els[i].name)) add(key.var, i, els[i].value);
     }
-    for (uint64_t m = st.scalars; m != 0; m &= m - 1) {
+    for (uint64_t m = q.scalars; m != 0; m &= m - 1) {
       const auto v = static_cast<Var>(__builtin_ctzll(m));
-      if (s.data.hasScalar(v) && may(v, 0, s.data.scalar(v))) return false;
+      if (s.data.hasScalar(v)) add(v, 0, s.data.scalar(v));
     }
-    return true;
+    s.sig_pm[k] = pm;
+    s.sig_done[k] = s.generation;
   }
 
   // A TxStep rule: what evalRule would decide, and the match state it would leave (a later
@@ -887,7 +907,7 @@ struct Evaluator {
     size_t i = 0;
     while (i < steps.size() && !stop) {
       const Step& st = steps[i];
-      if (st.rule < 0 || (st.quick && quickReject(st))) {
+      if (st.rule < 0 || (st.sig >= 0 && quickReject(st))) {
         ++i;
         continue;
       }

@@ -5,6 +5,7 @@
 #include <hs/hs.h>
 #include <re2/filtered_re2.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -205,17 +206,26 @@ struct CRule {
 struct Step {
   int rule = -1;     // index into Impl::rules; -1 = marker
   int skip_to = -1;  // for rules with skipAfter: the step index of the marker (-1: phase end)
-  bool quick = false;
-  bool pm = false;  // the head is an @pm: `group_bit` is its Link::pm_bit
-  int chain = -1;
+  // A quick step: the index into Impl::quick_sigs of what its head reads, and its pattern's bit
+  // in the chain's candidates (or its @pm list's bit). -1: not quick.
+  int sig = -1;
   int group_bit = -1;
-  // Bit v: Var v. Collections: the rule reads them whole (or XML by path, a subset); scalars:
-  // request scalars. A superset of what the rule reads is always safe (it only rejects less).
+  int tx = -1;  // index into Impl::tx_steps: the rule is one operator on one TX variable (TxStep)
+};
+
+// What the head link of quick steps reads, shared by the steps that read the same values
+// through the same chain (most CRS rules read ARGS|ARGS_NAMES|REQUEST_COOKIES|... through one of
+// a few chains). Per request, the union of the candidate bits (or @pm list bits) of every value
+// it reads is computed once; each step then tests its own bit.
+struct QuickSig {
+  int chain = -1;
+  bool pm = false;  // the heads are @pm lists: the union is of Entry::pm_bits
+  // Bit v: Var v. Collections: read whole (or XML by path, a subset); scalars: request scalars.
+  // A superset of what a rule reads is always safe (it only rejects less).
   uint64_t collections = 0;
   uint64_t scalars = 0;
-  // Named elements it reads (REQUEST_HEADERS:User-Agent): Impl::quick_keys[keys_begin, keys_end).
+  // Named elements read (REQUEST_HEADERS:User-Agent): Impl::quick_keys[keys_begin, keys_end).
   uint32_t keys_begin = 0, keys_end = 0;
-  int tx = -1;  // index into Impl::tx_steps: the rule is one operator on one TX variable (TxStep)
 };
 
 // A rule whose only effect is its match and the step's skipAfter: one link, one operator with a
@@ -235,6 +245,22 @@ struct TxStep {
 struct QuickKey {
   Var var = Var::kRequestHeaders;
   std::string key;
+};
+
+// The candidate patterns of a chain for a value: bit i = pattern i may match (one bit per
+// pattern, so that the unions over a collection's values OR a few words).
+struct Candidates {
+  std::vector<uint64_t> words;
+  void reset(size_t patterns) { words.assign((patterns + 63) / 64, 0); }
+  void set(size_t i) { words[i >> 6] |= uint64_t{1} << (i & 63); }
+  void setAll(size_t patterns) { words.assign((patterns + 63) / 64, ~uint64_t{0}); }
+  bool test(size_t i) const {
+    return (i >> 6) < words.size() && ((words[i >> 6] >> (i & 63)) & 1) != 0;
+  }
+  void add(const Candidates& o) {  // this |= o (o may be shorter)
+    const size_t n = std::min(words.size(), o.words.size());
+    for (size_t w = 0; w < n; ++w) words[w] |= o.words[w];
+  }
 };
 
 // The static @rx patterns of the rules that share one transformation chain. A value is
@@ -280,7 +306,7 @@ struct ChainGroup {
   std::vector<uint8_t> scanned;
   std::vector<uint32_t> unfiltered;  // patterns the filter passes when no atom is found
   // The candidate vectors of `always`, and of `always` and `unfiltered` (no atom found).
-  std::vector<uint8_t> always_cand, no_atom_cand;
+  Candidates always_cand, no_atom_cand;
   std::vector<int> forced_atoms;  // non-ASCII atoms, taken as present in every value
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms_db;  // null when SharedScan::atoms is used
   size_t atom_count = 0;
@@ -322,7 +348,8 @@ struct Engine::Impl {
   std::vector<engine_internal::ChainGroup> chains;
   std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
   engine_internal::SharedScan shared;
-  std::vector<engine_internal::QuickKey> quick_keys;  // see Step
+  std::vector<engine_internal::QuickSig> quick_sigs;  // see Step::sig
+  std::vector<engine_internal::QuickKey> quick_keys;  // see QuickSig
   std::vector<engine_internal::TxStep> tx_steps;      // see Step::tx
   // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
   // element is the slot count.
@@ -347,7 +374,7 @@ struct Engine::Scratch::State {
     bool scanned = false;
     bool pm_scanned = false;
     uint64_t pm_bits = 0;       // ChainGroup::pm_db's lists found in `view` (when pm_scanned)
-    std::vector<uint8_t> cand;  // the candidates of the chain ending at this node
+    engine_internal::Candidates cand;  // the candidates of the chain ending at this node
   };
 
   RequestData data;
@@ -359,10 +386,15 @@ struct Engine::Scratch::State {
   // union_done[var * chains + chain] == generation: computed in this request.
   std::vector<uint32_t> union_done;
   uint32_t generation = 0;                   // of the request, for union_done and the tables' slots
-  std::vector<std::vector<uint8_t>> unions;  // same index
+  std::vector<engine_internal::Candidates> unions;  // same index
   // The same for the @pm bits (Entry::pm_bits).
   std::vector<uint32_t> pm_union_done;
   std::vector<uint64_t> pm_unions;
+  // Per QuickSig: the union of the candidate bits (sig_cand) or @pm bits (sig_pm) of all the
+  // values it reads; sig_done[i] == generation: computed in this request.
+  std::vector<uint32_t> sig_done;
+  std::vector<engine_internal::Candidates> sig_cand;
+  std::vector<uint64_t> sig_pm;
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
   // A slot of the open-addressing tables below: empty unless gen == generation (the tables are

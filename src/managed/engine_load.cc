@@ -834,10 +834,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
     }
   }
   for (ChainGroup& g : impl->chains) {
-    g.always_cand.assign(g.patterns.size(), 0);
-    for (uint32_t i : g.always) g.always_cand[i] = 1;
+    g.always_cand.reset(g.patterns.size());
+    for (uint32_t i : g.always) g.always_cand.set(i);
     g.no_atom_cand = g.always_cand;
-    for (uint32_t i : g.unfiltered) g.no_atom_cand[i] = 1;
+    for (uint32_t i : g.unfiltered) g.no_atom_cand.set(i);
   }
   // Rules of a group that did not compile run their PCRE on every value.
   for (CRule& c : L.rules)
@@ -889,6 +889,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
     }
   }
+  // (chain, @pm, collections, scalars, named elements) -> index into quick_sigs
+  std::map<std::tuple<int, bool, uint64_t, uint64_t, std::vector<std::pair<Var, std::string>>>, int>
+      sig_ids;
   // Quick rejection (see Step): a head link that is a grouped @rx or a combined-scan @pm, not
   // negated (one value in, one match decision: not multiMatch, not a count), whose every target
   // is a request collection read whole, by name or XML by path, or a request scalar.
@@ -925,14 +928,25 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         impl->quick_keys.resize(keys_begin);
         continue;
       }
-      st.quick = true;
-      st.keys_begin = keys_begin;
-      st.keys_end = static_cast<uint32_t>(impl->quick_keys.size());
-      st.pm = pm;
-      st.chain = h.chain;
+      std::vector<std::pair<Var, std::string>> keys;
+      for (size_t k = keys_begin; k < impl->quick_keys.size(); ++k)
+        keys.emplace_back(impl->quick_keys[k].var, impl->quick_keys[k].key);
+      auto [sig, added] = sig_ids.try_emplace(std::make_tuple(h.chain, pm, colls, scalars, keys),
+                                              static_cast<int>(impl->quick_sigs.size()));
+      if (added) {
+        engine_internal::QuickSig q;
+        q.chain = h.chain;
+        q.pm = pm;
+        q.collections = colls;
+        q.scalars = scalars;
+        q.keys_begin = keys_begin;
+        q.keys_end = static_cast<uint32_t>(impl->quick_keys.size());
+        impl->quick_sigs.push_back(q);
+      } else {
+        impl->quick_keys.resize(keys_begin);
+      }
+      st.sig = sig->second;
       st.group_bit = pm ? h.pm_bit : h.group_bit;
-      st.collections = colls;
-      st.scalars = scalars;
       ++quick_steps;
     }
   }
@@ -942,7 +956,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   for (auto& ph : impl->phases) {
     if (!s.prefilter) break;
     for (Step& st : ph) {
-      if (st.rule < 0 || st.quick) continue;
+      if (st.rule < 0 || st.sig >= 0) continue;
       const CRule& r = impl->rules[st.rule];
       if (r.links.size() != 1 || (r.log && r.id != 0) || r.disruptive != Disruptive::kPass ||
           r.skip != 0)
@@ -979,9 +993,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         " literal groups, " + std::to_string(atoms_total) + " atoms, " +
         std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(quick_steps) +
-        " rules rejected by their candidates alone, " + std::to_string(tx_steps) +
-        " decided on one TX variable, " + std::to_string(unsupported) +
-        " unsupported operators");
+        " rules rejected by their candidates alone (" + std::to_string(impl->quick_sigs.size()) +
+        " value sets), " + std::to_string(tx_steps) + " decided on one TX variable, " +
+        std::to_string(unsupported) + " unsupported operators");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;
@@ -1025,6 +1039,9 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
   s->unions.resize(nvars * impl_->chains.size());
   s->pm_union_done.assign(nvars * impl_->chains.size(), 0);
   s->pm_unions.assign(nvars * impl_->chains.size(), 0);
+  s->sig_done.assign(impl_->quick_sigs.size(), 0);
+  s->sig_cand.resize(impl_->quick_sigs.size());
+  s->sig_pm.assign(impl_->quick_sigs.size(), 0);
   return scratch;
 }
 
