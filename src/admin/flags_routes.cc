@@ -103,14 +103,13 @@ void FlagsRoutes::put(const httplib::Request& req, httplib::Response& res) {
   if (key.empty()) {
     parsed = flags::parseDefinitions(std::string_view(req.body));
   } else {
-    json doc = json::parse(req.body, nullptr, false);
-    if (doc.is_discarded()) {
-      try {
-        (void)json::parse(req.body);
-      } catch (const json::parse_error& e) {
-        return sendError(res, 422, flags::lineColumn(req.body, e.byte > 0 ? e.byte - 1 : 0) +
-                                       ": the body is not JSON");
-      }
+    json doc;
+    try {
+      doc = json::parse(req.body);
+    } catch (const json::parse_error& e) {
+      return sendError(
+          res, 422,
+          flags::lineColumn(req.body, e.byte > 0 ? e.byte - 1 : 0) + ": the body is not JSON");
     }
     parsed = flags::definitionsFromJson(doc, key);
   }

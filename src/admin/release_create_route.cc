@@ -1,9 +1,10 @@
 // POST /api/v1/apps/{app}/releases: a release recorded with the reports its quality gates read,
-// as multipart/form-data, so that CI's curl uploads it in one call:
+// as multipart/form-data, so that CI's curl uploads it in one call (one command line, wrapped
+// here without the shell's trailing backslashes, which would continue a // comment in C++):
 //
-//   curl -H "Authorization: Bearer $TOKEN" -H "X-Shipgate-Actor: ci" \
-//        -F version=v2 -F artifact=/srv/releases/api/v2 -F commit_sha=$SHA \
-//        -F lcov=@coverage/lcov.info -F junit=@junit.xml -F npm-audit=@audit.json \
+//   curl -H "Authorization: Bearer $TOKEN" -H "X-Shipgate-Actor: ci"
+//        -F version=v2 -F artifact=/srv/releases/api/v2 -F commit_sha=$SHA
+//        -F lcov=@coverage/lcov.info -F junit=@junit.xml -F npm-audit=@audit.json
 //        http://127.0.0.1:9090/api/v1/apps/api/releases
 //
 // Text fields: version (required), artifact, commit_sha (4..64 hex), commit_time (ms since the

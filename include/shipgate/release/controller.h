@@ -55,10 +55,10 @@ struct ControllerDeps {
   std::chrono::milliseconds poll{20};
   // Called (on the deployment's worker thread, no lock held) after each deployment finishes, in
   // any terminal state; e.g. the DORA gauges recompute. Empty: nothing.
-  std::function<void()> on_finished;
+  std::function<void()> on_finished{};
   // The feature flags in force in an environment ({flag key -> version}, flags::FlagStore::
   // versionsInForce), recorded in the switch step's evidence as "flags". null: not recorded.
-  std::function<std::map<std::string, int64_t>(const std::string& environment)> flag_versions;
+  std::function<std::map<std::string, int64_t>(const std::string& environment)> flag_versions{};
   // Smoke requests: the HTTP client's limits come from each check's timeout.
 };
 

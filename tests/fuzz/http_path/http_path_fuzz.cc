@@ -20,7 +20,7 @@ using shipgate::http::NormalizedPath;
 using shipgate::http::normalizePath;
 using shipgate::http::RequestParser;
 
-void check(bool ok, const char* what, std::string_view input, std::string_view output = {}) {
+void check(bool ok, const char* what, std::string_view input, std::string_view output = "") {
   if (ok) return;
   fprintf(stderr, "http_path_fuzz invariant violated: %s\ninput:  %.*s\noutput: %.*s\n", what,
           static_cast<int>(input.size()), input.data(), static_cast<int>(output.size()),

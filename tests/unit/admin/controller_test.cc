@@ -64,8 +64,8 @@ class TestResolver final : public traffic::Resolver {
 };
 
 struct FileOptions {
-  std::string active_slot;  // "" = none in the file
-  std::string static_root;  // static site root
+  std::string active_slot{};  // "" = none in the file
+  std::string static_root{};  // static site root
   std::string bot_ua = "evilbot";
   bool tls = false;
 };

@@ -19,8 +19,11 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Kept out of line: GCC 12 cannot see into the replaced operator new above, so a std::free()
+// inlined into a caller looks like a mismatched deallocation (-Wmismatched-new-delete); called,
+// these deletes pair with that operator new.
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace shipgate::firewall {
 namespace {

@@ -548,7 +548,9 @@ TEST(Operators, DetectSqliAndXssCallTheDetectors) {
     bool want = detectSqli(s, &fp);
     std::string matched;
     EXPECT_EQ(sqli(s, &matched), want) << s;
-    if (want) EXPECT_EQ(matched, fp) << s;
+    if (want) {
+      EXPECT_EQ(matched, fp) << s;
+    }
     EXPECT_EQ(xss(s), detectXss(s)) << s;
   }
 }

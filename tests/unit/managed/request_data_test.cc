@@ -22,8 +22,8 @@ Pairs pairs(const RequestData& rd, Var v) {
 struct Req {
   std::string method = "GET";
   std::string uri = "/";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
   bool complete = true;
 
   HttpRequestView view(std::vector<waf::Header>& storage) const {

@@ -146,8 +146,12 @@ TEST(ReleaseController, SecondDeployKeepsTheOldSlotWarmThenStopsIt) {
   auto slots = b.store().slotStates("web");
   ASSERT_TRUE(slots.isOk());
   for (const auto& s : *slots) {
-    if (s.slot == "green") EXPECT_EQ(s.state, store::SlotState::kStopped);
-    if (s.slot == "blue") EXPECT_EQ(s.state, store::SlotState::kLive);
+    if (s.slot == "green") {
+      EXPECT_EQ(s.state, store::SlotState::kStopped);
+    }
+    if (s.slot == "blue") {
+      EXPECT_EQ(s.state, store::SlotState::kLive);
+    }
   }
   EXPECT_EQ(b.stepState(second, "cleanup"), "succeeded");
 }
@@ -252,9 +256,11 @@ TEST(ReleaseController, DeployWhileRunningAndBadRequests) {
   auto again = b.c().deploy({"api", "v2", "", "", "", 0, "alice", ""});
   EXPECT_EQ(again.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(again.status().message().find(*id), std::string::npos);
-  EXPECT_EQ(b.c().deploy({"nope", "v1"}).status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(b.c().deploy({"web", "v 1"}).status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(b.c().deploy({"web", "v1", "production"}).status().code(),
+  EXPECT_EQ(b.c().deploy({"nope", "v1", "", "", "", 0, "", ""}).status().code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(b.c().deploy({"web", "v 1", "", "", "", 0, "", ""}).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(b.c().deploy({"web", "v1", "production", "", "", 0, "", ""}).status().code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(b.c().rollback({"web", std::nullopt, "", "alice", false}).status().code(),
             Status::Code::kInvalidArgument);

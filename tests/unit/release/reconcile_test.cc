@@ -55,7 +55,9 @@ void expectWhole(store::StateStore& s, const std::string& id) {
       EXPECT_GE(step.ended_at, step.started_at) << step.name;
     }
   }
-  if (store::isTerminal(d->state)) EXPECT_NE(d->finished_at, 0);
+  if (store::isTerminal(d->state)) {
+    EXPECT_NE(d->finished_at, 0);
+  }
 }
 
 TEST(Reconcile, RestartWithNothingInFlightStartsTheLiveReleaseAgain) {

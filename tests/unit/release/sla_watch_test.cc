@@ -141,7 +141,9 @@ TEST(EmergencyIncident, OpenedAsOfTheRequestResolvedWhenTheRestoredReleaseIsHeal
   EXPECT_EQ(b.deployment(*standard)["actor"], "dave");
   EXPECT_EQ(b.deployment(*standard)["reason"], "search is slow");
   bool audited = false;  // the request, in the audit log with who and why
-  for (const auto& a : *b.store().listAudit(0, 0)) {
+  auto audit = b.store().listAudit(0, 0);  // a local: *temporary would dangle in the loop
+  ASSERT_TRUE(audit.isOk()) << audit.status().toString();
+  for (const auto& a : *audit) {
     audited = audited || (a.subject == *standard && a.action == "rollback" && a.actor == "dave" &&
                           a.reason == "search is slow");
   }

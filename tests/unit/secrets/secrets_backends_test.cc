@@ -25,7 +25,9 @@ class SecretsBackendsTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    if (GetParam() == Backend::kPostgres) ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
+    if (GetParam() == Backend::kPostgres) {
+      ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
+    }
     store_ = openStore(root_);
     ASSERT_NE(store_, nullptr);
   }

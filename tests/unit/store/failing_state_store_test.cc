@@ -150,7 +150,8 @@ TEST_P(FailingStoreTest, EveryNamedWriteCanBeFailedByName) {
       {"updateDeployment", [&] { return failing_->updateDeployment(done); }},
       {"saveStep",
        [&] {
-         return failing_->saveStep(StepRecord{*id, 20, "cleanup", StepState::kRunning});
+         return failing_->saveStep(
+             StepRecord{*id, 20, "cleanup", StepState::kRunning, 0, 0, "", ""});
        }},
       {"openIncident",
        [&] {

@@ -189,7 +189,8 @@ TEST_F(PostgresStoreTest, NotificationsArriveOnCommitWithTheNewVersionKindAndKey
   auto id = store->createDeployment(testutil::deployment("api", "v2"));
   ASSERT_TRUE(id.isOk()) << id.status().toString();
   EXPECT_EQ(next(*listen), "4 deployment " + *id);
-  ASSERT_TRUE(store->saveStep(StepRecord{*id, 0, "preflight", StepState::kSucceeded}).isOk());
+  ASSERT_TRUE(
+      store->saveStep(StepRecord{*id, 0, "preflight", StepState::kSucceeded, 0, 0, "", ""}).isOk());
   EXPECT_EQ(next(*listen), "5 deployment " + *id);
   DeploymentRecord d = *store->getDeployment(*id);
   d.state = DeploymentState::kBaking;

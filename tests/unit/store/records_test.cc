@@ -135,7 +135,8 @@ TEST_P(StoreTest, UpdateKeepsIdentityFieldsAndFinishedStaysFinished) {
   update.id = "d-404";
   EXPECT_EQ(store_->updateDeployment(update).code(), Status::Code::kNotFound);
   EXPECT_EQ(store_->getDeployment("d-404").status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(store_->saveStep(StepRecord{"d-404", 0, "preflight"}).code(), Status::Code::kNotFound);
+  StepRecord orphan{"d-404", 0, "preflight", StepState::kPending, 0, 0, "", ""};
+  EXPECT_EQ(store_->saveStep(orphan).code(), Status::Code::kNotFound);
 }
 
 TEST_P(StoreTest, AtMostOneUnfinishedDeploymentPerApp) {

@@ -128,8 +128,9 @@ class StoreTest : public ::testing::TestWithParam<testsupport::Backend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    if (GetParam() == testsupport::Backend::kPostgres)
+    if (GetParam() == testsupport::Backend::kPostgres) {
       ASSERT_TRUE(testsupport::freshPostgresDatabase(&url_));
+    }
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->upsertApp(app("api")).isOk());

@@ -79,7 +79,9 @@ TEST(RegexPrefilter, NeverChangesAVerdict) {
       bool full = RE2::PartialMatch(in, re);
       bool filtered = (lit.empty() || in.find(lit) != std::string::npos) && full;
       EXPECT_EQ(filtered, full) << "pattern " << p << " literal \"" << lit << "\" input " << in;
-      if (full && !lit.empty()) EXPECT_NE(in.find(lit), std::string::npos) << p << " " << in;
+      if (full && !lit.empty()) {
+        EXPECT_NE(in.find(lit), std::string::npos) << p << " " << in;
+      }
       LiteralPattern whole = literalPattern(p);
       if (whole.kind == LiteralPattern::Kind::kContains) {
         EXPECT_EQ(in.find(whole.literal) != std::string::npos, full) << p << " " << in;
