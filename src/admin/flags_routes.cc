@@ -110,6 +110,8 @@ void FlagsRoutes::put(const httplib::Request& req, httplib::Response& res) {
       return sendError(
           res, 422,
           flags::lineColumn(req.body, e.byte > 0 ? e.byte - 1 : 0) + ": the body is not JSON");
+    } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
+      return sendError(res, 422, "the body is not JSON: a number is out of range");
     }
     parsed = flags::definitionsFromJson(doc, key);
   }

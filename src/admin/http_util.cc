@@ -48,6 +48,9 @@ std::optional<json> parseBody(const httplib::Request& req, httplib::Response& re
       sendError(res, 400,
                 "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
       return std::nullopt;
+    } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
+      sendError(res, 400, "request body is not valid JSON: a number is out of range");
+      return std::nullopt;
     }
   }
   if (!body.is_object()) {

@@ -304,6 +304,9 @@ ParsedDefinitions parseDefinitions(std::string_view text) {
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
     out.errors.push_back({"", "", lineColumn(text, at) + ": not JSON: " + what});
     return out;
+  } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
+    out.errors.push_back({"", "", "not JSON: a number is out of range"});
+    return out;
   }
   return definitionsFromJson(doc);
 }

@@ -126,6 +126,9 @@ int runSet(FlagStore& store, const FlagsOptions& o) {
       std::cerr << where << ": " << flags::lineColumn(*text, e.byte > 0 ? e.byte - 1 : 0)
                 << ": not JSON\n";
       return 1;
+    } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
+      std::cerr << where << ": not JSON: a number is out of range\n";
+      return 1;
     }
     parsed = flags::definitionsFromJson(doc, o.key);
   }

@@ -130,6 +130,8 @@ TEST_F(AdminApi, MalformedBodiesGet400NamingWhatAndWhere) {
   const std::string sw = "/api/v1/apps/api/switch";
   EXPECT_TRUE(isError(post(sw, R"({"slot": "green")"), 400, "not valid JSON (at byte 17)", ""));
   EXPECT_TRUE(isError(post(sw, "slot=green"), 400, "not valid JSON (at byte 1)", ""));
+  EXPECT_TRUE(isError(post(sw, R"({"weights":{"blue":1e999}})"), 400,
+                      "not valid JSON: a number is out of range", ""));
   EXPECT_TRUE(isError(post(sw, R"(["green"])"), 400, "must be a JSON object, not array", ""));
   EXPECT_TRUE(isError(post(sw, ""), 400, "body needs \"slot\" or \"weights\"", ""));
   EXPECT_TRUE(isError(post(sw, R"({"slot":"green","force":true})"), 400,

@@ -91,6 +91,15 @@ TEST_F(FlagsCliTest, BadInputIsNamed) {
   RunResult r = flags({"set", "--env", "production", "--file", bad_json});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err.rfind(bad_json + ": line 3:col 11: not JSON", 0), 0u) << r.err;
+  // A number beyond a double is named too (nlohmann throws out_of_range, not parse_error).
+  const std::string huge =
+      dir_.writeFile("huge.json", R"({"flags": {"x": {"variants": {"a": 1e999}}}})");
+  r = flags({"set", "--env", "production", "--file", huge});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, huge + ": not JSON: a number is out of range\n");
+  r = flags({"set", "--env", "production", "x", "--file", huge});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, huge + ": not JSON: a number is out of range\n");
   const std::string bad_def = dir_.writeFile(
       "def.json", R"({"flags": {"x": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "b"}}})");
   r = flags({"set", "--env", "production", "--file", bad_def});

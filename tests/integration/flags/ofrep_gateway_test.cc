@@ -148,6 +148,15 @@ TEST(OfrepGateway, AdminApiWritesFlagsAndOfrepTokenIsChecked) {
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json::parse(r.body)["error"],
             "flag 'dark-mode' at /defaultVariant: \"x\" is not one of its variants (on)");
+  // A number beyond a double (1e999), as one flag and in a document: 422 naming it, not a 500.
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode", auth,
+                               R"({"state": "ENABLED", "variants": {"on": 1e999}})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"], "the body is not JSON: a number is out of range");
+  r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging", auth,
+                               R"({"flags": {"x": {"variants": {"on": -1e999}}}})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"], "not JSON: a number is out of range");
   r = testsupport::httpRequest(admin, "PUT", "/api/v1/flags/staging/dark-mode?reason=try", auth, one);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["written"][0]["version"], 1);
