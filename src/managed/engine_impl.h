@@ -430,7 +430,6 @@ struct Engine::Scratch::State {
   // not yet resolved in this request.
   std::vector<std::pair<uint32_t, uint32_t>> resolved;
   std::vector<uint32_t> resolved_pool;
-  std::string name_buf;
 
   // The shared scans of the distinct texts of the request (see engine_internal::SharedScan),
   // found by hash in an open-addressing table; `text` points into a value of `data` or into an
