@@ -99,22 +99,8 @@ void FlagsRoutes::put(const httplib::Request& req, httplib::Response& res) {
     return sendError(res, 413, "a flag document is at most " +
                                    std::to_string(flags::kMaxDocumentBytes) + " bytes");
   }
-  flags::ParsedDefinitions parsed;
-  if (key.empty()) {
-    parsed = flags::parseDefinitions(std::string_view(req.body));
-  } else {
-    json doc;
-    try {
-      doc = json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      return sendError(
-          res, 422,
-          flags::lineColumn(req.body, e.byte > 0 ? e.byte - 1 : 0) + ": the body is not JSON");
-    } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
-      return sendError(res, 422, "the body is not JSON: a number is out of range");
-    }
-    parsed = flags::definitionsFromJson(doc, key);
-  }
+  const flags::ParsedDefinitions parsed = flags::parseDefinitions(
+      req.body, key.empty() ? std::nullopt : std::optional<std::string>(key));
   if (!parsed.ok()) {
     json errors = json::array();
     for (const auto& e : parsed.errors) {

@@ -287,7 +287,7 @@ std::string lineColumn(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ":col " + std::to_string(col);
 }
 
-ParsedDefinitions parseDefinitions(std::string_view text) {
+ParsedDefinitions parseDefinitions(std::string_view text, std::optional<std::string> single_key) {
   ParsedDefinitions out;
   if (text.size() > kMaxDocumentBytes) {
     out.errors.push_back({"", "", "more than the " + std::to_string(kMaxDocumentBytes) +
@@ -308,7 +308,7 @@ ParsedDefinitions parseDefinitions(std::string_view text) {
     out.errors.push_back({"", "", "not JSON: a number is out of range"});
     return out;
   }
-  return definitionsFromJson(doc);
+  return definitionsFromJson(doc, std::move(single_key));
 }
 
 ParsedDefinitions definitionsFromJson(const json& doc, std::optional<std::string> single_key) {

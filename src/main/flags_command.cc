@@ -115,23 +115,8 @@ int runSet(FlagStore& store, const FlagsOptions& o) {
   auto text = readInput(o.file);
   if (!text.isOk()) return fail(text.status());
   const std::string where = o.file.empty() || o.file == "-" ? "stdin" : o.file;
-  flags::ParsedDefinitions parsed;
-  if (o.key.empty()) {
-    parsed = flags::parseDefinitions(std::string_view(*text));
-  } else {
-    json doc;
-    try {
-      doc = json::parse(*text);
-    } catch (const json::parse_error& e) {
-      std::cerr << where << ": " << flags::lineColumn(*text, e.byte > 0 ? e.byte - 1 : 0)
-                << ": not JSON\n";
-      return 1;
-    } catch (const json::out_of_range&) {  // a number beyond a double: 1e999
-      std::cerr << where << ": not JSON: a number is out of range\n";
-      return 1;
-    }
-    parsed = flags::definitionsFromJson(doc, o.key);
-  }
+  const flags::ParsedDefinitions parsed = flags::parseDefinitions(
+      *text, o.key.empty() ? std::nullopt : std::optional<std::string>(o.key));
   if (!parsed.ok()) {
     for (const auto& e : parsed.errors) std::cerr << where << ": " << e.toString() << "\n";
     return 1;

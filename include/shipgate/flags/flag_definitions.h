@@ -69,9 +69,11 @@ struct ParsedDefinitions {
 // letter or digit.
 bool validFlagKey(std::string_view key);
 
-// Parses `text` as JSON first. A JSON syntax error is one DefinitionError whose pointer is
-// empty and whose message starts with "line L:col C:".
-ParsedDefinitions parseDefinitions(std::string_view text);
+// Parses `text` as JSON first, then as definitionsFromJson(doc, single_key) does. A JSON syntax
+// error is one DefinitionError whose pointer is empty and whose message starts with
+// "line L:col C:"; a number beyond a double (1e999) is "not JSON: a number is out of range".
+ParsedDefinitions parseDefinitions(std::string_view text,
+                                   std::optional<std::string> single_key = std::nullopt);
 // A parsed JSON document: either a whole flagd document ({"flags": ...}) or, when `single_key`
 // is given, one flag's definition ({"state": ..., "variants": ...}) for that key.
 ParsedDefinitions definitionsFromJson(const nlohmann::json& doc,
