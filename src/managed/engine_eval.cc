@@ -348,7 +348,7 @@ struct Evaluator {
         const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
         // Entries are heap objects: `e` stays valid while the parent's entry is added.
         std::string_view in = nodeEntry(base, n.parent, value).view;
-        e.view = applyTransform(n.transform, in, e.text) ? std::string_view(e.text) : in;
+        e.view = transformChanged(n.transform, in, e.text) ? std::string_view(e.text) : in;
       }
       e.transformed = true;
     }

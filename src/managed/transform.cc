@@ -75,7 +75,7 @@ bool changeCase(std::string_view in, std::string& out, bool upper) {
   const char hi = upper ? 'z' : 'Z';
   size_t first = 0;
   while (first < in.size() && !(in[first] >= lo && in[first] <= hi)) ++first;
-  if (first == in.size()) return detail::copyUnchanged(in, out);
+  if (first == in.size()) return detail::unchanged();
   out.assign(in.data(), in.size());
   for (size_t i = first; i < out.size(); ++i) {
     char c = out[i];
@@ -86,7 +86,7 @@ bool changeCase(std::string_view in, std::string& out, bool upper) {
 
 // removeNulls: every NUL byte dropped.
 bool removeNulls(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), 0, in.size()) == nullptr) return detail::copyUnchanged(in, out);
+  if (std::memchr(in.data(), 0, in.size()) == nullptr) return detail::unchanged();
   out.clear();
   out.reserve(in.size());
   for (char c : in) {
@@ -97,7 +97,7 @@ bool removeNulls(std::string_view in, std::string& out) {
 
 // replaceNulls: every NUL byte becomes a space.
 bool replaceNulls(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), 0, in.size()) == nullptr) return detail::copyUnchanged(in, out);
+  if (std::memchr(in.data(), 0, in.size()) == nullptr) return detail::unchanged();
   out.assign(in.data(), in.size());
   for (char& c : out) {
     if (c == '\0') c = ' ';
@@ -147,11 +147,11 @@ std::string_view transformName(Transform t) {
   return "unknown";
 }
 
-bool applyTransform(Transform t, std::string_view in, std::string& out) {
+bool transformChanged(Transform t, std::string_view in, std::string& out) {
   using namespace detail;
   switch (t) {
     case Transform::kNone:
-      return copyUnchanged(in, out);
+      return unchanged();
     case Transform::kLowercase:
       return changeCase(in, out, false);
     case Transform::kUppercase:
@@ -223,7 +223,13 @@ bool applyTransform(Transform t, std::string_view in, std::string& out) {
     case Transform::kParityZero7bit:
       return parity7bit(in, out, 2);
   }
-  return copyUnchanged(in, out);
+  return unchanged();
+}
+
+bool applyTransform(Transform t, std::string_view in, std::string& out) {
+  if (transformChanged(t, in, out)) return true;
+  out.assign(in.data(), in.size());
+  return false;
 }
 
 }  // namespace shipgate::managed

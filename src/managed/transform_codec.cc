@@ -161,7 +161,7 @@ bool utf8ToUnicode(std::string_view in, std::string& out) {
   const size_t n = in.size();
   size_t first = 0;
   while (first < n && s[first] < 0x80) ++first;
-  if (first == n) return copyUnchanged(in, out);
+  if (first == n) return unchanged();
   out.resize(n * 4 + 8);  // "\xC0\x80" becomes "%u0000\xC0": 7 bytes for 2
   char* d = out.data();
   std::memcpy(d, s, first);

@@ -43,7 +43,7 @@ bool isAlnum(uchar c) { return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >=
 // urlDecode: %HH to the byte, '+' to a space. A '%' without two hex digits after it (invalid or
 // cut short) is kept with what follows.
 bool urlDecode(std::string_view in, std::string& out) {
-  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -65,7 +65,7 @@ bool urlDecode(std::string_view in, std::string& out) {
 // the full-width range U+FF01..U+FF5E mapped to ASCII. An invalid or cut-short %u keeps "%u" and
 // goes on after it.
 bool urlDecodeUni(std::string_view in, std::string& out) {
-  if (!containsAnyOf(in, "%+")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "%+")) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -103,7 +103,7 @@ bool urlDecodeUni(std::string_view in, std::string& out) {
 // the ';'. A name is the whole run of letters and digits after '&' ("&ltx;" is no entity).
 // Anything else starting with '&' is kept as written.
 bool htmlEntityDecode(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), '&', in.size()) == nullptr) return copyUnchanged(in, out);
+  if (std::memchr(in.data(), '&', in.size()) == nullptr) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -172,7 +172,7 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
 // one byte: a three-digit run starting above '3' uses two), \a \b \f \n \r \t \v, and any other
 // \c to c ("\u12" -> "u12", "\\" -> "\"). A trailing lone backslash is kept.
 bool jsDecode(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return copyUnchanged(in, out);
+  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -237,7 +237,7 @@ bool jsDecode(std::string_view in, std::string& out) {
 // newline is removed with it; before any other byte it is removed and the byte kept; a trailing
 // lone backslash is removed.
 bool cssDecode(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return copyUnchanged(in, out);
+  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -276,7 +276,7 @@ bool cssDecode(std::string_view in, std::string& out) {
 // \O to \OOO octal (the value's low byte). As in libmodsecurity 3, an escape it does not know
 // loses its backslash ("\z" -> "z", "\xZZ" -> "xZZ"); a trailing lone backslash is kept.
 bool escapeSeqDecode(std::string_view in, std::string& out) {
-  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return copyUnchanged(in, out);
+  if (std::memchr(in.data(), '\\', in.size()) == nullptr) return unchanged();
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
   Writer w(out, n);
@@ -351,7 +351,7 @@ bool sqlHexDecode(std::string_view in, std::string& out) {
         isHex(s[first + 3]))
       break;
   }
-  if (first + 3 >= n) return copyUnchanged(in, out);
+  if (first + 3 >= n) return unchanged();
   Writer w(out, n);
   size_t i = 0;
   while (i < n) {

@@ -33,11 +33,9 @@ inline bool containsAnyOf(std::string_view in, const char (&set)[N]) {
   return false;
 }
 
-// Sets out to `in` and returns false (the "nothing to do" fast path).
-inline bool copyUnchanged(std::string_view in, std::string& out) {
-  out.assign(in.data(), in.size());
-  return false;
-}
+// The "nothing to do" fast path: returns false without writing `out` (the result is the
+// input; applyTransform copies it, transformChanged's caller keeps the input instead).
+inline bool unchanged() { return false; }
 
 // transform_decode.cc: the escape decoders.
 bool urlDecode(std::string_view in, std::string& out);

@@ -87,7 +87,7 @@ bool removeWhitespace(std::string_view in, std::string& out) {
 // end of the value and also becomes one space. A lone "*/" is kept.
 bool replaceComments(std::string_view in, std::string& out) {
   size_t open = in.find("/*");
-  if (open == std::string_view::npos) return copyUnchanged(in, out);
+  if (open == std::string_view::npos) return unchanged();
   out.resize(in.size());
   char* d = out.data();
   std::memcpy(d, in.data(), open);
@@ -113,7 +113,7 @@ bool replaceComments(std::string_view in, std::string& out) {
 // space. "--" and "#" start a comment to the end of the value, which is dropped with them
 // ("1 or 1=1-- x" -> "1 or 1=1").
 bool removeComments(std::string_view in, std::string& out) {
-  if (!containsAnyOf(in, "/<-#")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/<-#")) return unchanged();
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
@@ -153,7 +153,7 @@ bool removeComments(std::string_view in, std::string& out) {
 // removeCommentsChar: deletes the comment markers themselves — "/*", "*/", "<!--", "-->", "--"
 // and "#" — keeping what is between them.
 bool removeCommentsChar(std::string_view in, std::string& out) {
-  if (!containsAnyOf(in, "/*<-#")) return copyUnchanged(in, out);
+  if (!containsAnyOf(in, "/*<-#")) return unchanged();
   const size_t n = in.size();
   out.resize(n);
   char* d = out.data();
@@ -213,7 +213,7 @@ bool normalisePath(std::string_view in, std::string& out, bool windows) {
   const size_t n = in.size();
   out.clear();
   if (n == 0) return false;
-  if (alreadyNormal(in, windows)) return copyUnchanged(in, out);
+  if (alreadyNormal(in, windows)) return unchanged();
   out.reserve(n);
   const bool absolute = isSep(in[0]);
   const bool trailing = isSep(in[n - 1]);

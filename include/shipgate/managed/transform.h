@@ -69,4 +69,8 @@ std::string_view transformName(Transform t);
 // Returns true when the result differs from the input. kNone copies.
 bool applyTransform(Transform t, std::string_view in, std::string& out);
 
+// As applyTransform, without the copy when nothing changes: returns false with `out` holding
+// anything (the result is `in`), true with the result in `out`. For callers that keep `in`.
+bool transformChanged(Transform t, std::string_view in, std::string& out);
+
 }  // namespace shipgate::managed
