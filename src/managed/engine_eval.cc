@@ -295,8 +295,10 @@ struct Evaluator {
   // The literal filter's candidates (cand is resized to the group).
   void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
                    engine_internal::Candidates& cand) {
-    cand = g.always_cand;
-    if (!g.filter) return;
+    if (!g.filter) {
+      cand = g.always_cand;
+      return;
+    }
     s.atoms.clear();
     if (!g.atom_local.empty()) {
       Engine::Scratch::State::TextScan& ts = s.textScan(text);
@@ -330,6 +332,7 @@ struct Evaluator {
       cand = g.no_atom_cand;
       return;
     }
+    cand = g.always_cand;
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
