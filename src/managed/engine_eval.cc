@@ -332,11 +332,22 @@ struct Evaluator {
       cand = g.no_atom_cand;
       return;
     }
+    std::sort(s.atoms.begin(), s.atoms.end());
+    const auto chain = static_cast<uint32_t>(&g - impl.chains.data());
+    s.memo_key.assign(reinterpret_cast<const char*>(&chain), sizeof chain);
+    s.memo_key.append(reinterpret_cast<const char*>(s.atoms.data()), s.atoms.size() * sizeof(int));
+    if (auto it = s.potentials_memo.find(s.memo_key); it != s.potentials_memo.end()) {
+      cand = it->second;
+      return;
+    }
     cand = g.always_cand;
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
     for (int id : s.potentials) cand.set(static_cast<size_t>(g.filter_to_pattern[id]));
+    if (s.potentials_memo.size() >= Engine::Scratch::State::kPotentialsMemoMax)
+      s.potentials_memo.clear();
+    s.potentials_memo.emplace(s.memo_key, cand);
   }
 
   // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
