@@ -30,6 +30,7 @@ void Engine::Scratch::State::resetCache() {
   // The tables are not cleared: a slot stamped with an older generation is empty.
   if (++generation == 0) {  // wrapped: no stamp may look current
     for (auto& x : table) x.gen = 0;
+    std::fill(dense.begin(), dense.end(), 0);
     for (auto& x : text_table) x.gen = 0;
     std::fill(union_done.begin(), union_done.end(), 0u);
     std::fill(pm_union_done.begin(), pm_union_done.end(), 0u);
@@ -80,6 +81,15 @@ Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_v
   return t;
 }
 
+Engine::Scratch::State::Entry& Engine::Scratch::State::newEntry() {
+  if (used == entries.size()) entries.push_back(std::make_unique<Entry>());
+  Entry& e = *entries[used++];
+  e.transformed = false;
+  e.scanned = false;
+  e.pm_scanned = false;
+  return e;
+}
+
 Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
   if ((used + 1) * 2 >= table.size()) growTable(table, generation, 1024);
   size_t mask = table.size() - 1;
@@ -88,14 +98,29 @@ Engine::Scratch::State::Entry& Engine::Scratch::State::lookup(uint64_t key) {
     if (table[h].key == key) return *entries[table[h].index];
     h = (h + 1) & mask;
   }
-  if (used == entries.size()) entries.push_back(std::make_unique<Entry>());
-  Entry& e = *entries[used];
-  e.transformed = false;
-  e.scanned = false;
-  e.pm_scanned = false;
   table[h] = Slot{key, static_cast<uint32_t>(used), generation};
-  ++used;
-  return e;
+  return newEntry();
+}
+
+Engine::Scratch::State::Entry& Engine::Scratch::State::denseEntry(size_t slot) {
+  uint64_t& d = dense[slot];
+  if ((d >> 32) == generation) return *entries[static_cast<uint32_t>(d)];
+  d = (static_cast<uint64_t>(generation) << 32) | used;
+  return newEntry();
+}
+
+void Engine::Scratch::State::numberValues(size_t nodes) {
+  const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
+  value_base.resize(nvars);
+  size_t total = 0;
+  for (size_t v = 0; v < nvars; ++v) {
+    value_base[v] = static_cast<uint32_t>(total);
+    const auto var = static_cast<Var>(v);
+    total += engine_internal::isRequestCollection(var) ? data.collection(var).size() : 1;
+  }
+  node_count = nodes;
+  dense_on = total * nodes <= kDenseMax;
+  if (dense_on && dense.size() < total * nodes) dense.resize(total * nodes, 0);
 }
 
 namespace {
@@ -353,9 +378,12 @@ struct Evaluator {
   // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
   // text transformed (once per request).
   Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
-    Engine::Scratch::State::Entry& e = s.lookup(base | static_cast<uint64_t>(node));
+    const uint64_t number = (base >> 8) - 1;
+    Engine::Scratch::State::Entry& e =
+        s.dense_on ? s.denseEntry(number * s.node_count + static_cast<uint64_t>(node))
+                   : s.lookup((base << 16) | static_cast<uint64_t>(node));
     if (!e.transformed) {
-      e.var = static_cast<Var>((base >> 48) - 1);
+      e.var = static_cast<Var>(base & 0xff);
       if (node == 0) {
         e.view = value;
       } else {
@@ -369,8 +397,11 @@ struct Evaluator {
     return e;
   }
 
-  static uint64_t valueKey(Var v, size_t i) {
-    return ((static_cast<uint64_t>(v) + 1) << 48) | (static_cast<uint64_t>(i & 0xffffffff) << 16);
+  // The value cache's key of element i of variable v (0 for a scalar): the value's number plus
+  // one, and the variable in the low byte. Never 0 (0 = not cacheable).
+  uint64_t valueKey(Var v, size_t i) const {
+    return ((s.value_base[static_cast<size_t>(v)] + static_cast<uint64_t>(i) + 1) << 8) |
+           static_cast<uint64_t>(v);
   }
 
   // The transformed, scanned cache entry of element i of collection v for the link's chain.
@@ -968,6 +999,7 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.data.build(request);
   s.vars.clear();
   s.resetCache();
+  s.numberValues(impl_->nodes.size());
   s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),
                     {UINT32_MAX, UINT32_MAX});
   s.resolved_pool.clear();

@@ -412,10 +412,23 @@ struct Engine::Scratch::State {
     uint32_t index = 0;
     uint32_t gen = 0;
   };
-  // Value cache: key (var, element index, TransformNode) -> entries index.
+  // Value cache: an Entry per (value, TransformNode). A request's values are numbered
+  // (value_base[var] + element index; one number per scalar variable). When the values times
+  // the nodes fit kDenseMax, the entry of value v at node n is found at dense[v * node_count +
+  // n] ((generation << 32) | entries index); a larger request keys the open-addressing `table`
+  // by (value, node) instead.
+  static constexpr size_t kDenseMax = size_t{1} << 20;
+  std::vector<uint32_t> value_base;
+  size_t node_count = 0;
+  bool dense_on = false;
+  std::vector<uint64_t> dense;
   std::vector<Slot> table;
   std::vector<std::unique_ptr<Entry>> entries;
   size_t used = 0;
+  // Numbers the request's values (value_base) and readies the dense table for `nodes` nodes.
+  void numberValues(size_t nodes);
+  Entry& denseEntry(size_t slot);
+  Entry& newEntry();
   // Per-request ctl state.
   std::vector<IdRange> removed_ids;
   std::vector<std::string> removed_tags;

@@ -217,6 +217,44 @@ SecRule REQUEST_METHOD "@streq GET" "id:71,phase:1,pass,msg:'M %{rule.id}',logda
   EXPECT_EQ(v.matched[0].data, "[M 71][][v1v1|GETv1]");
 }
 
+// The value cache numbers a request's values and keeps a table of values x transformation
+// nodes; a request with more than that table holds (here 200,000 cookies) is cached by hash
+// instead. Both find the same matches, and a small request after a large one is judged afresh.
+TEST(ManagedEngine, ValueCacheServesSmallAndHugeRequests) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule REQUEST_COOKIES_NAMES "@rx ^trap$" "id:301,phase:1,pass,t:none,t:urlDecodeUni,t:lowercase,msg:'trap'"
+SecRule REQUEST_COOKIES "@rx ^evil\d$" "id:302,phase:1,pass,t:none,t:lowercase,msg:'lower'"
+SecRule REQUEST_COOKIES "@rx ^EVIL\d$" "id:300,phase:1,deny,t:none"
+)");
+  auto withCookies = [](std::string cookie) {
+    Req r = get("/");
+    r.headers.emplace_back("Cookie", std::move(cookie));
+    return r;
+  };
+  // Each value is read raw (300) and through two chains (301, 302): the cache keeps them apart.
+  Verdict small = l.eval(withCookies("a=1; T%52AP=2; b=EVIL7"));
+  EXPECT_TRUE(small.intercepted);
+  EXPECT_EQ(small.intercepting_rule, 300);
+  EXPECT_TRUE(has(small, 301)) << ids(small);
+  EXPECT_TRUE(has(small, 302)) << ids(small);
+
+  std::string many;
+  for (int i = 0; i < 200000; ++i)
+    many += "c" + std::to_string(i) + "=v" + std::to_string(i) + "; ";
+  Verdict clean = l.eval(withCookies(many + "last=fine"));
+  EXPECT_FALSE(clean.intercepted);
+  EXPECT_TRUE(clean.matched.empty()) << ids(clean);
+  Verdict huge = l.eval(withCookies(many + "TRAP=1; z=EVIL9"));
+  EXPECT_TRUE(huge.intercepted);
+  EXPECT_EQ(huge.intercepting_rule, 300);
+  EXPECT_TRUE(has(huge, 301)) << ids(huge);
+  EXPECT_TRUE(has(huge, 302)) << ids(huge);
+
+  EXPECT_FALSE(l.eval(withCookies("a=1; b=good")).intercepted);
+  EXPECT_TRUE(l.eval(withCookies("a=EVIL3")).intercepted);
+}
+
 TEST(ManagedEngine, DynamicOperatorParameter) {
   RuleDir dir;
   auto l = load(dir, R"(
