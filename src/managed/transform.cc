@@ -5,6 +5,7 @@
 #include "shipgate/managed/transform.h"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "transform_impl.h"
@@ -70,17 +71,39 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // lowercase / uppercase: ASCII letters only (C locale tolower/toupper); other bytes unchanged.
+// Eight bytes at a time: the 0x80 bit of each byte of caseMask(w) says whether that byte of w is
+// in [lo, lo + 25]; xor-ing 0x20 into those bytes changes their case.
+uint64_t caseMask(uint64_t w, char lo) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t low7 = w & ~kHigh;  // each byte < 0x80
+  const uint64_t ge_lo = low7 + kOnes * (0x80 - static_cast<unsigned char>(lo));       // >= lo
+  const uint64_t gt_hi = low7 + kOnes * (0x80 - static_cast<unsigned char>(lo) - 26);  // > lo+25
+  return ge_lo & ~gt_hi & ~w & kHigh;
+}
+
 bool changeCase(std::string_view in, std::string& out, bool upper) {
   const char lo = upper ? 'a' : 'A';
-  const char hi = upper ? 'z' : 'Z';
+  const size_t n = in.size();
   size_t first = 0;
-  while (first < in.size() && !(in[first] >= lo && in[first] <= hi)) ++first;
-  if (first == in.size()) return detail::unchanged();
-  out.assign(in.data(), in.size());
-  for (size_t i = first; i < out.size(); ++i) {
-    char c = out[i];
-    if (c >= lo && c <= hi) out[i] = static_cast<char>(c ^ 0x20);
+  for (; first + 8 <= n; first += 8) {
+    uint64_t w;
+    std::memcpy(&w, in.data() + first, 8);
+    if (caseMask(w, lo) != 0) break;
   }
+  while (first < n && static_cast<unsigned char>(in[first] - lo) >= 26) ++first;
+  if (first == n) return detail::unchanged();
+  out.assign(in.data(), n);
+  char* d = out.data();
+  size_t i = first;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, d + i, 8);
+    w ^= caseMask(w, lo) >> 2;  // 0x80 >> 2 == 0x20
+    std::memcpy(d + i, &w, 8);
+  }
+  for (; i < n; ++i)
+    if (static_cast<unsigned char>(d[i] - lo) < 26) d[i] = static_cast<char>(d[i] ^ 0x20);
   return true;
 }
 

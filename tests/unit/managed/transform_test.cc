@@ -88,6 +88,27 @@ TEST(Transform, CaseFolding) {
                                      {"@[`{", "@[`{"}});
   checkTable(Transform::kUppercase,
              {{"", ""}, {"union Select", "UNION SELECT"}, {"\xe9z\0"s, "\xe9Z\0"s}});
+  // Every byte value, at every offset within an 8-byte word (the fold runs a word at a time):
+  // only ASCII letters change, and only from one case to the other.
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  for (size_t shift = 0; shift < 9; ++shift) {
+    std::string in = std::string(shift, '.') + all + all.substr(0, shift);
+    std::string lower = in, upper = in;
+    for (char& c : lower)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    for (char& c : upper)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+    std::string out;
+    EXPECT_TRUE(applyTransform(Transform::kLowercase, in, out));
+    EXPECT_EQ(out, lower) << "shift " << shift;
+    EXPECT_TRUE(applyTransform(Transform::kUppercase, in, out));
+    EXPECT_EQ(out, upper) << "shift " << shift;
+    // A letter only in the last, partial word is still found.
+    std::string tail = std::string(8 + shift, '-') + "Q";
+    EXPECT_TRUE(applyTransform(Transform::kLowercase, tail, out));
+    EXPECT_EQ(out, std::string(8 + shift, '-') + "q");
+  }
 }
 
 TEST(Transform, UrlDecode) {
