@@ -375,8 +375,8 @@ struct Evaluator {
     s.potentials_memo.emplace(s.memo_key, cand);
   }
 
-  // The entry of a value (cache key `base`: var and element index) at a TransformNode, its
-  // text transformed (once per request).
+  // The entry of a value (cache key `base`, from valueKey: the value's number and its var) at a
+  // TransformNode, its text transformed (once per request).
   Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
     const uint64_t number = (base >> 8) - 1;
     Engine::Scratch::State::Entry& e =
