@@ -327,8 +327,10 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
 }  // namespace
 
 // Classifies words, merges multi-word tokens, drops unary operators and folds arithmetic.
-std::vector<Token> fold(const std::vector<Token>& raw) {
-  std::vector<Token> t;
+// `merged` is scratch (the stream after merging, before the unary and arithmetic pass).
+void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::vector<Token>& out) {
+  std::vector<Token>& t = merged;
+  t.clear();
   t.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     Token tok = raw[i];
@@ -389,7 +391,7 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     t.push_back(tok);
   }
   // 'order'/'group' not followed by 'by' were made barewords above.
-  std::vector<Token> out;
+  out.clear();
   out.reserve(t.size());
   for (size_t i = 0; i < t.size(); ++i) {
     Token tok = t[i];
@@ -413,6 +415,11 @@ std::vector<Token> fold(const std::vector<Token>& raw) {
     }
     out.push_back(tok);
   }
+}
+
+std::vector<Token> fold(const std::vector<Token>& raw) {
+  std::vector<Token> merged, out;
+  foldInto(raw, merged, out);
   return out;
 }
 
@@ -596,21 +603,29 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
     }
     if (plainStart(f, fp)) return true;
   }
-  for (std::string_view shape : kAnywhereShapes) {
-    for (size_t i = 0; i < window.size(); ++i) {
-      if (shapeMatches(shape, std::string_view(window).substr(i))) {
-        // "&f(", "&v" and the tautologies only count when the logic word joins something
-        // SQL-like.
-        char before = i > 0 ? window[i - 1] : '^';
-        bool tautology = shape == "&1=[1s(]" || shape == "&(1=1";
-        if ((shape == "&f(" || shape == "&v" || tautology) &&
-            !(before == '1' || before == 's' || before == ')' || before == 'v' ||
-              (tautology && before == '='))) {
-          continue;
-        }
-        if (shape == "&f(" && quote == 0 && !f[i + 1].strong) continue;
-        return true;
+  // The anywhere shapes at every position of the window (the order does not change the answer).
+  // Their first characters are literal: a position is tried only against the shapes that start
+  // with its token type.
+  static const std::array<std::vector<std::string_view>, 256> kByFirst = [] {
+    std::array<std::vector<std::string_view>, 256> by_first;
+    for (std::string_view shape : kAnywhereShapes)
+      by_first[static_cast<unsigned char>(shape[0])].push_back(shape);
+    return by_first;
+  }();
+  for (size_t i = 0; i < window.size(); ++i) {
+    for (std::string_view shape : kByFirst[static_cast<unsigned char>(window[i])]) {
+      if (!shapeMatches(shape, std::string_view(window).substr(i))) continue;
+      // "&f(", "&v" and the tautologies only count when the logic word joins something
+      // SQL-like.
+      char before = i > 0 ? window[i - 1] : '^';
+      bool tautology = shape == "&1=[1s(]" || shape == "&(1=1";
+      if ((shape == "&f(" || shape == "&v" || tautology) &&
+          !(before == '1' || before == 's' || before == ')' || before == 'v' ||
+            (tautology && before == '='))) {
+        continue;
       }
+      if (shape == "&f(" && quote == 0 && !f[i + 1].strong) continue;
+      return true;
     }
   }
   return false;
@@ -619,11 +634,11 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
 }  // namespace
 
 bool detectInContext(std::string_view input, char quote, std::string* fingerprint) {
-  thread_local std::vector<Token> raw;  // reused: no allocation per value
+  thread_local std::vector<Token> raw, merged, folded;  // reused: no allocation per value
   raw.clear();
   raw.reserve(kMaxRawTokens);
   tokenize(input, quote, raw);
-  std::vector<Token> folded = fold(raw);
+  foldInto(raw, merged, folded);
   std::string window = fingerprintOf(folded, kMaxWindow);
   bool hit = decide(folded, window, quote, !input.empty() && input[0] == quote);
   if (hit && fingerprint != nullptr) *fingerprint = window.substr(0, kMaxFingerprint);

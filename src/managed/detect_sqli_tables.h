@@ -163,7 +163,8 @@ inline constexpr std::string_view kPlainShapes[] = {
     "&1=1",  "&1==1",  "&(1=1",  "&1=(",   "&s=s",
 };
 
-// Shapes matched anywhere in the fingerprint.
+// Shapes matched anywhere in the fingerprint. Each starts with a literal token type (detect_sqli.cc
+// indexes them by it).
 inline constexpr std::string_view kAnywhereShapes[] = {"UE",  "U(E", ";E",       "(E",
                                                        "&f(", "&v",  "&1=[1s(]", "&(1=1"};
 
