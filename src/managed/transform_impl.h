@@ -4,6 +4,7 @@
 // nothing beyond `out`'s buffer.
 #pragma once
 
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -21,14 +22,15 @@ inline unsigned char hexByte(unsigned char hi, unsigned char lo) {
 inline bool isOctal(unsigned char c) { return c >= '0' && c <= '7'; }
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-// Whether `in` holds any of the bytes of `set` (a short literal). A plain loop: string_view's
-// find_first_of calls memchr on the set once per input byte.
+// Whether `in` holds any of the bytes of `set` (a short literal). Not string_view's
+// find_first_of, which calls memchr on the set once per input byte.
 template <size_t N>
 inline bool containsAnyOf(std::string_view in, const char (&set)[N]) {
-  for (char c : in) {
-    for (size_t k = 0; k + 1 < N; ++k) {
-      if (c == set[k]) return true;
-    }
+  // One memchr per byte of the set: each scans 32 bytes a step, where a loop over the input
+  // comparing every byte with every member costs a few instructions a byte.
+  if (in.empty()) return false;
+  for (size_t k = 0; k + 1 < N; ++k) {
+    if (std::memchr(in.data(), set[k], in.size()) != nullptr) return true;
   }
   return false;
 }
