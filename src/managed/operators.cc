@@ -843,6 +843,9 @@ class Op final : public CompiledOperator {
   std::unique_ptr<PhraseSet> phrases;
   std::vector<IpNet> nets;
   std::array<bool, 256> bytes{};
+  // @validateByteRange with a static range that leaves out at most four byte values (the CRS's
+  // "1-255" leaves out NUL): those values, found with memchr. Empty: test every byte.
+  std::string few_forbidden;
 
   std::string_view groupablePattern() const override {
     return kind_ == Kind::kRx && !dynamic_ && regex ? std::string_view(regex->pattern())
@@ -919,12 +922,28 @@ class Op final : public CompiledOperator {
         return n.isOk() && ipInNets(value, *n);
       }
       case Kind::kValidateByteRange: {
-        std::array<bool, 256> ok = bytes;
+        if (!few_forbidden.empty()) {  // the first byte outside the range, if any
+          const char* first = nullptr;
+          for (char b : few_forbidden) {
+            size_t span =
+                first != nullptr ? static_cast<size_t>(first - value.data()) : value.size();
+            if (span == 0) break;
+            const void* at = std::memchr(value.data(), b, span);
+            if (at != nullptr) first = static_cast<const char*>(at);
+          }
+          if (first == nullptr) return false;
+          if (matched != nullptr) *matched = std::string(1, *first);
+          return true;
+        }
+        std::array<bool, 256> dynamic_ok{};
+        const std::array<bool, 256>* ok_ptr = &bytes;
         if (dynamic_) {
           auto r = parseByteRanges(p);
           if (!r) return false;
-          ok = *r;
+          dynamic_ok = *r;
+          ok_ptr = &dynamic_ok;
         }
+        const std::array<bool, 256>& ok = *ok_ptr;
         for (unsigned char c : value) {
           if (!ok[c]) {
             if (matched != nullptr) *matched = std::string(1, static_cast<char>(c));
@@ -1077,6 +1096,10 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
       auto r = parseByteRanges(op.param);
       if (!r) return r.status();
       o->bytes = *r;
+      std::string forbidden;
+      for (size_t b = 0; b < 256; ++b)
+        if (!o->bytes[b]) forbidden.push_back(static_cast<char>(b));
+      if (!forbidden.empty() && forbidden.size() <= 4) o->few_forbidden = std::move(forbidden);
     }
     return std::unique_ptr<CompiledOperator>(std::move(o));
   }

@@ -500,6 +500,16 @@ TEST(Operators, ValidateByteRangeMatchesOutsideBytes) {
   EXPECT_FALSE(crs("any\xffthing"));
   EXPECT_TRUE(crs(std::string_view("nul\0", 4)));
   EXPECT_FALSE(crs(""));
+  // A range that leaves out a few bytes (NUL, 'A', 0xFF): the byte reported is the value's first
+  // one outside the range, whichever of them it is.
+  OpRun few = mk("validateByteRange", "1-64,66-254");
+  EXPECT_FALSE(few("bcd xyz"));
+  EXPECT_TRUE(few("x\xff yA", &matched));
+  EXPECT_EQ(matched, "\xff");
+  EXPECT_TRUE(few(std::string_view("zA\0\xff", 4), &matched));
+  EXPECT_EQ(matched, "A");
+  EXPECT_TRUE(few(std::string_view("\0A", 2), &matched));
+  EXPECT_EQ(matched, std::string(1, '\0'));
   Status bad = compileError("validateByteRange", "1-300");
   ASSERT_FALSE(bad.isOk());
   EXPECT_NE(bad.message().find("bad range \"1-300\""), std::string::npos) << bad.message();
