@@ -288,6 +288,13 @@ struct Evaluator {
   }
 
   // The candidate patterns of a chain's group for one transformed value.
+  // Whether any byte of `text` is marked in `table` (256 entries).
+  static bool holdsAnyByte(std::string_view text, const uint8_t* table) {
+    for (char c : text)
+      if (table[static_cast<unsigned char>(c)] != 0) return true;
+    return false;
+  }
+
   void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
                  engine_internal::Candidates& cand) {
     if (g.multi) {
@@ -304,11 +311,12 @@ struct Evaluator {
       // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
       // links that read this variable.
       const auto& ws = g.weak_sets[static_cast<size_t>(set)];
-      ws.multi->scan(text, *s.hs, s.cand_tmp);
+      const bool may_match = ws.first_bytes.empty() || holdsAnyByte(text, ws.first_bytes.data());
+      if (may_match) ws.multi->scan(text, *s.hs, s.cand_tmp);
       for (size_t j = 0; j < ws.weak.size(); ++j) {
         const size_t i = ws.weak[j];
         const uint64_t bit = uint64_t{1} << (i & 63);
-        if (j >= s.cand_tmp.size() || s.cand_tmp[j]) {
+        if (may_match && (j >= s.cand_tmp.size() || s.cand_tmp[j])) {
           cand.words[i >> 6] |= bit;
         } else {
           cand.words[i >> 6] &= ~bit;

@@ -297,6 +297,10 @@ struct ChainGroup {
   struct WeakSet {
     std::vector<uint32_t> weak;         // pattern indices; bit j of `multi` = pattern weak[j]
     std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
+    // first_bytes[b] != 0: a match of one of its patterns may start with byte b (the union of
+    // Regex::firstBytes). A text holding none of these bytes matches none of the patterns, so it
+    // is not scanned. Empty: some pattern may start with any byte; every text is scanned.
+    std::vector<uint8_t> first_bytes;
   };
   std::vector<WeakSet> weak_sets;
   std::vector<int> weak_by_var;

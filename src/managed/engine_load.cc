@@ -798,6 +798,17 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         for (uint32_t i : subset) ps.push_back(g.patterns[i]);
         auto mr = MultiRegex::compile(ps);
         if (mr) ws.multi = std::move(mr).value();
+        std::array<uint64_t, 4> all{}, one{};
+        bool known = true;
+        for (const std::string& p : ps) {
+          known = Regex::firstBytes(p, &one);
+          if (!known) break;
+          for (size_t w = 0; w < all.size(); ++w) all[w] |= one[w];
+        }
+        if (known) {
+          ws.first_bytes.assign(256, 0);
+          for (size_t b = 0; b < 256; ++b) ws.first_bytes[b] = (all[b >> 6] >> (b & 63)) & 1;
+        }
         ws.weak = std::move(subset);
         g.weak_sets.push_back(std::move(ws));
       }

@@ -541,6 +541,38 @@ Result<std::unique_ptr<Regex>> Regex::compile(std::string_view pattern) {
   return re;
 }
 
+bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes) {
+  int err = 0;
+  PCRE2_SIZE offset = 0;
+  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> code(
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                    PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &err, &offset, nullptr),
+      &pcre2_code_free);
+  if (!code) return false;
+  uint32_t min_length = 0, type = 0;
+  if (pcre2_pattern_info(code.get(), PCRE2_INFO_MINLENGTH, &min_length) != 0 || min_length == 0 ||
+      pcre2_pattern_info(code.get(), PCRE2_INFO_FIRSTCODETYPE, &type) != 0) {
+    return false;
+  }
+  bytes->fill(0);
+  auto add = [bytes](uint32_t b) { (*bytes)[b >> 6] |= uint64_t{1} << (b & 63); };
+  if (type == 1) {  // one first byte; PCRE2 does not say whether it is caseless: take both cases
+    uint32_t unit = 0;
+    if (pcre2_pattern_info(code.get(), PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 || unit > 0x7f)
+      return false;
+    add(unit);
+    if (unit >= 'a' && unit <= 'z') add(unit - 32);
+    if (unit >= 'A' && unit <= 'Z') add(unit + 32);
+    return true;
+  }
+  const uint8_t* map = nullptr;
+  if (pcre2_pattern_info(code.get(), PCRE2_INFO_FIRSTBITMAP, &map) != 0 || map == nullptr)
+    return false;
+  for (uint32_t b = 0; b < 256; ++b)
+    if ((map[b >> 3] >> (b & 7)) & 1) add(b);
+  return true;
+}
+
 Regex::~Regex() {
   if (code_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_));
 }

@@ -12,6 +12,7 @@
 // false positives (Hyperscan's prefilter mode) and never false negatives.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,11 @@ class Regex {
   // How many matches (process-wide, since start) ended at the match limit or another PCRE2
   // resource error and were therefore reported as "no match".
   static uint64_t matchLimitHits();
+  // The bytes any match of `pattern` (compiled as compile() does) must start with, bit b of
+  // (*bytes)[b / 64]. False when PCRE2 knows no such set (an anchored start, a pattern that can
+  // match the empty string, a start it does not analyse) or the pattern does not compile: then any
+  // byte may start a match.
+  static bool firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes);
 
  private:
   Regex() = default;

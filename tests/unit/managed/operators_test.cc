@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -119,6 +120,31 @@ TEST(Regex, AtMostTenCaptureEntries) {
   ASSERT_EQ(cap.groups.size(), 10u);
   EXPECT_EQ(cap.groups[0], "abcdefghijk");
   EXPECT_EQ(cap.groups[9], "i");
+}
+
+// The engine skips the Hyperscan prefilter of patterns whose first bytes a text does not hold:
+// the set must hold every byte a match can start with, case-folded where PCRE2 folds.
+TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
+  std::array<uint64_t, 4> bytes{};
+  auto starts = [&](unsigned char b) { return ((bytes[b >> 6] >> (b & 63)) & 1) != 0; };
+  auto count = [&] {
+    size_t n = 0;
+    for (uint64_t w : bytes) n += static_cast<size_t>(__builtin_popcountll(w));
+    return n;
+  };
+  ASSERT_TRUE(Regex::firstBytes(R"((?:;|\{|\|\||&&|\$\()\s*\w)", &bytes));
+  EXPECT_TRUE(starts(';') && starts('{') && starts('|') && starts('&') && starts('$'));
+  EXPECT_EQ(count(), 5u);
+  ASSERT_TRUE(Regex::firstBytes("(?i)select", &bytes));  // caseless: both cases
+  EXPECT_TRUE(starts('s') && starts('S'));
+  EXPECT_EQ(count(), 2u);
+  ASSERT_TRUE(Regex::firstBytes(R"((?:^|[\\/])\.\.)", &bytes));  // ^ then '.', or a slash
+  EXPECT_TRUE(starts('.') && starts('/') && starts('\\'));
+  EXPECT_EQ(count(), 3u);
+  // Any byte may start a match: no set.
+  EXPECT_FALSE(Regex::firstBytes("x?", &bytes));  // matches the empty string
+  EXPECT_FALSE(Regex::firstBytes(".+", &bytes));
+  EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
 TEST(Regex, InvalidPatternIsAnErrorWithOffset) {
