@@ -511,7 +511,12 @@ struct Evaluator {
   // runOp for one step of a multiMatch link; its Hyperscan prefilter (Link::multi_prefilter)
   // first, when it has one.
   bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
-    if (link.multi_prefilter) {
+    if (!link.multi_literals.empty()) {
+      bool held = false;
+      for (const std::string& lit : link.multi_literals)
+        if (text.find(lit) != std::string_view::npos) held = true;
+      if (!held) return false;
+    } else if (link.multi_prefilter) {
       link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);
       if (!s.cand_tmp.empty() && !s.cand_tmp[0]) return false;  // REQUIRES: !op.negated
     }

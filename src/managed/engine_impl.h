@@ -101,6 +101,12 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t);
 // (ASCII case-insensitive), or the /regex/.
 bool selectorMatches(const CTarget& t, std::string_view name);
 
+// The literals one of which every match of `pattern` holds, when RE2's prefilter of it is exactly
+// "any of these atoms" (no atom: none; every single atom: the pattern passes) and no atom has a
+// letter (RE2 lowercases its atoms, so a letter-free atom is the literal as written). At most
+// four. Empty when there is no such set.
+std::vector<std::string> requiredLiterals(const std::string& pattern);
+
 // A text that may hold %{...} references (an operator's parameter, a setvar's name and value, a
 // ctl value, msg, logdata), split once at load into literal runs and resolved references
 // (compileMacro), so that a request expands it without parsing it (Evaluator::expandInto).
@@ -167,8 +173,10 @@ struct Link {
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
   confirm::Fn confirm = nullptr;       // engine_confirm.h: set for the listed rules when enabled
   Operator op;
-  // A multiMatch @rx (not negated) runs on the value and after each step: a Hyperscan
-  // prefilter of its pattern decides first whether PCRE needs to run on a step's text.
+  // A multiMatch @rx (not negated) runs on the value and after each step: a prefilter of its
+  // pattern decides first whether PCRE needs to run on a step's text. Either the literals one of
+  // which every match holds (requiredLiterals: a memmem each), or else a Hyperscan prefilter.
+  std::vector<std::string> multi_literals;
   std::unique_ptr<MultiRegex> multi_prefilter;
   std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
   Macro param;                        // op.param, when dynamic_param

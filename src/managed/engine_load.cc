@@ -23,6 +23,7 @@ using engine_internal::isEngineCollection;
 using engine_internal::isRequestCollection;
 using engine_internal::isRequestScalar;
 using engine_internal::Link;
+using engine_internal::requiredLiterals;
 using engine_internal::Step;
 
 namespace {
@@ -374,14 +375,48 @@ bool cheapForPcre(std::string_view p) {
   return p.size() <= 12;
 }
 
-// The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
-bool buildLiteralFilter(ChainGroup& g) {
-  auto f = std::make_unique<re2::FilteredRE2>(3);
+RE2::Options prefilterOptions() {
   RE2::Options o;
   o.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as the PCREs (no UTF mode) see them
   o.set_dot_nl(true);
   o.set_log_errors(false);
   o.set_max_mem(16 << 20);
+  return o;
+}
+
+}  // namespace
+
+namespace engine_internal {
+
+std::vector<std::string> requiredLiterals(const std::string& pattern) {
+  re2::FilteredRE2 f(2);
+  int id = -1;
+  if (f.Add(pattern, prefilterOptions(), &id) != RE2::NoError || id < 0) return {};
+  std::vector<std::string> atoms;
+  f.Compile(&atoms);
+  if (atoms.empty() || atoms.size() > 4) return {};
+  for (const std::string& a : atoms)
+    for (char c : a)
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return {};
+  std::vector<int> passed;
+  f.AllPotentials({}, &passed);
+  if (!passed.empty()) return {};  // passes with no atom at all
+  for (int a = 0; a < static_cast<int>(atoms.size()); ++a) {
+    passed.clear();
+    f.AllPotentials({a}, &passed);
+    if (passed.empty()) return {};  // this atom alone is not enough: not a plain "any of"
+  }
+  return atoms;
+}
+
+}  // namespace engine_internal
+
+namespace {
+
+// The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
+bool buildLiteralFilter(ChainGroup& g) {
+  auto f = std::make_unique<re2::FilteredRE2>(3);
+  const RE2::Options o = prefilterOptions();
   std::vector<uint32_t> map, always;
   for (uint32_t i = 0; i < g.patterns.size(); ++i) {
     int id = -1;
@@ -677,8 +712,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         if (link.dynamic_param) link.param = compileMacro(link.op.param);
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
-          auto mr = MultiRegex::compile({std::string(pat)});
-          if (mr) link.multi_prefilter = std::move(mr).value();
+          link.multi_literals = requiredLiterals(std::string(pat));
+          if (link.multi_literals.empty()) {
+            auto mr = MultiRegex::compile({std::string(pat)});
+            if (mr) link.multi_prefilter = std::move(mr).value();
+          }
         }
         if (!pat.empty() && !link.multi_match && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];

@@ -1,11 +1,14 @@
 // The engine's target selectors: a /regex/ selector that is a plain literal (optionally anchored)
-// is matched by comparison, not PCRE; it must select exactly the names the regex selects.
+// is matched by comparison, not PCRE; it must select exactly the names the regex selects. And the
+// literal gate of multiMatch patterns (requiredLiterals): a text without any of the literals must
+// be a text the pattern does not match.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "managed/engine_impl.h"
+#include "shipgate/managed/operators.h"
 
 namespace shipgate::managed::engine_internal {
 namespace {
@@ -53,6 +56,33 @@ TEST(ManagedSelector, PlainLiteralsSkipPcreAndBadPatternsFail) {
   Status bad = compileSelectorRegex("a(b", t);
   EXPECT_FALSE(bad.isOk());
   EXPECT_NE(bad.message().find("/a(b/"), std::string::npos) << bad.message();
+}
+
+TEST(ManagedPrefilter, RequiredLiteralsAreHeldByEveryMatch) {
+  // CRS 930110's path traversal: every match holds "..".
+  const std::string traversal = R"((?:^|[\\/])\.\.(?:[\\/]|$))";
+  EXPECT_EQ(requiredLiterals(traversal), std::vector<std::string>{".."});
+  const std::vector<std::string> patterns = {traversal, R"(\$\{|\|\||;;)", R"(<\?|\?>)",
+                                             R"(%0[12]\d+)", R"(\.\./|\.\.\\)"};
+  const std::vector<std::string> texts = {
+      "",    "..",   "/..",  "a/../b", "..\\x", "x..y",       "...",
+      "a.b", "${x}", "a||b", ";;",     "<?php", "x ?> y",     "%0112",
+      "%02", "%031", "../",  "..\\",   "./.",   "plain text", "/static/app.js"};
+  for (const std::string& p : patterns) {
+    std::vector<std::string> lits = requiredLiterals(p);
+    ASSERT_FALSE(lits.empty()) << p;
+    auto re = Regex::compile(p);
+    ASSERT_TRUE(re.isOk()) << p;
+    for (const std::string& t : texts) {
+      bool held = false;
+      for (const std::string& l : lits) held = held || t.find(l) != std::string::npos;
+      if ((*re)->match(t)) EXPECT_TRUE(held) << "pattern " << p << " matches \"" << t << "\"";
+    }
+  }
+  // No gate: a letter in an atom (RE2 lowercases atoms), a branch without an atom, an optional
+  // whole, too short a literal.
+  for (const std::string& p : {"(?i)select", R"(\.\.|\d)", "(?:ab)?", "x", "select|union"})
+    EXPECT_TRUE(requiredLiterals(p).empty()) << p;
 }
 
 }  // namespace
