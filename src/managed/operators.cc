@@ -538,6 +538,7 @@ Result<std::unique_ptr<Regex>> Regex::compile(std::string_view pattern) {
   re->pattern_ = std::string(pattern);
   re->code_ = code;
   re->jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  re->whole_ = pattern == "^.*$" || pattern == ".*" || pattern == "^.*" || pattern == ".*$";
   return re;
 }
 
@@ -582,6 +583,13 @@ uint32_t Regex::matchLimit() { return g_match_limit.load(); }
 uint64_t Regex::matchLimitHits() { return g_limit_hits.load(); }
 
 bool Regex::match(std::string_view text, Captures* captures) const {
+  if (whole_) {
+    if (captures != nullptr) {
+      captures->groups.resize(1);
+      captures->groups[0].assign(text);
+    }
+    return true;
+  }
   PcreThreadState& st = pcreState();
   if (st.data == nullptr || st.ctx == nullptr) return false;
   auto* code = static_cast<pcre2_code*>(code_);

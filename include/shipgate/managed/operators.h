@@ -65,6 +65,9 @@ class Regex {
   std::string pattern_;
   void* code_ = nullptr;  // pcre2_code_8*
   bool jit_ = false;
+  // "^.*$", ".*", "^.*" or ".*$": with DOTALL and DOLLAR_ENDONLY each matches every text whole
+  // (the CRS reads a header's whole value this way, with capture): no PCRE run.
+  bool whole_ = false;
 };
 
 // Many PCREs scanned at once (Hyperscan, prefilter mode). Patterns Hyperscan cannot take even as

@@ -147,6 +147,25 @@ TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
   EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
+// "^.*$" and its kin match every text whole without running PCRE: the same answer and capture as
+// PCRE gives for an equivalent spelling that takes the ordinary path.
+TEST(Regex, MatchEverythingPatternsAnswerAsPcre) {
+  const std::vector<std::string> texts = {"",        "abc", "\n", "a\nb\n", std::string("x\0y", 3),
+                                          "\xff\r\n"};
+  for (const std::string p : {"^.*$", ".*", "^.*", ".*$"}) {
+    auto fast = Regex::compile(p);
+    auto slow = Regex::compile("(?:" + p + ")");
+    ASSERT_TRUE(fast.isOk() && slow.isOk()) << p;
+    for (const std::string& t : texts) {
+      Captures a, b;
+      a.groups = {"stale", "stale"};  // earlier groups do not survive a match
+      ASSERT_EQ((*fast)->match(t, &a), (*slow)->match(t, &b)) << p;
+      EXPECT_EQ(a.groups, b.groups) << p;
+      EXPECT_EQ(a.groups.size(), 1u) << p;
+    }
+  }
+}
+
 TEST(Regex, InvalidPatternIsAnErrorWithOffset) {
   auto re = Regex::compile("ab(c");
   ASSERT_FALSE(re.isOk());
