@@ -695,19 +695,24 @@ struct Evaluator {
           evalValue(link, vname, t.key, s.tx_value, 0, param);
           continue;
         }
-        // Snapshot: matching may not touch vars, but keep the walk simple and safe.
-        std::vector<std::pair<std::string, std::string>> items;
+        // A snapshot: a per-match setvar of this link may change the variables while they are
+        // matched. (evalLink does not nest, so one buffer serves.)
+        s.engine_items_n = 0;
         s.vars.forEach([&](std::string_view k, std::string_view v) {
           if (k.substr(0, prefix.size()) != prefix) return;
           std::string_view n = k.substr(prefix.size());
           if (!selectorMatches(t, n) || excluded(link, t.var, n)) return;
-          items.emplace_back(std::string(n), std::string(v));
+          if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
+          auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
+          item_name.assign(n);
+          item_value.assign(v);
         });
         if (t.count) {
-          evalValue(link, vname, "", std::to_string(items.size()), 0, param);
+          evalValue(link, vname, "", std::to_string(s.engine_items_n), 0, param);
           continue;
         }
-        for (const auto& [n, v] : items) evalValue(link, vname, n, v, 0, param);
+        for (size_t j = 0; j < s.engine_items_n; ++j)
+          evalValue(link, vname, s.engine_items[j].first, s.engine_items[j].second, 0, param);
         continue;
       }
       switch (t.var) {

@@ -458,6 +458,10 @@ struct Engine::Scratch::State {
   std::string matched_var, matched_var_name;
   Captures captures;
   std::string tmp1, tmp2, tmp3, expand_buf, setvar_name, setvar_value, tx_value, param_buf;
+  // The variables a /regex/ selector picks from TX (or another engine collection), copied before
+  // they are matched; the first engine_items_n are live, the rest keep their buffers.
+  std::vector<std::pair<std::string, std::string>> engine_items;
+  size_t engine_items_n = 0;
   std::vector<uint8_t> cand_tmp;
   // Per (target set, target): the elements selected, as a range of resolved_pool; {-1, -1} =
   // not yet resolved in this request.
