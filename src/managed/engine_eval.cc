@@ -311,7 +311,8 @@ struct Evaluator {
       // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
       // links that read this variable.
       const auto& ws = g.weak_sets[static_cast<size_t>(set)];
-      const bool may_match = ws.first_bytes.empty() || holdsAnyByte(text, ws.first_bytes.data());
+      const bool may_match = text.size() >= ws.min_length &&
+                             (ws.first_bytes.empty() || holdsAnyByte(text, ws.first_bytes.data()));
       if (may_match) ws.multi->scan(text, *s.hs, s.cand_tmp);
       for (size_t j = 0; j < ws.weak.size(); ++j) {
         const size_t i = ws.weak[j];
@@ -338,7 +339,8 @@ struct Evaluator {
       if (!ts.atoms_done) {
         ts.atoms.clear();
         const char* data = text.data() == nullptr ? "" : text.data();
-        if (hs_scan(impl.shared.atoms.get(), data, static_cast<unsigned>(text.size()), 0,
+        if (text.size() >= impl.shared.min_length &&
+            hs_scan(impl.shared.atoms.get(), data, static_cast<unsigned>(text.size()), 0,
                     s.atoms_scratch.get(), onAtom, &ts.atoms) != HS_SUCCESS) {
           ts.atoms.assign(1, -1);  // never a false negative: every pattern is a candidate
         }
@@ -440,9 +442,13 @@ struct Evaluator {
       e.pm_scanned = true;
       e.pm_bits = 0;
       const char* data = e.view.data() == nullptr ? "" : e.view.data();
-      if (!g.pm_db || hs_scan(g.pm_db.get(), data, static_cast<unsigned>(e.view.size()), 0,
-                              s.atoms_scratch.get(), onPhraseList, &e.pm_bits) != HS_SUCCESS)
+      if (!g.pm_db) {
         e.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
+      } else if (e.view.size() >= g.pm_min_length &&
+                 hs_scan(g.pm_db.get(), data, static_cast<unsigned>(e.view.size()), 0,
+                         s.atoms_scratch.get(), onPhraseList, &e.pm_bits) != HS_SUCCESS) {
+        e.pm_bits = ~uint64_t{0};
+      }
     }
     return e.pm_bits;
   }

@@ -309,6 +309,8 @@ struct ChainGroup {
     // Regex::firstBytes). A text holding none of these bytes matches none of the patterns, so it
     // is not scanned. Empty: some pattern may start with any byte; every text is scanned.
     std::vector<uint8_t> first_bytes;
+    // The fewest bytes a match of any of its patterns spans: a shorter text is not scanned.
+    size_t min_length = 0;
   };
   std::vector<WeakSet> weak_sets;
   std::vector<int> weak_by_var;
@@ -328,6 +330,7 @@ struct ChainGroup {
   // in one caseless Hyperscan literal database: a value is scanned once for all of them, and a
   // link's own PhraseSet runs only where its bit is set. Null: every bit counts as set.
   std::unique_ptr<hs_database_t, HsDbDeleter> pm_db;
+  size_t pm_min_length = 0;  // the shortest phrase in pm_db: a shorter text holds none
   bool active() const { return multi || filter || !always.empty(); }
 };
 
@@ -348,6 +351,7 @@ struct TransformNode {
 struct SharedScan {
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms;
   size_t atom_count = 0;
+  size_t min_length = 0;  // the shortest atom: a shorter text holds none
 };
 
 }  // namespace shipgate::managed::engine_internal

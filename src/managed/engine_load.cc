@@ -330,6 +330,8 @@ void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedSc
   if (!db) return;
   shared.atoms.reset(db);
   shared.atom_count = ids.size();
+  shared.min_length = SIZE_MAX;
+  for (const auto& [atom, id] : ids) shared.min_length = std::min(shared.min_length, atom.size());
   for (ChainGroup& g : chains) {
     if (!g.atoms_db) continue;
     g.atom_local.assign(ids.size(), -1);
@@ -836,6 +838,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         for (uint32_t i : subset) ps.push_back(g.patterns[i]);
         auto mr = MultiRegex::compile(ps);
         if (mr) ws.multi = std::move(mr).value();
+        ws.min_length = SIZE_MAX;
+        for (const std::string& p : ps)
+          ws.min_length = std::min<size_t>(ws.min_length, Regex::minLength(p));
         std::array<uint64_t, 4> all{}, one{};
         bool known = true;
         for (const std::string& p : ps) {
@@ -869,6 +874,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         lens.push_back(ph.size());
         ids.push_back(static_cast<unsigned>(b));
       }
+    g.pm_min_length = SIZE_MAX;
+    for (size_t len : lens) g.pm_min_length = std::min(g.pm_min_length, len);
     std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;

@@ -574,6 +574,18 @@ bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes)
   return true;
 }
 
+uint32_t Regex::minLength(std::string_view pattern) {
+  int err = 0;
+  PCRE2_SIZE offset = 0;
+  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> code(
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                    PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &err, &offset, nullptr),
+      &pcre2_code_free);
+  uint32_t min_length = 0;
+  if (!code || pcre2_pattern_info(code.get(), PCRE2_INFO_MINLENGTH, &min_length) != 0) return 0;
+  return min_length;
+}
+
 Regex::~Regex() {
   if (code_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_));
 }

@@ -59,6 +59,9 @@ class Regex {
   // match the empty string, a start it does not analyse) or the pattern does not compile: then any
   // byte may start a match.
   static bool firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes);
+  // The fewest bytes a match of `pattern` spans (PCRE2's minimum length); 0 when it does not
+  // compile.
+  static uint32_t minLength(std::string_view pattern);
 
  private:
   Regex() = default;
