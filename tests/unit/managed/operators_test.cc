@@ -147,6 +147,15 @@ TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
   EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
+// The engine does not scan a text shorter than the shortest match of a weak pattern set.
+TEST(Regex, MinLengthIsTheShortestMatch) {
+  EXPECT_EQ(Regex::minLength("abc"), 3u);
+  EXPECT_EQ(Regex::minLength("(?:ab|c)d\\d{2}"), 4u);
+  EXPECT_EQ(Regex::minLength("x?"), 0u);
+  EXPECT_EQ(Regex::minLength("^$"), 0u);
+  EXPECT_EQ(Regex::minLength("("), 0u);  // does not compile: no bound
+}
+
 // "^.*$" and its kin match every text whole without running PCRE: the same answer and capture as
 // PCRE gives for an equivalent spelling that takes the ordinary path.
 TEST(Regex, MatchEverythingPatternsAnswerAsPcre) {
