@@ -187,7 +187,12 @@ bool urlEncode(std::string_view in, std::string& out) {
 bool utf8ToUnicode(std::string_view in, std::string& out) {
   const auto* s = reinterpret_cast<const uchar*>(in.data());
   const size_t n = in.size();
+  // The first byte with the high bit set, eight bytes a step.
   size_t first = 0;
+  for (uint64_t w = 0; first + 8 <= n; first += 8) {
+    std::memcpy(&w, s + first, 8);
+    if ((w & 0x8080808080808080ULL) != 0) break;
+  }
   while (first < n && s[first] < 0x80) ++first;
   if (first == n) return unchanged();
   out.resize(n * 4 + 8);  // "\xC0\x80" becomes "%u0000\xC0": 7 bytes for 2

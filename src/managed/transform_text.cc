@@ -1,4 +1,5 @@
 // Whitespace, comment, command-line and path transforms of the `t:` action.
+#include <array>
 #include <cstring>
 
 #include "transform_impl.h"
@@ -14,11 +15,25 @@ using uchar = unsigned char;
 // CR, LF, ',' and ';' with one space; deletes that space when it comes right before '/' or '(';
 // lowercases ASCII letters. "C^md.exe /c  \"dir\"" -> "cmd.exe/c dir".
 bool cmdLine(std::string_view in, std::string& out) {
-  out.resize(in.size());
+  // Bytes cmdLine keeps as they are (not deleted, not a separator, '/', '(' or an upper-case
+  // letter): a run of them is copied at once.
+  static const std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (size_t c = 0; c < 256; ++c) plain[c] = !(c >= 'A' && c <= 'Z');
+    for (unsigned char c : std::string_view("\"'\\^ ,;\t\r\n/(")) plain[c] = false;
+    return plain;
+  }();
+  const size_t n = in.size();
+  size_t run = 0;
+  while (run < n && kPlain[static_cast<uchar>(in[run])]) ++run;
+  if (run == n) return unchanged();
+  out.resize(n);
   char* d = out.data();
   char* const start = d;
+  std::memcpy(d, in.data(), run);
+  d += run;
   bool space = false;
-  for (char c : in) {
+  for (char c : in.substr(run)) {
     switch (c) {
       case '"':
       case '\'':

@@ -251,6 +251,11 @@ TEST(Transform, CmdLine) {
                                       {" ls", " ls"},
                                       {"  /bin", "/bin"},
                                       {"A\xC9\0"s, "a\xC9\0"s},
+                                      // A plain prefix is copied at once: what follows it still
+                                      // counts (a space before '/', a late capital).
+                                      {"plain.path /x", "plain.path/x"},
+                                      {"abcdefghijklmnopQ", "abcdefghijklmnopq"},
+                                      {"nothing-to-do.exe", "nothing-to-do.exe"},
                                   });
 }
 
@@ -386,6 +391,12 @@ TEST(Transform, Utf8ToUnicode) {
                  {"", ""},
                  {"ascii <>", "ascii <>"},
                  {"\xc3\xa9", "%u00e9"},
+                 // The ASCII prefix is skipped eight bytes at a time: a sequence at, after and
+                 // inside the first word boundaries, and a long ASCII text.
+                 {"abcdefgh\xc3\xa9", "abcdefgh%u00e9"},
+                 {"abcdefghijk\xc3\xa9z", "abcdefghijk%u00e9z"},
+                 {"abcdef\xc3\xa9ghijklmnop", "abcdef%u00e9ghijklmnop"},
+                 {"abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz0123456789"},
                  {"a\xe2\x88\x95"
                   "b",
                   "a%u2215b"},
