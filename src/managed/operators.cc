@@ -132,6 +132,8 @@ Result<std::vector<std::string>> readDataFiles(std::string_view param, const Ope
 // ModSecurity's numeric operators read both sides like atoi: leading blanks, a sign, digits;
 // anything else is 0. Saturates instead of overflowing.
 int64_t atoiLike(std::string_view s) {
+  // Most TX values the numeric operators read are one digit ("1", "5").
+  if (s.size() == 1) return s[0] >= '0' && s[0] <= '9' ? s[0] - '0' : 0;
   size_t i = 0;
   // isspace in the C locale, without the locale lookup (the numeric operators run on every
   // request: the CRS's paranoia-level and setup rules compare TX variables).

@@ -503,6 +503,13 @@ TEST(Operators, NumericComparisonsReadLikeAtoi) {
   EXPECT_TRUE(mk("lt", "5")("4"));
   EXPECT_FALSE(mk("lt", "5")("5"));
   EXPECT_TRUE(mk("gt", "1")("99999999999999999999999"));  // saturates, no overflow
+  // One-byte values: a digit is its number, anything else 0 (as the longer path reads "+", " ").
+  EXPECT_TRUE(mk("eq", "9")("9"));
+  EXPECT_TRUE(mk("eq", "0")("x"));
+  EXPECT_TRUE(mk("eq", "0")("+"));
+  EXPECT_TRUE(mk("eq", "0")(" "));
+  EXPECT_TRUE(mk("eq", "0")(":"));  // the byte after '9'
+  EXPECT_TRUE(mk("eq", "0")("/"));  // the byte before '0'
   OpRun dyn = mk("ge", "%{tx.inbound_anomaly_score_threshold}");
   EXPECT_TRUE(dyn.c->dynamicParam());
   EXPECT_TRUE(dyn("5", nullptr, nullptr, "5"));
