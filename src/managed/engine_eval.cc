@@ -971,9 +971,15 @@ struct Evaluator {
     return true;
   }
 
-  void runPhase(const std::vector<Step>& steps) {
-    size_t i = 0;
+  // Runs steps from `start`. record_at > 0: once execution reaches step record_at or beyond,
+  // records Scratch::State::fixed there (the steps before it are request-independent).
+  void runPhase(const std::vector<Step>& steps, size_t start = 0, size_t record_at = 0) {
+    size_t i = start;
     while (i < steps.size() && !stop) {
+      if (record_at > 0 && i >= record_at) {
+        recordFixed(i);
+        record_at = 0;
+      }
       const Step& st = steps[i];
       if (st.rule < 0 || (st.sig >= 0 && quickReject(st))) {
         ++i;
@@ -1006,6 +1012,31 @@ struct Evaluator {
         }
       }
     }
+    if (record_at > 0 && i >= record_at) recordFixed(i);  // the whole phase was fixed
+  }
+
+  void recordFixed(size_t resume) {
+    auto& f = s.fixed;
+    f.serial = impl.serial;
+    f.usable = !stop && out.matched.empty() && !out.intercepted && s.removed_ids.empty() &&
+               s.removed_tags.empty() && s.removed_targets.empty();
+    f.vars.clear();
+    s.vars.forEach([&](std::string_view k, std::string_view v) {
+      f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k)});
+    });
+    f.matched_var = s.matched_var;
+    f.matched_var_name = s.matched_var_name;
+    f.resume = resume;
+  }
+
+  // Starts from the recorded FixedStart: the variables as the fixed steps leave them. Returns the
+  // step to go on from.
+  size_t restoreFixed() {
+    const auto& f = s.fixed;
+    for (const auto& v : f.vars) s.vars.set(v.key, v.hash).assign(v.value);
+    s.matched_var.assign(f.matched_var);
+    s.matched_var_name.assign(f.matched_var_name);
+    return f.resume;
   }
 
   int64_t txInt(std::string_view name) const {
@@ -1036,7 +1067,15 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   s.matched_var.clear();
   s.matched_var_name.clear();
   Evaluator ev{*impl_, s, out};
-  ev.runPhase(impl_->phases[0]);
+  if (impl_->fixed_steps == 0) {
+    ev.runPhase(impl_->phases[0]);
+  } else if (s.fixed.serial != impl_->serial) {
+    ev.runPhase(impl_->phases[0], 0, impl_->fixed_steps);
+  } else if (s.fixed.usable) {
+    ev.runPhase(impl_->phases[0], ev.restoreFixed());
+  } else {
+    ev.runPhase(impl_->phases[0]);
+  }
   if (!ev.stop) ev.runPhase(impl_->phases[1]);
   out.anomaly_score = ev.txInt("tx.anomaly_score");
   out.sqli = ev.txInt("tx.sql_injection_score");

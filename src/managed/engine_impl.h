@@ -367,6 +367,12 @@ struct Engine::Impl {
   std::vector<engine_internal::QuickSig> quick_sigs;  // see Step::sig
   std::vector<engine_internal::QuickKey> quick_keys;  // see QuickSig
   std::vector<engine_internal::TxStep> tx_steps;      // see Step::tx
+  // Phase 1's first fixed_steps steps are markers and rules that do the same on every request
+  // (engine_load.cc's requestIndependent: the CRS's setup and defaults, ~25 rules). The evaluator
+  // runs them on a thread's first request, keeps the variables they leave (Scratch::State::
+  // FixedStart) and starts later requests from there. 0: none.
+  size_t fixed_steps = 0;
+  uint64_t serial = 0;  // unique per loaded engine: whose FixedStart a scratch holds
   // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
   // element is the slot count.
   std::vector<uint32_t> target_set_base;
@@ -421,6 +427,21 @@ struct Engine::Scratch::State {
   std::vector<uint64_t> sig_pm;
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
+  // What Impl::fixed_steps leave, recorded when a request first ran past them (for the engine
+  // numbered `serial`): the live variables, MATCHED_VAR(_NAME), and the step to go on from.
+  // `usable` is false when they gave a verdict (a log line, a disruptive action, an allow):
+  // every request then runs them.
+  struct FixedStart {
+    uint64_t serial = 0;  // 0: not recorded
+    bool usable = false;
+    struct Var {
+      std::string key, value;
+      uint64_t hash = 0;
+    };
+    std::vector<Var> vars;
+    std::string matched_var, matched_var_name;
+    size_t resume = 0;
+  } fixed;
   // A slot of the open-addressing tables below: empty unless gen == generation (the tables are
   // not cleared per request; resetCache() starts a new generation).
   struct Slot {

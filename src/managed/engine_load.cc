@@ -2,6 +2,7 @@
 // update directives and the configured exclusions, compiles operators and the per-chain
 // MultiRegex groups.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -414,6 +415,51 @@ std::vector<std::string> requiredLiterals(const std::string& pattern) {
 }  // namespace engine_internal
 
 namespace {
+
+// Whether a macro reads only the engine's own variables (TX and the per-transaction
+// collections) and the match state, not the request.
+bool macroIndependent(const engine_internal::Macro& m) {
+  using K = engine_internal::MacroPart::Kind;
+  for (const auto& part : m.parts)
+    if (part.kind == K::kRequestVar || part.kind == K::kScalar) return false;
+  return true;
+}
+
+// Whether a rule does the same on every request, given the same variables before it: it reads
+// only TX and the per-transaction collections (or nothing: SecAction), its operator is a pure
+// function of its input, and it does not change the engine (ctl). The CRS's setup and
+// initialisation rules (900xxx, most of 901xxx) are such rules. (One that logs or disrupts is
+// too; the evaluator keeps no snapshot when one of them matched.)
+bool requestIndependent(const CRule& r) {
+  for (const Link& l : r.links) {
+    if (!l.cop || !l.ctls.empty() || !l.excludes.empty() || l.confirm != nullptr) return false;
+    static const std::set<std::string, std::less<>> kPure = {"rx",
+                                                             "pm",
+                                                             "streq",
+                                                             "contains",
+                                                             "beginswith",
+                                                             "endswith",
+                                                             "within",
+                                                             "eq",
+                                                             "ge",
+                                                             "gt",
+                                                             "le",
+                                                             "lt",
+                                                             "unconditionalmatch",
+                                                             "nomatch",
+                                                             "containsword",
+                                                             "strmatch"};
+    if (kPure.count(l.cop->name()) == 0) return false;
+    if (l.dynamic_param && !macroIndependent(l.param)) return false;
+    for (const CTarget& t : l.targets)
+      if (!isEngineCollection(t.var) || t.var == Var::kGeo || t.var == Var::kEnv ||
+          t.var == Var::kRule)
+        return false;
+    for (const auto& sv : l.setvars)
+      if (!macroIndependent(sv.name) || !macroIndependent(sv.value)) return false;
+  }
+  return true;
+}
 
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
@@ -1036,6 +1082,18 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       ++tx_steps;
     }
   }
+  // The request-independent start of phase 1 (see Impl::fixed_steps). With the prefilters off
+  // (the reference path of managed_engine_prefilter_test) every rule runs on every request.
+  if (s.prefilter) {
+    size_t k = 0;
+    const auto& steps = impl->phases[0];
+    while (k < steps.size() &&
+           (steps[k].rule < 0 || requestIndependent(impl->rules[steps[k].rule])))
+      ++k;
+    impl->fixed_steps = k;
+  }
+  static std::atomic<uint64_t> next_serial{1};
+  impl->serial = next_serial.fetch_add(1);
   if (report) {
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
@@ -1051,7 +1109,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         " always candidates, " + std::to_string(quick_steps) +
         " rules rejected by their candidates alone (" + std::to_string(impl->quick_sigs.size()) +
         " value sets), " + std::to_string(tx_steps) + " decided on one TX variable, " +
-        std::to_string(unsupported) + " unsupported operators");
+        std::to_string(unsupported) + " unsupported operators, " +
+        std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

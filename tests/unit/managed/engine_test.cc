@@ -159,6 +159,82 @@ SecRule MATCHED_VAR_NAME "@streq TX:level" "id:207,phase:1,pass,msg:'after 206'"
   }
 }
 
+// The request-independent start of phase 1 runs once per thread and engine; later requests
+// start from the variables it left. Each request must still see what running it gives.
+TEST(ManagedEngine, FixedStartGivesWhatRunningItGives) {
+  RuleDir dir;
+  const std::string rules = R"(
+SecAction "id:300,phase:1,pass,nolog,setvar:tx.count=+1,setvar:tx.level=2"
+SecRule &TX:threshold "@eq 0" "id:301,phase:1,pass,nolog,setvar:tx.threshold=5"
+SecRule TX:level "@lt 2" "id:302,phase:1,pass,nolog,skipAfter:END-SETUP"
+SecAction "id:303,phase:1,pass,nolog,setvar:tx.above=1"
+SecRule TX:level "@ge 2" "id:308,phase:1,pass,nolog"
+SecMarker END-SETUP
+SecRule REQUEST_HEADERS:X-Level "@rx ^(\d)$" "id:304,phase:1,pass,nolog,capture,setvar:tx.level=%{tx.1}"
+SecRule MATCHED_VAR_NAME "@streq TX:level" "id:309,phase:1,pass,msg:'matched var of the start'"
+SecRule TX:count "!@eq 1" "id:305,phase:1,deny,msg:'count %{tx.count}'"
+SecRule TX:above "@eq 1" "id:306,phase:1,pass,msg:'above %{tx.level} %{tx.threshold}'"
+SecRule MATCHED_VAR_NAME "@streq TX:above" "id:307,phase:2,pass,msg:'matched var kept'"
+)";
+  auto l = load(dir, rules);
+  ASSERT_NE(l.engine, nullptr);
+  // The settings' three SecActions (900000, 900001, 900110), 300, 301, 302, 303, 308 and the
+  // marker; 304 reads the request.
+  bool counted = false;
+  for (const std::string& line : l.report)
+    if (line.find(" 9 request-independent steps at the start of phase 1") != std::string::npos)
+      counted = true;
+  EXPECT_TRUE(counted) << ::testing::PrintToString(l.report);
+  for (int i = 0; i < 3; ++i) {
+    Req r = get("/");
+    if (i == 1) r.headers.push_back({"X-Level", "7"});
+    Verdict v = l.eval(r);
+    // tx.count is 1 on every request (not 1, 2, 3): the start is restored, not replayed on top.
+    EXPECT_FALSE(v.intercepted) << "request " << i << ": " << ids(v);
+    ASSERT_TRUE(has(v, 306)) << "request " << i << ": " << ids(v);
+    for (const auto& m : v.matched)
+      if (m.id == 306) EXPECT_EQ(m.msg, i == 1 ? "above 7 5" : "above 2 5") << "request " << i;
+    EXPECT_TRUE(has(v, 307)) << "request " << i << ": " << ids(v);
+    EXPECT_EQ(has(v, 309), i != 1) << "request " << i << ": " << ids(v);
+  }
+  // A start that gives a verdict (CRS 901001 denies when crs-setup.conf is missing; a rule may
+  // log and pass) runs on every request.
+  for (const char* action : {"deny,status:500", "pass"}) {
+    auto verdict = load(dir, std::string(R"(
+SecRule &TX:crs_setup_version "@eq 0" "id:310,phase:1,)") +
+                                 action + R"(,msg:'no setup'"
+SecRule REQUEST_HEADERS:X-A "@rx a" "id:311,phase:1,pass,msg:'a'"
+)");
+    ASSERT_NE(verdict.engine, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      Verdict v = verdict.eval(get("/"));
+      EXPECT_TRUE(has(v, 310)) << action << " request " << i;
+      EXPECT_EQ(v.intercepted, std::string(action) != "pass") << action << " request " << i;
+    }
+  }
+  // A phase 1 that is fixed from start to end: phase 2 sees its variables on every request.
+  auto whole = load(dir, R"(
+SecAction "id:330,phase:1,pass,nolog,setvar:tx.count=+1"
+SecRule TX:count "@eq 1" "id:331,phase:2,pass,msg:'one'"
+)");
+  ASSERT_NE(whole.engine, nullptr);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(has(whole.eval(get("/")), 331)) << "request " << i;
+  // One scratch used with two engines: each starts from its own variables.
+  auto other = load(dir, R"(
+SecAction "id:320,phase:1,pass,nolog,setvar:tx.level=9"
+SecRule REQUEST_HEADERS:X-None "@rx x" "id:322,phase:1,pass,nolog"
+SecRule TX:level "@eq 9" "id:321,phase:1,pass,msg:'nine'"
+)");
+  ASSERT_NE(other.engine, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    Verdict a = run(*other.engine, *l.scratch, get("/"));
+    EXPECT_TRUE(has(a, 321)) << ids(a);
+    Verdict b = l.eval(get("/"));
+    EXPECT_TRUE(has(b, 306)) << ids(b);
+    EXPECT_FALSE(has(b, 321)) << ids(b);
+  }
+}
+
 TEST(ManagedEngine, SkipCountsRules) {
   RuleDir dir;
   auto l = load(dir, R"(
