@@ -544,13 +544,22 @@ Result<std::unique_ptr<Regex>> Regex::compile(std::string_view pattern) {
   return re;
 }
 
-bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes) {
+namespace {
+
+// `pattern` compiled as Regex::compile does, without JIT, to read what PCRE2 knows of it. Null
+// when it does not compile.
+std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> compileForInfo(std::string_view pattern) {
   int err = 0;
   PCRE2_SIZE offset = 0;
-  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> code(
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                    PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &err, &offset, nullptr),
-      &pcre2_code_free);
+  return {pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                        PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &err, &offset, nullptr),
+          &pcre2_code_free};
+}
+
+}  // namespace
+
+bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes) {
+  auto code = compileForInfo(pattern);
   if (!code) return false;
   uint32_t min_length = 0, type = 0;
   if (pcre2_pattern_info(code.get(), PCRE2_INFO_MINLENGTH, &min_length) != 0 || min_length == 0 ||
@@ -577,12 +586,7 @@ bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes)
 }
 
 uint32_t Regex::minLength(std::string_view pattern) {
-  int err = 0;
-  PCRE2_SIZE offset = 0;
-  std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> code(
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                    PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &err, &offset, nullptr),
-      &pcre2_code_free);
+  auto code = compileForInfo(pattern);
   uint32_t min_length = 0;
   if (!code || pcre2_pattern_info(code.get(), PCRE2_INFO_MINLENGTH, &min_length) != 0) return 0;
   return min_length;

@@ -33,6 +33,13 @@ Loaded load(const RuleDir& dir, const std::string& rules, std::vector<Exclusion>
   return l;
 }
 
+// Whether a line of the load report holds `text`.
+bool reportHas(const std::vector<std::string>& report, const std::string& text) {
+  for (const std::string& line : report)
+    if (line.find(text) != std::string::npos) return true;
+  return false;
+}
+
 Req get(std::string uri) {
   Req r;
   r.uri = std::move(uri);
@@ -127,10 +134,8 @@ SecRule MATCHED_VAR_NAME "@streq TX:level" "id:207,phase:1,pass,msg:'after 206'"
 )";
   auto fast = load(dir, rules);
   ASSERT_NE(fast.engine, nullptr);
-  bool counted = false;
-  for (const std::string& line : fast.report)
-    if (line.find(" 3 decided on one TX variable") != std::string::npos) counted = true;
-  EXPECT_TRUE(counted) << ::testing::PrintToString(fast.report);
+  EXPECT_TRUE(reportHas(fast.report, " 3 decided on one TX variable"))
+      << ::testing::PrintToString(fast.report);
   Loaded full;
   CrsSettings off = dir.settings(rules);
   off.prefilter = false;
@@ -180,11 +185,8 @@ SecRule MATCHED_VAR_NAME "@streq TX:above" "id:307,phase:2,pass,msg:'matched var
   ASSERT_NE(l.engine, nullptr);
   // The settings' three SecActions (900000, 900001, 900110), 300, 301, 302, 303, 308 and the
   // marker; 304 reads the request.
-  bool counted = false;
-  for (const std::string& line : l.report)
-    if (line.find(" 9 request-independent steps at the start of phase 1") != std::string::npos)
-      counted = true;
-  EXPECT_TRUE(counted) << ::testing::PrintToString(l.report);
+  EXPECT_TRUE(reportHas(l.report, " 9 request-independent steps at the start of phase 1"))
+      << ::testing::PrintToString(l.report);
   for (int i = 0; i < 3; ++i) {
     Req r = get("/");
     if (i == 1) r.headers.push_back({"X-Level", "7"});
