@@ -37,15 +37,25 @@ constexpr size_t kMaxRawTokens = 40;
 constexpr size_t kMaxFingerprint = 8;  // tokens the prefix shapes see
 constexpr size_t kMaxWindow = 16;      // tokens the anywhere shapes see
 
-bool isSpace(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xa0 ||
-         c < 0x20 || c == 0x7f;
-}
-bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool isWordStart(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80;
-}
-bool isWordChar(unsigned char c) { return isWordStart(c) || isDigit(c) || c == '.' || c == '@'; }
+// The byte classes the tokenizer asks about, one table lookup each.
+enum : uint8_t { kSpace = 1, kDigit = 2, kWordStart = 4, kWordChar = 8 };
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xa0 ||
+        c < 0x20 || c == 0x7f)
+      t[c] |= kSpace;
+    if (c >= '0' && c <= '9') t[c] |= kDigit | kWordChar;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80)
+      t[c] |= kWordStart | kWordChar;
+    if (c == '.' || c == '@') t[c] |= kWordChar;
+  }
+  return t;
+}();
+bool isSpace(unsigned char c) { return (kByteClass[c] & kSpace) != 0; }
+bool isDigit(unsigned char c) { return (kByteClass[c] & kDigit) != 0; }
+bool isWordStart(unsigned char c) { return (kByteClass[c] & kWordStart) != 0; }
+bool isWordChar(unsigned char c) { return (kByteClass[c] & kWordChar) != 0; }
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // The table entry of `word` (any case), or nullptr. No allocation: words longer than any entry
