@@ -587,7 +587,7 @@ bool decide(const std::vector<Token>& f, const std::string& window, char quote,
         if (shape == "sc$" || shape == "s)c$" || shape == "s))c$" || shape == "s;c$") {
           // admin'--: the comment must truncate (--, #, /*), not be ordinary text.
           std::string_view c = f.back().text;
-          if (!(c.rfind("--", 0) == 0 || c.rfind("#", 0) == 0 || c.rfind("/*", 0) == 0)) continue;
+          if (!(c.rfind("--", 0) == 0 || c.rfind('#', 0) == 0 || c.rfind("/*", 0) == 0)) continue;
           // A lone quote before a comment in prose ("it's -- fine") has words before it.
           if (f[0].text.find(' ') != std::string_view::npos && shape == "sc$") continue;
         }

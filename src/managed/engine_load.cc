@@ -881,6 +881,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (inserted) {
         ChainGroup::WeakSet ws;
         std::vector<std::string> ps;
+        ps.reserve(subset.size());
         for (uint32_t i : subset) ps.push_back(g.patterns[i]);
         auto mr = MultiRegex::compile(ps);
         if (mr) ws.multi = std::move(mr).value();

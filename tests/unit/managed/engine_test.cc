@@ -194,8 +194,11 @@ SecRule MATCHED_VAR_NAME "@streq TX:above" "id:307,phase:2,pass,msg:'matched var
     // tx.count is 1 on every request (not 1, 2, 3): the start is restored, not replayed on top.
     EXPECT_FALSE(v.intercepted) << "request " << i << ": " << ids(v);
     ASSERT_TRUE(has(v, 306)) << "request " << i << ": " << ids(v);
-    for (const auto& m : v.matched)
-      if (m.id == 306) EXPECT_EQ(m.msg, i == 1 ? "above 7 5" : "above 2 5") << "request " << i;
+    for (const auto& m : v.matched) {
+      if (m.id == 306) {
+        EXPECT_EQ(m.msg, i == 1 ? "above 7 5" : "above 2 5") << "request " << i;
+      }
+    }
     EXPECT_TRUE(has(v, 307)) << "request " << i << ": " << ids(v);
     EXPECT_EQ(has(v, 309), i != 1) << "request " << i << ": " << ids(v);
   }
