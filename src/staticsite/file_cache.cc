@@ -63,13 +63,16 @@ struct FileCache::Shard {
 std::string makeEtag(const std::string& relative, off_t size, int64_t mtime_s, int64_t mtime_ns) {
   char buf[96];
   std::string_view hash = hashSegmentOf(relative);
+  // A precompressed sibling is another representation: its tag differs from its file's even when
+  // both were written in the same clock tick with the same size.
+  const char* suffix = endsWith(relative, ".gz") ? "-gz" : endsWith(relative, ".br") ? "-br" : "";
   if (!hash.empty()) {
-    const char* suffix = endsWith(relative, ".gz") ? "-gz" : endsWith(relative, ".br") ? "-br" : "";
     snprintf(buf, sizeof(buf), "\"%.*s-%llx%s\"", static_cast<int>(hash.size()), hash.data(),
              static_cast<unsigned long long>(size), suffix);
   } else {
-    snprintf(buf, sizeof(buf), "\"%llx.%llx-%llx\"", static_cast<unsigned long long>(mtime_s),
-             static_cast<unsigned long long>(mtime_ns), static_cast<unsigned long long>(size));
+    snprintf(buf, sizeof(buf), "\"%llx.%llx-%llx%s\"", static_cast<unsigned long long>(mtime_s),
+             static_cast<unsigned long long>(mtime_ns), static_cast<unsigned long long>(size),
+             suffix);
   }
   return buf;
 }
