@@ -287,7 +287,6 @@ struct Evaluator {
     return 0;
   }
 
-  // The candidate patterns of a chain's group for one transformed value.
   // Whether any byte of `text` is marked in `table` (256 entries).
   static bool holdsAnyByte(std::string_view text, const uint8_t* table) {
     for (char c : text)
@@ -295,6 +294,7 @@ struct Evaluator {
     return false;
   }
 
+  // The candidate patterns of a chain's group for one transformed value.
   void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
                  engine_internal::Candidates& cand) {
     if (g.multi) {
@@ -514,13 +514,13 @@ struct Evaluator {
     return r != link.op.negated;
   }
 
-  // runOp for one step of a multiMatch link; its Hyperscan prefilter (Link::multi_prefilter)
-  // first, when it has one.
+  // runOp for one step of a multiMatch link; its prefilter first, when it has one (the required
+  // literals, Link::multi_literals, or else the Hyperscan prefilter, Link::multi_prefilter).
   bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
     if (!link.multi_literals.empty()) {
-      bool held = false;
-      for (const std::string& lit : link.multi_literals)
-        if (text.find(lit) != std::string_view::npos) held = true;
+      const bool held = std::any_of(
+          link.multi_literals.begin(), link.multi_literals.end(),
+          [text](const std::string& lit) { return text.find(lit) != std::string_view::npos; });
       if (!held) return false;
     } else if (link.multi_prefilter) {
       link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);

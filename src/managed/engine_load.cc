@@ -452,9 +452,7 @@ bool requestIndependent(const CRule& r) {
     if (kPure.count(l.cop->name()) == 0) return false;
     if (l.dynamic_param && !macroIndependent(l.param)) return false;
     for (const CTarget& t : l.targets)
-      if (!isEngineCollection(t.var) || t.var == Var::kGeo || t.var == Var::kEnv ||
-          t.var == Var::kRule)
-        return false;
+      if (!isEngineCollection(t.var)) return false;
     for (const auto& sv : l.setvars)
       if (!macroIndependent(sv.name) || !macroIndependent(sv.value)) return false;
   }
