@@ -76,6 +76,7 @@ Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_v
   t.hash = hash;
   t.text = text;
   t.atoms_done = false;
+  t.pm_done = false;
   text_table[h] = Slot{hash, static_cast<uint32_t>(text_used), generation};
   ++text_used;
   return t;
@@ -396,11 +397,31 @@ struct Evaluator {
       e.var = static_cast<Var>(base & 0xff);
       if (node == 0) {
         e.view = value;
+        e.canon = 0;
       } else {
         const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
-        // Entries are heap objects: `e` stays valid while the parent's entry is added.
-        std::string_view in = nodeEntry(base, n.parent, value).view;
-        e.view = transformChanged(n.transform, in, e.text) ? std::string_view(e.text) : in;
+        // Entries are heap objects: `e` stays valid while the parent's and the ancestor's
+        // child's entries are added.
+        const Engine::Scratch::State::Entry& p = nodeEntry(base, n.parent, value);
+        // The parent's text is its ancestor p.canon's: the same step on it is that ancestor's
+        // child's output, when the tree has that node (Impl::node_child). That node is nearer
+        // the root than `node`, so the redirection ends.
+        const int same =
+            p.canon == n.parent
+                ? -1
+                : impl.node_child[static_cast<size_t>(p.canon) * engine_internal::kTransformCount +
+                                  static_cast<size_t>(n.transform)];
+        if (same >= 0) {
+          const Engine::Scratch::State::Entry& a = nodeEntry(base, same, value);
+          e.view = a.view;
+          e.canon = a.canon;
+        } else if (transformChanged(n.transform, p.view, e.text)) {
+          e.view = e.text;
+          e.canon = node;
+        } else {
+          e.view = p.view;
+          e.canon = p.canon;
+        }
       }
       e.transformed = true;
     }
@@ -436,24 +457,31 @@ struct Evaluator {
     return 0;
   }
 
-  // The @pm lists of the chain found in the entry's text (ChainGroup::pm_db), scanned once.
-  uint64_t pmBits(Engine::Scratch::State::Entry& e, const engine_internal::ChainGroup& g) {
+  // The @pm lists found in the entry's text (SharedScan::pm): scanned once per text, whichever
+  // chains' entries see it.
+  uint64_t pmBits(Engine::Scratch::State::Entry& e) {
     if (!e.pm_scanned) {
       e.pm_scanned = true;
-      e.pm_bits = 0;
-      const char* data = e.view.data() == nullptr ? "" : e.view.data();
-      if (!g.pm_db) {
+      if (!impl.shared.pm) {
         e.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
-      } else if (e.view.size() >= g.pm_min_length &&
-                 hs_scan(g.pm_db.get(), data, static_cast<unsigned>(e.view.size()), 0,
-                         s.atoms_scratch.get(), onPhraseList, &e.pm_bits) != HS_SUCCESS) {
-        e.pm_bits = ~uint64_t{0};
+      } else if (e.view.size() < impl.shared.pm_min_length) {
+        e.pm_bits = 0;
+      } else {
+        Engine::Scratch::State::TextScan& ts = s.textScan(e.view);
+        if (!ts.pm_done) {
+          ts.pm_done = true;
+          ts.pm_bits = 0;
+          if (hs_scan(impl.shared.pm.get(), e.view.data(), static_cast<unsigned>(e.view.size()), 0,
+                      s.atoms_scratch.get(), onPhraseList, &ts.pm_bits) != HS_SUCCESS)
+            ts.pm_bits = ~uint64_t{0};
+        }
+        e.pm_bits = ts.pm_bits;
       }
     }
     return e.pm_bits;
   }
-  bool hasPhrase(Engine::Scratch::State::Entry& e, const engine_internal::ChainGroup& g, int bit) {
-    return ((pmBits(e, g) >> bit) & 1) != 0;
+  bool hasPhrase(Engine::Scratch::State::Entry& e, int bit) {
+    return ((pmBits(e) >> bit) & 1) != 0;
   }
 
   // The @pm list bits of the chain found in some value of the collection (computed once per
@@ -464,7 +492,7 @@ struct Evaluator {
       const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
       uint64_t u = 0;
       for (size_t i = 0; i < els.size(); ++i)
-        u |= pmBits(nodeEntry(valueKey(v, i), g.node, els[i].value), g);
+        u |= pmBits(nodeEntry(valueKey(v, i), g.node, els[i].value));
       s.pm_unions[idx] = u;
       s.pm_union_done[idx] = s.generation;
     }
@@ -489,7 +517,7 @@ struct Evaluator {
   bool runOp(const Link& link, std::string_view text, Engine::Scratch::State::Entry* entry,
              std::string_view param) {
     if (!link.cop) return false;
-    if (link.pm_bit >= 0 && entry && !hasPhrase(*entry, impl.chains[link.chain], link.pm_bit))
+    if (link.pm_bit >= 0 && entry && !hasPhrase(*entry, link.pm_bit))
       return link.op.negated;  // none of the list's phrases is in the text
     bool r;
     if (link.group_bit >= 0 && entry) {
@@ -931,7 +959,7 @@ struct Evaluator {
     if (!q.pm) u.reset(g.patterns.size());
     auto add = [&](Var v, size_t i, std::string_view value) {
       if (q.pm) {
-        pm |= pmBits(nodeEntry(valueKey(v, i), g.node, value), g);
+        pm |= pmBits(nodeEntry(valueKey(v, i), g.node, value));
       } else {
         u.add(entryFor(q.chain, v, i, value).cand);
       }

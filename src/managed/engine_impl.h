@@ -326,11 +326,6 @@ struct ChainGroup {
   size_t atom_count = 0;
   std::vector<std::string> atoms;  // FilteredRE2's atoms (index = atom id), for SharedScan
   std::vector<int> atom_local;     // SharedScan atom id -> this chain's atom id, -1 = not ours
-  // The phrase lists of the chain's static @pm/@pmFromFile links (at most 64, bit = Link::pm_bit)
-  // in one caseless Hyperscan literal database: a value is scanned once for all of them, and a
-  // link's own PhraseSet runs only where its bit is set. Null: every bit counts as set.
-  std::unique_ptr<hs_database_t, HsDbDeleter> pm_db;
-  size_t pm_min_length = 0;  // the shortest phrase in pm_db: a shorter text holds none
   bool active() const { return multi || filter || !always.empty(); }
 };
 
@@ -342,6 +337,7 @@ struct TransformNode {
   int parent = -1;
   Transform transform = Transform::kNone;
 };
+constexpr size_t kTransformCount = static_cast<size_t>(Transform::kParityZero7bit) + 1;
 
 // The literal atoms of every chain in one caseless Hyperscan literal database (distinct atom
 // strings): a value is mostly unchanged by urlDecodeUni, htmlEntityDecode, lowercase..., so
@@ -352,6 +348,12 @@ struct SharedScan {
   std::unique_ptr<hs_database_t, HsDbDeleter> atoms;
   size_t atom_count = 0;
   size_t min_length = 0;  // the shortest atom: a shorter text holds none
+  // The phrase lists of the static @pm/@pmFromFile links at the paranoia level (at most 64, bit =
+  // Link::pm_bit) in one caseless Hyperscan literal database: a text is scanned once for all of
+  // them, whichever chains see it, and a link's own PhraseSet runs only where its bit is set.
+  // Null: no list (every link runs its PhraseSet).
+  std::unique_ptr<hs_database_t, HsDbDeleter> pm;
+  size_t pm_min_length = 0;  // the shortest phrase: a shorter text holds none
 };
 
 }  // namespace shipgate::managed::engine_internal
@@ -363,6 +365,13 @@ struct Engine::Impl {
   std::vector<engine_internal::Step> phases[2];  // phase 1, phase 2
   std::vector<engine_internal::ChainGroup> chains;
   std::vector<engine_internal::TransformNode> nodes;  // nodes[0]: the value itself
+  // node_child[n * kTransformCount + t]: the node applying transform t to node n's output, -1 =
+  // none. A value's text at a node whose steps so far changed nothing is its text at an earlier
+  // node (an ancestor); the evaluator then reads the next step's output from that ancestor's
+  // child with the same transform when there is one, rather than computing it again: on an
+  // ordinary value most chains' leading decoders change nothing, and ten chains ending in
+  // lowercase then lowercase the same text once.
+  std::vector<int> node_child;
   engine_internal::SharedScan shared;
   std::vector<engine_internal::QuickSig> quick_sigs;  // see Step::sig
   std::vector<engine_internal::QuickKey> quick_keys;  // see QuickSig
@@ -391,11 +400,14 @@ struct Engine::Scratch::State {
   struct Entry {
     std::string text;       // the node's output, when its transform changed its input
     std::string_view view;  // the node's output: `text`, or the parent's view, or the value
+    // The node whose output `view` is: this entry's node when its transform changed its input,
+    // else its parent entry's `canon` (0: the value itself).
+    int canon = 0;
     Var var = Var::kArgs;   // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
     bool pm_scanned = false;
-    uint64_t pm_bits = 0;       // ChainGroup::pm_db's lists found in `view` (when pm_scanned)
+    uint64_t pm_bits = 0;              // SharedScan::pm's lists found in `view` (when pm_scanned)
     engine_internal::Candidates cand;  // the candidates of the chain ending at this node
   };
 
@@ -501,6 +513,8 @@ struct Engine::Scratch::State {
     std::string_view text;
     bool atoms_done = false;
     std::vector<int> atoms;  // SharedScan atom ids found
+    bool pm_done = false;
+    uint64_t pm_bits = 0;  // SharedScan::pm's lists found (when pm_done)
   };
   std::vector<Slot> text_table;  // key: TextScan::hash
   std::vector<std::unique_ptr<TextScan>> text_scans;

@@ -311,6 +311,36 @@ class LiteralSet {
   std::vector<std::pair<std::string, unsigned>> items_;
 };
 
+// SharedScan::pm: the phrase lists (bit = index) in one caseless literal database, as PhraseSet
+// compiles one list, reporting each list once. Leaves it null when there is no phrase or it does
+// not compile (every link then runs its own PhraseSet).
+void buildSharedPhrases(const std::vector<const std::vector<std::string>*>& lists,
+                        engine_internal::SharedScan& shared, std::vector<std::string>* report) {
+  std::vector<const char*> exprs;
+  std::vector<size_t> lens;
+  std::vector<unsigned> ids;
+  for (size_t b = 0; b < lists.size(); ++b)
+    for (const std::string& ph : *lists[b]) {
+      if (ph.empty()) continue;
+      exprs.push_back(ph.data());
+      lens.push_back(ph.size());
+      ids.push_back(static_cast<unsigned>(b));
+    }
+  if (exprs.empty()) return;
+  shared.pm_min_length = *std::min_element(lens.begin(), lens.end());
+  std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                           &err) == HS_SUCCESS) {
+    shared.pm.reset(db);
+    return;
+  }
+  hs_free_compile_error(err);
+  if (report) report->push_back("the @pm lists failed to compile together: each runs alone");
+}
+
 // One database of every literal-filtered chain's scanned atoms (see SharedScan). Leaves
 // shared.atoms null when it does not compile (each chain then scans its own).
 void buildSharedAtoms(std::vector<ChainGroup>& chains, engine_internal::SharedScan& shared) {
@@ -689,8 +719,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   OperatorEnv env;
   env.data_dir = s.rules_dir;
   std::map<std::vector<Transform>, int> chain_ids;
-  // Per chain: its static @pm/@pmFromFile lists in bit order, for ChainGroup::pm_db.
-  std::vector<std::vector<const std::vector<std::string>*>> pm_lists;
+  // The static @pm/@pmFromFile lists at the paranoia level in bit order, for SharedScan::pm.
+  std::vector<const std::vector<std::string>*> pm_lists;
   std::map<std::pair<int, Transform>, int> node_ids;  // (parent, transform) -> node
   size_t unsupported = 0;
   for (size_t i = 0; i < L.rules.size(); ++i) {
@@ -756,6 +786,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         link.cop = std::move(op).value();
         link.dynamic_param = link.cop->dynamicParam();
         if (link.dynamic_param) link.param = compileMacro(link.op.param);
+        // A rule tagged above the configured paranoia level is skipped by the CRS's own markers:
+        // its pattern stays out of the weak prefilter (see ChainGroup::weak) and its @pm list
+        // out of SharedScan::pm (where it would only slow the scan of every text).
+        bool at_level = true;
+        for (const auto& t : c.tags)
+          if (t.size() == 16 && t.compare(0, 15, "paranoia-level/") == 0 &&
+              t[15] - '0' > s.paranoia_level)
+            at_level = false;
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
           link.multi_literals = requiredLiterals(std::string(pat));
@@ -768,14 +806,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);
-          // A rule tagged above the configured paranoia level is skipped by the CRS's own
-          // markers: its pattern stays out of the weak prefilter (see ChainGroup::weak).
-          bool active = true;
-          for (const auto& t : c.tags)
-            if (t.size() == 16 && t.compare(0, 15, "paranoia-level/") == 0 &&
-                t[15] - '0' > s.paranoia_level)
-              active = false;
-          g.at_level.push_back(active ? 1 : 0);
+          g.at_level.push_back(at_level ? 1 : 0);
           g.scanned.push_back(scannedTargets(link.targets) && !cheapForPcre(pat) ? 1 : 0);
           std::vector<Var> vars;
           for (const CTarget& t : link.targets)
@@ -783,12 +814,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           g.pattern_vars.push_back(std::move(vars));
         }
         const std::vector<std::string>* phrases = link.cop->phraseList();
-        if (phrases != nullptr && !phrases->empty() && !link.multi_match && s.prefilter) {
-          if (pm_lists.size() < impl->chains.size()) pm_lists.resize(impl->chains.size());
-          auto& lists = pm_lists[static_cast<size_t>(link.chain)];
-          if (lists.size() < 64) {
-            link.pm_bit = static_cast<int>(lists.size());
-            lists.push_back(phrases);
+        if (phrases != nullptr && !phrases->empty() && !link.multi_match && s.prefilter &&
+            at_level) {
+          if (pm_lists.size() < 64) {
+            link.pm_bit = static_cast<int>(pm_lists.size());
+            pm_lists.push_back(phrases);
           }
         }
       } else {
@@ -903,37 +933,12 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       g.weak_by_var[v] = it->second;
     }
   }
+  impl->node_child.assign(impl->nodes.size() * engine_internal::kTransformCount, -1);
+  for (const auto& [key, n] : node_ids)
+    impl->node_child[static_cast<size_t>(key.first) * engine_internal::kTransformCount +
+                     static_cast<size_t>(key.second)] = n;
   buildSharedAtoms(impl->chains, impl->shared);
-  for (size_t c = 0; c < pm_lists.size(); ++c) {
-    const auto& lists = pm_lists[c];
-    if (lists.empty()) continue;
-    ChainGroup& g = impl->chains[c];
-    // As PhraseSet compiles one list: caseless literals, one report per list.
-    std::vector<const char*> exprs;
-    std::vector<size_t> lens;
-    std::vector<unsigned> ids;
-    for (size_t b = 0; b < lists.size(); ++b)
-      for (const std::string& ph : *lists[b]) {
-        if (ph.empty()) continue;
-        exprs.push_back(ph.data());
-        lens.push_back(ph.size());
-        ids.push_back(static_cast<unsigned>(b));
-      }
-    g.pm_min_length = SIZE_MAX;
-    for (size_t len : lens) g.pm_min_length = std::min(g.pm_min_length, len);
-    std::vector<unsigned> flags(exprs.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (!exprs.empty() && hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                                               static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                                               nullptr, &db, &err) == HS_SUCCESS) {
-      g.pm_db.reset(db);
-    } else {
-      hs_free_compile_error(err);
-      if (report)
-        report->push_back("a chain's @pm lists failed to compile together: each runs alone");
-    }
-  }
+  buildSharedPhrases(pm_lists, impl->shared, report);
   for (ChainGroup& g : impl->chains) {
     g.always_cand.reset(g.patterns.size());
     for (uint32_t i : g.always) g.always_cand.set(i);
@@ -1002,7 +1007,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       const CRule& r = impl->rules[st.rule];
       if (r.links.empty()) continue;
       const Link& h = r.links[0];
-      const bool pm = h.group_bit < 0 && h.pm_bit >= 0 && impl->chains[h.chain].pm_db;
+      const bool pm = h.group_bit < 0 && h.pm_bit >= 0 && impl->shared.pm;
       if ((h.group_bit < 0 && !pm) || h.op.negated || h.multi_match || !h.cop || h.targets.empty())
         continue;
       bool ok = true;
@@ -1138,9 +1143,9 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
     for (const auto& ws : g.weak_sets)
       if (ws.multi) (void)ws.multi->prepare(s->hs);
     if (g.atoms_db) fitAtomsScratch(g.atoms_db.get());
-    if (g.pm_db) fitAtomsScratch(g.pm_db.get());
   }
   if (impl_->shared.atoms) fitAtomsScratch(impl_->shared.atoms.get());
+  if (impl_->shared.pm) fitAtomsScratch(impl_->shared.pm.get());
   for (const auto& c : impl_->rules)
     for (const auto& l : c.links) {
       if (l.cop) (void)l.cop->prepare(s->hs);

@@ -3,6 +3,8 @@
 // load-time errors and report lines.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "engine_test_util.h"
 
 namespace shipgate::managed {
@@ -543,6 +545,93 @@ TEST(ManagedEngine, AttackScoreBands) {
   EXPECT_EQ(attackScore(2), 67);
   EXPECT_EQ(attackScore(7), 1);
   EXPECT_EQ(attackScore(100), 1);
+}
+
+}  // namespace
+}  // namespace shipgate::managed
+
+namespace shipgate::managed {
+namespace {
+
+// The evaluator transforms a value once per step of its tree of chains, and when the steps so far
+// changed nothing it reads the next step's output from the shallower node that applies the same
+// step to the same text (Impl::node_child). Every chain must still see what applying its steps one
+// by one gives, whichever chain asks first.
+TEST(ManagedEngine, ChainsSharingStepsSeeTheirOwnTransforms) {
+  const std::vector<std::string> chains = {
+      "lowercase",
+      "urlDecodeUni,lowercase",
+      "htmlEntityDecode,lowercase",
+      "urlDecodeUni,htmlEntityDecode,lowercase",
+      "removeNulls,urlDecodeUni,htmlEntityDecode",
+      "urlDecodeUni,htmlEntityDecode",
+      "htmlEntityDecode",
+      "urlDecodeUni",
+      "cmdLine",
+      "urlDecodeUni,cmdLine",
+      "normalisePath,urlDecodeUni,lowercase",
+      "urlDecodeUni,normalisePath,lowercase",
+      "utf8toUnicode,urlDecodeUni,normalisePath,lowercase",
+  };
+  auto rulesText = [&](bool reversed) {
+    std::string text;
+    for (size_t k = 0; k < chains.size(); ++k) {
+      size_t c = reversed ? chains.size() - 1 - k : k;
+      std::string ts;
+      std::string_view rest = chains[c];
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        ts += ",t:" + std::string(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+      }
+      text += "SecRule ARGS:v \"@rx ^\" \"id:" + std::to_string(100 + c) + ",phase:2,pass,t:none" +
+              ts + ",logdata:'%{MATCHED_VAR}'\"\n";
+    }
+    return text;
+  };
+  auto expected = [&](size_t c, const std::string& value) {
+    std::string cur = value, next;
+    std::string_view rest = chains[c];
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      auto t = parseTransform(rest.substr(0, comma));
+      EXPECT_TRUE(t.has_value()) << rest;
+      applyTransform(*t, cur, next);
+      cur.swap(next);
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+    return cur;
+  };
+  // Values ARGS:v takes (sent percent-encoded, so the query's own decoding gives them back).
+  const std::vector<std::string> values = {
+      "plain",          "Plain Text",
+      "a%41b",          "A&amp;B",
+      "%26amp%3B",      "X%2541",
+      "../a/./B",       "%2e%2e/A",
+      "C^md  /c \"x\"", "caf\xc3\xa9 %C3%A9",
+      "a//b/../C&lt;d", "%u0041&#66;c",
+      "x%00y\\Z",       "   ",
+  };
+  for (bool reversed : {false, true}) {
+    RuleDir dir;
+    auto l = load(dir, rulesText(reversed));
+    ASSERT_TRUE(l.engine);
+    for (const std::string& value : values) {
+      std::string uri = "/t?v=";
+      for (unsigned char ch : value) {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", ch);
+        uri += hex;
+      }
+      Verdict v = l.eval(get(uri));
+      ASSERT_EQ(v.matched.size(), chains.size()) << value << ": " << ids(v);
+      for (const MatchedRule& m : v.matched) {
+        const auto c = static_cast<size_t>(m.id - 100);
+        EXPECT_EQ(m.data, expected(c, value))
+            << "value \"" << value << "\", chain " << chains[c] << (reversed ? " (reversed)" : "");
+      }
+    }
+  }
 }
 
 }  // namespace
