@@ -989,13 +989,28 @@ struct Evaluator {
   }
 
   // A TxStep rule: what evalRule would decide, and the match state it would leave (a later
-  // rule may read MATCHED_VAR and MATCHED_VAR_NAME; MATCHED_VARS starts empty in every rule).
+  // rule may read MATCHED_VAR and MATCHED_VAR_NAME: the last value matched; MATCHED_VARS starts
+  // empty in every rule).
   bool txDecide(const engine_internal::TxStep& x) {
-    const std::string* v = s.vars.find(x.full_key, x.hash);
-    if (v == nullptr) return false;  // no value: the rule does not match, negated or not
-    if (x.cop->match(*v, {}, *s.hs, nullptr, nullptr) == x.negated) return false;
-    s.matched_var.assign(*v);
-    s.matched_var_name.assign(x.matched_name);
+    for (const engine_internal::TxStep::Cond& c : x.links) {
+      bool any = false;
+      for (const engine_internal::TxStep::Target& t : c.targets) {
+        const std::string* v = s.vars.find(t.full_key, t.hash);
+        std::string_view value;
+        if (t.count) {
+          value = v != nullptr ? "1" : "0";
+        } else if (v == nullptr) {
+          continue;  // no value: nothing to match, negated or not
+        } else {
+          value = *v;
+        }
+        if (c.cop->match(value, {}, *s.hs, nullptr, nullptr) == c.negated) continue;
+        any = true;
+        s.matched_var.assign(value);
+        s.matched_var_name.assign(t.matched_name);
+      }
+      if (!any) return false;
+    }
     return true;
   }
 

@@ -218,7 +218,7 @@ struct Step {
   // in the chain's candidates (or its @pm list's bit). -1: not quick.
   int sig = -1;
   int group_bit = -1;
-  int tx = -1;  // index into Impl::tx_steps: the rule is one operator on one TX variable (TxStep)
+  int tx = -1;  // index into Impl::tx_steps: the rule is decided on TX variables (TxStep)
 };
 
 // What the head link of quick steps reads, shared by the steps that read the same values
@@ -236,17 +236,27 @@ struct QuickSig {
   uint32_t keys_begin = 0, keys_end = 0;
 };
 
-// A rule whose only effect is its match and the step's skipAfter: one link, one operator with a
-// static parameter on one named TX variable, no transformation, capture, setvar, ctl or log, and
-// `pass`. The CRS has ~56 of these per request at paranoia level 1, the gates at the top of every
-// file (`SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "...,pass,nolog,skipAfter:END-..."`).
-// runPhase decides such a rule from here without reading the rule, its link or its target.
+// A rule whose only effect is its match and the step's skipAfter: links that are each one
+// operator with a static parameter on named TX variables or their counts, with no
+// transformation, exclusion, capture, setvar or ctl, in a rule without log and with `pass`. The
+// CRS evaluates ~75 of these per request at paranoia level 1: the gates at the top of every file
+// (`SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "...,pass,nolog,skipAfter:END-..."`), the
+// exclusion templates' `&TX:crs_exclusions_drupal|TX:crs_exclusions_drupal "@eq 0"` and the
+// chains of `&TX:... "@eq 0"` before the IP reputation and DoS checks. runPhase decides such a
+// rule from here without reading the rule, its links or their targets.
 struct TxStep {
-  std::string full_key;      // "tx.executing_paranoia_level"
-  uint64_t hash = 0;         // its VarTable hash
-  std::string matched_name;  // MATCHED_VAR_NAME after a match: "TX:executing_paranoia_level"
-  const CompiledOperator* cop = nullptr;
-  bool negated = false;
+  struct Target {
+    std::string full_key;      // "tx.executing_paranoia_level"
+    uint64_t hash = 0;         // its VarTable hash
+    bool count = false;        // &TX:name: "1" or "0"
+    std::string matched_name;  // MATCHED_VAR_NAME after a match: "TX:executing_paranoia_level"
+  };
+  struct Cond {
+    std::vector<Target> targets;
+    const CompiledOperator* cop = nullptr;
+    bool negated = false;
+  };
+  std::vector<Cond> links;  // every one must match, in order
 };
 
 // A named element of a request collection read by a quick step's rule (key lower-case).

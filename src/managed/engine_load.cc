@@ -1056,31 +1056,36 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       ++quick_steps;
     }
   }
-  // Rules decided on one TX variable (see TxStep). With the prefilters off (the reference path
-  // of managed_engine_prefilter_test) every rule is evaluated in full.
+  // Rules decided on TX variables (see TxStep). With the prefilters off (the reference path of
+  // managed_engine_prefilter_test) every rule is evaluated in full.
   size_t tx_steps = 0;
   for (auto& ph : impl->phases) {
     if (!s.prefilter) break;
     for (Step& st : ph) {
       if (st.rule < 0 || st.sig >= 0) continue;
       const CRule& r = impl->rules[st.rule];
-      if (r.links.size() != 1 || (r.log && r.id != 0) || r.disruptive != Disruptive::kPass ||
-          r.skip != 0)
-        continue;
-      const Link& h = r.links[0];
-      if (h.targets.size() != 1 || !h.excludes.empty() || !h.cop || h.dynamic_param ||
-          h.capture || h.multi_match || h.has_per_match_setvars || !h.transforms.empty() ||
-          !h.setvars.empty() || !h.ctls.empty() || h.confirm != nullptr || h.group_bit >= 0 ||
-          h.pm_bit >= 0)
-        continue;
-      const CTarget& t = h.targets[0];
-      if (t.var != Var::kTx || t.count || t.isRegex() || t.key.empty()) continue;
+      if ((r.log && r.id != 0) || r.disruptive != Disruptive::kPass || r.skip != 0) continue;
       engine_internal::TxStep x;
-      x.full_key = t.full_key;
-      x.hash = t.full_key_hash;
-      x.matched_name = std::string(varName(t.var)) + ":" + t.key;
-      x.cop = h.cop.get();
-      x.negated = h.op.negated;
+      for (const Link& l : r.links) {
+        if (l.targets.empty() || !l.excludes.empty() || !l.cop || l.dynamic_param || l.capture ||
+            l.multi_match || l.has_per_match_setvars || !l.transforms.empty() ||
+            !l.setvars.empty() || !l.ctls.empty() || l.confirm != nullptr || l.group_bit >= 0 ||
+            l.pm_bit >= 0)
+          break;
+        engine_internal::TxStep::Cond c;
+        c.cop = l.cop.get();
+        c.negated = l.op.negated;
+        for (const CTarget& t : l.targets) {
+          if (t.var != Var::kTx || t.isRegex() || t.key.empty()) break;
+          // As evalLink names a match: the collection, and the key unless it is a count.
+          c.targets.push_back(
+              {t.full_key, t.full_key_hash, t.count,
+               t.count ? std::string(varName(t.var)) : std::string(varName(t.var)) + ":" + t.key});
+        }
+        if (c.targets.size() != l.targets.size()) break;
+        x.links.push_back(std::move(c));
+      }
+      if (x.links.size() != r.links.size()) continue;
       st.tx = static_cast<int>(impl->tx_steps.size());
       impl->tx_steps.push_back(std::move(x));
       ++tx_steps;
@@ -1112,7 +1117,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(quick_steps) +
         " rules rejected by their candidates alone (" + std::to_string(impl->quick_sigs.size()) +
-        " value sets), " + std::to_string(tx_steps) + " decided on one TX variable, " +
+        " value sets), " + std::to_string(tx_steps) + " decided on TX variables, " +
         std::to_string(unsupported) + " unsupported operators, " +
         std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1");
   }
