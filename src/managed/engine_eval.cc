@@ -331,7 +331,7 @@ struct Evaluator {
   void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
                    engine_internal::Candidates& cand) {
     if (!g.filter) {
-      cand = g.always_cand;
+      cand.copyFrom(g.always_cand);
       return;
     }
     s.atoms.clear();
@@ -365,7 +365,7 @@ struct Evaluator {
     }
     if (s.atoms.empty()) {
       // The common case (no atom in the value): the patterns without atoms, computed at load.
-      cand = g.no_atom_cand;
+      cand.copyFrom(g.no_atom_cand);
       return;
     }
     std::sort(s.atoms.begin(), s.atoms.end());
@@ -373,10 +373,10 @@ struct Evaluator {
     s.memo_key.assign(reinterpret_cast<const char*>(&chain), sizeof chain);
     s.memo_key.append(reinterpret_cast<const char*>(s.atoms.data()), s.atoms.size() * sizeof(int));
     if (auto it = s.potentials_memo.find(s.memo_key); it != s.potentials_memo.end()) {
-      cand = it->second;
+      cand.copyFrom(it->second);
       return;
     }
-    cand = g.always_cand;
+    cand.copyFrom(g.always_cand);
     s.atoms.insert(s.atoms.end(), g.forced_atoms.begin(), g.forced_atoms.end());
     s.potentials.clear();
     g.filter->AllPotentials(s.atoms, &s.potentials);
@@ -562,18 +562,22 @@ struct Evaluator {
 
   void onMatch(const Link& link, std::string_view name_coll, std::string_view name_key,
                std::string_view value) {
-    // The pairs of s.matched are kept across requests (s.matched_n counts the live ones), so
-    // their strings reuse their buffers.
-    if (s.matched_n == s.matched.size()) s.matched.emplace_back();
-    auto& [name, val] = s.matched[s.matched_n++];
-    name.assign(name_coll);
+    s.matched_var_name.assign(name_coll);
     if (!name_key.empty()) {
-      name += ':';
-      name += name_key;
+      s.matched_var_name += ':';
+      s.matched_var_name += name_key;
     }
-    val.assign(value);
     s.matched_var.assign(value);
-    s.matched_var_name.assign(name);
+    // MATCHED_VARS: kept only for a next link that reads them (Link::keep_matched); the count
+    // decides whether the link matched. The pairs are kept across requests, so their strings
+    // reuse their buffers.
+    if (link.keep_matched) {
+      if (s.matched_n == s.matched.size()) s.matched.emplace_back();
+      auto& [name, val] = s.matched[s.matched_n];
+      name.assign(s.matched_var_name);
+      val.assign(value);
+    }
+    ++s.matched_n;
     if (link.capture && !s.captures.groups.empty()) {
       last_captures = s.captures.groups;
       have_captures = true;

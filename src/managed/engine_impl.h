@@ -171,6 +171,9 @@ struct Link {
   bool capture = false;
   bool multi_match = false;
   bool has_per_match_setvars = false;  // a setvar name holds %{...}: run per matched value
+  // The next link of the rule reads MATCHED_VARS or MATCHED_VARS_NAMES: the values this link
+  // matches are kept for it (otherwise only counted).
+  bool keep_matched = false;
   confirm::Fn confirm = nullptr;       // engine_confirm.h: set for the listed rules when enabled
   Operator op;
   // A multiMatch @rx (not negated) runs on the value and after each step: a prefilter of its
@@ -274,6 +277,15 @@ struct Candidates {
   void setAll(size_t patterns) { words.assign((patterns + 63) / 64, ~uint64_t{0}); }
   bool test(size_t i) const {
     return (i >> 6) < words.size() && ((words[i >> 6] >> (i & 63)) & 1) != 0;
+  }
+  // this = o, reusing the buffer (an entry's candidates are copied from a chain's precomputed
+  // sets most of the time; vector's operator= costs a call and a memmove for two words).
+  void copyFrom(const Candidates& o) {
+    if (words.size() != o.words.size()) {
+      words = o.words;
+      return;
+    }
+    for (size_t w = 0; w < words.size(); ++w) words[w] = o.words[w];
   }
   void add(const Candidates& o) {  // this |= o (o may be shorter)
     const size_t n = std::min(words.size(), o.words.size());

@@ -832,6 +832,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
       c.links.push_back(std::move(link));
     }
+    for (size_t k = 1; k < c.links.size(); ++k)
+      for (const CTarget& t : c.links[k].targets)
+        if (t.var == Var::kMatchedVars || t.var == Var::kMatchedVarsNames)
+          c.links[k - 1].keep_matched = true;
   }
   // Target sets: links with equal targets and exclusions.
   {

@@ -96,6 +96,14 @@ SecRule ARGS "@rx ^x" "id:30,phase:2,pass,chain"
 )");
   EXPECT_TRUE(has(l.eval(get("/?p=xay")), 30));
   EXPECT_FALSE(has(l.eval(get("/?p=xa&q=ay")), 30));
+  // Only the link before one that reads them keeps its matched values (Link::keep_matched).
+  auto m = load(dir, R"(
+SecRule ARGS "@rx ^x" "id:31,phase:2,pass,chain"
+  SecRule ARGS_NAMES "@rx ^q" "chain"
+  SecRule MATCHED_VARS_NAMES "@rx ^ARGS_NAMES:q$"
+)");
+  EXPECT_TRUE(has(m.eval(get("/?p=x1&q=z")), 31));
+  EXPECT_FALSE(has(m.eval(get("/?p=x1&qq=z")), 31));
 }
 
 TEST(ManagedEngine, SkipAfterJumpsToTheMarkerInTheSamePhase) {
