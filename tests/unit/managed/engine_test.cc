@@ -23,10 +23,14 @@ struct Loaded {
   Verdict eval(const Req& r) { return run(*engine, *scratch, r); }
 };
 
-Loaded load(const RuleDir& dir, const std::string& rules, std::vector<Exclusion> ex = {}) {
+// The rules of `dir` with `rules` as its file; `prefilter` false turns the fast paths off (the
+// reference they are compared with).
+Loaded load(const RuleDir& dir, const std::string& rules, std::vector<Exclusion> ex = {},
+            bool prefilter = true) {
   Loaded l;
   CrsSettings s = dir.settings(rules);
   s.exclusions = std::move(ex);
+  s.prefilter = prefilter;
   auto e = Engine::load(s, &l.report);
   EXPECT_TRUE(e.isOk()) << e.status().message();
   if (!e.isOk()) return l;
@@ -40,6 +44,16 @@ bool reportHas(const std::vector<std::string>& report, const std::string& text) 
   for (const std::string& line : report)
     if (line.find(text) != std::string::npos) return true;
   return false;
+}
+
+// The rules with the fast paths on and off (the reference); the fast load must report `decided`
+// rules decided on TX variables.
+std::pair<Loaded, Loaded> loadFastAndFull(const RuleDir& dir, const std::string& rules,
+                                          int decided) {
+  Loaded fast = load(dir, rules);
+  EXPECT_TRUE(reportHas(fast.report, " " + std::to_string(decided) + " decided on TX variables"))
+      << ::testing::PrintToString(fast.report);
+  return {std::move(fast), load(dir, rules, {}, false)};
 }
 
 Req get(std::string uri) {
@@ -142,17 +156,8 @@ SecMarker END-MISSING
 SecRule TX:level "!@eq 3" "id:206,phase:1,pass,nolog"
 SecRule MATCHED_VAR_NAME "@streq TX:level" "id:207,phase:1,pass,msg:'after 206'"
 )";
-  auto fast = load(dir, rules);
-  ASSERT_NE(fast.engine, nullptr);
-  EXPECT_TRUE(reportHas(fast.report, " 3 decided on TX variables"))
-      << ::testing::PrintToString(fast.report);
-  Loaded full;
-  CrsSettings off = dir.settings(rules);
-  off.prefilter = false;
-  auto e = Engine::load(off, &full.report);
-  ASSERT_TRUE(e.isOk()) << e.status().message();
-  full.engine = *e;
-  full.scratch = full.engine->newScratch();
+  auto [fast, full] = loadFastAndFull(dir, rules, 3);
+  ASSERT_TRUE(fast.engine && full.engine);
 
   struct Case {
     const char* uri;
@@ -194,17 +199,8 @@ SecAction "id:421,phase:1,pass,msg:'chain did not match'"
 SecMarker END-CHAIN
 SecRule MATCHED_VAR_NAME "@rx ." "id:422,phase:2,pass,msg:'after 420: %{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
 )";
-  auto fast = load(dir, rules);
-  ASSERT_NE(fast.engine, nullptr);
-  EXPECT_TRUE(reportHas(fast.report, " 2 decided on TX variables"))
-      << ::testing::PrintToString(fast.report);
-  Loaded full;
-  CrsSettings off = dir.settings(rules);
-  off.prefilter = false;
-  auto e = Engine::load(off, &full.report);
-  ASSERT_TRUE(e.isOk()) << e.status().message();
-  full.engine = *e;
-  full.scratch = full.engine->newScratch();
+  auto [fast, full] = loadFastAndFull(dir, rules, 2);
+  ASSERT_TRUE(fast.engine && full.engine);
   auto msgs = [](const Verdict& v) {
     std::string out;
     for (const MatchedRule& m : v.matched) out += std::to_string(m.id) + " " + m.msg + "\n";
