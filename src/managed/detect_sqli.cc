@@ -66,8 +66,19 @@ const Word* findWord(std::string_view word) {
     for (const Word& w : kWords) index->emplace(w.name, &w);
     return index;
   }();
+  // Bit n of kLengths[c]: some entry of n bytes starts with c (lowercase), so most words of
+  // ordinary text ("Mozilla", "AppleWebKit") are refused without lowercasing and hashing them.
+  static const std::array<uint32_t, 256> kLengths = [] {
+    std::array<uint32_t, 256> lengths{};
+    for (const Word& w : kWords) {
+      if (w.name.size() < 32) lengths[static_cast<unsigned char>(w.name[0])] |= 1U << w.name.size();
+    }
+    return lengths;
+  }();
   char buf[32];
-  if (word.size() > sizeof buf) return nullptr;
+  if (word.empty() || word.size() >= sizeof buf) return nullptr;
+  if (((kLengths[static_cast<unsigned char>(lower(word[0]))] >> word.size()) & 1) == 0)
+    return nullptr;
   for (size_t i = 0; i < word.size(); ++i) buf[i] = lower(word[i]);
   auto it = kIndex->find(std::string_view(buf, word.size()));
   return it == kIndex->end() ? nullptr : it->second;
@@ -246,7 +257,12 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
       default:
         break;
     }
-    // Operators, longest first.
+    // Operators, longest first. A byte that starts none of them is a one-byte operator.
+    if (std::string_view("<>!=|&:~").find(static_cast<char>(c)) == std::string_view::npos) {
+      addToken('o', i, i + 1);  // + - * / % ^ . and anything else
+      ++i;
+      continue;
+    }
     static constexpr std::array<std::pair<std::string_view, char>, 16> kOps = {{
         {"<=>", '='},
         {"<>", '='},
