@@ -1054,7 +1054,7 @@ struct Evaluator {
       if (m && r.skip > 0) {
         int n = r.skip;
         while (i < steps.size() && n > 0) {
-          if (steps[i].rule >= 0) --n;
+          if (steps[i].rule != Step::kMarker) --n;
           ++i;
         }
       }
@@ -1124,19 +1124,12 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
     ev.runPhase(impl_->phases[0]);
   }
   if (!ev.stop) ev.runPhase(impl_->phases[1]);
-  out.anomaly_score = ev.txInt("tx.anomaly_score");
-  out.sqli = ev.txInt("tx.sql_injection_score");
-  out.xss = ev.txInt("tx.xss_score");
-  out.rce = ev.txInt("tx.rce_score");
-  out.lfi = ev.txInt("tx.lfi_score");
-  out.rfi = ev.txInt("tx.rfi_score");
-  out.php = ev.txInt("tx.php_injection_score");
-  out.protocol = ev.txInt("tx.http_violation_score");
-  out.session = ev.txInt("tx.session_fixation_score");
+  for (const engine_internal::VerdictVar& v : engine_internal::kVerdictVars)
+    out.*v.field = ev.txInt(v.name);
   if (out.anomaly_score == 0) {
     // Blocked or stopped before 949's summation: add the per-level counters.
-    out.anomaly_score = ev.txInt("tx.anomaly_score_pl1") + ev.txInt("tx.anomaly_score_pl2") +
-                        ev.txInt("tx.anomaly_score_pl3") + ev.txInt("tx.anomaly_score_pl4");
+    for (std::string_view name : engine_internal::kLevelScoreVars)
+      out.anomaly_score += ev.txInt(name);
   }
   out.waf_score = attackScore(out.anomaly_score);
   out.waf_sqli = attackScore(out.sqli);

@@ -204,6 +204,27 @@ struct CRule {
   SourceLocation where;
 };
 
+// The TX variables Engine::evaluate reads after the rules, into the Verdict; and the per-level
+// counters it adds up when the rules stopped before 949's summation. A rule that writes one of
+// them has an effect even when no rule reads it.
+struct VerdictVar {
+  std::string_view name;
+  int64_t Verdict::*field;
+};
+inline constexpr VerdictVar kVerdictVars[] = {
+    {"tx.anomaly_score", &Verdict::anomaly_score},
+    {"tx.sql_injection_score", &Verdict::sqli},
+    {"tx.xss_score", &Verdict::xss},
+    {"tx.rce_score", &Verdict::rce},
+    {"tx.lfi_score", &Verdict::lfi},
+    {"tx.rfi_score", &Verdict::rfi},
+    {"tx.php_injection_score", &Verdict::php},
+    {"tx.http_violation_score", &Verdict::protocol},
+    {"tx.session_fixation_score", &Verdict::session},
+};
+inline constexpr std::string_view kLevelScoreVars[] = {
+    "tx.anomaly_score_pl1", "tx.anomaly_score_pl2", "tx.anomaly_score_pl3", "tx.anomaly_score_pl4"};
+
 // A step of a phase's program: a rule or a marker.
 //
 // Most rules of the CRS are one @rx on whole request collections and a few request scalars
@@ -215,7 +236,9 @@ struct CRule {
 // target by target was most of the evaluator's time in the gateway, where the kernel and the
 // gateway's own work evict the rule set from the caches between requests.
 struct Step {
-  int rule = -1;     // index into Impl::rules; -1 = marker
+  int rule = -1;  // index into Impl::rules; kMarker, or kNoEffect: a rule whose effect nothing
+                  // reads (see Engine::load), passed over (skip:N still counts it)
+  static constexpr int kMarker = -1, kNoEffect = -2;
   int skip_to = -1;  // for rules with skipAfter: the step index of the marker (-1: phase end)
   // A quick step: the index into Impl::quick_sigs of what its head reads, and its pattern's bit
   // in the chain's candidates (or its @pm list's bit). -1: not quick.

@@ -489,6 +489,77 @@ bool requestIndependent(const CRule& r) {
   return true;
 }
 
+// Marks Step::kNoEffect the rules whose only effect is to set TX variables that nothing reads:
+// no rule's target or %{macro} names them and the Verdict is not made of them. The CRS has one
+// on every request: 901318 hashes the User-Agent (t:sha1,t:hexEncode) into tx.ua_hash, which
+// only initcol reads, an action this engine does not run. Such a rule passes, logs nothing,
+// captures nothing and has no chain, ctl, skip or skipAfter. It also leaves MATCHED_VAR and
+// MATCHED_VAR_NAME set, which a rule reads before it has matched only through a head target, so
+// none may exist. Returns the number of rules marked.
+size_t markRulesWithoutEffect(Engine::Impl& impl) {
+  std::set<std::string, std::less<>> read;       // "tx.name", lower-case
+  std::vector<const CTarget*> read_by_selector;  // TX:/regex/
+  bool all_read = false;                         // a rule reads TX whole
+  for (const engine_internal::VerdictVar& v : engine_internal::kVerdictVars) read.emplace(v.name);
+  for (std::string_view name : engine_internal::kLevelScoreVars) read.emplace(name);
+  auto macro = [&](const engine_internal::Macro& m) {
+    for (const auto& part : m.parts)
+      if (part.kind == engine_internal::MacroPart::Kind::kEngineVar) read.insert(part.text);
+  };
+  for (const CRule& r : impl.rules) {
+    if (r.removed) continue;
+    macro(r.msg_macro);
+    macro(r.logdata_macro);
+    for (size_t k = 0; k < r.links.size(); ++k) {
+      const Link& l = r.links[k];
+      for (const CTarget& t : l.targets) {
+        if (k == 0 && (t.var == Var::kMatchedVar || t.var == Var::kMatchedVarName)) return 0;
+        if (t.var != Var::kTx) continue;
+        if (t.isRegex()) {
+          read_by_selector.push_back(&t);
+        } else if (t.key.empty()) {
+          all_read = true;
+        } else {
+          read.insert(t.full_key);
+        }
+      }
+      if (l.dynamic_param) macro(l.param);
+      for (const auto& sv : l.setvars) {
+        macro(sv.name);
+        macro(sv.value);
+      }
+      for (const auto& c : l.ctls) macro(c.value);
+    }
+  }
+  if (all_read) return 0;
+  size_t marked = 0;
+  for (auto& ph : impl.phases) {
+    for (Step& st : ph) {
+      if (st.rule < 0) continue;
+      const CRule& r = impl.rules[static_cast<size_t>(st.rule)];
+      if (r.log || r.disruptive != Disruptive::kPass || r.skip != 0 || !r.skip_after.empty() ||
+          r.links.size() != 1)
+        continue;
+      const Link& l = r.links[0];
+      if (l.capture || !l.ctls.empty() || l.setvars.empty() || l.confirm != nullptr) continue;
+      bool dead = true;
+      for (const auto& sv : l.setvars) {
+        if (sv.collection != "tx" || sv.key.empty() || sv.per_match || read.count(sv.key) != 0) {
+          dead = false;
+          break;
+        }
+        const std::string_view name = std::string_view(sv.key).substr(3);  // after "tx."
+        for (const CTarget* t : read_by_selector) dead = dead && !selectorMatches(*t, name);
+        if (!dead) break;
+      }
+      if (!dead) continue;
+      st.rule = Step::kNoEffect;
+      ++marked;
+    }
+  }
+  return marked;
+}
+
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
   auto f = std::make_unique<re2::FilteredRE2>(3);
@@ -999,6 +1070,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
     }
   }
+  // Rules without effect. With the prefilters off (the reference path of
+  // managed_engine_prefilter_test) every rule runs.
+  size_t no_effect = s.prefilter ? markRulesWithoutEffect(*impl) : 0;
   // (chain, @pm, collections, scalars, named elements) -> index into quick_sigs
   std::map<std::tuple<int, bool, uint64_t, uint64_t, std::vector<std::pair<Var, std::string>>>, int>
       sig_ids;
@@ -1122,8 +1196,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         " always candidates, " + std::to_string(quick_steps) +
         " rules rejected by their candidates alone (" + std::to_string(impl->quick_sigs.size()) +
         " value sets), " + std::to_string(tx_steps) + " decided on TX variables, " +
-        std::to_string(unsupported) + " unsupported operators, " +
-        std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1");
+        std::to_string(unsupported) + " unsupported operators, " + std::to_string(no_effect) +
+        " rules without effect, " + std::to_string(impl->fixed_steps) +
+        " request-independent steps at the start of phase 1");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

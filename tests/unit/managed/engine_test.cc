@@ -223,6 +223,64 @@ SecRule MATCHED_VAR_NAME "@rx ." "id:422,phase:2,pass,msg:'after 420: %{MATCHED_
   EXPECT_LT(chained, std::size(uris));
 }
 
+// A rule that only sets TX variables nothing reads (the CRS's 901318 hashes the User-Agent into
+// tx.ua_hash for initcol, which this engine does not run) is passed over: the fast path gives
+// what running every rule gives. A variable read by name, by a TX:/regex/ target, by a macro or
+// by the Verdict keeps its rule, and skip:N still counts a rule passed over.
+TEST(ManagedEngine, RulesWithoutEffectArePassedOver) {
+  RuleDir dir;
+  const std::string rules = R"(
+SecRule ARGS:a "@rx ^(\d+)$" "id:500,phase:1,pass,nolog,t:none,t:sha1,t:hexEncode,setvar:tx.hash=%{MATCHED_VAR}"
+SecRule ARGS:b "@rx ." "id:501,phase:1,pass,nolog,setvar:tx.seen_b=1"
+SecRule ARGS:c "@rx ." "id:502,phase:1,pass,nolog,setvar:tx.c_flag=1"
+SecRule ARGS:n "@rx ." "id:508,phase:1,pass,nolog,setvar:tx.named=7"
+SecRule TX:/^seen_/ "@eq 1" "id:503,phase:1,pass,msg:'b seen'"
+SecRule TX:named "@eq 7" "id:509,phase:1,pass,msg:'named'"
+SecRule ARGS:d "@rx ." "id:504,phase:1,pass,skip:1,msg:'d with c=%{tx.c_flag}'"
+SecRule ARGS:e "@rx ." "id:505,phase:1,pass,nolog,setvar:tx.unused_e=1"
+SecRule ARGS "@rx ." "id:506,phase:1,pass,msg:'after the skip'"
+SecRule ARGS:s "@rx ." "id:507,phase:2,pass,nolog,setvar:tx.sql_injection_score=+5"
+)";
+  Loaded fast = load(dir, rules);
+  Loaded full = load(dir, rules, {}, false);
+  ASSERT_TRUE(fast.engine && full.engine);
+  // 500, 505, and the three rules the engine adds for CrsSettings (tx.paranoia_level,
+  // tx.executing_paranoia_level, the thresholds), which no rule here reads.
+  EXPECT_TRUE(reportHas(fast.report, " 5 rules without effect"))
+      << ::testing::PrintToString(fast.report);
+  auto text = [](const Verdict& v) {
+    std::string out = "sqli=" + std::to_string(v.sqli) + "\n";
+    for (const MatchedRule& m : v.matched) out += std::to_string(m.id) + " " + m.msg + "\n";
+    return out;
+  };
+  const char* uris[] = {"/?a=1",
+                        "/?b=1",
+                        "/?c=1&d=1",
+                        "/?d=1&e=1&x=1",
+                        "/?d=1&x=1",
+                        "/?n=1&s=1",
+                        "/?a=12&b=x&c=y&d=z&e=1&n=2&s=3"};
+  for (const char* uri : uris) {
+    Verdict a = fast.eval(get(uri));
+    EXPECT_EQ(text(a), text(full.eval(get(uri)))) << uri;
+  }
+  Verdict v = fast.eval(get("/?b=1&c=1&d=1&n=1&s=1"));
+  EXPECT_TRUE(has(v, 503) && has(v, 509)) << ids(v);
+  EXPECT_EQ(v.sqli, 5);
+  EXPECT_TRUE(has(v, 506)) << "skip:1 of 504 passes over 505 only: " << ids(v);
+  ASSERT_FALSE(v.matched.empty());
+  bool c_seen = false;
+  for (const MatchedRule& m : v.matched) c_seen = c_seen || m.msg == "d with c=1";
+  EXPECT_TRUE(c_seen) << text(v);
+
+  // A head that reads MATCHED_VAR would see the value such a rule leaves: nothing is passed over.
+  Loaded reads_matched = load(dir, rules + R"(
+SecRule MATCHED_VAR "@rx ." "id:510,phase:2,pass,msg:'last matched %{MATCHED_VAR}'"
+)");
+  EXPECT_TRUE(reportHas(reads_matched.report, " 0 rules without effect"))
+      << ::testing::PrintToString(reads_matched.report);
+}
+
 // The request-independent start of phase 1 runs once per thread and engine; later requests
 // start from the variables it left. Each request must still see what running it gives.
 TEST(ManagedEngine, FixedStartGivesWhatRunningItGives) {
