@@ -69,10 +69,21 @@ bool cmdLine(std::string_view in, std::string& out) {
 
 // compressWhitespace: each run of C-locale whitespace (space \t \n \v \f \r) becomes one space.
 bool compressWhitespace(std::string_view in, std::string& out) {
-  out.resize(in.size());
-  char* d = out.data();
+  // The first byte that changes: whitespace other than a space, or a space before whitespace.
+  // The bytes before it are copied at once (they end in no whitespace).
+  const size_t n = in.size();
+  size_t first = 0;
+  for (; first < n; ++first) {
+    const auto c = static_cast<uchar>(in[first]);
+    if (isSpace(c) && (c != ' ' || (first + 1 < n && isSpace(static_cast<uchar>(in[first + 1])))))
+      break;
+  }
+  if (first == n) return unchanged();
+  out.resize(n);
+  std::memcpy(out.data(), in.data(), first);
+  char* d = out.data() + first;
   bool inSpace = false;
-  for (char c : in) {
+  for (char c : in.substr(first)) {
     if (isSpace(static_cast<uchar>(c))) {
       if (!inSpace) *d++ = ' ';
       inSpace = true;

@@ -270,6 +270,13 @@ TEST(Transform, Whitespace) {
                                                   "a\xa0\xa0"
                                                   "b"},  // only C-locale whitespace
                                                  {"a\0\0b"s, "a\0\0b"s},
+                                                 // Where the first change is (after a copied
+                                                 // prefix, at the end, none).
+                                                 {"one two three  four", "one two three four"},
+                                                 {"one two\tthree", "one two three"},
+                                                 {"one two \n", "one two "},
+                                                 {"one two ", "one two "},
+                                                 {" x  ", " x "},
                                              });
   checkTable(Transform::kRemoveWhitespace, {
                                                {"", ""},
