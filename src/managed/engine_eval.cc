@@ -1010,8 +1010,9 @@ struct Evaluator {
         }
         if (c.cop->match(value, {}, *s.hs, nullptr, nullptr) == c.negated) continue;
         any = true;
-        s.matched_var.assign(value);
-        s.matched_var_name.assign(t.matched_name);
+        // The gates repeat the same value and name: compared, they are cheaper than assigned.
+        if (s.matched_var != value) s.matched_var.assign(value);
+        if (s.matched_var_name != t.matched_name) s.matched_var_name.assign(t.matched_name);
       }
       if (!any) return false;
     }
