@@ -192,6 +192,9 @@ struct Evaluator {
   Verdict& out;
   const CRule* rule = nullptr;
   bool stop = false;
+  // A ctl removed rules or targets in this request (s.removed_ids, removed_tags or
+  // removed_targets is not empty; evaluate() empties them before the Evaluator starts).
+  bool removals = false;
 
   // ---- macros ----
   // Appends the expansion of m (compileMacro) to dst. `depth` bounds %{rule.msg} in msg.
@@ -862,8 +865,10 @@ struct Evaluator {
       auto r = parseIdRanges(v);
       if (r)
         for (const IdRange& x : *r) s.removed_ids.push_back(x);
+      removals = removals || !s.removed_ids.empty();
     } else if (ieq(c.name, "ruleRemoveByTag")) {
       s.removed_tags.push_back(v);
+      removals = true;
     } else if (ieq(c.name, "ruleRemoveTargetById") || ieq(c.name, "ruleRemoveTargetByTag")) {
       size_t semi = v.find(';');
       if (semi == std::string::npos) return;
@@ -877,6 +882,7 @@ struct Evaluator {
         tr.tag = v.substr(0, semi);
       }
       s.removed_targets.push_back(std::move(tr));
+      removals = true;
     } else if (ieq(c.name, "ruleEngine")) {
       if (ieq(v, "off"))
         stop = true;
@@ -1008,7 +1014,10 @@ struct Evaluator {
         } else {
           value = *v;
         }
-        if (c.cop->match(value, {}, *s.hs, nullptr, nullptr) == c.negated) continue;
+        const bool m = c.comparison != CompiledOperator::Comparison::kNone
+                           ? compareNumbers(c.comparison, numericValue(value), c.number)
+                           : c.cop->match(value, {}, *s.hs, nullptr, nullptr);
+        if (m == c.negated) continue;
         any = true;
         // The gates repeat the same value and name: compared, they are cheaper than assigned.
         if (s.matched_var != value) s.matched_var.assign(value);
@@ -1033,15 +1042,14 @@ struct Evaluator {
         ++i;
         continue;
       }
-      if (st.tx >= 0 && s.removed_ids.empty() && s.removed_tags.empty() &&
-          s.removed_targets.empty()) {
+      if (st.tx >= 0 && !removals) {
         i = txDecide(impl.tx_steps[static_cast<size_t>(st.tx)]) && st.skip_to >= 0
                 ? static_cast<size_t>(st.skip_to)
                 : i + 1;
         continue;
       }
       const CRule& r = impl.rules[st.rule];
-      if ((!s.removed_ids.empty() || !s.removed_tags.empty()) && ruleRemoved(r)) {
+      if (removals && ruleRemoved(r)) {
         ++i;
         continue;
       }

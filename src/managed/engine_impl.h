@@ -281,6 +281,9 @@ struct TxStep {
     std::vector<Target> targets;
     const CompiledOperator* cop = nullptr;
     bool negated = false;
+    // cop's comparison when it is a numeric one with a static parameter (decided inline).
+    CompiledOperator::Comparison comparison = CompiledOperator::Comparison::kNone;
+    int64_t number = 0;
   };
   std::vector<Cond> links;  // every one must match, in order
 };

@@ -1153,6 +1153,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         engine_internal::TxStep::Cond c;
         c.cop = l.cop.get();
         c.negated = l.op.negated;
+        c.comparison = l.cop->comparison();
+        c.number = l.cop->numberParam();
         for (const CTarget& t : l.targets) {
           if (t.var != Var::kTx || t.isRegex() || t.key.empty()) break;
           // As evalLink names a match: the collection, and the key unless it is a count.

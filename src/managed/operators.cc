@@ -129,31 +129,6 @@ Result<std::vector<std::string>> readDataFiles(std::string_view param, const Ope
   return lines;
 }
 
-// ModSecurity's numeric operators read both sides like atoi: leading blanks, a sign, digits;
-// anything else is 0. Saturates instead of overflowing.
-int64_t atoiLike(std::string_view s) {
-  // Most TX values the numeric operators read are one digit ("1", "5").
-  if (s.size() == 1) return s[0] >= '0' && s[0] <= '9' ? s[0] - '0' : 0;
-  size_t i = 0;
-  // isspace in the C locale, without the locale lookup (the numeric operators run on every
-  // request: the CRS's paranoia-level and setup rules compare TX variables).
-  while (i < s.size() && detail::isSpace(static_cast<unsigned char>(s[i]))) ++i;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    neg = s[i] == '-';
-    ++i;
-  }
-  int64_t v = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-    if (v > (INT64_MAX - 9) / 10) {
-      v = INT64_MAX;
-      break;
-    }
-    v = v * 10 + (s[i] - '0');
-  }
-  return neg ? -v : v;
-}
-
 // ---- IP networks ----
 struct IpNet {
   bool v6 = false;
@@ -525,6 +500,30 @@ void storeCached(const std::string& dir, const std::string& path, size_t count, 
 
 }  // namespace
 
+// ModSecurity's numeric operators read both sides like atoi (see operators.h).
+int64_t numericValue(std::string_view s) {
+  // Most TX values the numeric operators read are one digit ("1", "5").
+  if (s.size() == 1) return s[0] >= '0' && s[0] <= '9' ? s[0] - '0' : 0;
+  size_t i = 0;
+  // isspace in the C locale, without the locale lookup (the numeric operators run on every
+  // request: the CRS's paranoia-level and setup rules compare TX variables).
+  while (i < s.size() && detail::isSpace(static_cast<unsigned char>(s[i]))) ++i;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    neg = s[i] == '-';
+    ++i;
+  }
+  int64_t v = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (v > (INT64_MAX - 9) / 10) {
+      v = INT64_MAX;
+      break;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  return neg ? -v : v;
+}
+
 // ================= Regex =================
 
 Result<std::unique_ptr<Regex>> Regex::compile(std::string_view pattern) {
@@ -892,9 +891,31 @@ enum class Kind {
 class Op final : public CompiledOperator {
  public:
   Op(Kind kind, std::string name, std::string param, bool dynamic)
-      : kind_(kind), param_(std::move(param)), param_number_(atoiLike(param_)) {
+      : kind_(kind), param_(std::move(param)), param_number_(numericValue(param_)) {
     name_ = std::move(name);
     dynamic_ = dynamic;
+    if (!dynamic) {
+      number_ = param_number_;
+      switch (kind) {
+        case Kind::kEq:
+          comparison_ = Comparison::kEq;
+          break;
+        case Kind::kGe:
+          comparison_ = Comparison::kGe;
+          break;
+        case Kind::kGt:
+          comparison_ = Comparison::kGt;
+          break;
+        case Kind::kLe:
+          comparison_ = Comparison::kLe;
+          break;
+        case Kind::kLt:
+          comparison_ = Comparison::kLt;
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   std::unique_ptr<Regex> regex;
@@ -921,7 +942,7 @@ class Op final : public CompiledOperator {
   }
 
   // The numeric operators' parameter: read once when it is static.
-  int64_t number(std::string_view p) const { return dynamic_ ? atoiLike(p) : param_number_; }
+  int64_t number(std::string_view p) const { return dynamic_ ? numericValue(p) : param_number_; }
 
   bool match(std::string_view value, std::string_view param, MultiRegex::Scratch& scratch,
              Captures* captures, std::string* matched) const override {
@@ -965,15 +986,15 @@ class Op final : public CompiledOperator {
       case Kind::kWithin:
         return p.find(value) != std::string_view::npos && setMatched(matched, value);
       case Kind::kEq:
-        return atoiLike(value) == number(p);
+        return numericValue(value) == number(p);
       case Kind::kGe:
-        return atoiLike(value) >= number(p);
+        return numericValue(value) >= number(p);
       case Kind::kGt:
-        return atoiLike(value) > number(p);
+        return numericValue(value) > number(p);
       case Kind::kLe:
-        return atoiLike(value) <= number(p);
+        return numericValue(value) <= number(p);
       case Kind::kLt:
-        return atoiLike(value) < number(p);
+        return numericValue(value) < number(p);
       case Kind::kIpMatch: {
         if (!dynamic_) return ipInNets(value, nets);
         auto n = parseIpList(splitIpParam(p));
@@ -1051,7 +1072,7 @@ class Op final : public CompiledOperator {
 
   Kind kind_;
   std::string param_;
-  int64_t param_number_ = 0;  // atoiLike(param_), for the numeric operators
+  int64_t param_number_ = 0;  // numericValue(param_), for the numeric operators
 };
 
 struct Unsupported {

@@ -182,9 +182,42 @@ class CompiledOperator {
   }
   std::string_view name() const { return name_; }
 
+  // @eq, @ge, @gt, @le and @lt with a static parameter: the comparison and the parameter's
+  // number, so that a caller deciding many of them (the CRS's paranoia-level gates) can do it
+  // without a virtual call: match(v) == compareNumbers(comparison(), numericValue(v),
+  // numberParam()).
+  enum class Comparison : uint8_t { kNone, kEq, kGe, kGt, kLe, kLt };
+  Comparison comparison() const { return comparison_; }
+  int64_t numberParam() const { return number_; }
+
  protected:
   std::string name_;
   bool dynamic_ = false;
+  Comparison comparison_ = Comparison::kNone;
+  int64_t number_ = 0;
 };
+
+// How ModSecurity's numeric operators read a value, as atoi: leading blanks, a sign, digits;
+// anything else is 0. Saturates instead of overflowing.
+int64_t numericValue(std::string_view s);
+
+inline bool compareNumbers(CompiledOperator::Comparison c, int64_t value, int64_t param) {
+  using C = CompiledOperator::Comparison;
+  switch (c) {
+    case C::kEq:
+      return value == param;
+    case C::kGe:
+      return value >= param;
+    case C::kGt:
+      return value > param;
+    case C::kLe:
+      return value <= param;
+    case C::kLt:
+      return value < param;
+    case C::kNone:
+      break;
+  }
+  return false;
+}
 
 }  // namespace shipgate::managed

@@ -516,6 +516,27 @@ TEST(Operators, NumericComparisonsReadLikeAtoi) {
   EXPECT_FALSE(dyn("4", nullptr, nullptr, "5"));
 }
 
+// The inline form the engine decides TX gates with (comparison(), numberParam(), numericValue,
+// compareNumbers) gives what match() gives, for every numeric operator, and only they have it.
+TEST(Operators, InlineComparisonAgreesWithMatch) {
+  const char* values[] = {
+      "", "0", "4", "5", "6", "-5", " 5", "+6", "5x", "x", "99999999999999999999"};
+  for (const char* op : {"eq", "ge", "gt", "le", "lt"}) {
+    for (const char* param : {"5", "-5", "0", " 6"}) {
+      OpRun r = mk(op, param);
+      ASSERT_NE(r.c->comparison(), CompiledOperator::Comparison::kNone) << op;
+      EXPECT_EQ(r.c->numberParam(), numericValue(param)) << op << " " << param;
+      for (const char* v : values) {
+        EXPECT_EQ(compareNumbers(r.c->comparison(), numericValue(v), r.c->numberParam()), r(v))
+            << "@" << op << " " << param << " on '" << v << "'";
+      }
+    }
+  }
+  EXPECT_EQ(mk("ge", "%{tx.threshold}").c->comparison(), CompiledOperator::Comparison::kNone);
+  EXPECT_EQ(mk("streq", "5").c->comparison(), CompiledOperator::Comparison::kNone);
+  EXPECT_EQ(mk("rx", "5").c->comparison(), CompiledOperator::Comparison::kNone);
+}
+
 TEST(Operators, IpMatchAddressesAndCidrsV4V6) {
   OpRun ip = mk("ipMatch", "127.0.0.1,10.0.0.0/8, 192.168.1.0/23,::1,2001:db8::/32");
   EXPECT_TRUE(ip("127.0.0.1"));
