@@ -526,6 +526,7 @@ struct Engine::Scratch::State {
   void numberValues(size_t nodes);
   Entry& denseEntry(size_t slot);
   Entry& newEntry();
+  [[gnu::noinline]] void addEntry();  // grows `entries` by one (rarely: they are kept)
   // Per-request ctl state.
   std::vector<IdRange> removed_ids;
   std::vector<std::string> removed_tags;
