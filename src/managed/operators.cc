@@ -888,6 +888,14 @@ enum class Kind {
   kNoMatch,
 };
 
+// The numeric operators' comparison (kNone for the others); Kind lists them in
+// Comparison's order.
+CompiledOperator::Comparison comparisonOf(Kind k) {
+  if (k < Kind::kEq || k > Kind::kLt) return CompiledOperator::Comparison::kNone;
+  return static_cast<CompiledOperator::Comparison>(static_cast<int>(k) -
+                                                   static_cast<int>(Kind::kEq) + 1);
+}
+
 class Op final : public CompiledOperator {
  public:
   Op(Kind kind, std::string name, std::string param, bool dynamic)
@@ -896,25 +904,7 @@ class Op final : public CompiledOperator {
     dynamic_ = dynamic;
     if (!dynamic) {
       number_ = param_number_;
-      switch (kind) {
-        case Kind::kEq:
-          comparison_ = Comparison::kEq;
-          break;
-        case Kind::kGe:
-          comparison_ = Comparison::kGe;
-          break;
-        case Kind::kGt:
-          comparison_ = Comparison::kGt;
-          break;
-        case Kind::kLe:
-          comparison_ = Comparison::kLe;
-          break;
-        case Kind::kLt:
-          comparison_ = Comparison::kLt;
-          break;
-        default:
-          break;
-      }
+      comparison_ = comparisonOf(kind);
     }
   }
 
@@ -986,15 +976,11 @@ class Op final : public CompiledOperator {
       case Kind::kWithin:
         return p.find(value) != std::string_view::npos && setMatched(matched, value);
       case Kind::kEq:
-        return numericValue(value) == number(p);
       case Kind::kGe:
-        return numericValue(value) >= number(p);
       case Kind::kGt:
-        return numericValue(value) > number(p);
       case Kind::kLe:
-        return numericValue(value) <= number(p);
       case Kind::kLt:
-        return numericValue(value) < number(p);
+        return compareNumbers(comparisonOf(kind_), numericValue(value), number(p));
       case Kind::kIpMatch: {
         if (!dynamic_) return ipInNets(value, nets);
         auto n = parseIpList(splitIpParam(p));

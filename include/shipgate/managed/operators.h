@@ -186,6 +186,7 @@ class CompiledOperator {
   // number, so that a caller deciding many of them (the CRS's paranoia-level gates) can do it
   // without a virtual call: match(v) == compareNumbers(comparison(), numericValue(v),
   // numberParam()).
+  // (operators.cc maps its operator kinds to these by their order.)
   enum class Comparison : uint8_t { kNone, kEq, kGe, kGt, kLe, kLt };
   Comparison comparison() const { return comparison_; }
   int64_t numberParam() const { return number_; }
