@@ -899,13 +899,11 @@ CompiledOperator::Comparison comparisonOf(Kind k) {
 class Op final : public CompiledOperator {
  public:
   Op(Kind kind, std::string name, std::string param, bool dynamic)
-      : kind_(kind), param_(std::move(param)), param_number_(numericValue(param_)) {
+      : kind_(kind), param_(std::move(param)) {
     name_ = std::move(name);
     dynamic_ = dynamic;
-    if (!dynamic) {
-      number_ = param_number_;
-      comparison_ = comparisonOf(kind);
-    }
+    number_ = numericValue(param_);
+    if (!dynamic) comparison_ = comparisonOf(kind);
   }
 
   std::unique_ptr<Regex> regex;
@@ -932,7 +930,7 @@ class Op final : public CompiledOperator {
   }
 
   // The numeric operators' parameter: read once when it is static.
-  int64_t number(std::string_view p) const { return dynamic_ ? numericValue(p) : param_number_; }
+  int64_t number(std::string_view p) const { return dynamic_ ? numericValue(p) : number_; }
 
   bool match(std::string_view value, std::string_view param, MultiRegex::Scratch& scratch,
              Captures* captures, std::string* matched) const override {
@@ -1058,7 +1056,6 @@ class Op final : public CompiledOperator {
 
   Kind kind_;
   std::string param_;
-  int64_t param_number_ = 0;  // numericValue(param_), for the numeric operators
 };
 
 struct Unsupported {

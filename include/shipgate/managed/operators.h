@@ -195,7 +195,7 @@ class CompiledOperator {
   std::string name_;
   bool dynamic_ = false;
   Comparison comparison_ = Comparison::kNone;
-  int64_t number_ = 0;
+  int64_t number_ = 0;  // numericValue(param) (the numeric operators read it when it is static)
 };
 
 // How ModSecurity's numeric operators read a value, as atoi: leading blanks, a sign, digits;
