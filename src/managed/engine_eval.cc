@@ -196,9 +196,11 @@ struct Evaluator {
   Verdict& out;
   const CRule* rule = nullptr;
   bool stop = false;
-  // A ctl removed rules or targets in this request (s.removed_ids, removed_tags or
-  // removed_targets is not empty; evaluate() empties them before the Evaluator starts).
-  bool removals = false;
+
+  // Whether a ctl removed rules or targets in this request.
+  bool removals() const {
+    return !s.removed_ids.empty() || !s.removed_tags.empty() || !s.removed_targets.empty();
+  }
 
   // ---- macros ----
   // Appends the expansion of m (compileMacro) to dst. `depth` bounds %{rule.msg} in msg.
@@ -869,10 +871,8 @@ struct Evaluator {
       auto r = parseIdRanges(v);
       if (r)
         for (const IdRange& x : *r) s.removed_ids.push_back(x);
-      removals = removals || !s.removed_ids.empty();
     } else if (ieq(c.name, "ruleRemoveByTag")) {
       s.removed_tags.push_back(v);
-      removals = true;
     } else if (ieq(c.name, "ruleRemoveTargetById") || ieq(c.name, "ruleRemoveTargetByTag")) {
       size_t semi = v.find(';');
       if (semi == std::string::npos) return;
@@ -886,7 +886,6 @@ struct Evaluator {
         tr.tag = v.substr(0, semi);
       }
       s.removed_targets.push_back(std::move(tr));
-      removals = true;
     } else if (ieq(c.name, "ruleEngine")) {
       if (ieq(v, "off"))
         stop = true;
@@ -1046,14 +1045,14 @@ struct Evaluator {
         ++i;
         continue;
       }
-      if (st.tx >= 0 && !removals) {
+      if (st.tx >= 0 && !removals()) {
         i = txDecide(impl.tx_steps[static_cast<size_t>(st.tx)]) && st.skip_to >= 0
                 ? static_cast<size_t>(st.skip_to)
                 : i + 1;
         continue;
       }
       const CRule& r = impl.rules[st.rule];
-      if (removals && ruleRemoved(r)) {
+      if (removals() && ruleRemoved(r)) {
         ++i;
         continue;
       }
@@ -1078,8 +1077,7 @@ struct Evaluator {
   void recordFixed(size_t resume) {
     auto& f = s.fixed;
     f.serial = impl.serial;
-    f.usable = !stop && out.matched.empty() && !out.intercepted && s.removed_ids.empty() &&
-               s.removed_tags.empty() && s.removed_targets.empty();
+    f.usable = !stop && out.matched.empty() && !out.intercepted && !removals();
     f.vars.clear();
     s.vars.forEach([&](std::string_view k, std::string_view v) {
       f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k)});
