@@ -398,43 +398,53 @@ struct Evaluator {
   // The entry of a value (cache key `base`, from valueKey: the value's number and its var) at a
   // TransformNode, its text transformed (once per request).
   Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
-    const uint64_t number = (base >> 8) - 1;
-    Engine::Scratch::State::Entry& e =
-        s.dense_on ? s.denseEntry(number * s.node_count + static_cast<uint64_t>(node))
-                   : s.lookup((base << 16) | static_cast<uint64_t>(node));
-    if (!e.transformed) {
-      e.var = static_cast<Var>(base & 0xff);
-      if (node == 0) {
-        e.view = value;
-        e.canon = 0;
-      } else {
-        const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
-        // Entries are heap objects: `e` stays valid while the parent's and the ancestor's
-        // child's entries are added.
-        const Engine::Scratch::State::Entry& p = nodeEntry(base, n.parent, value);
-        // The parent's text is its ancestor p.canon's: the same step on it is that ancestor's
-        // child's output, when the tree has that node (Impl::node_child). That node is nearer
-        // the root than `node`, so the redirection ends.
-        const int same =
-            p.canon == n.parent
-                ? -1
-                : impl.node_child[static_cast<size_t>(p.canon) * engine_internal::kTransformCount +
-                                  static_cast<size_t>(n.transform)];
-        if (same >= 0) {
-          const Engine::Scratch::State::Entry& a = nodeEntry(base, same, value);
-          e.view = a.view;
-          e.canon = a.canon;
-        } else if (transformChanged(n.transform, p.view, e.text)) {
-          e.view = e.text;
-          e.canon = node;
-        } else {
-          e.view = p.view;
-          e.canon = p.canon;
-        }
-      }
-      e.transformed = true;
-    }
+    Engine::Scratch::State::Entry& e = entrySlot(base, node);
+    if (!e.transformed) transformEntry(e, base, node, value);
     return e;
+  }
+
+  [[gnu::always_inline]] Engine::Scratch::State::Entry& entrySlot(uint64_t base, int node) {
+    const uint64_t number = (base >> 8) - 1;
+    return s.dense_on ? s.denseEntry(number * s.node_count + static_cast<uint64_t>(node))
+                      : s.lookup((base << 16) | static_cast<uint64_t>(node));
+  }
+
+  // Fills a new entry; the entries it needs first (its parent's, an ancestor's child's) are
+  // looked up here, and filled by a recursive call only when they are new too: most are not.
+  [[gnu::noinline]] void transformEntry(Engine::Scratch::State::Entry& e, uint64_t base, int node,
+                                        std::string_view value) {
+    e.var = static_cast<Var>(base & 0xff);
+    if (node == 0) {
+      e.view = value;
+      e.canon = 0;
+    } else {
+      const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
+      // Entries are heap objects: `e` stays valid while the parent's and the ancestor's
+      // child's entries are added.
+      Engine::Scratch::State::Entry& p = entrySlot(base, n.parent);
+      if (!p.transformed) transformEntry(p, base, n.parent, value);
+      // The parent's text is its ancestor p.canon's: the same step on it is that ancestor's
+      // child's output, when the tree has that node (Impl::node_child). That node is nearer
+      // the root than `node`, so the redirection ends.
+      const int same =
+          p.canon == n.parent
+              ? -1
+              : impl.node_child[static_cast<size_t>(p.canon) * engine_internal::kTransformCount +
+                                static_cast<size_t>(n.transform)];
+      if (same >= 0) {
+        Engine::Scratch::State::Entry& a = entrySlot(base, same);
+        if (!a.transformed) transformEntry(a, base, same, value);
+        e.view = a.view;
+        e.canon = a.canon;
+      } else if (transformChanged(n.transform, p.view, e.text)) {
+        e.view = e.text;
+        e.canon = node;
+      } else {
+        e.view = p.view;
+        e.canon = p.canon;
+      }
+    }
+    e.transformed = true;
   }
 
   // The value cache's key of element i of variable v (0 for a scalar): the value's number plus

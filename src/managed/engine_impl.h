@@ -99,7 +99,24 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t);
 
 // Whether the element name is selected by a target's selector: every name (no key), the key
 // (ASCII case-insensitive), or the /regex/.
-bool selectorMatches(const CTarget& t, std::string_view name);
+bool selectorMatchesSlow(const CTarget& t, std::string_view name);
+
+// selectorMatches, with the common cases decided inline: no selector, a key of another length,
+// and a literal prefix or whole name that the name's first letter rules out (920450's chain and 922
+// walk every TX variable of the request with one).
+inline bool selectorMatches(const CTarget& t, std::string_view name) {
+  if (t.literal == CTarget::Literal::kPrefix || t.literal == CTarget::Literal::kExact) {
+    if (t.literal_text.empty()) return t.literal == CTarget::Literal::kPrefix || name.empty();
+    if (name.empty()) return false;
+    char c = name[0];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    if (c != t.literal_text[0]) return false;
+  } else if (t.literal == CTarget::Literal::kNone && t.re == nullptr) {
+    if (t.key.empty()) return true;
+    if (t.key.size() != name.size()) return false;
+  }
+  return selectorMatchesSlow(t, name);
+}
 
 // The literals one of which every match of `pattern` holds, when RE2's prefilter of it is exactly
 // "any of these atoms" (no atom: none; every single atom: the pattern passes) and no atom has a

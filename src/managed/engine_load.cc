@@ -77,7 +77,7 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t) {
   return Status::success();
 }
 
-bool selectorMatches(const CTarget& t, std::string_view name) {
+bool selectorMatchesSlow(const CTarget& t, std::string_view name) {
   using L = CTarget::Literal;
   if (t.literal != L::kNone) {
     std::string_view lit = t.literal_text;

@@ -38,6 +38,20 @@ TEST(ManagedSelector, LiteralSelectorsSelectWhatTheirRegexSelects) {
   }
 }
 
+// A named element (REQUEST_HEADERS:User-Agent): the whole name, ASCII case-insensitive; no key
+// selects every name. selectorMatches decides a name of another length inline.
+TEST(ManagedSelector, KeySelectorsMatchTheWholeNameIgnoringCase) {
+  CTarget t;
+  t.var = Var::kRequestHeaders;
+  for (const char* n : {"", "x", "User-Agent", "\xff"}) EXPECT_TRUE(selectorMatches(t, n)) << n;
+  t.key = "user-agent";
+  EXPECT_TRUE(selectorMatches(t, "User-Agent"));
+  EXPECT_TRUE(selectorMatches(t, "USER-AGENT"));
+  EXPECT_TRUE(selectorMatches(t, "user-agent"));
+  for (const char* n : {"", "user-agen", "user-agents", "xuser-agent", "user_agent", "User-Agenu"})
+    EXPECT_FALSE(selectorMatches(t, n)) << n;
+}
+
 TEST(ManagedSelector, PlainLiteralsSkipPcreAndBadPatternsFail) {
   CTarget t;
   ASSERT_TRUE(compileSelectorRegex("^header_name_", t).isOk());
