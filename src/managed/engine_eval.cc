@@ -1032,6 +1032,7 @@ struct Evaluator {
                            : c.cop->match(value, {}, *s.hs, nullptr, nullptr);
         if (m == c.negated) continue;
         any = true;
+        if (impl.matched_var_unread) continue;
         // The gates repeat the same value and name: compared, they are cheaper than assigned.
         if (s.matched_var != value) s.matched_var.assign(value);
         if (s.matched_var_name != t.matched_name) s.matched_var_name.assign(t.matched_name);
@@ -1056,9 +1057,10 @@ struct Evaluator {
         continue;
       }
       if (st.tx >= 0 && !removals()) {
-        i = txDecide(impl.tx_steps[static_cast<size_t>(st.tx)]) && st.skip_to >= 0
-                ? static_cast<size_t>(st.skip_to)
-                : i + 1;
+        const auto k = static_cast<size_t>(st.tx);
+        const bool m = frozen_tx != nullptr && frozen_tx[k] >= 0 ? frozen_tx[k] != 0
+                                                                 : txDecide(impl.tx_steps[k]);
+        i = m && st.skip_to >= 0 ? static_cast<size_t>(st.skip_to) : i + 1;
         continue;
       }
       const CRule& r = impl.rules[st.rule];
@@ -1095,6 +1097,12 @@ struct Evaluator {
     f.matched_var = s.matched_var;
     f.matched_var_name = s.matched_var_name;
     f.resume = resume;
+    // A frozen TxStep reads only variables no later step writes: decided on them now, it
+    // decides the same wherever it runs after `resume` (txDecide changes nothing here: frozen
+    // implies Impl::matched_var_unread).
+    f.tx_decisions.assign(impl.tx_steps.size(), -1);
+    for (size_t k = 0; k < impl.tx_steps.size(); ++k)
+      if (impl.tx_steps[k].frozen) f.tx_decisions[k] = txDecide(impl.tx_steps[k]) ? 1 : 0;
   }
 
   // Starts from the recorded FixedStart: the variables as the fixed steps leave them. Returns the
@@ -1106,6 +1114,9 @@ struct Evaluator {
     s.matched_var_name.assign(f.matched_var_name);
     return f.resume;
   }
+
+  // FixedStart::tx_decisions, when this request started from the FixedStart; else null.
+  const int8_t* frozen_tx = nullptr;
 
   int64_t txInt(std::string_view name) const {
     const std::string* v = s.vars.find(name, VarTable::hash(name));
@@ -1140,6 +1151,7 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   } else if (s.fixed.serial != impl_->serial) {
     ev.runPhase(impl_->phases[0], 0, impl_->fixed_steps);
   } else if (s.fixed.usable) {
+    ev.frozen_tx = s.fixed.tx_decisions.data();
     ev.runPhase(impl_->phases[0], ev.restoreFixed());
   } else {
     ev.runPhase(impl_->phases[0]);

@@ -303,6 +303,12 @@ struct TxStep {
     int64_t number = 0;
   };
   std::vector<Cond> links;  // every one must match, in order
+  // Every target is a variable that no step after Impl::fixed_steps writes (no setvar names it,
+  // or could name it through a macro, and it is not a capture variable), and no head reads
+  // MATCHED_VAR or MATCHED_VAR_NAME before its own match: the rule decides the same on every
+  // request that starts from the FixedStart, which records the decision
+  // (Scratch::State::FixedStart::tx_decisions).
+  bool frozen = false;
 };
 
 // A named element of a request collection read by a quick step's rule (key lower-case).
@@ -446,6 +452,10 @@ struct Engine::Impl {
   // runs them on a thread's first request, keeps the variables they leave (Scratch::State::
   // FixedStart) and starts later requests from there. 0: none.
   size_t fixed_steps = 0;
+  // No head link reads MATCHED_VAR or MATCHED_VAR_NAME (a target, or a %{macro} of its
+  // operator's parameter) before its own match sets them, so a TX-decided rule (TxStep) need not
+  // leave them as evalRule would: nothing reads what it would leave.
+  bool matched_var_unread = false;
   uint64_t serial = 0;  // unique per loaded engine: whose FixedStart a scratch holds
   // Per target set: the index of its first target's slot in Scratch::State::resolved; the last
   // element is the slot count.
@@ -518,6 +528,8 @@ struct Engine::Scratch::State {
     std::vector<Var> vars;
     std::string matched_var, matched_var_name;
     size_t resume = 0;
+    // Per TxStep: its decision (0 or 1) when it is frozen, else -1.
+    std::vector<int8_t> tx_decisions;
   } fixed;
   // A slot of the open-addressing tables below: empty unless gen == generation (the tables are
   // not cleared per request; resetCache() starts a new generation).

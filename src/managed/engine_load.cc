@@ -560,6 +560,72 @@ size_t markRulesWithoutEffect(Engine::Impl& impl) {
   return marked;
 }
 
+// Sets Impl::matched_var_unread and marks TxStep::frozen (see there). A variable counts as
+// written after the fixed start when a setvar of a step outside Impl::fixed_steps (any phase)
+// names it, or names it through a macro (tx.header_name_%{tx.0}: every name with the literal
+// start "tx.header_name_"), or when it is a capture variable (tx.0-tx.9). A step the evaluator
+// passes over (Step::kNoEffect) writes only variables no rule reads. Returns the number marked.
+size_t markFrozenTxSteps(Engine::Impl& impl) {
+  using K = engine_internal::MacroPart::Kind;
+  auto reads_matched = [](const engine_internal::Macro& m) {
+    for (const auto& part : m.parts)
+      if (part.kind == K::kMatchedVar || part.kind == K::kMatchedVarName) return true;
+    return false;
+  };
+  for (const CRule& r : impl.rules) {
+    if (r.links.empty()) continue;
+    const Link& head = r.links[0];
+    for (const CTarget& t : head.targets)
+      if (t.var == Var::kMatchedVar || t.var == Var::kMatchedVarName) return 0;
+    if (head.dynamic_param && reads_matched(head.param)) return 0;
+  }
+  impl.matched_var_unread = true;
+  if (impl.fixed_steps == 0) return 0;
+  std::set<std::string, std::less<>> written;
+  std::vector<std::string> written_prefixes;
+  for (size_t p = 0; p < std::size(impl.phases); ++p) {
+    const auto& steps = impl.phases[p];
+    for (size_t i = p == 0 ? impl.fixed_steps : 0; i < steps.size(); ++i) {
+      if (steps[i].rule < 0) continue;
+      for (const Link& l : impl.rules[static_cast<size_t>(steps[i].rule)].links) {
+        for (const CSetVar& sv : l.setvars) {
+          if (!sv.key.empty()) {
+            written.insert(sv.key);
+            continue;
+          }
+          std::string prefix = sv.collection + ".";
+          if (!sv.name.parts.empty() && sv.name.parts[0].kind == K::kLiteral)
+            prefix += lower(sv.name.parts[0].text);
+          written_prefixes.push_back(std::move(prefix));
+        }
+      }
+    }
+  }
+  auto is_written = [&](std::string_view key) {
+    if (written.count(key) != 0) return true;
+    if (key.size() == 4 && key.substr(0, 3) == "tx." && key[3] >= '0' && key[3] <= '9') return true;
+    for (const std::string& p : written_prefixes)
+      if (key.substr(0, p.size()) == p) return true;
+    return false;
+  };
+  size_t marked = 0;
+  for (size_t p = 0; p < std::size(impl.phases); ++p) {
+    const auto& steps = impl.phases[p];
+    for (size_t i = p == 0 ? impl.fixed_steps : 0; i < steps.size(); ++i) {
+      if (steps[i].tx < 0) continue;
+      engine_internal::TxStep& x = impl.tx_steps[static_cast<size_t>(steps[i].tx)];
+      bool frozen = true;
+      for (const auto& c : x.links)
+        for (const auto& t : c.targets) frozen = frozen && !is_written(t.full_key);
+      if (frozen && !x.frozen) {
+        x.frozen = true;
+        ++marked;
+      }
+    }
+  }
+  return marked;
+}
+
 // The literal prefilter of a chain's patterns (see ChainGroup). False when it cannot be used.
 bool buildLiteralFilter(ChainGroup& g) {
   auto f = std::make_unique<re2::FilteredRE2>(3);
@@ -1181,6 +1247,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       ++k;
     impl->fixed_steps = k;
   }
+  const size_t frozen = s.prefilter ? markFrozenTxSteps(*impl) : 0;
   static std::atomic<uint64_t> next_serial{1};
   impl->serial = next_serial.fetch_add(1);
   if (report) {
@@ -1197,10 +1264,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(impl->shared.atom_count) + " distinct), " + std::to_string(always) +
         " always candidates, " + std::to_string(quick_steps) +
         " rules rejected by their candidates alone (" + std::to_string(impl->quick_sigs.size()) +
-        " value sets), " + std::to_string(tx_steps) + " decided on TX variables, " +
-        std::to_string(unsupported) + " unsupported operators, " + std::to_string(no_effect) +
-        " rules without effect, " + std::to_string(impl->fixed_steps) +
-        " request-independent steps at the start of phase 1");
+        " value sets), " + std::to_string(tx_steps) + " decided on TX variables (" +
+        std::to_string(frozen) + " once per engine), " + std::to_string(unsupported) +
+        " unsupported operators, " + std::to_string(no_effect) + " rules without effect, " +
+        std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

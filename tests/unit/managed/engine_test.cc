@@ -281,6 +281,75 @@ SecRule MATCHED_VAR "@rx ." "id:510,phase:2,pass,msg:'last matched %{MATCHED_VAR
       << ::testing::PrintToString(reads_matched.report);
 }
 
+// A TX-decided rule on variables that only the fixed start sets is decided once per engine and
+// thread; one on a variable a later rule sets (by name, through a macro, or a capture) is
+// decided on every request. Both must decide what running every rule decides.
+TEST(ManagedEngine, GatesOnTheFixedStartsVariablesDecideAsRunning) {
+  RuleDir dir;
+  const std::string rules = R"(
+SecAction "id:600,phase:1,pass,nolog,setvar:tx.level=2,setvar:tx.gate=0"
+SecRule ARGS:x "@rx ." "id:601,phase:1,pass,msg:'x'"
+SecRule TX:level "@ge 2" "id:602,phase:1,pass,nolog,skipAfter:END-A"
+SecRule ARGS "@rx ." "id:603,phase:1,pass,msg:'skipped by a frozen gate'"
+SecMarker END-A
+SecRule TX:level "@lt 2" "id:604,phase:1,pass,nolog,skipAfter:END-B"
+SecRule ARGS "@rx ." "id:605,phase:1,pass,msg:'not skipped by a frozen gate'"
+SecMarker END-B
+SecRule ARGS:g "@rx ^(\d)$" "id:606,phase:1,pass,nolog,capture,setvar:tx.gate=%{tx.1}"
+SecRule TX:gate "@ge 5" "id:607,phase:1,pass,nolog,skipAfter:END-C"
+SecRule ARGS "@rx ." "id:608,phase:1,pass,msg:'gate under 5'"
+SecMarker END-C
+SecRule ARGS_NAMES "@rx ^(d\w*)$" "id:609,phase:1,pass,nolog,capture,setvar:tx.dyn_%{tx.1}=1"
+SecRule &TX:dyn_dk "@eq 1" "id:610,phase:1,pass,nolog,skipAfter:END-D"
+SecRule ARGS "@rx ." "id:611,phase:1,pass,msg:'no dk'"
+SecMarker END-D
+SecRule TX:1 "@streq dk" "id:612,phase:1,pass,nolog,skipAfter:END-E"
+SecRule ARGS "@rx ." "id:613,phase:1,pass,msg:'no capture'"
+SecMarker END-E
+SecRule TX:level "@eq 2" "id:614,phase:2,pass,nolog,skipAfter:END-F"
+SecRule ARGS "@rx ." "id:615,phase:2,pass,msg:'skipped in phase 2'"
+SecMarker END-F
+SecRule ARGS "@rx ." "id:616,phase:2,pass,msg:'phase 2'"
+)";
+  Loaded fast = load(dir, rules);
+  Loaded full = load(dir, rules, {}, false);
+  ASSERT_TRUE(fast.engine && full.engine);
+  // 602, 604 and 614 read tx.level only; 607 (tx.gate, set by 606), 610 (tx.dyn_*, named by
+  // 609's macro) and 612 (a capture variable) are decided per request.
+  EXPECT_TRUE(reportHas(fast.report, "6 decided on TX variables (3 once per engine)"))
+      << ::testing::PrintToString(fast.report);
+  auto text = [](const Verdict& v) {
+    std::string out;
+    for (const MatchedRule& m : v.matched) out += std::to_string(m.id) + " " + m.msg + "\n";
+    return out;
+  };
+  const char* uris[] = {"/?x=1",  "/?g=7",     "/?g=3",     "/?dk=1",    "/?dk=1&g=9",
+                        "/?dz=1", "/?y=1&x=2", "/?g=7&x=1", "/?dk=1&g=1"};
+  for (int round = 0; round < 2; ++round) {
+    for (const char* uri : uris) {
+      Verdict a = fast.eval(get(uri));
+      EXPECT_EQ(text(a), text(full.eval(get(uri)))) << uri << " round " << round;
+      EXPECT_FALSE(has(a, 603) || has(a, 615)) << uri << ": " << ids(a);
+      EXPECT_TRUE(has(a, 605) && has(a, 616)) << uri << ": " << ids(a);
+    }
+  }
+  Verdict v = fast.eval(get("/?g=7"));
+  EXPECT_FALSE(has(v, 608)) << ids(v);
+  v = fast.eval(get("/?g=3&dk=1"));
+  EXPECT_TRUE(has(v, 608) && !has(v, 611) && !has(v, 613)) << ids(v);
+  v = fast.eval(get("/?y=1"));
+  EXPECT_TRUE(has(v, 611) && has(v, 613)) << ids(v);
+
+  // A head that reads MATCHED_VAR_NAME sees what a gate leaves: none is decided once.
+  Loaded reads_matched = load(dir, rules + R"(
+SecRule MATCHED_VAR_NAME "@streq TX:level" "id:617,phase:2,pass,msg:'last matched'"
+)");
+  EXPECT_TRUE(reportHas(reads_matched.report, "6 decided on TX variables (0 once per engine)"))
+      << ::testing::PrintToString(reads_matched.report);
+  Verdict r = reads_matched.eval(get("/"));  // no argument: 614's match is the last
+  EXPECT_TRUE(has(r, 617)) << ids(r);
+}
+
 // The request-independent start of phase 1 runs once per thread and engine; later requests
 // start from the variables it left. Each request must still see what running it gives.
 TEST(ManagedEngine, FixedStartGivesWhatRunningItGives) {
