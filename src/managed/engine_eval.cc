@@ -969,9 +969,49 @@ struct Evaluator {
   bool quickReject(const Step& st) {
     const auto k = static_cast<size_t>(st.sig);
     const engine_internal::QuickSig& q = impl.quick_sigs[k];
+    if (q.steps == 1) return quickRejectAlone(q, static_cast<size_t>(st.group_bit));
     if (s.sig_done[k] != s.generation) sigUnion(q, k);
     if (q.pm) return ((s.sig_pm[k] >> st.group_bit) & 1) == 0;
     return !candidate(s.sig_cand[k], st.group_bit);
+  }
+
+  // Visits what quick signature q reads: coll(v, elements) per non-empty collection read whole,
+  // value(v, index, text) per named element and request scalar. Stops at, and returns true on,
+  // the first visit that returns true.
+  template <typename Coll, typename Value>
+  bool visitSig(const engine_internal::QuickSig& q, Coll&& coll, Value&& value) {
+    for (uint64_t m = q.collections; m != 0; m &= m - 1) {
+      const auto v = static_cast<Var>(__builtin_ctzll(m));
+      const auto& els = s.data.collection(v);
+      if (!els.empty() && coll(v, els)) return true;
+    }
+    for (uint32_t j = q.keys_begin; j < q.keys_end; ++j) {
+      const engine_internal::QuickKey& key = impl.quick_keys[j];
+      const auto& els = s.data.collection(key.var);
+      for (size_t i = 0; i < els.size(); ++i)
+        if (ieq(key.key, els[i].name) && value(key.var, i, els[i].value)) return true;
+    }
+    for (uint64_t m = q.scalars; m != 0; m &= m - 1) {
+      const auto v = static_cast<Var>(__builtin_ctzll(m));
+      if (s.data.hasScalar(v) && value(v, 0, s.data.scalar(v))) return true;
+    }
+    return false;
+  }
+
+  // quickReject of the one step of a signature: whether no value has the bit, value by value
+  // (each value's bits and each collection's union are cached as the union's are).
+  bool quickRejectAlone(const engine_internal::QuickSig& q, size_t bit) {
+    const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(q.chain)];
+    return !visitSig(
+        q,
+        [&](Var v, const std::vector<Element>& els) {
+          return q.pm ? ((collectionPhrases(q.chain, v, els) >> bit) & 1) != 0
+                      : collectionCandidates(q.chain, v, els).test(bit);
+        },
+        [&](Var v, size_t i, std::string_view value) {
+          if (q.pm) return ((pmBits(nodeEntry(valueKey(v, i), g.node, value)) >> bit) & 1) != 0;
+          return entryFor(q.chain, v, i, value).cand.test(bit);
+        });
   }
 
   // The union of the candidate bits (or @pm bits) of every value quick signature k reads.
@@ -980,33 +1020,24 @@ struct Evaluator {
     engine_internal::Candidates& u = s.sig_cand[k];
     uint64_t pm = 0;
     if (!q.pm) u.reset(g.patterns.size());
-    auto add = [&](Var v, size_t i, std::string_view value) {
-      if (q.pm) {
-        pm |= pmBits(nodeEntry(valueKey(v, i), g.node, value));
-      } else {
-        u.add(entryFor(q.chain, v, i, value).cand);
-      }
-    };
-    for (uint64_t m = q.collections; m != 0; m &= m - 1) {
-      const auto v = static_cast<Var>(__builtin_ctzll(m));
-      const auto& els = s.data.collection(v);
-      if (els.empty()) continue;
-      if (q.pm) {
-        pm |= collectionPhrases(q.chain, v, els);
-      } else {
-        u.add(collectionCandidates(q.chain, v, els));
-      }
-    }
-    for (uint32_t j = q.keys_begin; j < q.keys_end; ++j) {
-      const engine_internal::QuickKey& key = impl.quick_keys[j];
-      const auto& els = s.data.collection(key.var);
-      for (size_t i = 0; i < els.size(); ++i)
-        if (ieq(key.key, els[i].name)) add(key.var, i, els[i].value);
-    }
-    for (uint64_t m = q.scalars; m != 0; m &= m - 1) {
-      const auto v = static_cast<Var>(__builtin_ctzll(m));
-      if (s.data.hasScalar(v)) add(v, 0, s.data.scalar(v));
-    }
+    visitSig(
+        q,
+        [&](Var v, const std::vector<Element>& els) {
+          if (q.pm) {
+            pm |= collectionPhrases(q.chain, v, els);
+          } else {
+            u.add(collectionCandidates(q.chain, v, els));
+          }
+          return false;
+        },
+        [&](Var v, size_t i, std::string_view value) {
+          if (q.pm) {
+            pm |= pmBits(nodeEntry(valueKey(v, i), g.node, value));
+          } else {
+            u.add(entryFor(q.chain, v, i, value).cand);
+          }
+          return false;
+        });
     s.sig_pm[k] = pm;
     s.sig_done[k] = s.generation;
   }

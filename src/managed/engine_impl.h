@@ -277,6 +277,9 @@ struct QuickSig {
   uint64_t scalars = 0;
   // Named elements read (REQUEST_HEADERS:User-Agent): Impl::quick_keys[keys_begin, keys_end).
   uint32_t keys_begin = 0, keys_end = 0;
+  // The steps that test it. One: the step tests its own bit value by value, and stops at the
+  // first value that has it; more: the union is kept for all of them.
+  uint32_t steps = 0;
 };
 
 // A rule whose only effect is its match and the step's skipAfter: links that are each one

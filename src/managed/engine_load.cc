@@ -1196,6 +1196,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         impl->quick_keys.resize(keys_begin);
       }
       st.sig = sig->second;
+      ++impl->quick_sigs[static_cast<size_t>(sig->second)].steps;
       st.group_bit = pm ? h.pm_bit : h.group_bit;
       ++quick_steps;
     }
