@@ -612,14 +612,13 @@ struct Evaluator {
   }
 
   void setCaptureVars(const std::vector<std::string>& groups) {
-    static const std::array<std::string_view, 10> kKeys = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
-                                                           "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
-    static const std::array<uint64_t, 10> kHashes = [] {
-      std::array<uint64_t, 10> h;
+    const auto& kKeys = engine_internal::kCaptureVars;
+    static const std::array<uint64_t, std::size(kKeys)> kHashes = [] {
+      std::array<uint64_t, std::size(kKeys)> h;
       for (size_t i = 0; i < h.size(); ++i) h[i] = VarTable::hash(kKeys[i]);
       return h;
     }();
-    for (size_t i = 0; i < kKeys.size(); ++i) {
+    for (size_t i = 0; i < std::size(kKeys); ++i) {
       if (i < groups.size())
         s.vars.set(kKeys[i], kHashes[i]).assign(groups[i]);
       else

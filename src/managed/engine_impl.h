@@ -241,6 +241,9 @@ inline constexpr VerdictVar kVerdictVars[] = {
 };
 inline constexpr std::string_view kLevelScoreVars[] = {
     "tx.anomaly_score_pl1", "tx.anomaly_score_pl2", "tx.anomaly_score_pl3", "tx.anomaly_score_pl4"};
+// The capture variables a `capture` action sets (TX:0 the whole match, TX:1-TX:9 the groups).
+inline constexpr std::string_view kCaptureVars[] = {"tx.0", "tx.1", "tx.2", "tx.3", "tx.4",
+                                                    "tx.5", "tx.6", "tx.7", "tx.8", "tx.9"};
 
 // A step of a phase's program: a rule or a marker.
 //

@@ -494,9 +494,10 @@ bool requestIndependent(const CRule& r) {
 // on every request: 901318 hashes the User-Agent (t:sha1,t:hexEncode) into tx.ua_hash, which
 // only initcol reads, an action this engine does not run. Such a rule passes, logs nothing,
 // captures nothing and has no chain, ctl, skip or skipAfter. It also leaves MATCHED_VAR and
-// MATCHED_VAR_NAME set, which a rule reads before it has matched only through a head target, so
-// none may exist. Returns the number of rules marked.
+// MATCHED_VAR_NAME set, so no head may read them (Impl::matched_var_unread, set first by
+// matchedVarUnread). Returns the number of rules marked.
 size_t markRulesWithoutEffect(Engine::Impl& impl) {
+  if (!impl.matched_var_unread) return 0;
   std::set<std::string, std::less<>> read;       // "tx.name", lower-case
   std::vector<const CTarget*> read_by_selector;  // TX:/regex/
   bool all_read = false;                         // a rule reads TX whole
@@ -513,7 +514,6 @@ size_t markRulesWithoutEffect(Engine::Impl& impl) {
     for (size_t k = 0; k < r.links.size(); ++k) {
       const Link& l = r.links[k];
       for (const CTarget& t : l.targets) {
-        if (k == 0 && (t.var == Var::kMatchedVar || t.var == Var::kMatchedVarName)) return 0;
         if (t.var != Var::kTx) continue;
         if (t.isRegex()) {
           read_by_selector.push_back(&t);
@@ -560,69 +560,73 @@ size_t markRulesWithoutEffect(Engine::Impl& impl) {
   return marked;
 }
 
-// Sets Impl::matched_var_unread and marks TxStep::frozen (see there). A variable counts as
-// written after the fixed start when a setvar of a step outside Impl::fixed_steps (any phase)
-// names it, or names it through a macro (tx.header_name_%{tx.0}: every name with the literal
-// start "tx.header_name_"), or when it is a capture variable (tx.0-tx.9). A step the evaluator
-// passes over (Step::kNoEffect) writes only variables no rule reads. Returns the number marked.
-size_t markFrozenTxSteps(Engine::Impl& impl) {
+// Whether no head link reads MATCHED_VAR or MATCHED_VAR_NAME before its own match sets them:
+// as a target, or through a %{macro} of its operator's parameter (see Impl::matched_var_unread).
+bool matchedVarUnread(const Engine::Impl& impl) {
   using K = engine_internal::MacroPart::Kind;
-  auto reads_matched = [](const engine_internal::Macro& m) {
-    for (const auto& part : m.parts)
-      if (part.kind == K::kMatchedVar || part.kind == K::kMatchedVarName) return true;
-    return false;
-  };
   for (const CRule& r : impl.rules) {
     if (r.links.empty()) continue;
     const Link& head = r.links[0];
     for (const CTarget& t : head.targets)
-      if (t.var == Var::kMatchedVar || t.var == Var::kMatchedVarName) return 0;
-    if (head.dynamic_param && reads_matched(head.param)) return 0;
+      if (t.var == Var::kMatchedVar || t.var == Var::kMatchedVarName) return false;
+    if (head.dynamic_param)
+      for (const auto& part : head.param.parts)
+        if (part.kind == K::kMatchedVar || part.kind == K::kMatchedVarName) return false;
   }
-  impl.matched_var_unread = true;
-  if (impl.fixed_steps == 0) return 0;
-  std::set<std::string, std::less<>> written;
+  return true;
+}
+
+// Marks TxStep::frozen (see there); needs Impl::matched_var_unread and Impl::fixed_steps. A
+// variable counts as written after the fixed start when a setvar of a step outside
+// Impl::fixed_steps (any phase) names it, or names it through a macro (tx.header_name_%{tx.0}:
+// every name with the literal start "tx.header_name_"), or when it is a capture variable. A step
+// the evaluator passes over (Step::kNoEffect) writes only variables no rule reads. Returns the
+// number marked.
+size_t markFrozenTxSteps(Engine::Impl& impl) {
+  if (!impl.matched_var_unread || impl.fixed_steps == 0) return 0;
+  auto later_steps = [&](auto&& f) {
+    for (size_t p = 0; p < std::size(impl.phases); ++p) {
+      const auto& steps = impl.phases[p];
+      for (size_t i = p == 0 ? impl.fixed_steps : 0; i < steps.size(); ++i) f(steps[i]);
+    }
+  };
+  std::set<std::string, std::less<>> written(std::begin(engine_internal::kCaptureVars),
+                                             std::end(engine_internal::kCaptureVars));
   std::vector<std::string> written_prefixes;
-  for (size_t p = 0; p < std::size(impl.phases); ++p) {
-    const auto& steps = impl.phases[p];
-    for (size_t i = p == 0 ? impl.fixed_steps : 0; i < steps.size(); ++i) {
-      if (steps[i].rule < 0) continue;
-      for (const Link& l : impl.rules[static_cast<size_t>(steps[i].rule)].links) {
-        for (const CSetVar& sv : l.setvars) {
-          if (!sv.key.empty()) {
-            written.insert(sv.key);
-            continue;
-          }
-          std::string prefix = sv.collection + ".";
-          if (!sv.name.parts.empty() && sv.name.parts[0].kind == K::kLiteral)
-            prefix += lower(sv.name.parts[0].text);
-          written_prefixes.push_back(std::move(prefix));
+  later_steps([&](const Step& st) {
+    if (st.rule < 0) return;
+    for (const Link& l : impl.rules[static_cast<size_t>(st.rule)].links) {
+      for (const CSetVar& sv : l.setvars) {
+        if (!sv.key.empty()) {
+          written.insert(sv.key);
+          continue;
         }
+        std::string prefix = sv.collection + ".";
+        if (!sv.name.parts.empty() &&
+            sv.name.parts[0].kind == engine_internal::MacroPart::Kind::kLiteral)
+          prefix += lower(sv.name.parts[0].text);
+        written_prefixes.push_back(std::move(prefix));
       }
     }
-  }
+  });
   auto is_written = [&](std::string_view key) {
     if (written.count(key) != 0) return true;
-    if (key.size() == 4 && key.substr(0, 3) == "tx." && key[3] >= '0' && key[3] <= '9') return true;
     for (const std::string& p : written_prefixes)
       if (key.substr(0, p.size()) == p) return true;
     return false;
   };
   size_t marked = 0;
-  for (size_t p = 0; p < std::size(impl.phases); ++p) {
-    const auto& steps = impl.phases[p];
-    for (size_t i = p == 0 ? impl.fixed_steps : 0; i < steps.size(); ++i) {
-      if (steps[i].tx < 0) continue;
-      engine_internal::TxStep& x = impl.tx_steps[static_cast<size_t>(steps[i].tx)];
-      bool frozen = true;
-      for (const auto& c : x.links)
-        for (const auto& t : c.targets) frozen = frozen && !is_written(t.full_key);
-      if (frozen && !x.frozen) {
-        x.frozen = true;
-        ++marked;
-      }
+  later_steps([&](const Step& st) {
+    if (st.tx < 0) return;
+    engine_internal::TxStep& x = impl.tx_steps[static_cast<size_t>(st.tx)];
+    bool frozen = true;
+    for (const auto& c : x.links)
+      for (const auto& t : c.targets) frozen = frozen && !is_written(t.full_key);
+    if (frozen && !x.frozen) {
+      x.frozen = true;
+      ++marked;
     }
-  }
+  });
   return marked;
 }
 
@@ -1138,6 +1142,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   }
   // Rules without effect. With the prefilters off (the reference path of
   // managed_engine_prefilter_test) every rule runs.
+  impl->matched_var_unread = matchedVarUnread(*impl);
   size_t no_effect = s.prefilter ? markRulesWithoutEffect(*impl) : 0;
   // (chain, @pm, collections, scalars, named elements) -> index into quick_sigs
   std::map<std::tuple<int, bool, uint64_t, uint64_t, std::vector<std::pair<Var, std::string>>>, int>

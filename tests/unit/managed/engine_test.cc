@@ -279,6 +279,12 @@ SecRule MATCHED_VAR "@rx ." "id:510,phase:2,pass,msg:'last matched %{MATCHED_VAR
 )");
   EXPECT_TRUE(reportHas(reads_matched.report, " 0 rules without effect"))
       << ::testing::PrintToString(reads_matched.report);
+  // So would a head whose operator's parameter expands MATCHED_VAR.
+  Loaded param_reads_matched = load(dir, rules + R"(
+SecRule ARGS:z "@streq %{MATCHED_VAR}" "id:511,phase:2,pass,msg:'z is the last matched'"
+)");
+  EXPECT_TRUE(reportHas(param_reads_matched.report, " 0 rules without effect"))
+      << ::testing::PrintToString(param_reads_matched.report);
 }
 
 // A TX-decided rule on variables that only the fixed start sets is decided once per engine and
