@@ -297,11 +297,13 @@ struct Evaluator {
     return 0;
   }
 
-  // Whether any byte of `text` is marked in `table` (256 entries).
-  static bool holdsAnyByte(std::string_view text, const uint8_t* table) {
-    for (char c : text)
-      if (table[static_cast<unsigned char>(c)] != 0) return true;
-    return false;
+  // The patterns of weak set `ws` whose needed bytes `text` holds (bit j: pattern weak[j];
+  // bit 31 stands for every pattern past the 32nd).
+  static uint32_t meetsNeeds(const engine_internal::ChainGroup::WeakSet& ws,
+                             std::string_view text) {
+    uint64_t m = ws.need_always;
+    for (char c : text) m |= ws.need_bits[static_cast<unsigned char>(c)];
+    return static_cast<uint32_t>(m & (m >> 32));
   }
 
   // The candidate patterns of a chain's group for one transformed value.
@@ -321,13 +323,14 @@ struct Evaluator {
       // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
       // links that read this variable.
       const auto& ws = g.weak_sets[static_cast<size_t>(set)];
-      const bool may_match = text.size() >= ws.min_length &&
-                             (ws.first_bytes.empty() || holdsAnyByte(text, ws.first_bytes.data()));
+      const uint32_t needs_met = text.size() >= ws.min_length ? meetsNeeds(ws, text) : 0;
+      const bool may_match = needs_met != 0;
       if (may_match) ws.multi->scan(text, *s.hs, s.cand_tmp);
       for (size_t j = 0; j < ws.weak.size(); ++j) {
         const size_t i = ws.weak[j];
         const uint64_t bit = uint64_t{1} << (i & 63);
-        if (may_match && (j >= s.cand_tmp.size() || s.cand_tmp[j])) {
+        if (may_match && (j >= s.cand_tmp.size() || s.cand_tmp[j]) &&
+            ((needs_met >> std::min<size_t>(j, 31)) & 1) != 0) {
           cand.words[i >> 6] |= bit;
         } else {
           cand.words[i >> 6] &= ~bit;

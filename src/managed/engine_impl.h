@@ -6,6 +6,7 @@
 #include <re2/filtered_re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -382,10 +383,13 @@ struct ChainGroup {
   struct WeakSet {
     std::vector<uint32_t> weak;         // pattern indices; bit j of `multi` = pattern weak[j]
     std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
-    // first_bytes[b] != 0: a match of one of its patterns may start with byte b (the union of
-    // Regex::firstBytes). A text holding none of these bytes matches none of the patterns, so it
-    // is not scanned. Empty: some pattern may start with any byte; every text is scanned.
-    std::vector<uint8_t> first_bytes;
+    // The bytes a text must hold for pattern weak[j] (j < 32) to match it: some byte of its
+    // Regex::requiredBytes and some byte of its Regex::firstBytes. need_bits[b] has bit j when
+    // byte b is one of the first set, bit 32 + j when one of the second; need_always has both
+    // bits of a set that is not known, and of every pattern past the 32nd. A pattern whose bytes
+    // a text lacks is no candidate; when no pattern's are all there, the text is not scanned.
+    std::array<uint64_t, 256> need_bits{};
+    uint64_t need_always = 0;
     // The fewest bytes a match of any of its patterns spans: a shorter text is not scanned.
     size_t min_length = 0;
   };

@@ -1061,16 +1061,17 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         ws.min_length = SIZE_MAX;
         for (const std::string& p : ps)
           ws.min_length = std::min<size_t>(ws.min_length, Regex::minLength(p));
-        std::array<uint64_t, 4> all{}, one{};
-        bool known = true;
-        for (const std::string& p : ps) {
-          known = Regex::firstBytes(p, &one);
-          if (!known) break;
-          for (size_t w = 0; w < all.size(); ++w) all[w] |= one[w];
-        }
-        if (known) {
-          ws.first_bytes.assign(256, 0);
-          for (size_t b = 0; b < 256; ++b) ws.first_bytes[b] = (all[b >> 6] >> (b & 63)) & 1;
+        for (size_t j = 0; j < ps.size(); ++j) {
+          const uint64_t bit = j < 32 ? uint64_t{1} << j : 0;
+          std::array<uint64_t, 4> required{}, first{};
+          const bool has_required = j < 32 && Regex::requiredBytes(ps[j], &required);
+          const bool has_first = j < 32 && Regex::firstBytes(ps[j], &first);
+          if (!has_required) ws.need_always |= j < 32 ? bit : uint64_t{1} << 31;
+          if (!has_first) ws.need_always |= j < 32 ? bit << 32 : uint64_t{1} << 63;
+          for (size_t b = 0; b < 256; ++b) {
+            if (has_required && ((required[b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit;
+            if (has_first && ((first[b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit << 32;
+          }
         }
         ws.weak = std::move(subset);
         g.weak_sets.push_back(std::move(ws));
@@ -1257,6 +1258,15 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   static std::atomic<uint64_t> next_serial{1};
   impl->serial = next_serial.fetch_add(1);
   if (report) {
+    size_t weak = 0, weak_needs = 0;
+    for (const ChainGroup& g : impl->chains) {
+      for (uint32_t i : g.weak) {
+        std::array<uint64_t, 4> bytes{};
+        ++weak;
+        weak_needs +=
+            Regex::requiredBytes(g.patterns[i], &bytes) || Regex::firstBytes(g.patterns[i], &bytes);
+      }
+    }
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
                         " rules of phases 3-5 (response, logging) are read but not evaluated");
@@ -1273,7 +1283,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         " value sets), " + std::to_string(tx_steps) + " decided on TX variables (" +
         std::to_string(frozen) + " once per engine), " + std::to_string(unsupported) +
         " unsupported operators, " + std::to_string(no_effect) + " rules without effect, " +
-        std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1");
+        std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1, " +
+        std::to_string(weak) + " weak patterns (" + std::to_string(weak_needs) +
+        " skipped on values without the bytes they need)");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

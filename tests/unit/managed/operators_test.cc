@@ -147,6 +147,77 @@ TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
   EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
+// The engine does not scan a value for a weak pattern when the value lacks every byte the
+// pattern's matches must hold (ChainGroup::WeakSet::need_bits).
+TEST(Regex, RequiredBytesAreTheRarestPartEveryMatchConsumes) {
+  auto set = [](std::string_view pattern) {
+    std::array<uint64_t, 4> bytes{};
+    std::string out;
+    if (!Regex::requiredBytes(pattern, &bytes)) return std::string("unknown");
+    for (unsigned b = 0; b < 256; ++b)
+      if ((bytes[b >> 6] >> (b & 63)) & 1) {
+        if (b > 0x20 && b < 0x7f) {
+          out += static_cast<char>(b);
+        } else {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "\\x%02x", b);
+          out += hex;
+        }
+      }
+    return out;
+  };
+  // A sequence: its rarest part (punctuation before letters, letters before classes).
+  EXPECT_EQ(set("union select"), "u");  // the first of the rarest: one letter
+  EXPECT_EQ(set(R"(\w+=\d)"), "=");
+  EXPECT_EQ(set(R"((?:^|=)\s*(?:\{|\(|\w+=))"), "(={");
+  // Alternation: the union of the branches; caseless letters in both cases.
+  EXPECT_EQ(set("(?i)(?:<script|javascript:)"), ":<");
+  EXPECT_EQ(set("(?i:ab|c)"), "ACac");
+  EXPECT_EQ(set("(?i)x(?-i)y|z"), "yz");  // (?-i) holds for the rest of its branch
+  // Classes: ranges, escapes, and a negated class leaves out only what it lists.
+  EXPECT_EQ(set(R"([\x00-\x08\x0e-\x1f])"),
+            "\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x0e\\x0f\\x10\\x11\\x12\\x13\\x14"
+            "\\x15\\x16\\x17\\x18\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f");
+  EXPECT_EQ(set(R"([]a-])"), "-]a");
+  EXPECT_EQ(set(R"(\.[^.~]+~)"), ".");
+  EXPECT_EQ(set(R"(\Q$(\E)"), "$");
+  // Repetition: a part that may occur zero times needs nothing; {n,} with n >= 1 does.
+  EXPECT_EQ(set("a*b?c{0,2}d{2,}"), "d");
+  EXPECT_EQ(set("x{,3}"), "{");  // not a quantifier in PCRE2 10.42: the text "x{,3}"
+  // Zero-width parts need nothing; a pattern made only of them has no set.
+  EXPECT_EQ(set(R"(\b(?=select)(?<!x)\$)"), "$");
+  EXPECT_EQ(set("^$"), "unknown");
+  EXPECT_EQ(set("a|"), "unknown");        // the empty branch matches without a byte
+  EXPECT_EQ(set(R"((a)\1)"), "a");        // a back-reference needs nothing of its own
+  EXPECT_EQ(set("(?x) a b"), "unknown");  // extended syntax: not read
+  EXPECT_EQ(set(R"(\p{L})"), "unknown");
+  EXPECT_EQ(set("[[:alpha:]]"), "unknown");
+  EXPECT_EQ(set("(?#c)a"), "unknown");
+  EXPECT_EQ(set("(a"), "unknown");
+  EXPECT_EQ(set("a)"), "unknown");
+  // Each set holds a byte of every text its pattern matches.
+  const std::pair<const char*, const char*> matches[] = {
+      {R"((?:^|=)\s*(?:\{|\(|\w+=))", "a=b=c"},
+      {"(?i)(?:<script|javascript:)", "JAVASCRIPT:alert(1)"},
+      {R"(\.[^.~]+~)", "index.php~"},
+      {"a*b?c{0,2}d{2,}", "xdd"},
+      {R"([^a-z]+)", "ABC"},
+      {"(?i)[^a]", "aAb"},
+      {"x{,3}", "x{,3}"},
+  };
+  for (const auto& [pattern, text] : matches) {
+    std::array<uint64_t, 4> bytes{};
+    ASSERT_TRUE(Regex::requiredBytes(pattern, &bytes)) << pattern;
+    auto re = Regex::compile(pattern);
+    ASSERT_TRUE(re.isOk()) << pattern;
+    ASSERT_TRUE((*re)->match(text)) << pattern << " / " << text;
+    bool holds = false;
+    for (unsigned char c : std::string_view(text)) holds |= ((bytes[c >> 6] >> (c & 63)) & 1) != 0;
+    EXPECT_TRUE(holds) << pattern << " matches \"" << text << "\" without a byte of "
+                       << set(pattern);
+  }
+}
+
 // The engine does not scan a text shorter than the shortest match of a weak pattern set.
 TEST(Regex, MinLengthIsTheShortestMatch) {
   EXPECT_EQ(Regex::minLength("abc"), 3u);
@@ -958,6 +1029,45 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
   if (std::getenv("OPS_DEBUG_LIMIT") == nullptr) {
     EXPECT_EQ(Regex::matchLimitHits() - limit_before, 0u);
   }
+}
+
+// Regex::requiredBytes and Regex::firstBytes on every CRS @rx pattern: a text the pattern
+// matches holds a byte of each set (the engine drops a weak pattern, and skips its scan, when a
+// value does not), checked on every sample of the regression corpus; and most patterns have one.
+TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
+  std::vector<CrsPattern> pats = crsRxPatterns();
+  ASSERT_GT(pats.size(), 200u);
+  std::vector<std::string> samples = sampleStrings();
+  ASSERT_GT(samples.size(), 300u);
+  size_t known = 0, first_known = 0, checked = 0;
+  for (const auto& p : pats) {
+    auto re = Regex::compile(p.pattern);
+    ASSERT_TRUE(re.isOk());
+    std::array<uint64_t, 4> required{}, first{};
+    const bool has_required = Regex::requiredBytes(p.pattern, &required);
+    const bool has_first = Regex::firstBytes(p.pattern, &first);
+    known += has_required;
+    first_known += has_first;
+    auto holds = [](const std::string& text, const std::array<uint64_t, 4>& bytes) {
+      for (unsigned char c : text)
+        if ((bytes[c >> 6] >> (c & 63)) & 1) return true;
+      return false;
+    };
+    for (const std::string& s : samples) {
+      if (!(*re)->match(s)) continue;
+      ++checked;
+      EXPECT_TRUE(!has_required || holds(s, required))
+          << p.file << ": " << p.pattern << " matches \"" << s << "\" without a required byte";
+      EXPECT_TRUE(!has_first || holds(s, first))
+          << p.file << ": " << p.pattern << " matches \"" << s << "\" without a first byte";
+    }
+  }
+  std::printf(
+      "CRS @rx patterns %zu: required bytes known for %zu, first bytes for %zu; %zu matches "
+      "checked\n",
+      pats.size(), known, first_known, checked);
+  EXPECT_GT(checked, 500u);
+  EXPECT_GT(known * 10, pats.size() * 8);  // the reader covers the CRS's syntax
 }
 
 TEST(CrsPm, PhraseSetAgreesWithAPlainSearchOnEveryCrsDataFile) {
