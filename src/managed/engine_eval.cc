@@ -297,13 +297,15 @@ struct Evaluator {
     return 0;
   }
 
-  // The patterns of weak set `ws` whose needed bytes `text` holds (bit j: pattern weak[j];
-  // bit 31 stands for every pattern past the 32nd).
+  // The slots of weak set `ws` whose needed bytes `text` holds (WeakSet::need_bits).
   static uint32_t meetsNeeds(const engine_internal::ChainGroup::WeakSet& ws,
                              std::string_view text) {
     uint64_t m = ws.need_always;
     for (char c : text) m |= ws.need_bits[static_cast<unsigned char>(c)];
     return static_cast<uint32_t>(m & (m >> 32));
+  }
+  static bool slotMet(uint32_t met, size_t slot) {
+    return ((met >> std::min<size_t>(slot, 31)) & 1) != 0;
   }
 
   // The candidate patterns of a chain's group for one transformed value.
@@ -319,24 +321,26 @@ struct Evaluator {
     filterGroup(g, text, cand);
     size_t v = static_cast<size_t>(var);
     int set = v < g.weak_by_var.size() ? g.weak_by_var[v] : -1;
-    if (set >= 0 && g.weak_sets[static_cast<size_t>(set)].multi) {
-      // The filter passed every weak pattern: the Hyperscan prefilter decides for those of the
-      // links that read this variable.
-      const auto& ws = g.weak_sets[static_cast<size_t>(set)];
-      const uint32_t needs_met = text.size() >= ws.min_length ? meetsNeeds(ws, text) : 0;
-      const bool may_match = needs_met != 0;
-      if (may_match) ws.multi->scan(text, *s.hs, s.cand_tmp);
-      for (size_t j = 0; j < ws.weak.size(); ++j) {
-        const size_t i = ws.weak[j];
-        const uint64_t bit = uint64_t{1} << (i & 63);
-        if (may_match && (j >= s.cand_tmp.size() || s.cand_tmp[j]) &&
-            ((needs_met >> std::min<size_t>(j, 31)) & 1) != 0) {
-          cand.words[i >> 6] |= bit;
-        } else {
-          cand.words[i >> 6] &= ~bit;
-        }
+    if (set < 0) return;
+    // The filter passed every weak and cheap pattern: the bytes they need, and the Hyperscan
+    // prefilter of the weak ones, decide for those of the links that read this variable.
+    const auto& ws = g.weak_sets[static_cast<size_t>(set)];
+    const uint32_t met = meetsNeeds(ws, text);
+    const bool scan = ws.multi && text.size() >= ws.min_length && (met & ws.weak_mask) != 0;
+    if (scan) ws.multi->scan(text, *s.hs, s.cand_tmp);
+    auto keep = [&](size_t i, bool kept) {
+      const uint64_t bit = uint64_t{1} << (i & 63);
+      if (kept) {
+        cand.words[i >> 6] |= bit;
+      } else {
+        cand.words[i >> 6] &= ~bit;
       }
-    }
+    };
+    for (size_t j = 0; j < ws.weak.size(); ++j)
+      keep(ws.weak[j], slotMet(met, j) &&
+                           (!ws.multi || (scan && (j >= s.cand_tmp.size() || s.cand_tmp[j] != 0))));
+    for (size_t k = 0; k < ws.cheap.size(); ++k)
+      if (!slotMet(met, ws.weak.size() + k)) keep(ws.cheap[k], false);
   }
 
   // The literal filter's candidates (cand is resized to the group).

@@ -377,20 +377,29 @@ struct ChainGroup {
   // candidates for every value. Only patterns at the paranoia level, of links on request values,
   // and not cheap for PCRE alone (see engine_load.cc) are in it; the others are candidates.
   std::vector<uint32_t> weak;
-  // The weak patterns split by variable: a value of variable v is scanned only for the weak
-  // patterns of links that read v (a header is not scanned for the patterns of the rules on
-  // ARGS). weak_by_var[v] indexes weak_sets (-1: none); equal subsets share one set.
+  // The patterns the literal filter passes for every value that are cheap for PCRE alone, of
+  // links on request values at the paranoia level: no Hyperscan scan, but a value without the
+  // bytes they need (WeakSet::need_bits) does not make them candidates (921140's `[\n\r]` on a
+  // header).
+  std::vector<uint32_t> cheap;
+  // The weak and cheap patterns split by variable: a value of variable v is scanned only for the
+  // weak patterns of links that read v (a header is not scanned for the patterns of the rules
+  // on ARGS). weak_by_var[v] indexes weak_sets (-1: none); equal subsets share one set.
   struct WeakSet {
     std::vector<uint32_t> weak;         // pattern indices; bit j of `multi` = pattern weak[j]
     std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
-    // The bytes a text must hold for pattern weak[j] (j < 32) to match it: some byte of its
-    // Regex::requiredBytes and some byte of its Regex::firstBytes. need_bits[b] has bit j when
-    // byte b is one of the first set, bit 32 + j when one of the second; need_always has both
-    // bits of a set that is not known, and of every pattern past the 32nd. A pattern whose bytes
-    // a text lacks is no candidate; when no pattern's are all there, the text is not scanned.
+    std::vector<uint32_t> cheap;        // pattern indices, gated by their bytes only
+    // Slot k is weak[k] for k < weak.size(), then cheap[k - weak.size()]; slot 31 stands for
+    // every pattern from the 32nd on, and is always met. The bytes a text must hold for a
+    // pattern to match it: some byte of its Regex::requiredBytes and some byte of its
+    // Regex::firstBytes. need_bits[b] has bit k when byte b is one of slot k's first set, bit
+    // 32 + k when one of its second; need_always has both bits of a set that is not known. A
+    // pattern whose bytes a text lacks is no candidate; when no weak pattern's are all there,
+    // the text is not scanned.
     std::array<uint64_t, 256> need_bits{};
     uint64_t need_always = 0;
-    // The fewest bytes a match of any of its patterns spans: a shorter text is not scanned.
+    uint32_t weak_mask = 0;  // the slots of the weak patterns
+    // The fewest bytes a match of any of its weak patterns spans: a shorter text is not scanned.
     size_t min_length = 0;
   };
   std::vector<WeakSet> weak_sets;
@@ -399,6 +408,8 @@ struct ChainGroup {
   std::vector<uint8_t> at_level;  // per pattern: its rule runs at the configured paranoia level
   // Per pattern: worth the weak prefilter (a request value target, not cheap for PCRE alone).
   std::vector<uint8_t> scanned;
+  // Per pattern: a request value target, cheap for PCRE alone (see `cheap`).
+  std::vector<uint8_t> cheap_pattern;
   std::vector<uint32_t> unfiltered;  // patterns the filter passes when no atom is found
   // The candidate vectors of `always`, and of `always` and `unfiltered` (no atom found).
   Candidates always_cand, no_atom_cand;

@@ -948,7 +948,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);
           g.at_level.push_back(at_level ? 1 : 0);
-          g.scanned.push_back(scannedTargets(link.targets) && !cheapForPcre(pat) ? 1 : 0);
+          const bool request_values = scannedTargets(link.targets);
+          g.scanned.push_back(request_values && !cheapForPcre(pat) ? 1 : 0);
+          g.cheap_pattern.push_back(request_values && cheapForPcre(pat) ? 1 : 0);
           std::vector<Var> vars;
           for (const CTarget& t : link.targets)
             if (!t.count) vars.push_back(t.var);
@@ -1015,6 +1017,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       for (uint32_t i : g.unfiltered) is_weak[i] = 1;
       for (uint32_t i = 0; i < g.patterns.size(); ++i)
         if (is_weak[i] && g.at_level[i] && g.scanned[i]) g.weak.push_back(i);
+      for (uint32_t i = 0; i < g.patterns.size(); ++i)
+        if (is_weak[i] && g.at_level[i] && g.cheap_pattern[i]) g.cheap.push_back(i);
       ++literal_groups;
       atoms_total += g.atom_count;
       grouped += g.patterns.size() - g.always.size();
@@ -1039,41 +1043,61 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // Each chain's weak patterns are split by the variable their links read (ChainGroup::WeakSet).
   const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   for (ChainGroup& g : impl->chains) {
-    if (g.weak.empty()) continue;
-    std::map<std::vector<uint32_t>, int> sets;
+    if (g.weak.empty() && g.cheap.empty()) continue;
+    std::map<std::pair<std::vector<uint32_t>, std::vector<uint32_t>>, int> sets;
     g.weak_by_var.assign(nvars, -1);
-    for (size_t v = 0; v < nvars; ++v) {
-      std::vector<uint32_t> subset;
-      for (uint32_t i : g.weak) {
+    auto reading = [&](const std::vector<uint32_t>& from, Var v) {
+      std::vector<uint32_t> out;
+      for (uint32_t i : from) {
         const auto& vars = g.pattern_vars[i];
-        if (std::find(vars.begin(), vars.end(), static_cast<Var>(v)) != vars.end())
-          subset.push_back(i);
+        if (std::find(vars.begin(), vars.end(), v) != vars.end()) out.push_back(i);
       }
-      if (subset.empty()) continue;
-      auto [it, inserted] = sets.emplace(subset, static_cast<int>(g.weak_sets.size()));
+      return out;
+    };
+    for (size_t v = 0; v < nvars; ++v) {
+      std::vector<uint32_t> subset = reading(g.weak, static_cast<Var>(v));
+      std::vector<uint32_t> cheap = reading(g.cheap, static_cast<Var>(v));
+      if (subset.empty() && cheap.empty()) continue;
+      auto [it, inserted] =
+          sets.emplace(std::make_pair(subset, cheap), static_cast<int>(g.weak_sets.size()));
       if (inserted) {
         ChainGroup::WeakSet ws;
         std::vector<std::string> ps;
         ps.reserve(subset.size());
         for (uint32_t i : subset) ps.push_back(g.patterns[i]);
-        auto mr = MultiRegex::compile(ps);
-        if (mr) ws.multi = std::move(mr).value();
+        if (!ps.empty()) {
+          auto mr = MultiRegex::compile(ps);
+          if (mr) ws.multi = std::move(mr).value();
+        }
         ws.min_length = SIZE_MAX;
         for (const std::string& p : ps)
           ws.min_length = std::min<size_t>(ws.min_length, Regex::minLength(p));
-        for (size_t j = 0; j < ps.size(); ++j) {
-          const uint64_t bit = j < 32 ? uint64_t{1} << j : 0;
-          std::array<uint64_t, 4> required{}, first{};
-          const bool has_required = j < 32 && Regex::requiredBytes(ps[j], &required);
-          const bool has_first = j < 32 && Regex::firstBytes(ps[j], &first);
-          if (!has_required) ws.need_always |= j < 32 ? bit : uint64_t{1} << 31;
-          if (!has_first) ws.need_always |= j < 32 ? bit << 32 : uint64_t{1} << 63;
+        std::vector<uint32_t> slots = subset;
+        slots.insert(slots.end(), cheap.begin(), cheap.end());
+        for (size_t k = 0; k < slots.size(); ++k) {
+          if (k >= 31) {
+            ws.need_always |= (uint64_t{1} << 31) | (uint64_t{1} << 63);
+            if (k < subset.size()) ws.weak_mask |= uint32_t{1} << 31;
+            continue;
+          }
+          const uint64_t bit = uint64_t{1} << k;
+          if (k < subset.size()) ws.weak_mask |= static_cast<uint32_t>(bit);
+          // Two of the sets its matches need: the two rarest of Regex::requiredBytes, or its
+          // rarest and Regex::firstBytes.
+          const std::string& p = g.patterns[slots[k]];
+          std::vector<std::array<uint64_t, 4>> sets = Regex::requiredBytes(p);
+          std::array<uint64_t, 4> first{};
+          if (sets.size() < 2 && Regex::firstBytes(p, &first)) sets.push_back(first);
+          if (sets.empty()) ws.need_always |= bit;
+          if (sets.size() < 2) ws.need_always |= bit << 32;
           for (size_t b = 0; b < 256; ++b) {
-            if (has_required && ((required[b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit;
-            if (has_first && ((first[b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit << 32;
+            if (!sets.empty() && ((sets[0][b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit;
+            if (sets.size() > 1 && ((sets[1][b >> 6] >> (b & 63)) & 1))
+              ws.need_bits[b] |= bit << 32;
           }
         }
         ws.weak = std::move(subset);
+        ws.cheap = std::move(cheap);
         g.weak_sets.push_back(std::move(ws));
       }
       g.weak_by_var[v] = it->second;
@@ -1258,14 +1282,18 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   static std::atomic<uint64_t> next_serial{1};
   impl->serial = next_serial.fetch_add(1);
   if (report) {
-    size_t weak = 0, weak_needs = 0;
+    size_t weak = 0, cheap = 0, gated = 0;
     for (const ChainGroup& g : impl->chains) {
-      for (uint32_t i : g.weak) {
-        std::array<uint64_t, 4> bytes{};
-        ++weak;
-        weak_needs +=
-            Regex::requiredBytes(g.patterns[i], &bytes) || Regex::firstBytes(g.patterns[i], &bytes);
-      }
+      auto count = [&](const std::vector<uint32_t>& patterns, size_t& n) {
+        for (uint32_t i : patterns) {
+          std::array<uint64_t, 4> first{};
+          ++n;
+          gated += !Regex::requiredBytes(g.patterns[i]).empty() ||
+                   Regex::firstBytes(g.patterns[i], &first);
+        }
+      };
+      count(g.weak, weak);
+      count(g.cheap, cheap);
     }
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
@@ -1284,8 +1312,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(frozen) + " once per engine), " + std::to_string(unsupported) +
         " unsupported operators, " + std::to_string(no_effect) + " rules without effect, " +
         std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1, " +
-        std::to_string(weak) + " weak patterns (" + std::to_string(weak_needs) +
-        " skipped on values without the bytes they need)");
+        std::to_string(weak) + " weak and " + std::to_string(cheap) + " cheap patterns (" +
+        std::to_string(gated) + " passed over on values without the bytes they need)");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

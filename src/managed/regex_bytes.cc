@@ -1,16 +1,19 @@
-// Regex::requiredBytes: a set of bytes of which every match of a pattern holds at least one.
+// Regex::requiredBytes: sets of bytes every match of a pattern holds a byte of each of.
 //
 // The engine's weak prefilter (engine_load.cc, ChainGroup::WeakSet) scans every value with a
 // Hyperscan database of the patterns that have no literal for RE2's filter. Most values a
 // benign request carries (a number, a word, a header) hold none of the punctuation those
 // patterns need: `(?:^|=)\s*(?:{|\s*\(\s*|\w+=...)` cannot match a text without `{`, `(` or
-// `=`. PCRE2's own pattern information gives the first bytes and one last literal; this reads
-// the pattern itself to find, in each alternative, the rarest set some part of every match
-// must consume. It reads the syntax the CRS uses (groups, alternation, quantifiers, classes,
-// escapes, inline flags); anything else makes it answer "unknown", never a set too small.
+// `=`, and `^\(\s*\)\s+{` none without both `(` and `{`. PCRE2's own pattern information gives
+// the first bytes and one last literal; this reads the pattern itself: a sequence needs what
+// each of its parts needs, an alternation the unions of its branches' needs. It reads the
+// syntax the CRS uses (groups, alternation, quantifiers, classes, escapes, inline flags);
+// anything else makes it answer "unknown", never a set too small.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "shipgate/managed/operators.h"
 
@@ -75,21 +78,33 @@ Bits widen(Bits b) {
   return b;
 }
 
-// What a node of the pattern is known to need: every match of it holds a byte of `set`.
+// What a node of the pattern is known to need: every match of it holds a byte of each set of
+// `all` (the rarest first, at most kKeep). Empty: nothing is known.
+constexpr size_t kKeep = 4;
 struct Need {
-  bool known = false;
-  Bits set{};
+  std::vector<Bits> all;
+  bool known() const { return !all.empty(); }
 };
+
+// The sets in order of score, without repeats, at most kKeep.
+void normalise(std::vector<Bits>& sets) {
+  std::vector<Bits> distinct;
+  for (const Bits& b : sets)
+    if (std::find(distinct.begin(), distinct.end(), b) == distinct.end()) distinct.push_back(b);
+  std::stable_sort(distinct.begin(), distinct.end(),
+                   [](const Bits& a, const Bits& b) { return score(a) < score(b); });
+  if (distinct.size() > kKeep) distinct.resize(kKeep);
+  sets = std::move(distinct);
+}
 
 class Reader {
  public:
   explicit Reader(std::string_view p) : p_(p) {}
 
-  bool read(Bits* out) {
+  std::vector<Bits> read() {
     Need n = alternation(false);
-    if (failed_ || i_ != p_.size() || !n.known) return false;
-    *out = n.set;
-    return true;
+    if (failed_ || i_ != p_.size()) return {};
+    return n.all;
   }
 
  private:
@@ -106,43 +121,45 @@ class Reader {
 
   // Branches separated by '|', up to ')' or the end. `caseless` is the flag at its start; an
   // inline (?i) changes it for the rest of its branch and the branches after it (as PCRE2).
+  // A match of the whole is a match of one branch: with branch A needing a1 and a2, and B
+  // needing b1 and b2, it needs a1 | b1 and a2 | b2.
   Need alternation(bool caseless) {
     Need all_branches;
-    bool first = true;
+    bool first = true, known = true;
     while (true) {
       Need b = branch(caseless);
       if (failed_) return {};
       if (first) {
-        all_branches = b;
+        all_branches = std::move(b);
         first = false;
-      } else if (all_branches.known && b.known) {
-        unite(all_branches.set, b.set);
-      } else {
-        all_branches.known = false;
+      } else if (!b.known()) {
+        known = false;
+      } else if (known) {
+        std::vector<Bits>& u = all_branches.all;
+        if (u.size() > b.all.size()) u.resize(b.all.size());
+        for (size_t k = 0; k < u.size(); ++k) unite(u[k], b.all[k]);
+        normalise(u);
       }
+      known = known && all_branches.known();
       if (more() && peek() == '|') {
         ++i_;
         continue;
       }
+      if (!known) return {};
       return all_branches;
     }
   }
 
-  // A sequence: the rarest need among its parts (each part's match is part of the whole's).
+  // A sequence: what each of its parts needs (each part's match is part of the whole's).
   Need branch(bool& caseless) {
-    Need best;
-    double best_score = 0;
+    Need all_parts;
     while (more() && peek() != '|' && peek() != ')') {
       Need a = quantified(caseless);
       if (failed_) return {};
-      if (!a.known) continue;
-      const double s = score(a.set);
-      if (!best.known || s < best_score) {
-        best = a;
-        best_score = s;
-      }
+      all_parts.all.insert(all_parts.all.end(), a.all.begin(), a.all.end());
     }
-    return best;
+    normalise(all_parts.all);
+    return all_parts;
   }
 
   // An atom and its quantifier: a part that may repeat zero times needs nothing.
@@ -185,8 +202,7 @@ class Reader {
 
   Need bytes(Bits b) {
     Need n;
-    n.known = true;
-    n.set = b;
+    n.all.push_back(b);
     return n;
   }
   Need literal(unsigned c, bool caseless) {
@@ -500,7 +516,7 @@ class Reader {
         Bits n{};
         Need e = escape(caseless, true, &n);
         if (failed_) return {};
-        unite(wide, e.set);
+        unite(wide, e.all.front());
         unite(narrow, n);
         // a one-byte escape may start a range
         int count = 0;
@@ -515,7 +531,7 @@ class Reader {
         ++i_;
         lo = static_cast<unsigned char>(c);
         Need l = literal(lo, caseless);
-        unite(wide, l.set);
+        unite(wide, l.all.front());
         add(narrow, lo);
       }
       if (single && i_ + 1 < p_.size() && peek() == '-' && p_[i_ + 1] != ']') {
@@ -544,7 +560,7 @@ class Reader {
           return {};
         }
         for (unsigned b = lo; b <= hi; ++b) {
-          unite(wide, literal(b, caseless).set);
+          unite(wide, literal(b, caseless).all.front());
           add(narrow, b);
         }
       }
@@ -557,11 +573,8 @@ class Reader {
 
 }  // namespace
 
-bool Regex::requiredBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes) {
-  Bits b{};
-  if (!Reader(pattern).read(&b)) return false;
-  *bytes = b;
-  return true;
+std::vector<std::array<uint64_t, 4>> Regex::requiredBytes(std::string_view pattern) {
+  return Reader(pattern).read();
 }
 
 }  // namespace shipgate::managed

@@ -59,12 +59,12 @@ class Regex {
   // match the empty string, a start it does not analyse) or the pattern does not compile: then any
   // byte may start a match.
   static bool firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes);
-  // A set of bytes of which every match of `pattern` holds at least one (bit b of
-  // (*bytes)[b / 64]), read from the pattern's syntax (regex_bytes.cc): in a sequence, the
-  // rarest set one of its parts must consume; in an alternation, the union of the branches'.
-  // False when no part of some match must consume a byte (an optional or zero-width pattern)
-  // or the pattern uses syntax it does not read (then a match may hold any bytes).
-  static bool requiredBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes);
+  // Sets of bytes every match of `pattern` holds a byte of each of (bit b of set[b / 64]), the
+  // rarest first, read from the pattern's syntax (regex_bytes.cc): a sequence needs what each of
+  // its parts needs; an alternation, the unions of its branches' sets. Empty when no part of
+  // some match must consume a byte (an optional or zero-width pattern) or the pattern uses
+  // syntax it does not read (then a match may hold any bytes).
+  static std::vector<std::array<uint64_t, 4>> requiredBytes(std::string_view pattern);
   // The fewest bytes a match of `pattern` spans (PCRE2's minimum length); 0 when it does not
   // compile.
   static uint32_t minLength(std::string_view pattern);

@@ -2,9 +2,9 @@
 // Input: a pattern, a NUL byte, then a subject. Traps when the PCRE2 Regex matches the subject
 // but MultiRegex (Hyperscan, prefilter mode) built from that one pattern does not report it as a
 // candidate: the engine runs a rule's @rx only on candidates, so that would be a missed attack.
-// Also traps when the Regex matches a subject that holds no byte of Regex::requiredBytes or of
-// Regex::firstBytes (the engine skips a weak pattern on a value without them).
-// Also exercises captures and the match limit on arbitrary patterns (no crash, no hang).
+// Also traps when the Regex matches a subject that holds no byte of a set of
+// Regex::requiredBytes or of Regex::firstBytes (the engine skips a weak pattern on a value without
+// them). Also exercises captures and the match limit on arbitrary patterns (no crash, no hang).
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -29,13 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Captures cap;
   const bool matched = (*re)->match(subject, &cap);
   if (matched && (cap.groups.empty() || cap.groups.size() > 10)) abort();
-  std::array<uint64_t, 4> required{}, first{};
   auto holds = [&](const std::array<uint64_t, 4>& bytes) {
     for (unsigned char c : subject)
       if ((bytes[c >> 6] >> (c & 63)) & 1) return true;
     return false;
   };
-  if (Regex::requiredBytes(pattern, &required) && matched && !holds(required)) abort();
+  for (const auto& bytes : Regex::requiredBytes(pattern))
+    if (matched && !holds(bytes)) abort();
+  std::array<uint64_t, 4> first{};
   if (Regex::firstBytes(pattern, &first) && matched && !holds(first)) abort();
   auto multi = MultiRegex::compile({pattern});
   if (!multi.isOk() || (*multi)->size() != 1) abort();

@@ -147,55 +147,66 @@ TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
   EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
-// The engine does not scan a value for a weak pattern when the value lacks every byte the
-// pattern's matches must hold (ChainGroup::WeakSet::need_bits).
-TEST(Regex, RequiredBytesAreTheRarestPartEveryMatchConsumes) {
-  auto set = [](std::string_view pattern) {
-    std::array<uint64_t, 4> bytes{};
+// The engine does not scan a value for a weak pattern, nor run a cheap one, when the value lacks
+// the bytes the pattern's matches need (ChainGroup::WeakSet::need_bits).
+TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
+  // The sets, rarest first, joined by " & "; a set of more than 32 bytes as "<n bytes>".
+  auto needs = [](std::string_view pattern) {
+    std::vector<std::array<uint64_t, 4>> sets = Regex::requiredBytes(pattern);
+    if (sets.empty()) return std::string("unknown");
     std::string out;
-    if (!Regex::requiredBytes(pattern, &bytes)) return std::string("unknown");
-    for (unsigned b = 0; b < 256; ++b)
-      if ((bytes[b >> 6] >> (b & 63)) & 1) {
+    for (const auto& bytes : sets) {
+      std::string one;
+      size_t n = 0;
+      for (unsigned b = 0; b < 256; ++b) {
+        if (((bytes[b >> 6] >> (b & 63)) & 1) == 0) continue;
+        ++n;
         if (b > 0x20 && b < 0x7f) {
-          out += static_cast<char>(b);
+          one += static_cast<char>(b);
         } else {
           char hex[8];
           std::snprintf(hex, sizeof hex, "\\x%02x", b);
-          out += hex;
+          one += hex;
         }
       }
+      if (n > 32) one = "<" + std::to_string(n) + " bytes>";
+      out += (out.empty() ? "" : " & ") + one;
+    }
     return out;
   };
-  // A sequence: its rarest part (punctuation before letters, letters before classes).
-  EXPECT_EQ(set("union select"), "u");  // the first of the rarest: one letter
-  EXPECT_EQ(set(R"(\w+=\d)"), "=");
-  EXPECT_EQ(set(R"((?:^|=)\s*(?:\{|\(|\w+=))"), "(={");
-  // Alternation: the union of the branches; caseless letters in both cases.
-  EXPECT_EQ(set("(?i)(?:<script|javascript:)"), ":<");
-  EXPECT_EQ(set("(?i:ab|c)"), "ACac");
-  EXPECT_EQ(set("(?i)x(?-i)y|z"), "yz");  // (?-i) holds for the rest of its branch
+  // A sequence needs what each part needs: punctuation first, then letters, then classes; at
+  // most four sets.
+  EXPECT_EQ(needs("union select"), "u & n & i & o");
+  EXPECT_EQ(needs(R"(\w+=\d)"), "= & <138 bytes> & <191 bytes>");  // classes as wide as a locale
+  EXPECT_EQ(needs(R"(^\(\s*\)\s+{)"), "( & ) & { & <134 bytes>");
+  EXPECT_EQ(needs("x{,3}"), "{ & , & } & x");  // not a quantifier in PCRE2 10.42: "x{,3}"
+  // Alternation: a set of each branch, united; caseless letters in both cases.
+  EXPECT_EQ(needs(R"((?:^|=)\s*(?:\{|\(|\w+=))"), "(={");
+  EXPECT_EQ(needs("(?i)(?:<script|javascript:)"), ":< & JSjs & ACac & RVrv");
+  EXPECT_EQ(needs("(?i:ab|c)"), "ACac");
+  EXPECT_EQ(needs("(?i)x(?-i)y|z"), "yz");  // (?-i) holds for the rest of its branch
   // Classes: ranges, escapes, and a negated class leaves out only what it lists.
-  EXPECT_EQ(set(R"([\x00-\x08\x0e-\x1f])"),
+  EXPECT_EQ(needs(R"([\x00-\x08\x0e-\x1f])"),
             "\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x0e\\x0f\\x10\\x11\\x12\\x13\\x14"
             "\\x15\\x16\\x17\\x18\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f");
-  EXPECT_EQ(set(R"([]a-])"), "-]a");
-  EXPECT_EQ(set(R"(\.[^.~]+~)"), ".");
-  EXPECT_EQ(set(R"(\Q$(\E)"), "$");
+  EXPECT_EQ(needs(R"([]a-])"), "-]a");
+  EXPECT_EQ(needs(R"(\.[^.~]+~)"), ". & ~ & <254 bytes>");
+  EXPECT_EQ(needs(R"(\Q$(\E)"), "$");
   // Repetition: a part that may occur zero times needs nothing; {n,} with n >= 1 does.
-  EXPECT_EQ(set("a*b?c{0,2}d{2,}"), "d");
-  EXPECT_EQ(set("x{,3}"), "{");  // not a quantifier in PCRE2 10.42: the text "x{,3}"
+  EXPECT_EQ(needs("a*b?c{0,2}d{2,}"), "d");
   // Zero-width parts need nothing; a pattern made only of them has no set.
-  EXPECT_EQ(set(R"(\b(?=select)(?<!x)\$)"), "$");
-  EXPECT_EQ(set("^$"), "unknown");
-  EXPECT_EQ(set("a|"), "unknown");        // the empty branch matches without a byte
-  EXPECT_EQ(set(R"((a)\1)"), "a");        // a back-reference needs nothing of its own
-  EXPECT_EQ(set("(?x) a b"), "unknown");  // extended syntax: not read
-  EXPECT_EQ(set(R"(\p{L})"), "unknown");
-  EXPECT_EQ(set("[[:alpha:]]"), "unknown");
-  EXPECT_EQ(set("(?#c)a"), "unknown");
-  EXPECT_EQ(set("(a"), "unknown");
-  EXPECT_EQ(set("a)"), "unknown");
-  // Each set holds a byte of every text its pattern matches.
+  EXPECT_EQ(needs(R"(\b(?=select)(?<!x)\$)"), "$");
+  EXPECT_EQ(needs(R"((a)\1)"), "a");  // a back-reference needs nothing of its own
+  EXPECT_EQ(needs("^$"), "unknown");
+  EXPECT_EQ(needs("a|"), "unknown");  // the empty branch matches without a byte
+  EXPECT_EQ(needs("(?:a|)b"), "b");
+  EXPECT_EQ(needs("(?x) a b"), "unknown");  // extended syntax: not read
+  EXPECT_EQ(needs(R"(\p{L})"), "unknown");
+  EXPECT_EQ(needs("[[:alpha:]]"), "unknown");
+  EXPECT_EQ(needs("(?#c)a"), "unknown");
+  EXPECT_EQ(needs("(a"), "unknown");
+  EXPECT_EQ(needs("a)"), "unknown");
+  // Every text a pattern matches holds a byte of each of its sets.
   const std::pair<const char*, const char*> matches[] = {
       {R"((?:^|=)\s*(?:\{|\(|\w+=))", "a=b=c"},
       {"(?i)(?:<script|javascript:)", "JAVASCRIPT:alert(1)"},
@@ -204,17 +215,21 @@ TEST(Regex, RequiredBytesAreTheRarestPartEveryMatchConsumes) {
       {R"([^a-z]+)", "ABC"},
       {"(?i)[^a]", "aAb"},
       {"x{,3}", "x{,3}"},
+      {R"(^\(\s*\)\s+{)", "() { :; }; echo"},
   };
   for (const auto& [pattern, text] : matches) {
-    std::array<uint64_t, 4> bytes{};
-    ASSERT_TRUE(Regex::requiredBytes(pattern, &bytes)) << pattern;
+    std::vector<std::array<uint64_t, 4>> sets = Regex::requiredBytes(pattern);
+    ASSERT_FALSE(sets.empty()) << pattern;
     auto re = Regex::compile(pattern);
     ASSERT_TRUE(re.isOk()) << pattern;
     ASSERT_TRUE((*re)->match(text)) << pattern << " / " << text;
-    bool holds = false;
-    for (unsigned char c : std::string_view(text)) holds |= ((bytes[c >> 6] >> (c & 63)) & 1) != 0;
-    EXPECT_TRUE(holds) << pattern << " matches \"" << text << "\" without a byte of "
-                       << set(pattern);
+    for (const auto& bytes : sets) {
+      bool holds = false;
+      for (unsigned char c : std::string_view(text))
+        holds |= ((bytes[c >> 6] >> (c & 63)) & 1) != 0;
+      EXPECT_TRUE(holds) << pattern << " matches \"" << text << "\" without a byte of a set of "
+                         << needs(pattern);
+    }
   }
 }
 
@@ -1043,10 +1058,10 @@ TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
   for (const auto& p : pats) {
     auto re = Regex::compile(p.pattern);
     ASSERT_TRUE(re.isOk());
-    std::array<uint64_t, 4> required{}, first{};
-    const bool has_required = Regex::requiredBytes(p.pattern, &required);
+    std::array<uint64_t, 4> first{};
+    const std::vector<std::array<uint64_t, 4>> required = Regex::requiredBytes(p.pattern);
     const bool has_first = Regex::firstBytes(p.pattern, &first);
-    known += has_required;
+    known += !required.empty();
     first_known += has_first;
     auto holds = [](const std::string& text, const std::array<uint64_t, 4>& bytes) {
       for (unsigned char c : text)
@@ -1056,8 +1071,9 @@ TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
     for (const std::string& s : samples) {
       if (!(*re)->match(s)) continue;
       ++checked;
-      EXPECT_TRUE(!has_required || holds(s, required))
-          << p.file << ": " << p.pattern << " matches \"" << s << "\" without a required byte";
+      for (const auto& bytes : required)
+        EXPECT_TRUE(holds(s, bytes))
+            << p.file << ": " << p.pattern << " matches \"" << s << "\" without a required byte";
       EXPECT_TRUE(!has_first || holds(s, first))
           << p.file << ": " << p.pattern << " matches \"" << s << "\" without a first byte";
     }
