@@ -8,7 +8,9 @@
 // the first bytes and one last literal; this reads the pattern itself: a sequence needs what
 // each of its parts needs, an alternation the unions of its branches' needs. It reads the
 // syntax the CRS uses (groups, alternation, quantifiers, classes, escapes, inline flags);
-// anything else makes it answer "unknown", never a set too small.
+// anything else (comments, \Q...\E quoting, calls of other groups, POSIX classes, \p) makes it
+// answer "unknown", never a set too small. A fuzz target (tests/fuzz/managed_regex) checks it
+// against PCRE2's matches.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -291,8 +293,9 @@ class Reader {
       } else if (k == '<' && i_ + 1 < p_.size() && (p_[i_ + 1] == '=' || p_[i_ + 1] == '!')) {
         i_ += 2;
         zero_width = true;
-      } else if (k == '<' || k == 'P' || k == '\'') {
-        // a named group: (?<name>...), (?P<name>...), (?'name'...)
+      } else if (k == '<' || (k == 'P' && i_ + 1 < p_.size() && p_[i_ + 1] == '<') || k == '\'') {
+        // a named group: (?<name>...), (?P<name>...), (?'name'...); not (?P>name) or (?P=name),
+        // which match what another group matches
         if (k == 'P') ++i_;
         if (!more()) {
           fail();
@@ -468,15 +471,6 @@ class Reader {
               peek() == '_'))
         ++i_;
       return {};
-    }
-    if (e == 'Q') {
-      // literal text up to \E: its first byte is needed
-      const size_t end = p_.find("\\E", i_);
-      const size_t stop = end == std::string_view::npos ? p_.size() : end;
-      Need n;
-      if (stop > i_) n = literal(static_cast<unsigned char>(p_[i_]), caseless);
-      i_ = end == std::string_view::npos ? p_.size() : end + 2;
-      return n;
     }
     if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
       fail();  // \p{..}, \R, \X, \K...: not read here

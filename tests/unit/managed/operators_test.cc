@@ -191,7 +191,6 @@ TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
             "\\x15\\x16\\x17\\x18\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f");
   EXPECT_EQ(needs(R"([]a-])"), "-]a");
   EXPECT_EQ(needs(R"(\.[^.~]+~)"), ". & ~ & <254 bytes>");
-  EXPECT_EQ(needs(R"(\Q$(\E)"), "$");
   // Repetition: a part that may occur zero times needs nothing; {n,} with n >= 1 does.
   EXPECT_EQ(needs("a*b?c{0,2}d{2,}"), "d");
   // Zero-width parts need nothing; a pattern made only of them has no set.
@@ -204,6 +203,9 @@ TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
   EXPECT_EQ(needs(R"(\p{L})"), "unknown");
   EXPECT_EQ(needs("[[:alpha:]]"), "unknown");
   EXPECT_EQ(needs("(?#c)a"), "unknown");
+  EXPECT_EQ(needs(R"(\Q$(\E)"), "unknown");      // quoting: "\xfe\Q\E*" is "\xfe*"
+  EXPECT_EQ(needs("(?P>n)(?<n>q)"), "unknown");  // a call of another group
+  EXPECT_EQ(needs("(?P<n>q)"), "q");
   EXPECT_EQ(needs("(a"), "unknown");
   EXPECT_EQ(needs("a)"), "unknown");
   // Every text a pattern matches holds a byte of each of its sets.
