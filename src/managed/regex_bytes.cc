@@ -70,6 +70,27 @@ Bits spaceMin() {
   add(b, ' ');
   return b;
 }
+Bits horizontalSpaceMin() {
+  Bits b{};
+  add(b, '\t');
+  add(b, ' ');
+  return b;
+}
+Bits verticalSpaceMin() {
+  Bits b{};
+  addRange(b, '\n', '\r');
+  return b;
+}
+// Whether `b` holds exactly one byte (then *byte is it).
+bool onlyByte(const Bits& b, unsigned* byte) {
+  int count = 0;
+  for (unsigned c = 0; c < 256; ++c)
+    if ((b[c >> 6] >> (c & 63)) & 1) {
+      *byte = c;
+      ++count;
+    }
+  return count == 1;
+}
 Bits highBytes() {
   Bits b{};
   addRange(b, 0x80, 0xff);
@@ -387,28 +408,14 @@ class Reader {
         return cls(spaceMin(), false);
       case 'S':
         return cls(spaceMin(), true);
-      case 'h': {
-        Bits h{};
-        add(h, '\t');
-        add(h, ' ');
-        return cls(h, false);
-      }
-      case 'H': {
-        Bits h{};
-        add(h, '\t');
-        add(h, ' ');
-        return cls(h, true);
-      }
-      case 'v': {
-        Bits v{};
-        addRange(v, '\n', '\r');
-        return cls(v, false);
-      }
-      case 'V': {
-        Bits v{};
-        addRange(v, '\n', '\r');
-        return cls(v, true);
-      }
+      case 'h':
+        return cls(horizontalSpaceMin(), false);
+      case 'H':
+        return cls(horizontalSpaceMin(), true);
+      case 'v':
+        return cls(verticalSpaceMin(), false);
+      case 'V':
+        return cls(verticalSpaceMin(), true);
       case 'n':
         return one('\n');
       case 'r':
@@ -513,13 +520,7 @@ class Reader {
         unite(wide, e.all.front());
         unite(narrow, n);
         // a one-byte escape may start a range
-        int count = 0;
-        for (unsigned b = 0; b < 256; ++b)
-          if ((n[b >> 6] >> (b & 63)) & 1) {
-            lo = b;
-            ++count;
-          }
-        single = count == 1;
+        single = onlyByte(n, &lo);
         if (!single) continue;
       } else {
         ++i_;
@@ -535,13 +536,7 @@ class Reader {
           Bits n{};
           escape(caseless, true, &n);
           if (failed_) return {};
-          int count = 0;
-          for (unsigned b = 0; b < 256; ++b)
-            if ((n[b >> 6] >> (b & 63)) & 1) {
-              hi = b;
-              ++count;
-            }
-          if (count != 1) {
+          if (!onlyByte(n, &hi)) {
             fail();
             return {};
           }
