@@ -390,12 +390,12 @@ struct ChainGroup {
     std::unique_ptr<MultiRegex> multi;  // null: did not compile (the patterns are candidates)
     std::vector<uint32_t> cheap;        // pattern indices, gated by their bytes only
     // Slot k is weak[k] for k < weak.size(), then cheap[k - weak.size()]; slot 31 stands for
-    // every pattern from the 32nd on, and is always met. The bytes a text must hold for a
-    // pattern to match it: some byte of its Regex::requiredBytes and some byte of its
-    // Regex::firstBytes. need_bits[b] has bit k when byte b is one of slot k's first set, bit
-    // 32 + k when one of its second; need_always has both bits of a set that is not known. A
-    // pattern whose bytes a text lacks is no candidate; when no weak pattern's are all there,
-    // the text is not scanned.
+    // every pattern from the 32nd on, and is always met. Two sets of bytes of each of which a
+    // text must hold one for the pattern to match it: the two rarest of Regex::requiredBytes,
+    // or its rarest and Regex::firstBytes. need_bits[b] has bit k when byte b is in slot k's
+    // first set, bit 32 + k when in its second; need_always has both bits of a set that is not
+    // known. A pattern whose bytes a text lacks is no candidate; when no weak pattern's are all
+    // there, the text is not scanned.
     std::array<uint64_t, 256> need_bits{};
     uint64_t need_always = 0;
     uint32_t weak_mask = 0;  // the slots of the weak patterns

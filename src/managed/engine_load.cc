@@ -949,8 +949,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           g.patterns.emplace_back(pat);
           g.at_level.push_back(at_level ? 1 : 0);
           const bool request_values = scannedTargets(link.targets);
-          g.scanned.push_back(request_values && !cheapForPcre(pat) ? 1 : 0);
-          g.cheap_pattern.push_back(request_values && cheapForPcre(pat) ? 1 : 0);
+          const bool cheap = cheapForPcre(pat);
+          g.scanned.push_back(request_values && !cheap ? 1 : 0);
+          g.cheap_pattern.push_back(request_values && cheap ? 1 : 0);
           std::vector<Var> vars;
           for (const CTarget& t : link.targets)
             if (!t.count) vars.push_back(t.var);
@@ -1040,7 +1041,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // chains' weak patterns, scanned once per distinct text, costs more: Hyperscan's prefilter
   // NFAs for patterns without literals do not share work, and a text then runs the patterns
   // of chains that do not produce it.)
-  // Each chain's weak patterns are split by the variable their links read (ChainGroup::WeakSet).
+  // Each chain's weak and cheap patterns are split by the variable their links read, each split
+  // with the table of the bytes its patterns need (ChainGroup::WeakSet).
   const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   for (ChainGroup& g : impl->chains) {
     if (g.weak.empty() && g.cheap.empty()) continue;
@@ -1085,14 +1087,14 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           // Two of the sets its matches need: the two rarest of Regex::requiredBytes, or its
           // rarest and Regex::firstBytes.
           const std::string& p = g.patterns[slots[k]];
-          std::vector<std::array<uint64_t, 4>> sets = Regex::requiredBytes(p);
+          std::vector<std::array<uint64_t, 4>> needs = Regex::requiredBytes(p);
           std::array<uint64_t, 4> first{};
-          if (sets.size() < 2 && Regex::firstBytes(p, &first)) sets.push_back(first);
-          if (sets.empty()) ws.need_always |= bit;
-          if (sets.size() < 2) ws.need_always |= bit << 32;
+          if (needs.size() < 2 && Regex::firstBytes(p, &first)) needs.push_back(first);
+          if (needs.empty()) ws.need_always |= bit;
+          if (needs.size() < 2) ws.need_always |= bit << 32;
           for (size_t b = 0; b < 256; ++b) {
-            if (!sets.empty() && ((sets[0][b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit;
-            if (sets.size() > 1 && ((sets[1][b >> 6] >> (b & 63)) & 1))
+            if (!needs.empty() && ((needs[0][b >> 6] >> (b & 63)) & 1)) ws.need_bits[b] |= bit;
+            if (needs.size() > 1 && ((needs[1][b >> 6] >> (b & 63)) & 1))
               ws.need_bits[b] |= bit << 32;
           }
         }
