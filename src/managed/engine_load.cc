@@ -1044,10 +1044,30 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // Each chain's weak and cheap patterns are split by the variable their links read, each split
   // with the table of the bytes its patterns need (ChainGroup::WeakSet).
   const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
+  size_t weak_patterns = 0, cheap_patterns = 0, gated_patterns = 0;  // for the load report
   for (ChainGroup& g : impl->chains) {
     if (g.weak.empty() && g.cheap.empty()) continue;
     std::map<std::pair<std::vector<uint32_t>, std::vector<uint32_t>>, int> sets;
     g.weak_by_var.assign(nvars, -1);
+    // Two of the byte sets each weak or cheap pattern's matches need: the two rarest of
+    // Regex::requiredBytes, or its rarest and Regex::firstBytes (fewer when not known). Read
+    // once per pattern, whichever split sets hold it.
+    std::map<uint32_t, std::vector<std::array<uint64_t, 4>>> needs_of;
+    auto needsOf = [&](uint32_t i) -> const std::vector<std::array<uint64_t, 4>>& {
+      auto [it, added] = needs_of.try_emplace(i);
+      if (added) {
+        std::vector<std::array<uint64_t, 4>>& needs = it->second;
+        needs = Regex::requiredBytes(g.patterns[i]);
+        std::array<uint64_t, 4> first{};
+        if (needs.size() < 2 && Regex::firstBytes(g.patterns[i], &first)) needs.push_back(first);
+        if (needs.size() > 2) needs.resize(2);
+      }
+      return it->second;
+    };
+    for (uint32_t i : g.weak) gated_patterns += !needsOf(i).empty();
+    for (uint32_t i : g.cheap) gated_patterns += !needsOf(i).empty();
+    weak_patterns += g.weak.size();
+    cheap_patterns += g.cheap.size();
     auto reading = [&](const std::vector<uint32_t>& from, Var v) {
       std::vector<uint32_t> out;
       for (uint32_t i : from) {
@@ -1084,12 +1104,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           }
           const uint64_t bit = uint64_t{1} << k;
           if (k < subset.size()) ws.weak_mask |= static_cast<uint32_t>(bit);
-          // Two of the sets its matches need: the two rarest of Regex::requiredBytes, or its
-          // rarest and Regex::firstBytes.
-          const std::string& p = g.patterns[slots[k]];
-          std::vector<std::array<uint64_t, 4>> needs = Regex::requiredBytes(p);
-          std::array<uint64_t, 4> first{};
-          if (needs.size() < 2 && Regex::firstBytes(p, &first)) needs.push_back(first);
+          const std::vector<std::array<uint64_t, 4>>& needs = needsOf(slots[k]);
           if (needs.empty()) ws.need_always |= bit;
           if (needs.size() < 2) ws.need_always |= bit << 32;
           for (size_t b = 0; b < 256; ++b) {
@@ -1284,19 +1299,6 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   static std::atomic<uint64_t> next_serial{1};
   impl->serial = next_serial.fetch_add(1);
   if (report) {
-    size_t weak = 0, cheap = 0, gated = 0;
-    for (const ChainGroup& g : impl->chains) {
-      auto count = [&](const std::vector<uint32_t>& patterns, size_t& n) {
-        for (uint32_t i : patterns) {
-          std::array<uint64_t, 4> first{};
-          ++n;
-          gated += !Regex::requiredBytes(g.patterns[i]).empty() ||
-                   Regex::firstBytes(g.patterns[i], &first);
-        }
-      };
-      count(g.weak, weak);
-      count(g.cheap, cheap);
-    }
     if (L.response_rules > 0)
       report->push_back(std::to_string(L.response_rules) +
                         " rules of phases 3-5 (response, logging) are read but not evaluated");
@@ -1314,8 +1316,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(frozen) + " once per engine), " + std::to_string(unsupported) +
         " unsupported operators, " + std::to_string(no_effect) + " rules without effect, " +
         std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1, " +
-        std::to_string(weak) + " weak and " + std::to_string(cheap) + " cheap patterns (" +
-        std::to_string(gated) + " passed over on values without the bytes they need)");
+        std::to_string(weak_patterns) + " weak and " + std::to_string(cheap_patterns) +
+        " cheap patterns (" + std::to_string(gated_patterns) +
+        " passed over on values without the bytes they need)");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

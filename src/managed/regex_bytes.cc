@@ -28,6 +28,12 @@ void add(Bits& b, unsigned c) { b[c >> 6] |= uint64_t{1} << (c & 63); }
 void addRange(Bits& b, unsigned lo, unsigned hi) {
   for (unsigned c = lo; c <= hi; ++c) add(b, c);
 }
+// Adds byte c, and its other ASCII case when `caseless`.
+void addFolded(Bits& b, unsigned c, bool caseless) {
+  add(b, c);
+  if (caseless && c >= 'a' && c <= 'z') add(b, c - 32);
+  if (caseless && c >= 'A' && c <= 'Z') add(b, c + 32);
+}
 Bits complement(const Bits& b) { return {~b[0], ~b[1], ~b[2], ~b[3]}; }
 void unite(Bits& a, const Bits& b) {
   for (size_t i = 0; i < a.size(); ++i) a[i] |= b[i];
@@ -230,9 +236,7 @@ class Reader {
   }
   Need literal(unsigned c, bool caseless) {
     Bits b{};
-    add(b, c);
-    if (caseless && c >= 'a' && c <= 'z') add(b, c - 32);
-    if (caseless && c >= 'A' && c <= 'Z') add(b, c + 32);
+    addFolded(b, c, caseless);
     return bytes(b);
   }
 
@@ -371,8 +375,8 @@ class Reader {
     return true;
   }
 
-  // An escape at i_ ('\\'). In a class (`in_class`), a class escape's bytes go to *negatable
-  // as its narrowest set too (for a negated class). Outside a class, zero-width escapes and
+  // An escape at i_ ('\\'). With `narrow`, its bytes at their narrowest also go there (what a
+  // negated class leaves out). Outside a class, zero-width escapes and
   // back-references need nothing.
   Need escape(bool caseless, bool in_class, Bits* narrow) {
     ++i_;
@@ -525,8 +529,7 @@ class Reader {
       } else {
         ++i_;
         lo = static_cast<unsigned char>(c);
-        Need l = literal(lo, caseless);
-        unite(wide, l.all.front());
+        addFolded(wide, lo, caseless);
         add(narrow, lo);
       }
       if (single && i_ + 1 < p_.size() && peek() == '-' && p_[i_ + 1] != ']') {
@@ -549,7 +552,7 @@ class Reader {
           return {};
         }
         for (unsigned b = lo; b <= hi; ++b) {
-          unite(wide, literal(b, caseless).all.front());
+          addFolded(wide, b, caseless);
           add(narrow, b);
         }
       }

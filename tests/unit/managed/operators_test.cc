@@ -147,6 +147,13 @@ TEST(Regex, FirstBytesHoldEveryByteAMatchCanStartWith) {
   EXPECT_FALSE(Regex::firstBytes("(", &bytes));  // does not compile
 }
 
+// Whether `text` holds a byte of `bytes` (bit b of bytes[b / 64]).
+bool holdsAByteOf(std::string_view text, const std::array<uint64_t, 4>& bytes) {
+  for (unsigned char c : text)
+    if ((bytes[c >> 6] >> (c & 63)) & 1) return true;
+  return false;
+}
+
 // The engine does not scan a value for a weak pattern, nor run a cheap one, when the value lacks
 // the bytes the pattern's matches need (ChainGroup::WeakSet::need_bits).
 TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
@@ -226,11 +233,8 @@ TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
     ASSERT_TRUE(re.isOk()) << pattern;
     ASSERT_TRUE((*re)->match(text)) << pattern << " / " << text;
     for (const auto& bytes : sets) {
-      bool holds = false;
-      for (unsigned char c : std::string_view(text))
-        holds |= ((bytes[c >> 6] >> (c & 63)) & 1) != 0;
-      EXPECT_TRUE(holds) << pattern << " matches \"" << text << "\" without a byte of a set of "
-                         << needs(pattern);
+      EXPECT_TRUE(holdsAByteOf(text, bytes))
+          << pattern << " matches \"" << text << "\" without a byte of a set of " << needs(pattern);
     }
   }
 }
@@ -1065,18 +1069,13 @@ TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
     const bool has_first = Regex::firstBytes(p.pattern, &first);
     known += !required.empty();
     first_known += has_first;
-    auto holds = [](const std::string& text, const std::array<uint64_t, 4>& bytes) {
-      for (unsigned char c : text)
-        if ((bytes[c >> 6] >> (c & 63)) & 1) return true;
-      return false;
-    };
     for (const std::string& s : samples) {
       if (!(*re)->match(s)) continue;
       ++checked;
       for (const auto& bytes : required)
-        EXPECT_TRUE(holds(s, bytes))
+        EXPECT_TRUE(holdsAByteOf(s, bytes))
             << p.file << ": " << p.pattern << " matches \"" << s << "\" without a required byte";
-      EXPECT_TRUE(!has_first || holds(s, first))
+      EXPECT_TRUE(!has_first || holdsAByteOf(s, first))
           << p.file << ": " << p.pattern << " matches \"" << s << "\" without a first byte";
     }
   }
