@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "engine_impl.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::managed {
 
@@ -581,9 +582,9 @@ struct Evaluator {
   // literals, Link::multi_literals, or else the Hyperscan prefilter, Link::multi_prefilter).
   bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
     if (!link.multi_literals.empty()) {
-      const bool held = std::any_of(
-          link.multi_literals.begin(), link.multi_literals.end(),
-          [text](const std::string& lit) { return text.find(lit) != std::string_view::npos; });
+      const bool held =
+          std::any_of(link.multi_literals.begin(), link.multi_literals.end(),
+                      [text](const std::string& lit) { return containsBytes(text, lit); });
       if (!held) return false;
     } else if (link.multi_prefilter) {
       link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);
@@ -627,18 +628,13 @@ struct Evaluator {
     }
   }
 
+  // tx.0-tx.9 from a match's groups (the rest erased); pin i is tx.i (Engine::evaluate).
   void setCaptureVars(const std::vector<std::string>& groups) {
-    const auto& kKeys = engine_internal::kCaptureVars;
-    static const std::array<uint64_t, std::size(kKeys)> kHashes = [] {
-      std::array<uint64_t, std::size(kKeys)> h;
-      for (size_t i = 0; i < h.size(); ++i) h[i] = VarTable::hash(kKeys[i]);
-      return h;
-    }();
-    for (size_t i = 0; i < std::size(kKeys); ++i) {
+    for (size_t i = 0; i < std::size(engine_internal::kCaptureVars); ++i) {
       if (i < groups.size())
-        s.vars.set(kKeys[i], kHashes[i]).assign(groups[i]);
+        s.vars.setPinned(i).assign(groups[i]);
       else
-        s.vars.erase(kKeys[i], kHashes[i]);
+        s.vars.erasePinned(i);
     }
   }
 
@@ -1178,6 +1174,10 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
   if (impl_->mode == Impl::Mode::kOff) return;
   s.data.build(request);
   s.vars.clear();
+  if (s.vars.pinCount() == 0) {
+    for (std::string_view k : engine_internal::kCaptureVars)
+      s.vars.pin(k, engine_internal::VarTable::hash(k));
+  }
   s.resetCache();
   s.numberValues(impl_->nodes.size());
   s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),

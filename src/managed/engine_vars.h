@@ -40,14 +40,44 @@ class VarTable {
     return h;
   }
 
-  // Forgets every value (and, past kMaxSlots names, every name).
+  // Forgets every value (and, past kMaxSlots names, every name but the pinned ones).
   void clear() {
     if (slots_.size() > kMaxSlots) {
       slots_.clear();
       index_.assign(index_.size(), 0);
+      for (Pin& p : pins_) p.slot = static_cast<uint32_t>(insert(p.key, p.hash) - slots_.data());
     }
     for (Slot& s : slots_) s.live = false;
     live_ = 0;
+  }
+
+  // Gives `key` a slot for good (clear() keeps it) and returns its pin number, for setPinned and
+  // erasePinned, which reach it without hashing or probing: the capture variables tx.0-tx.9 are
+  // set and erased on every match of a capturing rule (CRS 920450 matches every header name).
+  size_t pin(std::string_view key, uint64_t h) {
+    Slot* s = slot(key, h);
+    if (!s) s = insert(key, h);
+    pins_.push_back(Pin{std::string(key), h, static_cast<uint32_t>(s - slots_.data())});
+    return pins_.size() - 1;
+  }
+  size_t pinCount() const { return pins_.size(); }
+
+  // set() and erase() of pinned name p.
+  std::string& setPinned(size_t p) {
+    Slot& s = slots_[pins_[p].slot];
+    if (!s.live) {
+      s.live = true;
+      s.value.clear();
+      ++live_;
+    }
+    return s.value;
+  }
+  void erasePinned(size_t p) {
+    Slot& s = slots_[pins_[p].slot];
+    if (s.live) {
+      s.live = false;
+      --live_;
+    }
   }
 
   // The value of a live name, or null.
@@ -121,7 +151,14 @@ class VarTable {
     return &s;
   }
 
+  struct Pin {
+    std::string key;
+    uint64_t hash;
+    uint32_t slot;  // index into slots_
+  };
+
   std::vector<Slot> slots_;
+  std::vector<Pin> pins_;
   std::vector<uint32_t> index_;  // open addressing: slot index + 1, 0 = empty
   size_t live_ = 0;
 };

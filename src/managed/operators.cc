@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "shipgate/common/mutex.h"
+#include "shipgate/common/strings.h"
 #include "shipgate/managed/detect.h"
 #include "transform_impl.h"
 
@@ -961,9 +962,9 @@ class Op final : public CompiledOperator {
       case Kind::kStreq:
         return value == p && setMatched(matched, value);
       case Kind::kContains:
-        return value.find(p) != std::string_view::npos && setMatched(matched, p);
+        return containsBytes(value, p) && setMatched(matched, p);
       case Kind::kStrmatch:
-        return value.find(p) != std::string_view::npos && setMatched(matched, p);
+        return containsBytes(value, p) && setMatched(matched, p);
       case Kind::kContainsWord:
         return containsWord(value, p) && setMatched(matched, p);
       case Kind::kBeginsWith:
@@ -972,7 +973,7 @@ class Op final : public CompiledOperator {
         return value.size() >= p.size() && value.substr(value.size() - p.size()) == p &&
                setMatched(matched, p);
       case Kind::kWithin:
-        return p.find(value) != std::string_view::npos && setMatched(matched, value);
+        return containsBytes(p, value) && setMatched(matched, value);
       case Kind::kEq:
       case Kind::kGe:
       case Kind::kGt:

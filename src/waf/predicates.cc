@@ -1,12 +1,12 @@
 // Predicates: the right-hand sides of comparisons, pre-built at compile time.
 #include <re2/re2.h>
-#include <string.h>
 
 #include <algorithm>
 
 #include "aho_corasick.h"
 #include "eval_nodes.h"
 #include "regex_prefilter.h"
+#include "shipgate/common/strings.h"
 #include "text.h"
 
 namespace shipgate::waf {
@@ -77,9 +77,7 @@ class Contains final : public Predicate {
   explicit Contains(std::string needle) : needle_(std::move(needle)) {}
   bool test(const Value& v) const override {
     if (v.tag != Value::Tag::kBytes) return false;
-    if (needle_.empty()) return true;
-    if (v.s.size() < needle_.size()) return false;  // also keeps a null data() out of memmem
-    return memmem(v.s.data(), v.s.size(), needle_.data(), needle_.size()) != nullptr;
+    return containsBytes(v.s, needle_);
   }
 
  private:

@@ -70,6 +70,14 @@ namespace strings_internal {
 inline bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
+// Whether `needle` occurs in `haystack` (bytes, case-sensitive; an empty needle always does).
+// glibc's memmem: about twice as fast as std::string_view::find on the short texts the WAF
+// searches (find stops at every occurrence of the needle's first byte: the '/' of "/proxy/").
+inline bool containsBytes(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (haystack.size() < needle.size()) return false;  // also keeps a null data() out of memmem
+  return memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
 // ASCII case-insensitive substring search; `needle` must already be lower case.
 bool containsLowerNeedle(std::string_view haystack, std::string_view lower_needle);
 

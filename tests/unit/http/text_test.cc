@@ -53,6 +53,17 @@ TEST(EqualsIgnoreCaseTest, AgreesWithTheByteRuleForEveryBytePairLengthAndPositio
   EXPECT_FALSE(equalsIgnoreCase("@[`{", "`{@["));  // next to the letters: no folding
 }
 
+TEST(ContainsBytesTest, AgreesWithFindAndTakesEmptyAndNullTexts) {
+  const std::string hay = "/accept-charset/ /content-encoding/ /proxy/ /lock-token/ /if/";
+  for (std::string_view needle : {"/proxy/", "/if/", "/accept/", "/", "", "/if/ ", "t/ /l",
+                                  "/accept-charset/ /content-encoding/ /proxy/ /lock-token/ /if/!"})
+    EXPECT_EQ(containsBytes(hay, needle), hay.find(needle) != std::string::npos) << needle;
+  EXPECT_TRUE(containsBytes(std::string_view(), ""));
+  EXPECT_FALSE(containsBytes(std::string_view(), "a"));
+  EXPECT_TRUE(containsBytes(std::string_view("a\0b\0", 4), std::string_view("\0b", 2)));
+  EXPECT_FALSE(containsBytes("Proxy", "proxy"));  // bytes: case counts
+}
+
 TEST(PercentDecodeTest, LenientAndStrict) {
   EXPECT_EQ(decode("a%20b%2fc", kDecodeLenient), "a b/c");
   EXPECT_EQ(decode("a+b", kDecodeLenient), "a+b");

@@ -63,6 +63,38 @@ TEST(ManagedEngineVars, ManyNamesAndTheBoundAcrossRequests) {
   EXPECT_EQ(t.find("tx.other_1", H::hash("tx.other_1")), nullptr);
 }
 
+TEST(ManagedEngineVars, PinnedNamesAreTheSameVariablesAndOutliveTheBound) {
+  VarTable t;
+  t.set("tx.1", H::hash("tx.1")) = "set by name first";
+  const size_t p0 = t.pin("tx.0", H::hash("tx.0"));
+  const size_t p1 = t.pin("tx.1", H::hash("tx.1"));  // already a name: the same slot
+  EXPECT_EQ(t.pinCount(), 2u);
+  EXPECT_EQ(t.setPinned(p1), "set by name first");
+  t.setPinned(p0) = "user-agent";
+  ASSERT_NE(t.find("tx.0", H::hash("tx.0")), nullptr);
+  EXPECT_EQ(*t.find("tx.0", H::hash("tx.0")), "user-agent");
+  t.erasePinned(p1);
+  EXPECT_EQ(t.find("tx.1", H::hash("tx.1")), nullptr);
+  t.set("tx.1", H::hash("tx.1")) = "by name again";
+  EXPECT_EQ(t.setPinned(p1), "by name again");
+  EXPECT_EQ(all(t).size(), 2u);
+  // Past kMaxSlots names clear() forgets every other name; the pins still reach their names.
+  for (size_t i = 0; i < VarTable::kMaxSlots; ++i) {
+    std::string k = "tx.header_name_" + std::to_string(i);
+    t.set(k, H::hash(k)) = "x";
+  }
+  t.clear();
+  EXPECT_TRUE(all(t).empty());
+  EXPECT_EQ(t.find("tx.header_name_7", H::hash("tx.header_name_7")), nullptr);
+  t.setPinned(p1) = "after the bound";
+  ASSERT_NE(t.find("tx.1", H::hash("tx.1")), nullptr);
+  EXPECT_EQ(*t.find("tx.1", H::hash("tx.1")), "after the bound");
+  t.set("tx.0", H::hash("tx.0")) = "by name";
+  EXPECT_EQ(t.setPinned(p0), "by name");
+  EXPECT_EQ(all(t), (std::vector<std::pair<std::string, std::string>>{
+                        {"tx.0", "by name"}, {"tx.1", "after the bound"}}));
+}
+
 TEST(ManagedEngineVars, HashSeparatesLengthsAndTails) {
   EXPECT_NE(H::hash("tx.a"), H::hash(std::string_view("tx.a\0", 5)));
   EXPECT_NE(H::hash("tx.abcdefgh1"), H::hash("tx.abcdefgh2"));
