@@ -962,9 +962,9 @@ class Op final : public CompiledOperator {
       case Kind::kStreq:
         return value == p && setMatched(matched, value);
       case Kind::kContains:
-        return containsBytes(value, p) && setMatched(matched, p);
+        return value.find(p) != std::string_view::npos && setMatched(matched, p);
       case Kind::kStrmatch:
-        return containsBytes(value, p) && setMatched(matched, p);
+        return value.find(p) != std::string_view::npos && setMatched(matched, p);
       case Kind::kContainsWord:
         return containsWord(value, p) && setMatched(matched, p);
       case Kind::kBeginsWith:
@@ -973,6 +973,8 @@ class Op final : public CompiledOperator {
         return value.size() >= p.size() && value.substr(value.size() - p.size()) == p &&
                setMatched(matched, p);
       case Kind::kWithin:
+        // memmem: the CRS's lists (tx.restricted_headers "/proxy/ /if/ ...") repeat the first
+        // byte of every value looked up in them, where find() stops at each.
         return containsBytes(p, value) && setMatched(matched, value);
       case Kind::kEq:
       case Kind::kGe:

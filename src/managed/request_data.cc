@@ -20,8 +20,6 @@ int hexValue(unsigned char c) {
   return -1;
 }
 
-char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -49,8 +47,7 @@ void splitGetline(std::string_view s, char sep, F&& f) {
 std::string mediaType(std::string_view ct) {
   std::string_view t = trimSpace(ct.substr(0, ct.find(';')));
   std::string out;
-  out.reserve(t.size());
-  for (char c : t) out.push_back(lowerAscii(c));
+  appendAsciiLower(out, t);
   return out;
 }
 
@@ -130,18 +127,6 @@ void uriDecode(std::string_view in, std::string& out) {
   }
 }
 
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
-bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && equalsNoCase(s.substr(0, prefix.size()), prefix);
-}
-
 std::string_view trimSpace(std::string_view s) {
   while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
@@ -172,7 +157,7 @@ bool contentTypeParam(std::string_view ct, std::string_view param, std::string& 
       parsed.assign(trimSpace(v.substr(0, end)));
       consumed = end;
     }
-    if (equalsNoCase(name, param)) {
+    if (equalsIgnoreCase(name, param)) {
       value = std::move(parsed);
       return true;
     }
@@ -302,7 +287,7 @@ void RequestData::build(const HttpRequestView& request) {
   for (const waf::Header& h : request.headers) {
     b.push(Var::kRequestHeaders, h.name, h.value);
     b.push(Var::kRequestHeadersNames, h.name, h.name);
-    if (equalsNoCase(h.name, "cookie")) {
+    if (equalsIgnoreCase(h.name, "cookie")) {
       std::string_view v = h.value;
       // The last cookie-pair (as getline splits: a final ';' ends it) loses trailing blanks.
       const char* v_end = v.data() + v.size();
@@ -320,10 +305,10 @@ void RequestData::build(const HttpRequestView& request) {
         b.push(Var::kRequestCookies, key, val);
         b.push(Var::kRequestCookiesNames, key, key);
       });
-    } else if (equalsNoCase(h.name, "content-type")) {
+    } else if (equalsIgnoreCase(h.name, "content-type")) {
       if (!has_content_type) content_type = h.value;
       has_content_type = true;
-    } else if (equalsNoCase(h.name, "host") && host.empty()) {
+    } else if (equalsIgnoreCase(h.name, "host") && host.empty()) {
       host = trimSpace(h.value);
     }
   }

@@ -57,7 +57,7 @@ struct Disposition {
 Disposition parseDisposition(std::string_view v) {
   Disposition d;
   while (!v.empty() && isBlank(v.front())) v.remove_prefix(1);
-  if (!startsWithNoCase(v, "form-data")) {
+  if (!startsWithIgnoreCase(v, "form-data")) {
     d.error = "Content-Disposition is not form-data";
     return d;
   }
@@ -356,7 +356,8 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     bool has_disposition = false;
     for (const std::string& h : header_lines) {
       size_t colon = h.find(':');
-      if (equalsNoCase(trimSpace(std::string_view(h).substr(0, colon)), "content-disposition")) {
+      if (equalsIgnoreCase(trimSpace(std::string_view(h).substr(0, colon)),
+                           "content-disposition")) {
         if (has_disposition) strict = true;
         has_disposition = true;
         disp = parseDisposition(std::string_view(h).substr(colon + 1));

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shipgate/common/strings.h"
 #include "shipgate/managed/request_data.h"
 
 namespace shipgate::managed {
@@ -16,9 +17,6 @@ namespace shipgate::managed {
 void urlDecodeNonStrict(std::string_view in, std::string& out);
 // Decodes %XX only ('+' stays), as libmodsecurity's uri_decode. Appends to `out`.
 void uriDecode(std::string_view in, std::string& out);
-// ASCII case-insensitive equality / prefix.
-bool equalsNoCase(std::string_view a, std::string_view b);
-bool startsWithNoCase(std::string_view s, std::string_view prefix);
 std::string_view trimSpace(std::string_view s);
 // The value of a Content-Type parameter (`boundary`, `charset`; name case-insensitive),
 // unquoted (backslash escapes of a quoted value resolved) into `value`. False when absent.
