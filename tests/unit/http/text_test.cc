@@ -53,6 +53,22 @@ TEST(EqualsIgnoreCaseTest, AgreesWithTheByteRuleForEveryBytePairLengthAndPositio
   EXPECT_FALSE(equalsIgnoreCase("@[`{", "`{@["));  // next to the letters: no folding
 }
 
+TEST(AppendAsciiLowerTest, LowersOnlyTheAsciiLettersAtEveryLengthAndOffset) {
+  for (size_t len : {0, 1, 7, 8, 9, 15, 16, 17, 31}) {
+    for (int x = 0; x < 256; ++x) {
+      std::string in(len, 'Q');
+      if (len > 0) in[len / 2] = static_cast<char>(x);
+      std::string out = "Keep:", want = "Keep:";
+      for (char c : in) want.push_back(asciiLower(c));
+      appendAsciiLower(out, in);
+      ASSERT_EQ(out, want) << "len " << len << " byte " << x;
+    }
+  }
+  std::string out;
+  appendAsciiLower(out, "TX.Header_Name_User-Agent\xc3\x89");
+  EXPECT_EQ(out, "tx.header_name_user-agent\xc3\x89");  // bytes >= 0x80 unchanged
+}
+
 TEST(ContainsBytesTest, AgreesWithFindAndTakesEmptyAndNullTexts) {
   const std::string hay = "/accept-charset/ /content-encoding/ /proxy/ /lock-token/ /if/";
   for (std::string_view needle : {"/proxy/", "/if/", "/accept/", "/", "", "/if/ ", "t/ /l",
