@@ -29,12 +29,6 @@ using engine_internal::Step;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 namespace engine_internal {
@@ -66,7 +60,7 @@ Status compileSelectorRegex(std::string_view pattern, CTarget& t) {
     t.literal = anchored_start ? (anchored_end ? CTarget::Literal::kExact : CTarget::Literal::kPrefix)
                                : (anchored_end ? CTarget::Literal::kSuffix
                                                : CTarget::Literal::kContains);
-    t.literal_text = lower(body);
+    t.literal_text = asciiLowerCopy(body);
     return Status::success();
   }
   auto re = Regex::compile("(?i)" + std::string(pattern));
@@ -109,8 +103,8 @@ Result<CTarget> compileTarget(const Target& t) {
   if (t.selector_is_regex) {
     if (Status st = engine_internal::compileSelectorRegex(t.selector, c); !st.isOk()) return st;
   } else {
-    c.key = lower(t.selector);
-    c.full_key = lower(varName(t.var)) + "." + c.key;
+    c.key = asciiLowerCopy(t.selector);
+    c.full_key = asciiLowerCopy(varName(t.var)) + "." + c.key;
     c.full_key_hash = engine_internal::VarTable::hash(c.full_key);
   }
   return c;
@@ -604,7 +598,7 @@ size_t markFrozenTxSteps(Engine::Impl& impl) {
         std::string prefix = sv.collection + ".";
         if (!sv.name.parts.empty() &&
             sv.name.parts[0].kind == engine_internal::MacroPart::Kind::kLiteral)
-          prefix += lower(sv.name.parts[0].text);
+          prefix += asciiLowerCopy(sv.name.parts[0].text);
         written_prefixes.push_back(std::move(prefix));
       }
     }
@@ -760,7 +754,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
             if (L.version.size() >= 2 && L.version.front() == '"')
               L.version = L.version.substr(1, L.version.size() - 2);
           } else if (d.name == "SecRuleEngine") {
-            std::string v = lower(d.value);
+            std::string v = asciiLowerCopy(d.value);
             if (v == "off")
               L.mode = Impl::Mode::kOff;
             else if (v == "detectiononly")
@@ -912,7 +906,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         x.value = compileMacro(sv.value);
         x.per_match = x.name.dynamic;
         if (x.per_match) link.has_per_match_setvars = true;
-        if (!x.per_match) x.key = sv.collection + "." + lower(sv.name);
+        if (!x.per_match) x.key = sv.collection + "." + asciiLowerCopy(sv.name);
         x.hash = engine_internal::VarTable::hash(x.key);
       }
       for (const Ctl& ctl : r.actions.ctls)

@@ -76,12 +76,6 @@ std::string pcreMessage(int code) {
   return std::string(reinterpret_cast<const char*>(buf));
 }
 
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -319,20 +313,6 @@ bool containsWord(std::string_view value, std::string_view word) {
     bool right = end >= value.size() || !isWordChar(value[end]);
     if (left && right) return true;
     ++pos;
-  }
-  return false;
-}
-
-bool icaseContains(std::string_view hay, std::string_view needle_lower) {
-  if (needle_lower.empty()) return true;
-  if (needle_lower.size() > hay.size()) return false;
-  for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
-    size_t k = 0;
-    while (k < needle_lower.size() && std::tolower(static_cast<unsigned char>(hay[i + k])) ==
-                                          static_cast<unsigned char>(needle_lower[k])) {
-      ++k;
-    }
-    if (k == needle_lower.size()) return true;
   }
   return false;
 }
@@ -849,7 +829,7 @@ bool PhraseSet::match(std::string_view text, MultiRegex::Scratch& scratch,
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
     // Fall back to a plain case-insensitive search rather than miss.
     for (const std::string& ph : phrases_) {
-      if (icaseContains(text, toLower(ph))) {
+      if (containsLowerNeedle(text, asciiLowerCopy(ph))) {
         if (found != nullptr) *found = ph;
         return true;
       }
@@ -952,7 +932,7 @@ class Op final : public CompiledOperator {
       case Kind::kPm: {
         if (!dynamic_) return phrases->match(value, scratch, matched);
         for (const std::string& ph : splitWhitespace(p)) {
-          if (icaseContains(value, toLower(ph))) {
+          if (containsLowerNeedle(value, asciiLowerCopy(ph))) {
             if (matched != nullptr) *matched = ph;
             return true;
           }
@@ -1086,7 +1066,7 @@ constexpr Unsupported kUnsupported[] = {
 
 Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operator& op,
                                                                     const OperatorEnv& env) {
-  const std::string name = toLower(op.name.empty() ? std::string("rx") : op.name);
+  const std::string name = asciiLowerCopy(op.name.empty() ? std::string("rx") : op.name);
   const bool dynamic = op.param.find("%{") != std::string::npos;
   for (const Unsupported& u : kUnsupported) {
     if (name == u.name) {

@@ -261,8 +261,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
   {
     // libmodsecurity's strict flags on the parameter: a quoted boundary, whitespace around
     // '=' or inside the value.
-    std::string lower;
-    for (char c : content_type) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    const std::string lower = asciiLowerCopy(content_type);
     size_t at = lower.find("boundary");
     if (at != std::string::npos) {
       std::string_view p = std::string_view(content_type).substr(at + 8);

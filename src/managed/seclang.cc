@@ -180,12 +180,6 @@ std::string_view trimView(std::string_view s) {
   return s;
 }
 
-std::string asciiLowerCopy(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = asciiLower(c);
-  return out;
-}
-
 std::optional<Var> parseVar(std::string_view name) {
   for (const auto& e : kVars) {
     if (equalsIgnoreCase(e.name, name)) return e.var;

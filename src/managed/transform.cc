@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "shipgate/common/strings.h"
 #include "transform_impl.h"
 
 namespace shipgate::managed {
@@ -61,14 +62,6 @@ constexpr std::array<NameEntry, 39> kNames{{
     {"normalizePathWin", Transform::kNormalisePathWin},
     {"utf8ToUnicode", Transform::kUtf8ToUnicode},
 }};
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (detail::lowerAscii(a[i]) != detail::lowerAscii(b[i])) return false;
-  }
-  return true;
-}
 
 // lowercase / uppercase: ASCII letters only (C locale tolower/toupper); other bytes unchanged.
 // Eight bytes at a time: the 0x80 bit of each byte of caseMask(w) says whether that byte of w is

@@ -57,6 +57,11 @@ inline void appendAsciiLower(std::string& out, std::string_view s) {
   }
   for (; i < n; ++i) d[i] = asciiLower(s[i]);
 }
+inline std::string asciiLowerCopy(std::string_view s) {
+  std::string out;
+  appendAsciiLower(out, s);
+  return out;
+}
 
 // ASCII case-insensitive equality (HTTP names, header values, hosts, file extensions). Inline:
 // the per-request header scans call it for every header against every name they look for, so it
