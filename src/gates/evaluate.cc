@@ -2,8 +2,9 @@
 #include "shipgate/gates/evaluate.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
+
+#include "shipgate/common/strings.h"
 
 namespace shipgate::gates {
 namespace {
@@ -209,12 +210,7 @@ GateVerdict evaluateApproval(const std::string& gate, const GateWording& w,
                              std::string_view environment, std::string_view approved_by) {
   GateVerdict v = start(gate, w);
   if (w.kind != GateKind::kApproval) return wrongReport(v, w, "approval");
-  auto eq = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-  };
-  if (!w.environment.empty() && !eq(w.environment, environment)) {
+  if (!w.environment.empty() && !equalsIgnoreCase(w.environment, environment)) {
     v.pass = true;
     v.measured_text = "not required";
     v.reason = "not required for " + std::string(environment);

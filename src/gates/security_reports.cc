@@ -1,11 +1,11 @@
 // npm audit, SARIF and Trivy readers (contracts in shipgate/gates/reports.h).
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "report_util.h"
+#include "shipgate/common/strings.h"
 #include "shipgate/gates/reports.h"
 
 namespace shipgate::gates {
@@ -30,8 +30,8 @@ const json* member(const json& j, const char* key) {
 
 std::string str(const json* j) { return j && j->is_string() ? j->get<std::string>() : std::string(); }
 
-bool severityWord(std::string s, Severity& out) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+bool severityWord(std::string_view word, Severity& out) {
+  const std::string s = asciiLowerCopy(word);
   if (s == "low") out = Severity::kLow;
   else if (s == "moderate" || s == "medium") out = Severity::kMedium;
   else if (s == "high") out = Severity::kHigh;

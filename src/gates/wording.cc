@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::gates {
 namespace {
 
@@ -13,12 +15,6 @@ constexpr size_t kMaxWordingLength = 200;
 
 bool isWordChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 class Cursor {
@@ -61,7 +57,7 @@ bool fail(WordingError& e, size_t column, std::string msg) {
 }
 
 bool parseSeverity(std::string_view w, Severity& s) {
-  std::string l = lower(w);
+  std::string l = asciiLowerCopy(w);
   if (l == "low") s = Severity::kLow;
   else if (l == "medium" || l == "moderate") s = Severity::kMedium;
   else if (l == "high") s = Severity::kHigh;
@@ -88,14 +84,14 @@ bool parseWcag(Cursor& c, GateWording& out, WordingError& e) {
   else return fail(e, col, "expected a WCAG version (2.0, 2.1 or 2.2) after \"WCAG\"");
   c.skipBlanks();
   col = c.column();
-  std::string level = lower(c.word());
+  std::string level = asciiLowerCopy(c.word());
   if (level == "a") out.wcag_level = WcagLevel::kA;
   else if (level == "aa") out.wcag_level = WcagLevel::kAA;
   else if (level == "aaa") out.wcag_level = WcagLevel::kAAA;
   else return fail(e, col, "expected a WCAG level (A, AA or AAA)");
   if (c.atEnd()) return true;
   col = c.column();
-  std::string tail = lower(c.word());
+  std::string tail = asciiLowerCopy(c.word());
   if ((tail != "compliance" && tail != "compliant") || !c.atEnd())
     return fail(e, col, "unexpected text after the WCAG level (only \"compliance\" may follow)");
   return true;
@@ -104,7 +100,7 @@ bool parseWcag(Cursor& c, GateWording& out, WordingError& e) {
 bool parseApproval(Cursor& c, GateWording& out, WordingError& e) {
   if (c.atEnd()) return true;
   size_t col = c.column();
-  if (lower(c.word()) != "for")
+  if (asciiLowerCopy(c.word()) != "for")
     return fail(e, col, "expected \"for ENVIRONMENT\" after \"Required\"");
   c.skipBlanks();
   col = c.column();
@@ -168,7 +164,7 @@ bool parseMeasured(Cursor& c, GateWording& out, WordingError& e) {
       if (w == u.name) { scale = u.bytes; out.unit_text = u.name; c = probe; break; }
     }
     if (scale == 0) {
-      std::string l = lower(w);
+      std::string l = asciiLowerCopy(w);
       if (l == "kb" || l == "mb" || l == "gb" || l == "kib" || l == "mib" || l == "gib" ||
           l == "k" || l == "m" || l == "bytes" || l == "byte") {
         return fail(e, unit_col,
@@ -181,7 +177,7 @@ bool parseMeasured(Cursor& c, GateWording& out, WordingError& e) {
   c.skipBlanks();
   size_t subj_col = c.column();
   size_t subj_pos = c.pos();
-  std::string first = lower(c.word());
+  std::string first = asciiLowerCopy(c.word());
   if (scale > 0) {
     out.kind = GateKind::kSize;
     out.threshold = value * scale;
@@ -196,14 +192,14 @@ bool parseMeasured(Cursor& c, GateWording& out, WordingError& e) {
                                                                        : CoverageMetric::kLines;
       c.skipBlanks();
       size_t col = c.column();
-      if (lower(c.word()) != "coverage")
+      if (asciiLowerCopy(c.word()) != "coverage")
         return fail(e, col, "expected \"coverage\" after \"" + first + "\"");
     }
     out.kind = GateKind::kCoverage;
   } else if (first == "pass") {
     c.skipBlanks();
     size_t col = c.column();
-    if (lower(c.word()) != "rate") return fail(e, col, "expected \"rate\" after \"pass\"");
+    if (asciiLowerCopy(c.word()) != "rate") return fail(e, col, "expected \"rate\" after \"pass\"");
     out.kind = GateKind::kPassRate;
   } else {
     Severity s;
@@ -223,7 +219,7 @@ bool parseMeasured(Cursor& c, GateWording& out, WordingError& e) {
         c.advance();
       } else {
         Cursor probe = c;
-        std::string w = lower(probe.word());
+        std::string w = asciiLowerCopy(probe.word());
         if (w == "or" || w == "and") {
           c = probe;
         } else if (w == "vulnerabilities" || w == "vulnerability" || w == "issues" ||
@@ -290,7 +286,7 @@ bool parseGateWording(std::string_view text, GateWording& out, WordingError& err
   Cursor c(text);
   if (c.atEnd()) return fail(error, 1, "empty gate wording");
   Cursor probe = c;
-  std::string first = lower(probe.word());
+  std::string first = asciiLowerCopy(probe.word());
   if (first == "wcag") {
     out.kind = GateKind::kAccessibility;
     return parseWcag(probe, out, error);

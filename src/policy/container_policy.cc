@@ -4,14 +4,10 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::policy {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // "docker.io/library/node" and "library/node" are "node".
 std::string normalizeImage(std::string image) {
@@ -23,7 +19,7 @@ std::string normalizeImage(std::string image) {
       break;
     }
   }
-  return lower(image);
+  return asciiLowerCopy(image);
 }
 
 // Replaces $NAME and ${NAME} with the global ARG defaults (what FROM can see).
@@ -65,7 +61,7 @@ std::string expandArgs(const std::string& text, const std::vector<Instruction>& 
 
 // The stage `name` refers to (an earlier stage's AS name, or its index), or -1.
 int stageIndex(const Dockerfile& df, size_t before, const std::string& name) {
-  std::string n = lower(name);
+  std::string n = asciiLowerCopy(name);
   for (size_t k = 0; k < before && k < df.stages.size(); ++k) {
     if (df.stages[k].from.stage_name == n || std::to_string(k) == n) return static_cast<int>(k);
   }
@@ -155,7 +151,7 @@ Result<PolicySettings> settingsFromSeed(const std::map<std::string, std::string>
   auto boolean = [&](const char* key, bool& out) -> Status {
     auto it = block.find(key);
     if (it == block.end()) return Status::success();
-    std::string v = lower(it->second);
+    std::string v = asciiLowerCopy(it->second);
     if (v == "true") {
       out = true;
     } else if (v == "false") {
@@ -217,7 +213,7 @@ std::vector<Finding> checkDockerfile(const Dockerfile& df, const std::string& fi
   }
   for (size_t k = 0; k < df.stages.size(); ++k) {
     const ImageRef& f = df.stages[k].from;
-    if (isStageRef(df, k) || lower(f.image) == "scratch" || !f.digest.empty()) continue;
+    if (isStageRef(df, k) || asciiLowerCopy(f.image) == "scratch" || !f.digest.empty()) continue;
     std::string shown = f.image + (f.tag.empty() ? "" : ":" + f.tag);
     add(df.stages[k].from_line, kRuleDigestPin, Severity::kWarning,
         "base image " + shown + " is not pinned by digest (" + shown + "@sha256:...)");

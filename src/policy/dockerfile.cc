@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::policy {
 namespace {
 
@@ -11,12 +13,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::vector<std::string> splitWords(std::string_view s) {
@@ -88,11 +84,11 @@ Result<ImageRef> parseFromArgs(std::string_view args) {
   ImageRef ref;
   std::string image = words[i++];
   if (i < words.size()) {
-    if (lower(words[i]) != "as" || i + 2 != words.size()) {
+    if (asciiLowerCopy(words[i]) != "as" || i + 2 != words.size()) {
       return Status::invalidArgument("FROM expects `image [AS name]`, got \"" +
                                      std::string(trim(args)) + "\"");
     }
-    ref.stage_name = lower(words[i + 1]);
+    ref.stage_name = asciiLowerCopy(words[i + 1]);
   }
   size_t at = image.find('@');
   if (at != std::string::npos) {
@@ -130,7 +126,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
     std::string_view body = trim(t.substr(1));
     size_t eq = body.find('=');
     if (eq == std::string_view::npos) break;
-    std::string key = lower(trim(body.substr(0, eq)));
+    std::string key = asciiLowerCopy(trim(body.substr(0, eq)));
     std::string_view value = trim(body.substr(eq + 1));
     if (key.empty() || key.find_first_of(" \t") != std::string::npos) break;
     if (key == "escape") {

@@ -2,10 +2,11 @@
 #include "shipgate/release/gate_check.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+
+#include "shipgate/common/strings.h"
 
 namespace shipgate::release {
 namespace {
@@ -148,8 +149,7 @@ int GateCheck::exitCode() const {
 json GateCheck::toJson() const {
   json list = json::array();
   for (const GateResult& g : gates) {
-    std::string outcome = gateOutcomeName(g.outcome);
-    std::transform(outcome.begin(), outcome.end(), outcome.begin(), ::tolower);
+    std::string outcome = asciiLowerCopy(gateOutcomeName(g.outcome));
     list.push_back({{"gate", g.verdict.gate},
                     {"outcome", outcome},
                     {"measured", g.verdict.measured_text.empty() ? json(nullptr)

@@ -1,5 +1,8 @@
 #include "error_mask.h"
 
+#include <brotli/decode.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -8,11 +11,9 @@
 #include <mutex>
 #include <vector>
 
-#include <brotli/decode.h>
-#include <zlib.h>
-
 #include "response_head.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::server {
 namespace {
@@ -36,14 +37,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // One zlib stream format over `in`: windowBits 15 + 32 (gzip or zlib header, detected), 15
@@ -108,7 +101,7 @@ std::optional<std::string> decodeContentCodings(std::string_view codings, std::s
   std::vector<std::string> list;
   while (!codings.empty()) {
     size_t comma = codings.find(',');
-    std::string c = lower(trim(codings.substr(0, comma)));
+    std::string c = asciiLowerCopy(trim(codings.substr(0, comma)));
     codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
     if (!c.empty() && c != "identity") list.push_back(std::move(c));
   }
@@ -184,7 +177,7 @@ bool prefersJson(std::string_view accept) {
     std::string_view elem = trim(accept.substr(0, comma));
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     size_t semi = elem.find(';');
-    std::string type = lower(trim(elem.substr(0, semi)));
+    std::string type = asciiLowerCopy(trim(elem.substr(0, semi)));
     double q = semi == std::string_view::npos ? 1.0 : qualityOf(elem.substr(semi));
     bool is_json = type == "application/json" ||
                    (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);

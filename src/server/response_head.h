@@ -32,12 +32,13 @@ class ResponseHead {
   }
   // One capacity check and the fixed separators stored inline, for every field of every head.
   void header(std::string_view name, std::string_view value) {
+    static constexpr char kColon[2] = {':', ' '}, kCrlf[2] = {'\r', '\n'};  // not C strings
     char* p = out_.prepare(name.size() + value.size() + 4);
     std::memcpy(p, name.data(), name.size());
     p += name.size();
-    std::memcpy(p, ": ", 2);
+    std::memcpy(p, kColon, 2);
     std::memcpy(p + 2, value.data(), value.size());
-    std::memcpy(p + 2 + value.size(), "\r\n", 2);
+    std::memcpy(p + 2 + value.size(), kCrlf, 2);
     out_.commit(name.size() + value.size() + 4);
   }
 

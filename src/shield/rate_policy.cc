@@ -8,17 +8,13 @@
 #include <optional>
 #include <string>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::shield {
 namespace {
 
 constexpr int64_t kMaxRequests = 1'000'000'000'000;   // 10^12
 constexpr int64_t kMaxPeriodSeconds = 365LL * 86400;  // one year
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A tiny cursor over the lower-cased shorthand.
 class Cursor {
@@ -98,7 +94,7 @@ Status validateRateLimitConfig(const RateLimitConfig& c) {
 
 Result<Rate> parseRateShorthand(std::string_view text) {
   if (text.size() > 64) return bad(text.substr(0, 64), "too long");
-  std::string low = lower(text);
+  std::string low = asciiLowerCopy(text);
   Cursor cur(low);
   cur.skipSpaces();
   if (cur.atEnd()) return bad(text, "empty; expected a request count");

@@ -4,21 +4,13 @@
 // the site with the longest matching path_prefix wins; when no site of a tier matches the path the
 // next tier is tried. A prefix matches at a path-segment boundary: "/api" matches "/api",
 // "/api/x" and "/api?q" but not "/apix"; a prefix ending in "/" matches anything below it.
-#include "shipgate/common/strings.h"
 #include <algorithm>
-#include <cctype>
 
 #include "plan_impl.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::traffic::internal {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 
 // "Example.com:8080" -> "Example.com"; "[::1]:8080" -> "::1"; a trailing dot is dropped.
 std::string_view stripPort(std::string_view host) {
@@ -84,7 +76,7 @@ RouteTable buildRouteTable(const TrafficConfig& config) {
       continue;
     }
     for (const std::string& h : site.hosts) {
-      std::string name = lower(stripPort(h));
+      std::string name = asciiLowerCopy(stripPort(h));
       if (name == "*") {
         table.any_host.push_back(i);
       } else if (name.size() > 2 && name[0] == '*' && name[1] == '.') {

@@ -3,10 +3,11 @@
 #include "shipgate/traffic/traffic_config.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "shipgate/common/strings.h"
 
 namespace shipgate::traffic {
 namespace {
@@ -264,9 +265,9 @@ void loadApps(const YNode& n, const config::Config& c, config::Diagnostics& d, T
 }
 
 // Lower-cases and validates one host pattern; returns "" and reports when invalid.
-std::string normalizeHost(const YNode& at, const std::string& path, std::string host,
+std::string normalizeHost(const YNode& at, const std::string& path, std::string_view raw_host,
                           config::Diagnostics& d) {
-  for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string host = asciiLowerCopy(raw_host);
   std::string_view name = host;
   if (name.rfind("*.", 0) == 0) name.remove_prefix(2);
   bool ok = !name.empty() && name.front() != '.' && name.back() != '.';

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shipgate/common/strings.h"
 #include "shipgate/watch/triggers.h"
 #include "trigger_text.h"
 
@@ -38,12 +39,6 @@ double cleanProduct(double v, double factor) {
 bool isAlpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string lowerOf(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Splits `text` into tokens; false with `error` on a character no token starts with.
 bool lex(std::string_view text, std::vector<Token>& out, WordingError& error) {
   size_t i = 0;
@@ -68,7 +63,7 @@ bool lex(std::string_view text, std::vector<Token>& out, WordingError& error) {
       }
       t.kind = Token::Kind::kWord;
       t.text = text.substr(start, i - start);
-      t.lower = lowerOf(t.text);
+      t.lower = asciiLowerCopy(t.text);
     } else if (isDigit(c)) {
       while (i < text.size() && isDigit(text[i])) ++i;
       if (i + 1 < text.size() && text[i] == '.' && isDigit(text[i + 1])) {
