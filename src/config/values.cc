@@ -35,12 +35,6 @@ bool takeNumber(std::string_view& s, double& out) {
   return std::isfinite(out);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool parsePort(std::string_view s, uint16_t& port) {
   if (s.empty() || s.size() > 5) return false;
   unsigned v = 0;
@@ -85,7 +79,7 @@ Status checkHost(std::string_view host) {
 }  // namespace
 
 Result<Millis> parseDuration(std::string_view text) {
-  std::string_view s = trim(text);
+  std::string_view s = trimOws(text);
   const std::string quoted = "\"" + std::string(text) + "\"";
   if (s.empty()) return Status::invalidArgument("empty duration");
   if (s == "0") return Millis{0};
@@ -121,7 +115,7 @@ Result<Millis> parseDuration(std::string_view text) {
 }
 
 Result<size_t> parseSize(std::string_view text) {
-  std::string_view s = trim(text);
+  std::string_view s = trimOws(text);
   const std::string quoted = "\"" + std::string(text) + "\"";
   double n = 0;
   if (!takeNumber(s, n)) {
@@ -129,7 +123,7 @@ Result<size_t> parseSize(std::string_view text) {
                                    ": expected bytes or a number with a "
                                    "unit (KiB, MiB, GiB, KB, MB, GB), e.g. 16KiB");
   }
-  s = trim(s);
+  s = trimOws(s);
   double mult = 0;
   if (s.empty() || s == "B") {
     mult = 1;
@@ -166,7 +160,7 @@ Result<LogLevel> parseLogLevel(std::string_view text) {
 }
 
 Result<HostPort> parseHostPort(std::string_view text) {
-  std::string_view s = trim(text);
+  std::string_view s = trimOws(text);
   const std::string quoted = "\"" + std::string(text) + "\"";
   HostPort hp;
   std::string_view port_text;
@@ -214,7 +208,7 @@ Result<HostPort> parseHostPort(std::string_view text) {
 // checks as a listener address.
 Result<Url> parseUrl(std::string_view text) {
   const std::string quoted = "\"" + std::string(text) + "\"";
-  auto parsed = http::parseUrl(trim(text));
+  auto parsed = http::parseUrl(trimOws(text));
   if (!parsed.isOk()) {
     return Status::invalidArgument("bad URL " + quoted + ": " + parsed.status().message());
   }

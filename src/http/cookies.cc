@@ -1,22 +1,17 @@
 #include "shipgate/http/cookies.h"
 
+#include "shipgate/common/strings.h"
 #include "shipgate/http/message.h"
 
 namespace shipgate::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
 bool nextCookie(std::string_view& rest, Cookie& out) {
   while (!rest.empty()) {
     size_t semi = rest.find(';');
-    std::string_view pair = trim(rest.substr(0, semi));
+    std::string_view pair = trimOws(rest.substr(0, semi));
     rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
@@ -24,8 +19,8 @@ bool nextCookie(std::string_view& rest, Cookie& out) {
       out.name = {};
       out.value = pair;
     } else {
-      out.name = trim(pair.substr(0, eq));
-      out.value = trim(pair.substr(eq + 1));
+      out.name = trimOws(pair.substr(0, eq));
+      out.value = trimOws(pair.substr(eq + 1));
     }
     if (out.value.size() >= 2 && out.value.front() == '"' && out.value.back() == '"') {
       out.value = out.value.substr(1, out.value.size() - 2);

@@ -76,24 +76,6 @@ std::string pcreMessage(int code) {
   return std::string(reinterpret_cast<const char*>(buf));
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string> splitWhitespace(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    size_t start = i;
-    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    if (i > start) out.emplace_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::notFound("cannot read " + path);
@@ -106,7 +88,7 @@ Result<std::string> readFile(const std::string& path) {
 Result<std::vector<std::string>> readDataFiles(std::string_view param, const OperatorEnv& env,
                                                std::string_view op) {
   std::vector<std::string> lines;
-  std::vector<std::string> files = splitWhitespace(param);
+  std::vector<std::string> files = splitAsciiSpace(param);
   if (files.empty()) return Status::invalidArgument("@" + std::string(op) + " needs a file name");
   for (const std::string& f : files) {
     if (f.rfind("http://", 0) == 0 || f.rfind("https://", 0) == 0) {
@@ -132,7 +114,7 @@ struct IpNet {
 };
 
 bool parseIp(std::string_view text, bool* v6, std::array<uint8_t, 16>* out) {
-  std::string s(trim(text));
+  std::string s(trimAsciiSpace(text));
   out->fill(0);
   if (s.find(':') != std::string::npos) {
     *v6 = true;
@@ -145,7 +127,7 @@ bool parseIp(std::string_view text, bool* v6, std::array<uint8_t, 16>* out) {
 Result<std::vector<IpNet>> parseIpList(const std::vector<std::string>& items) {
   std::vector<IpNet> nets;
   for (const std::string& raw : items) {
-    std::string_view item = trim(raw);
+    std::string_view item = trimAsciiSpace(raw);
     if (item.empty()) continue;
     IpNet n;
     size_t slash = item.find('/');
@@ -213,12 +195,12 @@ Result<std::array<bool, 256>> parseByteRanges(std::string_view param) {
   bool any = false;
   while (pos <= param.size()) {
     size_t comma = param.find(',', pos);
-    std::string_view item =
-        trim(param.substr(pos, comma == std::string_view::npos ? param.npos : comma - pos));
+    std::string_view item = trimAsciiSpace(
+        param.substr(pos, comma == std::string_view::npos ? param.npos : comma - pos));
     if (!item.empty()) {
       size_t dash = item.find('-');
       auto num = [](std::string_view t, int* out) {
-        t = trim(t);
+        t = trimAsciiSpace(t);
         if (t.empty() || t.size() > 3) return false;
         int v = 0;
         for (char c : t) {
@@ -931,7 +913,7 @@ class Op final : public CompiledOperator {
       }
       case Kind::kPm: {
         if (!dynamic_) return phrases->match(value, scratch, matched);
-        for (const std::string& ph : splitWhitespace(p)) {
+        for (const std::string& ph : splitAsciiSpace(p)) {
           if (containsLowerNeedle(value, asciiLowerCopy(ph))) {
             if (matched != nullptr) *matched = ph;
             return true;
@@ -1105,7 +1087,7 @@ Result<std::unique_ptr<CompiledOperator>> CompiledOperator::compile(const Operat
     if (o->dynamicParam()) return std::unique_ptr<CompiledOperator>(std::move(o));
     std::vector<std::string> phrases;
     if (name == "pm") {
-      phrases = splitWhitespace(op.param);
+      phrases = splitAsciiSpace(op.param);
       if (phrases.empty()) return Status::invalidArgument("@pm needs at least one phrase");
     } else {
       auto lines = readDataFiles(op.param, env, op.name);

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "request_data_impl.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::managed {
 
@@ -18,10 +19,6 @@ int hexValue(unsigned char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 void appendDecimal(std::string& out, uint64_t v) {
@@ -45,7 +42,7 @@ void splitGetline(std::string_view s, char sep, F&& f) {
 
 // The media type of a Content-Type value, lower-cased, parameters and blanks removed.
 std::string mediaType(std::string_view ct) {
-  std::string_view t = trimSpace(ct.substr(0, ct.find(';')));
+  std::string_view t = trimAsciiSpace(ct.substr(0, ct.find(';')));
   std::string out;
   appendAsciiLower(out, t);
   return out;
@@ -127,21 +124,15 @@ void uriDecode(std::string_view in, std::string& out) {
   }
 }
 
-std::string_view trimSpace(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 bool contentTypeParam(std::string_view ct, std::string_view param, std::string& value) {
   size_t semi = ct.find(';');
   while (semi != std::string_view::npos) {
     std::string_view rest = ct.substr(semi + 1);
     size_t eq = rest.find('=');
     if (eq == std::string_view::npos) return false;
-    std::string_view name = trimSpace(rest.substr(0, eq));
+    std::string_view name = trimAsciiSpace(rest.substr(0, eq));
     std::string_view v = rest.substr(eq + 1);
-    while (!v.empty() && isSpace(v.front())) v.remove_prefix(1);
+    while (!v.empty() && isAsciiSpace(v.front())) v.remove_prefix(1);
     std::string parsed;
     size_t consumed = 0;
     if (!v.empty() && v.front() == '"') {
@@ -154,7 +145,7 @@ bool contentTypeParam(std::string_view ct, std::string_view param, std::string& 
     } else {
       size_t end = v.find(';');
       if (end == std::string_view::npos) end = v.size();
-      parsed.assign(trimSpace(v.substr(0, end)));
+      parsed.assign(trimAsciiSpace(v.substr(0, end)));
       consumed = end;
     }
     if (equalsIgnoreCase(name, param)) {
@@ -294,13 +285,13 @@ void RequestData::build(const HttpRequestView& request) {
       splitGetline(v, ';', [&](std::string_view c) {
         const char* c_end = c.data() + c.size();
         if (c_end == v_end || c_end + 1 == v_end) {
-          while (!c.empty() && isSpace(c.back())) c.remove_suffix(1);
+          while (!c.empty() && isAsciiSpace(c.back())) c.remove_suffix(1);
         }
         if (c.empty()) return;
         size_t eq = c.find('=');
         std::string_view key = c.substr(0, eq);
         std::string_view val = eq == std::string_view::npos ? std::string_view() : c.substr(eq + 1);
-        while (!key.empty() && isSpace(key.front())) key.remove_prefix(1);
+        while (!key.empty() && isAsciiSpace(key.front())) key.remove_prefix(1);
         if (key.empty()) return;
         b.push(Var::kRequestCookies, key, val);
         b.push(Var::kRequestCookiesNames, key, key);
@@ -309,7 +300,7 @@ void RequestData::build(const HttpRequestView& request) {
       if (!has_content_type) content_type = h.value;
       has_content_type = true;
     } else if (equalsIgnoreCase(h.name, "host") && host.empty()) {
-      host = trimSpace(h.value);
+      host = trimAsciiSpace(h.value);
     }
   }
 

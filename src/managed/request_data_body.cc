@@ -1,15 +1,15 @@
 // RequestData's body processors: multipart/form-data (our own RFC 7578 reader), JSON
 // (nlohmann's SAX parser, names as libmodsecurity 3.0.9 gives them) and XML (pugixml).
-#include <nlohmann/json.hpp>
-#include <pugixml.hpp>
-
 #include <cctype>
 #include <charconv>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "request_data_impl.h"
+#include "shipgate/common/strings.h"
 
 namespace shipgate::managed {
 
@@ -291,7 +291,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
   while (true) {
     size_t after = d + delim.size();
     if (body.substr(after, 2) == "--") {  // the closing delimiter
-      std::string_view epilogue = trimSpace(body.substr(after + 2));
+      std::string_view epilogue = trimAsciiSpace(body.substr(after + 2));
       if (!epilogue.empty()) strict = true;
       break;
     }
@@ -331,7 +331,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
       }
       if (isBlank(line.front()) && !header_lines.empty()) {
         header_lines.back().push_back(' ');
-        header_lines.back().append(trimSpace(line));
+        header_lines.back().append(trimAsciiSpace(line));
         raw_lines.back().append(raw);
         continue;
       }
@@ -355,7 +355,7 @@ void RequestDataBuilder::parseMultipart(std::string_view content_type, std::stri
     bool has_disposition = false;
     for (const std::string& h : header_lines) {
       size_t colon = h.find(':');
-      if (equalsIgnoreCase(trimSpace(std::string_view(h).substr(0, colon)),
+      if (equalsIgnoreCase(trimAsciiSpace(std::string_view(h).substr(0, colon)),
                            "content-disposition")) {
         if (has_disposition) strict = true;
         has_disposition = true;

@@ -17,7 +17,6 @@ namespace shipgate::managed {
 void urlDecodeNonStrict(std::string_view in, std::string& out);
 // Decodes %XX only ('+' stays), as libmodsecurity's uri_decode. Appends to `out`.
 void uriDecode(std::string_view in, std::string& out);
-std::string_view trimSpace(std::string_view s);
 // The value of a Content-Type parameter (`boundary`, `charset`; name case-insensitive),
 // unquoted (backslash escapes of a quoted value resolved) into `value`. False when absent.
 bool contentTypeParam(std::string_view content_type, std::string_view param, std::string& value);

@@ -93,8 +93,6 @@ constexpr std::string_view kOperators[] = {
     "strmatch", "validatedtd", "validateschema", "verifycc", "verifycpf", "verifyssn",
     "inspectfile", "fuzzyhash", "gsblookup", "rsub", "validatehash"};
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
-
 bool parseInt64(std::string_view s, int64_t& out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -129,7 +127,7 @@ size_t selectorEnd(std::string_view s, size_t i) {
 }
 
 Status parseOneTarget(std::string_view text, Target& t) {
-  std::string_view s = trimView(text);
+  std::string_view s = trimAsciiSpace(text);
   if (s.empty()) return Status::invalidArgument("empty target in target list");
   if (s[0] == '!') {
     t.exclude = true;
@@ -150,7 +148,7 @@ Status parseOneTarget(std::string_view text, Target& t) {
     }
     return Status::success();
   }
-  std::string_view sel = trimView(s.substr(colon + 1));
+  std::string_view sel = trimAsciiSpace(s.substr(colon + 1));
   if (sel.size() >= 2 && sel.front() == '\'' && sel.back() == '\'') {
     sel = sel.substr(1, sel.size() - 2);
   } else if (!sel.empty() && sel.front() == '\'') {
@@ -173,12 +171,6 @@ Status parseOneTarget(std::string_view text, Target& t) {
 }
 
 }  // namespace
-
-std::string_view trimView(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<Var> parseVar(std::string_view name) {
   for (const auto& e : kVars) {
@@ -210,7 +202,7 @@ bool isKnownOperator(std::string_view lower_name) {
 
 Result<std::vector<Target>> parseTargets(std::string_view text) {
   std::vector<Target> out;
-  std::string_view s = trimView(text);
+  std::string_view s = trimAsciiSpace(text);
   if (s.empty()) return Status::invalidArgument("empty target list");
   size_t i = 0;
   while (i <= s.size()) {
@@ -221,14 +213,14 @@ Result<std::vector<Target>> parseTargets(std::string_view text) {
     if (colon != std::string_view::npos && (bar == std::string_view::npos || colon < bar)) {
       // XML's selector is an XPath expression ("XML:/*"), never a /regex/.
       std::string_view vname = s.substr(i, colon - i);
-      while (!vname.empty() && (vname[0] == '!' || vname[0] == '&' || isSpace(vname[0]))) {
+      while (!vname.empty() && (vname[0] == '!' || vname[0] == '&' || isAsciiSpace(vname[0]))) {
         vname.remove_prefix(1);
       }
-      if (equalsIgnoreCase(trimView(vname), "XML")) {
+      if (equalsIgnoreCase(trimAsciiSpace(vname), "XML")) {
         end = bar == std::string_view::npos ? s.size() : bar;
       } else {
         size_t sel_at = colon + 1;
-        while (sel_at < s.size() && isSpace(s[sel_at])) ++sel_at;
+        while (sel_at < s.size() && isAsciiSpace(s[sel_at])) ++sel_at;
         end = selectorEnd(s, sel_at);
       }
       if (end == std::string_view::npos) {
@@ -253,9 +245,9 @@ Result<std::vector<IdRange>> parseIdRanges(std::string_view text) {
   std::vector<IdRange> out;
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && (isSpace(text[i]) || text[i] == ',')) ++i;
+    while (i < text.size() && (isAsciiSpace(text[i]) || text[i] == ',')) ++i;
     size_t j = i;
-    while (j < text.size() && !isSpace(text[j]) && text[j] != ',') ++j;
+    while (j < text.size() && !isAsciiSpace(text[j]) && text[j] != ',') ++j;
     if (j == i) break;
     std::string_view tok = text.substr(i, j - i);
     IdRange r;
@@ -284,7 +276,7 @@ std::vector<std::string> parseDataFile(std::string_view text) {
   while (i < text.size()) {
     size_t nl = text.find('\n', i);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trimView(text.substr(i, nl - i));
+    std::string_view line = trimAsciiSpace(text.substr(i, nl - i));
     if (!line.empty() && line[0] != '#') out.emplace_back(line);
     i = nl + 1;
   }

@@ -32,8 +32,6 @@ constexpr std::string_view kCtlNames[] = {
 constexpr std::string_view kSeverities[] = {
     "EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
-
 bool parseInt64(std::string_view s, int64_t& out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -49,14 +47,14 @@ bool parseInt(std::string_view s, int& out) {
 
 Result<SetVar> parseSetVar(std::string_view v) {
   SetVar sv;
-  std::string_view s = trimView(v);
+  std::string_view s = trimAsciiSpace(v);
   if (!s.empty() && s[0] == '!') {
     sv.op = SetVar::Op::kDelete;
     s.remove_prefix(1);
     sv.value.clear();
   }
   size_t eq = s.find('=');
-  std::string_view lhs = trimView(s.substr(0, eq));
+  std::string_view lhs = trimAsciiSpace(s.substr(0, eq));
   if (eq != std::string_view::npos) {
     if (sv.op == SetVar::Op::kDelete) {
       return Status::invalidArgument("setvar:!" + std::string(s) + ": a deletion takes no value");
@@ -282,11 +280,11 @@ Status applyAction(std::string_view name, std::optional<std::string> value, Acti
     if (eq == std::string::npos) {
       return Status::invalidArgument("ctl:" + val + ": expected ctl:option=value");
     }
-    std::string cname = std::string(trimView(std::string_view(val).substr(0, eq)));
+    std::string cname = std::string(trimAsciiSpace(std::string_view(val).substr(0, eq)));
     bool known = false;
     for (auto c : kCtlNames) known = known || c == cname;
     if (!known) return Status::invalidArgument("unknown ctl option " + cname);
-    std::string cval = std::string(trimView(std::string_view(val).substr(eq + 1)));
+    std::string cval = std::string(trimAsciiSpace(std::string_view(val).substr(eq + 1)));
     SG_RETURN_IF_ERROR(checkCtlValue(cname, cval));
     a.ctls.push_back(Ctl{std::move(cname), std::move(cval)});
   } else {
@@ -315,10 +313,10 @@ Result<Actions> parseActions(std::string_view text) {
     std::optional<std::string> value;
     size_t j = i;
     while (j < text.size() && text[j] != ',' && text[j] != ':') ++j;
-    name = std::string(trimView(text.substr(i, j - i)));
+    name = std::string(trimAsciiSpace(text.substr(i, j - i)));
     if (j < text.size() && text[j] == ':') {
       ++j;
-      while (j < text.size() && isSpace(text[j])) ++j;
+      while (j < text.size() && isAsciiSpace(text[j])) ++j;
       std::string v;
       if (j < text.size() && text[j] == '\'') {
         // '...' with \' for a quote and \\ for a backslash; other backslashes kept as written.
@@ -340,7 +338,7 @@ Result<Actions> parseActions(std::string_view text) {
           return Status::invalidArgument("unterminated single quote in action " + name);
         }
         j = k + 1;
-        while (j < text.size() && isSpace(text[j])) ++j;
+        while (j < text.size() && isAsciiSpace(text[j])) ++j;
         if (j < text.size() && text[j] != ',') {
           return Status::invalidArgument("unexpected text after quoted value of action " + name);
         }
@@ -359,7 +357,7 @@ Result<Actions> parseActions(std::string_view text) {
         if (in_quote) {
           return Status::invalidArgument("unterminated single quote in action " + name);
         }
-        v = std::string(trimView(text.substr(j, k - j)));
+        v = std::string(trimAsciiSpace(text.substr(j, k - j)));
         j = k;
       }
       value = std::move(v);

@@ -8,8 +8,6 @@
 
 namespace shipgate::managed {
 
-// ASCII whitespace trimmed from both ends.
-std::string_view trimView(std::string_view s);
 // True when `name` (any case, without '@') is an operator of the SecRule language.
 bool isKnownOperator(std::string_view name);
 // Every %{...} macro in an operator's parameter is closed and names a known variable.

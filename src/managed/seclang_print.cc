@@ -5,12 +5,11 @@
 #include <string>
 
 #include "seclang_impl.h"
+#include "shipgate/common/strings.h"
 #include "shipgate/managed/seclang.h"
 
 namespace shipgate::managed {
 namespace {
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
 std::string dquote(std::string_view s) {
   std::string out = "\"";
@@ -101,7 +100,7 @@ std::string printTargets(const std::vector<Target>& targets) {
     // a /regex/, a "/|" that would end it early), or whitespace the reader would trim.
     bool quote = t.var != Var::kXml &&
                  (t.selector.find(t.selector_is_regex ? "/|" : "|") != std::string::npos ||
-                  isSpace(sel.front()) || isSpace(sel.back()));
+                  isAsciiSpace(sel.front()) || isAsciiSpace(sel.back()));
     out += quote ? "'" + sel + "'" : sel;
   }
   return out;

@@ -15,8 +15,6 @@
 namespace shipgate::managed {
 namespace {
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
-
 // Settings kept as (name, value) for the engine, in canonical spelling.
 constexpr std::string_view kSettings[] = {
     "SecRuleEngine",           "SecRequestBodyAccess",      "SecRequestBodyLimit",
@@ -35,7 +33,7 @@ struct Arg {
 Status splitArgs(std::string_view line, std::vector<Arg>& out) {
   size_t i = 0;
   while (true) {
-    while (i < line.size() && isSpace(line[i])) ++i;
+    while (i < line.size() && isAsciiSpace(line[i])) ++i;
     if (i >= line.size()) break;
     Arg a;
     if (line[i] == '"') {
@@ -56,13 +54,13 @@ Status splitArgs(std::string_view line, std::vector<Arg>& out) {
       }
       if (!closed) return Status::invalidArgument("unterminated double quote");
       i = j + 1;
-      if (i < line.size() && !isSpace(line[i])) {
+      if (i < line.size() && !isAsciiSpace(line[i])) {
         return Status::invalidArgument("unexpected text after a closing double quote: '" +
                                        std::string(line.substr(i, 20)) + "'");
       }
     } else {
       size_t j = i;
-      for (; j < line.size() && !isSpace(line[j]); ++j) {
+      for (; j < line.size() && !isAsciiSpace(line[j]); ++j) {
         if (line[j] == '\\' && j + 1 < line.size() && line[j + 1] == '\\') ++j;
         a.text.push_back(line[j]);
       }
@@ -76,15 +74,15 @@ Status splitArgs(std::string_view line, std::vector<Arg>& out) {
 Result<Operator> parseOperator(std::string_view text) {
   Operator op;
   std::string_view s = text;
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && isAsciiSpace(s.front())) s.remove_prefix(1);
   if (!s.empty() && s[0] == '!') {
     op.negated = true;
     s.remove_prefix(1);
-    while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
+    while (!s.empty() && isAsciiSpace(s.front())) s.remove_prefix(1);
   }
   if (!s.empty() && s[0] == '@') {
     size_t e = 1;
-    while (e < s.size() && !isSpace(s[e])) ++e;
+    while (e < s.size() && !isAsciiSpace(s[e])) ++e;
     std::string_view name = s.substr(1, e - 1);
     if (name.empty()) return Status::invalidArgument("operator name missing after '@'");
     if (!isKnownOperator(name)) {
@@ -92,7 +90,7 @@ Result<Operator> parseOperator(std::string_view text) {
     }
     op.name = asciiLowerCopy(name);
     s.remove_prefix(e);
-    while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
+    while (!s.empty() && isAsciiSpace(s.front())) s.remove_prefix(1);
   }
   op.param = std::string(s);
   SG_RETURN_IF_ERROR(checkOperatorMacros(op.param));
@@ -119,7 +117,7 @@ class Reader {
         ++line_no;
         if (!phys.empty() && phys.back() == '\r') phys.remove_suffix(1);
         if (first) {
-          std::string_view t = trimView(phys);
+          std::string_view t = trimAsciiSpace(phys);
           if (t.empty() || t[0] == '#') {
             start_line = line_no + 1;
             continue;  // blank or comment line

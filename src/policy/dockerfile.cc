@@ -9,24 +9,6 @@
 namespace shipgate::policy {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string> splitWords(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    size_t start = i;
-    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    if (i > start) out.emplace_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
 const std::set<std::string>& knownKeywords() {
   static const std::set<std::string> kKeywords = {
       "ADD",         "ARG",     "CMD",  "COPY",  "ENTRYPOINT", "ENV",    "EXPOSE",
@@ -77,7 +59,7 @@ std::vector<PhysLine> splitLines(std::string_view text) {
 }  // namespace
 
 Result<ImageRef> parseFromArgs(std::string_view args) {
-  std::vector<std::string> words = splitWords(args);
+  std::vector<std::string> words = splitAsciiSpace(args);
   size_t i = 0;
   while (i < words.size() && words[i].rfind("--", 0) == 0) ++i;  // --platform=...
   if (i >= words.size()) return Status::invalidArgument("FROM names no image");
@@ -86,7 +68,7 @@ Result<ImageRef> parseFromArgs(std::string_view args) {
   if (i < words.size()) {
     if (asciiLowerCopy(words[i]) != "as" || i + 2 != words.size()) {
       return Status::invalidArgument("FROM expects `image [AS name]`, got \"" +
-                                     std::string(trim(args)) + "\"");
+                                     std::string(trimAsciiSpace(args)) + "\"");
     }
     ref.stage_name = asciiLowerCopy(words[i + 1]);
   }
@@ -121,13 +103,13 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
   size_t i = 0;
   // Parser directives: `# key=value` lines at the very top.
   for (; i < lines.size(); ++i) {
-    std::string_view t = trim(lines[i].text);
+    std::string_view t = trimAsciiSpace(lines[i].text);
     if (t.empty() || t[0] != '#') break;
-    std::string_view body = trim(t.substr(1));
+    std::string_view body = trimAsciiSpace(t.substr(1));
     size_t eq = body.find('=');
     if (eq == std::string_view::npos) break;
-    std::string key = asciiLowerCopy(trim(body.substr(0, eq)));
-    std::string_view value = trim(body.substr(eq + 1));
+    std::string key = asciiLowerCopy(trimAsciiSpace(body.substr(0, eq)));
+    std::string_view value = trimAsciiSpace(body.substr(eq + 1));
     if (key.empty() || key.find_first_of(" \t") != std::string::npos) break;
     if (key == "escape") {
       if (value != "\\" && value != "`") {
@@ -143,7 +125,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
   bool seen_from = false;
   size_t count = 0;
   while (i < lines.size()) {
-    std::string_view t = trim(lines[i].text);
+    std::string_view t = trimAsciiSpace(lines[i].text);
     if (t.empty() || t[0] == '#') {
       ++i;
       continue;
@@ -158,11 +140,11 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
       bool cont = !rt.empty() && rt.back() == df.escape;
       if (cont) rt.remove_suffix(1);
       if (!joined.empty()) joined += ' ';
-      joined += trim(rt);
+      joined += trimAsciiSpace(rt);
       ++i;
       if (!cont) break;
       while (i < lines.size()) {
-        std::string_view n = trim(lines[i].text);
+        std::string_view n = trimAsciiSpace(lines[i].text);
         if (!n.empty() && n[0] == '#') {
           ++i;
           continue;
@@ -171,7 +153,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
       }
       if (i >= lines.size()) break;  // a continuation at the end of the file ends the instruction
     }
-    std::string_view inst = trim(joined);
+    std::string_view inst = trimAsciiSpace(joined);
     size_t kw_end = 0;
     while (kw_end < inst.size() && !std::isspace(static_cast<unsigned char>(inst[kw_end]))) ++kw_end;
     Instruction in;
@@ -182,7 +164,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
       std::string shown = std::string(inst.substr(0, std::min<size_t>(kw_end, 40)));
       return lineError(start_line, "unknown instruction \"" + shown + "\"");
     }
-    in.raw = std::string(trim(inst.substr(kw_end)));
+    in.raw = std::string(trimAsciiSpace(inst.substr(kw_end)));
     if ((in.keyword == "RUN" || in.keyword == "COPY" || in.keyword == "ADD") && hasHeredoc(in.raw)) {
       return lineError(start_line, in.keyword + " uses a heredoc (<<), which this parser refuses;"
                                                 " write the commands on continuation lines");
@@ -198,7 +180,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
         for (const auto& e : j) in.args.push_back(e.get<std::string>());
       }
     }
-    if (!in.json_form) in.args = splitWords(in.raw);
+    if (!in.json_form) in.args = splitAsciiSpace(in.raw);
 
     if (++count > kMaxInstructions) {
       return lineError(start_line, "more than " + std::to_string(kMaxInstructions) +

@@ -33,12 +33,6 @@ double qualityOf(std::string_view params) {
   return std::atof(v.c_str());
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // One zlib stream format over `in`: windowBits 15 + 32 (gzip or zlib header, detected), 15
 // (zlib) or -15 (raw deflate). Concatenated gzip members are read in turn. False when the data
 // is invalid before any output; a stream that ends early or turns invalid later keeps its output.
@@ -101,7 +95,7 @@ std::optional<std::string> decodeContentCodings(std::string_view codings, std::s
   std::vector<std::string> list;
   while (!codings.empty()) {
     size_t comma = codings.find(',');
-    std::string c = asciiLowerCopy(trim(codings.substr(0, comma)));
+    std::string c = asciiLowerCopy(trimOws(codings.substr(0, comma)));
     codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
     if (!c.empty() && c != "identity") list.push_back(std::move(c));
   }
@@ -174,10 +168,10 @@ bool prefersJson(std::string_view accept) {
   double json = -1, html = -1;
   while (!accept.empty()) {
     size_t comma = accept.find(',');
-    std::string_view elem = trim(accept.substr(0, comma));
+    std::string_view elem = trimOws(accept.substr(0, comma));
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     size_t semi = elem.find(';');
-    std::string type = asciiLowerCopy(trim(elem.substr(0, semi)));
+    std::string type = asciiLowerCopy(trimOws(elem.substr(0, semi)));
     double q = semi == std::string_view::npos ? 1.0 : qualityOf(elem.substr(semi));
     bool is_json = type == "application/json" ||
                    (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);

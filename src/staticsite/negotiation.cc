@@ -8,19 +8,12 @@
 namespace shipgate::staticsite {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-
 // Visits comma-separated list elements (ignoring empty ones) until fn returns true.
 template <typename Fn>
 bool anyListElement(std::string_view list, Fn fn) {
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = trim(list.substr(0, comma));
+    std::string_view item = trimOws(list.substr(0, comma));
     if (!item.empty() && fn(item)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -64,31 +57,31 @@ std::optional<double> parseQ(std::string_view s) {
 }  // namespace
 
 bool ifNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
-  std::string_view value = trim(if_none_match);
+  std::string_view value = trimOws(if_none_match);
   if (value == "*") return true;
   std::string_view mine = stripWeak(etag);
   return anyListElement(value, [&](std::string_view tag) { return stripWeak(tag) == mine; });
 }
 
 bool ifRangeEtagMatches(std::string_view if_range, std::string_view etag) {
-  std::string_view tag = trim(if_range);
+  std::string_view tag = trimOws(if_range);
   if (tag.size() < 2 || tag.front() != '"') return false;  // weak tags and dates never match here
   return tag == etag;
 }
 
 ByteRange parseRange(std::string_view range, off_t size) {
   ByteRange out;
-  range = trim(range);
+  range = trimOws(range);
   constexpr std::string_view kUnit = "bytes=";
   if (range.size() < kUnit.size() || !equalsIgnoreCase(range.substr(0, kUnit.size()), kUnit)) {
     return out;
   }
-  std::string_view spec = trim(range.substr(kUnit.size()));
+  std::string_view spec = trimOws(range.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return out;  // several ranges: send it whole
   size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return out;
-  std::string_view a = trim(spec.substr(0, dash));
-  std::string_view b = trim(spec.substr(dash + 1));
+  std::string_view a = trimOws(spec.substr(0, dash));
+  std::string_view b = trimOws(spec.substr(dash + 1));
   if (a.empty()) {
     auto suffix = parseOffset(b);
     if (!suffix) return out;
@@ -120,18 +113,18 @@ ByteRange parseRange(std::string_view range, off_t size) {
 }
 
 Encoding chooseEncoding(std::string_view accept_encoding, bool have_br, bool have_gzip) {
-  if (trim(accept_encoding).empty() || (!have_br && !have_gzip)) return Encoding::kIdentity;
+  if (trimOws(accept_encoding).empty() || (!have_br && !have_gzip)) return Encoding::kIdentity;
   std::optional<double> q_br, q_gzip, q_identity, q_star;
   anyListElement(accept_encoding, [&](std::string_view item) {
     size_t semi = item.find(';');
-    std::string_view coding = trim(item.substr(0, semi));
+    std::string_view coding = trimOws(item.substr(0, semi));
     double q = 1.0;
     while (semi != std::string_view::npos) {
       item.remove_prefix(semi + 1);
       semi = item.find(';');
-      std::string_view param = trim(item.substr(0, semi));
+      std::string_view param = trimOws(item.substr(0, semi));
       if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-        auto parsed = parseQ(trim(param.substr(2)));
+        auto parsed = parseQ(trimOws(param.substr(2)));
         q = parsed ? *parsed : 0.0;  // a malformed q makes the coding unacceptable
       }
     }

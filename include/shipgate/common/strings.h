@@ -6,10 +6,20 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shipgate {
 
 inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+// isspace() in the C locale: space, \t, \n, \v, \f and \r.
+inline bool isAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// `s` without the spaces and tabs at either end: HTTP's optional whitespace (RFC 9110, OWS).
+std::string_view trimOws(std::string_view s);
+// `s` without the isAsciiSpace bytes at either end.
+std::string_view trimAsciiSpace(std::string_view s);
+// The words of `s` separated by runs of isAsciiSpace bytes (none for a blank `s`).
+std::vector<std::string> splitAsciiSpace(std::string_view s);
 
 namespace strings_internal {
 // Eight bytes lower-cased at once: 0x20 is set in every byte in 'A'..'Z' (bytes >= 0x80 are

@@ -1,6 +1,7 @@
 // The rest of the HTTP text toolkit: percent-decoding, cookies, query arguments.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,23 @@ TEST(AppendAsciiLowerTest, LowersOnlyTheAsciiLettersAtEveryLengthAndOffset) {
   std::string out;
   appendAsciiLower(out, "TX.Header_Name_User-Agent\xc3\x89");
   EXPECT_EQ(out, "tx.header_name_user-agent\xc3\x89");  // bytes >= 0x80 unchanged
+}
+
+TEST(AsciiSpaceTest, IsTheCLocaleSetAndTrimsAndSplitsOnIt) {
+  for (int x = 0; x < 256; ++x) {
+    const char c = static_cast<char>(x);
+    EXPECT_EQ(isAsciiSpace(c), std::isspace(x) != 0) << "byte " << x;  // no setlocale: "C"
+  }
+  EXPECT_EQ(trimAsciiSpace(" \t\r\n\v\fa b\f\v\n\r\t "), "a b");
+  EXPECT_EQ(trimAsciiSpace(" \n "), "");
+  EXPECT_EQ(trimAsciiSpace("\xa0x\xa0"), "\xa0x\xa0");  // a Latin-1 NBSP is not ASCII space
+  EXPECT_EQ(trimOws(" \t a b \t "), "a b");
+  EXPECT_EQ(trimOws("\r\na\n"), "\r\na\n");  // only spaces and tabs are OWS
+  EXPECT_EQ(trimOws(""), "");
+  EXPECT_EQ(splitAsciiSpace("  /a.data\t\n b.data  c "),
+            (std::vector<std::string>{"/a.data", "b.data", "c"}));
+  EXPECT_TRUE(splitAsciiSpace(" \t\n").empty());
+  EXPECT_TRUE(splitAsciiSpace("").empty());
 }
 
 TEST(ContainsBytesTest, AgreesWithFindAndTakesEmptyAndNullTexts) {
