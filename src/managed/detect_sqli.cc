@@ -27,6 +27,7 @@
 
 #include "detect_sqli_impl.h"
 #include "detect_sqli_tables.h"
+#include "shipgate/common/strings.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
@@ -56,7 +57,6 @@ bool isSpace(unsigned char c) { return (kByteClass[c] & kSpace) != 0; }
 bool isDigit(unsigned char c) { return (kByteClass[c] & kDigit) != 0; }
 bool isWordStart(unsigned char c) { return (kByteClass[c] & kWordStart) != 0; }
 bool isWordChar(unsigned char c) { return (kByteClass[c] & kWordChar) != 0; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // The table entry of `word` (any case), or nullptr. No allocation: words longer than any entry
 // are not looked up.
@@ -77,19 +77,11 @@ const Word* findWord(std::string_view word) {
   }();
   char buf[32];
   if (word.empty() || word.size() >= sizeof buf) return nullptr;
-  if (((kLengths[static_cast<unsigned char>(lower(word[0]))] >> word.size()) & 1) == 0)
+  if (((kLengths[static_cast<unsigned char>(asciiLower(word[0]))] >> word.size()) & 1) == 0)
     return nullptr;
-  for (size_t i = 0; i < word.size(); ++i) buf[i] = lower(word[i]);
+  for (size_t i = 0; i < word.size(); ++i) buf[i] = asciiLower(word[i]);
   auto it = kIndex->find(std::string_view(buf, word.size()));
   return it == kIndex->end() ? nullptr : it->second;
-}
-
-bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(s[i]) != prefix[i]) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -226,8 +218,8 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
       while (j < n && isWordChar(static_cast<unsigned char>(in[j]))) ++j;
       // N'..', X'..', B'..', E'..': prefixed string literals.
       if (j == i + 1 && j < n && in[j] == '\'' &&
-          (lower(in[i]) == 'n' || lower(in[i]) == 'x' || lower(in[i]) == 'b' ||
-           lower(in[i]) == 'e')) {
+          (asciiLower(in[i]) == 'n' || asciiLower(in[i]) == 'x' || asciiLower(in[i]) == 'b' ||
+           asciiLower(in[i]) == 'e')) {
         size_t end = scanString('\'', j + 1);
         addToken('s', i, end);
         i = end;
@@ -342,8 +334,8 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
   if (kw == "exec" || kw == "execute") {
     if (next == '(' || next == 's' || next == 'f') return true;
     std::string_view w = i + 1 < t.size() ? t[i + 1].text : std::string_view();
-    return next == 'n' && (startsWithNoCase(w, "xp_") || startsWithNoCase(w, "sp_") ||
-                           startsWithNoCase(w, "master."));
+    return next == 'n' && (startsWithIgnoreCase(w, "xp_") || startsWithIgnoreCase(w, "sp_") ||
+                           startsWithIgnoreCase(w, "master."));
   }
   if (kw == "shutdown") return next == '$' || next == 'c' || next == ';';
   if (kw == "declare") return next == 'v';

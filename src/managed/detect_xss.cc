@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "detect_xss_tables.h"
+#include "shipgate/common/strings.h"
 #include "shipgate/managed/detect.h"
 
 namespace shipgate::managed {
@@ -43,7 +44,6 @@ enum class State {
   kCloseTagName,
 };
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
@@ -71,7 +71,7 @@ uint32_t readReference(std::string_view v, size_t& i) {
     uint32_t cp = 0;
     size_t digits = 0;
     while (j < v.size() && digits < 8) {
-      char c = lower(v[j]);
+      char c = asciiLower(v[j]);
       int d = (c >= '0' && c <= '9') ? c - '0' : (hex && c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
       if (d < 0) break;
       cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
@@ -91,7 +91,7 @@ uint32_t readReference(std::string_view v, size_t& i) {
     if (v.size() - j >= name.size()) {
       bool eq = true;
       for (size_t k = 0; k < name.size(); ++k) {
-        if (lower(v[j + k]) != name[k]) {
+        if (asciiLower(v[j + k]) != name[k]) {
           eq = false;
           break;
         }
@@ -128,7 +128,7 @@ std::string normalizedPrefix(std::string_view v, size_t limit) {
       out.push_back('?');
       continue;
     }
-    out.push_back(lower(static_cast<char>(c)));
+    out.push_back(asciiLower(static_cast<char>(c)));
   }
   return out;
 }
@@ -216,7 +216,7 @@ class Scanner {
           state_ = State::kData;
           return stripNamespace(tag_) == "script";
         }
-        if (tag_.size() < 32) tag_.push_back(lower(c));
+        if (tag_.size() < 32) tag_.push_back(asciiLower(c));
         return false;
       case State::kTagName:
         if (isHtmlSpace(c) || c == '/' || c == '>') {
@@ -224,7 +224,7 @@ class Scanner {
           state_ = c == '>' ? State::kData : State::kBeforeAttrName;
           return false;
         }
-        if (tag_.size() < 32) tag_.push_back(lower(c));
+        if (tag_.size() < 32) tag_.push_back(asciiLower(c));
         if (i + 1 == in_.size()) return inList(kDangerousTags, stripNamespace(tag_));
         return false;
       case State::kBeforeAttrName:
@@ -245,7 +245,7 @@ class Scanner {
           state_ = State::kBeforeAttrValue;
           return isEventHandler(attr_name_);
         }
-        if (attr_name_.size() < 64) attr_name_.push_back(lower(c));
+        if (attr_name_.size() < 64) attr_name_.push_back(asciiLower(c));
         return false;
       case State::kAfterAttrName:
         if (isHtmlSpace(c)) return false;
@@ -262,7 +262,7 @@ class Scanner {
           return false;
         }
         attr_name_.clear();
-        attr_name_.push_back(lower(c));
+        attr_name_.push_back(asciiLower(c));
         state_ = State::kAttrName;
         return false;
       case State::kBeforeAttrValue:

@@ -6,28 +6,19 @@
 #include <string>
 #include <string_view>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::managed::confirm {
 namespace {
 
 bool isAlpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool isWordChar(unsigned char c) { return isAlpha(c) || isDigit(c) || c == '_'; }
-bool isSpace(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equalsLower(std::string_view word, std::string_view lower_word) {
-  if (word.size() != lower_word.size()) return false;
-  for (size_t i = 0; i < word.size(); ++i)
-    if (lower(word[i]) != lower_word[i]) return false;
-  return true;
-}
 
 template <size_t N>
 bool inList(std::string_view word, const std::array<std::string_view, N>& list) {
   for (std::string_view w : list)
-    if (equalsLower(word, w)) return true;
+    if (equalsIgnoreCase(word, w)) return true;
   return false;
 }
 
@@ -102,10 +93,10 @@ bool proseTail(std::string_view tail) {
   int words = 0;
   size_t i = 0;
   while (i < tail.size()) {
-    while (i < tail.size() && isSpace(static_cast<unsigned char>(tail[i]))) ++i;
+    while (i < tail.size() && isAsciiSpace(tail[i])) ++i;
     if (i >= tail.size()) break;
     size_t j = i;
-    while (j < tail.size() && !isSpace(static_cast<unsigned char>(tail[j]))) ++j;
+    while (j < tail.size() && !isAsciiSpace(tail[j])) ++j;
     std::string_view tok = tail.substr(i, j - i);
     if (tok[0] == '-' || tok[0] == '+') return false;  // an option
     for (size_t k = 0; k < tok.size(); ++k) {
@@ -176,7 +167,7 @@ bool sqlStatement(std::string_view value, size_t pos, size_t len) {
   std::string_view rest = value.substr(pos + k + keyword.size());
   if (sqlPunctuation(rest)) return true;
   size_t i = 0;
-  while (i < rest.size() && isSpace(static_cast<unsigned char>(rest[i]))) ++i;
+  while (i < rest.size() && isAsciiSpace(rest[i])) ++i;
   if (i >= rest.size()) return true;  // the keyword ends the value: nothing to judge by
   if (isDigit(static_cast<unsigned char>(rest[i]))) return true;  // select 1,2 / union select 1
   // An SQL word anywhere after the keyword.
@@ -240,7 +231,7 @@ bool shellSeparator(std::string_view value, size_t pos, size_t len) {
       state = kSingle;
     } else if (c == '"') {
       state = kDouble;
-    } else if (c == '#' && (i == pos + 1 || isSpace(static_cast<unsigned char>(value[i - 1])))) {
+    } else if (c == '#' && (i == pos + 1 || isAsciiSpace(value[i - 1]))) {
       break;
     }
   }

@@ -142,7 +142,7 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     auto is = [&](std::string_view entity) {
       if (name.size() != entity.size()) return false;
       for (size_t x = 0; x < entity.size(); ++x) {
-        if (lowerAscii(name[x]) != entity[x]) return false;
+        if (asciiLower(name[x]) != entity[x]) return false;
       }
       return true;
     };

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "shipgate/common/strings.h"
+
 namespace shipgate::managed::detail {
 
 // Bytes C's isspace() accepts in the C locale: space, \t, \n, \v, \f, \r.
@@ -20,7 +22,6 @@ inline unsigned char hexByte(unsigned char hi, unsigned char lo) {
   return static_cast<unsigned char>((hexVal(hi) << 4) | hexVal(lo));
 }
 inline bool isOctal(unsigned char c) { return c >= '0' && c <= '7'; }
-inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 // Whether `in` holds any of the bytes of `set` (a short literal). Not string_view's
 // find_first_of, which calls memchr on the set once per input byte.

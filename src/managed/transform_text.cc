@@ -58,7 +58,7 @@ bool cmdLine(std::string_view in, std::string& out) {
         *d++ = c;
         break;
       default:
-        *d++ = lowerAscii(c);
+        *d++ = asciiLower(c);
         space = false;
         break;
     }
