@@ -152,6 +152,7 @@ Result<std::vector<FlagVersion>> PostgresFlagsBackend::latest(const std::string&
                                        " ORDER BY environment, key, version DESC",
                                    {pgText(env)}));
   std::vector<FlagVersion> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(versionRow(r, i));
   return out;
 }
@@ -164,6 +165,7 @@ Result<std::vector<FlagVersion>> PostgresFlagsBackend::versions(const std::strin
                                        "($2 = '' OR key = $2) ORDER BY seq",
                                    {pgText(env), pgText(key)}));
   std::vector<FlagVersion> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(versionRow(r, i));
   return out;
 }
@@ -193,6 +195,7 @@ Result<std::vector<FlagAuditEntry>> PostgresFlagsBackend::audit(const std::strin
                                    "ORDER BY seq",
                                    {pgText(env)}));
   std::vector<FlagAuditEntry> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(FlagAuditEntry{r.int64(i, 0), r.int64(i, 1), r.text(i, 2), r.text(i, 3),
                                  r.text(i, 4), r.text(i, 5), r.int64(i, 6), r.text(i, 7)});

@@ -225,6 +225,7 @@ Result<std::vector<Migration>> loadMigrations(const std::string& dir) {
     it->second.down_path = path;
   }
   std::vector<Migration> out;
+  out.reserve(by_id.size());
   for (auto& [id, m] : by_id) out.push_back(std::move(m));
   return out;
 }
@@ -255,6 +256,7 @@ Result<std::vector<Entry>> status(PgConnection& conn, const std::vector<Migratio
     out[a.id] = e;
   }
   std::vector<Entry> list;
+  list.reserve(out.size());
   for (auto& [id, e] : out) list.push_back(std::move(e));
   return list;
 }

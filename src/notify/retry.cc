@@ -19,7 +19,8 @@ Millis backoffDelay(const RetryPolicy& policy, int failed_attempts, double jitte
   int64_t base = std::clamp<int64_t>(policy.initial_backoff.count(), 1, cap);
   for (int i = 1; i < failed_attempts && base < cap; ++i) base = std::min(cap, base * 2);
   jitter = std::clamp(jitter, 0.0, 1.0);
-  int64_t delay = base / 2 + static_cast<int64_t>(jitter * static_cast<double>(base - base / 2));
+  const int64_t half = base / 2;  // the delay is in [half, base]
+  int64_t delay = half + static_cast<int64_t>(jitter * static_cast<double>(base - half));
   if (retry_after.has_value()) {
     delay = std::max(delay, std::min(retry_after->count(), kMaxRetryAfter.count()));
   }

@@ -1,6 +1,7 @@
 // DeployController: the API side (requests, queries, the event stream) and the shared helpers.
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "controller_impl.h"
 #include "release_metrics.h"
@@ -104,10 +105,10 @@ json deploymentJson(const store::DeploymentRecord& d, bool with_steps) {
 }
 
 std::unique_ptr<ReleaseController> makeReleaseController(ControllerDeps deps) {
-  return std::make_unique<DeployController>(deps);
+  return std::make_unique<DeployController>(std::move(deps));
 }
 
-DeployController::DeployController(ControllerDeps deps) : deps_(deps) {
+DeployController::DeployController(ControllerDeps deps) : deps_(std::move(deps)) {
   if (deps_.metrics != nullptr) metrics_ = std::make_unique<ReleaseMetrics>(*deps_.metrics);
 }
 

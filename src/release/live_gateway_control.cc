@@ -7,7 +7,7 @@
 
 namespace shipgate::release {
 
-LiveGatewayControl::LiveGatewayControl(std::shared_ptr<const config::Config> config,
+LiveGatewayControl::LiveGatewayControl(const std::shared_ptr<const config::Config>& config,
                                        server::Gateway& gateway, health::HealthMonitor& monitor,
                                        traffic::TrafficControl& traffic)
     : gateway_(gateway), monitor_(monitor), traffic_(traffic), file_(config), served_(config) {}

@@ -74,7 +74,7 @@ std::string_view RumIntake::attribute(std::string_view cookie_value) const {
   return labels_->known(app, version) ? cookie_value : kUnknownRelease;
 }
 
-IntakeAnswer RumIntake::reject(RejectReason reason, std::string detail) const {
+IntakeAnswer RumIntake::reject(RejectReason reason, std::string_view detail) const {
   rejected_[static_cast<size_t>(reason)].add();
   IntakeAnswer a;
   a.status = reasonStatus(reason);
@@ -124,7 +124,7 @@ IntakeAnswer RumIntake::handle(const IntakeRequest& req) const {
                   "Content-Type must be text/plain or application/json");
   }
   auto parsed = parseBeacon(req.body, rules_);
-  if (auto* e = std::get_if<BeaconError>(&parsed)) return reject(e->reason, std::move(e->detail));
+  if (auto* e = std::get_if<BeaconError>(&parsed)) return reject(e->reason, e->detail);
   const Beacon& beacon = std::get<Beacon>(parsed);
   std::string_view release = attribute(req.release_cookie);
   if (release == kUnknownRelease) unattributed_.add();

@@ -223,6 +223,7 @@ Result<std::vector<KeyRow>> PostgresSecretsBackend::listKeys() {
   SG_PG_ASSIGN(auto r, conn_->exec("SELECT id, purpose, wrapped, root_key_id, created_at "
                                    "FROM secrets_keys ORDER BY id"));
   std::vector<KeyRow> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(KeyRow{static_cast<uint32_t>(r.int64(i, 0)), r.text(i, 1), r.bytes(i, 2),
                          r.text(i, 3), r.int64(i, 4)});
@@ -281,6 +282,7 @@ Result<std::vector<PathRow>> PostgresSecretsBackend::pathsUnder(const std::strin
                                        "ORDER BY path COLLATE \"C\"",
                                    {pgText(prefix), pgText(base + "/"), pgText(base + "0")}));
   std::vector<PathRow> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(pathRow(r, i));
   return out;
 }
@@ -311,6 +313,7 @@ Result<std::vector<VersionRow>> PostgresSecretsBackend::versionsOf(const std::st
                                        " FROM secrets_versions WHERE path = $1 ORDER BY version",
                                    {pgText(path)}));
   std::vector<VersionRow> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(versionRow(r, i));
   return out;
 }
@@ -352,6 +355,7 @@ Result<std::vector<LabelRow>> PostgresSecretsBackend::labelsOf(const std::string
                                    "WHERE path = $1 ORDER BY label COLLATE \"C\"",
                                    {pgText(path)}));
   std::vector<LabelRow> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(labelRow(r, i));
   return out;
 }
@@ -370,6 +374,7 @@ Result<std::vector<AuditRow>> PostgresSecretsBackend::listAudit() {
   SG_PG_ASSIGN(auto r, conn_->exec(std::string("SELECT ") + kAuditCols +
                                    " FROM secrets_audit ORDER BY seq"));
   std::vector<AuditRow> out;
+  out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(auditRow(r, i));
   return out;
 }

@@ -6,14 +6,15 @@
 #include <algorithm>
 #include <set>
 #include <tuple>
+#include <utility>
 
+#include "connection_limits.h"
+#include "error_mask.h"
+#include "memory_return.h"
 #include "shipgate/common/log.h"
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
-#include "connection_limits.h"
-#include "error_mask.h"
-#include "memory_return.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -145,7 +146,7 @@ struct Gateway::FirewallSlot {
 };
 
 Gateway::Gateway(const std::shared_ptr<const config::Config>& config, GatewayDeps deps, int workers)
-    : deps_(deps),
+    : deps_(std::move(deps)),
       worker_count_(workers),
       client_connections_(std::make_unique<ClientConnectionCounts>()) {}
 

@@ -182,7 +182,7 @@ class Parser {
     error_ = {at.offset, std::move(message)};
     return false;
   }
-  bool expected(std::string what, std::string after) {
+  bool expected(const std::string& what, const std::string& after) {
     const Token& t = peek();
     return fail(t, "expected " + what + " after \"" + after + "\", got " + shown(t));
   }

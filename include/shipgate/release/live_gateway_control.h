@@ -34,7 +34,7 @@ namespace shipgate::release {
 
 class LiveGatewayControl final : public GatewayControl {
  public:
-  LiveGatewayControl(std::shared_ptr<const config::Config> config, server::Gateway& gateway,
+  LiveGatewayControl(const std::shared_ptr<const config::Config>& config, server::Gateway& gateway,
                      health::HealthMonitor& monitor, traffic::TrafficControl& traffic);
 
   // A reloaded file config: derived again (managed endpoints kept) and applied. On error the old

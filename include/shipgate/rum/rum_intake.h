@@ -83,7 +83,7 @@ class RumIntake {
 
  private:
   RumIntake() = default;
-  IntakeAnswer reject(RejectReason reason, std::string detail) const;
+  IntakeAnswer reject(RejectReason reason, std::string_view detail) const;
 
   std::shared_ptr<const RumConfig> config_;
   BeaconRules rules_;
