@@ -1,7 +1,8 @@
 // npm audit, SARIF and Trivy readers (contracts in shipgate/gates/reports.h).
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "report_util.h"

@@ -100,7 +100,7 @@ bool parseWcag(Cursor& c, GateWording& out, WordingError& e) {
 bool parseApproval(Cursor& c, GateWording& out, WordingError& e) {
   if (c.atEnd()) return true;
   size_t col = c.column();
-  if (asciiLowerCopy(c.word()) != "for")
+  if (!equalsIgnoreCase(c.word(), "for"))
     return fail(e, col, "expected \"for ENVIRONMENT\" after \"Required\"");
   c.skipBlanks();
   col = c.column();
@@ -192,14 +192,15 @@ bool parseMeasured(Cursor& c, GateWording& out, WordingError& e) {
                                                                        : CoverageMetric::kLines;
       c.skipBlanks();
       size_t col = c.column();
-      if (asciiLowerCopy(c.word()) != "coverage")
+      if (!equalsIgnoreCase(c.word(), "coverage"))
         return fail(e, col, "expected \"coverage\" after \"" + first + "\"");
     }
     out.kind = GateKind::kCoverage;
   } else if (first == "pass") {
     c.skipBlanks();
     size_t col = c.column();
-    if (asciiLowerCopy(c.word()) != "rate") return fail(e, col, "expected \"rate\" after \"pass\"");
+    if (!equalsIgnoreCase(c.word(), "rate"))
+      return fail(e, col, "expected \"rate\" after \"pass\"");
     out.kind = GateKind::kPassRate;
   } else {
     Severity s;

@@ -4,9 +4,6 @@
 #include "shipgate/http/message.h"
 
 namespace shipgate::http {
-namespace {
-
-}  // namespace
 
 bool nextCookie(std::string_view& rest, Cookie& out) {
   while (!rest.empty()) {

@@ -88,18 +88,9 @@ uint32_t readReference(std::string_view v, size_t& i) {
       {"sol;", '/'},  {"nbsp;", ' '},     {"quot;", '"'},  {"apos;", '\''},
   };
   for (const auto& [name, ch] : kNamed) {
-    if (v.size() - j >= name.size()) {
-      bool eq = true;
-      for (size_t k = 0; k < name.size(); ++k) {
-        if (asciiLower(v[j + k]) != name[k]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) {
-        i = j + name.size();
-        return static_cast<unsigned char>(ch);
-      }
+    if (startsWithIgnoreCase(v.substr(j), name)) {
+      i = j + name.size();
+      return static_cast<unsigned char>(ch);
     }
   }
   return 0;

@@ -27,10 +27,6 @@ using engine_internal::Link;
 using engine_internal::requiredLiterals;
 using engine_internal::Step;
 
-namespace {
-
-}  // namespace
-
 namespace engine_internal {
 
 Status compileSelectorRegex(std::string_view pattern, CTarget& t) {

@@ -1,9 +1,10 @@
 // RequestData's body processors: multipart/form-data (our own RFC 7578 reader), JSON
 // (nlohmann's SAX parser, names as libmodsecurity 3.0.9 gives them) and XML (pugixml).
-#include <cctype>
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
+
+#include <cctype>
+#include <charconv>
 #include <string>
 #include <utility>
 #include <vector>

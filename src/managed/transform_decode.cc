@@ -139,13 +139,7 @@ bool htmlEntityDecode(std::string_view in, std::string& out) {
     size_t k = j;
     while (j < n && isAlnum(s[j])) ++j;
     std::string_view name(in.data() + k, j - k);
-    auto is = [&](std::string_view entity) {
-      if (name.size() != entity.size()) return false;
-      for (size_t x = 0; x < entity.size(); ++x) {
-        if (asciiLower(name[x]) != entity[x]) return false;
-      }
-      return true;
-    };
+    auto is = [&](std::string_view entity) { return equalsIgnoreCase(name, entity); };
     int decoded = -1;
     if (is("quot"))
       decoded = '"';

@@ -98,7 +98,7 @@ std::vector<std::vector<std::string>> simpleCommands(const Instruction& in) {
     if (c == ';' || c == '|' || c == '&' || c == '\n' || c == '(' || c == ')') {
       flush();
       if (!out.back().empty()) out.emplace_back();
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
+    } else if (isAsciiSpace(c)) {
       flush();
     } else if (c != '"' && c != '\'') {
       word += c;
@@ -213,7 +213,7 @@ std::vector<Finding> checkDockerfile(const Dockerfile& df, const std::string& fi
   }
   for (size_t k = 0; k < df.stages.size(); ++k) {
     const ImageRef& f = df.stages[k].from;
-    if (isStageRef(df, k) || asciiLowerCopy(f.image) == "scratch" || !f.digest.empty()) continue;
+    if (isStageRef(df, k) || equalsIgnoreCase(f.image, "scratch") || !f.digest.empty()) continue;
     std::string shown = f.image + (f.tag.empty() ? "" : ":" + f.tag);
     add(df.stages[k].from_line, kRuleDigestPin, Severity::kWarning,
         "base image " + shown + " is not pinned by digest (" + shown + "@sha256:...)");

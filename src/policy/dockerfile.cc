@@ -25,7 +25,7 @@ Status lineError(size_t line, const std::string& message) {
 bool hasHeredoc(std::string_view args) {
   for (size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] != '<' || args[i + 1] != '<') continue;
-    if (i > 0 && !std::isspace(static_cast<unsigned char>(args[i - 1]))) continue;
+    if (i > 0 && !isAsciiSpace(args[i - 1])) continue;
     size_t j = i + 2;
     if (j < args.size() && args[j] == '-') ++j;
     if (j < args.size() && (std::isalpha(static_cast<unsigned char>(args[j])) || args[j] == '_' ||
@@ -66,7 +66,7 @@ Result<ImageRef> parseFromArgs(std::string_view args) {
   ImageRef ref;
   std::string image = words[i++];
   if (i < words.size()) {
-    if (asciiLowerCopy(words[i]) != "as" || i + 2 != words.size()) {
+    if (!equalsIgnoreCase(words[i], "as") || i + 2 != words.size()) {
       return Status::invalidArgument("FROM expects `image [AS name]`, got \"" +
                                      std::string(trimAsciiSpace(args)) + "\"");
     }
@@ -136,7 +136,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
     while (true) {
       std::string_view piece = lines[i].text;
       std::string_view rt = piece;
-      while (!rt.empty() && std::isspace(static_cast<unsigned char>(rt.back()))) rt.remove_suffix(1);
+      while (!rt.empty() && isAsciiSpace(rt.back())) rt.remove_suffix(1);
       bool cont = !rt.empty() && rt.back() == df.escape;
       if (cont) rt.remove_suffix(1);
       if (!joined.empty()) joined += ' ';
@@ -155,7 +155,7 @@ Result<Dockerfile> parseDockerfile(std::string_view text) {
     }
     std::string_view inst = trimAsciiSpace(joined);
     size_t kw_end = 0;
-    while (kw_end < inst.size() && !std::isspace(static_cast<unsigned char>(inst[kw_end]))) ++kw_end;
+    while (kw_end < inst.size() && !isAsciiSpace(inst[kw_end])) ++kw_end;
     Instruction in;
     in.line = start_line;
     in.keyword = std::string(inst.substr(0, kw_end));

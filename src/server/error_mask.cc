@@ -1,8 +1,5 @@
 #include "error_mask.h"
 
-#include <brotli/decode.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -10,6 +7,9 @@
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include <brotli/decode.h>
+#include <zlib.h>
 
 #include "response_head.h"
 #include "shipgate/common/log.h"
