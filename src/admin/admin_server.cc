@@ -1,23 +1,23 @@
 #include "shipgate/admin/admin_server.h"
 
+#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include <cstdint>
 #include <fstream>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
-#include "shipgate/admin/controller.h"
+#include "flags_routes.h"
 #include "http_util.h"
 #include "release_routes.h"
-#include "flags_routes.h"
 #include "secrets_routes.h"
+#include "shipgate/admin/controller.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 #include "shipgate/metrics/registry.h"
 
 namespace shipgate::admin {
@@ -261,7 +261,10 @@ Status AdminServer::start(const config::AdminConfig& config) {
     }
     port_ = config.address.port;
   }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-admin");  // the server's pool threads, started here, inherit it
+    http_->listen_after_bind();
+  });
   log::info("admin API listening on " + host + ":" + std::to_string(port_));
   return Status::success();
 }

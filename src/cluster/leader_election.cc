@@ -2,6 +2,7 @@
 
 #include "shipgate/cluster/pg_session.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 
 namespace shipgate::cluster {
 namespace {
@@ -20,7 +21,10 @@ void LeaderElection::start() {
     MutexLock lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-election");
+    run();
+  });
 }
 
 void LeaderElection::stop() {

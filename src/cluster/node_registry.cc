@@ -2,6 +2,7 @@
 
 #include "shipgate/cluster/pg_session.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 
 namespace shipgate::cluster {
 namespace {
@@ -51,7 +52,10 @@ Status NodeRegistry::start() {
     MutexLock lock(stop_mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-nodes");
+    run();
+  });
   return Status::success();
 }
 

@@ -6,6 +6,7 @@
 
 #include "shipgate/cluster/pg_session.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 
 namespace shipgate::cluster {
 
@@ -53,7 +54,10 @@ Status StateFollower::start() {
   SG_RETURN_IF_ERROR(connectAndListen());
   SG_RETURN_IF_ERROR(applyNow(/*force=*/true));
   stopping_.store(false);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-follower");
+    run();
+  });
   return Status::success();
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "shipgate/common/mutex.h"
+#include "shipgate/common/thread_name.h"
 
 namespace shipgate::log {
 namespace {
@@ -106,7 +107,11 @@ class Writer {
   }
 
  private:
-  Writer() : thread_([this] { run(); }) {}
+  Writer()
+      : thread_([this] {
+          setThreadName("sg-log");
+          run();
+        }) {}
 
   ThreadBuffer& threadBuffer() {
     thread_local std::shared_ptr<ThreadBuffer> mine;

@@ -2,11 +2,14 @@
 
 #include <utility>
 
+#include "shipgate/common/thread_name.h"
+
 namespace shipgate {
 
-PeriodicThread::PeriodicThread(std::function<Clock::time_point::duration()> next_wait,
+PeriodicThread::PeriodicThread(std::string name,
+                               std::function<Clock::time_point::duration()> next_wait,
                                std::function<void()> step)
-    : next_wait_(std::move(next_wait)), step_(std::move(step)) {}
+    : name_(std::move(name)), next_wait_(std::move(next_wait)), step_(std::move(step)) {}
 
 PeriodicThread::~PeriodicThread() { stop(); }
 
@@ -33,6 +36,7 @@ void PeriodicThread::wake() {
 }
 
 void PeriodicThread::run() {
+  setThreadName(name_);
   for (;;) {
     const Clock::time_point::duration wait = next_wait_();
     {

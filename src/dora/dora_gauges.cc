@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 #include "shipgate/metrics/prometheus.h"
 
 namespace shipgate::dora {
@@ -53,7 +54,10 @@ void DoraGauges::start() {
     MutexLock lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-dora");
+    run();
+  });
 }
 
 void DoraGauges::stop() {

@@ -32,7 +32,9 @@ FlagsPoller::FlagsPoller(FlagStore& store, LiveFlags& live, Millis interval)
     : store_(store),
       live_(live),
       interval_(interval),
-      thread_([this] { return Clock::time_point::duration(interval_); }, [this] { poll(); }) {}
+      thread_(
+          "sg-flags", [this] { return Clock::time_point::duration(interval_); },
+          [this] { poll(); }) {}
 
 FlagsPoller::~FlagsPoller() { stop(); }
 

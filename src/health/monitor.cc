@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "shipgate/common/thread_name.h"
+
 namespace shipgate::health {
 
 // running/removed/last_detail and the tracker are only touched with the monitor's mu_ held.
@@ -67,7 +69,12 @@ void HealthMonitor::start() {
   MutexLock lock(mu_);
   if (!workers_.empty()) return;
   stopping_ = false;
-  for (int i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { workerLoop(); });
+  for (int i = 0; i < thread_count_; ++i) {
+    workers_.emplace_back([this] {
+      setThreadName("sg-health");
+      workerLoop();
+    });
+  }
 }
 
 void HealthMonitor::stop() {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "shipgate/common/thread_name.h"
 #include "shipgate/health/checker.h"
 #include "shipgate/health/health_config.h"
 #include "shipgate/health/parse.h"
@@ -89,7 +90,12 @@ std::vector<CheckRow> runAllChecks(const config::Config& config,
   };
   const size_t n = std::min<size_t>(jobs.size(), static_cast<size_t>(std::max(1, parallelism)));
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < n; ++i) threads.emplace_back(worker);
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&worker] {
+      setThreadName("sg-probe");
+      worker();
+    });
+  }
   for (auto& t : threads) t.join();
   return rows;
 }

@@ -1,6 +1,7 @@
 // The release client commands: deploy, rollback (both follow the deployment's event stream until
 // it finishes), approve, reject, deployments, deployment, releases, incidents. Exit statuses in
 // commands.h.
+#include <httplib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,19 +11,18 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "admin_client.h"
 #include "commands.h"
 #include "deploy_view.h"
 #include "shipgate/admin/sse.h"
 #include "shipgate/admin/timestamp.h"
+#include "shipgate/common/thread_name.h"
 
 namespace shipgate::cli {
 namespace {
@@ -138,6 +138,7 @@ int follow(const Target& t, const std::string& id, ViewMode mode, int reconnect_
   json final_state;
   std::string failure;
   std::thread reader([&] {
+    setThreadName("sg-events");
     int64_t after = 0;
     bool lost = false;
     std::chrono::steady_clock::time_point lost_since{};

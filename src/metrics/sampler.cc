@@ -6,6 +6,7 @@ namespace shipgate::metrics {
 
 Sampler::Sampler(Windows& windows)
     : thread_(
+          "sg-sampler",
           [&windows] {
             return std::clamp<Clock::time_point::duration>(windows.untilNextWindow(), Millis(1),
                                                Millis(1000));

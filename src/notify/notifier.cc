@@ -13,6 +13,7 @@
 #include "http_post.h"
 #include "shipgate/common/log.h"
 #include "shipgate/common/mutex.h"
+#include "shipgate/common/thread_name.h"
 #include "shipgate/notify/delivery_queue.h"
 #include "shipgate/notify/payloads.h"
 #include "shipgate/notify/retry.h"
@@ -115,7 +116,10 @@ class Notifier::Impl {
     }
     MutexLock lock(mu_);
     started_ = true;
-    worker_ = std::thread([this] { run(); });
+    worker_ = std::thread([this] {
+      setThreadName("sg-notify");
+      run();
+    });
     return Status::success();
   }
 

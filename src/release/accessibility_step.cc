@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "shipgate/common/thread_name.h"
 #include "shipgate/gates/axe_scan.h"
 #include "shipgate/gates/wording.h"
 
@@ -31,7 +32,10 @@ class StaticPreview {
       error = "cannot bind a loopback port to serve " + root;
       return false;
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      setThreadName("sg-a11y-site");
+      server_.listen_after_bind();
+    });
     // The socket listens already (bind); wait for the accept loop, bounded.
     for (int i = 0; i < 2000 && !server_.is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -6,6 +6,7 @@
 #include "controller_impl.h"
 #include "release_metrics.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 #include "shipgate/notify/notifier.h"
 #include "shipgate/traffic/traffic_config.h"
 #include "sla_watch.h"
@@ -333,7 +334,10 @@ void DeployController::launch(const std::shared_ptr<Run>& run) {
       ++it;
     }
   }
-  threads_.emplace_back(run, std::thread([this, run] { execute(run); }));
+  threads_.emplace_back(run, std::thread([this, run] {
+                          setThreadName("sg-release");
+                          execute(run);
+                        }));
 }
 
 Result<std::string> DeployController::createRun(std::shared_ptr<Run> run,

@@ -21,8 +21,8 @@ SecretChangeWatcher::SecretChangeWatcher(ReleaseController& releases, GatewayCon
 SecretChangeWatcher::~SecretChangeWatcher() { stop(); }
 
 void SecretChangeWatcher::start() {
-  thread_ =
-      std::make_unique<PeriodicThread>([this] { return interval_; }, [this] { (void)pollOnce(); });
+  thread_ = std::make_unique<PeriodicThread>(
+      "sg-secretwatch", [this] { return interval_; }, [this] { (void)pollOnce(); });
   thread_->start();
 }
 

@@ -9,6 +9,7 @@
 #include "controller_impl.h"
 #include "incidents.h"
 #include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
 #include "shipgate/metrics/telemetry_reader.h"
 #include "shipgate/rum/rum_store.h"
 #include "shipgate/watch/watch_config.h"
@@ -59,7 +60,10 @@ void SlaWatch::start() {
     MutexLock lock(mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-sla-watch");
+    run();
+  });
 }
 
 void SlaWatch::stop() {

@@ -15,8 +15,9 @@
 #include <cstring>
 #include <thread>
 
-#include "shipgate/config/yaml.h"
 #include "run_as.h"
+#include "shipgate/common/thread_name.h"
+#include "shipgate/config/yaml.h"
 #include "supervisor_impl.h"
 
 namespace shipgate::runtime {
@@ -67,7 +68,10 @@ ProcessSupervisor::Impl::Impl(SupervisorOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : RealClock::instance()) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    setThreadName("sg-supervisor");
+    loop();
+  });
 }
 
 ProcessSupervisor::Impl::~Impl() {

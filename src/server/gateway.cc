@@ -8,13 +8,14 @@
 #include <tuple>
 #include <utility>
 
-#include "shipgate/common/log.h"
-#include "shipgate/firewall/firewall.h"
-#include "shipgate/metrics/names.h"
-#include "shipgate/server/access_log.h"
 #include "connection_limits.h"
 #include "error_mask.h"
 #include "memory_return.h"
+#include "shipgate/common/log.h"
+#include "shipgate/common/thread_name.h"
+#include "shipgate/firewall/firewall.h"
+#include "shipgate/metrics/names.h"
+#include "shipgate/server/access_log.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -359,9 +360,12 @@ Status Gateway::start() {
     if (!loop.isOk()) return loop.status();
     workers_.push_back(std::make_unique<Worker>(*this, i, std::move(loop).value()));
   }
-  for (auto& w : workers_) {
-    Worker* raw = w.get();
-    threads_.emplace_back([raw] { raw->run(); });
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker* raw = workers_[i].get();
+    threads_.emplace_back([raw, name = "sg-worker-" + std::to_string(i)] {
+      setThreadName(name);
+      raw->run();
+    });
   }
   memory_return_ = std::make_unique<MemoryReturn>(connections_, deps_.clock);
   memory_return_->start();

@@ -19,7 +19,8 @@ bool TrimPolicy::observe(int64_t connections, Clock::time_point now) {
 MemoryReturn::MemoryReturn(const std::atomic<int64_t>& connections, Clock& clock)
     : connections_(connections),
       clock_(clock),
-      thread_([] { return std::chrono::seconds(1); }, [this] { check(); }) {}
+      thread_(
+          "sg-memreturn", [] { return std::chrono::seconds(1); }, [this] { check(); }) {}
 
 MemoryReturn::~MemoryReturn() { stop(); }
 

@@ -1,4 +1,5 @@
 // PeriodicThread: one background thread that waits, runs a step, and waits again until stopped.
+// `name` names the thread (see thread_name.h: "sg-sampler", at most 15 bytes shown).
 // `next_wait` is asked before each wait how long to wait (the thread also wakes on wake() and
 // on stop()); `step` runs after each wait, without the thread's lock held. Used by the metrics
 // sampler and the gateway's memory return.
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "shipgate/common/clock.h"
@@ -16,7 +18,8 @@ namespace shipgate {
 
 class PeriodicThread {
  public:
-  PeriodicThread(std::function<Clock::time_point::duration()> next_wait, std::function<void()> step);
+  PeriodicThread(std::string name, std::function<Clock::time_point::duration()> next_wait,
+                 std::function<void()> step);
   ~PeriodicThread();
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;
@@ -31,6 +34,7 @@ class PeriodicThread {
  private:
   void run();
 
+  std::string name_;
   std::function<Clock::time_point::duration()> next_wait_;
   std::function<void()> step_;
   Mutex mu_;

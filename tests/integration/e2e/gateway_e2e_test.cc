@@ -1,5 +1,7 @@
 // End-to-end: the real shipgate binary in front of real coinestate-api processes, driven through
 // HTTP and the CLI the way an operator would.
+#include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
@@ -7,8 +9,6 @@
 #include <map>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "e2e_util.h"
 #include "shipgate/common/mutex.h"
@@ -84,6 +84,58 @@ TEST_F(GatewayE2E, ServesStaticFrontendAndProxiesTheApiWithForwardingHeaders) {
 
   auto missing = get(ports_.http, "/api/properties", "other.host");
   EXPECT_EQ(missing.status, 404) << missing.raw;
+}
+
+// An operator's `top -H` or `ps -L` tells the workers from the background threads: every thread
+// the gateway starts has a name of its own, and there is one sg-worker-N per configured worker.
+TEST_F(GatewayE2E, EachThreadIsNamedForWhatItDoes) {
+  ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
+  ASSERT_TRUE(blue.start());
+  ASSERT_TRUE(green.start());
+  GatewayProcess gw;
+  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
+                       {ports_.http, ports_.admin}));
+  // A request through each side, so the admin server's pool and the log writer are running.
+  ASSERT_EQ(get(ports_.http, "/api/properties").status, 200) << gw.logs();
+  std::string token = testsupport::readFile(token_);
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  ASSERT_EQ(
+      testsupport::httpGet(ports_.admin, "/metrics", {{"Authorization", "Bearer " + token}}).status,
+      200);
+
+  const std::string task_dir = "/proc/" + std::to_string(gw.pid()) + "/task";
+  std::map<std::string, int> names;
+  DIR* dir = ::opendir(task_dir.c_str());
+  ASSERT_NE(dir, nullptr) << task_dir;
+  int threads = 0;
+  for (dirent* e = ::readdir(dir); e != nullptr; e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream comm(task_dir + "/" + e->d_name + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    ++names[name];
+    ++threads;
+  }
+  ::closedir(dir);
+  std::string seen;
+  for (const auto& [name, count] : names) seen += name + " x" + std::to_string(count) + "; ";
+
+  // The main thread keeps the program's name; no other thread does.
+  EXPECT_EQ(names["shipgate"], 1) << seen;
+  // server.workers: 2 in configYaml.
+  EXPECT_EQ(names["sg-worker-0"], 1) << seen;
+  EXPECT_EQ(names["sg-worker-1"], 1) << seen;
+  EXPECT_EQ(names.count("sg-worker-2"), 0U) << seen;
+  EXPECT_EQ(names["sg-log"], 1) << seen;
+  EXPECT_GE(names["sg-admin"], 1) << seen;
+  EXPECT_GE(names["sg-health"], 1) << seen;
+  EXPECT_EQ(names["sg-sampler"], 1) << seen;
+  EXPECT_EQ(names["sg-memreturn"], 1) << seen;
+  int named = 0;
+  for (const auto& [name, count] : names) {
+    if (name.rfind("sg-", 0) == 0) named += count;
+  }
+  EXPECT_EQ(named, threads - 1) << seen;
 }
 
 TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
