@@ -38,8 +38,12 @@ fuzz: deps-build
 
 # The fuzz corpora replayed under AddressSanitizer and UndefinedBehaviorSanitizer, where any finding
 # fails: a sanitizer build (build-asan/) of the fuzz targets only. CI runs it after `make test`.
+# -O1 -g1 (ASan's advice; line tables for the reports' file:line) compiles in half the time of
+# -O2 -g; the replay takes seconds either way.
+SANITIZE_FLAGS = -O1 -g1 -DNDEBUG
 fuzz-replay: deps-build
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIPGATE_SANITIZE=ON
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIPGATE_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZE_FLAGS)" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZE_FLAGS)"
 	ninja -C build-asan -j $(JOBS) fuzz_targets
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -L fuzz --output-on-failure -j 2
