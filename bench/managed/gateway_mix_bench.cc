@@ -14,6 +14,9 @@
 // and fixed-count variants for callgrind (Ir / 500 = per request):
 //   valgrind --tool=callgrind --toggle-collect='shipgate::firewall::Firewall::inspect*'
 //       build/bench/managed/gateway_mix_bench --benchmark_filter='BM_GatewayMixFirewallFixed/64'
+// GATEWAY_MIX_ONLY=K (0-9) keeps the mix's request K alone, for the cost of one kind of request
+// (per request = Ir / 500 as above):
+//   GATEWAY_MIX_ONLY=1 valgrind ... (the same command)   # GET /, five headers, no arguments
 // Not built by default, not run by ctest:
 //   cmake --build build --target gateway_mix_bench && build/bench/managed/gateway_mix_bench
 #include <benchmark/benchmark.h>
@@ -72,6 +75,16 @@ std::vector<MixRequest> gatewayMix() {
        "application/json", {}, {}},
       {"GET", "/images/listings/42/front.webp", "", "", "image/avif,image/webp,*/*;q=0.8", {}, {}},
   };
+  if (const char* only = std::getenv("GATEWAY_MIX_ONLY")) {
+    char* end = nullptr;
+    const long k = std::strtol(only, &end, 10);
+    if (*only == '\0' || *end != '\0' || k < 0 || k >= static_cast<long>(mix.size())) {
+      std::fprintf(stderr, "gateway_mix_bench: GATEWAY_MIX_ONLY=%s: want a request index 0-%zu\n",
+                   only, mix.size() - 1);
+      std::exit(2);
+    }
+    mix = {mix[static_cast<size_t>(k)]};
+  }
   for (auto& r : mix) {
     r.headers = {{"Host", "127.0.0.1:18080"},
                  {"User-Agent",
