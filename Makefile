@@ -38,8 +38,8 @@ fuzz: deps-build
 
 # The fuzz corpora replayed under AddressSanitizer and UndefinedBehaviorSanitizer, where any finding
 # fails: a sanitizer build (build-asan/) of the fuzz targets only. CI runs it after `make test`.
-# -O1 -g1 (ASan's advice; line tables for the reports' file:line) compiles in half the time of
-# -O2 -g; the replay takes seconds either way.
+# -O1 -g1 (ASan's advice; line tables for the reports' file:line): the build takes about a third
+# less time than at -O2 -g (17 -> 11 min on 2 cores); the replay takes seconds either way.
 SANITIZE_FLAGS = -O1 -g1 -DNDEBUG
 fuzz-replay: deps-build
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIPGATE_SANITIZE=ON \

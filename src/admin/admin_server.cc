@@ -1,21 +1,22 @@
 #include "shipgate/admin/admin_server.h"
 
-#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include <cstdint>
 #include <fstream>
 #include <initializer_list>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 
-#include "flags_routes.h"
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "shipgate/admin/controller.h"
 #include "http_util.h"
 #include "release_routes.h"
+#include "flags_routes.h"
 #include "secrets_routes.h"
-#include "shipgate/admin/controller.h"
 #include "shipgate/common/log.h"
 #include "shipgate/common/thread_name.h"
 #include "shipgate/metrics/registry.h"

@@ -1,7 +1,6 @@
 // The release client commands: deploy, rollback (both follow the deployment's event stream until
 // it finishes), approve, reject, deployments, deployment, releases, incidents. Exit statuses in
 // commands.h.
-#include <httplib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,11 +10,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "admin_client.h"
 #include "commands.h"

@@ -15,9 +15,9 @@
 #include <cstring>
 #include <thread>
 
-#include "run_as.h"
-#include "shipgate/common/thread_name.h"
 #include "shipgate/config/yaml.h"
+#include "shipgate/common/thread_name.h"
+#include "run_as.h"
 #include "supervisor_impl.h"
 
 namespace shipgate::runtime {

@@ -8,14 +8,14 @@
 #include <tuple>
 #include <utility>
 
-#include "connection_limits.h"
-#include "error_mask.h"
-#include "memory_return.h"
 #include "shipgate/common/log.h"
 #include "shipgate/common/thread_name.h"
 #include "shipgate/firewall/firewall.h"
 #include "shipgate/metrics/names.h"
 #include "shipgate/server/access_log.h"
+#include "connection_limits.h"
+#include "error_mask.h"
+#include "memory_return.h"
 #include "snapshot.h"
 #include "worker.h"
 

@@ -46,6 +46,12 @@ std::string writeToken(const testsupport::TempDir& dir) {
   return dir.writeFile("admin.token", token + "\n");
 }
 
+testsupport::Headers bearer(const std::string& token_file) {
+  std::string token = testsupport::readFile(token_file);
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  return {{"Authorization", "Bearer " + token}};
+}
+
 ::testing::AssertionResult makeCert(const testsupport::TempDir& dir, const std::string& org) {
   testsupport::Process openssl(testsupport::command(
       {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",

@@ -44,6 +44,8 @@ CliResult runCli(const std::vector<std::string>& args);
 
 // Writes a random admin token file into dir and returns its path.
 std::string writeToken(const testsupport::TempDir& dir);
+// The admin API's Authorization header for the token in `token_file` (as writeToken writes it).
+testsupport::Headers bearer(const std::string& token_file);
 
 // A self-signed certificate for app.test with subject O=<org>: dir/<org>.crt and dir/<org>.key
 // (openssl CLI).

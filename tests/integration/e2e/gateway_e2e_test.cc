@@ -1,7 +1,6 @@
 // End-to-end: the real shipgate binary in front of real coinestate-api processes, driven through
 // HTTP and the CLI the way an operator would.
 #include <dirent.h>
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
@@ -9,6 +8,8 @@
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "e2e_util.h"
 #include "shipgate/common/mutex.h"
@@ -97,11 +98,7 @@ TEST_F(GatewayE2E, EachThreadIsNamedForWhatItDoes) {
                        {ports_.http, ports_.admin}));
   // A request through each side, so the admin server's pool and the log writer are running.
   ASSERT_EQ(get(ports_.http, "/api/properties").status, 200) << gw.logs();
-  std::string token = testsupport::readFile(token_);
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  ASSERT_EQ(
-      testsupport::httpGet(ports_.admin, "/metrics", {{"Authorization", "Bearer " + token}}).status,
-      200);
+  ASSERT_EQ(testsupport::httpGet(ports_.admin, "/metrics", bearer(token_)).status, 200);
 
   const std::string task_dir = "/proc/" + std::to_string(gw.pid()) + "/task";
   std::map<std::string, int> names;
@@ -362,9 +359,7 @@ TEST_F(GatewayE2E, MetricsAreValidPrometheusTextAndNeedTheToken) {
 
   auto unauth = testsupport::httpGet(ports_.admin, "/metrics");
   EXPECT_EQ(unauth.status, 401);
-  std::string token = testsupport::readFile(token_);
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  auto m = testsupport::httpGet(ports_.admin, "/metrics", {{"Authorization", "Bearer " + token}});
+  auto m = testsupport::httpGet(ports_.admin, "/metrics", bearer(token_));
   ASSERT_EQ(m.status, 200);
   // Exactly the five API requests, all 2xx, on blue (whatever other labels the series has).
   std::string api_2xx_value;

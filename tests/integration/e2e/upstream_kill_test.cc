@@ -25,9 +25,7 @@ using testsupport::GatewayProcess;
 
 // The in-flight count the gateway reports for the endpoint at `address`; -1 when it is not listed.
 int inFlight(uint16_t admin_port, const std::string& token_file, const std::string& address) {
-  std::string token = testsupport::readFile(token_file);
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  auto r = testsupport::httpGet(admin_port, "/api/v1/status", {{"Authorization", "Bearer " + token}});
+  auto r = testsupport::httpGet(admin_port, "/api/v1/status", bearer(token_file));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status != 200 || !j.is_object()) return -1;
   for (const auto& app : j.value("apps", nlohmann::json::array())) {
