@@ -3,17 +3,12 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <filesystem>
+#include "shipgate/store/state_file.h"
 
 namespace shipgate::flags {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kFlagsV1 = R"sql(
 CREATE TABLE flags_versions (
@@ -75,28 +70,10 @@ SqliteFlagsBackend::~SqliteFlagsBackend() = default;
 
 Result<std::unique_ptr<SqliteFlagsBackend>> SqliteFlagsBackend::open(
     const std::string& dir, std::chrono::milliseconds busy_timeout) {
-  if (dir.empty()) return Status::invalidArgument("state directory: empty path");
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::ioError("state directory " + dir + ": cannot create: " + ec.message());
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  } else if (!fs::is_directory(dir, ec)) {
-    return Status::ioError("state directory " + dir + ": exists and is not a directory");
-  }
-  const std::string path = (fs::path(dir) / "state.db").string();
-  // As the secrets backend: create a new file 0600, never close a descriptor of an open one.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno != EEXIST) return Status::fromErrno("state database " + path, errno);
-  if (fd >= 0) ::close(fd);
-  std::unique_ptr<SqliteFlagsBackend> backend;
-  try {
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE,
-                                                 static_cast<int>(busy_timeout.count()));
-    backend = std::make_unique<SqliteFlagsBackend>(path, std::move(db));
-  } catch (const SQLite::Exception& e) {
-    return Status::ioError("state database " + path + ": cannot open: " + e.what());
-  }
+  auto file = store::openStateFile(dir, busy_timeout);
+  if (!file.isOk()) return file.status();
+  const std::string path = file->path;
+  auto backend = std::make_unique<SqliteFlagsBackend>(path, std::move(file->db));
   SQLite::Database& db = *backend->db_;
   Status status = backend->run([&]() -> Status {
     SQLite::Statement wal(db, "PRAGMA journal_mode=WAL");

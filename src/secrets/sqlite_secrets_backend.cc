@@ -3,18 +3,14 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <filesystem>
 #include <string_view>
+
+#include "shipgate/store/state_file.h"
 
 namespace shipgate::secrets {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct SchemaVersion {
   int version;
@@ -158,33 +154,10 @@ SqliteSecretsBackend::~SqliteSecretsBackend() = default;
 
 Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
     const std::string& dir, std::chrono::milliseconds busy_timeout) {
-  if (dir.empty()) return Status::invalidArgument("state directory: empty path");
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::ioError("state directory " + dir + ": cannot create: " + ec.message());
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  } else if (!fs::is_directory(dir, ec)) {
-    return Status::ioError("state directory " + dir + ": exists and is not a directory");
-  }
-  const std::string path = (fs::path(dir) / "state.db").string();
-  // SQLite would create the file with the umask's mode; the state is the operator's alone.
-  // Only a new file is opened here: closing a descriptor of a file this process already has open
-  // (the state store's connection in `shipgate serve`) would drop every POSIX lock the process
-  // holds on it, and the next process to close the database (the CLI) would then take itself
-  // for the last one and delete the WAL under the live connections.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno != EEXIST) return Status::fromErrno("state database " + path, errno);
-  if (fd >= 0) ::close(fd);
-
-  std::unique_ptr<SqliteSecretsBackend> backend;
-  try {
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE,
-                                                 static_cast<int>(busy_timeout.count()));
-    backend = std::make_unique<SqliteSecretsBackend>(Key{}, path, std::move(db));
-  } catch (const SQLite::Exception& e) {
-    return Status::ioError("state database " + path + ": cannot open: " + e.what());
-  }
+  auto file = store::openStateFile(dir, busy_timeout);
+  if (!file.isOk()) return file.status();
+  const std::string path = file->path;
+  auto backend = std::make_unique<SqliteSecretsBackend>(Key{}, path, std::move(file->db));
   SQLite::Database& db = *backend->db_;
   Status status = backend->run([&]() -> Status {
     SQLite::Statement wal(db, "PRAGMA journal_mode=WAL");

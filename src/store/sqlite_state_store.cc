@@ -2,44 +2,12 @@
 // statements are in sqlite_releases.cc and sqlite_records.cc.
 #include "shipgate/store/sqlite_state_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <filesystem>
-#include <system_error>
-
 #include "shipgate/common/clock.h"
+#include "shipgate/store/state_file.h"
 #include "sqlite_impl.h"
 
 namespace shipgate::store {
 namespace {
-
-namespace fs = std::filesystem;
-
-Status createDirectory(const std::string& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) {
-      return Status::ioError("state directory " + dir + ": exists and is not a directory");
-    }
-    return Status::success();
-  }
-  fs::create_directories(dir, ec);
-  if (ec) return Status::ioError("state directory " + dir + ": cannot create: " + ec.message());
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  if (ec) return Status::ioError("state directory " + dir + ": cannot chmod 0700: " + ec.message());
-  return Status::success();
-}
-
-// SQLite would create the file with the umask's mode; the state is the operator's alone.
-Status createFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::fromErrno("state database " + path, errno);
-  ::close(fd);
-  return Status::success();
-}
 
 std::string pragmaText(SQLite::Database& db, const std::string& pragma) {
   SQLite::Statement st(db, "PRAGMA " + pragma);
@@ -86,19 +54,10 @@ SqliteStateStore::~SqliteStateStore() = default;
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& dir,
                                                                  Options options) {
-  if (dir.empty()) return Status::invalidArgument("state directory: empty path");
-  SG_RETURN_IF_ERROR(createDirectory(dir));
-  const std::string path = (fs::path(dir) / "state.db").string();
-  SG_RETURN_IF_ERROR(createFile(path));
-
-  std::unique_ptr<SQLite::Database> db;
-  try {
-    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE,
-                                            static_cast<int>(options.busy_timeout.count()));
-  } catch (const SQLite::Exception& e) {
-    return Status::ioError("state database " + path + ": cannot open: " + e.what());
-  }
-  auto store = std::make_unique<SqliteStateStore>(Key{}, path, std::move(db));
+  auto file = openStateFile(dir, options.busy_timeout);
+  if (!file.isOk()) return file.status();
+  const std::string path = file->path;
+  auto store = std::make_unique<SqliteStateStore>(Key{}, path, std::move(file->db));
   MutexLock lock(store->mu_);
   SQLite::Database& conn = *store->db_;
   try {

@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "store_test_util.h"
@@ -274,6 +276,45 @@ TEST(StoreSchema, UnopenableFileIsRefusedWithItsPath) {
   ASSERT_FALSE(refused.isOk());
   EXPECT_EQ(refused.status().code(), Status::Code::kIoError);
   EXPECT_NE(refused.status().message().find(path), std::string::npos) << refused.status().message();
+}
+
+}  // namespace
+}  // namespace shipgate::store
+
+namespace shipgate::store {
+namespace {
+
+// Opening state.db again while this process already has a connection on it (the secrets and
+// flag stores open their own beside the state store's, in either order) must not drop the
+// process's POSIX locks on the file: closing any descriptor of a file drops them all, and then
+// another process that closes its connection takes itself for the last one and checkpoints and
+// deletes the WAL under the live connection. Here: a raw connection opens the file, the store
+// opens it again, and another process (python's sqlite3) opens and closes it: the WAL must still
+// be there, and the raw connection must still read what it wrote.
+TEST(StoreSchema, OpeningTheFileAgainKeepsTheLocksOfTheConnectionsAlreadyOpen) {
+  testsupport::TempDir tmp("shipgate-store");
+  auto first = openOrDie(tmp.path());
+  ASSERT_NE(first, nullptr);
+  const std::string path = first->path();
+  first.reset();
+  Raw raw(path);
+  ASSERT_EQ(raw.exec("PRAGMA journal_mode=WAL"), "");
+  ASSERT_EQ(raw.exec("CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('written')"), "");
+  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
+
+  auto again = SqliteStateStore::open(tmp.path());
+  ASSERT_TRUE(again.isOk()) << again.status().toString();
+
+  const std::string other =
+      "python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+      "c.execute(\"SELECT COUNT(*) FROM kept\").fetchall(); c.close()' '" +
+      path + "'";
+  ASSERT_EQ(std::system(other.c_str()), 0) << other;
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"))
+      << "another process closing its connection removed the WAL under this process's";
+  EXPECT_EQ(raw.column("SELECT v FROM kept"), std::vector<std::string>{"written"});
+  EXPECT_EQ(raw.exec("INSERT INTO kept VALUES ('after')"), "");
+  EXPECT_EQ(raw.column("SELECT COUNT(*) FROM kept"), std::vector<std::string>{"2"});
 }
 
 }  // namespace
