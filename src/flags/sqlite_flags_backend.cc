@@ -75,16 +75,8 @@ Result<std::unique_ptr<SqliteFlagsBackend>> SqliteFlagsBackend::open(
   const std::string path = file->path;
   auto backend = std::make_unique<SqliteFlagsBackend>(path, std::move(file->db));
   SQLite::Database& db = *backend->db_;
-  Status status = backend->run([&]() -> Status {
-    SQLite::Statement wal(db, "PRAGMA journal_mode=WAL");
-    const std::string mode = wal.executeStep() ? wal.getColumn(0).getString() : "";
-    if (mode != "wal") return Status::ioError("state database " + path + ": cannot use WAL mode");
-    db.exec("PRAGMA synchronous=FULL");
-    return Status::success();
-  });
-  if (!status.isOk()) return status;
   int newest = 0;
-  status = backend->atomically([&]() -> Status {
+  Status status = backend->atomically([&]() -> Status {
     return backend->run([&]() -> Status {
       db.exec(
           "CREATE TABLE IF NOT EXISTS flags_schema ("

@@ -159,18 +159,7 @@ Result<std::unique_ptr<SqliteSecretsBackend>> SqliteSecretsBackend::open(
   const std::string path = file->path;
   auto backend = std::make_unique<SqliteSecretsBackend>(Key{}, path, std::move(file->db));
   SQLite::Database& db = *backend->db_;
-  Status status = backend->run([&]() -> Status {
-    SQLite::Statement wal(db, "PRAGMA journal_mode=WAL");
-    const std::string mode = wal.executeStep() ? wal.getColumn(0).getString() : "";
-    if (mode != "wal") {
-      return Status::ioError("state database " + path + ": cannot use WAL mode (journal_mode is " +
-                             mode + ")");
-    }
-    db.exec("PRAGMA synchronous=FULL");
-    db.exec("PRAGMA foreign_keys=ON");
-    return Status::success();
-  });
-  if (!status.isOk()) return status;
+  Status status;
   for (const SchemaVersion& v : kSchema) {
     status = backend->atomically([&]() -> Status {
       return backend->run([&]() -> Status {

@@ -61,14 +61,6 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   MutexLock lock(store->mu_);
   SQLite::Database& conn = *store->db_;
   try {
-    // The first statements read the file's header: a file that is not a database fails here.
-    const std::string mode = pragmaText(conn, "journal_mode=WAL");
-    if (mode != "wal") {
-      return Status::ioError("state database " + path + ": cannot use WAL mode (journal_mode is " +
-                             mode + ")");
-    }
-    conn.exec("PRAGMA synchronous=FULL");
-    conn.exec("PRAGMA foreign_keys=ON");
     if (options.max_page_count_for_test > 0) {
       conn.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count_for_test));
     }

@@ -2,7 +2,9 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +51,30 @@ Result<StateFile> openStateFile(const std::string& dir, std::chrono::millisecond
                                                  static_cast<int>(busy_timeout.count()));
   } catch (const SQLite::Exception& e) {
     return Status::ioError("state database " + file.path + ": cannot open: " + e.what());
+  }
+  SQLite::Database& db = *file.db;
+  try {
+    // The first statement reads the file's header: a file that is not a database fails here.
+    SQLite::Statement wal(db, "PRAGMA journal_mode=WAL");
+    const std::string mode = wal.executeStep() ? wal.getColumn(0).getString() : "";
+    if (mode != "wal") {
+      return Status::ioError("state database " + file.path +
+                             ": cannot use WAL mode (journal_mode is " + mode + ")");
+    }
+    db.exec("PRAGMA synchronous=FULL");
+    db.exec("PRAGMA foreign_keys=ON");
+  } catch (const SQLite::Exception& e) {
+    switch (e.getErrorCode()) {
+      case SQLITE_NOTADB:
+      case SQLITE_CORRUPT:
+        return Status::internal("state database " + file.path +
+                                " is not a readable database: " + e.what());
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return Status::unavailable("state database " + file.path + ": busy: " + e.what());
+      default:
+        return Status::ioError("state database " + file.path + ": " + e.what());
+    }
   }
   return file;
 }

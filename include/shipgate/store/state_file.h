@@ -26,16 +26,22 @@ struct StateFile {
 
 // Creates `dir` (mode 0700) when missing and `<dir>/state.db` (mode 0600: SQLite would create it
 // with the umask's mode, and the state is the operator's alone) when missing, then opens a
-// read-write connection to it that waits up to `busy_timeout` for another writer. The caller sets
-// its pragmas and reads the file's header (a file that is not a database fails there, not here).
+// read-write connection to it that waits up to `busy_timeout` for another writer, and sets the
+// connection's pragmas:
+//   journal_mode=WAL      readers never block the writer
+//   synchronous=FULL      every commit is fsynced before it returns: a SIGKILL (or a power loss)
+//                         loses nothing that was committed
+//   foreign_keys=ON       each store's references between its own tables hold
 //
 // Only a new file is opened by hand: closing a descriptor of a file this process already has
 // open (the state store's connection in `shipgate serve`, when the secrets backend opens) would
 // drop every POSIX lock the process holds on it, and the next process to close the database (the
 // CLI) would then take itself for the last one and delete the WAL under the live connections.
 //
-// Errors: InvalidArgument (empty dir), IoError (the directory or the file cannot be created or
-// opened, or `dir` is not a directory), each naming the path.
+// Errors, each naming the path: InvalidArgument (empty dir); IoError (the directory or the file
+// cannot be created or opened, `dir` is not a directory, WAL mode is refused); Internal (the file
+// is not a database, or a corrupt one); Unavailable (another process holds a lock past the busy
+// timeout).
 Result<StateFile> openStateFile(const std::string& dir, std::chrono::milliseconds busy_timeout);
 
 }  // namespace shipgate::store
