@@ -56,15 +56,26 @@ class GatewayE2E : public ::testing::Test {
   std::vector<std::string> adminArgs() {
     return {"--admin", "http://127.0.0.1:" + std::to_string(ports_.admin), "--token-file", token_};
   }
+  // Most tests open alike: the blue and green servers started, each its slot's one endpoint, and
+  // the gateway in front of them (configYaml with the extras given).
+  ::testing::AssertionResult startBlueGreen(GatewayProcess& gw, ApiServer& blue, ApiServer& green,
+                                            const std::string& app_extra = "",
+                                            const std::string& server_extra = "") {
+    if (!blue.start()) return ::testing::AssertionFailure() << "the blue server did not start";
+    if (!green.start()) return ::testing::AssertionFailure() << "the green server did not start";
+    if (!gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]", app_extra,
+                             server_extra),
+                  {ports_.http, ports_.admin})) {
+      return ::testing::AssertionFailure() << "the gateway did not start: " << gw.logs();
+    }
+    return ::testing::AssertionSuccess();
+  }
 };
 
 TEST_F(GatewayE2E, ServesStaticFrontendAndProxiesTheApiWithForwardingHeaders) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green));
 
   auto page = get(ports_.http, "/");
   ASSERT_EQ(page.status, 200) << page.raw << gw.logs();
@@ -91,11 +102,8 @@ TEST_F(GatewayE2E, ServesStaticFrontendAndProxiesTheApiWithForwardingHeaders) {
 // the gateway starts has a name of its own, and there is one sg-worker-N per configured worker.
 TEST_F(GatewayE2E, EachThreadIsNamedForWhatItDoes) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green));
   // A request through each side, so the admin server's pool and the log writer are running.
   ASSERT_EQ(get(ports_.http, "/api/properties").status, 200) << gw.logs();
   ASSERT_EQ(testsupport::httpGet(ports_.admin, "/metrics", bearer(token_)).status, 200);
@@ -137,11 +145,8 @@ TEST_F(GatewayE2E, EachThreadIsNamedForWhatItDoes) {
 
 TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green));
 
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
@@ -201,12 +206,8 @@ TEST_F(GatewayE2E, SwitchUnderConcurrentLoadFailsNoRequest) {
 
 TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]",
-                                  "    sticky: {cookie: sg_slot, ttl: 1h}\n"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green, "    sticky: {cookie: sg_slot, ttl: 1h}\n"));
   auto args = adminArgs();
   args.insert(args.begin(), "switch");
   args.insert(args.end(), {"--app", "api", "--weights", "blue=50,green=50"});
@@ -254,13 +255,10 @@ TEST_F(GatewayE2E, WeightedSplitWithStickyCookieKeepsAClientOnItsSlot) {
 
 TEST_F(GatewayE2E, AllEndpointsDownAnswers503WithAReasonInsteadOfHanging) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]",
-                                  "    health: {kind: http, path: /api/health, interval: 100ms, "
-                                  "timeout: 500ms, rise: 1, fall: 1}\n"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green,
+                             "    health: {kind: http, path: /api/health, interval: 100ms, "
+                             "timeout: 500ms, rise: 1, fall: 1}\n"));
   blue.process().kill();
   // The active check notices within a few intervals; until then the proxy answers 502/503.
   testsupport::HttpResponse r;
@@ -349,11 +347,8 @@ TEST_F(GatewayE2E, AutomaticRegionSpillOver) {
 
 TEST_F(GatewayE2E, MetricsAreValidPrometheusTextAndNeedTheToken) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green));
   for (int i = 0; i < 5; ++i) ASSERT_EQ(get(ports_.http, "/api/properties").status, 200);
   ASSERT_EQ(get(ports_.http, "/").status, 200);
 
@@ -419,11 +414,8 @@ TEST_F(GatewayE2E, BadReloadIsRefusedAndTheOldConfigKeepsServing) {
 
 TEST_F(GatewayE2E, SigtermDrainsInFlightRequests) {
   ApiServer blue("v1", "us-east-1", {"--latency-ms", "800"}), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green));
   testsupport::HttpResponse slow;
   std::thread t([&] { slow = get(ports_.http, "/api/properties"); });
   std::this_thread::sleep_for(300ms);
@@ -437,12 +429,8 @@ TEST_F(GatewayE2E, SigtermDrainsInFlightRequests) {
 
 TEST_F(GatewayE2E, SmugglingAttemptsGet400AndSlowlorisGets408) {
   ApiServer blue("v1", "us-east-1"), green("v2", "us-east-1");
-  ASSERT_TRUE(blue.start());
-  ASSERT_TRUE(green.start());
   GatewayProcess gw;
-  ASSERT_TRUE(gw.start(configYaml(ports_, token_, "[" + ep(blue) + "]", "[" + ep(green) + "]", "",
-                                  "  limits: {header_timeout: 1s}\n"),
-                       {ports_.http, ports_.admin}));
+  ASSERT_TRUE(startBlueGreen(gw, blue, green, "", "  limits: {header_timeout: 1s}\n"));
   const char* attacks[] = {
       "POST /api/echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: "
       "chunked\r\n\r\n0\r\n\r\n",
