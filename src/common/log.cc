@@ -1,6 +1,7 @@
 // The error log's writer: each thread formats its lines into its own buffer (guarded by a mutex
 // only that thread and the writer take, so threads never wait for each other), and one writer
-// thread moves every buffer to the sink every kPeriod (at once for errors) with one write(2) per
+// thread moves every buffer to the sink every kPeriod (at once for errors, and for the first
+// line after a pass that found none: an idle writer sleeps until then) with one write(2) per
 // batch. A thread whose buffer is full drops lines (counted, reported by the writer) instead of
 // waiting for a slow sink. At exit the pending lines are written and later lines go straight to
 // the sink.
@@ -84,13 +85,21 @@ class Writer {
       }
       b.lines.append(line);
     }
-    if (level >= Level::kError) cv_.notifyOne();
+    // An idle writer sleeps until a line arrives: the first line after it went idle wakes it
+    // (under wake_mu_, so the wake cannot fall between its check of idle_ and its wait). A busy
+    // writer passes every kPeriod anyway; errors wake it at once.
+    if (idle_.load() && idle_.exchange(false)) {
+      MutexLock lock(wake_mu_);
+      cv_.notifyOne();
+    } else if (level >= Level::kError) {
+      cv_.notifyOne();
+    }
   }
 
-  // Writes everything pending now.
-  void flush() {
+  // Writes everything pending now. Returns whether there was anything to write.
+  bool flush() {
     MutexLock lock(drain_mu_);
-    drainLocked();
+    return drainLocked();
   }
 
   bool setSink(const std::string& path) {
@@ -123,14 +132,24 @@ class Writer {
     return *mine;
   }
 
+  // Passes every kPeriod while lines come; after a pass that found none, sleeps until append()
+  // (or stop()) wakes it, so an idle process is not woken 50 times a second by its log.
   void run() {
     for (;;) {
       {
         MutexLock lock(wake_mu_);
-        if (!stopping_) cv_.waitFor(lock, kPeriod);
+        if (!idle_.load()) {
+          if (!stopping_) cv_.waitFor(lock, kPeriod);
+        } else {
+          while (!stopping_ && idle_.load()) cv_.wait(lock);
+        }
         if (stopping_) return;
       }
-      flush();
+      if (flush()) continue;
+      // Idle from here, unless a line came in before append() could see idle_: a line appended
+      // after this second pass took its thread's buffer sees idle_ set and wakes the writer.
+      idle_.store(true);
+      if (flush()) idle_.store(false);
     }
   }
 
@@ -146,7 +165,8 @@ class Writer {
     flush();  // lines appended while stopped_ was being set
   }
 
-  void drainLocked() REQUIRES(drain_mu_) {
+  bool drainLocked() REQUIRES(drain_mu_) {
+    bool wrote = false;
     std::vector<std::shared_ptr<ThreadBuffer>> all;
     {
       MutexLock lock(registry_mu_);
@@ -162,12 +182,14 @@ class Writer {
         b->dropped = 0;
       }
       if (!batch_.empty()) {
+        wrote = true;
         MutexLock lock(sink_mu_);
         writeAll(fd_, batch_.data(), batch_.size());
       }
       batch_.clear();
     }
     if (dropped > 0) {
+      wrote = true;
       std::string note = "log: " + std::to_string(dropped) +
                          " lines dropped (the error log could not keep up)\n";
       MutexLock lock(sink_mu_);
@@ -180,6 +202,7 @@ class Writer {
       MutexLock l(b->mu);
       return b->lines.empty();
     });
+    return wrote;
   }
 
   Mutex registry_mu_;
@@ -191,6 +214,7 @@ class Writer {
   Mutex wake_mu_;
   CondVar cv_;
   bool stopping_ GUARDED_BY(wake_mu_) = false;
+  std::atomic<bool> idle_{false};  // the writer's last pass found nothing: it waits for a line
   std::atomic<bool> stopped_{false};
   std::thread thread_;
 };

@@ -1,10 +1,13 @@
 // The error log under load: threads logging at once never wait for a stuck sink or for each
 // other, every line arrives whole and counted, and pending lines are written by flush().
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -78,6 +81,65 @@ TEST(ErrorLogTest, WarningsDoNotWaitForAStuckSinkAndAllArriveWhole) {
                                " end\n"),
               1u);
   }
+}
+
+// The writer thread's voluntary context switches so far (each wait that ends is one), or -1 when
+// there is no thread named sg-log.
+long writerSwitches() {
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  long switches = -1;
+  for (dirent* e = ::readdir(dir); e != nullptr; e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string task = std::string("/proc/self/task/") + e->d_name;
+    std::string name;
+    std::getline(std::ifstream(task + "/comm"), name);
+    if (name != "sg-log") continue;
+    std::ifstream status(task + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+        switches = std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+      }
+    }
+  }
+  ::closedir(dir);
+  return switches;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// An idle process is not woken by its log: once a pass finds nothing to write, the writer sleeps
+// until a line arrives (before, it woke every 20 ms, 25 times in this half second), and the first
+// line after that is written without anyone calling flush().
+TEST(ErrorLogTest, AnIdleWriterSleepsUntilALineArrives) {
+  char path[] = "/tmp/sg-error-log-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_TRUE(openErrorLog(path));
+  warn("before the quiet");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // written, then a pass with none
+  const long before = writerSwitches();
+  ASSERT_GE(before, 0) << "no thread named sg-log";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const long woken = writerSwitches() - before;
+  EXPECT_LE(woken, 2) << "the log writer woke " << woken
+                      << " times in 500 ms with nothing to write";
+
+  warn("after the quiet");
+  bool arrived = false;
+  for (int i = 0; i < 500 && !arrived; ++i) {
+    arrived = readFile(path).find("after the quiet") != std::string::npos;
+    if (!arrived) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(arrived) << "the first line after the quiet was not written within 5 s:\n"
+                       << readFile(path);
+  EXPECT_NE(readFile(path).find("before the quiet"), std::string::npos);
+  ASSERT_TRUE(openErrorLog(""));
+  ::unlink(path);
 }
 
 }  // namespace
