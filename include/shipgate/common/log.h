@@ -2,7 +2,8 @@
 // file. Not for the request path's access log (see server/access_log.h).
 // Calls never wait for the sink or for other threads: a line is formatted into the calling
 // thread's own buffer and a writer thread writes the buffers out (within ~20 ms; at once after an
-// error, and for the first line after a quiet spell: an idle writer sleeps until then). A thread that outruns the sink by 1 MiB drops lines, and the drop is reported in the log.
+// error, and for the first line after a quiet spell: an idle writer sleeps until then). A thread
+// that outruns the sink by 1 MiB drops lines, and the drop is reported in the log.
 // Pending lines are written at exit and by flush().
 #pragma once
 
