@@ -19,7 +19,10 @@ struct HealthMonitor::Target {
 };
 
 namespace {
-constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
+// A worker with no target to wait for sleeps this long at most (update() and stop() wake it).
+constexpr auto kNoTargetWait = std::chrono::hours(1);
+// How often a worker re-reads a clock that is moved by hand (Clock::sleepFor).
+constexpr auto kRecheck = std::chrono::milliseconds(50);
 }  // namespace
 
 HealthMonitor::HealthMonitor(HealthSink& sink, Clock& clock, CheckFn check, int threads,
@@ -141,14 +144,14 @@ void HealthMonitor::workerLoop() {
       const auto now = clock_.now();
       t = takeDue(now);
       if (!t) {
-        auto wait = kMaxIdleWait;
+        // Until the next target not being checked is due. A target being checked is another
+        // worker's: that worker schedules it and waits for it when its check ends.
+        Clock::time_point::duration left = kNoTargetWait;
         for (const auto& x : targets_) {
-          if (x->running) continue;
-          auto until =
-              std::chrono::duration_cast<std::chrono::milliseconds>(x->tracker.due() - now);
-          wait = std::min(wait, std::max(std::chrono::milliseconds(1), until));
+          if (!x->running) left = std::min(left, x->tracker.due() - now);
         }
-        cv_.waitFor(lock, wait);
+        cv_.waitFor(lock, std::max(std::chrono::nanoseconds(std::chrono::milliseconds(1)),
+                                   clock_.sleepFor(left, kRecheck)));
         continue;
       }
     }

@@ -77,7 +77,12 @@ void SlaWatch::stop() {
 
 bool SlaWatch::sleepUntil(int64_t deadline_mono_ms) {
   MutexLock lock(mu_);
-  while (!stop_ && c_.monoMs() < deadline_mono_ms) cv_.waitFor(lock, c_.deps().poll);
+  // stop() notifies; nothing else ends the wait early, so on the real clock it sleeps until the
+  // deadline (not every `poll`: an idle gateway does not wake 50 times a second for this).
+  for (int64_t now = c_.monoMs(); !stop_ && now < deadline_mono_ms; now = c_.monoMs()) {
+    cv_.waitFor(lock, c_.deps().clock.sleepFor(std::chrono::milliseconds(deadline_mono_ms - now),
+                                               c_.deps().poll));
+  }
   return !stop_;
 }
 

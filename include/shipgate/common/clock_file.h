@@ -10,6 +10,8 @@
 // Thread-safety: thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "shipgate/common/clock.h"
@@ -21,6 +23,11 @@ class FileWallClock final : public Clock {
   explicit FileWallClock(std::string path) : path_(std::move(path)) {}
   time_point now() const override { return std::chrono::steady_clock::now(); }
   int64_t wallMillis() const override;
+  // The monotonic time is real: a wait sleeps for the whole time left.
+  std::chrono::nanoseconds sleepFor(std::chrono::nanoseconds left,
+                                    std::chrono::nanoseconds /*recheck*/) const override {
+    return std::max(left, std::chrono::nanoseconds::zero());
+  }
 
  private:
   const std::string path_;

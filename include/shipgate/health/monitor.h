@@ -4,9 +4,10 @@
 // update() (re)sets the targets (traffic::appTargets(config) for the app endpoints): targets that
 // stay (same key) keep their schedule and streaks, new ones get their first check spread over one
 // interval, dropped ones stop being checked and the sink hears onTargetRemoved. Scheduling reads
-// the injected Clock: worker threads wake at least every 50 ms of real time and run what is due by
-// clock.now(), so with a SimulatedClock tests decide when checks happen; runDueChecks() does the
-// same synchronously on the calling thread.
+// the injected Clock: worker threads run what is due by clock.now() and sleep until the next check
+// is due (on the real clock; with no target, until update() or stop()). A clock moved by hand
+// (SimulatedClock) is re-read every 50 ms of real time, so tests decide when checks happen;
+// runDueChecks() does the same synchronously on the calling thread.
 // Thread-safety: all public methods are thread-safe. The CheckFn and the sink are called from
 // worker threads (several at once, never twice at once for one target) and must be thread-safe.
 // REQUIRES: the sink outlives the monitor.

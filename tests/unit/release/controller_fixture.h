@@ -312,10 +312,12 @@ apps:
 )";
 
 // Everything a controller runs on. restart() drops the controller, the gateway and the runtime
-// (as a SIGKILL of shipgate would: the store stays) and builds them again.
+// (as a SIGKILL of shipgate would: the store stays) and builds them again. `real_clock`: the
+// controller runs on it instead of the simulated clock() (which then moves nothing).
 class Bench {
  public:
-  explicit Bench(const std::string& yaml = kConfig) : yaml_(yaml) {
+  explicit Bench(const std::string& yaml = kConfig, Clock* real_clock = nullptr)
+      : yaml_(yaml), real_clock_(real_clock) {
     EXPECT_TRUE(dir_.ok()) << dir_.error();
     auto opened = store::SqliteStateStore::open(dir_.path() + "/state");
     EXPECT_TRUE(opened.isOk()) << opened.status().toString();
@@ -330,7 +332,8 @@ class Bench {
   void build() {
     gateway_ = std::make_unique<FakeGateway>(loadConfig(yaml_));
     runtime_ = std::make_unique<FakeRuntime>();
-    ControllerDeps deps{clock_, *failing_, *gateway_, *runtime_, telemetry_};
+    ControllerDeps deps{real_clock_ != nullptr ? *real_clock_ : clock_, *failing_, *gateway_,
+                        *runtime_, telemetry_};
     deps.metrics = &registry_;
     deps.labels = &labels_;
     deps.poll = std::chrono::milliseconds(1);
@@ -431,6 +434,7 @@ class Bench {
   std::string yaml_;
   testsupport::TempDir dir_{"shipgate-release-test"};
   SimulatedClock clock_;
+  Clock* real_clock_ = nullptr;
   std::unique_ptr<store::SqliteStateStore> sqlite_;
   std::unique_ptr<store::FailingStateStore> failing_;
   FakeTelemetry telemetry_;

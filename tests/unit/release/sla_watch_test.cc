@@ -6,7 +6,10 @@
 // healthy, left open when the rollback failed; a standard rollback opens none.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "controller_fixture.h"
+#include "support/threads.h"
 
 namespace shipgate::release {
 namespace {
@@ -89,6 +92,36 @@ TEST(SlaWatch, BreachAfterTheBakeOpensOneIncidentResolvedOnRecovery) {
   b.telemetry().set("web", "green", 100, 0, 0.700);
   ASSERT_TRUE(b.drive([&] { return incidents(b).size() == 2; }));
   EXPECT_EQ(incidents(b).front().resolved_at, 0);
+}
+
+// On the real clock the watch sleeps from one pass to the next (once a second), instead of waking
+// every `poll` to read the clock (every 1 ms here: about 1,500 times in these 1.5 s before), and
+// its passes still judge the live release: a breach opens the incident.
+TEST(SlaWatch, OnTheRealClockItWakesOnceAPass) {
+  Bench b(config(), &RealClock::instance());
+  auto eff = b.gateway().effective("web");
+  ASSERT_TRUE(eff.isOk()) << eff.status().toString();
+  const std::string slot = traffic::slotName(eff->active_slot);
+  // v1 live in the active slot, as a finished deployment leaves it.
+  Status set = b.store().upsertApp({"web", "staging", "process", 0});
+  ASSERT_TRUE(set.isOk()) << set.toString();
+  set = b.store().setSlotState({"web", slot, "v1", store::SlotState::kLive, 0});
+  ASSERT_TRUE(set.isOk()) << set.toString();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const long before = testsupport::voluntarySwitches("sg-sla-watch");
+  ASSERT_GE(before, 0) << "no thread named sg-sla-watch";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const long woken = testsupport::voluntarySwitches("sg-sla-watch") - before;
+  EXPECT_LE(woken, 4) << "the SLA watch woke " << woken << " times in 1.5 s";
+  EXPECT_TRUE(incidents(b).empty());
+
+  b.telemetry().set("web", slot, 100, 0, 0.900);  // p95 900 ms > alert 500 ms
+  bool opened = false;
+  for (int i = 0; i < 50 && !opened; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    opened = !incidents(b).empty();
+  }
+  EXPECT_TRUE(opened) << "no incident 5 s after the breach";
 }
 
 TEST(SlaWatch, ABreachDuringTheBakeIsTheBakesRollback) {

@@ -1,8 +1,7 @@
 // The error log under load: threads logging at once never wait for a stuck sink or for each
 // other, every line arrives whole and counted, and pending lines are written by flush().
-#include <dirent.h>
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "shipgate/common/log.h"
+#include "support/threads.h"
 
 namespace shipgate::log {
 namespace {
@@ -83,29 +83,6 @@ TEST(ErrorLogTest, WarningsDoNotWaitForAStuckSinkAndAllArriveWhole) {
   }
 }
 
-// The writer thread's voluntary context switches so far (each wait that ends is one), or -1 when
-// there is no thread named sg-log.
-long writerSwitches() {
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  long switches = -1;
-  for (dirent* e = ::readdir(dir); e != nullptr; e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    const std::string task = std::string("/proc/self/task/") + e->d_name;
-    std::string name;
-    std::getline(std::ifstream(task + "/comm"), name);
-    if (name != "sg-log") continue;
-    std::ifstream status(task + "/status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
-        switches = std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
-      }
-    }
-  }
-  ::closedir(dir);
-  return switches;
-}
-
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -122,10 +99,10 @@ TEST(ErrorLogTest, AnIdleWriterSleepsUntilALineArrives) {
   ASSERT_TRUE(openErrorLog(path));
   warn("before the quiet");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // written, then a pass with none
-  const long before = writerSwitches();
+  const long before = testsupport::voluntarySwitches("sg-log");
   ASSERT_GE(before, 0) << "no thread named sg-log";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const long woken = writerSwitches() - before;
+  const long woken = testsupport::voluntarySwitches("sg-log") - before;
   EXPECT_LE(woken, 2) << "the log writer woke " << woken
                       << " times in 500 ms with nothing to write";
 
