@@ -13,7 +13,7 @@ build_pkgs=(cmake ninja-build g++ clang pkg-config libssl-dev libyaml-cpp-dev nl
   libmodsecurity-dev)  # libmodsecurity-dev: managed_reqdata_modsec_test, the reference to differ against
 run_pkgs=(postgresql redis-server curl openssl ca-certificates python3 modsecurity-crs)  # the CRS: waf.managed_rules
 test_pkgs=(chromium nginx wrk prometheus lcov python3-coverage sqlmap libmodsecurity-dev)  # lcov, coverage.py: the gates tests capture real reports; sqlmap: the managed rules' attack test; libmodsecurity-dev: the transformations' differential test
-bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest linux-perf strace)
+bench_pkgs=(nginx wrk libnginx-mod-http-modsecurity modsecurity-crs slowhttptest linux-perf strace iproute2)  # iproute2: nstat (bench/proxy_cpu_split.sh)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "http_server.h"
 #include "shipgate/health/monitor.h"
@@ -30,6 +31,30 @@ bool eventually(Pred pred, milliseconds limit = milliseconds(10000)) {
   return pred();
 }
 
+// App "api" with an endpoint on each of `ports` (blue slot), checked by GET /health every
+// `interval`; rise and fall 2.
+config::Config httpChecked(const std::vector<uint16_t>& ports, Millis interval, double jitter) {
+  config::Config cfg;
+  traffic::AppConfig app;
+  app.name = "api";
+  for (uint16_t port : ports) {
+    traffic::EndpointConfig e;
+    e.address = {"127.0.0.1", port};
+    app.slots[0].endpoints.push_back(e);
+  }
+  health::HealthCheckConfig hc;
+  hc.kind = health::HealthKind::kHttp;
+  hc.path = "/health";
+  hc.interval = interval;
+  hc.jitter = jitter;
+  hc.timeout = Millis(1000);
+  hc.rise = 2;
+  hc.fall = 2;
+  app.health = hc;
+  traffic::trafficConfigForTest(cfg).apps.push_back(app);
+  return cfg;
+}
+
 TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
   std::atomic<int> status{200};
   std::atomic<int> hits{0};
@@ -44,24 +69,7 @@ TEST(MonitorThreadsTest, UpstreamLeavesAndRejoins) {
     });
     srv->start();
   }
-  config::Config cfg;
-  traffic::AppConfig app;
-  app.name = "api";
-  for (auto* srv : {&a, &b}) {
-    traffic::EndpointConfig e;
-    e.address = {"127.0.0.1", srv->port()};
-    app.slots[0].endpoints.push_back(e);
-  }
-  health::HealthCheckConfig hc;
-  hc.kind = health::HealthKind::kHttp;
-  hc.path = "/health";
-  hc.interval = Millis(30);
-  hc.jitter = 0.2;
-  hc.timeout = Millis(1000);
-  hc.rise = 2;
-  hc.fall = 2;
-  app.health = hc;
-  traffic::trafficConfigForTest(cfg).apps.push_back(app);
+  const config::Config cfg = httpChecked({a.port(), b.port()}, Millis(30), 0.2);
 
   traffic::HealthRegistry registry(RealClock::instance());
   auto plan = traffic::TrafficPlan::build(std::make_shared<const config::Config>(cfg), registry);
@@ -114,21 +122,7 @@ TEST(MonitorThreadsTest, IdleWorkersSleepUntilACheckIsDue) {
   EXPECT_LE(testsupport::voluntarySwitches("sg-health") - before, 0)
       << "workers with no target woke up";
 
-  config::Config cfg;
-  traffic::AppConfig app;
-  app.name = "api";
-  traffic::EndpointConfig e;
-  e.address = {"127.0.0.1", a.port()};
-  app.slots[0].endpoints.push_back(e);
-  health::HealthCheckConfig hc;
-  hc.kind = health::HealthKind::kHttp;
-  hc.path = "/health";
-  hc.interval = Millis(400);
-  hc.jitter = 0;
-  hc.timeout = Millis(1000);
-  app.health = hc;
-  traffic::trafficConfigForTest(cfg).apps.push_back(app);
-  monitor.update(traffic::appTargets(cfg));
+  monitor.update(traffic::appTargets(httpChecked({a.port()}, Millis(400), 0)));
   ASSERT_TRUE(eventually([&] { return hits.load() >= 1; })) << "the first check did not run";
   const int hits_before = hits.load();
   before = testsupport::voluntarySwitches("sg-health");
