@@ -51,7 +51,9 @@ struct ControllerDeps {
   // The versions behind each slot, for the gateway's sg_rel cookie (RUM attribution): set as
   // slots start and stop. null: slot names stay the labels.
   rum::ReleaseLabelTable* labels = nullptr;
-  // How often worker threads re-read the clock while they wait (real time).
+  // How often worker threads re-read the clock while they wait (real time). The SLA watch, which
+  // waits for nothing but its next pass, re-reads it this often only on a clock moved by hand
+  // (Clock::sleepFor); on the real clock it sleeps until the pass.
   std::chrono::milliseconds poll{20};
   // Called (on the deployment's worker thread, no lock held) after each deployment finishes, in
   // any terminal state; e.g. the DORA gauges recompute. Empty: nothing.
