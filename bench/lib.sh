@@ -47,10 +47,11 @@ bench_cleanup() {
   if [ -n "$BENCH_DIR" ] && [ -d "$BENCH_DIR" ]; then rm -rf "$BENCH_DIR"; fi
 }
 
-# bench_init: checks tools, makes the work dir, installs the cleanup trap.
+# bench_init [TOOL...]: checks the tools (every bench's, and TOOL...), makes the work dir,
+# installs the cleanup trap.
 bench_init() {
   local missing=()
-  for tool in nginx wrk taskset setsid curl; do
+  for tool in nginx wrk taskset setsid curl "$@"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   if ((${#missing[@]})); then
@@ -161,19 +162,26 @@ bench_group_pids() {
   done
 }
 
-# Sum of utime+stime (clock ticks) over a process group; prints nothing (and fails) when no
-# process of the group could be read, so a missing figure is never taken for zero.
-bench_cpu_ticks() {
-  local total=0 seen=0 pid stat
+# "utime stime" (clock ticks), each summed over a process group; prints nothing (and fails) when
+# no process of the group could be read, so a missing figure is never taken for zero.
+bench_cpu_ticks_split() {
+  local user=0 sys=0 seen=0 pid stat
   for pid in $(bench_group_pids "$1"); do
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     stat=${stat##*) }  # fields after "(comm) "; utime and stime are fields 14 and 15
     set -- $stat
-    total=$((total + ${12} + ${13}))
+    user=$((user + ${12})) sys=$((sys + ${13}))
     seen=1
   done
   ((seen)) || return 1
-  echo "$total"
+  echo "$user $sys"
+}
+
+# Sum of utime+stime (clock ticks) over a process group; fails as bench_cpu_ticks_split does.
+bench_cpu_ticks() {
+  local split
+  split=$(bench_cpu_ticks_split "$1") || return 1
+  echo $((${split% *} + ${split#* }))
 }
 
 # Sum of VmRSS (KiB) over a process group; prints nothing (and fails) when none could be read.
@@ -326,6 +334,28 @@ $body
 EOF
   bench_start "$BENCH_PROXY_CPU" "$dir/out.log" "$SHIPGATE_BIN" serve --config "$dir/shipgate.yaml"
   bench_wait_port "$port" "$BENCH_PID" "$dir/out.log"
+}
+
+# bench_start_proxy_pair: the shared upstream, nginx proxying to it and, when the shipgate binary
+# exists, shipgate proxying to it (bench_app_yaml), each on a port of its own. Sets
+# BENCH_UPSTREAM_PORT, BENCH_NGINX_PORT, BENCH_NGINX_PGID, BENCH_SG_PORT and BENCH_SG_PGID (the
+# last two empty without a shipgate binary).
+bench_start_proxy_pair() {
+  BENCH_UPSTREAM_PORT=$(bench_free_port)
+  bench_start_upstream "$BENCH_UPSTREAM_PORT"
+  BENCH_NGINX_PORT=$(bench_free_port)
+  bench_start_nginx nginx "$BENCH_NGINX_PORT" \
+    "$(bench_nginx_proxy_body "$BENCH_NGINX_PORT" "$BENCH_UPSTREAM_PORT")"
+  BENCH_NGINX_PGID=$BENCH_PID
+  BENCH_SG_PORT="" BENCH_SG_PGID=""
+  bench_have_shipgate || return 0
+  bench_shipgate_build_note
+  BENCH_SG_PORT=$(bench_free_port)
+  while [ "$BENCH_SG_PORT" = "$BENCH_NGINX_PORT" ] || [ "$BENCH_SG_PORT" = "$BENCH_UPSTREAM_PORT" ]; do
+    BENCH_SG_PORT=$(bench_free_port)
+  done
+  bench_start_shipgate "$BENCH_SG_PORT" "$(bench_app_yaml "$BENCH_UPSTREAM_PORT")"
+  BENCH_SG_PGID=$BENCH_PID
 }
 
 # measurements ------------------------------------------------------------------------------------

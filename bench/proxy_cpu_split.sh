@@ -21,49 +21,23 @@
 #   BENCH_PAIRS=3 BENCH_DURATION=5s bench/proxy_cpu_split.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-for tool in perf nstat; do
-  command -v "$tool" >/dev/null 2>&1 ||
-    bench_die "missing $tool; install it with: scripts/install-deps.sh bench"
-done
 BENCH_IDLE_CONNS=0
-bench_init
+bench_init perf nstat
 export NSTAT_HISTORY="$BENCH_DIR/nstat.history"  # not the user's own history file
 bench_have_shipgate || bench_die "shipgate binary $SHIPGATE_BIN not found (build it first)"
-bench_shipgate_build_note
-
-upstream_port=$(bench_free_port)
-bench_start_upstream "$upstream_port"
-nginx_port=$(bench_free_port)
-bench_start_nginx nginx "$nginx_port" "$(bench_nginx_proxy_body "$nginx_port" "$upstream_port")"
-nginx_pgid=$BENCH_PID
-sg_port=$(bench_free_port)
-while [ "$sg_port" = "$nginx_port" ] || [ "$sg_port" = "$upstream_port" ]; do sg_port=$(bench_free_port); done
-bench_start_shipgate "$sg_port" "$(bench_app_yaml "$upstream_port")"
-sg_pgid=$BENCH_PID
-
-# group_ticks PGID: "utime stime" (clock ticks) summed over every thread of the group.
-group_ticks() {
-  local u=0 s=0 pid stat seen=0
-  for pid in $(bench_group_pids "$1"); do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    stat=${stat##*) }
-    set -- $stat
-    u=$((u + ${12})) s=$((s + ${13})) seen=1
-  done
-  ((seen)) || return 1
-  echo "$u $s"
-}
+bench_start_proxy_pair
+nginx_port=$BENCH_NGINX_PORT nginx_pgid=$BENCH_NGINX_PGID sg_port=$BENCH_SG_PORT sg_pgid=$BENCH_SG_PGID
 
 # split LABEL PORT PGID: one run; prints "user_us sys_us segs" per request, or fails.
 split() {
   local label=$1 port=$2 pgid=$3 out u0 s0 u1 s1 reqs segs hz
   out="$BENCH_DIR/wrk.$label.$RANDOM.txt"
   hz=$(getconf CLK_TCK)
-  read -r u0 s0 < <(group_ticks "$pgid") || bench_die "$label: no process in group $pgid"
+  read -r u0 s0 < <(bench_cpu_ticks_split "$pgid") || bench_die "$label: no process in group $pgid"
   nstat -n
   bench_wrk "$BENCH_CONNS" "$BENCH_DURATION" "http://127.0.0.1:$port/" "$out"
   segs=$(nstat -z TcpOutSegs | awk '$1 == "TcpOutSegs" { print $2 }')
-  read -r u1 s1 < <(group_ticks "$pgid") || bench_die "$label: no process in group $pgid"
+  read -r u1 s1 < <(bench_cpu_ticks_split "$pgid") || bench_die "$label: no process in group $pgid"
   local errors
   read -r _ reqs _ errors < <(bench_wrk_parse "$out")
   [ "$errors" = 0 ] && [ "$reqs" -gt 0 ] || bench_die "$label: $errors errors, $reqs requests"

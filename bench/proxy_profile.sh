@@ -15,12 +15,8 @@
 #   perf report -i /tmp/shipgate-bench.*/perf-shipgate.data   # kept while the script runs
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-for tool in perf strace; do
-  command -v "$tool" >/dev/null 2>&1 ||
-    bench_die "missing $tool; install it with: scripts/install-deps.sh bench"
-done
 BENCH_IDLE_CONNS=0
-bench_init
+bench_init perf strace
 seconds=${PROFILE_SECONDS:-6}
 
 upstream_port=$(bench_free_port)

@@ -10,23 +10,8 @@ source "$(dirname "$0")/lib.sh"
 bench_init
 bench_build_idle_conns
 
-upstream_port=$(bench_free_port)
-bench_start_upstream "$upstream_port"
+bench_start_proxy_pair
+[ -n "$BENCH_SG_PGID" ] || bench_note "shipgate binary $SHIPGATE_BIN not found: measuring nginx only"
 
-nginx_port=$(bench_free_port)
-bench_start_nginx nginx "$nginx_port" "$(bench_nginx_proxy_body "$nginx_port" "$upstream_port")"
-nginx_pgid=$BENCH_PID
-
-sg_port="" sg_pgid=""
-if bench_have_shipgate; then
-  bench_shipgate_build_note
-  sg_port=$(bench_free_port)
-  while [ "$sg_port" = "$nginx_port" ] || [ "$sg_port" = "$upstream_port" ]; do sg_port=$(bench_free_port); done
-  bench_start_shipgate "$sg_port" "$(bench_app_yaml "$upstream_port")"
-  sg_pgid=$BENCH_PID
-else
-  bench_note "shipgate binary $SHIPGATE_BIN not found: measuring nginx only"
-fi
-
-bench_compare "http://127.0.0.1:$nginx_port/" "$nginx_pgid" "$nginx_port" \
-  "http://127.0.0.1:$sg_port/" "$sg_pgid" "$sg_port" /
+bench_compare "http://127.0.0.1:$BENCH_NGINX_PORT/" "$BENCH_NGINX_PGID" "$BENCH_NGINX_PORT" \
+  "http://127.0.0.1:$BENCH_SG_PORT/" "$BENCH_SG_PGID" "$BENCH_SG_PORT" /
