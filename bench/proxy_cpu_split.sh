@@ -26,7 +26,6 @@ bench_init perf nstat
 export NSTAT_HISTORY="$BENCH_DIR/nstat.history"  # not the user's own history file
 bench_have_shipgate || bench_die "shipgate binary $SHIPGATE_BIN not found (build it first)"
 bench_start_proxy_pair
-nginx_port=$BENCH_NGINX_PORT nginx_pgid=$BENCH_NGINX_PGID sg_port=$BENCH_SG_PORT sg_pgid=$BENCH_SG_PGID
 
 # split LABEL PORT PGID: one run; prints "user_us sys_us segs" per request, or fails.
 split() {
@@ -46,15 +45,15 @@ split() {
 }
 
 bench_note "warm-up: wrk -t1 -c$BENCH_CONNS -d$BENCH_WARMUP on each"
-bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "http://127.0.0.1:$nginx_port/" "$BENCH_DIR/warm.n.txt"
-bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "http://127.0.0.1:$sg_port/" "$BENCH_DIR/warm.s.txt"
+bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "http://127.0.0.1:$BENCH_NGINX_PORT/" "$BENCH_DIR/warm.n.txt"
+bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "http://127.0.0.1:$BENCH_SG_PORT/" "$BENCH_DIR/warm.s.txt"
 bench_note "$BENCH_PAIRS interleaved pairs of wrk -t1 -c$BENCH_CONNS -d$BENCH_DURATION (the side that runs first alternates)"
 user_r=() sys_r=() segs_r=() floor_r=()
 for ((i = 1; i <= BENCH_PAIRS; i++)); do
   if ((i % 2)); then
-    n=$(split nginx "$nginx_port" "$nginx_pgid"); s=$(split shipgate "$sg_port" "$sg_pgid")
+    n=$(split nginx "$BENCH_NGINX_PORT" "$BENCH_NGINX_PGID"); s=$(split shipgate "$BENCH_SG_PORT" "$BENCH_SG_PGID")
   else
-    s=$(split shipgate "$sg_port" "$sg_pgid"); n=$(split nginx "$nginx_port" "$nginx_pgid")
+    s=$(split shipgate "$BENCH_SG_PORT" "$BENCH_SG_PGID"); n=$(split nginx "$BENCH_NGINX_PORT" "$BENCH_NGINX_PGID")
   fi
   read -r nu ns ng <<<"$n"
   read -r su ss sg <<<"$s"
