@@ -325,7 +325,7 @@ bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$d_url" "$BENCH_DIR/warmup.mix.d.txt"
 bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$b_url" "$BENCH_DIR/warmup.mix.b.txt"
 bench_wrk "$BENCH_CONNS" "$BENCH_WARMUP" "$c_url" "$BENCH_DIR/warmup.mix.c.txt"
 bench_note "CRS view throughput on the mix: $BENCH_PAIRS interleaved rounds (D shipgate+CRS PL1, B shipgate WAF off, C nginx+ModSecurity+CRS PL1)"
-mrps_b=() mrps_c=() mrps_d=() mcpu_b=() mcpu_c=() mcpu_d=() rd_off=() rd_ms=() rdc_off=() rdc_ms=()
+mrps_b=() mrps_c=() mrps_d=() mcpu_b=() mcpu_c=() mcpu_d=() mp99_b=() mp99_c=() mp99_d=() rd_off=() rd_ms=() rdc_off=() rdc_ms=()
 attempts=0
 while ((${#mrps_d[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
   attempts=$((attempts + 1))
@@ -341,9 +341,9 @@ while ((${#mrps_d[@]} < BENCH_PAIRS && attempts < 3 * BENCH_PAIRS)); do
     bench_note "CRS view round discarded (errors), running another"
     continue
   fi
-  set -- $b; bench_figures "mix B figures" "$@"; mrps_b+=("$1"); mcpu_b+=("$3")
-  set -- $c; bench_figures "mix C figures" "$@"; mrps_c+=("$1"); mcpu_c+=("$3")
-  set -- $d; bench_figures "mix D figures" "$@"; mrps_d+=("$1"); mcpu_d+=("$3")
+  set -- $b; bench_figures "mix B figures" "$@"; mrps_b+=("$1"); mp99_b+=("$2"); mcpu_b+=("$3")
+  set -- $c; bench_figures "mix C figures" "$@"; mrps_c+=("$1"); mp99_c+=("$2"); mcpu_c+=("$3")
+  set -- $d; bench_figures "mix D figures" "$@"; mrps_d+=("$1"); mp99_d+=("$2"); mcpu_d+=("$3")
   rd_off+=("$(bench_ratio "${mrps_d[-1]}" "${mrps_b[-1]}")")
   rd_ms+=("$(bench_ratio "${mrps_d[-1]}" "${mrps_c[-1]}")")
   rdc_off+=("$(bench_ratio "${mcpu_d[-1]}" "${mcpu_b[-1]}")")
@@ -364,6 +364,9 @@ echo "C nginx+ModSecurity+CRS req/s:   $(bench_stats x "${mrps_c[@]}")"
 echo "D req per CPU-s:  $(bench_stats x "${mcpu_d[@]}")"
 echo "B req per CPU-s:  $(bench_stats x "${mcpu_b[@]}")"
 echo "C req per CPU-s:  $(bench_stats x "${mcpu_c[@]}")"
+echo "D p99 at -c$BENCH_CONNS:  $(bench_stats x "${mp99_d[@]}") ms"
+echo "B p99 at -c$BENCH_CONNS:  $(bench_stats x "${mp99_b[@]}") ms"
+echo "C p99 at -c$BENCH_CONNS:  $(bench_stats x "${mp99_c[@]}") ms"
 echo "D/C (shipgate CRS / nginx+ModSecurity+CRS), median:  $(bench_stats x "${rd_ms[@]}") (goal >= 20)"
 echo "D/B (shipgate CRS / WAF off), median:                $(bench_stats x "${rd_off[@]}") (goal >= 0.8)"
 echo "D/C per CPU-s, median: $(bench_stats x "${rdc_ms[@]}")   D/B per CPU-s, median: $(bench_stats x "${rdc_off[@]}")"

@@ -56,6 +56,43 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create(Clock& clock) {
   return std::unique_ptr<EventLoop>(new EventLoop(clock, epfd, evfd));
 }
 
+DeferredCall::DeferredCall(EventLoop& loop, Callback callback)
+    : loop_(loop), callback_(std::move(callback)) {}
+
+DeferredCall::~DeferredCall() { cancel(); }
+
+void DeferredCall::schedule() {
+  if (queued_) return;
+  queued_ = true;
+  prev_ = loop_.deferred_tail_;
+  next_ = nullptr;
+  if (prev_ != nullptr) {
+    prev_->next_ = this;
+  } else {
+    loop_.deferred_head_ = this;
+  }
+  loop_.deferred_tail_ = this;
+}
+
+void DeferredCall::cancel() {
+  if (queued_) loop_.unlink(this);
+}
+
+void EventLoop::unlink(DeferredCall* d) {
+  if (d->prev_ != nullptr) {
+    d->prev_->next_ = d->next_;
+  } else {
+    deferred_head_ = d->next_;
+  }
+  if (d->next_ != nullptr) {
+    d->next_->prev_ = d->prev_;
+  } else {
+    deferred_tail_ = d->prev_;
+  }
+  d->prev_ = d->next_ = nullptr;
+  d->queued_ = false;
+}
+
 EventLoop::EventLoop(Clock& clock, int epfd, int evfd)
     : clock_(clock), epfd_(epfd), evfd_(evfd), now_(clock.now()) {
   events_.resize(256);
@@ -66,6 +103,7 @@ EventLoop::~EventLoop() {
     t->index_ = -1;
     t->armed_ = false;
   }
+  while (deferred_head_ != nullptr) unlink(deferred_head_);
   close(evfd_);
   close(epfd_);
 }
@@ -118,6 +156,7 @@ void EventLoop::run() {
 }
 
 int EventLoop::waitMillis(Millis max_wait) const {
+  if (deferred_head_ != nullptr) return 0;
   if (heap_.empty()) return static_cast<int>(max_wait.count());
   auto until = heap_[0]->key_ - clock_.now();
   if (until <= Clock::time_point::duration::zero()) return 0;
@@ -144,7 +183,17 @@ void EventLoop::runOnce(Millis max_wait) {
   if (n == static_cast<int>(events_.size()) && events_.size() < 4096) events_.resize(events_.size() * 2);
   runTimers();
   runPosted();
+  runDeferred();
   if (iteration_end_) iteration_end_();
+}
+
+void EventLoop::runDeferred() {
+  // Oldest first; a call queued by one that runs here runs in this pass too.
+  while (deferred_head_ != nullptr) {
+    DeferredCall* d = deferred_head_;
+    unlink(d);
+    d->callback_();  // may destroy d's owner, or queue calls
+  }
 }
 
 void EventLoop::runTimers() {

@@ -21,6 +21,10 @@ ProxyExchange::ProxyExchange(DownstreamCallbacks& down, Worker& worker)
     : down_(down),
       worker_(worker),
       timer_(worker.loop(), [this] { onTimer(); }),
+      send_(worker.loop(),
+            [this] {
+              if (state_ == State::kSending) writeRequest();
+            }),
       pooled_parser_(worker.pool().takeParser()),
       parser_(*pooled_parser_) {}
 
@@ -123,7 +127,9 @@ void ProxyExchange::sendRequest() {
   body_sent_ = 0;
   readable_pending_ = false;
   timer_.armAfter(app_->read_timeout);
-  writeRequest();
+  // Not now: with the other requests of this iteration (an upstream event that comes first
+  // writes it then, and the deferred call finds it sent).
+  send_.schedule();
 }
 
 void ProxyExchange::writeRequest() {

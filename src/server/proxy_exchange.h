@@ -92,6 +92,8 @@ class ProxyExchange final : public UpstreamOwner, public SuspendedWork, public D
   DownstreamCallbacks& down_;
   Worker& worker_;
   net::Timer timer_;
+  // The request's first write, at the end of the loop's iteration (net::DeferredCall).
+  net::DeferredCall send_;
   std::unique_ptr<http::ResponseParser> pooled_parser_;  // lent by the worker's upstream pool
   http::ResponseParser& parser_;
   std::unique_ptr<UpstreamConnection> conn_;

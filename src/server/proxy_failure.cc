@@ -79,6 +79,7 @@ void ProxyExchange::onTimer() {
 void ProxyExchange::abort() {
   if (state_ == State::kIdle) return;
   timer_.cancel();
+  send_.cancel();
   // The client went away (closed, reset, or its send timeout): never the upstream's failure.
   worker_.metrics().addCounter(metrics::names::kProxyClientAborts, "app", app_->name);
   if (request_open_ && endpoint_ != nullptr) {

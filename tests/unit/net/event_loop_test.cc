@@ -1,10 +1,14 @@
 #include "shipgate/net/event_loop.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "shipgate/net/socket.h"
 
@@ -104,6 +108,90 @@ TEST(EventLoopTest, PostFromAnotherThreadWakesTheLoop) {
   (*loop)->post([&] { (*loop)->stop(); });
   runner.join();
   EXPECT_EQ(ran.load(), 100);
+}
+
+// Records its event, then queues its DeferredCall (the proxy's upstream write).
+struct Recorder : IoHandler {
+  int fd = -1;
+  int id = 0;
+  std::vector<std::string>* log = nullptr;
+  DeferredCall* call = nullptr;
+  void onIoEvent(uint32_t) override {
+    char buf[64];
+    while (::read(fd, buf, sizeof buf) > 0) {
+    }
+    log->push_back("event " + std::to_string(id));
+    call->schedule();
+    call->schedule();  // queued once
+  }
+};
+
+TEST(EventLoopTest, DeferredCallsRunOnceAfterTheIterationsEventsTimersAndPosts) {
+  SimulatedClock clock;
+  auto loop = EventLoop::create(clock);
+  ASSERT_TRUE(loop.isOk());
+  std::vector<std::string> log;
+  DeferredCall c1(**loop, [&] { log.push_back("deferred 1"); });
+  DeferredCall c2(**loop, [&] { log.push_back("deferred 2"); });
+  int pipes[2][2];
+  Recorder rec[2];
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(::pipe2(pipes[i], O_NONBLOCK), 0);
+    rec[i].fd = pipes[i][0];
+    rec[i].id = i + 1;
+    rec[i].log = &log;
+    rec[i].call = i == 0 ? &c1 : &c2;
+    ASSERT_TRUE((*loop)->add(pipes[i][0], EPOLLIN, &rec[i]).isOk());
+    ASSERT_EQ(::write(pipes[i][1], "x", 1), 1);
+  }
+  Timer t(**loop, [&] { log.push_back("timer"); });
+  t.armAfter(Millis(0));
+  (*loop)->post([&] { log.push_back("posted"); });
+  (*loop)->runOnce(Millis(1000));
+  // Both readiness events in one iteration, then the timer and the post, then each call once,
+  // oldest first. epoll reports the two pipes in no fixed order.
+  ASSERT_EQ(log.size(), 6u);
+  EXPECT_TRUE(log[0].rfind("event ", 0) == 0 && log[1].rfind("event ", 0) == 0) << log[0] << log[1];
+  EXPECT_EQ(log[2], "timer");
+  EXPECT_EQ(log[3], "posted");
+  EXPECT_EQ(log[4], log[0] == "event 1" ? "deferred 1" : "deferred 2");
+  EXPECT_EQ(log[5], log[0] == "event 1" ? "deferred 2" : "deferred 1");
+  EXPECT_FALSE(c1.scheduled());
+  for (auto& p : pipes) {
+    (*loop)->remove(p[0]);
+    ::close(p[0]);
+    ::close(p[1]);
+  }
+}
+
+TEST(EventLoopTest, CancelledAndDestroyedDeferredCallsDoNotRunAndQueuedOnesDoNotWait) {
+  auto loop = EventLoop::create(RealClock::instance());
+  ASSERT_TRUE(loop.isOk());
+  std::vector<int> ran;
+  DeferredCall a(**loop, [&] { ran.push_back(1); });
+  DeferredCall b(**loop, [&] { ran.push_back(2); });
+  DeferredCall later(**loop, [&] { ran.push_back(4); });
+  DeferredCall c(**loop, [&] {
+    ran.push_back(3);
+    later.schedule();  // queued while the calls run: runs in the same pass
+  });
+  a.schedule();
+  b.schedule();
+  c.schedule();
+  b.cancel();
+  EXPECT_FALSE(b.scheduled());
+  {
+    DeferredCall gone(**loop, [&] { ran.push_back(5); });
+    gone.schedule();
+  }  // destroyed while queued
+  // A queued call means work is waiting: the loop does not sleep its 10 s in epoll_wait.
+  auto start = std::chrono::steady_clock::now();
+  (*loop)->runOnce(Millis(10000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(ran, (std::vector<int>{1, 3, 4}));
+  a.schedule();
+  (*loop)->runOnce(Millis(0));
+  EXPECT_EQ(ran, (std::vector<int>{1, 3, 4, 1}));
 }
 
 struct EchoAcceptor : IoHandler {
