@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every bench/*.sh benchmark (not this file, nor lib.sh and modsec_crs_conf.sh, which the
-# benchmarks source) one after another and prints each one's ratio line at the end. Exit status: non-zero if any benchmark failed.
+# benchmarks source) one after another and prints each one's ratio line at the end. Exit status:
+# non-zero if any benchmark failed.
 set -uo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
 status=0
