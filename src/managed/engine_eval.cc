@@ -1076,9 +1076,13 @@ struct Evaluator {
 
   // Runs steps from `start`. record_at > 0: once execution reaches step record_at or beyond,
   // records Scratch::State::fixed there (the steps before it are request-independent).
-  void runPhase(const std::vector<Step>& steps, size_t start = 0, size_t record_at = 0) {
+  void runPhase(const std::vector<Step>& phase, size_t start = 0, size_t record_at = 0) {
+    // The steps never change while a request runs: their count and address are read once (the
+    // compiler cannot know that across the calls below).
+    const Step* const steps = phase.data();
+    const size_t count = phase.size();
     size_t i = start;
-    while (i < steps.size() && !stop) {
+    while (i < count && !stop) {
       if (record_at > 0 && i >= record_at) {
         recordFixed(i);
         record_at = 0;
@@ -1109,7 +1113,7 @@ struct Evaluator {
       ++i;
       if (m && r.skip > 0) {
         int n = r.skip;
-        while (i < steps.size() && n > 0) {
+        while (i < count && n > 0) {
           if (steps[i].rule != Step::kMarker) --n;
           ++i;
         }
