@@ -35,13 +35,15 @@ crs_yaml="$(bench_app_yaml "$up")
 waf:
   managed_rules:
     crs: {paranoia_level: 1, inbound_threshold: 5, action: block}"
+# Each side's port. bench_free_port skips ports something listens on, and each shipgate listens
+# before the next port is picked.
+declare -A port_of
 sides=(new)
-new_port=$(bench_free_port)
-bench_start_shipgate "$new_port" "$crs_yaml" shipgate_new
+port_of[new]=$(bench_free_port)
+bench_start_shipgate "${port_of[new]}" "$crs_yaml" shipgate_new
 if [ -n "${BENCH_BASE_BIN:-}" ]; then
-  base_port=$(bench_free_port)
-  [ "$base_port" != "$new_port" ] || base_port=$(bench_free_port)
-  SHIPGATE_BIN=$BENCH_BASE_BIN bench_start_shipgate "$base_port" "$crs_yaml" shipgate_base
+  port_of[base]=$(bench_free_port)
+  SHIPGATE_BIN=$BENCH_BASE_BIN bench_start_shipgate "${port_of[base]}" "$crs_yaml" shipgate_base
   sides=(new base)
 fi
 
@@ -70,7 +72,7 @@ run() {
 }
 
 for side in "${sides[@]}"; do
-  port=$new_port; [ "$side" = base ] && port=$base_port
+  port=${port_of[$side]}
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/listings?page=2")" = 200 ] ||
     bench_die "$side does not answer 200 through the CRS"
   taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c"$BENCH_CONNS" -d"$BENCH_WARMUP" -s "$lua" \
@@ -82,8 +84,7 @@ for ((k = 1; k <= BENCH_PAIRS; k++)); do
   order=("${sides[@]}")
   if ((k % 2 == 0)) && ((${#sides[@]} == 2)); then order=(base new); fi
   for side in "${order[@]}"; do
-    port=$new_port; [ "$side" = base ] && port=$base_port
-    read -r s i r < <(run "$side" "$port")
+    read -r s i r < <(run "$side" "${port_of[$side]}")
     printf 'run %d %-4s: %9.1f req/s   upstream sleeps %.4f   RES+CAL interrupts %.4f   per request\n' \
       "$k" "$side" "$r" "$s" "$i"
     if [ "$side" = new ]; then new_s+=("$s") new_i+=("$i") new_r+=("$r"); else base_s+=("$s") base_i+=("$i") base_r+=("$r"); fi
