@@ -933,7 +933,9 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
             if (mr) link.multi_prefilter = std::move(mr).value();
           }
         }
-        if (!pat.empty() && !link.multi_match && s.prefilter) {
+        // A negated pattern stays out of its group: on ordinary traffic it matches, so the
+        // group's prefilter could only send it on to PCRE, after a scan of its own.
+        if (!pat.empty() && !link.multi_match && !link.op.negated && s.prefilter) {
           ChainGroup& g = impl->chains[link.chain];
           link.group_bit = static_cast<int>(g.patterns.size());
           g.patterns.emplace_back(pat);
