@@ -878,8 +878,10 @@ class Op final : public CompiledOperator {
   std::string few_forbidden;
 
   std::string_view groupablePattern() const override {
-    return kind_ == Kind::kRx && !dynamic_ && regex ? std::string_view(regex->pattern())
-                                                    : std::string_view();
+    // A pattern every text matches gains nothing from a prefilter.
+    return kind_ == Kind::kRx && !dynamic_ && regex && !regex->matchesEverything()
+               ? std::string_view(regex->pattern())
+               : std::string_view();
   }
 
   const std::vector<std::string>* phraseList() const override {

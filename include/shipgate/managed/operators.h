@@ -48,6 +48,8 @@ class Regex {
   // an unset group is ""). Left untouched when there is no match.
   bool match(std::string_view text, Captures* captures = nullptr) const;
   const std::string& pattern() const { return pattern_; }
+  // Whether every text matches, whole (see whole_).
+  bool matchesEverything() const { return whole_; }
   // Process-wide limit for every later match (SecPcreMatchLimit); 0 = PCRE2's own default.
   static void setMatchLimit(uint32_t limit);
   static uint32_t matchLimit();
@@ -176,8 +178,8 @@ class CompiledOperator {
   // matched text when the operator has one (the regex match, the phrase found) else stays.
   virtual bool match(std::string_view value, std::string_view param, MultiRegex::Scratch& scratch,
                      Captures* captures, std::string* matched) const = 0;
-  // For @rx with a static pattern: the pattern (the engine groups these into a MultiRegex and
-  // calls match() only on candidates). Empty otherwise.
+  // For @rx with a static pattern that not every text matches: the pattern (the engine groups
+  // these into a MultiRegex and calls match() only on candidates). Empty otherwise.
   virtual std::string_view groupablePattern() const { return {}; }
   // For @pm/@pmFromFile with a static list: its phrases (the engine scans all the lists of one
   // transformation chain in one pass and calls match() only where the list's phrases occur).
