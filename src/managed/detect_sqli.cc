@@ -17,9 +17,11 @@
 // injection shapes (kQuoteShapes for the quote contexts, kPlainShapes for the plain one).
 //
 // Linear: one left-to-right scan that stops after kMaxRawTokens tokens; no recursion.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,12 +60,27 @@ bool isDigit(unsigned char c) { return (kByteClass[c] & kDigit) != 0; }
 bool isWordStart(unsigned char c) { return (kByteClass[c] & kWordStart) != 0; }
 bool isWordChar(unsigned char c) { return (kByteClass[c] & kWordChar) != 0; }
 
+// FNV-1a over the bytes of a lowercase word.
+constexpr uint32_t wordHash(const char* p, size_t n) {
+  uint32_t h = 2166136261U;
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 16777619U;
+  return h;
+}
+
 // The table entry of `word` (any case), or nullptr. No allocation: words longer than any entry
-// are not looked up.
+// are not looked up. The index is an open-addressing table by wordHash, with at least twice as
+// many slots as entries (the first entry of a name wins).
 const Word* findWord(std::string_view word) {
-  static const auto* const kIndex = [] {
-    auto* index = new std::unordered_map<std::string_view, const Word*>();  // never freed
-    for (const Word& w : kWords) index->emplace(w.name, &w);
+  constexpr size_t kSlots = 512;
+  static_assert(kSlots >= 2 * std::size(kWords));
+  static const std::array<const Word*, kSlots> kIndex = [] {
+    std::array<const Word*, kSlots> index{};
+    for (const Word& w : kWords) {
+      size_t k = wordHash(w.name.data(), w.name.size()) & (kSlots - 1);
+      for (; index[k] != nullptr; k = (k + 1) & (kSlots - 1))
+        if (index[k]->name == w.name) break;
+      if (index[k] == nullptr) index[k] = &w;
+    }
     return index;
   }();
   // Bit n of kLengths[c]: some entry of n bytes starts with c (lowercase), so most words of
@@ -80,8 +97,12 @@ const Word* findWord(std::string_view word) {
   if (((kLengths[static_cast<unsigned char>(asciiLower(word[0]))] >> word.size()) & 1) == 0)
     return nullptr;
   for (size_t i = 0; i < word.size(); ++i) buf[i] = asciiLower(word[i]);
-  auto it = kIndex->find(std::string_view(buf, word.size()));
-  return it == kIndex->end() ? nullptr : it->second;
+  const std::string_view lower(buf, word.size());
+  for (size_t k = wordHash(buf, word.size()) & (kSlots - 1); kIndex[k] != nullptr;
+       k = (k + 1) & (kSlots - 1)) {
+    if (kIndex[k]->name == lower) return kIndex[k];
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -90,11 +111,18 @@ const Word* findWord(std::string_view word) {
 void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
   size_t i = 0;
   const size_t n = in.size();
+  // The tokens go to a local array, left uninitialised (each token is constructed in place when
+  // it is added), then to `out` at once: a push_back per token costs more than the token.
+  const size_t room = kMaxRawTokens - std::min(out.size(), kMaxRawTokens);
+  union Slots {
+    Slots() {}
+    Token at[kMaxRawTokens + 1];  // + 1: the quote context's string comes before the loop
+  } toks;
+  size_t count = 0;
   auto addToken = [&](char type, size_t begin, size_t end) {
-    Token token;
-    token.type = type;
-    token.text = in.substr(begin, end - begin);
-    out.push_back(token);
+    Token* token = new (&toks.at[count++]) Token;
+    token->type = type;
+    token->text = in.substr(begin, end - begin);
   };
   auto restIsBlank = [&](size_t from) {
     for (size_t j = from; j < n; ++j) {
@@ -126,7 +154,7 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     addToken('s', 0, end == n && (n == 0 || in[n - 1] != quote) ? n : end - 1);
     i = end;
   }
-  while (i < n && out.size() < kMaxRawTokens) {
+  while (i < n && count < room) {
     unsigned char c = static_cast<unsigned char>(in[i]);
     if (isSpace(c)) {
       ++i;
@@ -286,6 +314,7 @@ void tokenize(std::string_view in, char quote, std::vector<Token>& out) {
     addToken('o', i, i + 1);  // + - * / % | ^ & : . and anything else
     ++i;
   }
+  out.insert(out.end(), toks.at, toks.at + count);
 }
 
 namespace {
@@ -346,10 +375,15 @@ bool validStatement(const std::vector<Token>& t, size_t i) {
 
 // Classifies words, merges multi-word tokens, drops unary operators and folds arithmetic.
 // `merged` is scratch (the stream after merging, before the unary and arithmetic pass).
-void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::vector<Token>& out) {
+// `enough` (0, or at least 2): the second pass may stop once `out` holds that many tokens, all
+// but the last final; 0 folds the whole stream.
+void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::vector<Token>& out,
+              size_t enough) {
+  // Both passes write their tokens by index into a vector sized once (a push_back per token
+  // costs more than the token), then cut it to the count written.
   std::vector<Token>& t = merged;
-  t.clear();
-  t.reserve(raw.size());
+  t.assign(raw.begin(), raw.end());
+  size_t nt = 0;
   for (size_t i = 0; i < raw.size(); ++i) {
     Token tok = raw[i];
     if (tok.type == 'w') {
@@ -375,8 +409,8 @@ void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::ve
       }
     }
     // Merges with the previous token.
-    if (!t.empty()) {
-      Token& prev = t.back();
+    if (nt > 0) {
+      Token& prev = t[nt - 1];
       std::string_view w = tok.word;
       // A merged token spans both words.
       auto span = [&] {
@@ -406,12 +440,17 @@ void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::ve
         continue;
       }
     }
-    t.push_back(tok);
+    t[nt++] = tok;
   }
+  t.resize(nt);
   // 'order'/'group' not followed by 'by' were made barewords above.
-  out.clear();
-  out.reserve(t.size());
+  out.assign(t.begin(), t.end());
+  size_t no = 0;
   for (size_t i = 0; i < t.size(); ++i) {
+    // The tokens before the last one written are final (a "1 + 1" fold only takes back an
+    // operator just written): once there are `enough`, and the stream does not start with a
+    // statement keyword (whose checks read the whole stream), the rest cannot change them.
+    if (enough > 0 && no >= enough && out[0].type != 'E' && out[1].type != 'E') break;
     Token tok = t[i];
     if (tok.type == 'O') tok.type = 'n';  // order/group without by
     if (tok.type == 'E' && !validStatement(t, i)) tok.type = 'n';
@@ -419,25 +458,25 @@ void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::ve
     bool unary_candidate =
         tok.type == 'N' || (tok.type == 'o' && (tok.text == "+" || tok.text == "-"));
     if (unary_candidate) {
-      char prev = out.empty() ? '^' : out.back().type;
+      char prev = no == 0 ? '^' : out[no - 1].type;
       bool prev_allows = prev == '^' || prev == 'o' || prev == '=' || prev == 'L' || prev == '&' ||
                          prev == '(' || prev == ',' || prev == ';' || prev == 'k' || prev == 'E' ||
                          prev == 'U' || prev == 'N';
       if (tok.type == 'N' || prev_allows) continue;
     }
     // "1 + 1" -> 1.
-    if (tok.type == '1' && out.size() >= 2 && out.back().type == 'o' &&
-        out[out.size() - 2].type == '1') {
-      out.pop_back();
+    if (tok.type == '1' && no >= 2 && out[no - 1].type == 'o' && out[no - 2].type == '1') {
+      --no;
       continue;
     }
-    out.push_back(tok);
+    out[no++] = tok;
   }
+  out.resize(no);
 }
 
 std::vector<Token> fold(const std::vector<Token>& raw) {
   std::vector<Token> merged, out;
-  foldInto(raw, merged, out);
+  foldInto(raw, merged, out, 0);
   return out;
 }
 
@@ -656,7 +695,9 @@ bool detectInContext(std::string_view input, char quote, std::string* fingerprin
   raw.clear();
   raw.reserve(kMaxRawTokens);
   tokenize(input, quote, raw);
-  foldInto(raw, merged, folded);
+  // decide() reads the first kMaxWindow + 1 folded tokens (and the whole stream only when it
+  // starts with a statement keyword).
+  foldInto(raw, merged, folded, kMaxWindow + 2);
   std::string window = fingerprintOf(folded, kMaxWindow);
   bool hit = decide(folded, window, quote, !input.empty() && input[0] == quote);
   if (hit && fingerprint != nullptr) *fingerprint = window.substr(0, kMaxFingerprint);
