@@ -92,6 +92,7 @@ inline Engine::Scratch::State::Entry& Engine::Scratch::State::newEntry() {
   e.transformed = false;
   e.scanned = false;
   e.pm_scanned = false;
+  e.traits_known = false;
   return e;
 }
 
@@ -416,6 +417,16 @@ struct Evaluator {
                       : s.lookup((base << 16) | static_cast<uint64_t>(node));
   }
 
+  // The kinds of byte in the entry's text (textTraits), read once per text: the transforms of
+  // its children need them.
+  static uint32_t traitsOf(Engine::Scratch::State::Entry& e) {
+    if (!e.traits_known) {
+      e.traits = textTraits(e.view);
+      e.traits_known = true;
+    }
+    return e.traits;
+  }
+
   // Fills a new entry; the entries it needs first (its parent's, an ancestor's child's) are
   // looked up here, and filled by a recursive call only when they are new too: most are not.
   [[gnu::noinline]] void transformEntry(Engine::Scratch::State::Entry& e, uint64_t base, int node,
@@ -443,12 +454,17 @@ struct Evaluator {
         if (!a.transformed) transformEntry(a, base, same, value);
         e.view = a.view;
         e.canon = a.canon;
-      } else if (transformChanged(n.transform, p.view, e.text)) {
+        e.traits_known = a.traits_known;
+        e.traits = a.traits;
+      } else if (mayChange(n.transform, traitsOf(p)) &&
+                 transformChanged(n.transform, p.view, e.text)) {
         e.view = e.text;
         e.canon = node;
       } else {
         e.view = p.view;
         e.canon = p.canon;
+        e.traits_known = true;
+        e.traits = p.traits;
       }
     }
     e.transformed = true;

@@ -503,6 +503,8 @@ struct Engine::Scratch::State {
     bool transformed = false;
     bool scanned = false;
     bool pm_scanned = false;
+    bool traits_known = false;  // `traits` is textTraits(view)
+    uint32_t traits = 0;
     uint64_t pm_bits = 0;              // SharedScan::pm's lists found in `view` (when pm_scanned)
     engine_internal::Candidates cand;  // the candidates of the chain ending at this node
   };

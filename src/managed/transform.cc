@@ -242,6 +242,128 @@ bool transformChanged(Transform t, std::string_view in, std::string& out) {
   return unchanged();
 }
 
+namespace {
+
+// The kinds of textTraits, one bit each.
+enum : uint32_t {
+  kUpper = 1U << 0,
+  kLower = 1U << 1,
+  kPercent = 1U << 2,
+  kPlus = 1U << 3,
+  kAmp = 1U << 4,
+  kBackslash = 1U << 5,
+  kSpace = 1U << 6,       // ' '
+  kOtherSpace = 1U << 7,  // \t \n \v \f \r
+  kNul = 1U << 8,
+  kSlash = 1U << 9,
+  kDot = 1U << 10,
+  kStar = 1U << 11,
+  kDash = 1U << 12,
+  kHash = 1U << 13,
+  kLess = 1U << 14,
+  kHigh = 1U << 15,   // >= 0x80
+  kQuote = 1U << 16,  // " '
+  kCaret = 1U << 17,
+  kComma = 1U << 18,
+  kSemicolon = 1U << 19,
+  kAllTraits = ~0U,
+};
+
+constexpr std::array<uint32_t, 256> kTraitOf = [] {
+  std::array<uint32_t, 256> t{};
+  for (unsigned c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
+  for (unsigned c = 'a'; c <= 'z'; ++c) t[c] = kLower;
+  for (unsigned c = 0x80; c < 0x100; ++c) t[c] = kHigh;
+  t['%'] = kPercent;
+  t['+'] = kPlus;
+  t['&'] = kAmp;
+  t['\\'] = kBackslash;
+  t[' '] = kSpace;
+  for (unsigned char c : {'\t', '\n', '\v', '\f', '\r'}) t[c] = kOtherSpace;
+  t[0] = kNul;
+  t['/'] = kSlash;
+  t['.'] = kDot;
+  t['*'] = kStar;
+  t['-'] = kDash;
+  t['#'] = kHash;
+  t['<'] = kLess;
+  t['"'] = kQuote;
+  t['\''] = kQuote;
+  t['^'] = kCaret;
+  t[','] = kComma;
+  t[';'] = kSemicolon;
+  return t;
+}();
+
+// The kinds of byte without which `t` changes nothing (each transform's own fast path tests the
+// same bytes: see transform_*.cc). kAllTraits: any text may change.
+constexpr uint32_t changingTraits(Transform t) {
+  switch (t) {
+    case Transform::kNone:
+      return 0;
+    case Transform::kLowercase:
+      return kUpper;
+    case Transform::kUppercase:
+      return kLower;
+    case Transform::kUrlDecode:
+    case Transform::kUrlDecodeUni:
+      return kPercent | kPlus;
+    case Transform::kHtmlEntityDecode:
+      return kAmp;
+    case Transform::kJsDecode:
+    case Transform::kCssDecode:
+      return kBackslash;
+    case Transform::kCmdLine:  // '/' and '(' change only after whitespace, ',' or ';'
+      return kUpper | kQuote | kBackslash | kCaret | kSpace | kOtherSpace | kComma | kSemicolon;
+    case Transform::kCompressWhitespace:
+    case Transform::kTrim:
+    case Transform::kTrimLeft:
+    case Transform::kTrimRight:
+      return kSpace | kOtherSpace;
+    case Transform::kRemoveWhitespace:  // also 0xA0 and 0xC2
+      return kSpace | kOtherSpace | kHigh;
+    case Transform::kRemoveNulls:
+    case Transform::kReplaceNulls:
+      return kNul;
+    case Transform::kReplaceComments:
+      return kSlash;
+    case Transform::kRemoveComments:
+      return kSlash | kLess | kDash | kHash;
+    case Transform::kRemoveCommentsChar:
+      return kSlash | kStar | kLess | kDash | kHash;
+    case Transform::kNormalisePath:  // a "." or ".." segment, or an empty one
+      return kSlash | kDot;
+    case Transform::kNormalisePathWin:
+      return kSlash | kDot | kBackslash;
+    case Transform::kUtf8ToUnicode:
+      return kHigh;
+    default:
+      return kAllTraits;
+  }
+}
+
+}  // namespace
+
+uint32_t textTraits(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  uint32_t a = 0, b = 0;
+  size_t i = 0;
+  for (; i + 2 <= n; i += 2) {  // two chains of ORs
+    a |= kTraitOf[p[i]];
+    b |= kTraitOf[p[i + 1]];
+  }
+  if (i < n) a |= kTraitOf[p[i]];
+  return a | b;
+}
+
+bool mayChange(Transform t, uint32_t traits) {
+  // kAllTraits holds for any text, an empty one too (length, md5 and base64Encode make something
+  // of nothing).
+  const uint32_t c = changingTraits(t);
+  return c == kAllTraits || (traits & c) != 0;
+}
+
 bool applyTransform(Transform t, std::string_view in, std::string& out) {
   if (transformChanged(t, in, out)) return true;
   out.assign(in.data(), in.size());

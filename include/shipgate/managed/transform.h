@@ -73,4 +73,14 @@ bool applyTransform(Transform t, std::string_view in, std::string& out);
 // anything (the result is `in`), true with the result in `out`. For callers that keep `in`.
 bool transformChanged(Transform t, std::string_view in, std::string& out);
 
+// The kinds of byte a text holds, one bit per kind (upper- and lower-case letters, '%', '+', '&',
+// '\\', space, other whitespace, NUL, '/', '.', the comment characters, bytes >= 0x80, quotes...):
+// read in one pass, so that a text that several transforms see is walked once, not once each.
+uint32_t textTraits(std::string_view text);
+
+// False when `t` leaves every text with these traits as it is (transformChanged returns false):
+// each transform changes a text only where it holds one of its kinds of byte ("%" or "+" for
+// urlDecodeUni, an upper-case letter for lowercase...). True when it may change it.
+bool mayChange(Transform t, uint32_t traits);
+
 }  // namespace shipgate::managed

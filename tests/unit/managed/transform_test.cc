@@ -614,5 +614,56 @@ TEST(Transform, OutputIsReplacedAndFastPathReportsUnchanged) {
   EXPECT_EQ(out, "");
 }
 
+// mayChange(t, textTraits(text)) == false promises that t leaves the text as it is: the engine
+// then skips the transform. Random texts over alphabets that leave out random kinds of byte, for
+// every transform: each promise is checked against the transform itself, and a promise is made
+// for each transform but the few that may change any text.
+TEST(TransformTraits, NoChangeWhereMayChangeSaysSo) {
+  std::mt19937 rng(20261207);
+  // Every byte kind textTraits tells apart, and bytes of no kind.
+  const std::vector<std::string> kinds = {"ABCXZ",      "abcxz",
+                                          "%",          "+",
+                                          "&",          "\\",
+                                          " ",          "\t\n\v\f\r",
+                                          "\0"s,        "/",
+                                          ".",          "*",
+                                          "-",          "#",
+                                          "<",          "\x80\xa0\xc2\xff",
+                                          "\"'",        "^",
+                                          ",",          ";",
+                                          "0123456789", "(){}[]=!?:@$`~|>_"};
+  int promised[static_cast<int>(Transform::kParityZero7bit) + 1] = {};
+  for (int round = 0; round < 4000; ++round) {
+    std::string alphabet;
+    for (const std::string& k : kinds)
+      if (rng() % 3 == 0) alphabet += k;
+    if (alphabet.empty()) alphabet = "q";
+    std::string text;
+    const size_t len = rng() % 24;
+    for (size_t i = 0; i < len; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    const uint32_t traits = textTraits(text);
+    for (int i = 0; i <= static_cast<int>(Transform::kParityZero7bit); ++i) {
+      const auto t = static_cast<Transform>(i);
+      if (mayChange(t, traits)) continue;
+      ++promised[i];
+      std::string out;
+      EXPECT_FALSE(transformChanged(t, text, out))
+          << transformName(t) << "(\"" << hex(text) << "\" in hex) changed the text";
+    }
+  }
+  for (Transform t :
+       {Transform::kNone, Transform::kLowercase, Transform::kUrlDecodeUni,
+        Transform::kHtmlEntityDecode, Transform::kJsDecode, Transform::kCmdLine,
+        Transform::kCompressWhitespace, Transform::kRemoveNulls, Transform::kReplaceComments,
+        Transform::kNormalisePath, Transform::kUtf8ToUnicode, Transform::kTrim}) {
+    EXPECT_GT(promised[static_cast<int>(t)], 100) << transformName(t);
+  }
+  // The transforms that make something of any text, an empty one too.
+  for (Transform t : {Transform::kLength, Transform::kMd5, Transform::kBase64Encode})
+    EXPECT_TRUE(mayChange(t, textTraits("")));
+  EXPECT_FALSE(mayChange(Transform::kLowercase, textTraits("already lower")));
+  EXPECT_TRUE(mayChange(Transform::kLowercase, textTraits("Upper")));
+}
+
 }  // namespace
 }  // namespace shipgate::managed
