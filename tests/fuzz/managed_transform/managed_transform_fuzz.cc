@@ -2,7 +2,8 @@
 // (modulo their number), the rest is the value. Besides memory errors it traps on broken
 // invariants: the changed flag tells the truth, lowercase/uppercase leave no letter of the other
 // case, length is the decimal byte count, digests have their fixed size, decoders never grow the
-// value, encoders grow it by their exact bound, and encodings round-trip through their decoders.
+// value, encoders grow it by their exact bound, encodings round-trip through their decoders, and
+// a transform that mayChange() says leaves a text with the input's traits as it is does so.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -11,6 +12,8 @@
 #include "shipgate/managed/transform.h"
 
 using shipgate::managed::applyTransform;
+using shipgate::managed::mayChange;
+using shipgate::managed::textTraits;
 using shipgate::managed::Transform;
 
 namespace {
@@ -51,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out = "stale";
   bool changed = applyTransform(t, in, out);
   check(changed == (std::string_view(out) != in));
+  if (!mayChange(t, textTraits(in))) check(!changed);
   if (neverGrows(t)) check(out.size() <= in.size());
 
   switch (t) {
