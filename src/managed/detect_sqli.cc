@@ -448,7 +448,7 @@ void foldInto(const std::vector<Token>& raw, std::vector<Token>& merged, std::ve
   size_t no = 0;
   for (size_t i = 0; i < t.size(); ++i) {
     // The tokens before the last one written are final (a "1 + 1" fold only takes back an
-    // operator just written): once there are `enough`, and the stream does not start with a
+    // operator just written): once there are `enough`, and neither of the first two is a
     // statement keyword (whose checks read the whole stream), the rest cannot change them.
     if (enough > 0 && no >= enough && out[0].type != 'E' && out[1].type != 'E') break;
     Token tok = t[i];
@@ -695,8 +695,8 @@ bool detectInContext(std::string_view input, char quote, std::string* fingerprin
   raw.clear();
   raw.reserve(kMaxRawTokens);
   tokenize(input, quote, raw);
-  // decide() reads the first kMaxWindow + 1 folded tokens (and the whole stream only when it
-  // starts with a statement keyword).
+  // decide() reads the first kMaxWindow + 1 folded tokens (and the whole stream only when its
+  // first or second token is a statement keyword).
   foldInto(raw, merged, folded, kMaxWindow + 2);
   std::string window = fingerprintOf(folded, kMaxWindow);
   bool hit = decide(folded, window, quote, !input.empty() && input[0] == quote);
