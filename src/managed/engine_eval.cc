@@ -588,15 +588,30 @@ struct Evaluator {
   // literals, Link::multi_literals, or else the Hyperscan prefilter, Link::multi_prefilter).
   bool multiMatchOp(const Link& link, std::string_view text, std::string_view param) {
     if (!link.multi_literals.empty()) {
-      const bool held = std::any_of(
-          link.multi_literals.begin(), link.multi_literals.end(),
-          [text](const std::string& lit) { return text.find(lit) != std::string_view::npos; });
-      if (!held) return false;
+      if (!literalsHeld(link, text)) return false;
     } else if (link.multi_prefilter) {
       link.multi_prefilter->scan(text, *s.hs, s.cand_tmp);
       if (!s.cand_tmp.empty() && !s.cand_tmp[0]) return false;  // REQUIRES: !op.negated
     }
     return runOp(link, text, nullptr, param);
+  }
+
+  static bool literalsHeld(const Link& link, std::string_view text) {
+    return std::any_of(
+        link.multi_literals.begin(), link.multi_literals.end(),
+        [text](const std::string& lit) { return text.find(lit) != std::string_view::npos; });
+  }
+
+  // For a multiMatch link with required literals (Link::multi_creating): true when the value
+  // (of these traits) holds none of them and no step of the chain can make one appear, so that
+  // no step's output can match.
+  static bool literalsUnreachable(const Link& link, std::string_view value, uint32_t traits) {
+    if (literalsHeld(link, value)) return false;
+    for (size_t k = 0; k < link.transforms.size(); ++k) {
+      if (mayCreate(link.multi_creating[k], traits)) return false;
+      traits = outputTraits(link.transforms[k], traits);
+    }
+    return true;
   }
 
   std::vector<std::string> last_captures;
@@ -651,6 +666,9 @@ struct Evaluator {
     if (link.multi_match && cache_key != 0) {
       // The operator runs on the value and after every step that changed it: the steps' outputs
       // are the chain's nodes, cached and shared with the other chains.
+      if (!link.multi_creating.empty() &&
+          literalsUnreachable(link, value, traitsOf(nodeEntry(cache_key, 0, value))))
+        return;
       bool any = multiMatchOp(link, value, param);
       std::string_view prev = value;
       for (int node : impl.chains[link.chain].path) {
@@ -663,6 +681,8 @@ struct Evaluator {
       return;
     }
     if (link.multi_match) {
+      if (!link.multi_creating.empty() && literalsUnreachable(link, value, textTraits(value)))
+        return;
       bool any = false;
       std::string cur(value), next;
       if (runOp(link, cur, nullptr, param)) any = true;

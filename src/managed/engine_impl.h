@@ -198,6 +198,10 @@ struct Link {
   // pattern decides first whether PCRE needs to run on a step's text. Either the literals one of
   // which every match holds (requiredLiterals: a memmem each), or else a Hyperscan prefilter.
   std::vector<std::string> multi_literals;
+  // Per step of `transforms`: the kinds of byte that let the step make one of multi_literals
+  // appear (creatingTraits, over the literals). A value holding none of the literals, whose kinds
+  // of byte none of its steps can turn into one, holds none after any step: it is not transformed.
+  std::vector<uint32_t> multi_creating;
   std::unique_ptr<MultiRegex> multi_prefilter;
   std::vector<Transform> transforms;  // effective chain (defaults folded, t:none applied)
   Macro param;                        // op.param, when dynamic_param

@@ -928,6 +928,13 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
           link.multi_literals = requiredLiterals(std::string(pat));
+          if (!link.multi_literals.empty()) {
+            for (Transform t : link.transforms) {
+              uint32_t c = 0;
+              for (const std::string& lit : link.multi_literals) c |= creatingTraits(t, lit);
+              link.multi_creating.push_back(c);
+            }
+          }
           if (link.multi_literals.empty()) {
             auto mr = MultiRegex::compile({std::string(pat)});
             if (mr) link.multi_prefilter = std::move(mr).value();

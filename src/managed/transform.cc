@@ -364,6 +364,80 @@ bool mayChange(Transform t, uint32_t traits) {
   return c == kAllTraits || (traits & c) != 0;
 }
 
+namespace {
+
+// Whether `literal` holds one of `bytes`.
+bool holdsAny(std::string_view literal, std::string_view bytes) {
+  return literal.find_first_of(bytes) != std::string_view::npos;
+}
+
+}  // namespace
+
+uint32_t creatingTraits(Transform t, std::string_view literal) {
+  constexpr uint32_t kSeparators = kSpace | kOtherSpace | kComma | kSemicolon;
+  const bool lower = holdsAny(literal, "abcdefghijklmnopqrstuvwxyz");
+  const bool whitespace = holdsAny(literal, " \t\n\v\f\r");
+  switch (t) {
+    case Transform::kLowercase:  // maps letters one to one
+      return lower ? kUpper : uint32_t{0};
+    case Transform::kUppercase:
+      return holdsAny(literal, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") ? kLower : uint32_t{0};
+    case Transform::kUrlDecode:
+    case Transform::kUrlDecodeUni:  // "%xx" makes any byte; '+' makes a space
+      return kPercent | (whitespace ? kPlus : uint32_t{0});
+    case Transform::kCmdLine:
+      // Deleting \ " ' ^ joins their neighbours; a run of separators becomes one space, which
+      // goes when '/' or '(' follows; letters are lowercased.
+      return kQuote | kBackslash | kCaret | (lower ? kUpper : uint32_t{0}) |
+             (whitespace || holdsAny(literal, "/(") ? kSeparators : uint32_t{0});
+    case Transform::kCompressWhitespace:  // a run of whitespace becomes one space, never none
+      return whitespace ? kSpace | kOtherSpace : uint32_t{0};
+    case Transform::kReplaceNulls:
+      return whitespace ? kNul : uint32_t{0};
+    case Transform::kTrim:  // the output is part of the input
+    case Transform::kTrimLeft:
+    case Transform::kTrimRight:
+      return 0;
+    default:
+      return changingTraits(t);
+  }
+}
+
+uint32_t outputTraits(Transform t, uint32_t traits) {
+  if (!mayChange(t, traits)) return traits;
+  constexpr uint32_t kSeparators = kSpace | kOtherSpace | kComma | kSemicolon;
+  switch (t) {
+    case Transform::kLowercase:
+      return (traits & ~kUpper) | kLower;
+    case Transform::kUppercase:
+      return (traits & ~kLower) | kUpper;
+    case Transform::kUrlDecode:
+    case Transform::kUrlDecodeUni:
+      return (traits & kPercent) != 0 ? kAllTraits : (traits & ~kPlus) | kSpace;
+    case Transform::kCmdLine:
+      return (traits & ~(kUpper | kQuote | kBackslash | kCaret | kComma | kSemicolon)) |
+             ((traits & kUpper) != 0 ? kLower : uint32_t{0}) |
+             ((traits & kSeparators) != 0 ? kSpace : uint32_t{0});
+    case Transform::kCompressWhitespace:
+      return traits | kSpace;
+    case Transform::kRemoveWhitespace:
+      return traits & ~(kSpace | kOtherSpace);
+    case Transform::kRemoveNulls:
+      return traits & ~kNul;
+    case Transform::kReplaceNulls:
+      return (traits & ~kNul) | kSpace;
+    case Transform::kTrim:
+    case Transform::kTrimLeft:
+    case Transform::kTrimRight:
+    case Transform::kNormalisePath:  // only removes bytes
+      return traits;
+    case Transform::kUtf8ToUnicode:  // "%u" and lower-case hex digits
+      return traits | kPercent | kLower;
+    default:
+      return kAllTraits;
+  }
+}
+
 bool applyTransform(Transform t, std::string_view in, std::string& out) {
   if (transformChanged(t, in, out)) return true;
   out.assign(in.data(), in.size());

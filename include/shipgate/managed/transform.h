@@ -83,4 +83,16 @@ uint32_t textTraits(std::string_view text);
 // urlDecodeUni, an upper-case letter for lowercase...). True when it may change it.
 bool mayChange(Transform t, uint32_t traits);
 
+// The kinds of byte without which `t` cannot turn a text that does not hold `literal` into one
+// that does (lowercase makes "ab" only of a text with an upper-case letter; cmdLine makes ".." of
+// ".^." by deleting the caret). ~0U: any text may become one that holds it (a decoder).
+uint32_t creatingTraits(Transform t, std::string_view literal);
+inline bool mayCreate(uint32_t creating, uint32_t traits) {
+  return creating == ~0U || (traits & creating) != 0;
+}
+
+// The kinds of byte `t`'s output may hold, for an input whose textTraits are within `traits`: a
+// superset of textTraits(output).
+uint32_t outputTraits(Transform t, uint32_t traits);
+
 }  // namespace shipgate::managed

@@ -3,7 +3,9 @@
 // invariants: the changed flag tells the truth, lowercase/uppercase leave no letter of the other
 // case, length is the decimal byte count, digests have their fixed size, decoders never grow the
 // value, encoders grow it by their exact bound, encodings round-trip through their decoders, and
-// a transform that mayChange() says leaves a text with the input's traits as it is does so.
+// a transform that mayChange() says leaves a text with the input's traits as it is does so, the
+// output's traits are within outputTraits() of the input's, and every short literal the output
+// holds and the input does not is one that creatingTraits() says the transform can make.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -12,7 +14,10 @@
 #include "shipgate/managed/transform.h"
 
 using shipgate::managed::applyTransform;
+using shipgate::managed::creatingTraits;
 using shipgate::managed::mayChange;
+using shipgate::managed::mayCreate;
+using shipgate::managed::outputTraits;
 using shipgate::managed::textTraits;
 using shipgate::managed::Transform;
 
@@ -54,7 +59,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out = "stale";
   bool changed = applyTransform(t, in, out);
   check(changed == (std::string_view(out) != in));
-  if (!mayChange(t, textTraits(in))) check(!changed);
+  const uint32_t traits = textTraits(in);
+  if (!mayChange(t, traits)) check(!changed);
+  check((textTraits(out) & ~outputTraits(t, traits)) == 0);
+  // Each literal of one to three bytes the output holds and the input does not: made by `t`.
+  if (changed && out.size() <= 64) {
+    for (size_t i = 0; i < out.size(); ++i)
+      for (size_t n = 1; n <= 3 && i + n <= out.size(); ++n) {
+        const std::string_view lit = std::string_view(out).substr(i, n);
+        if (in.find(lit) == std::string_view::npos)
+          check(mayCreate(creatingTraits(t, lit), traits));
+      }
+  }
   if (neverGrows(t)) check(out.size() <= in.size());
 
   switch (t) {

@@ -665,5 +665,91 @@ TEST(TransformTraits, NoChangeWhereMayChangeSaysSo) {
   EXPECT_TRUE(mayChange(Transform::kLowercase, textTraits("Upper")));
 }
 
+// outputTraits bounds the output's traits, and a chain of steps none of which creatingTraits lets
+// make a literal leaves a text without it without it after every step: the engine then skips a
+// multiMatch link's steps for that value (CRS 930110's "..", through utf8toUnicode, urlDecodeUni,
+// removeNulls and cmdLine).
+TEST(TransformTraits, NoLiteralWhereMayCreateSaysSo) {
+  std::mt19937 rng(20261208);
+  const std::vector<std::string> kinds = {"ABCXZ",      "abcxz",
+                                          "%",          "+",
+                                          "&",          "\\",
+                                          " ",          "\t\n\r",
+                                          "\0"s,        "/",
+                                          ".",          "*",
+                                          "-",          "#",
+                                          "<",          "\xc3\xa9\xc0\xae\x80",
+                                          "\"'",        "^",
+                                          ",",          ";",
+                                          "0123456789", "(){}[]=!?:@$`~|>_"};
+  const std::vector<std::string> literals = {"..", "./", "/..", " /", "a b", "<s", "(", "%2",
+                                             "ab", "AB", "\\",  "''", ". .", "\0", "u0"};
+  const std::vector<Transform> steps = {
+      Transform::kLowercase,        Transform::kUppercase,
+      Transform::kUrlDecode,        Transform::kUrlDecodeUni,
+      Transform::kCmdLine,          Transform::kCompressWhitespace,
+      Transform::kRemoveNulls,      Transform::kReplaceNulls,
+      Transform::kUtf8ToUnicode,    Transform::kTrim,
+      Transform::kRemoveWhitespace, Transform::kNormalisePath,
+      Transform::kHtmlEntityDecode, Transform::kReplaceComments};
+  const std::vector<Transform> crs930110 = {Transform::kUtf8ToUnicode, Transform::kUrlDecodeUni,
+                                            Transform::kRemoveNulls, Transform::kCmdLine};
+  int skipped = 0, skipped930110 = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string alphabet;
+    for (const std::string& k : kinds)
+      if (rng() % 3 == 0) alphabet += k;
+    if (alphabet.empty()) alphabet = "q";
+    std::string text;
+    const size_t len = rng() % 24;
+    for (size_t i = 0; i < len; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    const std::string& lit = literals[rng() % literals.size()];
+    if (rng() % 2 == 0 && lit.size() >= 2) {
+      // The literal split by a byte of the alphabet, which a step may delete or replace.
+      const size_t at = 1 + rng() % (lit.size() - 1), pos = rng() % (text.size() + 1);
+      text.insert(pos, lit.substr(0, at) + alphabet[rng() % alphabet.size()] + lit.substr(at));
+    }
+    std::vector<Transform> chain;
+    const bool crs = rng() % 4 == 0;
+    if (crs) {
+      chain = crs930110;
+    } else {
+      for (size_t n = 1 + rng() % 4; n > 0; --n) chain.push_back(steps[rng() % steps.size()]);
+    }
+    // The engine's test (Evaluator::literalsUnreachable).
+    uint32_t traits = textTraits(text);
+    bool reachable = text.find(lit) != std::string::npos;
+    for (Transform t : chain) {
+      if (mayCreate(creatingTraits(t, lit), traits)) reachable = true;
+      traits = outputTraits(t, traits);
+    }
+    std::string cur = text, next;
+    uint32_t bound = textTraits(text);
+    for (Transform t : chain) {
+      applyTransform(t, cur, next);
+      bound = outputTraits(t, bound);
+      ASSERT_EQ(textTraits(next) & ~bound, 0U)
+          << transformName(t) << " of \"" << hex(cur) << "\" (hex) has traits outside the bound";
+      cur.swap(next);
+      if (!reachable) {
+        ASSERT_EQ(cur.find(lit), std::string::npos) << "\"" << hex(lit) << "\" appeared in \""
+                                                    << hex(text) << "\" after " << transformName(t);
+      }
+    }
+    if (!reachable) {
+      ++skipped;
+      if (crs && lit == "..") ++skipped930110;
+    }
+  }
+  EXPECT_GT(skipped, 5000);
+  EXPECT_GT(skipped930110, 50);
+  // The cases that must not be skipped: a step that can make the literal.
+  EXPECT_TRUE(mayCreate(creatingTraits(Transform::kRemoveNulls, ".."), textTraits(".\0."s)));
+  EXPECT_TRUE(mayCreate(creatingTraits(Transform::kUrlDecodeUni, ".."), textTraits(".%2e")));
+  EXPECT_FALSE(mayCreate(creatingTraits(Transform::kCmdLine, ".."),
+                         textTraits("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")));
+  EXPECT_FALSE(mayCreate(creatingTraits(Transform::kUrlDecodeUni, ".."), textTraits("a+b")));
+}
+
 }  // namespace
 }  // namespace shipgate::managed
