@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "engine_impl.h"
+#include "shipgate/common/hash.h"
 #include "shipgate/common/strings.h"
 
 namespace shipgate::managed {
@@ -570,6 +571,18 @@ struct Evaluator {
       r = candidate(entry->cand, link.group_bit)
               ? link.cop->match(text, param, *s.hs, link.capture ? &s.captures : nullptr, nullptr)
               : false;
+    } else if (memo_value && text.size() <= Engine::Scratch::State::kSqliMemoMaxText) {
+      // @detectSQLi on a header or cookie: the verdict a previous request got for the same text.
+      auto& m = s.sqli_memo[hashBytes(text) % Engine::Scratch::State::kSqliMemoSlots];
+      if (!m.filled || m.text != text) {
+        m.fingerprint.clear();
+        m.verdict = link.cop->match(text, param, *s.hs, nullptr, &m.fingerprint);
+        m.text.assign(text);
+        m.filled = true;
+      }
+      r = m.verdict;
+      if (r && link.capture && s.captures.groups.empty() && !m.fingerprint.empty())
+        s.captures.groups.push_back(m.fingerprint);
     } else {
       std::string found;
       r = link.cop->match(text, param, *s.hs, link.capture ? &s.captures : nullptr,
@@ -660,9 +673,19 @@ struct Evaluator {
   }
 
   // Evaluates one value of a target. cache_key 0 = not cacheable.
+  // runOp may answer @detectSQLi from Engine::Scratch::State::sqli_memo: the value is a request
+  // header or cookie (set by evalValue).
+  bool memo_value = false;
+
   void evalValue(const Link& link, std::string_view coll, std::string_view key,
                  std::string_view value, uint64_t cache_key, std::string_view param) {
     s.captures.groups.clear();
+    if (link.sqli_memo) {
+      const auto var = static_cast<Var>(cache_key & 0xff);
+      memo_value = cache_key != 0 && (var == Var::kRequestHeaders || var == Var::kRequestCookies);
+    } else {
+      memo_value = false;
+    }
     if (link.multi_match && cache_key != 0) {
       // The operator runs on the value and after every step that changed it: the steps' outputs
       // are the chain's nodes, cached and shared with the other chains.

@@ -192,6 +192,9 @@ struct Link {
   // The next link of the rule reads MATCHED_VARS or MATCHED_VARS_NAMES: the values this link
   // matches are kept for it (otherwise only counted).
   bool keep_matched = false;
+  // @detectSQLi: its verdicts on request headers and cookies are remembered across requests
+  // (Engine::Scratch::State::sqli_memo).
+  bool sqli_memo = false;
   confirm::Fn confirm = nullptr;       // engine_confirm.h: set for the listed rules when enabled
   Operator op;
   // A multiMatch @rx (not negated) runs on the value and after each step: a prefilter of its
@@ -539,6 +542,18 @@ struct Engine::Scratch::State {
   std::vector<uint32_t> sig_done;
   std::vector<engine_internal::Candidates> sig_cand;
   std::vector<uint64_t> sig_pm;
+  // @detectSQLi's verdicts on request header and cookie values, kept across requests: a client
+  // sends the same User-Agent, Referer and cookies on every request, and the verdict depends on
+  // the text alone. Direct-mapped by hashBytes; a slot holds its text, so a collision only
+  // recomputes. Texts over kSqliMemoMaxText bytes are not kept.
+  struct SqliMemo {
+    std::string text;
+    std::string fingerprint;  // what the operator captures on a match
+    bool filled = false;
+    bool verdict = false;
+  };
+  static constexpr size_t kSqliMemoSlots = 64, kSqliMemoMaxText = 1024;
+  std::array<SqliMemo, kSqliMemoSlots> sqli_memo;
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
   // What Impl::fixed_steps leave, recorded when a request first ran past them (for the engine

@@ -912,6 +912,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       if (r.targets.empty() && k == 0 && L.raw_links[i].size() == 1 && r.op.name.empty()) {
         link.op.name = "unconditionalmatch";
       }
+      link.sqli_memo = link.op.name == "detectsqli";
       auto op = CompiledOperator::compile(link.op, env);
       if (op) {
         link.cop = std::move(op).value();

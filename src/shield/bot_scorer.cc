@@ -12,6 +12,7 @@
 
 #include "bot_signals.h"
 #include "cidr.h"
+#include "shipgate/common/hash.h"
 #include "shipgate/common/strings.h"
 
 namespace shipgate::shield {
@@ -25,37 +26,6 @@ struct UaFacts {
   UaInfo info;
   uint64_t verified_mask = 0;
 };
-
-// The cache slot's hash of a user agent: 16 bytes per step through a 64x64->128-bit multiply,
-// folded (the last step reads the last 16 bytes, overlapping). A collision costs only a
-// recomputation, which the exact comparison of the stored user agent catches.
-uint64_t uaHash(std::string_view s) {
-  constexpr uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
-  auto fold = [](uint64_t a, uint64_t b) {
-    const unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
-    return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
-  };
-  auto load = [](const char* p) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  };
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t h = k0 ^ (n * k1);
-  if (n < 16) {
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-      a = load(p);
-      b = load(p + n - 8);
-    } else {
-      for (size_t i = 0; i < n; ++i) a |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-    }
-    return fold(a ^ k0, b ^ h);
-  }
-  for (; n > 16; p += 16, n -= 16) h = fold(load(p) ^ k0, load(p + 8) ^ h);
-  return fold(load(p + n - 16) ^ k1, load(p + n - 8) ^ h);
-}
 
 // UaFacts per (scorer, user agent), kept per thread in a small direct-mapped cache: a gateway
 // sees the same few user agents over and over. `compute` runs on a miss; UAs over 512 bytes
@@ -71,7 +41,7 @@ UaFacts cachedUaFacts(uint64_t scorer_id, std::string_view ua, Compute&& compute
   };
   if (ua.size() > kMaxCached) return compute();
   thread_local std::array<Slot, kSlots> cache;
-  Slot& slot = cache[uaHash(ua) % kSlots];
+  Slot& slot = cache[hashBytes(ua) % kSlots];
   if (slot.scorer_id == scorer_id && slot.ua == ua) return slot.facts;
   slot.facts = compute();
   slot.ua.assign(ua);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <random>
 
 #include "engine_test_util.h"
 
@@ -526,6 +527,56 @@ SecRule REQUEST_COOKIES "@rx ^EVIL\d$" "id:300,phase:1,deny,t:none"
 
   EXPECT_FALSE(l.eval(withCookies("a=1; b=good")).intercepted);
   EXPECT_TRUE(l.eval(withCookies("a=EVIL3")).intercepted);
+}
+
+// @detectSQLi's verdicts on headers and cookies are remembered across requests in the scratch
+// (64 slots): whatever the scratch has seen, every request gets what a fresh scratch gives it,
+// the fingerprint it captures (TX.0) included. Hundreds of distinct texts, a third of them
+// injections, share the slots, so benign and injected texts collide in them.
+TEST(ManagedEngine, SqliMemoAnswersAsAFreshScratch) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecRule REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|ARGS "@detectSQLi" "id:942100,phase:2,pass,capture,t:none,t:urlDecodeUni,multiMatch,msg:'sqli',logdata:'%{TX.0} in %{MATCHED_VAR_NAME}: %{MATCHED_VAR}'"
+)");
+  ASSERT_TRUE(l.engine);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 3) {
+      case 0:
+        texts.push_back("Mozilla/5.0 (X11; Linux x86_64) Chrome/" + std::to_string(100 + i));
+        break;
+      case 1:
+        texts.push_back(std::to_string(i) + "' or '" + std::to_string(i) + "'='" +
+                        std::to_string(i));
+        break;
+      default:
+        texts.push_back("session%3D" + std::to_string(i * 7919) + "%3B%20path");
+        break;
+    }
+  }
+  std::mt19937 rng(42);
+  int attacks = 0;
+  for (int n = 0; n < 3000; ++n) {
+    const std::string& ua = texts[rng() % texts.size()];
+    const std::string& cookie = texts[rng() % texts.size()];
+    Req r = get("/?q=" + std::to_string(n));
+    r.headers[1].second = ua;
+    r.header("Cookie", "c=" + cookie);
+    Verdict memo = l.eval(r);
+    auto fresh_scratch = l.engine->newScratch();
+    Verdict fresh = run(*l.engine, *fresh_scratch, r);
+    ASSERT_EQ(ids(memo), ids(fresh)) << "UA " << ua << ", cookie " << cookie;
+    ASSERT_EQ(memo.matched.size(), fresh.matched.size());
+    for (size_t k = 0; k < memo.matched.size(); ++k) {
+      ASSERT_EQ(memo.matched[k].data, fresh.matched[k].data) << "UA " << ua;
+      ASSERT_EQ(memo.matched[k].matched_var, fresh.matched[k].matched_var);
+      // TX.0: the fingerprint @detectSQLi captured, remembered or not.
+      ASSERT_NE(memo.matched[k].data.rfind(" in ", 0), 0U) << memo.matched[k].data;
+    }
+    if (has(memo, 942100)) ++attacks;
+  }
+  EXPECT_GT(attacks, 1000);  // the injections are caught, not only agreed on
+  EXPECT_LT(attacks, 2900);  // and the benign texts pass
 }
 
 TEST(ManagedEngine, DynamicOperatorParameter) {
