@@ -1187,8 +1187,10 @@ struct Evaluator {
     f.usable = !stop && out.matched.empty() && !out.intercepted && !removals();
     f.vars.clear();
     s.vars.forEach([&](std::string_view k, std::string_view v) {
-      f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k)});
+      f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k), 0});
     });
+    for (auto& v : f.vars) v.slot = s.vars.slotOf(v.key, v.hash);
+    f.layout = s.vars.layout();
     f.matched_var = s.matched_var;
     f.matched_var_name = s.matched_var_name;
     f.resume = resume;
@@ -1203,8 +1205,12 @@ struct Evaluator {
   // Starts from the recorded FixedStart: the variables as the fixed steps leave them. Returns the
   // step to go on from.
   size_t restoreFixed() {
-    const auto& f = s.fixed;
-    for (const auto& v : f.vars) s.vars.set(v.key, v.hash).assign(v.value);
+    auto& f = s.fixed;
+    if (f.layout != s.vars.layout()) {  // the table forgot its names: number them again
+      for (auto& v : f.vars) v.slot = s.vars.slotOf(v.key, v.hash);
+      f.layout = s.vars.layout();
+    }
+    for (const auto& v : f.vars) s.vars.setSlot(v.slot).assign(v.value);
     s.matched_var.assign(f.matched_var);
     s.matched_var_name.assign(f.matched_var_name);
     return f.resume;

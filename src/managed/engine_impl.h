@@ -566,8 +566,10 @@ struct Engine::Scratch::State {
     struct Var {
       std::string key, value;
       uint64_t hash = 0;
+      uint32_t slot = 0;  // its VarTable slot number, while the table's layout is `layout`
     };
     std::vector<Var> vars;
+    uint32_t layout = 0;
     std::string matched_var, matched_var_name;
     size_t resume = 0;
     // Per TxStep: its decision (0 or 1) when it is frozen, else -1.

@@ -43,12 +43,33 @@ class VarTable {
   // Forgets every value (and, past kMaxSlots names, every name but the pinned ones).
   void clear() {
     if (slots_.size() > kMaxSlots) {
+      ++layout_;
       slots_.clear();
       index_.assign(index_.size(), 0);
       for (Pin& p : pins_) p.slot = static_cast<uint32_t>(insert(p.key, p.hash) - slots_.data());
     }
     for (Slot& s : slots_) s.live = false;
     live_ = 0;
+  }
+
+  // Slot numbers stay valid until clear() forgets the names (past kMaxSlots), which changes
+  // layout(): a caller that keeps slot numbers checks it first.
+  uint32_t layout() const { return layout_; }
+  // The slot number of `key` (given a slot if it had none).
+  uint32_t slotOf(std::string_view key, uint64_t h) {
+    Slot* s = slot(key, h);
+    if (!s) s = insert(key, h);
+    return static_cast<uint32_t>(s - slots_.data());
+  }
+  // set() of the name in slot number `i`.
+  std::string& setSlot(uint32_t i) {
+    Slot& s = slots_[i];
+    if (!s.live) {
+      s.live = true;
+      s.value.clear();
+      ++live_;
+    }
+    return s.value;
   }
 
   // Gives `key` a slot for good (clear() keeps it) and returns its pin number, for setPinned and
@@ -160,6 +181,7 @@ class VarTable {
   std::vector<Slot> slots_;
   std::vector<Pin> pins_;
   std::vector<uint32_t> index_;  // open addressing: slot index + 1, 0 = empty
+  uint32_t layout_ = 0;
   size_t live_ = 0;
 };
 

@@ -410,6 +410,28 @@ SecRule REQUEST_HEADERS:X-A "@rx a" "id:311,phase:1,pass,msg:'a'"
       EXPECT_EQ(v.intercepted, std::string(action) != "pass") << action << " request " << i;
     }
   }
+  // The start's variables are restored by their slot numbers in the variable table; a request
+  // that sets more names than the table keeps (VarTable::kMaxSlots) makes it forget them all,
+  // and the requests after it still start from the same variables.
+  auto slots = load(dir, R"(
+SecAction "id:340,phase:1,pass,nolog,setvar:tx.base=4,setvar:tx.other=x"
+SecRule REQUEST_COOKIES_NAMES "@rx ^(.*)$" "id:341,phase:1,pass,nolog,capture,setvar:'tx.name_%{tx.1}=1'"
+SecRule TX:base "@eq 4" "id:342,phase:2,pass,msg:'base %{tx.base} %{tx.other}'"
+)");
+  ASSERT_NE(slots.engine, nullptr);
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "n" + std::to_string(i) + "=1; ";  // > kMaxSlots, 4096
+  for (int i = 0; i < 6; ++i) {
+    Req r = get("/");
+    r.header("Cookie", i == 2 ? many : "a=1");
+    Verdict v = slots.eval(r);
+    ASSERT_TRUE(has(v, 342)) << "request " << i << ": " << ids(v);
+    for (const auto& m : v.matched) {
+      if (m.id == 342) {
+        EXPECT_EQ(m.msg, "base 4 x") << "request " << i;
+      }
+    }
+  }
   // A phase 1 that is fixed from start to end: phase 2 sees its variables on every request.
   auto whole = load(dir, R"(
 SecAction "id:330,phase:1,pass,nolog,setvar:tx.count=+1"
