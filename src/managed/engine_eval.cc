@@ -815,10 +815,25 @@ struct Evaluator {
         // A snapshot: a per-match setvar of this link may change the variables while they are
         // matched. (evalLink does not nest, so one buffer serves.)
         s.engine_items_n = 0;
-        s.vars.forEach([&](std::string_view k, std::string_view v) {
-          if (k.substr(0, prefix.size()) != prefix) return;
-          std::string_view n = k.substr(prefix.size());
-          if (!selectorMatches(t, n) || excluded(link, t.var, n)) return;
+        Engine::Scratch::State::WalkMemo* memo = nullptr;
+        if (t.walk_memo >= 0) {
+          memo = &s.walk_memos[static_cast<size_t>(t.walk_memo)];
+          if (memo->layout != s.vars.layout()) {
+            memo->by_slot.clear();
+            memo->layout = s.vars.layout();
+          }
+          memo->by_slot.resize(s.vars.slotCount(), -1);
+        }
+        s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
+          std::string_view n = k.substr(std::min(prefix.size(), k.size()));
+          if (memo != nullptr) {
+            int8_t& sel = memo->by_slot[slot];
+            if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
+            if (sel == 0) return;
+          } else if (k.substr(0, prefix.size()) != prefix || !selectorMatches(t, n)) {
+            return;
+          }
+          if (excluded(link, t.var, n)) return;
           if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
           auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
           item_name.assign(n);
@@ -1238,6 +1253,10 @@ void Engine::evaluate(const HttpRequestView& request, Scratch& scratch, Verdict&
       s.vars.pin(k, engine_internal::VarTable::hash(k));
   }
   s.resetCache();
+  if (s.walk_serial != impl_->serial) {
+    s.walk_memos.assign(static_cast<size_t>(impl_->walk_memo_count), {});
+    s.walk_serial = impl_->serial;
+  }
   s.numberValues(impl_->nodes.size());
   s.resolved.assign(impl_->target_set_base.empty() ? 0 : impl_->target_set_base.back(),
                     {UINT32_MAX, UINT32_MAX});

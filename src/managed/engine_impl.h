@@ -91,6 +91,10 @@ struct CTarget {
   // VarTable hash.
   std::string full_key;
   uint64_t full_key_hash = 0;
+  // A target that walks an engine collection (TX:/^header_name_/, 922110's
+  // TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/, a whole TX): its number among them, for
+  // Engine::Scratch::State::walk_memos. -1: not such a target.
+  int walk_memo = -1;
 };
 
 // Compiles a selector /regex/ (case-insensitive, as ModSecurity reads it) into t.re, or into
@@ -480,6 +484,7 @@ struct Engine::Impl {
   // runs them on a thread's first request, keeps the variables they leave (Scratch::State::
   // FixedStart) and starts later requests from there. 0: none.
   size_t fixed_steps = 0;
+  int walk_memo_count = 0;  // CTarget::walk_memo numbers given
   // No head link reads MATCHED_VAR or MATCHED_VAR_NAME (a target, or a %{macro} of its
   // operator's parameter) before its own match sets them, so a TX-decided rule (TxStep) need not
   // leave them as evalRule would: nothing reads what it would leave.
@@ -554,6 +559,16 @@ struct Engine::Scratch::State {
   };
   static constexpr size_t kSqliMemoSlots = 64, kSqliMemoMaxText = 1024;
   std::array<SqliMemo, kSqliMemoSlots> sqli_memo;
+  // Per walking target (CTarget::walk_memo) and VarTable slot: whether the slot's name is in the
+  // collection and selected (1), not (0), or not known yet (-1). A name keeps its slot across
+  // requests, so a walk of TX tests each name once, not once per request; `layout` is the
+  // table's when the slots were numbered. Kept for the engine numbered walk_serial.
+  struct WalkMemo {
+    uint32_t layout = 0;
+    std::vector<int8_t> by_slot;
+  };
+  std::vector<WalkMemo> walk_memos;
+  uint64_t walk_serial = 0;
   // Engine collections: "tx.name" (lower-case) -> value. TX, IP, GLOBAL, ... per transaction.
   engine_internal::VarTable vars;
   // What Impl::fixed_steps leave, recorded when a request first ran past them (for the engine

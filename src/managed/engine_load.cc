@@ -872,7 +872,11 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         auto ct = compileTarget(t);
         if (!ct)
           return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
-        (t.exclude ? link.excludes : link.targets).push_back(std::move(ct).value());
+        CTarget& added =
+            (t.exclude ? link.excludes : link.targets).emplace_back(std::move(ct).value());
+        if (!t.exclude && !added.count && isEngineCollection(added.var) &&
+            (added.isRegex() || added.key.empty()))
+          added.walk_memo = impl->walk_memo_count++;
       }
       link.op = r.op;
       link.transforms = foldTransforms(def, r.actions);

@@ -127,6 +127,17 @@ class VarTable {
     }
   }
 
+  size_t slotCount() const { return slots_.size(); }
+
+  // f(slot number, key, value) for every live name, in slot order.
+  template <typename F>
+  void forEachSlot(F&& f) const {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].live)
+        f(static_cast<uint32_t>(i), std::string_view(slots_[i].key),
+          std::string_view(slots_[i].value));
+  }
+
   // f(key, value) for every live name, in slot order.
   template <typename F>
   void forEach(F&& f) const {

@@ -3,6 +3,7 @@
 // load-time errors and report lines.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <random>
 
@@ -599,6 +600,61 @@ SecRule REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|ARGS "@detectSQLi" "id:942100
   }
   EXPECT_GT(attacks, 1000);  // the injections are caught, not only agreed on
   EXPECT_LT(attacks, 2900);  // and the benign texts pass
+}
+
+// A walk of TX by a selector (920450's TX:/^header_name_/, 922110's) or of all of TX tests each
+// variable name once per scratch, by its slot in the variable table: whatever names earlier
+// requests left, a request over a long-lived scratch gets what a fresh scratch gives it, also
+// after a request with more names than the table keeps (it then forgets them all) and after the
+// scratch served another engine.
+TEST(ManagedEngine, TxWalksAnswerAsAFreshScratch) {
+  RuleDir dir;
+  const std::string rules = R"(
+SecRule REQUEST_COOKIES_NAMES "@rx ^(.*)$" "id:350,phase:1,pass,nolog,capture,setvar:'tx.seen_%{tx.1}=%{tx.1}'"
+SecRule TX:/^seen_b/ "@rx ." "id:351,phase:2,pass,msg:'b %{MATCHED_VAR_NAME}'"
+SecRule TX "@streq evil" "id:352,phase:2,pass,msg:'whole %{MATCHED_VAR_NAME}'"
+SecRule TX:/SEEN_A/|!TX:seen_a2 "@rx ." "id:353,phase:2,pass,msg:'a %{MATCHED_VAR_NAME}'"
+)";
+  auto l = load(dir, rules);
+  auto other = load(dir, R"(
+SecRule REQUEST_COOKIES_NAMES "@rx ^(.*)$" "id:360,phase:1,pass,nolog,capture,setvar:'tx.seen_%{tx.1}=%{tx.1}'"
+SecRule TX:/^seen_a/ "@rx ." "id:361,phase:2,pass,msg:'other'"
+)");
+  ASSERT_TRUE(l.engine && other.engine);
+  const std::vector<std::string> names = {"a1", "a2", "b1", "b2", "evil", "c", "seen_b", "B3"};
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "m" + std::to_string(i) + "=1; ";  // > kMaxSlots
+  std::mt19937 rng(7);
+  int walked = 0;
+  for (int n = 0; n < 400; ++n) {
+    std::string cookie = n == 150 ? many : "";
+    for (size_t k = rng() % 4; k > 0; --k) cookie += names[rng() % names.size()] + "=1; ";
+    Req r = get("/");
+    if (!cookie.empty()) r.header("Cookie", cookie);
+    if (n % 10 == 7) {  // the scratch serves another engine, with the same TX names
+      Verdict o = run(*other.engine, *l.scratch, r);
+      auto o_fresh = other.engine->newScratch();
+      ASSERT_EQ(ids(o), ids(run(*other.engine, *o_fresh, r))) << "request " << n;
+    }
+    Verdict got = l.eval(r);
+    auto fresh_scratch = l.engine->newScratch();
+    Verdict want = run(*l.engine, *fresh_scratch, r);
+    ASSERT_EQ(ids(got), ids(want)) << "request " << n << ", cookies " << cookie.substr(0, 80);
+    // The last variable matched names one this request set (which one is last follows the
+    // table's slot order, which a scratch's history decides, as it did before the walks were
+    // remembered).
+    for (const auto& m : got.matched) {
+      const size_t at = m.msg.find("TX:seen_");
+      ASSERT_NE(at, std::string::npos) << m.msg;
+      const std::string name = m.msg.substr(at + 8);
+      std::string lower = "; " + cookie;  // TX names are lower-case
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      EXPECT_NE(lower.find("; " + name + "="), std::string::npos)
+          << "request " << n << ": " << m.msg << " not among " << cookie.substr(0, 80);
+    }
+    if (has(got, 351) || has(got, 353)) ++walked;
+  }
+  EXPECT_GT(walked, 100);
 }
 
 TEST(ManagedEngine, DynamicOperatorParameter) {
