@@ -33,14 +33,12 @@ void Engine::Scratch::State::resetCache() {
   if (++generation == 0) {  // wrapped: no stamp may look current
     for (auto& x : table) x.gen = 0;
     std::fill(dense.begin(), dense.end(), 0);
-    for (auto& x : text_table) x.gen = 0;
     std::fill(union_done.begin(), union_done.end(), 0u);
     std::fill(pm_union_done.begin(), pm_union_done.end(), 0u);
     std::fill(sig_done.begin(), sig_done.end(), 0u);
     generation = 1;
   }
   used = 0;
-  text_used = 0;
 }
 
 namespace {
@@ -60,30 +58,6 @@ void growTable(std::vector<Engine::Scratch::State::Slot>& t, uint32_t gen, size_
 }
 }  // namespace
 
-Engine::Scratch::State::TextScan& Engine::Scratch::State::textScan(std::string_view text) {
-  if ((text_used + 1) * 2 >= text_table.size()) growTable(text_table, generation, 256);
-  // Keyed by the bytes' address and length: chains see the same text as the same bytes when
-  // their steps changed nothing (TransformNode); equal texts elsewhere are scanned apart.
-  uint64_t hash =
-      reinterpret_cast<uintptr_t>(text.data()) ^ (static_cast<uint64_t>(text.size()) << 40);
-  size_t mask = text_table.size() - 1;
-  size_t h = mixKey(hash) & mask;
-  while (text_table[h].gen == generation) {
-    TextScan& t = *text_scans[text_table[h].index];
-    if (t.text.data() == text.data() && t.text.size() == text.size()) return t;
-    h = (h + 1) & mask;
-  }
-  if (text_used == text_scans.size()) text_scans.push_back(std::make_unique<TextScan>());
-  TextScan& t = *text_scans[text_used];
-  t.hash = hash;
-  t.text = text;
-  t.atoms_done = false;
-  t.pm_done = false;
-  text_table[h] = Slot{hash, static_cast<uint32_t>(text_used), generation};
-  ++text_used;
-  return t;
-}
-
 void Engine::Scratch::State::addEntry() { entries.push_back(std::make_unique<Entry>()); }
 
 // Inline in nodeEntry: about 270 calls a request.
@@ -94,6 +68,8 @@ inline Engine::Scratch::State::Entry& Engine::Scratch::State::newEntry() {
   e.scanned = false;
   e.pm_scanned = false;
   e.traits_known = false;
+  e.atoms_done = false;
+  e.text_pm_done = false;
   return e;
 }
 
@@ -311,8 +287,10 @@ struct Evaluator {
   }
 
   // The candidate patterns of a chain's group for one transformed value.
-  void scanGroup(const engine_internal::ChainGroup& g, Var var, std::string_view text,
-                 engine_internal::Candidates& cand) {
+  void scanGroup(const engine_internal::ChainGroup& g, Engine::Scratch::State::Entry& e) {
+    const Var var = e.var;
+    const std::string_view text = e.view;
+    engine_internal::Candidates& cand = e.cand;
     if (g.multi) {
       g.multi->scan(text, *s.hs, s.cand_tmp);
       cand.reset(g.patterns.size());
@@ -320,7 +298,7 @@ struct Evaluator {
         if (j >= s.cand_tmp.size() || s.cand_tmp[j]) cand.set(j);
       return;
     }
-    filterGroup(g, text, cand);
+    filterGroup(g, e);
     size_t v = static_cast<size_t>(var);
     int set = v < g.weak_by_var.size() ? g.weak_by_var[v] : -1;
     if (set < 0) return;
@@ -346,15 +324,16 @@ struct Evaluator {
   }
 
   // The literal filter's candidates (cand is resized to the group).
-  void filterGroup(const engine_internal::ChainGroup& g, std::string_view text,
-                   engine_internal::Candidates& cand) {
+  void filterGroup(const engine_internal::ChainGroup& g, Engine::Scratch::State::Entry& e) {
+    const std::string_view text = e.view;
+    engine_internal::Candidates& cand = e.cand;
     if (!g.filter) {
       cand.copyFrom(g.always_cand);
       return;
     }
     s.atoms.clear();
     if (!g.atom_local.empty()) {
-      Engine::Scratch::State::TextScan& ts = s.textScan(text);
+      Engine::Scratch::State::Entry& ts = *e.owner;  // the text's shared scans
       if (!ts.atoms_done) {
         ts.atoms.clear();
         const char* data = text.data() == nullptr ? "" : text.data();
@@ -436,6 +415,7 @@ struct Evaluator {
     if (node == 0) {
       e.view = value;
       e.canon = 0;
+      e.owner = &e;
     } else {
       const engine_internal::TransformNode& n = impl.nodes[static_cast<size_t>(node)];
       // Entries are heap objects: `e` stays valid while the parent's and the ancestor's
@@ -455,15 +435,18 @@ struct Evaluator {
         if (!a.transformed) transformEntry(a, base, same, value);
         e.view = a.view;
         e.canon = a.canon;
+        e.owner = a.owner;
         e.traits_known = a.traits_known;
         e.traits = a.traits;
       } else if (mayChange(n.transform, traitsOf(p)) &&
                  transformChanged(n.transform, p.view, e.text)) {
         e.view = e.text;
         e.canon = node;
+        e.owner = &e;
       } else {
         e.view = p.view;
         e.canon = p.canon;
+        e.owner = p.owner;
         e.traits_known = true;
         e.traits = p.traits;
       }
@@ -483,7 +466,7 @@ struct Evaluator {
     const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
     Engine::Scratch::State::Entry& e = nodeEntry(valueKey(v, i), g.node, value);
     if (!e.scanned) {
-      scanGroup(g, e.var, e.view, e.cand);
+      scanGroup(g, e);
       e.scanned = true;
     }
     return e;
@@ -510,15 +493,15 @@ struct Evaluator {
       } else if (e.view.size() < impl.shared.pm_min_length) {
         e.pm_bits = 0;
       } else {
-        Engine::Scratch::State::TextScan& ts = s.textScan(e.view);
-        if (!ts.pm_done) {
-          ts.pm_done = true;
-          ts.pm_bits = 0;
+        Engine::Scratch::State::Entry& ts = *e.owner;  // the text's shared scans
+        if (!ts.text_pm_done) {
+          ts.text_pm_done = true;
+          ts.text_pm_bits = 0;
           if (hs_scan(impl.shared.pm.get(), e.view.data(), static_cast<unsigned>(e.view.size()), 0,
-                      s.atoms_scratch.get(), onPhraseList, &ts.pm_bits) != HS_SUCCESS)
-            ts.pm_bits = ~uint64_t{0};
+                      s.atoms_scratch.get(), onPhraseList, &ts.text_pm_bits) != HS_SUCCESS)
+            ts.text_pm_bits = ~uint64_t{0};
         }
-        e.pm_bits = ts.pm_bits;
+        e.pm_bits = ts.text_pm_bits;
       }
     }
     return e.pm_bits;
@@ -565,7 +548,7 @@ struct Evaluator {
     bool r;
     if (link.group_bit >= 0 && entry) {
       if (!entry->scanned) {
-        scanGroup(impl.chains[link.chain], entry->var, text, entry->cand);
+        scanGroup(impl.chains[link.chain], *entry);
         entry->scanned = true;
       }
       r = candidate(entry->cand, link.group_bit)

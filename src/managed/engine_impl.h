@@ -519,6 +519,14 @@ struct Engine::Scratch::State {
     uint32_t traits = 0;
     uint64_t pm_bits = 0;              // SharedScan::pm's lists found in `view` (when pm_scanned)
     engine_internal::Candidates cand;  // the candidates of the chain ending at this node
+    // The entry whose text `view` is: this one when its node changed its input (or it is the
+    // value itself), else its parent's owner. The shared scans of a text (SharedScan) are kept
+    // in its owner, so every chain's entry that sees the same text reads them once.
+    Entry* owner = nullptr;
+    bool atoms_done = false;    // `atoms` holds SharedScan::atoms's ids found in the text
+    bool text_pm_done = false;  // `text_pm_bits` holds SharedScan::pm's lists found in it
+    uint64_t text_pm_bits = 0;
+    std::vector<int> atoms;
   };
 
   RequestData data;
@@ -642,23 +650,7 @@ struct Engine::Scratch::State {
   std::vector<std::pair<uint32_t, uint32_t>> resolved;
   std::vector<uint32_t> resolved_pool;
 
-  // The shared scans of the distinct texts of the request (see engine_internal::SharedScan),
-  // found by hash in an open-addressing table; `text` points into a value of `data` or into an
-  // Entry's text, both unchanged until the next request.
-  struct TextScan {
-    uint64_t hash = 0;
-    std::string_view text;
-    bool atoms_done = false;
-    std::vector<int> atoms;  // SharedScan atom ids found
-    bool pm_done = false;
-    uint64_t pm_bits = 0;  // SharedScan::pm's lists found (when pm_done)
-  };
-  std::vector<Slot> text_table;  // key: TextScan::hash
-  std::vector<std::unique_ptr<TextScan>> text_scans;
-  size_t text_used = 0;
-
   Entry& lookup(uint64_t key);
-  TextScan& textScan(std::string_view text);
   void resetCache();
 };
 

@@ -1359,7 +1359,6 @@ std::unique_ptr<Engine::Scratch> Engine::newScratch() const {
       if (l.cop) (void)l.cop->prepare(s->hs);
       if (l.multi_prefilter) (void)l.multi_prefilter->prepare(s->hs);
     }
-  s->text_table.assign(256, Scratch::State::Slot{});
   s->table.assign(1024, Scratch::State::Slot{});
   size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   s->union_done.assign(nvars * impl_->chains.size(), 0);
