@@ -614,33 +614,45 @@ TEST(Transform, OutputIsReplacedAndFastPathReportsUnchanged) {
   EXPECT_EQ(out, "");
 }
 
+// Every byte kind textTraits tells apart (the high bytes include 0xA0 and 0xC2, which
+// removeWhitespace deletes, and UTF-8 sequences, well-formed and overlong), and bytes of no kind.
+const std::vector<std::string>& traitKinds() {
+  static const std::vector<std::string> kinds = {"ABCXZ",      "abcxz",
+                                                 "%",          "+",
+                                                 "&",          "\\",
+                                                 " ",          "\t\n\v\f\r",
+                                                 "\0"s,        "/",
+                                                 ".",          "*",
+                                                 "-",          "#",
+                                                 "<",          "\x80\xa0\xc2\xff\xc3\xa9\xc0\xae",
+                                                 "\"'",        "^",
+                                                 ",",          ";",
+                                                 "0123456789", "(){}[]=!?:@$`~|>_"};
+  return kinds;
+}
+
+// A random text of up to 23 bytes over a random union of traitKinds() (`alphabet`).
+std::string randomKindsText(std::mt19937& rng, std::string& alphabet) {
+  alphabet.clear();
+  for (const std::string& k : traitKinds())
+    if (rng() % 3 == 0) alphabet += k;
+  if (alphabet.empty()) alphabet = "q";
+  std::string text;
+  const size_t len = rng() % 24;
+  for (size_t i = 0; i < len; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+  return text;
+}
+
 // mayChange(t, textTraits(text)) == false promises that t leaves the text as it is: the engine
 // then skips the transform. Random texts over alphabets that leave out random kinds of byte, for
 // every transform: each promise is checked against the transform itself, and a promise is made
 // for each transform but the few that may change any text.
 TEST(TransformTraits, NoChangeWhereMayChangeSaysSo) {
   std::mt19937 rng(20261207);
-  // Every byte kind textTraits tells apart, and bytes of no kind.
-  const std::vector<std::string> kinds = {"ABCXZ",      "abcxz",
-                                          "%",          "+",
-                                          "&",          "\\",
-                                          " ",          "\t\n\v\f\r",
-                                          "\0"s,        "/",
-                                          ".",          "*",
-                                          "-",          "#",
-                                          "<",          "\x80\xa0\xc2\xff",
-                                          "\"'",        "^",
-                                          ",",          ";",
-                                          "0123456789", "(){}[]=!?:@$`~|>_"};
   int promised[static_cast<int>(Transform::kParityZero7bit) + 1] = {};
+  std::string alphabet;
   for (int round = 0; round < 4000; ++round) {
-    std::string alphabet;
-    for (const std::string& k : kinds)
-      if (rng() % 3 == 0) alphabet += k;
-    if (alphabet.empty()) alphabet = "q";
-    std::string text;
-    const size_t len = rng() % 24;
-    for (size_t i = 0; i < len; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    const std::string text = randomKindsText(rng, alphabet);
     const uint32_t traits = textTraits(text);
     for (int i = 0; i <= static_cast<int>(Transform::kParityZero7bit); ++i) {
       const auto t = static_cast<Transform>(i);
@@ -671,17 +683,6 @@ TEST(TransformTraits, NoChangeWhereMayChangeSaysSo) {
 // removeNulls and cmdLine).
 TEST(TransformTraits, NoLiteralWhereMayCreateSaysSo) {
   std::mt19937 rng(20261208);
-  const std::vector<std::string> kinds = {"ABCXZ",      "abcxz",
-                                          "%",          "+",
-                                          "&",          "\\",
-                                          " ",          "\t\n\r",
-                                          "\0"s,        "/",
-                                          ".",          "*",
-                                          "-",          "#",
-                                          "<",          "\xc3\xa9\xc0\xae\x80",
-                                          "\"'",        "^",
-                                          ",",          ";",
-                                          "0123456789", "(){}[]=!?:@$`~|>_"};
   const std::vector<std::string> literals = {"..", "./", "/..", " /", "a b", "<s", "(", "%2",
                                              "ab", "AB", "\\",  "''", ". .", "\0", "u0"};
   const std::vector<Transform> steps = {
@@ -695,14 +696,9 @@ TEST(TransformTraits, NoLiteralWhereMayCreateSaysSo) {
   const std::vector<Transform> crs930110 = {Transform::kUtf8ToUnicode, Transform::kUrlDecodeUni,
                                             Transform::kRemoveNulls, Transform::kCmdLine};
   int skipped = 0, skipped930110 = 0;
+  std::string alphabet;
   for (int round = 0; round < 20000; ++round) {
-    std::string alphabet;
-    for (const std::string& k : kinds)
-      if (rng() % 3 == 0) alphabet += k;
-    if (alphabet.empty()) alphabet = "q";
-    std::string text;
-    const size_t len = rng() % 24;
-    for (size_t i = 0; i < len; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    std::string text = randomKindsText(rng, alphabet);
     const std::string& lit = literals[rng() % literals.size()];
     if (rng() % 2 == 0 && lit.size() >= 2) {
       // The literal split by a byte of the alphabet, which a step may delete or replace.
