@@ -655,11 +655,11 @@ struct Evaluator {
     }
   }
 
-  // Evaluates one value of a target. cache_key 0 = not cacheable.
   // runOp may answer @detectSQLi from Engine::Scratch::State::sqli_memo: the value is a request
   // header or cookie (set by evalValue).
   bool memo_value = false;
 
+  // Evaluates one value of a target. cache_key 0 = not cacheable.
   void evalValue(const Link& link, std::string_view coll, std::string_view key,
                  std::string_view value, uint64_t cache_key, std::string_view param) {
     s.captures.groups.clear();
