@@ -69,7 +69,6 @@ inline Engine::Scratch::State::Entry& Engine::Scratch::State::newEntry() {
   e.pm_scanned = false;
   e.traits_known = false;
   e.atoms_done = false;
-  e.text_pm_done = false;
   return e;
 }
 
@@ -486,25 +485,19 @@ struct Evaluator {
   // The @pm lists found in the entry's text (SharedScan::pm): scanned once per text, whichever
   // chains' entries see it.
   uint64_t pmBits(Engine::Scratch::State::Entry& e) {
-    if (!e.pm_scanned) {
-      e.pm_scanned = true;
+    Engine::Scratch::State::Entry& o = *e.owner;  // the text's shared scans
+    if (!o.pm_scanned) {
+      o.pm_scanned = true;
+      o.pm_bits = 0;
       if (!impl.shared.pm) {
-        e.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
-      } else if (e.view.size() < impl.shared.pm_min_length) {
-        e.pm_bits = 0;
-      } else {
-        Engine::Scratch::State::Entry& ts = *e.owner;  // the text's shared scans
-        if (!ts.text_pm_done) {
-          ts.text_pm_done = true;
-          ts.text_pm_bits = 0;
-          if (hs_scan(impl.shared.pm.get(), e.view.data(), static_cast<unsigned>(e.view.size()), 0,
-                      s.atoms_scratch.get(), onPhraseList, &ts.text_pm_bits) != HS_SUCCESS)
-            ts.text_pm_bits = ~uint64_t{0};
-        }
-        e.pm_bits = ts.text_pm_bits;
+        o.pm_bits = ~uint64_t{0};  // cannot tell: every list may match
+      } else if (o.view.size() >= impl.shared.pm_min_length &&
+                 hs_scan(impl.shared.pm.get(), o.view.data(), static_cast<unsigned>(o.view.size()),
+                         0, s.atoms_scratch.get(), onPhraseList, &o.pm_bits) != HS_SUCCESS) {
+        o.pm_bits = ~uint64_t{0};
       }
     }
-    return e.pm_bits;
+    return o.pm_bits;
   }
   bool hasPhrase(Engine::Scratch::State::Entry& e, int bit) {
     return ((pmBits(e) >> bit) & 1) != 0;
@@ -798,25 +791,18 @@ struct Evaluator {
         // A snapshot: a per-match setvar of this link may change the variables while they are
         // matched. (evalLink does not nest, so one buffer serves.)
         s.engine_items_n = 0;
-        Engine::Scratch::State::WalkMemo* memo = nullptr;
-        if (t.walk_memo >= 0) {
-          memo = &s.walk_memos[static_cast<size_t>(t.walk_memo)];
-          if (memo->layout != s.vars.layout()) {
-            memo->by_slot.clear();
-            memo->layout = s.vars.layout();
-          }
-          memo->by_slot.resize(s.vars.slotCount(), -1);
+        // Every target that walks has its memo (Engine::load numbers them).
+        Engine::Scratch::State::WalkMemo& memo = s.walk_memos[static_cast<size_t>(t.walk_memo)];
+        if (memo.layout != s.vars.layout()) {
+          memo.by_slot.clear();
+          memo.layout = s.vars.layout();
         }
+        memo.by_slot.resize(s.vars.slotCount(), -1);
         s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
           std::string_view n = k.substr(std::min(prefix.size(), k.size()));
-          if (memo != nullptr) {
-            int8_t& sel = memo->by_slot[slot];
-            if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
-            if (sel == 0) return;
-          } else if (k.substr(0, prefix.size()) != prefix || !selectorMatches(t, n)) {
-            return;
-          }
-          if (excluded(link, t.var, n)) return;
+          int8_t& sel = memo.by_slot[slot];
+          if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
+          if (sel == 0 || excluded(link, t.var, n)) return;
           if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
           auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
           item_name.assign(n);
@@ -1184,10 +1170,9 @@ struct Evaluator {
     f.serial = impl.serial;
     f.usable = !stop && out.matched.empty() && !out.intercepted && !removals();
     f.vars.clear();
-    s.vars.forEach([&](std::string_view k, std::string_view v) {
-      f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k), 0});
+    s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
+      f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k), slot});
     });
-    for (auto& v : f.vars) v.slot = s.vars.slotOf(v.key, v.hash);
     f.layout = s.vars.layout();
     f.matched_var = s.matched_var;
     f.matched_var_name = s.matched_var_name;

@@ -92,8 +92,8 @@ struct CTarget {
   std::string full_key;
   uint64_t full_key_hash = 0;
   // A target that walks an engine collection (TX:/^header_name_/, 922110's
-  // TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/, a whole TX): its number among them, for
-  // Engine::Scratch::State::walk_memos. -1: not such a target.
+  // TX:/MULTIPART_HEADERS_CONTENT_TYPES_*/, a whole TX, or a count of those): its number among
+  // them, for Engine::Scratch::State::walk_memos. -1: not such a target.
   int walk_memo = -1;
 };
 
@@ -514,7 +514,7 @@ struct Engine::Scratch::State {
     Var var = Var::kArgs;   // the value's variable (from the cache key)
     bool transformed = false;
     bool scanned = false;
-    bool pm_scanned = false;
+    bool pm_scanned = false;    // kept in the owner (below): `pm_bits` holds its text's lists
     bool traits_known = false;  // `traits` is textTraits(view)
     uint32_t traits = 0;
     uint64_t pm_bits = 0;              // SharedScan::pm's lists found in `view` (when pm_scanned)
@@ -523,9 +523,7 @@ struct Engine::Scratch::State {
     // value itself), else its parent's owner. The shared scans of a text (SharedScan) are kept
     // in its owner, so every chain's entry that sees the same text reads them once.
     Entry* owner = nullptr;
-    bool atoms_done = false;    // `atoms` holds SharedScan::atoms's ids found in the text
-    bool text_pm_done = false;  // `text_pm_bits` holds SharedScan::pm's lists found in it
-    uint64_t text_pm_bits = 0;
+    bool atoms_done = false;  // `atoms` holds SharedScan::atoms's ids found in the text
     std::vector<int> atoms;
   };
 

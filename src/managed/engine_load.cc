@@ -874,8 +874,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           return Status::invalidArgument(link.where.toString() + ": " + ct.status().message());
         CTarget& added =
             (t.exclude ? link.excludes : link.targets).emplace_back(std::move(ct).value());
-        if (!t.exclude && !added.count && isEngineCollection(added.var) &&
-            (added.isRegex() || added.key.empty()))
+        if (!t.exclude && isEngineCollection(added.var) && (added.isRegex() || added.key.empty()))
           added.walk_memo = impl->walk_memo_count++;
       }
       link.op = r.op;
@@ -933,16 +932,15 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::string_view pat = link.cop->groupablePattern();
         if (!pat.empty() && link.multi_match && !link.op.negated && s.prefilter) {
           link.multi_literals = requiredLiterals(std::string(pat));
-          if (!link.multi_literals.empty()) {
+          if (link.multi_literals.empty()) {
+            auto mr = MultiRegex::compile({std::string(pat)});
+            if (mr) link.multi_prefilter = std::move(mr).value();
+          } else {
             for (Transform t : link.transforms) {
               uint32_t c = 0;
               for (const std::string& lit : link.multi_literals) c |= creatingTraits(t, lit);
               link.multi_creating.push_back(c);
             }
-          }
-          if (link.multi_literals.empty()) {
-            auto mr = MultiRegex::compile({std::string(pat)});
-            if (mr) link.multi_prefilter = std::move(mr).value();
           }
         }
         // A negated pattern stays out of its group: on ordinary traffic it matches, so the

@@ -141,8 +141,7 @@ class VarTable {
   // f(key, value) for every live name, in slot order.
   template <typename F>
   void forEach(F&& f) const {
-    for (const Slot& s : slots_)
-      if (s.live) f(std::string_view(s.key), std::string_view(s.value));
+    forEachSlot([&](uint32_t, std::string_view k, std::string_view v) { f(k, v); });
   }
 
  private:
