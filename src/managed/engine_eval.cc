@@ -1,4 +1,8 @@
 // Engine::evaluate: phases 1 and 2 of the compiled rule set against one request.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -281,6 +285,60 @@ struct Evaluator {
     m |= m2;
     return static_cast<uint32_t>(m & (m >> 32));
   }
+#if defined(__x86_64__)
+  // firstPairsHeld sixteen positions at a time: the bytes that start a pair are found with two
+  // table lookups per byte (WeakSet::pair_lo, pair_hi: SSSE3's byte shuffle, which Hyperscan
+  // needs too). Calls at(i) for each such position before the last block's end; returns where
+  // the blocks stopped (or n when `at` said enough).
+  template <typename At>
+  [[gnu::target("ssse3")]] static size_t firstPairsByBlock(
+      const engine_internal::ChainGroup::WeakSet& ws, const unsigned char* p, size_t n, At& at) {
+    const __m128i lo_tbl = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ws.pair_lo.data()));
+    const __m128i hi_tbl = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ws.pair_hi.data()));
+    const __m128i nibble = _mm_set1_epi8(0x0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      const __m128i lo = _mm_shuffle_epi8(lo_tbl, _mm_and_si128(block, nibble));
+      const __m128i hi = _mm_shuffle_epi8(hi_tbl, _mm_and_si128(_mm_srli_epi16(block, 4), nibble));
+      const __m128i none = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
+      auto mask = static_cast<uint32_t>(_mm_movemask_epi8(none)) ^ 0xffffu;
+      if (i + 16 == n) mask &= 0x7fffu;  // the last byte starts no pair
+      for (; mask != 0; mask &= mask - 1)
+        if (at(i + static_cast<size_t>(__builtin_ctz(mask)))) return n;
+    }
+    return i;
+  }
+#endif
+  // The slots of `want` (pair-gated slots of weak set `ws`) whose matches may start with a
+  // byte pair `text` holds (WeakSet::pair_entries).
+  [[gnu::noinline]] static uint32_t firstPairsHeld(const engine_internal::ChainGroup::WeakSet& ws,
+                                                   std::string_view text, uint32_t want) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t n = text.size();
+    uint32_t found = 0;
+    // The pair starting at i, when one of the gated slots' may start so: removes those slots
+    // from `want`; true when none is left.
+    auto at = [&](size_t i) {
+      const unsigned a = p[i], c = p[i + 1];
+      const auto* e = ws.pair_entries.data() + ws.pair_begin[a];
+      for (const auto* end = e + ws.pair_count[a]; e != end; ++e) {
+        if ((e->slots & want) == 0 || ((e->seconds[c >> 6] >> (c & 63)) & 1) == 0) continue;
+        found |= e->slots & want;
+        want &= ~e->slots;
+        if (want == 0) return true;
+      }
+      return false;
+    };
+    size_t i = 0;
+#if defined(__x86_64__)
+    if (ws.pair_simd) i = firstPairsByBlock(ws, p, n, at);
+    if (want == 0) return found;
+#endif
+    for (; i + 1 < n; ++i)
+      if (ws.pair_count[p[i]] != 0 && at(i)) return found;
+    return found;
+  }
   static bool slotMet(uint32_t met, size_t slot) {
     return ((met >> std::min<size_t>(slot, 31)) & 1) != 0;
   }
@@ -304,7 +362,9 @@ struct Evaluator {
     // The filter passed every weak and cheap pattern: the bytes they need, and the Hyperscan
     // prefilter of the weak ones, decide for those of the links that read this variable.
     const auto& ws = g.weak_sets[static_cast<size_t>(set)];
-    const uint32_t met = meetsNeeds(ws, text);
+    uint32_t met = meetsNeeds(ws, text);
+    if (const uint32_t gated = met & ws.pair_mask; gated != 0)
+      met &= ~gated | firstPairsHeld(ws, text, gated);
     const bool scan = ws.multi && text.size() >= ws.min_length && (met & ws.weak_mask) != 0;
     if (scan) ws.multi->scan(text, *s.hs, s.cand_tmp);
     auto keep = [&](size_t i, bool kept) {

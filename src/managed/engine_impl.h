@@ -412,6 +412,24 @@ struct ChainGroup {
     uint32_t weak_mask = 0;  // the slots of the weak patterns
     // The fewest bytes a match of any of its weak patterns spans: a shorter text is not scanned.
     size_t min_length = 0;
+    // The slots gated by the byte pairs their matches start with (Regex::firstPairs): a slot
+    // whose pairs a text does not hold is not met. The pairs that start with byte `a` are the
+    // pair_count[a] entries from pair_entries[pair_begin[a]]: the slots (bit k) whose matches
+    // may start with `a` then a byte of `seconds`.
+    struct PairEntry {
+      uint32_t slots = 0;
+      std::array<uint64_t, 4> seconds{};
+    };
+    uint32_t pair_mask = 0;
+    std::array<uint8_t, 256> pair_count{};
+    std::array<uint16_t, 256> pair_begin{};
+    std::vector<PairEntry> pair_entries;
+    // The bytes that start a pair (pair_count[a] != 0) as two tables of the byte's nibbles: a
+    // starts a pair when pair_lo[a & 15] & pair_hi[a >> 4] is not 0. Each high nibble's set of
+    // low nibbles has a bit of its own (one of 8); pair_simd is false when more are needed, or
+    // the CPU lacks SSSE3 (then firstPairsHeld reads pair_count byte by byte).
+    std::array<uint8_t, 16> pair_lo{}, pair_hi{};
+    bool pair_simd = false;
   };
   std::vector<WeakSet> weak_sets;
   std::vector<int> weak_by_var;

@@ -91,6 +91,38 @@ bool selectorMatchesSlow(const CTarget& t, std::string_view name) {
 
 namespace {
 
+// A weak or cheap pattern is gated by the byte pairs its matches start with only when at most
+// this many bytes can start one (Regex::firstPairs): with more, most texts hold a pair.
+constexpr size_t kPairGateFirstBytes = 16;
+
+// Fills ws.pair_lo and pair_hi from pair_count (see WeakSet): false when the bytes that start a
+// pair need more than eight sets of low nibbles, or the CPU cannot shuffle bytes (SSSE3).
+bool pairNibbleTables(ChainGroup::WeakSet& ws) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("ssse3")) return false;
+  std::array<uint16_t, 16> lows{};  // per high nibble: its low nibbles that start a pair
+  for (size_t a = 0; a < 256; ++a)
+    if (ws.pair_count[a] != 0) lows[a >> 4] |= static_cast<uint16_t>(1u << (a & 15));
+  std::vector<uint16_t> buckets;
+  for (size_t h = 0; h < 16; ++h) {
+    if (lows[h] == 0) continue;
+    auto it = std::find(buckets.begin(), buckets.end(), lows[h]);
+    if (it == buckets.end()) {
+      if (buckets.size() == 8) return false;
+      it = buckets.insert(buckets.end(), lows[h]);
+    }
+    const auto bit = static_cast<uint8_t>(1u << (it - buckets.begin()));
+    ws.pair_hi[h] |= bit;
+    for (size_t l = 0; l < 16; ++l)
+      if ((lows[h] >> l) & 1) ws.pair_lo[l] |= bit;
+  }
+  return true;
+#else
+  (void)ws;
+  return false;
+#endif
+}
+
 Result<CTarget> compileTarget(const Target& t) {
   CTarget c;
   c.var = t.var;
@@ -1047,6 +1079,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
   // with the table of the bytes its patterns need (ChainGroup::WeakSet).
   const size_t nvars = static_cast<size_t>(Var::kResponseHeadersNames) + 1;
   size_t weak_patterns = 0, cheap_patterns = 0, gated_patterns = 0;  // for the load report
+  size_t paired_patterns = 0;
   for (ChainGroup& g : impl->chains) {
     if (g.weak.empty() && g.cheap.empty()) continue;
     std::map<std::pair<std::vector<uint32_t>, std::vector<uint32_t>>, int> sets;
@@ -1066,8 +1099,24 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
       }
       return it->second;
     };
+    // The byte pairs each pattern's matches start with (Regex::firstPairs), when few bytes can
+    // start one: a pair gate costs a walk of the text, less than the scan it saves only when
+    // most texts hold none of its pairs.
+    using PairRows = std::vector<std::pair<uint8_t, std::array<uint64_t, 4>>>;
+    std::map<uint32_t, std::optional<PairRows>> pairs_of;
+    auto pairsOf = [&](uint32_t i) -> const std::optional<PairRows>& {
+      auto [it, added] = pairs_of.try_emplace(i);
+      if (added) {
+        PairRows rows;
+        if (Regex::firstPairs(g.patterns[i], kPairGateFirstBytes, &rows))
+          it->second = std::move(rows);
+      }
+      return it->second;
+    };
     for (uint32_t i : g.weak) gated_patterns += !needsOf(i).empty();
     for (uint32_t i : g.cheap) gated_patterns += !needsOf(i).empty();
+    for (uint32_t i : g.weak) paired_patterns += pairsOf(i).has_value();
+    for (uint32_t i : g.cheap) paired_patterns += pairsOf(i).has_value();
     weak_patterns += g.weak.size();
     cheap_patterns += g.cheap.size();
     auto reading = [&](const std::vector<uint32_t>& from, Var v) {
@@ -1098,6 +1147,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
           ws.min_length = std::min<size_t>(ws.min_length, Regex::minLength(p));
         std::vector<uint32_t> slots = subset;
         slots.insert(slots.end(), cheap.begin(), cheap.end());
+        std::array<std::map<std::array<uint64_t, 4>, uint64_t>, 256> pair_slots;
         for (size_t k = 0; k < slots.size(); ++k) {
           if (k >= 31) {
             ws.need_always |= (uint64_t{1} << 31) | (uint64_t{1} << 63);
@@ -1114,7 +1164,19 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
             if (needs.size() > 1 && ((needs[1][b >> 6] >> (b & 63)) & 1))
               ws.need_bits[b] |= bit << 32;
           }
+          if (const std::optional<PairRows>& rows = pairsOf(slots[k])) {
+            ws.pair_mask |= static_cast<uint32_t>(bit);
+            for (const auto& [first, seconds] : *rows) pair_slots[first][seconds] |= bit;
+          }
         }
+        // The entries by first byte; slots with the same pairs after a byte share an entry.
+        for (size_t a = 0; a < 256; ++a) {
+          ws.pair_begin[a] = static_cast<uint16_t>(ws.pair_entries.size());
+          ws.pair_count[a] = static_cast<uint8_t>(pair_slots[a].size());  // <= 31 slots
+          for (const auto& [seconds, bits] : pair_slots[a])
+            ws.pair_entries.push_back({static_cast<uint32_t>(bits), seconds});
+        }
+        ws.pair_simd = ws.pair_mask != 0 && pairNibbleTables(ws);
         ws.weak = std::move(subset);
         ws.cheap = std::move(cheap);
         g.weak_sets.push_back(std::move(ws));
@@ -1320,7 +1382,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(const CrsSettings& s,
         std::to_string(impl->fixed_steps) + " request-independent steps at the start of phase 1, " +
         std::to_string(weak_patterns) + " weak and " + std::to_string(cheap_patterns) +
         " cheap patterns (" + std::to_string(gated_patterns) +
-        " passed over on values without the bytes they need)");
+        " passed over on values without the bytes they need, " + std::to_string(paired_patterns) +
+        " without the byte pairs their matches start with)");
   }
   std::shared_ptr<Engine> e(new Engine());
   e->settings_ = s;

@@ -547,6 +547,72 @@ bool Regex::firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes)
   return true;
 }
 
+bool Regex::firstPairs(std::string_view pattern, size_t max_first,
+                       std::vector<std::pair<uint8_t, std::array<uint64_t, 4>>>* rows) {
+  rows->clear();
+  auto code = compileForInfo(pattern);
+  if (!code) return false;
+  uint32_t min_length = 0, lookbehind = 0;
+  if (pcre2_pattern_info(code.get(), PCRE2_INFO_MINLENGTH, &min_length) != 0 || min_length < 2 ||
+      pcre2_pattern_info(code.get(), PCRE2_INFO_MAXLOOKBEHIND, &lookbehind) != 0) {
+    return false;
+  }
+  // What a match start can see before it. With no lookbehind, nothing: a test at the start of
+  // the two bytes shows every case. A one-byte lookbehind that comes only from `\b`, `\B` or `\A`
+  // (no lookbehind group, no verb or alpha assertion) sees whether there is a byte before, and
+  // whether it is a word byte (the default tables: no UCP, no locale): the start of the text, a
+  // word byte and a non-word byte before the pair show every case. Any other lookbehind reads
+  // bytes a pair does not show.
+  std::vector<std::string> befores{""};
+  if (lookbehind != 0) {
+    if (lookbehind > 1 || pattern.find("(?<=") != std::string_view::npos ||
+        pattern.find("(?<!") != std::string_view::npos ||
+        pattern.find("(*") != std::string_view::npos) {
+      return false;
+    }
+    befores = {"", "a", " "};
+  }
+  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+      pcre2_match_data_create(1, nullptr), &pcre2_match_data_free);
+  if (!md) return false;
+  // A match can start with `text` (after one of `befores`) when an anchored match there
+  // succeeds, or runs out of text before it fails (hard partial: more text could complete it).
+  // PCRE2's DFA matcher decides: it follows every path byte by byte, where the backtracking
+  // matcher fails `.{3}` on two bytes without a partial match (it inspects none of them). A
+  // pattern the DFA matcher does not run (back-references, recursion) gets no pairs.
+  std::string subject;
+  std::array<int, 2000> workspace{};
+  bool unknown = false;
+  auto canStart = [&](std::string_view text) {
+    for (const std::string& before : befores) {
+      subject.assign(before).append(text);
+      int rc = pcre2_dfa_match(code.get(), reinterpret_cast<PCRE2_SPTR>(subject.data()),
+                               subject.size(), before.size(), PCRE2_ANCHORED | PCRE2_PARTIAL_HARD,
+                               md.get(), nullptr, workspace.data(), workspace.size());
+      if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL) return true;
+      if (rc != PCRE2_ERROR_NOMATCH) unknown = true;
+    }
+    return false;
+  };
+  std::vector<char> firsts;
+  for (unsigned a = 0; a < 256 && !unknown; ++a) {
+    const char first = static_cast<char>(a);
+    if (!canStart({&first, 1})) continue;
+    if (firsts.size() == max_first) return false;
+    firsts.push_back(first);
+  }
+  for (char a : firsts) {
+    std::array<uint64_t, 4> seconds{};
+    for (unsigned b = 0; b < 256 && !unknown; ++b) {
+      const char two[2] = {a, static_cast<char>(b)};
+      if (canStart({two, 2})) seconds[b >> 6] |= uint64_t{1} << (b & 63);
+    }
+    if (seconds != std::array<uint64_t, 4>{}) rows->emplace_back(static_cast<uint8_t>(a), seconds);
+  }
+  if (unknown) rows->clear();
+  return !unknown;
+}
+
 uint32_t Regex::minLength(std::string_view pattern) {
   auto code = compileForInfo(pattern);
   uint32_t min_length = 0;

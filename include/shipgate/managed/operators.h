@@ -61,6 +61,16 @@ class Regex {
   // match the empty string, a start it does not analyse) or the pattern does not compile: then any
   // byte may start a match.
   static bool firstBytes(std::string_view pattern, std::array<uint64_t, 4>* bytes);
+  // The pairs of bytes any match of `pattern` (compiled as compile() does) must start with: for
+  // each (first, seconds) row, a match may start with byte `first` then a byte of `seconds`
+  // (bit b of seconds[b / 64]). PCRE2 itself decides each pair (an anchored, hard-partial match
+  // of the two bytes: a match, or more text could make one), after no byte, a word byte and a
+  // non-word byte when `\b`, `\B` or `\A` look one byte back, so the rows hold exactly the pairs
+  // some text could start a match with. False when two bytes cannot tell, or a gate is not
+  // worth it: the pattern does not compile, has a lookbehind group, can match fewer than two
+  // bytes, or more than `max_first` bytes can start a match.
+  static bool firstPairs(std::string_view pattern, size_t max_first,
+                         std::vector<std::pair<uint8_t, std::array<uint64_t, 4>>>* rows);
   // Sets of bytes every match of `pattern` holds a byte of each of (bit b of set[b / 64]), the
   // rarest first, read from the pattern's syntax (regex_bytes.cc): a sequence needs what each of
   // its parts needs; an alternation, the unions of its branches' sets. Empty when no part of

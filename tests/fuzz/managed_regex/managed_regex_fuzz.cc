@@ -4,7 +4,8 @@
 // candidate: the engine runs a rule's @rx only on candidates, so that would be a missed attack.
 // Also traps when the Regex matches a subject that holds no byte of a set of
 // Regex::requiredBytes or of Regex::firstBytes (the engine skips a weak pattern on a value without
-// them). Also exercises captures and the match limit on arbitrary patterns (no crash, no hang).
+// them), or no pair of Regex::firstPairs (the engine drops it from a value without them). Also
+// exercises captures and the match limit on arbitrary patterns (no crash, no hang).
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -38,6 +39,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (matched && !holds(bytes)) abort();
   std::array<uint64_t, 4> first{};
   if (Regex::firstBytes(pattern, &first) && matched && !holds(first)) abort();
+  std::vector<std::pair<uint8_t, std::array<uint64_t, 4>>> pairs;
+  if (matched && Regex::firstPairs(pattern, 16, &pairs)) {
+    bool held = false;
+    for (size_t i = 0; !held && i + 1 < subject.size(); ++i) {
+      const auto a = static_cast<uint8_t>(subject[i]);
+      const auto b = static_cast<unsigned char>(subject[i + 1]);
+      for (const auto& [f, seconds] : pairs)
+        held = held || (f == a && ((seconds[b >> 6] >> (b & 63)) & 1) != 0);
+    }
+    if (!held) abort();
+  }
   auto multi = MultiRegex::compile({pattern});
   if (!multi.isOk() || (*multi)->size() != 1) abort();
   static thread_local std::unique_ptr<MultiRegex::Scratch> scratch;

@@ -602,6 +602,68 @@ SecRule REQUEST_COOKIES|REQUEST_HEADERS:User-Agent|ARGS "@detectSQLi" "id:942100
   EXPECT_LT(attacks, 2900);  // and the benign texts pass
 }
 
+// Weak patterns gated by the byte pairs their matches start with (WeakSet::pair_entries, read
+// sixteen bytes at a time): on values with the pairs anywhere (first, last, across the blocks)
+// and without them, the rules that fire are those of the engine without its fast paths.
+TEST(ManagedEngine, FirstPairGatesDecideAsTheRegexes) {
+  RuleDir dir;
+  const std::string rules = R"rules(
+SecRule REQUEST_HEADERS:User-Agent|ARGS "@rx (?:\x5c|/)(?=[.%])(?:\.|%2e){2}(?:\x5c|/)" "id:501,phase:2,pass,t:none,msg:'traversal'"
+SecRule ARGS_NAMES|ARGS "@rx \b(?=\w)(?:msysobjects|pg_catalog|information_schema)\b" "id:502,phase:2,pass,t:none,msg:'db'"
+SecRule ARGS "@rx (?<=[^a-z])ab(?=c)" "id:503,phase:2,pass,t:none,msg:'not gated: looks back'"
+)rules";
+  Loaded fast = load(dir, rules);
+  Loaded full = load(dir, rules, {}, false);
+  ASSERT_TRUE(fast.engine && full.engine);
+  EXPECT_TRUE(reportHas(fast.report, " 2 without the byte pairs their matches start with"))
+      << ::testing::PrintToString(fast.report);
+  // Mostly bytes that start no pair, or pairs that start no match; now and then a piece of one.
+  const std::vector<std::string> plain = {"a", "Z", "0", "7",  " ",  "_",  "-",  "ab",
+                                          "c", ".", "/", "\\", "%2", "pg", "ms", "in"};
+  const std::vector<std::string> rare = {"..",         "%2e",         "%2E",
+                                         "/../",       "\\..\\",      "/%2e%2e/",
+                                         "pg_catalog", "msysobjects", "information_schema",
+                                         "xabc",       "-abc"};
+  auto encode = [](const std::string& v) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+      if (std::isalnum(c) != 0) {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
+  };
+  std::mt19937 rng(7);
+  auto text = [&] {
+    std::string v;
+    const size_t want = rng() % 70;
+    while (v.size() < want)
+      v += rng() % 24 == 0 ? rare[rng() % rare.size()] : plain[rng() % plain.size()];
+    return v;
+  };
+  int fired[3] = {0, 0, 0};
+  for (int n = 0; n < 3000; ++n) {
+    const std::string ua = text(), value = text(), name = text();
+    Req r = get("/?v=" + encode(value) + "&" + encode(name) + "=1");
+    r.headers[1].second = ua;
+    Verdict got = fast.eval(r);
+    Verdict want = full.eval(r);
+    ASSERT_EQ(ids(got), ids(want))
+        << "UA \"" << ua << "\", value \"" << value << "\", name \"" << name << "\"";
+    for (int k = 0; k < 3; ++k) fired[k] += has(got, 501 + k) ? 1 : 0;
+  }
+  std::printf("fired: 501 %d, 502 %d, 503 %d of 3000\n", fired[0], fired[1], fired[2]);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_GT(fired[k], 30) << 501 + k;    // each fires on some requests
+    EXPECT_LT(fired[k], 2900) << 501 + k;  // and not on all of them
+  }
+}
+
 // A walk of TX by a selector (920450's TX:/^header_name_/, 922110's) or of all of TX tests each
 // variable name once per scratch, by its slot in the variable table: whatever names earlier
 // requests left, a request over a long-lived scratch gets what a fresh scratch gives it, also

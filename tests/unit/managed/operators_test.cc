@@ -154,6 +154,57 @@ bool holdsAByteOf(std::string_view text, const std::array<uint64_t, 4>& bytes) {
   return false;
 }
 
+using PairRows = std::vector<std::pair<uint8_t, std::array<uint64_t, 4>>>;
+
+// The pairs of `rows` as two-byte strings, in order.
+std::vector<std::string> pairStrings(const PairRows& rows) {
+  std::vector<std::string> out;
+  for (const auto& [first, seconds] : rows)
+    for (unsigned b = 0; b < 256; ++b)
+      if ((seconds[b >> 6] >> (b & 63)) & 1)
+        out.push_back({static_cast<char>(first), static_cast<char>(b)});
+  return out;
+}
+
+// Whether `text` holds a pair of `rows`.
+bool holdsAPairOf(std::string_view text, const PairRows& rows) {
+  for (const std::string& pair : pairStrings(rows))
+    if (text.find(pair) != std::string_view::npos) return true;
+  return false;
+}
+
+// The engine drops a pattern from a weak set's candidates when a value holds none of the byte
+// pairs its matches can start with (WeakSet::pair_entries): the pairs are every pair a match
+// can start with, and no other.
+TEST(Regex, FirstPairsAreThePairsAMatchCanStartWith) {
+  PairRows rows;
+  using Pairs = std::vector<std::string>;
+  // 930100's shape: a slash or backslash, then an encoded or plain dot.
+  ASSERT_TRUE(Regex::firstPairs(R"((?:\\|/)(?:\.|%2e))", 16, &rows));
+  EXPECT_EQ(pairStrings(rows), (Pairs{"/%", "/.", "\\%", "\\."}));
+  ASSERT_TRUE(Regex::firstPairs("(?i)ab|cd", 16, &rows));  // caseless: both cases of each
+  EXPECT_EQ(pairStrings(rows), (Pairs{"AB", "Ab", "CD", "Cd", "aB", "ab", "cD", "cd"}));
+  // A lookahead inside the two bytes is decided; one past them may still hold.
+  ASSERT_TRUE(Regex::firstPairs("a(?!b)[a-c]|x(?=yz)y", 16, &rows));
+  EXPECT_EQ(pairStrings(rows), (Pairs{"aa", "ac", "xy"}));
+  // `\b` looks one byte back: "-x" starts a match after a word byte ("a-x"), "x-" after none
+  // or a non-word byte (" x-").
+  ASSERT_TRUE(Regex::firstPairs(R"(\b-x|\bx-)", 16, &rows));
+  EXPECT_EQ(pairStrings(rows), (Pairs{"-x", "x-"}));
+  ASSERT_TRUE(Regex::firstPairs(R"(\Bab)", 16, &rows));
+  EXPECT_EQ(pairStrings(rows), (Pairs{"ab"}));
+  ASSERT_TRUE(Regex::firstPairs("^ab|(?m)^cd$", 16, &rows));  // anchors: the pairs still hold
+  EXPECT_EQ(pairStrings(rows), (Pairs{"ab", "cd"}));
+  // Not known from two bytes, or not worth a gate.
+  EXPECT_FALSE(Regex::firstPairs("(?<=x)ab", 16, &rows));  // looks back past the pair
+  EXPECT_FALSE(Regex::firstPairs("(?<!x)ab", 16, &rows));
+  EXPECT_FALSE(Regex::firstPairs("ab|c", 16, &rows));    // matches a single byte
+  EXPECT_FALSE(Regex::firstPairs("[a-q]x", 16, &rows));  // 17 first bytes
+  ASSERT_TRUE(Regex::firstPairs("[a-q]x", 17, &rows));
+  EXPECT_EQ(rows.size(), 17u);
+  EXPECT_FALSE(Regex::firstPairs("(ab", 16, &rows));  // does not compile
+}
+
 // The engine does not scan a value for a weak pattern, nor run a cheap one, when the value lacks
 // the bytes the pattern's matches need (ChainGroup::WeakSet::need_bits).
 TEST(Regex, RequiredBytesAreWhatEveryPartOfEveryMatchConsumes) {
@@ -1052,23 +1103,27 @@ TEST(CrsRx, MultiRegexHasNoFalseNegativesOnTheRegressionCorpus) {
   }
 }
 
-// Regex::requiredBytes and Regex::firstBytes on every CRS @rx pattern: a text the pattern
-// matches holds a byte of each set (the engine drops a weak pattern, and skips its scan, when a
-// value does not), checked on every sample of the regression corpus; and most patterns have one.
+// Regex::requiredBytes, Regex::firstBytes and Regex::firstPairs on every CRS @rx pattern: a text
+// the pattern matches holds a byte of each set and one of the pairs (the engine drops a weak
+// pattern, and skips its scan, when a value does not), checked on every sample of the regression
+// corpus; and most patterns have one.
 TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
   std::vector<CrsPattern> pats = crsRxPatterns();
   ASSERT_GT(pats.size(), 200u);
   std::vector<std::string> samples = sampleStrings();
   ASSERT_GT(samples.size(), 300u);
-  size_t known = 0, first_known = 0, checked = 0;
+  size_t known = 0, first_known = 0, pairs_known = 0, checked = 0;
   for (const auto& p : pats) {
     auto re = Regex::compile(p.pattern);
     ASSERT_TRUE(re.isOk());
     std::array<uint64_t, 4> first{};
     const std::vector<std::array<uint64_t, 4>> required = Regex::requiredBytes(p.pattern);
     const bool has_first = Regex::firstBytes(p.pattern, &first);
+    PairRows pairs;
+    const bool has_pairs = Regex::firstPairs(p.pattern, 16, &pairs);
     known += !required.empty();
     first_known += has_first;
+    pairs_known += has_pairs;
     for (const std::string& s : samples) {
       if (!(*re)->match(s)) continue;
       ++checked;
@@ -1077,12 +1132,15 @@ TEST(CrsRx, RequiredBytesHoldInEveryMatchOnTheRegressionCorpus) {
             << p.file << ": " << p.pattern << " matches \"" << s << "\" without a required byte";
       EXPECT_TRUE(!has_first || holdsAByteOf(s, first))
           << p.file << ": " << p.pattern << " matches \"" << s << "\" without a first byte";
+      EXPECT_TRUE(!has_pairs || holdsAPairOf(s, pairs))
+          << p.file << ": " << p.pattern << " matches \"" << s << "\" without a first pair";
     }
   }
   std::printf(
-      "CRS @rx patterns %zu: required bytes known for %zu, first bytes for %zu; %zu matches "
-      "checked\n",
-      pats.size(), known, first_known, checked);
+      "CRS @rx patterns %zu: required bytes known for %zu, first bytes for %zu, first pairs for "
+      "%zu; %zu matches checked\n",
+      pats.size(), known, first_known, pairs_known, checked);
+  EXPECT_GT(pairs_known, 30u);
   EXPECT_GT(checked, 500u);
   EXPECT_GT(known * 10, pats.size() * 8);  // the reader covers the CRS's syntax
 }
