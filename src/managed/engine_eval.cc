@@ -444,7 +444,9 @@ struct Evaluator {
 
   // The entry of a value (cache key `base`, from valueKey: the value's number and its var) at a
   // TransformNode, its text transformed (once per request).
-  Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node, std::string_view value) {
+  // Inlined by hand: GCC's choice flips with the size of the callers (and cost 1 % once).
+  [[gnu::always_inline]] Engine::Scratch::State::Entry& nodeEntry(uint64_t base, int node,
+                                                                  std::string_view value) {
     Engine::Scratch::State::Entry& e = entrySlot(base, node);
     if (!e.transformed) transformEntry(e, base, node, value);
     return e;
@@ -848,32 +850,7 @@ struct Evaluator {
           evalValue(link, vname, t.key, s.tx_value, 0, param);
           continue;
         }
-        // A snapshot: a per-match setvar of this link may change the variables while they are
-        // matched. (evalLink does not nest, so one buffer serves.)
-        s.engine_items_n = 0;
-        // Every target that walks has its memo (Engine::load numbers them).
-        Engine::Scratch::State::WalkMemo& memo = s.walk_memos[static_cast<size_t>(t.walk_memo)];
-        if (memo.layout != s.vars.layout()) {
-          memo.by_slot.clear();
-          memo.layout = s.vars.layout();
-        }
-        memo.by_slot.resize(s.vars.slotCount(), -1);
-        s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
-          std::string_view n = k.substr(std::min(prefix.size(), k.size()));
-          int8_t& sel = memo.by_slot[slot];
-          if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
-          if (sel == 0 || excluded(link, t.var, n)) return;
-          if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
-          auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
-          item_name.assign(n);
-          item_value.assign(v);
-        });
-        if (t.count) {
-          evalValue(link, vname, "", std::to_string(s.engine_items_n), 0, param);
-          continue;
-        }
-        for (size_t j = 0; j < s.engine_items_n; ++j)
-          evalValue(link, vname, s.engine_items[j].first, s.engine_items[j].second, 0, param);
+        walkEngineCollection(link, t, prefix, vname, param);
         continue;
       }
       switch (t.var) {
@@ -1017,6 +994,46 @@ struct Evaluator {
       for (const auto& t : r.tags)
         if (ieq(t, tag)) return true;
     return false;
+  }
+
+  // A walk of engine collection t.var (TX...) by target `t` (a selector, or all of it; a count):
+  // evalValue on each variable selected, in the order this request set them. Out of evalLink:
+  // walks are few, and evalLink's own size decides what the compiler inlines into it.
+  [[gnu::noinline]] void walkEngineCollection(const Link& link, const CTarget& t,
+                                              std::string_view prefix, std::string_view vname,
+                                              std::string_view param) {
+    // A snapshot: a per-match setvar of this link may change the variables while they are
+    // matched. (evalLink does not nest, so one buffer serves.)
+    s.engine_items_n = 0;
+    // Every target that walks has its memo (Engine::load numbers them).
+    Engine::Scratch::State::WalkMemo& memo = s.walk_memos[static_cast<size_t>(t.walk_memo)];
+    if (memo.layout != s.vars.layout()) {
+      memo.by_slot.clear();
+      memo.layout = s.vars.layout();
+    }
+    memo.by_slot.resize(s.vars.slotCount(), -1);
+    s.engine_items_order.clear();
+    s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
+      std::string_view n = k.substr(std::min(prefix.size(), k.size()));
+      int8_t& sel = memo.by_slot[slot];
+      if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
+      if (sel == 0 || excluded(link, t.var, n)) return;
+      if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
+      s.engine_items_order.emplace_back(s.vars.orderOf(slot),
+                                        static_cast<uint32_t>(s.engine_items_n));
+      auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
+      item_name.assign(n);
+      item_value.assign(v);
+    });
+    if (t.count) {
+      evalValue(link, vname, "", std::to_string(s.engine_items_n), 0, param);
+      return;
+    }
+    // In the order this request set them, whatever slots earlier requests gave the names:
+    // the last one matched is MATCHED_VAR_NAME, which the rule may log.
+    std::sort(s.engine_items_order.begin(), s.engine_items_order.end());
+    for (const auto& [order, j] : s.engine_items_order)
+      evalValue(link, vname, s.engine_items[j].first, s.engine_items[j].second, 0, param);
   }
 
   // Returns whether the rule (the whole chain) matched.
@@ -1232,6 +1249,11 @@ struct Evaluator {
     f.vars.clear();
     s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
       f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k), slot});
+    });
+    // Restored in the order the fixed steps set them, so the restored names come in the same
+    // order (VarTable::orderOf) on every scratch.
+    std::sort(f.vars.begin(), f.vars.end(), [&](const auto& a, const auto& b) {
+      return s.vars.orderOf(a.slot) < s.vars.orderOf(b.slot);
     });
     f.layout = s.vars.layout();
     f.matched_var = s.matched_var;

@@ -9,7 +9,8 @@
 // clear() drops every slot once the table holds more than kMaxSlots names.
 //
 // Lookups take the key's hash (VarTable::hash(key)), which callers compute once at load for
-// the names written in the rules. Iteration (forEach) visits the live names in slot order.
+// the names written in the rules. Iteration (forEach) visits the live names in slot order;
+// orderOf tells the order in which this transaction made them live (walks of TX follow it).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,7 @@ class VarTable {
     }
     for (Slot& s : slots_) s.live = false;
     live_ = 0;
+    next_order_ = 0;
   }
 
   // Slot numbers stay valid until clear() forgets the names (past kMaxSlots), which changes
@@ -62,15 +64,7 @@ class VarTable {
     return static_cast<uint32_t>(s - slots_.data());
   }
   // set() of the name in slot number `i`.
-  std::string& setSlot(uint32_t i) {
-    Slot& s = slots_[i];
-    if (!s.live) {
-      s.live = true;
-      s.value.clear();
-      ++live_;
-    }
-    return s.value;
-  }
+  std::string& setSlot(uint32_t i) { return makeLive(slots_[i]); }
 
   // Gives `key` a slot for good (clear() keeps it) and returns its pin number, for setPinned and
   // erasePinned, which reach it without hashing or probing: the capture variables tx.0-tx.9 are
@@ -84,15 +78,7 @@ class VarTable {
   size_t pinCount() const { return pins_.size(); }
 
   // set() and erase() of pinned name p.
-  std::string& setPinned(size_t p) {
-    Slot& s = slots_[pins_[p].slot];
-    if (!s.live) {
-      s.live = true;
-      s.value.clear();
-      ++live_;
-    }
-    return s.value;
-  }
+  std::string& setPinned(size_t p) { return makeLive(slots_[pins_[p].slot]); }
   void erasePinned(size_t p) {
     Slot& s = slots_[pins_[p].slot];
     if (s.live) {
@@ -111,12 +97,7 @@ class VarTable {
   std::string& set(std::string_view key, uint64_t h) {
     Slot* s = slot(key, h);
     if (!s) s = insert(key, h);
-    if (!s->live) {
-      s->live = true;
-      s->value.clear();
-      ++live_;
-    }
-    return s->value;
+    return makeLive(*s);
   }
 
   void erase(std::string_view key, uint64_t h) {
@@ -128,6 +109,10 @@ class VarTable {
   }
 
   size_t slotCount() const { return slots_.size(); }
+  // Where the live name in slot `i` came in this transaction: names made live later (since the
+  // last clear()) have higher numbers. Unlike the slot order, which the names earlier
+  // transactions gave the table decide, it follows this transaction alone.
+  uint32_t orderOf(uint32_t i) const { return slots_[i].order; }
 
   // f(slot number, key, value) for every live name, in slot order.
   template <typename F>
@@ -148,8 +133,19 @@ class VarTable {
   struct Slot {
     std::string key, value;
     uint64_t hash = 0;
+    uint32_t order = 0;  // see orderOf
     bool live = false;
   };
+
+  std::string& makeLive(Slot& s) {
+    if (!s.live) {
+      s.live = true;
+      s.value.clear();
+      s.order = next_order_++;
+      ++live_;
+    }
+    return s.value;
+  }
 
   Slot* slot(std::string_view key, uint64_t h) const {
     if (index_.empty()) return nullptr;
@@ -192,6 +188,7 @@ class VarTable {
   std::vector<Pin> pins_;
   std::vector<uint32_t> index_;  // open addressing: slot index + 1, 0 = empty
   uint32_t layout_ = 0;
+  uint32_t next_order_ = 0;
   size_t live_ = 0;
 };
 

@@ -396,6 +396,26 @@ SecRule MATCHED_VAR_NAME "@streq TX:above" "id:307,phase:2,pass,msg:'matched var
     EXPECT_TRUE(has(v, 307)) << "request " << i << ": " << ids(v);
     EXPECT_EQ(has(v, 309), i != 1) << "request " << i << ": " << ids(v);
   }
+  // The start's variables come back in the order the start set them, whatever slots the
+  // scratch's history gave their names (here another engine's request set them from cookies in
+  // the other order first): a walk of TX visits them as on a fresh scratch, and logs the same
+  // last variable.
+  auto reversed = load(dir, R"(
+SecRule REQUEST_COOKIES_NAMES "@rx ^(.*)$" "id:400,phase:1,pass,nolog,capture,setvar:'tx.%{tx.1}=1'"
+)");
+  auto ordered = load(dir, R"(
+SecAction "id:410,phase:1,pass,nolog,setvar:tx.v_a=1,setvar:tx.v_b=1"
+SecRule TX:/^v_/ "@rx 1" "id:411,phase:2,pass,msg:'last %{MATCHED_VAR_NAME}'"
+)");
+  ASSERT_TRUE(reversed.engine && ordered.engine);
+  Req cookies = get("/");
+  cookies.header("Cookie", "v_b=1; v_a=1");
+  run(*reversed.engine, *reversed.scratch, cookies);
+  for (int i = 0; i < 3; ++i) {
+    Verdict v = run(*ordered.engine, *reversed.scratch, get("/"));
+    ASSERT_EQ(v.matched.size(), 1u) << "request " << i << ": " << ids(v);
+    EXPECT_EQ(v.matched[0].msg, "last TX:v_b") << "request " << i;
+  }
   // A start that gives a verdict (CRS 901001 denies when crs-setup.conf is missing; a rule may
   // log and pass) runs on every request.
   for (const char* action : {"deny,status:500", "pass"}) {
@@ -703,9 +723,13 @@ SecRule TX:/^seen_a/ "@rx ." "id:361,phase:2,pass,msg:'other'"
     auto fresh_scratch = l.engine->newScratch();
     Verdict want = run(*l.engine, *fresh_scratch, r);
     ASSERT_EQ(ids(got), ids(want)) << "request " << n << ", cookies " << cookie.substr(0, 80);
-    // The last variable matched names one this request set (which one is last follows the
-    // table's slot order, which a scratch's history decides, as it did before the walks were
-    // remembered).
+    // The walks visit the variables in the order this request set them, whatever the scratch's
+    // history: the last one matched, which the messages name, is the fresh scratch's.
+    ASSERT_EQ(got.matched.size(), want.matched.size());
+    for (size_t k = 0; k < got.matched.size(); ++k)
+      ASSERT_EQ(got.matched[k].msg, want.matched[k].msg)
+          << "request " << n << ", cookies " << cookie.substr(0, 80);
+    // And it names one this request set.
     for (const auto& m : got.matched) {
       if (m.id == 354) continue;  // a count: its message names no variable
       const size_t at = m.msg.find("TX:seen_");
