@@ -997,8 +997,9 @@ struct Evaluator {
   }
 
   // A walk of engine collection t.var (TX...) by target `t` (a selector, or all of it; a count):
-  // evalValue on each variable selected, in the order this request set them. Out of evalLink:
-  // walks are few, and evalLink's own size decides what the compiler inlines into it.
+  // evalValue on each variable selected, in the order this request set them (VarTable's
+  // iteration order). Out of evalLink: walks are few, and evalLink's own size decides what the
+  // compiler inlines into it.
   [[gnu::noinline]] void walkEngineCollection(const Link& link, const CTarget& t,
                                               std::string_view prefix, std::string_view vname,
                                               std::string_view param) {
@@ -1012,15 +1013,12 @@ struct Evaluator {
       memo.layout = s.vars.layout();
     }
     memo.by_slot.resize(s.vars.slotCount(), -1);
-    s.engine_items_order.clear();
     s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
       std::string_view n = k.substr(std::min(prefix.size(), k.size()));
       int8_t& sel = memo.by_slot[slot];
       if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
       if (sel == 0 || excluded(link, t.var, n)) return;
       if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
-      s.engine_items_order.emplace_back(s.vars.orderOf(slot),
-                                        static_cast<uint32_t>(s.engine_items_n));
       auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
       item_name.assign(n);
       item_value.assign(v);
@@ -1029,10 +1027,7 @@ struct Evaluator {
       evalValue(link, vname, "", std::to_string(s.engine_items_n), 0, param);
       return;
     }
-    // In the order this request set them, whatever slots earlier requests gave the names:
-    // the last one matched is MATCHED_VAR_NAME, which the rule may log.
-    std::sort(s.engine_items_order.begin(), s.engine_items_order.end());
-    for (const auto& [order, j] : s.engine_items_order)
+    for (size_t j = 0; j < s.engine_items_n; ++j)
       evalValue(link, vname, s.engine_items[j].first, s.engine_items[j].second, 0, param);
   }
 
@@ -1247,13 +1242,9 @@ struct Evaluator {
     f.serial = impl.serial;
     f.usable = !stop && out.matched.empty() && !out.intercepted && !removals();
     f.vars.clear();
+    // In the order the start set them: restoring them in this order sets them so again.
     s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
       f.vars.push_back({std::string(k), std::string(v), engine_internal::VarTable::hash(k), slot});
-    });
-    // Restored in the order the fixed steps set them, so the restored names come in the same
-    // order (VarTable::orderOf) on every scratch.
-    std::sort(f.vars.begin(), f.vars.end(), [&](const auto& a, const auto& b) {
-      return s.vars.orderOf(a.slot) < s.vars.orderOf(b.slot);
     });
     f.layout = s.vars.layout();
     f.matched_var = s.matched_var;

@@ -660,8 +660,6 @@ struct Engine::Scratch::State {
   // they are matched; the first engine_items_n are live, the rest keep their buffers.
   std::vector<std::pair<std::string, std::string>> engine_items;
   size_t engine_items_n = 0;
-  // The live items by VarTable::orderOf: (order, item index), sorted before they are matched.
-  std::vector<std::pair<uint32_t, uint32_t>> engine_items_order;
   std::vector<uint8_t> cand_tmp;
   // Per (target set, target): the elements selected, as a range of resolved_pool; {-1, -1} =
   // not yet resolved in this request.

@@ -9,8 +9,9 @@
 // clear() drops every slot once the table holds more than kMaxSlots names.
 //
 // Lookups take the key's hash (VarTable::hash(key)), which callers compute once at load for
-// the names written in the rules. Iteration (forEach) visits the live names in slot order;
-// orderOf tells the order in which this transaction made them live (walks of TX follow it).
+// the names written in the rules. Iteration (forEachSlot, forEach) visits the live names in the
+// order this transaction made them live, not in slot order (which the names earlier transactions
+// gave the table decide): a walk of TX, and the MATCHED_VAR_NAME it leaves, follow the request.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,7 @@ class VarTable {
     }
     for (Slot& s : slots_) s.live = false;
     live_ = 0;
-    next_order_ = 0;
+    live_order_.clear();
   }
 
   // Slot numbers stay valid until clear() forgets the names (past kMaxSlots), which changes
@@ -109,21 +110,19 @@ class VarTable {
   }
 
   size_t slotCount() const { return slots_.size(); }
-  // Where the live name in slot `i` came in this transaction: names made live later (since the
-  // last clear()) have higher numbers. Unlike the slot order, which the names earlier
-  // transactions gave the table decide, it follows this transaction alone.
-  uint32_t orderOf(uint32_t i) const { return slots_[i].order; }
 
-  // f(slot number, key, value) for every live name, in slot order.
+  // f(slot number, key, value) for every live name, in the order this transaction made them
+  // live (a name erased and set again comes where it was set again).
   template <typename F>
   void forEachSlot(F&& f) const {
-    for (size_t i = 0; i < slots_.size(); ++i)
-      if (slots_[i].live)
-        f(static_cast<uint32_t>(i), std::string_view(slots_[i].key),
-          std::string_view(slots_[i].value));
+    for (size_t pos = 0; pos < live_order_.size(); ++pos) {
+      const uint32_t i = live_order_[pos];
+      const Slot& s = slots_[i];
+      if (s.live && s.order == pos) f(i, std::string_view(s.key), std::string_view(s.value));
+    }
   }
 
-  // f(key, value) for every live name, in slot order.
+  // f(key, value) for every live name, in the same order.
   template <typename F>
   void forEach(F&& f) const {
     forEachSlot([&](uint32_t, std::string_view k, std::string_view v) { f(k, v); });
@@ -133,7 +132,7 @@ class VarTable {
   struct Slot {
     std::string key, value;
     uint64_t hash = 0;
-    uint32_t order = 0;  // see orderOf
+    uint32_t order = 0;  // its place in live_order_ while live
     bool live = false;
   };
 
@@ -141,7 +140,8 @@ class VarTable {
     if (!s.live) {
       s.live = true;
       s.value.clear();
-      s.order = next_order_++;
+      s.order = static_cast<uint32_t>(live_order_.size());
+      live_order_.push_back(static_cast<uint32_t>(&s - slots_.data()));
       ++live_;
     }
     return s.value;
@@ -187,8 +187,10 @@ class VarTable {
   std::vector<Slot> slots_;
   std::vector<Pin> pins_;
   std::vector<uint32_t> index_;  // open addressing: slot index + 1, 0 = empty
+  // The slots in the order they were made live since clear(); an entry whose slot was erased,
+  // or made live again later (its `order` is another place), is skipped.
+  std::vector<uint32_t> live_order_;
   uint32_t layout_ = 0;
-  uint32_t next_order_ = 0;
   size_t live_ = 0;
 };
 

@@ -38,6 +38,22 @@ TEST(ManagedEngineVars, SetFindEraseClear) {
   EXPECT_EQ(t.set("tx.b", H::hash("tx.b")), "");  // no value survives clear()
 }
 
+// Iteration follows the order this transaction set the names, not the slots earlier
+// transactions gave them: a walk of TX logs the same last name on every worker.
+TEST(ManagedEngineVars, IterationFollowsThisTransactionsOrder) {
+  VarTable t;
+  for (const char* k : {"tx.c", "tx.b", "tx.a"}) t.set(k, H::hash(k)) = "earlier";
+  t.clear();
+  for (const char* k : {"tx.a", "tx.b", "tx.c"}) t.set(k, H::hash(k)) = "now";
+  t.set("tx.a", H::hash("tx.a")) = "set again";  // still live: keeps its place
+  t.erase("tx.b", H::hash("tx.b"));
+  t.set("tx.b", H::hash("tx.b")) = "back";  // erased and set again: comes last
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(all(t), (Pairs{{"tx.a", "set again"}, {"tx.c", "now"}, {"tx.b", "back"}}));
+  t.erase("tx.c", H::hash("tx.c"));
+  EXPECT_EQ(all(t), (Pairs{{"tx.a", "set again"}, {"tx.b", "back"}}));
+}
+
 TEST(ManagedEngineVars, ManyNamesAndTheBoundAcrossRequests) {
   VarTable t;
   for (int i = 0; i < 3000; ++i) {
@@ -91,8 +107,9 @@ TEST(ManagedEngineVars, PinnedNamesAreTheSameVariablesAndOutliveTheBound) {
   EXPECT_EQ(*t.find("tx.1", H::hash("tx.1")), "after the bound");
   t.set("tx.0", H::hash("tx.0")) = "by name";
   EXPECT_EQ(t.setPinned(p0), "by name");
+  // In the order they were set (tx.1 first), not the pins' order.
   EXPECT_EQ(all(t), (std::vector<std::pair<std::string, std::string>>{
-                        {"tx.0", "by name"}, {"tx.1", "after the bound"}}));
+                        {"tx.1", "after the bound"}, {"tx.0", "by name"}}));
 }
 
 TEST(ManagedEngineVars, HashSeparatesLengthsAndTails) {
