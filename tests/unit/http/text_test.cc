@@ -98,6 +98,33 @@ TEST(ContainsBytesTest, AgreesWithFindAndTakesEmptyAndNullTexts) {
   EXPECT_FALSE(containsBytes("Proxy", "proxy"));  // bytes: case counts
 }
 
+// Every needle length to past the short-needle limit (64), at every place of haystacks that end
+// inside and past the 16-byte blocks, over a two-letter alphabet so that the first and last
+// bytes of a needle stand in many places that do not hold it.
+TEST(ContainsBytesTest, AgreesWithFindAtEveryLengthAndPlace) {
+  uint32_t seed = 7;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 1; };
+  size_t checked = 0, found = 0;
+  for (size_t n : {1u, 2u, 15u, 16u, 17u, 31u, 33u, 80u, 150u}) {
+    std::string hay(n, 'a');
+    for (char& c : hay) c = next() ? 'b' : 'a';
+    for (size_t len = 1; len <= 70 && len <= n; ++len) {
+      for (size_t at = 0; at + len <= n; ++at) {
+        std::string needle = hay.substr(at, len);  // occurs at `at`
+        EXPECT_TRUE(containsBytes(hay, needle)) << hay << " / " << needle;
+        needle[len / 2] = needle[len / 2] == 'a' ? 'b' : 'a';  // may or may not occur
+        const bool want = hay.find(needle) != std::string::npos;
+        EXPECT_EQ(containsBytes(hay, needle), want) << hay << " / " << needle;
+        checked += 2;
+        found += want ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * 12740u);  // every length and place above was tried
+  EXPECT_GT(found, 0u);
+  EXPECT_LT(found, checked / 2);
+}
+
 TEST(PercentDecodeTest, LenientAndStrict) {
   EXPECT_EQ(decode("a%20b%2fc", kDecodeLenient), "a b/c");
   EXPECT_EQ(decode("a+b", kDecodeLenient), "a+b");
