@@ -184,7 +184,9 @@ struct Evaluator {
           dst += p.text;
           break;
         case Kind::kEngineVar:
-          if (const std::string* v = s.vars.find(p.text, p.hash)) dst += *v;
+          if (const std::string* v = p.pin >= 0 ? s.vars.findPinned(static_cast<size_t>(p.pin))
+                                                : s.vars.find(p.text, p.hash))
+            dst += *v;
           break;
         case Kind::kRequestVar:
           for (const Element& e : s.data.collection(p.var)) {
@@ -567,7 +569,7 @@ struct Evaluator {
 
   // The @pm list bits of the chain found in some value of the collection (computed once per
   // request per collection and chain).
-  uint64_t collectionPhrases(int chain, Var v, const std::vector<Element>& els) {
+  uint64_t collectionPhrases(int chain, Var v, const Elements& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
     if (s.pm_union_done[idx] != s.generation) {
       const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(chain)];
@@ -582,8 +584,7 @@ struct Evaluator {
 
   // The candidate bits of the chain's patterns for some value of the collection (computed once
   // per request per collection and chain).
-  const engine_internal::Candidates& collectionCandidates(int chain, Var v,
-                                                          const std::vector<Element>& els) {
+  const engine_internal::Candidates& collectionCandidates(int chain, Var v, const Elements& els) {
     size_t idx = static_cast<size_t>(v) * impl.chains.size() + static_cast<size_t>(chain);
     engine_internal::Candidates& u = s.unions[idx];
     if (s.union_done[idx] != s.generation) {
@@ -686,15 +687,18 @@ struct Evaluator {
       val.assign(value);
     }
     ++s.matched_n;
+    // This value's groups (the next evalValue clears s.captures, so they can be taken).
+    const std::vector<std::string>* groups = &s.captures.groups;
     if (link.capture && !s.captures.groups.empty()) {
-      last_captures = s.captures.groups;
+      last_captures.swap(s.captures.groups);
+      groups = &last_captures;
       have_captures = true;
     }
     // A setvar whose NAME is built from the match (tx.header_name_%{tx.0}) runs once per matched
     // value, with that value's captures, as libmodsecurity runs a rule's setvars per match: CRS
     // 920450 records every header name this way and its chain then checks them all.
     if (link.has_per_match_setvars) {
-      if (link.capture) setCaptureVars(s.captures.groups);
+      if (link.capture) setCaptureVars(*groups);
       for (const engine_internal::CSetVar& sv : link.setvars)
         if (sv.per_match) runSetVar(sv);
     }
@@ -773,7 +777,7 @@ struct Evaluator {
   // with the same targets and exclusions (Link::target_set).
   // REQUIRES: s.removed_targets is empty (ctl exclusions depend on the rule).
   std::pair<uint32_t, uint32_t> resolvedTarget(const Link& link, size_t k, const CTarget& t,
-                                               const std::vector<Element>& els) {
+                                               const Elements& els) {
     size_t slot = impl.target_set_base[static_cast<size_t>(link.target_set)] + k;
     auto& r = s.resolved[slot];
     if (r.first == UINT32_MAX) {
@@ -1003,9 +1007,6 @@ struct Evaluator {
   [[gnu::noinline]] void walkEngineCollection(const Link& link, const CTarget& t,
                                               std::string_view prefix, std::string_view vname,
                                               std::string_view param) {
-    // A snapshot: a per-match setvar of this link may change the variables while they are
-    // matched. (evalLink does not nest, so one buffer serves.)
-    s.engine_items_n = 0;
     // Every target that walks has its memo (Engine::load numbers them).
     Engine::Scratch::State::WalkMemo& memo = s.walk_memos[static_cast<size_t>(t.walk_memo)];
     if (memo.layout != s.vars.layout()) {
@@ -1013,20 +1014,36 @@ struct Evaluator {
       memo.layout = s.vars.layout();
     }
     memo.by_slot.resize(s.vars.slotCount(), -1);
-    s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
-      std::string_view n = k.substr(std::min(prefix.size(), k.size()));
-      int8_t& sel = memo.by_slot[slot];
-      if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
-      if (sel == 0 || excluded(link, t.var, n)) return;
+    // f(name without the prefix, value) for each variable the target selects.
+    auto walk = [&](auto&& f) {
+      s.vars.forEachSlot([&](uint32_t slot, std::string_view k, std::string_view v) {
+        std::string_view n = k.substr(std::min(prefix.size(), k.size()));
+        int8_t& sel = memo.by_slot[slot];
+        if (sel < 0) sel = k.substr(0, prefix.size()) == prefix && selectorMatches(t, n);
+        if (sel != 0 && !excluded(link, t.var, n)) f(n, v);
+      });
+    };
+    if (t.count) {
+      size_t n = 0;
+      walk([&](std::string_view, std::string_view) { ++n; });
+      evalValue(link, vname, "", std::to_string(n), 0, param);
+      return;
+    }
+    if (!link.has_per_match_setvars) {
+      // Only a per-match setvar (onMatch) changes the variables while a link runs: without one
+      // they are matched in place.
+      walk([&](std::string_view n, std::string_view v) { evalValue(link, vname, n, v, 0, param); });
+      return;
+    }
+    // A snapshot: this link's setvars may change the variables while they are matched.
+    // (evalLink does not nest, so one buffer serves.)
+    s.engine_items_n = 0;
+    walk([&](std::string_view n, std::string_view v) {
       if (s.engine_items_n == s.engine_items.size()) s.engine_items.emplace_back();
       auto& [item_name, item_value] = s.engine_items[s.engine_items_n++];
       item_name.assign(n);
       item_value.assign(v);
     });
-    if (t.count) {
-      evalValue(link, vname, "", std::to_string(s.engine_items_n), 0, param);
-      return;
-    }
     for (size_t j = 0; j < s.engine_items_n; ++j)
       evalValue(link, vname, s.engine_items[j].first, s.engine_items[j].second, 0, param);
   }
@@ -1120,7 +1137,7 @@ struct Evaluator {
     const engine_internal::ChainGroup& g = impl.chains[static_cast<size_t>(q.chain)];
     return !visitSig(
         q,
-        [&](Var v, const std::vector<Element>& els) {
+        [&](Var v, const Elements& els) {
           return q.pm ? ((collectionPhrases(q.chain, v, els) >> bit) & 1) != 0
                       : collectionCandidates(q.chain, v, els).test(bit);
         },
@@ -1138,7 +1155,7 @@ struct Evaluator {
     if (!q.pm) u.reset(g.patterns.size());
     visitSig(
         q,
-        [&](Var v, const std::vector<Element>& els) {
+        [&](Var v, const Elements& els) {
           if (q.pm) {
             pm |= collectionPhrases(q.chain, v, els);
           } else {
@@ -1382,7 +1399,10 @@ Macro compileMacro(std::string_view t) {
       std::string name(collectionPrefix(*var));
       appendAsciiLower(name, key);
       ref(MacroPart::Kind::kEngineVar, *var, std::move(name));
-      m.parts.back().hash = VarTable::hash(m.parts.back().text);
+      MacroPart& part = m.parts.back();
+      part.hash = VarTable::hash(part.text);
+      for (size_t i = 0; i < std::size(kCaptureVars); ++i)
+        if (part.text == kCaptureVars[i]) part.pin = static_cast<int8_t>(i);
     } else if (isRequestCollection(*var)) {
       ref(MacroPart::Kind::kRequestVar, *var, std::string(key));
     }

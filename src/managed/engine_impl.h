@@ -149,6 +149,9 @@ struct MacroPart {
   Var var = Var::kArgs;
   std::string text;
   uint64_t hash = 0;
+  // kEngineVar naming capture variable tx.N: N, its pin in the evaluation's VarTable (which
+  // Engine::evaluate pins as kCaptureVars, before any rule runs); otherwise -1.
+  int8_t pin = -1;
 };
 struct Macro {
   std::vector<MacroPart> parts;  // a reference to nothing (%{unknown}) has no part

@@ -78,7 +78,11 @@ class VarTable {
   }
   size_t pinCount() const { return pins_.size(); }
 
-  // set() and erase() of pinned name p.
+  // find(), set() and erase() of pinned name p.
+  const std::string* findPinned(size_t p) const {
+    const Slot& s = slots_[pins_[p].slot];
+    return s.live ? &s.value : nullptr;
+  }
   std::string& setPinned(size_t p) { return makeLive(slots_[pins_[p].slot]); }
   void erasePinned(size_t p) {
     Slot& s = slots_[pins_[p].slot];

@@ -160,7 +160,7 @@ bool contentTypeParam(std::string_view ct, std::string_view param, std::string& 
 }
 
 bool RequestDataBuilder::addArgument(bool post, std::string_view name, std::string_view value) {
-  std::vector<Element>& args = col(Var::kArgs);
+  const Elements& args = col(Var::kArgs);
   if (args.size() >= RequestData::kMaxArguments) {
     bodyError("more than 1000 arguments: the rest are not inspected");
     return false;
@@ -198,7 +198,7 @@ void RequestDataBuilder::parseUrlencoded(std::string_view text, bool post) {
 RequestData::RequestData()
     : collections_(kVarCount), scalars_(kVarCount), present_(kVarCount, 0) {}
 
-const std::vector<Element>& RequestData::collection(Var v) const {
+const Elements& RequestData::collection(Var v) const {
   return collections_[static_cast<size_t>(v)];
 }
 
@@ -209,19 +209,8 @@ std::string_view RequestData::scalar(Var v) const {
 
 bool RequestData::hasScalar(Var v) const { return present_[static_cast<size_t>(v)] != 0; }
 
-void RequestData::recycle(std::vector<Element>& c, size_t keep) {
-  while (c.size() > keep) {
-    Element& e = c.back();
-    // A one-off huge value (a file's content) is not kept for every later request.
-    if (e.value.capacity() > 65536) std::string().swap(e.value);
-    if (e.name.capacity() > 65536) std::string().swap(e.name);
-    spare_.push_back(std::move(e));
-    c.pop_back();
-  }
-}
-
 void RequestData::build(const HttpRequestView& request) {
-  for (auto& c : collections_) recycle(c, 0);
+  for (Elements& c : collections_) c.truncate(0);
   for (auto& s : scalars_) s.clear();
   std::fill(present_.begin(), present_.end(), 0);
   query_args_cut_ = false;
@@ -344,11 +333,11 @@ void RequestData::build(const HttpRequestView& request) {
 void RequestData::setBodyProcessor(const HttpRequestView& request, std::string_view processor) {
   // Drop what the body gave: ARGS keeps its ARGS_GET prefix.
   size_t get_count = collections_[static_cast<size_t>(Var::kArgsGet)].size();
-  recycle(collections_[static_cast<size_t>(Var::kArgs)], get_count);
-  recycle(collections_[static_cast<size_t>(Var::kArgsNames)], get_count);
+  collections_[static_cast<size_t>(Var::kArgs)].truncate(get_count);
+  collections_[static_cast<size_t>(Var::kArgsNames)].truncate(get_count);
   for (Var v : {Var::kArgsPost, Var::kArgsPostNames, Var::kFiles, Var::kFilesNames,
                 Var::kFilesSizes, Var::kMultipartPartHeaders, Var::kXml}) {
-    recycle(collections_[static_cast<size_t>(v)], 0);
+    collections_[static_cast<size_t>(v)].truncate(0);
   }
   for (Var v : {Var::kReqbodyProcessor, Var::kReqbodyErrorMsg, Var::kMultipartStrictError,
                 Var::kMultipartUnmatchedBoundary, Var::kFilesCombinedSize,

@@ -25,21 +25,10 @@ bool contentTypeParam(std::string_view content_type, std::string_view param, std
 struct RequestDataBuilder {
   RequestData& rd;
 
-  std::vector<Element>& col(Var v) { return rd.collections_[static_cast<size_t>(v)]; }
-  // Appends an element to collection `v`, reusing the strings of an element dropped by an
-  // earlier build (no allocation once warm). Returns it so callers can append to its value.
+  Elements& col(Var v) { return rd.collections_[static_cast<size_t>(v)]; }
+  // Appends an element to collection `v` and returns it, so callers can append to its value.
   Element& push(Var v, std::string_view name, std::string_view value) {
-    std::vector<Element>& spare = rd.spare_;
-    std::vector<Element>& c = col(v);
-    if (spare.empty()) {
-      c.push_back(Element{std::string(name), std::string(value)});
-    } else {
-      c.push_back(std::move(spare.back()));
-      spare.pop_back();
-      c.back().name.assign(name);
-      c.back().value.assign(value);
-    }
-    return c.back();
+    return col(v).push(name, value);
   }
   void setScalar(Var v, std::string_view value) {
     rd.scalars_[static_cast<size_t>(v)].assign(value);

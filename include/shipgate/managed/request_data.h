@@ -64,6 +64,48 @@ struct Element {
   std::string value;
 };
 
+// The elements of one request collection, in order: an array of size() elements. Its storage
+// keeps the elements the last requests had past size(), string buffers and all, and reuses them
+// (no allocation and no moving of elements once warm; a value past 64 KiB is not kept).
+class Elements {
+ public:
+  const Element* begin() const { return items_.data(); }
+  const Element* end() const { return items_.data() + n_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const Element& operator[](size_t i) const { return items_[i]; }
+  const Element& front() const { return items_[0]; }
+  const Element& back() const { return items_[n_ - 1]; }
+
+ private:
+  friend class RequestData;
+  friend struct RequestDataBuilder;
+
+  // Appends an element (the storage's next one when there is one) and returns it.
+  Element& push(std::string_view name, std::string_view value) {
+    if (n_ == items_.size()) {
+      items_.push_back(Element{std::string(name), std::string(value)});
+    } else {
+      items_[n_].name.assign(name);
+      items_[n_].value.assign(value);
+    }
+    return items_[n_++];
+  }
+  // Drops the elements past `keep`.
+  void truncate(size_t keep) {
+    for (size_t i = keep; i < n_; ++i) {
+      // A one-off huge value (a file's content) is not kept for every later request.
+      if (items_[i].value.capacity() > kKeptCapacity) std::string().swap(items_[i].value);
+      if (items_[i].name.capacity() > kKeptCapacity) std::string().swap(items_[i].name);
+    }
+    if (keep < n_) n_ = keep;
+  }
+
+  static constexpr size_t kKeptCapacity = 65536;
+  std::vector<Element> items_;
+  size_t n_ = 0;  // the request's elements are items_[0, n_)
+};
+
 class RequestData {
  public:
   // Limits (settings of ModSecurity's recommended configuration, fixed here). Past them the
@@ -100,7 +142,7 @@ class RequestData {
   // XML: name = the node's path ("/a/b" for the text of <b>, "/a/b/@id" for an attribute),
   // value = the text or attribute value.
   // Empty for engine collections (TX, IP, ...), which the engine owns.
-  const std::vector<Element>& collection(Var v) const;
+  const Elements& collection(Var v) const;
   // A request scalar (kRequestUri, kRequestFilename, kQueryString, kReqbodyError, ...): its
   // value, "" when absent. REQUEST_BODY_LENGTH, ARGS_COMBINED_SIZE, FILES_COMBINED_SIZE are
   // decimal text.
@@ -114,11 +156,7 @@ class RequestData {
  private:
   friend struct RequestDataBuilder;  // the body processors (request_data_body.cc)
 
-  // Moves the elements past `keep` to spare_, whose strings the next build reuses.
-  void recycle(std::vector<Element>& c, size_t keep);
-
-  std::vector<std::vector<Element>> collections_;
-  std::vector<Element> spare_;  // dropped elements, their string buffers kept
+  std::vector<Elements> collections_;
   std::vector<std::string> scalars_;
   std::vector<uint8_t> present_;
   std::string content_type_;    // the first Content-Type header (for setBodyProcessor)

@@ -18,7 +18,7 @@ using namespace shipgate::managed;
 
 namespace {
 
-bool same(const std::vector<Element>& a, const std::vector<Element>& b) {
+bool same(const Elements& a, const Elements& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].name != b[i].name || a[i].value != b[i].value) return false;

@@ -747,6 +747,26 @@ SecRule TX:/^seen_a/ "@rx ." "id:361,phase:2,pass,msg:'other'"
   EXPECT_GT(counted, 20);
 }
 
+// A walk of TX whose link sets TX variables per match sees the variables as they were when it
+// started (libmodsecurity resolves a rule's targets before it runs the operator on them): 371
+// matches tx.h_a, whose setvar makes tx.h_b, which the walk does not visit. So MATCHED_VAR_NAME
+// is the last of the variables it started with, and the count after it is two. Without the
+// snapshot (the walk over the live table) 371 would also match tx.h_b, and name it.
+TEST(ManagedEngine, TxWalkSeesTheVariablesItStartedWith) {
+  RuleDir dir;
+  auto l = load(dir, R"(
+SecAction "id:370,phase:1,pass,nolog,setvar:tx.h_a=b"
+SecRule TX:/^h_/ "@rx ^(b)$" "id:371,phase:1,pass,capture,msg:'walked %{MATCHED_VAR_NAME}',setvar:'tx.h_%{tx.1}=%{tx.1}'"
+SecRule &TX:/^h_/ "@eq 2" "id:372,phase:1,pass,msg:'two'"
+)");
+  ASSERT_TRUE(l.engine);
+  for (int n = 0; n < 3; ++n) {  // a warm scratch too: tx.h_b has its slot from the request before
+    Verdict v = l.eval(get("/"));
+    ASSERT_EQ(ids(v), "371 372 ") << "request " << n;
+    EXPECT_EQ(v.matched[0].msg, "walked TX:h_a") << "request " << n;
+  }
+}
+
 TEST(ManagedEngine, DynamicOperatorParameter) {
   RuleDir dir;
   auto l = load(dir, R"(
