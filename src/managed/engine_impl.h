@@ -206,7 +206,7 @@ struct Link {
   Operator op;
   // A multiMatch @rx (not negated) runs on the value and after each step: a prefilter of its
   // pattern decides first whether PCRE needs to run on a step's text. Either the literals one of
-  // which every match holds (requiredLiterals: a memmem each), or else a Hyperscan prefilter.
+  // which every match holds (requiredLiterals: a search each), or else a Hyperscan prefilter.
   std::vector<std::string> multi_literals;
   // Per step of `transforms`: the kinds of byte that let the step make one of multi_literals
   // appear (creatingTraits, over the literals). A value holding none of the literals, whose kinds

@@ -1003,8 +1003,8 @@ class Op final : public CompiledOperator {
         return value.size() >= p.size() && value.substr(value.size() - p.size()) == p &&
                setMatched(matched, p);
       case Kind::kWithin:
-        // memmem: the CRS's lists (tx.restricted_headers "/proxy/ /if/ ...") repeat the first
-        // byte of every value looked up in them, where find() stops at each.
+        // containsBytes, not find(): the CRS's lists (tx.restricted_headers "/proxy/ /if/ ...")
+        // repeat the first byte of every value looked up in them, where find() stops at each.
         return containsBytes(p, value) && setMatched(matched, value);
       case Kind::kEq:
       case Kind::kGe:
