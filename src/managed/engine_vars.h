@@ -51,7 +51,6 @@ class VarTable {
       for (Pin& p : pins_) p.slot = static_cast<uint32_t>(insert(p.key, p.hash) - slots_.data());
     }
     for (Slot& s : slots_) s.live = false;
-    live_ = 0;
     live_order_.clear();
   }
 
@@ -84,13 +83,7 @@ class VarTable {
     return s.live ? &s.value : nullptr;
   }
   std::string& setPinned(size_t p) { return makeLive(slots_[pins_[p].slot]); }
-  void erasePinned(size_t p) {
-    Slot& s = slots_[pins_[p].slot];
-    if (s.live) {
-      s.live = false;
-      --live_;
-    }
-  }
+  void erasePinned(size_t p) { slots_[pins_[p].slot].live = false; }
 
   // The value of a live name, or null.
   const std::string* find(std::string_view key, uint64_t h) const {
@@ -107,10 +100,7 @@ class VarTable {
 
   void erase(std::string_view key, uint64_t h) {
     Slot* s = slot(key, h);
-    if (s && s->live) {
-      s->live = false;
-      --live_;
-    }
+    if (s) s->live = false;
   }
 
   size_t slotCount() const { return slots_.size(); }
@@ -146,7 +136,6 @@ class VarTable {
       s.value.clear();
       s.order = static_cast<uint32_t>(live_order_.size());
       live_order_.push_back(static_cast<uint32_t>(&s - slots_.data()));
-      ++live_;
     }
     return s.value;
   }
@@ -195,7 +184,6 @@ class VarTable {
   // or made live again later (its `order` is another place), is skipped.
   std::vector<uint32_t> live_order_;
   uint32_t layout_ = 0;
-  size_t live_ = 0;
 };
 
 }  // namespace shipgate::managed::engine_internal

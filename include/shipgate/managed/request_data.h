@@ -74,8 +74,6 @@ class Elements {
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
   const Element& operator[](size_t i) const { return items_[i]; }
-  const Element& front() const { return items_[0]; }
-  const Element& back() const { return items_[n_ - 1]; }
 
  private:
   friend class RequestData;
